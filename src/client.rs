@@ -1,0 +1,80 @@
+//! A client of a node's local API, used by `llp chat`, `llp status` and `llp bench`: finds the
+//! node running for a data dir and reads OpenAI server-sent event streams.
+
+use std::path::Path;
+
+use futures_util::StreamExt;
+use serde_json::Value;
+
+/// An HTTP client for our own API and for downloads (rustls with ring, the platform's roots).
+pub fn http_client() -> reqwest::Result<reqwest::Client> {
+    // Several crates may want to pick a crypto provider; installing ours twice is harmless.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder().build()
+}
+
+/// `error: cause: cause` (reqwest's Display hides the interesting part).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(c) = src {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        src = c.source();
+    }
+    s
+}
+
+/// Base URL (`http://127.0.0.1:8686`) of the node running for `data_dir`, if one is.
+pub fn running_api(data_dir: &Path) -> Option<String> {
+    crate::node::running_node(data_dir).map(|nf| format!("http://{}", nf.api))
+}
+
+/// One parsed server-sent event stream: calls `on_data` with each `data:` payload until `[DONE]`.
+pub async fn read_sse(resp: reqwest::Response, mut on_data: impl FnMut(&str)) -> anyhow::Result<()> {
+    let mut body = resp.bytes_stream();
+    let mut buf: Vec<u8> = Vec::new();
+    while let Some(chunk) = body.next().await {
+        buf.extend_from_slice(&chunk?);
+        while let Some(end) = find_event_end(&buf) {
+            let event: Vec<u8> = buf.drain(..end.0 + end.1).collect();
+            let text = String::from_utf8_lossy(&event[..end.0]);
+            for line in text.lines() {
+                if let Some(data) = line.strip_prefix("data:") {
+                    let data = data.trim_start();
+                    if data == "[DONE]" {
+                        return Ok(());
+                    }
+                    on_data(data);
+                }
+            }
+        }
+    }
+    anyhow::bail!("the stream ended without [DONE]")
+}
+
+fn find_event_end(buf: &[u8]) -> Option<(usize, usize)> {
+    let lf = buf.windows(2).position(|w| w == b"\n\n").map(|i| (i, 2));
+    let crlf = buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| (i, 4));
+    match (lf, crlf) {
+        (Some(a), Some(b)) => Some(if a.0 <= b.0 { a } else { b }),
+        (a, b) => a.or(b),
+    }
+}
+
+/// The text delta of a chat or completion chunk.
+pub fn delta_text(chunk: &Value) -> Option<&str> {
+    let c = chunk.get("choices")?.get(0)?;
+    c.get("delta").and_then(|d| d.get("content")).or_else(|| c.get("text"))?.as_str()
+}
+
+/// Turns an error response into a readable message.
+pub async fn error_message(resp: reqwest::Response) -> String {
+    let status = resp.status();
+    let text = resp.text().await.unwrap_or_default();
+    let msg = serde_json::from_str::<Value>(&text)
+        .ok()
+        .and_then(|v| v["error"]["message"].as_str().map(str::to_string))
+        .unwrap_or(text);
+    format!("HTTP {status}: {msg}")
+}

@@ -1,0 +1,306 @@
+//! The inference engine: llama.cpp (through llama-cpp-2) running one model on its own thread.
+//!
+//! Owns: the loaded model, its one llama.cpp context, the slots (parallel sequences) in that
+//! context and the fair FIFO queue in front of them. Several sequences decode together in one
+//! batch (continuous batching, as llama-server's parallel slots do), so a new request joins the
+//! running batch at the next step instead of waiting for the others to finish.
+//!
+//! Must not touch: HTTP, the network, the node's state. Callers hand in tokenized jobs and read
+//! events from the job's own bounded channel; dropping the receiver cancels the job, and its slot
+//! is freed before the next token is decoded.
+
+mod prompt;
+mod scheduler;
+pub mod text;
+
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, mpsc as std_mpsc};
+use std::time::Duration;
+
+use llama_cpp_2::llama_backend::LlamaBackend;
+use llama_cpp_2::model::params::LlamaModelParams;
+use llama_cpp_2::model::{LlamaChatTemplate, LlamaModel};
+use llama_cpp_2::token::LlamaToken;
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+
+pub use prompt::{Message, PromptError, Role};
+
+/// How many events a job's channel holds before the engine pauses that job (a slow reader slows
+/// only its own job).
+pub const EVENT_CHANNEL: usize = 64;
+
+/// Settings of one loaded model.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Name in the catalog and its quantization, e.g. `smollm2-135m-instruct` and `q4_1`.
+    pub name: String,
+    pub quant: String,
+    pub path: PathBuf,
+    /// CPU threads for llama.cpp.
+    pub threads: u32,
+    /// Sequences decoded together.
+    pub slots: u32,
+    /// Context length of each slot, in tokens (prompt plus answer).
+    pub ctx_per_slot: u32,
+    /// Jobs waiting for a slot before new ones are refused.
+    pub queue_limit: usize,
+}
+
+/// What a loaded model is, for `/v1/models`, status and bench.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModelInfo {
+    pub name: String,
+    pub quant: String,
+    pub path: PathBuf,
+    pub parameters: u64,
+    pub size_bytes: u64,
+    pub context_train: u32,
+    pub ctx_per_slot: u32,
+    pub slots: u32,
+    pub threads: u32,
+}
+
+/// Sampling settings of one job.
+#[derive(Debug, Clone, Default)]
+pub struct Sampling {
+    /// 0 means greedy (deterministic).
+    pub temperature: f32,
+    pub top_p: f32,
+    pub seed: Option<u64>,
+    pub frequency_penalty: f32,
+    pub presence_penalty: f32,
+}
+
+/// One generation to run.
+#[derive(Debug)]
+pub struct Job {
+    pub tokens: Vec<LlamaToken>,
+    pub max_tokens: u32,
+    pub sampling: Sampling,
+    pub stop: Vec<String>,
+    /// Keep generating through end-of-generation tokens (benchmarks only).
+    pub ignore_eos: bool,
+    pub events: mpsc::Sender<Event>,
+}
+
+/// What a job sends back, in order: text pieces, then exactly one `Done` or `Failed`.
+#[derive(Debug, Clone)]
+pub enum Event {
+    Text(String),
+    Done(Finish),
+    Failed(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FinishReason {
+    /// End of generation token or a stop sequence.
+    Stop,
+    /// `max_tokens` reached.
+    Length,
+}
+
+impl FinishReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FinishReason::Stop => "stop",
+            FinishReason::Length => "length",
+        }
+    }
+}
+
+/// The end of a job with its exact counts and timings.
+#[derive(Debug, Clone)]
+pub struct Finish {
+    pub reason: FinishReason,
+    /// Tokens of the prompt, as fed to the model.
+    pub prompt_tokens: u32,
+    /// Tokens sampled, including an end-of-generation token and the tokens of a stop sequence.
+    pub completion_tokens: u32,
+    /// From submission to the first sampled token (includes queueing and prompt processing).
+    pub time_to_first_token: Duration,
+    /// Time spent in decode calls that processed this job's prompt.
+    pub prompt_time: Duration,
+    /// From the first sampled token to the last.
+    pub generation_time: Duration,
+}
+
+/// Why a job was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error("the queue is full ({0} requests waiting)")]
+    QueueFull(usize),
+    #[error("the engine has stopped")]
+    Stopped,
+}
+
+/// Why a model could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("model file {0} does not exist")]
+    Missing(PathBuf),
+    #[error("llama.cpp could not load {path}: {reason} (is it a complete GGUF file?)")]
+    Model { path: PathBuf, reason: String },
+    #[error("llama.cpp could not create a context for {path}: {reason}")]
+    Context { path: PathBuf, reason: String },
+    #[error("llama.cpp backend: {0}")]
+    Backend(String),
+}
+
+/// Live counters of an engine, read by status and metrics.
+#[derive(Debug, Default)]
+pub struct EngineStats {
+    pub queued: AtomicUsize,
+    pub busy_slots: AtomicUsize,
+    pub jobs_done: AtomicU64,
+    pub jobs_cancelled: AtomicU64,
+    pub prompt_tokens: AtomicU64,
+    pub generated_tokens: AtomicU64,
+}
+
+/// A loaded model with its scheduler thread. Cheap to clone; the thread ends when the last
+/// clone is dropped.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    model: Arc<LlamaModel>,
+    template: LlamaChatTemplate,
+    info: ModelInfo,
+    queue_limit: usize,
+    submit: Mutex<std_mpsc::Sender<Job>>,
+    stats: Arc<EngineStats>,
+}
+
+/// llama.cpp's backend may be initialised once per process.
+pub fn backend() -> Result<&'static LlamaBackend, LoadError> {
+    static BACKEND: OnceLock<Result<LlamaBackend, String>> = OnceLock::new();
+    BACKEND
+        .get_or_init(|| {
+            // llama.cpp logs a lot to stderr; route it to tracing at debug level instead.
+            llama_cpp_2::send_logs_to_tracing(llama_cpp_2::LogOptions::default());
+            LlamaBackend::init().map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| LoadError::Backend(e.clone()))
+}
+
+impl Engine {
+    /// Loads the model and starts its scheduler thread. Blocking: call off the async runtime.
+    pub fn load(config: EngineConfig) -> Result<Engine, LoadError> {
+        let backend = backend()?;
+        if !config.path.is_file() {
+            return Err(LoadError::Missing(config.path.clone()));
+        }
+        let model = LlamaModel::load_from_file(backend, &config.path, &LlamaModelParams::default())
+            .map_err(|e| LoadError::Model { path: config.path.clone(), reason: e.to_string() })?;
+        let model = Arc::new(model);
+        let info = ModelInfo {
+            name: config.name.clone(),
+            quant: config.quant.clone(),
+            path: config.path.clone(),
+            parameters: model.n_params(),
+            size_bytes: model.size(),
+            context_train: model.n_ctx_train(),
+            ctx_per_slot: config.ctx_per_slot,
+            slots: config.slots,
+            threads: config.threads,
+        };
+        let template = prompt::chat_template(&model);
+        let stats = Arc::new(EngineStats::default());
+        let (tx, rx) = std_mpsc::channel();
+        let (ready_tx, ready_rx) = std_mpsc::channel();
+        let thread_model = model.clone();
+        let thread_stats = stats.clone();
+        let thread_config = config.clone();
+        std::thread::Builder::new()
+            .name(format!("engine-{}", config.name))
+            .spawn(move || {
+                scheduler::run(backend, &thread_model, &thread_config, rx, thread_stats, ready_tx)
+            })
+            .map_err(|e| LoadError::Backend(e.to_string()))?;
+        ready_rx
+            .recv()
+            .map_err(|_| LoadError::Backend("engine thread ended while starting".into()))?
+            .map_err(|reason| LoadError::Context { path: config.path.clone(), reason })?;
+        Ok(Engine {
+            inner: Arc::new(Inner {
+                model,
+                template,
+                info,
+                queue_limit: config.queue_limit,
+                submit: Mutex::new(tx),
+                stats,
+            }),
+        })
+    }
+
+    pub fn info(&self) -> &ModelInfo {
+        &self.inner.info
+    }
+
+    pub fn stats(&self) -> &EngineStats {
+        &self.inner.stats
+    }
+
+    /// Tokens of a chat conversation, rendered with the model's own template. CPU work: call off
+    /// the async runtime for long conversations.
+    pub fn chat_tokens(&self, messages: &[Message]) -> Result<Vec<LlamaToken>, PromptError> {
+        prompt::chat_tokens(&self.inner.model, &self.inner.template, messages)
+    }
+
+    /// Tokens of a plain-text prompt (special-token text stays text).
+    pub fn text_tokens(&self, text: &str) -> Vec<LlamaToken> {
+        prompt::text_tokens(&self.inner.model, text)
+    }
+
+    /// Tokens of `text` as plain text, with BOS only if `add_special` and the model wants one.
+    pub fn tokenize(&self, text: &str, add_special: bool) -> Vec<LlamaToken> {
+        self.inner.model.vocab().tokenize(text.as_bytes(), add_special, false)
+    }
+
+    /// Queues a job. Jobs start in the order they were submitted.
+    pub fn submit(&self, job: Job) -> Result<(), SubmitError> {
+        let queued = self.inner.stats.queued.load(Ordering::Relaxed);
+        if queued >= self.inner.queue_limit {
+            return Err(SubmitError::QueueFull(queued));
+        }
+        // Counted here so that a burst of submissions sees the queue grow before the engine
+        // thread wakes up; the engine thread decrements as it admits.
+        self.inner.stats.queued.fetch_add(1, Ordering::Relaxed);
+        let sent = self.inner.submit.lock().map_err(|_| SubmitError::Stopped)?.send(job);
+        sent.map_err(|_| {
+            self.inner.stats.queued.fetch_sub(1, Ordering::Relaxed);
+            SubmitError::Stopped
+        })
+    }
+}
+
+/// Checks that `path` exists and looks like a GGUF file, without loading it.
+pub fn check_gguf(path: &Path) -> Result<(), String> {
+    use std::io::Read;
+    let mut magic = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .map_err(|e| e.to_string())?;
+    if &magic != b"GGUF" {
+        return Err("not a GGUF file (bad magic bytes)".into());
+    }
+    Ok(())
+}
+
+pub(crate) fn ctx_params(config: &EngineConfig) -> llama_cpp_2::context::params::LlamaContextParams {
+    let n_ctx = config.ctx_per_slot.saturating_mul(config.slots);
+    llama_cpp_2::context::params::LlamaContextParams::default()
+        .with_n_ctx(NonZeroU32::new(n_ctx))
+        .with_n_seq_max(config.slots)
+        .with_n_batch(scheduler::BATCH_TOKENS)
+        .with_n_ubatch(512)
+        .with_n_threads(config.threads as i32)
+        .with_n_threads_batch(config.threads as i32)
+}

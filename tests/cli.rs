@@ -1,0 +1,165 @@
+//! The command line: config errors, the data-dir lock, devices, status and chat.
+
+use std::io::Write;
+
+use serde_json::Value;
+
+use crate::common::*;
+
+fn serve_expecting_exit(args: &[&str]) -> (i32, String) {
+    let data = tempfile::tempdir().unwrap();
+    let out = run(llp()
+        .arg("serve")
+        .arg("--data-dir")
+        .arg(data.path())
+        .args(["--api", "127.0.0.1:0"])
+        .args(args));
+    (out.status.code().unwrap_or(-1), stderr(&out))
+}
+
+#[test]
+fn config_errors_name_the_file_and_problem_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("malformed.toml", "slots = [1,\n", "line"),
+        ("unknown.toml", "slots = 2\ncolour = \"red\"\n", "unknown field `colour`"),
+        ("types.toml", "threads = \"many\"\n", "field `threads`"),
+        ("zero.toml", "slots = 0\n", "slots must be at least 1"),
+    ];
+    for (name, text, want) in cases {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        let (code, err) = serve_expecting_exit(&["--config", p.to_str().unwrap()]);
+        assert_eq!(code, 2, "{name}: {err}");
+        assert!(err.contains(p.to_str().unwrap()) || name == "zero.toml", "{name}: {err}");
+        assert!(err.contains(want), "{name}: {err:?} lacks {want:?}");
+    }
+    let (code, err) = serve_expecting_exit(&["--config", "/nonexistent/llp.toml"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("/nonexistent/llp.toml"), "{err}");
+
+    // Environment variables are checked as strictly as flags.
+    let out = run(llp().arg("status").env("LLP_SLOTS", "lots"));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("LLP_SLOTS") || stderr(&out).contains("--slots"), "{}", stderr(&out));
+}
+
+#[test]
+fn missing_and_corrupt_models_exit_2_naming_the_file() {
+    let empty = tempfile::tempdir().unwrap();
+    let (code, err) = serve_expecting_exit(&["--models-dir", empty.path().to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("llp models fetch smollm2-135m-instruct:q4_1"), "{err}");
+
+    let (code, err) =
+        serve_expecting_exit(&["--models-dir", empty.path().to_str().unwrap(), "--model", "smollm2-135m-instruct"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains(MODEL_FILE) && err.contains("missing"), "{err}");
+
+    // One flipped byte in the middle of the weights.
+    let bad = tempfile::tempdir().unwrap();
+    let mut bytes = std::fs::read(model_path()).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x40;
+    std::fs::write(bad.path().join(MODEL_FILE), &bytes).unwrap();
+    let (code, err) = serve_expecting_exit(&["--models-dir", bad.path().to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("corrupt") && err.contains(MODEL_FILE), "{err}");
+
+    let (code, err) = serve_expecting_exit(&["--model", "nonexistent-model"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("unknown model `nonexistent-model`"), "{err}");
+}
+
+#[test]
+fn a_second_node_on_the_same_data_dir_is_refused_with_the_holder() {
+    let node = Node::start(&[]);
+    let out = run(llp()
+        .arg("serve")
+        .arg("--data-dir")
+        .arg(node.data_dir())
+        .arg("--models-dir")
+        .arg(models_dir())
+        .args(["--api", "127.0.0.1:0"]));
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains(&format!("pid {}", node.child.id())), "{err}");
+}
+
+#[test]
+fn devices_on_a_machine_without_gpu() {
+    let out = run(llp().args(["devices", "--json"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let p: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let cpu = &p["cpu"];
+    assert!(!cpu["model"].as_str().unwrap().is_empty());
+    assert!(cpu["threads_logical"].as_u64().unwrap() >= 1);
+    assert!(cpu["ram_total_bytes"].as_u64().unwrap() > 0);
+    assert!(cpu["ram_free_bytes"].as_u64().unwrap() > 0);
+    assert!(cpu["simd"].is_array());
+    // This test machine has no GPU: none listed, and the NVIDIA probe says why.
+    if std::path::Path::new("/proc/driver/nvidia").exists() {
+        return; // a GPU machine: nothing to check about absence
+    }
+    assert_eq!(p["gpus"], serde_json::json!([]));
+    let nvidia = p["probes"].as_array().unwrap().iter().find(|x| x["source"] == "nvidia").unwrap();
+    assert!(nvidia["result"].as_str().unwrap().starts_with("N/A"), "{nvidia}");
+    assert!(p["backends"].as_array().unwrap().iter().any(|b| b["backend"] == "CPU"), "{}", p["backends"]);
+    assert!(p["quantizations"].as_array().unwrap().iter().any(|q| q == "q4_1"));
+
+    let out = run(llp().arg("devices"));
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert!(text.contains("GPU       none") && text.contains("N/A"), "{text}");
+}
+
+#[test]
+fn status_and_chat_use_the_running_node() {
+    let node = Node::start(&[]);
+    let out = run(llp().arg("status").arg("--json").arg("--data-dir").arg(node.data_dir()));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(s["id"], node.id.as_str());
+    assert_eq!(s["running"], true);
+
+    let out = run(llp()
+        .args(["chat", "--temperature", "0", "--max-tokens", "12", "What is 2+2?"])
+        .arg("--data-dir")
+        .arg(node.data_dir()));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stdout(&out).trim().is_empty());
+    let snap = run(llp().arg("status").arg("--json").arg("--data-dir").arg(node.data_dir()));
+    let s: Value = serde_json::from_str(&stdout(&snap)).unwrap();
+    assert_eq!(s["totals"]["requests"], 1, "the chat went through the running node");
+}
+
+#[test]
+fn chat_without_a_node_runs_an_embedded_one_and_status_reads_the_files() {
+    let data = tempfile::tempdir().unwrap();
+    let out = run(llp().arg("status").arg("--data-dir").arg(data.path()));
+    assert!(out.status.success());
+    assert!(stdout(&out).contains("no node is running"), "{}", stdout(&out));
+
+    let mut child = llp()
+        .args(["chat", "--temperature", "0", "--max-tokens", "8"])
+        .arg("--data-dir")
+        .arg(data.path())
+        .arg("--models-dir")
+        .arg(models_dir())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The REPL keeps the conversation: two lines, two answers.
+    child.stdin.take().unwrap().write_all(b"Hello!\nAnd again?\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("starting an embedded one"), "{}", stderr(&out));
+    assert_eq!(stdout(&out).lines().filter(|l| !l.trim().is_empty()).count() >= 2, true, "{}", stdout(&out));
+
+    let out = run(llp().args(["status", "--json"]).arg("--data-dir").arg(data.path()));
+    let s: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(s["running"], false);
+    assert_eq!(s["id"].as_str().unwrap().len(), 64, "the embedded node created the identity");
+}

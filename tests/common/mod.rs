@@ -1,0 +1,243 @@
+//! Test harness: starting real nodes, finding the default model, talking HTTP and SSE.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub const MODEL: &str = "smollm2-135m-instruct";
+pub const MODEL_FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
+
+/// The models dir holding the default model (LLP_MODELS_DIR, else the platform default).
+pub fn models_dir() -> PathBuf {
+    let dir = std::env::var_os("LLP_MODELS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(local_llm_proxy::config::default_models_dir);
+    assert!(
+        dir.join(MODEL_FILE).is_file(),
+        "the default model is not in {}: run scripts/test.sh (or `llp models fetch {MODEL}:q4_1`)",
+        dir.display()
+    );
+    dir
+}
+
+pub fn model_path() -> PathBuf {
+    models_dir().join(MODEL_FILE)
+}
+
+/// The default model loaded with llama.cpp in the test process, as an independent reference
+/// (its tokenizer and chat template). llama.cpp's backend may start once per process.
+pub fn reference_model() -> &'static llama_cpp_2::model::LlamaModel {
+    use llama_cpp_2::llama_backend::LlamaBackend;
+    use llama_cpp_2::model::LlamaModel;
+    use llama_cpp_2::model::params::LlamaModelParams;
+    use std::sync::OnceLock;
+    static BACKEND: OnceLock<LlamaBackend> = OnceLock::new();
+    static MODEL: OnceLock<LlamaModel> = OnceLock::new();
+    MODEL.get_or_init(|| {
+        let backend = BACKEND.get_or_init(|| {
+            llama_cpp_2::send_logs_to_tracing(llama_cpp_2::LogOptions::default().with_logs_enabled(false));
+            LlamaBackend::init().expect("llama.cpp backend")
+        });
+        LlamaModel::load_from_file(backend, model_path(), &LlamaModelParams::default()).expect("load the default model")
+    })
+}
+
+/// `llp` with an environment that does not leak the user's settings into the test.
+pub fn llp() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_llp"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("LLP_") {
+            c.env_remove(k);
+        }
+    }
+    // No user config file: the platform config dir points into an empty temporary place.
+    c.env("XDG_CONFIG_HOME", std::env::temp_dir().join("llp-tests-no-config"));
+    c.env("LLP_LOG", "warn");
+    c.stdin(Stdio::null());
+    c
+}
+
+pub fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("run llp")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A running `llp serve` child process. Killed on drop.
+pub struct Node {
+    pub child: Child,
+    pub data: tempfile::TempDir,
+    pub base: String,
+    pub id: String,
+    pub log: PathBuf,
+}
+
+impl Node {
+    /// Starts a node on the default model with `extra` arguments (e.g. `--slots 1`).
+    pub fn start(extra: &[&str]) -> Node {
+        Self::start_with(extra, |_| {})
+    }
+
+    pub fn start_with(extra: &[&str], tweak: impl FnOnce(&mut Command)) -> Node {
+        let data = tempfile::tempdir().unwrap();
+        let log = data.path().join("serve.log");
+        let mut cmd = llp();
+        cmd.arg("serve")
+            .arg("--data-dir")
+            .arg(data.path())
+            .arg("--models-dir")
+            .arg(models_dir())
+            .args(["--api", "127.0.0.1:0", "--relay", "disabled", "--threads", "2"])
+            .args(extra)
+            .stdout(Stdio::from(std::fs::File::create(&log).unwrap()))
+            .stderr(Stdio::from(std::fs::File::options().append(true).open(&log).unwrap()));
+        tweak(&mut cmd);
+        let child = cmd.spawn().expect("spawn llp serve");
+        let mut node = Node { child, data, base: String::new(), id: String::new(), log };
+        node.wait_ready();
+        node
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("llp serve exited with {status}:\n{}", self.log_text());
+            }
+            if let Ok(text) = std::fs::read_to_string(self.data.path().join("node.json"))
+                && let Ok(v) = serde_json::from_str::<Value>(&text)
+            {
+                self.base = format!("http://{}", v["api"].as_str().unwrap());
+                self.id = v["id"].as_str().unwrap().to_string();
+                if health_ok(&format!("{}/health", self.base.trim_start_matches("http://"))) {
+                    return;
+                }
+            }
+            assert!(Instant::now() < deadline, "node not ready in time:\n{}", self.log_text());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self.data.path()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn status(&self) -> Value {
+        client().get(self.url("/api/status")).send().await.unwrap().json().await.unwrap()
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// GET /health without an async runtime (readiness checks run in plain threads).
+fn health_ok(host_and_path: &str) -> bool {
+    use std::io::{Read, Write};
+    let (host, path) = host_and_path.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap();
+    let Ok(mut s) = std::net::TcpStream::connect(host) else { return false };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    if write!(s, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").is_err() {
+        return false;
+    }
+    let mut buf = String::new();
+    let _ = s.read_to_string(&mut buf);
+    buf.starts_with("HTTP/1.1 200")
+}
+
+pub fn client() -> reqwest::Client {
+    local_llm_proxy::client::http_client().unwrap()
+}
+
+/// POSTs JSON and returns (status, headers, body as JSON).
+pub async fn post(url: &str, body: &Value) -> (u16, reqwest::header::HeaderMap, Value) {
+    let resp = client().post(url).json(body).send().await.unwrap();
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let text = resp.text().await.unwrap();
+    let v = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
+    (status, headers, v)
+}
+
+/// POSTs raw bytes.
+pub async fn post_raw(url: &str, body: Vec<u8>) -> (u16, Value) {
+    let resp = client()
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}")))
+}
+
+/// A streamed request: every `data:` payload parsed (the final `[DONE]` as a string).
+pub async fn stream(url: &str, body: &Value) -> (u16, Vec<Value>) {
+    let resp = client().post(url).json(body).send().await.unwrap();
+    let status = resp.status().as_u16();
+    assert!(
+        resp.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"),
+        "{:?}",
+        resp.headers()
+    );
+    let text = resp.text().await.unwrap();
+    let mut events = Vec::new();
+    for block in text.split("\n\n") {
+        for line in block.lines() {
+            if let Some(d) = line.strip_prefix("data: ") {
+                events.push(if d == "[DONE]" { Value::String(d.into()) } else { serde_json::from_str(d).unwrap() });
+            }
+        }
+    }
+    (status, events)
+}
+
+/// Concatenated text of streamed chunks.
+pub fn streamed_text(events: &[Value]) -> String {
+    events
+        .iter()
+        .filter_map(|e| local_llm_proxy::client::delta_text(e))
+        .collect()
+}
+
+pub fn chat_body(content: &str, max_tokens: u32) -> Value {
+    serde_json::json!({
+        "model": MODEL,
+        "messages": [{"role": "user", "content": content}],
+        "max_tokens": max_tokens,
+        "temperature": 0,
+    })
+}
+
+/// Polls `check` until it returns Some, or panics after `secs`.
+pub async fn eventually<T>(secs: u64, what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -1,0 +1,130 @@
+//! Many requests at once, fair queueing with a bound, and cancellation on disconnect.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find(|l| l.starts_with(name) && !l.starts_with('#'))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in {text}"))
+}
+
+async fn metrics(node: &Node) -> String {
+    client().get(node.url("/metrics")).send().await.unwrap().text().await.unwrap()
+}
+
+#[tokio::test]
+async fn concurrent_requests_all_complete_and_match_sequential_answers() {
+    let node = Node::start(&["--slots", "4"]);
+    let url = node.url("/v1/chat/completions");
+    let prompts: Vec<String> = (0..12).map(|i| format!("Give me a fact about the number {i}.")).collect();
+    let mut tasks = Vec::new();
+    for (i, p) in prompts.iter().enumerate() {
+        let (url, mut body) = (url.clone(), chat_body(p, 24));
+        if i % 2 == 1 {
+            body["stream"] = json!(true);
+        }
+        tasks.push(tokio::spawn(async move {
+            if body["stream"] == true {
+                let (c, ev) = stream(&url, &body).await;
+                assert_eq!(c, 200);
+                assert_eq!(ev.last().unwrap(), "[DONE]");
+                streamed_text(&ev)
+            } else {
+                let (c, _, v) = post(&url, &body).await;
+                assert_eq!(c, 200, "{v}");
+                v["choices"][0]["message"]["content"].as_str().unwrap().to_string()
+            }
+        }));
+    }
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.push(t.await.unwrap());
+    }
+    assert!(answers.iter().all(|a| !a.is_empty()));
+    assert_eq!(metric(&metrics(&node).await, "llp_requests_total"), 12.0);
+    let s = node.status().await;
+    assert_eq!(s["models"][0]["busy_slots"], 0);
+    assert_eq!(s["models"][0]["queued"], 0);
+    assert_eq!(s["jobs"], json!([]));
+}
+
+#[tokio::test]
+async fn a_full_queue_answers_503_with_retry_after_and_loses_nothing() {
+    let node = Node::start(&["--slots", "1", "--queue-limit", "2"]);
+    let url = node.url("/v1/chat/completions");
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let url = url.clone();
+        let mut body = chat_body(&format!("Story {i}"), 48);
+        body["ignore_eos"] = json!(true);
+        tasks.push(tokio::spawn(async move {
+            let r = client().post(&url).json(&body).send().await.unwrap();
+            let code = r.status().as_u16();
+            let retry = r.headers().get("retry-after").map(|v| v.to_str().unwrap().to_string());
+            let v: Value = r.json().await.unwrap();
+            (code, retry, v)
+        }));
+    }
+    let mut ok = 0;
+    let mut busy = 0;
+    for t in tasks {
+        let (code, retry, v) = t.await.unwrap();
+        match code {
+            200 => {
+                assert_eq!(v["usage"]["completion_tokens"], 48);
+                ok += 1;
+            }
+            503 => {
+                assert!(retry.is_some(), "503 without Retry-After");
+                assert_eq!(v["error"]["code"], "server_busy");
+                busy += 1;
+            }
+            other => panic!("unexpected {other}: {v}"),
+        }
+    }
+    assert_eq!(ok + busy, 8);
+    assert!(ok >= 3, "one running and two queued must complete, got {ok}");
+    assert!(busy >= 1, "eight requests into one slot and a queue of two must overflow");
+}
+
+#[tokio::test]
+async fn a_client_that_disconnects_frees_its_slot() {
+    let node = Node::start(&["--slots", "1"]);
+    let url = node.url("/v1/chat/completions");
+    let mut body = chat_body("Tell me an endless story.", 1500);
+    body["ignore_eos"] = json!(true);
+    body["stream"] = json!(true);
+    let resp = client().post(&url).json(&body).send().await.unwrap();
+    let mut s = resp.bytes_stream();
+    let mut seen = 0;
+    while seen < 5 {
+        let chunk = s.next().await.unwrap().unwrap();
+        seen += chunk.windows(6).filter(|w| w == b"data: ").count();
+    }
+    drop(s);
+    let generated_at_drop = metric(&metrics(&node).await, "llp_generated_tokens_total");
+    eventually(20, "the cancelled job to leave its slot", async || {
+        let m = metrics(&node).await;
+        (metric(&m, "llp_jobs_cancelled_total") == 1.0).then_some(())
+    })
+    .await;
+    let m = metrics(&node).await;
+    let after = metric(&m, "llp_generated_tokens_total");
+    // The engine may have run ahead by the job's channel (64 events) before the drop was seen.
+    assert!(after - generated_at_drop <= 80.0, "{after} tokens after {generated_at_drop} at the drop");
+    assert!(after < 1500.0);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(metric(&metrics(&node).await, "llp_generated_tokens_total"), after, "generation went on");
+    assert_eq!(metric(&metrics(&node).await, "llp_slots_busy{model"), 0.0);
+
+    // The freed slot serves the next request.
+    let (c, _, _) = post(&url, &chat_body("Hi", 4)).await;
+    assert_eq!(c, 200);
+}

@@ -1,0 +1,11 @@
+//! The integration tests: one binary, real parts. Nodes are real `llp serve` processes on
+//! 127.0.0.1 with their own temporary data dirs, serving the default model with llama.cpp.
+//! `scripts/test.sh` fetches that model first; set LLP_MODELS_DIR to use another models dir.
+
+mod common;
+
+mod api;
+mod bad_input;
+mod cli;
+mod concurrency;
+mod fetch;
