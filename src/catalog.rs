@@ -105,7 +105,11 @@ pub enum CatalogError {
     #[error("unknown model `{0}`; `llp models` lists the catalog")]
     UnknownModel(String),
     #[error("model `{model}` has no quantization `{quant}`; it has: {available}")]
-    UnknownQuant { model: String, quant: String, available: String },
+    UnknownQuant {
+        model: String,
+        quant: String,
+        available: String,
+    },
 }
 
 impl Catalog {
@@ -143,19 +147,26 @@ impl Catalog {
             if m.hf_repo.is_none() && m.variants.iter().any(|v| v.source.is_none()) {
                 return Err(CatalogError::Parse {
                     file: file.into(),
-                    message: format!("model `{}` has a variant with no source and no hf_repo", m.name),
+                    message: format!(
+                        "model `{}` has a variant with no source and no hf_repo",
+                        m.name
+                    ),
                 });
             }
         }
-        catalog.resolve(&catalog.default).map_err(|e| CatalogError::Parse {
-            file: file.into(),
-            message: format!("default model: {e}"),
-        })?;
+        catalog
+            .resolve(&catalog.default)
+            .map_err(|e| CatalogError::Parse {
+                file: file.into(),
+                message: format!("default model: {e}"),
+            })?;
         Ok(catalog)
     }
 
     pub fn model(&self, name: &str) -> Option<&Model> {
-        self.models.iter().find(|m| m.name.eq_ignore_ascii_case(name))
+        self.models
+            .iter()
+            .find(|m| m.name.eq_ignore_ascii_case(name))
     }
 
     /// Resolves `NAME:QUANT` exactly; `NAME` alone picks the variant present in `models_dir`
@@ -164,23 +175,40 @@ impl Catalog {
         self.resolve_in(spec, None)
     }
 
-    pub fn resolve_in(&self, spec: &str, models_dir: Option<&Path>) -> Result<Choice<'_>, CatalogError> {
+    pub fn resolve_in(
+        &self,
+        spec: &str,
+        models_dir: Option<&Path>,
+    ) -> Result<Choice<'_>, CatalogError> {
         let (name, quant) = match spec.split_once(':') {
             Some((n, q)) => (n, Some(q)),
             None => (spec, None),
         };
-        let model = self.model(name).ok_or_else(|| CatalogError::UnknownModel(name.to_string()))?;
+        let model = self
+            .model(name)
+            .ok_or_else(|| CatalogError::UnknownModel(name.to_string()))?;
         let variant = match quant {
-            Some(q) => model.variants.iter().find(|v| v.quant.eq_ignore_ascii_case(q)).ok_or_else(
-                || CatalogError::UnknownQuant {
+            Some(q) => model
+                .variants
+                .iter()
+                .find(|v| v.quant.eq_ignore_ascii_case(q))
+                .ok_or_else(|| CatalogError::UnknownQuant {
                     model: model.name.clone(),
                     quant: q.to_string(),
-                    available: model.variants.iter().map(|v| v.quant.as_str()).collect::<Vec<_>>().join(", "),
-                },
-            )?,
+                    available: model
+                        .variants
+                        .iter()
+                        .map(|v| v.quant.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                })?,
             None => {
                 let present = models_dir.and_then(|dir| {
-                    model.variants.iter().filter(|v| dir.join(&v.file).is_file()).max_by_key(|v| v.size)
+                    model
+                        .variants
+                        .iter()
+                        .filter(|v| dir.join(&v.file).is_file())
+                        .max_by_key(|v| v.size)
                 });
                 present.unwrap_or(&model.variants[0])
             }
@@ -190,14 +218,23 @@ impl Catalog {
 
     /// The best quality variant of `model` that fits in `memory` bytes (the router's choice).
     pub fn fitting<'a>(&self, model: &'a Model, memory: u64) -> Option<&'a Variant> {
-        model.variants.iter().filter(|v| v.memory_needed(model) <= memory).max_by_key(|v| v.size)
+        model
+            .variants
+            .iter()
+            .filter(|v| v.memory_needed(model) <= memory)
+            .max_by_key(|v| v.size)
     }
 
     /// Every variant present in `models_dir`.
     pub fn present(&self, models_dir: &Path) -> Vec<Choice<'_>> {
         self.models
             .iter()
-            .flat_map(|m| m.variants.iter().map(move |v| Choice { model: m, variant: v }))
+            .flat_map(|m| {
+                m.variants.iter().map(move |v| Choice {
+                    model: m,
+                    variant: v,
+                })
+            })
             .filter(|c| models_dir.join(&c.variant.file).is_file())
             .collect()
     }
@@ -231,7 +268,8 @@ mod tests {
             for v in &m.variants {
                 assert!(
                     v.sha256 == "unknown"
-                        || (v.sha256.len() == 64 && v.sha256.chars().all(|c| c.is_ascii_hexdigit())),
+                        || (v.sha256.len() == 64
+                            && v.sha256.chars().all(|c| c.is_ascii_hexdigit())),
                     "{}:{} has sha256 {:?}",
                     m.name,
                     v.quant,
@@ -244,8 +282,14 @@ mod tests {
     #[test]
     fn unknown_names_and_quants_are_explained() {
         let c = Catalog::builtin();
-        assert!(matches!(c.resolve("nope"), Err(CatalogError::UnknownModel(_))));
-        let e = c.resolve("smollm2-135m-instruct:q9").unwrap_err().to_string();
+        assert!(matches!(
+            c.resolve("nope"),
+            Err(CatalogError::UnknownModel(_))
+        ));
+        let e = c
+            .resolve("smollm2-135m-instruct:q9")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("q4_1"), "{e}");
     }
 

@@ -31,7 +31,10 @@ pub fn running_api(data_dir: &Path) -> Option<String> {
 }
 
 /// One parsed server-sent event stream: calls `on_data` with each `data:` payload until `[DONE]`.
-pub async fn read_sse(resp: reqwest::Response, mut on_data: impl FnMut(&str)) -> anyhow::Result<()> {
+pub async fn read_sse(
+    resp: reqwest::Response,
+    mut on_data: impl FnMut(&str),
+) -> anyhow::Result<()> {
     let mut body = resp.bytes_stream();
     let mut buf: Vec<u8> = Vec::new();
     while let Some(chunk) = body.next().await {
@@ -55,7 +58,10 @@ pub async fn read_sse(resp: reqwest::Response, mut on_data: impl FnMut(&str)) ->
 
 fn find_event_end(buf: &[u8]) -> Option<(usize, usize)> {
     let lf = buf.windows(2).position(|w| w == b"\n\n").map(|i| (i, 2));
-    let crlf = buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| (i, 4));
+    let crlf = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|i| (i, 4));
     match (lf, crlf) {
         (Some(a), Some(b)) => Some(if a.0 <= b.0 { a } else { b }),
         (a, b) => a.or(b),
@@ -65,7 +71,10 @@ fn find_event_end(buf: &[u8]) -> Option<(usize, usize)> {
 /// The text delta of a chat or completion chunk.
 pub fn delta_text(chunk: &Value) -> Option<&str> {
     let c = chunk.get("choices")?.get(0)?;
-    c.get("delta").and_then(|d| d.get("content")).or_else(|| c.get("text"))?.as_str()
+    c.get("delta")
+        .and_then(|d| d.get("content"))
+        .or_else(|| c.get("text"))?
+        .as_str()
 }
 
 /// Turns an error response into a readable message.

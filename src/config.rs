@@ -89,7 +89,9 @@ pub fn default_config_file() -> Option<PathBuf> {
 }
 
 pub fn default_data_dir() -> PathBuf {
-    project_dirs().map(|d| d.data_dir().to_path_buf()).unwrap_or_else(|| PathBuf::from(".llp"))
+    project_dirs()
+        .map(|d| d.data_dir().to_path_buf())
+        .unwrap_or_else(|| PathBuf::from(".llp"))
 }
 
 pub fn default_models_dir() -> PathBuf {
@@ -101,8 +103,15 @@ pub fn default_models_dir() -> PathBuf {
 /// Threads for llama.cpp: the physical cores (hyper-threads slow llama.cpp down).
 pub fn default_threads() -> u32 {
     let physical = sysinfo::System::physical_core_count().unwrap_or(0);
-    let logical = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    (if physical > 0 { physical.min(logical) } else { logical }).max(1) as u32
+    let logical = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    (if physical > 0 {
+        physical.min(logical)
+    } else {
+        logical
+    })
+    .max(1) as u32
 }
 
 impl Settings {
@@ -116,9 +125,14 @@ impl Settings {
                 _ => (None, FileConfig::default()),
             },
         };
-        let api_text = o.api.or(file.api).unwrap_or_else(|| DEFAULT_API.to_string());
+        let api_text = o
+            .api
+            .or(file.api)
+            .unwrap_or_else(|| DEFAULT_API.to_string());
         let api: SocketAddr = api_text.parse().map_err(|_| {
-            UsageError(format!("--api / LLP_API / api: `{api_text}` is not an address like 127.0.0.1:8686"))
+            UsageError(format!(
+                "--api / LLP_API / api: `{api_text}` is not an address like 127.0.0.1:8686"
+            ))
         })?;
         let api_token = o.api_token.or(file.api_token).filter(|t| !t.is_empty());
         if !api.ip().is_loopback() && api_token.is_none() {
@@ -142,14 +156,31 @@ impl Settings {
         }
         let settings = Settings {
             config_file,
-            data_dir: o.data_dir.or(file.data_dir).unwrap_or_else(default_data_dir),
-            models_dir: o.models_dir.or(file.models_dir).unwrap_or_else(default_models_dir),
+            data_dir: o
+                .data_dir
+                .or(file.data_dir)
+                .unwrap_or_else(default_data_dir),
+            models_dir: o
+                .models_dir
+                .or(file.models_dir)
+                .unwrap_or_else(default_models_dir),
             catalog: o.catalog.or(file.catalog),
             api,
             api_token,
-            listen: o.listen.or(file.listen).unwrap_or_else(|| "0.0.0.0:0".into()),
-            join: if o.join.is_empty() { file.join.unwrap_or_default() } else { o.join },
-            models: if o.models.is_empty() { file.models.unwrap_or_default() } else { o.models },
+            listen: o
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| "0.0.0.0:0".into()),
+            join: if o.join.is_empty() {
+                file.join.unwrap_or_default()
+            } else {
+                o.join
+            },
+            models: if o.models.is_empty() {
+                file.models.unwrap_or_default()
+            } else {
+                o.models
+            },
             paused: o.paused || file.paused.unwrap_or(false),
             relay,
             threads: positive("threads", o.threads.or(file.threads), default_threads())?,
@@ -168,11 +199,17 @@ impl Settings {
 fn read_file(path: &Path, explicit: bool) -> Result<FileConfig, UsageError> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => return Ok(FileConfig::default()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
+            return Ok(FileConfig::default());
+        }
         Err(e) => return Err(UsageError(format!("config file {}: {e}", path.display()))),
     };
     toml::from_str(&text).map_err(|e| {
-        UsageError(format!("config file {}: {}", path.display(), toml_error_message(&text, &e)))
+        UsageError(format!(
+            "config file {}: {}",
+            path.display(),
+            toml_error_message(&text, &e)
+        ))
     })
 }
 
@@ -206,7 +243,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("c.toml");
         std::fs::write(&p, text).unwrap();
-        Settings::resolve(Overrides { config: Some(p), ..Default::default() })
+        Settings::resolve(Overrides {
+            config: Some(p),
+            ..Default::default()
+        })
     }
 
     #[test]
@@ -240,9 +280,12 @@ mod tests {
 
     #[test]
     fn public_api_needs_a_token() {
-        let e = Settings::resolve(Overrides { api: Some("0.0.0.0:8686".into()), ..Default::default() })
-            .unwrap_err()
-            .0;
+        let e = Settings::resolve(Overrides {
+            api: Some("0.0.0.0:8686".into()),
+            ..Default::default()
+        })
+        .unwrap_err()
+        .0;
         assert!(e.contains("LLP_API_TOKEN"), "{e}");
     }
 }

@@ -16,10 +16,16 @@ pub struct Reading<T> {
 
 impl<T> Reading<T> {
     pub fn ok(value: T) -> Self {
-        Reading { value: Some(value), unavailable: None }
+        Reading {
+            value: Some(value),
+            unavailable: None,
+        }
     }
     pub fn na(reason: impl Into<String>) -> Self {
-        Reading { value: None, unavailable: Some(reason.into()) }
+        Reading {
+            value: None,
+            unavailable: Some(reason.into()),
+        }
     }
     fn from_result<E: std::fmt::Display>(r: Result<T, E>) -> Self {
         match r {
@@ -101,8 +107,8 @@ pub struct Backend {
 pub const QUANTIZATIONS: &[&str] = &[
     "f32", "f16", "bf16", "q4_0", "q4_1", "q5_0", "q5_1", "q8_0", "q2_k", "q3_k_s", "q3_k_m",
     "q3_k_l", "q4_k_s", "q4_k_m", "q5_k_s", "q5_k_m", "q6_k", "iq1_s", "iq1_m", "iq2_xxs",
-    "iq2_xs", "iq2_s", "iq2_m", "iq3_xxs", "iq3_xs", "iq3_s", "iq3_m", "iq4_nl", "iq4_xs",
-    "tq1_0", "tq2_0", "mxfp4",
+    "iq2_xs", "iq2_s", "iq2_m", "iq3_xxs", "iq3_xs", "iq3_s", "iq3_m", "iq4_nl", "iq4_xs", "tq1_0",
+    "tq2_0", "mxfp4",
 ];
 
 /// Probes everything. Blocking (NVML init, sysfs reads): call off the async runtime.
@@ -110,20 +116,33 @@ pub fn detect() -> Profile {
     let mut probes = Vec::new();
     let mut gpus = Vec::new();
     match nvidia(&mut gpus) {
-        Ok(0) => probes.push(Probe { source: "nvidia".into(), result: "NVML loaded; no NVIDIA GPU".into() }),
-        Ok(n) => probes.push(Probe { source: "nvidia".into(), result: format!("{n} GPU(s) through NVML") }),
-        Err(reason) => probes.push(Probe { source: "nvidia".into(), result: reason }),
+        Ok(0) => probes.push(Probe {
+            source: "nvidia".into(),
+            result: "NVML loaded; no NVIDIA GPU".into(),
+        }),
+        Ok(n) => probes.push(Probe {
+            source: "nvidia".into(),
+            result: format!("{n} GPU(s) through NVML"),
+        }),
+        Err(reason) => probes.push(Probe {
+            source: "nvidia".into(),
+            result: reason,
+        }),
     }
     let before = gpus.len();
     match amd(&mut gpus, std::path::Path::new("/sys/class/drm")) {
-        Ok(()) if gpus.len() == before => {
-            probes.push(Probe { source: "amd".into(), result: "no AMD GPU in /sys/class/drm".into() })
-        }
+        Ok(()) if gpus.len() == before => probes.push(Probe {
+            source: "amd".into(),
+            result: "no AMD GPU in /sys/class/drm".into(),
+        }),
         Ok(()) => probes.push(Probe {
             source: "amd".into(),
             result: format!("{} GPU(s) through sysfs", gpus.len() - before),
         }),
-        Err(reason) => probes.push(Probe { source: "amd".into(), result: reason }),
+        Err(reason) => probes.push(Probe {
+            source: "amd".into(),
+            result: reason,
+        }),
     }
     let cpu = cpu();
     if cfg!(all(target_os = "macos", target_arch = "aarch64")) {
@@ -141,7 +160,10 @@ pub fn detect() -> Profile {
             compute: Reading::ok("Metal".into()),
         });
     } else {
-        probes.push(Probe { source: "apple".into(), result: "not an Apple Silicon Mac".into() });
+        probes.push(Probe {
+            source: "apple".into(),
+            result: "not an Apple Silicon Mac".into(),
+        });
     }
     Profile {
         cpu,
@@ -161,7 +183,10 @@ fn cpu() -> Cpu {
     );
     let (model, threads, ram_total, ram_free) = match &sys {
         Ok(s) => (
-            s.cpus().first().map(|c| c.brand().trim().to_string()).unwrap_or_default(),
+            s.cpus()
+                .first()
+                .map(|c| c.brand().trim().to_string())
+                .unwrap_or_default(),
             s.cpus().len() as u32,
             s.total_memory(),
             s.available_memory(),
@@ -171,13 +196,21 @@ fn cpu() -> Cpu {
     let threads = if threads > 0 {
         threads
     } else {
-        std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1)
+        std::thread::available_parallelism()
+            .map(|n| n.get() as u32)
+            .unwrap_or(1)
     };
     Cpu {
-        model: if model.is_empty() { "unknown CPU".into() } else { model },
+        model: if model.is_empty() {
+            "unknown CPU".into()
+        } else {
+            model
+        },
         arch: std::env::consts::ARCH.to_string(),
         cores_physical: Reading::from_result(
-            System::physical_core_count().map(|n| n as u32).map_err(|e| format!("{e:?}")),
+            System::physical_core_count()
+                .map(|n| n as u32)
+                .map_err(|e| format!("{e:?}")),
         ),
         threads_logical: threads,
         simd: simd(),
@@ -193,8 +226,21 @@ fn simd() -> Vec<String> {
         ($($f:tt),*) => { $( if std::is_x86_feature_detected!($f) { v.push($f.to_string()); } )* };
     }
     check!(
-        "sse3", "ssse3", "sse4.1", "sse4.2", "avx", "avx2", "fma", "f16c", "bmi2", "avx512f",
-        "avx512bw", "avx512vl", "avx512vnni", "avx512bf16", "avxvnni"
+        "sse3",
+        "ssse3",
+        "sse4.1",
+        "sse4.2",
+        "avx",
+        "avx2",
+        "fma",
+        "f16c",
+        "bmi2",
+        "avx512f",
+        "avx512bw",
+        "avx512vl",
+        "avx512vnni",
+        "avx512bf16",
+        "avxvnni"
     );
     v
 }
@@ -233,7 +279,9 @@ fn nvidia(out: &mut Vec<Gpu>) -> Result<usize, String> {
             nvml_wrapper::cuda_driver_version_minor(v)
         )
     }));
-    let count = nvml.device_count().map_err(|e| format!("N/A: NVML device count: {e}"))?;
+    let count = nvml
+        .device_count()
+        .map_err(|e| format!("N/A: NVML device count: {e}"))?;
     for i in 0..count {
         let d = match nvml.device_by_index(i) {
             Ok(d) => d,
@@ -258,9 +306,15 @@ fn nvidia(out: &mut Vec<Gpu>) -> Result<usize, String> {
         out.push(Gpu {
             vendor: "nvidia".into(),
             index: i,
-            name: d.name().unwrap_or_else(|e| format!("NVIDIA GPU {i} (name: {e})")),
-            memory_total_bytes: Reading::from_result(mem.as_ref().map(|m| m.total).map_err(|e| e.to_string())),
-            memory_used_bytes: Reading::from_result(mem.as_ref().map(|m| m.used).map_err(|e| e.to_string())),
+            name: d
+                .name()
+                .unwrap_or_else(|e| format!("NVIDIA GPU {i} (name: {e})")),
+            memory_total_bytes: Reading::from_result(
+                mem.as_ref().map(|m| m.total).map_err(|e| e.to_string()),
+            ),
+            memory_used_bytes: Reading::from_result(
+                mem.as_ref().map(|m| m.used).map_err(|e| e.to_string()),
+            ),
             unified_memory: false,
             utilization_pct: Reading::from_result(d.utilization_rates().map(|u| u.gpu)),
             temperature_c: Reading::from_result(d.temperature(TemperatureSensor::Gpu)),
@@ -282,7 +336,9 @@ pub fn amd(out: &mut Vec<Gpu>, drm: &std::path::Path) -> Result<(), String> {
     let mut cards: Vec<_> = entries
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("card") && n[4..].chars().all(|c| c.is_ascii_digit()) && n.len() > 4)
+        .filter(|n| {
+            n.starts_with("card") && n[4..].chars().all(|c| c.is_ascii_digit()) && n.len() > 4
+        })
         .collect();
     cards.sort_by_key(|n| n[4..].parse::<u32>().unwrap_or(0));
     let driver = Reading::from_result(
@@ -300,7 +356,11 @@ pub fn amd(out: &mut Vec<Gpu>, drm: &std::path::Path) -> Result<(), String> {
         let read_u64 = |name: &str| -> Reading<u64> {
             let p = dev.join(name);
             match fs::read_to_string(&p) {
-                Ok(s) => s.trim().parse().map(Reading::ok).unwrap_or_else(|e| Reading::na(format!("{}: {e}", p.display()))),
+                Ok(s) => s
+                    .trim()
+                    .parse()
+                    .map(Reading::ok)
+                    .unwrap_or_else(|e| Reading::na(format!("{}: {e}", p.display()))),
                 Err(e) => Reading::na(format!("{}: {e}", p.display())),
             }
         };
@@ -335,11 +395,16 @@ pub fn amd(out: &mut Vec<Gpu>, drm: &std::path::Path) -> Result<(), String> {
             unified_memory: false,
             utilization_pct: {
                 let r = read_u64("gpu_busy_percent");
-                Reading { value: r.value.map(|v| v as u32), unavailable: r.unavailable }
+                Reading {
+                    value: r.value.map(|v| v as u32),
+                    unavailable: r.unavailable,
+                }
             },
             temperature_c: Reading::from_result(hw("temp1_input").map(|m| (m / 1000) as u32)),
             power_w: Reading::from_result(
-                hw("power1_average").or_else(|_| hw("power1_input")).map(|uw| uw as f64 / 1e6),
+                hw("power1_average")
+                    .or_else(|_| hw("power1_input"))
+                    .map(|uw| uw as f64 / 1e6),
             ),
             driver: driver.clone(),
             compute: Reading::na("gfx target not read (needs the KFD topology)"),

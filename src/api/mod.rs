@@ -33,7 +33,11 @@ use crate::engine::{EVENT_CHANNEL, Engine, Event, Finish, Job, SubmitError};
 use crate::node::{JobGuard, Node};
 
 /// Serves the API on `listener` until `shutdown` is cancelled, then lets running requests end.
-pub async fn serve(node: Node, listener: TcpListener, shutdown: CancellationToken) -> std::io::Result<()> {
+pub async fn serve(
+    node: Node,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
     axum::serve(listener, router(node))
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await
@@ -69,16 +73,22 @@ async fn auth(State(node): State<Node>, req: Request, next: Next) -> Response {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "));
         if given != Some(token.as_str()) {
-            return ApiError::new(StatusCode::UNAUTHORIZED, "Missing or wrong bearer token (Authorization: Bearer ...)")
-                .code("invalid_api_key")
-                .into_response();
+            return ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "Missing or wrong bearer token (Authorization: Bearer ...)",
+            )
+            .code("invalid_api_key")
+            .into_response();
         }
     }
     next.run(req).await
 }
 
 async fn not_found(req: Request) -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, format!("No route {} {}", req.method(), req.uri().path()))
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        format!("No route {} {}", req.method(), req.uri().path()),
+    )
 }
 
 async fn method_not_allowed(req: Request) -> ApiError {
@@ -135,7 +145,9 @@ async fn contribution(State(node): State<Node>, body: Result<Bytes, BytesRejecti
 }
 
 async fn metrics(State(node): State<Node>) -> Response {
-    let s = tokio::task::spawn_blocking(move || node.snapshot()).await.expect("snapshot task");
+    let s = tokio::task::spawn_blocking(move || node.snapshot())
+        .await
+        .expect("snapshot task");
     let mut out = String::new();
     let mut metric = |name: &str, kind: &str, help: &str, lines: Vec<(String, f64)>| {
         out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n"));
@@ -144,18 +156,71 @@ async fn metrics(State(node): State<Node>) -> Response {
         }
     };
     let t = &s.totals;
-    metric("llp_requests_total", "counter", "Inference requests received.", vec![(String::new(), t.requests as f64)]);
-    metric("llp_requests_failed_total", "counter", "Inference requests answered with an error.", vec![(String::new(), t.requests_failed as f64)]);
-    metric("llp_jobs_cancelled_total", "counter", "Jobs cancelled because the client went away.", vec![(String::new(), t.jobs_cancelled as f64)]);
-    metric("llp_prompt_tokens_total", "counter", "Prompt tokens processed.", vec![(String::new(), t.prompt_tokens as f64)]);
-    metric("llp_generated_tokens_total", "counter", "Tokens generated.", vec![(String::new(), t.generated_tokens as f64)]);
+    metric(
+        "llp_requests_total",
+        "counter",
+        "Inference requests received.",
+        vec![(String::new(), t.requests as f64)],
+    );
+    metric(
+        "llp_requests_failed_total",
+        "counter",
+        "Inference requests answered with an error.",
+        vec![(String::new(), t.requests_failed as f64)],
+    );
+    metric(
+        "llp_jobs_cancelled_total",
+        "counter",
+        "Jobs cancelled because the client went away.",
+        vec![(String::new(), t.jobs_cancelled as f64)],
+    );
+    metric(
+        "llp_prompt_tokens_total",
+        "counter",
+        "Prompt tokens processed.",
+        vec![(String::new(), t.prompt_tokens as f64)],
+    );
+    metric(
+        "llp_generated_tokens_total",
+        "counter",
+        "Tokens generated.",
+        vec![(String::new(), t.generated_tokens as f64)],
+    );
     let per_model = |f: &dyn Fn(&crate::node::ModelStatus) -> f64| {
-        s.models.iter().map(|m| (format!("{{model=\"{}:{}\"}}", m.info.name, m.info.quant), f(m))).collect()
+        s.models
+            .iter()
+            .map(|m| {
+                (
+                    format!("{{model=\"{}:{}\"}}", m.info.name, m.info.quant),
+                    f(m),
+                )
+            })
+            .collect()
     };
-    metric("llp_queue_depth", "gauge", "Requests waiting for a slot.", per_model(&|m| m.queued as f64));
-    metric("llp_slots_busy", "gauge", "Slots generating.", per_model(&|m| m.busy_slots as f64));
-    metric("llp_slots_total", "gauge", "Slots.", per_model(&|m| m.info.slots as f64));
-    metric("llp_contribution_paused", "gauge", "1 while contributing to others is paused.", vec![(String::new(), if s.paused { 1.0 } else { 0.0 })]);
+    metric(
+        "llp_queue_depth",
+        "gauge",
+        "Requests waiting for a slot.",
+        per_model(&|m| m.queued as f64),
+    );
+    metric(
+        "llp_slots_busy",
+        "gauge",
+        "Slots generating.",
+        per_model(&|m| m.busy_slots as f64),
+    );
+    metric(
+        "llp_slots_total",
+        "gauge",
+        "Slots.",
+        per_model(&|m| m.info.slots as f64),
+    );
+    metric(
+        "llp_contribution_paused",
+        "gauge",
+        "1 while contributing to others is paused.",
+        vec![(String::new(), if s.paused { 1.0 } else { 0.0 })],
+    );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }
 
@@ -180,17 +245,21 @@ async fn tokenize(State(node): State<Node>, body: Result<Bytes, BytesRejection>)
         Ok(e) => e,
         Err(e) => return e.into_response(),
     };
-    let tokens = tokio::task::spawn_blocking(move || engine.tokenize(&body.content, body.add_special))
-    .await
-    .expect("tokenize task");
+    let tokens =
+        tokio::task::spawn_blocking(move || engine.tokenize(&body.content, body.add_special))
+            .await
+            .expect("tokenize task");
     Json(json!({"tokens": tokens.iter().map(|t| t.0).collect::<Vec<_>>()})).into_response()
 }
 
 fn read_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     body.map_err(|rej| {
         if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "The request body is larger than this server accepts")
-                .code("request_too_large")
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "The request body is larger than this server accepts",
+            )
+            .code("request_too_large")
         } else {
             ApiError::bad_request(format!("Could not read the request body: {rej}"))
         }
@@ -199,7 +268,11 @@ fn read_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
 
 fn pick_engine(node: &Node, model: Option<&str>) -> Result<Engine, ApiError> {
     node.engine_for(model).cloned().ok_or_else(|| {
-        let have: Vec<String> = node.engines().iter().map(|e| e.info().name.clone()).collect();
+        let have: Vec<String> = node
+            .engines()
+            .iter()
+            .map(|e| e.info().name.clone())
+            .collect();
         ApiError::new(
             StatusCode::NOT_FOUND,
             format!(
@@ -222,8 +295,8 @@ enum Kind {
 async fn chat(State(node): State<Node>, body: Result<Bytes, BytesRejection>) -> Response {
     node.count_request();
     let result = async {
-        let req: ChatRequest = openai::parse(&read_body(body)?)?;
-        let v = req.common.validate()?;
+        let (req, common): (ChatRequest, _) = openai::parse_request(&read_body(body)?)?;
+        let v = common.validate()?;
         let messages = openai::messages(&req.messages)?;
         let engine = pick_engine(&node, req.model.as_deref())?;
         let e = engine.clone();
@@ -243,8 +316,8 @@ async fn chat(State(node): State<Node>, body: Result<Bytes, BytesRejection>) -> 
 async fn completions(State(node): State<Node>, body: Result<Bytes, BytesRejection>) -> Response {
     node.count_request();
     let result = async {
-        let req: CompletionRequest = openai::parse(&read_body(body)?)?;
-        let v = req.common.validate()?;
+        let (req, common): (CompletionRequest, _) = openai::parse_request(&read_body(body)?)?;
+        let v = common.validate()?;
         let prompt = match req.prompt {
             PromptSpec::One(p) => p,
             PromptSpec::Many(mut v) if v.len() == 1 => v.remove(0),
@@ -288,10 +361,22 @@ async fn run(
         return Err(ApiError::bad_request(format!(
             "This model's maximum context length is {ctx} tokens. However, your {} resulted in \
              {prompt_len} tokens, leaving no room for an answer. Shorten the {}.",
-            if kind == Kind::Chat { "messages" } else { "prompt" },
-            if kind == Kind::Chat { "messages" } else { "prompt" },
+            if kind == Kind::Chat {
+                "messages"
+            } else {
+                "prompt"
+            },
+            if kind == Kind::Chat {
+                "messages"
+            } else {
+                "prompt"
+            },
         ))
-        .param(if kind == Kind::Chat { "messages" } else { "prompt" })
+        .param(if kind == Kind::Chat {
+            "messages"
+        } else {
+            "prompt"
+        })
         .code("context_length_exceeded"));
     }
     let room = ctx - prompt_len;
@@ -308,7 +393,14 @@ async fn run(
         None => room,
     };
     let (tx, rx) = mpsc::channel(EVENT_CHANNEL);
-    let job = Job { tokens, max_tokens, sampling: v.sampling, stop: v.stop, ignore_eos: v.ignore_eos, events: tx };
+    let job = Job {
+        tokens,
+        max_tokens,
+        sampling: v.sampling,
+        stop: v.stop,
+        ignore_eos: v.ignore_eos,
+        events: tx,
+    };
     let guard = node.start_job(&format!("{}:{}", info.name, info.quant), prompt_len);
     engine.submit(job).map_err(|e| match e {
         SubmitError::QueueFull(n) => ApiError::new(
@@ -317,24 +409,48 @@ async fn run(
         )
         .code("server_busy")
         .retry_after(retry_after(n, info.slots)),
-        SubmitError::Stopped => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "The engine is shutting down"),
+        SubmitError::Stopped => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The engine is shutting down",
+        ),
     })?;
     let meta = Meta {
-        id: format!("{}-{}", if kind == Kind::Chat { "chatcmpl" } else { "cmpl" }, crate::node::random_hex(12)),
-        created: SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+        id: format!(
+            "{}-{}",
+            if kind == Kind::Chat {
+                "chatcmpl"
+            } else {
+                "cmpl"
+            },
+            crate::node::random_hex(12)
+        ),
+        created: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
         model: format!("{}:{}", info.name, info.quant),
         kind,
     };
     let mut headers = HeaderMap::new();
-    headers.insert("x-llp-node", HeaderValue::from_str(node.id()).expect("hex id"));
+    headers.insert(
+        "x-llp-node",
+        HeaderValue::from_str(node.id()).expect("hex id"),
+    );
     headers.insert("x-llp-credits", HeaderValue::from_static("0"));
     if let Some(w) = &warning {
         tracing::info!("{w}");
-        headers.insert("x-llp-warning", HeaderValue::from_str(w).expect("ascii warning"));
+        headers.insert(
+            "x-llp-warning",
+            HeaderValue::from_str(w).expect("ascii warning"),
+        );
     }
     if v.stream {
         let stream = sse_stream(meta, rx, guard, v.include_usage, warning);
-        Ok((headers, Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))).into_response())
+        Ok((
+            headers,
+            Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))),
+        )
+            .into_response())
     } else {
         let (status, body) = collect(meta, rx, guard, warning).await;
         Ok((status, headers, Json(body)).into_response())
@@ -451,7 +567,12 @@ fn sse_stream(
     }
 }
 
-async fn collect(meta: Meta, mut rx: mpsc::Receiver<Event>, guard: JobGuard, warning: Option<String>) -> (StatusCode, Value) {
+async fn collect(
+    meta: Meta,
+    mut rx: mpsc::Receiver<Event>,
+    guard: JobGuard,
+    warning: Option<String>,
+) -> (StatusCode, Value) {
     let mut text = String::new();
     let mut pieces = 0u32;
     guard.update("running", 0);
@@ -491,16 +612,26 @@ async fn collect(meta: Meta, mut rx: mpsc::Receiver<Event>, guard: JobGuard, war
                 return (StatusCode::OK, body);
             }
             Event::Failed(msg) => {
-                return (StatusCode::INTERNAL_SERVER_ERROR, ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, msg).body());
+                return (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, msg).body(),
+                );
             }
         }
     }
     (
         StatusCode::INTERNAL_SERVER_ERROR,
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the engine dropped the job").body(),
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the engine dropped the job",
+        )
+        .body(),
     )
 }
 
 fn node_start_unix() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }

@@ -11,16 +11,12 @@ use crate::engine::{Message, Role, Sampling};
 pub struct ChatRequest {
     pub model: Option<String>,
     pub messages: Vec<ChatMessage>,
-    #[serde(flatten)]
-    pub common: Common,
 }
 
 #[derive(Debug, Deserialize)]
 pub struct CompletionRequest {
     pub model: Option<String>,
     pub prompt: PromptSpec,
-    #[serde(flatten)]
-    pub common: Common,
 }
 
 /// Fields shared by both endpoints. Unknown fields are ignored, as OpenAI's SDKs send many.
@@ -83,10 +79,24 @@ pub struct Part {
     pub text: Option<String>,
 }
 
+/// Parses a request body into its endpoint's own fields and the shared ones. (Two passes over one
+/// parsed value: `#[serde(flatten)]` would lose the field paths in error messages.)
+pub fn parse_request<T: DeserializeOwned>(body: &[u8]) -> Result<(T, Common), ApiError> {
+    let value: serde_json::Value = parse(body)?;
+    if !value.is_object() {
+        return Err(ApiError::bad_request(
+            "The request body must be a JSON object",
+        ));
+    }
+    Ok((from_value(&value)?, from_value(&value)?))
+}
+
 /// Parses a JSON body, naming the field (`messages[0].role`) that is wrong.
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if body.is_empty() {
-        return Err(ApiError::bad_request("The request body is empty; send a JSON object."));
+        return Err(ApiError::bad_request(
+            "The request body is empty; send a JSON object.",
+        ));
     }
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| {
@@ -94,13 +104,27 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         let inner = e.into_inner();
         if inner.is_syntax() || inner.is_eof() {
             ApiError::bad_request(format!("Malformed JSON in the request body: {inner}"))
-        } else if path.is_empty() || path == "." {
-            ApiError::bad_request(format!("Invalid request body: {inner}"))
         } else {
-            let msg = strip_position(&inner.to_string());
-            ApiError::bad_request(format!("Invalid value for `{path}`: {msg}")).param(path)
+            field_error(&path, &inner.to_string())
         }
     })
+}
+
+fn from_value<T: DeserializeOwned>(v: &serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(v)
+        .map_err(|e| field_error(&e.path().to_string(), &e.into_inner().to_string()))
+}
+
+fn field_error(path: &str, msg: &str) -> ApiError {
+    if path.is_empty() || path == "." {
+        ApiError::bad_request(format!("Invalid request body: {}", strip_position(msg)))
+    } else {
+        ApiError::bad_request(format!(
+            "Invalid value for `{path}`: {}",
+            strip_position(msg)
+        ))
+        .param(path)
+    }
 }
 
 fn strip_position(s: &str) -> String {
@@ -133,7 +157,11 @@ impl Common {
         }
         let max_tokens = self.max_completion_tokens.or(self.max_tokens);
         if max_tokens == Some(0) {
-            let p = if self.max_completion_tokens.is_some() { "max_completion_tokens" } else { "max_tokens" };
+            let p = if self.max_completion_tokens.is_some() {
+                "max_completion_tokens"
+            } else {
+                "max_tokens"
+            };
             return Err(ApiError::bad_request(format!("{p} must be at least 1")).param(p));
         }
         let temperature = self.temperature.unwrap_or(1.0);
@@ -150,11 +178,17 @@ impl Common {
             ))
             .param("top_p"));
         }
-        for (name, v) in [("frequency_penalty", self.frequency_penalty), ("presence_penalty", self.presence_penalty)] {
+        for (name, v) in [
+            ("frequency_penalty", self.frequency_penalty),
+            ("presence_penalty", self.presence_penalty),
+        ] {
             if let Some(v) = v
                 && !(-2.0..=2.0).contains(&v)
             {
-                return Err(ApiError::bad_request(format!("{name}={v} must be between -2 and 2")).param(name));
+                return Err(
+                    ApiError::bad_request(format!("{name}={v} must be between -2 and 2"))
+                        .param(name),
+                );
             }
         }
         let stop = match &self.stop {
@@ -163,8 +197,11 @@ impl Common {
             Some(StopSpec::Many(v)) => v.clone(),
         };
         if stop.len() > 4 {
-            return Err(ApiError::bad_request(format!("stop has {} sequences; at most 4 are allowed", stop.len()))
-                .param("stop"));
+            return Err(ApiError::bad_request(format!(
+                "stop has {} sequences; at most 4 are allowed",
+                stop.len()
+            ))
+            .param("stop"));
         }
         Ok(Validated {
             max_tokens,
@@ -177,7 +214,10 @@ impl Common {
             },
             stop: stop.into_iter().filter(|s| !s.is_empty()).collect(),
             stream: self.stream.unwrap_or(false),
-            include_usage: self.stream_options.as_ref().is_some_and(|o| o.include_usage),
+            include_usage: self
+                .stream_options
+                .as_ref()
+                .is_some_and(|o| o.include_usage),
             ignore_eos: self.ignore_eos.unwrap_or(false),
         })
     }
@@ -186,7 +226,9 @@ impl Common {
 /// Validates chat messages into the engine's terms.
 pub fn messages(msgs: &[ChatMessage]) -> Result<Vec<Message>, ApiError> {
     if msgs.is_empty() {
-        return Err(ApiError::bad_request("messages is empty: send at least one message").param("messages"));
+        return Err(
+            ApiError::bad_request("messages is empty: send at least one message").param("messages"),
+        );
     }
     msgs.iter()
         .enumerate()
@@ -236,36 +278,44 @@ mod tests {
 
     #[test]
     fn wrong_types_name_the_field() {
-        let e = parse::<ChatRequest>(br#"{"messages":[{"role":3}]}"#).unwrap_err();
+        let e = parse_request::<ChatRequest>(br#"{"messages":[{"role":3}]}"#).unwrap_err();
         assert!(e.message.contains("messages[0].role"), "{}", e.message);
-        let e = parse::<ChatRequest>(br#"{"messages":[], "max_tokens":"ten"}"#).unwrap_err();
+        let e =
+            parse_request::<ChatRequest>(br#"{"messages":[], "max_tokens":"ten"}"#).unwrap_err();
         assert!(e.message.contains("max_tokens"), "{}", e.message);
     }
 
     #[test]
     fn malformed_json_says_so() {
-        let e = parse::<ChatRequest>(b"{\"messages\": [").unwrap_err();
+        let e = parse_request::<ChatRequest>(b"{\"messages\": [").unwrap_err();
         assert!(e.message.starts_with("Malformed JSON"), "{}", e.message);
     }
 
     #[test]
     fn n_other_than_one_is_refused() {
-        let c = Common { n: Some(2), ..Default::default() };
+        let c = Common {
+            n: Some(2),
+            ..Default::default()
+        };
         assert_eq!(c.validate().unwrap_err().param.as_deref(), Some("n"));
-        let c = Common { n: Some(1), ..Default::default() };
+        let c = Common {
+            n: Some(1),
+            ..Default::default()
+        };
         assert!(c.validate().is_ok());
     }
 
     #[test]
     fn roles_and_parts() {
-        let req: ChatRequest = parse(
+        let (req, _): (ChatRequest, Common) = parse_request(
             br#"{"messages":[{"role":"developer","content":"s"},{"role":"user","content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]}]}"#,
         )
         .unwrap();
         let m = messages(&req.messages).unwrap();
         assert_eq!(m[0].role, Role::System);
         assert_eq!(m[1].content, "ab");
-        let req: ChatRequest = parse(br#"{"messages":[{"role":"tool","content":"x"}]}"#).unwrap();
+        let (req, _): (ChatRequest, Common) =
+            parse_request(br#"{"messages":[{"role":"tool","content":"x"}]}"#).unwrap();
         assert!(messages(&req.messages).is_err());
     }
 }

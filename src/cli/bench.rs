@@ -89,7 +89,10 @@ pub async fn run(g: &Global, a: BenchArgs) -> anyhow::Result<ExitCode> {
     let settings = g.settings()?;
     let mut embedded = None;
     let (base, model) = match &a.url {
-        Some(u) => (u.trim_end_matches('/').to_string(), settings.models.first().cloned()),
+        Some(u) => (
+            u.trim_end_matches('/').to_string(),
+            settings.models.first().cloned(),
+        ),
         None => {
             let running = super::start_node(settings.clone(), Some("127.0.0.1:0".parse()?)).await?;
             let base = running.base_url();
@@ -112,8 +115,17 @@ pub async fn run(g: &Global, a: BenchArgs) -> anyhow::Result<ExitCode> {
             report.engine = Some(engine_bench(&engine, &a).await?);
             if !a.json {
                 let e = report.engine.as_ref().expect("just set");
-                println!("model {}  threads {}  slots {}", report.model, report.threads, report.slots);
-                println!("engine  pp{}: {:8.1} tok/s   tg{}: {:8.1} tok/s", e.prompt_tokens, e.prompt_tokens_per_s, e.generated_tokens, e.generation_tokens_per_s);
+                println!(
+                    "model {}  threads {}  slots {}",
+                    report.model, report.threads, report.slots
+                );
+                println!(
+                    "engine  pp{}: {:8.1} tok/s   tg{}: {:8.1} tok/s",
+                    e.prompt_tokens,
+                    e.prompt_tokens_per_s,
+                    e.generated_tokens,
+                    e.generation_tokens_per_s
+                );
             }
         }
     } else {
@@ -121,15 +133,44 @@ pub async fn run(g: &Global, a: BenchArgs) -> anyhow::Result<ExitCode> {
     }
     if !a.engine_only {
         if !a.json {
-            println!("API against {}: {} s closed loop per run, {}-token answers", report.target, a.duration, a.max_tokens);
-            println!("{:>7} {:>8} {:>6} {:>9} {:>10} {:>9} {:>9} {:>9} {:>9}", "clients", "requests", "failed", "req/s", "gen tok/s", "p50 s", "p95 s", "ttft p50", "ttft p95");
+            println!(
+                "API against {}: {} s closed loop per run, {}-token answers",
+                report.target, a.duration, a.max_tokens
+            );
+            println!(
+                "{:>7} {:>8} {:>6} {:>9} {:>10} {:>9} {:>9} {:>9} {:>9}",
+                "clients",
+                "requests",
+                "failed",
+                "req/s",
+                "gen tok/s",
+                "p50 s",
+                "p95 s",
+                "ttft p50",
+                "ttft p95"
+            );
         }
         for &n in &a.clients {
-            let r = api_bench(&base, model.as_deref(), settings.api_token.as_deref(), n, &a).await?;
+            let r = api_bench(
+                &base,
+                model.as_deref(),
+                settings.api_token.as_deref(),
+                n,
+                &a,
+            )
+            .await?;
             if !a.json {
                 println!(
                     "{:>7} {:>8} {:>6} {:>9.2} {:>10.1} {:>9.2} {:>9.2} {:>9.3} {:>9.3}",
-                    r.clients, r.requests, r.failed, r.requests_per_s, r.generated_tokens_per_s, r.latency_p50_s, r.latency_p95_s, r.ttft_p50_s, r.ttft_p95_s
+                    r.clients,
+                    r.requests,
+                    r.failed,
+                    r.requests_per_s,
+                    r.generated_tokens_per_s,
+                    r.latency_p50_s,
+                    r.latency_p95_s,
+                    r.ttft_p50_s,
+                    r.ttft_p95_s
                 );
             }
             report.api.push(r);
@@ -148,7 +189,8 @@ pub async fn run(g: &Global, a: BenchArgs) -> anyhow::Result<ExitCode> {
 
 async fn engine_bench(engine: &Engine, a: &BenchArgs) -> anyhow::Result<EngineReport> {
     // A prompt of exactly `pp` tokens: ordinary text, repeated and cut.
-    let text = "The quick brown fox jumps over the lazy dog while the lighthouse keeper counts ships. ";
+    let text =
+        "The quick brown fox jumps over the lazy dog while the lighthouse keeper counts ships. ";
     let mut tokens = engine.text_tokens(&text.repeat(a.pp / 8 + 8));
     tokens.truncate(a.pp.min(engine.info().ctx_per_slot as usize - 2));
     let mut pp = Vec::new();
@@ -168,7 +210,11 @@ async fn engine_bench(engine: &Engine, a: &BenchArgs) -> anyhow::Result<EngineRe
     })
 }
 
-async fn one(engine: &Engine, tokens: Vec<llama_cpp_2::token::LlamaToken>, max_tokens: u32) -> anyhow::Result<crate::engine::Finish> {
+async fn one(
+    engine: &Engine,
+    tokens: Vec<llama_cpp_2::token::LlamaToken>,
+    max_tokens: u32,
+) -> anyhow::Result<crate::engine::Finish> {
     let (tx, mut rx) = mpsc::channel(crate::engine::EVENT_CHANNEL);
     engine.submit(Job {
         tokens,
@@ -196,7 +242,13 @@ struct Sample {
     failed: usize,
 }
 
-async fn api_bench(base: &str, model: Option<&str>, token: Option<&str>, clients: usize, a: &BenchArgs) -> anyhow::Result<ApiReport> {
+async fn api_bench(
+    base: &str,
+    model: Option<&str>,
+    token: Option<&str>,
+    clients: usize,
+    a: &BenchArgs,
+) -> anyhow::Result<ApiReport> {
     let client = crate::client::http_client()?;
     let deadline = Instant::now() + Duration::from_secs(a.duration);
     let results = Arc::new(tokio::sync::Mutex::new(Sample::default()));
@@ -233,7 +285,9 @@ async fn api_bench(base: &str, model: Option<&str>, token: Option<&str>, clients
                     let mut tokens = 0u64;
                     let mut chunks = 0u64;
                     crate::client::read_sse(resp, |d| {
-                        let Ok(v) = serde_json::from_str::<Value>(d) else { return };
+                        let Ok(v) = serde_json::from_str::<Value>(d) else {
+                            return;
+                        };
                         if crate::client::delta_text(&v).is_some_and(|t| !t.is_empty()) {
                             chunks += 1;
                             first.get_or_insert_with(|| t0.elapsed());
@@ -243,7 +297,10 @@ async fn api_bench(base: &str, model: Option<&str>, token: Option<&str>, clients
                         }
                     })
                     .await?;
-                    Ok((first.unwrap_or_else(|| t0.elapsed()), if tokens > 0 { tokens } else { chunks }))
+                    Ok((
+                        first.unwrap_or_else(|| t0.elapsed()),
+                        if tokens > 0 { tokens } else { chunks },
+                    ))
                 }
                 .await;
                 let mut r = results.lock().await;

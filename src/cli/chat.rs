@@ -46,7 +46,9 @@ pub async fn run(g: &Global, a: ChatArgs) -> anyhow::Result<ExitCode> {
     let result = match &a.prompt {
         Some(p) => {
             history.push(json!({"role": "user", "content": p}));
-            turn(&client, &base, &settings, model.as_deref(), &a, &history).await.map(|_| ())
+            turn(&client, &base, &settings, model.as_deref(), &a, &history)
+                .await
+                .map(|_| ())
         }
         None => repl(&client, &base, &settings, model.as_deref(), &a, history).await,
     };
@@ -109,7 +111,9 @@ async fn turn(
     if let Some(s) = a.seed {
         body["seed"] = json!(s);
     }
-    let mut req = client.post(format!("{base}/v1/chat/completions")).json(&body);
+    let mut req = client
+        .post(format!("{base}/v1/chat/completions"))
+        .json(&body);
     if let Some(t) = &settings.api_token {
         req = req.bearer_auth(t);
     }
@@ -121,7 +125,9 @@ async fn turn(
     let mut out = std::io::stdout().lock();
     let mut failure = None;
     crate::client::read_sse(resp, |data| {
-        let Ok(v) = serde_json::from_str::<Value>(data) else { return };
+        let Ok(v) = serde_json::from_str::<Value>(data) else {
+            return;
+        };
         if let Some(msg) = v["error"]["message"].as_str() {
             failure = Some(msg.to_string());
         }

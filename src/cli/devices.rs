@@ -13,9 +13,24 @@ pub async fn run(json: bool) -> anyhow::Result<ExitCode> {
     }
     let c = &p.cpu;
     println!("CPU       {} ({})", c.model, c.arch);
-    println!("          {} physical cores, {} threads", c.cores_physical.show(), c.threads_logical);
-    println!("          SIMD: {}", if c.simd.is_empty() { "none detected".into() } else { c.simd.join(" ") });
-    println!("RAM       {} total, {} free", bytes(c.ram_total_bytes), bytes(c.ram_free_bytes));
+    println!(
+        "          {} physical cores, {} threads",
+        c.cores_physical.show(),
+        c.threads_logical
+    );
+    println!(
+        "          SIMD: {}",
+        if c.simd.is_empty() {
+            "none detected".into()
+        } else {
+            c.simd.join(" ")
+        }
+    );
+    println!(
+        "RAM       {} total, {} free",
+        bytes(c.ram_total_bytes),
+        bytes(c.ram_free_bytes)
+    );
     let b = |r: &Reading<u64>| match r.value {
         Some(v) => bytes(v),
         None => r.show(),
@@ -24,21 +39,46 @@ pub async fn run(json: bool) -> anyhow::Result<ExitCode> {
         println!("GPU       none");
     }
     for g in &p.gpus {
-        println!("GPU {}     {} [{}]{}", g.index, g.name, g.vendor, if g.unified_memory { " (unified memory)" } else { "" });
-        println!("          memory {} used of {}", b(&g.memory_used_bytes), b(&g.memory_total_bytes));
+        println!(
+            "GPU {}     {} [{}]{}",
+            g.index,
+            g.name,
+            g.vendor,
+            if g.unified_memory {
+                " (unified memory)"
+            } else {
+                ""
+            }
+        );
+        println!(
+            "          memory {} used of {}",
+            b(&g.memory_used_bytes),
+            b(&g.memory_total_bytes)
+        );
         println!(
             "          utilisation {} %, temperature {} °C, power {} W",
             g.utilization_pct.show(),
             g.temperature_c.show(),
             g.power_w.show()
         );
-        println!("          driver {}, compute {}", g.driver.show(), g.compute.show());
+        println!(
+            "          driver {}, compute {}",
+            g.driver.show(),
+            g.compute.show()
+        );
     }
     for probe in &p.probes {
         println!("probe     {}: {}", probe.source, probe.result);
     }
     for be in &p.backends {
-        println!("backend   {} {} ({}), {} free of {}", be.backend, be.name, be.description, bytes(be.memory_free_bytes), bytes(be.memory_total_bytes));
+        println!(
+            "backend   {} {} ({}), {} free of {}",
+            be.backend,
+            be.name,
+            be.description,
+            bytes(be.memory_free_bytes),
+            bytes(be.memory_total_bytes)
+        );
     }
     println!("quants    {}", p.quantizations.join(" "));
     Ok(ExitCode::SUCCESS)

@@ -19,7 +19,11 @@ use crate::config::{Overrides, Settings, UsageError};
 pub use serve::{Running, start_node};
 
 #[derive(Debug, Parser)]
-#[command(name = "llp", version, about = "Local LLM Proxy: a peer-to-peer LLM inference node with an OpenAI-compatible local API")]
+#[command(
+    name = "llp",
+    version,
+    about = "Local LLM Proxy: a peer-to-peer LLM inference node with an OpenAI-compatible local API"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -55,7 +59,12 @@ pub struct Global {
     #[arg(long, env = "LLP_JOIN", global = true, value_delimiter = ',')]
     pub join: Vec<String>,
     /// Model to serve, NAME or NAME:QUANT (repeatable) [default: the models present, else the default model]
-    #[arg(long = "model", env = "LLP_MODEL", global = true, value_delimiter = ',')]
+    #[arg(
+        long = "model",
+        env = "LLP_MODEL",
+        global = true,
+        value_delimiter = ','
+    )]
     pub models: Vec<String>,
     /// Start with contribution to others paused
     #[arg(long, env = "LLP_PAUSED", global = true)]
@@ -128,7 +137,11 @@ pub fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     init_logging();
@@ -181,7 +194,10 @@ fn init_logging() {
     // llama.cpp logs every model load in detail at info level; keep its warnings only.
     let filter = EnvFilter::try_from_env("LLP_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,llama-cpp-2=warn,llama_cpp_2=warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 /// Prints JSON to stdout; a closed pipe (`llp status --json | head`) is not an error.

@@ -30,7 +30,8 @@ pub enum Action {
 
 pub async fn run(g: &Global, a: ModelsArgs) -> anyhow::Result<ExitCode> {
     let settings = g.settings()?;
-    let catalog = Catalog::load(settings.catalog.as_deref()).map_err(|e| UsageError(e.to_string()))?;
+    let catalog =
+        Catalog::load(settings.catalog.as_deref()).map_err(|e| UsageError(e.to_string()))?;
     let dir = &settings.models_dir;
     match a.action.unwrap_or(Action::List) {
         Action::List => {
@@ -55,7 +56,10 @@ pub async fn run(g: &Global, a: ModelsArgs) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             println!("models dir: {}", dir.display());
-            println!("{:<34} {:<8} {:>10} {:>10} {:<10} {}", "MODEL", "QUANT", "SIZE", "MEMORY", "SHA256", "PRESENT");
+            println!(
+                "{:<34} {:<8} {:>10} {:>10} {:<10} {}",
+                "MODEL", "QUANT", "SIZE", "MEMORY", "SHA256", "PRESENT"
+            );
             for r in rows {
                 println!(
                     "{:<34} {:<8} {:>10} {:>10} {:<10} {}{}",
@@ -63,32 +67,50 @@ pub async fn run(g: &Global, a: ModelsArgs) -> anyhow::Result<ExitCode> {
                     r["quant"].as_str().unwrap_or(""),
                     bytes(r["size"].as_u64().unwrap_or(0)),
                     bytes(r["memory_needed"].as_u64().unwrap_or(0)),
-                    if r["sha256"] == "unknown" { "unknown" } else { "published" },
+                    if r["sha256"] == "unknown" {
+                        "unknown"
+                    } else {
+                        "published"
+                    },
                     if r["present"] == true { "yes" } else { "-" },
-                    if r["default"] == true { "  (default)" } else { "" },
+                    if r["default"] == true {
+                        "  (default)"
+                    } else {
+                        ""
+                    },
                 );
             }
             Ok(ExitCode::SUCCESS)
         }
         Action::Path { spec } => {
-            let c = catalog.resolve_in(&spec, Some(dir)).map_err(|e| UsageError(e.to_string()))?;
+            let c = catalog
+                .resolve_in(&spec, Some(dir))
+                .map_err(|e| UsageError(e.to_string()))?;
             let path = dir.join(&c.variant.file);
             println!("{}", path.display());
             if path.is_file() {
                 Ok(ExitCode::SUCCESS)
             } else {
-                eprintln!("llp: not present yet; `llp models fetch {}` downloads it", c.id());
+                eprintln!(
+                    "llp: not present yet; `llp models fetch {}` downloads it",
+                    c.id()
+                );
                 Ok(ExitCode::from(1))
             }
         }
         Action::Fetch { spec } => {
             let choice = if spec.contains(':') {
-                catalog.resolve(&spec).map_err(|e| UsageError(e.to_string()))?
+                catalog
+                    .resolve(&spec)
+                    .map_err(|e| UsageError(e.to_string()))?
             } else {
-                let model = catalog
-                    .model(&spec)
-                    .ok_or_else(|| UsageError(crate::catalog::CatalogError::UnknownModel(spec.clone()).to_string()))?;
-                let ram = tokio::task::spawn_blocking(crate::devices::detect).await?.cpu.ram_total_bytes;
+                let model = catalog.model(&spec).ok_or_else(|| {
+                    UsageError(crate::catalog::CatalogError::UnknownModel(spec.clone()).to_string())
+                })?;
+                let ram = tokio::task::spawn_blocking(crate::devices::detect)
+                    .await?
+                    .cpu
+                    .ram_total_bytes;
                 let variant = catalog.fitting(model, ram).ok_or_else(|| {
                     UsageError(format!(
                         "no variant of {} fits in this machine's {} of RAM",
@@ -104,13 +126,30 @@ pub async fn run(g: &Global, a: ModelsArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn fetch_one(dir: &std::path::Path, choice: &Choice<'_>) -> anyhow::Result<ExitCode> {
-    let size = if choice.variant.size_exact { bytes(choice.variant.size) } else { format!("~{}", bytes(choice.variant.size)) };
-    eprintln!("fetching {} ({}, {size}) into {}", choice.id(), choice.variant.file, dir.display());
+    let size = if choice.variant.size_exact {
+        bytes(choice.variant.size)
+    } else {
+        format!("~{}", bytes(choice.variant.size))
+    };
+    eprintln!(
+        "fetching {} ({}, {size}) into {}",
+        choice.id(),
+        choice.variant.file,
+        dir.display()
+    );
     let got = crate::fetch::fetch(dir, choice, &FetchOptions::default()).await?;
     if got.already_present {
-        println!("{} is already present at {}", choice.id(), got.path.display());
+        println!(
+            "{} is already present at {}",
+            choice.id(),
+            got.path.display()
+        );
     } else if got.resumed_from > 0 {
-        println!("resumed from byte {}; saved {}", got.resumed_from, got.path.display());
+        println!(
+            "resumed from byte {}; saved {}",
+            got.resumed_from,
+            got.path.display()
+        );
     } else {
         println!("saved {}", got.path.display());
     }

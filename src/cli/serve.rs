@@ -40,8 +40,16 @@ pub async fn run(g: &Global) -> anyhow::Result<ExitCode> {
     let node = &running.node;
     let url = running.base_url();
     let first = node.engines()[0].info().name.clone();
-    let served: Vec<String> = node.engines().iter().map(|e| format!("{}:{}", e.info().name, e.info().quant)).collect();
-    println!("llp node {} serving {} on {url}", node.id(), served.join(", "));
+    let served: Vec<String> = node
+        .engines()
+        .iter()
+        .map(|e| format!("{}:{}", e.info().name, e.info().quant))
+        .collect();
+    println!(
+        "llp node {} serving {} on {url}",
+        node.id(),
+        served.join(", ")
+    );
     println!("  chat here:   llp chat \"Hello!\"");
     println!(
         "  curl:        curl {url}/v1/chat/completions -H 'Content-Type: application/json' \\\n               \
@@ -74,17 +82,26 @@ async fn wait_for_signal() {
 pub async fn start_node(settings: Settings, api: Option<SocketAddr>) -> anyhow::Result<Running> {
     let lock = crate::node::lock_data_dir(&settings.data_dir)?;
     let id = crate::node::node_id(&settings.data_dir)?;
-    let catalog = Catalog::load(settings.catalog.as_deref()).map_err(|e| UsageError(e.to_string()))?;
+    let catalog =
+        Catalog::load(settings.catalog.as_deref()).map_err(|e| UsageError(e.to_string()))?;
     let wanted = models_to_serve(&catalog, &settings)?;
 
     let mut engines = Vec::new();
     for spec in wanted {
-        let choice = catalog.resolve_in(&spec, Some(&settings.models_dir)).map_err(|e| UsageError(e.to_string()))?;
+        let choice = catalog
+            .resolve_in(&spec, Some(&settings.models_dir))
+            .map_err(|e| UsageError(e.to_string()))?;
         let id_str = choice.id();
         let dir = settings.models_dir.clone();
         let (m, v) = (choice.model.clone(), choice.variant.clone());
         let verified = tokio::task::spawn_blocking(move || {
-            crate::fetch::verify(&dir, &crate::catalog::Choice { model: &m, variant: &v })
+            crate::fetch::verify(
+                &dir,
+                &crate::catalog::Choice {
+                    model: &m,
+                    variant: &v,
+                },
+            )
         })
         .await?
         .map_err(|e| UsageError(e.to_string()))?;
@@ -102,16 +119,20 @@ pub async fn start_node(settings: Settings, api: Option<SocketAddr>) -> anyhow::
             path: path.clone(),
             threads: settings.threads,
             slots: settings.slots,
-            ctx_per_slot: settings.ctx_per_slot.min(choice.model.context_length.max(64)),
+            ctx_per_slot: settings
+                .ctx_per_slot
+                .min(choice.model.context_length.max(64)),
             queue_limit: settings.queue_limit,
         };
         tracing::info!("loading {id_str} from {}", path.display());
-        let engine = tokio::task::spawn_blocking(move || Engine::load(config)).await?.map_err(|e| match e {
-            crate::engine::LoadError::Model { .. } | crate::engine::LoadError::Missing(_) => {
-                anyhow::Error::new(UsageError(e.to_string()))
-            }
-            other => anyhow::Error::new(other),
-        })?;
+        let engine = tokio::task::spawn_blocking(move || Engine::load(config))
+            .await?
+            .map_err(|e| match e {
+                crate::engine::LoadError::Model { .. } | crate::engine::LoadError::Missing(_) => {
+                    anyhow::Error::new(UsageError(e.to_string()))
+                }
+                other => anyhow::Error::new(other),
+            })?;
         engines.push(engine);
     }
 
@@ -125,12 +146,23 @@ pub async fn start_node(settings: Settings, api: Option<SocketAddr>) -> anyhow::
     node.set_api_addr(addr);
     crate::node::write_node_file(
         &settings.data_dir,
-        &NodeFile { pid: std::process::id(), api: addr, id, version: crate::node::VERSION.into() },
+        &NodeFile {
+            pid: std::process::id(),
+            api: addr,
+            id,
+            version: crate::node::VERSION.into(),
+        },
     )
     .with_context(|| format!("writing node.json in {}", settings.data_dir.display()))?;
     let shutdown = CancellationToken::new();
     let server = tokio::spawn(crate::api::serve(node.clone(), listener, shutdown.clone()));
-    Ok(Running { node, addr, shutdown, server, _lock: lock })
+    Ok(Running {
+        node,
+        addr,
+        shutdown,
+        server,
+        _lock: lock,
+    })
 }
 
 /// The `--model` list, else every model present (its best variant), else the catalog default.
@@ -140,12 +172,17 @@ fn models_to_serve(catalog: &Catalog, settings: &Settings) -> Result<Vec<String>
     }
     let mut present: Vec<String> = Vec::new();
     for c in catalog.present(&settings.models_dir) {
-        if !present.iter().any(|p| p.split(':').next() == Some(c.model.name.as_str())) {
+        if !present
+            .iter()
+            .any(|p| p.split(':').next() == Some(c.model.name.as_str()))
+        {
             present.push(c.model.name.clone());
         }
     }
     if present.is_empty() {
-        let default = catalog.resolve(&catalog.default).map_err(|e| UsageError(e.to_string()))?;
+        let default = catalog
+            .resolve(&catalog.default)
+            .map_err(|e| UsageError(e.to_string()))?;
         let path = settings.models_dir.join(&default.variant.file);
         return Err(UsageError(format!(
             "no model in {}: run `llp models fetch {}` (expected {})",

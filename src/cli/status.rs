@@ -33,7 +33,11 @@ pub async fn run(g: &Global, json: bool) -> anyhow::Result<ExitCode> {
 async fn offline(settings: &crate::config::Settings) -> anyhow::Result<Snapshot> {
     let key = settings.data_dir.join("node.key");
     // Reading the id must not create a key: a node that never ran has no identity yet.
-    let id = if key.exists() { crate::node::node_id(&settings.data_dir)? } else { String::new() };
+    let id = if key.exists() {
+        crate::node::node_id(&settings.data_dir)?
+    } else {
+        String::new()
+    };
     let devices = tokio::task::spawn_blocking(crate::devices::detect).await?;
     Ok(Snapshot {
         id,
@@ -65,15 +69,27 @@ fn print(s: &Snapshot) {
         for m in &s.models {
             println!(
                 "model     {}:{}  slots {}/{} busy, {} queued, ctx {} per slot, {} threads",
-                m.info.name, m.info.quant, m.busy_slots, m.info.slots, m.queued, m.info.ctx_per_slot, m.info.threads
+                m.info.name,
+                m.info.quant,
+                m.busy_slots,
+                m.info.slots,
+                m.queued,
+                m.info.ctx_per_slot,
+                m.info.threads
             );
         }
         println!(
             "totals    {} requests ({} failed), {} prompt + {} generated tokens",
-            s.totals.requests, s.totals.requests_failed, s.totals.prompt_tokens, s.totals.generated_tokens
+            s.totals.requests,
+            s.totals.requests_failed,
+            s.totals.prompt_tokens,
+            s.totals.generated_tokens
         );
         for j in &s.jobs {
-            println!("job       {} {} {} {} tokens {:.1} tok/s", j.id, j.model, j.state, j.tokens, j.tokens_per_s);
+            println!(
+                "job       {} {} {} {} tokens {:.1} tok/s",
+                j.id, j.model, j.state, j.tokens, j.tokens_per_s
+            );
         }
     }
     println!(

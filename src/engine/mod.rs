@@ -198,7 +198,10 @@ impl Engine {
             return Err(LoadError::Missing(config.path.clone()));
         }
         let model = LlamaModel::load_from_file(backend, &config.path, &LlamaModelParams::default())
-            .map_err(|e| LoadError::Model { path: config.path.clone(), reason: e.to_string() })?;
+            .map_err(|e| LoadError::Model {
+                path: config.path.clone(),
+                reason: e.to_string(),
+            })?;
         let model = Arc::new(model);
         let info = ModelInfo {
             name: config.name.clone(),
@@ -221,13 +224,23 @@ impl Engine {
         std::thread::Builder::new()
             .name(format!("engine-{}", config.name))
             .spawn(move || {
-                scheduler::run(backend, &thread_model, &thread_config, rx, thread_stats, ready_tx)
+                scheduler::run(
+                    backend,
+                    &thread_model,
+                    &thread_config,
+                    rx,
+                    thread_stats,
+                    ready_tx,
+                )
             })
             .map_err(|e| LoadError::Backend(e.to_string()))?;
         ready_rx
             .recv()
             .map_err(|_| LoadError::Backend("engine thread ended while starting".into()))?
-            .map_err(|reason| LoadError::Context { path: config.path.clone(), reason })?;
+            .map_err(|reason| LoadError::Context {
+                path: config.path.clone(),
+                reason,
+            })?;
         Ok(Engine {
             inner: Arc::new(Inner {
                 model,
@@ -261,7 +274,10 @@ impl Engine {
 
     /// Tokens of `text` as plain text, with BOS only if `add_special` and the model wants one.
     pub fn tokenize(&self, text: &str, add_special: bool) -> Vec<LlamaToken> {
-        self.inner.model.vocab().tokenize(text.as_bytes(), add_special, false)
+        self.inner
+            .model
+            .vocab()
+            .tokenize(text.as_bytes(), add_special, false)
     }
 
     /// Queues a job. Jobs start in the order they were submitted.
@@ -273,7 +289,12 @@ impl Engine {
         // Counted here so that a burst of submissions sees the queue grow before the engine
         // thread wakes up; the engine thread decrements as it admits.
         self.inner.stats.queued.fetch_add(1, Ordering::Relaxed);
-        let sent = self.inner.submit.lock().map_err(|_| SubmitError::Stopped)?.send(job);
+        let sent = self
+            .inner
+            .submit
+            .lock()
+            .map_err(|_| SubmitError::Stopped)?
+            .send(job);
         sent.map_err(|_| {
             self.inner.stats.queued.fetch_sub(1, Ordering::Relaxed);
             SubmitError::Stopped
@@ -294,7 +315,9 @@ pub fn check_gguf(path: &Path) -> Result<(), String> {
     Ok(())
 }
 
-pub(crate) fn ctx_params(config: &EngineConfig) -> llama_cpp_2::context::params::LlamaContextParams {
+pub(crate) fn ctx_params(
+    config: &EngineConfig,
+) -> llama_cpp_2::context::params::LlamaContextParams {
     let n_ctx = config.ctx_per_slot.saturating_mul(config.slots);
     llama_cpp_2::context::params::LlamaContextParams::default()
         .with_n_ctx(NonZeroU32::new(n_ctx))

@@ -59,8 +59,9 @@ pub fn chat_tokens(
     messages: &[Message],
 ) -> Result<Vec<LlamaToken>, PromptError> {
     let nonce = nonce();
-    let marks: Vec<String> =
-        (0..messages.len()).map(|i| format!("\u{2063}llp{nonce:x}m{i}\u{2063}")).collect();
+    let marks: Vec<String> = (0..messages.len())
+        .map(|i| format!("\u{2063}llp{nonce:x}m{i}\u{2063}"))
+        .collect();
     let mut chat = Vec::with_capacity(messages.len());
     for (i, (m, mark)) in messages.iter().zip(&marks).enumerate() {
         if m.content.contains('\0') {
@@ -107,9 +108,10 @@ pub fn chat_tokens(
 
     let vocab = model.vocab();
     // Add BOS only if the model wants one and the template did not already write it.
-    let bos_text = String::from_utf8_lossy(&vocab.token_to_piece(vocab.bos(), true, None))
-        .into_owned();
-    let add_bos = vocab.should_add_bos() && (bos_text.is_empty() || !rendered.starts_with(&bos_text));
+    let bos_text =
+        String::from_utf8_lossy(&vocab.token_to_piece(vocab.bos(), true, None)).into_owned();
+    let add_bos =
+        vocab.should_add_bos() && (bos_text.is_empty() || !rendered.starts_with(&bos_text));
     let mut tokens = Vec::new();
     if add_bos {
         tokens.push(vocab.bos());

@@ -125,7 +125,8 @@ impl Scheduler<'_> {
         let idle = self.slots.iter().all(Option::is_none) && self.queue.is_empty();
         if idle {
             let next = if self.draining.is_empty() {
-                jobs.recv().map_err(|_| std_mpsc::RecvTimeoutError::Disconnected)
+                jobs.recv()
+                    .map_err(|_| std_mpsc::RecvTimeoutError::Disconnected)
             } else {
                 jobs.recv_timeout(Duration::from_millis(5))
             };
@@ -164,10 +165,15 @@ impl Scheduler<'_> {
         let gone = before - self.queue.len();
         if gone > 0 {
             self.stats.queued.fetch_sub(gone, Ordering::Relaxed);
-            self.stats.jobs_cancelled.fetch_add(gone as u64, Ordering::Relaxed);
+            self.stats
+                .jobs_cancelled
+                .fetch_add(gone as u64, Ordering::Relaxed);
         }
         for i in 0..self.slots.len() {
-            if self.slots[i].as_ref().is_some_and(|s| s.job.events.is_closed()) {
+            if self.slots[i]
+                .as_ref()
+                .is_some_and(|s| s.job.events.is_closed())
+            {
                 self.free(ctx, i);
                 self.stats.jobs_cancelled.fetch_add(1, Ordering::Relaxed);
                 tracing::debug!(slot = i, "client went away; slot freed");
@@ -180,7 +186,9 @@ impl Scheduler<'_> {
             if self.slots[i].is_some() {
                 continue;
             }
-            let Some((job, submitted)) = self.queue.pop_front() else { break };
+            let Some((job, submitted)) = self.queue.pop_front() else {
+                break;
+            };
             self.stats.queued.fetch_sub(1, Ordering::Relaxed);
             self.stats.busy_slots.fetch_add(1, Ordering::Relaxed);
             // A previous occupant's cache was removed when it left; make sure.
@@ -236,7 +244,9 @@ impl Scheduler<'_> {
         let mut prefilling = Vec::new();
         for k in 0..n {
             let i = (self.next_prefill + k) % n;
-            let Some(slot) = self.slots[i].as_mut() else { continue };
+            let Some(slot) = self.slots[i].as_mut() else {
+                continue;
+            };
             if slot.fed >= slot.job.tokens.len() || budget == 0 {
                 continue;
             }
@@ -247,7 +257,10 @@ impl Scheduler<'_> {
                 continue;
             }
             for idx in slot.fed..end {
-                if self.batch.add(slot.job.tokens[idx], slot.pos, &[slot.seq], idx == last).is_err()
+                if self
+                    .batch
+                    .add(slot.job.tokens[idx], slot.pos, &[slot.seq], idx == last)
+                    .is_err()
                 {
                     break;
                 }
@@ -274,7 +287,10 @@ impl Scheduler<'_> {
                     .is_some_and(|s| s.logits_at.is_some() || prefilling.contains(&i));
                 if touched {
                     let slot = self.slots[i].as_ref().expect("checked above");
-                    let _ = slot.job.events.try_send(Event::Failed(format!("decode failed: {e}")));
+                    let _ = slot
+                        .job
+                        .events
+                        .try_send(Event::Failed(format!("decode failed: {e}")));
                     self.free(ctx, i);
                 }
             }
@@ -288,8 +304,12 @@ impl Scheduler<'_> {
         }
 
         for i in 0..n {
-            let Some(slot) = self.slots[i].as_mut() else { continue };
-            let Some(at) = slot.logits_at.take() else { continue };
+            let Some(slot) = self.slots[i].as_mut() else {
+                continue;
+            };
+            let Some(at) = slot.logits_at.take() else {
+                continue;
+            };
             if let Some(reason) = self.sample(ctx, i, at) {
                 self.finish(ctx, i, reason);
             }
@@ -306,7 +326,9 @@ impl Scheduler<'_> {
         self.stats.generated_tokens.fetch_add(1, Ordering::Relaxed);
         if slot.first_token.is_none() {
             slot.first_token = Some(Instant::now());
-            self.stats.prompt_tokens.fetch_add(slot.job.tokens.len() as u64, Ordering::Relaxed);
+            self.stats
+                .prompt_tokens
+                .fetch_add(slot.job.tokens.len() as u64, Ordering::Relaxed);
         }
         if vocab.is_eog(token) && !slot.job.ignore_eos {
             return Some(FinishReason::Stop);
@@ -331,7 +353,9 @@ impl Scheduler<'_> {
     }
 
     fn finish(&mut self, ctx: &mut LlamaContext<'_>, i: usize, reason: FinishReason) {
-        let Some(mut slot) = self.slots[i].take() else { return };
+        let Some(mut slot) = self.slots[i].take() else {
+            return;
+        };
         let _ = ctx.clear_kv_cache_seq(Some(slot.seq as u32), None, None);
         self.stats.busy_slots.fetch_sub(1, Ordering::Relaxed);
         self.stats.jobs_done.fetch_add(1, Ordering::Relaxed);
@@ -350,7 +374,10 @@ impl Scheduler<'_> {
             prompt_time: slot.prompt_time,
             generation_time: first.elapsed(),
         }));
-        self.draining.push(Draining { events: slot.job.events, outbox });
+        self.draining.push(Draining {
+            events: slot.job.events,
+            outbox,
+        });
         self.flush_draining();
     }
 }
@@ -371,7 +398,10 @@ fn make_sampler(model: &LlamaModel, s: &Sampling) -> LlamaSampler {
     } else {
         let seed = s.seed.map(|x| x as u32).unwrap_or_else(random_seed);
         chain.push(LlamaSampler::top_k(40));
-        chain.push(LlamaSampler::top_p(if s.top_p > 0.0 { s.top_p } else { 1.0 }, 1));
+        chain.push(LlamaSampler::top_p(
+            if s.top_p > 0.0 { s.top_p } else { 1.0 },
+            1,
+        ));
         chain.push(LlamaSampler::min_p(0.05, 1));
         chain.push(LlamaSampler::temp(s.temperature));
         chain.push(LlamaSampler::dist(seed));

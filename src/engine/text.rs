@@ -23,14 +23,23 @@ pub struct TextStream {
 impl TextStream {
     pub fn new(stops: Vec<String>) -> Self {
         let stops = stops.into_iter().filter(|s| !s.is_empty()).collect();
-        Self { bytes: Vec::new(), held: String::new(), stops }
+        Self {
+            bytes: Vec::new(),
+            held: String::new(),
+            stops,
+        }
     }
 
     /// Adds one token's bytes.
     pub fn push(&mut self, piece: &[u8]) -> Push {
         self.bytes.extend_from_slice(piece);
         self.decode_complete();
-        if let Some(at) = self.stops.iter().filter_map(|s| self.held.find(s.as_str())).min() {
+        if let Some(at) = self
+            .stops
+            .iter()
+            .filter_map(|s| self.held.find(s.as_str()))
+            .min()
+        {
             let out = self.held[..at].to_string();
             self.held.clear();
             self.bytes.clear();
@@ -65,7 +74,8 @@ impl TextStream {
                 Err(e) => {
                     let valid = e.valid_up_to();
                     // SAFETY-free: the prefix was just validated.
-                    self.held.push_str(std::str::from_utf8(&self.bytes[..valid]).unwrap_or(""));
+                    self.held
+                        .push_str(std::str::from_utf8(&self.bytes[..valid]).unwrap_or(""));
                     match e.error_len() {
                         None => {
                             self.bytes.drain(..valid);

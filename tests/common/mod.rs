@@ -37,10 +37,13 @@ pub fn reference_model() -> &'static llama_cpp_2::model::LlamaModel {
     static MODEL: OnceLock<LlamaModel> = OnceLock::new();
     MODEL.get_or_init(|| {
         let backend = BACKEND.get_or_init(|| {
-            llama_cpp_2::send_logs_to_tracing(llama_cpp_2::LogOptions::default().with_logs_enabled(false));
+            llama_cpp_2::send_logs_to_tracing(
+                llama_cpp_2::LogOptions::default().with_logs_enabled(false),
+            );
             LlamaBackend::init().expect("llama.cpp backend")
         });
-        LlamaModel::load_from_file(backend, model_path(), &LlamaModelParams::default()).expect("load the default model")
+        LlamaModel::load_from_file(backend, model_path(), &LlamaModelParams::default())
+            .expect("load the default model")
     })
 }
 
@@ -53,7 +56,10 @@ pub fn llp() -> Command {
         }
     }
     // No user config file: the platform config dir points into an empty temporary place.
-    c.env("XDG_CONFIG_HOME", std::env::temp_dir().join("llp-tests-no-config"));
+    c.env(
+        "XDG_CONFIG_HOME",
+        std::env::temp_dir().join("llp-tests-no-config"),
+    );
     c.env("LLP_LOG", "warn");
     c.stdin(Stdio::null());
     c
@@ -95,13 +101,28 @@ impl Node {
             .arg(data.path())
             .arg("--models-dir")
             .arg(models_dir())
-            .args(["--api", "127.0.0.1:0", "--relay", "disabled", "--threads", "2"])
+            .args([
+                "--api",
+                "127.0.0.1:0",
+                "--relay",
+                "disabled",
+                "--threads",
+                "2",
+            ])
             .args(extra)
             .stdout(Stdio::from(std::fs::File::create(&log).unwrap()))
-            .stderr(Stdio::from(std::fs::File::options().append(true).open(&log).unwrap()));
+            .stderr(Stdio::from(
+                std::fs::File::options().append(true).open(&log).unwrap(),
+            ));
         tweak(&mut cmd);
         let child = cmd.spawn().expect("spawn llp serve");
-        let mut node = Node { child, data, base: String::new(), id: String::new(), log };
+        let mut node = Node {
+            child,
+            data,
+            base: String::new(),
+            id: String::new(),
+            log,
+        };
         node.wait_ready();
         node
     }
@@ -117,11 +138,18 @@ impl Node {
             {
                 self.base = format!("http://{}", v["api"].as_str().unwrap());
                 self.id = v["id"].as_str().unwrap().to_string();
-                if health_ok(&format!("{}/health", self.base.trim_start_matches("http://"))) {
+                if health_ok(&format!(
+                    "{}/health",
+                    self.base.trim_start_matches("http://")
+                )) {
                     return;
                 }
             }
-            assert!(Instant::now() < deadline, "node not ready in time:\n{}", self.log_text());
+            assert!(
+                Instant::now() < deadline,
+                "node not ready in time:\n{}",
+                self.log_text()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -139,7 +167,14 @@ impl Node {
     }
 
     pub async fn status(&self) -> Value {
-        client().get(self.url("/api/status")).send().await.unwrap().json().await.unwrap()
+        client()
+            .get(self.url("/api/status"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
     }
 }
 
@@ -153,10 +188,20 @@ impl Drop for Node {
 /// GET /health without an async runtime (readiness checks run in plain threads).
 fn health_ok(host_and_path: &str) -> bool {
     use std::io::{Read, Write};
-    let (host, path) = host_and_path.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap();
-    let Ok(mut s) = std::net::TcpStream::connect(host) else { return false };
+    let (host, path) = host_and_path
+        .split_once('/')
+        .map(|(h, p)| (h, format!("/{p}")))
+        .unwrap();
+    let Ok(mut s) = std::net::TcpStream::connect(host) else {
+        return false;
+    };
     let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-    if write!(s, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").is_err() {
+    if write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .is_err()
+    {
         return false;
     }
     let mut buf = String::new();
@@ -189,7 +234,10 @@ pub async fn post_raw(url: &str, body: Vec<u8>) -> (u16, Value) {
         .unwrap();
     let status = resp.status().as_u16();
     let text = resp.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}")))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}")),
+    )
 }
 
 /// A streamed request: every `data:` payload parsed (the final `[DONE]` as a string).
@@ -197,7 +245,10 @@ pub async fn stream(url: &str, body: &Value) -> (u16, Vec<Value>) {
     let resp = client().post(url).json(body).send().await.unwrap();
     let status = resp.status().as_u16();
     assert!(
-        resp.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"),
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream"),
         "{:?}",
         resp.headers()
     );
@@ -206,7 +257,11 @@ pub async fn stream(url: &str, body: &Value) -> (u16, Vec<Value>) {
     for block in text.split("\n\n") {
         for line in block.lines() {
             if let Some(d) = line.strip_prefix("data: ") {
-                events.push(if d == "[DONE]" { Value::String(d.into()) } else { serde_json::from_str(d).unwrap() });
+                events.push(if d == "[DONE]" {
+                    Value::String(d.into())
+                } else {
+                    serde_json::from_str(d).unwrap()
+                });
             }
         }
     }
