@@ -102,7 +102,7 @@ async fn chat_streaming_and_not_agree_and_report_usage() {
         usage["completion_tokens"].as_u64().unwrap(),
     );
     assert_eq!(usage["total_tokens"].as_u64().unwrap(), p + c);
-    assert!(c >= 1 && c <= 24);
+    assert!((1..=24).contains(&c));
     if choice["finish_reason"] == "length" {
         assert_eq!(c, 24);
     } else {

@@ -537,7 +537,7 @@ fn sse_stream(
             match ev {
                 Event::Text(t) => {
                     tokens += 1;
-                    if tokens % 16 == 0 {
+                    if tokens.is_multiple_of(16) {
                         guard.update("running", tokens);
                     }
                     yield data(meta.chunk(Some(&t), false, None));
@@ -581,7 +581,7 @@ async fn collect(
             Event::Text(t) => {
                 text.push_str(&t);
                 pieces += 1;
-                if pieces % 16 == 0 {
+                if pieces.is_multiple_of(16) {
                     guard.update("running", pieces);
                 }
             }

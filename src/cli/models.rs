@@ -57,8 +57,8 @@ pub async fn run(g: &Global, a: ModelsArgs) -> anyhow::Result<ExitCode> {
             }
             println!("models dir: {}", dir.display());
             println!(
-                "{:<34} {:<8} {:>10} {:>10} {:<10} {}",
-                "MODEL", "QUANT", "SIZE", "MEMORY", "SHA256", "PRESENT"
+                "{:<34} {:<8} {:>10} {:>10} {:<10} PRESENT",
+                "MODEL", "QUANT", "SIZE", "MEMORY", "SHA256"
             );
             for r in rows {
                 println!(
