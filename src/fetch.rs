@@ -15,6 +15,8 @@ use std::time::{Duration, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use tokio::io::AsyncWriteExt;
+
 use crate::catalog::{Choice, Model, Variant};
 
 const LEDGER: &str = "checksums.toml";
@@ -199,6 +201,26 @@ pub fn verify(models_dir: &Path, choice: &Choice<'_>) -> Result<Verified, FetchE
     })
 }
 
+/// [`verify`] on the blocking pool (hashing a model file takes seconds).
+pub async fn verify_off_runtime(
+    models_dir: &Path,
+    choice: &Choice<'_>,
+) -> Result<Verified, FetchError> {
+    let dir = models_dir.to_path_buf();
+    let (model, variant) = (choice.model.clone(), choice.variant.clone());
+    tokio::task::spawn_blocking(move || {
+        verify(
+            &dir,
+            &Choice {
+                model: &model,
+                variant: &variant,
+            },
+        )
+    })
+    .await
+    .expect("verify task")
+}
+
 /// Where downloads come from.
 #[derive(Debug, Clone)]
 pub struct FetchOptions {
@@ -236,19 +258,7 @@ pub async fn fetch(
     std::fs::create_dir_all(models_dir).map_err(io(models_dir))?;
     let path = models_dir.join(&choice.variant.file);
     if path.is_file() {
-        let dir = models_dir.to_path_buf();
-        let (m, v) = (choice.model.clone(), choice.variant.clone());
-        let verified = tokio::task::spawn_blocking(move || {
-            verify(
-                &dir,
-                &Choice {
-                    model: &m,
-                    variant: &v,
-                },
-            )
-        })
-        .await
-        .expect("verify task")?;
+        let verified = verify_off_runtime(models_dir, choice).await?;
         return Ok(Fetched {
             path,
             already_present: true,
@@ -264,20 +274,18 @@ pub async fn fetch(
         }
         None => from_http(choice.model, choice.variant, &part, opts).await?,
     };
-    finish_download(models_dir, choice.model, choice.variant, &part, &path)?;
-    let dir = models_dir.to_path_buf();
-    let (m, v) = (choice.model.clone(), choice.variant.clone());
-    let verified = tokio::task::spawn_blocking(move || {
-        verify(
-            &dir,
-            &Choice {
-                model: &m,
-                variant: &v,
-            },
-        )
-    })
-    .await
-    .expect("verify task")?;
+    {
+        let (dir, v, part, path) = (
+            models_dir.to_path_buf(),
+            choice.variant.clone(),
+            part.clone(),
+            path.clone(),
+        );
+        tokio::task::spawn_blocking(move || finish_download(&dir, &v, &part, &path))
+            .await
+            .expect("finish task")?;
+    }
+    let verified = verify_off_runtime(models_dir, choice).await?;
     Ok(Fetched {
         path,
         already_present: false,
@@ -287,14 +295,7 @@ pub async fn fetch(
 }
 
 /// Checks the finished `.part` and moves it to its final name.
-fn finish_download(
-    dir: &Path,
-    model: &Model,
-    v: &Variant,
-    part: &Path,
-    path: &Path,
-) -> Result<(), FetchError> {
-    let _ = model;
+fn finish_download(dir: &Path, v: &Variant, part: &Path, path: &Path) -> Result<(), FetchError> {
     let size = std::fs::metadata(part).map_err(io(part))?.len();
     if v.size_exact && size != v.size {
         let _ = std::fs::remove_file(part);
@@ -355,16 +356,17 @@ async fn from_http(
         .map_err(|e| http_err(crate::client::error_chain(&e)))?;
     let status = resp.status();
     let (mut file, start) = if status == reqwest::StatusCode::PARTIAL_CONTENT && have > 0 {
-        let f = std::fs::OpenOptions::new()
+        let f = tokio::fs::OpenOptions::new()
             .append(true)
             .open(part)
+            .await
             .map_err(io(part))?;
         (f, have)
     } else if status == reqwest::StatusCode::RANGE_NOT_SATISFIABLE && have > 0 {
         // The part is already whole; the checks decide.
         return Ok(have);
     } else if status.is_success() {
-        (std::fs::File::create(part).map_err(io(part))?, 0)
+        (tokio::fs::File::create(part).await.map_err(io(part))?, 0)
     } else {
         return Err(http_err(format!("HTTP {status}")));
     };
@@ -379,13 +381,13 @@ async fn from_http(
             .map_err(|_| http_err("no data for 60 s".into()))?
             .map_err(|e| http_err(crate::client::error_chain(&e)))?;
         let Some(chunk) = chunk else { break };
-        file.write_all(&chunk).map_err(io(part))?;
+        file.write_all(&chunk).await.map_err(io(part))?;
         bar.inc(chunk.len() as u64);
     }
-    file.flush().map_err(io(part))?;
+    file.flush().await.map_err(io(part))?;
     bar.finish_and_clear();
     if let Some(len) = body_len {
-        let now = std::fs::metadata(part).map_err(io(part))?.len();
+        let now = tokio::fs::metadata(part).await.map_err(io(part))?.len();
         if now != start + len {
             return Err(http_err(format!(
                 "connection ended after {} of {} bytes",

@@ -7,24 +7,10 @@ use crate::common::*;
 #[tokio::test]
 async fn health_models_status_metrics_and_contribution() {
     let node = Node::start(&[]);
-    let h: Value = client()
-        .get(node.url("/health"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let h = node.get_json("/health").await;
     assert_eq!(h, json!({"status": "ok"}));
 
-    let m: Value = client()
-        .get(node.url("/v1/models"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let m = node.get_json("/v1/models").await;
     assert_eq!(m["object"], "list");
     let ids: Vec<&str> = m["data"]
         .as_array()
@@ -55,14 +41,7 @@ async fn health_models_status_metrics_and_contribution() {
     // A request first, so the counters move.
     let (code, _, _) = post(&node.url("/v1/chat/completions"), &chat_body("Hi", 4)).await;
     assert_eq!(code, 200);
-    let text = client()
-        .get(node.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = node.metrics().await;
     assert!(text.contains("# TYPE llp_requests_total counter"), "{text}");
     assert!(text.contains("llp_requests_total 1"), "{text}");
     assert!(text.contains("llp_contribution_paused 1"), "{text}");

@@ -413,6 +413,7 @@ async fn run(
             StatusCode::SERVICE_UNAVAILABLE,
             "The engine is shutting down",
         ),
+        SubmitError::EmptyPrompt => ApiError::bad_request("The prompt is empty"),
     })?;
     let meta = Meta {
         id: format!(

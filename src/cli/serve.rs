@@ -92,19 +92,9 @@ pub async fn start_node(settings: Settings, api: Option<SocketAddr>) -> anyhow::
             .resolve_in(&spec, Some(&settings.models_dir))
             .map_err(|e| UsageError(e.to_string()))?;
         let id_str = choice.id();
-        let dir = settings.models_dir.clone();
-        let (m, v) = (choice.model.clone(), choice.variant.clone());
-        let verified = tokio::task::spawn_blocking(move || {
-            crate::fetch::verify(
-                &dir,
-                &crate::catalog::Choice {
-                    model: &m,
-                    variant: &v,
-                },
-            )
-        })
-        .await?
-        .map_err(|e| UsageError(e.to_string()))?;
+        let verified = crate::fetch::verify_off_runtime(&settings.models_dir, &choice)
+            .await
+            .map_err(|e| UsageError(e.to_string()))?;
         if let crate::fetch::Verified::RecordedNow(sha) = verified {
             eprintln!(
                 "llp: {id_str} has no published checksum; recorded sha256 {sha} (trust on first use)"

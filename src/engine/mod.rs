@@ -135,6 +135,8 @@ pub enum SubmitError {
     QueueFull(usize),
     #[error("the engine has stopped")]
     Stopped,
+    #[error("a job needs at least one prompt token")]
+    EmptyPrompt,
 }
 
 /// Why a model could not be loaded.
@@ -282,6 +284,9 @@ impl Engine {
 
     /// Queues a job. Jobs start in the order they were submitted.
     pub fn submit(&self, job: Job) -> Result<(), SubmitError> {
+        if job.tokens.is_empty() {
+            return Err(SubmitError::EmptyPrompt);
+        }
         let queued = self.inner.stats.queued.load(Ordering::Relaxed);
         if queued >= self.inner.queue_limit {
             return Err(SubmitError::QueueFull(queued));

@@ -44,6 +44,8 @@ struct Slot {
     submitted: Instant,
     first_token: Option<Instant>,
     prompt_time: Duration,
+    /// Time in decode calls that produced this job's generated tokens.
+    decode_time: Duration,
 }
 
 /// Events of a finished job that did not fit in its channel yet.
@@ -208,6 +210,7 @@ impl Scheduler<'_> {
                 submitted,
                 first_token: None,
                 prompt_time: Duration::ZERO,
+                decode_time: Duration::ZERO,
             });
         }
     }
@@ -297,9 +300,12 @@ impl Scheduler<'_> {
             return true;
         }
         let took = started.elapsed();
-        for &i in &prefilling {
-            if let Some(slot) = self.slots[i].as_mut() {
+        for (i, slot) in self.slots.iter_mut().enumerate() {
+            let Some(slot) = slot else { continue };
+            if prefilling.contains(&i) {
                 slot.prompt_time += took;
+            } else if slot.logits_at.is_some() {
+                slot.decode_time += took;
             }
         }
 
@@ -366,6 +372,12 @@ impl Scheduler<'_> {
             outbox.push_back(Event::Text(rest));
         }
         let first = slot.first_token.unwrap_or_else(Instant::now);
+        tracing::debug!(
+            generated = slot.generated,
+            decode_ms = slot.decode_time.as_secs_f64() * 1e3,
+            wall_ms = first.elapsed().as_secs_f64() * 1e3,
+            "job finished"
+        );
         outbox.push_back(Event::Done(Finish {
             reason,
             prompt_tokens: slot.job.tokens.len() as u32,

@@ -166,6 +166,28 @@ impl Node {
         format!("{}{}", self.base, path)
     }
 
+    /// GET a JSON route.
+    pub async fn get_json(&self, path: &str) -> Value {
+        let resp = client().get(self.url(path)).send().await.unwrap();
+        resp.json().await.unwrap()
+    }
+
+    /// The Prometheus text of `/metrics`.
+    pub async fn metrics(&self) -> String {
+        let resp = client().get(self.url("/metrics")).send().await.unwrap();
+        resp.text().await.unwrap()
+    }
+
+    /// One sample from `/metrics` (the first line starting with `name`).
+    pub async fn metric(&self, name: &str) -> f64 {
+        let text = self.metrics().await;
+        text.lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in {text}"))
+    }
+
     pub async fn status(&self) -> Value {
         client()
             .get(self.url("/api/status"))
