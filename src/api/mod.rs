@@ -186,6 +186,24 @@ async fn metrics(State(node): State<Node>) -> Response {
         "Tokens generated.",
         vec![(String::new(), t.generated_tokens as f64)],
     );
+    metric(
+        "llp_decode_steps_total",
+        "counter",
+        "llama.cpp decode calls (one batch each).",
+        vec![(String::new(), t.decode_steps as f64)],
+    );
+    metric(
+        "llp_decode_seconds_total",
+        "counter",
+        "Time in llama.cpp decode calls.",
+        vec![(String::new(), t.decode_seconds)],
+    );
+    metric(
+        "llp_sample_seconds_total",
+        "counter",
+        "Time sampling tokens after decode calls.",
+        vec![(String::new(), t.sample_seconds)],
+    );
     let per_model = |f: &dyn Fn(&crate::node::ModelStatus) -> f64| {
         s.models
             .iter()

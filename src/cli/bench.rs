@@ -272,12 +272,23 @@ async fn api_bench(
         tasks.push(tokio::spawn(async move {
             while Instant::now() < deadline {
                 let t0 = Instant::now();
-                let mut req = client.post(&url).json(&body);
-                if let Some(t) = &token {
-                    req = req.bearer_auth(t);
-                }
                 let outcome = async {
-                    let resp = req.send().await?;
+                    // A server may close an idle keep-alive connection just as the pool reuses
+                    // it (llama-server does); that is the client's race, not a failed request:
+                    // send again on a fresh connection.
+                    let mut attempt = 0;
+                    let resp = loop {
+                        let mut req = client.post(&url).json(&body);
+                        if let Some(t) = &token {
+                            req = req.bearer_auth(t);
+                        }
+                        match req.send().await {
+                            Err(e) if attempt < 2 && (e.is_connect() || e.is_request()) => {
+                                attempt += 1
+                            }
+                            r => break r?,
+                        }
+                    };
                     if !resp.status().is_success() {
                         anyhow::bail!("{}", crate::client::error_message(resp).await);
                     }

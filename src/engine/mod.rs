@@ -161,6 +161,10 @@ pub struct EngineStats {
     pub jobs_cancelled: AtomicU64,
     pub prompt_tokens: AtomicU64,
     pub generated_tokens: AtomicU64,
+    /// Decode steps, and microseconds spent in llama.cpp's decode and in sampling.
+    pub steps: AtomicU64,
+    pub decode_us: AtomicU64,
+    pub sample_us: AtomicU64,
 }
 
 /// A loaded model with its scheduler thread. Cheap to clone; the thread ends when the last

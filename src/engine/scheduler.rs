@@ -309,6 +309,7 @@ impl Scheduler<'_> {
             }
         }
 
+        let sampling = Instant::now();
         for i in 0..n {
             let Some(slot) = self.slots[i].as_mut() else {
                 continue;
@@ -320,6 +321,13 @@ impl Scheduler<'_> {
                 self.finish(ctx, i, reason);
             }
         }
+        self.stats.steps.fetch_add(1, Ordering::Relaxed);
+        self.stats
+            .decode_us
+            .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
+        self.stats
+            .sample_us
+            .fetch_add(sampling.elapsed().as_micros() as u64, Ordering::Relaxed);
         true
     }
 
