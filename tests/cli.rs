@@ -252,3 +252,73 @@ fn chat_without_a_node_runs_an_embedded_one_and_status_reads_the_files() {
         "the embedded node created the identity"
     );
 }
+
+#[tokio::test]
+async fn a_token_guards_the_api_when_set() {
+    let node = Node::start(&["--api-token", "s3cret"]);
+    let r = client().get(node.url("/health")).send().await.unwrap();
+    assert_eq!(r.status(), 200, "health stays open");
+    let r = client().get(node.url("/v1/models")).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "invalid_api_key");
+    let r = client()
+        .get(node.url("/v1/models"))
+        .bearer_auth("wrong")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = client()
+        .post(node.url("/v1/chat/completions"))
+        .bearer_auth("s3cret")
+        .json(&chat_body("Hi", 2))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // The CLI passes the token on.
+    let out = run(llp()
+        .args(["status", "--json", "--api-token", "s3cret"])
+        .arg("--data-dir")
+        .arg(node.data_dir()));
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn sigterm_stops_cleanly_and_the_identity_survives_restarts() {
+    let mut node = Node::start(&[]);
+    let id = node.id.clone();
+    let key = node.data_dir().join("node.key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the node key must be private");
+    }
+    let pid = node.child.id().to_string();
+    assert!(
+        run(std::process::Command::new("kill").args(["-TERM", &pid]))
+            .status
+            .success()
+    );
+    let status = node.child.wait().unwrap();
+    assert!(
+        status.success(),
+        "SIGTERM exit: {status}\n{}",
+        node.log_text()
+    );
+    assert!(
+        !node.data_dir().join("node.json").exists(),
+        "node.json outlived the node"
+    );
+
+    // Same data dir, same identity.
+    let out = run(llp()
+        .args(["status", "--json"])
+        .arg("--data-dir")
+        .arg(node.data_dir()));
+    let s: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(s["running"], false);
+    assert_eq!(s["id"], id.as_str());
+}

@@ -131,12 +131,14 @@ async fn fetch_one(dir: &std::path::Path, choice: &Choice<'_>) -> anyhow::Result
     } else {
         format!("~{}", bytes(choice.variant.size))
     };
-    eprintln!(
-        "fetching {} ({}, {size}) into {}",
-        choice.id(),
-        choice.variant.file,
-        dir.display()
-    );
+    if !dir.join(&choice.variant.file).is_file() {
+        eprintln!(
+            "fetching {} ({}, {size}) into {}",
+            choice.id(),
+            choice.variant.file,
+            dir.display()
+        );
+    }
     let got = crate::fetch::fetch(dir, choice, &FetchOptions::default()).await?;
     if got.already_present {
         println!(
