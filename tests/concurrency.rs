@@ -140,4 +140,18 @@ async fn a_client_that_disconnects_frees_its_slot() {
     // The freed slot serves the next request.
     let (c, _, _) = post(&url, &chat_body("Hi", 4)).await;
     assert_eq!(c, 200);
+
+    // A non-streaming client that gives up is noticed too.
+    body["stream"] = json!(false);
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(800))
+        .build()
+        .unwrap();
+    assert!(impatient.post(&url).json(&body).send().await.is_err());
+    eventually(20, "the abandoned job to be cancelled", async || {
+        (node.metric("llp_jobs_cancelled_total").await == 2.0).then_some(())
+    })
+    .await;
+    assert!(node.metric("llp_generated_tokens_total").await < after + 1500.0);
+    assert_eq!(node.metric("llp_slots_busy{model").await, 0.0);
 }

@@ -16,7 +16,7 @@ pub mod text;
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, mpsc as std_mpsc};
+use std::sync::{Arc, OnceLock, mpsc as std_mpsc};
 use std::time::Duration;
 
 use llama_cpp_2::llama_backend::LlamaBackend;
@@ -179,7 +179,7 @@ struct Inner {
     template: LlamaChatTemplate,
     info: ModelInfo,
     queue_limit: usize,
-    submit: Mutex<std_mpsc::Sender<Job>>,
+    submit: std_mpsc::Sender<Job>,
     stats: Arc<EngineStats>,
 }
 
@@ -253,7 +253,7 @@ impl Engine {
                 template,
                 info,
                 queue_limit: config.queue_limit,
-                submit: Mutex::new(tx),
+                submit: tx,
                 stats,
             }),
         })
@@ -298,13 +298,7 @@ impl Engine {
         // Counted here so that a burst of submissions sees the queue grow before the engine
         // thread wakes up; the engine thread decrements as it admits.
         self.inner.stats.queued.fetch_add(1, Ordering::Relaxed);
-        let sent = self
-            .inner
-            .submit
-            .lock()
-            .map_err(|_| SubmitError::Stopped)?
-            .send(job);
-        sent.map_err(|_| {
+        self.inner.submit.send(job).map_err(|_| {
             self.inner.stats.queued.fetch_sub(1, Ordering::Relaxed);
             SubmitError::Stopped
         })

@@ -259,20 +259,22 @@ impl Scheduler<'_> {
                 // The final chunk yields a token; wait until the reader has room.
                 continue;
             }
+            // `budget` never exceeds the batch's free room, so `add` cannot fail here.
             for idx in slot.fed..end {
+                let logits = idx == last;
                 if self
                     .batch
-                    .add(slot.job.tokens[idx], slot.pos, &[slot.seq], idx == last)
+                    .add(slot.job.tokens[idx], slot.pos, &[slot.seq], logits)
                     .is_err()
                 {
                     break;
                 }
+                slot.fed += 1;
                 slot.pos += 1;
                 budget -= 1;
-            }
-            slot.fed = end;
-            if end > last {
-                slot.logits_at = Some(self.batch.n_tokens() - 1);
+                if logits {
+                    slot.logits_at = Some(self.batch.n_tokens() - 1);
+                }
             }
             prefilling.push(i);
         }
