@@ -144,6 +144,12 @@ impl Catalog {
                     message: format!("model `{}` is listed twice", m.name),
                 });
             }
+            if m.variants.is_empty() {
+                return Err(CatalogError::Parse {
+                    file: file.into(),
+                    message: format!("model `{}` has no variants", m.name),
+                });
+            }
             if m.hf_repo.is_none() && m.variants.iter().any(|v| v.source.is_none()) {
                 return Err(CatalogError::Parse {
                     file: file.into(),

@@ -48,8 +48,9 @@ pub struct Overrides {
     pub listen: Option<String>,
     pub join: Vec<String>,
     pub models: Vec<String>,
-    pub paused: bool,
+    pub paused: Option<bool>,
     pub relay: Option<String>,
+    pub max_body_bytes: Option<usize>,
     pub threads: Option<u32>,
     pub slots: Option<u32>,
     pub ctx_per_slot: Option<u32>,
@@ -118,20 +119,38 @@ impl Settings {
     /// Merges defaults, the config file (explicit `--config`/`LLP_CONFIG`, else the platform one
     /// if it exists) and the overrides.
     pub fn resolve(o: Overrides) -> Result<Settings, UsageError> {
-        let (config_file, file) = match &o.config {
+        let (config_file, (file, text)) = match &o.config {
             Some(path) => (Some(path.clone()), read_file(path, true)?),
             None => match default_config_file() {
                 Some(path) if path.exists() => (Some(path.clone()), read_file(&path, false)?),
-                _ => (None, FileConfig::default()),
+                _ => (None, (FileConfig::default(), String::new())),
             },
         };
+        // Where a bad value came from: the flag or variable when one was given, else the file's
+        // line for that key.
+        let place = |key: &str, overridden: bool| -> String {
+            let flag = format!("--{} / LLP_{}", key.replace('_', "-"), key.to_uppercase());
+            if overridden {
+                return flag;
+            }
+            let line = text
+                .lines()
+                .position(|l| l.split('=').next().is_some_and(|k| k.trim() == key))
+                .map(|n| format!(", line {}", n + 1))
+                .unwrap_or_default();
+            match &config_file {
+                Some(p) => format!("config file {}{line}, field `{key}`", p.display()),
+                None => flag,
+            }
+        };
+        let api_place = place("api", o.api.is_some());
         let api_text = o
             .api
             .or(file.api)
             .unwrap_or_else(|| DEFAULT_API.to_string());
         let api: SocketAddr = api_text.parse().map_err(|_| {
             UsageError(format!(
-                "--api / LLP_API / api: `{api_text}` is not an address like 127.0.0.1:8686"
+                "{api_place}: `{api_text}` is not an address like 127.0.0.1:8686"
             ))
         })?;
         let api_token = o.api_token.or(file.api_token).filter(|t| !t.is_empty());
@@ -141,21 +160,27 @@ impl Settings {
                  required: set LLP_API_TOKEN (or api_token in the config file)"
             )));
         }
-        let positive = |name: &str, v: Option<u32>, default: u32| -> Result<u32, UsageError> {
-            match v {
-                Some(0) => Err(UsageError(format!("{name} must be at least 1"))),
+        let positive =
+            |name: &str, flag: Option<u32>, from_file: Option<u32>, default: u32| match flag
+                .or(from_file)
+            {
+                Some(0) => Err(UsageError(format!(
+                    "{}: {name} must be at least 1",
+                    place(name, flag.is_some())
+                ))),
                 Some(v) => Ok(v),
                 None => Ok(default),
-            }
-        };
+            };
+        let relay_place = place("relay", o.relay.is_some());
         let relay = o.relay.or(file.relay).unwrap_or_else(|| "default".into());
         if !(relay == "default" || relay == "disabled" || relay.starts_with("http")) {
             return Err(UsageError(format!(
-                "--relay: `{relay}` is not `default`, `disabled` or a relay URL"
+                "{relay_place}: `{relay}` is not `default`, `disabled` or a relay URL"
             )));
         }
+        let ctx_place = place("ctx_per_slot", o.ctx_per_slot.is_some());
         let settings = Settings {
-            config_file,
+            config_file: config_file.clone(),
             data_dir: o
                 .data_dir
                 .or(file.data_dir)
@@ -181,36 +206,43 @@ impl Settings {
             } else {
                 o.models
             },
-            paused: o.paused || file.paused.unwrap_or(false),
+            paused: o.paused.or(file.paused).unwrap_or(false),
             relay,
-            threads: positive("threads", o.threads.or(file.threads), default_threads())?,
-            slots: positive("slots", o.slots.or(file.slots), 4)?,
-            ctx_per_slot: positive("ctx_per_slot", o.ctx_per_slot.or(file.ctx_per_slot), 2048)?,
+            threads: positive("threads", o.threads, file.threads, default_threads())?,
+            slots: positive("slots", o.slots, file.slots, 4)?,
+            ctx_per_slot: positive("ctx_per_slot", o.ctx_per_slot, file.ctx_per_slot, 2048)?,
             queue_limit: o.queue_limit.or(file.queue_limit).unwrap_or(512),
-            max_body_bytes: file.max_body_bytes.unwrap_or(1024 * 1024),
+            max_body_bytes: o
+                .max_body_bytes
+                .or(file.max_body_bytes)
+                .unwrap_or(1024 * 1024),
         };
         if settings.ctx_per_slot < 64 {
-            return Err(UsageError("ctx_per_slot must be at least 64 tokens".into()));
+            return Err(UsageError(format!(
+                "{ctx_place}: ctx_per_slot must be at least 64 tokens"
+            )));
         }
         Ok(settings)
     }
 }
 
-fn read_file(path: &Path, explicit: bool) -> Result<FileConfig, UsageError> {
+/// The parsed file and its text (kept to point at lines in later errors).
+fn read_file(path: &Path, explicit: bool) -> Result<(FileConfig, String), UsageError> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
-            return Ok(FileConfig::default());
+            return Ok((FileConfig::default(), String::new()));
         }
         Err(e) => return Err(UsageError(format!("config file {}: {e}", path.display()))),
     };
-    toml::from_str(&text).map_err(|e| {
+    let parsed = toml::from_str(&text).map_err(|e| {
         UsageError(format!(
             "config file {}: {}",
             path.display(),
             toml_error_message(&text, &e)
         ))
-    })
+    })?;
+    Ok((parsed, text))
 }
 
 /// `line L, column C: message` for a TOML error (toml's own message repeats the source).

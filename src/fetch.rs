@@ -60,6 +60,10 @@ pub enum FetchError {
     },
     #[error("{0}")]
     Pip(String),
+    #[error(
+        "{path} is damaged ({reason}); fix or delete it (deleting it forgets the checksums recorded at first download)"
+    )]
+    Damaged { path: PathBuf, reason: String },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -91,12 +95,18 @@ struct Entry {
 }
 
 impl Checksums {
-    fn load(dir: &Path) -> Checksums {
-        // A damaged cache only costs a re-hash; a damaged TOFU record is reported when checked.
-        std::fs::read_to_string(dir.join(LEDGER))
-            .ok()
-            .and_then(|t| toml::from_str(&t).ok())
-            .unwrap_or_default()
+    /// The records of `dir`. A damaged file is an error: silently starting afresh would let a
+    /// changed file be trusted anew.
+    fn load(dir: &Path) -> Result<Checksums, FetchError> {
+        let path = dir.join(LEDGER);
+        match std::fs::read_to_string(&path) {
+            Ok(t) => toml::from_str(&t).map_err(|e| FetchError::Damaged {
+                path: path.clone(),
+                reason: crate::config::toml_error_message(&t, &e),
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Checksums::default()),
+            Err(e) => Err(FetchError::Io { path, source: e }),
+        }
     }
     fn save(&self, dir: &Path) -> Result<(), FetchError> {
         let path = dir.join(LEDGER);
@@ -153,7 +163,7 @@ pub fn verify(models_dir: &Path, choice: &Choice<'_>) -> Result<Verified, FetchE
             id: choice.id(),
         });
     };
-    let mut sums = Checksums::load(models_dir);
+    let mut sums = Checksums::load(models_dir)?;
     let expected = choice.variant.known_sha256().map(str::to_string);
     let recorded = sums.file.get(&choice.variant.file).cloned();
     // Cached: same bytes (size and mtime) already matched the same expected hash.
@@ -306,7 +316,7 @@ fn finish_download(dir: &Path, v: &Variant, part: &Path, path: &Path) -> Result<
         });
     }
     let actual = sha256_file(part)?;
-    let recorded = Checksums::load(dir)
+    let recorded = Checksums::load(dir)?
         .file
         .get(&v.file)
         .map(|e| e.sha256.clone());
@@ -344,7 +354,13 @@ async fn from_http(
         reason,
         part: part.to_path_buf(),
     };
-    let have = std::fs::metadata(part).map(|m| m.len()).unwrap_or(0);
+    // Resume only what a published checksum will vouch for: without one, bytes spliced from two
+    // versions of a file would be trusted on first use.
+    let have = if v.known_sha256().is_some() {
+        std::fs::metadata(part).map(|m| m.len()).unwrap_or(0)
+    } else {
+        0
+    };
     let client = crate::client::http_client().map_err(|e| http_err(e.to_string()))?;
     let mut req = client.get(&url);
     if have > 0 {
@@ -355,6 +371,19 @@ async fn from_http(
         .await
         .map_err(|e| http_err(crate::client::error_chain(&e)))?;
     let status = resp.status();
+    let resumes_here = resp
+        .headers()
+        .get(reqwest::header::CONTENT_RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("bytes "))
+        .and_then(|v| v.split('-').next())
+        .and_then(|v| v.parse::<u64>().ok())
+        == Some(have);
+    if status == reqwest::StatusCode::PARTIAL_CONTENT && !resumes_here {
+        return Err(http_err(format!(
+            "the server answered the resume from byte {have} with another range"
+        )));
+    }
     let (mut file, start) = if status == reqwest::StatusCode::PARTIAL_CONTENT && have > 0 {
         let f = tokio::fs::OpenOptions::new()
             .append(true)

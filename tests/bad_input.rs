@@ -81,7 +81,7 @@ async fn each_bad_request_gets_a_clear_error_and_the_node_keeps_serving() {
     // Over the 1 MiB body limit.
     let huge = format!(
         "{{\"model\":\"{MODEL}\",\"messages\":[{{\"role\":\"user\",\"content\":\"{}\"}}]}}",
-        "a".repeat(2 << 20)
+        "a".repeat((1 << 20) + 1024)
     );
     let (c, b) = post_raw(&chat, huge.into_bytes()).await;
     assert_error(c, &b, 413, "larger");
@@ -93,10 +93,42 @@ async fn each_bad_request_gets_a_clear_error_and_the_node_keeps_serving() {
     .await;
     assert_error(c, &b, 400, "one prompt");
 
+    let user = |extra: Value| {
+        let mut b = chat_body("x", 4);
+        b.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        b
+    };
+    for (extra, status, want) in [
+        (json!({"top_p": 0}), 400, "top_p"),
+        (
+            json!({"max_completion_tokens": 0}),
+            400,
+            "max_completion_tokens",
+        ),
+        (json!({"logprobs": true}), 400, "logprobs"),
+        (json!({"stop": ["x".repeat(600)]}), 400, "stop sequence"),
+        (json!({"stop": ["a", "b", "c", "d", "e"]}), 400, "at most 4"),
+    ] {
+        let (c, h, b) = post(&chat, &user(extra.clone())).await;
+        assert_error(c, &b, status, want);
+        assert_eq!(
+            h["x-llp-node"].to_str().unwrap(),
+            node.id,
+            "errors name the node too"
+        );
+    }
+    let many: Vec<Value> = (0..5000)
+        .map(|_| json!({"role": "user", "content": ""}))
+        .collect();
+    let (c, _, b) = post(&chat, &json!({"model": MODEL, "messages": many})).await;
+    assert_error(c, &b, 400, "5000 messages");
+
     // Still serving.
     let (c, _, b) = post(&chat, &chat_body("Say hi.", 4)).await;
     assert_eq!(c, 200, "{b}");
-    assert_eq!(node.metric("llp_requests_failed_total").await, 12.0);
+    assert_eq!(node.metric("llp_requests_failed_total").await, 18.0);
 }
 
 #[tokio::test]

@@ -28,17 +28,23 @@ fn config_errors_name_the_file_and_problem_and_exit_2() {
             "unknown field `colour`",
         ),
         ("types.toml", "threads = \"many\"\n", "field `threads`"),
-        ("zero.toml", "slots = 0\n", "slots must be at least 1"),
+        (
+            "zero.toml",
+            "threads = 2\nslots = 0\n",
+            "line 2, field `slots`: slots must be at least 1",
+        ),
+        (
+            "relay.toml",
+            "relay = \"sometimes\"\n",
+            "line 1, field `relay`",
+        ),
     ];
     for (name, text, want) in cases {
         let p = dir.path().join(name);
         std::fs::write(&p, text).unwrap();
         let (code, err) = serve_expecting_exit(&["--config", p.to_str().unwrap()]);
         assert_eq!(code, 2, "{name}: {err}");
-        assert!(
-            err.contains(p.to_str().unwrap()) || name == "zero.toml",
-            "{name}: {err}"
-        );
+        assert!(err.contains(p.to_str().unwrap()), "{name}: {err}");
         assert!(err.contains(want), "{name}: {err:?} lacks {want:?}");
     }
     let (code, err) = serve_expecting_exit(&["--config", "/nonexistent/llp.toml"]);
@@ -191,6 +197,38 @@ fn status_and_chat_use_the_running_node() {
     assert_eq!(
         s["totals"]["requests"], 1,
         "the chat went through the running node"
+    );
+    let first_prompt = s["totals"]["prompt_tokens"].as_u64().unwrap();
+
+    // The REPL keeps the conversation: the second turn's prompt holds the first exchange.
+    let mut child = llp()
+        .args(["chat", "--temperature", "0", "--max-tokens", "12"])
+        .arg("--data-dir")
+        .arg(node.data_dir())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"What is 2+2?\nAnd 3+3?\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let snap = run(llp()
+        .args(["status", "--json"])
+        .arg("--data-dir")
+        .arg(node.data_dir()));
+    let s: Value = serde_json::from_str(&stdout(&snap)).unwrap();
+    assert_eq!(s["totals"]["requests"], 3);
+    let repl_prompts = s["totals"]["prompt_tokens"].as_u64().unwrap() - first_prompt;
+    let second_turn = repl_prompts - first_prompt; // the first REPL turn equals the one-shot chat
+    assert!(
+        second_turn > first_prompt + 5,
+        "second turn had {second_turn} prompt tokens, the first {first_prompt}: history lost"
     );
 }
 

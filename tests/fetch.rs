@@ -165,15 +165,15 @@ async fn a_broken_download_resumes_and_is_verified() {
     let part = std::fs::metadata(models.join("tiny-Q8_0.gguf.part"))
         .unwrap()
         .len();
-    assert_eq!(part, 1_000_000);
+    assert!(part > 0 && part <= 1_000_000, "{part} bytes kept");
 
     let (code, out, err) = fetch(&url, &cat, &models).await;
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("resumed from byte 1000000"), "{out}");
+    assert!(out.contains(&format!("resumed from byte {part}")), "{out}");
     assert!(out.contains("matches the published checksum"), "{out}");
     assert_eq!(
         hub.ranges.lock().unwrap().as_slice(),
-        &[None, Some("bytes=1000000-".to_string())]
+        &[None, Some(format!("bytes={part}-"))]
     );
     assert_eq!(std::fs::read(models.join("tiny-Q8_0.gguf")).unwrap(), data);
     assert!(!models.join("tiny-Q8_0.gguf.part").exists());

@@ -58,7 +58,17 @@ pub fn router(node: Node) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(node.clone(), auth))
+        .layer(middleware::from_fn_with_state(node.clone(), name_the_node))
         .with_state(node)
+}
+
+/// Every response, errors included, names the node that answered it.
+async fn name_the_node(State(node): State<Node>, req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    if let Ok(v) = HeaderValue::from_str(node.id()) {
+        resp.headers_mut().insert("x-llp-node", v);
+    }
+    resp
 }
 
 /// When the API is bound beyond loopback a bearer token is required (config refuses to start
@@ -98,8 +108,23 @@ async fn method_not_allowed(req: Request) -> ApiError {
     )
 }
 
-async fn health() -> Json<Value> {
-    Json(json!({"status": "ok"}))
+async fn health(State(node): State<Node>) -> Response {
+    let dead: Vec<String> = node
+        .engines()
+        .iter()
+        .filter(|e| !e.is_alive())
+        .map(|e| e.info().name.clone())
+        .collect();
+    if dead.is_empty() {
+        Json(json!({"status": "ok"})).into_response()
+    } else {
+        let msg = format!("the engine of {} has stopped", dead.join(", "));
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "error", "error": msg})),
+        )
+            .into_response()
+    }
 }
 
 async fn models(State(node): State<Node>) -> Json<Value> {
@@ -432,6 +457,9 @@ async fn run(
             "The engine is shutting down",
         ),
         SubmitError::EmptyPrompt => ApiError::bad_request("The prompt is empty"),
+        SubmitError::TooLong { .. } => {
+            ApiError::bad_request(e.to_string()).code("context_length_exceeded")
+        }
     })?;
     let meta = Meta {
         id: format!(
@@ -451,10 +479,7 @@ async fn run(
         kind,
     };
     let mut headers = HeaderMap::new();
-    headers.insert(
-        "x-llp-node",
-        HeaderValue::from_str(node.id()).expect("hex id"),
-    );
+    // Work served by this node's own hardware costs nothing.
     headers.insert("x-llp-credits", HeaderValue::from_static("0"));
     if let Some(w) = &warning {
         tracing::info!("{w}");
@@ -548,6 +573,7 @@ fn sse_stream(
     async_stream::stream! {
         let _guard = &guard;
         let mut tokens = 0u32;
+        let mut ended = false;
         if meta.kind == Kind::Chat {
             yield data(meta.chunk(None, true, None));
         }
@@ -562,6 +588,7 @@ fn sse_stream(
                     yield data(meta.chunk(Some(&t), false, None));
                 }
                 Event::Done(f) => {
+                    ended = true;
                     let mut last = meta.chunk(None, false, Some(f.reason.as_str()));
                     if let Some(w) = &warning {
                         last["llp_warning"] = json!(w);
@@ -577,10 +604,15 @@ fn sse_stream(
                     break;
                 }
                 Event::Failed(msg) => {
+                    ended = true;
                     yield data(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, msg).body());
                     break;
                 }
             }
+        }
+        if !ended {
+            // The engine dropped the job without a last word: say so rather than end as if whole.
+            yield data(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the engine stopped mid-answer").body());
         }
         yield Ok(SseEvent::default().data("[DONE]"));
     }

@@ -35,6 +35,12 @@ pub struct Common {
     pub presence_penalty: Option<f32>,
     /// llama-server's extension: keep generating past end-of-generation (benchmarks).
     pub ignore_eos: Option<bool>,
+    // Fields we cannot honour, refused rather than silently ignored when they ask for something.
+    pub logprobs: Option<serde_json::Value>,
+    pub top_logprobs: Option<u32>,
+    pub echo: Option<bool>,
+    pub best_of: Option<u32>,
+    pub tools: Option<Vec<serde_json::Value>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -134,6 +140,9 @@ fn strip_position(s: &str) -> String {
     }
 }
 
+/// Longest stop sequence accepted (each is matched against the tail of the answer per token).
+pub const MAX_STOP_BYTES: usize = 512;
+
 /// The engine's view of the shared fields.
 #[derive(Debug)]
 pub struct Validated {
@@ -154,6 +163,24 @@ impl Common {
                 "n={n} is not supported: this server returns one choice per request (n=1)"
             ))
             .param("n"));
+        }
+        let unsupported = [
+            (
+                "logprobs",
+                self.logprobs.as_ref().is_some_and(|v| {
+                    v == &serde_json::json!(true) || v.as_u64().is_some_and(|n| n > 0)
+                }),
+            ),
+            ("top_logprobs", self.top_logprobs.is_some_and(|n| n > 0)),
+            ("echo", self.echo == Some(true)),
+            ("best_of", self.best_of.is_some_and(|n| n > 1)),
+            ("tools", self.tools.as_ref().is_some_and(|t| !t.is_empty())),
+        ];
+        if let Some((name, _)) = unsupported.iter().find(|(_, asked)| *asked) {
+            return Err(
+                ApiError::bad_request(format!("`{name}` is not supported by this server"))
+                    .param(*name),
+            );
         }
         let max_tokens = self.max_completion_tokens.or(self.max_tokens);
         if max_tokens == Some(0) {
@@ -196,6 +223,13 @@ impl Common {
             Some(StopSpec::One(s)) => vec![s.clone()],
             Some(StopSpec::Many(v)) => v.clone(),
         };
+        if let Some(long) = stop.iter().find(|s| s.len() > MAX_STOP_BYTES) {
+            return Err(ApiError::bad_request(format!(
+                "a stop sequence of {} bytes is longer than the {MAX_STOP_BYTES} allowed",
+                long.len()
+            ))
+            .param("stop"));
+        }
         if stop.len() > 4 {
             return Err(ApiError::bad_request(format!(
                 "stop has {} sequences; at most 4 are allowed",

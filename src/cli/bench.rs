@@ -88,7 +88,16 @@ struct ApiReport {
 pub async fn run(g: &Global, a: BenchArgs) -> anyhow::Result<ExitCode> {
     let settings = g.settings()?;
     let mut embedded = None;
-    let (base, model) = match &a.url {
+    // A node already running for the data dir holds its lock: measure that node through its
+    // API (the engine runs need an embedded node).
+    let url = a.url.clone().or_else(|| {
+        let running = crate::client::running_api(&settings.data_dir)?;
+        eprintln!(
+            "llp: a node is running for this data dir; benchmarking it at {running} (API runs only)"
+        );
+        Some(running)
+    });
+    let (base, model) = match &url {
         Some(u) => (
             u.trim_end_matches('/').to_string(),
             settings.models.first().cloned(),
@@ -104,7 +113,7 @@ pub async fn run(g: &Global, a: BenchArgs) -> anyhow::Result<ExitCode> {
         model: String::new(),
         threads: settings.threads,
         slots: settings.slots,
-        target: a.url.clone().unwrap_or_else(|| "embedded llp node".into()),
+        target: url.clone().unwrap_or_else(|| "embedded llp node".into()),
         engine: None,
         api: Vec::new(),
     };

@@ -66,9 +66,12 @@ pub struct Global {
         value_delimiter = ','
     )]
     pub models: Vec<String>,
-    /// Start with contribution to others paused
-    #[arg(long, env = "LLP_PAUSED", global = true)]
-    pub paused: bool,
+    /// Start with contribution to others paused (`--paused=false` overrides the config file)
+    #[arg(long, env = "LLP_PAUSED", global = true, num_args = 0..=1, default_missing_value = "true")]
+    pub paused: Option<bool>,
+    /// Largest request body the API accepts, in bytes [default: 1048576]
+    #[arg(long, env = "LLP_MAX_BODY_BYTES", global = true)]
+    pub max_body_bytes: Option<usize>,
     /// Relay mode: default, disabled, or a relay URL
     #[arg(long, env = "LLP_RELAY", global = true)]
     pub relay: Option<String>,
@@ -122,6 +125,7 @@ impl Global {
             join: self.join.clone(),
             models: self.models.clone(),
             paused: self.paused,
+            max_body_bytes: self.max_body_bytes,
             relay: self.relay.clone(),
             threads: self.threads,
             slots: self.slots,

@@ -15,7 +15,7 @@ pub mod text;
 
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, mpsc as std_mpsc};
 use std::time::Duration;
 
@@ -137,6 +137,8 @@ pub enum SubmitError {
     Stopped,
     #[error("a job needs at least one prompt token")]
     EmptyPrompt,
+    #[error("the prompt has {tokens} tokens; a slot holds {ctx}")]
+    TooLong { tokens: usize, ctx: u32 },
 }
 
 /// Why a model could not be loaded.
@@ -163,6 +165,8 @@ pub struct EngineStats {
     pub generated_tokens: AtomicU64,
     /// Decode steps, and microseconds spent in llama.cpp's decode and in sampling.
     pub steps: AtomicU64,
+    /// False once the engine thread has ended (it should not, short of a bug in llama.cpp).
+    pub alive: AtomicBool,
     pub decode_us: AtomicU64,
     pub sample_us: AtomicU64,
 }
@@ -230,6 +234,9 @@ impl Engine {
         std::thread::Builder::new()
             .name(format!("engine-{}", config.name))
             .spawn(move || {
+                // Marks the engine dead when this thread ends, however it ends (panics included).
+                let _alive = AliveGuard(thread_stats.clone());
+                thread_stats.alive.store(true, Ordering::Relaxed);
                 scheduler::run(
                     backend,
                     &thread_model,
@@ -267,6 +274,11 @@ impl Engine {
         &self.inner.stats
     }
 
+    /// Whether the engine thread still runs.
+    pub fn is_alive(&self) -> bool {
+        self.inner.stats.alive.load(Ordering::Relaxed)
+    }
+
     /// Tokens of a chat conversation, rendered with the model's own template. CPU work: call off
     /// the async runtime for long conversations.
     pub fn chat_tokens(&self, messages: &[Message]) -> Result<Vec<LlamaToken>, PromptError> {
@@ -291,17 +303,43 @@ impl Engine {
         if job.tokens.is_empty() {
             return Err(SubmitError::EmptyPrompt);
         }
-        let queued = self.inner.stats.queued.load(Ordering::Relaxed);
-        if queued >= self.inner.queue_limit {
-            return Err(SubmitError::QueueFull(queued));
+        if job.tokens.len() >= self.inner.info.ctx_per_slot as usize {
+            return Err(SubmitError::TooLong {
+                tokens: job.tokens.len(),
+                ctx: self.inner.info.ctx_per_slot,
+            });
         }
-        // Counted here so that a burst of submissions sees the queue grow before the engine
-        // thread wakes up; the engine thread decrements as it admits.
-        self.inner.stats.queued.fetch_add(1, Ordering::Relaxed);
+        if !self.is_alive() {
+            return Err(SubmitError::Stopped);
+        }
+        // Counted here, atomically against the limit, so that a burst of submissions sees the
+        // queue grow before the engine thread wakes up; the engine thread decrements as it admits.
+        // Jobs about to take a free slot are not waiting, so free slots add to the limit.
+        let stats = &self.inner.stats;
+        let free = (self.inner.info.slots as usize)
+            .saturating_sub(stats.busy_slots.load(Ordering::Relaxed));
+        let limit = self.inner.queue_limit + free;
+        stats
+            .queued
+            .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |q| {
+                (q < limit).then_some(q + 1)
+            })
+            .map_err(|q| SubmitError::QueueFull(q.saturating_sub(free)))?;
         self.inner.submit.send(job).map_err(|_| {
             self.inner.stats.queued.fetch_sub(1, Ordering::Relaxed);
             SubmitError::Stopped
         })
+    }
+}
+
+struct AliveGuard(Arc<EngineStats>);
+
+impl Drop for AliveGuard {
+    fn drop(&mut self) {
+        self.0.alive.store(false, Ordering::Relaxed);
+        if std::thread::panicking() {
+            tracing::error!("the engine thread panicked; this model no longer serves");
+        }
     }
 }
 

@@ -41,6 +41,8 @@ pub enum PromptError {
     Template(String),
     #[error("message {0} contains a NUL character, which llama.cpp cannot take")]
     Nul(usize),
+    #[error("{0} messages is more than the {MAX_MESSAGES} one conversation may hold")]
+    TooMany(usize),
 }
 
 /// The chat template of a model: its own from the GGUF, else ChatML.
@@ -51,78 +53,114 @@ pub fn chat_template(model: &LlamaModel) -> LlamaChatTemplate {
     })
 }
 
+/// Most messages in one conversation (a bound on the work one request can cause).
+pub const MAX_MESSAGES: usize = 4096;
+
 /// Renders `messages` with the model's template (ending with the assistant's turn opened) and
 /// tokenizes it, with message contents as plain text.
+///
+/// When no message contains the text of a special token (nearly always), the rendered prompt is
+/// tokenized in one piece, exactly as llama.cpp does it. Otherwise message contents are
+/// tokenized apart from the template, with special-token parsing off, so typed control-token
+/// text stays text.
 pub fn chat_tokens(
     model: &LlamaModel,
     template: &LlamaChatTemplate,
     messages: &[Message],
 ) -> Result<Vec<LlamaToken>, PromptError> {
-    let nonce = nonce();
-    let marks: Vec<String> = (0..messages.len())
-        .map(|i| format!("\u{2063}llp{nonce:x}m{i}\u{2063}"))
-        .collect();
-    let mut chat = Vec::with_capacity(messages.len());
-    for (i, (m, mark)) in messages.iter().zip(&marks).enumerate() {
-        if m.content.contains('\0') {
-            return Err(PromptError::Nul(i));
-        }
-        chat.push(
-            LlamaChatMessage::new(m.role.as_str().to_string(), mark.clone())
-                .map_err(|e| PromptError::Template(e.to_string()))?,
-        );
+    if messages.len() > MAX_MESSAGES {
+        return Err(PromptError::TooMany(messages.len()));
     }
-    let rendered = model
-        .apply_chat_template(template, &chat, true)
-        .map_err(|e| PromptError::Template(e.to_string()))?;
+    if let Some(i) = messages.iter().position(|m| m.content.contains('\0')) {
+        return Err(PromptError::Nul(i));
+    }
+    let vocab = model.vocab();
+    let has_special_text = messages.iter().any(|m| {
+        let text = m.content.as_bytes();
+        !text.is_empty() && vocab.tokenize(text, false, true) != vocab.tokenize(text, false, false)
+    });
+    if !has_special_text {
+        let rendered = render(
+            model,
+            template,
+            messages.iter().map(|m| (m.role, m.content.clone())),
+        )?;
+        return Ok(with_bos(
+            model,
+            &rendered,
+            vocab.tokenize(rendered.as_bytes(), false, true),
+        ));
+    }
 
-    // Split at the placeholders, in order. A template that dropped or reordered a message's
-    // content (some drop a leading system message, for instance) is handled by looking each one up.
-    let mut pieces: Vec<(bool, &str)> = Vec::new(); // (is_user_text, text)
-    let mut rest = rendered.as_str();
-    let mut found = Vec::new();
-    loop {
-        let next = marks
+    // Render with a unique placeholder per message, then split at the placeholders in one pass.
+    let nonce = format!("\u{2063}llp{:x}m", nonce());
+    let rendered = render(
+        model,
+        template,
+        messages
             .iter()
             .enumerate()
-            .filter_map(|(i, m)| rest.find(m.as_str()).map(|at| (at, i)))
-            .min();
-        match next {
-            Some((at, i)) => {
-                pieces.push((false, &rest[..at]));
-                pieces.push((true, messages[i].content.as_str()));
-                found.push(i);
-                rest = &rest[at + marks[i].len()..];
-            }
-            None => {
-                pieces.push((false, rest));
-                break;
-            }
-        }
+            .map(|(i, m)| (m.role, format!("{nonce}{i}\u{2063}"))),
+    )?;
+    let mut tokens = Vec::new();
+    let mut rest = rendered.as_str();
+    let mut found = 0;
+    while let Some(at) = rest.find(nonce.as_str()) {
+        let after = &rest[at + nonce.len()..];
+        let end = after
+            .find('\u{2063}')
+            .ok_or_else(|| PromptError::Template("broken placeholder".into()))?;
+        let index: usize = after[..end]
+            .parse()
+            .ok()
+            .filter(|i| *i < messages.len())
+            .ok_or_else(|| PromptError::Template("broken placeholder".into()))?;
+        tokens.extend(vocab.tokenize(&rest.as_bytes()[..at], false, true));
+        tokens.extend(vocab.tokenize(messages[index].content.as_bytes(), false, false));
+        found += 1;
+        rest = &after[end + '\u{2063}'.len_utf8()..];
     }
-    if found.is_empty() && !messages.is_empty() {
+    if found == 0 {
         return Err(PromptError::Template(
             "the template dropped every message's content".into(),
         ));
     }
+    tokens.extend(vocab.tokenize(rest.as_bytes(), false, true));
+    Ok(with_bos(model, &rendered, tokens))
+}
 
+fn render(
+    model: &LlamaModel,
+    template: &LlamaChatTemplate,
+    messages: impl Iterator<Item = (Role, String)>,
+) -> Result<String, PromptError> {
+    let chat = messages
+        .map(|(role, content)| {
+            LlamaChatMessage::new(role.as_str().to_string(), content)
+                .map_err(|e| PromptError::Template(e.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    model
+        .apply_chat_template(template, &chat, true)
+        .map_err(|e| PromptError::Template(e.to_string()))
+}
+
+/// Puts BOS in front if the model wants one and the template did not already write it.
+fn with_bos(model: &LlamaModel, rendered: &str, mut tokens: Vec<LlamaToken>) -> Vec<LlamaToken> {
     let vocab = model.vocab();
-    // Add BOS only if the model wants one and the template did not already write it.
+    // A model without BOS has bos() == -1, which llama.cpp must never be asked to render.
+    if !vocab.should_add_bos() || vocab.bos().0 < 0 {
+        return tokens;
+    }
+    if tokens.first() == Some(&vocab.bos()) {
+        return tokens;
+    }
     let bos_text =
         String::from_utf8_lossy(&vocab.token_to_piece(vocab.bos(), true, None)).into_owned();
-    let add_bos =
-        vocab.should_add_bos() && (bos_text.is_empty() || !rendered.starts_with(&bos_text));
-    let mut tokens = Vec::new();
-    if add_bos {
-        tokens.push(vocab.bos());
+    if bos_text.is_empty() || !rendered.starts_with(&bos_text) {
+        tokens.insert(0, vocab.bos());
     }
-    for (user, text) in pieces {
-        if text.is_empty() {
-            continue;
-        }
-        tokens.extend(vocab.tokenize(text.as_bytes(), false, !user));
-    }
-    Ok(tokens)
+    tokens
 }
 
 /// Tokenizes a plain-text completion prompt (BOS added if the model wants one).

@@ -24,6 +24,10 @@ use super::{EngineConfig, EngineStats, Event, Finish, FinishReason, Job, Samplin
 /// Most tokens decoded in one step (all slots together).
 pub const BATCH_TOKENS: u32 = 2048;
 
+/// A reader that keeps its connection open but reads nothing for this long loses its slot, so
+/// that a few stuck clients cannot hold every slot (and its KV cache) forever.
+pub const STALL_LIMIT: Duration = Duration::from_secs(60);
+
 /// Creating contexts in parallel is unsound in llama-cpp-2 (see `LlamaModel::new_context`).
 static NEW_CONTEXT: Mutex<()> = Mutex::new(());
 
@@ -46,6 +50,8 @@ struct Slot {
     prompt_time: Duration,
     /// Time in decode calls that produced this job's generated tokens.
     decode_time: Duration,
+    /// Since when the reader has left no room in the job's channel.
+    stalled_since: Option<Instant>,
 }
 
 /// Events of a finished job that did not fit in its channel yet.
@@ -174,6 +180,23 @@ impl Scheduler<'_> {
         for i in 0..self.slots.len() {
             if self.slots[i]
                 .as_ref()
+                .and_then(|s| s.stalled_since)
+                .is_some_and(|t| t.elapsed() >= STALL_LIMIT)
+            {
+                tracing::warn!(
+                    slot = i,
+                    "reader stalled for {} s; slot freed",
+                    STALL_LIMIT.as_secs()
+                );
+                self.fail(
+                    ctx,
+                    i,
+                    format!("the client read nothing for {} s", STALL_LIMIT.as_secs()),
+                );
+                continue;
+            }
+            if self.slots[i]
+                .as_ref()
                 .is_some_and(|s| s.job.events.is_closed())
             {
                 self.free(ctx, i);
@@ -211,6 +234,7 @@ impl Scheduler<'_> {
                 first_token: None,
                 prompt_time: Duration::ZERO,
                 decode_time: Duration::ZERO,
+                stalled_since: None,
             });
         }
     }
@@ -222,6 +246,18 @@ impl Scheduler<'_> {
         }
     }
 
+    /// Ends slot `i`'s job with an error that is delivered even if its channel is full now.
+    fn fail(&mut self, ctx: &mut LlamaContext<'_>, i: usize, reason: String) {
+        if let Some(slot) = self.slots[i].take() {
+            let _ = ctx.clear_kv_cache_seq(Some(slot.seq as u32), None, None);
+            self.stats.busy_slots.fetch_sub(1, Ordering::Relaxed);
+            self.draining.push(Draining {
+                events: slot.job.events,
+                outbox: VecDeque::from([Event::Failed(reason)]),
+            });
+        }
+    }
+
     /// One decode of all active slots. Returns false if nothing could be decoded.
     fn step(&mut self, ctx: &mut LlamaContext<'_>) -> bool {
         self.batch.clear();
@@ -229,6 +265,11 @@ impl Scheduler<'_> {
         // Generating slots first: one token each keeps every stream moving.
         for slot in self.slots.iter_mut().flatten() {
             slot.logits_at = None;
+            if slot.job.events.capacity() == 0 {
+                slot.stalled_since.get_or_insert_with(Instant::now);
+            } else {
+                slot.stalled_since = None;
+            }
             if let Some(tok) = slot.pending
                 && slot.job.events.capacity() > 0
                 && budget > 0
@@ -291,12 +332,7 @@ impl Scheduler<'_> {
                     .as_ref()
                     .is_some_and(|s| s.logits_at.is_some() || prefilling.contains(&i));
                 if touched {
-                    let slot = self.slots[i].as_ref().expect("checked above");
-                    let _ = slot
-                        .job
-                        .events
-                        .try_send(Event::Failed(format!("decode failed: {e}")));
-                    self.free(ctx, i);
+                    self.fail(ctx, i, format!("llama.cpp decode failed: {e}"));
                 }
             }
             return true;
