@@ -168,6 +168,7 @@ pub struct Totals {
     pub jobs_cancelled: u64,
     pub prompt_tokens: u64,
     pub generated_tokens: u64,
+    pub prompt_tokens_cached: u64,
     pub decode_steps: u64,
     pub decode_seconds: f64,
     pub sample_seconds: f64,
@@ -314,6 +315,7 @@ impl Node {
                 totals.prompt_tokens += s.prompt_tokens.load(Ordering::Relaxed);
                 totals.generated_tokens += s.generated_tokens.load(Ordering::Relaxed);
                 totals.decode_steps += s.steps.load(Ordering::Relaxed);
+                totals.prompt_tokens_cached += s.prompt_tokens_cached.load(Ordering::Relaxed);
                 totals.decode_seconds += s.decode_us.load(Ordering::Relaxed) as f64 / 1e6;
                 totals.sample_seconds += s.sample_us.load(Ordering::Relaxed) as f64 / 1e6;
                 ModelStatus {

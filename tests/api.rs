@@ -107,7 +107,9 @@ async fn chat_streaming_and_not_agree_and_report_usage() {
     );
     let usage_chunk = &events[events.len() - 2];
     assert_eq!(usage_chunk["choices"], json!([]));
-    assert_eq!(&usage_chunk["usage"], usage);
+    for key in ["prompt_tokens", "completion_tokens", "total_tokens"] {
+        assert_eq!(usage_chunk["usage"][key], usage[key], "{key}");
+    }
     let finish = &events[events.len() - 3];
     assert_eq!(
         finish["choices"][0]["finish_reason"],
@@ -312,4 +314,49 @@ async fn user_text_never_becomes_control_tokens() {
         "typed special token cost {diff} tokens, as text it is {}",
         as_text.len()
     );
+}
+
+/// A slot keeps its KV entries after a job: a prompt that starts the same way (the same request
+/// again, or the next turn of a conversation) reuses them, and the answer does not change.
+#[tokio::test]
+async fn prompt_prefixes_are_reused_without_changing_answers() {
+    let node = Node::start(&["--slots", "1"]);
+    let url = node.url("/v1/chat/completions");
+    let body = chat_body("Name a large animal.", 16);
+    let (_, _, first) = post(&url, &body).await;
+    assert_eq!(first["usage"]["prompt_tokens_details"]["cached_tokens"], 0);
+    let (_, _, again) = post(&url, &body).await;
+    let prompt = again["usage"]["prompt_tokens"].as_u64().unwrap();
+    assert_eq!(
+        again["usage"]["prompt_tokens_details"]["cached_tokens"],
+        prompt - 1
+    );
+    assert_eq!(
+        again["choices"][0]["message"],
+        first["choices"][0]["message"]
+    );
+
+    // The next turn of the conversation starts with the whole first turn.
+    let answer = first["choices"][0]["message"]["content"].as_str().unwrap();
+    let next = json!({"model": MODEL, "temperature": 0, "max_tokens": 8, "messages": [
+        {"role": "user", "content": "Name a large animal."},
+        {"role": "assistant", "content": answer},
+        {"role": "user", "content": "And a small one?"},
+    ]});
+    let (_, _, turn2) = post(&url, &next).await;
+    let cached = turn2["usage"]["prompt_tokens_details"]["cached_tokens"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        cached >= prompt,
+        "only {cached} of the first turn's {prompt} tokens reused"
+    );
+    assert!(node.metric("llp_prompt_tokens_cached_total").await >= (prompt - 1 + cached) as f64);
+
+    // A different prompt on the same slot gets no stale state: same answer as on a fresh node.
+    let other = chat_body("Write the word blue.", 8);
+    let (_, _, warm) = post(&url, &other).await;
+    let fresh = Node::start(&["--slots", "1"]);
+    let (_, _, cold) = post(&fresh.url("/v1/chat/completions"), &other).await;
+    assert_eq!(warm["choices"][0]["message"], cold["choices"][0]["message"]);
 }

@@ -212,6 +212,12 @@ async fn metrics(State(node): State<Node>) -> Response {
         vec![(String::new(), t.generated_tokens as f64)],
     );
     metric(
+        "llp_prompt_tokens_cached_total",
+        "counter",
+        "Prompt tokens whose KV entries were reused from a slot's previous job.",
+        vec![(String::new(), t.prompt_tokens_cached as f64)],
+    );
+    metric(
         "llp_decode_steps_total",
         "counter",
         "llama.cpp decode calls (one batch each).",
@@ -549,6 +555,7 @@ fn usage(f: &Finish) -> Value {
         "prompt_tokens": f.prompt_tokens,
         "completion_tokens": f.completion_tokens,
         "total_tokens": f.prompt_tokens + f.completion_tokens,
+        "prompt_tokens_details": {"cached_tokens": f.cached_tokens},
     })
 }
 

@@ -118,6 +118,8 @@ pub struct Finish {
     pub reason: FinishReason,
     /// Tokens of the prompt, as fed to the model.
     pub prompt_tokens: u32,
+    /// Of those, tokens whose KV entries were reused from the slot's previous job.
+    pub cached_tokens: u32,
     /// Tokens sampled, including an end-of-generation token and the tokens of a stop sequence.
     pub completion_tokens: u32,
     /// From submission to the first sampled token (includes queueing and prompt processing).
@@ -162,6 +164,8 @@ pub struct EngineStats {
     pub jobs_done: AtomicU64,
     pub jobs_cancelled: AtomicU64,
     pub prompt_tokens: AtomicU64,
+    /// Prompt tokens whose KV entries were reused from a slot's previous job.
+    pub prompt_tokens_cached: AtomicU64,
     pub generated_tokens: AtomicU64,
     /// Decode steps, and microseconds spent in llama.cpp's decode and in sampling.
     pub steps: AtomicU64,

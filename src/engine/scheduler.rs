@@ -52,6 +52,10 @@ struct Slot {
     decode_time: Duration,
     /// Since when the reader has left no room in the job's channel.
     stalled_since: Option<Instant>,
+    /// The tokens whose KV entries this sequence holds, in position order.
+    kv: Vec<LlamaToken>,
+    /// Prompt tokens reused from the slot's previous job.
+    cached: u32,
 }
 
 /// Events of a finished job that did not fit in its channel yet.
@@ -91,6 +95,7 @@ pub(super) fn run(
         draining: Vec::new(),
         batch: LlamaBatch::new(BATCH_TOKENS as usize, 1),
         next_prefill: 0,
+        cached: (0..config.slots).map(|_| Vec::new()).collect(),
     };
     sched.run(&mut ctx, jobs);
 }
@@ -105,6 +110,10 @@ struct Scheduler<'m> {
     batch: LlamaBatch<'static>,
     /// Round-robin start among slots reading their prompts, so long prompts share the batch.
     next_prefill: usize,
+    /// For each free slot, the tokens whose KV entries its sequence still holds from its last
+    /// job: a new prompt that starts the same way (a system prompt, the conversation so far)
+    /// skips re-computing that prefix.
+    cached: Vec<Vec<LlamaToken>>,
 }
 
 impl Scheduler<'_> {
@@ -207,26 +216,46 @@ impl Scheduler<'_> {
     }
 
     fn admit(&mut self, ctx: &mut LlamaContext<'_>) {
-        for i in 0..self.slots.len() {
-            if self.slots[i].is_some() {
-                continue;
-            }
-            let Some((job, submitted)) = self.queue.pop_front() else {
+        while !self.queue.is_empty() {
+            // The free slot whose cached tokens share the longest prefix with the next prompt.
+            let tokens = &self.queue[0].0.tokens;
+            let Some((i, shared)) = (0..self.slots.len())
+                .filter(|&i| self.slots[i].is_none())
+                .map(|i| (i, common_prefix(&self.cached[i], tokens)))
+                .max_by_key(|&(i, shared)| (shared, std::cmp::Reverse(i)))
+            else {
                 break;
             };
+            let (job, submitted) = self.queue.pop_front().expect("checked non-empty");
             self.stats.queued.fetch_sub(1, Ordering::Relaxed);
             self.stats.busy_slots.fetch_add(1, Ordering::Relaxed);
-            // A previous occupant's cache was removed when it left; make sure.
-            let _ = ctx.clear_kv_cache_seq(Some(i as u32), None, None);
+            // Keep the shared prefix, but always decode the prompt's last token again: its
+            // logits give the first answer token.
+            let mut keep = shared.min(job.tokens.len() - 1);
+            let seq = Some(i as u32);
+            if keep == 0
+                || !matches!(
+                    ctx.clear_kv_cache_seq(seq, Some(keep as u32), None),
+                    Ok(true)
+                )
+            {
+                let _ = ctx.clear_kv_cache_seq(seq, None, None);
+                keep = 0;
+            }
+            self.cached[i].clear();
+            self.stats
+                .prompt_tokens_cached
+                .fetch_add(keep as u64, Ordering::Relaxed);
             let sampler = make_sampler(self.model, &job.sampling);
             let text = TextStream::new(job.stop.clone());
+            let kv = job.tokens[..keep].to_vec();
             self.slots[i] = Some(Slot {
                 job,
                 seq: i as i32,
                 sampler,
                 text,
-                fed: 0,
-                pos: 0,
+                fed: keep,
+                pos: keep as i32,
                 pending: None,
                 generated: 0,
                 logits_at: None,
@@ -235,6 +264,8 @@ impl Scheduler<'_> {
                 prompt_time: Duration::ZERO,
                 decode_time: Duration::ZERO,
                 stalled_since: None,
+                kv,
+                cached: keep as u32,
             });
         }
     }
@@ -242,6 +273,7 @@ impl Scheduler<'_> {
     fn free(&mut self, ctx: &mut LlamaContext<'_>, i: usize) {
         if let Some(slot) = self.slots[i].take() {
             let _ = ctx.clear_kv_cache_seq(Some(slot.seq as u32), None, None);
+            self.cached[i].clear();
             self.stats.busy_slots.fetch_sub(1, Ordering::Relaxed);
         }
     }
@@ -250,6 +282,7 @@ impl Scheduler<'_> {
     fn fail(&mut self, ctx: &mut LlamaContext<'_>, i: usize, reason: String) {
         if let Some(slot) = self.slots[i].take() {
             let _ = ctx.clear_kv_cache_seq(Some(slot.seq as u32), None, None);
+            self.cached[i].clear();
             self.stats.busy_slots.fetch_sub(1, Ordering::Relaxed);
             self.draining.push(Draining {
                 events: slot.job.events,
@@ -277,6 +310,7 @@ impl Scheduler<'_> {
                 if self.batch.add(tok, slot.pos, &[slot.seq], true).is_err() {
                     break;
                 }
+                slot.kv.push(tok);
                 slot.pos += 1;
                 slot.pending = None;
                 slot.logits_at = Some(self.batch.n_tokens() - 1);
@@ -310,6 +344,7 @@ impl Scheduler<'_> {
                 {
                     break;
                 }
+                slot.kv.push(slot.job.tokens[idx]);
                 slot.fed += 1;
                 slot.pos += 1;
                 budget -= 1;
@@ -356,7 +391,7 @@ impl Scheduler<'_> {
                 continue;
             };
             if let Some(reason) = self.sample(ctx, i, at) {
-                self.finish(ctx, i, reason);
+                self.finish(i, reason);
             }
         }
         self.stats.steps.fetch_add(1, Ordering::Relaxed);
@@ -404,11 +439,12 @@ impl Scheduler<'_> {
         None
     }
 
-    fn finish(&mut self, ctx: &mut LlamaContext<'_>, i: usize, reason: FinishReason) {
+    fn finish(&mut self, i: usize, reason: FinishReason) {
         let Some(mut slot) = self.slots[i].take() else {
             return;
         };
-        let _ = ctx.clear_kv_cache_seq(Some(slot.seq as u32), None, None);
+        // The sequence keeps its KV entries for the next job that starts the same way.
+        self.cached[i] = std::mem::take(&mut slot.kv);
         self.stats.busy_slots.fetch_sub(1, Ordering::Relaxed);
         self.stats.jobs_done.fetch_add(1, Ordering::Relaxed);
         let mut outbox = VecDeque::new();
@@ -427,6 +463,7 @@ impl Scheduler<'_> {
         outbox.push_back(Event::Done(Finish {
             reason,
             prompt_tokens: slot.job.tokens.len() as u32,
+            cached_tokens: slot.cached,
             completion_tokens: slot.generated,
             time_to_first_token: first.duration_since(slot.submitted),
             prompt_time: slot.prompt_time,
@@ -470,4 +507,8 @@ fn make_sampler(model: &LlamaModel, s: &Sampling) -> LlamaSampler {
 fn random_seed() -> u32 {
     use std::hash::{BuildHasher, RandomState};
     RandomState::new().hash_one(Instant::now()) as u32
+}
+
+fn common_prefix(a: &[LlamaToken], b: &[LlamaToken]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
