@@ -1,7 +1,5 @@
 //! The command line: config errors, the data-dir lock, devices, status and chat.
 
-use std::io::Write;
-
 use serde_json::Value;
 
 use crate::common::*;
@@ -165,13 +163,7 @@ fn devices_on_a_machine_without_gpu() {
 #[test]
 fn status_and_chat_use_the_running_node() {
     let node = Node::start(&[]);
-    let out = run(llp()
-        .arg("status")
-        .arg("--json")
-        .arg("--data-dir")
-        .arg(node.data_dir()));
-    assert!(out.status.success(), "{}", stderr(&out));
-    let s: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let s = status_json(node.data_dir());
     assert_eq!(s["id"], node.id.as_str());
     assert_eq!(s["running"], true);
 
@@ -188,12 +180,7 @@ fn status_and_chat_use_the_running_node() {
         .arg(node.data_dir()));
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(!stdout(&out).trim().is_empty());
-    let snap = run(llp()
-        .arg("status")
-        .arg("--json")
-        .arg("--data-dir")
-        .arg(node.data_dir()));
-    let s: Value = serde_json::from_str(&stdout(&snap)).unwrap();
+    let s = status_json(node.data_dir());
     assert_eq!(
         s["totals"]["requests"], 1,
         "the chat went through the running node"
@@ -201,28 +188,15 @@ fn status_and_chat_use_the_running_node() {
     let first_prompt = s["totals"]["prompt_tokens"].as_u64().unwrap();
 
     // The REPL keeps the conversation: the second turn's prompt holds the first exchange.
-    let mut child = llp()
-        .args(["chat", "--temperature", "0", "--max-tokens", "12"])
-        .arg("--data-dir")
-        .arg(node.data_dir())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"What is 2+2?\nAnd 3+3?\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = run_with_stdin(
+        llp()
+            .args(["chat", "--temperature", "0", "--max-tokens", "12"])
+            .arg("--data-dir")
+            .arg(node.data_dir()),
+        b"What is 2+2?\nAnd 3+3?\n",
+    );
     assert!(out.status.success(), "{}", stderr(&out));
-    let snap = run(llp()
-        .args(["status", "--json"])
-        .arg("--data-dir")
-        .arg(node.data_dir()));
-    let s: Value = serde_json::from_str(&stdout(&snap)).unwrap();
+    let s = status_json(node.data_dir());
     assert_eq!(s["totals"]["requests"], 3);
     let repl_prompts = s["totals"]["prompt_tokens"].as_u64().unwrap() - first_prompt;
     let second_turn = repl_prompts - first_prompt; // the first REPL turn equals the one-shot chat
@@ -243,25 +217,16 @@ fn chat_without_a_node_runs_an_embedded_one_and_status_reads_the_files() {
         stdout(&out)
     );
 
-    let mut child = llp()
-        .args(["chat", "--temperature", "0", "--max-tokens", "8"])
-        .arg("--data-dir")
-        .arg(data.path())
-        .arg("--models-dir")
-        .arg(models_dir())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // The REPL keeps the conversation: two lines, two answers.
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"Hello!\nAnd again?\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    // Two lines, two answers.
+    let out = run_with_stdin(
+        llp()
+            .args(["chat", "--temperature", "0", "--max-tokens", "8"])
+            .arg("--data-dir")
+            .arg(data.path())
+            .arg("--models-dir")
+            .arg(models_dir()),
+        b"Hello!\nAnd again?\n",
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("starting an embedded one"),
@@ -278,11 +243,7 @@ fn chat_without_a_node_runs_an_embedded_one_and_status_reads_the_files() {
         stdout(&out)
     );
 
-    let out = run(llp()
-        .args(["status", "--json"])
-        .arg("--data-dir")
-        .arg(data.path()));
-    let s: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let s = status_json(data.path());
     assert_eq!(s["running"], false);
     assert_eq!(
         s["id"].as_str().unwrap().len(),
@@ -352,11 +313,7 @@ fn sigterm_stops_cleanly_and_the_identity_survives_restarts() {
     );
 
     // Same data dir, same identity.
-    let out = run(llp()
-        .args(["status", "--json"])
-        .arg("--data-dir")
-        .arg(node.data_dir()));
-    let s: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let s = status_json(node.data_dir());
     assert_eq!(s["running"], false);
     assert_eq!(s["id"], id.as_str());
 }

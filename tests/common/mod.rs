@@ -69,6 +69,29 @@ pub fn run(cmd: &mut Command) -> Output {
     cmd.output().expect("run llp")
 }
 
+/// Runs `cmd` with `input` on its standard input.
+pub fn run_with_stdin(cmd: &mut Command, input: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn llp");
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// `llp status --json` for a data dir.
+pub fn status_json(data_dir: &Path) -> Value {
+    let out = run(llp()
+        .args(["status", "--json"])
+        .arg("--data-dir")
+        .arg(data_dir));
+    assert!(out.status.success(), "{}", stderr(&out));
+    serde_json::from_str(&stdout(&out)).unwrap()
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
