@@ -128,6 +128,19 @@ fn stamp(path: &Path) -> Option<(u64, u64)> {
     Some((m.len(), mtime))
 }
 
+/// An exclusive lock on the models dir's checksum records, released when dropped.
+fn lock_records(dir: &Path) -> Result<std::fs::File, FetchError> {
+    let path = dir.join("checksums.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io(&path))?;
+    file.lock().map_err(io(&path))?;
+    Ok(file)
+}
+
 /// sha256 of a whole file, hex.
 pub fn sha256_file(path: &Path) -> Result<String, FetchError> {
     let mut f = std::fs::File::open(path).map_err(io(path))?;
@@ -163,6 +176,8 @@ pub fn verify(models_dir: &Path, choice: &Choice<'_>) -> Result<Verified, FetchE
             id: choice.id(),
         });
     };
+    // `llp serve` and `llp models fetch` may verify at once: one read-modify-write at a time.
+    let _records = lock_records(models_dir)?;
     let mut sums = Checksums::load(models_dir)?;
     let expected = choice.variant.known_sha256().map(str::to_string);
     let recorded = sums.file.get(&choice.variant.file).cloned();
