@@ -181,60 +181,56 @@ async fn metrics(State(node): State<Node>) -> Response {
         }
     };
     let t = &s.totals;
-    metric(
-        "llp_requests_total",
-        "counter",
-        "Inference requests received.",
-        vec![(String::new(), t.requests as f64)],
-    );
-    metric(
-        "llp_requests_failed_total",
-        "counter",
-        "Inference requests answered with an error.",
-        vec![(String::new(), t.requests_failed as f64)],
-    );
-    metric(
-        "llp_jobs_cancelled_total",
-        "counter",
-        "Jobs cancelled because the client went away.",
-        vec![(String::new(), t.jobs_cancelled as f64)],
-    );
-    metric(
-        "llp_prompt_tokens_total",
-        "counter",
-        "Prompt tokens processed.",
-        vec![(String::new(), t.prompt_tokens as f64)],
-    );
-    metric(
-        "llp_generated_tokens_total",
-        "counter",
-        "Tokens generated.",
-        vec![(String::new(), t.generated_tokens as f64)],
-    );
-    metric(
-        "llp_prompt_tokens_cached_total",
-        "counter",
-        "Prompt tokens whose KV entries were reused from a slot's previous job.",
-        vec![(String::new(), t.prompt_tokens_cached as f64)],
-    );
-    metric(
-        "llp_decode_steps_total",
-        "counter",
-        "llama.cpp decode calls (one batch each).",
-        vec![(String::new(), t.decode_steps as f64)],
-    );
-    metric(
-        "llp_decode_seconds_total",
-        "counter",
-        "Time in llama.cpp decode calls.",
-        vec![(String::new(), t.decode_seconds)],
-    );
-    metric(
-        "llp_sample_seconds_total",
-        "counter",
-        "Time sampling tokens after decode calls.",
-        vec![(String::new(), t.sample_seconds)],
-    );
+    let counters: [(&str, &str, f64); 9] = [
+        (
+            "llp_requests_total",
+            "Inference requests received.",
+            t.requests as f64,
+        ),
+        (
+            "llp_requests_failed_total",
+            "Inference requests answered with an error.",
+            t.requests_failed as f64,
+        ),
+        (
+            "llp_jobs_cancelled_total",
+            "Jobs cancelled because the client went away.",
+            t.jobs_cancelled as f64,
+        ),
+        (
+            "llp_prompt_tokens_total",
+            "Prompt tokens processed.",
+            t.prompt_tokens as f64,
+        ),
+        (
+            "llp_generated_tokens_total",
+            "Tokens generated.",
+            t.generated_tokens as f64,
+        ),
+        (
+            "llp_prompt_tokens_cached_total",
+            "Prompt tokens whose KV entries were reused from a slot's previous job.",
+            t.prompt_tokens_cached as f64,
+        ),
+        (
+            "llp_decode_steps_total",
+            "llama.cpp decode calls (one batch each).",
+            t.decode_steps as f64,
+        ),
+        (
+            "llp_decode_seconds_total",
+            "Time in llama.cpp decode calls.",
+            t.decode_seconds,
+        ),
+        (
+            "llp_sample_seconds_total",
+            "Time sampling tokens after decode calls.",
+            t.sample_seconds,
+        ),
+    ];
+    for (name, help, value) in counters {
+        metric(name, "counter", help, vec![(String::new(), value)]);
+    }
     let per_model = |f: &dyn Fn(&crate::node::ModelStatus) -> f64| {
         s.models
             .iter()
