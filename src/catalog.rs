@@ -70,16 +70,25 @@ pub struct Source {
     pub member: String,
 }
 
+impl Model {
+    /// The best quality variant that fits in `memory` bytes (the router's choice).
+    pub fn fitting(&self, memory: u64) -> Option<&Variant> {
+        self.variants
+            .iter()
+            .filter(|v| v.memory_needed() <= memory)
+            .max_by_key(|v| v.size)
+    }
+}
+
 impl Variant {
     pub fn known_sha256(&self) -> Option<&str> {
         (self.sha256.len() == 64 && self.sha256 != "unknown").then_some(self.sha256.as_str())
     }
 
     /// Memory needed to run it: the weights plus a margin for the KV cache and compute buffers.
-    pub fn memory_needed(&self, model: &Model) -> u64 {
+    pub fn memory_needed(&self) -> u64 {
         // Compute buffers and a 4x2048-token KV cache stay under ~12% of the weights for the
         // dense models in the catalog, plus a fixed ~64 MiB for llama.cpp itself.
-        let _ = model;
         self.size + self.size / 8 + 64 * 1024 * 1024
     }
 }
@@ -222,15 +231,6 @@ impl Catalog {
         Ok(Choice { model, variant })
     }
 
-    /// The best quality variant of `model` that fits in `memory` bytes (the router's choice).
-    pub fn fitting<'a>(&self, model: &'a Model, memory: u64) -> Option<&'a Variant> {
-        model
-            .variants
-            .iter()
-            .filter(|v| v.memory_needed(model) <= memory)
-            .max_by_key(|v| v.size)
-    }
-
     /// Every variant present in `models_dir`.
     pub fn present(&self, models_dir: &Path) -> Vec<Choice<'_>> {
         self.models
@@ -324,8 +324,8 @@ sha256 = "unknown"
 "#;
         let c = Catalog::parse(text, "t").unwrap();
         let m = &c.models[0];
-        assert_eq!(c.fitting(m, 4_000_000_000).unwrap().quant, "b");
-        assert_eq!(c.fitting(m, 1_500_000_000).unwrap().quant, "a");
-        assert!(c.fitting(m, 100).is_none());
+        assert_eq!(m.fitting(4_000_000_000).unwrap().quant, "b");
+        assert_eq!(m.fitting(1_500_000_000).unwrap().quant, "a");
+        assert!(m.fitting(100).is_none());
     }
 }

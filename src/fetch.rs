@@ -108,6 +108,43 @@ impl Checksums {
             Err(e) => Err(FetchError::Io { path, source: e }),
         }
     }
+    /// The hash a variant's file must have: the published one, else the one recorded at its
+    /// first download.
+    fn expected(&self, v: &Variant) -> Option<String> {
+        v.known_sha256()
+            .map(str::to_string)
+            .or_else(|| self.file.get(&v.file).map(|e| e.sha256.clone()))
+    }
+
+    /// Records that `path` (the file of `v`) has hash `sha256`, and saves.
+    fn record(
+        &mut self,
+        dir: &Path,
+        v: &Variant,
+        path: &Path,
+        sha256: &str,
+    ) -> Result<(), FetchError> {
+        let (size, mtime_ns) = stamp(path).ok_or_else(|| FetchError::Io {
+            path: path.to_path_buf(),
+            source: std::io::ErrorKind::NotFound.into(),
+        })?;
+        let origin = if v.known_sha256().is_some() {
+            "published"
+        } else {
+            "first-download"
+        };
+        self.file.insert(
+            v.file.clone(),
+            Entry {
+                sha256: sha256.to_string(),
+                origin: origin.into(),
+                size,
+                mtime_ns,
+            },
+        );
+        self.save(dir)
+    }
+
     fn save(&self, dir: &Path) -> Result<(), FetchError> {
         let path = dir.join(LEDGER);
         let tmp = dir.join(format!("{LEDGER}.tmp"));
@@ -179,26 +216,17 @@ pub fn verify(models_dir: &Path, choice: &Choice<'_>) -> Result<Verified, FetchE
     // `llp serve` and `llp models fetch` may verify at once: one read-modify-write at a time.
     let _records = lock_records(models_dir)?;
     let mut sums = Checksums::load(models_dir)?;
-    let expected = choice.variant.known_sha256().map(str::to_string);
-    let recorded = sums.file.get(&choice.variant.file).cloned();
-    // Cached: same bytes (size and mtime) already matched the same expected hash.
-    if let Some(e) = &recorded
+    let v = choice.variant;
+    let want = sums.expected(v);
+    // Cached: the same bytes (size and mtime) already matched the hash they must have.
+    if let (Some(e), Some(want)) = (sums.file.get(&v.file), &want)
         && e.size == size
         && e.mtime_ns == mtime_ns
-        && expected.as_ref().is_none_or(|x| *x == e.sha256)
+        && e.sha256 == *want
     {
-        return Ok(if expected.is_some() {
-            Verified::Published
-        } else {
-            Verified::FirstUse
-        });
+        return Ok(outcome(v, true, want));
     }
     let actual = sha256_file(&path)?;
-    let (want, origin) = match (&expected, &recorded) {
-        (Some(x), _) => (Some(x.clone()), "published"),
-        (None, Some(e)) => (Some(e.sha256.clone()), "first-download"),
-        (None, None) => (None, "first-download"),
-    };
     if let Some(want) = &want
         && *want != actual
     {
@@ -209,21 +237,19 @@ pub fn verify(models_dir: &Path, choice: &Choice<'_>) -> Result<Verified, FetchE
             id: choice.id(),
         });
     }
-    sums.file.insert(
-        choice.variant.file.clone(),
-        Entry {
-            sha256: actual.clone(),
-            origin: origin.into(),
-            size,
-            mtime_ns,
-        },
-    );
-    sums.save(models_dir)?;
-    Ok(match (expected, recorded) {
-        (Some(_), _) => Verified::Published,
-        (None, Some(_)) => Verified::FirstUse,
-        (None, None) => Verified::RecordedNow(actual),
-    })
+    sums.record(models_dir, v, &path, &actual)?;
+    Ok(outcome(v, want.is_some(), &actual))
+}
+
+/// How a file that matched (or set) its hash was checked.
+fn outcome(v: &Variant, had_hash: bool, actual: &str) -> Verified {
+    if v.known_sha256().is_some() {
+        Verified::Published
+    } else if had_hash {
+        Verified::FirstUse
+    } else {
+        Verified::RecordedNow(actual.to_string())
+    }
 }
 
 /// [`verify`] on the blocking pool (hashing a model file takes seconds).
@@ -299,7 +325,7 @@ pub async fn fetch(
         }
         None => from_http(choice.model, choice.variant, &part, opts).await?,
     };
-    {
+    let verified = {
         let (dir, v, part, path) = (
             models_dir.to_path_buf(),
             choice.variant.clone(),
@@ -308,9 +334,8 @@ pub async fn fetch(
         );
         tokio::task::spawn_blocking(move || finish_download(&dir, &v, &part, &path))
             .await
-            .expect("finish task")?;
-    }
-    let verified = verify_off_runtime(models_dir, choice).await?;
+            .expect("finish task")?
+    };
     Ok(Fetched {
         path,
         already_present: false,
@@ -319,8 +344,14 @@ pub async fn fetch(
     })
 }
 
-/// Checks the finished `.part` and moves it to its final name.
-fn finish_download(dir: &Path, v: &Variant, part: &Path, path: &Path) -> Result<(), FetchError> {
+/// Checks the finished `.part`, moves it to its final name and records its hash (so the file is
+/// hashed once, not again by a later verify).
+fn finish_download(
+    dir: &Path,
+    v: &Variant,
+    part: &Path,
+    path: &Path,
+) -> Result<Verified, FetchError> {
     let size = std::fs::metadata(part).map_err(io(part))?.len();
     if v.size_exact && size != v.size {
         let _ = std::fs::remove_file(part);
@@ -331,24 +362,25 @@ fn finish_download(dir: &Path, v: &Variant, part: &Path, path: &Path) -> Result<
         });
     }
     let actual = sha256_file(part)?;
-    let recorded = Checksums::load(dir)?
-        .file
-        .get(&v.file)
-        .map(|e| e.sha256.clone());
-    if let Some(expected) = v.known_sha256().map(str::to_string).or(recorded)
-        && expected != actual
+    let _records = lock_records(dir)?;
+    let mut sums = Checksums::load(dir)?;
+    let want = sums.expected(v);
+    if let Some(expected) = &want
+        && *expected != actual
     {
         let _ = std::fs::remove_file(part);
         return Err(FetchError::ChecksumMismatch {
             file: v.file.clone(),
-            expected,
+            expected: expected.clone(),
             actual,
         });
     }
     std::fs::File::open(part)
         .and_then(|f| f.sync_all())
         .map_err(io(part))?;
-    std::fs::rename(part, path).map_err(io(path))
+    std::fs::rename(part, path).map_err(io(path))?;
+    sums.record(dir, v, path, &actual)?;
+    Ok(outcome(v, want.is_some(), &actual))
 }
 
 async fn from_http(

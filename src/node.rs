@@ -282,10 +282,7 @@ impl Node {
             tokens: 0,
             tokens_per_s: 0.0,
             failovers: 0,
-            started_unix: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0),
+            started_unix: unix_now(),
         };
         self.inner
             .jobs
@@ -414,12 +411,14 @@ pub fn write_node_file(dir: &Path, nf: &NodeFile) -> std::io::Result<()> {
 
 pub fn random_hex(bytes: usize) -> String {
     let mut b = vec![0u8; bytes];
-    if getrandom::fill(&mut b).is_err() {
-        use std::hash::{BuildHasher, RandomState};
-        let x = RandomState::new().hash_one(Instant::now()).to_le_bytes();
-        for (i, v) in b.iter_mut().enumerate() {
-            *v = x[i % 8];
-        }
-    }
+    getrandom::fill(&mut b).expect("the OS random source");
     hex::encode(b)
+}
+
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }

@@ -10,7 +10,7 @@ mod error;
 mod openai;
 
 use std::convert::Infallible;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -128,7 +128,7 @@ async fn health(State(node): State<Node>) -> Response {
 }
 
 async fn models(State(node): State<Node>) -> Json<Value> {
-    let created = node_start_unix();
+    let created = crate::node::unix_now();
     let data: Vec<Value> = node
         .engines()
         .iter()
@@ -403,26 +403,7 @@ async fn run(
     let ctx = info.ctx_per_slot;
     let prompt_len = tokens.len() as u32;
     if prompt_len >= ctx {
-        return Err(ApiError::bad_request(format!(
-            "This model's maximum context length is {ctx} tokens. However, your {} resulted in \
-             {prompt_len} tokens, leaving no room for an answer. Shorten the {}.",
-            if kind == Kind::Chat {
-                "messages"
-            } else {
-                "prompt"
-            },
-            if kind == Kind::Chat {
-                "messages"
-            } else {
-                "prompt"
-            },
-        ))
-        .param(if kind == Kind::Chat {
-            "messages"
-        } else {
-            "prompt"
-        })
-        .code("context_length_exceeded"));
+        return Err(context_exceeded(kind, ctx, prompt_len));
     }
     let room = ctx - prompt_len;
     let mut warning = None;
@@ -459,9 +440,7 @@ async fn run(
             "The engine is shutting down",
         ),
         SubmitError::EmptyPrompt => ApiError::bad_request("The prompt is empty"),
-        SubmitError::TooLong { .. } => {
-            ApiError::bad_request(e.to_string()).code("context_length_exceeded")
-        }
+        SubmitError::TooLong { tokens, ctx } => context_exceeded(kind, ctx, tokens as u32),
     })?;
     let meta = Meta {
         id: format!(
@@ -473,10 +452,7 @@ async fn run(
             },
             crate::node::random_hex(12)
         ),
-        created: SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0),
+        created: crate::node::unix_now(),
         model: format!("{}:{}", info.name, info.quant),
         kind,
     };
@@ -503,6 +479,21 @@ async fn run(
     }
 }
 
+/// 400 `context_length_exceeded`, with the counts (OpenAI's wording).
+fn context_exceeded(kind: Kind, ctx: u32, prompt_len: u32) -> ApiError {
+    let what = if kind == Kind::Chat {
+        "messages"
+    } else {
+        "prompt"
+    };
+    ApiError::bad_request(format!(
+        "This model's maximum context length is {ctx} tokens. However, your {what} resulted in \
+         {prompt_len} tokens, leaving no room for an answer. Shorten the {what}."
+    ))
+    .param(what)
+    .code("context_length_exceeded")
+}
+
 /// A rough wait: the queue ahead divided among the slots, at a second or two per answer.
 fn retry_after(queued: usize, slots: u32) -> u32 {
     (queued as u32 / slots.max(1)).clamp(1, 60)
@@ -525,19 +516,20 @@ impl Meta {
                     (false, None) => json!({}),
                 };
                 json!({
-                    "id": self.id, "object": "chat.completion.chunk", "created": self.created,
+                    "id": self.id, "object": self.object(), "created": self.created,
                     "model": self.model,
                     "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}],
                 })
             }
             Kind::Text => json!({
-                "id": self.id, "object": "text_completion", "created": self.created,
+                "id": self.id, "object": self.object(), "created": self.created,
                 "model": self.model,
                 "choices": [{"index": 0, "text": text.unwrap_or(""), "logprobs": null, "finish_reason": finish}],
             }),
         }
     }
 
+    /// The `object` of a streamed chunk.
     fn object(&self) -> &'static str {
         match self.kind {
             Kind::Chat => "chat.completion.chunk",
@@ -565,6 +557,14 @@ fn timings(f: &Finish) -> Value {
     })
 }
 
+/// Counts a text piece; the status table is refreshed every 16 (cheap, and often enough).
+fn progress(guard: &JobGuard, pieces: &mut u32) {
+    *pieces += 1;
+    if pieces.is_multiple_of(16) {
+        guard.update("running", *pieces);
+    }
+}
+
 fn sse_stream(
     meta: Meta,
     mut rx: mpsc::Receiver<Event>,
@@ -574,8 +574,7 @@ fn sse_stream(
 ) -> impl futures_util::Stream<Item = Result<SseEvent, Infallible>> {
     let data = |v: Value| Ok::<_, Infallible>(SseEvent::default().data(v.to_string()));
     async_stream::stream! {
-        let _guard = &guard;
-        let mut tokens = 0u32;
+        let mut pieces = 0u32;
         let mut ended = false;
         if meta.kind == Kind::Chat {
             yield data(meta.chunk(None, true, None));
@@ -584,10 +583,7 @@ fn sse_stream(
         while let Some(ev) = rx.recv().await {
             match ev {
                 Event::Text(t) => {
-                    tokens += 1;
-                    if tokens.is_multiple_of(16) {
-                        guard.update("running", tokens);
-                    }
+                    progress(&guard, &mut pieces);
                     yield data(meta.chunk(Some(&t), false, None));
                 }
                 Event::Done(f) => {
@@ -634,10 +630,7 @@ async fn collect(
         match ev {
             Event::Text(t) => {
                 text.push_str(&t);
-                pieces += 1;
-                if pieces.is_multiple_of(16) {
-                    guard.update("running", pieces);
-                }
+                progress(&guard, &mut pieces);
             }
             Event::Done(f) => {
                 let choice = match meta.kind {
@@ -681,11 +674,4 @@ async fn collect(
         )
         .body(),
     )
-}
-
-fn node_start_unix() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }

@@ -45,7 +45,7 @@ pub async fn run(g: &Global, a: ModelsArgs) -> anyhow::Result<ExitCode> {
                         "name": m.name, "quant": v.quant, "family": m.family,
                         "parameters": m.parameters, "context_length": m.context_length,
                         "license": m.license, "file": v.file, "size": v.size,
-                        "sha256": v.sha256, "memory_needed": v.memory_needed(m),
+                        "sha256": v.sha256, "memory_needed": v.memory_needed(),
                         "present": dir.join(&v.file).is_file(),
                         "default": catalog.default == format!("{}:{}", m.name, v.quant),
                     })
@@ -111,7 +111,7 @@ pub async fn run(g: &Global, a: ModelsArgs) -> anyhow::Result<ExitCode> {
                     .await?
                     .cpu
                     .ram_total_bytes;
-                let variant = catalog.fitting(model, ram).ok_or_else(|| {
+                let variant = model.fitting(ram).ok_or_else(|| {
                     UsageError(format!(
                         "no variant of {} fits in this machine's {} of RAM",
                         model.name,

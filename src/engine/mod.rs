@@ -336,6 +336,11 @@ impl Engine {
     }
 }
 
+/// A random number from the OS (seeds, placeholders and ids).
+pub fn random_u64() -> u64 {
+    getrandom::u64().expect("the OS random source")
+}
+
 struct AliveGuard(Arc<EngineStats>);
 
 impl Drop for AliveGuard {

@@ -93,7 +93,7 @@ pub fn chat_tokens(
     }
 
     // Render with a unique placeholder per message, then split at the placeholders in one pass.
-    let nonce = format!("\u{2063}llp{:x}m", nonce());
+    let nonce = format!("\u{2063}llp{:x}m", super::random_u64());
     let rendered = render(
         model,
         template,
@@ -166,9 +166,4 @@ fn with_bos(model: &LlamaModel, rendered: &str, mut tokens: Vec<LlamaToken>) -> 
 /// Tokenizes a plain-text completion prompt (BOS added if the model wants one).
 pub fn text_tokens(model: &LlamaModel, text: &str) -> Vec<LlamaToken> {
     model.vocab().tokenize(text.as_bytes(), true, false)
-}
-
-fn nonce() -> u64 {
-    use std::hash::{BuildHasher, RandomState};
-    RandomState::new().hash_one(std::time::SystemTime::now())
 }

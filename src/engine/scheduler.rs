@@ -55,7 +55,7 @@ struct Slot {
     /// The tokens whose KV entries this sequence holds, in position order.
     kv: Vec<LlamaToken>,
     /// Prompt tokens reused from the slot's previous job.
-    cached: u32,
+    reused: u32,
 }
 
 /// Events of a finished job that did not fit in its channel yet.
@@ -265,25 +265,23 @@ impl Scheduler<'_> {
                 decode_time: Duration::ZERO,
                 stalled_since: None,
                 kv,
-                cached: keep as u32,
+                reused: keep as u32,
             });
         }
     }
 
-    fn free(&mut self, ctx: &mut LlamaContext<'_>, i: usize) {
-        if let Some(slot) = self.slots[i].take() {
-            let _ = ctx.clear_kv_cache_seq(Some(slot.seq as u32), None, None);
-            self.cached[i].clear();
-            self.stats.busy_slots.fetch_sub(1, Ordering::Relaxed);
-        }
+    /// Takes slot `i`'s job out and forgets its KV entries (it did not finish whole).
+    fn free(&mut self, ctx: &mut LlamaContext<'_>, i: usize) -> Option<Slot> {
+        let slot = self.slots[i].take()?;
+        let _ = ctx.clear_kv_cache_seq(Some(slot.seq as u32), None, None);
+        self.cached[i].clear();
+        self.stats.busy_slots.fetch_sub(1, Ordering::Relaxed);
+        Some(slot)
     }
 
     /// Ends slot `i`'s job with an error that is delivered even if its channel is full now.
     fn fail(&mut self, ctx: &mut LlamaContext<'_>, i: usize, reason: String) {
-        if let Some(slot) = self.slots[i].take() {
-            let _ = ctx.clear_kv_cache_seq(Some(slot.seq as u32), None, None);
-            self.cached[i].clear();
-            self.stats.busy_slots.fetch_sub(1, Ordering::Relaxed);
+        if let Some(slot) = self.free(ctx, i) {
             self.draining.push(Draining {
                 events: slot.job.events,
                 outbox: VecDeque::from([Event::Failed(reason)]),
@@ -463,7 +461,7 @@ impl Scheduler<'_> {
         outbox.push_back(Event::Done(Finish {
             reason,
             prompt_tokens: slot.job.tokens.len() as u32,
-            cached_tokens: slot.cached,
+            cached_tokens: slot.reused,
             completion_tokens: slot.generated,
             time_to_first_token: first.duration_since(slot.submitted),
             prompt_time: slot.prompt_time,
@@ -491,7 +489,7 @@ fn make_sampler(model: &LlamaModel, s: &Sampling) -> LlamaSampler {
     if s.temperature <= 0.0 {
         chain.push(LlamaSampler::greedy());
     } else {
-        let seed = s.seed.map(|x| x as u32).unwrap_or_else(random_seed);
+        let seed = s.seed.unwrap_or_else(super::random_u64) as u32;
         chain.push(LlamaSampler::top_k(40));
         chain.push(LlamaSampler::top_p(
             if s.top_p > 0.0 { s.top_p } else { 1.0 },
@@ -502,11 +500,6 @@ fn make_sampler(model: &LlamaModel, s: &Sampling) -> LlamaSampler {
         chain.push(LlamaSampler::dist(seed));
     }
     LlamaSampler::chain_simple(chain)
-}
-
-fn random_seed() -> u32 {
-    use std::hash::{BuildHasher, RandomState};
-    RandomState::new().hash_one(Instant::now()) as u32
 }
 
 fn common_prefix(a: &[LlamaToken], b: &[LlamaToken]) -> usize {
