@@ -6,7 +6,7 @@
 //! quantization for a memory budget. Must not download (that is `fetch`) or load models.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
@@ -195,10 +195,7 @@ impl Catalog {
         spec: &str,
         models_dir: Option<&Path>,
     ) -> Result<Choice<'_>, CatalogError> {
-        let (name, quant) = match spec.split_once(':') {
-            Some((n, q)) => (n, Some(q)),
-            None => (spec, None),
-        };
+        let (name, quant) = split_spec(spec);
         let model = self
             .model(name)
             .ok_or_else(|| CatalogError::UnknownModel(name.to_string()))?;
@@ -246,9 +243,12 @@ impl Catalog {
     }
 }
 
-/// Path of a variant's file in the models dir.
-pub fn file_path(models_dir: &Path, variant: &Variant) -> PathBuf {
-    models_dir.join(&variant.file)
+/// `NAME:QUANT` into its parts; `NAME` alone has no quantization.
+pub fn split_spec(spec: &str) -> (&str, Option<&str>) {
+    match spec.split_once(':') {
+        Some((name, quant)) => (name, Some(quant)),
+        None => (spec, None),
+    }
 }
 
 #[cfg(test)]

@@ -11,12 +11,11 @@ use std::fs::File;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
-use tokio::sync::watch;
 
 use crate::config::{Settings, UsageError};
 use crate::devices::Profile;
@@ -184,18 +183,24 @@ struct Inner {
     id: String,
     settings: Settings,
     engines: Vec<Engine>,
-    paused: watch::Sender<bool>,
+    paused: AtomicBool,
     jobs: Mutex<BTreeMap<String, (JobInfo, Instant)>>,
     devices: Mutex<(Profile, Instant)>,
     started: Instant,
-    api: Mutex<Option<SocketAddr>>,
+    api: SocketAddr,
     requests: AtomicU64,
     requests_failed: AtomicU64,
 }
 
 impl Node {
-    pub fn new(id: String, settings: Settings, engines: Vec<Engine>, devices: Profile) -> Node {
-        let paused = watch::Sender::new(settings.paused);
+    pub fn new(
+        id: String,
+        settings: Settings,
+        api: SocketAddr,
+        engines: Vec<Engine>,
+        devices: Profile,
+    ) -> Node {
+        let paused = AtomicBool::new(settings.paused);
         Node {
             inner: Arc::new(Inner {
                 id,
@@ -205,7 +210,7 @@ impl Node {
                 jobs: Mutex::new(BTreeMap::new()),
                 devices: Mutex::new((devices, Instant::now())),
                 started: Instant::now(),
-                api: Mutex::new(None),
+                api,
                 requests: AtomicU64::new(0),
                 requests_failed: AtomicU64::new(0),
             }),
@@ -229,36 +234,25 @@ impl Node {
         let Some(name) = name else {
             return self.inner.engines.first();
         };
-        let (model, quant) = match name.split_once(':') {
-            Some((m, q)) => (m, Some(q)),
-            None => (name, None),
-        };
+        let (model, quant) = crate::catalog::split_spec(name);
         self.inner.engines.iter().find(|e| {
             e.info().name.eq_ignore_ascii_case(model)
                 && quant.is_none_or(|q| e.info().quant.eq_ignore_ascii_case(q))
         })
     }
 
-    pub fn set_api_addr(&self, addr: SocketAddr) {
-        *self.inner.api.lock().expect("api lock") = Some(addr);
-    }
-
     pub fn paused(&self) -> bool {
-        *self.inner.paused.borrow()
+        self.inner.paused.load(Ordering::Relaxed)
     }
 
     /// Pauses or resumes serving others. Local requests are always served.
     pub fn set_paused(&self, paused: bool) {
-        self.inner.paused.send_replace(paused);
+        self.inner.paused.store(paused, Ordering::Relaxed);
         tracing::info!(
             paused,
             "contribution {}",
             if paused { "paused" } else { "resumed" }
         );
-    }
-
-    pub fn watch_paused(&self) -> watch::Receiver<bool> {
-        self.inner.paused.subscribe()
     }
 
     pub fn count_request(&self) {
@@ -333,7 +327,7 @@ impl Node {
             id: inner.id.clone(),
             version: VERSION.into(),
             running: true,
-            api: inner.api.lock().expect("api lock").map(|a| a.to_string()),
+            api: Some(inner.api.to_string()),
             paused: self.paused(),
             uptime_s: inner.started.elapsed().as_secs(),
             models,

@@ -127,13 +127,12 @@ pub async fn start_node(settings: Settings, api: Option<SocketAddr>) -> anyhow::
     }
 
     let devices = tokio::task::spawn_blocking(crate::devices::detect).await?;
-    let node = Node::new(id.clone(), settings.clone(), engines, devices);
     let addr = api.unwrap_or(settings.api);
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
         format!("cannot listen on {addr} (is another program using it? pick another with --api)")
     })?;
     let addr = listener.local_addr()?;
-    node.set_api_addr(addr);
+    let node = Node::new(id.clone(), settings.clone(), addr, engines, devices);
     crate::node::write_node_file(
         &settings.data_dir,
         &NodeFile {
