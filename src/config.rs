@@ -34,6 +34,15 @@ pub struct FileConfig {
     pub ctx_per_slot: Option<u32>,
     pub queue_limit: Option<usize>,
     pub max_body_bytes: Option<usize>,
+    pub network: Option<String>,
+    pub network_secret: Option<String>,
+    pub mdns: Option<bool>,
+    pub announce_interval_ms: Option<u64>,
+    pub peer_expiry_ms: Option<u64>,
+    pub stall_min_ms: Option<u64>,
+    pub stall_factor: Option<f64>,
+    /// The weights of the peer score (see the README).
+    pub score: Option<crate::net::table::Weights>,
 }
 
 /// Values given on the command line or in the environment (already merged by clap).
@@ -55,6 +64,11 @@ pub struct Overrides {
     pub slots: Option<u32>,
     pub ctx_per_slot: Option<u32>,
     pub queue_limit: Option<usize>,
+    pub network: Option<String>,
+    pub network_secret: Option<String>,
+    pub mdns: Option<bool>,
+    pub announce_interval_ms: Option<u64>,
+    pub peer_expiry_ms: Option<u64>,
 }
 
 /// The settings in force.
@@ -76,6 +90,15 @@ pub struct Settings {
     pub ctx_per_slot: u32,
     pub queue_limit: usize,
     pub max_body_bytes: usize,
+    /// The network's name and secret (empty: an open network).
+    pub network: String,
+    pub network_secret: String,
+    pub mdns: bool,
+    pub announce_interval_ms: u64,
+    pub peer_expiry_ms: u64,
+    pub stall_min_ms: u64,
+    pub stall_factor: f64,
+    pub score: crate::net::table::Weights,
 }
 
 pub const DEFAULT_API: &str = "127.0.0.1:8686";
@@ -179,6 +202,65 @@ impl Settings {
             )));
         }
         let ctx_place = place("ctx_per_slot", o.ctx_per_slot.is_some());
+        let network_place = place("network", o.network.is_some());
+        let network = o
+            .network
+            .or(file.network)
+            .unwrap_or_else(|| "public".into());
+        if network.is_empty()
+            || network.len() > 64
+            || !network
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
+            return Err(UsageError(format!(
+                "{network_place}: `{network}` is not a network name (1-64 letters, digits, - _ .)"
+            )));
+        }
+        let interval_place = place("announce_interval_ms", o.announce_interval_ms.is_some());
+        let announce_interval_ms = o
+            .announce_interval_ms
+            .or(file.announce_interval_ms)
+            .unwrap_or(5000);
+        if announce_interval_ms < 100 {
+            return Err(UsageError(format!(
+                "{interval_place}: announce_interval_ms must be at least 100"
+            )));
+        }
+        let expiry_place = place("peer_expiry_ms", o.peer_expiry_ms.is_some());
+        let peer_expiry_ms = o
+            .peer_expiry_ms
+            .or(file.peer_expiry_ms)
+            .unwrap_or((announce_interval_ms * 5).max(5000));
+        if peer_expiry_ms <= announce_interval_ms {
+            return Err(UsageError(format!(
+                "{expiry_place}: peer_expiry_ms ({peer_expiry_ms}) must be longer than announce_interval_ms ({announce_interval_ms})"
+            )));
+        }
+        let score = file.score.unwrap_or_default();
+        let w = [
+            score.load,
+            score.latency,
+            score.capability,
+            score.reliability,
+        ];
+        if w.iter().any(|x| !x.is_finite() || *x < 0.0)
+            || w.iter().sum::<f64>() <= 0.0
+            || score.latency_ref_ms <= 0.0
+            || score.speed_ref_tps <= 0.0
+        {
+            return Err(UsageError(format!(
+                "{}: the score weights must be non-negative with a positive sum, and the references positive",
+                place("score", false)
+            )));
+        }
+        let stall_factor = file.stall_factor.unwrap_or(10.0);
+        if !(stall_factor.is_finite() && stall_factor >= 1.0) {
+            return Err(UsageError(format!(
+                "{}: stall_factor must be at least 1",
+                place("stall_factor", false)
+            )));
+        }
         let settings = Settings {
             config_file: config_file.clone(),
             data_dir: o
@@ -216,6 +298,14 @@ impl Settings {
                 .max_body_bytes
                 .or(file.max_body_bytes)
                 .unwrap_or(1024 * 1024),
+            network,
+            network_secret: o.network_secret.or(file.network_secret).unwrap_or_default(),
+            mdns: o.mdns.or(file.mdns).unwrap_or(true),
+            announce_interval_ms,
+            peer_expiry_ms,
+            stall_min_ms: file.stall_min_ms.unwrap_or(750),
+            stall_factor,
+            score,
         };
         if settings.ctx_per_slot < 64 {
             return Err(UsageError(format!(

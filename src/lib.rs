@@ -9,11 +9,14 @@
 //! - [`devices`]: the capability profile of this machine.
 //! - [`engine`]: llama.cpp inference with continuous batching on its own thread.
 //! - [`node`]: the owner of the node's state (data dir, engines, jobs), reached through handles.
+//! - [`net`]: the peer network over iroh (handshake, gossip announcements, the routing table,
+//!   serving peers' jobs and sending ours, failover).
+//! - [`route`]: where a job runs (this node or a peer), with backpressure and a bounded wait.
 //! - [`api`]: the local HTTP API (OpenAI routes, status, metrics).
 //! - [`client`]: a client of that API for the CLI.
 //! - [`cli`]: the command line.
 //!
-//! To come: `net` (iroh peers, gossip, routing), `ledger` (the credit chain) and `tui`.
+//! To come: `ledger` (the credit chain) and `tui`.
 
 pub mod api;
 pub mod catalog;
@@ -23,4 +26,6 @@ pub mod config;
 pub mod devices;
 pub mod engine;
 pub mod fetch;
+pub mod net;
 pub mod node;
+pub mod route;

@@ -6,13 +6,13 @@
 //! the API listens), the loaded engines, the contribution switch, the table of running jobs and
 //! the counters behind `/metrics`. Status snapshots are built from it on demand.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::fs::File;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -30,6 +30,9 @@ pub struct NodeFile {
     pub api: SocketAddr,
     pub id: String,
     pub version: String,
+    /// The invite ticket, once the network is up (`llp demo` and scripts read it here).
+    #[serde(default)]
+    pub ticket: Option<String>,
 }
 
 /// The exclusive hold on a data dir, released when dropped.
@@ -91,6 +94,16 @@ pub fn running_node(dir: &Path) -> Option<NodeFile> {
 /// The node's identity: an ed25519 key kept in the data dir (mode 0600), stable across restarts.
 /// Its public half, in hex, is the node id (the same key becomes the iroh endpoint key).
 pub fn node_id(dir: &Path) -> Result<String, UsageError> {
+    let key = node_key(dir)?;
+    Ok(hex::encode(
+        ed25519_dalek::SigningKey::from_bytes(&key)
+            .verifying_key()
+            .to_bytes(),
+    ))
+}
+
+/// The node's secret key, created on first use (mode 0600).
+pub fn node_key(dir: &Path) -> Result<[u8; 32], UsageError> {
     let path = dir.join("node.key");
     let bytes: [u8; 32] = match std::fs::read(&path) {
         Ok(b) => b.try_into().map_err(|_| {
@@ -114,8 +127,7 @@ pub fn node_id(dir: &Path) -> Result<String, UsageError> {
         }
         Err(e) => return Err(UsageError(format!("{}: {e}", path.display()))),
     };
-    let key = ed25519_dalek::SigningKey::from_bytes(&bytes);
-    Ok(hex::encode(key.verifying_key().to_bytes()))
+    Ok(bytes)
 }
 
 /// A running job, as status shows it.
@@ -145,10 +157,24 @@ pub struct Snapshot {
     pub uptime_s: u64,
     pub models: Vec<ModelStatus>,
     pub jobs: Vec<JobInfo>,
-    pub peers: Vec<serde_json::Value>,
+    pub network: Option<NetworkStatus>,
+    pub peers: Vec<crate::net::PeerStatus>,
     pub balance: Option<i64>,
     pub totals: Totals,
     pub devices: Profile,
+}
+
+/// The network this node is in, for status.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NetworkStatus {
+    pub name: String,
+    pub private: bool,
+    pub p2p_addrs: Vec<String>,
+    pub relay: Option<String>,
+    /// Jobs waiting for room on any capable node.
+    pub waiting: usize,
+    /// Peers that broke the protocol: id, strikes, the last reason.
+    pub misbehaving: Vec<crate::net::Misbehaviour>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -190,6 +216,11 @@ struct Inner {
     api: SocketAddr,
     requests: AtomicU64,
     requests_failed: AtomicU64,
+    net: OnceLock<crate::net::Net>,
+    /// Woken whenever room may have appeared somewhere (a job ended, a peer announced).
+    capacity: tokio::sync::Notify,
+    /// Jobs waiting for room, in arrival order.
+    waiters: Mutex<VecDeque<String>>,
 }
 
 impl Node {
@@ -213,6 +244,9 @@ impl Node {
                 api,
                 requests: AtomicU64::new(0),
                 requests_failed: AtomicU64::new(0),
+                net: OnceLock::new(),
+                capacity: tokio::sync::Notify::new(),
+                waiters: Mutex::new(VecDeque::new()),
             }),
         }
     }
@@ -241,6 +275,55 @@ impl Node {
         })
     }
 
+    /// The network, once started (`llp serve`; embedded nodes have none).
+    pub fn net(&self) -> Option<crate::net::Net> {
+        self.inner.net.get().cloned()
+    }
+
+    pub fn set_net(&self, net: crate::net::Net) {
+        let _ = self.inner.net.set(net);
+    }
+
+    pub fn capacity(&self) -> &tokio::sync::Notify {
+        &self.inner.capacity
+    }
+
+    /// A place in the wait for room, or `None` when `queue_limit` jobs already wait.
+    pub fn wait_ticket(&self, job: &str) -> Option<WaitTicket> {
+        let mut w = self.inner.waiters.lock().expect("waiters lock");
+        if w.len() >= self.inner.settings.queue_limit {
+            return None;
+        }
+        w.push_back(job.to_string());
+        Some(WaitTicket {
+            node: self.clone(),
+            job: job.to_string(),
+        })
+    }
+
+    /// What this node serves, with its load, as announced to peers.
+    pub fn model_ads(&self) -> Vec<crate::net::wire::ModelAd> {
+        self.inner
+            .engines
+            .iter()
+            .map(|e| {
+                let s = e.stats();
+                let i = e.info();
+                let secs = s.decode_us.load(Ordering::Relaxed) as f64 / 1e6;
+                let generated = s.generated_tokens.load(Ordering::Relaxed) as f64;
+                crate::net::wire::ModelAd {
+                    name: i.name.clone(),
+                    quant: i.quant.clone(),
+                    slots: i.slots,
+                    busy: s.busy_slots.load(Ordering::Relaxed) as u32,
+                    queued: s.queued.load(Ordering::Relaxed) as u32,
+                    ctx: i.ctx_per_slot,
+                    tokens_per_s: if secs > 0.0 { generated / secs } else { 0.0 },
+                }
+            })
+            .collect()
+    }
+
     pub fn paused(&self) -> bool {
         self.inner.paused.load(Ordering::Relaxed)
     }
@@ -248,6 +331,9 @@ impl Node {
     /// Pauses or resumes serving others. Local requests are always served.
     pub fn set_paused(&self, paused: bool) {
         self.inner.paused.store(paused, Ordering::Relaxed);
+        if let Some(net) = self.net() {
+            net.announce_soon();
+        }
         tracing::info!(
             paused,
             "contribution {}",
@@ -283,10 +369,10 @@ impl Node {
             .lock()
             .expect("jobs lock")
             .insert(id.clone(), (info, Instant::now()));
-        JobGuard {
+        JobGuard(Arc::new(GuardInner {
             node: self.clone(),
             id,
-        }
+        }))
     }
 
     pub fn snapshot(&self) -> Snapshot {
@@ -316,13 +402,38 @@ impl Node {
                 }
             })
             .collect();
+        let waiters: Vec<String> = inner
+            .waiters
+            .lock()
+            .expect("waiters lock")
+            .iter()
+            .cloned()
+            .collect();
         let jobs = inner
             .jobs
             .lock()
             .expect("jobs lock")
             .values()
-            .map(|(j, _)| j.clone())
+            .map(|(j, _)| {
+                let mut j = j.clone();
+                if let Some(pos) = waiters.iter().position(|w| *w == j.id) {
+                    j.state = format!("waiting (position {} of {})", pos + 1, waiters.len());
+                }
+                j
+            })
             .collect();
+        let net = self.net();
+        let network = net.as_ref().map(|n| {
+            let c = n.contact();
+            NetworkStatus {
+                name: n.config().network.clone(),
+                private: !n.config().secret.is_empty(),
+                p2p_addrs: c.addrs.iter().map(|a| a.to_string()).collect(),
+                relay: c.relay,
+                waiting: waiters.len(),
+                misbehaving: n.misbehaving(),
+            }
+        });
         Snapshot {
             id: inner.id.clone(),
             version: VERSION.into(),
@@ -332,7 +443,8 @@ impl Node {
             uptime_s: inner.started.elapsed().as_secs(),
             models,
             jobs,
-            peers: Vec::new(),
+            network,
+            peers: net.map(|n| n.peers()).unwrap_or_default(),
             balance: None,
             totals,
             devices: self.devices(),
@@ -350,26 +462,36 @@ impl Node {
     }
 }
 
-/// Keeps a job in the status table while it lives.
-pub struct JobGuard {
+/// Keeps a job in the status table while any clone of it lives.
+#[derive(Clone)]
+pub struct JobGuard(Arc<GuardInner>);
+
+struct GuardInner {
     node: Node,
     id: String,
 }
 
 impl JobGuard {
     pub fn id(&self) -> &str {
-        &self.id
+        &self.0.id
     }
 
-    pub fn update(&self, state: &str, tokens: u32) {
+    fn with(&self, f: impl FnOnce(&mut JobInfo, &Instant)) {
         if let Some((job, started)) = self
+            .0
             .node
             .inner
             .jobs
             .lock()
             .expect("jobs lock")
-            .get_mut(&self.id)
+            .get_mut(&self.0.id)
         {
+            f(job, started);
+        }
+    }
+
+    pub fn update(&self, state: &str, tokens: u32) {
+        self.with(|job, started| {
             job.state = state.to_string();
             job.tokens = tokens;
             let secs = started.elapsed().as_secs_f64();
@@ -378,11 +500,45 @@ impl JobGuard {
             } else {
                 0.0
             };
-        }
+        });
+    }
+
+    /// The node serving the job now (it changes on failover).
+    pub fn served_by(&self) -> String {
+        let mut by = String::new();
+        self.with(|job, _| by = job.served_by.clone());
+        by
+    }
+
+    pub fn set_prompt(&self, model: &str, prompt_tokens: u32) {
+        self.with(|job, _| {
+            job.model = model.to_string();
+            job.prompt_tokens = prompt_tokens;
+        });
+    }
+
+    pub fn set_served_by(&self, node: &str, state: &str) {
+        self.with(|job, _| {
+            job.served_by = node.to_string();
+            job.state = state.to_string();
+        });
+    }
+
+    /// A job this node serves for a peer.
+    pub fn set_requester(&self, peer: &str) {
+        self.with(|job, _| job.requester = peer.to_string());
+    }
+
+    /// The job moved to `node` after its server failed.
+    pub fn failover(&self, node: &str) {
+        self.with(|job, _| {
+            job.failovers += 1;
+            job.served_by = node.to_string();
+        });
     }
 }
 
-impl Drop for JobGuard {
+impl Drop for GuardInner {
     fn drop(&mut self) {
         self.node
             .inner
@@ -390,6 +546,20 @@ impl Drop for JobGuard {
             .lock()
             .expect("jobs lock")
             .remove(&self.id);
+        self.node.inner.capacity.notify_waiters();
+    }
+}
+
+/// A job's place in the wait for room; leaving it (however the wait ends) frees the place.
+pub struct WaitTicket {
+    node: Node,
+    job: String,
+}
+
+impl Drop for WaitTicket {
+    fn drop(&mut self) {
+        let mut w = self.node.inner.waiters.lock().expect("waiters lock");
+        w.retain(|j| *j != self.job);
     }
 }
 

@@ -9,3 +9,5 @@ mod bad_input;
 mod cli;
 mod concurrency;
 mod fetch;
+mod network;
+mod wire;

@@ -10,7 +10,7 @@ pub struct ApiError {
     pub status: StatusCode,
     pub message: String,
     pub param: Option<String>,
-    pub code: Option<&'static str>,
+    pub code: Option<std::borrow::Cow<'static, str>>,
     pub retry_after_s: Option<u32>,
 }
 
@@ -31,8 +31,8 @@ impl ApiError {
         self.param = Some(p.into());
         self
     }
-    pub fn code(mut self, c: &'static str) -> Self {
-        self.code = Some(c);
+    pub fn code(mut self, c: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+        self.code = Some(c.into());
         self
     }
     pub fn retry_after(mut self, s: u32) -> Self {

@@ -23,14 +23,16 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 pub use error::ApiError;
 use openai::{ChatRequest, CompletionRequest, PromptSpec, Validated};
 
-use crate::engine::{EVENT_CHANNEL, Engine, Event, Finish, Job, SubmitError};
+use crate::engine::text::{Push, TextStream};
+use crate::engine::{Engine, Event, Finish, FinishReason};
+use crate::net::wire::Prompt;
 use crate::node::{JobGuard, Node};
+use crate::route::{JobSpec, Kind, Refusal, Routed};
 
 /// Serves the API on `listener` until `shutdown` is cancelled, then lets running requests end.
 pub async fn serve(
@@ -52,6 +54,7 @@ pub fn router(node: Node) -> Router {
         .route("/v1/completions", post(completions))
         .route("/api/status", get(status))
         .route("/api/contribution", post(contribution))
+        .route("/api/invite", get(invite))
         .route("/metrics", get(metrics))
         .route("/tokenize", post(tokenize))
         .fallback(not_found)
@@ -65,7 +68,10 @@ pub fn router(node: Node) -> Router {
 /// Every response, errors included, names the node that answered it.
 async fn name_the_node(State(node): State<Node>, req: Request, next: Next) -> Response {
     let mut resp = next.run(req).await;
-    if let Ok(v) = HeaderValue::from_str(node.id()) {
+    // A routed job already names the peer that served it.
+    if !resp.headers().contains_key("x-llp-node")
+        && let Ok(v) = HeaderValue::from_str(node.id())
+    {
         resp.headers_mut().insert("x-llp-node", v);
     }
     resp
@@ -127,21 +133,51 @@ async fn health(State(node): State<Node>) -> Response {
     }
 }
 
+/// Every model this node or a reachable peer serves, with the nodes that serve it.
 async fn models(State(node): State<Node>) -> Json<Value> {
     let created = crate::node::unix_now();
-    let data: Vec<Value> = node
-        .engines()
-        .iter()
-        .map(|e| {
-            let i = e.info();
+    // name -> (quantizations, context length, serving nodes), in first-seen order.
+    let mut seen: Vec<(String, Vec<String>, u32, Vec<String>)> = Vec::new();
+    let mut add = |name: &str, quant: &str, ctx: u32, by: String| {
+        let i = match seen.iter().position(|m| m.0 == name) {
+            Some(i) => i,
+            None => {
+                seen.push((name.to_string(), Vec::new(), ctx, Vec::new()));
+                seen.len() - 1
+            }
+        };
+        let m = &mut seen[i];
+        if !m.1.iter().any(|q| q == quant) {
+            m.1.push(quant.to_string());
+        }
+        if !m.3.contains(&by) {
+            m.3.push(by);
+        }
+    };
+    for e in node.engines() {
+        let i = e.info();
+        add(&i.name, &i.quant, i.ctx_per_slot, node.id().to_string());
+    }
+    if let Some(net) = node.net() {
+        net.with_table(|t| {
+            for p in t.peers().filter(|p| p.routable()) {
+                for m in p.announcement.iter().flat_map(|a| a.models.iter()) {
+                    add(&m.name, &m.quant, m.ctx, hex::encode(p.id));
+                }
+            }
+        });
+    }
+    let data: Vec<Value> = seen
+        .into_iter()
+        .map(|(name, quants, ctx, by)| {
             json!({
-                "id": i.name,
+                "id": name,
                 "object": "model",
                 "created": created,
                 "owned_by": "llp",
-                "quantizations": [i.quant],
-                "context_length": i.ctx_per_slot,
-                "served_by": [node.id()],
+                "quantizations": quants,
+                "context_length": ctx,
+                "served_by": by,
             })
         })
         .collect();
@@ -154,6 +190,27 @@ async fn status(State(node): State<Node>) -> Response {
         Ok(s) => Json(s).into_response(),
         Err(e) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     }
+}
+
+/// The invite ticket of this node's network (`llp invite`).
+async fn invite(
+    State(node): State<Node>,
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let Some(net) = node.net() else {
+        return ApiError::new(
+            StatusCode::NOT_FOUND,
+            "This node runs without the peer network (an embedded node); start `llp serve`",
+        )
+        .into_response();
+    };
+    let with_secret = q.get("secret").map(|s| s != "false").unwrap_or(true);
+    Json(json!({
+        "ticket": net.ticket(with_secret),
+        "network": net.config().network,
+        "private": !net.config().secret.is_empty(),
+    }))
+    .into_response()
 }
 
 async fn contribution(State(node): State<Node>, body: Result<Bytes, BytesRejection>) -> Response {
@@ -331,10 +388,23 @@ fn pick_engine(node: &Node, model: Option<&str>) -> Result<Engine, ApiError> {
     })
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum Kind {
-    Chat,
-    Text,
+impl From<Refusal> for ApiError {
+    fn from(r: Refusal) -> Self {
+        let mut e = ApiError::new(
+            StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            r.message,
+        );
+        if let Some(c) = r.code {
+            e = e.code(c);
+        }
+        if let Some(p) = r.param {
+            e = e.param(p);
+        }
+        if let Some(s) = r.retry_after {
+            e = e.retry_after(s);
+        }
+        e
+    }
 }
 
 async fn chat(State(node): State<Node>, body: Result<Bytes, BytesRejection>) -> Response {
@@ -343,13 +413,13 @@ async fn chat(State(node): State<Node>, body: Result<Bytes, BytesRejection>) -> 
         let (req, common): (ChatRequest, _) = openai::parse_request(&read_body(body)?)?;
         let v = common.validate()?;
         let messages = openai::messages(&req.messages)?;
-        let engine = pick_engine(&node, req.model.as_deref())?;
-        let e = engine.clone();
-        let tokens = tokio::task::spawn_blocking(move || e.chat_tokens(&messages))
-            .await
-            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
-            .map_err(|e| ApiError::bad_request(e.to_string()).param("messages"))?;
-        run(&node, engine, tokens, v, Kind::Chat).await
+        let prompt = Prompt::Chat(
+            messages
+                .into_iter()
+                .map(|m| (m.role.as_str().to_string(), m.content))
+                .collect(),
+        );
+        run(&node, req.model, prompt, v).await
     }
     .await;
     result.unwrap_or_else(|e| {
@@ -374,15 +444,10 @@ async fn completions(State(node): State<Node>, body: Result<Bytes, BytesRejectio
                 .param("prompt"));
             }
         };
-        let engine = pick_engine(&node, req.model.as_deref())?;
-        let e = engine.clone();
-        let tokens = tokio::task::spawn_blocking(move || e.text_tokens(&prompt))
-            .await
-            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-        if tokens.is_empty() {
+        if prompt.is_empty() {
             return Err(ApiError::bad_request("prompt is empty").param("prompt"));
         }
-        run(&node, engine, tokens, v, Kind::Text).await
+        run(&node, req.model, Prompt::Text(prompt), v).await
     }
     .await;
     result.unwrap_or_else(|e| {
@@ -391,57 +456,24 @@ async fn completions(State(node): State<Node>, body: Result<Bytes, BytesRejectio
     })
 }
 
-/// Checks the lengths, queues the job and answers in the requested form.
+/// Routes the job (this node or a peer) and answers in the requested form.
 async fn run(
     node: &Node,
-    engine: Engine,
-    tokens: Vec<llama_cpp_2::token::LlamaToken>,
+    model: Option<String>,
+    prompt: Prompt,
     v: Validated,
-    kind: Kind,
 ) -> Result<Response, ApiError> {
-    let info = engine.info().clone();
-    let ctx = info.ctx_per_slot;
-    let prompt_len = tokens.len() as u32;
-    if prompt_len >= ctx {
-        return Err(context_exceeded(kind, ctx, prompt_len));
-    }
-    let room = ctx - prompt_len;
-    let mut warning = None;
-    let max_tokens = match v.max_tokens {
-        Some(m) if m > room => {
-            warning = Some(format!(
-                "max_tokens {m} exceeds the {room} tokens left in the {ctx}-token context after the \
-                 {prompt_len}-token prompt; clamped to {room}"
-            ));
-            room
-        }
-        Some(m) => m,
-        None => room,
-    };
-    let (tx, rx) = mpsc::channel(EVENT_CHANNEL);
-    let job = Job {
-        tokens,
-        max_tokens,
+    let spec = JobSpec {
+        model,
+        prompt,
+        max_tokens: v.max_tokens,
         sampling: v.sampling,
         stop: v.stop,
         ignore_eos: v.ignore_eos,
-        events: tx,
     };
-    let guard = node.start_job(&format!("{}:{}", info.name, info.quant), prompt_len);
-    engine.submit(job).map_err(|e| match e {
-        SubmitError::QueueFull(n) => ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("Every slot is busy and {n} requests are waiting; retry shortly"),
-        )
-        .code("server_busy")
-        .retry_after(retry_after(n, info.slots)),
-        SubmitError::Stopped => ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "The engine is shutting down",
-        ),
-        SubmitError::EmptyPrompt => ApiError::bad_request("The prompt is empty"),
-        SubmitError::TooLong { tokens, ctx } => context_exceeded(kind, ctx, tokens as u32),
-    })?;
+    let kind = spec.kind();
+    let stops = spec.stop.clone();
+    let routed = crate::route::route(node, spec).await?;
     let meta = Meta {
         id: format!(
             "{}-{}",
@@ -453,12 +485,16 @@ async fn run(
             crate::node::random_hex(12)
         ),
         created: crate::node::unix_now(),
-        model: format!("{}:{}", info.name, info.quant),
+        model: routed.model.clone(),
         kind,
     };
     let mut headers = HeaderMap::new();
-    // Work served by this node's own hardware costs nothing.
+    // Credits are not metered yet (the ledger comes with its own issue): nothing is charged.
     headers.insert("x-llp-credits", HeaderValue::from_static("0"));
+    if let Ok(v) = HeaderValue::from_str(&routed.served_by) {
+        headers.insert("x-llp-node", v);
+    }
+    let warning = routed.warning.clone();
     if let Some(w) = &warning {
         tracing::info!("{w}");
         headers.insert(
@@ -466,37 +502,18 @@ async fn run(
             HeaderValue::from_str(w).expect("ascii warning"),
         );
     }
+    let text = TextStream::new(stops);
     if v.stream {
-        let stream = sse_stream(meta, rx, guard, v.include_usage, warning);
+        let stream = sse_stream(meta, routed, text, v.include_usage, warning);
         Ok((
             headers,
             Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))),
         )
             .into_response())
     } else {
-        let (status, body) = collect(meta, rx, guard, warning).await;
+        let (status, body) = collect(meta, routed, text, warning).await;
         Ok((status, headers, Json(body)).into_response())
     }
-}
-
-/// 400 `context_length_exceeded`, with the counts (OpenAI's wording).
-fn context_exceeded(kind: Kind, ctx: u32, prompt_len: u32) -> ApiError {
-    let what = if kind == Kind::Chat {
-        "messages"
-    } else {
-        "prompt"
-    };
-    ApiError::bad_request(format!(
-        "This model's maximum context length is {ctx} tokens. However, your {what} resulted in \
-         {prompt_len} tokens, leaving no room for an answer. Shorten the {what}."
-    ))
-    .param(what)
-    .code("context_length_exceeded")
-}
-
-/// A rough wait: the queue ahead divided among the slots, at a second or two per answer.
-fn retry_after(queued: usize, slots: u32) -> u32 {
-    (queued as u32 / slots.max(1)).clamp(1, 60)
 }
 
 struct Meta {
@@ -557,42 +574,121 @@ fn timings(f: &Finish) -> Value {
     })
 }
 
-/// Counts a text piece; the status table is refreshed every 16 (cheap, and often enough).
-fn progress(guard: &JobGuard, pieces: &mut u32) {
-    *pieces += 1;
-    if pieces.is_multiple_of(16) {
-        guard.update("running", *pieces);
+/// Counts a token; the status table is refreshed every 16 (cheap, and often enough).
+fn progress(guard: &JobGuard, tokens: &mut u32) {
+    *tokens += 1;
+    if tokens.is_multiple_of(16) {
+        guard.update("running", *tokens);
+    }
+}
+
+/// What one event means for the answer's text.
+enum Step {
+    Text(String),
+    /// A stop sequence matched (the text before it), or the job ended.
+    End(String, Finish),
+    Failed(String),
+}
+
+/// Turns the job's events into text: whole UTF-8 characters only, stop sequences cut, whichever
+/// nodes produced the tokens. A stop sequence seen here ends the answer even if the node that
+/// produced it (after a failover, without the text before) did not notice it.
+struct Reader {
+    routed: Routed,
+    text: TextStream,
+    tokens: u32,
+    started: std::time::Instant,
+    first: Option<std::time::Instant>,
+}
+
+impl Reader {
+    fn new(routed: Routed, text: TextStream) -> Self {
+        routed.guard.update("running", 0);
+        Reader {
+            routed,
+            text,
+            tokens: 0,
+            started: std::time::Instant::now(),
+            first: None,
+        }
+    }
+
+    async fn next(&mut self) -> Option<Step> {
+        let ev = self.routed.events.recv().await;
+        Some(match ev {
+            Some(Event::Token { piece, .. }) => {
+                progress(&self.routed.guard, &mut self.tokens);
+                self.first.get_or_insert_with(std::time::Instant::now);
+                match self.text.push(&piece) {
+                    Push::Emit(t) => Step::Text(t),
+                    Push::Stop(t) => {
+                        // The producing node normally ends the job at the same token; its
+                        // `Done` carries the exact counts and timings.
+                        let f = match self.routed.events.recv().await {
+                            Some(Event::Done(f)) => f,
+                            _ => self.own_finish(FinishReason::Stop),
+                        };
+                        Step::End(
+                            t,
+                            Finish {
+                                reason: FinishReason::Stop,
+                                ..f
+                            },
+                        )
+                    }
+                }
+            }
+            Some(Event::Done(f)) => Step::End(self.text.finish(), f),
+            Some(Event::Failed(msg)) => Step::Failed(msg),
+            None => Step::Failed("the node serving this job stopped mid-answer".into()),
+        })
+    }
+
+    /// Counts from what this side saw, when no node reported them.
+    fn own_finish(&self, reason: FinishReason) -> Finish {
+        let first = self.first.unwrap_or(self.started);
+        Finish {
+            reason,
+            prompt_tokens: self.routed.prompt_tokens,
+            cached_tokens: 0,
+            completion_tokens: self.tokens,
+            time_to_first_token: first.duration_since(self.started),
+            prompt_time: Duration::ZERO,
+            generation_time: first.elapsed(),
+        }
     }
 }
 
 fn sse_stream(
     meta: Meta,
-    mut rx: mpsc::Receiver<Event>,
-    guard: JobGuard,
+    routed: Routed,
+    text: TextStream,
     include_usage: bool,
     warning: Option<String>,
 ) -> impl futures_util::Stream<Item = Result<SseEvent, Infallible>> {
     let data = |v: Value| Ok::<_, Infallible>(SseEvent::default().data(v.to_string()));
     async_stream::stream! {
-        let mut pieces = 0u32;
-        let mut ended = false;
+        let mut reader = Reader::new(routed, text);
         if meta.kind == Kind::Chat {
             yield data(meta.chunk(None, true, None));
         }
-        guard.update("running", 0);
-        while let Some(ev) = rx.recv().await {
-            match ev {
-                Event::Text(t) => {
-                    progress(&guard, &mut pieces);
-                    yield data(meta.chunk(Some(&t), false, None));
+        while let Some(step) = reader.next().await {
+            match step {
+                Step::Text(t) => {
+                    if !t.is_empty() {
+                        yield data(meta.chunk(Some(&t), false, None));
+                    }
                 }
-                Event::Done(f) => {
-                    ended = true;
+                Step::End(t, f) => {
+                    if !t.is_empty() {
+                        yield data(meta.chunk(Some(&t), false, None));
+                    }
                     let mut last = meta.chunk(None, false, Some(f.reason.as_str()));
                     if let Some(w) = &warning {
                         last["llp_warning"] = json!(w);
                     }
                     last["llp_timings"] = timings(&f);
+                    last["llp_served_by"] = json!(reader.routed.guard.served_by());
                     yield data(last);
                     if include_usage {
                         yield data(json!({
@@ -602,16 +698,11 @@ fn sse_stream(
                     }
                     break;
                 }
-                Event::Failed(msg) => {
-                    ended = true;
+                Step::Failed(msg) => {
                     yield data(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, msg).body());
                     break;
                 }
             }
-        }
-        if !ended {
-            // The engine dropped the job without a last word: say so rather than end as if whole.
-            yield data(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the engine stopped mid-answer").body());
         }
         yield Ok(SseEvent::default().data("[DONE]"));
     }
@@ -619,29 +710,26 @@ fn sse_stream(
 
 async fn collect(
     meta: Meta,
-    mut rx: mpsc::Receiver<Event>,
-    guard: JobGuard,
+    routed: Routed,
+    text: TextStream,
     warning: Option<String>,
 ) -> (StatusCode, Value) {
-    let mut text = String::new();
-    let mut pieces = 0u32;
-    guard.update("running", 0);
-    while let Some(ev) = rx.recv().await {
-        match ev {
-            Event::Text(t) => {
-                text.push_str(&t);
-                progress(&guard, &mut pieces);
-            }
-            Event::Done(f) => {
+    let mut reader = Reader::new(routed, text);
+    let mut answer = String::new();
+    while let Some(step) = reader.next().await {
+        match step {
+            Step::Text(t) => answer.push_str(&t),
+            Step::End(t, f) => {
+                answer.push_str(&t);
                 let choice = match meta.kind {
                     Kind::Chat => json!({
                         "index": 0,
-                        "message": {"role": "assistant", "content": text},
+                        "message": {"role": "assistant", "content": answer},
                         "logprobs": null,
                         "finish_reason": f.reason.as_str(),
                     }),
                     Kind::Text => json!({
-                        "index": 0, "text": text, "logprobs": null, "finish_reason": f.reason.as_str(),
+                        "index": 0, "text": answer, "logprobs": null, "finish_reason": f.reason.as_str(),
                     }),
                 };
                 let mut body = json!({
@@ -652,13 +740,14 @@ async fn collect(
                     "choices": [choice],
                     "usage": usage(&f),
                     "llp_timings": timings(&f),
+                    "llp_served_by": reader.routed.guard.served_by(),
                 });
                 if let Some(w) = warning {
                     body["llp_warning"] = json!(w);
                 }
                 return (StatusCode::OK, body);
             }
-            Event::Failed(msg) => {
+            Step::Failed(msg) => {
                 return (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, msg).body(),
@@ -666,12 +755,5 @@ async fn collect(
             }
         }
     }
-    (
-        StatusCode::INTERNAL_SERVER_ERROR,
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "the engine dropped the job",
-        )
-        .body(),
-    )
+    unreachable!("the reader always ends with a last step")
 }

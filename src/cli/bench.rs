@@ -103,7 +103,8 @@ pub async fn run(g: &Global, a: BenchArgs) -> anyhow::Result<ExitCode> {
             settings.models.first().cloned(),
         ),
         None => {
-            let running = super::start_node(settings.clone(), Some("127.0.0.1:0".parse()?)).await?;
+            let running =
+                super::start_node(settings.clone(), Some("127.0.0.1:0".parse()?), false).await?;
             let base = running.base_url();
             embedded = Some(running);
             (base, None)
@@ -118,7 +119,11 @@ pub async fn run(g: &Global, a: BenchArgs) -> anyhow::Result<ExitCode> {
         api: Vec::new(),
     };
     if let Some(r) = &embedded {
-        let engine = r.node.engines()[0].clone();
+        let engine = r.node.engines().first().cloned().ok_or_else(|| {
+            crate::config::UsageError(
+                "bench needs a model to run here; --model none serves none".into(),
+            )
+        })?;
         report.model = format!("{}:{}", engine.info().name, engine.info().quant);
         if !a.api_only {
             report.engine = Some(engine_bench(&engine, &a).await?);
@@ -235,7 +240,7 @@ async fn one(
     })?;
     while let Some(ev) = rx.recv().await {
         match ev {
-            Event::Text(_) => {}
+            Event::Token { .. } => {}
             Event::Done(f) => return Ok(f),
             Event::Failed(e) => anyhow::bail!("engine failed: {e}"),
         }

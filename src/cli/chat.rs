@@ -34,7 +34,8 @@ pub async fn run(g: &Global, a: ChatArgs) -> anyhow::Result<ExitCode> {
         Some(base) => (base, None),
         None => {
             eprintln!("llp: no node is running for this data dir; starting an embedded one");
-            let running = super::start_node(settings.clone(), Some("127.0.0.1:0".parse()?)).await?;
+            let running =
+                super::start_node(settings.clone(), Some("127.0.0.1:0".parse()?), false).await?;
             (running.base_url(), Some(running))
         }
     };

@@ -4,7 +4,9 @@
 
 mod bench;
 mod chat;
+mod demo;
 mod devices;
+mod invite;
 mod models;
 mod serve;
 mod status;
@@ -58,7 +60,7 @@ pub struct Global {
     /// Join the network of the node that printed this ticket (repeatable)
     #[arg(long, env = "LLP_JOIN", global = true, value_delimiter = ',')]
     pub join: Vec<String>,
-    /// Model to serve, NAME or NAME:QUANT (repeatable) [default: the models present, else the default model]
+    /// Model to serve, NAME or NAME:QUANT (repeatable), or `none` to serve no model and route every request to peers [default: the models present, else the default model]
     #[arg(
         long = "model",
         env = "LLP_MODEL",
@@ -87,6 +89,26 @@ pub struct Global {
     /// Requests that may wait for a slot before new ones get 503 [default: 512]
     #[arg(long, env = "LLP_QUEUE_LIMIT", global = true)]
     pub queue_limit: Option<usize>,
+    /// Name of the network to join or create [default: public]
+    #[arg(long, env = "LLP_NETWORK", global = true)]
+    pub network: Option<String>,
+    /// Secret of a private network: only nodes that know it can join [default: none, open]
+    #[arg(
+        long,
+        env = "LLP_NETWORK_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
+    pub network_secret: Option<String>,
+    /// Turn off LAN discovery over mDNS
+    #[arg(long, env = "LLP_NO_MDNS", global = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub no_mdns: Option<bool>,
+    /// How often the node announces itself to its peers, in ms [default: 5000]
+    #[arg(long, env = "LLP_ANNOUNCE_INTERVAL_MS", global = true)]
+    pub announce_interval_ms: Option<u64>,
+    /// A peer not heard from for this long is dropped, in ms [default: 5 announce intervals, at least 5000]
+    #[arg(long, env = "LLP_PEER_EXPIRY_MS", global = true)]
+    pub peer_expiry_ms: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -103,6 +125,10 @@ pub enum Command {
     Models(models::ModelsArgs),
     /// Benchmarks: prompt and generation speed, time to first token, API throughput and latency
     Bench(bench::BenchArgs),
+    /// Print a ticket that another node passes to --join to enter this node's network
+    Invite(invite::InviteArgs),
+    /// Start a real N-node network on 127.0.0.1 with the default model, and show it working
+    Demo(demo::DemoArgs),
 }
 
 #[derive(Debug, Args)]
@@ -131,6 +157,11 @@ impl Global {
             slots: self.slots,
             ctx_per_slot: self.ctx_size,
             queue_limit: self.queue_limit,
+            network: self.network.clone(),
+            network_secret: self.network_secret.clone(),
+            mdns: self.no_mdns.map(|off| !off),
+            announce_interval_ms: self.announce_interval_ms,
+            peer_expiry_ms: self.peer_expiry_ms,
         })
     }
 }
@@ -190,14 +221,20 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Devices(a)) => devices::run(a.json).await,
         Some(Command::Models(a)) => models::run(&g, a).await,
         Some(Command::Bench(a)) => bench::run(&g, a).await,
+        Some(Command::Invite(a)) => invite::run(&g, a).await,
+        Some(Command::Demo(a)) => demo::run(&g, a).await,
     }
 }
 
 fn init_logging() {
     use tracing_subscriber::EnvFilter;
     // llama.cpp logs every model load in detail at info level; keep its warnings only.
-    let filter = EnvFilter::try_from_env("LLP_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info,llama-cpp-2=warn,llama_cpp_2=warn"));
+    let filter = EnvFilter::try_from_env("LLP_LOG").unwrap_or_else(|_| {
+        EnvFilter::new(
+            "info,llama-cpp-2=warn,llama_cpp_2=warn,iroh=warn,iroh_gossip=warn,noq=warn,\
+             noq_proto=warn,iroh_relay=warn,swarm_discovery=warn,iroh_mdns_address_lookup=warn",
+        )
+    });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -27,8 +27,12 @@ impl Running {
         format!("http://{}", self.addr)
     }
 
-    /// Stops accepting requests and waits (a bounded time) for running ones.
+    /// Tells peers this node leaves, stops accepting requests and waits (a bounded time) for
+    /// running ones.
     pub async fn stop(self) {
+        if let Some(net) = self.node.net() {
+            net.shutdown().await;
+        }
         self.shutdown.cancel();
         let _ = tokio::time::timeout(std::time::Duration::from_secs(10), self.server).await;
     }
@@ -36,10 +40,14 @@ impl Running {
 
 pub async fn run(g: &Global) -> anyhow::Result<ExitCode> {
     let settings = g.settings()?;
-    let running = start_node(settings, None).await?;
+    let running = start_node(settings, None, true).await?;
     let node = &running.node;
     let url = running.base_url();
-    let first = node.engines()[0].info().name.clone();
+    let first = node
+        .engines()
+        .first()
+        .map(|e| e.info().name.clone())
+        .unwrap_or_else(|| "smollm2-135m-instruct".into());
     let served: Vec<String> = node
         .engines()
         .iter()
@@ -48,7 +56,11 @@ pub async fn run(g: &Global) -> anyhow::Result<ExitCode> {
     println!(
         "llp node {} serving {} on {url}",
         node.id(),
-        served.join(", ")
+        if served.is_empty() {
+            "no model of its own (it routes every request to peers)".to_string()
+        } else {
+            served.join(", ")
+        }
     );
     println!("  chat here:   llp chat \"Hello!\"");
     println!(
@@ -56,6 +68,21 @@ pub async fn run(g: &Global) -> anyhow::Result<ExitCode> {
          -d '{{\"model\":\"{first}\",\"messages\":[{{\"role\":\"user\",\"content\":\"Hello!\"}}]}}'"
     );
     println!("  OpenAI SDK:  base_url=\"{url}/v1\", api_key=\"anything\"");
+    if let Some(net) = node.net() {
+        let c = net.config();
+        println!(
+            "  network:     {}{} (P2P on {})",
+            c.network,
+            if c.secret.is_empty() { "" } else { ", private" },
+            net.contact()
+                .addrs
+                .iter()
+                .map(|a| a.to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        println!("  invite:      llp serve --join {}", net.ticket(true));
+    }
     println!("Ctrl-C stops the node.");
     wait_for_signal().await;
     eprintln!("llp: shutting down");
@@ -79,9 +106,17 @@ async fn wait_for_signal() {
 
 /// Starts a node for `settings`: locks the data dir, checks and loads the models, binds the API
 /// (`api` overrides the settings' address, e.g. `127.0.0.1:0` for an embedded node).
-pub async fn start_node(settings: Settings, api: Option<SocketAddr>) -> anyhow::Result<Running> {
+pub async fn start_node(
+    mut settings: Settings,
+    api: Option<SocketAddr>,
+    network: bool,
+) -> anyhow::Result<Running> {
     let lock = crate::node::lock_data_dir(&settings.data_dir)?;
+    let key = crate::node::node_key(&settings.data_dir)?;
     let id = crate::node::node_id(&settings.data_dir)?;
+    if network {
+        adopt_ticket_network(&mut settings)?;
+    }
     let catalog =
         Catalog::load(settings.catalog.as_deref()).map_err(|e| UsageError(e.to_string()))?;
     let wanted = models_to_serve(&catalog, &settings)?;
@@ -133,6 +168,12 @@ pub async fn start_node(settings: Settings, api: Option<SocketAddr>) -> anyhow::
     })?;
     let addr = listener.local_addr()?;
     let node = Node::new(id.clone(), settings.clone(), addr, engines, devices);
+    let mut ticket = None;
+    if network {
+        let net = crate::net::Net::start(net_config(&settings), key, node.clone()).await?;
+        ticket = Some(net.ticket(true));
+        node.set_net(net);
+    }
     crate::node::write_node_file(
         &settings.data_dir,
         &NodeFile {
@@ -140,6 +181,7 @@ pub async fn start_node(settings: Settings, api: Option<SocketAddr>) -> anyhow::
             api: addr,
             id,
             version: crate::node::VERSION.into(),
+            ticket,
         },
     )
     .with_context(|| format!("writing node.json in {}", settings.data_dir.display()))?;
@@ -156,6 +198,10 @@ pub async fn start_node(settings: Settings, api: Option<SocketAddr>) -> anyhow::
 
 /// The `--model` list, else every model present (its best variant), else the catalog default.
 fn models_to_serve(catalog: &Catalog, settings: &Settings) -> Result<Vec<String>, UsageError> {
+    // `--model none`: a node that only uses the network (a gateway, a laptop that consumes).
+    if settings.models.iter().any(|m| m == "none") {
+        return Ok(Vec::new());
+    }
     if !settings.models.is_empty() {
         return Ok(settings.models.clone());
     }
@@ -181,4 +227,50 @@ fn models_to_serve(catalog: &Catalog, settings: &Settings) -> Result<Vec<String>
         )));
     }
     Ok(present)
+}
+
+fn net_config(s: &Settings) -> crate::net::NetConfig {
+    crate::net::NetConfig {
+        listen: s.listen.clone(),
+        relay: s.relay.clone(),
+        join: s.join.clone(),
+        mdns: s.mdns,
+        network: s.network.clone(),
+        secret: s.network_secret.clone(),
+        announce_interval: std::time::Duration::from_millis(s.announce_interval_ms),
+        peer_expiry: std::time::Duration::from_millis(s.peer_expiry_ms),
+        weights: s.score,
+        stall_min: std::time::Duration::from_millis(s.stall_min_ms),
+        stall_factor: s.stall_factor,
+    }
+}
+
+/// A ticket names its network (and may carry its secret): a node left on the default open
+/// network joins the ticket's; a node configured for another network is told of the conflict.
+fn adopt_ticket_network(s: &mut Settings) -> Result<(), UsageError> {
+    for t in &s.join {
+        let t = crate::net::Ticket::decode(t).map_err(|e| UsageError(format!("--join: {e}")))?;
+        let default = s.network == "public" && s.network_secret.is_empty();
+        if t.network != s.network {
+            if !default {
+                return Err(UsageError(format!(
+                    "--join: the ticket is for network `{}` but this node is set to network `{}` \
+                     (--network / LLP_NETWORK); drop one of them",
+                    t.network, s.network
+                )));
+            }
+            s.network = t.network.clone();
+        }
+        if let Some(secret) = &t.secret {
+            if !s.network_secret.is_empty() && s.network_secret != *secret {
+                return Err(UsageError(
+                    "--join: the ticket carries a different network secret than \
+                     --network-secret / LLP_NETWORK_SECRET"
+                        .into(),
+                ));
+            }
+            s.network_secret = secret.clone();
+        }
+    }
+    Ok(())
 }

@@ -48,6 +48,7 @@ async fn offline(settings: &crate::config::Settings) -> anyhow::Result<Snapshot>
         uptime_s: 0,
         models: Vec::new(),
         jobs: Vec::new(),
+        network: None,
         peers: Vec::new(),
         balance: None,
         totals: Default::default(),

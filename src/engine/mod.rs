@@ -86,10 +86,12 @@ pub struct Job {
     pub events: mpsc::Sender<Event>,
 }
 
-/// What a job sends back, in order: text pieces, then exactly one `Done` or `Failed`.
+/// What a job sends back, in order: one `Token` per generated token (its id and its bytes,
+/// which may split a UTF-8 character; [`text::TextStream`] makes text of them), then exactly one
+/// `Done` or `Failed`. End-of-generation tokens are not sent, but count in `Done`.
 #[derive(Debug, Clone)]
 pub enum Event {
-    Text(String),
+    Token { id: u32, piece: Vec<u8> },
     Done(Finish),
     Failed(String),
 }
@@ -189,6 +191,17 @@ struct Inner {
     queue_limit: usize,
     submit: std_mpsc::Sender<Job>,
     stats: Arc<EngineStats>,
+    /// Slots held by [`Engine::reserve`] for jobs about to be submitted.
+    reserved: AtomicUsize,
+}
+
+/// A slot held for a job about to be submitted (see [`Engine::reserve`]).
+pub struct Reservation(Engine);
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        self.0.inner.reserved.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// llama.cpp's backend may be initialised once per process.
@@ -266,6 +279,7 @@ impl Engine {
                 queue_limit: config.queue_limit,
                 submit: tx,
                 stats,
+                reserved: AtomicUsize::new(0),
             }),
         })
     }
@@ -292,6 +306,27 @@ impl Engine {
     /// Tokens of a plain-text prompt (special-token text stays text).
     pub fn text_tokens(&self, text: &str) -> Vec<LlamaToken> {
         prompt::text_tokens(&self.inner.model, text)
+    }
+
+    /// Holds a free slot for a job about to be submitted, if one is free and nobody waits.
+    /// Reserving (rather than checking) keeps a burst of routing decisions from all seeing the
+    /// same free slot; the reservation ends when dropped, after the job is submitted.
+    pub fn reserve(&self) -> Option<Reservation> {
+        let s = &self.inner.stats;
+        let slots = self.inner.info.slots as usize;
+        self.inner
+            .reserved
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |r| {
+                let used = s.busy_slots.load(Ordering::Acquire) + s.queued.load(Ordering::Acquire);
+                (used + r < slots).then_some(r + 1)
+            })
+            .ok()?;
+        Some(Reservation(self.clone()))
+    }
+
+    /// The vocabulary size: token ids from elsewhere (failover continuations) must be below it.
+    pub fn n_vocab(&self) -> u32 {
+        self.inner.model.n_vocab().max(0) as u32
     }
 
     /// Tokens of `text` as plain text, with BOS only if `add_special` and the model wants one.

@@ -18,6 +18,16 @@ pub enum Role {
 }
 
 impl Role {
+    /// The OpenAI role names this server takes (`developer` is a system message).
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "system" | "developer" => Some(Role::System),
+            "user" => Some(Role::User),
+            "assistant" => Some(Role::Assistant),
+            _ => None,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::System => "system",

@@ -419,14 +419,14 @@ impl Scheduler<'_> {
             return Some(FinishReason::Stop);
         }
         let piece = vocab.token_to_piece(token, false, None);
-        let (text, stopped) = match slot.text.push(&piece) {
-            Push::Emit(t) => (t, false),
-            Push::Stop(t) => (t, true),
-        };
-        if !text.is_empty() {
-            // Capacity was checked before the slot joined the batch and only this thread sends.
-            let _ = slot.job.events.try_send(Event::Text(text));
-        }
+        // The engine's own text view only decides when a stop sequence ends the job; the
+        // consumer makes the text from the token bytes.
+        let stopped = matches!(slot.text.push(&piece), Push::Stop(_));
+        // Capacity was checked before the slot joined the batch and only this thread sends.
+        let _ = slot.job.events.try_send(Event::Token {
+            id: token.0 as u32,
+            piece,
+        });
         if stopped {
             return Some(FinishReason::Stop);
         }
@@ -446,11 +446,6 @@ impl Scheduler<'_> {
         self.stats.busy_slots.fetch_sub(1, Ordering::Relaxed);
         self.stats.jobs_done.fetch_add(1, Ordering::Relaxed);
         let mut outbox = VecDeque::new();
-        let rest = slot.text.finish();
-        // After a matched stop sequence nothing is held; otherwise the held-back tail is answer text.
-        if !rest.is_empty() {
-            outbox.push_back(Event::Text(rest));
-        }
         let first = slot.first_token.unwrap_or_else(Instant::now);
         tracing::debug!(
             generated = slot.generated,

@@ -119,19 +119,28 @@ impl Node {
         let data = tempfile::tempdir().unwrap();
         let log = data.path().join("serve.log");
         let mut cmd = llp();
-        cmd.arg("serve")
-            .arg("--data-dir")
+        cmd.arg("serve");
+        // Each node alone in its own network unless the test joins them: tests run in parallel
+        // and must not find each other (mDNS off, loopback only).
+        let networked = extra.iter().any(|a| *a == "--network" || *a == "--join");
+        if !networked {
+            cmd.args(["--network", &format!("t{}", rand_hex())]);
+        }
+        cmd.args(["--listen", "127.0.0.1:0", "--no-mdns"]);
+        cmd.arg("--data-dir")
             .arg(data.path())
             .arg("--models-dir")
             .arg(models_dir())
-            .args([
-                "--api",
-                "127.0.0.1:0",
-                "--relay",
-                "disabled",
-                "--threads",
-                "2",
-            ])
+            .args(
+                [
+                    ("--api", "127.0.0.1:0"),
+                    ("--relay", "disabled"),
+                    ("--threads", "2"),
+                ]
+                .iter()
+                .filter(|(flag, _)| !extra.contains(flag))
+                .flat_map(|(flag, value)| [*flag, *value]),
+            )
             .args(extra)
             .stdout(Stdio::from(std::fs::File::create(&log).unwrap()))
             .stderr(Stdio::from(
@@ -175,6 +184,30 @@ impl Node {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// The node's invite ticket (with the network secret), from its node.json.
+    pub fn ticket(&self) -> String {
+        let text = std::fs::read_to_string(self.data.path().join("node.json")).unwrap();
+        let v: Value = serde_json::from_str(&text).unwrap();
+        v["ticket"]
+            .as_str()
+            .expect("a ticket in node.json")
+            .to_string()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends a signal to the node (`STOP`, `CONT`, `KILL`, `TERM`).
+    pub fn signal(&self, sig: &str) {
+        let ok = Command::new("kill")
+            .args([&format!("-{sig}"), &self.pid().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill -{sig} failed");
     }
 
     pub fn log_text(&self) -> String {
@@ -340,4 +373,8 @@ pub async fn eventually<T>(secs: u64, what: &str, mut check: impl AsyncFnMut() -
         assert!(Instant::now() < deadline, "timed out waiting for: {what}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+pub fn rand_hex() -> String {
+    local_llm_proxy::node::random_hex(6)
 }

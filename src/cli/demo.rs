@@ -1,0 +1,296 @@
+//! `llp demo --nodes N`: a real N-node network on 127.0.0.1, for a first look.
+//!
+//! Starts N `llp serve` child processes, each with its own data dir under a temporary directory,
+//! relays and mDNS off, all in one private network named for this demo; the first node's ticket
+//! joins the others. Then it sends a burst of requests to the first node and shows which node
+//! served each, and waits for Ctrl-C, when it stops the children and removes their directories.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use serde_json::{Value, json};
+use tokio::process::{Child, Command};
+
+use super::Global;
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Nodes to start
+    #[arg(long, default_value_t = 3)]
+    pub nodes: usize,
+    /// Requests to send through the first node
+    #[arg(long, default_value_t = 12)]
+    pub requests: usize,
+    /// Slots per node
+    #[arg(long, default_value_t = 2)]
+    pub node_slots: u32,
+    /// Exit after the requests instead of waiting for Ctrl-C
+    #[arg(long)]
+    pub once: bool,
+}
+
+struct Member {
+    name: String,
+    dir: PathBuf,
+    child: Child,
+    api: String,
+    id: String,
+}
+
+pub async fn run(g: &Global, a: DemoArgs) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!((1..=16).contains(&a.nodes), "--nodes must be 1 to 16");
+    let settings = g.settings()?;
+    let catalog = crate::catalog::Catalog::load(settings.catalog.as_deref())?;
+    let default = catalog.resolve(&catalog.default)?;
+    let model_file = settings.models_dir.join(&default.variant.file);
+    if !model_file.is_file() {
+        anyhow::bail!(
+            "the demo runs the default model, which is not in {}: run `llp models fetch {}` first",
+            settings.models_dir.display(),
+            default.id()
+        );
+    }
+    let root = tempfile::Builder::new().prefix("llp-demo-").tempdir()?;
+    let network = format!("demo-{}", crate::node::random_hex(4));
+    let secret = crate::node::random_hex(16);
+    println!(
+        "Starting {} nodes on 127.0.0.1 (network {network}, relays and mDNS off) in {}",
+        a.nodes,
+        root.path().display()
+    );
+    let mut members: Vec<Member> = Vec::new();
+    let result = async {
+        let mut ticket: Option<String> = None;
+        for i in 0..a.nodes {
+            let m = spawn(
+                i,
+                root.path(),
+                &settings,
+                &network,
+                &secret,
+                ticket.as_deref(),
+                a.node_slots,
+            )
+            .await?;
+            println!(
+                "  node-{i}  {}  api http://{}  log {}",
+                &m.id[..10],
+                m.api,
+                m.dir.join("serve.log").display()
+            );
+            if ticket.is_none() {
+                let nf = crate::node::running_node(&m.dir).and_then(|n| n.ticket);
+                ticket = nf;
+            }
+            members.push(m);
+        }
+        show(&members, &a).await
+    }
+    .await;
+    if let Err(e) = &result {
+        eprintln!("llp demo: {e:#}");
+    } else if !a.once {
+        println!(
+            "\nThe network keeps running. Try: llp chat --data-dir {} \"Hello\"",
+            members[0].dir.display()
+        );
+        println!(
+            "Ctrl-C stops every node and removes {}.",
+            root.path().display()
+        );
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    println!("Stopping {} nodes...", members.len());
+    for m in &mut members {
+        if let Some(pid) = m.child.id() {
+            // SIGTERM: each node announces that it leaves and shuts down cleanly.
+            let _ = std::process::Command::new("kill")
+                .arg("-TERM")
+                .arg(pid.to_string())
+                .status();
+        }
+    }
+    for m in &mut members {
+        if tokio::time::timeout(Duration::from_secs(10), m.child.wait())
+            .await
+            .is_err()
+        {
+            let _ = m.child.kill().await;
+        }
+    }
+    drop(root);
+    println!("Done.");
+    Ok(if result.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+async fn spawn(
+    i: usize,
+    root: &Path,
+    settings: &crate::config::Settings,
+    network: &str,
+    secret: &str,
+    join: Option<&str>,
+    slots: u32,
+) -> anyhow::Result<Member> {
+    let dir = root.join(format!("node-{i}"));
+    std::fs::create_dir_all(&dir)?;
+    let log = std::fs::File::create(dir.join("serve.log"))?;
+    let mut cmd = Command::new(std::env::current_exe()?);
+    cmd.arg("serve")
+        .args(["--data-dir".as_ref(), dir.as_os_str()])
+        .args(["--models-dir".as_ref(), settings.models_dir.as_os_str()])
+        .args([
+            "--api",
+            "127.0.0.1:0",
+            "--listen",
+            "127.0.0.1:0",
+            "--relay",
+            "disabled",
+            "--no-mdns",
+        ])
+        .args(["--network", network, "--network-secret", secret])
+        .args([
+            "--announce-interval-ms",
+            "1000",
+            "--slots",
+            &slots.to_string(),
+            "--threads",
+            "1",
+        ])
+        .env_remove("LLP_CONFIG")
+        .env_remove("LLP_API")
+        .env_remove("LLP_JOIN")
+        .stdin(std::process::Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .kill_on_drop(true);
+    if let Some(t) = join {
+        cmd.args(["--join", t]);
+    }
+    let mut child = cmd.spawn()?;
+    let started = Instant::now();
+    loop {
+        if let Some(nf) = crate::node::running_node(&dir)
+            && nf.ticket.is_some()
+        {
+            return Ok(Member {
+                name: format!("node-{i}"),
+                dir,
+                child,
+                api: nf.api.to_string(),
+                id: nf.id,
+            });
+        }
+        if let Some(status) = child.try_wait()? {
+            anyhow::bail!(
+                "node-{i} exited ({status}); see {}",
+                root.join(format!("node-{i}/serve.log")).display()
+            );
+        }
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(120),
+            "node-{i} did not start within 120 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until the first node sees every other node, then sends the burst and tallies it.
+async fn show(members: &[Member], a: &DemoArgs) -> anyhow::Result<()> {
+    let client = crate::client::http_client()?;
+    let first = &members[0];
+    let want = members.len() - 1;
+    let started = Instant::now();
+    loop {
+        let status: Value = client
+            .get(format!("http://{}/api/status", first.api))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let ready = status["peers"]
+            .as_array()
+            .map(|p| {
+                p.iter()
+                    .filter(|p| {
+                        p["health"]["state"] == "ok"
+                            && !p["models"].as_array().is_none_or(|m| m.is_empty())
+                    })
+                    .count()
+            })
+            .unwrap_or(0);
+        if ready >= want {
+            break;
+        }
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(60),
+            "node-0 sees {ready} of {want} peers after 60 s"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    println!(
+        "\nnode-0 sees all {want} peers. Sending {} requests to node-0 at once:",
+        a.requests
+    );
+    let topics = [
+        "the sea",
+        "a mountain",
+        "rain",
+        "a city at night",
+        "a cat",
+        "the moon",
+        "coffee",
+        "a library",
+    ];
+    let mut tasks = Vec::new();
+    for i in 0..a.requests {
+        let client = client.clone();
+        let url = format!("http://{}/v1/chat/completions", first.api);
+        let topic = topics[i % topics.len()];
+        tasks.push(tokio::spawn(async move {
+            let t = Instant::now();
+            let resp = client
+                .post(url)
+                .json(&json!({
+                    "messages": [{"role": "user", "content": format!("Write one sentence about {topic}.")}],
+                    "max_tokens": 32, "temperature": 0
+                }))
+                .send()
+                .await?;
+            let node = resp.headers().get("x-llp-node").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+            let body: Value = resp.json().await?;
+            anyhow::Ok((i, node, body, t.elapsed()))
+        }));
+    }
+    let mut tally = vec![0usize; members.len()];
+    for t in tasks {
+        let (i, node, body, took) = t.await??;
+        let who = members.iter().position(|m| m.id == node);
+        if let Some(w) = who {
+            tally[w] += 1;
+        }
+        let text = body["choices"][0]["message"]["content"]
+            .as_str()
+            .unwrap_or("")
+            .replace('\n', " ");
+        let text: String = text.chars().take(60).collect();
+        println!(
+            "  #{i:<2} {:>6} in {:>5.0} ms  {}",
+            who.map(|w| members[w].name.clone())
+                .unwrap_or_else(|| format!("error: {}", body["error"]["message"])),
+            took.as_secs_f64() * 1e3,
+            text
+        );
+    }
+    println!("\nServed by:");
+    for (m, n) in members.iter().zip(&tally) {
+        println!("  {} {:>3}  {}", m.name, n, "#".repeat(*n));
+    }
+    Ok(())
+}

@@ -1,0 +1,923 @@
+//! The peer network: iroh QUIC connections between nodes, gossip announcements, the routing
+//! table, and the node's own protocol on [`wire::ALPN`] (handshake, remote inference, FIND_NODE,
+//! ping).
+//!
+//! Owns: the iroh endpoint and router, the gossip subscription, the [`table::Table`] of peers,
+//! the verified connections, and the background tasks that announce, listen, probe and expire.
+//! Reached through cloneable [`Net`] handles. Serving a peer's job goes through the node's engines
+//! ([`serve`]); sending a job to a peer is [`remote`]. It never touches HTTP.
+//!
+//! ## Lifecycle
+//! [`Net::start`] binds the endpoint, subscribes to the network's gossip topic (bootstrapped from
+//! the `--join` tickets and mDNS), and spawns the tasks. [`Net::shutdown`] announces that the node
+//! leaves, then closes the router and endpoint.
+//!
+//! ## Trust
+//! A connection is used for jobs only after the handshake: both sides prove the network secret
+//! over both (QUIC-authenticated) ids. A node that cannot is refused and logged, and no prompt is
+//! ever sent to it. Announcements are signed by their author over the network's topic.
+
+pub mod remote;
+pub mod serve;
+pub mod table;
+pub mod wire;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use bytes::Bytes;
+use futures_util::StreamExt;
+use iroh::address_lookup::memory::MemoryLookup;
+use iroh::endpoint::{Connection, QuicTransportConfig, presets};
+use iroh::{Endpoint, EndpointAddr, PublicKey, RelayMode, SecretKey};
+use iroh_gossip::api::{Event as GossipEvent, GossipSender};
+use iroh_gossip::net::Gossip;
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::UsageError;
+use crate::node::Node;
+use table::{Health, Table, Weights};
+use wire::{Announcement, Contact, Reply, Request};
+
+/// How the network part of a node is set up.
+#[derive(Debug, Clone)]
+pub struct NetConfig {
+    pub listen: String,
+    pub relay: String,
+    pub join: Vec<String>,
+    pub mdns: bool,
+    pub network: String,
+    pub secret: String,
+    pub announce_interval: Duration,
+    pub peer_expiry: Duration,
+    pub weights: Weights,
+    /// The shortest stall timeout, and the multiple of a peer's mean time between tokens that
+    /// counts as a stall (see [`remote`]).
+    pub stall_min: Duration,
+    pub stall_factor: f64,
+}
+
+/// What `llp invite` prints and `--join` takes: how to reach a node and which network it is in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ticket {
+    pub network: String,
+    /// Present when the inviter chose to share it; otherwise the joiner passes `--network-secret`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    #[serde(flatten)]
+    pub contact: Contact,
+}
+
+const TICKET_PREFIX: &str = "llp1";
+
+impl Ticket {
+    pub fn encode(&self) -> String {
+        let json = serde_json::to_vec(self).expect("tickets serialize");
+        format!(
+            "{TICKET_PREFIX}{}",
+            data_encoding::BASE32_NOPAD.encode(&json).to_lowercase()
+        )
+    }
+
+    pub fn decode(s: &str) -> Result<Ticket, String> {
+        let s = s.trim();
+        let body = s.strip_prefix(TICKET_PREFIX).ok_or_else(|| {
+            format!("`{}` is not an llp ticket (they start with `{TICKET_PREFIX}`; get one from `llp invite`)", short(s))
+        })?;
+        let bytes = data_encoding::BASE32_NOPAD
+            .decode(body.to_uppercase().as_bytes())
+            .map_err(|e| {
+                format!("ticket is damaged (not base32: {e}); copy it again from `llp invite`")
+            })?;
+        let t: Ticket = serde_json::from_slice(&bytes)
+            .map_err(|e| format!("ticket is damaged ({e}); copy it again from `llp invite`"))?;
+        parse_id(&t.contact.id).map_err(|e| format!("ticket: {e}"))?;
+        Ok(t)
+    }
+}
+
+fn short(s: &str) -> String {
+    s.chars().take(24).collect()
+}
+
+/// A hex node id as key bytes.
+pub fn parse_id(id: &str) -> Result<[u8; 32], String> {
+    let b = hex::decode(id).map_err(|_| format!("`{}` is not a hex node id", short(id)))?;
+    b.try_into()
+        .map_err(|_| format!("`{}` is not a 32-byte node id", short(id)))
+}
+
+/// A handle to the network. Clone freely.
+#[derive(Clone)]
+pub struct Net {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: NetConfig,
+    key: SecretKey,
+    endpoint: Endpoint,
+    memory: MemoryLookup,
+    gossip: Gossip,
+    router: OnceLock<iroh::protocol::Router>,
+    sender: OnceLock<GossipSender>,
+    topic: [u8; 32],
+    table: Mutex<Table>,
+    /// Verified outgoing connections, by peer id.
+    conns: tokio::sync::Mutex<HashMap<[u8; 32], Connection>>,
+    /// Protocol violations by peers not (or no longer) in the table.
+    strikes: Mutex<HashMap<[u8; 32], (u32, String)>>,
+    /// Announcements per author in the current flood window.
+    flood: Mutex<(Instant, HashMap<[u8; 32], u32>)>,
+    seq: AtomicU64,
+    node: Node,
+    shutdown: CancellationToken,
+    /// Woken when a remote job ends or a peer announces: waiting jobs look for capacity again.
+    pub capacity: tokio::sync::Notify,
+}
+
+/// A peer, as status shows it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PeerStatus {
+    pub id: String,
+    /// `direct`, `relay`, or `unknown` before the first connection.
+    pub address: String,
+    pub addrs: Vec<String>,
+    pub rtt_ms: Option<f64>,
+    pub health: Health,
+    pub paused: bool,
+    pub version: String,
+    pub models: Vec<wire::ModelAd>,
+    pub load: f64,
+    pub score: Option<f64>,
+    pub reliability: f64,
+    pub inflight: u32,
+    pub strikes: u32,
+    pub last_heard_s: f64,
+}
+
+/// A peer that broke the protocol, for status.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Misbehaviour {
+    pub peer: String,
+    pub strikes: u32,
+    pub last: String,
+}
+
+/// Most announcements one author may send per window before the excess counts as flooding.
+const FLOOD_LIMIT: u32 = 20;
+const FLOOD_WINDOW: Duration = Duration::from_secs(10);
+/// Strikes after which a peer's connections are refused at the handshake.
+const BAN_STRIKES: u32 = 5;
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+impl Net {
+    /// Binds the endpoint and starts the network tasks. `key` is the node key.
+    pub async fn start(config: NetConfig, key: [u8; 32], node: Node) -> anyhow::Result<Net> {
+        let secret = SecretKey::from_bytes(&key);
+        let memory = MemoryLookup::new();
+        let mut builder = match config.relay.as_str() {
+            "default" => Endpoint::builder(presets::N0),
+            _ => Endpoint::builder(presets::Minimal),
+        };
+        if config.relay.starts_with("http") {
+            let url = config
+                .relay
+                .parse()
+                .map_err(|e| UsageError(format!("--relay {}: {e}", config.relay)))?;
+            builder = builder.relay_mode(RelayMode::custom([url]));
+        }
+        if config.relay == "disabled" {
+            builder = builder
+                .relay_mode(RelayMode::Disabled)
+                .portmapper_config(iroh::endpoint::PortmapperConfig::Disabled)
+                .net_report_config(iroh::NetReportConfig::minimal());
+        }
+        let listen: SocketAddr = config.listen.parse().map_err(|_| {
+            UsageError(format!(
+                "--listen / LLP_LISTEN: `{}` is not an address like 0.0.0.0:0",
+                config.listen
+            ))
+        })?;
+        builder = builder
+            .secret_key(secret.clone())
+            .clear_ip_transports()
+            .bind_addr(listen)
+            .map_err(|e| UsageError(format!("--listen {listen}: {e}")))?
+            .address_lookup(memory.clone())
+            .transport_config(
+                QuicTransportConfig::builder()
+                    .max_idle_timeout(Some(Duration::from_secs(20).try_into()?))
+                    .keep_alive_interval(Duration::from_secs(2))
+                    .build(),
+            );
+        let endpoint = builder
+            .bind()
+            .await
+            .with_context(|| format!("binding the P2P endpoint on {listen}"))?;
+        let gossip = Gossip::builder()
+            .max_message_size(wire::MAX_ANNOUNCEMENT + 1024)
+            .spawn(endpoint.clone());
+        let own = *endpoint.id().as_bytes();
+        let net = Net {
+            inner: Arc::new(Inner {
+                topic: wire::topic(&config.network, &config.secret),
+                table: Mutex::new(Table::new(own, config.weights)),
+                config,
+                key: secret,
+                endpoint: endpoint.clone(),
+                memory,
+                gossip: gossip.clone(),
+                router: OnceLock::new(),
+                sender: OnceLock::new(),
+                conns: tokio::sync::Mutex::new(HashMap::new()),
+                strikes: Mutex::new(HashMap::new()),
+                flood: Mutex::new((Instant::now(), HashMap::new())),
+                seq: AtomicU64::new(crate::node::unix_now() * 1000),
+                node,
+                shutdown: CancellationToken::new(),
+                capacity: tokio::sync::Notify::new(),
+            }),
+        };
+        let router = iroh::protocol::Router::builder(endpoint)
+            .accept(wire::ALPN, serve::Handler(net.clone()))
+            .accept(iroh_gossip::ALPN, gossip)
+            .spawn();
+        let _ = net.inner.router.set(router);
+
+        // Peers from tickets: their addresses go into the lookup, their ids bootstrap gossip.
+        let mut bootstrap = Vec::new();
+        for t in &net.inner.config.join {
+            let t = Ticket::decode(t).map_err(UsageError)?;
+            let id = parse_id(&t.contact.id).map_err(UsageError)?;
+            net.remember(&t.contact);
+            net.inner.table.lock().expect("table").add_contact(
+                t.contact.clone(),
+                id,
+                Instant::now(),
+            );
+            bootstrap.push(PublicKey::from_bytes(&id)?);
+        }
+        let topic = net
+            .inner
+            .gossip
+            .subscribe(net.inner.topic.into(), bootstrap.clone())
+            .await
+            .context("subscribing to the network's gossip topic")?;
+        let (sender, receiver) = topic.split();
+        let _ = net.inner.sender.set(sender);
+        tokio::spawn(net.clone().listen(receiver));
+        tokio::spawn(net.clone().announce_loop());
+        tokio::spawn(net.clone().maintain());
+        if net.inner.config.mdns {
+            tokio::spawn(net.clone().mdns());
+        }
+        for id in bootstrap {
+            let net = net.clone();
+            tokio::spawn(async move {
+                if let Err(e) = net.connect(id.as_bytes()).await {
+                    tracing::warn!("joining through {}: {e}", id.fmt_short());
+                } else {
+                    net.find_nodes(id.as_bytes()).await;
+                }
+            });
+        }
+        Ok(net)
+    }
+
+    pub fn id(&self) -> [u8; 32] {
+        *self.inner.endpoint.id().as_bytes()
+    }
+
+    pub fn config(&self) -> &NetConfig {
+        &self.inner.config
+    }
+
+    pub fn node(&self) -> &Node {
+        &self.inner.node
+    }
+
+    pub(crate) fn key(&self) -> &SecretKey {
+        &self.inner.key
+    }
+
+    pub fn capacity(&self) -> &tokio::sync::Notify {
+        &self.inner.capacity
+    }
+
+    /// This node's contact: its id and the addresses it is bound to (loopback included, which
+    /// iroh leaves out of its own address when other interfaces exist).
+    pub fn contact(&self) -> Contact {
+        let ep = &self.inner.endpoint;
+        let mut addrs: Vec<SocketAddr> = ep.addr().ip_addrs().copied().collect();
+        for s in ep.bound_sockets() {
+            if s.ip().is_unspecified() {
+                let lo = SocketAddr::new(
+                    if s.is_ipv4() {
+                        std::net::Ipv4Addr::LOCALHOST.into()
+                    } else {
+                        std::net::Ipv6Addr::LOCALHOST.into()
+                    },
+                    s.port(),
+                );
+                if !addrs.contains(&lo) {
+                    addrs.push(lo);
+                }
+            } else if !addrs.contains(&s) {
+                addrs.push(s);
+            }
+        }
+        Contact {
+            id: hex::encode(self.id()),
+            addrs,
+            relay: ep.addr().relay_urls().next().map(|u| u.to_string()),
+        }
+    }
+
+    /// The invite ticket of this node (with the network secret when `with_secret`).
+    pub fn ticket(&self, with_secret: bool) -> String {
+        let c = &self.inner.config;
+        Ticket {
+            network: c.network.clone(),
+            secret: (with_secret && !c.secret.is_empty()).then(|| c.secret.clone()),
+            contact: self.contact(),
+        }
+        .encode()
+    }
+
+    /// Adds a contact's addresses to the endpoint's lookup, so iroh and gossip can dial it.
+    fn remember(&self, c: &Contact) {
+        let Ok(id) = parse_id(&c.id) else { return };
+        let Ok(pk) = PublicKey::from_bytes(&id) else {
+            return;
+        };
+        let mut addr = EndpointAddr::new(pk);
+        for a in &c.addrs {
+            addr = addr.with_ip_addr(*a);
+        }
+        if let Some(r) = c.relay.as_ref().and_then(|r| r.parse().ok()) {
+            addr = addr.with_relay_url(r);
+        }
+        self.inner.memory.add_endpoint_info(addr);
+    }
+
+    pub fn with_table<R>(&self, f: impl FnOnce(&mut Table) -> R) -> R {
+        f(&mut self.inner.table.lock().expect("table lock"))
+    }
+
+    /// Records a protocol violation by `peer`, with the reason, in the log and its reputation.
+    pub fn strike(&self, peer: &[u8; 32], reason: &str) {
+        let short = hex::encode(&peer[..5]);
+        tracing::warn!("peer {short}: {reason}; its reputation drops");
+        let in_table = self.with_table(|t| {
+            t.failure(peer, reason, Instant::now());
+            t.get_mut(peer).map(|p| {
+                p.strikes += 1;
+                p.strikes
+            })
+        });
+        let mut s = self.inner.strikes.lock().expect("strikes");
+        let e = s.entry(*peer).or_insert((0, String::new()));
+        e.0 = in_table.unwrap_or(e.0 + 1);
+        e.1 = reason.to_string();
+    }
+
+    pub fn misbehaving(&self) -> Vec<Misbehaviour> {
+        let mut v: Vec<Misbehaviour> = self
+            .inner
+            .strikes
+            .lock()
+            .expect("strikes")
+            .iter()
+            .map(|(id, (n, last))| Misbehaviour {
+                peer: hex::encode(id),
+                strikes: *n,
+                last: last.clone(),
+            })
+            .collect();
+        v.sort_by(|a, b| a.peer.cmp(&b.peer));
+        v
+    }
+
+    /// Whether `peer` has misbehaved so often that it is refused.
+    pub fn banned(&self, peer: &[u8; 32]) -> bool {
+        self.inner
+            .strikes
+            .lock()
+            .expect("strikes")
+            .get(peer)
+            .is_some_and(|(n, _)| *n >= BAN_STRIKES)
+    }
+
+    /// A verified connection to `peer`: reuses a live one, else dials and runs the handshake.
+    /// Failures mark the peer unreachable, with the reason, for status.
+    pub async fn connect(&self, peer: &[u8; 32]) -> anyhow::Result<Connection> {
+        let mut conns = self.inner.conns.lock().await;
+        if let Some(c) = conns.get(peer) {
+            if c.close_reason().is_none() {
+                return Ok(c.clone());
+            }
+            conns.remove(peer);
+        }
+        let result = tokio::time::timeout(CONNECT_TIMEOUT, self.dial(peer)).await;
+        let result = match result {
+            Ok(r) => r,
+            Err(_) => Err(anyhow::anyhow!(
+                "no answer within {}s (is it running, and is its UDP port reachable?)",
+                CONNECT_TIMEOUT.as_secs()
+            )),
+        };
+        match result {
+            Ok(conn) => {
+                self.observe_path(peer, &conn);
+                self.with_table(|t| {
+                    if let Some(p) = t.get_mut(peer)
+                        && !matches!(p.health, Health::Evicted { .. })
+                    {
+                        p.health = Health::Ok;
+                    }
+                });
+                conns.insert(*peer, conn.clone());
+                Ok(conn)
+            }
+            Err(e) => {
+                let reason = format!("{e:#}");
+                self.with_table(|t| {
+                    if let Some(p) = t.get_mut(peer)
+                        && !matches!(p.health, Health::Evicted { .. })
+                    {
+                        p.health = Health::Unreachable {
+                            reason: reason.clone(),
+                        };
+                    }
+                });
+                Err(e)
+            }
+        }
+    }
+
+    async fn dial(&self, peer: &[u8; 32]) -> anyhow::Result<Connection> {
+        let pk = PublicKey::from_bytes(peer)?;
+        let conn = self
+            .inner
+            .endpoint
+            .connect(pk, wire::ALPN)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot connect: {e}"))?;
+        let (mut tx, mut rx) = conn.open_bi().await?;
+        let c = &self.inner.config;
+        let own = self.inner.endpoint.id();
+        wire::write(
+            &mut tx,
+            &Request::Hello {
+                version: wire::VERSION,
+                network: c.network.clone(),
+                proof: wire::proof(&c.network, &c.secret, &own, &pk),
+            },
+        )
+        .await?;
+        let reply: Option<Reply> = wire::read(&mut rx, wire::MAX_SMALL_FRAME).await?;
+        match reply {
+            Some(Reply::Welcome { version, proof }) => {
+                anyhow::ensure!(
+                    version == wire::VERSION,
+                    "it speaks protocol version {version}, we speak {}",
+                    wire::VERSION
+                );
+                if !wire::proofs_match(&proof, &wire::proof(&c.network, &c.secret, &pk, &own)) {
+                    // It claims membership without proving the secret: never send it a prompt.
+                    conn.close(1u32.into(), b"network proof mismatch");
+                    self.strike(
+                        peer,
+                        "answered the handshake without proving the network secret",
+                    );
+                    anyhow::bail!(
+                        "refused: it could not prove the secret of network `{}`",
+                        c.network
+                    );
+                }
+                Ok(conn)
+            }
+            Some(Reply::Refused { code, message }) => {
+                anyhow::bail!("refused us ({code}): {message}")
+            }
+            Some(other) => anyhow::bail!("answered the handshake with {other:?}"),
+            None => anyhow::bail!("closed the handshake stream"),
+        }
+    }
+
+    /// Records the connection's selected path: RTT, and whether it goes through a relay.
+    fn observe_path(&self, peer: &[u8; 32], conn: &Connection) {
+        let (rtt, relayed) = {
+            let paths = conn.paths();
+            match paths.iter().find(|p| p.is_selected()) {
+                Some(p) => (Some(p.rtt()), p.is_relay()),
+                None => (None, false),
+            }
+        };
+        self.with_table(|t| {
+            if let Some(p) = t.get_mut(peer) {
+                if rtt.is_some() {
+                    p.rtt = rtt;
+                }
+                p.relayed = relayed;
+            }
+        });
+    }
+
+    /// Asks `peer` for the contacts closest to our id and adds them to the table and gossip.
+    async fn find_nodes(&self, peer: &[u8; 32]) {
+        let target = hex::encode(self.id());
+        let Ok(reply) = self.call(peer, &Request::FindNode { target }).await else {
+            return;
+        };
+        let Reply::Nodes { nodes } = reply else {
+            self.strike(peer, "answered FIND_NODE with something else");
+            return;
+        };
+        let mut new = Vec::new();
+        for c in nodes.into_iter().take(table::K) {
+            let Ok(id) = parse_id(&c.id) else {
+                self.strike(peer, "sent a contact with a malformed id");
+                return;
+            };
+            self.remember(&c);
+            if self.with_table(|t| t.get(&id).is_none() && t.add_contact(c, id, Instant::now()))
+                && let Ok(pk) = PublicKey::from_bytes(&id)
+            {
+                new.push(pk);
+            }
+        }
+        if !new.is_empty()
+            && let Some(s) = self.inner.sender.get()
+        {
+            let _ = s.join_peers(new).await;
+        }
+    }
+
+    /// One request, one reply, on a fresh stream of the verified connection.
+    async fn call(&self, peer: &[u8; 32], req: &Request) -> anyhow::Result<Reply> {
+        let conn = self.connect(peer).await?;
+        let (mut tx, mut rx) = conn.open_bi().await?;
+        wire::write(&mut tx, req).await?;
+        tx.finish()?;
+        wire::read(&mut rx, wire::MAX_SMALL_FRAME)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("closed the stream without an answer"))
+    }
+
+    /// The announcement of this node as it is now.
+    fn announcement(&self, leaving: bool) -> Announcement {
+        let node = &self.inner.node;
+        let profile = node.devices();
+        let contact = self.contact();
+        Announcement {
+            seq: self.inner.seq.fetch_add(1, Ordering::Relaxed),
+            network: self.inner.config.network.clone(),
+            version: crate::node::VERSION.into(),
+            addrs: contact.addrs,
+            relay: contact.relay,
+            paused: node.paused(),
+            leaving,
+            models: node.model_ads(),
+            capability: wire::Capability {
+                cpu: profile.cpu.model.clone(),
+                cores: profile
+                    .cpu
+                    .cores_physical
+                    .value
+                    .unwrap_or(profile.cpu.threads_logical),
+                ram_bytes: profile.cpu.ram_total_bytes,
+                gpus: profile
+                    .gpus
+                    .iter()
+                    .map(|g| (g.name.clone(), g.memory_total_bytes.value.unwrap_or(0)))
+                    .collect(),
+                backends: profile.backends.iter().map(|b| b.backend.clone()).collect(),
+                quantizations: profile.quantizations.clone(),
+            },
+        }
+    }
+
+    async fn broadcast(&self, leaving: bool) {
+        let a = self.announcement(leaving);
+        let bytes = wire::seal(&self.inner.key, &self.inner.topic, &a);
+        if let Some(s) = self.inner.sender.get()
+            && let Err(e) = s.broadcast(Bytes::from(bytes)).await
+        {
+            tracing::debug!("announcing: {e}");
+        }
+    }
+
+    /// Announces now (after a change such as pausing), besides the periodic announcements.
+    pub fn announce_soon(&self) {
+        let net = self.clone();
+        tokio::spawn(async move { net.broadcast(false).await });
+    }
+
+    async fn announce_loop(self) {
+        let mut tick = tokio::time::interval(self.inner.config.announce_interval);
+        loop {
+            tokio::select! {
+                _ = self.inner.shutdown.cancelled() => return,
+                _ = tick.tick() => self.broadcast(false).await,
+            }
+        }
+    }
+
+    /// Reads gossip: verifies, rate-limits and records announcements.
+    async fn listen(self, mut rx: iroh_gossip::api::GossipReceiver) {
+        loop {
+            let ev = tokio::select! {
+                _ = self.inner.shutdown.cancelled() => return,
+                ev = rx.next() => ev,
+            };
+            let Some(ev) = ev else { return };
+            match ev {
+                Ok(GossipEvent::Received(m)) => {
+                    let from = *m.delivered_from.as_bytes();
+                    self.on_announcement(&from, &m.content);
+                }
+                Ok(GossipEvent::NeighborUp(id)) => {
+                    tracing::debug!("gossip neighbor up: {}", id.fmt_short())
+                }
+                Ok(GossipEvent::NeighborDown(id)) => {
+                    tracing::debug!("gossip neighbor down: {}", id.fmt_short())
+                }
+                Ok(GossipEvent::Lagged) => tracing::warn!("gossip: missed announcements (lagged)"),
+                Err(e) => {
+                    tracing::warn!("gossip: {e}");
+                    return;
+                }
+            }
+        }
+    }
+
+    fn on_announcement(&self, from: &[u8; 32], content: &[u8]) {
+        let (author, a) = match wire::open(&self.inner.topic, content) {
+            Ok(x) => x,
+            Err(e) => {
+                self.strike(from, &format!("relayed a bad announcement: {e}"));
+                return;
+            }
+        };
+        let author = *author.as_bytes();
+        if a.network != self.inner.config.network {
+            self.strike(
+                &author,
+                &format!("announced network `{}` on ours", a.network),
+            );
+            return;
+        }
+        {
+            let mut f = self.inner.flood.lock().expect("flood");
+            if f.0.elapsed() > FLOOD_WINDOW {
+                *f = (Instant::now(), HashMap::new());
+            }
+            let n = f.1.entry(author).or_insert(0);
+            *n += 1;
+            if *n > FLOOD_LIMIT {
+                let n = *n;
+                drop(f);
+                if n == FLOOD_LIMIT + 1 || n.is_multiple_of(50) {
+                    self.strike(
+                        &author,
+                        &format!(
+                            "flooded {n} announcements within {}s",
+                            FLOOD_WINDOW.as_secs()
+                        ),
+                    );
+                }
+                return;
+            }
+        }
+        if a.leaving {
+            tracing::info!("peer {} left the network", hex::encode(&author[..5]));
+            self.with_table(|t| t.remove(&author));
+            return;
+        }
+        let contact = Contact {
+            id: hex::encode(author),
+            addrs: a.addrs.clone(),
+            relay: a.relay.clone(),
+        };
+        self.remember(&contact);
+        let (fresh, verify) = self.with_table(|t| {
+            let fresh = t.announce(author, a, Instant::now());
+            let verify = t
+                .get(&author)
+                .is_some_and(|p| p.health == Health::Unverified);
+            (fresh, verify)
+        });
+        if fresh {
+            self.inner.capacity.notify_waiters();
+        }
+        if verify {
+            let net = self.clone();
+            tokio::spawn(async move {
+                if let Err(e) = net.connect(&author).await {
+                    tracing::info!("peer {}: {e:#}", hex::encode(&author[..5]));
+                }
+            });
+        }
+    }
+
+    /// Every announce interval: expire quiet peers, probe the others (ping, RTT), retry the
+    /// unreachable, and readmit evicted peers whose back-off ended and who answer again.
+    async fn maintain(self) {
+        let mut tick = tokio::time::interval(self.inner.config.announce_interval);
+        loop {
+            tokio::select! {
+                _ = self.inner.shutdown.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            let now = Instant::now();
+            let expired = self.with_table(|t| t.expire(now, self.inner.config.peer_expiry));
+            for id in expired {
+                tracing::info!(
+                    "peer {}: no announcement for {}s; removed from routing",
+                    hex::encode(&id[..5]),
+                    self.inner.config.peer_expiry.as_secs()
+                );
+                self.inner.conns.lock().await.remove(&id);
+            }
+            let due: Vec<[u8; 32]> = self.with_table(|t| {
+                t.peers()
+                    .filter(|p| match &p.health {
+                        Health::Evicted { .. } => p.retry_at.is_none_or(|r| now >= r),
+                        _ => true,
+                    })
+                    .map(|p| p.id)
+                    .collect()
+            });
+            for id in due {
+                let net = self.clone();
+                tokio::spawn(async move { net.probe(&id).await });
+            }
+        }
+    }
+
+    /// Pings a peer. An answer readmits an evicted peer; silence counts as a failure.
+    async fn probe(&self, id: &[u8; 32]) {
+        let limit = self
+            .inner
+            .config
+            .announce_interval
+            .max(Duration::from_secs(1))
+            * 2;
+        let nonce = crate::engine::random_u64();
+        let r = tokio::time::timeout(limit, self.call(id, &Request::Ping { nonce })).await;
+        let now = Instant::now();
+        match r {
+            Ok(Ok(Reply::Pong { nonce: n })) if n == nonce => {
+                if let Some(c) = self.inner.conns.lock().await.get(id).cloned() {
+                    self.observe_path(id, &c);
+                }
+                if self.with_table(|t| t.readmit(id, now)) {
+                    tracing::info!(
+                        "peer {} answers again; readmitted to routing",
+                        hex::encode(&id[..5])
+                    );
+                    self.inner.capacity.notify_waiters();
+                }
+            }
+            Ok(Ok(other)) => self.strike(id, &format!("answered a ping with {other:?}")),
+            Ok(Err(e)) => {
+                if self.with_table(|t| t.get(id).is_some_and(|p| p.health == Health::Ok)) {
+                    let evicted = self.with_table(|t| t.failure(id, &format!("{e:#}"), now));
+                    if evicted {
+                        tracing::warn!(
+                            "peer {} evicted from routing: {e:#}",
+                            hex::encode(&id[..5])
+                        );
+                    }
+                }
+            }
+            Err(_) => {
+                // A stalled peer: drop the connection so the next try dials afresh.
+                self.inner.conns.lock().await.remove(id);
+                let evicted = self.with_table(|t| t.failure(id, "no answer to a ping", now));
+                if evicted {
+                    tracing::warn!(
+                        "peer {} evicted from routing: no answer to {} pings",
+                        hex::encode(&id[..5]),
+                        table::EVICT_AFTER
+                    );
+                }
+            }
+        }
+    }
+
+    /// LAN discovery: peers found by mDNS are dialed and join our gossip.
+    async fn mdns(self) {
+        let lookup = match iroh_mdns_address_lookup::MdnsAddressLookup::builder()
+            .build(self.inner.endpoint.id())
+        {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!("mDNS discovery is off: {e}");
+                return;
+            }
+        };
+        // Announces this node on the LAN and lets iroh resolve the peers it finds.
+        match self.inner.endpoint.address_lookup() {
+            Ok(services) => services.add(lookup.clone()),
+            Err(e) => tracing::warn!("mDNS: {e}"),
+        }
+        let mut events = lookup.subscribe().await;
+        loop {
+            let ev = tokio::select! {
+                _ = self.inner.shutdown.cancelled() => return,
+                ev = events.next() => ev,
+            };
+            let Some(ev) = ev else { return };
+            if let iroh_mdns_address_lookup::DiscoveryEvent::Discovered { endpoint_info, .. } = ev {
+                let id = *endpoint_info.endpoint_id.as_bytes();
+                let contact = Contact {
+                    id: hex::encode(id),
+                    addrs: endpoint_info.data.ip_addrs().copied().collect(),
+                    relay: None,
+                };
+                let added = self.with_table(|t| {
+                    t.get(&id).is_none() && t.add_contact(contact, id, Instant::now())
+                });
+                if added {
+                    tracing::info!("found peer {} on the LAN (mDNS)", hex::encode(&id[..5]));
+                    let net = self.clone();
+                    tokio::spawn(async move {
+                        if net.connect(&id).await.is_ok()
+                            && let (Some(s), Ok(pk)) =
+                                (net.inner.sender.get(), PublicKey::from_bytes(&id))
+                        {
+                            let _ = s.join_peers(vec![pk]).await;
+                        }
+                    });
+                }
+            }
+        }
+    }
+
+    /// The peers, for status.
+    pub fn peers(&self) -> Vec<PeerStatus> {
+        let now = Instant::now();
+        let mut out: Vec<PeerStatus> = self.with_table(|t| {
+            let w = t.weights;
+            t.peers()
+                .map(|p| {
+                    let a = p.announcement.as_ref();
+                    let models = a.map(|a| a.models.clone()).unwrap_or_default();
+                    let (busy, slots) = models.iter().fold((0u32, 0u32), |(b, s), m| {
+                        (b + m.busy + m.queued, s + m.slots)
+                    });
+                    PeerStatus {
+                        id: hex::encode(p.id),
+                        address: if p.rtt.is_none() {
+                            "unknown".into()
+                        } else if p.relayed {
+                            "relay".into()
+                        } else {
+                            "direct".into()
+                        },
+                        addrs: p.contact.addrs.iter().map(|a| a.to_string()).collect(),
+                        rtt_ms: p.rtt.map(|r| r.as_secs_f64() * 1e3),
+                        health: p.health.clone(),
+                        paused: a.is_some_and(|a| a.paused),
+                        version: a.map(|a| a.version.clone()).unwrap_or_default(),
+                        load: if slots > 0 {
+                            busy as f64 / slots as f64
+                        } else {
+                            0.0
+                        },
+                        score: models
+                            .first()
+                            .and_then(|m| p.score(&format!("{}:{}", m.name, m.quant), &w)),
+                        models,
+                        reliability: p.reliability.value(),
+                        inflight: p.inflight,
+                        strikes: p.strikes,
+                        last_heard_s: now.saturating_duration_since(p.heard).as_secs_f64(),
+                    }
+                })
+                .collect()
+        });
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        out
+    }
+
+    /// Announces that this node leaves, then closes the connections.
+    pub async fn shutdown(&self) {
+        self.broadcast(true).await;
+        self.inner.shutdown.cancel();
+        // Give the leaving announcement a moment to go out.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        if let Some(r) = self.inner.router.get() {
+            let _ = tokio::time::timeout(Duration::from_secs(3), r.shutdown()).await;
+        }
+    }
+}

@@ -1,0 +1,507 @@
+//! Sending a job to a peer and streaming its tokens back, with failover.
+//!
+//! A job goes out on a fresh QUIC stream of the verified connection as one `Infer` frame; the
+//! peer answers `Accepted` (or `Refused`), then one `Token` frame per generated token and a last
+//! `Done` or `Failed`. Tokens are forwarded to the API as they arrive, on the job's own bounded
+//! channel; the API turns them into text (so stop sequences and UTF-8 boundaries are handled in
+//! one place, whichever nodes produced the tokens).
+//!
+//! ## Failover
+//! If the serving peer's connection fails, or it stalls, the job continues elsewhere from where
+//! it stopped: the next node gets the prompt plus every token already streamed (`continuation`)
+//! and generates only what is left of `max_tokens`. The client's stream goes on with no token
+//! duplicated or missing. The failed peer is scored down (and evicted after repeated failures).
+//!
+//! A **stall** is no frame for longer than
+//! `max(stall_min, stall_factor × the mean time between this job's tokens so far)`
+//! (defaults 750 ms and 10×); before the first token, the wait is
+//! `FIRST_TOKEN_WAIT + 20 ms per prompt token`, since the peer may be reading a long prompt.
+
+use std::time::{Duration, Instant};
+
+use iroh::endpoint::{RecvStream, SendStream};
+use tokio::sync::mpsc;
+
+use super::Net;
+use super::wire::{self, InferRequest, Reply, Request, WireSampling};
+use crate::engine::{EVENT_CHANNEL, Event, Finish, FinishReason};
+use crate::node::JobGuard;
+use crate::route::{JobSpec, Refusal, Routed};
+
+/// The longest wait for a job's first token from a peer (plus time per prompt token).
+pub const FIRST_TOKEN_WAIT: Duration = Duration::from_secs(15);
+/// How long a failed-over job looks for another node before it gives up.
+const FAILOVER_SEARCH: Duration = Duration::from_secs(30);
+
+/// Our in-flight place on a peer: taken when the peer is picked (under the table's lock, so a
+/// burst of jobs cannot all see the same free slot), freed when the job segment there ends,
+/// however it ends.
+pub struct Inflight {
+    net: Net,
+    peer: [u8; 32],
+}
+
+impl Inflight {
+    /// Picks the best peer with room for `model` (see [`super::table::Table::pick`]) and takes
+    /// a place on it.
+    pub fn claim(net: &Net, model: &str, exclude: &[[u8; 32]]) -> Option<Inflight> {
+        let peer = net.with_table(|t| {
+            let id = t.pick(model, exclude)?;
+            t.get_mut(&id).expect("picked").inflight += 1;
+            Some(id)
+        })?;
+        Some(Inflight {
+            net: net.clone(),
+            peer,
+        })
+    }
+
+    pub fn peer(&self) -> [u8; 32] {
+        self.peer
+    }
+}
+
+impl Drop for Inflight {
+    fn drop(&mut self) {
+        self.net.with_table(|t| {
+            if let Some(p) = t.get_mut(&self.peer) {
+                p.inflight = p.inflight.saturating_sub(1);
+            }
+        });
+        self.net.node().capacity().notify_waiters();
+    }
+}
+
+/// One segment of a job on one peer.
+struct Segment {
+    peer: [u8; 32],
+    send: SendStream,
+    recv: RecvStream,
+    _inflight: Inflight,
+    accepted: Accepted,
+}
+
+struct Accepted {
+    model: String,
+    prompt_tokens: u32,
+    max_tokens: u32,
+    warning: Option<String>,
+}
+
+fn request(
+    spec: &JobSpec,
+    model: &str,
+    job: &str,
+    continuation: &[u32],
+    max_tokens: Option<u32>,
+) -> Request {
+    Request::Infer(InferRequest {
+        job: job.to_string(),
+        model: model.to_string(),
+        prompt: spec.prompt.clone(),
+        continuation: continuation.to_vec(),
+        max_tokens,
+        sampling: WireSampling {
+            temperature: spec.sampling.temperature,
+            top_p: spec.sampling.top_p,
+            seed: spec.sampling.seed,
+            frequency_penalty: spec.sampling.frequency_penalty,
+            presence_penalty: spec.sampling.presence_penalty,
+        },
+        stop: spec.stop.clone(),
+        ignore_eos: spec.ignore_eos,
+    })
+}
+
+/// A peer's refusal as an HTTP-shaped one.
+fn refusal(code: &str, message: String) -> Refusal {
+    let status = match code {
+        "invalid" | "context_length_exceeded" => 400,
+        "model" => 404,
+        _ => 503,
+    };
+    let mut r = Refusal::new(status, message);
+    if code == "context_length_exceeded" {
+        r = r.code(code).param("messages");
+    } else if status == 503 {
+        r = Refusal::busy(r.message, 1);
+    }
+    r
+}
+
+/// Opens a segment: sends the request and waits for the peer to accept it.
+async fn open(
+    net: &Net,
+    inflight: Inflight,
+    req: &Request,
+    prompt_hint: usize,
+) -> Result<Segment, Refusal> {
+    let peer = inflight.peer;
+    let unreachable =
+        |e: String| Refusal::busy(format!("peer {}: {e}", hex::encode(&peer[..5])), 1);
+    let conn = net
+        .connect(&peer)
+        .await
+        .map_err(|e| unreachable(format!("{e:#}")))?;
+    let (mut send, mut recv) = conn
+        .open_bi()
+        .await
+        .map_err(|e| unreachable(e.to_string()))?;
+    wire::write(&mut send, req)
+        .await
+        .map_err(|e| unreachable(e.to_string()))?;
+    let wait = FIRST_TOKEN_WAIT + Duration::from_millis(20 * prompt_hint as u64);
+    let first = tokio::time::timeout(
+        wait,
+        wire::read::<Reply, _>(&mut recv, wire::MAX_SMALL_FRAME),
+    )
+    .await;
+    match first {
+        Ok(Ok(Some(Reply::Accepted {
+            model,
+            prompt_tokens,
+            max_tokens,
+            warning,
+        }))) => Ok(Segment {
+            peer,
+            send,
+            recv,
+            _inflight: inflight,
+            accepted: Accepted {
+                model,
+                prompt_tokens,
+                max_tokens,
+                warning,
+            },
+        }),
+        Ok(Ok(Some(Reply::Refused { code, message }))) => Err(refusal(&code, message)),
+        Ok(Ok(Some(other))) => {
+            net.strike(&peer, &format!("answered a job with {other:?}"));
+            Err(unreachable("broke the protocol".into()))
+        }
+        Ok(Ok(None)) => {
+            net.with_table(|t| t.failure(&peer, "closed the job stream", Instant::now()));
+            Err(unreachable("closed the stream".into()))
+        }
+        Ok(Err(e)) => {
+            if matches!(
+                e,
+                wire::WireError::Malformed(_) | wire::WireError::TooBig { .. }
+            ) {
+                net.strike(&peer, &e.to_string());
+            } else {
+                net.with_table(|t| t.failure(&peer, &e.to_string(), Instant::now()));
+            }
+            Err(unreachable(e.to_string()))
+        }
+        Err(_) => {
+            net.with_table(|t| t.failure(&peer, "did not accept the job in time", Instant::now()));
+            Err(unreachable("no answer in time".into()))
+        }
+    }
+}
+
+/// Starts a job on `peer`. On failure the job's guard comes back with the refusal, so the
+/// router can try elsewhere.
+pub async fn start(
+    net: &Net,
+    claim: Inflight,
+    spec: &JobSpec,
+    model: &str,
+    guard: JobGuard,
+) -> Result<Routed, (JobGuard, Refusal)> {
+    let req = request(spec, model, guard.id(), &[], spec.max_tokens);
+    let hint = match &spec.prompt {
+        wire::Prompt::Chat(m) => m.iter().map(|(_, c)| c.len() / 4).sum(),
+        wire::Prompt::Text(t) => t.len() / 4,
+    };
+    let peer = claim.peer;
+    let seg = match open(net, claim, &req, hint).await {
+        Ok(s) => s,
+        Err(r) => return Err((guard, r)),
+    };
+    let (tx, rx) = mpsc::channel(EVENT_CHANNEL);
+    let served_by = hex::encode(peer);
+    guard.set_prompt(&seg.accepted.model, seg.accepted.prompt_tokens);
+    guard.set_served_by(&served_by, "running");
+    let routed = Routed {
+        events: rx,
+        served_by,
+        model: seg.accepted.model.clone(),
+        prompt_tokens: seg.accepted.prompt_tokens,
+        warning: seg.accepted.warning.clone(),
+        guard: guard.clone(),
+    };
+    let job = Follow {
+        net: net.clone(),
+        spec: spec.clone(),
+        model: model.to_string(),
+        guard,
+        tokens: Vec::new(),
+        prompt_tokens: seg.accepted.prompt_tokens,
+        max_tokens: seg.accepted.max_tokens,
+        failed: Vec::new(),
+        started: Instant::now(),
+    };
+    tokio::spawn(job.run(seg, tx));
+    Ok(routed)
+}
+
+/// A remote job being followed to its end.
+struct Follow {
+    net: Net,
+    spec: JobSpec,
+    model: String,
+    guard: JobGuard,
+    /// Tokens streamed so far, from every node that served the job.
+    tokens: Vec<u32>,
+    prompt_tokens: u32,
+    max_tokens: u32,
+    failed: Vec<[u8; 32]>,
+    started: Instant,
+}
+
+/// Where the rest of a job runs after a failover.
+enum Source {
+    Peer(Segment),
+    Local(mpsc::Receiver<Event>),
+}
+
+enum Step {
+    Event(Event),
+    /// The source failed; the reason, for the log and the peer's record.
+    Broken(String),
+}
+
+impl Follow {
+    fn stall_limit(&self, mean_gap: Option<Duration>, first: bool) -> Duration {
+        let c = self.net.config();
+        match (first, mean_gap) {
+            (false, Some(g)) => c.stall_min.max(g.mul_f64(c.stall_factor)),
+            _ => FIRST_TOKEN_WAIT + Duration::from_millis(20 * self.prompt_tokens as u64),
+        }
+    }
+
+    async fn run(mut self, seg: Segment, tx: mpsc::Sender<Event>) {
+        let mut source = Source::Peer(seg);
+        let mut offset = 0u32; // tokens produced before the current source started
+        loop {
+            let seg_start = Instant::now();
+            let mut seg_tokens = 0u32;
+            let mut last = Instant::now();
+            let mut gaps = Duration::ZERO;
+            let outcome = loop {
+                let mean = (seg_tokens > 1).then(|| gaps / (seg_tokens - 1));
+                let limit = self.stall_limit(mean, seg_tokens == 0);
+                let step = match &mut source {
+                    Source::Peer(s) => next_frame(s, limit).await,
+                    Source::Local(rx) => match rx.recv().await {
+                        Some(ev) => Step::Event(ev),
+                        None => Step::Broken("the local engine dropped the job".into()),
+                    },
+                };
+                match step {
+                    Step::Event(Event::Token { id, piece }) => {
+                        if seg_tokens > 0 {
+                            gaps += last.elapsed();
+                        }
+                        last = Instant::now();
+                        seg_tokens += 1;
+                        self.tokens.push(id);
+                        if tx.send(Event::Token { id, piece }).await.is_err() {
+                            // The client went away: dropping the source cancels the job there.
+                            return;
+                        }
+                        if self.tokens.len().is_multiple_of(16) {
+                            self.guard.update("running", self.tokens.len() as u32);
+                        }
+                    }
+                    Step::Event(Event::Done(mut f)) => {
+                        f.completion_tokens += offset;
+                        f.prompt_tokens = self.prompt_tokens;
+                        if offset > 0 {
+                            f.time_to_first_token = Duration::ZERO.max(f.time_to_first_token);
+                            f.generation_time = self.started.elapsed();
+                        }
+                        if let Source::Peer(s) = &source {
+                            self.net.with_table(|t| t.success(&s.peer, Instant::now()));
+                        }
+                        let _ = tx.send(Event::Done(f)).await;
+                        return;
+                    }
+                    Step::Event(Event::Failed(msg)) => break msg,
+                    Step::Broken(reason) => break reason,
+                }
+            };
+            offset = self.tokens.len() as u32;
+            // The source is gone: score it down and continue elsewhere.
+            let from = match &source {
+                Source::Peer(s) => {
+                    let id = s.peer;
+                    self.failed.push(id);
+                    if self
+                        .net
+                        .with_table(|t| t.failure(&id, &outcome, Instant::now()))
+                    {
+                        tracing::warn!(
+                            "peer {} evicted from routing: {outcome}",
+                            hex::encode(&id[..5])
+                        );
+                    }
+                    format!("peer {}", hex::encode(&id[..5]))
+                }
+                Source::Local(_) => "the local engine".to_string(),
+            };
+            drop(source);
+            tracing::warn!(
+                "job {}: {from} failed after {} tokens ({outcome}); failing over",
+                self.guard.id(),
+                self.tokens.len()
+            );
+            let _ = seg_start;
+            let remaining = self.max_tokens.saturating_sub(self.tokens.len() as u32);
+            if remaining == 0 {
+                let f = Finish {
+                    reason: FinishReason::Length,
+                    prompt_tokens: self.prompt_tokens,
+                    cached_tokens: 0,
+                    completion_tokens: self.tokens.len() as u32,
+                    time_to_first_token: Duration::ZERO,
+                    prompt_time: Duration::ZERO,
+                    generation_time: self.started.elapsed(),
+                };
+                let _ = tx.send(Event::Done(f)).await;
+                return;
+            }
+            match self.continue_elsewhere(remaining).await {
+                Ok((next, by)) => {
+                    self.guard.failover(&by);
+                    source = next;
+                }
+                Err(why) => {
+                    let _ = tx
+                        .send(Event::Failed(format!(
+                            "{from} stopped mid-answer after {} tokens and no other node could continue: {why}",
+                            self.tokens.len()
+                        )))
+                        .await;
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Finds the next node for the rest of the job: this node's engine if it serves the model,
+    /// else another peer. Waits a bounded time for one with room.
+    async fn continue_elsewhere(&mut self, remaining: u32) -> Result<(Source, String), String> {
+        let node = self.net.node().clone();
+        let deadline = Instant::now() + FAILOVER_SEARCH;
+        let mut last = String::from("no capable node");
+        loop {
+            if let Some(engine) = node.engine_for(Some(&self.model)).cloned() {
+                let (e, prompt, cont) = (
+                    engine.clone(),
+                    self.spec.prompt.clone(),
+                    self.tokens.clone(),
+                );
+                let prepared = tokio::task::spawn_blocking(move || {
+                    crate::route::prepare(&e, &prompt, &cont, Some(remaining))
+                })
+                .await
+                .map_err(|e| e.to_string())?;
+                match prepared
+                    .and_then(|p| crate::route::submit_local(&engine, &p, &self.spec, p.max_tokens))
+                {
+                    Ok(rx) => return Ok((Source::Local(rx), node.id().to_string())),
+                    Err(r) => last = r.message,
+                }
+            }
+            while let Some(claim) = Inflight::claim(&self.net, &self.model, &self.failed.clone()) {
+                let peer = claim.peer;
+                let req = request(
+                    &self.spec,
+                    &self.model,
+                    self.guard.id(),
+                    &self.tokens,
+                    Some(remaining),
+                );
+                match open(
+                    &self.net,
+                    claim,
+                    &req,
+                    self.prompt_tokens as usize + self.tokens.len(),
+                )
+                .await
+                {
+                    Ok(seg) => return Ok((Source::Peer(seg), hex::encode(peer))),
+                    Err(r) => {
+                        self.failed.push(peer);
+                        if !r.retryable() {
+                            return Err(r.message);
+                        }
+                        last = r.message;
+                    }
+                }
+            }
+            if Instant::now() > deadline {
+                return Err(last);
+            }
+            // Peers that refused for lack of room may have it shortly.
+            self.failed.retain(|_| false);
+            let _ =
+                tokio::time::timeout(Duration::from_millis(200), node.capacity().notified()).await;
+        }
+    }
+}
+
+/// Reads the next frame of a segment as an event, within the stall limit.
+async fn next_frame(s: &mut Segment, limit: Duration) -> Step {
+    match tokio::time::timeout(
+        limit,
+        wire::read::<Reply, _>(&mut s.recv, wire::MAX_SMALL_FRAME),
+    )
+    .await
+    {
+        Err(_) => Step::Broken(format!("stalled: no token for {} ms", limit.as_millis())),
+        Ok(Err(e)) => Step::Broken(e.to_string()),
+        Ok(Ok(None)) => Step::Broken("closed the stream before the end of the answer".into()),
+        Ok(Ok(Some(reply))) => match reply {
+            Reply::Token { id, piece } => {
+                if piece.len() > 256 {
+                    return Step::Broken(format!("sent a {}-byte token", piece.len()));
+                }
+                Step::Event(Event::Token { id, piece })
+            }
+            Reply::Done {
+                reason,
+                completion_tokens,
+                cached_tokens,
+                ttft_ms,
+                prompt_ms,
+                generation_ms,
+            } => {
+                let _ = s.send.finish();
+                Step::Event(Event::Done(Finish {
+                    reason: if reason == "length" {
+                        FinishReason::Length
+                    } else {
+                        FinishReason::Stop
+                    },
+                    prompt_tokens: 0,
+                    cached_tokens,
+                    completion_tokens,
+                    time_to_first_token: millis(ttft_ms),
+                    prompt_time: millis(prompt_ms),
+                    generation_time: millis(generation_ms),
+                }))
+            }
+            Reply::Failed { message } => Step::Event(Event::Failed(message)),
+            other => Step::Broken(format!("sent {other:?} in the middle of a job")),
+        },
+    }
+}
+
+/// A peer's reported milliseconds as a duration; nonsense (negative, NaN, huge) becomes zero.
+fn millis(ms: f64) -> Duration {
+    Duration::try_from_secs_f64(ms / 1e3).unwrap_or_default()
+}

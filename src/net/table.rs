@@ -1,0 +1,583 @@
+//! The routing table: every peer this node knows, what it serves, how loaded, fast, near and
+//! reliable it is, and the choice of peer for a job.
+//!
+//! Pure logic with no I/O, so it is tested and benchmarked on its own:
+//! - Kademlia-style k-buckets over node ids (XOR distance from our id, one bucket per shared-prefix
+//!   length) hold the contacts returned by FIND_NODE; peers that announce themselves on our
+//!   network's gossip topic always get a record, since they are the ones that can serve jobs.
+//! - The score of a peer for a model (see [`Weights`] and the README) combines its load, its
+//!   round-trip time, its measured speed for the model and its reliability.
+//! - [`Table::pick`] chooses among capable peers by smooth weighted round-robin on those scores,
+//!   skipping any peer whose in-flight jobs from us reach the slots it announced (backpressure).
+//! - Failures score a peer down; [`EVICT_AFTER`] failures in a row evict it until a probe
+//!   succeeds again after a back-off.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use super::wire::{Announcement, Contact};
+
+/// Contacts per k-bucket.
+pub const K: usize = 20;
+/// Failures in a row (jobs or probes) that evict a peer from routing.
+pub const EVICT_AFTER: u32 = 3;
+/// How long reliability evidence takes to lose half its weight.
+pub const RELIABILITY_HALF_LIFE: Duration = Duration::from_secs(600);
+/// First back-off of an evicted peer; it doubles with each eviction, up to [`MAX_BACKOFF`].
+pub const FIRST_BACKOFF: Duration = Duration::from_secs(5);
+pub const MAX_BACKOFF: Duration = Duration::from_secs(300);
+
+/// The weights of the score's four terms. Configurable in the config file's `[score]` table.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Weights {
+    pub load: f64,
+    pub latency: f64,
+    pub capability: f64,
+    pub reliability: f64,
+    /// RTT, in milliseconds, at which the latency term is one half.
+    pub latency_ref_ms: f64,
+    /// Generation speed, tokens/s per slot, at which the capability term is one half.
+    pub speed_ref_tps: f64,
+}
+
+impl Default for Weights {
+    fn default() -> Self {
+        Weights {
+            load: 0.35,
+            latency: 0.2,
+            capability: 0.25,
+            reliability: 0.2,
+            latency_ref_ms: 25.0,
+            speed_ref_tps: 20.0,
+        }
+    }
+}
+
+/// Where a peer stands for routing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Health {
+    /// Known but not yet through the handshake.
+    Unverified,
+    Ok,
+    /// Not reachable or refused us; `reason` says why.
+    Unreachable {
+        reason: String,
+    },
+    /// Out of routing after repeated failures until a probe succeeds after `retry_in_s`.
+    Evicted {
+        reason: String,
+        retry_in_s: u64,
+    },
+}
+
+/// Completed against failed jobs, decaying over time.
+#[derive(Debug, Clone, Copy)]
+pub struct Reliability {
+    ok: f64,
+    failed: f64,
+    at: Instant,
+}
+
+impl Reliability {
+    fn new(now: Instant) -> Self {
+        Reliability {
+            ok: 0.0,
+            failed: 0.0,
+            at: now,
+        }
+    }
+
+    fn decay(&mut self, now: Instant) {
+        let dt = now.saturating_duration_since(self.at).as_secs_f64();
+        let f = 0.5f64.powf(dt / RELIABILITY_HALF_LIFE.as_secs_f64());
+        self.ok *= f;
+        self.failed *= f;
+        self.at = now;
+    }
+
+    /// Laplace-smoothed success rate: a new peer starts at 0.5 + a little benefit of the doubt.
+    pub fn value(&self) -> f64 {
+        (self.ok + 2.0) / (self.ok + self.failed + 3.0)
+    }
+}
+
+/// Everything known about one peer.
+#[derive(Debug, Clone)]
+pub struct Peer {
+    pub id: [u8; 32],
+    pub contact: Contact,
+    pub announcement: Option<Announcement>,
+    pub heard: Instant,
+    pub rtt: Option<Duration>,
+    pub relayed: bool,
+    pub health: Health,
+    pub reliability: Reliability,
+    pub failures_in_row: u32,
+    pub evictions: u32,
+    pub retry_at: Option<Instant>,
+    /// Jobs we have running on this peer now.
+    pub inflight: u32,
+    /// Protocol violations seen from this peer.
+    pub strikes: u32,
+    /// Smooth weighted round-robin state.
+    current: f64,
+}
+
+impl Peer {
+    /// Whether it serves `model` (`NAME` or `NAME:QUANT`), and the ad that matches.
+    pub fn serves(&self, model: &str) -> Option<&super::wire::ModelAd> {
+        let (name, quant) = crate::catalog::split_spec(model);
+        self.announcement.as_ref()?.models.iter().find(|m| {
+            m.name.eq_ignore_ascii_case(name)
+                && quant.is_none_or(|q| m.quant.eq_ignore_ascii_case(q))
+        })
+    }
+
+    /// Whether routing may send it jobs.
+    pub fn routable(&self) -> bool {
+        self.health == Health::Ok
+            && self
+                .announcement
+                .as_ref()
+                .is_some_and(|a| !a.paused && !a.leaving)
+    }
+
+    /// The hard cap of our in-flight jobs on it: the slots it announced for the model.
+    pub fn cap(&self, model: &str) -> u32 {
+        self.serves(model).map(|m| m.slots).unwrap_or(0)
+    }
+
+    /// The score for a job of `model`, in [0, 1]; `None` if it cannot take the job.
+    pub fn score(&self, model: &str, w: &Weights) -> Option<f64> {
+        let ad = self.serves(model)?;
+        let slots = ad.slots.max(1) as f64;
+        // Its announced load, or ours on it if higher (announcements lag).
+        let busy = (ad.busy as f64).max(self.inflight as f64) + ad.queued as f64;
+        let load = 1.0 - (busy / slots).min(1.0);
+        let rtt_ms = self
+            .rtt
+            .map(|d| d.as_secs_f64() * 1e3)
+            .unwrap_or(w.latency_ref_ms * 2.0);
+        let latency = w.latency_ref_ms / (w.latency_ref_ms + rtt_ms);
+        let capability = if ad.tokens_per_s > 0.0 {
+            ad.tokens_per_s / (ad.tokens_per_s + w.speed_ref_tps)
+        } else {
+            0.5
+        };
+        let total = w.load + w.latency + w.capability + w.reliability;
+        let s = (w.load * load
+            + w.latency * latency
+            + w.capability * capability
+            + w.reliability * self.reliability.value())
+            / if total > 0.0 { total } else { 1.0 };
+        Some(s.max(1e-6))
+    }
+}
+
+/// The table of peers.
+pub struct Table {
+    own: [u8; 32],
+    peers: HashMap<[u8; 32], Peer>,
+    /// k-buckets of contacts by shared-prefix length with our id, least recently seen first.
+    buckets: Vec<Vec<[u8; 32]>>,
+    pub weights: Weights,
+    k: usize,
+}
+
+/// Leading bits two ids share (256 for the same id).
+pub fn shared_prefix(a: &[u8; 32], b: &[u8; 32]) -> usize {
+    for i in 0..32 {
+        let x = a[i] ^ b[i];
+        if x != 0 {
+            return i * 8 + x.leading_zeros() as usize;
+        }
+    }
+    256
+}
+
+fn xor(a: &[u8; 32], b: &[u8; 32]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    for i in 0..32 {
+        out[i] = a[i] ^ b[i];
+    }
+    out
+}
+
+impl Table {
+    pub fn new(own: [u8; 32], weights: Weights) -> Self {
+        Table::with_k(own, weights, K)
+    }
+
+    pub fn with_k(own: [u8; 32], weights: Weights, k: usize) -> Self {
+        Table {
+            own,
+            peers: HashMap::new(),
+            buckets: vec![Vec::new(); 256],
+            weights,
+            k,
+        }
+    }
+
+    pub fn get(&self, id: &[u8; 32]) -> Option<&Peer> {
+        self.peers.get(id)
+    }
+
+    pub fn get_mut(&mut self, id: &[u8; 32]) -> Option<&mut Peer> {
+        self.peers.get_mut(id)
+    }
+
+    pub fn len(&self) -> usize {
+        self.peers.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.peers.is_empty()
+    }
+
+    pub fn peers(&self) -> impl Iterator<Item = &Peer> {
+        self.peers.values()
+    }
+
+    fn new_peer(id: [u8; 32], contact: Contact, now: Instant) -> Peer {
+        Peer {
+            id,
+            contact,
+            announcement: None,
+            heard: now,
+            rtt: None,
+            relayed: false,
+            health: Health::Unverified,
+            reliability: Reliability::new(now),
+            failures_in_row: 0,
+            evictions: 0,
+            retry_at: None,
+            inflight: 0,
+            strikes: 0,
+            current: 0.0,
+        }
+    }
+
+    /// Records a contact (from FIND_NODE or a ticket) in its k-bucket. A full bucket keeps its
+    /// old contacts (Kademlia's preference for long-lived nodes) unless the oldest is unreachable.
+    /// Returns whether the contact is in the table.
+    pub fn add_contact(&mut self, contact: Contact, id: [u8; 32], now: Instant) -> bool {
+        if id == self.own {
+            return false;
+        }
+        let b = shared_prefix(&self.own, &id).min(255);
+        if let Some(p) = self.peers.get_mut(&id) {
+            if !contact.addrs.is_empty() {
+                p.contact = contact;
+            }
+            let bucket = &mut self.buckets[b];
+            if let Some(i) = bucket.iter().position(|x| *x == id) {
+                bucket.remove(i);
+                bucket.push(id);
+            }
+            return true;
+        }
+        let bucket = &mut self.buckets[b];
+        if bucket.len() >= self.k {
+            let stale = bucket.iter().position(|x| {
+                self.peers.get(x).is_some_and(|p| {
+                    matches!(p.health, Health::Unreachable { .. }) && p.announcement.is_none()
+                })
+            });
+            match stale {
+                Some(i) => {
+                    let old = bucket.remove(i);
+                    self.peers.remove(&old);
+                }
+                None => return false,
+            }
+        }
+        bucket.push(id);
+        self.peers.insert(id, Table::new_peer(id, contact, now));
+        true
+    }
+
+    /// Records a verified announcement. Returns false if it is older than one already seen
+    /// (a replay), which the caller treats as noise.
+    pub fn announce(&mut self, id: [u8; 32], a: Announcement, now: Instant) -> bool {
+        if id == self.own {
+            return false;
+        }
+        let contact = Contact {
+            id: hex::encode(id),
+            addrs: a.addrs.clone(),
+            relay: a.relay.clone(),
+        };
+        if !self.peers.contains_key(&id) {
+            // Announcing peers always get a record; they also take a bucket place if free.
+            if !self.add_contact(contact.clone(), id, now) {
+                self.peers
+                    .insert(id, Table::new_peer(id, contact.clone(), now));
+            }
+        }
+        let p = self.peers.get_mut(&id).expect("inserted");
+        if p.announcement.as_ref().is_some_and(|old| old.seq >= a.seq) {
+            return false;
+        }
+        if !contact.addrs.is_empty() {
+            p.contact = contact;
+        }
+        p.heard = now;
+        p.announcement = Some(a);
+        true
+    }
+
+    /// Forgets a peer (it left, or its announcements expired).
+    pub fn remove(&mut self, id: &[u8; 32]) -> Option<Peer> {
+        let b = shared_prefix(&self.own, id).min(255);
+        self.buckets[b].retain(|x| x != id);
+        self.peers.remove(id)
+    }
+
+    /// Drops peers whose last announcement is older than `expiry`; returns their ids.
+    pub fn expire(&mut self, now: Instant, expiry: Duration) -> Vec<[u8; 32]> {
+        let old: Vec<[u8; 32]> = self
+            .peers
+            .values()
+            .filter(|p| p.announcement.is_some() && now.saturating_duration_since(p.heard) > expiry)
+            .map(|p| p.id)
+            .collect();
+        for id in &old {
+            self.remove(id);
+        }
+        old
+    }
+
+    /// The `n` contacts closest to `target` by XOR distance (FIND_NODE's answer).
+    pub fn closest(&self, target: &[u8; 32], n: usize) -> Vec<Contact> {
+        let mut all: Vec<(&Peer, [u8; 32])> = self
+            .peers
+            .values()
+            .filter(|p| !matches!(p.health, Health::Unreachable { .. }))
+            .map(|p| (p, xor(&p.id, target)))
+            .collect();
+        all.sort_by_key(|a| a.1);
+        all.into_iter()
+            .take(n)
+            .map(|(p, _)| p.contact.clone())
+            .collect()
+    }
+
+    /// A job went well on `id`.
+    pub fn success(&mut self, id: &[u8; 32], now: Instant) {
+        if let Some(p) = self.peers.get_mut(id) {
+            p.reliability.decay(now);
+            p.reliability.ok += 1.0;
+            p.failures_in_row = 0;
+            if !matches!(p.health, Health::Evicted { .. }) {
+                p.health = Health::Ok;
+            }
+        }
+    }
+
+    /// A job or probe failed on `id`. Returns true if this evicted it.
+    pub fn failure(&mut self, id: &[u8; 32], reason: &str, now: Instant) -> bool {
+        let Some(p) = self.peers.get_mut(id) else {
+            return false;
+        };
+        p.reliability.decay(now);
+        p.reliability.failed += 1.0;
+        p.failures_in_row += 1;
+        if p.failures_in_row >= EVICT_AFTER && !matches!(p.health, Health::Evicted { .. }) {
+            let backoff = FIRST_BACKOFF
+                .saturating_mul(1 << p.evictions.min(8))
+                .min(MAX_BACKOFF);
+            p.evictions += 1;
+            p.retry_at = Some(now + backoff);
+            p.health = Health::Evicted {
+                reason: format!("{} failures in a row, last: {reason}", p.failures_in_row),
+                retry_in_s: backoff.as_secs(),
+            };
+            return true;
+        }
+        false
+    }
+
+    /// A probe of an evicted (or unverified) peer succeeded after its back-off: back in routing.
+    /// Returns true if it was evicted.
+    pub fn readmit(&mut self, id: &[u8; 32], now: Instant) -> bool {
+        let Some(p) = self.peers.get_mut(id) else {
+            return false;
+        };
+        let was = matches!(p.health, Health::Evicted { .. });
+        if was && p.retry_at.is_some_and(|t| now < t) {
+            return false;
+        }
+        p.health = Health::Ok;
+        p.failures_in_row = 0;
+        p.retry_at = None;
+        was
+    }
+
+    /// Picks the peer for a job of `model` among routable peers whose in-flight jobs from us are
+    /// under their announced slots, by smooth weighted round-robin on their scores (each pick
+    /// adds every candidate's weight to its running total and takes the largest, then subtracts
+    /// the sum from it: over time each peer gets its share of jobs, interleaved). `exclude` holds
+    /// peers that already failed this job.
+    pub fn pick(&mut self, model: &str, exclude: &[[u8; 32]]) -> Option<[u8; 32]> {
+        let w = self.weights;
+        let mut sum = 0.0;
+        let mut best: Option<([u8; 32], f64)> = None;
+        for p in self.peers.values_mut() {
+            if !p.routable() || exclude.contains(&p.id) {
+                continue;
+            }
+            let Some(ad) = p.serves(model) else { continue };
+            if p.inflight >= ad.slots {
+                continue;
+            }
+            let Some(s) = p.score(model, &w) else {
+                continue;
+            };
+            p.current += s;
+            sum += s;
+            if best.is_none_or(|(_, c)| p.current > c) {
+                best = Some((p.id, p.current));
+            }
+        }
+        let (id, _) = best?;
+        let p = self.peers.get_mut(&id).expect("picked");
+        p.current -= sum;
+        Some(id)
+    }
+
+    /// Whether any routable peer serves `model` at all (saturated or not).
+    pub fn any_capable(&self, model: &str) -> bool {
+        self.peers
+            .values()
+            .any(|p| p.routable() && p.serves(model).is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::wire::{Capability, ModelAd};
+
+    fn ad(slots: u32, busy: u32, tps: f64) -> Announcement {
+        Announcement {
+            seq: 1,
+            network: "public".into(),
+            version: "0".into(),
+            addrs: vec![],
+            relay: None,
+            paused: false,
+            leaving: false,
+            models: vec![ModelAd {
+                name: "m".into(),
+                quant: "q".into(),
+                slots,
+                busy,
+                queued: 0,
+                ctx: 2048,
+                tokens_per_s: tps,
+            }],
+            capability: Capability::default(),
+        }
+    }
+
+    fn id(n: u8) -> [u8; 32] {
+        let mut b = [0u8; 32];
+        b[0] = n;
+        b[31] = n;
+        b
+    }
+
+    fn table_with(peers: &[(u8, u32, u32, f64)]) -> Table {
+        let now = Instant::now();
+        let mut t = Table::new([0xff; 32], Weights::default());
+        for &(n, slots, busy, tps) in peers {
+            assert!(t.announce(id(n), ad(slots, busy, tps), now));
+            t.readmit(&id(n), now);
+        }
+        t
+    }
+
+    #[test]
+    fn shared_prefix_counts_leading_equal_bits() {
+        assert_eq!(shared_prefix(&[0; 32], &[0; 32]), 256);
+        let mut b = [0u8; 32];
+        b[0] = 0x80;
+        assert_eq!(shared_prefix(&[0; 32], &b), 0);
+        b[0] = 0x01;
+        assert_eq!(shared_prefix(&[0; 32], &b), 7);
+    }
+
+    #[test]
+    fn round_robin_follows_scores_and_respects_caps() {
+        let mut t = table_with(&[(1, 4, 0, 100.0), (2, 4, 0, 5.0)]);
+        let mut counts = HashMap::new();
+        for _ in 0..100 {
+            let p = t.pick("m", &[]).unwrap();
+            *counts.entry(p[0]).or_insert(0) += 1;
+        }
+        assert!(counts[&1] > counts[&2], "{counts:?}");
+        assert!(
+            counts[&2] > 10,
+            "the slower peer still gets its share: {counts:?}"
+        );
+        // Caps: once our in-flight jobs reach a peer's slots it is skipped.
+        t.get_mut(&id(1)).unwrap().inflight = 4;
+        for _ in 0..10 {
+            assert_eq!(t.pick("m", &[]), Some(id(2)));
+        }
+        t.get_mut(&id(2)).unwrap().inflight = 4;
+        assert_eq!(t.pick("m", &[]), None);
+        assert!(t.any_capable("m"));
+        assert!(!t.any_capable("other"));
+    }
+
+    #[test]
+    fn failures_evict_and_probes_readmit_after_backoff() {
+        let mut t = table_with(&[(1, 4, 0, 10.0)]);
+        let now = Instant::now();
+        assert!(!t.failure(&id(1), "stall", now));
+        assert!(!t.failure(&id(1), "stall", now));
+        assert!(t.failure(&id(1), "stall", now));
+        assert_eq!(t.pick("m", &[]), None);
+        assert!(!t.readmit(&id(1), now), "not before the back-off");
+        assert!(t.readmit(&id(1), now + FIRST_BACKOFF));
+        assert_eq!(t.pick("m", &[]), Some(id(1)));
+        let r = t.get(&id(1)).unwrap().reliability.value();
+        assert!(r < 0.5, "{r}");
+    }
+
+    #[test]
+    fn replays_and_expiry() {
+        let mut t = table_with(&[(1, 4, 0, 10.0)]);
+        assert!(
+            !t.announce(id(1), ad(4, 0, 10.0), Instant::now()),
+            "same seq is a replay"
+        );
+        let later = Instant::now() + Duration::from_secs(100);
+        assert_eq!(t.expire(later, Duration::from_secs(10)), vec![id(1)]);
+        assert!(t.is_empty());
+    }
+
+    #[test]
+    fn buckets_hold_k_and_closest_sorts_by_xor() {
+        let now = Instant::now();
+        let mut t = Table::with_k([0; 32], Weights::default(), 2);
+        let c = |n: u8| Contact {
+            id: hex::encode(id(n)),
+            addrs: vec![],
+            relay: None,
+        };
+        // 0x80.. and 0x81.. and 0xc0.. share no prefix bit with 0: same bucket, k = 2.
+        assert!(t.add_contact(c(0x80), id(0x80), now));
+        assert!(t.add_contact(c(0x81), id(0x81), now));
+        assert!(!t.add_contact(c(0xc0), id(0xc0), now));
+        assert!(t.add_contact(c(0x01), id(0x01), now));
+        let near = t.closest(&id(0x80), 2);
+        assert_eq!(near[0].id, hex::encode(id(0x80)));
+        assert_eq!(near[1].id, hex::encode(id(0x81)));
+    }
+}

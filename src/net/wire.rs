@@ -1,0 +1,444 @@
+//! The peer protocol's messages and their encoding: what crosses the wire, and nothing else.
+//!
+//! Two channels carry messages:
+//! - the node's own protocol on the versioned ALPN [`ALPN`]: every message is one frame, a 4-byte
+//!   big-endian length and a JSON body, bounded by [`MAX_FRAME`] (a request holding a whole
+//!   conversation) or [`MAX_SMALL_FRAME`] (everything a server sends back);
+//! - gossip announcements: `[1 byte envelope version][32-byte author key][64-byte signature]
+//!   [JSON body]`, signed over the topic and the body, so an announcement cannot be forged,
+//!   altered, or replayed into another network.
+//!
+//! Decoding never panics and never trusts a length before checking it against the bound; every
+//! error says what was wrong. The decoders are fuzzed by the property tests at the bottom.
+
+use std::net::SocketAddr;
+
+use iroh::{PublicKey, SecretKey, Signature};
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+/// The node-to-node protocol, versioned in its name: a node speaking another version is refused
+/// by the QUIC handshake itself.
+pub const ALPN: &[u8] = b"llp/1";
+/// The protocol version carried in [`Request::Hello`].
+pub const VERSION: u32 = 1;
+/// Largest request frame (a whole conversation, as big as the HTTP body limit allows, plus room).
+pub const MAX_FRAME: usize = 4 << 20;
+/// Largest frame a server sends (a token, a status line, a list of contacts).
+pub const MAX_SMALL_FRAME: usize = 64 << 10;
+/// Largest gossip announcement.
+pub const MAX_ANNOUNCEMENT: usize = 16 << 10;
+const ENVELOPE_VERSION: u8 = 1;
+const ENVELOPE_HEADER: usize = 1 + 32 + 64;
+
+/// Why a message was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum WireError {
+    #[error("frame of {len} bytes exceeds the {max}-byte limit")]
+    TooBig { len: usize, max: usize },
+    #[error("malformed message: {0}")]
+    Malformed(String),
+    #[error("message of {0} bytes is too short to hold a signed envelope")]
+    Truncated(usize),
+    #[error("unknown envelope version {0}")]
+    UnknownVersion(u8),
+    #[error("bad signature (the message was altered or not signed by {0})")]
+    BadSignature(String),
+    #[error("connection: {0}")]
+    Io(String),
+}
+
+impl From<std::io::Error> for WireError {
+    fn from(e: std::io::Error) -> Self {
+        WireError::Io(e.to_string())
+    }
+}
+
+/// A message sent to a peer on [`ALPN`]. The first stream of a connection carries `Hello`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Request {
+    /// Proves membership of the network: `proof` is [`proof`] of the secret over both ids.
+    Hello {
+        version: u32,
+        network: String,
+        proof: String,
+    },
+    /// Runs a generation on the peer and streams its tokens back.
+    Infer(InferRequest),
+    /// Kademlia FIND_NODE: the contacts the peer knows closest to `target` (hex node id).
+    FindNode {
+        target: String,
+    },
+    Ping {
+        nonce: u64,
+    },
+}
+
+/// A generation a peer is asked to run. `continuation` holds tokens another node already produced
+/// for this job (failover): the peer appends them to the prompt and generates what is left.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InferRequest {
+    pub job: String,
+    pub model: String,
+    pub prompt: Prompt,
+    #[serde(default)]
+    pub continuation: Vec<u32>,
+    pub max_tokens: Option<u32>,
+    pub sampling: WireSampling,
+    #[serde(default)]
+    pub stop: Vec<String>,
+    #[serde(default)]
+    pub ignore_eos: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum Prompt {
+    /// Chat messages as (role, content); the serving node applies the model's template.
+    Chat(Vec<(String, String)>),
+    Text(String),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WireSampling {
+    pub temperature: f32,
+    pub top_p: f32,
+    pub seed: Option<u64>,
+    pub frequency_penalty: f32,
+    pub presence_penalty: f32,
+}
+
+/// What a peer sends back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Reply {
+    Welcome {
+        version: u32,
+        proof: String,
+    },
+    /// The request was not taken. `code`: `network`, `version`, `paused`, `busy`, `model`,
+    /// `invalid`, `context_length_exceeded`, `handshake`.
+    Refused {
+        code: String,
+        message: String,
+    },
+    /// The job is queued on the peer's engine; tokens follow.
+    Accepted {
+        model: String,
+        prompt_tokens: u32,
+        max_tokens: u32,
+        warning: Option<String>,
+    },
+    Token {
+        id: u32,
+        piece: Vec<u8>,
+    },
+    Done {
+        reason: String,
+        completion_tokens: u32,
+        cached_tokens: u32,
+        ttft_ms: f64,
+        prompt_ms: f64,
+        generation_ms: f64,
+    },
+    Failed {
+        message: String,
+    },
+    Nodes {
+        nodes: Vec<Contact>,
+    },
+    Pong {
+        nonce: u64,
+    },
+}
+
+/// How to reach a node.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    pub id: String,
+    pub addrs: Vec<SocketAddr>,
+    pub relay: Option<String>,
+}
+
+/// What a node tells the network about itself, every few seconds and when it changes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Announcement {
+    /// Grows with every announcement from this node (a restarted node starts from the clock).
+    pub seq: u64,
+    pub network: String,
+    pub version: String,
+    pub addrs: Vec<SocketAddr>,
+    pub relay: Option<String>,
+    pub paused: bool,
+    /// The node is shutting down: forget it now.
+    pub leaving: bool,
+    pub models: Vec<ModelAd>,
+    pub capability: Capability,
+}
+
+/// A model a node serves, with its load.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelAd {
+    pub name: String,
+    pub quant: String,
+    pub slots: u32,
+    pub busy: u32,
+    pub queued: u32,
+    pub ctx: u32,
+    /// Measured generation speed of one slot, tokens per second (0 until measured).
+    pub tokens_per_s: f64,
+}
+
+/// The capability profile, as announced.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Capability {
+    pub cpu: String,
+    pub cores: u32,
+    pub ram_bytes: u64,
+    pub gpus: Vec<(String, u64)>,
+    pub backends: Vec<String>,
+    pub quantizations: Vec<String>,
+}
+
+/// Encodes a message as one frame.
+pub fn encode<T: Serialize>(msg: &T) -> Vec<u8> {
+    let body = serde_json::to_vec(msg).expect("wire messages serialize");
+    let mut out = Vec::with_capacity(body.len() + 4);
+    out.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    out.extend_from_slice(&body);
+    out
+}
+
+/// Decodes a frame's body.
+pub fn decode<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, WireError> {
+    serde_json::from_slice(body).map_err(|e| WireError::Malformed(e.to_string()))
+}
+
+/// Writes one message as a frame.
+pub async fn write<T: Serialize, W: AsyncWrite + Unpin>(
+    w: &mut W,
+    msg: &T,
+) -> Result<(), WireError> {
+    w.write_all(&encode(msg)).await?;
+    Ok(())
+}
+
+/// Reads one frame of at most `max` bytes and decodes it. `Ok(None)` at a clean end of stream.
+pub async fn read<T: for<'de> Deserialize<'de>, R: AsyncRead + Unpin>(
+    r: &mut R,
+    max: usize,
+) -> Result<Option<T>, WireError> {
+    let mut len = [0u8; 4];
+    match r.read_exact(&mut len).await {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e.into()),
+    }
+    let len = u32::from_be_bytes(len) as usize;
+    if len > max {
+        return Err(WireError::TooBig { len, max });
+    }
+    let mut body = vec![0u8; len];
+    r.read_exact(&mut body).await?;
+    decode(&body).map(Some)
+}
+
+/// The membership proof of a network: a keyed hash of both node ids, keyed by the network's name
+/// and secret. Binding the ids (which the QUIC handshake authenticates) means a proof seen once
+/// cannot be replayed by another node or in the other direction.
+pub fn proof(network: &str, secret: &str, from: &PublicKey, to: &PublicKey) -> String {
+    let key = blake3::derive_key(
+        "llp network membership v1",
+        format!("{network}\0{secret}").as_bytes(),
+    );
+    let mut h = blake3::Hasher::new_keyed(&key);
+    h.update(from.as_bytes());
+    h.update(to.as_bytes());
+    h.finalize().to_hex().to_string()
+}
+
+/// Constant-time comparison of two proofs.
+pub fn proofs_match(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// The gossip topic of a network. The secret is part of it, so outsiders cannot even find it.
+pub fn topic(network: &str, secret: &str) -> [u8; 32] {
+    *blake3::hash(format!("llp/announce/1\0{network}\0{secret}").as_bytes()).as_bytes()
+}
+
+fn signed_bytes(topic: &[u8; 32], body: &[u8]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(16 + 32 + body.len());
+    m.extend_from_slice(b"llp-announce-v1");
+    m.extend_from_slice(topic);
+    m.extend_from_slice(body);
+    m
+}
+
+/// Signs an announcement for `topic`.
+pub fn seal(key: &SecretKey, topic: &[u8; 32], a: &Announcement) -> Vec<u8> {
+    let body = serde_json::to_vec(a).expect("announcements serialize");
+    let sig = key.sign(&signed_bytes(topic, &body));
+    let mut out = Vec::with_capacity(ENVELOPE_HEADER + body.len());
+    out.push(ENVELOPE_VERSION);
+    out.extend_from_slice(key.public().as_bytes());
+    out.extend_from_slice(&sig.to_bytes());
+    out.extend_from_slice(&body);
+    out
+}
+
+/// Checks an announcement's envelope and signature and decodes it, returning its author.
+pub fn open(topic: &[u8; 32], bytes: &[u8]) -> Result<(PublicKey, Announcement), WireError> {
+    if bytes.len() > MAX_ANNOUNCEMENT {
+        return Err(WireError::TooBig {
+            len: bytes.len(),
+            max: MAX_ANNOUNCEMENT,
+        });
+    }
+    if bytes.len() < ENVELOPE_HEADER {
+        return Err(WireError::Truncated(bytes.len()));
+    }
+    if bytes[0] != ENVELOPE_VERSION {
+        return Err(WireError::UnknownVersion(bytes[0]));
+    }
+    let author_bytes: [u8; 32] = bytes[1..33].try_into().expect("32 bytes");
+    let author = PublicKey::from_bytes(&author_bytes)
+        .map_err(|e| WireError::Malformed(format!("author key: {e}")))?;
+    let sig_bytes: [u8; 64] = bytes[33..97].try_into().expect("64 bytes");
+    let sig = Signature::from_bytes(&sig_bytes);
+    let body = &bytes[ENVELOPE_HEADER..];
+    author
+        .verify(&signed_bytes(topic, body), &sig)
+        .map_err(|_| WireError::BadSignature(author.fmt_short().to_string()))?;
+    let a = decode(body)?;
+    Ok((author, a))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn sample() -> Announcement {
+        Announcement {
+            seq: 7,
+            network: "public".into(),
+            version: "0.1.0".into(),
+            addrs: vec!["127.0.0.1:5000".parse().unwrap()],
+            relay: None,
+            paused: false,
+            leaving: false,
+            models: vec![ModelAd {
+                name: "m".into(),
+                quant: "q4_1".into(),
+                slots: 4,
+                busy: 1,
+                queued: 0,
+                ctx: 2048,
+                tokens_per_s: 50.0,
+            }],
+            capability: Capability::default(),
+        }
+    }
+
+    #[test]
+    fn sealed_announcements_open_only_unaltered_and_in_their_topic() {
+        let key = SecretKey::generate();
+        let t = topic("public", "");
+        let bytes = seal(&key, &t, &sample());
+        let (author, a) = open(&t, &bytes).unwrap();
+        assert_eq!(author, key.public());
+        assert_eq!(a, sample());
+        // Another network's topic: the signature does not cover it.
+        assert!(matches!(
+            open(&topic("other", ""), &bytes),
+            Err(WireError::BadSignature(_))
+        ));
+        // Every single-bit flip is refused.
+        for i in 0..bytes.len() {
+            let mut b = bytes.clone();
+            b[i] ^= 1;
+            assert!(open(&t, &b).is_err(), "flip at byte {i} accepted");
+        }
+        assert!(matches!(
+            open(&t, &bytes[..50]),
+            Err(WireError::Truncated(50))
+        ));
+    }
+
+    #[test]
+    fn proofs_bind_both_ids_and_the_secret() {
+        let (a, b) = (
+            SecretKey::generate().public(),
+            SecretKey::generate().public(),
+        );
+        let p = proof("n", "s", &a, &b);
+        assert!(proofs_match(&p, &proof("n", "s", &a, &b)));
+        assert!(!proofs_match(&p, &proof("n", "t", &a, &b)));
+        assert!(!proofs_match(&p, &proof("n", "s", &b, &a)));
+        assert!(!proofs_match(&p, &proof("m", "s", &a, &b)));
+    }
+
+    #[tokio::test]
+    async fn frames_are_bounded() {
+        let big = encode(&Request::Ping { nonce: 1 });
+        let mut r = &big[..];
+        let e = read::<Request, _>(&mut r, 5).await.unwrap_err();
+        assert!(matches!(e, WireError::TooBig { .. }), "{e}");
+        let mut r = &big[..];
+        assert_eq!(
+            read::<Request, _>(&mut r, 100).await.unwrap(),
+            Some(Request::Ping { nonce: 1 })
+        );
+        let mut empty: &[u8] = &[];
+        assert_eq!(read::<Request, _>(&mut empty, 100).await.unwrap(), None);
+        // A length promising more than arrives is an error, not a hang or a panic.
+        let mut short: &[u8] = &[0, 0, 0, 9, b'{'];
+        assert!(read::<Request, _>(&mut short, 100).await.is_err());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn decoders_never_panic_on_garbage(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+            let _ = decode::<Request>(&bytes);
+            let _ = decode::<Reply>(&bytes);
+            let t = topic("public", "");
+            prop_assert!(open(&t, &bytes).is_err());
+        }
+
+        #[test]
+        fn frames_round_trip(nonce in any::<u64>(), id in any::<u32>(), piece in proptest::collection::vec(any::<u8>(), 0..32), text in ".{0,64}") {
+            let req = Request::Infer(InferRequest {
+                job: text.clone(), model: "m".into(), prompt: Prompt::Chat(vec![("user".into(), text.clone())]),
+                continuation: vec![id], max_tokens: Some(id), sampling: WireSampling { seed: Some(nonce), ..Default::default() },
+                stop: vec![text], ignore_eos: false,
+            });
+            let f = encode(&req);
+            prop_assert_eq!(decode::<Request>(&f[4..]).unwrap(), req);
+            let rep = Reply::Token { id, piece };
+            let f = encode(&rep);
+            prop_assert_eq!(decode::<Reply>(&f[4..]).unwrap(), rep);
+        }
+
+        #[test]
+        fn mutated_frames_are_refused_or_decode_cleanly(nonce in any::<u64>(), at in any::<usize>(), byte in any::<u8>()) {
+            let mut f = encode(&Request::Ping { nonce });
+            let i = 4 + at % (f.len() - 4);
+            f[i] = byte;
+            let _ = decode::<Request>(&f[4..]);
+        }
+    }
+}

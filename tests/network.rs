@@ -1,0 +1,436 @@
+//! The peer network: real `llp serve` processes on 127.0.0.1 talking over iroh (relays and mDNS
+//! off), each with its own data dir, on the default model.
+
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+/// Starts the first node of a new network.
+fn first(extra: &[&str]) -> Node {
+    let net = format!("n{}", rand_hex());
+    let mut args = vec![
+        "--network",
+        &net,
+        "--threads",
+        "1",
+        "--announce-interval-ms",
+        "500",
+    ];
+    args.extend_from_slice(extra);
+    Node::start(&args)
+}
+
+/// Like [`first`], logging at info level (for tests that read what it logged).
+fn first_logged(extra: &[&str]) -> Node {
+    let net = format!("n{}", rand_hex());
+    let mut args = vec![
+        "--network",
+        &net,
+        "--threads",
+        "1",
+        "--announce-interval-ms",
+        "500",
+    ];
+    args.extend_from_slice(extra);
+    Node::start_with(&args, |c| {
+        c.env("LLP_LOG", "info");
+    })
+}
+
+/// Starts a node that joins through `ticket`.
+fn joiner(ticket: &str, extra: &[&str]) -> Node {
+    let mut args = vec![
+        "--join",
+        ticket,
+        "--threads",
+        "1",
+        "--announce-interval-ms",
+        "500",
+    ];
+    args.extend_from_slice(extra);
+    Node::start(&args)
+}
+
+/// The peer entry for `id` in a status snapshot.
+fn peer<'a>(status: &'a Value, id: &str) -> Option<&'a Value> {
+    status["peers"].as_array()?.iter().find(|p| p["id"] == id)
+}
+
+fn routable(status: &Value, id: &str) -> bool {
+    peer(status, id).is_some_and(|p| {
+        p["health"]["state"] == "ok"
+            && p["paused"] == false
+            && p["models"].as_array().is_some_and(|m| !m.is_empty())
+    })
+}
+
+/// Waits until `node` can route jobs to each of `peers`.
+async fn until_routable(node: &Node, peers: &[&Node]) {
+    for p in peers {
+        eventually(
+            60,
+            &format!("{} routes to {}", &node.id[..8], &p.id[..8]),
+            async || routable(&node.status().await, &p.id).then_some(()),
+        )
+        .await;
+    }
+}
+
+fn served_by(headers: &reqwest::header::HeaderMap) -> String {
+    headers["x-llp-node"].to_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_node_without_the_model_joins_by_ticket_and_routes_to_its_peer() {
+    let a = first(&[]);
+    let gw = joiner(&a.ticket(), &["--model", "none"]);
+    until_routable(&gw, &[&a]).await;
+    // Both sides see each other, with an address kind and an RTT.
+    let s = gw.status().await;
+    let p = peer(&s, &a.id).unwrap();
+    assert_eq!(p["address"], "direct", "{p}");
+    assert!(p["rtt_ms"].as_f64().unwrap() >= 0.0, "{p}");
+    assert_eq!(s["network"]["name"], a.status().await["network"]["name"]);
+
+    // /v1/models on the gateway lists the peer's model.
+    let models = gw.get_json("/v1/models").await;
+    assert_eq!(models["data"][0]["id"], MODEL, "{models}");
+    assert_eq!(models["data"][0]["served_by"][0], a.id.as_str());
+
+    // The same answer as asking the serving node directly (greedy), named by x-llp-node.
+    let body = chat_body("Name three colours.", 24);
+    let (status, headers, routed) = post(&gw.url("/v1/chat/completions"), &body).await;
+    assert_eq!(status, 200, "{routed}");
+    assert_eq!(served_by(&headers), a.id);
+    let (_, _, direct) = post(&a.url("/v1/chat/completions"), &body).await;
+    assert_eq!(
+        routed["choices"][0]["message"]["content"],
+        direct["choices"][0]["message"]["content"]
+    );
+    // Usage is the same (the cached count may differ: the second run reuses the first's prefix).
+    assert_eq!(
+        routed["usage"]["prompt_tokens"],
+        direct["usage"]["prompt_tokens"]
+    );
+    assert_eq!(
+        routed["usage"]["completion_tokens"],
+        direct["usage"]["completion_tokens"]
+    );
+
+    // Streaming too: the same SSE shape, ending in [DONE], naming the peer.
+    let mut sbody = body.clone();
+    sbody["stream"] = json!(true);
+    sbody["stream_options"] = json!({"include_usage": true});
+    let (status, events) = stream(&gw.url("/v1/chat/completions"), &sbody).await;
+    assert_eq!(status, 200);
+    assert_eq!(events.last().unwrap(), "[DONE]");
+    assert_eq!(
+        streamed_text(&events),
+        direct["choices"][0]["message"]["content"].as_str().unwrap()
+    );
+    let usage = events.iter().find(|e| e["usage"].is_object()).unwrap();
+    assert_eq!(
+        usage["usage"]["completion_tokens"],
+        direct["usage"]["completion_tokens"]
+    );
+
+    // Errors from the peer come back as the same HTTP errors.
+    let mut long = chat_body(&"word ".repeat(3000), 8);
+    long["max_tokens"] = json!(8);
+    let (status, _, e) = post(&gw.url("/v1/chat/completions"), &long).await;
+    assert_eq!(status, 400, "{e}");
+    assert_eq!(e["error"]["code"], "context_length_exceeded", "{e}");
+    let (status, _, e) = post(
+        &gw.url("/v1/chat/completions"),
+        &json!({"model": "no-such-model", "messages": [{"role": "user", "content": "hi"}]}),
+    )
+    .await;
+    assert_eq!(status, 404, "{e}");
+
+    // The serving node's status shows the job was for the gateway while it ran; afterwards
+    // its totals count it.
+    let a_status = a.status().await;
+    assert!(
+        a_status["totals"]["jobs_done"].as_u64().unwrap() >= 3,
+        "{a_status}"
+    );
+}
+
+#[tokio::test]
+async fn a_paused_node_routes_its_own_request_to_a_peer() {
+    let a = first(&[]);
+    let b = joiner(&a.ticket(), &["--paused"]);
+    until_routable(&b, &[&a]).await;
+    let (status, headers, v) = post(&b.url("/v1/chat/completions"), &chat_body("Say hi.", 8)).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        served_by(&headers),
+        a.id,
+        "a paused node sends its own work to peers"
+    );
+    // And A does not send work to B while B is paused.
+    eventually(20, "A sees B paused", async || {
+        let s = a.status().await;
+        peer(&s, &b.id)
+            .is_some_and(|p| p["paused"] == true)
+            .then_some(())
+    })
+    .await;
+    // Resuming is announced.
+    let (status, _, _) = post(&b.url("/api/contribution"), &json!({"paused": false})).await;
+    assert_eq!(status, 200);
+    until_routable(&a, &[&b]).await;
+}
+
+#[tokio::test]
+async fn a_private_network_refuses_an_outsider() {
+    let net = format!("p{}", rand_hex());
+    let a = Node::start(&[
+        "--network",
+        &net,
+        "--network-secret",
+        "right-secret",
+        "--threads",
+        "1",
+        "--announce-interval-ms",
+        "500",
+    ]);
+    // A member with the secret (carried by the ticket) joins.
+    let member = joiner(&a.ticket(), &["--model", "none"]);
+    until_routable(&member, &[&a]).await;
+    // An outsider with the ticket's address but the wrong secret.
+    let outsider = Node::start(&[
+        "--network",
+        &net,
+        "--network-secret",
+        "wrong-secret",
+        "--join",
+        &ticket_without_secret(&a.ticket()),
+        "--model",
+        "none",
+        "--announce-interval-ms",
+        "500",
+    ]);
+    // The outsider's status says why it cannot reach A.
+    let reason = eventually(30, "the outsider sees why A refuses it", async || {
+        let s = outsider.status().await;
+        let p = peer(&s, &a.id)?;
+        (p["health"]["state"] == "unreachable")
+            .then(|| p["health"]["reason"].as_str().unwrap().to_string())
+    })
+    .await;
+    assert!(reason.contains("network"), "{reason}");
+    // A logged the attempt.
+    eventually(10, "A logs the refused attempt", async || {
+        a.log_text()
+            .contains("tried to join without the network secret")
+            .then_some(())
+    })
+    .await;
+    // No prompt reaches A from the outsider: it has no node to route to.
+    let (status, _, e) = post(
+        &outsider.url("/v1/chat/completions"),
+        &chat_body("secret prompt", 4),
+    )
+    .await;
+    assert_eq!(status, 404, "{e}");
+    let s = a.status().await;
+    assert_eq!(s["totals"]["jobs_done"], 0, "{s}");
+    assert!(
+        peer(&s, &outsider.id).is_none_or(|p| p["health"]["state"] != "ok"),
+        "{s}"
+    );
+    // The member still works.
+    let (status, headers, _) = post(&member.url("/v1/chat/completions"), &chat_body("hi", 4)).await;
+    assert_eq!(status, 200);
+    assert_eq!(served_by(&headers), a.id);
+}
+
+fn ticket_without_secret(ticket: &str) -> String {
+    let mut t = local_llm_proxy::net::Ticket::decode(ticket).unwrap();
+    t.secret = None;
+    t.encode()
+}
+
+#[tokio::test]
+async fn twenty_concurrent_requests_spread_over_three_nodes() {
+    let a = first(&["--slots", "2"]);
+    let b = joiner(&a.ticket(), &["--slots", "2"]);
+    let c = joiner(&a.ticket(), &["--slots", "2"]);
+    until_routable(&a, &[&b, &c]).await;
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let url = a.url("/v1/chat/completions");
+        tasks.push(tokio::spawn(async move {
+            post(&url, &chat_body(&format!("Count to {}.", i % 5 + 3), 24)).await
+        }));
+    }
+    let mut by = std::collections::HashMap::new();
+    for t in tasks {
+        let (status, headers, v) = t.await.unwrap();
+        assert_eq!(status, 200, "{v}");
+        assert!(v["usage"]["completion_tokens"].as_u64().unwrap() > 0);
+        *by.entry(served_by(&headers)).or_insert(0) += 1;
+    }
+    for n in [&a, &b, &c] {
+        let got = by.get(&n.id).copied().unwrap_or(0);
+        assert!(
+            got >= 3,
+            "each node has 2 slots of 6; {} served {got}: {by:?}",
+            &n.id[..8]
+        );
+    }
+}
+
+/// Reads an SSE stream chunk by chunk, calling `on` with each parsed `data:` payload.
+async fn read_stream(resp: reqwest::Response, mut on: impl FnMut(&Value)) -> Vec<Value> {
+    let mut events = Vec::new();
+    let mut buf = String::new();
+    let mut body = resp.bytes_stream();
+    while let Some(chunk) = body.next().await {
+        buf.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
+        while let Some(i) = buf.find("\n\n") {
+            let block: String = buf.drain(..i + 2).collect();
+            for line in block.lines() {
+                if let Some(d) = line.strip_prefix("data: ") {
+                    let v = if d == "[DONE]" {
+                        Value::String(d.into())
+                    } else {
+                        serde_json::from_str(d).unwrap()
+                    };
+                    on(&v);
+                    events.push(v);
+                }
+            }
+        }
+    }
+    events
+}
+
+#[tokio::test]
+async fn a_peer_killed_mid_stream_is_replaced_without_losing_a_token() {
+    let gw = first_logged(&["--model", "none"]);
+    let b = joiner(&gw.ticket(), &[]);
+    let c = joiner(&gw.ticket(), &[]);
+    until_routable(&gw, &[&b, &c]).await;
+    let body = json!({
+        "model": MODEL, "temperature": 0, "max_tokens": 160, "ignore_eos": true, "stream": true,
+        "stream_options": {"include_usage": true},
+        "messages": [{"role": "user", "content": "Tell a long story about a lighthouse keeper."}],
+    });
+    let resp = client()
+        .post(gw.url("/v1/chat/completions"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let first_server = served_by(resp.headers());
+    let (victim, survivor) = if first_server == b.id {
+        (&b, &c)
+    } else {
+        (&c, &b)
+    };
+    assert_eq!(victim.id, first_server);
+    let mut chunks = 0;
+    let mut killed = false;
+    let events = read_stream(resp, |e| {
+        if local_llm_proxy::client::delta_text(e).is_some_and(|t| !t.is_empty()) {
+            chunks += 1;
+        }
+        if chunks == 20 && !killed {
+            victim.signal("KILL");
+            killed = true;
+        }
+    })
+    .await;
+    assert!(killed, "the stream ended before 20 chunks");
+    assert_eq!(events.last().unwrap(), "[DONE]");
+    let text = streamed_text(&events);
+    let last = events
+        .iter()
+        .rev()
+        .find(|e| e["choices"][0]["finish_reason"].is_string())
+        .unwrap();
+    assert_eq!(last["choices"][0]["finish_reason"], "length", "{last}");
+    assert_eq!(last["llp_served_by"], survivor.id.as_str(), "{last}");
+    let usage = events.iter().find(|e| e["usage"].is_object()).unwrap();
+    assert_eq!(usage["usage"]["completion_tokens"], 160, "{usage}");
+    // No token duplicated or missing: the same greedy answer the survivor gives on its own.
+    let mut direct = body.clone();
+    direct["stream"] = json!(false);
+    direct.as_object_mut().unwrap().remove("stream_options");
+    let (_, _, v) = post(&survivor.url("/v1/chat/completions"), &direct).await;
+    assert_eq!(
+        text,
+        v["choices"][0]["message"]["content"].as_str().unwrap()
+    );
+    // The failed peer is scored down in the gateway's table.
+    let s = gw.status().await;
+    if let Some(p) = peer(&s, &victim.id) {
+        assert!(p["reliability"].as_f64().unwrap() < 0.67, "{p}");
+    }
+    assert!(gw.log_text().contains("failing over"), "{}", gw.log_text());
+}
+
+#[tokio::test]
+async fn a_silent_peer_is_evicted_and_readmitted_when_it_answers_again() {
+    // A long expiry, so that eviction (not expiry) is what takes B out of routing.
+    let a = first_logged(&["--peer-expiry-ms", "120000"]);
+    let b = joiner(&a.ticket(), &[]);
+    until_routable(&a, &[&b]).await;
+    b.signal("STOP");
+    eventually(40, "A evicts the silent B", async || {
+        let s = a.status().await;
+        let p = peer(&s, &b.id)?;
+        (p["health"]["state"] == "evicted").then_some(())
+    })
+    .await;
+    // Jobs meanwhile are served by A itself, not sent to B.
+    let (status, headers, _) = post(&a.url("/v1/chat/completions"), &chat_body("hi", 4)).await;
+    assert_eq!(status, 200);
+    assert_eq!(served_by(&headers), a.id);
+    b.signal("CONT");
+    eventually(60, "A readmits B", async || {
+        routable(&a.status().await, &b.id).then_some(())
+    })
+    .await;
+    assert!(a.log_text().contains("readmitted"), "{}", a.log_text());
+}
+
+#[tokio::test]
+async fn announcements_expire_and_a_leaving_node_is_forgotten_at_once() {
+    let a = first_logged(&["--peer-expiry-ms", "3000"]);
+    let b = joiner(&a.ticket(), &[]);
+    let c = joiner(&a.ticket(), &[]);
+    until_routable(&a, &[&b, &c]).await;
+    // SIGTERM: C says it leaves.
+    c.signal("TERM");
+    let t = Instant::now();
+    eventually(20, "A forgets C", async || {
+        peer(&a.status().await, &c.id).is_none().then_some(())
+    })
+    .await;
+    assert!(
+        a.log_text().contains("left the network"),
+        "{}",
+        a.log_text()
+    );
+    let left_after = t.elapsed();
+    // SIGKILL: B says nothing; its announcements expire.
+    b.signal("KILL");
+    eventually(30, "B's announcements expire", async || {
+        peer(&a.status().await, &b.id).is_none().then_some(())
+    })
+    .await;
+    assert!(
+        a.log_text().contains("no announcement for"),
+        "{}",
+        a.log_text()
+    );
+    eprintln!("leaving node forgotten after {left_after:?}");
+    assert!(left_after < Duration::from_secs(10));
+}

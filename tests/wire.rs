@@ -1,0 +1,323 @@
+//! Bad input on the wire: a hand-made iroh peer in this test process sends malformed, oversized,
+//! unsigned, wrongly signed and flooding messages to a real `llp serve`. Each is refused with a
+//! logged reason and costs the sender reputation, while a legitimate job on the node completes.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use iroh::address_lookup::memory::MemoryLookup;
+use iroh::endpoint::{Connection, presets};
+use iroh::{Endpoint, EndpointAddr, PublicKey, SecretKey};
+use local_llm_proxy::net::wire::{self, Reply, Request};
+use local_llm_proxy::net::{Ticket, parse_id};
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+struct Attacker {
+    ep: Endpoint,
+    memory: MemoryLookup,
+    target: EndpointAddr,
+    ticket: Ticket,
+}
+
+async fn attacker(node: &Node) -> Attacker {
+    let ticket = Ticket::decode(&node.ticket()).unwrap();
+    let id = PublicKey::from_bytes(&parse_id(&ticket.contact.id).unwrap()).unwrap();
+    let mut target = EndpointAddr::new(id);
+    for a in &ticket.contact.addrs {
+        target = target.with_ip_addr(*a);
+    }
+    let memory = MemoryLookup::new();
+    memory.add_endpoint_info(target.clone());
+    let ep = Endpoint::builder(presets::Minimal)
+        .clear_ip_transports()
+        .bind_addr("127.0.0.1:0")
+        .unwrap()
+        .address_lookup(memory.clone())
+        .bind()
+        .await
+        .unwrap();
+    Attacker {
+        ep,
+        memory,
+        target,
+        ticket,
+    }
+}
+
+impl Attacker {
+    fn id(&self) -> String {
+        hex::encode(self.ep.id().as_bytes())
+    }
+
+    async fn connect(&self) -> Connection {
+        self.ep
+            .connect(self.target.clone(), wire::ALPN)
+            .await
+            .unwrap()
+    }
+
+    /// Sends raw bytes on a new stream and reads the answer (None if the stream just ends).
+    async fn raw(&self, conn: &Connection, bytes: &[u8]) -> Option<Reply> {
+        let (mut tx, mut rx) = conn.open_bi().await.unwrap();
+        tx.write_all(bytes).await.unwrap();
+        let _ = tx.finish();
+        tokio::time::timeout(
+            Duration::from_secs(10),
+            wire::read::<Reply, _>(&mut rx, wire::MAX_SMALL_FRAME),
+        )
+        .await
+        .expect("an answer or the end of the stream")
+        .ok()
+        .flatten()
+    }
+
+    /// A connection past the handshake (the attacker knows the secret from the ticket).
+    async fn member(&self) -> Connection {
+        let conn = self.connect().await;
+        let t = &self.ticket;
+        let hello = Request::Hello {
+            version: wire::VERSION,
+            network: t.network.clone(),
+            proof: wire::proof(
+                &t.network,
+                t.secret.as_deref().unwrap_or(""),
+                &self.ep.id(),
+                &self.target.id,
+            ),
+        };
+        match self.raw(&conn, &wire::encode(&hello)).await {
+            Some(Reply::Welcome { .. }) => conn,
+            other => panic!("handshake: {other:?}"),
+        }
+    }
+}
+
+fn refused(r: Option<Reply>) -> (String, String) {
+    match r {
+        Some(Reply::Refused { code, message }) => (code, message),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+/// A legitimate streamed job, started before the attack and checked after it.
+async fn legit_job(node: &Node) -> tokio::task::JoinHandle<(u16, Vec<Value>)> {
+    let url = node.url("/v1/chat/completions");
+    let mut body = chat_body("Write a short poem about wires.", 48);
+    body["stream"] = json!(true);
+    tokio::spawn(async move { stream(&url, &body).await })
+}
+
+async fn strikes_of(node: &Node, id: &str) -> u64 {
+    let s = node.status().await;
+    s["network"]["misbehaving"]
+        .as_array()
+        .and_then(|m| m.iter().find(|x| x["peer"] == id))
+        .map(|x| x["strikes"].as_u64().unwrap())
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn bad_handshakes_are_refused_logged_and_struck() {
+    let node = Node::start(&[
+        "--network-secret",
+        "s3cret",
+        "--announce-interval-ms",
+        "500",
+    ]);
+    let job = legit_job(&node).await;
+    let at = attacker(&node).await;
+
+    // An unknown protocol version.
+    let conn = at.connect().await;
+    let hello = Request::Hello {
+        version: 99,
+        network: at.ticket.network.clone(),
+        proof: "00".repeat(32),
+    };
+    let (code, msg) = refused(at.raw(&conn, &wire::encode(&hello)).await);
+    assert_eq!(code, "version", "{msg}");
+    assert!(msg.contains("99"), "{msg}");
+
+    // The right network without the secret.
+    let conn = at.connect().await;
+    let hello = Request::Hello {
+        version: wire::VERSION,
+        network: at.ticket.network.clone(),
+        proof: wire::proof(&at.ticket.network, "guess", &at.ep.id(), &at.target.id),
+    };
+    let (code, _) = refused(at.raw(&conn, &wire::encode(&hello)).await);
+    assert_eq!(code, "network");
+
+    // Not JSON at all, and a frame announcing 2 GiB.
+    let conn = at.connect().await;
+    let mut garbage = 5u32.to_be_bytes().to_vec();
+    garbage.extend_from_slice(b"\xff\x00{[}");
+    let (code, msg) = refused(at.raw(&conn, &garbage).await);
+    assert_eq!(code, "invalid", "{msg}");
+    let conn = at.connect().await;
+    let (code, msg) = refused(at.raw(&conn, &0x8000_0000u32.to_be_bytes()).await);
+    assert_eq!(code, "invalid");
+    assert!(msg.contains("exceeds"), "{msg}");
+
+    // Each cost reputation, and each was logged with its reason.
+    let strikes = strikes_of(&node, &at.id()).await;
+    assert!(strikes >= 4, "strikes {strikes}");
+    let log = node.log_text();
+    for reason in [
+        "protocol version 99",
+        "without the network secret",
+        "malformed message",
+        "exceeds",
+    ] {
+        assert!(log.contains(reason), "no `{reason}` in the log:\n{log}");
+    }
+    // After enough strikes the peer is refused outright.
+    let conn = at.connect().await;
+    let _ = at.raw(&conn, &garbage).await;
+    let conn = at.connect().await;
+    let r = tokio::time::timeout(Duration::from_secs(5), conn.closed()).await;
+    assert!(r.is_ok(), "a banned peer's connection is closed");
+
+    // The legitimate job was not disturbed.
+    let (status, events) = job.await.unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(events.last().unwrap(), "[DONE]");
+    assert!(!streamed_text(&events).is_empty());
+    assert!(
+        events.iter().all(|e| e.get("error").is_none()),
+        "{events:?}"
+    );
+}
+
+#[tokio::test]
+async fn bad_requests_from_a_member_end_their_stream_only() {
+    let node = Node::start(&["--announce-interval-ms", "500"]);
+    let job = legit_job(&node).await;
+    let at = attacker(&node).await;
+    let conn = at.member().await;
+
+    let bad: Vec<(&str, Vec<u8>)> = vec![
+        ("garbage", {
+            let mut b = 3u32.to_be_bytes().to_vec();
+            b.extend_from_slice(b"}}}");
+            b
+        }),
+        (
+            "unknown type",
+            wire::encode(&json!({"type": "format_disk"})),
+        ),
+        (
+            "oversized",
+            (wire::MAX_FRAME as u32 + 1).to_be_bytes().to_vec(),
+        ),
+        (
+            "nan sampling",
+            wire::encode(&json!({"type": "infer", "job": "x", "model": MODEL,
+            "prompt": {"kind": "text", "value": "hi"}, "max_tokens": 4,
+            "sampling": {"temperature": 1e9, "top_p": 1.0, "seed": null, "frequency_penalty": 0.0, "presence_penalty": 0.0}})),
+        ),
+        (
+            "token outside the vocabulary",
+            wire::encode(&json!({"type": "infer", "job": "x", "model": MODEL,
+            "prompt": {"kind": "text", "value": "hi"}, "continuation": [4000000000u32], "max_tokens": 4,
+            "sampling": {"temperature": 0.0, "top_p": 1.0, "seed": null, "frequency_penalty": 0.0, "presence_penalty": 0.0}})),
+        ),
+    ];
+    for (what, bytes) in bad {
+        let (code, msg) = refused(at.raw(&conn, &bytes).await);
+        assert!(code == "invalid", "{what}: {code} {msg}");
+    }
+    // The connection still works for a valid request after all that.
+    let ping = at
+        .raw(&conn, &wire::encode(&Request::Ping { nonce: 7 }))
+        .await;
+    assert_eq!(ping, Some(Reply::Pong { nonce: 7 }));
+    assert!(strikes_of(&node, &at.id()).await >= 4);
+    let (status, events) = job.await.unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(events.last().unwrap(), "[DONE]");
+    // The node still serves.
+    let (status, _, _) = post(&node.url("/v1/chat/completions"), &chat_body("hi", 4)).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn forged_malformed_and_flooding_announcements_are_dropped() {
+    let node = Node::start(&["--announce-interval-ms", "500"]);
+    let job = legit_job(&node).await;
+    let at = attacker(&node).await;
+    let gossip = iroh_gossip::net::Gossip::builder().spawn(at.ep.clone());
+    let _router = iroh::protocol::Router::builder(at.ep.clone())
+        .accept(iroh_gossip::ALPN, gossip.clone())
+        .spawn();
+    let topic_bytes = wire::topic(
+        &at.ticket.network,
+        at.ticket.secret.as_deref().unwrap_or(""),
+    );
+    let topic = gossip
+        .subscribe_and_join(topic_bytes.into(), vec![at.target.id])
+        .await
+        .unwrap();
+    let (tx, _rx) = topic.split();
+    let _ = &at.memory;
+
+    let key = SecretKey::generate();
+    let announcement = |seq: u64| wire::Announcement {
+        seq,
+        network: at.ticket.network.clone(),
+        version: "0.0.0".into(),
+        addrs: vec![],
+        relay: None,
+        paused: false,
+        leaving: false,
+        models: vec![],
+        capability: Default::default(),
+    };
+    // Malformed: random bytes.
+    tx.broadcast(Bytes::from_static(
+        b"\x01not an announcement at all, and far too short?",
+    ))
+    .await
+    .unwrap();
+    // Unsigned: a valid body with a zero signature.
+    let mut unsigned = wire::seal(&key, &topic_bytes, &announcement(1));
+    for b in &mut unsigned[33..97] {
+        *b = 0;
+    }
+    tx.broadcast(Bytes::from(unsigned)).await.unwrap();
+    // Wrongly signed: signed by one key, claiming another author.
+    let mut forged = wire::seal(&key, &topic_bytes, &announcement(2));
+    forged[1..33].copy_from_slice(SecretKey::generate().public().as_bytes());
+    tx.broadcast(Bytes::from(forged)).await.unwrap();
+    // A flood of validly signed announcements.
+    for seq in 10..110 {
+        tx.broadcast(Bytes::from(wire::seal(
+            &key,
+            &topic_bytes,
+            &announcement(seq),
+        )))
+        .await
+        .unwrap();
+    }
+    eventually(20, "the node logs every kind", async || {
+        let log = node.log_text();
+        (log.contains("bad announcement")
+            && log.contains("bad signature")
+            && log.contains("flooded"))
+        .then_some(())
+    })
+    .await;
+    assert!(
+        strikes_of(&node, &at.id()).await >= 2,
+        "the relaying neighbour is struck"
+    );
+    assert!(
+        strikes_of(&node, &hex::encode(key.public().as_bytes())).await >= 1,
+        "the flooding author is struck"
+    );
+    let (status, events) = job.await.unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(events.last().unwrap(), "[DONE]");
+}
