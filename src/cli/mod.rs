@@ -231,7 +231,7 @@ fn init_logging() {
     // llama.cpp logs every model load in detail at info level; keep its warnings only.
     let filter = EnvFilter::try_from_env("LLP_LOG").unwrap_or_else(|_| {
         EnvFilter::new(
-            "info,llama-cpp-2=warn,llama_cpp_2=warn,iroh=warn,iroh_gossip=warn,noq=warn,\
+            "info,llama-cpp-2=warn,llama_cpp_2=warn,iroh=warn,iroh::address_lookup::pkarr=error,iroh_gossip=warn,noq=warn,\
              noq_proto=warn,iroh_relay=warn,swarm_discovery=warn,iroh_mdns_address_lookup=warn",
         )
     });

@@ -86,10 +86,68 @@ fn print(s: &Snapshot) {
             s.totals.prompt_tokens,
             s.totals.generated_tokens
         );
-        for j in &s.jobs {
+        if let Some(n) = &s.network {
             println!(
-                "job       {} {} {} {} tokens {:.1} tok/s",
-                j.id, j.model, j.state, j.tokens, j.tokens_per_s
+                "network   {}{}  p2p {}  {} waiting for room",
+                n.name,
+                if n.private { " (private)" } else { "" },
+                n.p2p_addrs.join(" "),
+                n.waiting
+            );
+        }
+        for p in &s.peers {
+            let health = match &p.health {
+                crate::net::table::Health::Ok => "ok".to_string(),
+                crate::net::table::Health::Unverified => "connecting".to_string(),
+                crate::net::table::Health::Unreachable { reason } => format!("UNREACHABLE: {reason}"),
+                crate::net::table::Health::Evicted { reason, retry_in_s } => {
+                    format!("EVICTED ({reason}; retry in {retry_in_s} s)")
+                }
+            };
+            let models: Vec<String> = p
+                .models
+                .iter()
+                .map(|m| format!("{}:{} {}/{}", m.name, m.quant, m.busy + m.queued, m.slots))
+                .collect();
+            println!(
+                "peer      {} {} rtt {} score {} rel. {:.2}{}  [{}]  {}",
+                &p.id[..12.min(p.id.len())],
+                p.address,
+                p.rtt_ms.map(|r| format!("{r:.1} ms")).unwrap_or_else(|| "-".into()),
+                p.score.map(|s| format!("{s:.2}")).unwrap_or_else(|| "-".into()),
+                p.reliability,
+                if p.paused { " paused" } else { "" },
+                models.join(", "),
+                health
+            );
+        }
+        for m in s.network.iter().flat_map(|n| n.misbehaving.iter()) {
+            println!(
+                "strikes   {} x{}: {}",
+                &m.peer[..12.min(m.peer.len())],
+                m.strikes,
+                m.last
+            );
+        }
+        for j in &s.jobs {
+            let who = if j.requester == "local" {
+                format!("served by {}", &j.served_by[..12.min(j.served_by.len())])
+            } else {
+                format!("for {}", &j.requester[..12.min(j.requester.len())])
+            };
+            println!(
+                "job       {} {} {} {} {} tokens {:.1} tok/s{}",
+                j.id,
+                j.model,
+                who,
+                j.state,
+                j.tokens,
+                j.tokens_per_s,
+                if j.failovers > 0 {
+                    format!(" ({} failovers)", j.failovers)
+                } else {
+                    String::new()
+                }
             );
         }
     }
