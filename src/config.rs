@@ -303,7 +303,7 @@ impl Settings {
             mdns: o.mdns.or(file.mdns).unwrap_or(true),
             announce_interval_ms,
             peer_expiry_ms,
-            stall_min_ms: file.stall_min_ms.unwrap_or(750),
+            stall_min_ms: file.stall_min_ms.unwrap_or(500),
             stall_factor,
             score,
         };

@@ -440,7 +440,11 @@ async fn invite_prints_the_running_nodes_ticket() {
     let empty = tempfile::tempdir().unwrap();
     let out = run(llp().arg("invite").arg("--data-dir").arg(empty.path()));
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("no node is running"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no node is running"),
+        "{}",
+        stderr(&out)
+    );
 
     let a = Node::start(&["--network", "invite-test", "--network-secret", "s"]);
     let out = run(llp().arg("invite").arg("--data-dir").arg(a.data_dir()));
@@ -449,15 +453,32 @@ async fn invite_prints_the_running_nodes_ticket() {
     assert_eq!(t.contact.id, a.id);
     assert_eq!(t.network, "invite-test");
     assert_eq!(t.secret.as_deref(), Some("s"));
-    assert!(t.contact.addrs.iter().any(|a| a.ip().is_loopback()), "{t:?}");
-    let out = run(llp().args(["invite", "--no-secret"]).arg("--data-dir").arg(a.data_dir()));
+    assert!(
+        t.contact.addrs.iter().any(|a| a.ip().is_loopback()),
+        "{t:?}"
+    );
+    let out = run(llp()
+        .args(["invite", "--no-secret"])
+        .arg("--data-dir")
+        .arg(a.data_dir()));
     let t = local_llm_proxy::net::Ticket::decode(stdout(&out).trim()).unwrap();
     assert_eq!(t.secret, None);
-    assert!(stderr(&out).contains("--network-secret"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--network-secret"),
+        "{}",
+        stderr(&out)
+    );
     // A damaged ticket is a usage error that says what is wrong.
-    let out = run(llp().args(["serve", "--join", "llp1notbase32!!", "--api", "127.0.0.1:0"]).arg("--data-dir").arg(empty.path()));
+    let out = run(llp()
+        .args(["serve", "--join", "llp1notbase32!!", "--api", "127.0.0.1:0"])
+        .arg("--data-dir")
+        .arg(empty.path()));
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("ticket is damaged"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("ticket is damaged"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -473,14 +494,20 @@ fn demo_runs_a_three_node_network_and_cleans_up() {
         .iter()
         .map(|n| {
             text.lines()
-                .find(|l| l.trim_start().starts_with(n) && l.contains('#') || l.trim() == format!("{n}   0  "))
+                .find(|l| {
+                    l.trim_start().starts_with(n) && l.contains('#')
+                        || l.trim() == format!("{n}   0  ")
+                })
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|c| c.parse().ok())
                 .unwrap_or(0)
         })
         .collect();
     assert_eq!(served.iter().sum::<usize>(), 9, "{text}");
-    assert!(served.iter().filter(|&&n| n > 0).count() >= 2, "spread over nodes: {served:?}\n{text}");
+    assert!(
+        served.iter().filter(|&&n| n > 0).count() >= 2,
+        "spread over nodes: {served:?}\n{text}"
+    );
     let dir = text
         .lines()
         .next()

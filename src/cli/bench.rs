@@ -50,6 +50,10 @@ pub struct BenchArgs {
     /// Print only JSON
     #[arg(long)]
     pub json: bool,
+    /// The peer network's benchmarks instead: routing decisions with 10,000 peers, remote against
+    /// local on loopback, and the failover gap (starts its own nodes on 127.0.0.1)
+    #[arg(long)]
+    pub p2p: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -87,6 +91,13 @@ struct ApiReport {
 
 pub async fn run(g: &Global, a: BenchArgs) -> anyhow::Result<ExitCode> {
     let settings = g.settings()?;
+    if a.p2p {
+        let r = super::bench_net::run(&settings, a.reps.max(10), a.max_tokens).await?;
+        if a.json {
+            println!("{}", serde_json::to_string_pretty(&r)?);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut embedded = None;
     // A node already running for the data dir holds its lock: measure that node through its
     // API (the engine runs need an embedded node).

@@ -31,12 +31,12 @@ pub struct DemoArgs {
     pub once: bool,
 }
 
-struct Member {
-    name: String,
-    dir: PathBuf,
-    child: Child,
-    api: String,
-    id: String,
+pub(super) struct Member {
+    pub name: String,
+    pub dir: PathBuf,
+    pub child: Child,
+    pub api: String,
+    pub id: String,
 }
 
 pub async fn run(g: &Global, a: DemoArgs) -> anyhow::Result<ExitCode> {
@@ -71,7 +71,12 @@ pub async fn run(g: &Global, a: DemoArgs) -> anyhow::Result<ExitCode> {
                 &network,
                 &secret,
                 ticket.as_deref(),
-                a.node_slots,
+                &[
+                    "--slots".to_string(),
+                    a.node_slots.to_string(),
+                    "--threads".into(),
+                    "1".into(),
+                ],
             )
             .await?;
             println!(
@@ -129,14 +134,16 @@ pub async fn run(g: &Global, a: DemoArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-async fn spawn(
+/// Starts `llp serve` as node `i` under `root`, on 127.0.0.1 only, in `network`; `extra` adds
+/// flags (slots, threads, `--model none`).
+pub(super) async fn spawn(
     i: usize,
     root: &Path,
     settings: &crate::config::Settings,
     network: &str,
     secret: &str,
     join: Option<&str>,
-    slots: u32,
+    extra: &[String],
 ) -> anyhow::Result<Member> {
     let dir = root.join(format!("node-{i}"));
     std::fs::create_dir_all(&dir)?;
@@ -155,14 +162,8 @@ async fn spawn(
             "--no-mdns",
         ])
         .args(["--network", network, "--network-secret", secret])
-        .args([
-            "--announce-interval-ms",
-            "1000",
-            "--slots",
-            &slots.to_string(),
-            "--threads",
-            "1",
-        ])
+        .args(["--announce-interval-ms", "1000"])
+        .args(extra)
         .env_remove("LLP_CONFIG")
         .env_remove("LLP_API")
         .env_remove("LLP_JOIN")
@@ -202,14 +203,16 @@ async fn spawn(
 }
 
 /// Waits until the first node sees every other node, then sends the burst and tallies it.
-async fn show(members: &[Member], a: &DemoArgs) -> anyhow::Result<()> {
-    let client = crate::client::http_client()?;
-    let first = &members[0];
-    let want = members.len() - 1;
+/// Waits until the node at `api` can route to `want` peers serving a model.
+pub(super) async fn until_peers(
+    client: &reqwest::Client,
+    api: &str,
+    want: usize,
+) -> anyhow::Result<()> {
     let started = Instant::now();
     loop {
         let status: Value = client
-            .get(format!("http://{}/api/status", first.api))
+            .get(format!("http://{api}/api/status"))
             .send()
             .await?
             .json()
@@ -226,14 +229,21 @@ async fn show(members: &[Member], a: &DemoArgs) -> anyhow::Result<()> {
             })
             .unwrap_or(0);
         if ready >= want {
-            break;
+            return Ok(());
         }
         anyhow::ensure!(
             started.elapsed() < Duration::from_secs(60),
-            "node-0 sees {ready} of {want} peers after 60 s"
+            "the node at {api} sees {ready} of {want} peers after 60 s"
         );
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+async fn show(members: &[Member], a: &DemoArgs) -> anyhow::Result<()> {
+    let client = crate::client::http_client()?;
+    let first = &members[0];
+    let want = members.len() - 1;
+    until_peers(&client, &first.api, want).await?;
     println!(
         "\nnode-0 sees all {want} peers. Sending {} requests to node-0 at once:",
         a.requests

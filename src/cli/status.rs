@@ -99,7 +99,9 @@ fn print(s: &Snapshot) {
             let health = match &p.health {
                 crate::net::table::Health::Ok => "ok".to_string(),
                 crate::net::table::Health::Unverified => "connecting".to_string(),
-                crate::net::table::Health::Unreachable { reason } => format!("UNREACHABLE: {reason}"),
+                crate::net::table::Health::Unreachable { reason } => {
+                    format!("UNREACHABLE: {reason}")
+                }
                 crate::net::table::Health::Evicted { reason, retry_in_s } => {
                     format!("EVICTED ({reason}; retry in {retry_in_s} s)")
                 }
@@ -113,8 +115,12 @@ fn print(s: &Snapshot) {
                 "peer      {} {} rtt {} score {} rel. {:.2}{}  [{}]  {}",
                 &p.id[..12.min(p.id.len())],
                 p.address,
-                p.rtt_ms.map(|r| format!("{r:.1} ms")).unwrap_or_else(|| "-".into()),
-                p.score.map(|s| format!("{s:.2}")).unwrap_or_else(|| "-".into()),
+                p.rtt_ms
+                    .map(|r| format!("{r:.1} ms"))
+                    .unwrap_or_else(|| "-".into()),
+                p.score
+                    .map(|s| format!("{s:.2}"))
+                    .unwrap_or_else(|| "-".into()),
                 p.reliability,
                 if p.paused { " paused" } else { "" },
                 models.join(", "),

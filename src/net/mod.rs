@@ -113,6 +113,9 @@ pub fn parse_id(id: &str) -> Result<[u8; 32], String> {
         .map_err(|_| format!("`{}` is not a 32-byte node id", short(id)))
 }
 
+/// The cached outgoing connection to one peer, locked while dialing.
+type Slot = Arc<tokio::sync::Mutex<Option<Connection>>>;
+
 /// A handle to the network. Clone freely.
 #[derive(Clone)]
 pub struct Net {
@@ -130,7 +133,12 @@ struct Inner {
     topic: [u8; 32],
     table: Mutex<Table>,
     /// Verified outgoing connections, by peer id.
-    conns: tokio::sync::Mutex<HashMap<[u8; 32], Connection>>,
+    /// One slot per peer: dials to the same peer wait for each other (and share the result),
+    /// dials to different peers never do, so one unreachable peer cannot delay the others.
+    conns: Mutex<HashMap<[u8; 32], Slot>>,
+    /// Verified connections peers opened to us. Used first: they work even when dialing the
+    /// peer does not (it is behind a NAT, or it restarted and iroh still tries its old path).
+    inbound: Mutex<HashMap<[u8; 32], Connection>>,
     /// Protocol violations by peers not (or no longer) in the table.
     strikes: Mutex<HashMap<[u8; 32], (u32, String)>>,
     /// Announcements per author in the current flood window.
@@ -138,8 +146,6 @@ struct Inner {
     seq: AtomicU64,
     node: Node,
     shutdown: CancellationToken,
-    /// Woken when a remote job ends or a peer announces: waiting jobs look for capacity again.
-    pub capacity: tokio::sync::Notify,
 }
 
 /// A peer, as status shows it.
@@ -236,13 +242,13 @@ impl Net {
                 gossip: gossip.clone(),
                 router: OnceLock::new(),
                 sender: OnceLock::new(),
-                conns: tokio::sync::Mutex::new(HashMap::new()),
+                conns: Mutex::new(HashMap::new()),
+                inbound: Mutex::new(HashMap::new()),
                 strikes: Mutex::new(HashMap::new()),
                 flood: Mutex::new((Instant::now(), HashMap::new())),
                 seq: AtomicU64::new(crate::node::unix_now() * 1000),
                 node,
                 shutdown: CancellationToken::new(),
-                capacity: tokio::sync::Notify::new(),
             }),
         };
         let router = iroh::protocol::Router::builder(endpoint)
@@ -307,10 +313,6 @@ impl Net {
         &self.inner.key
     }
 
-    pub fn capacity(&self) -> &tokio::sync::Notify {
-        &self.inner.capacity
-    }
-
     /// This node's contact: its id and the addresses it is bound to (loopback included, which
     /// iroh leaves out of its own address when other interfaces exist).
     pub fn contact(&self) -> Contact {
@@ -364,7 +366,8 @@ impl Net {
         if let Some(r) = c.relay.as_ref().and_then(|r| r.parse().ok()) {
             addr = addr.with_relay_url(r);
         }
-        self.inner.memory.add_endpoint_info(addr);
+        // Replace, not merge: a restarted peer's old addresses are dead and would be dialed first.
+        self.inner.memory.set_endpoint_info(addr);
     }
 
     pub fn with_table<R>(&self, f: impl FnOnce(&mut Table) -> R) -> R {
@@ -418,13 +421,18 @@ impl Net {
     /// A verified connection to `peer`: reuses a live one, else dials and runs the handshake.
     /// Failures mark the peer unreachable, with the reason, for status.
     pub async fn connect(&self, peer: &[u8; 32]) -> anyhow::Result<Connection> {
-        let mut conns = self.inner.conns.lock().await;
-        if let Some(c) = conns.get(peer) {
-            if c.close_reason().is_none() {
-                return Ok(c.clone());
-            }
-            conns.remove(peer);
+        if let Some(c) = self.inbound_connection(peer) {
+            return Ok(c);
         }
+        let slot = self.slot(peer);
+        let mut cached = slot.lock().await;
+        if let Some(c) = cached.as_ref()
+            && c.close_reason().is_none()
+        {
+            return Ok(c.clone());
+        }
+        *cached = None;
+        tracing::debug!("dialing {}", hex::encode(&peer[..5]));
         let result = tokio::time::timeout(CONNECT_TIMEOUT, self.dial(peer)).await;
         let result = match result {
             Ok(r) => r,
@@ -443,7 +451,8 @@ impl Net {
                         p.health = Health::Ok;
                     }
                 });
-                conns.insert(*peer, conn.clone());
+                *cached = Some(conn.clone());
+                tokio::spawn(serve::serve_streams(self.clone(), *peer, conn.clone()));
                 Ok(conn)
             }
             Err(e) => {
@@ -512,6 +521,58 @@ impl Net {
         }
     }
 
+    fn inbound_connection(&self, peer: &[u8; 32]) -> Option<Connection> {
+        let mut inbound = self.inner.inbound.lock().expect("inbound lock");
+        match inbound.get(peer) {
+            Some(c) if c.close_reason().is_none() => Some(c.clone()),
+            Some(_) => {
+                inbound.remove(peer);
+                None
+            }
+            None => None,
+        }
+    }
+
+    fn slot(&self, peer: &[u8; 32]) -> Slot {
+        self.inner
+            .conns
+            .lock()
+            .expect("conns lock")
+            .entry(*peer)
+            .or_default()
+            .clone()
+    }
+
+    /// Drops the cached connection to `peer` (it failed, or the peer restarted elsewhere), so
+    /// the next use dials afresh instead of waiting on a dead connection.
+    /// `which`: only that connection (the one that failed); `None`: any (the peer is gone).
+    /// A connection the peer opened since the failure is kept. A dial in progress holds the
+    /// slot and will cache a fresh connection.
+    pub async fn forget_connection(&self, peer: &[u8; 32], which: Option<&Connection>) {
+        let matches = |c: &Connection| which.is_none_or(|w| w.stable_id() == c.stable_id());
+        {
+            let mut inbound = self.inner.inbound.lock().expect("inbound lock");
+            if inbound.get(peer).is_some_and(matches)
+                && let Some(c) = inbound.remove(peer)
+            {
+                c.close(0u32.into(), b"forgotten");
+            }
+        }
+        let slot = self.slot(peer);
+        if let Ok(mut cached) = slot.try_lock()
+            && cached.as_ref().is_some_and(matches)
+            && let Some(c) = cached.take()
+        {
+            c.close(0u32.into(), b"forgotten");
+        }
+        if which.is_none() {
+            self.inner.conns.lock().expect("conns lock").remove(peer);
+        }
+        if let Some(w) = which {
+            w.close(0u32.into(), b"failed");
+        }
+    }
+
     /// Records the connection's selected path: RTT, and whether it goes through a relay.
     fn observe_path(&self, peer: &[u8; 32], conn: &Connection) {
         let (rtt, relayed) = {
@@ -564,12 +625,7 @@ impl Net {
     /// One request, one reply, on a fresh stream of the verified connection.
     async fn call(&self, peer: &[u8; 32], req: &Request) -> anyhow::Result<Reply> {
         let conn = self.connect(peer).await?;
-        let (mut tx, mut rx) = conn.open_bi().await?;
-        wire::write(&mut tx, req).await?;
-        tx.finish()?;
-        wire::read(&mut rx, wire::MAX_SMALL_FRAME)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("closed the stream without an answer"))
+        call_on(&conn, req).await
     }
 
     /// The announcement of this node as it is now.
@@ -602,6 +658,83 @@ impl Net {
                 backends: profile.backends.iter().map(|b| b.backend.clone()).collect(),
                 quantizations: profile.quantizations.clone(),
             },
+        }
+    }
+
+    /// This node's announcement, sealed.
+    pub(crate) fn sealed_announcement(&self) -> Vec<u8> {
+        wire::seal(
+            &self.inner.key,
+            &self.inner.topic,
+            &self.announcement(false),
+        )
+    }
+
+    /// A peer completed the handshake with us: record it and fetch its announcement directly,
+    /// so it can serve jobs without waiting for gossip to carry one.
+    pub(crate) fn introduced(&self, peer: &[u8; 32], conn: &Connection) {
+        let addrs: Vec<SocketAddr> = conn
+            .paths()
+            .iter()
+            .filter_map(|p| match p.remote_addr() {
+                iroh::TransportAddr::Ip(a) => Some(*a),
+                _ => None,
+            })
+            .collect();
+        let contact = Contact {
+            id: hex::encode(peer),
+            addrs,
+            relay: None,
+        };
+        let known = self.with_table(|t| t.get(peer).is_some());
+        if !known {
+            self.remember(&contact);
+            self.with_table(|t| t.add_contact(contact, *peer, Instant::now()));
+        }
+        tracing::debug!("peer {} introduced itself", hex::encode(&peer[..5]));
+        // It proved the secret: its connection serves our requests to it too (and is the only
+        // way back to a peer behind a NAT).
+        self.inner
+            .inbound
+            .lock()
+            .expect("inbound lock")
+            .insert(*peer, conn.clone());
+        self.with_table(|t| {
+            if let Some(p) = t.get_mut(peer)
+                && !matches!(p.health, Health::Evicted { .. } | Health::Ok)
+            {
+                p.health = Health::Ok;
+            }
+        });
+        let net = self.clone();
+        let peer = *peer;
+        tokio::spawn(async move {
+            // Give the peer a moment to finish starting before asking.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            net.pull_announcement(&peer).await;
+            if let (Some(s), Ok(pk)) = (net.inner.sender.get(), PublicKey::from_bytes(&peer)) {
+                let _ = s.join_peers(vec![pk]).await;
+            }
+        });
+    }
+
+    /// Asks `peer` for its announcement and handles it as if gossip had brought it.
+    async fn pull_announcement(&self, peer: &[u8; 32]) {
+        match self.call(peer, &Request::GetAnnouncement).await {
+            Ok(Reply::Announcement { signed }) => {
+                if let Ok((author, _)) = wire::open(&self.inner.topic, &signed)
+                    && author.as_bytes() != peer
+                {
+                    self.strike(
+                        peer,
+                        "answered get_announcement with another node's announcement",
+                    );
+                    return;
+                }
+                self.on_announcement(peer, &signed);
+            }
+            Ok(other) => self.strike(peer, &format!("answered get_announcement with {other:?}")),
+            Err(e) => tracing::debug!("announcement of {}: {e:#}", hex::encode(&peer[..5])),
         }
     }
 
@@ -716,7 +849,7 @@ impl Net {
             (fresh, verify)
         });
         if fresh {
-            self.inner.capacity.notify_waiters();
+            self.inner.node.capacity().notify_waiters();
         }
         if verify {
             let net = self.clone();
@@ -745,7 +878,7 @@ impl Net {
                     hex::encode(&id[..5]),
                     self.inner.config.peer_expiry.as_secs()
                 );
-                self.inner.conns.lock().await.remove(&id);
+                self.forget_connection(&id, None).await;
             }
             let due: Vec<[u8; 32]> = self.with_table(|t| {
                 t.peers()
@@ -772,44 +905,47 @@ impl Net {
             .max(Duration::from_secs(1))
             * 2;
         let nonce = crate::engine::random_u64();
-        let r = tokio::time::timeout(limit, self.call(id, &Request::Ping { nonce })).await;
         let now = Instant::now();
+        let short = hex::encode(&id[..5]);
+        let fail = |reason: String| {
+            if self.with_table(|t| t.failure(id, &reason, Instant::now())) {
+                tracing::warn!("peer {short} evicted from routing: {reason}");
+            }
+        };
+        let conn = match tokio::time::timeout(limit, self.connect(id)).await {
+            Ok(Ok(c)) => c,
+            Ok(Err(e)) => return fail(format!("{e:#}")),
+            Err(_) => return fail("no answer to a ping".into()),
+        };
+        let r = tokio::time::timeout(limit, call_on(&conn, &Request::Ping { nonce })).await;
         match r {
             Ok(Ok(Reply::Pong { nonce: n })) if n == nonce => {
-                if let Some(c) = self.inner.conns.lock().await.get(id).cloned() {
-                    self.observe_path(id, &c);
-                }
+                self.observe_path(id, &conn);
                 if self.with_table(|t| t.readmit(id, now)) {
-                    tracing::info!(
-                        "peer {} answers again; readmitted to routing",
-                        hex::encode(&id[..5])
-                    );
-                    self.inner.capacity.notify_waiters();
+                    tracing::info!("peer {short} answers again; readmitted to routing");
+                    self.inner.node.capacity().notify_waiters();
+                }
+                // Gossip has not brought its announcement lately: ask for it directly.
+                let stale = self.with_table(|t| {
+                    t.get(id).is_some_and(|p| {
+                        p.announcement.is_none()
+                            || now.saturating_duration_since(p.heard)
+                                > self.inner.config.announce_interval * 2
+                    })
+                });
+                if stale {
+                    self.pull_announcement(id).await;
                 }
             }
             Ok(Ok(other)) => self.strike(id, &format!("answered a ping with {other:?}")),
             Ok(Err(e)) => {
-                if self.with_table(|t| t.get(id).is_some_and(|p| p.health == Health::Ok)) {
-                    let evicted = self.with_table(|t| t.failure(id, &format!("{e:#}"), now));
-                    if evicted {
-                        tracing::warn!(
-                            "peer {} evicted from routing: {e:#}",
-                            hex::encode(&id[..5])
-                        );
-                    }
-                }
+                self.forget_connection(id, Some(&conn)).await;
+                fail(format!("{e:#}"));
             }
             Err(_) => {
-                // A stalled peer: drop the connection so the next try dials afresh.
-                self.inner.conns.lock().await.remove(id);
-                let evicted = self.with_table(|t| t.failure(id, "no answer to a ping", now));
-                if evicted {
-                    tracing::warn!(
-                        "peer {} evicted from routing: no answer to {} pings",
-                        hex::encode(&id[..5]),
-                        table::EVICT_AFTER
-                    );
-                }
+                // A stalled peer (or a dead connection): the next try dials afresh.
+                self.forget_connection(id, Some(&conn)).await;
+                fail("no answer to a ping".into());
             }
         }
     }
@@ -920,4 +1056,14 @@ impl Net {
             let _ = tokio::time::timeout(Duration::from_secs(3), r.shutdown()).await;
         }
     }
+}
+
+/// One request, one reply, on a fresh stream of `conn`.
+async fn call_on(conn: &Connection, req: &Request) -> anyhow::Result<Reply> {
+    let (mut tx, mut rx) = conn.open_bi().await?;
+    wire::write(&mut tx, req).await?;
+    tx.finish()?;
+    wire::read(&mut rx, wire::MAX_SMALL_FRAME)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("closed the stream without an answer"))
 }

@@ -14,7 +14,7 @@
 //!
 //! A **stall** is no frame for longer than
 //! `max(stall_min, stall_factor × the mean time between this job's tokens so far)`
-//! (defaults 750 ms and 10×); before the first token, the wait is
+//! (defaults 500 ms and 10×); before the first token, the wait is
 //! `FIRST_TOKEN_WAIT + 20 ms per prompt token`, since the peer may be reading a long prompt.
 
 use std::time::{Duration, Instant};
@@ -75,6 +75,7 @@ impl Drop for Inflight {
 /// One segment of a job on one peer.
 struct Segment {
     peer: [u8; 32],
+    conn: iroh::endpoint::Connection,
     send: SendStream,
     recv: RecvStream,
     _inflight: Inflight,
@@ -164,6 +165,7 @@ async fn open(
             warning,
         }))) => Ok(Segment {
             peer,
+            conn,
             send,
             recv,
             _inflight: inflight,
@@ -241,6 +243,7 @@ pub async fn start(
         prompt_tokens: seg.accepted.prompt_tokens,
         max_tokens: seg.accepted.max_tokens,
         failed: Vec::new(),
+        retried: Vec::new(),
         started: Instant::now(),
     };
     tokio::spawn(job.run(seg, tx));
@@ -258,12 +261,15 @@ struct Follow {
     prompt_tokens: u32,
     max_tokens: u32,
     failed: Vec<[u8; 32]>,
+    /// Peers whose connection broke before they produced a token for this job: they get one
+    /// more try on a fresh connection (a peer that just restarted can leave a dead one behind).
+    retried: Vec<[u8; 32]>,
     started: Instant,
 }
 
 /// Where the rest of a job runs after a failover.
 enum Source {
-    Peer(Segment),
+    Peer(Box<Segment>),
     Local(mpsc::Receiver<Event>),
 }
 
@@ -283,7 +289,7 @@ impl Follow {
     }
 
     async fn run(mut self, seg: Segment, tx: mpsc::Sender<Event>) {
-        let mut source = Source::Peer(seg);
+        let mut source = Source::Peer(Box::new(seg));
         let mut offset = 0u32; // tokens produced before the current source started
         loop {
             let seg_start = Instant::now();
@@ -338,7 +344,12 @@ impl Follow {
             let from = match &source {
                 Source::Peer(s) => {
                     let id = s.peer;
-                    self.failed.push(id);
+                    if seg_tokens == 0 && !self.retried.contains(&id) {
+                        self.retried.push(id);
+                    } else {
+                        self.failed.push(id);
+                    }
+                    self.net.forget_connection(&id, Some(&s.conn)).await;
                     if self
                         .net
                         .with_table(|t| t.failure(&id, &outcome, Instant::now()))
@@ -397,6 +408,8 @@ impl Follow {
         let node = self.net.node().clone();
         let deadline = Instant::now() + FAILOVER_SEARCH;
         let mut last = String::from("no capable node");
+        // Peers that failed this job stay excluded; those that only had no room are retried.
+        let mut skip = self.failed.clone();
         loop {
             if let Some(engine) = node.engine_for(Some(&self.model)).cloned() {
                 let (e, prompt, cont) = (
@@ -416,7 +429,7 @@ impl Follow {
                     Err(r) => last = r.message,
                 }
             }
-            while let Some(claim) = Inflight::claim(&self.net, &self.model, &self.failed.clone()) {
+            while let Some(claim) = Inflight::claim(&self.net, &self.model, &skip) {
                 let peer = claim.peer;
                 let req = request(
                     &self.spec,
@@ -433,9 +446,12 @@ impl Follow {
                 )
                 .await
                 {
-                    Ok(seg) => return Ok((Source::Peer(seg), hex::encode(peer))),
+                    Ok(seg) => return Ok((Source::Peer(Box::new(seg)), hex::encode(peer))),
                     Err(r) => {
-                        self.failed.push(peer);
+                        skip.push(peer);
+                        if r.status != 503 || r.code.as_deref() != Some("server_busy") {
+                            self.failed.push(peer);
+                        }
                         if !r.retryable() {
                             return Err(r.message);
                         }
@@ -447,7 +463,7 @@ impl Follow {
                 return Err(last);
             }
             // Peers that refused for lack of room may have it shortly.
-            self.failed.retain(|_| false);
+            skip = self.failed.clone();
             let _ =
                 tokio::time::timeout(Duration::from_millis(200), node.capacity().notified()).await;
         }

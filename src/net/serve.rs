@@ -40,7 +40,7 @@ impl ProtocolHandler for Handler {
             return Ok(());
         }
         match tokio::time::timeout(HANDSHAKE_WAIT, handshake(net, &conn, &peer)).await {
-            Ok(Ok(())) => {}
+            Ok(Ok(())) => net.introduced(&peer, &conn),
             Ok(Err(reason)) => {
                 net.strike(&peer, &format!("handshake refused: {reason}"));
                 // Let the refusal reach it before closing.
@@ -54,14 +54,22 @@ impl ProtocolHandler for Handler {
                 return Ok(());
             }
         }
-        loop {
-            let (send, recv) = match conn.accept_bi().await {
-                Ok(s) => s,
-                Err(_) => return Ok(()),
-            };
-            let net = net.clone();
-            tokio::spawn(async move { stream(&net, peer, send, recv).await });
-        }
+        net.introduced(&peer, &conn);
+        serve_streams(net.clone(), peer, conn).await;
+        Ok(())
+    }
+}
+
+/// Serves the requests a verified peer opens on `conn`, whichever side dialed it: a peer we
+/// dialed (or one behind a NAT that dialed us) uses the same connection both ways.
+pub(crate) async fn serve_streams(net: Net, peer: [u8; 32], conn: Connection) {
+    loop {
+        let (send, recv) = match conn.accept_bi().await {
+            Ok(s) => s,
+            Err(_) => return,
+        };
+        let net = net.clone();
+        tokio::spawn(async move { stream(&net, peer, send, recv).await });
     }
 }
 
@@ -128,6 +136,7 @@ fn kind(r: &Request) -> &'static str {
         Request::Infer(_) => "a job",
         Request::FindNode { .. } => "find_node",
         Request::Ping { .. } => "ping",
+        Request::GetAnnouncement => "get_announcement",
     }
 }
 
@@ -152,6 +161,9 @@ async fn stream(net: &Net, peer: [u8; 32], mut send: SendStream, mut recv: RecvS
     };
     let reply = match req {
         Request::Ping { nonce } => Reply::Pong { nonce },
+        Request::GetAnnouncement => Reply::Announcement {
+            signed: net.sealed_announcement(),
+        },
         Request::FindNode { target } => match super::parse_id(&target) {
             Ok(t) => Reply::Nodes {
                 nodes: net.with_table(|tb| tb.closest(&t, super::table::K)),

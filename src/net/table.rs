@@ -178,6 +178,11 @@ impl Peer {
     }
 }
 
+/// Candidates kept per model for routing decisions (the best by score).
+pub const SHORTLIST: usize = 32;
+/// How long a model's shortlist is reused before it is rebuilt from every peer's score.
+pub const SHORTLIST_TTL: Duration = Duration::from_millis(250);
+
 /// The table of peers.
 pub struct Table {
     own: [u8; 32],
@@ -186,6 +191,11 @@ pub struct Table {
     buckets: Vec<Vec<[u8; 32]>>,
     pub weights: Weights,
     k: usize,
+    /// Per model, the best-scoring routable peers and when that list was built. A routing
+    /// decision looks at these few (with live load and caps), so it costs the same with ten
+    /// peers or ten thousand; the list is rebuilt when peers come, go or are evicted, and at
+    /// most every [`SHORTLIST_TTL`] otherwise, so scores that drift with load are followed.
+    shortlists: HashMap<String, (Vec<[u8; 32]>, Instant)>,
 }
 
 /// Leading bits two ids share (256 for the same id).
@@ -219,6 +229,7 @@ impl Table {
             buckets: vec![Vec::new(); 256],
             weights,
             k,
+            shortlists: HashMap::new(),
         }
     }
 
@@ -326,12 +337,20 @@ impl Table {
             p.contact = contact;
         }
         p.heard = now;
+        let changed = p
+            .announcement
+            .as_ref()
+            .is_none_or(|old| old.models.len() != a.models.len() || old.paused != a.paused);
         p.announcement = Some(a);
+        if changed {
+            self.shortlists.clear();
+        }
         true
     }
 
     /// Forgets a peer (it left, or its announcements expired).
     pub fn remove(&mut self, id: &[u8; 32]) -> Option<Peer> {
+        self.shortlists.clear();
         let b = shared_prefix(&self.own, id).min(255);
         self.buckets[b].retain(|x| x != id);
         self.peers.remove(id)
@@ -396,6 +415,7 @@ impl Table {
                 reason: format!("{} failures in a row, last: {reason}", p.failures_in_row),
                 retry_in_s: backoff.as_secs(),
             };
+            self.shortlists.clear();
             return true;
         }
         false
@@ -411,6 +431,9 @@ impl Table {
         if was && p.retry_at.is_some_and(|t| now < t) {
             return false;
         }
+        if p.health != Health::Ok {
+            self.shortlists.clear();
+        }
         p.health = Health::Ok;
         p.failures_in_row = 0;
         p.retry_at = None;
@@ -421,12 +444,61 @@ impl Table {
     /// under their announced slots, by smooth weighted round-robin on their scores (each pick
     /// adds every candidate's weight to its running total and takes the largest, then subtracts
     /// the sum from it: over time each peer gets its share of jobs, interleaved). `exclude` holds
-    /// peers that already failed this job.
+    /// peers that already failed this job. Candidates come from the model's shortlist; only if
+    /// every one of those is full or excluded are all peers scanned.
     pub fn pick(&mut self, model: &str, exclude: &[[u8; 32]]) -> Option<[u8; 32]> {
+        let now = Instant::now();
+        let fresh = self
+            .shortlists
+            .get(model)
+            .is_some_and(|(_, built)| now.saturating_duration_since(*built) < SHORTLIST_TTL);
+        if !fresh {
+            let list = self.shortlist(model);
+            self.shortlists.insert(model.to_string(), (list, now));
+        }
+        let list = std::mem::take(&mut self.shortlists.get_mut(model).expect("just built").0);
+        let picked = self.round_robin(model, list.iter(), exclude);
+        self.shortlists.get_mut(model).expect("still there").0 = list;
+        picked.or_else(|| {
+            let all: Vec<[u8; 32]> = self.peers.keys().copied().collect();
+            self.round_robin(model, all.iter(), exclude)
+        })
+    }
+
+    /// Forgets the shortlists (the next decision rebuilds them).
+    pub fn invalidate(&mut self) {
+        self.shortlists.clear();
+    }
+
+    /// The [`SHORTLIST`] routable peers with the best scores for `model`.
+    fn shortlist(&self, model: &str) -> Vec<[u8; 32]> {
+        let w = self.weights;
+        let mut scored: Vec<(f64, [u8; 32])> = self
+            .peers
+            .values()
+            .filter(|p| p.routable())
+            .filter_map(|p| Some((p.score(model, &w)?, p.id)))
+            .collect();
+        if scored.len() > SHORTLIST {
+            scored.select_nth_unstable_by(SHORTLIST, |a, b| b.0.total_cmp(&a.0));
+            scored.truncate(SHORTLIST);
+        }
+        scored.into_iter().map(|(_, id)| id).collect()
+    }
+
+    fn round_robin<'a>(
+        &mut self,
+        model: &str,
+        ids: impl Iterator<Item = &'a [u8; 32]>,
+        exclude: &[[u8; 32]],
+    ) -> Option<[u8; 32]> {
         let w = self.weights;
         let mut sum = 0.0;
         let mut best: Option<([u8; 32], f64)> = None;
-        for p in self.peers.values_mut() {
+        for id in ids {
+            let Some(p) = self.peers.get_mut(id) else {
+                continue;
+            };
             if !p.routable() || exclude.contains(&p.id) {
                 continue;
             }

@@ -73,6 +73,9 @@ pub enum Request {
     Ping {
         nonce: u64,
     },
+    /// The peer's current signed announcement, asked directly when gossip has not brought one
+    /// lately (a peer that restarted, or a gossip overlay still healing).
+    GetAnnouncement,
 }
 
 /// A generation a peer is asked to run. `continuation` holds tokens another node already produced
@@ -152,6 +155,10 @@ pub enum Reply {
     },
     Pong {
         nonce: u64,
+    },
+    /// A sealed announcement (the same bytes gossip carries, checked the same way).
+    Announcement {
+        signed: Vec<u8>,
     },
 }
 

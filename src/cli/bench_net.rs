@@ -1,0 +1,286 @@
+//! `llp bench --p2p`: the peer network's own costs, each against a baseline in the same run.
+//!
+//! - **Routing decision:** [`Table::pick`] with 10,000 peers in the table serving the model, and
+//!   the shortlist rebuild it does every [`SHORTLIST_TTL`].
+//! - **Remote against local:** one node serves the model, a second (`--model none`) joins it. The
+//!   same streamed request goes alternately to the serving node's own API (local) and to the
+//!   second node (routed over iroh on loopback). Added time to first token and added time per
+//!   token are the differences of the medians.
+//! - **Failover gap:** a third node joins; a long answer streams through the second node, and
+//!   its serving peer is killed with SIGKILL after 20 chunks. The gap is the longest silence the
+//!   client sees after the kill (the stall detection plus the new node reading prompt and
+//!   answer so far). The killed node is restarted between repetitions.
+
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::demo::{Member, spawn, until_peers};
+use crate::config::Settings;
+use crate::net::table::{SHORTLIST_TTL, Table, Weights};
+use crate::net::wire::{Announcement, Capability, ModelAd};
+
+#[derive(Debug, Serialize)]
+pub struct NetReport {
+    pub routing_peers: usize,
+    pub routing_decision_us: f64,
+    pub routing_shortlist_rebuild_us: f64,
+    pub remote_vs_local: Option<RemoteReport>,
+    pub failover_gaps_ms: Vec<f64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RemoteReport {
+    pub runs: usize,
+    pub tokens: u32,
+    pub local_ttft_ms: f64,
+    pub remote_ttft_ms: f64,
+    pub added_ttft_ms: f64,
+    pub local_ms_per_token: f64,
+    pub remote_ms_per_token: f64,
+    pub added_per_token_pct: f64,
+}
+
+/// Times routing decisions among `n` peers.
+pub fn routing(n: usize) -> (f64, f64) {
+    let mut t = Table::new([0xee; 32], Weights::default());
+    let now = Instant::now();
+    let mut seed = 0x9e3779b97f4a7c15u64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for i in 0..n {
+        let mut id = [0u8; 32];
+        for c in id.chunks_mut(8) {
+            c.copy_from_slice(&next().to_le_bytes());
+        }
+        let a = Announcement {
+            seq: 1,
+            network: "bench".into(),
+            version: "0".into(),
+            addrs: vec![],
+            relay: None,
+            paused: false,
+            leaving: false,
+            models: vec![ModelAd {
+                name: "m".into(),
+                quant: "q4_1".into(),
+                slots: 4,
+                busy: (next() % 5) as u32,
+                queued: 0,
+                ctx: 2048,
+                tokens_per_s: (next() % 200) as f64,
+            }],
+            capability: Capability::default(),
+        };
+        t.announce(id, a, now);
+        t.readmit(&id, now);
+        if let Some(p) = t.get_mut(&id) {
+            p.rtt = Some(Duration::from_micros(200 + next() % 100_000));
+        }
+        let _ = i;
+    }
+    // The rebuild: the first pick after the shortlist expires.
+    let mut rebuilds = Vec::new();
+    for _ in 0..20 {
+        t.invalidate();
+        let s = Instant::now();
+        std::hint::black_box(t.pick("m", &[]));
+        rebuilds.push(s.elapsed().as_secs_f64() * 1e6);
+    }
+    let picks = 20_000;
+    let s = Instant::now();
+    for _ in 0..picks {
+        std::hint::black_box(t.pick("m", &[]));
+        if s.elapsed() > SHORTLIST_TTL / 2 {
+            break;
+        }
+    }
+    // Count how many fit; re-run that many inside one shortlist lifetime.
+    t.invalidate();
+    t.pick("m", &[]);
+    let s = Instant::now();
+    let mut done = 0u32;
+    while done < picks && s.elapsed() < SHORTLIST_TTL / 2 {
+        std::hint::black_box(t.pick("m", &[]));
+        done += 1;
+    }
+    let per = s.elapsed().as_secs_f64() * 1e6 / done as f64;
+    (per, median(&mut rebuilds))
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    if v.is_empty() { 0.0 } else { v[v.len() / 2] }
+}
+
+/// One streamed request: (time to first token, mean time per token after it, chunk times).
+async fn one(
+    client: &reqwest::Client,
+    api: &str,
+    body: &Value,
+) -> anyhow::Result<(f64, f64, usize)> {
+    let t0 = Instant::now();
+    let resp = client
+        .post(format!("http://{api}/v1/chat/completions"))
+        .json(body)
+        .send()
+        .await?;
+    anyhow::ensure!(resp.status().is_success(), "{}", resp.status());
+    let mut times = Vec::new();
+    let mut buf = String::new();
+    let mut s = resp.bytes_stream();
+    while let Some(c) = s.next().await {
+        buf.push_str(&String::from_utf8_lossy(&c?));
+        while let Some(i) = buf.find("\n\n") {
+            let block: String = buf.drain(..i + 2).collect();
+            if let Some(d) = block.trim().strip_prefix("data: ")
+                && d != "[DONE]"
+                && let Ok(v) = serde_json::from_str::<Value>(d)
+                && crate::client::delta_text(&v).is_some_and(|t| !t.is_empty())
+            {
+                times.push(t0.elapsed().as_secs_f64() * 1e3);
+            }
+        }
+    }
+    anyhow::ensure!(times.len() > 2, "too few chunks");
+    let per = (times[times.len() - 1] - times[0]) / (times.len() - 1) as f64;
+    Ok((times[0], per, times.len()))
+}
+
+pub async fn run(settings: &Settings, reps: usize, max_tokens: u32) -> anyhow::Result<NetReport> {
+    let (decision, rebuild) = tokio::task::spawn_blocking(|| routing(10_000)).await?;
+    println!(
+        "routing decision, 10000 peers: {decision:.2} us (shortlist rebuild every {} ms: {rebuild:.0} us)",
+        SHORTLIST_TTL.as_millis()
+    );
+    let root = tempfile::Builder::new()
+        .prefix("llp-bench-net-")
+        .tempdir()?;
+    let network = format!("bench-{}", crate::node::random_hex(4));
+    let secret = crate::node::random_hex(8);
+    let threads = settings.threads.to_string();
+    let serving = ["--threads".to_string(), threads.clone()];
+    let mut members: Vec<Member> = Vec::new();
+    let result = async {
+        let b = spawn(0, root.path(), settings, &network, &secret, None, &serving).await?;
+        let ticket = crate::node::running_node(&b.dir).and_then(|n| n.ticket).unwrap_or_default();
+        members.push(b);
+        let g = spawn(1, root.path(), settings, &network, &secret, Some(&ticket), &["--model".into(), "none".into()]).await?;
+        members.push(g);
+        let client = crate::client::http_client()?;
+        until_peers(&client, &members[1].api, 1).await?;
+        let body = json!({
+            "messages": [{"role": "user", "content": "Write about the history of bridges."}],
+            "max_tokens": max_tokens, "ignore_eos": true, "temperature": 0, "stream": true,
+        });
+        // Warm both paths (model pages, prefix cache, the QUIC connection).
+        one(&client, &members[0].api, &body).await?;
+        one(&client, &members[1].api, &body).await?;
+        let (mut lt, mut lp, mut rt, mut rp) = (vec![], vec![], vec![], vec![]);
+        for _ in 0..reps {
+            let (t, p, _) = one(&client, &members[0].api, &body).await?;
+            lt.push(t);
+            lp.push(p);
+            let (t, p, _) = one(&client, &members[1].api, &body).await?;
+            rt.push(t);
+            rp.push(p);
+        }
+        let r = RemoteReport {
+            runs: reps,
+            tokens: max_tokens,
+            local_ttft_ms: median(&mut lt),
+            remote_ttft_ms: median(&mut rt),
+            added_ttft_ms: 0.0,
+            local_ms_per_token: median(&mut lp),
+            remote_ms_per_token: median(&mut rp),
+            added_per_token_pct: 0.0,
+        };
+        let r = RemoteReport {
+            added_ttft_ms: r.remote_ttft_ms - r.local_ttft_ms,
+            added_per_token_pct: (r.remote_ms_per_token / r.local_ms_per_token - 1.0) * 100.0,
+            ..r
+        };
+        println!(
+            "remote vs local ({} runs each, {} tokens): time to first token {:.2} vs {:.2} ms (+{:.2} ms); per token {:.3} vs {:.3} ms ({:+.2}%)",
+            reps, max_tokens, r.remote_ttft_ms, r.local_ttft_ms, r.added_ttft_ms, r.remote_ms_per_token, r.local_ms_per_token, r.added_per_token_pct
+        );
+
+        // Failover: a second serving node, then kill whichever serves.
+        let c = spawn(2, root.path(), settings, &network, &secret, Some(&ticket), &serving).await?;
+        members.push(c);
+        let mut gaps = Vec::new();
+        let long = json!({
+            "messages": [{"role": "user", "content": "Tell a long story about a lighthouse keeper."}],
+            "max_tokens": 200, "ignore_eos": true, "temperature": 0, "stream": true,
+        });
+        for rep in 0..reps.clamp(1, 5) {
+            until_peers(&client, &members[1].api, 2).await?;
+            let resp = client.post(format!("http://{}/v1/chat/completions", members[1].api)).json(&long).send().await?;
+            let server = resp.headers().get("x-llp-node").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+            let victim = members.iter().position(|m| m.id == server).ok_or_else(|| anyhow::anyhow!("served by an unknown node"))?;
+            let mut chunks = 0;
+            let mut last = Instant::now();
+            let mut killed_at: Option<Instant> = None;
+            let mut gap = 0.0f64;
+            let mut buf = String::new();
+            let mut s = resp.bytes_stream();
+            while let Some(c) = s.next().await {
+                buf.push_str(&String::from_utf8_lossy(&c?));
+                while let Some(i) = buf.find("\n\n") {
+                    let block: String = buf.drain(..i + 2).collect();
+                    if block.contains("\"content\":\"") && !block.contains("\"role\"") {
+                        chunks += 1;
+                        if killed_at.is_some() {
+                            gap = gap.max(last.elapsed().as_secs_f64() * 1e3);
+                        }
+                        last = Instant::now();
+                        if chunks == 20
+                            && killed_at.is_none()
+                            && let Some(pid) = members[victim].child.id()
+                        {
+                            let _ = std::process::Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+                            killed_at = Some(Instant::now());
+                        }
+                    }
+                }
+            }
+            anyhow::ensure!(killed_at.is_some(), "the answer ended before the kill");
+            anyhow::ensure!(
+                chunks > 20,
+                "the answer stopped at the kill: the failover did not happen"
+            );
+            println!("failover {}: longest silence after the kill {gap:.0} ms ({chunks} chunks in all)", rep + 1);
+            gaps.push(gap);
+            // Bring the killed node back for the next repetition, joining through the gateway
+            // (the first node's own ticket would point it at itself).
+            let _ = members[victim].child.wait().await;
+            let via = crate::node::running_node(&members[1].dir).and_then(|n| n.ticket).unwrap_or_default();
+            let m = spawn(victim, root.path(), settings, &network, &secret, Some(&via), &serving).await?;
+            members[victim] = m;
+        }
+        anyhow::Ok((r, gaps))
+    }
+    .await;
+    for m in &mut members {
+        let _ = m.child.kill().await;
+    }
+    if result.is_err() || std::env::var_os("LLP_BENCH_KEEP").is_some() {
+        // Keep the nodes' logs for a look at what went wrong.
+        let kept = root.keep();
+        eprintln!("llp bench: the nodes' logs are kept in {}", kept.display());
+    }
+    let (remote, gaps) = result?;
+    Ok(NetReport {
+        routing_peers: 10_000,
+        routing_decision_us: decision,
+        routing_shortlist_rebuild_us: rebuild,
+        remote_vs_local: Some(remote),
+        failover_gaps_ms: gaps,
+    })
+}
