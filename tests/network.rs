@@ -518,3 +518,99 @@ fn demo_runs_a_three_node_network_and_cleans_up() {
     assert!(dir.contains("llp-demo-"), "{text}");
     assert!(!std::path::Path::new(&dir).exists(), "{dir} removed");
 }
+
+#[tokio::test]
+async fn saturated_peers_make_requests_wait_in_a_bounded_queue_then_refuse() {
+    let a = first(&["--slots", "1"]);
+    let gw = joiner(&a.ticket(), &["--model", "none", "--queue-limit", "2"]);
+    until_routable(&gw, &[&a]).await;
+    let long = |i: usize| {
+        json!({"model": MODEL, "max_tokens": 48, "ignore_eos": true, "temperature": 0,
+               "messages": [{"role": "user", "content": format!("Story number {i}.")}]})
+    };
+    let mut tasks = Vec::new();
+    for i in 0..6 {
+        let url = gw.url("/v1/chat/completions");
+        let body = long(i);
+        tasks.push(tokio::spawn(async move {
+            let resp = client().post(url).json(&body).send().await.unwrap();
+            let status = resp.status().as_u16();
+            let retry = resp
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_string());
+            let v: Value = resp.json().await.unwrap();
+            (status, retry, v)
+        }));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // While they run, status shows who waits and where.
+    let waiting = eventually(20, "status shows waiting jobs", async || {
+        let s = gw.status().await;
+        let w: Vec<String> = s["jobs"]
+            .as_array()?
+            .iter()
+            .filter_map(|j| {
+                j["state"]
+                    .as_str()
+                    .filter(|st| st.starts_with("waiting"))
+                    .map(String::from)
+            })
+            .collect();
+        (!w.is_empty()).then_some(w)
+    })
+    .await;
+    assert!(
+        waiting.iter().any(|w| w.contains("position 1 of")),
+        "{waiting:?}"
+    );
+    let mut ok = 0;
+    let mut refused = 0;
+    for t in tasks {
+        let (status, retry, v) = t.await.unwrap();
+        match status {
+            200 => {
+                ok += 1;
+                assert_eq!(v["usage"]["completion_tokens"], 48, "{v}");
+            }
+            503 => {
+                refused += 1;
+                assert!(retry.is_some(), "503 without Retry-After: {v}");
+                assert_eq!(v["error"]["code"], "server_busy", "{v}");
+            }
+            other => panic!("{other}: {v}"),
+        }
+    }
+    // One slot runs, two wait, the rest are refused at once: none is lost.
+    assert_eq!(ok + refused, 6);
+    assert!(
+        ok >= 3,
+        "the running job and the two waiting ones complete: {ok} ok, {refused} refused"
+    );
+    assert!(refused >= 1, "past the bound requests are refused: {ok} ok");
+}
+
+#[tokio::test]
+async fn nodes_on_one_lan_find_each_other_over_mdns_without_a_ticket() {
+    let net = format!("m{}", rand_hex());
+    let lan = |extra: &[&str]| {
+        // The harness turns mDNS off for every other test; these two turn it back on.
+        let mut args = vec![
+            "--network",
+            net.as_str(),
+            "--threads",
+            "1",
+            "--announce-interval-ms",
+            "500",
+            "--no-mdns=false",
+        ];
+        args.extend_from_slice(extra);
+        Node::start(&args)
+    };
+    let a = lan(&[]);
+    let b = lan(&["--model", "none"]);
+    until_routable(&b, &[&a]).await;
+    let (status, headers, _) = post(&b.url("/v1/chat/completions"), &chat_body("hi", 4)).await;
+    assert_eq!(status, 200);
+    assert_eq!(served_by(&headers), a.id);
+}

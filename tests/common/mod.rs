@@ -126,7 +126,10 @@ impl Node {
         if !networked {
             cmd.args(["--network", &format!("t{}", rand_hex())]);
         }
-        cmd.args(["--listen", "127.0.0.1:0", "--no-mdns"]);
+        cmd.args(["--listen", "127.0.0.1:0"]);
+        if !extra.iter().any(|a| a.starts_with("--no-mdns")) {
+            cmd.arg("--no-mdns");
+        }
         cmd.arg("--data-dir")
             .arg(data.path())
             .arg("--models-dir")
