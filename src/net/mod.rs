@@ -865,12 +865,30 @@ impl Net {
     /// unreachable, and readmit evicted peers whose back-off ended and who answer again.
     async fn maintain(self) {
         let mut tick = tokio::time::interval(self.inner.config.announce_interval);
+        let mut rounds = 0u64;
         loop {
             tokio::select! {
                 _ = self.inner.shutdown.cancelled() => return,
                 _ = tick.tick() => {}
             }
+            rounds += 1;
             let now = Instant::now();
+            // Kademlia's bucket refresh: now and then ask a random healthy peer for the
+            // contacts nearest to us, so the table learns of nodes gossip has not brought.
+            if rounds.is_multiple_of(12) {
+                let healthy: Vec<[u8; 32]> = self.with_table(|t| {
+                    t.peers()
+                        .filter(|p| p.health == Health::Ok)
+                        .map(|p| p.id)
+                        .collect()
+                });
+                if !healthy.is_empty() {
+                    let pick =
+                        healthy[(crate::engine::random_u64() % healthy.len() as u64) as usize];
+                    let net = self.clone();
+                    tokio::spawn(async move { net.find_nodes(&pick).await });
+                }
+            }
             let expired = self.with_table(|t| t.expire(now, self.inner.config.peer_expiry));
             for id in expired {
                 tracing::info!(

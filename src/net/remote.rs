@@ -292,7 +292,6 @@ impl Follow {
         let mut source = Source::Peer(Box::new(seg));
         let mut offset = 0u32; // tokens produced before the current source started
         loop {
-            let seg_start = Instant::now();
             let mut seg_tokens = 0u32;
             let mut last = Instant::now();
             let mut gaps = Duration::ZERO;
@@ -326,7 +325,7 @@ impl Follow {
                         f.completion_tokens += offset;
                         f.prompt_tokens = self.prompt_tokens;
                         if offset > 0 {
-                            f.time_to_first_token = Duration::ZERO.max(f.time_to_first_token);
+                            // After a failover the last node's timings cover only its part.
                             f.generation_time = self.started.elapsed();
                         }
                         if let Source::Peer(s) = &source {
@@ -369,7 +368,6 @@ impl Follow {
                 self.guard.id(),
                 self.tokens.len()
             );
-            let _ = seg_start;
             let remaining = self.max_tokens.saturating_sub(self.tokens.len() as u32);
             if remaining == 0 {
                 let f = Finish {
