@@ -302,6 +302,7 @@ pub async fn route(node: &Node, spec: JobSpec) -> Result<Routed, Refusal> {
     let mut guard = node.start_job(&model, 0);
     let mut excluded: Vec<[u8; 32]> = Vec::new();
     let mut last_refusal: Option<Refusal> = None;
+    let mut refused_invalid: Vec<[u8; 32]> = Vec::new();
     let started = Instant::now();
     let mut waiting: Option<crate::node::WaitTicket> = None;
     loop {
@@ -319,21 +320,35 @@ pub async fn route(node: &Node, spec: JobSpec) -> Result<Routed, Refusal> {
         while let Some(claim) = crate::net::remote::Inflight::claim(&net, &model, &excluded) {
             let peer = claim.peer();
             match crate::net::remote::start(&net, claim, &spec, &model, guard).await {
-                Ok(r) => return Ok(r),
+                Ok(r) => {
+                    // Another peer took what these called invalid: they were wrong.
+                    for p in &refused_invalid {
+                        net.with_table(|t| {
+                            t.failure(p, "refused a job another peer served", Instant::now())
+                        });
+                    }
+                    return Ok(r);
+                }
                 Err((g, refusal)) => {
                     guard = g;
-                    if !refusal.retryable() {
-                        return Err(refusal);
-                    }
                     tracing::info!(
                         "peer {} did not take a job: {}",
                         hex::encode(&peer[..5]),
                         refusal.message
                     );
                     excluded.push(peer);
+                    if !refusal.retryable() {
+                        refused_invalid.push(peer);
+                    }
                     last_refusal = Some(refusal);
                 }
             }
+        }
+        // Every capable peer judged the request itself bad (too long, invalid): say so.
+        if !refused_invalid.is_empty()
+            && let Some(r) = last_refusal.as_ref().filter(|r| !r.retryable())
+        {
+            return Err(r.clone());
         }
         if let Some(e) = &local_engine
             && node.paused()

@@ -497,10 +497,20 @@ async fn run(
     let warning = routed.warning.clone();
     if let Some(w) = &warning {
         tracing::info!("{w}");
-        headers.insert(
-            "x-llp-warning",
-            HeaderValue::from_str(w).expect("ascii warning"),
-        );
+        // A peer wrote it: only printable ASCII goes into a header.
+        let clean: String = w
+            .chars()
+            .map(|c| {
+                if c.is_ascii_graphic() || c == ' ' {
+                    c
+                } else {
+                    '?'
+                }
+            })
+            .collect();
+        if let Ok(v) = HeaderValue::from_str(&clean) {
+            headers.insert("x-llp-warning", v);
+        }
     }
     let text = TextStream::new(stops);
     if v.stream {
@@ -559,7 +569,7 @@ fn usage(f: &Finish) -> Value {
     json!({
         "prompt_tokens": f.prompt_tokens,
         "completion_tokens": f.completion_tokens,
-        "total_tokens": f.prompt_tokens + f.completion_tokens,
+        "total_tokens": f.prompt_tokens.saturating_add(f.completion_tokens),
         "prompt_tokens_details": {"cached_tokens": f.cached_tokens},
     })
 }

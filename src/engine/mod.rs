@@ -324,6 +324,14 @@ impl Engine {
         Some(Reservation(self.clone()))
     }
 
+    /// Whether a job submitted now would be taken (a slot or a queue place is free).
+    pub fn has_room(&self) -> bool {
+        let s = &self.inner.stats;
+        let free =
+            (self.inner.info.slots as usize).saturating_sub(s.busy_slots.load(Ordering::Relaxed));
+        s.queued.load(Ordering::Relaxed) < self.inner.queue_limit + free
+    }
+
     /// The vocabulary size: token ids from elsewhere (failover continuations) must be below it.
     pub fn n_vocab(&self) -> u32 {
         self.inner.model.n_vocab().max(0) as u32

@@ -144,6 +144,12 @@ struct Inner {
     /// Announcements per author in the current flood window.
     flood: Mutex<(Instant, HashMap<[u8; 32], u32>)>,
     seq: AtomicU64,
+    /// Dials to verify newly announced peers, a few at a time.
+    dials: tokio::sync::Semaphore,
+    /// Peers' prompts being tokenized, a few at a time.
+    prepares: tokio::sync::Semaphore,
+    /// The last announcement sent, sealed: what `GetAnnouncement` answers (cheap to serve).
+    sealed: Mutex<Vec<u8>>,
     node: Node,
     shutdown: CancellationToken,
 }
@@ -179,6 +185,10 @@ pub struct Misbehaviour {
 /// Most announcements one author may send per window before the excess counts as flooding.
 const FLOOD_LIMIT: u32 = 20;
 const FLOOD_WINDOW: Duration = Duration::from_secs(10);
+/// Peers whose protocol violations are remembered at most (the least-struck are forgotten).
+const MAX_STRIKE_RECORDS: usize = 4096;
+/// How long a banned peer stays out of routing (its strike record may be forgotten sooner).
+const BAN_TIME: Duration = Duration::from_secs(24 * 3600);
 /// Strikes after which a peer's connections are refused at the handshake.
 const BAN_STRIKES: u32 = 5;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -247,6 +257,9 @@ impl Net {
                 strikes: Mutex::new(HashMap::new()),
                 flood: Mutex::new((Instant::now(), HashMap::new())),
                 seq: AtomicU64::new(crate::node::unix_now() * 1000),
+                dials: tokio::sync::Semaphore::new(8),
+                prepares: tokio::sync::Semaphore::new(4),
+                sealed: Mutex::new(Vec::new()),
                 node,
                 shutdown: CancellationToken::new(),
             }),
@@ -378,17 +391,34 @@ impl Net {
     pub fn strike(&self, peer: &[u8; 32], reason: &str) {
         let short = hex::encode(&peer[..5]);
         tracing::warn!("peer {short}: {reason}; its reputation drops");
-        let in_table = self.with_table(|t| {
-            t.failure(peer, reason, Instant::now());
-            t.get_mut(peer).map(|p| {
-                p.strikes += 1;
-                p.strikes
-            })
+        let count = {
+            let mut s = self.inner.strikes.lock().expect("strikes");
+            if s.len() >= MAX_STRIKE_RECORDS && !s.contains_key(peer) {
+                // Bounded: forget the least-struck record to make room.
+                if let Some(k) = s.iter().min_by_key(|(_, (n, _))| *n).map(|(k, _)| *k) {
+                    s.remove(&k);
+                }
+            }
+            let e = s.entry(*peer).or_insert((0, String::new()));
+            e.0 = e.0.saturating_add(1);
+            e.1 = reason.chars().take(300).collect();
+            e.0
+        };
+        let now = Instant::now();
+        self.with_table(|t| {
+            t.failure(peer, reason, now);
+            if let Some(p) = t.get_mut(peer) {
+                p.strikes = count;
+                if count >= BAN_STRIKES {
+                    p.health = Health::Evicted {
+                        reason: format!("banned after {count} protocol violations; last: {reason}"),
+                        retry_in_s: BAN_TIME.as_secs(),
+                    };
+                    p.retry_at = Some(now + BAN_TIME);
+                }
+            }
+            t.invalidate();
         });
-        let mut s = self.inner.strikes.lock().expect("strikes");
-        let e = s.entry(*peer).or_insert((0, String::new()));
-        e.0 = in_table.unwrap_or(e.0 + 1);
-        e.1 = reason.to_string();
     }
 
     pub fn misbehaving(&self) -> Vec<Misbehaviour> {
@@ -421,6 +451,10 @@ impl Net {
     /// A verified connection to `peer`: reuses a live one, else dials and runs the handshake.
     /// Failures mark the peer unreachable, with the reason, for status.
     pub async fn connect(&self, peer: &[u8; 32]) -> anyhow::Result<Connection> {
+        anyhow::ensure!(
+            !self.banned(peer),
+            "banned after repeated protocol violations"
+        );
         if let Some(c) = self.inbound_connection(peer) {
             return Ok(c);
         }
@@ -608,10 +642,12 @@ impl Net {
                 self.strike(peer, "sent a contact with a malformed id");
                 return;
             };
-            self.remember(&c);
-            if self.with_table(|t| t.get(&id).is_none() && t.add_contact(c, id, Instant::now()))
-                && let Ok(pk) = PublicKey::from_bytes(&id)
-            {
+            // Only new contacts: a reply cannot rewrite the addresses of peers we know.
+            let added = self.with_table(|t| {
+                t.get(&id).is_none() && t.add_contact(c.clone(), id, Instant::now())
+            });
+            if added && let Ok(pk) = PublicKey::from_bytes(&id) {
+                self.remember(&c);
                 new.push(pk);
             }
         }
@@ -718,6 +754,23 @@ impl Net {
         });
     }
 
+    pub(crate) async fn prepare_permit(
+        &self,
+    ) -> Result<tokio::sync::SemaphorePermit<'_>, tokio::sync::AcquireError> {
+        self.inner.prepares.acquire().await
+    }
+
+    /// A peer's connection to us ended: forget it (if it is still the one we hold).
+    pub(crate) fn closed_inbound(&self, peer: &[u8; 32], conn: &Connection) {
+        let mut inbound = self.inner.inbound.lock().expect("inbound lock");
+        if inbound
+            .get(peer)
+            .is_some_and(|c| c.stable_id() == conn.stable_id())
+        {
+            inbound.remove(peer);
+        }
+    }
+
     /// Asks `peer` for its announcement and handles it as if gossip had brought it.
     async fn pull_announcement(&self, peer: &[u8; 32]) {
         match self.call(peer, &Request::GetAnnouncement).await {
@@ -731,7 +784,7 @@ impl Net {
                     );
                     return;
                 }
-                self.on_announcement(peer, &signed);
+                self.on_announcement(peer, &signed, true);
             }
             Ok(other) => self.strike(peer, &format!("answered get_announcement with {other:?}")),
             Err(e) => tracing::debug!("announcement of {}: {e:#}", hex::encode(&peer[..5])),
@@ -739,8 +792,19 @@ impl Net {
     }
 
     async fn broadcast(&self, leaving: bool) {
-        let a = self.announcement(leaving);
-        let bytes = wire::seal(&self.inner.key, &self.inner.topic, &a);
+        // Reading the devices may touch NVML or sysfs: off the async threads.
+        let net = self.clone();
+        let Ok(bytes) = tokio::task::spawn_blocking(move || {
+            let a = net.announcement(leaving);
+            wire::seal(&net.inner.key, &net.inner.topic, &a)
+        })
+        .await
+        else {
+            return;
+        };
+        if !leaving {
+            *self.inner.sealed.lock().expect("sealed lock") = bytes.clone();
+        }
         if let Some(s) = self.inner.sender.get()
             && let Err(e) = s.broadcast(Bytes::from(bytes)).await
         {
@@ -775,7 +839,7 @@ impl Net {
             match ev {
                 Ok(GossipEvent::Received(m)) => {
                     let from = *m.delivered_from.as_bytes();
-                    self.on_announcement(&from, &m.content);
+                    self.on_announcement(&from, &m.content, m.scope.is_direct());
                 }
                 Ok(GossipEvent::NeighborUp(id)) => {
                     tracing::debug!("gossip neighbor up: {}", id.fmt_short())
@@ -792,11 +856,21 @@ impl Net {
         }
     }
 
-    fn on_announcement(&self, from: &[u8; 32], content: &[u8]) {
+    /// Handles a sealed announcement. `direct`: `from` is its publisher (a direct gossip
+    /// neighbour or a peer we asked), so a bad one is its fault; a relayed bad one is only
+    /// logged, since gossip relays do not check what they pass on.
+    fn on_announcement(&self, from: &[u8; 32], content: &[u8], direct: bool) {
         let (author, a) = match wire::open(&self.inner.topic, content) {
             Ok(x) => x,
+            Err(e) if direct => {
+                self.strike(from, &format!("sent a bad announcement: {e}"));
+                return;
+            }
             Err(e) => {
-                self.strike(from, &format!("relayed a bad announcement: {e}"));
+                tracing::warn!(
+                    "dropped a bad announcement relayed by {}: {e}",
+                    hex::encode(&from[..5])
+                );
                 return;
             }
         };
@@ -830,9 +904,22 @@ impl Net {
                 return;
             }
         }
+        if self.banned(&author) {
+            return;
+        }
         if a.leaving {
-            tracing::info!("peer {} left the network", hex::encode(&author[..5]));
-            self.with_table(|t| t.remove(&author));
+            // Only a leave newer than what we know counts: an old one replayed is noise.
+            let newer = self.with_table(|t| {
+                t.get(&author)
+                    .and_then(|p| p.announcement.as_ref())
+                    .is_some_and(|old| a.seq > old.seq)
+            });
+            if newer {
+                tracing::info!("peer {} left the network", hex::encode(&author[..5]));
+                self.with_table(|t| t.remove(&author));
+                let net = self.clone();
+                tokio::spawn(async move { net.forget_connection(&author, None).await });
+            }
             return;
         }
         let contact = Contact {
@@ -840,7 +927,6 @@ impl Net {
             addrs: a.addrs.clone(),
             relay: a.relay.clone(),
         };
-        self.remember(&contact);
         let (fresh, verify) = self.with_table(|t| {
             let fresh = t.announce(author, a, Instant::now());
             let verify = t
@@ -848,12 +934,19 @@ impl Net {
                 .is_some_and(|p| p.health == Health::Unverified);
             (fresh, verify)
         });
-        if fresh {
-            self.inner.node.capacity().notify_waiters();
+        if !fresh {
+            return;
         }
+        // Its addresses, only from an announcement that was accepted (not a replay).
+        self.remember(&contact);
+        self.inner.node.capacity().notify_waiters();
         if verify {
             let net = self.clone();
             tokio::spawn(async move {
+                // Verification dials are few at a time: a flood of new ids costs little.
+                let Ok(_permit) = net.inner.dials.acquire().await else {
+                    return;
+                };
                 if let Err(e) = net.connect(&author).await {
                     tracing::info!("peer {}: {e:#}", hex::encode(&author[..5]));
                 }
@@ -1027,7 +1120,10 @@ impl Net {
                     let a = p.announcement.as_ref();
                     let models = a.map(|a| a.models.clone()).unwrap_or_default();
                     let (busy, slots) = models.iter().fold((0u32, 0u32), |(b, s), m| {
-                        (b + m.busy + m.queued, s + m.slots)
+                        (
+                            b.saturating_add(m.busy).saturating_add(m.queued),
+                            s.saturating_add(m.slots),
+                        )
                     });
                     PeerStatus {
                         id: hex::encode(p.id),

@@ -30,6 +30,10 @@ use crate::route::{JobSpec, Refusal, Routed};
 
 /// The longest wait for a job's first token from a peer (plus time per prompt token).
 pub const FIRST_TOKEN_WAIT: Duration = Duration::from_secs(15);
+/// The longest first-token wait, however long the prompt.
+const MAX_FIRST_TOKEN_WAIT: Duration = Duration::from_secs(120);
+/// Failovers one job may go through before it gives up.
+const MAX_FAILOVERS: u32 = 8;
 /// How long a failed-over job looks for another node before it gives up.
 const FAILOVER_SEARCH: Duration = Duration::from_secs(30);
 
@@ -47,7 +51,7 @@ impl Inflight {
     pub fn claim(net: &Net, model: &str, exclude: &[[u8; 32]]) -> Option<Inflight> {
         let peer = net.with_table(|t| {
             let id = t.pick(model, exclude)?;
-            t.get_mut(&id).expect("picked").inflight += 1;
+            t.take_place(&id);
             Some(id)
         })?;
         Some(Inflight {
@@ -63,11 +67,7 @@ impl Inflight {
 
 impl Drop for Inflight {
     fn drop(&mut self) {
-        self.net.with_table(|t| {
-            if let Some(p) = t.get_mut(&self.peer) {
-                p.inflight = p.inflight.saturating_sub(1);
-            }
-        });
+        self.net.with_table(|t| t.release_place(&self.peer));
         self.net.node().capacity().notify_waiters();
     }
 }
@@ -241,7 +241,12 @@ pub async fn start(
         guard,
         tokens: Vec::new(),
         prompt_tokens: seg.accepted.prompt_tokens,
-        max_tokens: seg.accepted.max_tokens,
+        prompt_hint: hint,
+        // The client's budget bounds the job, whatever the peer claims.
+        max_tokens: spec
+            .max_tokens
+            .map_or(seg.accepted.max_tokens, |m| m.min(seg.accepted.max_tokens)),
+        failovers: 0,
         failed: Vec::new(),
         retried: Vec::new(),
         started: Instant::now(),
@@ -259,7 +264,10 @@ struct Follow {
     /// Tokens streamed so far, from every node that served the job.
     tokens: Vec<u32>,
     prompt_tokens: u32,
+    /// Our estimate of the prompt's tokens (for the first-token wait).
+    prompt_hint: usize,
     max_tokens: u32,
+    failovers: u32,
     failed: Vec<[u8; 32]>,
     /// Peers whose connection broke before they produced a token for this job: they get one
     /// more try on a fresh connection (a peer that just restarted can leave a dead one behind).
@@ -284,7 +292,22 @@ impl Follow {
         let c = self.net.config();
         match (first, mean_gap) {
             (false, Some(g)) => c.stall_min.max(g.mul_f64(c.stall_factor)),
-            _ => FIRST_TOKEN_WAIT + Duration::from_millis(20 * self.prompt_tokens as u64),
+            // Our own estimate of the prompt, not the peer's claim, and never past a bound.
+            _ => (FIRST_TOKEN_WAIT + Duration::from_millis(20 * self.prompt_hint as u64))
+                .min(MAX_FIRST_TOKEN_WAIT),
+        }
+    }
+
+    /// The end of a job from what this side saw.
+    fn own_finish(&self, reason: FinishReason) -> Finish {
+        Finish {
+            reason,
+            prompt_tokens: self.prompt_tokens,
+            cached_tokens: 0,
+            completion_tokens: self.tokens.len() as u32,
+            time_to_first_token: Duration::ZERO,
+            prompt_time: Duration::ZERO,
+            generation_time: self.started.elapsed(),
         }
     }
 
@@ -298,14 +321,32 @@ impl Follow {
             let outcome = loop {
                 let mean = (seg_tokens > 1).then(|| gaps / (seg_tokens - 1));
                 let limit = self.stall_limit(mean, seg_tokens == 0);
-                let step = match &mut source {
-                    Source::Peer(s) => next_frame(s, limit).await,
-                    Source::Local(rx) => match rx.recv().await {
-                        Some(ev) => Step::Event(ev),
-                        None => Step::Broken("the local engine dropped the job".into()),
-                    },
+                let next = async {
+                    match &mut source {
+                        Source::Peer(s) => next_frame(s, limit).await,
+                        Source::Local(rx) => match rx.recv().await {
+                            Some(ev) => Step::Event(ev),
+                            None => Step::Broken("the local engine dropped the job".into()),
+                        },
+                    }
+                };
+                let step = tokio::select! {
+                    step = next => step,
+                    // The client went away while we waited: free the peer's slot now.
+                    _ = tx.closed() => return,
                 };
                 match step {
+                    Step::Event(Event::Token { .. })
+                        if self.tokens.len() as u32 >= self.max_tokens =>
+                    {
+                        if let Source::Peer(s) = &source {
+                            self.net
+                                .strike(&s.peer, "sent more tokens than the job allows");
+                        }
+                        let f = self.own_finish(FinishReason::Length);
+                        let _ = tx.send(Event::Done(f)).await;
+                        return;
+                    }
                     Step::Event(Event::Token { id, piece }) => {
                         if seg_tokens > 0 {
                             gaps += last.elapsed();
@@ -322,7 +363,9 @@ impl Follow {
                         }
                     }
                     Step::Event(Event::Done(mut f)) => {
-                        f.completion_tokens += offset;
+                        // Its count may include an end-of-generation token, never more.
+                        f.completion_tokens = offset
+                            .saturating_add(f.completion_tokens.min(seg_tokens.saturating_add(1)));
                         f.prompt_tokens = self.prompt_tokens;
                         if offset > 0 {
                             // After a failover the last node's timings cover only its part.
@@ -343,12 +386,19 @@ impl Follow {
             let from = match &source {
                 Source::Peer(s) => {
                     let id = s.peer;
-                    if seg_tokens == 0 && !self.retried.contains(&id) {
+                    if seg_tokens == 0
+                        && !self.retried.contains(&id)
+                        && s.conn.close_reason().is_some()
+                    {
                         self.retried.push(id);
                     } else {
                         self.failed.push(id);
                     }
-                    self.net.forget_connection(&id, Some(&s.conn)).await;
+                    // A dead connection is forgotten; a live one (a stalled job on a peer that
+                    // still answers) keeps serving the peer's other jobs.
+                    if s.conn.close_reason().is_some() {
+                        self.net.forget_connection(&id, Some(&s.conn)).await;
+                    }
                     if self
                         .net
                         .with_table(|t| t.failure(&id, &outcome, Instant::now()))
@@ -370,16 +420,18 @@ impl Follow {
             );
             let remaining = self.max_tokens.saturating_sub(self.tokens.len() as u32);
             if remaining == 0 {
-                let f = Finish {
-                    reason: FinishReason::Length,
-                    prompt_tokens: self.prompt_tokens,
-                    cached_tokens: 0,
-                    completion_tokens: self.tokens.len() as u32,
-                    time_to_first_token: Duration::ZERO,
-                    prompt_time: Duration::ZERO,
-                    generation_time: self.started.elapsed(),
-                };
-                let _ = tx.send(Event::Done(f)).await;
+                let _ = tx
+                    .send(Event::Done(self.own_finish(FinishReason::Length)))
+                    .await;
+                return;
+            }
+            self.failovers += 1;
+            if self.failovers > MAX_FAILOVERS {
+                let _ = tx
+                    .send(Event::Failed(format!(
+                        "{from} failed; the job gave up after {MAX_FAILOVERS} failovers"
+                    )))
+                    .await;
                 return;
             }
             match self.continue_elsewhere(remaining).await {

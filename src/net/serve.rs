@@ -40,7 +40,7 @@ impl ProtocolHandler for Handler {
             return Ok(());
         }
         match tokio::time::timeout(HANDSHAKE_WAIT, handshake(net, &conn, &peer)).await {
-            Ok(Ok(())) => net.introduced(&peer, &conn),
+            Ok(Ok(())) => {}
             Ok(Err(reason)) => {
                 net.strike(&peer, &format!("handshake refused: {reason}"));
                 // Let the refusal reach it before closing.
@@ -55,7 +55,8 @@ impl ProtocolHandler for Handler {
             }
         }
         net.introduced(&peer, &conn);
-        serve_streams(net.clone(), peer, conn).await;
+        serve_streams(net.clone(), peer, conn.clone()).await;
+        net.closed_inbound(&peer, &conn);
         Ok(())
     }
 }
@@ -245,10 +246,24 @@ async fn infer(net: &Net, peer: [u8; 32], job: InferRequest, send: &mut SendStre
         stop: job.stop.clone(),
         ignore_eos: job.ignore_eos,
     };
+    // Refuse before tokenizing when the engine cannot take it anyway, and tokenize few peer
+    // requests at a time: a peer cannot make this node do much work for free.
+    if !engine.has_room() {
+        let _ = wire::write(
+            send,
+            &refuse("busy", "every slot and queue place is taken".into()),
+        )
+        .await;
+        return;
+    }
+    let Ok(permit) = net.prepare_permit().await else {
+        return;
+    };
     let e = engine.clone();
     let (prompt, cont, max) = (job.prompt.clone(), job.continuation.clone(), job.max_tokens);
     let prepared =
         tokio::task::spawn_blocking(move || crate::route::prepare(&e, &prompt, &cont, max)).await;
+    drop(permit);
     let p = match prepared {
         Ok(Ok(p)) => p,
         Ok(Err(r)) => {

@@ -157,6 +157,7 @@ impl Peer {
         let slots = ad.slots.max(1) as f64;
         // Its announced load, or ours on it if higher (announcements lag).
         let busy = (ad.busy as f64).max(self.inflight as f64) + ad.queued as f64;
+        // (f64 arithmetic: a peer's absurd numbers cannot overflow, only score it low.)
         let load = 1.0 - (busy / slots).min(1.0);
         let rtt_ms = self
             .rtt
@@ -178,6 +179,9 @@ impl Peer {
     }
 }
 
+/// Most peer records kept; announcements from further new ids are dropped until some expire.
+pub const MAX_PEERS: usize = 20_000;
+
 /// Candidates kept per model for routing decisions (the best by score).
 pub const SHORTLIST: usize = 32;
 /// How long a model's shortlist is reused before it is rebuilt from every peer's score.
@@ -196,6 +200,9 @@ pub struct Table {
     /// peers or ten thousand; the list is rebuilt when peers come, go or are evicted, and at
     /// most every [`SHORTLIST_TTL`] otherwise, so scores that drift with load are followed.
     shortlists: HashMap<String, (Vec<[u8; 32]>, Instant)>,
+    /// In-flight jobs on peers whose record was removed (left, expired) while jobs ran: a record
+    /// created again for the same id takes them back, so caps hold across a rejoin.
+    orphan_inflight: HashMap<[u8; 32], u32>,
 }
 
 /// Leading bits two ids share (256 for the same id).
@@ -230,6 +237,7 @@ impl Table {
             weights,
             k,
             shortlists: HashMap::new(),
+            orphan_inflight: HashMap::new(),
         }
     }
 
@@ -307,7 +315,7 @@ impl Table {
             }
         }
         bucket.push(id);
-        self.peers.insert(id, Table::new_peer(id, contact, now));
+        self.insert(id, contact, now);
         true
     }
 
@@ -353,7 +361,36 @@ impl Table {
         self.shortlists.clear();
         let b = shared_prefix(&self.own, id).min(255);
         self.buckets[b].retain(|x| x != id);
-        self.peers.remove(id)
+        let p = self.peers.remove(id)?;
+        if p.inflight > 0 {
+            self.orphan_inflight.insert(*id, p.inflight);
+        }
+        Some(p)
+    }
+
+    /// Takes an in-flight place on `id` (the caller has just picked it).
+    pub fn take_place(&mut self, id: &[u8; 32]) {
+        if let Some(p) = self.peers.get_mut(id) {
+            p.inflight = p.inflight.saturating_add(1);
+        }
+    }
+
+    /// Gives back an in-flight place on `id`, wherever its count lives now.
+    pub fn release_place(&mut self, id: &[u8; 32]) {
+        if let Some(p) = self.peers.get_mut(id) {
+            p.inflight = p.inflight.saturating_sub(1);
+        } else if let Some(n) = self.orphan_inflight.get_mut(id) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.orphan_inflight.remove(id);
+            }
+        }
+    }
+
+    fn insert(&mut self, id: [u8; 32], contact: Contact, now: Instant) {
+        let mut p = Table::new_peer(id, contact, now);
+        p.inflight = self.orphan_inflight.remove(&id).unwrap_or(0);
+        self.peers.insert(id, p);
     }
 
     /// Drops peers whose last announcement is older than `expiry`; returns their ids.
@@ -361,7 +398,15 @@ impl Table {
         let old: Vec<[u8; 32]> = self
             .peers
             .values()
-            .filter(|p| p.announcement.is_some() && now.saturating_duration_since(p.heard) > expiry)
+            .filter(|p| {
+                // Contacts that never announced (from FIND_NODE) get longer, then go too.
+                let limit = if p.announcement.is_some() {
+                    expiry
+                } else {
+                    expiry * 3
+                };
+                now.saturating_duration_since(p.heard) > limit
+            })
             .map(|p| p.id)
             .collect();
         for id in &old {
