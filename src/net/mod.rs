@@ -736,10 +736,13 @@ impl Net {
             .expect("inbound lock")
             .insert(*peer, conn.clone());
         self.with_table(|t| {
-            if let Some(p) = t.get_mut(peer)
-                && !matches!(p.health, Health::Evicted { .. } | Health::Ok)
-            {
-                p.health = Health::Ok;
+            if let Some(p) = t.get_mut(peer) {
+                // A fresh, verified connection: failures counted against an earlier one (a
+                // peer that restarted) no longer count. An eviction still runs its back-off.
+                p.failures_in_row = 0;
+                if !matches!(p.health, Health::Evicted { .. } | Health::Ok) {
+                    p.health = Health::Ok;
+                }
             }
         });
         let net = self.clone();
