@@ -112,12 +112,13 @@ fn print(s: &Snapshot) {
                 .map(|m| format!("{}:{} {}/{}", m.name, m.quant, m.busy + m.queued, m.slots))
                 .collect();
             println!(
-                "peer      {} {} rtt {} score {} rel. {:.2}{}  [{}]  {}",
+                "peer      {} {} rtt {} load {:.0}% score {} rel. {:.2}{}  [{}]  {}",
                 &p.id[..12.min(p.id.len())],
                 p.address,
                 p.rtt_ms
                     .map(|r| format!("{r:.1} ms"))
                     .unwrap_or_else(|| "-".into()),
+                p.load * 100.0,
                 p.score
                     .map(|s| format!("{s:.2}"))
                     .unwrap_or_else(|| "-".into()),

@@ -1122,12 +1122,13 @@ impl Net {
                 .map(|p| {
                     let a = p.announcement.as_ref();
                     let models = a.map(|a| a.models.clone()).unwrap_or_default();
-                    let (busy, slots) = models.iter().fold((0u32, 0u32), |(b, s), m| {
+                    let (announced_busy, slots) = models.iter().fold((0u32, 0u32), |(b, s), m| {
                         (
                             b.saturating_add(m.busy).saturating_add(m.queued),
                             s.saturating_add(m.slots),
                         )
                     });
+                    let busy = announced_busy.max(p.inflight);
                     PeerStatus {
                         id: hex::encode(p.id),
                         address: if p.rtt.is_none() {
@@ -1142,6 +1143,7 @@ impl Net {
                         health: p.health.clone(),
                         paused: a.is_some_and(|a| a.paused),
                         version: a.map(|a| a.version.clone()).unwrap_or_default(),
+                        // Announcements lag: our own jobs on it count at once.
                         load: if slots > 0 {
                             busy as f64 / slots as f64
                         } else {
