@@ -321,3 +321,140 @@ async fn forged_malformed_and_flooding_announcements_are_dropped() {
     assert_eq!(status, 200);
     assert_eq!(events.last().unwrap(), "[DONE]");
 }
+
+/// A member that lies when it serves: it claims a huge budget and prompt, sends a warning no
+/// header may carry, then streams far more tokens than the job allows.
+async fn lying_server(at: &Attacker, conn: Connection) {
+    let key_topic = wire::topic(
+        &at.ticket.network,
+        at.ticket.secret.as_deref().unwrap_or(""),
+    );
+    let sealed = |seq: u64| {
+        wire::seal(
+            at.ep.secret_key(),
+            &key_topic,
+            &wire::Announcement {
+                seq,
+                network: at.ticket.network.clone(),
+                version: "0.0.0".into(),
+                addrs: vec![],
+                relay: None,
+                paused: false,
+                leaving: false,
+                models: vec![wire::ModelAd {
+                    name: MODEL.into(),
+                    quant: "q4_1".into(),
+                    slots: 64,
+                    busy: 0,
+                    queued: 0,
+                    ctx: 2048,
+                    tokens_per_s: 1e9,
+                }],
+                capability: Default::default(),
+            },
+        )
+    };
+    let mut seq = 1;
+    while let Ok((mut tx, mut rx)) = conn.accept_bi().await {
+        let Ok(Some(req)) = wire::read::<Request, _>(&mut rx, wire::MAX_FRAME).await else {
+            continue;
+        };
+        match req {
+            Request::GetAnnouncement => {
+                seq += 1;
+                let _ = wire::write(
+                    &mut tx,
+                    &Reply::Announcement {
+                        signed: sealed(seq),
+                    },
+                )
+                .await;
+            }
+            Request::Ping { nonce } => {
+                let _ = wire::write(&mut tx, &Reply::Pong { nonce }).await;
+            }
+            Request::Infer(_) => {
+                let accepted = Reply::Accepted {
+                    model: format!("{MODEL}:q4_1"),
+                    prompt_tokens: u32::MAX,
+                    max_tokens: u32::MAX,
+                    warning: Some("evil\r\nx-injected: 1".into()),
+                };
+                let _ = wire::write(&mut tx, &accepted).await;
+                for _ in 0..200 {
+                    if wire::write(
+                        &mut tx,
+                        &Reply::Token {
+                            id: 28,
+                            piece: b"ab".to_vec(),
+                        },
+                    )
+                    .await
+                    .is_err()
+                    {
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+        let _ = tx.finish();
+    }
+}
+
+#[tokio::test]
+async fn a_peer_that_lies_while_serving_is_cut_off_and_struck() {
+    // A gateway with no model of its own: the liar is its only peer.
+    let gw = Node::start(&["--model", "none", "--announce-interval-ms", "500"]);
+    let at = attacker(&gw).await;
+    let conn = at.member().await;
+    let server = {
+        let conn = conn.clone();
+        let at_ticket = at.ticket.clone();
+        let at2 = Attacker {
+            ep: at.ep.clone(),
+            memory: at.memory.clone(),
+            target: at.target.clone(),
+            ticket: at_ticket,
+        };
+        tokio::spawn(async move { lying_server(&at2, conn).await })
+    };
+    eventually(30, "the gateway routes to the liar", async || {
+        let s = gw.status().await;
+        s["peers"]
+            .as_array()?
+            .iter()
+            .any(|p| {
+                p["id"] == at.id()
+                    && p["health"]["state"] == "ok"
+                    && p["models"].as_array().is_some_and(|m| !m.is_empty())
+            })
+            .then_some(())
+    })
+    .await;
+    let (status, headers, v) = post(&gw.url("/v1/chat/completions"), &chat_body("hi", 8)).await;
+    assert_eq!(status, 200, "{v}");
+    // The client's budget holds, whatever the peer claimed or sent.
+    assert_eq!(v["usage"]["completion_tokens"], 8, "{v}");
+    assert_eq!(v["choices"][0]["finish_reason"], "length", "{v}");
+    assert_eq!(
+        v["choices"][0]["message"]["content"]
+            .as_str()
+            .unwrap()
+            .len(),
+        16,
+        "{v}"
+    );
+    // The warning it wrote reached no header raw.
+    assert!(headers.get("x-injected").is_none());
+    if let Some(w) = headers.get("x-llp-warning") {
+        assert!(!w.to_str().unwrap().contains('\n'));
+    }
+    assert!(strikes_of(&gw, &at.id()).await >= 1, "the liar is struck");
+    assert!(
+        gw.log_text().contains("more tokens than the job allows"),
+        "{}",
+        gw.log_text()
+    );
+    server.abort();
+}
