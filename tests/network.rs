@@ -614,3 +614,35 @@ async fn nodes_on_one_lan_find_each_other_over_mdns_without_a_ticket() {
     assert_eq!(status, 200);
     assert_eq!(served_by(&headers), a.id);
 }
+
+#[tokio::test]
+async fn a_restarted_node_finds_its_peers_again_without_a_ticket() {
+    let net = format!("r{}", rand_hex());
+    let args = [
+        "--network",
+        net.as_str(),
+        "--threads",
+        "1",
+        "--announce-interval-ms",
+        "500",
+    ];
+    let a = Node::start(&args);
+    let b = joiner(&a.ticket(), &[]);
+    until_routable(&a, &[&b]).await;
+    until_routable(&b, &[&a]).await;
+    let old_port = a.ticket();
+    // A was everyone's bootstrap; it comes back on a new port, with no ticket.
+    let a = a.restart(&args);
+    assert_ne!(
+        a.ticket(),
+        old_port,
+        "a new P2P port (so only A can find B again)"
+    );
+    until_routable(&a, &[&b]).await;
+    until_routable(&b, &[&a]).await;
+    let (status, headers, _) = post(&a.url("/v1/chat/completions"), &chat_body("hi", 4)).await;
+    assert_eq!(status, 200);
+    assert!([a.id.as_str(), b.id.as_str()].contains(&served_by(&headers).as_str()));
+    let saved = std::fs::read_to_string(a.data_dir().join("peers.json")).unwrap_or_default();
+    assert!(saved.contains(&b.id), "{saved}");
+}

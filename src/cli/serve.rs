@@ -231,6 +231,7 @@ fn models_to_serve(catalog: &Catalog, settings: &Settings) -> Result<Vec<String>
 
 fn net_config(s: &Settings) -> crate::net::NetConfig {
     crate::net::NetConfig {
+        peers_file: Some(s.data_dir.join("peers.json")),
         listen: s.listen.clone(),
         relay: s.relay.clone(),
         join: s.join.clone(),

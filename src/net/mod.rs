@@ -47,6 +47,8 @@ use wire::{Announcement, Contact, Reply, Request};
 /// How the network part of a node is set up.
 #[derive(Debug, Clone)]
 pub struct NetConfig {
+    /// Where known peers are remembered across restarts (`peers.json` in the data dir).
+    pub peers_file: Option<std::path::PathBuf>,
     pub listen: String,
     pub relay: String,
     pub join: Vec<String>,
@@ -185,6 +187,8 @@ pub struct Misbehaviour {
 /// Most announcements one author may send per window before the excess counts as flooding.
 const FLOOD_LIMIT: u32 = 20;
 const FLOOD_WINDOW: Duration = Duration::from_secs(10);
+/// Peers remembered across restarts at most.
+const MAX_REMEMBERED: usize = 64;
 /// Peers whose protocol violations are remembered at most (the least-struck are forgotten).
 const MAX_STRIKE_RECORDS: usize = 4096;
 /// How long a banned peer stays out of routing (its strike record may be forgotten sooner).
@@ -283,6 +287,19 @@ impl Net {
             );
             bootstrap.push(PublicKey::from_bytes(&id)?);
         }
+        // Peers known before a restart: a node that was the bootstrap of others (and whose
+        // port changed) finds them again without a ticket.
+        for c in net.load_peers() {
+            let Ok(id) = parse_id(&c.id) else { continue };
+            if id == own || bootstrap.iter().any(|b| b.as_bytes() == &id) {
+                continue;
+            }
+            net.remember(&c);
+            net.with_table(|t| t.add_contact(c.clone(), id, Instant::now()));
+            if let Ok(pk) = PublicKey::from_bytes(&id) {
+                bootstrap.push(pk);
+            }
+        }
         let topic = net
             .inner
             .gossip
@@ -324,6 +341,50 @@ impl Net {
 
     pub(crate) fn key(&self) -> &SecretKey {
         &self.inner.key
+    }
+
+    /// The peers remembered from the last run (missing or unreadable file: none, with a warning
+    /// for the latter).
+    fn load_peers(&self) -> Vec<Contact> {
+        let Some(path) = &self.inner.config.peers_file else {
+            return Vec::new();
+        };
+        match std::fs::read(path) {
+            Ok(bytes) => match serde_json::from_slice::<Vec<Contact>>(&bytes) {
+                Ok(v) => v.into_iter().take(MAX_REMEMBERED).collect(),
+                Err(e) => {
+                    tracing::warn!(
+                        "{}: not a list of peers ({e}); starting without it",
+                        path.display()
+                    );
+                    Vec::new()
+                }
+            },
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// Remembers the healthy peers that announced themselves, for the next start.
+    fn save_peers(&self) {
+        let Some(path) = self.inner.config.peers_file.clone() else {
+            return;
+        };
+        let peers: Vec<Contact> = self.with_table(|t| {
+            t.peers()
+                .filter(|p| {
+                    p.health == Health::Ok
+                        && p.announcement.is_some()
+                        && !p.contact.addrs.is_empty()
+                })
+                .take(MAX_REMEMBERED)
+                .map(|p| p.contact.clone())
+                .collect()
+        });
+        let tmp = path.with_extension("json.tmp");
+        let body = serde_json::to_vec_pretty(&peers).expect("contacts serialize");
+        if let Err(e) = std::fs::write(&tmp, body).and_then(|_| std::fs::rename(&tmp, &path)) {
+            tracing::warn!("remembering peers in {}: {e}", path.display());
+        }
     }
 
     /// This node's contact: its id and the addresses it is bound to (loopback included, which
@@ -969,6 +1030,10 @@ impl Net {
             }
             rounds += 1;
             let now = Instant::now();
+            if rounds.is_multiple_of(6) {
+                let net = self.clone();
+                let _ = tokio::task::spawn_blocking(move || net.save_peers()).await;
+            }
             // Kademlia's bucket refresh: now and then ask a random healthy peer for the
             // contacts nearest to us, so the table learns of nodes gossip has not brought.
             if rounds.is_multiple_of(12) {
@@ -1167,6 +1232,8 @@ impl Net {
 
     /// Announces that this node leaves, then closes the connections.
     pub async fn shutdown(&self) {
+        let net = self.clone();
+        let _ = tokio::task::spawn_blocking(move || net.save_peers()).await;
         self.broadcast(true).await;
         self.inner.shutdown.cancel();
         // Give the leaving announcement a moment to go out.

@@ -116,7 +116,18 @@ impl Node {
     }
 
     pub fn start_with(extra: &[&str], tweak: impl FnOnce(&mut Command)) -> Node {
-        let data = tempfile::tempdir().unwrap();
+        Self::start_in(tempfile::tempdir().unwrap(), extra, tweak)
+    }
+
+    /// Stops the node with SIGTERM and starts it again on the same data dir.
+    pub fn restart(mut self, extra: &[&str]) -> Node {
+        self.signal("TERM");
+        let _ = self.child.wait();
+        let data = std::mem::replace(&mut self.data, tempfile::tempdir().unwrap());
+        Self::start_in(data, extra, |_| {})
+    }
+
+    fn start_in(data: tempfile::TempDir, extra: &[&str], tweak: impl FnOnce(&mut Command)) -> Node {
         let log = data.path().join("serve.log");
         let mut cmd = llp();
         cmd.arg("serve");
