@@ -302,7 +302,8 @@ pub async fn route(node: &Node, spec: JobSpec) -> Result<Routed, Refusal> {
     let mut guard = node.start_job(&model, 0);
     let mut excluded: Vec<[u8; 32]> = Vec::new();
     let mut last_refusal: Option<Refusal> = None;
-    let mut refused_invalid: Vec<[u8; 32]> = Vec::new();
+    // Peers that judged the request itself bad, with their refusal.
+    let mut refused_invalid: Vec<([u8; 32], Refusal)> = Vec::new();
     let started = Instant::now();
     let mut waiting: Option<crate::node::WaitTicket> = None;
     loop {
@@ -321,11 +322,14 @@ pub async fn route(node: &Node, spec: JobSpec) -> Result<Routed, Refusal> {
             let peer = claim.peer();
             match crate::net::remote::start(&net, claim, &spec, &model, guard).await {
                 Ok(r) => {
-                    // Another peer took what these called invalid: they were wrong.
-                    for p in &refused_invalid {
-                        net.with_table(|t| {
-                            t.failure(p, "refused a job another peer served", Instant::now())
-                        });
+                    // Another peer took what these called invalid: they were wrong. (A
+                    // context-length refusal is honest: contexts differ between nodes.)
+                    for (p, why) in &refused_invalid {
+                        if why.code.as_deref() != Some("context_length_exceeded") {
+                            net.with_table(|t| {
+                                t.failure(p, "refused a job another peer served", Instant::now())
+                            });
+                        }
                     }
                     return Ok(r);
                 }
@@ -337,18 +341,23 @@ pub async fn route(node: &Node, spec: JobSpec) -> Result<Routed, Refusal> {
                         refusal.message
                     );
                     excluded.push(peer);
-                    if !refusal.retryable() {
-                        refused_invalid.push(peer);
+                    if !refusal.retryable() && !refused_invalid.iter().any(|(p, _)| *p == peer) {
+                        refused_invalid.push((peer, refusal.clone()));
                     }
                     last_refusal = Some(refusal);
                 }
             }
         }
-        // Every capable peer judged the request itself bad (too long, invalid): say so.
-        if !refused_invalid.is_empty()
-            && let Some(r) = last_refusal.as_ref().filter(|r| !r.retryable())
-        {
-            return Err(r.clone());
+        // Every capable node judged the request itself bad (too long, invalid): say so.
+        let all_refused = local_engine.is_none()
+            && !refused_invalid.is_empty()
+            && net.with_table(|t| {
+                t.peers()
+                    .filter(|p| p.routable() && p.serves(&model).is_some())
+                    .all(|p| refused_invalid.iter().any(|(id, _)| *id == p.id))
+            });
+        if all_refused {
+            return Err(refused_invalid.last().expect("not empty").1.clone());
         }
         if let Some(e) = &local_engine
             && node.paused()
@@ -381,8 +390,9 @@ pub async fn route(node: &Node, spec: JobSpec) -> Result<Routed, Refusal> {
                 30,
             ));
         }
-        // Peers that refused may have room again by the next look.
-        excluded.clear();
+        // Peers that refused for lack of room may have it by the next look; those that judged
+        // the request bad stay out.
+        excluded.retain(|p| refused_invalid.iter().any(|(id, _)| id == p));
         let _ = tokio::time::timeout(Duration::from_millis(250), capacity).await;
     }
 }

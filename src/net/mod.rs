@@ -759,12 +759,9 @@ impl Net {
     }
 
     /// This node's announcement, sealed.
+    /// The last one sent, so serving it costs nothing (empty until the first is sent).
     pub(crate) fn sealed_announcement(&self) -> Vec<u8> {
-        wire::seal(
-            &self.inner.key,
-            &self.inner.topic,
-            &self.announcement(false),
-        )
+        self.inner.sealed.lock().expect("sealed lock").clone()
     }
 
     /// A peer completed the handshake with us: record it and fetch its announcement directly,
@@ -800,7 +797,13 @@ impl Net {
             if let Some(p) = t.get_mut(peer) {
                 // A fresh, verified connection: failures counted against an earlier one (a
                 // peer that restarted) no longer count. An eviction still runs its back-off.
-                p.failures_in_row = 0;
+                let now = Instant::now();
+                if p.fresh_start
+                    .is_none_or(|t| now.saturating_duration_since(t) > Duration::from_secs(60))
+                {
+                    p.failures_in_row = 0;
+                    p.fresh_start = Some(now);
+                }
                 if !matches!(p.health, Health::Evicted { .. } | Health::Ok) {
                     p.health = Health::Ok;
                 }
@@ -849,6 +852,9 @@ impl Net {
                     return;
                 }
                 self.on_announcement(peer, &signed, true);
+            }
+            Ok(Reply::Refused { message, .. }) => {
+                tracing::debug!("announcement of {}: {message}", hex::encode(&peer[..5]))
             }
             Ok(other) => self.strike(peer, &format!("answered get_announcement with {other:?}")),
             Err(e) => tracing::debug!("announcement of {}: {e:#}", hex::encode(&peer[..5])),
@@ -1077,6 +1083,17 @@ impl Net {
 
     /// Pings a peer. An answer readmits an evicted peer; silence counts as a failure.
     async fn probe(&self, id: &[u8; 32]) {
+        // Peers not (yet) healthy are dialed a few at a time: a flood of made-up ids costs
+        // little, and probes of them wait for the next round.
+        let healthy = self.with_table(|t| t.get(id).is_some_and(|p| p.health == Health::Ok));
+        let _permit = if healthy {
+            None
+        } else {
+            match self.inner.dials.try_acquire() {
+                Ok(p) => Some(p),
+                Err(_) => return,
+            }
+        };
         let limit = self
             .inner
             .config

@@ -151,7 +151,8 @@ async fn open(
     wire::write(&mut send, req)
         .await
         .map_err(|e| unreachable(e.to_string()))?;
-    let wait = FIRST_TOKEN_WAIT + Duration::from_millis(20 * prompt_hint as u64);
+    let wait = (FIRST_TOKEN_WAIT + Duration::from_millis(20 * prompt_hint as u64))
+        .min(MAX_FIRST_TOKEN_WAIT);
     let first = tokio::time::timeout(
         wait,
         wire::read::<Reply, _>(&mut recv, wire::MAX_SMALL_FRAME),
@@ -434,7 +435,7 @@ impl Follow {
                     .await;
                 return;
             }
-            match self.continue_elsewhere(remaining).await {
+            match self.continue_elsewhere(remaining, &tx).await {
                 Ok((next, by)) => {
                     self.guard.failover(&by);
                     source = next;
@@ -454,7 +455,11 @@ impl Follow {
 
     /// Finds the next node for the rest of the job: this node's engine if it serves the model,
     /// else another peer. Waits a bounded time for one with room.
-    async fn continue_elsewhere(&mut self, remaining: u32) -> Result<(Source, String), String> {
+    async fn continue_elsewhere(
+        &mut self,
+        remaining: u32,
+        client: &mpsc::Sender<Event>,
+    ) -> Result<(Source, String), String> {
         let node = self.net.node().clone();
         let deadline = Instant::now() + FAILOVER_SEARCH;
         let mut last = String::from("no capable node");
@@ -488,26 +493,20 @@ impl Follow {
                     &self.tokens,
                     Some(remaining),
                 );
-                match open(
-                    &self.net,
-                    claim,
-                    &req,
-                    self.prompt_tokens as usize + self.tokens.len(),
-                )
-                .await
-                {
+                match open(&self.net, claim, &req, self.prompt_hint + self.tokens.len()).await {
                     Ok(seg) => return Ok((Source::Peer(Box::new(seg)), hex::encode(peer))),
                     Err(r) => {
                         skip.push(peer);
                         if r.status != 503 || r.code.as_deref() != Some("server_busy") {
                             self.failed.push(peer);
                         }
-                        if !r.retryable() {
-                            return Err(r.message);
-                        }
+                        // Even a refusal of the request itself: another node may take it.
                         last = r.message;
                     }
                 }
+            }
+            if client.is_closed() {
+                return Err("the client went away".into());
             }
             if Instant::now() > deadline {
                 return Err(last);

@@ -162,9 +162,17 @@ async fn stream(net: &Net, peer: [u8; 32], mut send: SendStream, mut recv: RecvS
     };
     let reply = match req {
         Request::Ping { nonce } => Reply::Pong { nonce },
-        Request::GetAnnouncement => Reply::Announcement {
-            signed: net.sealed_announcement(),
-        },
+        Request::GetAnnouncement => {
+            let signed = net.sealed_announcement();
+            if signed.is_empty() {
+                Reply::Refused {
+                    code: "busy".into(),
+                    message: "starting; no announcement yet".into(),
+                }
+            } else {
+                Reply::Announcement { signed }
+            }
+        }
         Request::FindNode { target } => match super::parse_id(&target) {
             Ok(t) => Reply::Nodes {
                 nodes: net.with_table(|tb| tb.closest(&t, super::table::K)),

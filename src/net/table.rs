@@ -123,6 +123,9 @@ pub struct Peer {
     pub inflight: u32,
     /// Protocol violations seen from this peer.
     pub strikes: u32,
+    /// When a fresh connection last cleared its failure count (at most once a minute, so a
+    /// peer cannot dodge eviction by reconnecting).
+    pub fresh_start: Option<Instant>,
     /// Smooth weighted round-robin state.
     current: f64,
 }
@@ -276,6 +279,7 @@ impl Table {
             retry_at: None,
             inflight: 0,
             strikes: 0,
+            fresh_start: None,
             current: 0.0,
         }
     }
@@ -331,10 +335,12 @@ impl Table {
             relay: a.relay.clone(),
         };
         if !self.peers.contains_key(&id) {
+            if self.peers.len() >= MAX_PEERS {
+                return false;
+            }
             // Announcing peers always get a record; they also take a bucket place if free.
             if !self.add_contact(contact.clone(), id, now) {
-                self.peers
-                    .insert(id, Table::new_peer(id, contact.clone(), now));
+                self.insert(id, contact.clone(), now);
             }
         }
         let p = self.peers.get_mut(&id).expect("inserted");
