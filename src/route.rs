@@ -244,10 +244,12 @@ pub async fn local(
         .map_err(|e| Refusal::new(500, e.to_string()))??;
     let model = format!("{}:{}", engine.info().name, engine.info().quant);
     let guard = match guard {
-        Some(g) => g,
+        Some(g) => {
+            g.set_prompt(&model, p.prompt_tokens);
+            g
+        }
         None => node.start_job(&model, p.prompt_tokens),
     };
-    guard.set_prompt(&model, p.prompt_tokens);
     let events = submit_local(&engine, &p, spec, p.max_tokens)?;
     Ok(Routed {
         events,

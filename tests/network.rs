@@ -3,55 +3,36 @@
 
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
 use serde_json::{Value, json};
 
 use crate::common::*;
 
+/// Settings every node of these tests shares: one llama.cpp thread (several nodes share two
+/// cores) and quick announcements.
+const QUICK: [&str; 4] = ["--threads", "1", "--announce-interval-ms", "500"];
+
+/// `head`, then [`QUICK`], then `extra`.
+fn with<'a>(head: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
+    [head, &QUICK[..], extra].concat()
+}
+
 /// Starts the first node of a new network.
 fn first(extra: &[&str]) -> Node {
     let net = format!("n{}", rand_hex());
-    let mut args = vec![
-        "--network",
-        &net,
-        "--threads",
-        "1",
-        "--announce-interval-ms",
-        "500",
-    ];
-    args.extend_from_slice(extra);
-    Node::start(&args)
+    Node::start(&with(&["--network", &net], extra))
 }
 
 /// Like [`first`], logging at info level (for tests that read what it logged).
 fn first_logged(extra: &[&str]) -> Node {
     let net = format!("n{}", rand_hex());
-    let mut args = vec![
-        "--network",
-        &net,
-        "--threads",
-        "1",
-        "--announce-interval-ms",
-        "500",
-    ];
-    args.extend_from_slice(extra);
-    Node::start_with(&args, |c| {
+    Node::start_with(&with(&["--network", &net], extra), |c| {
         c.env("LLP_LOG", "info");
     })
 }
 
 /// Starts a node that joins through `ticket`.
 fn joiner(ticket: &str, extra: &[&str]) -> Node {
-    let mut args = vec![
-        "--join",
-        ticket,
-        "--threads",
-        "1",
-        "--announce-interval-ms",
-        "500",
-    ];
-    args.extend_from_slice(extra);
-    Node::start(&args)
+    Node::start(&with(&["--join", ticket], extra))
 }
 
 /// The peer entry for `id` in a status snapshot.
@@ -188,32 +169,19 @@ async fn a_paused_node_routes_its_own_request_to_a_peer() {
 #[tokio::test]
 async fn a_private_network_refuses_an_outsider() {
     let net = format!("p{}", rand_hex());
-    let a = Node::start(&[
-        "--network",
-        &net,
-        "--network-secret",
-        "right-secret",
-        "--threads",
-        "1",
-        "--announce-interval-ms",
-        "500",
-    ]);
+    let a = Node::start(&with(
+        &["--network", &net, "--network-secret", "right-secret"],
+        &[],
+    ));
     // A member with the secret (carried by the ticket) joins.
     let member = joiner(&a.ticket(), &["--model", "none"]);
     until_routable(&member, &[&a]).await;
     // An outsider with the ticket's address but the wrong secret.
-    let outsider = Node::start(&[
-        "--network",
-        &net,
-        "--network-secret",
-        "wrong-secret",
-        "--join",
-        &ticket_without_secret(&a.ticket()),
-        "--model",
-        "none",
-        "--announce-interval-ms",
-        "500",
-    ]);
+    let outsider_ticket = ticket_without_secret(&a.ticket());
+    let outsider = Node::start(&with(
+        &["--network", &net, "--network-secret", "wrong-secret"],
+        &["--join", &outsider_ticket, "--model", "none"],
+    ));
     // The outsider's status says why it cannot reach A.
     let reason = eventually(30, "the outsider sees why A refuses it", async || {
         let s = outsider.status().await;
@@ -285,31 +253,6 @@ async fn twenty_concurrent_requests_spread_over_three_nodes() {
     }
 }
 
-/// Reads an SSE stream chunk by chunk, calling `on` with each parsed `data:` payload.
-async fn read_stream(resp: reqwest::Response, mut on: impl FnMut(&Value)) -> Vec<Value> {
-    let mut events = Vec::new();
-    let mut buf = String::new();
-    let mut body = resp.bytes_stream();
-    while let Some(chunk) = body.next().await {
-        buf.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
-        while let Some(i) = buf.find("\n\n") {
-            let block: String = buf.drain(..i + 2).collect();
-            for line in block.lines() {
-                if let Some(d) = line.strip_prefix("data: ") {
-                    let v = if d == "[DONE]" {
-                        Value::String(d.into())
-                    } else {
-                        serde_json::from_str(d).unwrap()
-                    };
-                    on(&v);
-                    events.push(v);
-                }
-            }
-        }
-    }
-    events
-}
-
 #[tokio::test]
 async fn a_peer_killed_mid_stream_is_replaced_without_losing_a_token() {
     let gw = first_logged(&["--model", "none"]);
@@ -337,18 +280,22 @@ async fn a_peer_killed_mid_stream_is_replaced_without_losing_a_token() {
     assert_eq!(victim.id, first_server);
     let mut chunks = 0;
     let mut killed = false;
-    let events = read_stream(resp, |e| {
-        if local_llm_proxy::client::delta_text(e).is_some_and(|t| !t.is_empty()) {
+    let mut events: Vec<Value> = Vec::new();
+    // Read as it streams (the kill lands mid-answer); it must still end with [DONE].
+    local_llm_proxy::client::read_sse(resp, |d| {
+        let e: Value = serde_json::from_str(d).unwrap();
+        if local_llm_proxy::client::delta_text(&e).is_some_and(|t| !t.is_empty()) {
             chunks += 1;
         }
         if chunks == 20 && !killed {
             victim.signal("KILL");
             killed = true;
         }
+        events.push(e);
     })
-    .await;
+    .await
+    .expect("the stream ends with [DONE]");
     assert!(killed, "the stream ended before 20 chunks");
-    assert_eq!(events.last().unwrap(), "[DONE]");
     let text = streamed_text(&events);
     let last = events
         .iter()
@@ -593,20 +540,8 @@ async fn saturated_peers_make_requests_wait_in_a_bounded_queue_then_refuse() {
 #[tokio::test]
 async fn nodes_on_one_lan_find_each_other_over_mdns_without_a_ticket() {
     let net = format!("m{}", rand_hex());
-    let lan = |extra: &[&str]| {
-        // The harness turns mDNS off for every other test; these two turn it back on.
-        let mut args = vec![
-            "--network",
-            net.as_str(),
-            "--threads",
-            "1",
-            "--announce-interval-ms",
-            "500",
-            "--no-mdns=false",
-        ];
-        args.extend_from_slice(extra);
-        Node::start(&args)
-    };
+    // The harness turns mDNS off for every other test; these two turn it back on.
+    let lan = |extra: &[&str]| Node::start(&with(&["--network", &net, "--no-mdns=false"], extra));
     let a = lan(&[]);
     let b = lan(&["--model", "none"]);
     until_routable(&b, &[&a]).await;
@@ -618,14 +553,7 @@ async fn nodes_on_one_lan_find_each_other_over_mdns_without_a_ticket() {
 #[tokio::test]
 async fn a_restarted_node_finds_its_peers_again_without_a_ticket() {
     let net = format!("r{}", rand_hex());
-    let args = [
-        "--network",
-        net.as_str(),
-        "--threads",
-        "1",
-        "--announce-interval-ms",
-        "500",
-    ];
+    let args = with(&["--network", &net], &[]);
     let a = Node::start(&args);
     let b = joiner(&a.ticket(), &[]);
     until_routable(&a, &[&b]).await;

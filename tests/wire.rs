@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 use crate::common::*;
 
+#[derive(Clone)]
 struct Attacker {
     ep: Endpoint,
     memory: MemoryLookup,
@@ -47,6 +48,14 @@ async fn attacker(node: &Node) -> Attacker {
 }
 
 impl Attacker {
+    /// The gossip topic of the node's network (the ticket carries its secret).
+    fn topic(&self) -> [u8; 32] {
+        wire::topic(
+            &self.ticket.network,
+            self.ticket.secret.as_deref().unwrap_or(""),
+        )
+    }
+
     fn id(&self) -> String {
         hex::encode(self.ep.id().as_bytes())
     }
@@ -252,10 +261,7 @@ async fn forged_malformed_and_flooding_announcements_are_dropped() {
     let _router = iroh::protocol::Router::builder(at.ep.clone())
         .accept(iroh_gossip::ALPN, gossip.clone())
         .spawn();
-    let topic_bytes = wire::topic(
-        &at.ticket.network,
-        at.ticket.secret.as_deref().unwrap_or(""),
-    );
+    let topic_bytes = at.topic();
     let topic = gossip
         .subscribe_and_join(topic_bytes.into(), vec![at.target.id])
         .await
@@ -264,17 +270,7 @@ async fn forged_malformed_and_flooding_announcements_are_dropped() {
     let _ = &at.memory;
 
     let key = SecretKey::generate();
-    let announcement = |seq: u64| wire::Announcement {
-        seq,
-        network: at.ticket.network.clone(),
-        version: "0.0.0".into(),
-        addrs: vec![],
-        relay: None,
-        paused: false,
-        leaving: false,
-        models: vec![],
-        capability: Default::default(),
-    };
+    let announcement = |seq: u64| wire::Announcement::new(seq, &at.ticket.network, vec![]);
     // Malformed: random bytes.
     tx.broadcast(Bytes::from_static(
         b"\x01not an announcement at all, and far too short?",
@@ -325,34 +321,19 @@ async fn forged_malformed_and_flooding_announcements_are_dropped() {
 /// A member that lies when it serves: it claims a huge budget and prompt, sends a warning no
 /// header may carry, then streams far more tokens than the job allows.
 async fn lying_server(at: &Attacker, conn: Connection) {
-    let key_topic = wire::topic(
-        &at.ticket.network,
-        at.ticket.secret.as_deref().unwrap_or(""),
-    );
+    // Claims to be the biggest, fastest, idlest server of the model.
+    let model = wire::ModelAd {
+        name: MODEL.into(),
+        quant: "q4_1".into(),
+        slots: 64,
+        busy: 0,
+        queued: 0,
+        ctx: 2048,
+        tokens_per_s: 1e9,
+    };
     let sealed = |seq: u64| {
-        wire::seal(
-            at.ep.secret_key(),
-            &key_topic,
-            &wire::Announcement {
-                seq,
-                network: at.ticket.network.clone(),
-                version: "0.0.0".into(),
-                addrs: vec![],
-                relay: None,
-                paused: false,
-                leaving: false,
-                models: vec![wire::ModelAd {
-                    name: MODEL.into(),
-                    quant: "q4_1".into(),
-                    slots: 64,
-                    busy: 0,
-                    queued: 0,
-                    ctx: 2048,
-                    tokens_per_s: 1e9,
-                }],
-                capability: Default::default(),
-            },
-        )
+        let a = wire::Announcement::new(seq, &at.ticket.network, vec![model.clone()]);
+        wire::seal(at.ep.secret_key(), &at.topic(), &a)
     };
     let mut seq = 1;
     while let Ok((mut tx, mut rx)) = conn.accept_bi().await {
@@ -409,15 +390,8 @@ async fn a_peer_that_lies_while_serving_is_cut_off_and_struck() {
     let at = attacker(&gw).await;
     let conn = at.member().await;
     let server = {
-        let conn = conn.clone();
-        let at_ticket = at.ticket.clone();
-        let at2 = Attacker {
-            ep: at.ep.clone(),
-            memory: at.memory.clone(),
-            target: at.target.clone(),
-            ticket: at_ticket,
-        };
-        tokio::spawn(async move { lying_server(&at2, conn).await })
+        let at = at.clone();
+        tokio::spawn(async move { lying_server(&at, conn).await })
     };
     eventually(30, "the gateway routes to the liar", async || {
         let s = gw.status().await;

@@ -379,7 +379,7 @@ async fn api_bench(
     })
 }
 
-fn median(v: &mut [f64]) -> f64 {
+pub(super) fn median(v: &mut [f64]) -> f64 {
     percentile(v, 0.5)
 }
 

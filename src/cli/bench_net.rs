@@ -13,14 +13,14 @@
 
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::bench::median;
 use super::demo::{Member, spawn, until_peers};
 use crate::config::Settings;
 use crate::net::table::{SHORTLIST_TTL, Table, Weights};
-use crate::net::wire::{Announcement, Capability, ModelAd};
+use crate::net::wire::{Announcement, ModelAd};
 
 #[derive(Debug, Serialize)]
 pub struct NetReport {
@@ -43,7 +43,7 @@ pub struct RemoteReport {
     pub added_per_token_pct: f64,
 }
 
-/// Times routing decisions among `n` peers.
+/// Times routing decisions among `n` peers: (µs per decision, µs per shortlist rebuild).
 pub fn routing(n: usize) -> (f64, f64) {
     let mut t = Table::new([0xee; 32], Weights::default());
     let now = Instant::now();
@@ -54,36 +54,25 @@ pub fn routing(n: usize) -> (f64, f64) {
         seed ^= seed << 17;
         seed
     };
-    for i in 0..n {
+    for _ in 0..n {
         let mut id = [0u8; 32];
         for c in id.chunks_mut(8) {
             c.copy_from_slice(&next().to_le_bytes());
         }
-        let a = Announcement {
-            seq: 1,
-            network: "bench".into(),
-            version: "0".into(),
-            addrs: vec![],
-            relay: None,
-            paused: false,
-            leaving: false,
-            models: vec![ModelAd {
-                name: "m".into(),
-                quant: "q4_1".into(),
-                slots: 4,
-                busy: (next() % 5) as u32,
-                queued: 0,
-                ctx: 2048,
-                tokens_per_s: (next() % 200) as f64,
-            }],
-            capability: Capability::default(),
+        let model = ModelAd {
+            name: "m".into(),
+            quant: "q4_1".into(),
+            slots: 4,
+            busy: (next() % 5) as u32,
+            queued: 0,
+            ctx: 2048,
+            tokens_per_s: (next() % 200) as f64,
         };
-        t.announce(id, a, now);
+        t.announce(id, Announcement::new(1, "bench", vec![model]), now);
         t.readmit(&id, now);
         if let Some(p) = t.get_mut(&id) {
             p.rtt = Some(Duration::from_micros(200 + next() % 100_000));
         }
-        let _ = i;
     }
     // The rebuild: the first pick after the shortlist expires.
     let mut rebuilds = Vec::new();
@@ -93,64 +82,60 @@ pub fn routing(n: usize) -> (f64, f64) {
         std::hint::black_box(t.pick("m", &[]));
         rebuilds.push(s.elapsed().as_secs_f64() * 1e6);
     }
-    let picks = 20_000;
-    let s = Instant::now();
-    for _ in 0..picks {
-        std::hint::black_box(t.pick("m", &[]));
-        if s.elapsed() > SHORTLIST_TTL / 2 {
-            break;
-        }
-    }
-    // Count how many fit; re-run that many inside one shortlist lifetime.
+    // Decisions within one shortlist lifetime (a rebuild would be counted above, not here).
     t.invalidate();
     t.pick("m", &[]);
     let s = Instant::now();
     let mut done = 0u32;
-    while done < picks && s.elapsed() < SHORTLIST_TTL / 2 {
+    while done < 20_000 && s.elapsed() < SHORTLIST_TTL / 2 {
         std::hint::black_box(t.pick("m", &[]));
         done += 1;
     }
-    let per = s.elapsed().as_secs_f64() * 1e6 / done as f64;
+    let per = s.elapsed().as_secs_f64() * 1e6 / done.max(1) as f64;
     (per, median(&mut rebuilds))
 }
 
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    if v.is_empty() { 0.0 } else { v[v.len() / 2] }
-}
-
-/// One streamed request: (time to first token, mean time per token after it, chunk times).
-async fn one(
+/// Chat completions on `api`, streamed: calls `on_text` with the serving node (`x-llp-node`)
+/// at each non-empty text chunk.
+async fn stream(
     client: &reqwest::Client,
     api: &str,
     body: &Value,
-) -> anyhow::Result<(f64, f64, usize)> {
-    let t0 = Instant::now();
+    mut on_text: impl FnMut(&str),
+) -> anyhow::Result<()> {
     let resp = client
         .post(format!("http://{api}/v1/chat/completions"))
         .json(body)
         .send()
         .await?;
     anyhow::ensure!(resp.status().is_success(), "{}", resp.status());
-    let mut times = Vec::new();
-    let mut buf = String::new();
-    let mut s = resp.bytes_stream();
-    while let Some(c) = s.next().await {
-        buf.push_str(&String::from_utf8_lossy(&c?));
-        while let Some(i) = buf.find("\n\n") {
-            let block: String = buf.drain(..i + 2).collect();
-            if let Some(d) = block.trim().strip_prefix("data: ")
-                && d != "[DONE]"
-                && let Ok(v) = serde_json::from_str::<Value>(d)
-                && crate::client::delta_text(&v).is_some_and(|t| !t.is_empty())
-            {
-                times.push(t0.elapsed().as_secs_f64() * 1e3);
-            }
+    let server = resp
+        .headers()
+        .get("x-llp-node")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    crate::client::read_sse(resp, |d| {
+        if let Ok(v) = serde_json::from_str::<Value>(d)
+            && crate::client::delta_text(&v).is_some_and(|t| !t.is_empty())
+        {
+            on_text(&server);
         }
-    }
+    })
+    .await
+}
+
+/// One streamed request: (time to first token, mean time per token after it), in ms.
+async fn one(client: &reqwest::Client, api: &str, body: &Value) -> anyhow::Result<(f64, f64)> {
+    let t0 = Instant::now();
+    let mut times = Vec::new();
+    stream(client, api, body, |_| {
+        times.push(t0.elapsed().as_secs_f64() * 1e3)
+    })
+    .await?;
     anyhow::ensure!(times.len() > 2, "too few chunks");
     let per = (times[times.len() - 1] - times[0]) / (times.len() - 1) as f64;
-    Ok((times[0], per, times.len()))
+    Ok((times[0], per))
 }
 
 pub async fn run(settings: &Settings, reps: usize, max_tokens: u32) -> anyhow::Result<NetReport> {
@@ -184,27 +169,24 @@ pub async fn run(settings: &Settings, reps: usize, max_tokens: u32) -> anyhow::R
         one(&client, &members[1].api, &body).await?;
         let (mut lt, mut lp, mut rt, mut rp) = (vec![], vec![], vec![], vec![]);
         for _ in 0..reps {
-            let (t, p, _) = one(&client, &members[0].api, &body).await?;
+            let (t, p) = one(&client, &members[0].api, &body).await?;
             lt.push(t);
             lp.push(p);
-            let (t, p, _) = one(&client, &members[1].api, &body).await?;
+            let (t, p) = one(&client, &members[1].api, &body).await?;
             rt.push(t);
             rp.push(p);
         }
+        let (local_ttft_ms, remote_ttft_ms) = (median(&mut lt), median(&mut rt));
+        let (local_ms_per_token, remote_ms_per_token) = (median(&mut lp), median(&mut rp));
         let r = RemoteReport {
             runs: reps,
             tokens: max_tokens,
-            local_ttft_ms: median(&mut lt),
-            remote_ttft_ms: median(&mut rt),
-            added_ttft_ms: 0.0,
-            local_ms_per_token: median(&mut lp),
-            remote_ms_per_token: median(&mut rp),
-            added_per_token_pct: 0.0,
-        };
-        let r = RemoteReport {
-            added_ttft_ms: r.remote_ttft_ms - r.local_ttft_ms,
-            added_per_token_pct: (r.remote_ms_per_token / r.local_ms_per_token - 1.0) * 100.0,
-            ..r
+            local_ttft_ms,
+            remote_ttft_ms,
+            added_ttft_ms: remote_ttft_ms - local_ttft_ms,
+            local_ms_per_token,
+            remote_ms_per_token,
+            added_per_token_pct: (remote_ms_per_token / local_ms_per_token - 1.0) * 100.0,
         };
         println!(
             "remote vs local ({} runs each, {} tokens): time to first token {:.2} vs {:.2} ms (+{:.2} ms); per token {:.3} vs {:.3} ms ({:+.2}%)",
@@ -221,36 +203,32 @@ pub async fn run(settings: &Settings, reps: usize, max_tokens: u32) -> anyhow::R
         });
         for rep in 0..reps.clamp(1, 5) {
             until_peers(&client, &members[1].api, 2).await?;
-            let resp = client.post(format!("http://{}/v1/chat/completions", members[1].api)).json(&long).send().await?;
-            let server = resp.headers().get("x-llp-node").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-            let victim = members.iter().position(|m| m.id == server).ok_or_else(|| anyhow::anyhow!("served by an unknown node"))?;
+            let pids: Vec<(String, Option<u32>)> =
+                members.iter().map(|m| (m.id.clone(), m.child.id())).collect();
             let mut chunks = 0;
             let mut last = Instant::now();
-            let mut killed_at: Option<Instant> = None;
+            let mut killed: Option<usize> = None;
             let mut gap = 0.0f64;
-            let mut buf = String::new();
-            let mut s = resp.bytes_stream();
-            while let Some(c) = s.next().await {
-                buf.push_str(&String::from_utf8_lossy(&c?));
-                while let Some(i) = buf.find("\n\n") {
-                    let block: String = buf.drain(..i + 2).collect();
-                    if block.contains("\"content\":\"") && !block.contains("\"role\"") {
-                        chunks += 1;
-                        if killed_at.is_some() {
-                            gap = gap.max(last.elapsed().as_secs_f64() * 1e3);
-                        }
-                        last = Instant::now();
-                        if chunks == 20
-                            && killed_at.is_none()
-                            && let Some(pid) = members[victim].child.id()
-                        {
-                            let _ = std::process::Command::new("kill").args(["-KILL", &pid.to_string()]).status();
-                            killed_at = Some(Instant::now());
-                        }
-                    }
+            stream(&client, &members[1].api, &long, |server| {
+                chunks += 1;
+                if killed.is_some() {
+                    gap = gap.max(last.elapsed().as_secs_f64() * 1e3);
                 }
-            }
-            anyhow::ensure!(killed_at.is_some(), "the answer ended before the kill");
+                last = Instant::now();
+                if chunks == 20
+                    && let Some(i) = pids.iter().position(|(id, _)| id == server)
+                    && let Some(pid) = pids[i].1
+                {
+                    let _ = std::process::Command::new("kill")
+                        .args(["-KILL", &pid.to_string()])
+                        .status();
+                    killed = Some(i);
+                }
+            })
+            .await?;
+            let Some(victim) = killed else {
+                anyhow::bail!("the answer ended before the kill, or came from an unknown node");
+            };
             anyhow::ensure!(
                 chunks > 20,
                 "the answer stopped at the kill: the failover did not happen"

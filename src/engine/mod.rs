@@ -326,10 +326,15 @@ impl Engine {
 
     /// Whether a job submitted now would be taken (a slot or a queue place is free).
     pub fn has_room(&self) -> bool {
-        let s = &self.inner.stats;
-        let free =
-            (self.inner.info.slots as usize).saturating_sub(s.busy_slots.load(Ordering::Relaxed));
-        s.queued.load(Ordering::Relaxed) < self.inner.queue_limit + free
+        self.inner.stats.queued.load(Ordering::Relaxed) < self.queue_bound().0
+    }
+
+    /// How many jobs may be queued now, and how many of those find a free slot at once (jobs
+    /// about to take a free slot are not waiting, so free slots add to the limit).
+    fn queue_bound(&self) -> (usize, usize) {
+        let free = (self.inner.info.slots as usize)
+            .saturating_sub(self.inner.stats.busy_slots.load(Ordering::Relaxed));
+        (self.inner.queue_limit + free, free)
     }
 
     /// The vocabulary size: token ids from elsewhere (failover continuations) must be below it.
@@ -361,11 +366,8 @@ impl Engine {
         }
         // Counted here, atomically against the limit, so that a burst of submissions sees the
         // queue grow before the engine thread wakes up; the engine thread decrements as it admits.
-        // Jobs about to take a free slot are not waiting, so free slots add to the limit.
         let stats = &self.inner.stats;
-        let free = (self.inner.info.slots as usize)
-            .saturating_sub(stats.busy_slots.load(Ordering::Relaxed));
-        let limit = self.inner.queue_limit + free;
+        let (limit, free) = self.queue_bound();
         stats
             .queued
             .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |q| {

@@ -498,6 +498,18 @@ impl Table {
     /// peers that already failed this job. Candidates come from the model's shortlist; only if
     /// every one of those is full or excluded are all peers scanned.
     pub fn pick(&mut self, model: &str, exclude: &[[u8; 32]]) -> Option<[u8; 32]> {
+        self.refresh_shortlist(model);
+        let list = std::mem::take(&mut self.shortlists.get_mut(model).expect("just built").0);
+        let picked = self.round_robin(model, list.iter(), exclude);
+        self.shortlists.get_mut(model).expect("still there").0 = list;
+        picked.or_else(|| {
+            let all: Vec<[u8; 32]> = self.peers.keys().copied().collect();
+            self.round_robin(model, all.iter(), exclude)
+        })
+    }
+
+    /// Rebuilds `model`'s shortlist if it is older than [`SHORTLIST_TTL`] (or missing).
+    fn refresh_shortlist(&mut self, model: &str) {
         let now = Instant::now();
         let fresh = self
             .shortlists
@@ -507,13 +519,6 @@ impl Table {
             let list = self.shortlist(model);
             self.shortlists.insert(model.to_string(), (list, now));
         }
-        let list = std::mem::take(&mut self.shortlists.get_mut(model).expect("just built").0);
-        let picked = self.round_robin(model, list.iter(), exclude);
-        self.shortlists.get_mut(model).expect("still there").0 = list;
-        picked.or_else(|| {
-            let all: Vec<[u8; 32]> = self.peers.keys().copied().collect();
-            self.round_robin(model, all.iter(), exclude)
-        })
     }
 
     /// Forgets the shortlists (the next decision rebuilds them).
@@ -572,39 +577,39 @@ impl Table {
         Some(id)
     }
 
-    /// Whether any routable peer serves `model` at all (saturated or not).
-    pub fn any_capable(&self, model: &str) -> bool {
-        self.peers
-            .values()
-            .any(|p| p.routable() && p.serves(model).is_some())
+    /// Whether any routable peer serves `model` at all (saturated or not). Asked for every
+    /// request, so it answers from the shortlist; only an empty one (a peer may have become
+    /// routable since it was built) costs a scan.
+    pub fn any_capable(&mut self, model: &str) -> bool {
+        self.refresh_shortlist(model);
+        let listed = self.shortlists.get(model).is_some_and(|(l, _)| {
+            l.iter()
+                .any(|id| self.peers.get(id).is_some_and(|p| p.routable()))
+        });
+        listed
+            || self
+                .peers
+                .values()
+                .any(|p| p.routable() && p.serves(model).is_some())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::net::wire::{Capability, ModelAd};
+    use crate::net::wire::ModelAd;
 
     fn ad(slots: u32, busy: u32, tps: f64) -> Announcement {
-        Announcement {
-            seq: 1,
-            network: "public".into(),
-            version: "0".into(),
-            addrs: vec![],
-            relay: None,
-            paused: false,
-            leaving: false,
-            models: vec![ModelAd {
-                name: "m".into(),
-                quant: "q".into(),
-                slots,
-                busy,
-                queued: 0,
-                ctx: 2048,
-                tokens_per_s: tps,
-            }],
-            capability: Capability::default(),
-        }
+        let model = ModelAd {
+            name: "m".into(),
+            quant: "q".into(),
+            slots,
+            busy,
+            queued: 0,
+            ctx: 2048,
+            tokens_per_s: tps,
+        };
+        Announcement::new(1, "public", vec![model])
     }
 
     fn id(n: u8) -> [u8; 32] {

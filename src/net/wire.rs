@@ -188,6 +188,24 @@ pub struct Announcement {
     pub capability: Capability,
 }
 
+impl Announcement {
+    /// An announcement of `models` with nothing else to say (no addresses, not paused, not
+    /// leaving, an empty capability profile); callers fill in what they know.
+    pub fn new(seq: u64, network: &str, models: Vec<ModelAd>) -> Announcement {
+        Announcement {
+            seq,
+            network: network.to_string(),
+            version: crate::node::VERSION.into(),
+            addrs: Vec::new(),
+            relay: None,
+            paused: false,
+            leaving: false,
+            models,
+            capability: Capability::default(),
+        }
+    }
+}
+
 /// A model a node serves, with its load.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -338,24 +356,18 @@ mod tests {
     use proptest::prelude::*;
 
     fn sample() -> Announcement {
+        let model = ModelAd {
+            name: "m".into(),
+            quant: "q4_1".into(),
+            slots: 4,
+            busy: 1,
+            queued: 0,
+            ctx: 2048,
+            tokens_per_s: 50.0,
+        };
         Announcement {
-            seq: 7,
-            network: "public".into(),
-            version: "0.1.0".into(),
             addrs: vec!["127.0.0.1:5000".parse().unwrap()],
-            relay: None,
-            paused: false,
-            leaving: false,
-            models: vec![ModelAd {
-                name: "m".into(),
-                quant: "q4_1".into(),
-                slots: 4,
-                busy: 1,
-                queued: 0,
-                ctx: 2048,
-                tokens_per_s: 50.0,
-            }],
-            capability: Capability::default(),
+            ..Announcement::new(7, "public", vec![model])
         }
     }
 
