@@ -43,6 +43,8 @@ pub struct FileConfig {
     pub stall_factor: Option<f64>,
     /// The weights of the peer score (see the README).
     pub score: Option<crate::net::table::Weights>,
+    /// The network's credit policy (see the README); every node of a network needs the same.
+    pub credits: Option<crate::ledger::Policy>,
 }
 
 /// Values given on the command line or in the environment (already merged by clap).
@@ -99,6 +101,7 @@ pub struct Settings {
     pub stall_min_ms: u64,
     pub stall_factor: f64,
     pub score: crate::net::table::Weights,
+    pub credits: crate::ledger::Policy,
 }
 
 pub const DEFAULT_API: &str = "127.0.0.1:8686";
@@ -261,7 +264,12 @@ impl Settings {
                 place("stall_factor", false)
             )));
         }
+        let credits = file.credits.unwrap_or_default();
+        credits
+            .check()
+            .map_err(|e| UsageError(format!("{}: {e}", place("credits", false))))?;
         let settings = Settings {
+            credits,
             config_file: config_file.clone(),
             data_dir: o
                 .data_dir

@@ -11,12 +11,14 @@
 //! - [`node`]: the owner of the node's state (data dir, engines, jobs), reached through handles.
 //! - [`net`]: the peer network over iroh (handshake, gossip announcements, the routing table,
 //!   serving peers' jobs and sending ours, failover).
+//! - [`ledger`]: the credit ledger (a hash-chained, signed chain in redb), pricing, holds,
+//!   receipts, audits of peers' chains and equivocation proofs.
 //! - [`route`]: where a job runs (this node or a peer), with backpressure and a bounded wait.
 //! - [`api`]: the local HTTP API (OpenAI routes, status, metrics).
 //! - [`client`]: a client of that API for the CLI.
 //! - [`cli`]: the command line.
 //!
-//! To come: `ledger` (the credit chain) and `tui`.
+//! To come: `tui`.
 
 pub mod api;
 pub mod catalog;
@@ -26,6 +28,7 @@ pub mod config;
 pub mod devices;
 pub mod engine;
 pub mod fetch;
+pub mod ledger;
 pub mod net;
 pub mod node;
 pub mod route;

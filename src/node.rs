@@ -160,6 +160,8 @@ pub struct Snapshot {
     pub network: Option<NetworkStatus>,
     pub peers: Vec<crate::net::PeerStatus>,
     pub balance: Option<i64>,
+    /// The credit ledger: balance, held credits, the newest entries.
+    pub ledger: Option<crate::ledger::LedgerStatus>,
     pub totals: Totals,
     pub devices: Profile,
 }
@@ -175,6 +177,8 @@ pub struct NetworkStatus {
     pub waiting: usize,
     /// Peers that broke the protocol: id, strikes, the last reason.
     pub misbehaving: Vec<crate::net::Misbehaviour>,
+    /// Peers caught signing two different ledger heads for one seq: refused for good.
+    pub equivocators: Vec<crate::ledger::Equivocation>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -217,6 +221,7 @@ struct Inner {
     requests: AtomicU64,
     requests_failed: AtomicU64,
     net: OnceLock<crate::net::Net>,
+    ledger: OnceLock<crate::ledger::Ledger>,
     /// Woken whenever room may have appeared somewhere (a job ended, a peer announced).
     capacity: tokio::sync::Notify,
     /// Jobs waiting for room, in arrival order.
@@ -245,6 +250,7 @@ impl Node {
                 requests: AtomicU64::new(0),
                 requests_failed: AtomicU64::new(0),
                 net: OnceLock::new(),
+                ledger: OnceLock::new(),
                 capacity: tokio::sync::Notify::new(),
                 waiters: Mutex::new(VecDeque::new()),
             }),
@@ -282,6 +288,15 @@ impl Node {
 
     pub fn set_net(&self, net: crate::net::Net) {
         let _ = self.inner.net.set(net);
+    }
+
+    /// The credit ledger (every node that holds its data dir has one).
+    pub fn ledger(&self) -> Option<crate::ledger::Ledger> {
+        self.inner.ledger.get().cloned()
+    }
+
+    pub fn set_ledger(&self, ledger: crate::ledger::Ledger) {
+        let _ = self.inner.ledger.set(ledger);
     }
 
     pub fn capacity(&self) -> &tokio::sync::Notify {
@@ -432,8 +447,10 @@ impl Node {
                 relay: c.relay,
                 waiting: waiters.len(),
                 misbehaving: n.misbehaving(),
+                equivocators: self.ledger().map(|l| l.equivocators()).unwrap_or_default(),
             }
         });
+        let ledger = self.ledger().map(|l| l.status());
         Snapshot {
             id: inner.id.clone(),
             version: VERSION.into(),
@@ -445,7 +462,8 @@ impl Node {
             jobs,
             network,
             peers: net.map(|n| n.peers()).unwrap_or_default(),
-            balance: None,
+            balance: ledger.as_ref().map(|l| l.balance as i64),
+            ledger,
             totals,
             devices: self.devices(),
         }

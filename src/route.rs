@@ -206,6 +206,7 @@ pub fn submit_local(
     p: &Prepared,
     spec: &JobSpec,
     max_tokens: u32,
+    priority: i64,
 ) -> Result<mpsc::Receiver<Event>, Refusal> {
     let (tx, rx) = mpsc::channel(EVENT_CHANNEL);
     let job = Job {
@@ -214,6 +215,7 @@ pub fn submit_local(
         sampling: spec.sampling.clone(),
         stop: spec.stop.clone(),
         ignore_eos: spec.ignore_eos,
+        priority,
         events: tx,
     };
     let info = engine.info();
@@ -250,7 +252,8 @@ pub async fn local(
         }
         None => node.start_job(&model, p.prompt_tokens),
     };
-    let events = submit_local(&engine, &p, spec, p.max_tokens)?;
+    // This node's own requests come first in its queue.
+    let events = submit_local(&engine, &p, spec, p.max_tokens, i64::MAX)?;
     Ok(Routed {
         events,
         served_by: node.id().to_string(),
@@ -327,7 +330,9 @@ pub async fn route(node: &Node, spec: JobSpec) -> Result<Routed, Refusal> {
                     // Another peer took what these called invalid: they were wrong. (A
                     // context-length refusal is honest: contexts differ between nodes.)
                     for (p, why) in &refused_invalid {
-                        if why.code.as_deref() != Some("context_length_exceeded") {
+                        if why.code.as_deref() != Some("context_length_exceeded")
+                            && why.status != 402
+                        {
                             net.with_table(|t| {
                                 t.failure(p, "refused a job another peer served", Instant::now())
                             });
@@ -360,6 +365,10 @@ pub async fn route(node: &Node, spec: JobSpec) -> Result<Routed, Refusal> {
             });
         if all_refused {
             return Err(refused_invalid.last().expect("not empty").1.clone());
+        }
+        // Not enough credits for any peer, and no model here to fall back on: say so now.
+        if local_engine.is_none() && last_refusal.as_ref().is_some_and(|r| r.status == 402) {
+            return Err(last_refusal.expect("checked"));
         }
         if let Some(e) = &local_engine
             && node.paused()

@@ -55,6 +55,7 @@ pub fn router(node: Node) -> Router {
         .route("/api/status", get(status))
         .route("/api/contribution", post(contribution))
         .route("/api/invite", get(invite))
+        .route("/api/ledger", get(ledger_export))
         .route("/metrics", get(metrics))
         .route("/tokenize", post(tokenize))
         .fallback(not_found)
@@ -211,6 +212,19 @@ async fn invite(
         "private": !net.config().secret.is_empty(),
     }))
     .into_response()
+}
+
+/// The ledger as an export (JSON lines ending in the signed head), for `llp ledger` and
+/// auditors.
+async fn ledger_export(State(node): State<Node>) -> Response {
+    let Some(ledger) = node.ledger() else {
+        return ApiError::new(StatusCode::NOT_FOUND, "This node keeps no ledger").into_response();
+    };
+    match tokio::task::spawn_blocking(move || ledger.export()).await {
+        Ok(Ok(text)) => ([(header::CONTENT_TYPE, "application/x-ndjson")], text).into_response(),
+        Ok(Err(e)) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+        Err(e) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
 }
 
 async fn contribution(State(node): State<Node>, body: Result<Bytes, BytesRejection>) -> Response {
@@ -489,8 +503,12 @@ async fn run(
         kind,
     };
     let mut headers = HeaderMap::new();
-    // Credits are not metered yet (the ledger comes with its own issue): nothing is charged.
-    headers.insert("x-llp-credits", HeaderValue::from_static("0"));
+    // A job this node serves itself is free. A peer's job is settled when it ends, after a
+    // streamed response's headers left: its cost is in the last chunk's `usage.llp_credits`.
+    let local = routed.served_by == node.id();
+    if local || !v.stream {
+        headers.insert("x-llp-credits", HeaderValue::from_static("0"));
+    }
     if let Ok(v) = HeaderValue::from_str(&routed.served_by) {
         headers.insert("x-llp-node", v);
     }
@@ -522,6 +540,9 @@ async fn run(
             .into_response())
     } else {
         let (status, body) = collect(meta, routed, text, warning).await;
+        if let Some(c) = body.pointer("/usage/llp_credits").and_then(Value::as_u64) {
+            headers.insert("x-llp-credits", HeaderValue::from(c));
+        }
         Ok((status, headers, Json(body)).into_response())
     }
 }
@@ -571,6 +592,7 @@ fn usage(f: &Finish) -> Value {
         "completion_tokens": f.completion_tokens,
         "total_tokens": f.prompt_tokens.saturating_add(f.completion_tokens),
         "prompt_tokens_details": {"cached_tokens": f.cached_tokens},
+        "llp_credits": f.credits,
     })
 }
 
@@ -665,6 +687,7 @@ impl Reader {
             time_to_first_token: first.duration_since(self.started),
             prompt_time: Duration::ZERO,
             generation_time: first.elapsed(),
+            credits: 0,
         }
     }
 }

@@ -247,6 +247,7 @@ async fn one(
         sampling: Sampling::default(),
         stop: Vec::new(),
         ignore_eos: true,
+        priority: 0,
         events: tx,
     })?;
     while let Some(ev) = rx.recv().await {

@@ -8,6 +8,7 @@ mod chat;
 mod demo;
 mod devices;
 mod invite;
+mod ledger;
 mod models;
 mod serve;
 mod status;
@@ -130,6 +131,8 @@ pub enum Command {
     Invite(invite::InviteArgs),
     /// Start a real N-node network on 127.0.0.1 with the default model, and show it working
     Demo(demo::DemoArgs),
+    /// The credit ledger: show, verify or export the chain
+    Ledger(ledger::LedgerArgs),
 }
 
 #[derive(Debug, Args)]
@@ -224,6 +227,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Bench(a)) => bench::run(&g, a).await,
         Some(Command::Invite(a)) => invite::run(&g, a).await,
         Some(Command::Demo(a)) => demo::run(&g, a).await,
+        Some(Command::Ledger(a)) => ledger::run(&g, a).await,
     }
 }
 

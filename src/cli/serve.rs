@@ -168,10 +168,28 @@ pub async fn start_node(
     })?;
     let addr = listener.local_addr()?;
     let node = Node::new(id.clone(), settings.clone(), addr, engines, devices);
+    let params = catalog
+        .models
+        .iter()
+        .map(|m| (m.name.to_ascii_lowercase(), m.parameters))
+        .collect();
+    let (dir, policy, sk) = (
+        settings.data_dir.clone(),
+        settings.credits.clone(),
+        iroh::SecretKey::from_bytes(&key),
+    );
+    let ledger = tokio::task::spawn_blocking(move || {
+        crate::ledger::Ledger::open(&dir, sk, policy, params)
+    })
+    .await?
+    .map_err(|e| UsageError(e.to_string()))?;
+    node.set_ledger(ledger.clone());
     let mut ticket = None;
     if network {
         let net = crate::net::Net::start(net_config(&settings), key, node.clone()).await?;
         ticket = Some(net.ticket(true));
+        let n = net.clone();
+        ledger.on_change(move || n.announce_changed());
         node.set_net(net);
     }
     crate::node::write_node_file(
@@ -243,6 +261,7 @@ fn net_config(s: &Settings) -> crate::net::NetConfig {
         weights: s.score,
         stall_min: std::time::Duration::from_millis(s.stall_min_ms),
         stall_factor: s.stall_factor,
+        policy: s.credits.id(),
     }
 }
 

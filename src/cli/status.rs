@@ -39,6 +39,13 @@ async fn offline(settings: &crate::config::Settings) -> anyhow::Result<Snapshot>
         String::new()
     };
     let devices = tokio::task::spawn_blocking(crate::devices::detect).await?;
+    // The ledger file, read without taking it over (no node holds it).
+    let dir = settings.data_dir.clone();
+    let balance = tokio::task::spawn_blocking(move || crate::ledger::export_file(&dir))
+        .await?
+        .ok()
+        .and_then(|raws| raws.last().and_then(|r| crate::ledger::Entry::decode(r).ok()))
+        .map(|e| e.balance as i64);
     Ok(Snapshot {
         id,
         version: crate::node::VERSION.into(),
@@ -50,7 +57,8 @@ async fn offline(settings: &crate::config::Settings) -> anyhow::Result<Snapshot>
         jobs: Vec::new(),
         network: None,
         peers: Vec::new(),
-        balance: None,
+        balance,
+        ledger: None,
         totals: Default::default(),
         devices,
     })
@@ -61,6 +69,9 @@ fn print(s: &Snapshot) {
         println!("no node is running for this data dir (start one with `llp serve`)");
         if !s.id.is_empty() {
             println!("node id   {}", s.id);
+        }
+        if let Some(b) = s.balance {
+            println!("credits   {b}");
         }
     } else {
         println!("node id   {}", s.id);
@@ -86,6 +97,12 @@ fn print(s: &Snapshot) {
             s.totals.prompt_tokens,
             s.totals.generated_tokens
         );
+        if let Some(l) = &s.ledger {
+            println!(
+                "credits   {} ({} held for running jobs), {} ledger entries",
+                l.balance, l.held, l.entries
+            );
+        }
         if let Some(n) = &s.network {
             println!(
                 "network   {}{}  p2p {}  {} waiting for room",
@@ -126,6 +143,13 @@ fn print(s: &Snapshot) {
                 if p.paused { " paused" } else { "" },
                 models.join(", "),
                 health
+            );
+        }
+        for e in s.network.iter().flat_map(|n| n.equivocators.iter()) {
+            println!(
+                "FORKED    {} signed two ledger heads for seq {}: refused",
+                &e.peer[..12.min(e.peer.len())],
+                e.seq
             );
         }
         for m in s.network.iter().flat_map(|n| n.misbehaving.iter()) {

@@ -83,6 +83,9 @@ pub struct Job {
     pub stop: Vec<String>,
     /// Keep generating through end-of-generation tokens (benchmarks only).
     pub ignore_eos: bool,
+    /// Queued jobs are admitted highest priority first, in arrival order among equals (this
+    /// node's own requests first, then peers by their credit standing).
+    pub priority: i64,
     pub events: mpsc::Sender<Event>,
 }
 
@@ -128,6 +131,8 @@ pub struct Finish {
     pub time_to_first_token: Duration,
     /// Time spent in decode calls that processed this job's prompt.
     pub prompt_time: Duration,
+    /// Credits the job cost this node (0 when its own hardware served it).
+    pub credits: u64,
     /// From the first sampled token to the last.
     pub generation_time: Duration,
 }

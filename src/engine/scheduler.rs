@@ -148,15 +148,25 @@ impl Scheduler<'_> {
                 jobs.recv_timeout(Duration::from_millis(5))
             };
             match next {
-                Ok(job) => self.queue.push_back((job, Instant::now())),
+                Ok(job) => self.enqueue(job),
                 Err(std_mpsc::RecvTimeoutError::Timeout) => {}
                 Err(std_mpsc::RecvTimeoutError::Disconnected) => return false,
             }
         }
         while let Ok(job) = jobs.try_recv() {
-            self.queue.push_back((job, Instant::now()));
+            self.enqueue(job);
         }
         true
+    }
+
+    /// Queues a job behind every job of its priority or higher (contributor priority).
+    fn enqueue(&mut self, job: Job) {
+        let at = self
+            .queue
+            .iter()
+            .position(|(j, _)| j.priority < job.priority)
+            .unwrap_or(self.queue.len());
+        self.queue.insert(at, (job, Instant::now()));
     }
 
     fn flush_draining(&mut self) {
@@ -461,6 +471,7 @@ impl Scheduler<'_> {
             time_to_first_token: first.duration_since(slot.submitted),
             prompt_time: slot.prompt_time,
             generation_time: first.elapsed(),
+            credits: 0,
         }));
         self.draining.push(Draining {
             events: slot.job.events,

@@ -24,7 +24,7 @@ pub mod wire;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -62,6 +62,8 @@ pub struct NetConfig {
     /// counts as a stall (see [`remote`]).
     pub stall_min: Duration,
     pub stall_factor: f64,
+    /// The credit policy's fingerprint; peers must have the same.
+    pub policy: String,
 }
 
 /// What `llp invite` prints and `--join` takes: how to reach a node and which network it is in.
@@ -152,6 +154,9 @@ struct Inner {
     prepares: tokio::sync::Semaphore,
     /// The last announcement sent, sealed: what `GetAnnouncement` answers (cheap to serve).
     sealed: Mutex<Vec<u8>>,
+    /// When the last announcement went out, and whether a change waits to be announced.
+    last_broadcast: Mutex<Instant>,
+    change_pending: AtomicBool,
     node: Node,
     shutdown: CancellationToken,
 }
@@ -173,6 +178,9 @@ pub struct PeerStatus {
     pub reliability: f64,
     pub inflight: u32,
     pub strikes: u32,
+    /// The seq and balance of the latest ledger head it signed that this node saw.
+    pub ledger_seq: Option<u64>,
+    pub balance: Option<u64>,
     pub last_heard_s: f64,
 }
 
@@ -264,6 +272,8 @@ impl Net {
                 dials: tokio::sync::Semaphore::new(8),
                 prepares: tokio::sync::Semaphore::new(4),
                 sealed: Mutex::new(Vec::new()),
+                last_broadcast: Mutex::new(Instant::now()),
+                change_pending: AtomicBool::new(false),
                 node,
                 shutdown: CancellationToken::new(),
             }),
@@ -499,8 +509,16 @@ impl Net {
         v
     }
 
-    /// Whether `peer` has misbehaved so often that it is refused.
+    /// Whether `peer` has misbehaved so often that it is refused, or forked its ledger.
     pub fn banned(&self, peer: &[u8; 32]) -> bool {
+        if self
+            .inner
+            .node
+            .ledger()
+            .is_some_and(|l| l.is_equivocator(peer))
+        {
+            return true;
+        }
         self.inner
             .strikes
             .lock()
@@ -583,16 +601,27 @@ impl Net {
                 version: wire::VERSION,
                 network: c.network.clone(),
                 proof: wire::proof(&c.network, &c.secret, &own, &pk),
+                policy: c.policy.clone(),
             },
         )
         .await?;
         let reply: Option<Reply> = wire::read(&mut rx, wire::MAX_SMALL_FRAME).await?;
         match reply {
-            Some(Reply::Welcome { version, proof }) => {
+            Some(Reply::Welcome {
+                version,
+                proof,
+                policy,
+            }) => {
                 anyhow::ensure!(
                     version == wire::VERSION,
                     "it speaks protocol version {version}, we speak {}",
                     wire::VERSION
+                );
+                anyhow::ensure!(
+                    policy == c.policy,
+                    "its credit policy ({policy}) differs from ours ({}): the nodes of a network \
+                     need the same [credits] settings",
+                    c.policy
                 );
                 if !wire::proofs_match(&proof, &wire::proof(&c.network, &c.secret, &pk, &own)) {
                     // It claims membership without proving the secret: never send it a prompt.
@@ -739,6 +768,17 @@ impl Net {
             paused: node.paused(),
             leaving,
             models: node.model_ads(),
+            ledger: node.ledger().map(|l| l.head()),
+            equivocations: node
+                .ledger()
+                .map(|l| {
+                    let mut v: Vec<_> = l.equivocators().into_iter().map(|e| e.proof).collect();
+                    // The newest few: an announcement is bounded.
+                    v.reverse();
+                    v.truncate(8);
+                    v
+                })
+                .unwrap_or_default(),
             capability: wire::Capability {
                 cpu: profile.cpu.model.clone(),
                 cores: profile
@@ -875,6 +915,7 @@ impl Net {
         if !leaving {
             *self.inner.sealed.lock().expect("sealed lock") = bytes.clone();
         }
+        *self.inner.last_broadcast.lock().expect("last broadcast") = Instant::now();
         if let Some(s) = self.inner.sender.get()
             && let Err(e) = s.broadcast(Bytes::from(bytes)).await
         {
@@ -886,6 +927,79 @@ impl Net {
     pub fn announce_soon(&self) {
         let net = self.clone();
         tokio::spawn(async move { net.broadcast(false).await });
+    }
+
+    /// Announces a change of the ledger soon, at most once a second beyond the periodic
+    /// announcements (peers count floods).
+    pub fn announce_changed(&self) {
+        if self.inner.change_pending.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            self.inner.change_pending.store(false, Ordering::SeqCst);
+            return;
+        };
+        let net = self.clone();
+        rt.spawn(async move {
+            let since = net.inner.last_broadcast.lock().expect("last").elapsed();
+            tokio::time::sleep(Duration::from_secs(1).saturating_sub(since)).await;
+            net.inner.change_pending.store(false, Ordering::SeqCst);
+            // A periodic announcement may have carried it meanwhile.
+            let since = net.inner.last_broadcast.lock().expect("last").elapsed();
+            if since >= Duration::from_millis(900) {
+                net.broadcast(false).await;
+            }
+        });
+    }
+
+    /// Fetches a peer's ledger entries after `after` for an audit, bounded in count.
+    ///
+    /// A boxed future of a named type: serving a job audits, auditing dials, and dialing serves
+    /// streams, so the compiler needs this link's type spelled out to see the cycle is `Send`.
+    pub fn fetch_chain(
+        &self,
+        peer: [u8; 32],
+        after: Option<u64>,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<Vec<u8>>, String>> + Send + '_>>
+    {
+        Box::pin(self.fetch_chain_inner(peer, after))
+    }
+
+    async fn fetch_chain_inner(
+        &self,
+        peer: [u8; 32],
+        after: Option<u64>,
+    ) -> Result<Vec<Vec<u8>>, String> {
+        let conn = self.connect(&peer).await.map_err(|e| format!("{e:#}"))?;
+        let (mut tx, mut rx) = conn.open_bi().await.map_err(|e| e.to_string())?;
+        wire::write(&mut tx, &Request::GetChain { after })
+            .await
+            .map_err(|e| e.to_string())?;
+        let _ = tx.finish();
+        let mut out = Vec::new();
+        loop {
+            let frame = tokio::time::timeout(
+                Duration::from_secs(30),
+                wire::read::<Reply, _>(&mut rx, wire::MAX_SMALL_FRAME),
+            )
+            .await
+            .map_err(|_| "its chain did not arrive in time".to_string())?
+            .map_err(|e| e.to_string())?;
+            match frame {
+                Some(Reply::Entries { entries }) => {
+                    for e in entries {
+                        out.push(hex::decode(&e).map_err(|_| "an entry is not hex".to_string())?);
+                    }
+                    if out.len() as u64 > crate::ledger::MAX_AUDIT_ENTRIES {
+                        return Err("its chain is longer than an audit reads".into());
+                    }
+                }
+                Some(Reply::ChainEnd) => return Ok(out),
+                Some(Reply::Refused { message, .. }) => return Err(message),
+                Some(other) => return Err(format!("answered GetChain with {other:?}")),
+                None => return Err("closed the stream before the end of its chain".into()),
+            }
+        }
     }
 
     async fn announce_loop(self) {
@@ -976,6 +1090,37 @@ impl Net {
         }
         if self.banned(&author) {
             return;
+        }
+        if let Some(ledger) = self.inner.node.ledger() {
+            if let Some(h) = &a.ledger {
+                if h.owner != author {
+                    self.strike(&author, "announced another node's ledger head");
+                    return;
+                }
+                match ledger.observe_head(h) {
+                    Ok(Some(_)) => {
+                        self.announce_changed();
+                        self.with_table(|t| t.remove(&author));
+                        return;
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        self.strike(&author, &e);
+                        return;
+                    }
+                }
+            }
+            for p in &a.equivocations {
+                match ledger.adopt(p.clone()) {
+                    Ok(Some(p)) => {
+                        self.announce_changed();
+                        let id = p.a.owner;
+                        self.with_table(|t| t.remove(&id));
+                    }
+                    Ok(None) => {}
+                    Err(e) => self.strike(&author, &format!("sent a false equivocation proof: {e}")),
+                }
+            }
         }
         if a.leaving {
             // Only a leave newer than what we know counts: an old one replayed is noise.
@@ -1198,6 +1343,7 @@ impl Net {
     /// The peers, for status.
     pub fn peers(&self) -> Vec<PeerStatus> {
         let now = Instant::now();
+        let ledger = self.inner.node.ledger();
         let mut out: Vec<PeerStatus> = self.with_table(|t| {
             let w = t.weights;
             t.peers()
@@ -1238,6 +1384,8 @@ impl Net {
                         reliability: p.reliability.value(),
                         inflight: p.inflight,
                         strikes: p.strikes,
+                        ledger_seq: ledger.as_ref().and_then(|l| l.peer_head(&p.id)).map(|h| h.seq),
+                        balance: ledger.as_ref().and_then(|l| l.peer_head(&p.id)).map(|h| h.balance),
                         last_heard_s: now.saturating_duration_since(p.heard).as_secs_f64(),
                     }
                 })

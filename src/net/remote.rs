@@ -80,6 +80,11 @@ struct Segment {
     recv: RecvStream,
     _inflight: Inflight,
     accepted: Accepted,
+    /// Credits held for this segment (none for a free job); released when it is settled.
+    hold: Option<crate::ledger::Hold>,
+    /// Tokens already generated elsewhere when this segment started (the peer processes them
+    /// as prompt).
+    continuation: u32,
 }
 
 struct Accepted {
@@ -89,14 +94,83 @@ struct Accepted {
     warning: Option<String>,
 }
 
+/// Credits to offer a peer for a job: what this node has available, at most the price of the
+/// peer's whole context for the model (prompt and answer together cannot exceed it). Held
+/// until the job is settled. A node with nothing available asks to be served free (when the
+/// network's policy allows that on idle capacity), else gets 402.
+fn payment(
+    net: &Net,
+    peer: &[u8; 32],
+    spec: &JobSpec,
+    model: &str,
+    prompt_hint: usize,
+) -> Result<(Option<crate::ledger::Hold>, u64), Refusal> {
+    let Some(ledger) = net.node().ledger() else {
+        return Ok((None, 0));
+    };
+    let ad = net.with_table(|t| t.get(peer).and_then(|p| p.serves(model)).cloned());
+    let (name, quant, ctx) = match &ad {
+        Some(a) => (a.name.clone(), a.quant.clone(), a.ctx),
+        None => (crate::catalog::split_spec(model).0.to_string(), String::new(), 4096),
+    };
+    let Some(max_cost) = ledger.price(&name, &quant, ctx as u64) else {
+        return Err(Refusal::new(
+            404,
+            format!("The model `{name}` is not in this node's catalog, so its price is unknown"),
+        )
+        .param("model")
+        .code("model_not_found"));
+    };
+    let budget = ledger.available().min(max_cost);
+    if budget == 0 {
+        if ledger.policy().free_when_idle {
+            return Ok((None, 0));
+        }
+        return Err(insufficient(&ledger, &name, &quant, spec, prompt_hint, None));
+    }
+    match ledger.hold(budget) {
+        Ok(h) => Ok((Some(h), budget)),
+        Err(_) => Err(insufficient(&ledger, &name, &quant, spec, prompt_hint, None)),
+    }
+}
+
+/// 402, with the balance and the job's estimated cost.
+fn insufficient(
+    ledger: &crate::ledger::Ledger,
+    name: &str,
+    quant: &str,
+    spec: &JobSpec,
+    prompt_hint: usize,
+    peer_said: Option<&str>,
+) -> Refusal {
+    let tokens = prompt_hint as u64 + spec.max_tokens.unwrap_or(256) as u64;
+    let estimate = ledger.price(name, quant, tokens).unwrap_or(0);
+    let mut m = format!(
+        "Not enough credits: this node's balance is {} credits ({} available beside running jobs)          and this request is estimated at {estimate} credits ({tokens} tokens of {name}). Earn          credits by serving others' jobs, or use a model this node runs itself (free)",
+        ledger.balance(),
+        ledger.available()
+    );
+    if let Some(p) = peer_said {
+        m.push_str(&format!(". The peer said: {p}"));
+    }
+    Refusal::new(402, m).code("insufficient_credits")
+}
+
+#[allow(clippy::too_many_arguments)]
 fn request(
+    net: &Net,
     spec: &JobSpec,
     model: &str,
     job: &str,
     continuation: &[u32],
     max_tokens: Option<u32>,
+    budget: u64,
 ) -> Request {
     Request::Infer(InferRequest {
+        budget,
+        head: (budget > 0)
+            .then(|| net.node().ledger().map(|l| l.head()))
+            .flatten(),
         job: job.to_string(),
         model: model.to_string(),
         prompt: spec.prompt.clone(),
@@ -118,6 +192,7 @@ fn request(
 fn refusal(code: &str, message: String) -> Refusal {
     let status = match code {
         "invalid" | "context_length_exceeded" => 400,
+        "credits" => 402,
         "model" => 404,
         _ => 503,
     };
@@ -136,7 +211,12 @@ async fn open(
     inflight: Inflight,
     req: &Request,
     prompt_hint: usize,
+    hold: Option<crate::ledger::Hold>,
 ) -> Result<Segment, Refusal> {
+    let continuation = match req {
+        Request::Infer(r) => r.continuation.len() as u32,
+        _ => 0,
+    };
     let peer = inflight.peer;
     let unreachable =
         |e: String| Refusal::busy(format!("peer {}: {e}", hex::encode(&peer[..5])), 1);
@@ -176,6 +256,8 @@ async fn open(
                 max_tokens,
                 warning,
             },
+            hold,
+            continuation,
         }),
         Ok(Ok(Some(Reply::Refused { code, message }))) => Err(refusal(&code, message)),
         Ok(Ok(Some(other))) => {
@@ -213,14 +295,32 @@ pub async fn start(
     model: &str,
     guard: JobGuard,
 ) -> Result<Routed, (JobGuard, Refusal)> {
-    let req = request(spec, model, guard.id(), &[], spec.max_tokens);
     let hint = match &spec.prompt {
         wire::Prompt::Chat(m) => m.iter().map(|(_, c)| c.len() / 4).sum(),
         wire::Prompt::Text(t) => t.len() / 4,
     };
     let peer = claim.peer;
-    let seg = match open(net, claim, &req, hint).await {
+    let (hold, budget) = match payment(net, &peer, spec, model, hint) {
+        Ok(p) => p,
+        Err(r) => return Err((guard, r)),
+    };
+    let req = request(net, spec, model, guard.id(), &[], spec.max_tokens, budget);
+    let seg = match open(net, claim, &req, hint, hold).await {
         Ok(s) => s,
+        Err(r) if r.status == 402 => {
+            let r = match net.node().ledger() {
+                Some(l) => {
+                    let (name, quant) = crate::catalog::split_spec(model);
+                    let quant = quant.map(str::to_string).unwrap_or_else(|| {
+                        net.with_table(|t| t.get(&peer).and_then(|p| p.serves(model)).map(|a| a.quant.clone()))
+                            .unwrap_or_default()
+                    });
+                    insufficient(&l, name, &quant, spec, hint, Some(&r.message))
+                }
+                None => r,
+            };
+            return Err((guard, r));
+        }
         Err(r) => return Err((guard, r)),
     };
     let (tx, rx) = mpsc::channel(EVENT_CHANNEL);
@@ -309,6 +409,7 @@ impl Follow {
             time_to_first_token: Duration::ZERO,
             prompt_time: Duration::ZERO,
             generation_time: self.started.elapsed(),
+            credits: 0,
         }
     }
 
@@ -333,8 +434,9 @@ impl Follow {
                 };
                 let step = tokio::select! {
                     step = next => step,
-                    // The client went away while we waited: free the peer's slot now.
-                    _ = tx.closed() => return,
+                    // The client went away while we waited: stop the job there and pay for
+                    // what was delivered.
+                    _ = tx.closed() => return self.abandon(source, seg_tokens).await,
                 };
                 match step {
                     Step::Event(Event::Token { .. })
@@ -357,8 +459,8 @@ impl Follow {
                         self.tokens.push(id);
                         // (The API's reader of these events keeps the status table's count.)
                         if tx.send(Event::Token { id, piece }).await.is_err() {
-                            // The client went away: dropping the source cancels the job there.
-                            return;
+                            // The client went away: stop the job there, pay what was delivered.
+                            return self.abandon(source, seg_tokens).await;
                         }
                     }
                     Step::Event(Event::Done(mut f)) => {
@@ -370,8 +472,9 @@ impl Follow {
                             // After a failover the last node's timings cover only its part.
                             f.generation_time = self.started.elapsed();
                         }
-                        if let Source::Peer(s) = &source {
+                        if let Source::Peer(mut s) = source {
                             self.net.with_table(|t| t.success(&s.peer, Instant::now()));
+                            f.credits = self.settle(&mut s, seg_tokens, false).await;
                         }
                         let _ = tx.send(Event::Done(f)).await;
                         return;
@@ -451,6 +554,124 @@ impl Follow {
         }
     }
 
+    /// The client went away: a peer's segment is stopped and paid for what it delivered.
+    async fn abandon(&self, source: Source, received: u32) {
+        if let Source::Peer(mut s) = source {
+            self.settle(&mut s, received, true).await;
+        }
+    }
+
+    /// Settles a segment: reads the worker's receipt, checks every field against what this node
+    /// saw and the network's prices, records the payment (durably) and countersigns. A bad
+    /// receipt is disputed, nothing is recorded, and the worker is struck. Returns the credits
+    /// paid.
+    async fn settle(&self, s: &mut Segment, received: u32, stop: bool) -> u64 {
+        let Some(hold) = s.hold.take() else {
+            let _ = s.send.finish();
+            return 0;
+        };
+        let job = self.guard.id().to_string();
+        let short = hex::encode(&s.peer[..5]);
+        if stop
+            && wire::write(&mut s.send, &Request::Stop { received })
+                .await
+                .is_err()
+        {
+            return 0;
+        }
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let (receipt, sig) = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match tokio::time::timeout(left, wire::read::<Reply, _>(&mut s.recv, wire::MAX_SMALL_FRAME))
+                .await
+            {
+                Ok(Ok(Some(Reply::Receipt { receipt, sig }))) => break (receipt, sig),
+                // Frames already on their way when we stopped.
+                Ok(Ok(Some(Reply::Token { .. } | Reply::Done { .. }))) if stop => continue,
+                other => {
+                    tracing::warn!("job {job}: peer {short} sent no receipt ({other:?}); nothing paid");
+                    return 0;
+                }
+            }
+        };
+        let Some(ledger) = self.net.node().ledger() else {
+            return 0;
+        };
+        let (name, quant) = crate::catalog::split_spec(&s.accepted.model);
+        let quant = quant.unwrap_or("");
+        let processed = s.accepted.prompt_tokens as u64 + s.continuation as u64;
+        let expected = crate::ledger::Receipt {
+            job: job.clone(),
+            requester: ledger.id(),
+            worker: s.peer,
+            model: name.to_string(),
+            quant: quant.to_string(),
+            prompt_tokens: processed as u32,
+            completion_tokens: received,
+            credits: ledger
+                .price(name, quant, processed + received as u64)
+                .unwrap_or(u64::MAX),
+            time_ms: receipt.time_ms,
+        };
+        let sig: Option<[u8; 64]> = hex::decode(&sig).ok().and_then(|b| b.try_into().ok());
+        let plausible = self.prompt_hint as u64 * 4 + 64 * self.message_count() + 64;
+        let problem = if receipt != expected {
+            Some(format!(
+                "its receipt does not match the job (it says {} prompt + {} answer tokens for {} credits;                  expected {} + {} for {})",
+                receipt.prompt_tokens,
+                receipt.completion_tokens,
+                receipt.credits,
+                expected.prompt_tokens,
+                expected.completion_tokens,
+                expected.credits
+            ))
+        } else if s.accepted.prompt_tokens as u64 > plausible {
+            Some(format!(
+                "it claims {} prompt tokens for a prompt of about {} bytes",
+                s.accepted.prompt_tokens,
+                self.prompt_hint * 4
+            ))
+        } else if sig.is_none() {
+            Some("its receipt signature is malformed".into())
+        } else {
+            None
+        };
+        let result = match (problem, sig) {
+            (None, Some(sig)) => ledger
+                .spend(hold, receipt.clone(), sig)
+                .await
+                .map_err(|e| e.to_string()),
+            (Some(p), _) => Err(p),
+            (None, None) => Err("its receipt signature is malformed".into()),
+        };
+        match result {
+            Ok(e) => {
+                let mine = hex::encode(ledger.sign(&receipt));
+                let _ = wire::write(&mut s.send, &Request::Countersign { sig: mine }).await;
+                let _ = s.send.finish();
+                tracing::info!(
+                    "job {job}: paid {} credits to {short} (ledger seq {})",
+                    e.amount,
+                    e.seq
+                );
+                e.amount
+            }
+            Err(why) => {
+                self.net.strike(&s.peer, &format!("bad receipt for job {job}: {why}"));
+                let _ = wire::write(&mut s.send, &Request::Dispute { reason: why }).await;
+                let _ = s.send.finish();
+                0
+            }
+        }
+    }
+
+    fn message_count(&self) -> u64 {
+        match &self.spec.prompt {
+            wire::Prompt::Chat(m) => m.len() as u64,
+            wire::Prompt::Text(_) => 1,
+        }
+    }
+
     /// Finds the next node for the rest of the job: this node's engine if it serves the model,
     /// else another peer. Waits a bounded time for one with room.
     async fn continue_elsewhere(
@@ -475,23 +696,34 @@ impl Follow {
                 })
                 .await
                 .map_err(|e| e.to_string())?;
-                match prepared
-                    .and_then(|p| crate::route::submit_local(&engine, &p, &self.spec, p.max_tokens))
-                {
+                match prepared.and_then(|p| {
+                    crate::route::submit_local(&engine, &p, &self.spec, p.max_tokens, i64::MAX)
+                }) {
                     Ok(rx) => return Ok((Source::Local(rx), node.id().to_string())),
                     Err(r) => last = r.message,
                 }
             }
             while let Some(claim) = Inflight::claim(&self.net, &self.model, &skip) {
                 let peer = claim.peer;
+                let hint = self.prompt_hint + self.tokens.len();
+                let (hold, budget) = match payment(&self.net, &peer, &self.spec, &self.model, hint) {
+                    Ok(p) => p,
+                    Err(r) => {
+                        skip.push(peer);
+                        last = r.message;
+                        continue;
+                    }
+                };
                 let req = request(
+                    &self.net,
                     &self.spec,
                     &self.model,
                     self.guard.id(),
                     &self.tokens,
                     Some(remaining),
+                    budget,
                 );
-                match open(&self.net, claim, &req, self.prompt_hint + self.tokens.len()).await {
+                match open(&self.net, claim, &req, hint, hold).await {
                     Ok(seg) => return Ok((Source::Peer(Box::new(seg)), hex::encode(peer))),
                     Err(r) => {
                         skip.push(peer);
@@ -543,7 +775,6 @@ async fn next_frame(s: &mut Segment, limit: Duration) -> Step {
                 prompt_ms,
                 generation_ms,
             } => {
-                let _ = s.send.finish();
                 Step::Event(Event::Done(Finish {
                     reason: if reason == "length" {
                         FinishReason::Length
@@ -556,6 +787,7 @@ async fn next_frame(s: &mut Segment, limit: Duration) -> Step {
                     time_to_first_token: millis(ttft_ms),
                     prompt_time: millis(prompt_ms),
                     generation_time: millis(generation_ms),
+                    credits: 0,
                 }))
             }
             Reply::Failed { message } => Step::Event(Event::Failed(message)),

@@ -7,6 +7,7 @@
 //! request ends that stream with a logged reason and costs the peer reputation; other streams
 //! and jobs go on.
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use iroh::endpoint::{Connection, RecvStream, SendStream};
@@ -90,6 +91,7 @@ async fn handshake(net: &Net, conn: &Connection, peer: &[u8; 32]) -> Result<(), 
             version,
             network,
             proof,
+            policy,
         })) => {
             if version != wire::VERSION {
                 let m = format!(
@@ -109,11 +111,19 @@ async fn handshake(net: &Net, conn: &Connection, peer: &[u8; 32]) -> Result<(), 
                     hex::encode(&peer[..5])
                 );
                 (refuse("network", m.clone()), Err(m))
+            } else if policy != c.policy {
+                let m = format!(
+                    "its credit policy ({policy}) differs from this network's ({}): the nodes of a \
+                     network need the same [credits] settings",
+                    c.policy
+                );
+                (refuse("policy", m.clone()), Err(m))
             } else {
                 (
                     Reply::Welcome {
                         version: wire::VERSION,
                         proof: wire::proof(&c.network, &c.secret, &own, &them),
+                        policy: c.policy.clone(),
                     },
                     Ok(()),
                 )
@@ -138,6 +148,10 @@ fn kind(r: &Request) -> &'static str {
         Request::FindNode { .. } => "find_node",
         Request::Ping { .. } => "ping",
         Request::GetAnnouncement => "get_announcement",
+        Request::GetChain { .. } => "get_chain",
+        Request::Stop { .. } | Request::Countersign { .. } | Request::Dispute { .. } => {
+            "a job's follow-up outside a job"
+        }
     }
 }
 
@@ -190,9 +204,22 @@ async fn stream(net: &Net, peer: [u8; 32], mut send: SendStream, mut recv: RecvS
             message: "already introduced".into(),
         },
         Request::Infer(job) => {
-            infer(net, peer, job, &mut send).await;
+            infer(net, peer, job, &mut send, recv).await;
             let _ = send.finish();
             return;
+        }
+        Request::GetChain { after } => {
+            chain(net, after, &mut send).await;
+            let _ = send.finish();
+            return;
+        }
+        other @ (Request::Stop { .. } | Request::Countersign { .. } | Request::Dispute { .. }) => {
+            let m = format!("sent {} on a stream of its own", kind(&other));
+            net.strike(&peer, &m);
+            Reply::Refused {
+                code: "invalid".into(),
+                message: m,
+            }
         }
     };
     let _ = wire::write(&mut send, &reply).await;
@@ -212,8 +239,116 @@ fn refused(r: &Refusal) -> Reply {
     }
 }
 
-/// Runs a peer's job on this node's engine and streams its tokens back.
-async fn infer(net: &Net, peer: [u8; 32], job: InferRequest, send: &mut SendStream) {
+/// Serves `GetChain`: this node's ledger entries after `after`, in frames under the bound.
+async fn chain(net: &Net, after: Option<u64>, send: &mut SendStream) {
+    let Some(ledger) = net.node().ledger() else {
+        let _ = wire::write(
+            send,
+            &Reply::Refused {
+                code: "busy".into(),
+                message: "this node keeps no ledger".into(),
+            },
+        )
+        .await;
+        return;
+    };
+    let mut from = after;
+    loop {
+        let l = ledger.clone();
+        let batch = match tokio::task::spawn_blocking(move || l.entries_after(from, 64)).await {
+            Ok(Ok(b)) => b,
+            _ => return,
+        };
+        if batch.is_empty() {
+            let _ = wire::write(send, &Reply::ChainEnd).await;
+            return;
+        }
+        from = Some(from.map_or(0, |f| f + 1) + batch.len() as u64 - 1);
+        let entries = batch.iter().map(hex::encode).collect();
+        if wire::write(send, &Reply::Entries { entries }).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// What the requester pays with, checked before any work.
+enum Terms {
+    /// Credits held by the requester, audited against its chain; its balance sets the priority.
+    Paid { budget: u64, standing: u64 },
+    /// No credits offered: served only on idle capacity, for nothing.
+    Free,
+}
+
+/// Checks a job's payment terms: the requester's signed head, its chain (only what was not
+/// audited before), the budget against its balance, and the job id against replays.
+async fn terms(net: &Net, peer: [u8; 32], job: &InferRequest, idle: bool) -> Result<Terms, Reply> {
+    let refuse = |code: &str, message: String| Reply::Refused {
+        code: code.into(),
+        message,
+    };
+    let Some(ledger) = net.node().ledger() else {
+        return Ok(Terms::Free);
+    };
+    if job.budget == 0 {
+        return if ledger.policy().free_when_idle && idle {
+            Ok(Terms::Free)
+        } else {
+            Err(refuse(
+                "credits",
+                format!(
+                    "the job offers no credits, and this node serves such jobs only when a slot is idle \
+                     (free_when_idle = {})",
+                    ledger.policy().free_when_idle
+                ),
+            ))
+        };
+    }
+    let Some(head) = &job.head else {
+        let m = "a job with a budget must carry the requester's signed ledger head".to_string();
+        net.strike(&peer, &m);
+        return Err(refuse("invalid", m));
+    };
+    if head.owner != peer {
+        let m = "the ledger head it sent is another node's".to_string();
+        net.strike(&peer, &m);
+        return Err(refuse("invalid", m));
+    }
+    if ledger.recorded(&job.job, &peer, &ledger.id()) {
+        let m = format!("replayed job id {}: its receipt is already recorded", job.job);
+        net.strike(&peer, &m);
+        return Err(refuse("invalid", m));
+    }
+    let n = net.clone();
+    let balance = ledger
+        .audit(head, |after| async move { n.fetch_chain(peer, after).await })
+        .await
+        .map_err(|e| {
+            net.strike(&peer, &format!("ledger audit failed: {e}"));
+            refuse("ledger", format!("your ledger failed this node's audit: {e}"))
+        })?;
+    if balance < job.budget {
+        let m = format!(
+            "it offered {} credits but its audited balance is {balance}",
+            job.budget
+        );
+        net.strike(&peer, &m);
+        return Err(refuse("credits", m));
+    }
+    Ok(Terms::Paid {
+        budget: job.budget,
+        standing: balance,
+    })
+}
+
+/// Runs a peer's job on this node's engine, streams its tokens back, and settles the job: a
+/// receipt the worker signs, the requester countersigns, and both record.
+async fn infer(
+    net: &Net,
+    peer: [u8; 32],
+    job: InferRequest,
+    send: &mut SendStream,
+    mut recv: RecvStream,
+) {
     let node = net.node().clone();
     let refuse = |code: &str, message: String| Reply::Refused {
         code: code.into(),
@@ -264,6 +399,16 @@ async fn infer(net: &Net, peer: [u8; 32], job: InferRequest, send: &mut SendStre
         .await;
         return;
     }
+    let stats = engine.stats();
+    let idle = stats.busy_slots.load(Ordering::Relaxed) == 0
+        && stats.queued.load(Ordering::Relaxed) == 0;
+    let terms = match terms(net, peer, &job, idle).await {
+        Ok(t) => t,
+        Err(reply) => {
+            let _ = wire::write(send, &reply).await;
+            return;
+        }
+    };
     let Ok(permit) = net.prepare_permit().await else {
         return;
     };
@@ -272,7 +417,7 @@ async fn infer(net: &Net, peer: [u8; 32], job: InferRequest, send: &mut SendStre
     let prepared =
         tokio::task::spawn_blocking(move || crate::route::prepare(&e, &prompt, &cont, max)).await;
     drop(permit);
-    let p = match prepared {
+    let mut p = match prepared {
         Ok(Ok(p)) => p,
         Ok(Err(r)) => {
             let _ = wire::write(send, &refused(&r)).await;
@@ -283,10 +428,44 @@ async fn infer(net: &Net, peer: [u8; 32], job: InferRequest, send: &mut SendStre
             return;
         }
     };
-    let model = format!("{}:{}", engine.info().name, engine.info().quant);
+    let info = engine.info().clone();
+    let processed = p.prompt_tokens as u64 + job.continuation.len() as u64;
+    let priority = match &terms {
+        Terms::Paid { budget, standing } => {
+            let policy = node.ledger().expect("paid terms need a ledger").policy().clone();
+            let can = policy.affordable(info.parameters, &info.quant, processed, *budget);
+            if can == 0 {
+                let need = policy.price(info.parameters, &info.quant, processed + 1);
+                let _ = wire::write(
+                    send,
+                    &refuse(
+                        "credits",
+                        format!(
+                            "its {processed}-token prompt and one answer token cost {need} credits; \
+                             {budget} were offered"
+                        ),
+                    ),
+                )
+                .await;
+                return;
+            }
+            if can < p.max_tokens as u64 {
+                p.max_tokens = can as u32;
+                let w = format!("max_tokens clamped to {can}: what the requester's credits pay for");
+                p.warning = Some(match p.warning.take() {
+                    Some(old) => format!("{old}; {w}"),
+                    None => w,
+                });
+            }
+            // Contributor priority: the richer requester's job is admitted first.
+            i64::try_from(*standing).unwrap_or(i64::MAX - 1)
+        }
+        Terms::Free => i64::MIN,
+    };
+    let model = format!("{}:{}", info.name, info.quant);
     let guard = node.start_job(&model, p.prompt_tokens);
     guard.set_requester(&hex::encode(peer));
-    let mut rx = match crate::route::submit_local(&engine, &p, &spec, p.max_tokens) {
+    let mut rx = match crate::route::submit_local(&engine, &p, &spec, p.max_tokens, priority) {
         Ok(rx) => rx,
         Err(r) => {
             let _ = wire::write(send, &refused(&r)).await;
@@ -303,32 +482,137 @@ async fn infer(net: &Net, peer: [u8; 32], job: InferRequest, send: &mut SendStre
         return;
     }
     guard.update("running", 0);
-    let mut n = 0u32;
-    while let Some(ev) = rx.recv().await {
-        let frame = match ev {
-            Event::Token { id, piece } => {
-                n += 1;
-                if n.is_multiple_of(16) {
-                    guard.update("running", n);
-                }
-                Reply::Token { id, piece }
+    // The requester's frames (a stop, its countersignature) are read by their own task, so a
+    // frame is never cut in half by the token loop.
+    let (from_tx, mut from_requester) = tokio::sync::mpsc::channel::<Request>(4);
+    tokio::spawn(async move {
+        while let Ok(Some(r)) = wire::read::<Request, _>(&mut recv, wire::MAX_SMALL_FRAME).await {
+            if from_tx.send(r).await.is_err() {
+                return;
             }
-            Event::Done(f) => Reply::Done {
-                reason: f.reason.as_str().into(),
-                completion_tokens: f.completion_tokens,
-                cached_tokens: f.cached_tokens,
-                ttft_ms: f.time_to_first_token.as_secs_f64() * 1e3,
-                prompt_ms: f.prompt_time.as_secs_f64() * 1e3,
-                generation_ms: f.generation_time.as_secs_f64() * 1e3,
+        }
+    });
+    let mut n = 0u32;
+    let mut stopped: Option<u32> = None;
+    loop {
+        let frame = tokio::select! {
+            ev = rx.recv() => match ev {
+                Some(Event::Token { id, piece }) => {
+                    n += 1;
+                    if n.is_multiple_of(16) {
+                        guard.update("running", n);
+                    }
+                    Reply::Token { id, piece }
+                }
+                Some(Event::Done(f)) => Reply::Done {
+                    reason: f.reason.as_str().into(),
+                    completion_tokens: f.completion_tokens,
+                    cached_tokens: f.cached_tokens,
+                    ttft_ms: f.time_to_first_token.as_secs_f64() * 1e3,
+                    prompt_ms: f.prompt_time.as_secs_f64() * 1e3,
+                    generation_ms: f.generation_time.as_secs_f64() * 1e3,
+                },
+                // A failed job is not paid.
+                Some(Event::Failed(message)) => {
+                    let _ = wire::write(send, &Reply::Failed { message }).await;
+                    return;
+                }
+                None => return,
             },
-            Event::Failed(message) => Reply::Failed { message },
+            r = from_requester.recv() => match r {
+                Some(Request::Stop { received }) => {
+                    stopped = Some(received);
+                    break;
+                }
+                // The requester went away, or sent something else mid-job: the job ends here
+                // (dropping `rx` cancels it) and is not paid.
+                _ => return,
+            },
         };
+        let done = matches!(frame, Reply::Done { .. });
         // The requester went away (or failed over): dropping `rx` cancels the job here.
         if wire::write(send, &frame).await.is_err() {
             return;
         }
+        if done {
+            break;
+        }
+    }
+    drop(rx);
+    let Terms::Paid { .. } = terms else {
+        return;
+    };
+    let ledger = node.ledger().expect("paid terms need a ledger");
+    // Paid for what was delivered: on a stop, what the requester says it received, never more
+    // than was sent.
+    let delivered = stopped.map_or(n, |r| r.min(n));
+    let receipt = crate::ledger::Receipt {
+        job: job.job.clone(),
+        requester: peer,
+        worker: ledger.id(),
+        model: info.name.clone(),
+        quant: info.quant.clone(),
+        prompt_tokens: processed as u32,
+        completion_tokens: delivered,
+        credits: ledger
+            .policy()
+            .price(info.parameters, &info.quant, processed + delivered as u64),
+        time_ms: crate::ledger::now_ms(),
+    };
+    let sig = hex::encode(ledger.sign(&receipt));
+    let short = hex::encode(&peer[..5]);
+    if wire::write(
+        send,
+        &Reply::Receipt {
+            receipt: receipt.clone(),
+            sig,
+        },
+    )
+    .await
+    .is_err()
+    {
+        tracing::warn!("job {}: requester {short} left before the receipt", job.job);
+        return;
+    }
+    let answer = tokio::time::timeout(SETTLE_WAIT, async {
+        loop {
+            match from_requester.recv().await {
+                // Tokens it had not read yet when it stopped may still be counted: skip.
+                Some(Request::Stop { .. }) => continue,
+                other => return other,
+            }
+        }
+    })
+    .await;
+    match answer {
+        Ok(Some(Request::Countersign { sig })) => {
+            let sig: Option<[u8; 64]> = hex::decode(&sig).ok().and_then(|b| b.try_into().ok());
+            let Some(sig) = sig else {
+                net.strike(&peer, "countersigned a receipt with a malformed signature");
+                return;
+            };
+            match ledger.earn(receipt, sig).await {
+                Ok(e) => {
+                    let _ = wire::write(send, &Reply::Settled { seq: e.seq }).await;
+                }
+                Err(crate::ledger::LedgerError::Invalid(why)) => {
+                    net.strike(&peer, &format!("bad countersignature for job {}: {why}", job.job));
+                }
+                Err(e) => tracing::error!("job {}: recording the receipt failed: {e}", job.job),
+            }
+        }
+        Ok(Some(Request::Dispute { reason })) => {
+            tracing::warn!("job {}: requester {short} disputed the receipt: {reason}", job.job);
+        }
+        _ => net.strike(
+            &peer,
+            &format!("did not countersign the receipt of job {} (unpaid)", job.job),
+        ),
     }
 }
+
+/// How long a worker waits for the requester's countersignature.
+const SETTLE_WAIT: Duration = Duration::from_secs(20);
 
 /// The same bounds the HTTP API enforces, for requests that come from peers.
 fn check(job: &InferRequest) -> Result<(), String> {

@@ -63,6 +63,10 @@ pub enum Request {
         version: u32,
         network: String,
         proof: String,
+        /// The credit policy's fingerprint ([`crate::ledger::Policy::id`]): a network's nodes
+        /// must price work alike.
+        #[serde(default)]
+        policy: String,
     },
     /// Runs a generation on the peer and streams its tokens back.
     Infer(InferRequest),
@@ -76,6 +80,23 @@ pub enum Request {
     /// The peer's current signed announcement, asked directly when gossip has not brought one
     /// lately (a peer that restarted, or a gossip overlay still healing).
     GetAnnouncement,
+    /// The peer's ledger entries after seq `after` (all when `None`), for an audit. Answered
+    /// by `Entries` frames and a last `ChainEnd`.
+    GetChain {
+        after: Option<u64>,
+    },
+    /// On a job's stream: the requester stops the job, having received `received` tokens.
+    Stop {
+        received: u32,
+    },
+    /// On a job's stream: the requester's signature of the worker's receipt (hex).
+    Countersign {
+        sig: String,
+    },
+    /// On a job's stream: the requester refuses the receipt, and why.
+    Dispute {
+        reason: String,
+    },
 }
 
 /// A generation a peer is asked to run. `continuation` holds tokens another node already produced
@@ -94,6 +115,12 @@ pub struct InferRequest {
     pub stop: Vec<String>,
     #[serde(default)]
     pub ignore_eos: bool,
+    /// Credits the requester has set aside for this job (0: it asks to be served for free).
+    #[serde(default)]
+    pub budget: u64,
+    /// The requester's signed ledger head, for the worker's audit (with a budget).
+    #[serde(default)]
+    pub head: Option<crate::ledger::Head>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -121,6 +148,8 @@ pub enum Reply {
     Welcome {
         version: u32,
         proof: String,
+        #[serde(default)]
+        policy: String,
     },
     /// The request was not taken. `code`: `network`, `version`, `paused`, `busy`, `model`,
     /// `invalid`, `context_length_exceeded`, `handshake`.
@@ -160,6 +189,20 @@ pub enum Reply {
     Announcement {
         signed: Vec<u8>,
     },
+    /// After `Done` (or a `Stop`): what the job cost, signed by the worker (hex signature).
+    Receipt {
+        receipt: crate::ledger::Receipt,
+        sig: String,
+    },
+    /// The worker recorded the countersigned receipt at this seq of its chain.
+    Settled {
+        seq: u64,
+    },
+    /// Ledger entries, hex-encoded (see `GetChain`).
+    Entries {
+        entries: Vec<String>,
+    },
+    ChainEnd,
 }
 
 /// How to reach a node.
@@ -186,6 +229,12 @@ pub struct Announcement {
     pub leaving: bool,
     pub models: Vec<ModelAd>,
     pub capability: Capability,
+    /// The node's signed ledger head.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ledger: Option<crate::ledger::Head>,
+    /// Proofs of equivocation this node knows (the newest few), so they reach every node.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub equivocations: Vec<crate::ledger::Proof>,
 }
 
 impl Announcement {
@@ -202,6 +251,8 @@ impl Announcement {
             leaving: false,
             models,
             capability: Capability::default(),
+            ledger: None,
+            equivocations: Vec::new(),
         }
     }
 }
@@ -443,7 +494,7 @@ mod tests {
             let req = Request::Infer(InferRequest {
                 job: text.clone(), model: "m".into(), prompt: Prompt::Chat(vec![("user".into(), text.clone())]),
                 continuation: vec![id], max_tokens: Some(id), sampling: WireSampling { seed: Some(nonce), ..Default::default() },
-                stop: vec![text], ignore_eos: false,
+                stop: vec![text], ignore_eos: false, budget: nonce, head: None,
             });
             let f = encode(&req);
             prop_assert_eq!(decode::<Request>(&f[4..]).unwrap(), req);

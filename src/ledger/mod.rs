@@ -1,0 +1,946 @@
+//! The credit ledger: this node's append-only, hash-chained, signed chain of entries in redb
+//! (`ledger.redb` in the data dir), the credits held for running jobs, and what this node knows
+//! of its peers' chains (their signed heads, what it audited, and proofs of equivocation).
+//!
+//! One writer thread owns every append. It takes all the appends waiting, writes them in one
+//! transaction and commits it with redb's `Durability::Immediate` (fsync) before it acknowledges
+//! any of them: a group commit, so many settlements cost one fsync and none is acknowledged
+//! before it is on disk. A crash leaves the last committed chain, which verifies.
+//!
+//! Reached through [`Ledger`] handles (clones of one `Arc`).
+
+pub mod chain;
+pub mod price;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc as std_mpsc;
+use std::sync::{Arc, Mutex};
+
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use serde::{Deserialize, Serialize};
+
+pub use chain::{BadEntry, Entry, Head, Kind, Position, Proof, Receipt, Summary, Verifier};
+pub use price::Policy;
+
+const ENTRIES: TableDefinition<u64, &[u8]> = TableDefinition::new("entries");
+const RECEIPTS: TableDefinition<&[u8], u64> = TableDefinition::new("receipts");
+const EQUIVOCATORS: TableDefinition<&[u8], &str> = TableDefinition::new("equivocators");
+/// Appends written in one transaction at most.
+const GROUP: usize = 512;
+/// Signed heads remembered per peer (to catch a fork at any recent seq).
+const HEADS_PER_PEER: usize = 32;
+/// Entries one audit fetches at most.
+pub const MAX_AUDIT_ENTRIES: u64 = 2_000_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("{0}")]
+    Open(String),
+    #[error("ledger write failed: {0}")]
+    Write(String),
+    #[error("not enough credits: {balance} held by the chain, {available} available")]
+    Short { balance: u64, available: u64 },
+    #[error("the receipt of job {0} is already recorded")]
+    Replay(String),
+    #[error("invalid: {0}")]
+    Invalid(String),
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// The chain's latest entry, as this node tracks it.
+#[derive(Debug, Clone, Copy)]
+struct Tip {
+    seq: u64,
+    hash: [u8; 32],
+    time_ms: u64,
+    balance: u64,
+}
+
+struct Append {
+    kind: Kind,
+    amount: u64,
+    receipt: Option<(Receipt, [u8; 64])>,
+    reply: tokio::sync::oneshot::Sender<Result<Entry, LedgerError>>,
+}
+
+/// What this node knows of one peer's chain.
+#[derive(Default)]
+struct Book {
+    /// Signed heads seen (announcements, job requests), by seq.
+    heads: BTreeMap<u64, Head>,
+    /// The position up to which its chain was fetched and verified.
+    audited: Option<Position>,
+}
+
+/// A key caught signing two chains.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Equivocation {
+    pub peer: String,
+    pub seq: u64,
+    pub detected_unix: u64,
+    pub proof: Proof,
+}
+
+/// The ledger, for status.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LedgerStatus {
+    pub balance: u64,
+    /// Balance less the credits held for running jobs.
+    pub available: u64,
+    pub held: u64,
+    pub entries: u64,
+    pub head: String,
+    /// The newest entries, newest first.
+    pub recent: Vec<EntryLine>,
+}
+
+/// An entry in a listing.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EntryLine {
+    pub seq: u64,
+    pub time_ms: u64,
+    pub kind: Kind,
+    pub amount: u64,
+    pub balance: u64,
+    pub counterparty: Option<String>,
+    pub job: Option<String>,
+    pub model: Option<String>,
+    pub tokens: Option<u32>,
+}
+
+impl EntryLine {
+    pub fn of(e: &Entry) -> EntryLine {
+        EntryLine {
+            seq: e.seq,
+            time_ms: e.time_ms,
+            kind: e.kind,
+            amount: e.amount,
+            balance: e.balance,
+            counterparty: e.counterparty().map(hex::encode),
+            job: e.receipt.as_ref().map(|(r, _)| r.job.clone()),
+            model: e
+                .receipt
+                .as_ref()
+                .map(|(r, _)| format!("{}:{}", r.model, r.quant)),
+            tokens: e
+                .receipt
+                .as_ref()
+                .map(|(r, _)| r.prompt_tokens + r.completion_tokens),
+        }
+    }
+}
+
+/// A handle to the ledger. Clone freely.
+#[derive(Clone)]
+pub struct Ledger {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    db: Arc<Database>,
+    key: iroh::SecretKey,
+    id: [u8; 32],
+    policy: Policy,
+    /// Parameter counts of the catalog's models, for pricing.
+    params: HashMap<String, u64>,
+    writer: std_mpsc::Sender<Append>,
+    state: Mutex<State>,
+    books: Mutex<HashMap<[u8; 32], Book>>,
+    audits: Mutex<HashMap<[u8; 32], Arc<tokio::sync::Mutex<()>>>>,
+    equivocators: Mutex<BTreeMap<[u8; 32], Equivocation>>,
+    /// Called after the chain grows or a new equivocation is known (the network re-announces).
+    on_change: Mutex<Option<Box<dyn Fn() + Send + Sync>>>,
+}
+
+struct State {
+    tip: Tip,
+    held: u64,
+    signed: Head,
+}
+
+/// Credits set aside for a running job; released when dropped.
+pub struct Hold {
+    ledger: Ledger,
+    amount: u64,
+}
+
+impl Hold {
+    pub fn amount(&self) -> u64 {
+        self.amount
+    }
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        let mut s = self.ledger.inner.state.lock().expect("ledger state");
+        s.held = s.held.saturating_sub(self.amount);
+    }
+}
+
+fn open_err(path: &Path, e: impl std::fmt::Display) -> LedgerError {
+    LedgerError::Open(format!("{}: {e}", path.display()))
+}
+
+/// The path of the ledger in a data dir.
+pub fn path_in(data_dir: &Path) -> PathBuf {
+    data_dir.join("ledger.redb")
+}
+
+impl Ledger {
+    /// Opens (or creates, with the starter grant) the ledger in `data_dir`. The caller holds
+    /// the data dir's lock.
+    pub fn open(
+        data_dir: &Path,
+        key: iroh::SecretKey,
+        policy: Policy,
+        params: HashMap<String, u64>,
+    ) -> Result<Ledger, LedgerError> {
+        let path = path_in(data_dir);
+        let db = Database::create(&path).map_err(|e| match e {
+            redb::DatabaseError::DatabaseAlreadyOpen => {
+                open_err(&path, "already open in another process")
+            }
+            other => open_err(&path, format!("{other} (move the file away to start a new chain; its credits are lost)")),
+        })?;
+        let id = *key.public().as_bytes();
+        let w = db.begin_write().map_err(|e| open_err(&path, e))?;
+        {
+            w.open_table(ENTRIES).map_err(|e| open_err(&path, e))?;
+            w.open_table(RECEIPTS).map_err(|e| open_err(&path, e))?;
+            w.open_table(EQUIVOCATORS).map_err(|e| open_err(&path, e))?;
+        }
+        w.commit().map_err(|e| open_err(&path, e))?;
+        let last = {
+            let r = db.begin_read().map_err(|e| open_err(&path, e))?;
+            let t = r.open_table(ENTRIES).map_err(|e| open_err(&path, e))?;
+            t.last()
+                .map_err(|e| open_err(&path, e))?
+                .map(|(_, v)| v.value().to_vec())
+        };
+        let tip = match last {
+            Some(raw) => {
+                let e = Entry::decode(&raw)
+                    .map_err(|e| open_err(&path, format!("the last entry is unreadable: {e}")))?;
+                if e.owner != id {
+                    return Err(open_err(
+                        &path,
+                        "the chain belongs to another key than this data dir's node.key",
+                    ));
+                }
+                if !chain::verify_one(&e.owner, &e.sig, &raw[..raw.len() - 64]) {
+                    return Err(open_err(&path, "the last entry's signature is bad"));
+                }
+                Tip {
+                    seq: e.seq,
+                    hash: *blake3::hash(&raw).as_bytes(),
+                    time_ms: e.time_ms,
+                    balance: e.balance,
+                }
+            }
+            None => {
+                let e = Entry {
+                    owner: id,
+                    seq: 0,
+                    prev: [0; 32],
+                    time_ms: now_ms(),
+                    kind: Kind::Grant,
+                    amount: policy.starter_grant,
+                    balance: policy.starter_grant,
+                    receipt: None,
+                    sig: [0; 64],
+                }
+                .signed(&key);
+                let raw = e.encode();
+                let w = db.begin_write().map_err(|e| open_err(&path, e))?;
+                {
+                    let mut t = w.open_table(ENTRIES).map_err(|e| open_err(&path, e))?;
+                    t.insert(0, raw.as_slice())
+                        .map_err(|e| open_err(&path, e))?;
+                }
+                w.commit().map_err(|e| open_err(&path, e))?;
+                Tip {
+                    seq: 0,
+                    hash: *blake3::hash(&raw).as_bytes(),
+                    time_ms: e.time_ms,
+                    balance: e.balance,
+                }
+            }
+        };
+        let mut equivocators = BTreeMap::new();
+        {
+            let r = db.begin_read().map_err(|e| open_err(&path, e))?;
+            let t = r.open_table(EQUIVOCATORS).map_err(|e| open_err(&path, e))?;
+            for row in t.iter().map_err(|e| open_err(&path, e))? {
+                let (k, v) = row.map_err(|e| open_err(&path, e))?;
+                if let (Ok(id), Ok(eq)) = (
+                    <[u8; 32]>::try_from(k.value()),
+                    serde_json::from_str::<Equivocation>(v.value()),
+                ) {
+                    equivocators.insert(id, eq);
+                }
+            }
+        }
+        let db = Arc::new(db);
+        let (writer, rx) = std_mpsc::channel();
+        let signed = Head::sign(&key, tip.seq, tip.hash, tip.balance);
+        let ledger = Ledger {
+            inner: Arc::new(Inner {
+                path: path.clone(),
+                db: db.clone(),
+                key,
+                id,
+                policy,
+                params,
+                writer,
+                state: Mutex::new(State {
+                    tip,
+                    held: 0,
+                    signed,
+                }),
+                books: Mutex::new(HashMap::new()),
+                audits: Mutex::new(HashMap::new()),
+                equivocators: Mutex::new(equivocators),
+                on_change: Mutex::new(None),
+            }),
+        };
+        let weak = Arc::downgrade(&ledger.inner);
+        std::thread::Builder::new()
+            .name("llp-ledger".into())
+            .spawn(move || write_loop(db, rx, tip, weak))
+            .map_err(|e| open_err(&path, e))?;
+        Ok(ledger)
+    }
+
+    pub fn id(&self) -> [u8; 32] {
+        self.inner.id
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.inner.policy
+    }
+
+    /// Called after every change other nodes should hear of.
+    pub fn on_change(&self, f: impl Fn() + Send + Sync + 'static) {
+        *self.inner.on_change.lock().expect("on_change") = Some(Box::new(f));
+    }
+
+    fn changed(&self) {
+        if let Some(f) = self.inner.on_change.lock().expect("on_change").as_ref() {
+            f();
+        }
+    }
+
+    /// The parameter count of a catalog model (pricing needs it).
+    pub fn parameters(&self, model: &str) -> Option<u64> {
+        self.inner.params.get(&model.to_ascii_lowercase()).copied()
+    }
+
+    /// The price of `tokens` on `model` (`None` for a model outside the catalog).
+    pub fn price(&self, model: &str, quant: &str, tokens: u64) -> Option<u64> {
+        Some(
+            self.inner
+                .policy
+                .price(self.parameters(model)?, quant, tokens),
+        )
+    }
+
+    pub fn balance(&self) -> u64 {
+        self.inner.state.lock().expect("ledger state").tip.balance
+    }
+
+    /// The balance less what running jobs hold.
+    pub fn available(&self) -> u64 {
+        let s = self.inner.state.lock().expect("ledger state");
+        s.tip.balance.saturating_sub(s.held)
+    }
+
+    /// This node's signed head.
+    pub fn head(&self) -> Head {
+        self.inner.state.lock().expect("ledger state").signed.clone()
+    }
+
+    /// Sets `amount` credits aside, or says how many are there.
+    pub fn hold(&self, amount: u64) -> Result<Hold, LedgerError> {
+        let mut s = self.inner.state.lock().expect("ledger state");
+        let available = s.tip.balance.saturating_sub(s.held);
+        if amount > available {
+            return Err(LedgerError::Short {
+                balance: s.tip.balance,
+                available,
+            });
+        }
+        s.held += amount;
+        Ok(Hold {
+            ledger: self.clone(),
+            amount,
+        })
+    }
+
+    /// Whether this chain already records a receipt for `job` between these two nodes.
+    pub fn recorded(&self, job: &str, requester: &[u8; 32], worker: &[u8; 32]) -> bool {
+        let key = Receipt {
+            job: job.into(),
+            requester: *requester,
+            worker: *worker,
+            model: String::new(),
+            quant: String::new(),
+            prompt_tokens: 0,
+            completion_tokens: 0,
+            credits: 0,
+            time_ms: 0,
+        }
+        .replay_key();
+        let Ok(r) = self.inner.db.begin_read() else {
+            return false;
+        };
+        r.open_table(RECEIPTS)
+            .ok()
+            .and_then(|t| t.get(key.as_slice()).ok().flatten())
+            .is_some()
+    }
+
+    async fn append(
+        &self,
+        kind: Kind,
+        amount: u64,
+        receipt: Option<(Receipt, [u8; 64])>,
+    ) -> Result<Entry, LedgerError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.inner
+            .writer
+            .send(Append {
+                kind,
+                amount,
+                receipt,
+                reply: tx,
+            })
+            .map_err(|_| LedgerError::Write("the ledger writer stopped".into()))?;
+        let r = rx
+            .await
+            .map_err(|_| LedgerError::Write("the ledger writer stopped".into()))?;
+        if r.is_ok() {
+            self.changed();
+        }
+        r
+    }
+
+    /// Records a payment for work a peer did: the worker's signed receipt. The hold covers it
+    /// (and is released after the entry is durable).
+    pub async fn spend(
+        &self,
+        hold: Hold,
+        receipt: Receipt,
+        worker_sig: [u8; 64],
+    ) -> Result<Entry, LedgerError> {
+        self.check_counterparty(&receipt, Kind::Spend, &worker_sig)?;
+        if receipt.credits > hold.amount {
+            return Err(LedgerError::Invalid(format!(
+                "the receipt asks {} credits, more than the {} held for the job",
+                receipt.credits, hold.amount
+            )));
+        }
+        let amount = receipt.credits;
+        let r = self
+            .append(Kind::Spend, amount, Some((receipt, worker_sig)))
+            .await;
+        drop(hold);
+        r
+    }
+
+    /// Records credits earned: the requester's signed receipt for work this node did.
+    pub async fn earn(
+        &self,
+        receipt: Receipt,
+        requester_sig: [u8; 64],
+    ) -> Result<Entry, LedgerError> {
+        self.check_counterparty(&receipt, Kind::Earn, &requester_sig)?;
+        let amount = receipt.credits;
+        self.append(Kind::Earn, amount, Some((receipt, requester_sig)))
+            .await
+    }
+
+    fn check_counterparty(
+        &self,
+        r: &Receipt,
+        kind: Kind,
+        sig: &[u8; 64],
+    ) -> Result<(), LedgerError> {
+        r.check().map_err(LedgerError::Invalid)?;
+        let (me, other) = match kind {
+            Kind::Earn => (r.worker, r.requester),
+            _ => (r.requester, r.worker),
+        };
+        if me != self.inner.id {
+            return Err(LedgerError::Invalid(
+                "the receipt is not for this node".into(),
+            ));
+        }
+        if r.time_ms > now_ms() + chain::FUTURE_TOLERANCE_MS {
+            return Err(LedgerError::Invalid("the receipt is from the future".into()));
+        }
+        if !r.signed_by(&other, sig) {
+            return Err(LedgerError::Invalid(
+                "the counterparty's signature of the receipt is bad".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Signs a receipt with this node's key.
+    pub fn sign(&self, r: &Receipt) -> [u8; 64] {
+        r.sign(&self.inner.key)
+    }
+
+    /// Raw entries after `after` (from the start when `None`), at most `limit`.
+    pub fn entries_after(&self, after: Option<u64>, limit: usize) -> Result<Vec<Vec<u8>>, LedgerError> {
+        let r = self
+            .inner
+            .db
+            .begin_read()
+            .map_err(|e| LedgerError::Write(e.to_string()))?;
+        read_after(&r, after, limit)
+    }
+
+    /// The chain as an export (JSON lines, then the signed head).
+    pub fn export(&self) -> Result<String, LedgerError> {
+        // One read transaction, and the head signed for what it saw.
+        let r = self
+            .inner
+            .db
+            .begin_read()
+            .map_err(|e| LedgerError::Write(e.to_string()))?;
+        let raws = read_after(&r, None, usize::MAX)?;
+        let mut out = String::new();
+        let mut tip = None;
+        for raw in &raws {
+            let e = Entry::decode(raw).map_err(LedgerError::Invalid)?;
+            out.push_str(&e.to_json(raw).to_string());
+            out.push('\n');
+            tip = Some((e.seq, *blake3::hash(raw).as_bytes(), e.balance));
+        }
+        if let Some((seq, hash, balance)) = tip {
+            let h = Head::sign(&self.inner.key, seq, hash, balance);
+            out.push_str(&serde_json::json!({ "head": h }).to_string());
+            out.push('\n');
+        }
+        Ok(out)
+    }
+
+    pub fn status(&self) -> LedgerStatus {
+        let (tip, held) = {
+            let s = self.inner.state.lock().expect("ledger state");
+            (s.tip, s.held)
+        };
+        let recent = self
+            .entries_after(tip.seq.checked_sub(10), 10)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|r| Entry::decode(r).ok())
+            .rev()
+            .map(|e| EntryLine::of(&e))
+            .collect();
+        LedgerStatus {
+            balance: tip.balance,
+            available: tip.balance.saturating_sub(held),
+            held,
+            entries: tip.seq + 1,
+            head: hex::encode(tip.hash),
+            recent,
+        }
+    }
+
+    // ---- Peers' chains ----
+
+    pub fn equivocators(&self) -> Vec<Equivocation> {
+        self.inner
+            .equivocators
+            .lock()
+            .expect("equivocators")
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    pub fn is_equivocator(&self, peer: &[u8; 32]) -> bool {
+        self.inner
+            .equivocators
+            .lock()
+            .expect("equivocators")
+            .contains_key(peer)
+    }
+
+    /// The latest head a peer signed that this node saw.
+    pub fn peer_head(&self, peer: &[u8; 32]) -> Option<Head> {
+        self.inner
+            .books
+            .lock()
+            .expect("books")
+            .get(peer)
+            .and_then(|b| b.heads.values().next_back().cloned())
+    }
+
+    /// Takes note of a head a peer signed. Returns a new proof if it contradicts one seen
+    /// before. The caller checked nothing: a bad signature is an error.
+    pub fn observe_head(&self, head: &Head) -> Result<Option<Proof>, String> {
+        if !head.valid() {
+            return Err("a ledger head with a bad signature".into());
+        }
+        if head.owner == self.inner.id {
+            return Ok(None);
+        }
+        let conflict = {
+            let mut books = self.inner.books.lock().expect("books");
+            let book = books.entry(head.owner).or_default();
+            match book.heads.get(&head.seq) {
+                Some(h) if h.hash != head.hash => Some(Proof {
+                    a: h.clone(),
+                    b: head.clone(),
+                }),
+                Some(_) => None,
+                None => {
+                    book.heads.insert(head.seq, head.clone());
+                    while book.heads.len() > HEADS_PER_PEER {
+                        book.heads.pop_first();
+                    }
+                    None
+                }
+            }
+        };
+        match conflict {
+            Some(p) => Ok(self.adopt(p)?),
+            None => Ok(None),
+        }
+    }
+
+    /// Records a proof of equivocation (checked here). Returns it if it was new.
+    pub fn adopt(&self, proof: Proof) -> Result<Option<Proof>, String> {
+        let peer = proof.check()?;
+        if peer == self.inner.id {
+            // A proof against this node: its chain was forked (a restored backup?). Others
+            // refuse it now; nothing here can undo that.
+            tracing::error!(
+                "peers hold proof that this node's ledger forked at seq {}",
+                proof.a.seq
+            );
+            return Ok(None);
+        }
+        let eq = {
+            let mut m = self.inner.equivocators.lock().expect("equivocators");
+            if m.contains_key(&peer) {
+                return Ok(None);
+            }
+            let eq = Equivocation {
+                peer: hex::encode(peer),
+                seq: proof.a.seq,
+                detected_unix: crate::node::unix_now(),
+                proof: proof.clone(),
+            };
+            m.insert(peer, eq.clone());
+            eq
+        };
+        tracing::warn!(
+            "peer {} signed two different ledger heads for seq {}: refused from now on",
+            hex::encode(&peer[..5]),
+            eq.seq
+        );
+        let persist = || -> Result<(), redb::Error> {
+            let w = self.inner.db.begin_write()?;
+            {
+                let mut t = w.open_table(EQUIVOCATORS)?;
+                t.insert(
+                    peer.as_slice(),
+                    serde_json::to_string(&eq).expect("serializes").as_str(),
+                )?;
+            }
+            w.commit()?;
+            Ok(())
+        };
+        if let Err(e) = persist() {
+            tracing::warn!("could not record the equivocation proof: {e}");
+        }
+        self.changed();
+        Ok(Some(proof))
+    }
+
+    /// Audits a requester before work: checks its signed head, fetches the entries of its chain
+    /// this node has not verified yet (`fetch(after)`), verifies them, and returns the balance
+    /// of its latest verified entry.
+    pub async fn audit<F, Fut>(&self, head: &Head, fetch: F) -> Result<u64, String>
+    where
+        F: FnOnce(Option<u64>) -> Fut,
+        Fut: std::future::Future<Output = Result<Vec<Vec<u8>>, String>>,
+    {
+        let peer = head.owner;
+        if self.is_equivocator(&peer) {
+            return Err("it signed two different ledger heads (equivocation)".into());
+        }
+        if self.observe_head(head)?.is_some() {
+            return Err("it signed two different ledger heads (equivocation)".into());
+        }
+        let lock = self
+            .inner
+            .audits
+            .lock()
+            .expect("audits")
+            .entry(peer)
+            .or_default()
+            .clone();
+        let _one_at_a_time = lock.lock().await;
+        let audited = self
+            .inner
+            .books
+            .lock()
+            .expect("books")
+            .get(&peer)
+            .and_then(|b| b.audited);
+        if let Some(a) = audited
+            && a.next > head.seq
+        {
+            return Ok(a.balance);
+        }
+        let after = audited.map(|a| a.next - 1);
+        let raws = fetch(after).await?;
+        let mut v = match audited {
+            Some(a) => Verifier::resume(Some(peer), a, Some(self.inner.policy.starter_grant), now_ms()),
+            None => Verifier::new(Some(peer), Some(self.inner.policy.starter_grant), now_ms()),
+        };
+        let mut at_head = None;
+        for raw in &raws {
+            let e = v
+                .push(raw)
+                .map_err(|e| format!("its chain fails verification at {e}"))?;
+            if e.seq == head.seq {
+                at_head = Some((*blake3::hash(raw).as_bytes(), e.balance));
+            }
+        }
+        let s = v
+            .finish()
+            .map_err(|e| format!("its chain fails verification at {e}"))?;
+        match at_head {
+            Some((hash, balance)) if hash == head.hash && balance == head.balance => {}
+            Some(_) => {
+                return Err(format!(
+                    "the chain it served does not match its signed head at seq {}",
+                    head.seq
+                ));
+            }
+            None => {
+                return Err(format!(
+                    "the chain it served ends at seq {} before its signed head's seq {}",
+                    s.entries.saturating_sub(1),
+                    head.seq
+                ));
+            }
+        }
+        self.inner
+            .books
+            .lock()
+            .expect("books")
+            .entry(peer)
+            .or_default()
+            .audited = Some(Position {
+            next: s.entries,
+            prev: s.head,
+            time_ms: s.time_ms,
+            balance: s.balance,
+        });
+        Ok(s.balance)
+    }
+}
+
+fn read_after(
+    r: &redb::ReadTransaction,
+    after: Option<u64>,
+    limit: usize,
+) -> Result<Vec<Vec<u8>>, LedgerError> {
+    let t = r
+        .open_table(ENTRIES)
+        .map_err(|e| LedgerError::Write(e.to_string()))?;
+    let from = after.map_or(0, |a| a.saturating_add(1));
+    let mut out = Vec::new();
+    for row in t
+        .range(from..)
+        .map_err(|e| LedgerError::Write(e.to_string()))?
+        .take(limit)
+    {
+        let (_, v) = row.map_err(|e| LedgerError::Write(e.to_string()))?;
+        out.push(v.value().to_vec());
+    }
+    Ok(out)
+}
+
+/// Reads a ledger file without taking it over (no node runs for the data dir).
+pub fn export_file(data_dir: &Path) -> Result<Vec<Vec<u8>>, LedgerError> {
+    let path = path_in(data_dir);
+    if !path.exists() {
+        return Err(open_err(&path, "no ledger yet (a node creates it at its first start)"));
+    }
+    let db = redb::ReadOnlyDatabase::open(&path).map_err(|e| open_err(&path, e))?;
+    let r = db.begin_read().map_err(|e| open_err(&path, e))?;
+    read_after(&r, None, usize::MAX)
+}
+
+/// The writer thread: group commits (see the module docs).
+fn write_loop(
+    db: Arc<Database>,
+    rx: std_mpsc::Receiver<Append>,
+    mut tip: Tip,
+    ledger: std::sync::Weak<Inner>,
+) {
+    while let Ok(first) = rx.recv() {
+        let mut group = vec![first];
+        while group.len() < GROUP
+            && let Ok(a) = rx.try_recv()
+        {
+            group.push(a);
+        }
+        let Some(inner) = ledger.upgrade() else {
+            return;
+        };
+        let before = tip;
+        let mut done: Vec<(Append, Entry)> = Vec::new();
+        let mut refused: Vec<(Append, LedgerError)> = Vec::new();
+        let result = (|| -> Result<(), redb::Error> {
+            let w = db.begin_write()?;
+            {
+                let mut entries = w.open_table(ENTRIES)?;
+                let mut receipts = w.open_table(RECEIPTS)?;
+                for a in group {
+                    if let Some((r, _)) = &a.receipt {
+                        let key = r.replay_key();
+                        if receipts.get(key.as_slice())?.is_some() {
+                            let job = r.job.clone();
+                            refused.push((a, LedgerError::Replay(job)));
+                            continue;
+                        }
+                    }
+                    let balance = match a.kind {
+                        Kind::Earn => tip.balance.checked_add(a.amount),
+                        Kind::Spend => tip.balance.checked_sub(a.amount),
+                        Kind::Grant => None,
+                    };
+                    let Some(balance) = balance else {
+                        let e = LedgerError::Short {
+                            balance: tip.balance,
+                            available: tip.balance,
+                        };
+                        refused.push((a, e));
+                        continue;
+                    };
+                    let e = Entry {
+                        owner: inner.id,
+                        seq: tip.seq + 1,
+                        prev: tip.hash,
+                        time_ms: now_ms().max(tip.time_ms),
+                        kind: a.kind,
+                        amount: a.amount,
+                        balance,
+                        receipt: a.receipt.clone(),
+                        sig: [0; 64],
+                    }
+                    .signed(&inner.key);
+                    let raw = e.encode();
+                    entries.insert(e.seq, raw.as_slice())?;
+                    if let Some((r, _)) = &e.receipt {
+                        receipts.insert(r.replay_key().as_slice(), e.seq)?;
+                    }
+                    tip = Tip {
+                        seq: e.seq,
+                        hash: *blake3::hash(&raw).as_bytes(),
+                        time_ms: e.time_ms,
+                        balance,
+                    };
+                    done.push((a, e));
+                }
+            }
+            // Durability::Immediate is redb's default: the commit returns after the fsync.
+            w.commit()?;
+            Ok(())
+        })();
+        match result {
+            Ok(()) => {
+                {
+                    let mut s = inner.state.lock().expect("ledger state");
+                    s.tip = tip;
+                    s.signed = Head::sign(&inner.key, tip.seq, tip.hash, tip.balance);
+                }
+                for (a, e) in done {
+                    let _ = a.reply.send(Ok(e));
+                }
+            }
+            Err(e) => {
+                tracing::error!("ledger commit failed: {e}");
+                tip = before;
+                for (a, _) in done {
+                    let _ = a.reply.send(Err(LedgerError::Write(e.to_string())));
+                }
+            }
+        }
+        for (a, e) in refused {
+            let _ = a.reply.send(Err(e));
+        }
+    }
+}
+
+/// Appends `count` self-made receipts as fast as the disk allows, with `concurrency` at once,
+/// calling `acked(seq)` after each is durable. The crash test's child and the append benchmark.
+pub async fn stress(
+    ledger: &Ledger,
+    count: u64,
+    concurrency: usize,
+    acked: impl Fn(u64) + Send + Sync + 'static,
+) -> Result<(), LedgerError> {
+    let peer = iroh::SecretKey::generate();
+    let acked = Arc::new(acked);
+    let next = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    let tag = crate::node::random_hex(4);
+    for _ in 0..concurrency.max(1) {
+        let (ledger, peer, acked, next, tag) = (
+            ledger.clone(),
+            peer.clone(),
+            acked.clone(),
+            next.clone(),
+            tag.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= count {
+                    return Ok(());
+                }
+                let r = Receipt {
+                    job: format!("stress-{tag}-{i}"),
+                    requester: *peer.public().as_bytes(),
+                    worker: ledger.id(),
+                    model: "smollm2-135m-instruct".into(),
+                    quant: "q4_1".into(),
+                    prompt_tokens: 16,
+                    completion_tokens: 16,
+                    credits: 1,
+                    time_ms: now_ms(),
+                };
+                let sig = r.sign(&peer);
+                let e = ledger.earn(r, sig).await?;
+                acked(e.seq);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.map_err(|e| LedgerError::Write(e.to_string()))??;
+    }
+    Ok(())
+}

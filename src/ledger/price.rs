@@ -1,0 +1,182 @@
+//! The network's credit policy: the starter grant, the price of work, and whether requesters
+//! without credits are served on idle capacity.
+//!
+//! `credits = ceil(2 × parameters × tokens × size_factor × quant_factor / (gflops_per_credit × 10⁹))`
+//! where `tokens` counts the prompt and the generated tokens. Every node of a network must use
+//! the same policy: the handshake compares [`Policy::id`] and refuses a node whose policy differs.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Set in the config file's `[credits]` table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Policy {
+    /// Credits a new node starts with.
+    pub starter_grant: u64,
+    /// Billions of (difficulty-weighted) floating-point operations one credit buys.
+    pub gflops_per_credit: f64,
+    /// Serve requesters who cannot pay when a slot is idle (they pay nothing, and the worker
+    /// earns nothing).
+    pub free_when_idle: bool,
+    /// Difficulty by model size: the first tier whose `up_to_billion` covers the model.
+    pub size: Vec<SizeTier>,
+    /// Difficulty by quantization (lower-case name); a name not listed counts 1.0.
+    pub quant: BTreeMap<String, f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SizeTier {
+    pub up_to_billion: f64,
+    pub factor: f64,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        let quant = [
+            ("f32", 1.0),
+            ("f16", 1.0),
+            ("bf16", 1.0),
+            ("q8_0", 0.9),
+            ("q6_k", 0.85),
+            ("q5_k_m", 0.8),
+            ("q5_k_s", 0.8),
+            ("q5_0", 0.8),
+            ("q5_1", 0.8),
+            ("q4_k_m", 0.75),
+            ("q4_k_s", 0.75),
+            ("q4_0", 0.75),
+            ("q4_1", 0.75),
+            ("q3_k_m", 0.7),
+            ("q3_k_s", 0.7),
+            ("q3_k_l", 0.7),
+            ("q2_k", 0.65),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        Policy {
+            starter_grant: 50_000,
+            gflops_per_credit: 1.0,
+            free_when_idle: true,
+            size: vec![
+                SizeTier {
+                    up_to_billion: 3.0,
+                    factor: 1.0,
+                },
+                SizeTier {
+                    up_to_billion: 15.0,
+                    factor: 1.25,
+                },
+                SizeTier {
+                    up_to_billion: f64::MAX,
+                    factor: 1.5,
+                },
+            ],
+            quant,
+        }
+    }
+}
+
+impl Policy {
+    /// Checks the numbers; the message names the bad key.
+    pub fn check(&self) -> Result<(), String> {
+        let ok = |x: f64| x.is_finite() && x > 0.0;
+        if !ok(self.gflops_per_credit) {
+            return Err("credits.gflops_per_credit must be a positive number".into());
+        }
+        if self.size.is_empty()
+            || self
+                .size
+                .iter()
+                .any(|t| !ok(t.factor) || t.up_to_billion.is_nan() || t.up_to_billion <= 0.0)
+        {
+            return Err(
+                "credits.size must list tiers with positive `up_to_billion` and `factor`".into(),
+            );
+        }
+        if let Some((k, _)) = self.quant.iter().find(|(_, v)| !ok(**v)) {
+            return Err(format!("credits.quant.{k} must be a positive number"));
+        }
+        Ok(())
+    }
+
+    /// The difficulty factor of a model of `parameters` in quantization `quant`.
+    pub fn difficulty(&self, parameters: u64, quant: &str) -> f64 {
+        let b = parameters as f64 / 1e9;
+        let size = self
+            .size
+            .iter()
+            .find(|t| b <= t.up_to_billion)
+            .or(self.size.last())
+            .map_or(1.0, |t| t.factor);
+        size * self
+            .quant
+            .get(&quant.to_ascii_lowercase())
+            .copied()
+            .unwrap_or(1.0)
+    }
+
+    /// The price of `tokens` tokens (prompt and generated) on a model.
+    pub fn price(&self, parameters: u64, quant: &str, tokens: u64) -> u64 {
+        let flops = 2.0 * parameters as f64 * tokens as f64 * self.difficulty(parameters, quant);
+        let c = (flops / (self.gflops_per_credit * 1e9)).ceil();
+        if c >= u64::MAX as f64 { u64::MAX } else { c as u64 }
+    }
+
+    /// The most generated tokens `budget` pays for after `prompt` tokens (0 if not even one).
+    pub fn affordable(&self, parameters: u64, quant: &str, prompt: u64, budget: u64) -> u64 {
+        if self.price(parameters, quant, prompt + 1) > budget {
+            return 0;
+        }
+        // The price grows with tokens: binary search the last affordable count.
+        let (mut lo, mut hi) = (1u64, 1u64 << 32);
+        while lo < hi {
+            let mid = lo + (hi - lo).div_ceil(2);
+            if self.price(parameters, quant, prompt + mid) <= budget {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        lo
+    }
+
+    /// A short fingerprint of the policy: nodes of one network must agree on it.
+    pub fn id(&self) -> String {
+        let json = serde_json::to_vec(self).expect("policy serializes");
+        blake3::hash(&json).to_hex()[..16].to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prices_follow_the_formula() {
+        let p = Policy::default();
+        // SmolLM2 135M, q4_1: 2 × 134.5M × 100 × 0.75 / 1e9 = 20.18 → 21.
+        assert_eq!(p.price(134_515_008, "q4_1", 100), 21);
+        assert_eq!(p.price(134_515_008, "Q4_1", 0), 0);
+        // 7B q4_k_m: size factor 1.25.
+        assert_eq!(p.price(7_000_000_000, "q4_k_m", 10), 132);
+        assert!(p.price(70_000_000_000, "f16", 10) > p.price(7_000_000_000, "f16", 10) * 10);
+        let n = p.affordable(134_515_008, "q4_1", 50, 30);
+        assert!(p.price(134_515_008, "q4_1", 50 + n) <= 30);
+        assert!(p.price(134_515_008, "q4_1", 51 + n) > 30);
+        assert_eq!(p.affordable(134_515_008, "q4_1", 5000, 3), 0);
+    }
+
+    #[test]
+    fn bad_policies_are_named() {
+        let p = Policy {
+            gflops_per_credit: 0.0,
+            ..Policy::default()
+        };
+        assert!(p.check().unwrap_err().contains("gflops_per_credit"));
+        assert_ne!(Policy::default().id(), p.id());
+    }
+}
