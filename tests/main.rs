@@ -9,5 +9,6 @@ mod bad_input;
 mod cli;
 mod concurrency;
 mod fetch;
+mod ledger;
 mod network;
 mod wire;

@@ -9,15 +9,15 @@ use crate::common::*;
 
 /// Settings every node of these tests shares: one llama.cpp thread (several nodes share two
 /// cores) and quick announcements.
-const QUICK: [&str; 4] = ["--threads", "1", "--announce-interval-ms", "500"];
+pub(crate) const QUICK: [&str; 4] = ["--threads", "1", "--announce-interval-ms", "500"];
 
 /// `head`, then [`QUICK`], then `extra`.
-fn with<'a>(head: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
+pub(crate) fn with<'a>(head: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
     [head, &QUICK[..], extra].concat()
 }
 
 /// Starts the first node of a new network.
-fn first(extra: &[&str]) -> Node {
+pub(crate) fn first(extra: &[&str]) -> Node {
     let net = format!("n{}", rand_hex());
     Node::start(&with(&["--network", &net], extra))
 }
@@ -31,16 +31,16 @@ fn first_logged(extra: &[&str]) -> Node {
 }
 
 /// Starts a node that joins through `ticket`.
-fn joiner(ticket: &str, extra: &[&str]) -> Node {
+pub(crate) fn joiner(ticket: &str, extra: &[&str]) -> Node {
     Node::start(&with(&["--join", ticket], extra))
 }
 
 /// The peer entry for `id` in a status snapshot.
-fn peer<'a>(status: &'a Value, id: &str) -> Option<&'a Value> {
+pub(crate) fn peer<'a>(status: &'a Value, id: &str) -> Option<&'a Value> {
     status["peers"].as_array()?.iter().find(|p| p["id"] == id)
 }
 
-fn routable(status: &Value, id: &str) -> bool {
+pub(crate) fn routable(status: &Value, id: &str) -> bool {
     peer(status, id).is_some_and(|p| {
         p["health"]["state"] == "ok"
             && p["paused"] == false
@@ -49,7 +49,7 @@ fn routable(status: &Value, id: &str) -> bool {
 }
 
 /// Waits until `node` can route jobs to each of `peers`.
-async fn until_routable(node: &Node, peers: &[&Node]) {
+pub(crate) async fn until_routable(node: &Node, peers: &[&Node]) {
     for p in peers {
         eventually(
             60,
@@ -60,7 +60,7 @@ async fn until_routable(node: &Node, peers: &[&Node]) {
     }
 }
 
-fn served_by(headers: &reqwest::header::HeaderMap) -> String {
+pub(crate) fn served_by(headers: &reqwest::header::HeaderMap) -> String {
     headers["x-llp-node"].to_str().unwrap().to_string()
 }
 

@@ -8,6 +8,7 @@ use bytes::Bytes;
 use iroh::address_lookup::memory::MemoryLookup;
 use iroh::endpoint::{Connection, presets};
 use iroh::{Endpoint, EndpointAddr, PublicKey, SecretKey};
+use local_llm_proxy::ledger::Policy;
 use local_llm_proxy::net::wire::{self, Reply, Request};
 use local_llm_proxy::net::{Ticket, parse_id};
 use serde_json::{Value, json};
@@ -95,6 +96,7 @@ impl Attacker {
                 &self.ep.id(),
                 &self.target.id,
             ),
+            policy: Policy::default().id(),
         };
         match self.raw(&conn, &wire::encode(&hello)).await {
             Some(Reply::Welcome { .. }) => conn,
@@ -144,6 +146,7 @@ async fn bad_handshakes_are_refused_logged_and_struck() {
         version: 99,
         network: at.ticket.network.clone(),
         proof: "00".repeat(32),
+        policy: Policy::default().id(),
     };
     let (code, msg) = refused(at.raw(&conn, &wire::encode(&hello)).await);
     assert_eq!(code, "version", "{msg}");
@@ -155,6 +158,7 @@ async fn bad_handshakes_are_refused_logged_and_struck() {
         version: wire::VERSION,
         network: at.ticket.network.clone(),
         proof: wire::proof(&at.ticket.network, "guess", &at.ep.id(), &at.target.id),
+        policy: Policy::default().id(),
     };
     let (code, _) = refused(at.raw(&conn, &wire::encode(&hello)).await);
     assert_eq!(code, "network");

@@ -74,15 +74,15 @@ async fn export_text(g: &Global) -> anyhow::Result<String> {
     let mut out = String::new();
     let mut last = None;
     for raw in &raws {
-        let e = Entry::decode(raw).map_err(|e| anyhow::anyhow!("entry {}: {e}", out.lines().count()))?;
+        let e = Entry::decode(raw)
+            .map_err(|e| anyhow::anyhow!("entry {}: {e}", out.lines().count()))?;
         out.push_str(&e.to_json(raw).to_string());
         out.push('\n');
         last = Some(e);
     }
-    if last.is_some() {
+    if let Some(e) = last {
         let key = crate::node::node_key(&settings.data_dir)?;
         let sk = iroh::SecretKey::from_bytes(&key);
-        let e = last.expect("checked");
         let raw = raws.last().expect("not empty");
         let h = ledger::Head::sign(&sk, e.seq, *blake3::hash(raw).as_bytes(), e.balance);
         out.push_str(&serde_json::json!({ "head": h }).to_string());
@@ -129,7 +129,11 @@ pub async fn run(g: &Global, a: LedgerArgs) -> anyhow::Result<ExitCode> {
                     );
                 }
                 if let Some(l) = lines.last() {
-                    println!("balance {} credits after {} entries", l.balance, lines.len());
+                    println!(
+                        "balance {} credits after {} entries",
+                        l.balance,
+                        lines.len()
+                    );
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -150,9 +154,10 @@ pub async fn run(g: &Global, a: LedgerArgs) -> anyhow::Result<ExitCode> {
                 ),
                 (None, None) => {
                     let s = g.settings()?;
-                    Some(crate::net::parse_id(&crate::node::node_id(&s.data_dir)?).map_err(
-                        |e| anyhow::anyhow!("node id: {e}"),
-                    )?)
+                    Some(
+                        crate::net::parse_id(&crate::node::node_id(&s.data_dir)?)
+                            .map_err(|e| anyhow::anyhow!("node id: {e}"))?,
+                    )
                 }
                 (None, Some(_)) => None,
             };
@@ -191,8 +196,9 @@ pub async fn run(g: &Global, a: LedgerArgs) -> anyhow::Result<ExitCode> {
         LedgerCommand::Export { out } => {
             let text = export_text(g).await?;
             match out {
-                Some(p) => std::fs::write(&p, text)
-                    .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?,
+                Some(p) => {
+                    std::fs::write(&p, text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?
+                }
                 None => {
                     use std::io::Write;
                     let mut o = std::io::stdout().lock();

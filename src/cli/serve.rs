@@ -178,11 +178,10 @@ pub async fn start_node(
         settings.credits.clone(),
         iroh::SecretKey::from_bytes(&key),
     );
-    let ledger = tokio::task::spawn_blocking(move || {
-        crate::ledger::Ledger::open(&dir, sk, policy, params)
-    })
-    .await?
-    .map_err(|e| UsageError(e.to_string()))?;
+    let ledger =
+        tokio::task::spawn_blocking(move || crate::ledger::Ledger::open(&dir, sk, policy, params))
+            .await?
+            .map_err(|e| UsageError(e.to_string()))?;
     node.set_ledger(ledger.clone());
     let mut ticket = None;
     if network {

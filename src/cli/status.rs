@@ -44,7 +44,10 @@ async fn offline(settings: &crate::config::Settings) -> anyhow::Result<Snapshot>
     let balance = tokio::task::spawn_blocking(move || crate::ledger::export_file(&dir))
         .await?
         .ok()
-        .and_then(|raws| raws.last().and_then(|r| crate::ledger::Entry::decode(r).ok()))
+        .and_then(|raws| {
+            raws.last()
+                .and_then(|r| crate::ledger::Entry::decode(r).ok())
+        })
         .map(|e| e.balance as i64);
     Ok(Snapshot {
         id,

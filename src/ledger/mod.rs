@@ -209,7 +209,10 @@ impl Ledger {
             redb::DatabaseError::DatabaseAlreadyOpen => {
                 open_err(&path, "already open in another process")
             }
-            other => open_err(&path, format!("{other} (move the file away to start a new chain; its credits are lost)")),
+            other => open_err(
+                &path,
+                format!("{other} (move the file away to start a new chain; its credits are lost)"),
+            ),
         })?;
         let id = *key.public().as_bytes();
         let w = db.begin_write().map_err(|e| open_err(&path, e))?;
@@ -369,7 +372,12 @@ impl Ledger {
 
     /// This node's signed head.
     pub fn head(&self) -> Head {
-        self.inner.state.lock().expect("ledger state").signed.clone()
+        self.inner
+            .state
+            .lock()
+            .expect("ledger state")
+            .signed
+            .clone()
     }
 
     /// Sets `amount` credits aside, or says how many are there.
@@ -489,7 +497,9 @@ impl Ledger {
             ));
         }
         if r.time_ms > now_ms() + chain::FUTURE_TOLERANCE_MS {
-            return Err(LedgerError::Invalid("the receipt is from the future".into()));
+            return Err(LedgerError::Invalid(
+                "the receipt is from the future".into(),
+            ));
         }
         if !r.signed_by(&other, sig) {
             return Err(LedgerError::Invalid(
@@ -505,7 +515,11 @@ impl Ledger {
     }
 
     /// Raw entries after `after` (from the start when `None`), at most `limit`.
-    pub fn entries_after(&self, after: Option<u64>, limit: usize) -> Result<Vec<Vec<u8>>, LedgerError> {
+    pub fn entries_after(
+        &self,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<Vec<u8>>, LedgerError> {
         let r = self
             .inner
             .db
@@ -714,7 +728,12 @@ impl Ledger {
         let after = audited.map(|a| a.next - 1);
         let raws = fetch(after).await?;
         let mut v = match audited {
-            Some(a) => Verifier::resume(Some(peer), a, Some(self.inner.policy.starter_grant), now_ms()),
+            Some(a) => Verifier::resume(
+                Some(peer),
+                a,
+                Some(self.inner.policy.starter_grant),
+                now_ms(),
+            ),
             None => Verifier::new(Some(peer), Some(self.inner.policy.starter_grant), now_ms()),
         };
         let mut at_head = None;
@@ -786,11 +805,29 @@ fn read_after(
 pub fn export_file(data_dir: &Path) -> Result<Vec<Vec<u8>>, LedgerError> {
     let path = path_in(data_dir);
     if !path.exists() {
-        return Err(open_err(&path, "no ledger yet (a node creates it at its first start)"));
+        return Err(open_err(
+            &path,
+            "no ledger yet (a node creates it at its first start)",
+        ));
     }
-    let db = redb::ReadOnlyDatabase::open(&path).map_err(|e| open_err(&path, e))?;
-    let r = db.begin_read().map_err(|e| open_err(&path, e))?;
-    read_after(&r, None, usize::MAX)
+    match redb::ReadOnlyDatabase::open(&path) {
+        Ok(db) => {
+            let r = db.begin_read().map_err(|e| open_err(&path, e))?;
+            read_after(&r, None, usize::MAX)
+        }
+        // A file left by a crash needs redb's repair, which needs a writer. Opening one is
+        // safe: a running node holds the file, and redb then refuses.
+        Err(_) => {
+            let db = Database::open(&path).map_err(|e| match e {
+                redb::DatabaseError::DatabaseAlreadyOpen => {
+                    open_err(&path, "in use by a running node; ask it through its API")
+                }
+                other => open_err(&path, other),
+            })?;
+            let r = db.begin_read().map_err(|e| open_err(&path, e))?;
+            read_after(&r, None, usize::MAX)
+        }
+    }
 }
 
 /// The writer thread: group commits (see the module docs).

@@ -123,7 +123,11 @@ impl Policy {
     pub fn price(&self, parameters: u64, quant: &str, tokens: u64) -> u64 {
         let flops = 2.0 * parameters as f64 * tokens as f64 * self.difficulty(parameters, quant);
         let c = (flops / (self.gflops_per_credit * 1e9)).ceil();
-        if c >= u64::MAX as f64 { u64::MAX } else { c as u64 }
+        if c >= u64::MAX as f64 {
+            u64::MAX
+        } else {
+            c as u64
+        }
     }
 
     /// The most generated tokens `budget` pays for after `prompt` tokens (0 if not even one).

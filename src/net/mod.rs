@@ -44,6 +44,10 @@ use crate::node::Node;
 use table::{Health, Table, Weights};
 use wire::{Announcement, Contact, Reply, Request};
 
+/// A fetch of a peer's ledger entries (see [`Net::fetch_chain`]).
+pub type ChainFetch<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<Vec<u8>>, String>> + Send + 'a>>;
+
 /// How the network part of a node is set up.
 #[derive(Debug, Clone)]
 pub struct NetConfig {
@@ -956,12 +960,7 @@ impl Net {
     ///
     /// A boxed future of a named type: serving a job audits, auditing dials, and dialing serves
     /// streams, so the compiler needs this link's type spelled out to see the cycle is `Send`.
-    pub fn fetch_chain(
-        &self,
-        peer: [u8; 32],
-        after: Option<u64>,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<Vec<u8>>, String>> + Send + '_>>
-    {
+    pub fn fetch_chain(&self, peer: [u8; 32], after: Option<u64>) -> ChainFetch<'_> {
         Box::pin(self.fetch_chain_inner(peer, after))
     }
 
@@ -1118,7 +1117,9 @@ impl Net {
                         self.with_table(|t| t.remove(&id));
                     }
                     Ok(None) => {}
-                    Err(e) => self.strike(&author, &format!("sent a false equivocation proof: {e}")),
+                    Err(e) => {
+                        self.strike(&author, &format!("sent a false equivocation proof: {e}"))
+                    }
                 }
             }
         }
@@ -1384,8 +1385,14 @@ impl Net {
                         reliability: p.reliability.value(),
                         inflight: p.inflight,
                         strikes: p.strikes,
-                        ledger_seq: ledger.as_ref().and_then(|l| l.peer_head(&p.id)).map(|h| h.seq),
-                        balance: ledger.as_ref().and_then(|l| l.peer_head(&p.id)).map(|h| h.balance),
+                        ledger_seq: ledger
+                            .as_ref()
+                            .and_then(|l| l.peer_head(&p.id))
+                            .map(|h| h.seq),
+                        balance: ledger
+                            .as_ref()
+                            .and_then(|l| l.peer_head(&p.id))
+                            .map(|h| h.balance),
                         last_heard_s: now.saturating_duration_since(p.heard).as_secs_f64(),
                     }
                 })

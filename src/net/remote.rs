@@ -111,7 +111,11 @@ fn payment(
     let ad = net.with_table(|t| t.get(peer).and_then(|p| p.serves(model)).cloned());
     let (name, quant, ctx) = match &ad {
         Some(a) => (a.name.clone(), a.quant.clone(), a.ctx),
-        None => (crate::catalog::split_spec(model).0.to_string(), String::new(), 4096),
+        None => (
+            crate::catalog::split_spec(model).0.to_string(),
+            String::new(),
+            4096,
+        ),
     };
     let Some(max_cost) = ledger.price(&name, &quant, ctx as u64) else {
         return Err(Refusal::new(
@@ -126,11 +130,25 @@ fn payment(
         if ledger.policy().free_when_idle {
             return Ok((None, 0));
         }
-        return Err(insufficient(&ledger, &name, &quant, spec, prompt_hint, None));
+        return Err(insufficient(
+            &ledger,
+            &name,
+            &quant,
+            spec,
+            prompt_hint,
+            None,
+        ));
     }
     match ledger.hold(budget) {
         Ok(h) => Ok((Some(h), budget)),
-        Err(_) => Err(insufficient(&ledger, &name, &quant, spec, prompt_hint, None)),
+        Err(_) => Err(insufficient(
+            &ledger,
+            &name,
+            &quant,
+            spec,
+            prompt_hint,
+            None,
+        )),
     }
 }
 
@@ -169,7 +187,7 @@ fn request(
     Request::Infer(InferRequest {
         budget,
         head: (budget > 0)
-            .then(|| net.node().ledger().map(|l| l.head()))
+            .then(|| net.node().ledger().map(|l| Box::new(l.head())))
             .flatten(),
         job: job.to_string(),
         model: model.to_string(),
@@ -193,6 +211,7 @@ fn refusal(code: &str, message: String) -> Refusal {
     let status = match code {
         "invalid" | "context_length_exceeded" => 400,
         "credits" => 402,
+        "banned" => 403,
         "model" => 404,
         _ => 503,
     };
@@ -312,8 +331,12 @@ pub async fn start(
                 Some(l) => {
                     let (name, quant) = crate::catalog::split_spec(model);
                     let quant = quant.map(str::to_string).unwrap_or_else(|| {
-                        net.with_table(|t| t.get(&peer).and_then(|p| p.serves(model)).map(|a| a.quant.clone()))
-                            .unwrap_or_default()
+                        net.with_table(|t| {
+                            t.get(&peer)
+                                .and_then(|p| p.serves(model))
+                                .map(|a| a.quant.clone())
+                        })
+                        .unwrap_or_default()
                     });
                     insufficient(&l, name, &quant, spec, hint, Some(&r.message))
                 }
@@ -582,14 +605,19 @@ impl Follow {
         let deadline = Instant::now() + Duration::from_secs(15);
         let (receipt, sig) = loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            match tokio::time::timeout(left, wire::read::<Reply, _>(&mut s.recv, wire::MAX_SMALL_FRAME))
-                .await
+            match tokio::time::timeout(
+                left,
+                wire::read::<Reply, _>(&mut s.recv, wire::MAX_SMALL_FRAME),
+            )
+            .await
             {
                 Ok(Ok(Some(Reply::Receipt { receipt, sig }))) => break (receipt, sig),
                 // Frames already on their way when we stopped.
                 Ok(Ok(Some(Reply::Token { .. } | Reply::Done { .. }))) if stop => continue,
                 other => {
-                    tracing::warn!("job {job}: peer {short} sent no receipt ({other:?}); nothing paid");
+                    tracing::warn!(
+                        "job {job}: peer {short} sent no receipt ({other:?}); nothing paid"
+                    );
                     return 0;
                 }
             }
@@ -657,7 +685,8 @@ impl Follow {
                 e.amount
             }
             Err(why) => {
-                self.net.strike(&s.peer, &format!("bad receipt for job {job}: {why}"));
+                self.net
+                    .strike(&s.peer, &format!("bad receipt for job {job}: {why}"));
                 let _ = wire::write(&mut s.send, &Request::Dispute { reason: why }).await;
                 let _ = s.send.finish();
                 0
@@ -706,7 +735,8 @@ impl Follow {
             while let Some(claim) = Inflight::claim(&self.net, &self.model, &skip) {
                 let peer = claim.peer;
                 let hint = self.prompt_hint + self.tokens.len();
-                let (hold, budget) = match payment(&self.net, &peer, &self.spec, &self.model, hint) {
+                let (hold, budget) = match payment(&self.net, &peer, &self.spec, &self.model, hint)
+                {
                     Ok(p) => p,
                     Err(r) => {
                         skip.push(peer);
@@ -774,22 +804,20 @@ async fn next_frame(s: &mut Segment, limit: Duration) -> Step {
                 ttft_ms,
                 prompt_ms,
                 generation_ms,
-            } => {
-                Step::Event(Event::Done(Finish {
-                    reason: if reason == "length" {
-                        FinishReason::Length
-                    } else {
-                        FinishReason::Stop
-                    },
-                    prompt_tokens: 0,
-                    cached_tokens,
-                    completion_tokens,
-                    time_to_first_token: millis(ttft_ms),
-                    prompt_time: millis(prompt_ms),
-                    generation_time: millis(generation_ms),
-                    credits: 0,
-                }))
-            }
+            } => Step::Event(Event::Done(Finish {
+                reason: if reason == "length" {
+                    FinishReason::Length
+                } else {
+                    FinishReason::Stop
+                },
+                prompt_tokens: 0,
+                cached_tokens,
+                completion_tokens,
+                time_to_first_token: millis(ttft_ms),
+                prompt_time: millis(prompt_ms),
+                generation_time: millis(generation_ms),
+                credits: 0,
+            })),
             Reply::Failed { message } => Step::Event(Event::Failed(message)),
             other => Step::Broken(format!("sent {other:?} in the middle of a job")),
         },

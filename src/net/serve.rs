@@ -174,6 +174,20 @@ async fn stream(net: &Net, peer: [u8; 32], mut send: SendStream, mut recv: RecvS
             return;
         }
     };
+    // Banned since the connection opened (it forked its ledger, or struck out): no more work.
+    if net.banned(&peer) {
+        let _ = wire::write(
+            &mut send,
+            &Reply::Refused {
+                code: "banned".into(),
+                message: "this node refuses you: repeated protocol violations, or a forked ledger"
+                    .into(),
+            },
+        )
+        .await;
+        let _ = send.finish();
+        return;
+    }
     let reply = match req {
         Request::Ping { nonce } => Reply::Pong { nonce },
         Request::GetAnnouncement => {
@@ -265,7 +279,10 @@ async fn chain(net: &Net, after: Option<u64>, send: &mut SendStream) {
         }
         from = Some(from.map_or(0, |f| f + 1) + batch.len() as u64 - 1);
         let entries = batch.iter().map(hex::encode).collect();
-        if wire::write(send, &Reply::Entries { entries }).await.is_err() {
+        if wire::write(send, &Reply::Entries { entries })
+            .await
+            .is_err()
+        {
             return;
         }
     }
@@ -314,17 +331,26 @@ async fn terms(net: &Net, peer: [u8; 32], job: &InferRequest, idle: bool) -> Res
         return Err(refuse("invalid", m));
     }
     if ledger.recorded(&job.job, &peer, &ledger.id()) {
-        let m = format!("replayed job id {}: its receipt is already recorded", job.job);
+        let m = format!(
+            "replayed job id {}: its receipt is already recorded",
+            job.job
+        );
         net.strike(&peer, &m);
         return Err(refuse("invalid", m));
     }
     let n = net.clone();
     let balance = ledger
-        .audit(head, |after| async move { n.fetch_chain(peer, after).await })
+        .audit(
+            head,
+            |after| async move { n.fetch_chain(peer, after).await },
+        )
         .await
         .map_err(|e| {
             net.strike(&peer, &format!("ledger audit failed: {e}"));
-            refuse("ledger", format!("your ledger failed this node's audit: {e}"))
+            refuse(
+                "ledger",
+                format!("your ledger failed this node's audit: {e}"),
+            )
         })?;
     if balance < job.budget {
         let m = format!(
@@ -400,8 +426,8 @@ async fn infer(
         return;
     }
     let stats = engine.stats();
-    let idle = stats.busy_slots.load(Ordering::Relaxed) == 0
-        && stats.queued.load(Ordering::Relaxed) == 0;
+    let idle =
+        stats.busy_slots.load(Ordering::Relaxed) == 0 && stats.queued.load(Ordering::Relaxed) == 0;
     let terms = match terms(net, peer, &job, idle).await {
         Ok(t) => t,
         Err(reply) => {
@@ -432,7 +458,11 @@ async fn infer(
     let processed = p.prompt_tokens as u64 + job.continuation.len() as u64;
     let priority = match &terms {
         Terms::Paid { budget, standing } => {
-            let policy = node.ledger().expect("paid terms need a ledger").policy().clone();
+            let policy = node
+                .ledger()
+                .expect("paid terms need a ledger")
+                .policy()
+                .clone();
             let can = policy.affordable(info.parameters, &info.quant, processed, *budget);
             if can == 0 {
                 let need = policy.price(info.parameters, &info.quant, processed + 1);
@@ -451,7 +481,8 @@ async fn infer(
             }
             if can < p.max_tokens as u64 {
                 p.max_tokens = can as u32;
-                let w = format!("max_tokens clamped to {can}: what the requester's credits pay for");
+                let w =
+                    format!("max_tokens clamped to {can}: what the requester's credits pay for");
                 p.warning = Some(match p.warning.take() {
                     Some(old) => format!("{old}; {w}"),
                     None => w,
@@ -596,17 +627,26 @@ async fn infer(
                     let _ = wire::write(send, &Reply::Settled { seq: e.seq }).await;
                 }
                 Err(crate::ledger::LedgerError::Invalid(why)) => {
-                    net.strike(&peer, &format!("bad countersignature for job {}: {why}", job.job));
+                    net.strike(
+                        &peer,
+                        &format!("bad countersignature for job {}: {why}", job.job),
+                    );
                 }
                 Err(e) => tracing::error!("job {}: recording the receipt failed: {e}", job.job),
             }
         }
         Ok(Some(Request::Dispute { reason })) => {
-            tracing::warn!("job {}: requester {short} disputed the receipt: {reason}", job.job);
+            tracing::warn!(
+                "job {}: requester {short} disputed the receipt: {reason}",
+                job.job
+            );
         }
         _ => net.strike(
             &peer,
-            &format!("did not countersign the receipt of job {} (unpaid)", job.job),
+            &format!(
+                "did not countersign the receipt of job {} (unpaid)",
+                job.job
+            ),
         ),
     }
 }

@@ -120,7 +120,7 @@ pub struct InferRequest {
     pub budget: u64,
     /// The requester's signed ledger head, for the worker's audit (with a budget).
     #[serde(default)]
-    pub head: Option<crate::ledger::Head>,
+    pub head: Option<Box<crate::ledger::Head>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -120,9 +120,15 @@ impl Node {
     }
 
     /// Stops the node with SIGTERM and starts it again on the same data dir.
-    pub fn restart(mut self, extra: &[&str]) -> Node {
+    pub fn restart(self, extra: &[&str]) -> Node {
+        self.restart_after(extra, |_| {})
+    }
+
+    /// Like [`Node::restart`], doing `between` to the data dir while the node is down.
+    pub fn restart_after(mut self, extra: &[&str], between: impl FnOnce(&Path)) -> Node {
         self.signal("TERM");
         let _ = self.child.wait();
+        between(self.data.path());
         let data = std::mem::replace(&mut self.data, tempfile::tempdir().unwrap());
         Self::start_in(data, extra, |_| {})
     }
