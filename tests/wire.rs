@@ -8,7 +8,8 @@ use bytes::Bytes;
 use iroh::address_lookup::memory::MemoryLookup;
 use iroh::endpoint::{Connection, presets};
 use iroh::{Endpoint, EndpointAddr, PublicKey, SecretKey};
-use local_llm_proxy::ledger::Policy;
+use local_llm_proxy::ledger::chain::sample_chain;
+use local_llm_proxy::ledger::{Entry, Head, Kind, Policy, Receipt};
 use local_llm_proxy::net::wire::{self, Reply, Request};
 use local_llm_proxy::net::{Ticket, parse_id};
 use serde_json::{Value, json};
@@ -323,8 +324,14 @@ async fn forged_malformed_and_flooding_announcements_are_dropped() {
 }
 
 /// A member that lies when it serves: it claims a huge budget and prompt, sends a warning no
-/// header may carry, then streams far more tokens than the job allows.
-async fn lying_server(at: &Attacker, conn: Connection) {
+/// header may carry, then streams far more tokens than the job allows. With `overcharge`, it
+/// serves the job honestly but asks 1,000 credits too many in its receipt, and reports what the
+/// requester answered.
+async fn lying_server(
+    at: &Attacker,
+    conn: Connection,
+    overcharge: Option<tokio::sync::mpsc::Sender<Option<Request>>>,
+) {
     // Claims to be the biggest, fastest, idlest server of the model.
     let model = wire::ModelAd {
         name: MODEL.into(),
@@ -357,6 +364,47 @@ async fn lying_server(at: &Attacker, conn: Connection) {
             }
             Request::Ping { nonce } => {
                 let _ = wire::write(&mut tx, &Reply::Pong { nonce }).await;
+            }
+            Request::Infer(job) if overcharge.is_some() => {
+                let report = overcharge.as_ref().unwrap();
+                let accepted = Reply::Accepted {
+                    model: format!("{MODEL}:q4_1"),
+                    prompt_tokens: 12,
+                    max_tokens: 4,
+                    warning: None,
+                };
+                let _ = wire::write(&mut tx, &accepted).await;
+                for _ in 0..4 {
+                    let token = Reply::Token {
+                        id: 28,
+                        piece: b"ab".to_vec(),
+                    };
+                    let _ = wire::write(&mut tx, &token).await;
+                }
+                let done = Reply::Done {
+                    reason: "length".into(),
+                    completion_tokens: 4,
+                    cached_tokens: 0,
+                    ttft_ms: 1.0,
+                    prompt_ms: 1.0,
+                    generation_ms: 1.0,
+                };
+                let _ = wire::write(&mut tx, &done).await;
+                let receipt = Receipt {
+                    job: job.job.clone(),
+                    requester: *conn.remote_id().as_bytes(),
+                    worker: *at.ep.id().as_bytes(),
+                    model: MODEL.into(),
+                    quant: "q4_1".into(),
+                    prompt_tokens: 12,
+                    completion_tokens: 4,
+                    credits: Policy::default().price(134_515_008, "q4_1", 16) + 1000,
+                    time_ms: local_llm_proxy::ledger::now_ms(),
+                };
+                let sig = hex::encode(receipt.sign(at.ep.secret_key()));
+                let _ = wire::write(&mut tx, &Reply::Receipt { receipt, sig }).await;
+                let answer = wire::read::<Request, _>(&mut rx, wire::MAX_SMALL_FRAME).await;
+                let _ = report.send(answer.ok().flatten()).await;
             }
             Request::Infer(_) => {
                 let accepted = Reply::Accepted {
@@ -395,7 +443,7 @@ async fn a_peer_that_lies_while_serving_is_cut_off_and_struck() {
     let conn = at.member().await;
     let server = {
         let at = at.clone();
-        tokio::spawn(async move { lying_server(&at, conn).await })
+        tokio::spawn(async move { lying_server(&at, conn, None).await })
     };
     eventually(30, "the gateway routes to the liar", async || {
         let s = gw.status().await;
@@ -435,4 +483,235 @@ async fn a_peer_that_lies_while_serving_is_cut_off_and_struck() {
         gw.log_text()
     );
     server.abort();
+}
+
+#[tokio::test]
+async fn an_overcharging_worker_is_disputed_struck_and_not_paid() {
+    let gw = Node::start(&["--model", "none", "--announce-interval-ms", "500"]);
+    let before = gw.status().await["ledger"].clone();
+    let at = attacker(&gw).await;
+    let conn = at.member().await;
+    let (report, mut answers) = tokio::sync::mpsc::channel(4);
+    let server = {
+        let at = at.clone();
+        tokio::spawn(async move { lying_server(&at, conn, Some(report)).await })
+    };
+    eventually(30, "the gateway routes to the overcharger", async || {
+        let s = gw.status().await;
+        s["peers"]
+            .as_array()?
+            .iter()
+            .any(|p| {
+                p["id"] == at.id()
+                    && p["health"]["state"] == "ok"
+                    && p["models"].as_array().is_some_and(|m| !m.is_empty())
+            })
+            .then_some(())
+    })
+    .await;
+    let (status, headers, v) = post(&gw.url("/v1/chat/completions"), &chat_body("hi", 4)).await;
+    assert_eq!(status, 200, "{v}");
+    // The answer was delivered, and nothing was paid for it.
+    assert_eq!(headers["x-llp-credits"], "0");
+    match answers.recv().await.unwrap() {
+        Some(Request::Dispute { reason }) => assert!(reason.contains("credits"), "{reason}"),
+        other => panic!("expected a dispute, got {other:?}"),
+    }
+    let after = gw.status().await["ledger"].clone();
+    assert_eq!(
+        after["entries"], before["entries"],
+        "an overcharge was recorded"
+    );
+    assert_eq!(after["balance"], before["balance"]);
+    assert!(
+        strikes_of(&gw, &at.id()).await >= 1,
+        "the overcharger is struck"
+    );
+    server.abort();
+}
+
+/// Answers the worker's audit with `chain` on every `GetChain` the attacker's connection gets.
+async fn serve_chain(conn: Connection, chain: Vec<Vec<u8>>) {
+    while let Ok((mut tx, mut rx)) = conn.accept_bi().await {
+        if let Ok(Some(Request::GetChain { after })) =
+            wire::read::<Request, _>(&mut rx, wire::MAX_FRAME).await
+        {
+            let from = after.map_or(0, |a| a as usize + 1);
+            let entries = chain.iter().skip(from).map(hex::encode).collect();
+            let _ = wire::write(&mut tx, &Reply::Entries { entries }).await;
+            let _ = wire::write(&mut tx, &Reply::ChainEnd).await;
+        }
+        let _ = tx.finish();
+    }
+}
+
+/// A requester made by hand: its own chain, served to the audit, and a paid job.
+struct Payer {
+    at: Attacker,
+    conn: Connection,
+    key: SecretKey,
+    chain: Vec<Vec<u8>>,
+}
+
+impl Payer {
+    async fn new(node: &Node, chain: impl FnOnce(&SecretKey) -> Vec<Vec<u8>>) -> Payer {
+        let at = attacker(node).await;
+        let conn = at.member().await;
+        let key = at.ep.secret_key().clone();
+        let chain = chain(&key);
+        tokio::spawn(serve_chain(conn.clone(), chain.clone()));
+        Payer {
+            at,
+            conn,
+            key,
+            chain,
+        }
+    }
+
+    /// Sends a paid job with the head of its chain; returns the job's stream.
+    async fn job(&self, job: &str) -> (iroh::endpoint::SendStream, iroh::endpoint::RecvStream) {
+        let chain = &self.chain;
+        let last = Entry::decode(chain.last().unwrap()).unwrap();
+        let head = Head::sign(
+            &self.key,
+            last.seq,
+            *blake3::hash(chain.last().unwrap()).as_bytes(),
+            last.balance,
+        );
+        let req = Request::Infer(wire::InferRequest {
+            job: job.into(),
+            model: MODEL.into(),
+            prompt: wire::Prompt::Chat(vec![("user".into(), "Say hi.".into())]),
+            continuation: vec![],
+            max_tokens: Some(4),
+            sampling: wire::WireSampling {
+                top_p: 1.0,
+                ..Default::default()
+            },
+            stop: vec![],
+            ignore_eos: false,
+            budget: 50,
+            head: Some(Box::new(head)),
+        });
+        let (mut tx, rx) = self.conn.open_bi().await.unwrap();
+        wire::write(&mut tx, &req).await.unwrap();
+        (tx, rx)
+    }
+
+    /// Reads the job's frames up to its receipt.
+    async fn receipt(rx: &mut iroh::endpoint::RecvStream) -> Receipt {
+        loop {
+            let r = tokio::time::timeout(
+                Duration::from_secs(30),
+                wire::read::<Reply, _>(rx, wire::MAX_SMALL_FRAME),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+            match r {
+                Some(Reply::Receipt { receipt, .. }) => return receipt,
+                Some(Reply::Refused { code, message }) => panic!("refused ({code}): {message}"),
+                Some(_) => continue,
+                None => panic!("the stream ended before the receipt"),
+            }
+        }
+    }
+}
+
+fn grant(key: &SecretKey, time_ms: u64, amount: u64) -> Vec<u8> {
+    Entry {
+        owner: *key.public().as_bytes(),
+        seq: 0,
+        prev: [0; 32],
+        time_ms,
+        kind: Kind::Grant,
+        amount,
+        balance: amount,
+        receipt: None,
+        sig: [0; 64],
+    }
+    .signed(key)
+    .encode()
+}
+
+async fn earned(node: &Node) -> (u64, u64) {
+    let s = node.status().await;
+    (
+        s["ledger"]["entries"].as_u64().unwrap(),
+        s["ledger"]["balance"].as_u64().unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn bad_chains_countersignatures_and_replays_are_refused_and_nothing_is_recorded() {
+    let node = Node::start(&[]);
+    let before = earned(&node).await;
+    let now = local_llm_proxy::ledger::now_ms();
+
+    // A chain with a broken link (entry 2 re-signed by its owner with a wrong previous hash).
+    let broken = |key: &SecretKey| {
+        let mut c = sample_chain(key, &[SecretKey::generate()], 3);
+        let mut e = Entry::decode(&c[2]).unwrap();
+        e.prev[0] ^= 1;
+        c[2] = e.signed(key).encode();
+        c
+    };
+    let p = Payer::new(&node, broken).await;
+    let (_tx, mut rx) = p.job("job-broken").await;
+    let (code, msg) = refused(wire::read(&mut rx, wire::MAX_SMALL_FRAME).await.unwrap());
+    assert_eq!(code, "ledger", "{msg}");
+    assert!(msg.contains("entry 2"), "{msg}");
+    assert!(strikes_of(&node, &p.at.id()).await >= 1);
+
+    // An entry from the future.
+    let future = |key: &SecretKey| vec![grant(key, now + 3_600_000, 1000)];
+    let p = Payer::new(&node, future).await;
+    let (_tx, mut rx) = p.job("job-future").await;
+    let (code, msg) = refused(wire::read(&mut rx, wire::MAX_SMALL_FRAME).await.unwrap());
+    assert_eq!(code, "ledger", "{msg}");
+    assert!(msg.contains("future"), "{msg}");
+    assert!(strikes_of(&node, &p.at.id()).await >= 1);
+
+    // A good chain, but a forged countersignature: the work is done, nothing is recorded.
+    let honest = |key: &SecretKey| vec![grant(key, now, 1000)];
+    let p = Payer::new(&node, honest).await;
+    let (mut tx, mut rx) = p.job("job-forged").await;
+    let receipt = Payer::receipt(&mut rx).await;
+    assert!(receipt.credits > 0);
+    wire::write(
+        &mut tx,
+        &Request::Countersign {
+            sig: hex::encode([7u8; 64]),
+        },
+    )
+    .await
+    .unwrap();
+    eventually(10, "the forger is struck", async || {
+        (strikes_of(&node, &p.at.id()).await >= 1).then_some(())
+    })
+    .await;
+    assert_eq!(earned(&node).await, before, "a forged receipt was recorded");
+
+    // An honest payment is recorded once; the same job id again is a replay.
+    let (mut tx, mut rx) = p.job("job-paid").await;
+    let receipt = Payer::receipt(&mut rx).await;
+    let sig = hex::encode(receipt.sign(&p.key));
+    wire::write(&mut tx, &Request::Countersign { sig })
+        .await
+        .unwrap();
+    let settled = wire::read::<Reply, _>(&mut rx, wire::MAX_SMALL_FRAME)
+        .await
+        .unwrap();
+    assert_eq!(settled, Some(Reply::Settled { seq: 1 }));
+    assert_eq!(earned(&node).await, (2, before.1 + receipt.credits));
+    let (_tx, mut rx) = p.job("job-paid").await;
+    let (code, msg) = refused(wire::read(&mut rx, wire::MAX_SMALL_FRAME).await.unwrap());
+    assert_eq!(code, "invalid", "{msg}");
+    assert!(msg.contains("replayed"), "{msg}");
+    assert_eq!(earned(&node).await, (2, before.1 + receipt.credits));
+    let out = run(llp()
+        .args(["ledger", "verify"])
+        .arg("--data-dir")
+        .arg(node.data_dir()));
+    assert!(out.status.success(), "{}", stderr(&out));
 }

@@ -54,6 +54,12 @@ pub struct BenchArgs {
     /// local on loopback, and the failover gap (starts its own nodes on 127.0.0.1)
     #[arg(long)]
     pub p2p: bool,
+    /// The credit ledger's benchmarks instead: verification speed and durable appends
+    #[arg(long)]
+    pub ledger: bool,
+    /// Entries in the chain the ledger benchmark verifies
+    #[arg(long, default_value_t = 100_000)]
+    pub entries: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -91,6 +97,15 @@ struct ApiReport {
 
 pub async fn run(g: &Global, a: BenchArgs) -> anyhow::Result<ExitCode> {
     let settings = g.settings()?;
+    if a.ledger {
+        let r = super::bench_ledger::run(a.entries).await?;
+        if a.json {
+            println!("{}", serde_json::to_string_pretty(&r)?);
+        } else {
+            super::bench_ledger::print(&r);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     if a.p2p {
         let r = super::bench_net::run(&settings, a.reps.max(10), a.max_tokens).await?;
         if a.json {

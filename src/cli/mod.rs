@@ -3,6 +3,7 @@
 //! (`config`), and maps errors to exit codes: 2 for bad usage or config, 1 for runtime failures.
 
 mod bench;
+mod bench_ledger;
 mod bench_net;
 mod chat;
 mod demo;

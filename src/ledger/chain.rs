@@ -813,6 +813,58 @@ pub fn verify_export(
     Ok(summary)
 }
 
+/// A well-formed chain of `n` entries by `owner` (for tests and the benchmark): a grant of 100,
+/// then earns and spends of 7 credits with `peers` in turn, each countersigned.
+pub fn sample_chain(owner: &iroh::SecretKey, peers: &[iroh::SecretKey], n: u64) -> Vec<Vec<u8>> {
+    let id = *owner.public().as_bytes();
+    let mut out = Vec::new();
+    let mut prev = [0u8; 32];
+    let mut balance = 0u64;
+    for seq in 0..n {
+        let (kind, receipt) = if seq == 0 {
+            (Kind::Grant, None)
+        } else {
+            let peer = &peers[seq as usize % peers.len()];
+            let pid = *peer.public().as_bytes();
+            let earn = seq % 3 != 0;
+            let r = Receipt {
+                job: format!("job-{seq}"),
+                requester: if earn { pid } else { id },
+                worker: if earn { id } else { pid },
+                model: "smollm2-135m-instruct".into(),
+                quant: "q4_1".into(),
+                prompt_tokens: 20,
+                completion_tokens: 30,
+                credits: 7,
+                time_ms: 1_000 + seq,
+            };
+            let cs = r.sign(peer);
+            (if earn { Kind::Earn } else { Kind::Spend }, Some((r, cs)))
+        };
+        let amount = if seq == 0 { 100 } else { 7 };
+        balance = match kind {
+            Kind::Grant => amount,
+            Kind::Earn => balance + amount,
+            Kind::Spend => balance - amount,
+        };
+        let e = Entry {
+            owner: id,
+            seq,
+            prev,
+            time_ms: 1_000 + seq,
+            kind,
+            amount,
+            balance,
+            receipt,
+            sig: [0; 64],
+        }
+        .signed(owner);
+        prev = e.hash();
+        out.push(e.encode());
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -821,65 +873,10 @@ mod tests {
         iroh::SecretKey::generate()
     }
 
-    /// A chain of `n` entries by `owner`: a grant, then earns and spends with two peers.
-    pub(crate) fn chain(
-        owner: &iroh::SecretKey,
-        peers: &[iroh::SecretKey],
-        n: u64,
-    ) -> Vec<Vec<u8>> {
-        let id = *owner.public().as_bytes();
-        let mut out = Vec::new();
-        let mut prev = [0u8; 32];
-        let mut balance = 0u64;
-        for seq in 0..n {
-            let (kind, receipt) = if seq == 0 {
-                (Kind::Grant, None)
-            } else {
-                let peer = &peers[seq as usize % peers.len()];
-                let pid = *peer.public().as_bytes();
-                let earn = seq % 3 != 0;
-                let r = Receipt {
-                    job: format!("job-{seq}"),
-                    requester: if earn { pid } else { id },
-                    worker: if earn { id } else { pid },
-                    model: "smollm2-135m-instruct".into(),
-                    quant: "q4_1".into(),
-                    prompt_tokens: 20,
-                    completion_tokens: 30,
-                    credits: 7,
-                    time_ms: 1_000 + seq,
-                };
-                let cs = r.sign(peer);
-                (if earn { Kind::Earn } else { Kind::Spend }, Some((r, cs)))
-            };
-            let amount = if seq == 0 { 100 } else { 7 };
-            balance = match kind {
-                Kind::Grant => amount,
-                Kind::Earn => balance + amount,
-                Kind::Spend => balance - amount,
-            };
-            let e = Entry {
-                owner: id,
-                seq,
-                prev,
-                time_ms: 1_000 + seq,
-                kind,
-                amount,
-                balance,
-                receipt,
-                sig: [0; 64],
-            }
-            .signed(owner);
-            prev = e.hash();
-            out.push(e.encode());
-        }
-        out
-    }
-
     #[test]
     fn a_good_chain_verifies_and_sums_up() {
         let owner = key();
-        let raws = chain(&owner, &[key(), key()], 50);
+        let raws = sample_chain(&owner, &[key(), key()], 50);
         let mut v = Verifier::new(Some(*owner.public().as_bytes()), Some(100), 10_000);
         for r in &raws {
             v.push(r).unwrap();
@@ -897,7 +894,7 @@ mod tests {
     #[test]
     fn every_single_byte_change_is_caught_at_its_entry() {
         let owner = key();
-        let raws = chain(&owner, &[key()], 6);
+        let raws = sample_chain(&owner, &[key()], 6);
         for (i, raw) in raws.iter().enumerate() {
             for at in 0..raw.len() {
                 let mut bad = raws.clone();
@@ -951,7 +948,7 @@ mod tests {
         let owner = key();
         let other = key();
         let id = *owner.public().as_bytes();
-        let raws = chain(&owner, &[key(), key()], 12);
+        let raws = sample_chain(&owner, &[key(), key()], 12);
         let good = export(&owner, &raws);
         let verify =
             |lines: &[String]| verify_export(&lines.join("\n"), Some(id), Some(100), 10_000);

@@ -153,6 +153,8 @@ struct Inner {
     /// Parameter counts of the catalog's models, for pricing.
     params: HashMap<String, u64>,
     writer: std_mpsc::Sender<Append>,
+    /// Joined when the last handle goes, so the file is closed when the ledger is dropped.
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     state: Mutex<State>,
     books: Mutex<HashMap<[u8; 32], Book>>,
     audits: Mutex<HashMap<[u8; 32], Arc<tokio::sync::Mutex<()>>>>,
@@ -304,6 +306,7 @@ impl Ledger {
                 policy,
                 params,
                 writer,
+                thread: Mutex::new(None),
                 state: Mutex::new(State {
                     tip,
                     held: 0,
@@ -316,10 +319,11 @@ impl Ledger {
             }),
         };
         let weak = Arc::downgrade(&ledger.inner);
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("llp-ledger".into())
             .spawn(move || write_loop(db, rx, tip, weak))
             .map_err(|e| open_err(&path, e))?;
+        *ledger.inner.thread.lock().expect("thread") = Some(thread);
         Ok(ledger)
     }
 
@@ -780,6 +784,19 @@ impl Ledger {
     }
 }
 
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Closing the channel ends the writer, which then drops its handle to the database.
+        let (closed, _) = std_mpsc::channel();
+        drop(std::mem::replace(&mut self.writer, closed));
+        if let Some(t) = self.thread.lock().expect("thread").take()
+            && t.thread().id() != std::thread::current().id()
+        {
+            let _ = t.join();
+        }
+    }
+}
+
 fn read_after(
     r: &redb::ReadTransaction,
     after: Option<u64>,
@@ -980,4 +997,158 @@ pub async fn stress(
         t.await.map_err(|e| LedgerError::Write(e.to_string()))??;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn receipt(requester: &iroh::SecretKey, worker: [u8; 32], job: &str, credits: u64) -> Receipt {
+        Receipt {
+            job: job.into(),
+            requester: *requester.public().as_bytes(),
+            worker,
+            model: "smollm2-135m-instruct".into(),
+            quant: "q4_1".into(),
+            prompt_tokens: 10,
+            completion_tokens: 10,
+            credits,
+            time_ms: now_ms(),
+        }
+    }
+
+    #[tokio::test]
+    async fn appends_are_checked_durable_and_survive_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = iroh::SecretKey::generate();
+        let policy = Policy {
+            starter_grant: 100,
+            ..Policy::default()
+        };
+        let l = Ledger::open(dir.path(), key.clone(), policy.clone(), HashMap::new()).unwrap();
+        assert_eq!((l.balance(), l.status().entries), (100, 1));
+        let peer = iroh::SecretKey::generate();
+
+        // Holds: never more than the balance, released when dropped.
+        let h = l.hold(60).unwrap();
+        assert!(matches!(
+            l.hold(50),
+            Err(LedgerError::Short { available: 40, .. })
+        ));
+        // A payment whose worker signature is forged: refused, nothing appended.
+        let r = Receipt {
+            requester: l.id(),
+            worker: *peer.public().as_bytes(),
+            ..receipt(&peer, [0; 32], "j1", 30)
+        };
+        let forged = r.sign(&iroh::SecretKey::generate());
+        assert!(matches!(
+            l.spend(h, r.clone(), forged).await,
+            Err(LedgerError::Invalid(_))
+        ));
+        assert_eq!(
+            (l.balance(), l.available(), l.status().entries),
+            (100, 100, 1)
+        );
+        // The genuine one is recorded, and only within its hold.
+        let h = l.hold(20).unwrap();
+        assert!(matches!(
+            l.spend(h, r.clone(), r.sign(&peer)).await,
+            Err(LedgerError::Invalid(_))
+        ));
+        let h = l.hold(30).unwrap();
+        let e = l.spend(h, r.clone(), r.sign(&peer)).await.unwrap();
+        assert_eq!((e.seq, e.balance, l.available()), (1, 70, 70));
+
+        // Earnings: countersigned by the requester; a replay or a receipt from the future is
+        // refused.
+        let r = receipt(&peer, l.id(), "j2", 5);
+        l.earn(r.clone(), r.sign(&peer)).await.unwrap();
+        assert!(matches!(
+            l.earn(r.clone(), r.sign(&peer)).await,
+            Err(LedgerError::Replay(_))
+        ));
+        assert!(l.recorded("j2", &r.requester, &r.worker));
+        let late = Receipt {
+            time_ms: now_ms() + 3_600_000,
+            ..receipt(&peer, l.id(), "j3", 5)
+        };
+        assert!(matches!(
+            l.earn(late.clone(), late.sign(&peer)).await,
+            Err(LedgerError::Invalid(_))
+        ));
+        assert_eq!(l.balance(), 75);
+        let text = l.export().unwrap();
+        drop(l);
+
+        // Reopened: the same chain, and it verifies.
+        let l = Ledger::open(dir.path(), key.clone(), policy, HashMap::new()).unwrap();
+        assert_eq!((l.balance(), l.status().entries), (75, 3));
+        let s = chain::verify_export(&text, Some(l.id()), Some(100), now_ms()).unwrap();
+        assert_eq!((s.entries, s.balance), (3, 75));
+        // Another key cannot open it as its own.
+        assert!(
+            Ledger::open(
+                dir.path(),
+                iroh::SecretKey::generate(),
+                Policy::default(),
+                HashMap::new()
+            )
+            .is_err()
+        );
+    }
+
+    #[tokio::test]
+    async fn audits_verify_only_new_entries_and_catch_forks() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = Ledger::open(
+            dir.path(),
+            iroh::SecretKey::generate(),
+            Policy::default(),
+            HashMap::new(),
+        )
+        .unwrap();
+        let peer = iroh::SecretKey::generate();
+        let raws = chain::sample_chain(&peer, &[iroh::SecretKey::generate()], 10);
+        let head_at = |raws: &[Vec<u8>], seq: usize| {
+            let e = Entry::decode(&raws[seq]).unwrap();
+            Head::sign(
+                &peer,
+                e.seq,
+                *blake3::hash(&raws[seq]).as_bytes(),
+                e.balance,
+            )
+        };
+        // First audit: the whole chain.
+        let asked = std::sync::Mutex::new(Vec::new());
+        let fetch = |after: Option<u64>| {
+            asked.lock().unwrap().push(after);
+            let from = after.map_or(0, |a| a as usize + 1);
+            let v = raws[from..].to_vec();
+            async move { Ok(v) }
+        };
+        let b = l.audit(&head_at(&raws[..5], 4), fetch).await.unwrap();
+        assert_eq!(b, Entry::decode(&raws[9]).unwrap().balance);
+        // An older head needs no fetch; a newer one fetches only what follows.
+        l.audit(&head_at(&raws, 3), fetch).await.unwrap();
+        assert_eq!(*asked.lock().unwrap(), vec![None]);
+        let more = chain::sample_chain(&peer, &[iroh::SecretKey::generate()], 12);
+        // A chain that does not continue the audited one fails (the served chain forked).
+        let fetch_more = |after: Option<u64>| {
+            let v = more[after.map_or(0, |a| a as usize + 1)..].to_vec();
+            async move { Ok(v) }
+        };
+        let err = l.audit(&head_at(&more, 11), fetch_more).await.unwrap_err();
+        assert!(err.contains("entry 10"), "{err}");
+        // Two heads for one seq: proof, and the key is refused from then on.
+        let fork = Head::sign(&peer, 4, [9; 32], 1);
+        let err = l.audit(&fork, fetch).await.unwrap_err();
+        assert!(err.contains("equivocation"), "{err}");
+        assert!(l.is_equivocator(peer.public().as_bytes()));
+        assert_eq!(l.equivocators().len(), 1);
+        // A forged proof is refused.
+        let mut bad = l.equivocators()[0].proof.clone();
+        bad.b.balance += 1;
+        assert!(l.adopt(bad).is_err());
+    }
 }

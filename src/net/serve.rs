@@ -174,14 +174,13 @@ async fn stream(net: &Net, peer: [u8; 32], mut send: SendStream, mut recv: RecvS
             return;
         }
     };
-    // Banned since the connection opened (it forked its ledger, or struck out): no more work.
-    if net.banned(&peer) {
+    // Proven to have forked its ledger since the connection opened: no more work, ever.
+    if net.node().ledger().is_some_and(|l| l.is_equivocator(&peer)) {
         let _ = wire::write(
             &mut send,
             &Reply::Refused {
                 code: "banned".into(),
-                message: "this node refuses you: repeated protocol violations, or a forked ledger"
-                    .into(),
+                message: "this node refuses you: you signed two different ledger heads".into(),
             },
         )
         .await;
@@ -396,7 +395,14 @@ async fn infer(
         .await;
         return;
     };
-    if let Err(m) = check(&job) {
+    // A malformed request is refused as such, before its payment is looked at.
+    let vocab = engine.n_vocab();
+    let bad_token = job
+        .continuation
+        .iter()
+        .find(|&&t| t >= vocab)
+        .map(|t| format!("continuation token {t} is outside the {vocab}-token vocabulary"));
+    if let Some(m) = check(&job).err().or(bad_token) {
         net.strike(&peer, &m);
         let _ = wire::write(send, &refuse("invalid", m)).await;
         return;
