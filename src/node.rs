@@ -4,7 +4,8 @@
 //!
 //! Owns: the data dir (its lock, the node key, `node.json` that tells other `llp` commands where
 //! the API listens), the loaded engines, the contribution switch, the table of running jobs and
-//! the counters behind `/metrics`. Status snapshots are built from it on demand.
+//! the counters behind `/metrics`. It holds the handles of the network and the credit ledger,
+//! which own their own state. Status snapshots are built from it on demand.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fs::File;

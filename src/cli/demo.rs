@@ -302,5 +302,22 @@ async fn show(members: &[Member], a: &DemoArgs) -> anyhow::Result<()> {
     for (m, n) in members.iter().zip(&tally) {
         println!("  {} {:>3}  {}", m.name, n, "#".repeat(*n));
     }
+    // Workers record their earnings when the requester's countersignature arrives, just after
+    // the answer: give them a moment.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    println!("\nCredits (node-0 paid its peers for their work; its own was free):");
+    for m in members {
+        let s: Value = client
+            .get(format!("http://{}/api/status", m.api))
+            .send()
+            .await?
+            .json()
+            .await?;
+        println!(
+            "  {} balance {:>7}  ({} ledger entries)",
+            m.name, s["ledger"]["balance"], s["ledger"]["entries"]
+        );
+    }
+    println!("  (`llp ledger show --data-dir DIR` lists a node's entries)");
     Ok(())
 }

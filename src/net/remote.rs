@@ -6,6 +6,13 @@
 //! channel; the API turns them into text (so stop sequences and UTF-8 boundaries are handled in
 //! one place, whichever nodes produced the tokens).
 //!
+//! ## Credits
+//! Before a job goes out, credits are held for it (see [`payment`]) and offered to the peer as
+//! its budget, with this node's signed ledger head. At the end the peer sends a receipt; it is
+//! checked against what this node counted and the network's prices, recorded, and
+//! countersigned (see `Follow::settle`). A client that leaves stops the job and pays for what
+//! was delivered; a segment that fails over is not paid.
+//!
 //! ## Failover
 //! If the serving peer's connection fails, or it stalls, the job continues elsewhere from where
 //! it stopped: the next node gets the prompt plus every token already streamed (`continuation`)

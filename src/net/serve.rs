@@ -3,7 +3,13 @@
 //! A connection must open with the handshake (`Hello`, answered by `Welcome` with our own proof);
 //! a peer that cannot prove the network secret, or speaks another version, is refused, logged and
 //! struck. After it, each stream carries one request: a job (run on this node's engine, its
-//! tokens streamed back as they are produced), FIND_NODE, or a ping. A malformed or oversized
+//! tokens streamed back as they are produced), FIND_NODE, a ping, or a request for this node's
+//! ledger entries (for a peer's audit).
+//!
+//! A paid job is audited before any work (the requester's signed head and the entries of its
+//! chain not verified before), clamped to what its budget pays for, queued by the requester's
+//! credit standing, and settled at its end: this node signs a receipt, the requester
+//! countersigns it, and this node records its earning. A malformed or oversized
 //! request ends that stream with a logged reason and costs the peer reputation; other streams
 //! and jobs go on.
 
