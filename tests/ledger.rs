@@ -156,7 +156,8 @@ async fn credits_flow_from_requester_to_worker_and_both_chains_verify() {
 #[tokio::test]
 async fn concurrent_requests_cannot_overspend_and_402_names_the_balance() {
     let tmp = tempfile::tempdir().unwrap();
-    // 300 credits: less than what one job may hold (the price of a whole 2048-token context).
+    // 300 credits: less than what one job with max_tokens 1500 holds (the price of its most
+    // tokens, about 320 credits).
     let cfg = policy(
         tmp.path(),
         "[credits]\nstarter_grant = 300\nfree_when_idle = false\n",
@@ -173,7 +174,7 @@ async fn concurrent_requests_cannot_overspend_and_402_names_the_balance() {
             tokio::spawn(async move {
                 post(
                     &url,
-                    &chat_body(&format!("Write a story about the number {i}."), 48),
+                    &chat_body(&format!("Write a story about the number {i}."), 1500),
                 )
                 .await
             })

@@ -568,6 +568,39 @@ impl Payer {
         }
     }
 
+    /// The countersignature of a receipt, with the spend entry recording it at `seq` (after
+    /// `prev`, from `balance`) and its signed head: what an honest requester sends.
+    fn countersign(
+        &self,
+        receipt: &Receipt,
+        worker_sig: [u8; 64],
+        sig: [u8; 64],
+        seq: u64,
+        prev: &[u8],
+        balance: u64,
+    ) -> (Request, Vec<u8>) {
+        let e = Entry {
+            owner: *self.key.public().as_bytes(),
+            seq,
+            prev: *blake3::hash(prev).as_bytes(),
+            time_ms: local_llm_proxy::ledger::now_ms(),
+            kind: Kind::Spend,
+            amount: receipt.credits,
+            balance: balance - receipt.credits,
+            receipt: Some((receipt.clone(), worker_sig)),
+            sig: [0; 64],
+        }
+        .signed(&self.key);
+        let raw = e.encode();
+        let head = Head::sign(&self.key, seq, e.hash(), e.balance);
+        let req = Request::Countersign {
+            sig: hex::encode(sig),
+            entry: hex::encode(&raw),
+            head: Box::new(head),
+        };
+        (req, raw)
+    }
+
     /// Sends a paid job with the head of its chain; returns the job's stream.
     async fn job(&self, job: &str) -> (iroh::endpoint::SendStream, iroh::endpoint::RecvStream) {
         let chain = &self.chain;
@@ -598,8 +631,8 @@ impl Payer {
         (tx, rx)
     }
 
-    /// Reads the job's frames up to its receipt.
-    async fn receipt(rx: &mut iroh::endpoint::RecvStream) -> Receipt {
+    /// Reads the job's frames up to its receipt (and the worker's signature of it).
+    async fn receipt(rx: &mut iroh::endpoint::RecvStream) -> (Receipt, [u8; 64]) {
         loop {
             let r = tokio::time::timeout(
                 Duration::from_secs(30),
@@ -609,7 +642,9 @@ impl Payer {
             .unwrap()
             .unwrap();
             match r {
-                Some(Reply::Receipt { receipt, .. }) => return receipt,
+                Some(Reply::Receipt { receipt, sig }) => {
+                    return (receipt, hex::decode(sig).unwrap().try_into().unwrap());
+                }
                 Some(Reply::Refused { code, message }) => panic!("refused ({code}): {message}"),
                 Some(_) => continue,
                 None => panic!("the stream ended before the receipt"),
@@ -632,6 +667,11 @@ fn grant(key: &SecretKey, time_ms: u64, amount: u64) -> Vec<u8> {
     }
     .signed(key)
     .encode()
+}
+
+/// The credits of a spend entry.
+fn forged_credits(raw: &[u8]) -> u64 {
+    Entry::decode(raw).unwrap().amount
 }
 
 async fn earned(node: &Node) -> (u64, u64) {
@@ -676,29 +716,39 @@ async fn bad_chains_countersignatures_and_replays_are_refused_and_nothing_is_rec
     let honest = |key: &SecretKey| vec![grant(key, now, 1000)];
     let p = Payer::new(&node, honest).await;
     let (mut tx, mut rx) = p.job("job-forged").await;
-    let receipt = Payer::receipt(&mut rx).await;
+    let (receipt, wsig) = Payer::receipt(&mut rx).await;
     assert!(receipt.credits > 0);
-    wire::write(
-        &mut tx,
-        &Request::Countersign {
-            sig: hex::encode([7u8; 64]),
-        },
-    )
-    .await
-    .unwrap();
+    let (forged, spent) = p.countersign(&receipt, wsig, [7u8; 64], 1, &p.chain[0], 1000);
+    wire::write(&mut tx, &forged).await.unwrap();
     eventually(10, "the forger is struck", async || {
         (strikes_of(&node, &p.at.id()).await >= 1).then_some(())
     })
     .await;
     assert_eq!(earned(&node).await, before, "a forged receipt was recorded");
 
+    // A countersignature whose proof of payment does not record this receipt: not recorded.
+    let after_forged = 1000 - forged_credits(&spent);
+    let (mut tx, mut rx) = p.job("job-unproven").await;
+    let (receipt, _) = Payer::receipt(&mut rx).await;
+    let sig = receipt.sign(&p.key);
+    let (bogus, _) = p.countersign(&receipt, [0; 64], sig, 2, &spent, after_forged);
+    wire::write(&mut tx, &bogus).await.unwrap();
+    eventually(10, "a payment without proof is struck", async || {
+        (strikes_of(&node, &p.at.id()).await >= 2).then_some(())
+    })
+    .await;
+    assert_eq!(
+        earned(&node).await,
+        before,
+        "an unproven payment was recorded"
+    );
+
     // An honest payment is recorded once; the same job id again is a replay.
     let (mut tx, mut rx) = p.job("job-paid").await;
-    let receipt = Payer::receipt(&mut rx).await;
-    let sig = hex::encode(receipt.sign(&p.key));
-    wire::write(&mut tx, &Request::Countersign { sig })
-        .await
-        .unwrap();
+    let (receipt, wsig) = Payer::receipt(&mut rx).await;
+    let sig = receipt.sign(&p.key);
+    let (paid, _) = p.countersign(&receipt, wsig, sig, 2, &spent, after_forged);
+    wire::write(&mut tx, &paid).await.unwrap();
     let settled = wire::read::<Reply, _>(&mut rx, wire::MAX_SMALL_FRAME)
         .await
         .unwrap();

@@ -527,6 +527,13 @@ impl Verifier {
         self.at
     }
 
+    /// Receipts already seen in the part of the chain before the resume point: a replay of one
+    /// is refused.
+    pub fn with_jobs(mut self, jobs: HashSet<[u8; 32]>) -> Verifier {
+        self.jobs = jobs;
+        self
+    }
+
     /// Checks the next entry. Its signatures may be checked later (by [`Verifier::finish`] or a
     /// later push), which still names this entry if they are bad.
     pub fn push(&mut self, raw: &[u8]) -> Result<Entry, BadEntry> {
@@ -711,7 +718,12 @@ impl Verifier {
     }
 
     /// Checks the remaining signatures and sums the chain up.
-    pub fn finish(mut self) -> Result<Summary, BadEntry> {
+    pub fn finish(self) -> Result<Summary, BadEntry> {
+        self.finish_with_jobs().map(|(s, _)| s)
+    }
+
+    /// Like [`Verifier::finish`], also returning the receipts seen (to resume with later).
+    pub fn finish_with_jobs(mut self) -> Result<(Summary, HashSet<[u8; 32]>), BadEntry> {
         self.flush()?;
         let Some(owner) = self.owner else {
             return Err(BadEntry {
@@ -719,13 +731,14 @@ impl Verifier {
                 reason: "the chain is empty".into(),
             });
         };
-        Ok(Summary {
+        let summary = Summary {
             owner,
             entries: self.at.next,
             balance: self.at.balance,
             head: self.at.prev,
             time_ms: self.at.time_ms,
-        })
+        };
+        Ok((summary, self.jobs))
     }
 }
 
@@ -794,9 +807,9 @@ pub fn verify_export(
             reason: "the signed head's signature is bad or by another key".into(),
         });
     }
-    if h.seq + 1 != summary.entries {
+    if h.seq.checked_add(1) != Some(summary.entries) {
         return Err(BadEntry {
-            index: summary.entries.min(h.seq + 1),
+            index: summary.entries.min(h.seq.saturating_add(1)),
             reason: format!(
                 "the signed head is for seq {} but the file holds entries 0 to {} (entries missing, or an old head)",
                 h.seq,

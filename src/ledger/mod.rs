@@ -30,8 +30,23 @@ const EQUIVOCATORS: TableDefinition<&[u8], &str> = TableDefinition::new("equivoc
 const GROUP: usize = 512;
 /// Signed heads remembered per peer (to catch a fork at any recent seq).
 const HEADS_PER_PEER: usize = 32;
-/// Entries one audit fetches at most.
-pub const MAX_AUDIT_ENTRIES: u64 = 2_000_000;
+/// Entries one audit reads at most.
+pub const MAX_AUDIT_ENTRIES: u64 = 1_000_000;
+/// Hashes of a peer's audited entries remembered (to check older heads it sends).
+const AUDITED_HASHES: usize = 256;
+/// Proofs of equivocation kept at most.
+const MAX_EQUIVOCATORS: usize = 4096;
+
+/// Why an audit of a peer's chain did not pass.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuditError {
+    /// The chain could not be read (the peer is unreachable or slow): nobody's fault yet.
+    #[error("{0}")]
+    Fetch(String),
+    /// The chain or the head is wrong: the peer's fault.
+    #[error("{0}")]
+    Bad(String),
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
@@ -78,6 +93,10 @@ struct Book {
     heads: BTreeMap<u64, Head>,
     /// The position up to which its chain was fetched and verified.
     audited: Option<Position>,
+    /// The receipts of its verified entries (a replay in a later part is caught).
+    jobs: std::collections::HashSet<[u8; 32]>,
+    /// The hashes of its latest verified entries, by seq.
+    hashes: BTreeMap<u64, [u8; 32]>,
 }
 
 /// A key caught signing two chains.
@@ -582,14 +601,18 @@ impl Ledger {
 
     // ---- Peers' chains ----
 
+    /// The known equivocations, newest first.
     pub fn equivocators(&self) -> Vec<Equivocation> {
-        self.inner
+        let mut v: Vec<Equivocation> = self
+            .inner
             .equivocators
             .lock()
             .expect("equivocators")
             .values()
             .cloned()
-            .collect()
+            .collect();
+        v.sort_by_key(|e| std::cmp::Reverse(e.detected_unix));
+        v
     }
 
     pub fn is_equivocator(&self, peer: &[u8; 32]) -> bool {
@@ -657,7 +680,7 @@ impl Ledger {
         }
         let eq = {
             let mut m = self.inner.equivocators.lock().expect("equivocators");
-            if m.contains_key(&peer) {
+            if m.contains_key(&peer) || m.len() >= MAX_EQUIVOCATORS {
                 return Ok(None);
             }
             let eq = Equivocation {
@@ -674,39 +697,52 @@ impl Ledger {
             hex::encode(&peer[..5]),
             eq.seq
         );
-        let persist = || -> Result<(), redb::Error> {
-            let w = self.inner.db.begin_write()?;
-            {
-                let mut t = w.open_table(EQUIVOCATORS)?;
-                t.insert(
-                    peer.as_slice(),
-                    serde_json::to_string(&eq).expect("serializes").as_str(),
-                )?;
+        let db = self.inner.db.clone();
+        let text = serde_json::to_string(&eq).expect("serializes");
+        // A write transaction waits for the writer's group commit and fsyncs: not on the
+        // caller's (async) thread.
+        let persist = move || {
+            let r = (|| -> Result<(), redb::Error> {
+                let w = db.begin_write()?;
+                {
+                    let mut t = w.open_table(EQUIVOCATORS)?;
+                    t.insert(peer.as_slice(), text.as_str())?;
+                }
+                w.commit()?;
+                Ok(())
+            })();
+            if let Err(e) = r {
+                tracing::warn!("could not record the equivocation proof: {e}");
             }
-            w.commit()?;
-            Ok(())
         };
-        if let Err(e) = persist() {
-            tracing::warn!("could not record the equivocation proof: {e}");
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => drop(rt.spawn_blocking(persist)),
+            Err(_) => persist(),
         }
         self.changed();
         Ok(Some(proof))
     }
 
     /// Audits a requester before work: checks its signed head, fetches the entries of its chain
-    /// this node has not verified yet (`fetch(after)`), verifies them, and returns the balance
-    /// of its latest verified entry.
-    pub async fn audit<F, Fut>(&self, head: &Head, fetch: F) -> Result<u64, String>
+    /// this node has not verified yet (`fetch(after, sink)` sends them to `sink` as they
+    /// arrive), verifies them off the async threads as they come (links, signatures, replays,
+    /// and no receipt priced above its tokens), and returns the balance of its latest verified
+    /// entry.
+    pub async fn audit<F, Fut>(&self, head: &Head, fetch: F) -> Result<u64, AuditError>
     where
-        F: FnOnce(Option<u64>) -> Fut,
-        Fut: std::future::Future<Output = Result<Vec<Vec<u8>>, String>>,
+        F: FnOnce(Option<u64>, tokio::sync::mpsc::Sender<Vec<Vec<u8>>>) -> Fut,
+        Fut: std::future::Future<Output = Result<(), String>>,
     {
         let peer = head.owner;
+        let forked =
+            || AuditError::Bad("it signed two different ledger heads (equivocation)".into());
         if self.is_equivocator(&peer) {
-            return Err("it signed two different ledger heads (equivocation)".into());
+            return Err(forked());
         }
-        if self.observe_head(head)?.is_some() {
-            return Err("it signed two different ledger heads (equivocation)".into());
+        match self.observe_head(head) {
+            Err(e) => return Err(AuditError::Bad(e)),
+            Ok(Some(_)) => return Err(forked()),
+            Ok(None) => {}
         }
         let lock = self
             .inner
@@ -717,70 +753,152 @@ impl Ledger {
             .or_default()
             .clone();
         let _one_at_a_time = lock.lock().await;
-        let audited = self
-            .inner
-            .books
-            .lock()
-            .expect("books")
-            .get(&peer)
-            .and_then(|b| b.audited);
-        if let Some(a) = audited
-            && a.next > head.seq
-        {
-            return Ok(a.balance);
-        }
-        let after = audited.map(|a| a.next - 1);
-        let raws = fetch(after).await?;
-        let mut v = match audited {
-            Some(a) => Verifier::resume(
-                Some(peer),
-                a,
-                Some(self.inner.policy.starter_grant),
-                now_ms(),
-            ),
-            None => Verifier::new(Some(peer), Some(self.inner.policy.starter_grant), now_ms()),
-        };
-        let mut at_head = None;
-        for raw in &raws {
-            let e = v
-                .push(raw)
-                .map_err(|e| format!("its chain fails verification at {e}"))?;
-            if e.seq == head.seq {
-                at_head = Some((*blake3::hash(raw).as_bytes(), e.balance));
+        let (audited, jobs) = {
+            let mut books = self.inner.books.lock().expect("books");
+            let book = books.entry(peer).or_default();
+            if let Some(a) = book.audited
+                && a.next > head.seq
+            {
+                // Already verified that far: only check the head against what was verified.
+                return match book.hashes.get(&head.seq) {
+                    Some(h) if *h != head.hash => Err(AuditError::Bad(format!(
+                        "its head for seq {} does not match the chain it served before",
+                        head.seq
+                    ))),
+                    _ => Ok(a.balance),
+                };
             }
-        }
-        let s = v
-            .finish()
-            .map_err(|e| format!("its chain fails verification at {e}"))?;
+            (book.audited, std::mem::take(&mut book.jobs))
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Vec<u8>>>(4);
+        let ledger = self.clone();
+        let head_seq = head.seq;
+        let work = tokio::task::spawn_blocking(move || {
+            let max_grant = Some(ledger.inner.policy.starter_grant);
+            let v = match audited {
+                Some(a) => Verifier::resume(Some(peer), a, max_grant, now_ms()),
+                None => Verifier::new(Some(peer), max_grant, now_ms()),
+            };
+            let mut v = v.with_jobs(jobs);
+            let mut at_head = None;
+            let mut recent = Vec::new();
+            let mut n = 0u64;
+            while let Some(batch) = rx.blocking_recv() {
+                for raw in batch {
+                    n += 1;
+                    if n > MAX_AUDIT_ENTRIES {
+                        return Err(format!(
+                            "its chain is longer than an audit reads ({MAX_AUDIT_ENTRIES} entries)"
+                        ));
+                    }
+                    let e = v
+                        .push(&raw)
+                        .map_err(|e| format!("its chain fails verification at {e}"))?;
+                    if let Some((r, _)) = &e.receipt
+                        && let Some(max) = ledger.price(
+                            &r.model,
+                            &r.quant,
+                            r.prompt_tokens as u64 + r.completion_tokens as u64,
+                        )
+                        && r.credits > max
+                    {
+                        return Err(format!(
+                            "entry {}: its receipt claims {} credits for work priced at {max}",
+                            e.seq, r.credits
+                        ));
+                    }
+                    let hash = *blake3::hash(&raw).as_bytes();
+                    if e.seq == head_seq {
+                        at_head = Some((hash, e.balance));
+                    }
+                    recent.push((e.seq, hash));
+                    if recent.len() > 2 * AUDITED_HASHES {
+                        recent.drain(..AUDITED_HASHES);
+                    }
+                }
+            }
+            let (s, jobs) = v
+                .finish_with_jobs()
+                .map_err(|e| format!("its chain fails verification at {e}"))?;
+            Ok((s, jobs, at_head, recent))
+        });
+        let fetched = fetch(audited.map(|a| a.next - 1), tx).await;
+        let (s, jobs, at_head, recent) = match work.await {
+            Ok(Ok(x)) => x,
+            Ok(Err(bad)) => return Err(AuditError::Bad(bad)),
+            Err(e) => return Err(AuditError::Fetch(e.to_string())),
+        };
+        fetched.map_err(AuditError::Fetch)?;
         match at_head {
             Some((hash, balance)) if hash == head.hash && balance == head.balance => {}
             Some(_) => {
-                return Err(format!(
+                return Err(AuditError::Bad(format!(
                     "the chain it served does not match its signed head at seq {}",
                     head.seq
-                ));
+                )));
             }
             None => {
-                return Err(format!(
+                return Err(AuditError::Bad(format!(
                     "the chain it served ends at seq {} before its signed head's seq {}",
                     s.entries.saturating_sub(1),
                     head.seq
-                ));
+                )));
             }
         }
-        self.inner
-            .books
-            .lock()
-            .expect("books")
-            .entry(peer)
-            .or_default()
-            .audited = Some(Position {
+        let mut books = self.inner.books.lock().expect("books");
+        let book = books.entry(peer).or_default();
+        book.audited = Some(Position {
             next: s.entries,
             prev: s.head,
             time_ms: s.time_ms,
             balance: s.balance,
         });
+        book.jobs = jobs;
+        book.hashes.extend(recent);
+        while book.hashes.len() > AUDITED_HASHES {
+            book.hashes.pop_first();
+        }
         Ok(s.balance)
+    }
+
+    /// A signed head for one of this node's entries (sent with a payment, so the worker holds
+    /// the requester's word for it).
+    pub fn head_of(&self, e: &Entry) -> Head {
+        Head::sign(&self.inner.key, e.seq, e.hash(), e.balance)
+    }
+
+    /// Checks a requester's proof of payment before this node records its earning: the spend
+    /// entry it recorded (signed by it, holding this very receipt and this node's signature of
+    /// it) and its signed head for that entry. The head is remembered, so a requester that
+    /// later shows a chain without this payment is caught equivocating.
+    pub fn check_payment(
+        &self,
+        receipt: &Receipt,
+        own_sig: &[u8; 64],
+        entry: &[u8],
+        head: &Head,
+    ) -> Result<(), String> {
+        let e = Entry::decode(entry).map_err(|e| format!("its spend entry: {e}"))?;
+        if e.owner != receipt.requester || e.kind != Kind::Spend {
+            return Err("the payment is not a spend entry of the requester's".into());
+        }
+        if e.receipt.as_ref() != Some(&(receipt.clone(), *own_sig)) || e.amount != receipt.credits {
+            return Err("its spend entry does not record this receipt".into());
+        }
+        if !chain::verify_one(&e.owner, &e.sig, &entry[..entry.len() - 64]) {
+            return Err("its spend entry's signature is bad".into());
+        }
+        if head.owner != e.owner
+            || head.seq != e.seq
+            || head.hash != *blake3::hash(entry).as_bytes()
+            || head.balance != e.balance
+        {
+            return Err("its signed head is not for its spend entry".into());
+        }
+        // A contradiction with a head seen before is recorded as equivocation; the receipt is
+        // still countersigned, so the earning stands.
+        self.observe_head(head)?;
+        Ok(())
     }
 }
 
@@ -931,11 +1049,15 @@ fn write_loop(
                     s.tip = tip;
                     s.signed = Head::sign(&inner.key, tip.seq, tip.hash, tip.balance);
                 }
+                // Not the last holder when a caller wakes and drops its handle: the ledger's
+                // drop then joins this thread and the file is closed when it returns.
+                drop(inner);
                 for (a, e) in done {
                     let _ = a.reply.send(Ok(e));
                 }
             }
             Err(e) => {
+                drop(inner);
                 tracing::error!("ledger commit failed: {e}");
                 tip = before;
                 for (a, _) in done {
@@ -1121,11 +1243,14 @@ mod tests {
         };
         // First audit: the whole chain.
         let asked = std::sync::Mutex::new(Vec::new());
-        let fetch = |after: Option<u64>| {
+        let fetch = |after: Option<u64>, sink: tokio::sync::mpsc::Sender<Vec<Vec<u8>>>| {
             asked.lock().unwrap().push(after);
             let from = after.map_or(0, |a| a as usize + 1);
             let v = raws[from..].to_vec();
-            async move { Ok(v) }
+            async move {
+                let _ = sink.send(v).await;
+                Ok(())
+            }
         };
         let b = l.audit(&head_at(&raws[..5], 4), fetch).await.unwrap();
         assert_eq!(b, Entry::decode(&raws[9]).unwrap().balance);
@@ -1134,16 +1259,32 @@ mod tests {
         assert_eq!(*asked.lock().unwrap(), vec![None]);
         let more = chain::sample_chain(&peer, &[iroh::SecretKey::generate()], 12);
         // A chain that does not continue the audited one fails (the served chain forked).
-        let fetch_more = |after: Option<u64>| {
+        let fetch_more = |after: Option<u64>, sink: tokio::sync::mpsc::Sender<Vec<Vec<u8>>>| {
             let v = more[after.map_or(0, |a| a as usize + 1)..].to_vec();
-            async move { Ok(v) }
+            async move {
+                let _ = sink.send(v).await;
+                Ok(())
+            }
         };
         let err = l.audit(&head_at(&more, 11), fetch_more).await.unwrap_err();
-        assert!(err.contains("entry 10"), "{err}");
+        assert!(
+            matches!(&err, AuditError::Bad(e) if e.contains("entry 10")),
+            "{err}"
+        );
+        // An unreachable chain is nobody's fault yet.
+        let unreachable = |_: Option<u64>, _: tokio::sync::mpsc::Sender<Vec<Vec<u8>>>| async {
+            Err("cannot connect".to_string())
+        };
+        let other = iroh::SecretKey::generate();
+        let h = Head::sign(&other, 0, [1; 32], 5);
+        assert!(matches!(
+            l.audit(&h, unreachable).await,
+            Err(AuditError::Fetch(_))
+        ));
         // Two heads for one seq: proof, and the key is refused from then on.
         let fork = Head::sign(&peer, 4, [9; 32], 1);
         let err = l.audit(&fork, fetch).await.unwrap_err();
-        assert!(err.contains("equivocation"), "{err}");
+        assert!(err.to_string().contains("equivocation"), "{err}");
         assert!(l.is_equivocator(peer.public().as_bytes()));
         assert_eq!(l.equivocators().len(), 1);
         // A forged proof is refused.

@@ -46,7 +46,7 @@ use wire::{Announcement, Contact, Reply, Request};
 
 /// A fetch of a peer's ledger entries (see [`Net::fetch_chain`]).
 pub type ChainFetch<'a> =
-    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<Vec<u8>>, String>> + Send + 'a>>;
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + 'a>>;
 
 /// How the network part of a node is set up.
 #[derive(Debug, Clone)]
@@ -776,9 +776,8 @@ impl Net {
             equivocations: node
                 .ledger()
                 .map(|l| {
-                    let mut v: Vec<_> = l.equivocators().into_iter().map(|e| e.proof).collect();
                     // The newest few: an announcement is bounded.
-                    v.reverse();
+                    let mut v: Vec<_> = l.equivocators().into_iter().map(|e| e.proof).collect();
                     v.truncate(8);
                     v
                 })
@@ -960,22 +959,27 @@ impl Net {
     ///
     /// A boxed future of a named type: serving a job audits, auditing dials, and dialing serves
     /// streams, so the compiler needs this link's type spelled out to see the cycle is `Send`.
-    pub fn fetch_chain(&self, peer: [u8; 32], after: Option<u64>) -> ChainFetch<'_> {
-        Box::pin(self.fetch_chain_inner(peer, after))
+    pub fn fetch_chain(
+        &self,
+        peer: [u8; 32],
+        after: Option<u64>,
+        sink: tokio::sync::mpsc::Sender<Vec<Vec<u8>>>,
+    ) -> ChainFetch<'_> {
+        Box::pin(self.fetch_chain_inner(peer, after, sink))
     }
 
     async fn fetch_chain_inner(
         &self,
         peer: [u8; 32],
         after: Option<u64>,
-    ) -> Result<Vec<Vec<u8>>, String> {
+        sink: tokio::sync::mpsc::Sender<Vec<Vec<u8>>>,
+    ) -> Result<(), String> {
         let conn = self.connect(&peer).await.map_err(|e| format!("{e:#}"))?;
         let (mut tx, mut rx) = conn.open_bi().await.map_err(|e| e.to_string())?;
         wire::write(&mut tx, &Request::GetChain { after })
             .await
             .map_err(|e| e.to_string())?;
         let _ = tx.finish();
-        let mut out = Vec::new();
         loop {
             let frame = tokio::time::timeout(
                 Duration::from_secs(30),
@@ -986,14 +990,17 @@ impl Net {
             .map_err(|e| e.to_string())?;
             match frame {
                 Some(Reply::Entries { entries }) => {
-                    for e in entries {
-                        out.push(hex::decode(&e).map_err(|_| "an entry is not hex".to_string())?);
-                    }
-                    if out.len() as u64 > crate::ledger::MAX_AUDIT_ENTRIES {
-                        return Err("its chain is longer than an audit reads".into());
+                    let raws = entries
+                        .iter()
+                        .map(hex::decode)
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(|_| "an entry is not hex".to_string())?;
+                    // The verifier stopped (a bad entry): it says why.
+                    if sink.send(raws).await.is_err() {
+                        return Ok(());
                     }
                 }
-                Some(Reply::ChainEnd) => return Ok(out),
+                Some(Reply::ChainEnd) => return Ok(()),
                 Some(Reply::Refused { message, .. }) => return Err(message),
                 Some(other) => return Err(format!("answered GetChain with {other:?}")),
                 None => return Err("closed the stream before the end of its chain".into()),
@@ -1110,6 +1117,13 @@ impl Net {
                 }
             }
             for p in &a.equivocations {
+                // Only proofs about nodes this one knows: a flood of proofs about made-up keys
+                // must not crowd out the real ones.
+                let known = self.with_table(|t| t.get(&p.a.owner).is_some())
+                    || ledger.peer_head(&p.a.owner).is_some();
+                if !known {
+                    continue;
+                }
                 match ledger.adopt(p.clone()) {
                     Ok(Some(p)) => {
                         self.announce_changed();

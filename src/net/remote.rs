@@ -84,7 +84,9 @@ struct Segment {
     peer: [u8; 32],
     conn: iroh::endpoint::Connection,
     send: SendStream,
-    recv: RecvStream,
+    /// The peer's frames, read by their own task: waiting for one can be abandoned (a stall,
+    /// a client leaving) without cutting a frame in half.
+    frames: mpsc::Receiver<Result<Reply, wire::WireError>>,
     _inflight: Inflight,
     accepted: Accepted,
     /// Credits held for this segment (none for a free job); released when it is settled.
@@ -102,7 +104,8 @@ struct Accepted {
 }
 
 /// Credits to offer a peer for a job: what this node has available, at most the price of the
-/// peer's whole context for the model (prompt and answer together cannot exceed it). Held
+/// most tokens the job can use (its prompt counted as a token per byte plus the template, and
+/// its `max_tokens`, within the peer's context). Held
 /// until the job is settled. A node with nothing available asks to be served free (when the
 /// network's policy allows that on idle capacity), else gets 402.
 fn payment(
@@ -110,21 +113,30 @@ fn payment(
     peer: &[u8; 32],
     spec: &JobSpec,
     model: &str,
-    prompt_hint: usize,
+    continuation: usize,
+    max_tokens: Option<u32>,
 ) -> Result<(Option<crate::ledger::Hold>, u64), Refusal> {
     let Some(ledger) = net.node().ledger() else {
         return Ok((None, 0));
     };
     let ad = net.with_table(|t| t.get(peer).and_then(|p| p.serves(model)).cloned());
     let (name, quant, ctx) = match &ad {
-        Some(a) => (a.name.clone(), a.quant.clone(), a.ctx),
+        Some(a) => (a.name.clone(), a.quant.clone(), a.ctx as u64),
         None => (
             crate::catalog::split_spec(model).0.to_string(),
             String::new(),
             4096,
         ),
     };
-    let Some(max_cost) = ledger.price(&name, &quant, ctx as u64) else {
+    // A token is at least a byte, plus the chat template's few per message: an upper bound of
+    // the prompt that needs no tokenizer here. Prompt and answer never exceed the context.
+    let (bytes, messages) = match &spec.prompt {
+        wire::Prompt::Chat(m) => (m.iter().map(|(r, c)| r.len() + c.len()).sum(), m.len()),
+        wire::Prompt::Text(t) => (t.len(), 1),
+    };
+    let most =
+        (bytes + 16 * messages + 64 + continuation) as u64 + max_tokens.map_or(ctx, u64::from);
+    let Some(bound) = ledger.price(&name, &quant, most.min(ctx)) else {
         return Err(Refusal::new(
             404,
             format!("The model `{name}` is not in this node's catalog, so its price is unknown"),
@@ -132,30 +144,17 @@ fn payment(
         .param("model")
         .code("model_not_found"));
     };
-    let budget = ledger.available().min(max_cost);
+    let hint = bytes / 4 + continuation;
+    let budget = ledger.available().min(bound);
     if budget == 0 {
         if ledger.policy().free_when_idle {
             return Ok((None, 0));
         }
-        return Err(insufficient(
-            &ledger,
-            &name,
-            &quant,
-            spec,
-            prompt_hint,
-            None,
-        ));
+        return Err(insufficient(&ledger, &name, &quant, spec, hint, None));
     }
     match ledger.hold(budget) {
         Ok(h) => Ok((Some(h), budget)),
-        Err(_) => Err(insufficient(
-            &ledger,
-            &name,
-            &quant,
-            spec,
-            prompt_hint,
-            None,
-        )),
+        Err(_) => Err(insufficient(&ledger, &name, &quant, spec, hint, None)),
     }
 }
 
@@ -274,7 +273,7 @@ async fn open(
             peer,
             conn,
             send,
-            recv,
+            frames: read_frames(recv),
             _inflight: inflight,
             accepted: Accepted {
                 model,
@@ -326,7 +325,7 @@ pub async fn start(
         wire::Prompt::Text(t) => t.len() / 4,
     };
     let peer = claim.peer;
-    let (hold, budget) = match payment(net, &peer, spec, model, hint) {
+    let (hold, budget) = match payment(net, &peer, spec, model, 0, spec.max_tokens) {
         Ok(p) => p,
         Err(r) => return Err((guard, r)),
     };
@@ -612,15 +611,10 @@ impl Follow {
         let deadline = Instant::now() + Duration::from_secs(15);
         let (receipt, sig) = loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            match tokio::time::timeout(
-                left,
-                wire::read::<Reply, _>(&mut s.recv, wire::MAX_SMALL_FRAME),
-            )
-            .await
-            {
-                Ok(Ok(Some(Reply::Receipt { receipt, sig }))) => break (receipt, sig),
+            match tokio::time::timeout(left, s.frames.recv()).await {
+                Ok(Some(Ok(Reply::Receipt { receipt, sig }))) => break (receipt, sig),
                 // Frames already on their way when we stopped.
-                Ok(Ok(Some(Reply::Token { .. } | Reply::Done { .. }))) if stop => continue,
+                Ok(Some(Ok(Reply::Token { .. } | Reply::Done { .. }))) if stop => continue,
                 other => {
                     tracing::warn!(
                         "job {job}: peer {short} sent no receipt ({other:?}); nothing paid"
@@ -681,8 +675,12 @@ impl Follow {
         };
         match result {
             Ok(e) => {
-                let mine = hex::encode(ledger.sign(&receipt));
-                let _ = wire::write(&mut s.send, &Request::Countersign { sig: mine }).await;
+                let countersign = Request::Countersign {
+                    sig: hex::encode(ledger.sign(&receipt)),
+                    entry: hex::encode(e.encode()),
+                    head: Box::new(ledger.head_of(&e)),
+                };
+                let _ = wire::write(&mut s.send, &countersign).await;
                 let _ = s.send.finish();
                 tracing::info!(
                     "job {job}: paid {} credits to {short} (ledger seq {})",
@@ -742,8 +740,14 @@ impl Follow {
             while let Some(claim) = Inflight::claim(&self.net, &self.model, &skip) {
                 let peer = claim.peer;
                 let hint = self.prompt_hint + self.tokens.len();
-                let (hold, budget) = match payment(&self.net, &peer, &self.spec, &self.model, hint)
-                {
+                let (hold, budget) = match payment(
+                    &self.net,
+                    &peer,
+                    &self.spec,
+                    &self.model,
+                    self.tokens.len(),
+                    Some(remaining),
+                ) {
                     Ok(p) => p,
                     Err(r) => {
                         skip.push(peer);
@@ -786,18 +790,41 @@ impl Follow {
     }
 }
 
+/// Reads a segment's frames into a channel until the stream ends, a frame is bad, or the
+/// segment is dropped.
+fn read_frames(mut recv: RecvStream) -> mpsc::Receiver<Result<Reply, wire::WireError>> {
+    let (tx, rx) = mpsc::channel(EVENT_CHANNEL);
+    tokio::spawn(async move {
+        loop {
+            let frame = tokio::select! {
+                f = wire::read::<Reply, _>(&mut recv, wire::MAX_SMALL_FRAME) => f,
+                // Nobody reads any more: dropping `recv` tells the peer to stop.
+                _ = tx.closed() => return,
+            };
+            match frame {
+                Ok(Some(r)) => {
+                    if tx.send(Ok(r)).await.is_err() {
+                        return;
+                    }
+                }
+                Ok(None) => return,
+                Err(e) => {
+                    let _ = tx.send(Err(e)).await;
+                    return;
+                }
+            }
+        }
+    });
+    rx
+}
+
 /// Reads the next frame of a segment as an event, within the stall limit.
 async fn next_frame(s: &mut Segment, limit: Duration) -> Step {
-    match tokio::time::timeout(
-        limit,
-        wire::read::<Reply, _>(&mut s.recv, wire::MAX_SMALL_FRAME),
-    )
-    .await
-    {
+    match tokio::time::timeout(limit, s.frames.recv()).await {
         Err(_) => Step::Broken(format!("stalled: no token for {} ms", limit.as_millis())),
-        Ok(Err(e)) => Step::Broken(e.to_string()),
-        Ok(Ok(None)) => Step::Broken("closed the stream before the end of the answer".into()),
-        Ok(Ok(Some(reply))) => match reply {
+        Ok(Some(Err(e))) => Step::Broken(e.to_string()),
+        Ok(None) => Step::Broken("closed the stream before the end of the answer".into()),
+        Ok(Some(Ok(reply))) => match reply {
             Reply::Token { id, piece } => {
                 if piece.len() > 256 {
                     return Step::Broken(format!("sent a {}-byte token", piece.len()));

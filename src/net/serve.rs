@@ -272,18 +272,32 @@ async fn chain(net: &Net, after: Option<u64>, send: &mut SendStream) {
         return;
     };
     let mut from = after;
+    let mut pending: std::collections::VecDeque<Vec<u8>> = Default::default();
     loop {
-        let l = ledger.clone();
-        let batch = match tokio::task::spawn_blocking(move || l.entries_after(from, 64)).await {
-            Ok(Ok(b)) => b,
-            _ => return,
-        };
-        if batch.is_empty() {
-            let _ = wire::write(send, &Reply::ChainEnd).await;
-            return;
+        if pending.is_empty() {
+            let l = ledger.clone();
+            match tokio::task::spawn_blocking(move || l.entries_after(from, 256)).await {
+                Ok(Ok(b)) if !b.is_empty() => {
+                    from = Some(from.map_or(0, |f| f + 1) + b.len() as u64 - 1);
+                    pending.extend(b);
+                }
+                Ok(Ok(_)) => {
+                    let _ = wire::write(send, &Reply::ChainEnd).await;
+                    return;
+                }
+                _ => return,
+            }
         }
-        from = Some(from.map_or(0, |f| f + 1) + batch.len() as u64 - 1);
-        let entries = batch.iter().map(hex::encode).collect();
+        // Frames under the reply bound, by size (entries differ in length).
+        let mut entries = Vec::new();
+        let mut size = 0;
+        while let Some(raw) = pending.front() {
+            if !entries.is_empty() && size + raw.len() * 2 + 8 > CHAIN_FRAME_BYTES {
+                break;
+            }
+            size += raw.len() * 2 + 8;
+            entries.push(hex::encode(pending.pop_front().expect("not empty")));
+        }
         if wire::write(send, &Reply::Entries { entries })
             .await
             .is_err()
@@ -292,6 +306,9 @@ async fn chain(net: &Net, after: Option<u64>, send: &mut SendStream) {
         }
     }
 }
+
+/// Hex bytes of ledger entries per `Entries` frame (under [`wire::MAX_SMALL_FRAME`]).
+const CHAIN_FRAME_BYTES: usize = 48 << 10;
 
 /// What the requester pays with, checked before any work.
 enum Terms {
@@ -335,7 +352,11 @@ async fn terms(net: &Net, peer: [u8; 32], job: &InferRequest, idle: bool) -> Res
         net.strike(&peer, &m);
         return Err(refuse("invalid", m));
     }
-    if ledger.recorded(&job.job, &peer, &ledger.id()) {
+    let (l, j) = (ledger.clone(), job.job.clone());
+    let recorded = tokio::task::spawn_blocking(move || l.recorded(&j, &peer, &l.id()))
+        .await
+        .unwrap_or(false);
+    if recorded {
         let m = format!(
             "replayed job id {}: its receipt is already recorded",
             job.job
@@ -345,17 +366,23 @@ async fn terms(net: &Net, peer: [u8; 32], job: &InferRequest, idle: bool) -> Res
     }
     let n = net.clone();
     let balance = ledger
-        .audit(
-            head,
-            |after| async move { n.fetch_chain(peer, after).await },
-        )
+        .audit(head, |after, sink| async move {
+            n.fetch_chain(peer, after, sink).await
+        })
         .await
-        .map_err(|e| {
-            net.strike(&peer, &format!("ledger audit failed: {e}"));
-            refuse(
-                "ledger",
-                format!("your ledger failed this node's audit: {e}"),
-            )
+        .map_err(|e| match e {
+            crate::ledger::AuditError::Bad(e) => {
+                net.strike(&peer, &format!("ledger audit failed: {e}"));
+                refuse(
+                    "ledger",
+                    format!("your ledger failed this node's audit: {e}"),
+                )
+            }
+            // Unreachable or slow: nobody's fault yet.
+            crate::ledger::AuditError::Fetch(e) => refuse(
+                "busy",
+                format!("could not read your ledger for its audit: {e}"),
+            ),
         })?;
     if balance < job.budget {
         let m = format!(
@@ -468,6 +495,11 @@ async fn infer(
     };
     let info = engine.info().clone();
     let processed = p.prompt_tokens as u64 + job.continuation.len() as u64;
+    // Priced from the catalog's parameter count, as the requester prices it.
+    let parameters = node
+        .ledger()
+        .and_then(|l| l.parameters(&info.name))
+        .unwrap_or(info.parameters);
     let priority = match &terms {
         Terms::Paid { budget, standing } => {
             let policy = node
@@ -475,9 +507,9 @@ async fn infer(
                 .expect("paid terms need a ledger")
                 .policy()
                 .clone();
-            let can = policy.affordable(info.parameters, &info.quant, processed, *budget);
+            let can = policy.affordable(parameters, &info.quant, processed, *budget);
             if can == 0 {
-                let need = policy.price(info.parameters, &info.quant, processed + 1);
+                let need = policy.price(parameters, &info.quant, processed + 1);
                 let _ = wire::write(
                     send,
                     &refuse(
@@ -599,10 +631,11 @@ async fn infer(
         completion_tokens: delivered,
         credits: ledger
             .policy()
-            .price(info.parameters, &info.quant, processed + delivered as u64),
+            .price(parameters, &info.quant, processed + delivered as u64),
         time_ms: crate::ledger::now_ms(),
     };
-    let sig = hex::encode(ledger.sign(&receipt));
+    let own_sig = ledger.sign(&receipt);
+    let sig = hex::encode(own_sig);
     let short = hex::encode(&peer[..5]);
     if wire::write(
         send,
@@ -628,12 +661,24 @@ async fn infer(
     })
     .await;
     match answer {
-        Ok(Some(Request::Countersign { sig })) => {
+        Ok(Some(Request::Countersign { sig, entry, head })) => {
             let sig: Option<[u8; 64]> = hex::decode(&sig).ok().and_then(|b| b.try_into().ok());
             let Some(sig) = sig else {
                 net.strike(&peer, "countersigned a receipt with a malformed signature");
                 return;
             };
+            // Its proof that it recorded the payment: without it, an earning could be minted
+            // by a requester that never pays.
+            let paid = hex::decode(&entry)
+                .map_err(|_| "its spend entry is not hex".to_string())
+                .and_then(|raw| ledger.check_payment(&receipt, &own_sig, &raw, &head));
+            if let Err(why) = paid {
+                net.strike(
+                    &peer,
+                    &format!("bad proof of payment for job {}: {why}", job.job),
+                );
+                return;
+            }
             match ledger.earn(receipt, sig).await {
                 Ok(e) => {
                     let _ = wire::write(send, &Reply::Settled { seq: e.seq }).await;
@@ -668,6 +713,12 @@ const SETTLE_WAIT: Duration = Duration::from_secs(20);
 
 /// The same bounds the HTTP API enforces, for requests that come from peers.
 fn check(job: &InferRequest) -> Result<(), String> {
+    if job.job.is_empty() || job.job.len() > crate::ledger::chain::MAX_JOB {
+        return Err(format!(
+            "a job id must be 1 to {} bytes",
+            crate::ledger::chain::MAX_JOB
+        ));
+    }
     if job.stop.len() > 4 || job.stop.iter().any(|s| s.len() > 512) {
         return Err("a job may carry at most 4 stop sequences of at most 512 bytes".into());
     }

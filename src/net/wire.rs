@@ -89,9 +89,12 @@ pub enum Request {
     Stop {
         received: u32,
     },
-    /// On a job's stream: the requester's signature of the worker's receipt (hex).
+    /// On a job's stream: the requester's signature of the worker's receipt (hex), with the
+    /// spend entry it recorded for it (hex) and its signed head for that entry.
     Countersign {
         sig: String,
+        entry: String,
+        head: Box<crate::ledger::Head>,
     },
     /// On a job's stream: the requester refuses the receipt, and why.
     Dispute {
