@@ -171,7 +171,13 @@ pub async fn start_node(
     let params = catalog
         .models
         .iter()
-        .map(|m| (m.name.to_ascii_lowercase(), m.parameters))
+        .map(|m| {
+            let facts = crate::ledger::ModelFacts {
+                parameters: m.parameters,
+                context: m.context_length,
+            };
+            (m.name.to_ascii_lowercase(), facts)
+        })
         .collect();
     let (dir, policy, sk) = (
         settings.data_dir.clone(),

@@ -493,6 +493,8 @@ pub struct Verifier {
     max_grant: Option<u64>,
     now_ms: u64,
     jobs: HashSet<[u8; 32]>,
+    /// Receipts this verifier added to `jobs` (undone by [`Verifier::rollback`]).
+    added: Vec<[u8; 32]>,
     batch: ed25519_zebra::batch::Verifier,
     pending: Vec<(u64, Sig, ed25519_zebra::batch::Item)>,
 }
@@ -518,6 +520,7 @@ impl Verifier {
             max_grant,
             now_ms,
             jobs: HashSet::new(),
+            added: Vec::new(),
             batch: ed25519_zebra::batch::Verifier::new(),
             pending: Vec::new(),
         }
@@ -662,9 +665,11 @@ impl Verifier {
                         ));
                     }
                 }
-                if !self.jobs.insert(r.replay_key()) {
+                let key = r.replay_key();
+                if !self.jobs.insert(key) {
                     return Err(format!("replays the receipt of job {}", r.job));
                 }
+                self.added.push(key);
             }
         }
         Ok(())
@@ -720,6 +725,15 @@ impl Verifier {
     /// Checks the remaining signatures and sums the chain up.
     pub fn finish(self) -> Result<Summary, BadEntry> {
         self.finish_with_jobs().map(|(s, _)| s)
+    }
+
+    /// The receipts it was given, without those it added: a failed or abandoned audit must not
+    /// leave the entries it read counted (they come again next time).
+    pub fn rollback(mut self) -> HashSet<[u8; 32]> {
+        for k in &self.added {
+            self.jobs.remove(k);
+        }
+        self.jobs
     }
 
     /// Like [`Verifier::finish`], also returning the receipts seen (to resume with later).
@@ -1082,6 +1096,7 @@ mod tests {
             }
         }
         assert!(total > 500, "only {total} probes");
+        eprintln!("{total} mutation probes");
         assert!(
             wrong.is_empty(),
             "{} of {total} probes went wrong:\n{}",

@@ -34,8 +34,18 @@ const HEADS_PER_PEER: usize = 32;
 pub const MAX_AUDIT_ENTRIES: u64 = 1_000_000;
 /// Hashes of a peer's audited entries remembered (to check older heads it sends).
 const AUDITED_HASHES: usize = 256;
-/// Proofs of equivocation kept at most.
+/// Proofs of equivocation kept at most (the oldest give way).
 const MAX_EQUIVOCATORS: usize = 4096;
+/// The longest one audit may take, fetching and verifying.
+const AUDIT_TIME: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// What pricing and receipt checks need to know of a catalog model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ModelFacts {
+    pub parameters: u64,
+    /// The longest context it supports: no receipt counts more tokens.
+    pub context: u32,
+}
 
 /// Why an audit of a peer's chain did not pass.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -169,8 +179,8 @@ struct Inner {
     key: iroh::SecretKey,
     id: [u8; 32],
     policy: Policy,
-    /// Parameter counts of the catalog's models, for pricing.
-    params: HashMap<String, u64>,
+    /// The catalog's models, for pricing.
+    params: HashMap<String, ModelFacts>,
     writer: std_mpsc::Sender<Append>,
     /// Joined when the last handle goes, so the file is closed when the ledger is dropped.
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
@@ -223,7 +233,7 @@ impl Ledger {
         data_dir: &Path,
         key: iroh::SecretKey,
         policy: Policy,
-        params: HashMap<String, u64>,
+        params: HashMap<String, ModelFacts>,
     ) -> Result<Ledger, LedgerError> {
         let path = path_in(data_dir);
         let db = Database::create(&path).map_err(|e| match e {
@@ -371,6 +381,11 @@ impl Ledger {
 
     /// The parameter count of a catalog model (pricing needs it).
     pub fn parameters(&self, model: &str) -> Option<u64> {
+        self.facts(model).map(|f| f.parameters)
+    }
+
+    /// What the catalog says of a model.
+    pub fn facts(&self, model: &str) -> Option<ModelFacts> {
         self.inner.params.get(&model.to_ascii_lowercase()).copied()
     }
 
@@ -661,7 +676,11 @@ impl Ledger {
             }
         };
         match conflict {
-            Some(p) => Ok(self.adopt(p)?),
+            // Reported whether or not it was new: the caller must refuse the key either way.
+            Some(p) => {
+                self.adopt(p.clone())?;
+                Ok(Some(p))
+            }
             None => Ok(None),
         }
     }
@@ -680,8 +699,16 @@ impl Ledger {
         }
         let eq = {
             let mut m = self.inner.equivocators.lock().expect("equivocators");
-            if m.contains_key(&peer) || m.len() >= MAX_EQUIVOCATORS {
+            if m.contains_key(&peer) {
                 return Ok(None);
+            }
+            if m.len() >= MAX_EQUIVOCATORS
+                && let Some(oldest) = m
+                    .iter()
+                    .min_by_key(|(_, e)| e.detected_unix)
+                    .map(|(k, _)| *k)
+            {
+                m.remove(&oldest);
             }
             let eq = Equivocation {
                 peer: hex::encode(peer),
@@ -770,65 +797,78 @@ impl Ledger {
             }
             (book.audited, std::mem::take(&mut book.jobs))
         };
+        let heads: BTreeMap<u64, Head> = self
+            .inner
+            .books
+            .lock()
+            .expect("books")
+            .get(&peer)
+            .map(|b| b.heads.clone())
+            .unwrap_or_default();
+        let max_grant = Some(self.inner.policy.starter_grant);
+        let v = match audited {
+            Some(a) => Verifier::resume(Some(peer), a, max_grant, now_ms()),
+            None => Verifier::new(Some(peer), max_grant, now_ms()),
+        };
+        let mut state = AuditState {
+            v: v.with_jobs(jobs),
+            at_head: None,
+            recent: Vec::new(),
+            read: 0,
+            head_seq: head.seq,
+            heads,
+        };
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Vec<u8>>>(4);
-        let ledger = self.clone();
-        let head_seq = head.seq;
-        let work = tokio::task::spawn_blocking(move || {
-            let max_grant = Some(ledger.inner.policy.starter_grant);
-            let v = match audited {
-                Some(a) => Verifier::resume(Some(peer), a, max_grant, now_ms()),
-                None => Verifier::new(Some(peer), max_grant, now_ms()),
-            };
-            let mut v = v.with_jobs(jobs);
-            let mut at_head = None;
-            let mut recent = Vec::new();
-            let mut n = 0u64;
-            while let Some(batch) = rx.blocking_recv() {
-                for raw in batch {
-                    n += 1;
-                    if n > MAX_AUDIT_ENTRIES {
-                        return Err(format!(
-                            "its chain is longer than an audit reads ({MAX_AUDIT_ENTRIES} entries)"
-                        ));
-                    }
-                    let e = v
-                        .push(&raw)
-                        .map_err(|e| format!("its chain fails verification at {e}"))?;
-                    if let Some((r, _)) = &e.receipt
-                        && let Some(max) = ledger.price(
-                            &r.model,
-                            &r.quant,
-                            r.prompt_tokens as u64 + r.completion_tokens as u64,
-                        )
-                        && r.credits > max
-                    {
-                        return Err(format!(
-                            "entry {}: its receipt claims {} credits for work priced at {max}",
-                            e.seq, r.credits
-                        ));
-                    }
-                    let hash = *blake3::hash(&raw).as_bytes();
-                    if e.seq == head_seq {
-                        at_head = Some((hash, e.balance));
-                    }
-                    recent.push((e.seq, hash));
-                    if recent.len() > 2 * AUDITED_HASHES {
-                        recent.drain(..AUDITED_HASHES);
-                    }
+        // Verified batch by batch off the async threads, while the next batch arrives.
+        let verify = async {
+            while let Some(batch) = rx.recv().await {
+                let ledger = self.clone();
+                let (back, r) = tokio::task::spawn_blocking(move || {
+                    let r = state.take(&ledger, batch);
+                    (state, r)
+                })
+                .await
+                .map_err(|e| (None, AuditError::Fetch(e.to_string())))?;
+                state = back;
+                if let Err(e) = r {
+                    return Err((Some(state), e));
                 }
             }
-            let (s, jobs) = v
-                .finish_with_jobs()
-                .map_err(|e| format!("its chain fails verification at {e}"))?;
-            Ok((s, jobs, at_head, recent))
-        });
-        let fetched = fetch(audited.map(|a| a.next - 1), tx).await;
-        let (s, jobs, at_head, recent) = match work.await {
-            Ok(Ok(x)) => x,
-            Ok(Err(bad)) => return Err(AuditError::Bad(bad)),
-            Err(e) => return Err(AuditError::Fetch(e.to_string())),
+            Ok(state)
         };
-        fetched.map_err(AuditError::Fetch)?;
+        let fetching = fetch(audited.map(|a| a.next - 1), tx);
+        let both = tokio::time::timeout(AUDIT_TIME, async { tokio::join!(fetching, verify) });
+        let (fetched, verified) = match both.await {
+            Ok(x) => x,
+            Err(_) => {
+                // The verifier's state went with the cancelled future, the replay set too: the
+                // next audit starts over.
+                self.forget_audit(&peer);
+                return Err(AuditError::Fetch(format!(
+                    "its chain did not arrive within {} s",
+                    AUDIT_TIME.as_secs()
+                )));
+            }
+        };
+        let state = match verified {
+            Ok(s) => s,
+            Err((state, e)) => {
+                match state {
+                    Some(st) => self.restore_jobs(&peer, st.v.rollback()),
+                    None => self.forget_audit(&peer),
+                }
+                return Err(e);
+            }
+        };
+        if let Err(e) = fetched {
+            self.restore_jobs(&peer, state.v.rollback());
+            return Err(AuditError::Fetch(e));
+        }
+        let (at_head, recent) = (state.at_head, state.recent);
+        let (s, jobs) = state
+            .v
+            .finish_with_jobs()
+            .map_err(|e| AuditError::Bad(format!("its chain fails verification at {e}")))?;
         match at_head {
             Some((hash, balance)) if hash == head.hash && balance == head.balance => {}
             Some(_) => {
@@ -859,6 +899,21 @@ impl Ledger {
             book.hashes.pop_first();
         }
         Ok(s.balance)
+    }
+
+    /// Forgets what was audited of a peer's chain (the next audit reads it all again).
+    fn forget_audit(&self, peer: &[u8; 32]) {
+        if let Some(b) = self.inner.books.lock().expect("books").get_mut(peer) {
+            b.audited = None;
+            b.jobs.clear();
+            b.hashes.clear();
+        }
+    }
+
+    fn restore_jobs(&self, peer: &[u8; 32], jobs: std::collections::HashSet<[u8; 32]>) {
+        if let Some(b) = self.inner.books.lock().expect("books").get_mut(peer) {
+            b.jobs = jobs;
+        }
     }
 
     /// A signed head for one of this node's entries (sent with a payment, so the worker holds
@@ -912,6 +967,71 @@ impl Drop for Inner {
         {
             let _ = t.join();
         }
+    }
+}
+
+/// An audit in progress: the verifier and what it found so far.
+struct AuditState {
+    v: Verifier,
+    at_head: Option<([u8; 32], u64)>,
+    recent: Vec<(u64, [u8; 32])>,
+    read: u64,
+    head_seq: u64,
+    /// Heads the peer signed before: its chain must agree with every one.
+    heads: BTreeMap<u64, Head>,
+}
+
+impl AuditState {
+    /// Verifies a batch of entries (CPU work: off the async threads).
+    fn take(&mut self, ledger: &Ledger, batch: Vec<Vec<u8>>) -> Result<(), AuditError> {
+        for raw in batch {
+            self.read += 1;
+            if self.read > MAX_AUDIT_ENTRIES {
+                // Too long to audit here: not a fault of the peer's.
+                return Err(AuditError::Fetch(format!(
+                    "its chain is longer than an audit reads ({MAX_AUDIT_ENTRIES} entries)"
+                )));
+            }
+            let bad = |m: String| AuditError::Bad(m);
+            let e = self
+                .v
+                .push(&raw)
+                .map_err(|e| bad(format!("its chain fails verification at {e}")))?;
+            if let Some((r, _)) = &e.receipt {
+                let tokens = r.prompt_tokens as u64 + r.completion_tokens as u64;
+                if let Some(facts) = ledger.facts(&r.model)
+                    && (tokens > facts.context as u64
+                        || r.credits
+                            > ledger
+                                .inner
+                                .policy
+                                .price(facts.parameters, &r.quant, tokens))
+                {
+                    return Err(bad(format!(
+                        "entry {}: its receipt claims {} credits for {tokens} tokens of {}, more \
+                         than that model's context or price allows",
+                        e.seq, r.credits, r.model
+                    )));
+                }
+            }
+            let hash = *blake3::hash(&raw).as_bytes();
+            if let Some(h) = self.heads.get(&e.seq)
+                && h.hash != hash
+            {
+                return Err(bad(format!(
+                    "entry {} differs from the head it signed for that seq before (its chain forked)",
+                    e.seq
+                )));
+            }
+            if e.seq == self.head_seq {
+                self.at_head = Some((hash, e.balance));
+            }
+            self.recent.push((e.seq, hash));
+            if self.recent.len() > 2 * AUDITED_HASHES {
+                self.recent.drain(..AUDITED_HASHES);
+            }
+        }
+        Ok(())
     }
 }
 

@@ -981,13 +981,17 @@ impl Net {
             .map_err(|e| e.to_string())?;
         let _ = tx.finish();
         loop {
-            let frame = tokio::time::timeout(
-                Duration::from_secs(30),
-                wire::read::<Reply, _>(&mut rx, wire::MAX_SMALL_FRAME),
-            )
-            .await
-            .map_err(|_| "its chain did not arrive in time".to_string())?
-            .map_err(|e| e.to_string())?;
+            let frame = tokio::select! {
+                f = tokio::time::timeout(
+                    Duration::from_secs(30),
+                    wire::read::<Reply, _>(&mut rx, wire::MAX_SMALL_FRAME),
+                ) => f,
+                // The verifier stopped at a bad entry: no need to wait for more.
+                _ = sink.closed() => return Ok(()),
+            };
+            let frame = frame
+                .map_err(|_| "its chain did not arrive in time".to_string())?
+                .map_err(|e| e.to_string())?;
             match frame {
                 Some(Reply::Entries { entries }) => {
                     let raws = entries

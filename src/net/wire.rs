@@ -19,9 +19,9 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// The node-to-node protocol, versioned in its name: a node speaking another version is refused
 /// by the QUIC handshake itself.
-pub const ALPN: &[u8] = b"llp/1";
-/// The protocol version carried in [`Request::Hello`].
-pub const VERSION: u32 = 1;
+pub const ALPN: &[u8] = b"llp/2";
+/// The protocol version carried in [`Request::Hello`] (2: credits, receipts and ledger audits).
+pub const VERSION: u32 = 2;
 /// Largest request frame (a whole conversation, as big as the HTTP body limit allows, plus room).
 pub const MAX_FRAME: usize = 4 << 20;
 /// Largest frame a server sends (a token, a status line, a list of contacts).
