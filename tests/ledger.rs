@@ -412,3 +412,59 @@ fn acknowledged_entries_survive_sigkill_and_the_chain_always_verifies() {
     );
     assert!(entries > 100, "{entries} entries after 100 cycles");
 }
+
+#[tokio::test]
+async fn without_credits_a_requester_is_served_free_only_on_idle_capacity() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = policy(tmp.path(), "[credits]\nstarter_grant = 0\n");
+    let cfg = cfg.to_str().unwrap();
+    let w = first(&["--config", cfg, "--slots", "1"]);
+    let r = joiner(&w.ticket(), &["--model", "none", "--config", cfg]);
+    until_routable(&r, &[&w]).await;
+    assert_eq!(balance(&r.status().await), 0);
+
+    // An idle worker serves it for nothing, and earns nothing.
+    let (code, h, body) = post(&r.url("/v1/chat/completions"), &chat_body("Hi", 4)).await;
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(credits_header(&h), 0);
+    assert_eq!(ledger_of(&w.status().await)["entries"], 1);
+
+    // A busy one refuses: 402, saying why.
+    let mut long = chat_body("Write a long essay.", 300);
+    long["ignore_eos"] = json!(true);
+    let wurl = w.url("/v1/chat/completions");
+    let blocker = tokio::spawn(async move { post(&wurl, &long).await });
+    eventually(30, "the worker is busy", async || {
+        (!w.status().await["jobs"].as_array()?.is_empty()).then_some(())
+    })
+    .await;
+    let (code, _, body) = post(&r.url("/v1/chat/completions"), &chat_body("Hi", 4)).await;
+    assert_eq!(code, 402, "{body}");
+    let m = body["error"]["message"].as_str().unwrap();
+    assert!(m.contains("balance is 0") && m.contains("idle"), "{m}");
+    assert_eq!(blocker.await.unwrap().0, 200);
+}
+
+#[tokio::test]
+async fn a_node_with_other_prices_is_refused_at_the_handshake() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = policy(tmp.path(), "[credits]\ngflops_per_credit = 2.0\n");
+    let w = first(&[]);
+    let other = joiner(
+        &w.ticket(),
+        &["--model", "none", "--config", cfg.to_str().unwrap()],
+    );
+    eventually(
+        30,
+        "the worker is unreachable, with the reason",
+        async || {
+            let s = other.status().await;
+            let p = peer(&s, &w.id)?;
+            let why = p["health"]["reason"].as_str()?;
+            why.contains("credit policy").then_some(())
+        },
+    )
+    .await;
+    let (code, _, body) = post(&other.url("/v1/chat/completions"), &chat_body("Hi", 4)).await;
+    assert_ne!(code, 200, "{body}");
+}
