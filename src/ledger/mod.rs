@@ -174,7 +174,6 @@ pub struct Ledger {
 }
 
 struct Inner {
-    path: PathBuf,
     db: Arc<Database>,
     key: iroh::SecretKey,
     id: [u8; 32],
@@ -202,12 +201,6 @@ struct State {
 pub struct Hold {
     ledger: Ledger,
     amount: u64,
-}
-
-impl Hold {
-    pub fn amount(&self) -> u64 {
-        self.amount
-    }
 }
 
 impl Drop for Hold {
@@ -328,7 +321,6 @@ impl Ledger {
         let signed = Head::sign(&key, tip.seq, tip.hash, tip.balance);
         let ledger = Ledger {
             inner: Arc::new(Inner {
-                path: path.clone(),
                 db: db.clone(),
                 key,
                 id,
@@ -358,10 +350,6 @@ impl Ledger {
 
     pub fn id(&self) -> [u8; 32] {
         self.inner.id
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.inner.path
     }
 
     pub fn policy(&self) -> &Policy {
