@@ -93,6 +93,12 @@ async fn credits_flow_from_requester_to_worker_and_both_chains_verify() {
         .next_back()
         .expect("usage with llp_credits");
     assert!(streamed > 0);
+    // The finishing chunk says it too, with or without usage.
+    let last = events
+        .iter()
+        .find(|e| e["choices"][0]["finish_reason"].is_string())
+        .unwrap();
+    assert_eq!(last["llp_credits"], streamed);
     eventually(20, "both chains record the streamed job", async || {
         (balance(&w.status().await) == 1000 + paid + streamed
             && balance(&r.status().await) == 1000 - paid - streamed)

@@ -724,6 +724,8 @@ fn sse_stream(
                     }
                     last["llp_timings"] = timings(&f);
                     last["llp_served_by"] = json!(reader.routed.guard.served_by());
+                    // The headers left before a peer's job was settled: its cost comes here.
+                    last["llp_credits"] = json!(f.credits);
                     yield data(last);
                     if include_usage {
                         yield data(json!({
