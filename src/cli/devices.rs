@@ -61,8 +61,14 @@ pub async fn run(json: bool) -> anyhow::Result<ExitCode> {
             g.temperature_c.show(),
             g.power_w.show()
         );
+        // `compute` holds the CUDA version on NVIDIA, the gfx target on AMD.
+        let compute = match g.vendor.as_str() {
+            "nvidia" => "CUDA",
+            "amd" => "gfx target",
+            _ => "compute",
+        };
         println!(
-            "          driver {}, compute {}",
+            "          driver {}, {compute} {}",
             g.driver.show(),
             g.compute.show()
         );
