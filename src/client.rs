@@ -35,25 +35,51 @@ pub async fn read_sse(
     resp: reqwest::Response,
     mut on_data: impl FnMut(&str),
 ) -> anyhow::Result<()> {
-    let mut body = resp.bytes_stream();
-    let mut buf: Vec<u8> = Vec::new();
-    while let Some(chunk) = body.next().await {
-        buf.extend_from_slice(&chunk?);
-        while let Some(end) = find_event_end(&buf) {
-            let event: Vec<u8> = buf.drain(..end.0 + end.1).collect();
-            let text = String::from_utf8_lossy(&event[..end.0]);
-            for line in text.lines() {
-                if let Some(data) = line.strip_prefix("data:") {
-                    let data = data.trim_start();
-                    if data == "[DONE]" {
-                        return Ok(());
+    let mut events = SseReader::new(resp);
+    while let Some(data) = events.next().await? {
+        on_data(&data);
+    }
+    Ok(())
+}
+
+/// The `data:` payloads of a server-sent event stream, one at a time, for callers that await
+/// between them.
+pub struct SseReader {
+    body: std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
+    buf: Vec<u8>,
+    ready: std::collections::VecDeque<String>,
+}
+
+impl SseReader {
+    pub fn new(resp: reqwest::Response) -> SseReader {
+        SseReader {
+            body: Box::pin(resp.bytes_stream()),
+            buf: Vec::new(),
+            ready: Default::default(),
+        }
+    }
+
+    /// The next payload; `None` after `[DONE]`, an error when the stream ends without it.
+    pub async fn next(&mut self) -> anyhow::Result<Option<String>> {
+        loop {
+            if let Some(d) = self.ready.pop_front() {
+                return Ok((d != "[DONE]").then_some(d));
+            }
+            let Some(chunk) = self.body.next().await else {
+                anyhow::bail!("the stream ended without [DONE]")
+            };
+            self.buf.extend_from_slice(&chunk?);
+            while let Some(end) = find_event_end(&self.buf) {
+                let event: Vec<u8> = self.buf.drain(..end.0 + end.1).collect();
+                let text = String::from_utf8_lossy(&event[..end.0]);
+                for line in text.lines() {
+                    if let Some(data) = line.strip_prefix("data:") {
+                        self.ready.push_back(data.trim_start().to_string());
                     }
-                    on_data(data);
                 }
             }
         }
     }
-    anyhow::bail!("the stream ended without [DONE]")
 }
 
 fn find_event_end(buf: &[u8]) -> Option<(usize, usize)> {

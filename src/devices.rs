@@ -4,6 +4,9 @@
 //! Every probe is optional: a missing library or sensor gives a reading with no value and the
 //! reason, never an error. The profile is a serde type, announced to peers by the network layer.
 
+use std::sync::Mutex;
+use std::time::Instant;
+
 use serde::{Deserialize, Serialize};
 
 /// One measured value, or why there is none.
@@ -68,6 +71,18 @@ pub struct Cpu {
     pub simd: Vec<String>,
     pub ram_total_bytes: u64,
     pub ram_free_bytes: u64,
+    /// Busy share of all cores since the previous probe.
+    #[serde(default = "not_probed")]
+    pub utilization_pct: Reading<u32>,
+    #[serde(default = "not_probed")]
+    pub temperature_c: Reading<u32>,
+    /// Package power from the RAPL energy counter, since the previous probe.
+    #[serde(default = "not_probed")]
+    pub power_w: Reading<f64>,
+}
+
+fn not_probed<T>() -> Reading<T> {
+    Reading::na("not probed")
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -216,7 +231,81 @@ fn cpu() -> Cpu {
         simd: simd(),
         ram_total_bytes: ram_total,
         ram_free_bytes: ram_free,
+        utilization_pct: cpu_usage(),
+        temperature_c: cpu_temperature(),
+        power_w: cpu_power(),
     }
+}
+
+/// Utilisation needs two samples: the first probe only starts the count.
+fn cpu_usage() -> Reading<u32> {
+    use sysinfo::{CpuRefreshKind, RefreshKind, System};
+    static SYS: Mutex<Option<(System, Instant)>> = Mutex::new(None);
+    let mut s = SYS.lock().unwrap_or_else(|e| e.into_inner());
+    match s.as_mut() {
+        Some((sys, at)) if at.elapsed() >= sysinfo::MINIMUM_CPU_UPDATE_INTERVAL => {
+            sys.refresh_cpu_usage();
+            *at = Instant::now();
+            Reading::ok(sys.global_cpu_usage().round() as u32)
+        }
+        Some(_) => Reading::na("sampled too recently"),
+        None => match System::new_with_specifics(
+            RefreshKind::nothing().with_cpu(CpuRefreshKind::nothing().with_usage()),
+        ) {
+            Ok(sys) => {
+                *s = Some((sys, Instant::now()));
+                Reading::na("measuring (first sample)")
+            }
+            Err(e) => Reading::na(format!("cannot read CPU times: {e:?}")),
+        },
+    }
+}
+
+/// The hottest CPU package sensor the kernel exposes (k10temp, coretemp, a SoC thermal zone).
+fn cpu_temperature() -> Reading<u32> {
+    let Ok(components) = sysinfo::Components::new_with_refreshed_list() else {
+        return Reading::na("no temperature sensors readable");
+    };
+    let cpu_like = |l: &str| {
+        let l = l.to_ascii_lowercase();
+        ["k10temp", "coretemp", "package", "tctl", "cpu", "soc"]
+            .iter()
+            .any(|k| l.contains(k))
+    };
+    components
+        .iter()
+        .filter(|c| cpu_like(c.label()))
+        .filter_map(|c| c.temperature())
+        .filter(|t| t.is_finite() && *t > 0.0)
+        .fold(None, |m: Option<f32>, t| Some(m.map_or(t, |m| m.max(t))))
+        .map(|t| Reading::ok(t.round() as u32))
+        .unwrap_or_else(|| {
+            Reading::na("no CPU temperature sensor (k10temp/coretemp) in /sys/class/hwmon")
+        })
+}
+
+/// Package power from the RAPL energy counter (Intel and AMD on Linux); reading it usually
+/// needs root.
+fn cpu_power() -> Reading<f64> {
+    static LAST: Mutex<Option<(u64, Instant)>> = Mutex::new(None);
+    let path = "/sys/class/powercap/intel-rapl:0/energy_uj";
+    let uj = match std::fs::read_to_string(path) {
+        Ok(s) => match s.trim().parse::<u64>() {
+            Ok(v) => v,
+            Err(_) => return Reading::na(format!("{path} is not a number")),
+        },
+        Err(e) => return Reading::na(format!("no RAPL energy counter ({path}: {e})")),
+    };
+    let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
+    let now = Instant::now();
+    let reading = match *last {
+        Some((prev, at)) if uj >= prev && now > at => {
+            Reading::ok((uj - prev) as f64 / 1e6 / (now - at).as_secs_f64())
+        }
+        _ => Reading::na("measuring (first sample)"),
+    };
+    *last = Some((uj, now));
+    reading
 }
 
 #[cfg(target_arch = "x86_64")]

@@ -16,9 +16,8 @@
 //! - [`route`]: where a job runs (this node or a peer), with backpressure and a bounded wait.
 //! - [`api`]: the local HTTP API (OpenAI routes, status, metrics).
 //! - [`client`]: a client of that API for the CLI.
+//! - [`tui`]: the terminal UI, a client of the node's API (attached or embedded).
 //! - [`cli`]: the command line.
-//!
-//! To come: `tui`.
 
 pub mod api;
 pub mod catalog;
@@ -32,3 +31,4 @@ pub mod ledger;
 pub mod net;
 pub mod node;
 pub mod route;
+pub mod tui;

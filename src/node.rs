@@ -131,7 +131,7 @@ pub fn node_key(dir: &Path) -> Result<[u8; 32], UsageError> {
     Ok(bytes)
 }
 
-/// A running job, as status shows it.
+/// A job, as status and the job log show it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct JobInfo {
     pub id: String,
@@ -145,6 +145,103 @@ pub struct JobInfo {
     pub tokens_per_s: f64,
     pub failovers: u32,
     pub started_unix: u64,
+    /// Credits it cost this node (a peer served it) or earned it (this node served a peer).
+    #[serde(default)]
+    pub credits: u64,
+    /// When it ended; `None` while it runs.
+    #[serde(default)]
+    pub ended_unix: Option<u64>,
+    /// Its place in the job log of ended jobs (`/api/jobs?after=`).
+    #[serde(default)]
+    pub log_seq: Option<u64>,
+}
+
+impl JobInfo {
+    /// `in` (this node serves a peer), `out` (a peer serves this node) or `local`.
+    pub fn direction(&self, own_id: &str) -> &'static str {
+        if self.requester != "local" {
+            "in"
+        } else if self.served_by != own_id {
+            "out"
+        } else {
+            "local"
+        }
+    }
+}
+
+/// Everything the job log keeps of a job beyond its status line (`/api/jobs/{id}`): what was
+/// asked and answered, its timings, where it ran, and what it was paid.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct JobDetail {
+    /// The prompt as text; a chat as `role: content` blocks.
+    pub prompt: String,
+    pub output: String,
+    /// The nodes that served it, in order.
+    pub route: Vec<Hop>,
+    pub finish_reason: Option<String>,
+    pub error: Option<String>,
+    pub warning: Option<String>,
+    pub completion_tokens: u32,
+    pub cached_tokens: u32,
+    pub time_to_first_token_ms: Option<f64>,
+    pub prompt_ms: Option<f64>,
+    pub generation_ms: Option<f64>,
+    pub duration_ms: Option<f64>,
+    /// Receipts signed by both sides and the ledger entries that recorded them.
+    pub settlements: Vec<Settlement>,
+}
+
+/// One node on a job's route.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Hop {
+    pub node: String,
+    /// Answer tokens already delivered when it took over.
+    pub from_token: u32,
+    /// `local`, `routed`, or `failover`.
+    pub why: String,
+}
+
+/// A settled segment of a job: the receipt and this node's ledger entry for it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Settlement {
+    pub receipt: crate::ledger::Receipt,
+    pub entry: crate::ledger::EntryLine,
+    pub entry_hash: String,
+}
+
+/// A job in the log: its status line and its detail.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JobRecord {
+    #[serde(flatten)]
+    pub info: JobInfo,
+    pub detail: JobDetail,
+}
+
+/// Ended jobs the log keeps, at most; and the text kept of each prompt and answer.
+pub const JOB_LOG_LEN: usize = 1000;
+const JOB_TEXT_MAX: usize = 32 * 1024;
+
+/// A job while it runs and in the log: its guard writes here without the node-wide lock.
+struct JobCell {
+    info: Mutex<JobInfo>,
+    detail: Mutex<JobDetail>,
+    output: Mutex<Vec<u8>>,
+    started: Instant,
+}
+
+impl JobCell {
+    fn record(&self) -> JobRecord {
+        let mut detail = self.detail.lock().expect("job detail").clone();
+        let out = self.output.lock().expect("job output");
+        detail.output = String::from_utf8_lossy(&out).into_owned();
+        if out.len() >= JOB_TEXT_MAX {
+            detail.output.push_str(" [… the rest is not kept]");
+        }
+        JobRecord {
+            info: self.info.lock().expect("job info").clone(),
+            detail,
+        }
+    }
 }
 
 /// The node snapshot behind `llp status --json` and `/api/status`.
@@ -191,6 +288,7 @@ pub struct ModelStatus {
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Totals {
     pub requests: u64,
     pub requests_failed: u64,
@@ -215,7 +313,9 @@ struct Inner {
     settings: Settings,
     engines: Vec<Engine>,
     paused: AtomicBool,
-    jobs: Mutex<BTreeMap<String, (JobInfo, Instant)>>,
+    jobs: Mutex<BTreeMap<String, Arc<JobCell>>>,
+    /// Ended jobs, oldest first, and the log seq of the newest.
+    history: Mutex<(VecDeque<Arc<JobCell>>, u64)>,
     devices: Mutex<(Profile, Instant)>,
     started: Instant,
     api: SocketAddr,
@@ -245,6 +345,7 @@ impl Node {
                 engines,
                 paused,
                 jobs: Mutex::new(BTreeMap::new()),
+                history: Mutex::new((VecDeque::new(), 0)),
                 devices: Mutex::new((devices, Instant::now())),
                 started: Instant::now(),
                 api,
@@ -379,16 +480,54 @@ impl Node {
             tokens_per_s: 0.0,
             failovers: 0,
             started_unix: unix_now(),
+            credits: 0,
+            ended_unix: None,
+            log_seq: None,
         };
+        let cell = Arc::new(JobCell {
+            info: Mutex::new(info),
+            detail: Mutex::new(JobDetail::default()),
+            output: Mutex::new(Vec::new()),
+            started: Instant::now(),
+        });
         self.inner
             .jobs
             .lock()
             .expect("jobs lock")
-            .insert(id.clone(), (info, Instant::now()));
+            .insert(id.clone(), cell.clone());
         JobGuard(Arc::new(GuardInner {
             node: self.clone(),
             id,
+            cell,
         }))
+    }
+
+    /// Ended jobs after log seq `after`, oldest first, at most `limit` (the newest ones when
+    /// there are more), and the log seq of the newest ended job.
+    pub fn job_log(&self, after: u64, limit: usize) -> (Vec<JobInfo>, u64) {
+        let h = self.inner.history.lock().expect("job history");
+        let mut out: Vec<JobInfo> =
+            h.0.iter()
+                .rev()
+                .map(|c| c.info.lock().expect("job info").clone())
+                .take_while(|j| j.log_seq.is_some_and(|s| s > after))
+                .take(limit)
+                .collect();
+        out.reverse();
+        (out, h.1)
+    }
+
+    /// A job, running or in the log, with its detail.
+    pub fn job(&self, id: &str) -> Option<JobRecord> {
+        let running = self.inner.jobs.lock().expect("jobs lock").get(id).cloned();
+        let cell = running.or_else(|| {
+            let h = self.inner.history.lock().expect("job history");
+            h.0.iter()
+                .rev()
+                .find(|c| c.info.lock().expect("job info").id == id)
+                .cloned()
+        })?;
+        Some(cell.record())
     }
 
     pub fn snapshot(&self) -> Snapshot {
@@ -425,13 +564,17 @@ impl Node {
             .iter()
             .cloned()
             .collect();
-        let jobs = inner
+        let cells: Vec<Arc<JobCell>> = inner
             .jobs
             .lock()
             .expect("jobs lock")
             .values()
-            .map(|(j, _)| {
-                let mut j = j.clone();
+            .cloned()
+            .collect();
+        let jobs = cells
+            .iter()
+            .map(|c| {
+                let mut j = c.info.lock().expect("job info").clone();
                 if let Some(pos) = waiters.iter().position(|w| *w == j.id) {
                     j.state = format!("waiting (position {} of {})", pos + 1, waiters.len());
                 }
@@ -488,6 +631,7 @@ pub struct JobGuard(Arc<GuardInner>);
 struct GuardInner {
     node: Node,
     id: String,
+    cell: Arc<JobCell>,
 }
 
 impl JobGuard {
@@ -496,17 +640,104 @@ impl JobGuard {
     }
 
     fn with(&self, f: impl FnOnce(&mut JobInfo, &Instant)) {
-        if let Some((job, started)) = self
-            .0
-            .node
-            .inner
-            .jobs
-            .lock()
-            .expect("jobs lock")
-            .get_mut(&self.0.id)
-        {
-            f(job, started);
+        let cell = &self.0.cell;
+        f(&mut cell.info.lock().expect("job info"), &cell.started);
+    }
+
+    fn detail(&self, f: impl FnOnce(&mut JobDetail)) {
+        f(&mut self.0.cell.detail.lock().expect("job detail"));
+    }
+
+    /// The prompt, for the job log.
+    pub fn set_prompt_text(&self, prompt: &crate::net::wire::Prompt) {
+        let mut text = match prompt {
+            crate::net::wire::Prompt::Chat(msgs) => msgs
+                .iter()
+                .map(|(role, content)| format!("{role}: {content}"))
+                .collect::<Vec<_>>()
+                .join("\n\n"),
+            crate::net::wire::Prompt::Text(t) => t.clone(),
+        };
+        if text.len() > JOB_TEXT_MAX {
+            let mut cut = JOB_TEXT_MAX;
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            text.truncate(cut);
+            text.push_str(" [… the rest is not kept]");
         }
+        self.detail(|d| d.prompt = text);
+    }
+
+    /// A piece of the answer, for the job log (the first 32 KiB are kept).
+    pub fn push_output(&self, piece: &[u8]) {
+        let mut out = self.0.cell.output.lock().expect("job output");
+        let room = JOB_TEXT_MAX.saturating_sub(out.len());
+        out.extend_from_slice(&piece[..piece.len().min(room)]);
+    }
+
+    pub fn set_warning(&self, warning: Option<&str>) {
+        self.detail(|d| d.warning = warning.map(str::to_string));
+    }
+
+    /// The job ended with an answer: its counts and timings.
+    pub fn finish(&self, f: &crate::engine::Finish) {
+        let elapsed = self.0.cell.started.elapsed();
+        self.with(|job, _| {
+            job.state = format!("done ({})", f.reason.as_str());
+            job.prompt_tokens = f.prompt_tokens;
+            job.tokens = f.completion_tokens;
+            job.tokens_per_s = if f.generation_time.as_secs_f64() > 0.0 {
+                f.completion_tokens.saturating_sub(1) as f64 / f.generation_time.as_secs_f64()
+            } else {
+                0.0
+            };
+        });
+        self.detail(|d| {
+            d.finish_reason = Some(f.reason.as_str().to_string());
+            d.completion_tokens = f.completion_tokens;
+            d.cached_tokens = f.cached_tokens;
+            d.time_to_first_token_ms = Some(f.time_to_first_token.as_secs_f64() * 1e3);
+            d.prompt_ms = Some(f.prompt_time.as_secs_f64() * 1e3);
+            d.generation_ms = Some(f.generation_time.as_secs_f64() * 1e3);
+            d.duration_ms = Some(elapsed.as_secs_f64() * 1e3);
+        });
+    }
+
+    /// The job failed: why.
+    pub fn fail(&self, why: &str) {
+        self.with(|job, _| job.state = "failed".into());
+        self.detail(|d| d.error = Some(why.to_string()));
+    }
+
+    /// A segment of the job was settled: the receipt and the entry this node recorded.
+    pub fn settled(&self, receipt: &crate::ledger::Receipt, entry: &crate::ledger::Entry) {
+        self.with(|job, _| job.credits = job.credits.saturating_add(entry.amount));
+        self.detail(|d| {
+            d.settlements.push(Settlement {
+                receipt: receipt.clone(),
+                entry: crate::ledger::EntryLine::of(entry),
+                entry_hash: hex::encode(entry.hash()),
+            })
+        });
+    }
+
+    /// The job runs on this node's own engine.
+    pub fn run_locally(&self) {
+        let id = self.0.node.id().to_string();
+        self.hop(&id, "local");
+    }
+
+    fn hop(&self, node: &str, why: &str) {
+        let mut from_token = 0;
+        self.with(|job, _| from_token = job.tokens);
+        self.detail(|d| {
+            d.route.push(Hop {
+                node: node.to_string(),
+                from_token,
+                why: why.to_string(),
+            })
+        });
     }
 
     pub fn update(&self, state: &str, tokens: u32) {
@@ -541,6 +772,7 @@ impl JobGuard {
             job.served_by = node.to_string();
             job.state = state.to_string();
         });
+        self.hop(node, "routed");
     }
 
     /// A job this node serves for a peer.
@@ -554,18 +786,33 @@ impl JobGuard {
             job.failovers += 1;
             job.served_by = node.to_string();
         });
+        self.hop(node, "failover");
     }
 }
 
 impl Drop for GuardInner {
+    /// The job ended: it leaves the table of running jobs for the job log.
     fn drop(&mut self) {
-        self.node
-            .inner
-            .jobs
-            .lock()
-            .expect("jobs lock")
-            .remove(&self.id);
-        self.node.inner.capacity.notify_waiters();
+        let inner = &self.node.inner;
+        inner.jobs.lock().expect("jobs lock").remove(&self.id);
+        {
+            let mut h = inner.history.lock().expect("job history");
+            h.1 += 1;
+            let seq = h.1;
+            {
+                let mut info = self.cell.info.lock().expect("job info");
+                if !info.state.starts_with("done") && info.state != "failed" {
+                    info.state = "cancelled".into();
+                }
+                info.ended_unix = Some(unix_now());
+                info.log_seq = Some(seq);
+            }
+            h.0.push_back(self.cell.clone());
+            while h.0.len() > JOB_LOG_LEN {
+                h.0.pop_front();
+            }
+        }
+        inner.capacity.notify_waiters();
     }
 }
 

@@ -252,6 +252,7 @@ pub async fn local(
         }
         None => node.start_job(&model, p.prompt_tokens),
     };
+    guard.run_locally();
     // This node's own requests come first in its queue.
     let events = submit_local(&engine, &p, spec, p.max_tokens, i64::MAX)?;
     Ok(Routed {

@@ -11,4 +11,5 @@ mod concurrency;
 mod fetch;
 mod ledger;
 mod network;
+mod tui;
 mod wire;

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
@@ -56,6 +56,9 @@ pub fn router(node: Node) -> Router {
         .route("/api/contribution", post(contribution))
         .route("/api/invite", get(invite))
         .route("/api/ledger", get(ledger_export))
+        .route("/api/ledger/entries", get(ledger_entries))
+        .route("/api/jobs", get(jobs))
+        .route("/api/jobs/{id}", get(job))
         .route("/metrics", get(metrics))
         .route("/tokenize", post(tokenize))
         .fallback(not_found)
@@ -226,6 +229,59 @@ async fn ledger_export(State(node): State<Node>) -> Response {
             ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response()
         }
         Err(e) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
+/// `?after=SEQ&limit=N`: ledger entries after SEQ (from the first without it), as listings.
+async fn ledger_entries(State(node): State<Node>, q: QueryResult) -> Response {
+    let q = match q {
+        Ok(Query(q)) => q,
+        Err(e) => return ApiError::bad_request(e.body_text()).into_response(),
+    };
+    let Some(ledger) = node.ledger() else {
+        return ApiError::new(StatusCode::NOT_FOUND, "This node keeps no ledger").into_response();
+    };
+    let limit = q.limit.unwrap_or(1000).min(10_000);
+    match tokio::task::spawn_blocking(move || ledger.lines_after(q.after, limit)).await {
+        Ok(Ok(lines)) => Json(json!({"entries": lines})).into_response(),
+        Ok(Err(e)) => {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response()
+        }
+        Err(e) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
+type QueryResult = Result<Query<AfterQuery>, axum::extract::rejection::QueryRejection>;
+
+#[derive(serde::Deserialize)]
+struct AfterQuery {
+    after: Option<u64>,
+    limit: Option<usize>,
+}
+
+/// `?after=SEQ&limit=N`: the job log, ended jobs after log seq SEQ, oldest first.
+async fn jobs(State(node): State<Node>, q: QueryResult) -> Response {
+    let q = match q {
+        Ok(Query(q)) => q,
+        Err(e) => return ApiError::bad_request(e.body_text()).into_response(),
+    };
+    let limit = q.limit.unwrap_or(crate::node::JOB_LOG_LEN);
+    let (jobs, last) = node.job_log(q.after.unwrap_or(0), limit);
+    Json(json!({"jobs": jobs, "last": last})).into_response()
+}
+
+/// One job, running or in the log, with its prompt, answer, timings, route and settlements.
+async fn job(State(node): State<Node>, Path(id): Path<String>) -> Response {
+    match node.job(&id) {
+        Some(j) => Json(j).into_response(),
+        None => ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!(
+                "No job `{id}` is running or in the job log (it keeps the last {})",
+                crate::node::JOB_LOG_LEN
+            ),
+        )
+        .into_response(),
     }
 }
 
@@ -489,7 +545,10 @@ async fn run(
     };
     let kind = spec.kind();
     let stops = spec.stop.clone();
+    let prompt = spec.prompt.clone();
     let routed = crate::route::route(node, spec).await?;
+    routed.guard.set_prompt_text(&prompt);
+    routed.guard.set_warning(routed.warning.as_deref());
     let meta = Meta {
         id: format!(
             "{}-{}",
@@ -647,11 +706,23 @@ impl Reader {
         }
     }
 
+    /// The next step, also written to the job log.
     async fn next(&mut self) -> Option<Step> {
+        let step = self.step().await;
+        match &step {
+            Some(Step::End(_, f)) => self.routed.guard.finish(f),
+            Some(Step::Failed(msg)) => self.routed.guard.fail(msg),
+            _ => {}
+        }
+        step
+    }
+
+    async fn step(&mut self) -> Option<Step> {
         let ev = self.routed.events.recv().await;
         Some(match ev {
             Some(Event::Token { piece, .. }) => {
                 progress(&self.routed.guard, &mut self.tokens);
+                self.routed.guard.push_output(&piece);
                 self.first.get_or_insert_with(std::time::Instant::now);
                 match self.text.push(&piece) {
                     Push::Emit(t) => Step::Text(t),

@@ -57,6 +57,10 @@ pub struct BenchArgs {
     /// The credit ledger's benchmarks instead: verification speed and durable appends
     #[arg(long)]
     pub ledger: bool,
+    /// The terminal UI's benchmarks instead: frame time with 100 peers and 1,000 jobs, and the
+    /// CPU an idle UI uses (runs a node and the UI in tmux for --duration seconds)
+    #[arg(long)]
+    pub tui: bool,
     /// Entries in the chain the ledger benchmark verifies
     #[arg(long, default_value_t = 100_000)]
     pub entries: u64,
@@ -103,6 +107,15 @@ pub async fn run(g: &Global, a: BenchArgs) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&r)?);
         } else {
             super::bench_ledger::print(&r);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if a.tui {
+        let r = super::bench_tui::run(&settings.data_dir, &settings.models_dir, a.duration).await?;
+        if a.json {
+            println!("{}", serde_json::to_string_pretty(&r)?);
+        } else {
+            super::bench_tui::print(&r);
         }
         return Ok(ExitCode::SUCCESS);
     }

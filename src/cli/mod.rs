@@ -5,6 +5,7 @@
 mod bench;
 mod bench_ledger;
 mod bench_net;
+mod bench_tui;
 mod chat;
 mod demo;
 mod devices;
@@ -32,6 +33,9 @@ pub use serve::{Running, start_node};
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
+    /// Options of the terminal UI (`llp` with no command)
+    #[command(flatten)]
+    pub tui: crate::tui::TuiArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -184,7 +188,12 @@ pub fn main() -> ExitCode {
             };
         }
     };
-    init_logging();
+    // The node's logs also go to a rolling file in its data dir; under the UI, only there.
+    let logs = match &cli.command {
+        None | Some(Command::Serve) => cli.global.settings().ok().map(|s| s.data_dir.join("logs")),
+        _ => None,
+    };
+    let _log_guard = init_logging(logs.as_deref(), cli.command.is_some());
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
@@ -212,14 +221,7 @@ pub fn main() -> ExitCode {
 async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let g = cli.global;
     match cli.command {
-        None => {
-            use clap::CommandFactory;
-            println!(
-                "The terminal UI is not built yet: run `llp serve` for the node, `llp chat` to talk to it.\n"
-            );
-            Cli::command().print_help()?;
-            Ok(ExitCode::SUCCESS)
-        }
+        None => crate::tui::run(&g, cli.tui).await,
         Some(Command::Serve) => serve::run(&g).await,
         Some(Command::Chat(a)) => chat::run(&g, a).await,
         Some(Command::Status(a)) => status::run(&g, a.json).await,
@@ -232,19 +234,56 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn init_logging() {
-    use tracing_subscriber::EnvFilter;
+/// Logs to standard error (`to_stderr`), and to a file rolled daily in `dir` (a week kept).
+/// Returns the file writer's guard: dropping it flushes what is buffered.
+fn init_logging(
+    dir: Option<&std::path::Path>,
+    to_stderr: bool,
+) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::{EnvFilter, Layer};
     // llama.cpp logs every model load in detail at info level; keep its warnings only.
-    let filter = EnvFilter::try_from_env("LLP_LOG").unwrap_or_else(|_| {
-        EnvFilter::new(
-            "info,llama-cpp-2=warn,llama_cpp_2=warn,iroh=warn,iroh::address_lookup::pkarr=error,iroh_gossip=warn,noq=warn,\
-             noq_proto=warn,iroh_relay=warn,swarm_discovery=warn,iroh_mdns_address_lookup=warn",
-        )
+    let filter = || {
+        EnvFilter::try_from_env("LLP_LOG").unwrap_or_else(|_| {
+            EnvFilter::new(
+                "info,llama-cpp-2=warn,llama_cpp_2=warn,iroh=warn,iroh::address_lookup::pkarr=error,iroh_gossip=warn,noq=warn,\
+                 noq_proto=warn,iroh_relay=warn,swarm_discovery=warn,iroh_mdns_address_lookup=warn",
+            )
+        })
+    };
+    let file = dir.and_then(|d| {
+        tracing_appender::rolling::RollingFileAppender::builder()
+            .rotation(tracing_appender::rolling::Rotation::DAILY)
+            .filename_prefix("llp")
+            .filename_suffix("log")
+            .max_log_files(7)
+            .build(d)
+            .map_err(|e| eprintln!("llp: cannot log to {}: {e}", d.display()))
+            .ok()
     });
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+    let (file_layer, guard) = match file {
+        Some(appender) => {
+            // Writes happen on a thread of its own: a slow disk never holds up a job.
+            let (w, guard) = tracing_appender::non_blocking(appender);
+            let layer = tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_writer(w)
+                .with_filter(filter());
+            (Some(layer), Some(guard))
+        }
+        None => (None, None),
+    };
+    let stderr_layer = to_stderr.then(|| {
+        tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_filter(filter())
+    });
+    let _ = tracing_subscriber::registry()
+        .with(file_layer)
+        .with(stderr_layer)
         .try_init();
+    guard
 }
 
 /// Prints JSON to stdout; a closed pipe (`llp status --json | head`) is not an error.

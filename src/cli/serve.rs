@@ -189,6 +189,9 @@ pub async fn start_node(
             .await?
             .map_err(|e| UsageError(e.to_string()))?;
     node.set_ledger(ledger.clone());
+    // A full check of the chain at start, in the background: status shows its result.
+    let l = ledger.clone();
+    tokio::task::spawn_blocking(move || l.check_self());
     let mut ticket = None;
     if network {
         let net = crate::net::Net::start(net_config(&settings), key, node.clone()).await?;

@@ -129,6 +129,24 @@ pub struct LedgerStatus {
     pub head: String,
     /// The newest entries, newest first.
     pub recent: Vec<EntryLine>,
+    /// The last full verification of this chain (every link and signature), if one ran.
+    #[serde(default)]
+    pub checked: Option<SelfCheck>,
+    /// Peers whose chains this node has audited.
+    #[serde(default)]
+    pub peers_audited: usize,
+}
+
+/// The result of verifying this node's own chain from the first entry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SelfCheck {
+    pub ok: bool,
+    /// Entries verified (the whole chain when `ok`).
+    pub entries: u64,
+    /// The first bad entry and why, when not `ok`.
+    pub error: Option<String>,
+    pub at_unix: u64,
+    pub seconds: f64,
 }
 
 /// An entry in a listing.
@@ -187,6 +205,8 @@ struct Inner {
     books: Mutex<HashMap<[u8; 32], Book>>,
     audits: Mutex<HashMap<[u8; 32], Arc<tokio::sync::Mutex<()>>>>,
     equivocators: Mutex<BTreeMap<[u8; 32], Equivocation>>,
+    /// The last full check of this node's own chain.
+    checked: Mutex<Option<SelfCheck>>,
     /// Called after the chain grows or a new equivocation is known (the network re-announces).
     on_change: Mutex<Option<Box<dyn Fn() + Send + Sync>>>,
 }
@@ -336,6 +356,7 @@ impl Ledger {
                 books: Mutex::new(HashMap::new()),
                 audits: Mutex::new(HashMap::new()),
                 equivocators: Mutex::new(equivocators),
+                checked: Mutex::new(None),
                 on_change: Mutex::new(None),
             }),
         };
@@ -599,7 +620,45 @@ impl Ledger {
             entries: tip.seq + 1,
             head: hex::encode(tip.hash),
             recent,
+            checked: self.inner.checked.lock().expect("checked").clone(),
+            peers_audited: self.inner.books.lock().expect("books").len(),
         }
+    }
+
+    /// Verifies this node's whole chain, as `llp ledger verify` does, and keeps the result for
+    /// status. Blocking: reads and checks every entry.
+    pub fn check_self(&self) -> SelfCheck {
+        let started = std::time::Instant::now();
+        let result = self.export().map_err(|e| e.to_string()).and_then(|text| {
+            chain::verify_export(&text, Some(self.inner.id), None, now_ms())
+                .map_err(|bad| bad.to_string())
+        });
+        let check = SelfCheck {
+            ok: result.is_ok(),
+            entries: result.as_ref().map(|s| s.entries).unwrap_or(0),
+            error: result.err(),
+            at_unix: crate::node::unix_now(),
+            seconds: started.elapsed().as_secs_f64(),
+        };
+        if let Some(e) = &check.error {
+            tracing::error!("this node's own ledger does not verify: {e}");
+        }
+        *self.inner.checked.lock().expect("checked") = Some(check.clone());
+        check
+    }
+
+    /// Entries after `after` (from the first when `None`), at most `limit`, for listings.
+    pub fn lines_after(
+        &self,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<EntryLine>, LedgerError> {
+        Ok(self
+            .entries_after(after, limit)?
+            .iter()
+            .filter_map(|r| Entry::decode(r).ok())
+            .map(|e| EntryLine::of(&e))
+            .collect())
     }
 
     // ---- Peers' chains ----

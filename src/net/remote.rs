@@ -675,6 +675,7 @@ impl Follow {
         };
         match result {
             Ok(e) => {
+                self.guard.settled(&receipt, &e);
                 let countersign = Request::Countersign {
                     sig: hex::encode(ledger.sign(&receipt)),
                     entry: hex::encode(e.encode()),

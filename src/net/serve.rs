@@ -540,6 +540,9 @@ async fn infer(
     let model = format!("{}:{}", info.name, info.quant);
     let guard = node.start_job(&model, p.prompt_tokens);
     guard.set_requester(&hex::encode(peer));
+    guard.set_prompt_text(&spec.prompt);
+    guard.set_warning(p.warning.as_deref());
+    guard.run_locally();
     let mut rx = match crate::route::submit_local(&engine, &p, &spec, p.max_tokens, priority) {
         Ok(rx) => rx,
         Err(r) => {
@@ -577,18 +580,22 @@ async fn infer(
                     if n.is_multiple_of(16) {
                         guard.update("running", n);
                     }
+                    guard.push_output(&piece);
                     Reply::Token { id, piece }
                 }
-                Some(Event::Done(f)) => Reply::Done {
+                Some(Event::Done(f)) => {
+                    guard.finish(&f);
+                    Reply::Done {
                     reason: f.reason.as_str().into(),
                     completion_tokens: f.completion_tokens,
                     cached_tokens: f.cached_tokens,
                     ttft_ms: f.time_to_first_token.as_secs_f64() * 1e3,
                     prompt_ms: f.prompt_time.as_secs_f64() * 1e3,
                     generation_ms: f.generation_time.as_secs_f64() * 1e3,
-                },
+                }},
                 // A failed job is not paid.
                 Some(Event::Failed(message)) => {
+                    guard.fail(&message);
                     let _ = wire::write(send, &Reply::Failed { message }).await;
                     return;
                 }
@@ -679,8 +686,9 @@ async fn infer(
                 );
                 return;
             }
-            match ledger.earn(receipt, sig).await {
+            match ledger.earn(receipt.clone(), sig).await {
                 Ok(e) => {
+                    guard.settled(&receipt, &e);
                     let _ = wire::write(send, &Reply::Settled { seq: e.seq }).await;
                 }
                 Err(crate::ledger::LedgerError::Invalid(why)) => {

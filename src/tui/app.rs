@@ -1,0 +1,859 @@
+//! The UI's state and what input does to it. Pure: no I/O and no clock. The runtime feeds it
+//! terminal events and what it fetched from the node ([`Msg`]), and carries out the
+//! [`Effect`]s it asks for. Tests drive it through the same two doors.
+
+use std::collections::{HashMap, VecDeque};
+
+use ratatui::crossterm::event::{Event, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::widgets::TableState;
+use ratatui_textarea::TextArea;
+
+use super::keys::{self, Action, Ctx};
+use super::theme::Theme;
+use crate::ledger::EntryLine;
+use crate::node::{JobInfo, JobRecord, Snapshot};
+
+/// The panes, in the order of their number keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Pane {
+    Devices,
+    Jobs,
+    Peers,
+    Credits,
+    Chat,
+    Logs,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 6] = [
+        Pane::Devices,
+        Pane::Jobs,
+        Pane::Peers,
+        Pane::Credits,
+        Pane::Chat,
+        Pane::Logs,
+    ];
+
+    pub fn index(self) -> usize {
+        Pane::ALL.iter().position(|p| *p == self).expect("listed")
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Devices => "Devices",
+            Pane::Jobs => "Jobs",
+            Pane::Peers => "Peers",
+            Pane::Credits => "Credits",
+            Pane::Chat => "Chat",
+            Pane::Logs => "Logs",
+        }
+    }
+}
+
+/// How this UI reaches its node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// A `llp serve` runs for the data dir: quitting leaves it running.
+    Attached { pid: u32 },
+    /// No node ran for the data dir: this process runs one, which stops on quit.
+    Embedded,
+}
+
+/// Ended jobs, ledger entries, log lines and RTT samples kept, at most.
+const MAX_JOBS: usize = crate::node::JOB_LOG_LEN;
+const MAX_ENTRIES: usize = 500;
+const MAX_SERIES: usize = 2000;
+pub const MAX_LOG_LINES: usize = 2000;
+pub const RTT_SAMPLES: usize = 40;
+
+/// Everything fetched from the node.
+#[derive(Debug, Default)]
+pub struct Data {
+    pub snapshot: Option<Snapshot>,
+    /// Ended jobs, oldest first.
+    pub ended: VecDeque<JobInfo>,
+    pub job_seq: u64,
+    /// The newest ledger entries, oldest first.
+    pub entries: VecDeque<EntryLine>,
+    /// (unix seconds, balance) after each entry, thinned when long.
+    pub series: Vec<(f64, f64)>,
+    /// The last ledger seq fetched.
+    pub ledger_seq: Option<u64>,
+    /// RTT history per peer, in ms, oldest first.
+    pub rtt: HashMap<String, VecDeque<u64>>,
+    pub logs: VecDeque<String>,
+    /// Models the network serves (`/v1/models`).
+    pub models: Vec<String>,
+    /// Why the node cannot be reached, while it cannot.
+    pub unreachable: Option<String>,
+    /// Unix seconds now (set by the runtime; fixed in tests).
+    pub now_unix: u64,
+}
+
+impl Data {
+    pub fn own_id(&self) -> &str {
+        self.snapshot.as_ref().map_or("", |s| s.id.as_str())
+    }
+
+    pub fn paused(&self) -> bool {
+        self.snapshot.as_ref().is_some_and(|s| s.paused)
+    }
+}
+
+/// What the runtime fetched or heard.
+#[derive(Debug)]
+pub enum Msg {
+    Status(Box<Snapshot>),
+    Unreachable(String),
+    Jobs { jobs: Vec<JobInfo>, last: u64 },
+    Entries(Vec<EntryLine>),
+    Logs(Vec<String>),
+    Models(Vec<String>),
+    JobDetail(String, Result<Box<JobRecord>, String>),
+    Chat(ChatEvent),
+    Paused(Result<bool, String>),
+    Notice(String),
+    Error(String),
+}
+
+#[derive(Debug)]
+pub enum ChatEvent {
+    /// The answer began; the node that serves it.
+    Started {
+        served_by: String,
+    },
+    Delta(String),
+    Done {
+        served_by: String,
+        credits: u64,
+        tokens: u32,
+        tokens_per_s: f64,
+        finish: String,
+    },
+    Failed(String),
+}
+
+/// What the UI asks the runtime to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    SendChat {
+        model: Option<String>,
+        messages: Vec<(String, String)>,
+    },
+    CancelChat,
+    SetPaused(bool),
+    FetchJob(String),
+    ExportJob(String),
+    SaveChat {
+        path: String,
+        text: String,
+    },
+    Quit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    User,
+    Assistant,
+    /// A note from the UI (a command's answer, an error).
+    Note,
+}
+
+#[derive(Debug, Clone)]
+pub struct Turn {
+    pub who: Who,
+    pub text: String,
+    /// Under an answer: who served it, tokens/s, credits.
+    pub meta: Option<String>,
+    /// Cancelled or failed: not sent back as history.
+    pub broken: bool,
+}
+
+pub struct Chat {
+    pub turns: Vec<Turn>,
+    pub input: TextArea<'static>,
+    pub model: Option<String>,
+    pub streaming: bool,
+    /// Lines scrolled up from the bottom of the conversation.
+    pub scroll: u16,
+    /// The model list open for a choice, and the highlighted row.
+    pub picker: Option<usize>,
+}
+
+impl Default for Chat {
+    fn default() -> Self {
+        Chat {
+            turns: Vec::new(),
+            input: new_input(),
+            model: None,
+            streaming: false,
+            scroll: 0,
+            picker: None,
+        }
+    }
+}
+
+fn new_input() -> TextArea<'static> {
+    let mut t = TextArea::default();
+    t.set_placeholder_text("Type a message; Enter sends, Ctrl-j adds a line, /? for commands");
+    t.set_cursor_line_style(ratatui::style::Style::default());
+    t
+}
+
+/// The detail of one job, open over the panes.
+pub struct Detail {
+    pub id: String,
+    pub record: Option<Result<Box<JobRecord>, String>>,
+    pub scroll: u16,
+}
+
+pub struct App {
+    pub data: Data,
+    pub mode: Mode,
+    pub data_dir: String,
+    pub theme: Theme,
+    pub ascii: bool,
+    pub focus: Pane,
+    pub zoomed: bool,
+    pub help: bool,
+    pub detail: Option<Detail>,
+    /// Per pane: the filter text.
+    pub filters: [String; 6],
+    /// Typing a filter for the focused pane.
+    pub filtering: bool,
+    pub jobs_table: TableState,
+    pub peers_table: TableState,
+    /// Rows selected in the other list panes.
+    pub rows: [usize; 6],
+    pub chat: Chat,
+    /// The status line: the latest notice, and whether it is an error.
+    pub notice: Option<(String, bool)>,
+    /// Rows a page moves (set from the pane's height at each draw).
+    pub page: usize,
+    pub quit: bool,
+}
+
+impl App {
+    pub fn new(mode: Mode, data_dir: String, theme: Theme, ascii: bool) -> App {
+        App {
+            data: Data::default(),
+            mode,
+            data_dir,
+            theme,
+            ascii,
+            focus: Pane::Jobs,
+            zoomed: false,
+            help: false,
+            detail: None,
+            filters: Default::default(),
+            filtering: false,
+            jobs_table: TableState::default().with_selected(Some(0)),
+            peers_table: TableState::default().with_selected(Some(0)),
+            rows: [0; 6],
+            chat: Chat::default(),
+            notice: None,
+            page: 10,
+            quit: false,
+        }
+    }
+
+    pub fn note(&mut self, text: impl Into<String>) {
+        self.notice = Some((text.into(), false));
+    }
+
+    pub fn error(&mut self, text: impl Into<String>) {
+        self.notice = Some((text.into(), true));
+    }
+
+    /// The contexts keys are looked up in now, most specific first.
+    pub fn contexts(&self) -> Vec<Ctx> {
+        if self.help {
+            return vec![Ctx::Help, Ctx::Always];
+        }
+        if self.chat.picker.is_some() {
+            return vec![Ctx::Picker, Ctx::Always];
+        }
+        if self.detail.is_some() {
+            return vec![Ctx::Detail, Ctx::List, Ctx::Always, Ctx::Global];
+        }
+        if self.filtering {
+            return vec![Ctx::FilterInput, Ctx::Always];
+        }
+        match self.focus {
+            Pane::Chat => vec![Ctx::Chat, Ctx::Always],
+            Pane::Jobs => vec![Ctx::Jobs, Ctx::List, Ctx::Always, Ctx::Global],
+            _ => vec![Ctx::List, Ctx::Always, Ctx::Global],
+        }
+    }
+
+    /// A terminal event: what it changes, and what the runtime must do.
+    pub fn on_event(&mut self, ev: Event) -> Vec<Effect> {
+        match ev {
+            Event::Key(k) if k.kind != KeyEventKind::Release => self.on_key(k),
+            Event::Paste(text) if self.focus == Pane::Chat && !self.help => {
+                self.chat.input.insert_str(text);
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn on_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        let ctxs = self.contexts();
+        let Some(action) = keys::lookup(&ctxs, &k) else {
+            // Unbound keys are text where text is typed.
+            if self.filtering {
+                self.edit_filter(k);
+            } else if ctxs[0] == Ctx::Chat {
+                self.chat.input.input(k);
+            }
+            return Vec::new();
+        };
+        self.act(action, ctxs[0])
+    }
+
+    fn act(&mut self, action: Action, ctx: Ctx) -> Vec<Effect> {
+        match (ctx, action) {
+            (_, Action::Interrupt) => {
+                if self.chat.streaming {
+                    return vec![Effect::CancelChat];
+                }
+                self.quit = true;
+                vec![Effect::Quit]
+            }
+            (_, Action::Quit) => {
+                self.quit = true;
+                vec![Effect::Quit]
+            }
+            (Ctx::Help, Action::Back) => {
+                self.help = false;
+                vec![]
+            }
+            (_, Action::Help) => {
+                self.help = !self.help;
+                vec![]
+            }
+            (Ctx::FilterInput, Action::Send) => {
+                self.filtering = false;
+                vec![]
+            }
+            (Ctx::FilterInput, Action::Back) => {
+                self.filtering = false;
+                self.filters[self.focus.index()].clear();
+                vec![]
+            }
+            (Ctx::Picker, a) => self.pick(a),
+            (Ctx::Detail, Action::Back) => {
+                self.detail = None;
+                vec![]
+            }
+            (Ctx::Detail, Action::Export) => {
+                let id = self.detail.as_ref().map(|d| d.id.clone());
+                id.map(Effect::ExportJob).into_iter().collect()
+            }
+            (Ctx::Chat, Action::Send) => self.send(),
+            (Ctx::Chat, Action::Newline) => {
+                self.chat.input.insert_newline();
+                vec![]
+            }
+            (Ctx::Chat, Action::Back) => {
+                if self.chat.streaming {
+                    vec![Effect::CancelChat]
+                } else {
+                    self.focus = Pane::Jobs;
+                    vec![]
+                }
+            }
+            (Ctx::Chat, Action::PageUp) => {
+                self.chat.scroll = self.chat.scroll.saturating_add(self.page as u16);
+                vec![]
+            }
+            (Ctx::Chat, Action::PageDown) => {
+                self.chat.scroll = self.chat.scroll.saturating_sub(self.page as u16);
+                vec![]
+            }
+            (_, Action::NextPane) => {
+                self.focus = Pane::ALL[(self.focus.index() + 1) % 6];
+                vec![]
+            }
+            (_, Action::PrevPane) => {
+                self.focus = Pane::ALL[(self.focus.index() + 5) % 6];
+                vec![]
+            }
+            (_, Action::Jump(n)) => {
+                self.focus = Pane::ALL[(n as usize).clamp(1, 6) - 1];
+                vec![]
+            }
+            (_, Action::Zoom) => {
+                self.zoomed = !self.zoomed;
+                vec![]
+            }
+            (_, Action::Pause) => vec![Effect::SetPaused(!self.data.paused())],
+            (_, Action::Filter) => {
+                if matches!(self.focus, Pane::Jobs | Pane::Logs) {
+                    self.filtering = true;
+                } else {
+                    self.note("/ filters the Jobs and Logs panes (2 or 6 goes there)");
+                }
+                vec![]
+            }
+            (_, Action::Back) => {
+                if !self.filters[self.focus.index()].is_empty() {
+                    self.filters[self.focus.index()].clear();
+                } else {
+                    self.zoomed = false;
+                }
+                vec![]
+            }
+            (Ctx::Jobs, Action::Open) => match self.selected_job() {
+                Some(id) => {
+                    self.detail = Some(Detail {
+                        id: id.clone(),
+                        record: None,
+                        scroll: 0,
+                    });
+                    vec![Effect::FetchJob(id)]
+                }
+                None => vec![],
+            },
+            (Ctx::Jobs, Action::Export) => self
+                .selected_job()
+                .map(Effect::ExportJob)
+                .into_iter()
+                .collect(),
+            (
+                _,
+                a @ (Action::Up
+                | Action::Down
+                | Action::Top
+                | Action::Bottom
+                | Action::PageUp
+                | Action::PageDown),
+            ) => {
+                self.move_in_pane(a);
+                vec![]
+            }
+            _ => vec![],
+        }
+    }
+
+    fn edit_filter(&mut self, k: KeyEvent) {
+        use ratatui::crossterm::event::KeyCode;
+        let f = &mut self.filters[self.focus.index()];
+        match k.code {
+            KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => f.push(c),
+            KeyCode::Backspace => {
+                f.pop();
+            }
+            _ => {}
+        }
+        self.rows[self.focus.index()] = 0;
+        self.jobs_table.select(Some(0));
+    }
+
+    fn move_in_pane(&mut self, a: Action) {
+        if let Some(d) = &mut self.detail {
+            d.scroll = step(d.scroll as usize, a, usize::from(u16::MAX), self.page) as u16;
+            return;
+        }
+        let len = self.rows_in(self.focus);
+        match self.focus {
+            Pane::Jobs => {
+                let at = step(self.jobs_table.selected().unwrap_or(0), a, len, self.page);
+                self.jobs_table.select(Some(at));
+            }
+            Pane::Peers => {
+                let at = step(self.peers_table.selected().unwrap_or(0), a, len, self.page);
+                self.peers_table.select(Some(at));
+            }
+            p => {
+                let i = p.index();
+                self.rows[i] = step(self.rows[i], a, len, self.page);
+            }
+        }
+    }
+
+    /// Rows a pane lists now (for moving in it).
+    pub fn rows_in(&self, pane: Pane) -> usize {
+        match pane {
+            Pane::Jobs => self.jobs().len(),
+            Pane::Peers => self.data.snapshot.as_ref().map_or(0, |s| s.peers.len()),
+            Pane::Credits => self.data.entries.len(),
+            Pane::Logs => self.logs().len(),
+            Pane::Devices => self
+                .data
+                .snapshot
+                .as_ref()
+                .map_or(1, |s| 1 + s.devices.gpus.len()),
+            Pane::Chat => 0,
+        }
+    }
+
+    /// The jobs the Jobs pane lists, filtered: running ones first, then the log, newest first.
+    pub fn jobs(&self) -> Vec<&JobInfo> {
+        let filter = self.filters[Pane::Jobs.index()].to_lowercase();
+        let own = self.data.own_id();
+        let running = self.data.snapshot.iter().flat_map(|s| s.jobs.iter().rev());
+        running
+            .chain(self.data.ended.iter().rev())
+            .filter(|j| {
+                filter.is_empty()
+                    || [
+                        j.id.as_str(),
+                        j.model.as_str(),
+                        j.requester.as_str(),
+                        j.served_by.as_str(),
+                        j.state.as_str(),
+                        j.direction(own),
+                    ]
+                    .iter()
+                    .any(|f| f.to_lowercase().contains(&filter))
+            })
+            .collect()
+    }
+
+    /// The log lines the Logs pane lists, filtered, oldest first.
+    pub fn logs(&self) -> Vec<&str> {
+        let filter = self.filters[Pane::Logs.index()].to_lowercase();
+        self.data
+            .logs
+            .iter()
+            .map(String::as_str)
+            .filter(|l| filter.is_empty() || l.to_lowercase().contains(&filter))
+            .collect()
+    }
+
+    fn selected_job(&self) -> Option<String> {
+        let jobs = self.jobs();
+        let i = self.jobs_table.selected().unwrap_or(0);
+        jobs.get(i.min(jobs.len().saturating_sub(1)))
+            .map(|j| j.id.clone())
+    }
+
+    // ---- Chat ----
+
+    fn send(&mut self) -> Vec<Effect> {
+        let text = self.chat.input.lines().join("\n");
+        if text.trim().is_empty() {
+            return vec![];
+        }
+        if self.chat.streaming {
+            self.note("an answer is still streaming: Esc cancels it");
+            return vec![];
+        }
+        self.chat.input = new_input();
+        if let Some(cmd) = text.trim().strip_prefix('/') {
+            return self.command(cmd.trim());
+        }
+        self.chat.turns.push(Turn {
+            who: Who::User,
+            text,
+            meta: None,
+            broken: false,
+        });
+        let messages = self
+            .chat
+            .turns
+            .iter()
+            .filter(|t| t.who != Who::Note && !t.broken)
+            .map(|t| {
+                let role = if t.who == Who::User {
+                    "user"
+                } else {
+                    "assistant"
+                };
+                (role.to_string(), t.text.clone())
+            })
+            .collect();
+        self.chat.turns.push(Turn {
+            who: Who::Assistant,
+            text: String::new(),
+            meta: Some("waiting for a node…".into()),
+            broken: false,
+        });
+        self.chat.streaming = true;
+        self.chat.scroll = 0;
+        vec![Effect::SendChat {
+            model: self.chat.model.clone(),
+            messages,
+        }]
+    }
+
+    fn say(&mut self, text: impl Into<String>) {
+        self.chat.turns.push(Turn {
+            who: Who::Note,
+            text: text.into(),
+            meta: None,
+            broken: false,
+        });
+        self.chat.scroll = 0;
+    }
+
+    fn command(&mut self, cmd: &str) -> Vec<Effect> {
+        let (name, arg) = cmd.split_once(' ').unwrap_or((cmd, ""));
+        let arg = arg.trim();
+        match name {
+            "?" | "help" => {
+                self.say(
+                    "Commands: /model NAME chats with another model (/model alone lists them), \
+                     /clear starts over, /save [FILE] saves the conversation (Markdown, or JSON \
+                     when FILE ends in .json), /? shows this.",
+                );
+                vec![]
+            }
+            "clear" => {
+                self.chat.turns.clear();
+                self.chat.scroll = 0;
+                vec![]
+            }
+            "model" if arg.is_empty() => {
+                if self.data.models.is_empty() {
+                    self.say("No model is served by this node or its peers right now.");
+                } else {
+                    let at = self
+                        .chat
+                        .model
+                        .as_ref()
+                        .and_then(|m| self.data.models.iter().position(|x| x == m))
+                        .unwrap_or(0);
+                    self.chat.picker = Some(at);
+                }
+                vec![]
+            }
+            "model" => {
+                let base = arg.split(':').next().unwrap_or(arg);
+                if self.data.models.iter().any(|m| m == arg || m == base) {
+                    self.chat.model = Some(arg.to_string());
+                    self.say(format!("Now chatting with {arg}."));
+                } else {
+                    self.say(format!(
+                        "No node serves `{arg}` now. Served: {}.",
+                        if self.data.models.is_empty() {
+                            "none".to_string()
+                        } else {
+                            self.data.models.join(", ")
+                        }
+                    ));
+                }
+                vec![]
+            }
+            "save" => {
+                let path = if arg.is_empty() {
+                    format!("llp-chat-{}.md", self.data.now_unix)
+                } else {
+                    arg.to_string()
+                };
+                let text = self.transcript(path.ends_with(".json"));
+                vec![Effect::SaveChat { path, text }]
+            }
+            _ => {
+                self.say(format!("Unknown command /{name}: /? lists the commands."));
+                vec![]
+            }
+        }
+    }
+
+    /// The conversation as Markdown, or as OpenAI-style JSON messages.
+    pub fn transcript(&self, json: bool) -> String {
+        let turns = self.chat.turns.iter().filter(|t| t.who != Who::Note);
+        if json {
+            let msgs: Vec<serde_json::Value> = turns
+                .map(|t| {
+                    serde_json::json!({
+                        "role": if t.who == Who::User { "user" } else { "assistant" },
+                        "content": t.text,
+                        "llp": t.meta,
+                    })
+                })
+                .collect();
+            let model = self.chat.model.clone().unwrap_or_default();
+            return serde_json::to_string_pretty(
+                &serde_json::json!({"model": model, "messages": msgs}),
+            )
+            .expect("json");
+        }
+        let mut out = String::new();
+        for t in turns {
+            let who = if t.who == Who::User {
+                "You"
+            } else {
+                "Assistant"
+            };
+            out.push_str(&format!("**{who}:**\n\n{}\n\n", t.text));
+            if let Some(m) = &t.meta {
+                out.push_str(&format!("_{m}_\n\n"));
+            }
+        }
+        out
+    }
+
+    fn pick(&mut self, a: Action) -> Vec<Effect> {
+        let n = self.data.models.len();
+        let Some(at) = self.chat.picker else {
+            return vec![];
+        };
+        match a {
+            Action::Up => self.chat.picker = Some(at.saturating_sub(1)),
+            Action::Down => self.chat.picker = Some((at + 1).min(n.saturating_sub(1))),
+            Action::Open => {
+                self.chat.picker = None;
+                if let Some(m) = self.data.models.get(at).cloned() {
+                    self.say(format!("Now chatting with {m}."));
+                    self.chat.model = Some(m);
+                }
+            }
+            Action::Back => self.chat.picker = None,
+            _ => {}
+        }
+        vec![]
+    }
+
+    // ---- What the runtime brings ----
+
+    pub fn on_msg(&mut self, msg: Msg) {
+        match msg {
+            Msg::Status(s) => {
+                for p in &s.peers {
+                    if let Some(rtt) = p.rtt_ms {
+                        let h = self.data.rtt.entry(p.id.clone()).or_default();
+                        h.push_back(rtt.round().max(0.0) as u64);
+                        while h.len() > RTT_SAMPLES {
+                            h.pop_front();
+                        }
+                    }
+                }
+                self.data
+                    .rtt
+                    .retain(|id, _| s.peers.iter().any(|p| p.id == *id));
+                self.data.snapshot = Some(*s);
+                self.data.unreachable = None;
+            }
+            Msg::Unreachable(why) => self.data.unreachable = Some(why),
+            Msg::Jobs { jobs, last } => {
+                self.data.ended.extend(jobs);
+                while self.data.ended.len() > MAX_JOBS {
+                    self.data.ended.pop_front();
+                }
+                self.data.job_seq = last;
+            }
+            Msg::Entries(lines) => {
+                for l in lines {
+                    self.data.ledger_seq = Some(l.seq);
+                    self.data
+                        .series
+                        .push((l.time_ms as f64 / 1000.0, l.balance as f64));
+                    self.data.entries.push_back(l);
+                }
+                while self.data.entries.len() > MAX_ENTRIES {
+                    self.data.entries.pop_front();
+                }
+                if self.data.series.len() > MAX_SERIES {
+                    // Keep every other point of the older half: the shape stays, the cost does not grow.
+                    let half = self.data.series.len() / 2;
+                    let mut i = 0;
+                    self.data.series.retain(|_| {
+                        i += 1;
+                        i > half || i % 2 == 0
+                    });
+                }
+            }
+            Msg::Logs(lines) => {
+                self.data.logs.extend(lines);
+                while self.data.logs.len() > MAX_LOG_LINES {
+                    self.data.logs.pop_front();
+                }
+            }
+            Msg::Models(m) => {
+                if self.chat.model.is_none() {
+                    self.chat.model = m.first().cloned();
+                }
+                self.data.models = m;
+            }
+            Msg::JobDetail(id, r) => {
+                if let Some(d) = &mut self.detail
+                    && d.id == id
+                {
+                    d.record = Some(r);
+                }
+            }
+            Msg::Chat(ev) => self.on_chat(ev),
+            Msg::Paused(Ok(p)) => {
+                if let Some(s) = &mut self.data.snapshot {
+                    s.paused = p;
+                }
+                self.note(if p {
+                    "Contribution paused: peers are told at once; running jobs finish"
+                } else {
+                    "Contribution resumed"
+                });
+            }
+            Msg::Paused(Err(e)) => self.error(format!("pausing failed: {e}")),
+            Msg::Notice(n) => self.note(n),
+            Msg::Error(e) => self.error(e),
+        }
+    }
+
+    fn on_chat(&mut self, ev: ChatEvent) {
+        let Some(last) = self
+            .chat
+            .turns
+            .iter_mut()
+            .rev()
+            .find(|t| t.who == Who::Assistant)
+        else {
+            return;
+        };
+        match ev {
+            ChatEvent::Started { served_by } => {
+                last.meta = Some(format!("answering: {}", short(&served_by)));
+            }
+            ChatEvent::Delta(t) => last.text.push_str(&t),
+            ChatEvent::Done {
+                served_by,
+                credits,
+                tokens,
+                tokens_per_s,
+                finish,
+            } => {
+                let own = self.data.own_id();
+                let by = if served_by == own {
+                    format!("this node ({})", short(&served_by))
+                } else {
+                    format!("peer {}", short(&served_by))
+                };
+                let cut = if finish == "length" {
+                    " · cut at max tokens"
+                } else {
+                    ""
+                };
+                last.meta = Some(format!(
+                    "served by {by} · {tokens} tokens · {tokens_per_s:.1} tok/s · {credits} credits{cut}"
+                ));
+                self.chat.streaming = false;
+            }
+            ChatEvent::Failed(why) => {
+                last.meta = Some(why);
+                last.broken = true;
+                self.chat.streaming = false;
+            }
+        }
+    }
+}
+
+/// A node id as the UI shows it: its first 8 hex digits.
+pub fn short(id: &str) -> &str {
+    &id[..id.len().min(8)]
+}
+
+fn step(at: usize, a: Action, len: usize, page: usize) -> usize {
+    let last = len.saturating_sub(1);
+    match a {
+        Action::Up => at.saturating_sub(1),
+        Action::Down => (at + 1).min(last),
+        Action::Top => 0,
+        Action::Bottom => last,
+        Action::PageUp => at.saturating_sub(page.max(1)),
+        Action::PageDown => (at + page.max(1)).min(last),
+        _ => at,
+    }
+}

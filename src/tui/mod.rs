@@ -1,0 +1,316 @@
+//! The terminal UI (`llp` with no subcommand): live panes for the node's devices, jobs, peers,
+//! credits, a chat and the logs; a key to pause contributing; job details for researchers.
+//!
+//! The UI is a client of the node's local API, always: it attaches to the `llp serve` running
+//! for the data dir, or starts the node in this process and talks to that one's API the same
+//! way. So one code path serves both, and the node stays the one owner of its state.
+//!
+//! - [`app`]: the state and what input does to it (pure, tested through the real input path).
+//! - [`ui`]: drawing, a pure function of the state.
+//! - [`keys`]: the key table behind input, the footer and the `?` help.
+//! - [`theme`]: themes from `themes/*.toml`, `NO_COLOR`, ASCII mode.
+//! - [`source`]: the API client, the poller and the log tail.
+//!
+//! Slow work never runs in the UI loop: fetches and the chat stream run in their own tasks and
+//! come back as messages; the loop only applies them and draws.
+
+pub mod app;
+pub mod keys;
+pub mod source;
+pub mod theme;
+pub mod ui;
+
+#[cfg(test)]
+mod tests;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Args;
+use futures_util::StreamExt;
+use ratatui::crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture, Event,
+    EventStream, KeyCode, KeyEvent, KeyModifiers, MouseEventKind,
+};
+use ratatui::crossterm::execute;
+use tokio::sync::mpsc;
+
+use app::{App, ChatEvent, Effect, Mode, Msg};
+use theme::Theme;
+
+use crate::cli::Global;
+use crate::config::UsageError;
+
+/// The slowest refresh the UI allows: faster polling buys nothing a person can see.
+pub const MIN_INTERVAL: Duration = Duration::from_millis(250);
+
+#[derive(Debug, Clone, Args)]
+pub struct TuiArgs {
+    /// Colour theme: dark, light, high-contrast, a name in the config dir's themes/, or a .toml file
+    #[arg(long, env = "LLP_THEME", default_value = "dark")]
+    pub theme: String,
+    /// How often the panes refresh (e.g. 500ms, 2s); at least 250ms
+    #[arg(long, env = "LLP_INTERVAL", default_value = "1s")]
+    pub interval: String,
+    /// ASCII borders and charts, for terminals without UTF-8 [default: on for TERM=linux or a non-UTF-8 locale]
+    #[arg(long, env = "LLP_ASCII", num_args = 0..=1, default_missing_value = "true")]
+    pub ascii: Option<bool>,
+    /// Capture the mouse (scrolls the focused pane); off by default so copy-paste works over SSH
+    #[arg(long, env = "LLP_MOUSE")]
+    pub mouse: bool,
+}
+
+/// Parses `--interval` (humantime: `500ms`, `2s`), at least [`MIN_INTERVAL`].
+pub fn parse_interval(s: &str) -> Result<Duration, UsageError> {
+    let d = humantime::parse_duration(s.trim())
+        .map_err(|e| UsageError(format!("--interval `{s}`: {e} (write e.g. 500ms or 2s)")))?;
+    Ok(d.max(MIN_INTERVAL))
+}
+
+pub async fn run(g: &Global, a: TuiArgs) -> anyhow::Result<ExitCode> {
+    let settings = g.settings()?;
+    let interval = parse_interval(&a.interval)?;
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        return Err(UsageError(
+            "the terminal UI needs a terminal on standard input and output; `llp serve` runs \
+             the node without one"
+                .into(),
+        )
+        .into());
+    }
+    let user_themes =
+        directories::ProjectDirs::from("", "", "llp").map(|d| d.config_dir().join("themes"));
+    let (theme, theme_warning) = if theme::no_color() {
+        (Theme::monochrome(), None)
+    } else {
+        Theme::load(&a.theme, user_themes.as_deref())
+    };
+    let ascii = a.ascii.unwrap_or_else(theme::ascii_by_default);
+    let data_dir = settings.data_dir.clone();
+    let (mode, base, embedded) = match crate::node::running_node(&data_dir) {
+        Some(nf) => (
+            Mode::Attached { pid: nf.pid },
+            format!("http://{}", nf.api),
+            None,
+        ),
+        None => {
+            eprintln!(
+                "llp: no node is running for {}; starting one in this process (it stops when \
+                 you quit; `llp serve` keeps one running)",
+                data_dir.display()
+            );
+            let running = crate::cli::start_node(settings.clone(), None, true).await?;
+            let base = running.base_url();
+            (Mode::Embedded, base, Some(running))
+        }
+    };
+    let src = source::Source::new(base, settings.api_token.clone())?;
+    let mut app = App::new(mode.clone(), data_dir.display().to_string(), theme, ascii);
+    if let Some(w) = theme_warning {
+        app.error(w);
+    }
+    app.chat.model = settings.models.first().cloned().filter(|m| m != "none");
+    let result = match TerminalGuard::enter(a.mouse) {
+        Ok(mut term) => {
+            ui_loop(
+                &mut term.terminal,
+                &mut app,
+                src,
+                data_dir.join("logs"),
+                interval,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    match embedded {
+        Some(running) => {
+            eprintln!("llp: stopping the node (running jobs finish first)…");
+            running.stop().await;
+        }
+        None => {
+            if let Mode::Attached { pid } = mode {
+                eprintln!("llp: the node keeps running (pid {pid}); `llp` attaches to it again");
+            }
+        }
+    }
+    result?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Raw mode and the alternate screen while it lives; the terminal restored when it drops, on
+/// an error, and by a panic hook before the panic is printed.
+struct TerminalGuard {
+    terminal: ratatui::DefaultTerminal,
+}
+
+impl TerminalGuard {
+    fn enter(mouse: bool) -> anyhow::Result<TerminalGuard> {
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore_extras();
+            ratatui::restore();
+            hook(info);
+        }));
+        let terminal = ratatui::try_init()?;
+        let mut out = std::io::stdout();
+        execute!(out, EnableBracketedPaste)?;
+        if mouse {
+            execute!(out, EnableMouseCapture)?;
+        }
+        Ok(TerminalGuard { terminal })
+    }
+}
+
+fn restore_extras() {
+    let _ = execute!(
+        std::io::stdout(),
+        DisableBracketedPaste,
+        DisableMouseCapture
+    );
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_extras();
+        ratatui::restore();
+    }
+}
+
+async fn ui_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    app: &mut App,
+    src: source::Source,
+    logs_dir: std::path::PathBuf,
+    interval: Duration,
+) -> anyhow::Result<()> {
+    let (tx, mut rx) = mpsc::channel::<Msg>(256);
+    let poller = tokio::spawn(source::poll(src.clone(), logs_dir, interval, tx.clone()));
+    let _stop_poller = AbortOnDrop(poller);
+    let mut chat: Option<tokio::task::JoinHandle<()>> = None;
+    let mut events = EventStream::new();
+    app.data.now_unix = crate::node::unix_now();
+    terminal.draw(|f| ui::draw(f, app))?;
+    loop {
+        tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(ev)) => {
+                    let ev = mouse_as_keys(ev);
+                    for effect in app.on_event(ev) {
+                        perform(effect, &src, &tx, &mut chat);
+                    }
+                }
+                Some(Err(e)) => return Err(anyhow::anyhow!("reading the terminal: {e}")),
+                None => break,
+            },
+            Some(msg) = rx.recv() => {
+                app.on_msg(msg);
+                // Apply whatever else arrived before drawing once.
+                while let Ok(m) = rx.try_recv() {
+                    app.on_msg(m);
+                }
+            }
+        }
+        if app.quit {
+            break;
+        }
+        app.data.now_unix = crate::node::unix_now();
+        terminal.draw(|f| ui::draw(f, app))?;
+    }
+    if let Some(c) = chat {
+        c.abort();
+    }
+    Ok(())
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The wheel scrolls like the arrow keys (with `--mouse`).
+fn mouse_as_keys(ev: Event) -> Event {
+    match ev {
+        Event::Mouse(m) => match m.kind {
+            MouseEventKind::ScrollUp => Event::Key(KeyEvent::new(KeyCode::Up, KeyModifiers::NONE)),
+            MouseEventKind::ScrollDown => {
+                Event::Key(KeyEvent::new(KeyCode::Down, KeyModifiers::NONE))
+            }
+            _ => ev,
+        },
+        ev => ev,
+    }
+}
+
+/// Carries out what the UI asked for, in tasks of its own; results come back as messages.
+fn perform(
+    effect: Effect,
+    src: &source::Source,
+    tx: &mpsc::Sender<Msg>,
+    chat: &mut Option<tokio::task::JoinHandle<()>>,
+) {
+    let (src, tx) = (src.clone(), tx.clone());
+    match effect {
+        Effect::SendChat { model, messages } => {
+            *chat = Some(tokio::spawn(async move {
+                src.chat(model, messages, tx).await;
+            }));
+        }
+        Effect::CancelChat => {
+            if let Some(c) = chat.take() {
+                // Dropping the stream closes the connection: the node stops the job, which
+                // pays for what was delivered.
+                c.abort();
+            }
+            let _ = tx.try_send(Msg::Chat(ChatEvent::Failed("cancelled".into())));
+        }
+        Effect::SetPaused(p) => {
+            tokio::spawn(async move {
+                let _ = tx.send(Msg::Paused(src.set_paused(p).await)).await;
+            });
+        }
+        Effect::FetchJob(id) => {
+            tokio::spawn(async move {
+                let r = src.job(&id).await.map(Box::new);
+                let _ = tx.send(Msg::JobDetail(id, r)).await;
+            });
+        }
+        Effect::ExportJob(id) => {
+            tokio::spawn(async move {
+                let msg = match src.job(&id).await {
+                    Ok(rec) => {
+                        let path = std::path::PathBuf::from(format!("llp-{id}.json"));
+                        let text = serde_json::to_string_pretty(&rec).expect("json");
+                        match tokio::fs::write(&path, text).await {
+                            Ok(()) => Msg::Notice(format!(
+                                "exported {id} to {}",
+                                std::path::absolute(&path).unwrap_or(path).display()
+                            )),
+                            Err(e) => Msg::Error(format!("{}: {e}", path.display())),
+                        }
+                    }
+                    Err(e) => Msg::Error(format!("exporting {id}: {e}")),
+                };
+                let _ = tx.send(msg).await;
+            });
+        }
+        Effect::SaveChat { path, text } => {
+            tokio::spawn(async move {
+                let p = std::path::PathBuf::from(&path);
+                let msg = match tokio::fs::write(&p, text).await {
+                    Ok(()) => Msg::Notice(format!(
+                        "conversation saved to {}",
+                        std::path::absolute(&p).unwrap_or(p).display()
+                    )),
+                    Err(e) => Msg::Error(format!("{path}: {e}")),
+                };
+                let _ = tx.send(msg).await;
+            });
+        }
+        Effect::Quit => {}
+    }
+}
