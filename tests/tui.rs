@@ -22,7 +22,16 @@ impl Tmux {
     fn start(args: &[&str], cwd: &Path, w: u16, h: u16, env: &[(&str, &str)]) -> Tmux {
         let dir = tempfile::tempdir().unwrap();
         let socket = dir.path().join("tmux.sock");
+        // stderr also goes to a file, so a UI that dies early still tells why.
+        let err = dir.path().join("stderr");
         let mut cmd = vec![
+            "bash".to_string(),
+            "-c".into(),
+            format!(
+                "\"$@\" 2> >(tee -a {e} >&2); s=$?; wait $!; echo \"exit $s\" >> {e}; exit $s",
+                e = err.display()
+            ),
+            "bash".into(),
             "env".to_string(),
             "-i".into(),
             format!("HOME={}", std::env::var("HOME").unwrap_or_default()),
@@ -31,7 +40,7 @@ impl Tmux {
                 "XDG_CONFIG_HOME={}",
                 std::env::temp_dir().join("llp-tests-no-config").display()
             ),
-            "LLP_LOG=info".into(),
+            "LLP_LOG=info,llama_cpp_2=warn,llama-cpp-2=warn".into(),
         ];
         cmd.extend(env.iter().map(|(k, v)| format!("{k}={v}")));
         cmd.push(env!("CARGO_BIN_EXE_llp").into());
@@ -59,6 +68,11 @@ impl Tmux {
             .success();
         assert!(ok, "tmux new-session failed");
         Tmux { socket, _dir: dir }
+    }
+
+    /// What the UI wrote to its standard error, and its exit status once it ended.
+    fn stderr(&self) -> String {
+        std::fs::read_to_string(self._dir.path().join("stderr")).unwrap_or_default()
     }
 
     fn tmux(&self, args: &[&str]) -> String {
@@ -103,7 +117,8 @@ impl Tmux {
             }
             assert!(
                 Instant::now() < deadline,
-                "timed out waiting for {what}; the screen:\n{s}"
+                "timed out waiting for {what}; the screen:\n{s}\nthe UI's stderr:\n{}",
+                self.stderr()
             );
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -167,8 +182,11 @@ async fn the_ui_chats_pauses_for_its_peers_and_opens_a_job() {
     assert!(s.contains("you: Say hello in five words."), "{s}");
     assert!(s.contains("tok/s") && s.contains("credits"), "{s}");
 
-    // Pause: the banner here, and the peer sees it in A's announcement.
-    ui.keys(&["Escape", "p"]);
+    // Pause: the banner here, and the peer sees it in A's announcement. (Esc and a key sent
+    // together would read as Alt-key: wait for the Esc to land first.)
+    ui.keys(&["Escape"]);
+    ui.until_shows(10, " 5 or c to type");
+    ui.keys(&["p"]);
     ui.until_shows(20, "CONTRIBUTION PAUSED");
     let a_id = local_llm_proxy::node::node_id(a_dir.path()).unwrap();
     eventually(20, "B sees A paused", async || {
@@ -202,8 +220,11 @@ async fn the_ui_chats_pauses_for_its_peers_and_opens_a_job() {
     assert!(!exported["detail"]["output"].as_str().unwrap().is_empty());
 
     // Quit: the embedded node stops, and its ledger verifies.
-    ui.keys(&["Escape", "q"]);
-    let s = ui.until(30, "the UI to exit", |_| ui.dead());
+    ui.keys(&["Escape"]);
+    ui.until(10, "the detail to close", |s| !s.contains("Esc closes"));
+    ui.keys(&["q"]);
+    ui.until(30, "the UI to exit", |_| ui.dead());
+    let s = ui.screen();
     assert!(s.contains("stopping the node"), "{s}");
     let out = run(llp()
         .args(["ledger", "verify", "--data-dir"])
@@ -223,7 +244,9 @@ async fn the_ui_chats_pauses_for_its_peers_and_opens_a_job() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_ui_attaches_to_a_running_node_and_leaves_it_running() {
-    let n = Node::start(&[]);
+    let n = Node::start_with(&[], |c| {
+        c.env("LLP_LOG", "info,llama_cpp_2=warn,llama-cpp-2=warn");
+    });
     let dir = n.data_dir().to_str().unwrap().to_string();
     let cwd = tempfile::tempdir().unwrap();
     let ui = Tmux::start(
@@ -242,7 +265,7 @@ async fn the_ui_attaches_to_a_running_node_and_leaves_it_running() {
     );
     ui.until_shows(30, &format!("attached to llp serve (pid {})", n.pid()));
     // The node's own log lines reach the Logs pane.
-    ui.until_shows(30, "llp node");
+    ui.until_shows(30, "INFO  loading smollm2");
 
     // Too small, then big enough again.
     ui.tmux(&["resize-window", "-t", "llp", "-x", "60", "-y", "20"]);
@@ -254,6 +277,7 @@ async fn the_ui_attaches_to_a_running_node_and_leaves_it_running() {
     ui.keys(&["?"]);
     ui.until_shows(10, "pause / resume contributing");
     ui.keys(&["Escape"]);
+    ui.until(10, "the help to close", |s| !s.contains("Esc closes"));
 
     // Pausing the attached node pauses that node.
     ui.keys(&["p"]);
@@ -263,8 +287,13 @@ async fn the_ui_attaches_to_a_running_node_and_leaves_it_running() {
     })
     .await;
     ui.keys(&["q"]);
-    let s = ui.until(20, "the UI to exit", |_| ui.dead());
-    assert!(s.contains("the node keeps running"), "{s}");
+    ui.until(20, "the UI to exit", |_| ui.dead());
+    let s = ui.tmux(&["capture-pane", "-p", "-S", "-100", "-t", "llp"]);
+    assert!(
+        s.contains("the node keeps running"),
+        "{s}\nstderr: {}",
+        ui.stderr()
+    );
     assert_eq!(api_of(n.data_dir()).as_deref(), Some(n.base.as_str()));
     let (code, _, _) = post(
         &n.url("/api/contribution"),

@@ -253,6 +253,8 @@ fn init_logging(
         })
     };
     let file = dir.and_then(|d| {
+        // The appender prunes old files at start and complains when the dir is not there yet.
+        let _ = std::fs::create_dir_all(d);
         tracing_appender::rolling::RollingFileAppender::builder()
             .rotation(tracing_appender::rolling::Rotation::DAILY)
             .filename_prefix("llp")

@@ -1083,10 +1083,18 @@ impl Net {
             }
             let n = f.1.entry(author).or_insert(0);
             *n += 1;
-            if *n > FLOOD_LIMIT {
+            // A network's nodes share their settings: announcing faster than 20 per window
+            // (an interval under 500 ms) is no flood where this node does so itself. Twice
+            // its own rate leaves room for announcements of changes, which come at most once a
+            // second, and for a window that catches one more periodic announcement.
+            let own = (2 * FLOOD_WINDOW.as_millis()
+                / self.inner.config.announce_interval.as_millis().max(1))
+                as u32;
+            let limit = FLOOD_LIMIT.max(own + 1);
+            if *n > limit {
                 let n = *n;
                 drop(f);
-                if n == FLOOD_LIMIT + 1 || n.is_multiple_of(50) {
+                if n == limit + 1 || n.is_multiple_of(50) {
                     self.strike(
                         &author,
                         &format!(
