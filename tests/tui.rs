@@ -304,6 +304,29 @@ async fn the_ui_attaches_to_a_running_node_and_leaves_it_running() {
 }
 
 #[test]
+fn a_panic_restores_the_terminal_before_it_is_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = Node::start(&[]);
+    let ui = Tmux::start(
+        &["--data-dir", n.data_dir().to_str().unwrap()],
+        dir.path(),
+        100,
+        30,
+        &[("LLP_TUI_TEST_PANIC", "1")],
+    );
+    ui.until(30, "the UI to die", |_| ui.dead());
+    let s = ui.tmux(&["capture-pane", "-p", "-S", "-100", "-t", "llp"]);
+    assert!(s.contains("LLP_TUI_TEST_PANIC asked for a panic"), "{s}");
+    // The message is on the normal screen, with the UI's screen gone.
+    assert_eq!(
+        ui.tmux(&["display-message", "-p", "-t", "llp", "#{alternate_on}"])
+            .trim(),
+        "0"
+    );
+    assert!(!s.contains("1 Devices"), "{s}");
+}
+
+#[test]
 fn without_a_terminal_the_ui_says_what_to_run() {
     let dir = tempfile::tempdir().unwrap();
     let out = run(llp().arg("--data-dir").arg(dir.path()));

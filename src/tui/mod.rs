@@ -192,6 +192,13 @@ async fn ui_loop(
     let mut events = EventStream::new();
     app.data.now_unix = crate::node::unix_now();
     terminal.draw(|f| ui::draw(f, app))?;
+    // Debug builds only: the end-to-end test of the panic path (the terminal must be restored
+    // before the panic is printed).
+    #[cfg(debug_assertions)]
+    if std::env::var_os("LLP_TUI_TEST_PANIC").is_some() {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        panic!("LLP_TUI_TEST_PANIC asked for a panic");
+    }
     loop {
         tokio::select! {
             ev = events.next() => match ev {
