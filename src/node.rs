@@ -502,6 +502,11 @@ impl Node {
         }))
     }
 
+    /// Jobs running now (served here, sent to peers, or waiting).
+    pub fn running_jobs(&self) -> usize {
+        self.inner.jobs.lock().expect("jobs lock").len()
+    }
+
     /// Ended jobs after log seq `after`, oldest first, at most `limit` (the newest ones when
     /// there are more), and the log seq of the newest ended job.
     pub fn job_log(&self, after: u64, limit: usize) -> (Vec<JobInfo>, u64) {
@@ -613,12 +618,21 @@ impl Node {
         }
     }
 
-    /// The device profile, re-probed at most every few seconds (NVML and sysfs reads are cheap
-    /// but not free, and status may be polled often).
+    /// The device profile, re-probed in the background at most every few seconds: NVML,
+    /// hwmon and sysfs reads can be slow, and status and announcements (on the async threads)
+    /// must not wait for them. Until a new probe lands, the last one is returned.
     pub fn devices(&self) -> Profile {
         let mut d = self.inner.devices.lock().expect("devices lock");
         if d.1.elapsed().as_secs() >= 5 {
-            *d = (crate::devices::detect(), Instant::now());
+            // Marked fresh now, so only one probe runs at a time.
+            d.1 = Instant::now();
+            let node = self.clone();
+            let _ = std::thread::Builder::new()
+                .name("llp-devices".into())
+                .spawn(move || {
+                    let p = crate::devices::detect();
+                    *node.inner.devices.lock().expect("devices lock") = (p, Instant::now());
+                });
         }
         d.0.clone()
     }
@@ -702,6 +716,12 @@ impl JobGuard {
             d.generation_ms = Some(f.generation_time.as_secs_f64() * 1e3);
             d.duration_ms = Some(elapsed.as_secs_f64() * 1e3);
         });
+    }
+
+    /// The job was refused before it ran: why.
+    pub fn refuse(&self, why: &str) {
+        self.with(|job, _| job.state = "refused".into());
+        self.detail(|d| d.error = Some(why.to_string()));
     }
 
     /// The job failed: why.
@@ -794,14 +814,17 @@ impl Drop for GuardInner {
     /// The job ended: it leaves the table of running jobs for the job log.
     fn drop(&mut self) {
         let inner = &self.node.inner;
-        inner.jobs.lock().expect("jobs lock").remove(&self.id);
+        // Into the log before out of the table: a lookup never misses it.
         {
             let mut h = inner.history.lock().expect("job history");
             h.1 += 1;
             let seq = h.1;
             {
                 let mut info = self.cell.info.lock().expect("job info");
-                if !info.state.starts_with("done") && info.state != "failed" {
+                if !(info.state.starts_with("done")
+                    || info.state == "failed"
+                    || info.state == "refused")
+                {
                     info.state = "cancelled".into();
                 }
                 info.ended_unix = Some(unix_now());
@@ -812,6 +835,7 @@ impl Drop for GuardInner {
                 h.0.pop_front();
             }
         }
+        inner.jobs.lock().expect("jobs lock").remove(&self.id);
         inner.capacity.notify_waiters();
     }
 }

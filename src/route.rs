@@ -241,9 +241,14 @@ pub async fn local(
     let e = engine.clone();
     let prompt = spec.prompt.clone();
     let max = spec.max_tokens;
-    let p = tokio::task::spawn_blocking(move || prepare(&e, &prompt, &[], max))
+    let p = match tokio::task::spawn_blocking(move || prepare(&e, &prompt, &[], max))
         .await
-        .map_err(|e| Refusal::new(500, e.to_string()))??;
+        .map_err(|e| Refusal::new(500, e.to_string()))
+        .and_then(|r| r)
+    {
+        Ok(p) => p,
+        Err(r) => return Err(guard.map_or(r.clone(), |g| refused(&g, r))),
+    };
     let model = format!("{}:{}", engine.info().name, engine.info().quant);
     let guard = match guard {
         Some(g) => {
@@ -254,7 +259,8 @@ pub async fn local(
     };
     guard.run_locally();
     // This node's own requests come first in its queue.
-    let events = submit_local(&engine, &p, spec, p.max_tokens, i64::MAX)?;
+    let events =
+        submit_local(&engine, &p, spec, p.max_tokens, i64::MAX).map_err(|r| refused(&guard, r))?;
     Ok(Routed {
         events,
         served_by: node.id().to_string(),
@@ -365,11 +371,12 @@ pub async fn route(node: &Node, spec: JobSpec) -> Result<Routed, Refusal> {
                     .all(|p| refused_invalid.iter().any(|(id, _)| *id == p.id))
             });
         if all_refused {
-            return Err(refused_invalid.last().expect("not empty").1.clone());
+            let r = refused_invalid.last().expect("not empty").1.clone();
+            return Err(refused(&guard, r));
         }
         // Not enough credits for any peer, and no model here to fall back on: say so now.
         if local_engine.is_none() && last_refusal.as_ref().is_some_and(|r| r.status == 402) {
-            return Err(last_refusal.expect("checked"));
+            return Err(refused(&guard, last_refusal.expect("checked")));
         }
         if let Some(e) = &local_engine
             && node.paused()
@@ -377,29 +384,36 @@ pub async fn route(node: &Node, spec: JobSpec) -> Result<Routed, Refusal> {
             return local(node, e.clone(), &spec, Some(guard)).await;
         }
         if local_engine.is_none() && !net.with_table(|t| t.any_capable(&model)) {
-            return Err(last_refusal.unwrap_or_else(|| not_served(node, &model)));
+            let r = last_refusal.unwrap_or_else(|| not_served(node, &model));
+            return Err(refused(&guard, r));
         }
         if waiting.is_none() {
             match node.wait_ticket(guard.id()) {
                 Some(t) => waiting = Some(t),
                 None => {
                     let n = node.settings().queue_limit;
-                    return Err(Refusal::busy(
-                        format!(
-                            "Every node that serves {model} is busy and {n} requests are waiting; retry shortly"
+                    return Err(refused(
+                        &guard,
+                        Refusal::busy(
+                            format!(
+                                "Every node that serves {model} is busy and {n} requests are waiting; retry shortly"
+                            ),
+                            retry_after(n, 4),
                         ),
-                        retry_after(n, 4),
                     ));
                 }
             }
         }
         if started.elapsed() > MAX_WAIT {
-            return Err(Refusal::busy(
-                format!(
-                    "No node that serves {model} had room for {}s; retry later",
-                    MAX_WAIT.as_secs()
+            return Err(refused(
+                &guard,
+                Refusal::busy(
+                    format!(
+                        "No node that serves {model} had room for {}s; retry later",
+                        MAX_WAIT.as_secs()
+                    ),
+                    30,
                 ),
-                30,
             ));
         }
         // Peers that refused for lack of room may have it by the next look; those that judged
@@ -407,6 +421,12 @@ pub async fn route(node: &Node, spec: JobSpec) -> Result<Routed, Refusal> {
         excluded.retain(|p| refused_invalid.iter().any(|(id, _)| id == p));
         let _ = tokio::time::timeout(Duration::from_millis(250), capacity).await;
     }
+}
+
+/// The job log records why a job was refused.
+fn refused(guard: &JobGuard, r: Refusal) -> Refusal {
+    guard.refuse(&r.message);
+    r
 }
 
 /// 404 naming what is served.

@@ -1090,7 +1090,8 @@ impl Net {
             let own = (2 * FLOOD_WINDOW.as_millis()
                 / self.inner.config.announce_interval.as_millis().max(1))
                 as u32;
-            let limit = FLOOD_LIMIT.max(own + 1);
+            // The config's floor (100 ms) bounds it: 201 at most.
+            let limit = FLOOD_LIMIT.max(own.min(200) + 1);
             if *n > limit {
                 let n = *n;
                 drop(f);

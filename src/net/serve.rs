@@ -546,6 +546,7 @@ async fn infer(
     let mut rx = match crate::route::submit_local(&engine, &p, &spec, p.max_tokens, priority) {
         Ok(rx) => rx,
         Err(r) => {
+            guard.refuse(&r.message);
             let _ = wire::write(send, &refused(&r)).await;
             return;
         }

@@ -105,15 +105,21 @@ impl Data {
 pub enum Msg {
     Status(Box<Snapshot>),
     Unreachable(String),
-    Jobs { jobs: Vec<JobInfo>, last: u64 },
+    Jobs {
+        jobs: Vec<JobInfo>,
+        last: u64,
+    },
     Entries(Vec<EntryLine>),
     Logs(Vec<String>),
     Models(Vec<String>),
     JobDetail(String, Result<Box<JobRecord>, String>),
-    Chat(ChatEvent),
+    /// An event of the answer to chat turn N (those of an older turn are stale).
+    Chat(u64, ChatEvent),
     Paused(Result<bool, String>),
     Notice(String),
     Error(String),
+    /// Leave as if `q` was pressed (a hang-up, a SIGTERM): why.
+    Leave(String),
 }
 
 #[derive(Debug)]
@@ -137,6 +143,7 @@ pub enum ChatEvent {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     SendChat {
+        turn: u64,
         model: Option<String>,
         messages: Vec<(String, String)>,
     },
@@ -174,6 +181,8 @@ pub struct Chat {
     pub input: TextArea<'static>,
     pub model: Option<String>,
     pub streaming: bool,
+    /// The number of the latest question: events of older answers are ignored.
+    pub turn: u64,
     /// Lines scrolled up from the bottom of the conversation.
     pub scroll: u16,
     /// The model list open for a choice, and the highlighted row.
@@ -187,6 +196,7 @@ impl Default for Chat {
             input: new_input(),
             model: None,
             streaming: false,
+            turn: 0,
             scroll: 0,
             picker: None,
         }
@@ -216,12 +226,17 @@ pub struct App {
     pub focus: Pane,
     pub zoomed: bool,
     pub help: bool,
+    pub help_scroll: u16,
+    /// The last frame was the "terminal too small" screen: only quitting keys work.
+    pub too_small: bool,
     pub detail: Option<Detail>,
     /// Per pane: the filter text.
     pub filters: [String; 6],
     /// Typing a filter for the focused pane.
     pub filtering: bool,
     pub jobs_table: TableState,
+    /// The job the selection is on: it stays on that job as new ones arrive above it.
+    pub selected_job: Option<String>,
     pub peers_table: TableState,
     /// Rows selected in the other list panes.
     pub rows: [usize; 6],
@@ -244,10 +259,13 @@ impl App {
             focus: Pane::Jobs,
             zoomed: false,
             help: false,
+            help_scroll: 0,
+            too_small: false,
             detail: None,
             filters: Default::default(),
             filtering: false,
             jobs_table: TableState::default().with_selected(Some(0)),
+            selected_job: None,
             peers_table: TableState::default().with_selected(Some(0)),
             rows: [0; 6],
             chat: Chat::default(),
@@ -299,6 +317,13 @@ impl App {
     }
 
     fn on_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        if self.too_small {
+            // Nothing else can be seen: only the keys the screen names work.
+            return match keys::lookup(&[Ctx::Global, Ctx::Always], &k) {
+                Some(a @ (Action::Quit | Action::Interrupt)) => self.act(a, Ctx::Global),
+                _ => Vec::new(),
+            };
+        }
         let ctxs = self.contexts();
         let Some(action) = keys::lookup(&ctxs, &k) else {
             // Unbound keys are text where text is typed.
@@ -316,7 +341,7 @@ impl App {
         match (ctx, action) {
             (_, Action::Interrupt) => {
                 if self.chat.streaming {
-                    return vec![Effect::CancelChat];
+                    return self.cancel_chat();
                 }
                 self.quit = true;
                 vec![Effect::Quit]
@@ -327,6 +352,10 @@ impl App {
             }
             (Ctx::Help, Action::Back) => {
                 self.help = false;
+                vec![]
+            }
+            (Ctx::Help, a @ (Action::Up | Action::Down | Action::PageUp | Action::PageDown)) => {
+                self.help_scroll = step(self.help_scroll as usize, a, 200, self.page) as u16;
                 vec![]
             }
             (_, Action::Help) => {
@@ -358,7 +387,7 @@ impl App {
             }
             (Ctx::Chat, Action::Back) => {
                 if self.chat.streaming {
-                    vec![Effect::CancelChat]
+                    self.cancel_chat()
                 } else {
                     self.focus = Pane::Jobs;
                     vec![]
@@ -449,6 +478,7 @@ impl App {
         }
         self.rows[self.focus.index()] = 0;
         self.jobs_table.select(Some(0));
+        self.selected_job = None;
     }
 
     fn move_in_pane(&mut self, a: Action) {
@@ -459,8 +489,10 @@ impl App {
         let len = self.rows_in(self.focus);
         match self.focus {
             Pane::Jobs => {
-                let at = step(self.jobs_table.selected().unwrap_or(0), a, len, self.page);
+                let from = self.selected_job_index();
+                let at = step(from, a, len, self.page);
                 self.jobs_table.select(Some(at));
+                self.selected_job = self.jobs().get(at).map(|j| j.id.clone());
             }
             Pane::Peers => {
                 let at = step(self.peers_table.selected().unwrap_or(0), a, len, self.page);
@@ -523,10 +555,21 @@ impl App {
             .collect()
     }
 
-    fn selected_job(&self) -> Option<String> {
+    /// Where the selected job is in the list now.
+    pub fn selected_job_index(&self) -> usize {
         let jobs = self.jobs();
-        let i = self.jobs_table.selected().unwrap_or(0);
-        jobs.get(i.min(jobs.len().saturating_sub(1)))
+        let by_id = self
+            .selected_job
+            .as_ref()
+            .and_then(|id| jobs.iter().position(|j| j.id == *id));
+        by_id
+            .unwrap_or_else(|| self.jobs_table.selected().unwrap_or(0))
+            .min(jobs.len().saturating_sub(1))
+    }
+
+    fn selected_job(&self) -> Option<String> {
+        self.jobs()
+            .get(self.selected_job_index())
             .map(|j| j.id.clone())
     }
 
@@ -572,11 +615,30 @@ impl App {
             broken: false,
         });
         self.chat.streaming = true;
+        self.chat.turn += 1;
         self.chat.scroll = 0;
         vec![Effect::SendChat {
+            turn: self.chat.turn,
             model: self.chat.model.clone(),
             messages,
         }]
+    }
+
+    /// Stops the streaming answer here at once; the runtime drops its connection, which stops
+    /// the job on the node (it pays for what was delivered).
+    fn cancel_chat(&mut self) -> Vec<Effect> {
+        self.chat.streaming = false;
+        if let Some(last) = self
+            .chat
+            .turns
+            .iter_mut()
+            .rev()
+            .find(|t| t.who == Who::Assistant)
+        {
+            last.meta = Some("cancelled".into());
+            last.broken = true;
+        }
+        vec![Effect::CancelChat]
     }
 
     fn say(&mut self, text: impl Into<String>) {
@@ -730,6 +792,10 @@ impl App {
             }
             Msg::Unreachable(why) => self.data.unreachable = Some(why),
             Msg::Jobs { jobs, last } => {
+                // A job that ended since the last status is no longer running.
+                if let Some(s) = &mut self.data.snapshot {
+                    s.jobs.retain(|r| !jobs.iter().any(|e| e.id == r.id));
+                }
                 self.data.ended.extend(jobs);
                 while self.data.ended.len() > MAX_JOBS {
                     self.data.ended.pop_front();
@@ -776,7 +842,11 @@ impl App {
                     d.record = Some(r);
                 }
             }
-            Msg::Chat(ev) => self.on_chat(ev),
+            Msg::Chat(turn, ev) => {
+                if turn == self.chat.turn && self.chat.streaming {
+                    self.on_chat(ev);
+                }
+            }
             Msg::Paused(Ok(p)) => {
                 if let Some(s) = &mut self.data.snapshot {
                     s.paused = p;
@@ -789,6 +859,10 @@ impl App {
             }
             Msg::Paused(Err(e)) => self.error(format!("pausing failed: {e}")),
             Msg::Notice(n) => self.note(n),
+            Msg::Leave(why) => {
+                tracing::info!("{why}: leaving");
+                self.quit = true;
+            }
             Msg::Error(e) => self.error(e),
         }
     }

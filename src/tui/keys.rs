@@ -88,318 +88,52 @@ macro_rules! b {
 
 use KeyCode::*;
 
+#[rustfmt::skip]
 pub const BINDINGS: &[Binding] = &[
-    b!(
-        Always,
-        [(Char('c'), CTRL)],
-        "Ctrl-c",
-        Action::Interrupt,
-        "cancel an answer, else quit",
-        false
-    ),
+    b!(Always, [(Char('c'), CTRL)], "Ctrl-c", Action::Interrupt, "cancel an answer, else quit", false),
     b!(Always, [(F(1), NONE)], "F1", Action::Help, "help", false),
-    b!(
-        Help,
-        [
-            (Esc, NONE),
-            (Char('?'), NONE),
-            (Char('q'), NONE),
-            (F(1), NONE)
-        ],
-        "Esc",
-        Action::Back,
-        "close the help",
-        true
-    ),
-    b!(
-        FilterInput,
-        [(Enter, NONE)],
-        "Enter",
-        Action::Send,
-        "keep the filter",
-        true
-    ),
-    b!(
-        FilterInput,
-        [(Esc, NONE)],
-        "Esc",
-        Action::Back,
-        "clear the filter",
-        true
-    ),
-    b!(
-        Picker,
-        [(Up, NONE), (Char('k'), NONE)],
-        "↑/k",
-        Action::Up,
-        "previous model",
-        true
-    ),
-    b!(
-        Picker,
-        [(Down, NONE), (Char('j'), NONE)],
-        "↓/j",
-        Action::Down,
-        "next model",
-        true
-    ),
-    b!(
-        Picker,
-        [(Enter, NONE)],
-        "Enter",
-        Action::Open,
-        "chat with this model",
-        true
-    ),
-    b!(
-        Picker,
-        [(Esc, NONE)],
-        "Esc",
-        Action::Back,
-        "keep the current model",
-        true
-    ),
-    b!(
-        Detail,
-        [(Esc, NONE), (Backspace, NONE)],
-        "Esc",
-        Action::Back,
-        "close the detail",
-        true
-    ),
-    b!(
-        Detail,
-        [(Char('x'), NONE)],
-        "x",
-        Action::Export,
-        "export the job as JSON",
-        true
-    ),
-    b!(
-        Chat,
-        [(Enter, NONE)],
-        "Enter",
-        Action::Send,
-        "send (or run a /command)",
-        true
-    ),
-    b!(
-        Chat,
-        [(Char('j'), CTRL), (Enter, SHIFT), (Enter, ALT)],
-        "Ctrl-j",
-        Action::Newline,
-        "new line (or Shift/Alt-Enter)",
-        true
-    ),
-    b!(
-        Chat,
-        [(Esc, NONE)],
-        "Esc",
-        Action::Back,
-        "cancel an answer, else leave",
-        true
-    ),
-    b!(
-        Chat,
-        [(PageUp, NONE)],
-        "PgUp",
-        Action::PageUp,
-        "scroll the conversation up",
-        false
-    ),
-    b!(
-        Chat,
-        [(PageDown, NONE)],
-        "PgDn",
-        Action::PageDown,
-        "scroll the conversation down",
-        false
-    ),
-    b!(
-        Chat,
-        [(Tab, NONE)],
-        "Tab",
-        Action::NextPane,
-        "next pane",
-        true
-    ),
-    b!(
-        Chat,
-        [(BackTab, SHIFT)],
-        "Shift-Tab",
-        Action::PrevPane,
-        "previous pane",
-        false
-    ),
-    b!(
-        Jobs,
-        [(Enter, NONE)],
-        "Enter",
-        Action::Open,
-        "open the job's detail",
-        true
-    ),
-    b!(
-        Jobs,
-        [(Char('x'), NONE)],
-        "x",
-        Action::Export,
-        "export the job as JSON",
-        false
-    ),
-    b!(
-        List,
-        [(Up, NONE), (Char('k'), NONE)],
-        "↑/k",
-        Action::Up,
-        "up",
-        false
-    ),
-    b!(
-        List,
-        [(Down, NONE), (Char('j'), NONE)],
-        "↓/j",
-        Action::Down,
-        "down",
-        false
-    ),
-    b!(
-        List,
-        [(Char('g'), NONE), (Home, NONE)],
-        "g",
-        Action::Top,
-        "first row",
-        false
-    ),
-    b!(
-        List,
-        [(Char('G'), SHIFT), (Char('G'), NONE), (End, NONE)],
-        "G",
-        Action::Bottom,
-        "last row",
-        false
-    ),
-    b!(
-        List,
-        [(PageUp, NONE)],
-        "PgUp",
-        Action::PageUp,
-        "page up",
-        false
-    ),
-    b!(
-        List,
-        [(PageDown, NONE)],
-        "PgDn",
-        Action::PageDown,
-        "page down",
-        false
-    ),
+    b!(Help, [(Esc, NONE), (Char('?'), NONE), (Char('q'), NONE), (F(1), NONE)], "Esc", Action::Back, "close the help", true),
+    b!(Help, [(Up, NONE), (Char('k'), NONE)], "↑/k", Action::Up, "scroll the help", true),
+    b!(Help, [(Down, NONE), (Char('j'), NONE)], "↓/j", Action::Down, "scroll the help down", false),
+    b!(Help, [(PageUp, NONE)], "PgUp", Action::PageUp, "scroll the help a page up", false),
+    b!(Help, [(PageDown, NONE)], "PgDn", Action::PageDown, "scroll the help a page down", false),
+    b!(FilterInput, [(Enter, NONE)], "Enter", Action::Send, "keep the filter", true),
+    b!(FilterInput, [(Esc, NONE)], "Esc", Action::Back, "clear the filter", true),
+    b!(Picker, [(Up, NONE), (Char('k'), NONE)], "↑/k", Action::Up, "previous model", true),
+    b!(Picker, [(Down, NONE), (Char('j'), NONE)], "↓/j", Action::Down, "next model", true),
+    b!(Picker, [(Enter, NONE)], "Enter", Action::Open, "chat with this model", true),
+    b!(Picker, [(Esc, NONE)], "Esc", Action::Back, "keep the current model", true),
+    b!(Detail, [(Esc, NONE), (Backspace, NONE)], "Esc", Action::Back, "close the detail", true),
+    b!(Detail, [(Char('x'), NONE)], "x", Action::Export, "export the job as JSON", true),
+    b!(Chat, [(Enter, NONE)], "Enter", Action::Send, "send (or run a /command)", true),
+    b!(Chat, [(Char('j'), CTRL), (Enter, SHIFT), (Enter, ALT)], "Ctrl-j", Action::Newline, "new line (or Shift/Alt-Enter)", true),
+    b!(Chat, [(Esc, NONE)], "Esc", Action::Back, "cancel an answer, else leave", true),
+    b!(Chat, [(PageUp, NONE)], "PgUp", Action::PageUp, "scroll the conversation up", false),
+    b!(Chat, [(PageDown, NONE)], "PgDn", Action::PageDown, "scroll the conversation down", false),
+    b!(Chat, [(Tab, NONE)], "Tab", Action::NextPane, "next pane", true),
+    b!(Chat, [(BackTab, SHIFT)], "Shift-Tab", Action::PrevPane, "previous pane", false),
+    b!(Jobs, [(Enter, NONE)], "Enter", Action::Open, "open the job's detail", true),
+    b!(Jobs, [(Char('x'), NONE)], "x", Action::Export, "export the job as JSON", false),
+    b!(List, [(Up, NONE), (Char('k'), NONE)], "↑/k", Action::Up, "up", false),
+    b!(List, [(Down, NONE), (Char('j'), NONE)], "↓/j", Action::Down, "down", false),
+    b!(List, [(Char('g'), NONE), (Home, NONE)], "g", Action::Top, "first row", false),
+    b!(List, [(Char('G'), SHIFT), (Char('G'), NONE), (End, NONE)], "G", Action::Bottom, "last row", false),
+    b!(List, [(PageUp, NONE)], "PgUp", Action::PageUp, "page up", false),
+    b!(List, [(PageDown, NONE)], "PgDn", Action::PageDown, "page down", false),
     b!(Global, [(Char('q'), NONE)], "q", Action::Quit, "quit", true),
-    b!(
-        Global,
-        [(Char('?'), NONE), (Char('?'), SHIFT)],
-        "?",
-        Action::Help,
-        "help",
-        true
-    ),
-    b!(
-        Global,
-        [(Tab, NONE)],
-        "Tab",
-        Action::NextPane,
-        "next pane",
-        true
-    ),
-    b!(
-        Global,
-        [(BackTab, SHIFT), (BackTab, NONE)],
-        "Shift-Tab",
-        Action::PrevPane,
-        "previous pane",
-        false
-    ),
-    b!(
-        Global,
-        [(Char('1'), NONE)],
-        "1",
-        Action::Jump(1),
-        "Devices",
-        false
-    ),
-    b!(
-        Global,
-        [(Char('2'), NONE)],
-        "2",
-        Action::Jump(2),
-        "Jobs",
-        false
-    ),
-    b!(
-        Global,
-        [(Char('3'), NONE)],
-        "3",
-        Action::Jump(3),
-        "Peers",
-        false
-    ),
-    b!(
-        Global,
-        [(Char('4'), NONE)],
-        "4",
-        Action::Jump(4),
-        "Credits",
-        false
-    ),
-    b!(
-        Global,
-        [(Char('5'), NONE), (Char('c'), NONE)],
-        "5/c",
-        Action::Jump(5),
-        "Chat",
-        true
-    ),
-    b!(
-        Global,
-        [(Char('6'), NONE)],
-        "6",
-        Action::Jump(6),
-        "Logs",
-        false
-    ),
-    b!(
-        Global,
-        [(Char('e'), NONE)],
-        "e",
-        Action::Zoom,
-        "zoom the pane (again: back)",
-        false
-    ),
-    b!(
-        Global,
-        [(Char('p'), NONE)],
-        "p",
-        Action::Pause,
-        "pause / resume contributing",
-        true
-    ),
-    b!(
-        Global,
-        [(Char('/'), NONE)],
-        "/",
-        Action::Filter,
-        "filter jobs or logs",
-        true
-    ),
-    b!(
-        Global,
-        [(Esc, NONE)],
-        "Esc",
-        Action::Back,
-        "clear the filter, unzoom",
-        false
-    ),
+    b!(Global, [(Char('?'), NONE), (Char('?'), SHIFT)], "?", Action::Help, "help", true),
+    b!(Global, [(Tab, NONE)], "Tab", Action::NextPane, "next pane", true),
+    b!(Global, [(BackTab, SHIFT), (BackTab, NONE)], "Shift-Tab", Action::PrevPane, "previous pane", false),
+    b!(Global, [(Char('1'), NONE)], "1", Action::Jump(1), "Devices", false),
+    b!(Global, [(Char('2'), NONE)], "2", Action::Jump(2), "Jobs", false),
+    b!(Global, [(Char('3'), NONE)], "3", Action::Jump(3), "Peers", false),
+    b!(Global, [(Char('4'), NONE)], "4", Action::Jump(4), "Credits", false),
+    b!(Global, [(Char('5'), NONE), (Char('c'), NONE)], "5/c", Action::Jump(5), "Chat", true),
+    b!(Global, [(Char('6'), NONE)], "6", Action::Jump(6), "Logs", false),
+    b!(Global, [(Char('e'), NONE)], "e", Action::Zoom, "zoom the pane (again: back)", false),
+    b!(Global, [(Char('p'), NONE)], "p", Action::Pause, "pause / resume contributing", true),
+    b!(Global, [(Char('/'), NONE)], "/", Action::Filter, "filter jobs or logs", true),
+    b!(Global, [(Esc, NONE)], "Esc", Action::Back, "clear the filter, unzoom", false),
 ];
 
 fn matches(spec: &(KeyCode, KeyModifiers), key: &KeyEvent) -> bool {

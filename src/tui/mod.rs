@@ -36,7 +36,7 @@ use ratatui::crossterm::event::{
 use ratatui::crossterm::execute;
 use tokio::sync::mpsc;
 
-use app::{App, ChatEvent, Effect, Mode, Msg};
+use app::{App, Effect, Mode, Msg};
 use theme::Theme;
 
 use crate::cli::Global;
@@ -44,6 +44,9 @@ use crate::config::UsageError;
 
 /// The slowest refresh the UI allows: faster polling buys nothing a person can see.
 pub const MIN_INTERVAL: Duration = Duration::from_millis(250);
+
+/// How long quitting waits for the embedded node's running jobs.
+const QUIT_WAIT: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone, Args)]
 pub struct TuiArgs {
@@ -111,6 +114,17 @@ pub async fn run(g: &Global, a: TuiArgs) -> anyhow::Result<ExitCode> {
         app.error(w);
     }
     app.chat.model = settings.models.first().cloned().filter(|m| m != "none");
+    // `--paused` / `--paused=false` given to an attached UI is meant for the running node.
+    if let (Mode::Attached { .. }, Some(p)) = (&mode, g.paused) {
+        match src.set_paused(p).await {
+            Ok(_) => app.note(if p {
+                "contribution paused"
+            } else {
+                "contribution resumed"
+            }),
+            Err(e) => app.error(format!("--paused: {e}")),
+        }
+    }
     let result = match TerminalGuard::enter(a.mouse) {
         Ok(mut term) => {
             ui_loop(
@@ -126,12 +140,33 @@ pub async fn run(g: &Global, a: TuiArgs) -> anyhow::Result<ExitCode> {
     };
     match embedded {
         Some(running) => {
-            eprintln!("llp: stopping the node (running jobs finish first)…");
+            // No job is lost on the way out: peers stop sending new ones (they are told at
+            // once), and the ones running here finish before the node stops.
+            running.node.set_paused(true);
+            let deadline = std::time::Instant::now() + QUIT_WAIT;
+            let mut said = false;
+            loop {
+                let n = running.node.running_jobs();
+                if n == 0 || std::time::Instant::now() > deadline {
+                    break;
+                }
+                if !said {
+                    say(&format!(
+                        "llp: waiting for {n} running job(s) to finish (at most {}s)…",
+                        QUIT_WAIT.as_secs()
+                    ));
+                    said = true;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            say("llp: stopping the node…");
             running.stop().await;
         }
         None => {
             if let Mode::Attached { pid } = mode {
-                eprintln!("llp: the node keeps running (pid {pid}); `llp` attaches to it again");
+                say(&format!(
+                    "llp: the node keeps running (pid {pid}); `llp` attaches to it again"
+                ));
             }
         }
     }
@@ -147,14 +182,26 @@ struct TerminalGuard {
 
 impl TerminalGuard {
     fn enter(mouse: bool) -> anyhow::Result<TerminalGuard> {
+        // A panic on the UI's thread ends the UI: the terminal is restored before the panic
+        // is printed. A panic elsewhere (a task of the embedded node, which tokio contains)
+        // must neither tear the screen down under a running UI nor print over it: it goes to
+        // the log file.
+        let ui_thread = std::thread::current().id();
         let hook = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            restore_extras();
-            ratatui::restore();
-            hook(info);
+            if std::thread::current().id() == ui_thread {
+                restore_extras();
+                let _ = ratatui::try_restore();
+                hook(info);
+            } else {
+                tracing::error!("panic: {info}");
+            }
         }));
-        let terminal = ratatui::try_init()?;
+        ratatui::crossterm::terminal::enable_raw_mode()?;
         let mut out = std::io::stdout();
+        execute!(out, ratatui::crossterm::terminal::EnterAlternateScreen)?;
+        let terminal =
+            ratatui::Terminal::new(ratatui::prelude::CrosstermBackend::new(std::io::stdout()))?;
         execute!(out, EnableBracketedPaste)?;
         if mouse {
             execute!(out, EnableMouseCapture)?;
@@ -174,8 +221,16 @@ fn restore_extras() {
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
         restore_extras();
-        ratatui::restore();
+        // After a hang-up there is no terminal to restore: nothing to report either.
+        let _ = ratatui::try_restore();
     }
+}
+
+/// A line on standard error that may have no terminal behind it any more (after a hang-up,
+/// `eprintln!` would panic).
+fn say(msg: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{msg}");
 }
 
 async fn ui_loop(
@@ -186,10 +241,41 @@ async fn ui_loop(
     interval: Duration,
 ) -> anyhow::Result<()> {
     let (tx, mut rx) = mpsc::channel::<Msg>(256);
-    let poller = tokio::spawn(source::poll(src.clone(), logs_dir, interval, tx.clone()));
+    let poller = {
+        let (src, tx) = (src.clone(), tx.clone());
+        tokio::spawn(async move {
+            // Should the poller ever die, say so rather than show frozen data.
+            let r = tokio::spawn(source::poll(src, logs_dir, interval, tx.clone())).await;
+            if let Err(e) = r
+                && !e.is_cancelled()
+            {
+                let _ = tx
+                    .send(Msg::Error(format!("the refresh stopped: {e}; restart llp")))
+                    .await;
+            }
+        })
+    };
     let _stop_poller = AbortOnDrop(poller);
     let mut chat: Option<tokio::task::JoinHandle<()>> = None;
     let mut events = EventStream::new();
+    // A closed SSH session (SIGHUP) or a SIGTERM ends the UI like `q`: an embedded node still
+    // stops cleanly, after its running jobs.
+    #[cfg(unix)]
+    let _signals = {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (mut hangup, mut term) = (
+            signal(SignalKind::hangup())?,
+            signal(SignalKind::terminate())?,
+        );
+        let tx = tx.clone();
+        AbortOnDrop(tokio::spawn(async move {
+            let why = tokio::select! {
+                _ = hangup.recv() => "the terminal hung up",
+                _ = term.recv() => "SIGTERM",
+            };
+            let _ = tx.send(Msg::Leave(why.into())).await;
+        }))
+    };
     app.data.now_unix = crate::node::unix_now();
     terminal.draw(|f| ui::draw(f, app))?;
     // Debug builds only: the end-to-end test of the panic path (the terminal must be restored
@@ -262,9 +348,13 @@ fn perform(
 ) {
     let (src, tx) = (src.clone(), tx.clone());
     match effect {
-        Effect::SendChat { model, messages } => {
+        Effect::SendChat {
+            turn,
+            model,
+            messages,
+        } => {
             *chat = Some(tokio::spawn(async move {
-                src.chat(model, messages, tx).await;
+                src.chat(turn, model, messages, tx).await;
             }));
         }
         Effect::CancelChat => {
@@ -273,7 +363,6 @@ fn perform(
                 // pays for what was delivered.
                 c.abort();
             }
-            let _ = tx.try_send(Msg::Chat(ChatEvent::Failed("cancelled".into())));
         }
         Effect::SetPaused(p) => {
             tokio::spawn(async move {

@@ -105,11 +105,12 @@ impl Source {
     /// Streams one chat answer into `tx`: its start, its text, and how it ended.
     pub async fn chat(
         &self,
+        turn: u64,
         model: Option<String>,
         messages: Vec<(String, String)>,
         tx: mpsc::Sender<Msg>,
     ) {
-        let ev = |e| Msg::Chat(e);
+        let ev = |e| Msg::Chat(turn, e);
         let msgs: Vec<Value> = messages
             .iter()
             .map(|(r, c)| json!({"role": r, "content": c}))
@@ -233,17 +234,25 @@ pub async fn poll(src: Source, logs_dir: PathBuf, interval: Duration, tx: mpsc::
         if let Ok(j) = src
             .json::<Jobs>(&format!("/api/jobs?after={job_seq}"))
             .await
-            && j.last != job_seq
         {
-            job_seq = j.last;
-            let _ = tx
-                .send(Msg::Jobs {
-                    jobs: j.jobs,
-                    last: j.last,
-                })
-                .await;
+            if j.last < job_seq {
+                // A restarted node counts from 0 again: read its log from the start.
+                job_seq = 0;
+            } else if j.last != job_seq {
+                job_seq = j.last;
+                let _ = tx
+                    .send(Msg::Jobs {
+                        jobs: j.jobs,
+                        last: j.last,
+                    })
+                    .await;
+            }
         }
-        // Only entries not fetched yet; a long chain arrives a thousand at a time.
+        // Only entries not fetched yet, a thousand at a time; of a long chain, the newest
+        // thousand first (the pane shows the latest ones and the recent balance).
+        if ledger_seq.is_none() && entries > 1000 {
+            ledger_seq = Some(entries - 1001);
+        }
         while entries > ledger_seq.map_or(0, |s| s + 1) {
             #[derive(serde::Deserialize)]
             struct Entries {
@@ -261,7 +270,16 @@ pub async fn poll(src: Source, logs_dir: PathBuf, interval: Duration, tx: mpsc::
                 _ => break,
             }
         }
-        let lines = tokio::task::block_in_place(|| tail.read());
+        let (t, lines) = match tokio::task::spawn_blocking(move || {
+            let lines = tail.read();
+            (tail, lines)
+        })
+        .await
+        {
+            Ok(r) => r,
+            Err(_) => return,
+        };
+        tail = t;
         if !lines.is_empty() {
             let _ = tx.send(Msg::Logs(lines)).await;
         }
@@ -315,8 +333,12 @@ impl LogTail {
         let len = std::fs::metadata(&newest).map(|m| m.len()).unwrap_or(0);
         let from = match &self.file {
             Some((p, off)) if *p == newest && *off <= len => *off,
-            // A new day's file: from its start. The first file seen: its tail.
-            Some(_) => 0,
+            // A new day's file: from its start (a piece of a line left from the old one is
+            // dropped). The first file seen: its tail.
+            Some(_) => {
+                self.partial.clear();
+                0
+            }
             None => len.saturating_sub(TAIL_START),
         };
         let first = self.file.is_none();

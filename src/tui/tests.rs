@@ -275,19 +275,26 @@ fn snapshot_every_pane_zoomed() {
             app.focus = Pane::Chat;
             typed(&mut app, "Write a haiku about lighthouses.");
             app.on_event(key(KeyCode::Enter));
-            app.on_msg(Msg::Chat(ChatEvent::Started {
-                served_by: peer_id(1),
-            }));
-            app.on_msg(Msg::Chat(ChatEvent::Delta(
-                "Beam sweeps the dark sea,\nsalt wind".into(),
-            )));
-            app.on_msg(Msg::Chat(ChatEvent::Done {
-                served_by: peer_id(1),
-                credits: 13,
-                tokens: 17,
-                tokens_per_s: 41.5,
-                finish: "stop".into(),
-            }));
+            app.on_msg(Msg::Chat(
+                app.chat.turn,
+                ChatEvent::Started {
+                    served_by: peer_id(1),
+                },
+            ));
+            app.on_msg(Msg::Chat(
+                app.chat.turn,
+                ChatEvent::Delta("Beam sweeps the dark sea,\nsalt wind".into()),
+            ));
+            app.on_msg(Msg::Chat(
+                app.chat.turn,
+                ChatEvent::Done {
+                    served_by: peer_id(1),
+                    credits: 13,
+                    tokens: 17,
+                    tokens_per_s: 41.5,
+                    finish: "stop".into(),
+                },
+            ));
         }
         app.focus = pane;
         app.zoomed = true;
@@ -312,7 +319,46 @@ fn snapshot_ascii_mode() {
 
 #[test]
 fn snapshot_too_small() {
-    insta::assert_snapshot!(render(&mut busy(), 60, 20));
+    let mut app = busy();
+    app.on_event(ch('c'));
+    insta::assert_snapshot!(render(&mut app, 60, 20));
+    // The screen says q quits: it does, even from the chat, where q is otherwise text.
+    assert_eq!(app.on_event(ch('q')), vec![Effect::Quit]);
+}
+
+#[test]
+fn the_help_scrolls_at_80x24() {
+    let mut app = busy();
+    app.on_event(ch('?'));
+    let first = render(&mut app, 80, 24);
+    insta::assert_snapshot!(first);
+    for _ in 0..60 {
+        app.on_event(key(KeyCode::Down));
+    }
+    let last = render(&mut app, 80, 24);
+    assert!(
+        last.contains("/save [FILE]"),
+        "the end of the help:\n{last}"
+    );
+    assert_ne!(first, last);
+}
+
+#[test]
+fn the_selection_stays_on_its_job_as_new_ones_arrive() {
+    let mut app = busy();
+    app.on_event(ch('j'));
+    app.on_event(ch('j'));
+    render(&mut app, 100, 30);
+    let picked = app.jobs()[2].id.clone();
+    let newer: JobInfo =
+        serde_json::from_value(job(40, "local", OWN, "done (stop)", true)).unwrap();
+    app.on_msg(Msg::Jobs {
+        jobs: vec![newer],
+        last: 14,
+    });
+    render(&mut app, 100, 30);
+    assert_eq!(app.jobs()[app.selected_job_index()].id, picked);
+    assert_eq!(app.on_event(ch('x')), vec![Effect::ExportJob(picked)]);
 }
 
 #[test]
@@ -398,20 +444,24 @@ fn chat_types_sends_streams_and_cancels() {
     assert_eq!(
         fx,
         vec![Effect::SendChat {
+            turn: 1,
             model: Some("smollm2-135m-instruct".into()),
             messages: vec![("user".into(), "q1?\nsecond line".into())],
         }]
     );
     assert!(app.chat.streaming);
-    app.on_msg(Msg::Chat(ChatEvent::Delta("Hel".into())));
-    app.on_msg(Msg::Chat(ChatEvent::Delta("lo".into())));
+    app.on_msg(Msg::Chat(app.chat.turn, ChatEvent::Delta("Hel".into())));
+    app.on_msg(Msg::Chat(app.chat.turn, ChatEvent::Delta("lo".into())));
     // Ctrl-C cancels the answer first, and quits only when nothing streams.
     assert_eq!(app.on_event(ctrl('c')), vec![Effect::CancelChat]);
-    app.on_msg(Msg::Chat(ChatEvent::Failed("cancelled".into())));
     assert!(!app.chat.streaming);
+    // What the cancelled answer's task still had on its way is ignored.
+    app.on_msg(Msg::Chat(1, ChatEvent::Delta(" world".into())));
     let screen = render(&mut app, 100, 30);
     assert!(
-        screen.contains("llm: Hello") && screen.contains("cancelled"),
+        screen.contains("llm: Hello")
+            && screen.contains("cancelled")
+            && !screen.contains("Hello world"),
         "{screen}"
     );
     // The cancelled answer is not sent back as history.
@@ -420,13 +470,27 @@ fn chat_types_sends_streams_and_cancels() {
         [Effect::SendChat { messages, .. }] => assert_eq!(messages.len(), 2),
         other => panic!("{other:?}"),
     }
-    app.on_msg(Msg::Chat(ChatEvent::Done {
-        served_by: OWN.into(),
-        credits: 0,
-        tokens: 5,
-        tokens_per_s: 50.0,
-        finish: "stop".into(),
-    }));
+    app.on_msg(Msg::Chat(
+        1,
+        ChatEvent::Done {
+            served_by: OWN.into(),
+            credits: 0,
+            tokens: 99,
+            tokens_per_s: 1.0,
+            finish: "stop".into(),
+        },
+    ));
+    assert!(app.chat.streaming, "a stale Done ended the new answer");
+    app.on_msg(Msg::Chat(
+        app.chat.turn,
+        ChatEvent::Done {
+            served_by: OWN.into(),
+            credits: 0,
+            tokens: 5,
+            tokens_per_s: 50.0,
+            finish: "stop".into(),
+        },
+    ));
     let screen = render(&mut app, 100, 30);
     assert!(
         screen.contains("served by this node (a1b2c3d4)"),
@@ -555,5 +619,9 @@ fn log_lines_are_split_and_shortened() {
     );
     assert_eq!((t, l, m), ("06:50:09", "WARN", "job job-1: no receipt"));
     assert_eq!(ui::split_log("plain text"), ("", "", "plain text"));
+    // A continuation line of a multi-line message (a peer may write one), non-ASCII included.
+    let l = "  caused by: … the peer’s text";
+    assert_eq!(ui::split_log(l), ("", "", l));
+    assert_eq!(ui::split_log(""), ("", "", ""));
     assert_eq!(ui::spark([1, 5, 9].into_iter(), true), "_:#");
 }

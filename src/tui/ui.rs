@@ -44,7 +44,8 @@ const ASCII_BARS: symbols::bar::Set = symbols::bar::Set {
 
 pub fn draw(f: &mut Frame, app: &mut App) {
     let area = f.area();
-    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+    app.too_small = area.width < MIN_WIDTH || area.height < MIN_HEIGHT;
+    if app.too_small {
         too_small(f, app, area);
         return;
     }
@@ -455,11 +456,7 @@ fn draw_jobs(f: &mut Frame, app: &mut App, r: Rect) {
         let count = jobs.len();
         // Only the rows that can show are built: a long log costs nothing per frame.
         let height = r.height.saturating_sub(3) as usize;
-        let sel = app
-            .jobs_table
-            .selected()
-            .unwrap_or(0)
-            .min(count.saturating_sub(1));
+        let sel = app.selected_job_index();
         let offset = app
             .jobs_table
             .offset()
@@ -479,7 +476,7 @@ fn draw_jobs(f: &mut Frame, app: &mut App, r: Rect) {
                 };
                 let state_style = if j.state.starts_with("done") {
                     t.ok
-                } else if j.state == "failed" {
+                } else if j.state == "failed" || j.state == "refused" {
                     t.error
                 } else if j.state == "cancelled" {
                     t.muted
@@ -929,7 +926,7 @@ fn draw_chat(f: &mut Frame, app: &mut App, r: Rect) {
         lines.push(Line::raw(""));
     }
     let para = Paragraph::new(Text::from(lines)).wrap(Wrap { trim: false });
-    let total = para.line_count(conv.width) as u16;
+    let total = para.line_count(conv.width).min(u16::MAX as usize) as u16;
     let max_up = total.saturating_sub(conv.height);
     app.chat.scroll = app.chat.scroll.min(max_up);
     let top = max_up - app.chat.scroll;
@@ -1000,13 +997,14 @@ fn draw_logs(f: &mut Frame, app: &mut App, r: Rect) {
 /// A `tracing` line (`2026-12-03T06:50:01.123456Z  INFO target: message`) as (HH:MM:SS,
 /// level, message).
 pub fn split_log(line: &str) -> (&str, &str, &str) {
-    let mut parts = line
-        .splitn(3, char::is_whitespace)
-        .filter(|p| !p.is_empty());
-    let (Some(ts), rest) = (parts.next(), line) else {
+    // A continuation line of a multi-line message starts with blanks: it has no timestamp.
+    let Some((ts, rest)) = line.split_once(char::is_whitespace) else {
         return ("", "", line);
     };
-    let rest = rest[ts.len()..].trim_start();
+    if !ts.starts_with(|c: char| c.is_ascii_digit()) {
+        return ("", "", line);
+    }
+    let rest = rest.trim_start();
     let (level, msg) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
     if !matches!(level, "ERROR" | "WARN" | "INFO" | "DEBUG" | "TRACE") {
         return ("", "", line);
@@ -1028,8 +1026,8 @@ pub fn split_log(line: &str) -> (&str, &str, &str) {
 // ---- Overlays ----
 
 fn centered(area: Rect, w_pct: u16, h_pct: u16) -> Rect {
-    let w = area.width * w_pct / 100;
-    let h = area.height * h_pct / 100;
+    let w = (u32::from(area.width) * u32::from(w_pct) / 100) as u16;
+    let h = (u32::from(area.height) * u32::from(h_pct) / 100) as u16;
     Rect::new(
         area.x + (area.width - w) / 2,
         area.y + (area.height - h) / 2,
@@ -1066,6 +1064,7 @@ fn draw_help(f: &mut Frame, app: &App, area: Rect) {
         Ctx::Chat,
         Ctx::Picker,
         Ctx::FilterInput,
+        Ctx::Help,
     ];
     let mut last_title = "";
     for ctx in order {
@@ -1100,10 +1099,17 @@ fn draw_help(f: &mut Frame, app: &App, area: Rect) {
             Span::styled(what, t.text),
         ]));
     }
-    // Two columns when the lines do not fit in one.
+    // Two columns when the lines do not fit in one and the width allows; and it scrolls
+    // (arrows, PgUp/PgDn) when they do not fit in two.
     let h = inner.height as usize;
-    if lines.len() > h && inner.width >= 80 {
+    let two = lines.len() > h && inner.width >= 80;
+    let cols = if two { 2 } else { 1 };
+    let max = lines.len().saturating_sub(h * cols);
+    let at = (app.help_scroll as usize).min(max);
+    let lines: Vec<Line> = lines.into_iter().skip(at).collect();
+    if two {
         let [a, b] = Layout::horizontal([Constraint::Percentage(50); 2]).areas(inner);
+        let mut lines = lines;
         let rest = lines.split_off(h.min(lines.len()));
         f.render_widget(Paragraph::new(lines), a);
         f.render_widget(Paragraph::new(rest), b);
@@ -1127,7 +1133,7 @@ fn draw_picker(f: &mut Frame, app: &App, area: Rect) {
     let b = overlay_block(app, " Chat with… (Enter) ".into());
     let inner = b.inner(r);
     f.render_widget(b, r);
-    let first = at.saturating_sub(inner.height as usize - 1);
+    let first = at.saturating_sub((inner.height as usize).saturating_sub(1));
     let lines: Vec<Line> = app
         .data
         .models
@@ -1298,7 +1304,7 @@ fn draw_detail(f: &mut Frame, app: &mut App, area: Rect) {
         lines.push(Line::styled(format!("  {l}"), t.text));
     }
     let para = Paragraph::new(lines).wrap(Wrap { trim: false });
-    let total = para.line_count(inner.width) as u16;
+    let total = para.line_count(inner.width).min(u16::MAX as usize) as u16;
     let max = total.saturating_sub(inner.height);
     if let Some(d) = &mut app.detail {
         d.scroll = d.scroll.min(max);
