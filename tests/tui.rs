@@ -303,6 +303,59 @@ async fn the_ui_attaches_to_a_running_node_and_leaves_it_running() {
     assert_eq!(code, 200, "the node stopped with the UI");
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hang_up_stops_the_embedded_node_cleanly() {
+    let b = first(&[]);
+    let a_dir = tempfile::tempdir().unwrap();
+    let models = models_dir();
+    let ticket = b.ticket();
+    let mut args = vec![
+        "--data-dir",
+        a_dir.path().to_str().unwrap(),
+        "--models-dir",
+        models.to_str().unwrap(),
+        "--api",
+        "127.0.0.1:0",
+        "--listen",
+        "127.0.0.1:0",
+        "--relay",
+        "disabled",
+        "--no-mdns",
+        "--join",
+        &ticket,
+    ];
+    args.extend_from_slice(&QUICK);
+    let ui = Tmux::start(&args, a_dir.path(), 100, 30, &[]);
+    ui.until_shows(120, &b.id[..8]);
+    let a_id = local_llm_proxy::node::node_id(a_dir.path()).unwrap();
+    eventually(30, "B knows A", async || {
+        peer(&b.status().await, &a_id).map(|_| ())
+    })
+    .await;
+    // An SSH session that drops: the pane's processes get SIGHUP.
+    ui.tmux(&["kill-session", "-t", "llp"]);
+    eventually(30, "A's process ends", async || {
+        local_llm_proxy::node::running_node(a_dir.path())
+            .is_none()
+            .then_some(())
+    })
+    .await;
+    let log = std::fs::read_dir(a_dir.path().join("logs"))
+        .unwrap()
+        .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+        .collect::<String>();
+    assert!(log.contains("the terminal hung up: leaving"), "{log}");
+    // It is gone from B's peers.
+    eventually(30, "B forgets A", async || {
+        peer(&b.status().await, &a_id).is_none().then_some(())
+    })
+    .await;
+    let out = run(llp()
+        .args(["ledger", "verify", "--data-dir"])
+        .arg(a_dir.path()));
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
 #[test]
 fn a_panic_restores_the_terminal_before_it_is_printed() {
     let dir = tempfile::tempdir().unwrap();
