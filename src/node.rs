@@ -217,6 +217,27 @@ pub struct JobRecord {
     pub detail: JobDetail,
 }
 
+/// A prompt as the job log keeps it: a chat as `role: content` blocks, at most 32 KiB.
+pub fn prompt_text(prompt: &crate::net::wire::Prompt) -> String {
+    let mut text = match prompt {
+        crate::net::wire::Prompt::Chat(msgs) => msgs
+            .iter()
+            .map(|(role, content)| format!("{role}: {content}"))
+            .collect::<Vec<_>>()
+            .join("\n\n"),
+        crate::net::wire::Prompt::Text(t) => t.clone(),
+    };
+    if text.len() > JOB_TEXT_MAX {
+        let mut cut = JOB_TEXT_MAX;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push_str(" [… the rest is not kept]");
+    }
+    text
+}
+
 /// Ended jobs the log keeps, at most; and the text kept of each prompt and answer.
 pub const JOB_LOG_LEN: usize = 1000;
 const JOB_TEXT_MAX: usize = 32 * 1024;
@@ -663,23 +684,7 @@ impl JobGuard {
     }
 
     /// The prompt, for the job log.
-    pub fn set_prompt_text(&self, prompt: &crate::net::wire::Prompt) {
-        let mut text = match prompt {
-            crate::net::wire::Prompt::Chat(msgs) => msgs
-                .iter()
-                .map(|(role, content)| format!("{role}: {content}"))
-                .collect::<Vec<_>>()
-                .join("\n\n"),
-            crate::net::wire::Prompt::Text(t) => t.clone(),
-        };
-        if text.len() > JOB_TEXT_MAX {
-            let mut cut = JOB_TEXT_MAX;
-            while !text.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            text.truncate(cut);
-            text.push_str(" [… the rest is not kept]");
-        }
+    pub fn set_prompt_text(&self, text: String) {
         self.detail(|d| d.prompt = text);
     }
 

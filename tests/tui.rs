@@ -142,18 +142,13 @@ fn api_of(dir: &Path) -> Option<String> {
     Some(format!("http://{}", v["api"].as_str()?))
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_ui_chats_pauses_for_its_peers_and_opens_a_job() {
-    let b = first(&[]);
-    let a_dir = tempfile::tempdir().unwrap();
-    let cwd = tempfile::tempdir().unwrap();
-    let models = models_dir();
-    let ticket = b.ticket();
-    let mut args = vec![
+/// The arguments of a UI that runs its own node in `dir`, on loopback, joining `peer`.
+fn embedded(dir: &Path, peer: &Node, extra: &[&str]) -> Vec<String> {
+    let args: Vec<String> = [
         "--data-dir",
-        a_dir.path().to_str().unwrap(),
+        dir.to_str().unwrap(),
         "--models-dir",
-        models.to_str().unwrap(),
+        models_dir().to_str().unwrap(),
         "--api",
         "127.0.0.1:0",
         "--listen",
@@ -162,11 +157,23 @@ async fn the_ui_chats_pauses_for_its_peers_and_opens_a_job() {
         "disabled",
         "--no-mdns",
         "--join",
-        &ticket,
-        "--interval",
-        "250ms",
-    ];
-    args.extend_from_slice(&QUICK);
+        &peer.ticket(),
+    ]
+    .iter()
+    .chain(QUICK.iter())
+    .chain(extra)
+    .map(|s| s.to_string())
+    .collect();
+    args
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_ui_chats_pauses_for_its_peers_and_opens_a_job() {
+    let b = first(&[]);
+    let a_dir = tempfile::tempdir().unwrap();
+    let cwd = tempfile::tempdir().unwrap();
+    let args = embedded(a_dir.path(), &b, &["--interval", "250ms"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let ui = Tmux::start(&args, cwd.path(), 120, 40, &[]);
     ui.until_shows(120, "embedded node");
     // The peer shows in the Peers pane, with its RTT.
@@ -307,24 +314,8 @@ async fn the_ui_attaches_to_a_running_node_and_leaves_it_running() {
 async fn a_hang_up_stops_the_embedded_node_cleanly() {
     let b = first(&[]);
     let a_dir = tempfile::tempdir().unwrap();
-    let models = models_dir();
-    let ticket = b.ticket();
-    let mut args = vec![
-        "--data-dir",
-        a_dir.path().to_str().unwrap(),
-        "--models-dir",
-        models.to_str().unwrap(),
-        "--api",
-        "127.0.0.1:0",
-        "--listen",
-        "127.0.0.1:0",
-        "--relay",
-        "disabled",
-        "--no-mdns",
-        "--join",
-        &ticket,
-    ];
-    args.extend_from_slice(&QUICK);
+    let args = embedded(a_dir.path(), &b, &[]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let ui = Tmux::start(&args, a_dir.path(), 100, 30, &[]);
     ui.until_shows(120, &b.id[..8]);
     let a_id = local_llm_proxy::node::node_id(a_dir.path()).unwrap();

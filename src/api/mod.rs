@@ -234,9 +234,9 @@ async fn ledger_export(State(node): State<Node>) -> Response {
 
 /// `?after=SEQ&limit=N`: ledger entries after SEQ (from the first without it), as listings.
 async fn ledger_entries(State(node): State<Node>, q: QueryResult) -> Response {
-    let q = match q {
-        Ok(Query(q)) => q,
-        Err(e) => return ApiError::bad_request(e.body_text()).into_response(),
+    let q = match after_query(q) {
+        Ok(q) => q,
+        Err(e) => return e.into_response(),
     };
     let Some(ledger) = node.ledger() else {
         return ApiError::new(StatusCode::NOT_FOUND, "This node keeps no ledger").into_response();
@@ -259,11 +259,17 @@ struct AfterQuery {
     limit: Option<usize>,
 }
 
+/// A bad query string gets OpenAI's error shape, like every other bad request.
+fn after_query(q: QueryResult) -> Result<AfterQuery, ApiError> {
+    q.map(|Query(q)| q)
+        .map_err(|e| ApiError::bad_request(e.body_text()))
+}
+
 /// `?after=SEQ&limit=N`: the job log, ended jobs after log seq SEQ, oldest first.
 async fn jobs(State(node): State<Node>, q: QueryResult) -> Response {
-    let q = match q {
-        Ok(Query(q)) => q,
-        Err(e) => return ApiError::bad_request(e.body_text()).into_response(),
+    let q = match after_query(q) {
+        Ok(q) => q,
+        Err(e) => return e.into_response(),
     };
     let limit = q.limit.unwrap_or(crate::node::JOB_LOG_LEN);
     let (jobs, last) = node.job_log(q.after.unwrap_or(0), limit);
@@ -545,9 +551,9 @@ async fn run(
     };
     let kind = spec.kind();
     let stops = spec.stop.clone();
-    let prompt = spec.prompt.clone();
+    let prompt = crate::node::prompt_text(&spec.prompt);
     let routed = crate::route::route(node, spec).await?;
-    routed.guard.set_prompt_text(&prompt);
+    routed.guard.set_prompt_text(prompt);
     routed.guard.set_warning(routed.warning.as_deref());
     let meta = Meta {
         id: format!(

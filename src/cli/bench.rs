@@ -111,7 +111,7 @@ pub async fn run(g: &Global, a: BenchArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if a.tui {
-        let r = super::bench_tui::run(&settings.data_dir, &settings.models_dir, a.duration).await?;
+        let r = super::bench_tui::run(&settings, a.duration).await?;
         if a.json {
             println!("{}", serde_json::to_string_pretty(&r)?);
         } else {

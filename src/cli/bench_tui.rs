@@ -7,7 +7,6 @@
 //!   nothing to do, at the default interval; its CPU time is read from /proc over `--duration`
 //!   seconds. Baseline: the idle node's own CPU in the same window.
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use ratatui::Terminal;
@@ -71,7 +70,7 @@ pub fn fixture(peers: usize, jobs: usize) -> App {
             "probes": [], "backends": [], "quantizations": [],
         },
     });
-    let mut app = App::new(Mode::Embedded, String::new(), Theme::default_dark(), false);
+    let mut app = App::new(Mode::Embedded, Theme::default_dark(), false);
     app.data.now_unix = now;
     let snap: crate::node::Snapshot = serde_json::from_value(snapshot).expect("fixture");
     for _ in 0..crate::tui::app::RTT_SAMPLES {
@@ -90,10 +89,7 @@ pub fn fixture(peers: usize, jobs: usize) -> App {
             .expect("fixture")
         })
         .collect();
-    app.on_msg(Msg::Jobs {
-        jobs: ended,
-        last: jobs as u64,
-    });
+    app.on_msg(Msg::Jobs(ended));
     let entries = (0..500u64)
         .map(|i| {
             serde_json::from_value(json!({
@@ -134,11 +130,7 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-pub async fn run(
-    data_dir_hint: &Path,
-    models_dir: &Path,
-    idle_secs: u64,
-) -> anyhow::Result<TuiReport> {
+pub async fn run(settings: &crate::config::Settings, idle_secs: u64) -> anyhow::Result<TuiReport> {
     let frames = 500;
     let (busy, empty) = tokio::task::spawn_blocking(move || {
         let mut busy = fixture(100, 1000);
@@ -173,7 +165,7 @@ pub async fn run(
         report.frame_empty_p50_us,
         report.busy_vs_empty
     );
-    match idle(data_dir_hint, models_dir, idle_secs).await {
+    match idle(settings, idle_secs).await {
         Ok((ui, node)) => {
             report.idle_ui_cpu_pct = Some(ui);
             report.idle_node_cpu_pct = Some(node);
@@ -203,54 +195,25 @@ fn cpu_seconds(pid: u32, tick: f64) -> anyhow::Result<f64> {
     Ok((utime + stime) / tick)
 }
 
-async fn idle(_hint: &Path, models_dir: &Path, secs: u64) -> anyhow::Result<(f64, f64)> {
-    use std::process::{Command, Stdio};
+async fn idle(settings: &crate::config::Settings, secs: u64) -> anyhow::Result<(f64, f64)> {
+    use std::process::Command;
     let exe = std::env::current_exe()?;
     let tick: f64 = String::from_utf8(Command::new("getconf").arg("CLK_TCK").output()?.stdout)?
         .trim()
         .parse()
         .unwrap_or(100.0);
     let dir = tempfile::tempdir()?;
-    let data = dir.path().join("node");
-    let mut node = Command::new(&exe)
-        .args([
-            "serve",
-            "--api",
-            "127.0.0.1:0",
-            "--listen",
-            "127.0.0.1:0",
-            "--relay",
-            "disabled",
-            "--no-mdns",
-        ])
-        .args([
-            "--network",
-            &format!("bench-{}", crate::node::random_hex(4)),
-        ])
-        .arg("--data-dir")
-        .arg(&data)
-        .arg("--models-dir")
-        .arg(models_dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()?;
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let node_pid = node.id();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while crate::node::running_node(&data).is_none() {
-        if let Some(st) = node.try_wait()? {
-            anyhow::bail!("llp serve exited with {st}");
-        }
-        anyhow::ensure!(Instant::now() < deadline, "the node did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let _node = Kill(node);
+    // The node the UI watches: a loopback node of its own network, as `llp demo` starts them.
+    let (network, secret) = (
+        format!("bench-{}", crate::node::random_hex(4)),
+        crate::node::random_hex(16),
+    );
+    let node = super::demo::spawn(0, dir.path(), settings, &network, &secret, None, &[]).await?;
+    let node_pid = node
+        .child
+        .id()
+        .ok_or_else(|| anyhow::anyhow!("the node exited"))?;
+    let data = node.dir.clone();
     let sock = dir.path().join("tmux.sock");
     let tmux = |args: &[&str]| {
         Command::new("tmux")

@@ -605,14 +605,10 @@ impl Ledger {
             let s = self.inner.state.lock().expect("ledger state");
             (s.tip, s.held)
         };
-        let recent = self
-            .entries_after(tip.seq.checked_sub(10), 10)
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|r| Entry::decode(r).ok())
-            .rev()
-            .map(|e| EntryLine::of(&e))
-            .collect();
+        let mut recent = self
+            .lines_after(tip.seq.checked_sub(10), 10)
+            .unwrap_or_default();
+        recent.reverse();
         LedgerStatus {
             balance: tip.balance,
             available: tip.balance.saturating_sub(held),

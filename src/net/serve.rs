@@ -540,7 +540,7 @@ async fn infer(
     let model = format!("{}:{}", info.name, info.quant);
     let guard = node.start_job(&model, p.prompt_tokens);
     guard.set_requester(&hex::encode(peer));
-    guard.set_prompt_text(&spec.prompt);
+    guard.set_prompt_text(crate::node::prompt_text(&spec.prompt));
     guard.set_warning(p.warning.as_deref());
     guard.run_locally();
     let mut rx = match crate::route::submit_local(&engine, &p, &spec, p.max_tokens, priority) {

@@ -72,13 +72,10 @@ pub struct Data {
     pub snapshot: Option<Snapshot>,
     /// Ended jobs, oldest first.
     pub ended: VecDeque<JobInfo>,
-    pub job_seq: u64,
     /// The newest ledger entries, oldest first.
     pub entries: VecDeque<EntryLine>,
     /// (unix seconds, balance) after each entry, thinned when long.
     pub series: Vec<(f64, f64)>,
-    /// The last ledger seq fetched.
-    pub ledger_seq: Option<u64>,
     /// RTT history per peer, in ms, oldest first.
     pub rtt: HashMap<String, VecDeque<u64>>,
     pub logs: VecDeque<String>,
@@ -105,10 +102,8 @@ impl Data {
 pub enum Msg {
     Status(Box<Snapshot>),
     Unreachable(String),
-    Jobs {
-        jobs: Vec<JobInfo>,
-        last: u64,
-    },
+    /// Jobs that ended since the last poll.
+    Jobs(Vec<JobInfo>),
     Entries(Vec<EntryLine>),
     Logs(Vec<String>),
     Models(Vec<String>),
@@ -220,7 +215,6 @@ pub struct Detail {
 pub struct App {
     pub data: Data,
     pub mode: Mode,
-    pub data_dir: String,
     pub theme: Theme,
     pub ascii: bool,
     pub focus: Pane,
@@ -249,11 +243,10 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(mode: Mode, data_dir: String, theme: Theme, ascii: bool) -> App {
+    pub fn new(mode: Mode, theme: Theme, ascii: bool) -> App {
         App {
             data: Data::default(),
             mode,
-            data_dir,
             theme,
             ascii,
             focus: Pane::Jobs,
@@ -791,7 +784,7 @@ impl App {
                 self.data.unreachable = None;
             }
             Msg::Unreachable(why) => self.data.unreachable = Some(why),
-            Msg::Jobs { jobs, last } => {
+            Msg::Jobs(jobs) => {
                 // A job that ended since the last status is no longer running.
                 if let Some(s) = &mut self.data.snapshot {
                     s.jobs.retain(|r| !jobs.iter().any(|e| e.id == r.id));
@@ -800,11 +793,9 @@ impl App {
                 while self.data.ended.len() > MAX_JOBS {
                     self.data.ended.pop_front();
                 }
-                self.data.job_seq = last;
             }
             Msg::Entries(lines) => {
                 for l in lines {
-                    self.data.ledger_seq = Some(l.seq);
                     self.data
                         .series
                         .push((l.time_ms as f64 / 1000.0, l.balance as f64));

@@ -109,7 +109,7 @@ pub async fn run(g: &Global, a: TuiArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let src = source::Source::new(base, settings.api_token.clone())?;
-    let mut app = App::new(mode.clone(), data_dir.display().to_string(), theme, ascii);
+    let mut app = App::new(mode.clone(), theme, ascii);
     if let Some(w) = theme_warning {
         app.error(w);
     }

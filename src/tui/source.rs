@@ -240,12 +240,7 @@ pub async fn poll(src: Source, logs_dir: PathBuf, interval: Duration, tx: mpsc::
                 job_seq = 0;
             } else if j.last != job_seq {
                 job_seq = j.last;
-                let _ = tx
-                    .send(Msg::Jobs {
-                        jobs: j.jobs,
-                        last: j.last,
-                    })
-                    .await;
+                let _ = tx.send(Msg::Jobs(j.jobs)).await;
             }
         }
         // Only entries not fetched yet, a thousand at a time; of a long chain, the newest

@@ -69,17 +69,13 @@ fn snapshot(gpus: Vec<Value>, peers: Vec<Value>, jobs: Vec<Value>, paused: bool)
         "devices": {
             "cpu": cpu(), "gpus": gpus,
             "probes": [
-                {"source": "nvidia", "result": if gpus_present(&gpus) { "2 GPU(s) through NVML" } else { "NVML not available: libnvidia-ml.so: cannot open shared object file" }},
+                {"source": "nvidia", "result": if !gpus.is_empty() { "2 GPU(s) through NVML" } else { "NVML not available: libnvidia-ml.so: cannot open shared object file" }},
                 {"source": "amd", "result": "no AMD GPU in /sys/class/drm"},
             ],
             "backends": [], "quantizations": [],
         },
     });
     serde_json::from_value(v).expect("the fixture is a snapshot")
-}
-
-fn gpus_present(g: &[Value]) -> bool {
-    !g.is_empty()
 }
 
 fn peer(i: usize, paused: bool) -> Value {
@@ -128,12 +124,7 @@ fn entries() -> Vec<EntryLine> {
 }
 
 fn app_with(s: Snapshot) -> App {
-    let mut app = App::new(
-        Mode::Attached { pid: 4242 },
-        "/home/user/.local/share/llp".into(),
-        Theme::default_dark(),
-        false,
-    );
+    let mut app = App::new(Mode::Attached { pid: 4242 }, Theme::default_dark(), false);
     app.data.now_unix = NOW;
     app.on_msg(Msg::Status(Box::new(s)));
     app.on_msg(Msg::Models(vec![
@@ -190,10 +181,7 @@ fn busy() -> App {
             serde_json::from_value(v).unwrap()
         })
         .collect();
-    app.on_msg(Msg::Jobs {
-        jobs: ended,
-        last: 13,
-    });
+    app.on_msg(Msg::Jobs(ended));
     app.on_msg(Msg::Entries(entries()));
     app.on_msg(Msg::Logs(
         [
@@ -352,10 +340,7 @@ fn the_selection_stays_on_its_job_as_new_ones_arrive() {
     let picked = app.jobs()[2].id.clone();
     let newer: JobInfo =
         serde_json::from_value(job(40, "local", OWN, "done (stop)", true)).unwrap();
-    app.on_msg(Msg::Jobs {
-        jobs: vec![newer],
-        last: 14,
-    });
+    app.on_msg(Msg::Jobs(vec![newer]));
     render(&mut app, 100, 30);
     assert_eq!(app.jobs()[app.selected_job_index()].id, picked);
     assert_eq!(app.on_event(ch('x')), vec![Effect::ExportJob(picked)]);

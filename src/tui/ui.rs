@@ -457,11 +457,7 @@ fn draw_jobs(f: &mut Frame, app: &mut App, r: Rect) {
         // Only the rows that can show are built: a long log costs nothing per frame.
         let height = r.height.saturating_sub(3) as usize;
         let sel = app.selected_job_index();
-        let offset = app
-            .jobs_table
-            .offset()
-            .min(sel)
-            .max((sel + 1).saturating_sub(height));
+        let offset = window(sel, app.jobs_table.offset(), height);
         let rows = jobs
             .iter()
             .enumerate()
@@ -508,51 +504,80 @@ fn draw_jobs(f: &mut Frame, app: &mut App, r: Rect) {
     // The table is handed only the visible rows: it selects relative to them.
     app.jobs_table.select(Some(sel));
     *app.jobs_table.offset_mut() = offset;
+    let empty = if app.filters[Pane::Jobs.index()].is_empty() {
+        "No jobs yet. Chat (5) runs one; peers' jobs show here as they arrive."
+    } else {
+        "No job matches the filter (Esc clears it)."
+    };
+    let columns = [
+        ("peer", Constraint::Length(9)),
+        ("model", Constraint::Fill(2)),
+        ("state", Constraint::Fill(2)),
+        ("tok", Constraint::Length(5)),
+        ("tok/s", Constraint::Length(6)),
+        ("credits", Constraint::Length(7)),
+        ("ago", Constraint::Length(4)),
+    ];
     let title = format!("{count} shown");
-    let b = block(app, Pane::Jobs, &title);
-    let header = Row::new(pick(
+    draw_table(
+        f,
+        app,
+        Pane::Jobs,
+        r,
+        &title,
+        empty,
         keep,
-        vec!["peer", "model", "state", "tok", "tok/s", "credits", "ago"],
-    ))
-    .style(t.title);
-    let widths = pick(
-        keep,
-        vec![
-            Constraint::Length(9),
-            Constraint::Fill(2),
-            Constraint::Fill(2),
-            Constraint::Length(5),
-            Constraint::Length(6),
-            Constraint::Length(7),
-            Constraint::Length(4),
-        ],
+        &columns,
+        rows,
+        sel - offset,
     );
-    let mut state =
-        ratatui::widgets::TableState::default().with_selected(Some(sel - offset.min(sel)));
-    let table = Table::new(rows, widths)
-        .header(header)
-        .block(b)
-        .row_highlight_style(if app.focus == Pane::Jobs {
-            t.selection
-        } else {
-            Style::new()
-        });
-    if count == 0 {
-        let b = block(app, Pane::Jobs, &title);
+}
+
+/// The window of rows a list shows: it starts where it did, moved as little as keeps `sel`
+/// in view.
+fn window(sel: usize, offset: usize, height: usize) -> usize {
+    offset.min(sel).max((sel + 1).saturating_sub(height))
+}
+
+/// A list pane: `empty` when it has no rows, else the columns of `keep` and the rows in view,
+/// the selected one (`sel`, counted in view) highlighted while the pane has the focus.
+#[allow(clippy::too_many_arguments)]
+fn draw_table(
+    f: &mut Frame,
+    app: &App,
+    pane: Pane,
+    r: Rect,
+    title: &str,
+    empty: &str,
+    keep: &[usize],
+    columns: &[(&'static str, Constraint)],
+    rows: Vec<Row>,
+    sel: usize,
+) {
+    let t = &app.theme;
+    let b = block(app, pane, title);
+    if rows.is_empty() {
         let inner = b.inner(r);
         f.render_widget(b, r);
         f.render_widget(
-            Paragraph::new(if app.filters[Pane::Jobs.index()].is_empty() {
-                "No jobs yet. Chat (5) runs one; peers' jobs show here as they arrive."
-            } else {
-                "No job matches the filter (Esc clears it)."
-            })
-            .style(t.muted)
-            .wrap(Wrap { trim: true }),
+            Paragraph::new(empty.to_string())
+                .style(t.muted)
+                .wrap(Wrap { trim: true }),
             inner,
         );
         return;
     }
+    let header = Row::new(pick(keep, columns.iter().map(|c| c.0).collect())).style(t.title);
+    let widths = pick(keep, columns.iter().map(|c| c.1).collect());
+    let table = Table::new(rows, widths)
+        .header(header)
+        .block(b)
+        .row_highlight_style(if app.focus == pane {
+            t.selection
+        } else {
+            Style::new()
+        });
+    let mut state = ratatui::widgets::TableState::default().with_selected(Some(sel));
     f.render_stateful_widget(table, r, &mut state);
 }
 
@@ -616,11 +641,7 @@ fn draw_peers(f: &mut Frame, app: &mut App, r: Rect) {
         .selected()
         .unwrap_or(0)
         .min(count.saturating_sub(1));
-    let offset = app
-        .peers_table
-        .offset()
-        .min(sel)
-        .max((sel + 1).saturating_sub(height));
+    let offset = window(sel, app.peers_table.offset(), height);
     let spark_w = 12usize;
     let keep: &[usize] = if r.width >= 66 {
         &[0, 1, 2, 3, 4, 5, 6, 7]
@@ -675,51 +696,29 @@ fn draw_peers(f: &mut Frame, app: &mut App, r: Rect) {
         .collect();
     app.peers_table.select(Some(sel));
     *app.peers_table.offset_mut() = offset;
-    let b = block(app, Pane::Peers, &format!("{count}"));
-    if count == 0 {
-        let inner = b.inner(r);
-        f.render_widget(b, r);
-        f.render_widget(
-            Paragraph::new(
-                "No peers yet. `llp invite` prints a ticket; another machine joins with `llp serve --join TICKET`.",
-            )
-            .style(t.muted)
-            .wrap(Wrap { trim: true }),
-            inner,
-        );
-        return;
-    }
-    let header = Row::new(pick(
+    let columns = [
+        ("peer", Constraint::Length(8)),
+        ("rtt ms", Constraint::Length(6)),
+        ("history", Constraint::Length(spark_w as u16)),
+        ("load", Constraint::Length(4)),
+        ("score", Constraint::Length(5)),
+        ("rel", Constraint::Length(4)),
+        ("state", Constraint::Length(7)),
+        ("models", Constraint::Fill(1)),
+    ];
+    let empty = "No peers yet. `llp invite` prints a ticket; another machine joins with `llp serve --join TICKET`.";
+    draw_table(
+        f,
+        app,
+        Pane::Peers,
+        r,
+        &format!("{count}"),
+        empty,
         keep,
-        vec![
-            "peer", "rtt ms", "history", "load", "score", "rel", "state", "models",
-        ],
-    ))
-    .style(t.title);
-    let widths = pick(
-        keep,
-        vec![
-            Constraint::Length(8),
-            Constraint::Length(6),
-            Constraint::Length(spark_w as u16),
-            Constraint::Length(4),
-            Constraint::Length(5),
-            Constraint::Length(4),
-            Constraint::Length(7),
-            Constraint::Fill(1),
-        ],
+        &columns,
+        rows,
+        sel - offset,
     );
-    let mut state =
-        ratatui::widgets::TableState::default().with_selected(Some(sel - offset.min(sel)));
-    let table = Table::new(rows, widths)
-        .header(header)
-        .block(b)
-        .row_highlight_style(if app.focus == Pane::Peers {
-            t.selection
-        } else {
-            Style::new()
-        });
-    f.render_stateful_widget(table, r, &mut state);
 }
 
 // ---- Credits ----
