@@ -183,10 +183,11 @@ async fn the_ui_chats_pauses_for_its_peers_and_opens_a_job() {
     ui.keys(&["c"]);
     ui.text("Say hello in five words.");
     ui.keys(&["Enter"]);
-    let s = ui.until(60, "a finished answer", |s| {
-        s.contains("llm:") && s.contains("served by")
+    // A long answer scrolls the question out of the pane: the job detail below shows it.
+    let s = ui.until(90, "a finished answer", |s| {
+        s.contains("— served by this node")
     });
-    assert!(s.contains("you: Say hello in five words."), "{s}");
+    // (Where the meta line wraps depends on the numbers; its full text is a unit test's.)
     assert!(s.contains("tok/s") && s.contains("credits"), "{s}");
 
     // Pause: the banner here, and the peer sees it in A's announcement. (Esc and a key sent
