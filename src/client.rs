@@ -27,7 +27,7 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
 
 /// Base URL (`http://127.0.0.1:8686`) of the node running for `data_dir`, if one is.
 pub fn running_api(data_dir: &Path) -> Option<String> {
-    crate::node::running_node(data_dir).map(|nf| format!("http://{}", nf.api))
+    crate::node::datadir::running_node(data_dir).map(|nf| format!("http://{}", nf.api))
 }
 
 /// One parsed server-sent event stream: calls `on_data` with each `data:` payload until `[DONE]`.

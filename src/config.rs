@@ -1,76 +1,130 @@
 //! Settings: built-in defaults, then the TOML config file, then environment variables, then
 //! command-line flags, each layer winning over the one before.
 //!
-//! Owns the file format (unknown keys are errors, with file, line and field named) and the
-//! platform directories (through `directories`). Environment variables and flags are parsed by
-//! clap in `cli`; this module merges the result with the file.
+//! Every setting is declared once, in [`Layer`]: its flag and variable (clap fills one layer
+//! from the command line and the environment) and its key in the file (serde fills another).
+//! [`Settings::resolve`] merges the layers and resolves each typed section on its own
+//! ([`ApiSettings`], [`EngineSettings`], [`NetSettings`], the credit [`Policy`]), naming the flag,
+//! or the file, line and field, of a bad value. Unknown keys are errors. Also owns the platform
+//! directories (through `directories`).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
+
+use crate::ledger::Policy;
+use crate::net::table::Weights;
 
 /// Bad usage or a bad config: the process exits with code 2 and this message.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct UsageError(pub String);
 
-/// The config file, as written by the user. Every key is optional.
-#[derive(Debug, Default, Deserialize)]
+/// One layer of settings: the command line with the environment (clap), or the config file
+/// (serde). Every field is optional; an absent one leaves the layer below in force.
+#[derive(Debug, Default, Clone, clap::Args, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FileConfig {
+pub struct Layer {
+    /// Data dir: node key, databases, logs [default: the platform data dir]
+    #[arg(long, env = "LLP_DATA_DIR", global = true)]
     pub data_dir: Option<PathBuf>,
+    /// Config file [default: config.toml in the platform config dir]
+    #[arg(long, env = "LLP_CONFIG", global = true)]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+    /// Where GGUF models live [default: models/ in the platform cache dir]
+    #[arg(long, env = "LLP_MODELS_DIR", global = true)]
     pub models_dir: Option<PathBuf>,
+    /// A models.toml catalog to use instead of the built-in one
+    #[arg(long, env = "LLP_CATALOG", global = true)]
     pub catalog: Option<PathBuf>,
+    /// Address of the local HTTP API [default: 127.0.0.1:8686]
+    #[arg(long, env = "LLP_API", global = true)]
     pub api: Option<String>,
+    /// Bearer token the API requires (required when --api is not loopback)
+    #[arg(long, env = "LLP_API_TOKEN", global = true, hide_env_values = true)]
     pub api_token: Option<String>,
+    /// P2P (QUIC/UDP) bind address [default: 0.0.0.0:0]
+    #[arg(long, env = "LLP_LISTEN", global = true)]
     pub listen: Option<String>,
+    /// Join the network of the node that printed this ticket (repeatable)
+    #[arg(long, env = "LLP_JOIN", global = true, value_delimiter = ',')]
     pub join: Option<Vec<String>>,
+    /// Model to serve, NAME or NAME:QUANT (repeatable), or `none` to serve no model and route every request to peers [default: the models present, else the default model]
+    #[arg(
+        long = "model",
+        env = "LLP_MODEL",
+        global = true,
+        value_delimiter = ','
+    )]
     pub models: Option<Vec<String>>,
+    /// Start with contribution to others paused (`--paused=false` overrides the config file)
+    #[arg(long, env = "LLP_PAUSED", global = true, num_args = 0..=1, default_missing_value = "true")]
     pub paused: Option<bool>,
-    pub relay: Option<String>,
-    pub threads: Option<u32>,
-    pub slots: Option<u32>,
-    pub ctx_per_slot: Option<u32>,
-    pub queue_limit: Option<usize>,
+    /// Largest request body the API accepts, in bytes [default: 1048576]
+    #[arg(long, env = "LLP_MAX_BODY_BYTES", global = true)]
     pub max_body_bytes: Option<usize>,
+    /// Relay mode: default, disabled, or a relay URL
+    #[arg(long, env = "LLP_RELAY", global = true)]
+    pub relay: Option<String>,
+    /// CPU threads for llama.cpp [default: physical cores]
+    #[arg(long, env = "LLP_THREADS", global = true)]
+    pub threads: Option<u32>,
+    /// Requests decoded together per model [default: 4]
+    #[arg(long, env = "LLP_SLOTS", global = true)]
+    pub slots: Option<u32>,
+    /// Context length of each slot in tokens [default: 2048]
+    #[arg(long = "ctx-size", env = "LLP_CTX_SIZE", global = true)]
+    pub ctx_per_slot: Option<u32>,
+    /// Requests that may wait for a slot before new ones get 503 [default: 512]
+    #[arg(long, env = "LLP_QUEUE_LIMIT", global = true)]
+    pub queue_limit: Option<usize>,
+    /// Name of the network to join or create [default: public]
+    #[arg(long, env = "LLP_NETWORK", global = true)]
     pub network: Option<String>,
+    /// Secret of a private network: only nodes that know it can join [default: none, open]
+    #[arg(
+        long,
+        env = "LLP_NETWORK_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
     pub network_secret: Option<String>,
+    /// Turn off LAN discovery over mDNS
+    #[arg(long, env = "LLP_NO_MDNS", global = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    #[serde(skip)]
+    pub no_mdns: Option<bool>,
+    /// LAN discovery over mDNS (the file's form of `--no-mdns`).
+    #[arg(skip)]
     pub mdns: Option<bool>,
+    /// How often the node announces itself to its peers, in ms [default: 5000]
+    #[arg(long, env = "LLP_ANNOUNCE_INTERVAL_MS", global = true)]
     pub announce_interval_ms: Option<u64>,
+    /// A peer not heard from for this long is dropped, in ms [default: 5 announce intervals, at least 5000]
+    #[arg(long, env = "LLP_PEER_EXPIRY_MS", global = true)]
     pub peer_expiry_ms: Option<u64>,
+    /// Failover: the shortest stall timeout, in ms (file only).
+    #[arg(skip)]
     pub stall_min_ms: Option<u64>,
+    /// Failover: a stall is this many mean token intervals (file only).
+    #[arg(skip)]
     pub stall_factor: Option<f64>,
-    /// The weights of the peer score (see the README).
-    pub score: Option<crate::net::table::Weights>,
-    /// The network's credit policy (see the README); every node of a network needs the same.
-    pub credits: Option<crate::ledger::Policy>,
+    /// The weights of the peer score (file only; see the README).
+    #[arg(skip)]
+    pub score: Option<Weights>,
+    /// The network's credit policy (file only; see the README); every node of a network needs
+    /// the same.
+    #[arg(skip)]
+    pub credits: Option<Policy>,
 }
 
-/// Values given on the command line or in the environment (already merged by clap).
-#[derive(Debug, Default, Clone)]
-pub struct Overrides {
-    pub data_dir: Option<PathBuf>,
-    pub config: Option<PathBuf>,
-    pub models_dir: Option<PathBuf>,
-    pub catalog: Option<PathBuf>,
-    pub api: Option<String>,
-    pub api_token: Option<String>,
-    pub listen: Option<String>,
-    pub join: Vec<String>,
-    pub models: Vec<String>,
-    pub paused: Option<bool>,
-    pub relay: Option<String>,
-    pub max_body_bytes: Option<usize>,
-    pub threads: Option<u32>,
-    pub slots: Option<u32>,
-    pub ctx_per_slot: Option<u32>,
-    pub queue_limit: Option<usize>,
-    pub network: Option<String>,
-    pub network_secret: Option<String>,
-    pub mdns: Option<bool>,
-    pub announce_interval_ms: Option<u64>,
-    pub peer_expiry_ms: Option<u64>,
+impl Layer {
+    /// The settings in force with this layer of flags and environment on top.
+    pub fn settings(&self) -> Result<Settings, UsageError> {
+        Settings::resolve(self.clone())
+    }
 }
 
 /// The settings in force.
@@ -80,28 +134,65 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub models_dir: PathBuf,
     pub catalog: Option<PathBuf>,
-    pub api: SocketAddr,
-    pub api_token: Option<String>,
-    pub listen: String,
-    pub join: Vec<String>,
-    pub models: Vec<String>,
+    /// Contribution to others starts paused.
     pub paused: bool,
-    pub relay: String,
+    pub api: ApiSettings,
+    pub engine: EngineSettings,
+    pub net: NetSettings,
+    pub credits: Policy,
+}
+
+/// The local HTTP API.
+#[derive(Debug, Clone)]
+pub struct ApiSettings {
+    pub addr: SocketAddr,
+    /// Required of every request but `/health` (and required when `addr` is not loopback).
+    pub token: Option<String>,
+    /// Larger bodies get 413.
+    pub max_body_bytes: usize,
+}
+
+/// The engines: which models, and how each runs.
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    /// `NAME` or `NAME:QUANT` each; empty: the models present; `none`: no model.
+    pub models: Vec<String>,
     pub threads: u32,
     pub slots: u32,
+    /// Prompt plus answer tokens per request.
     pub ctx_per_slot: u32,
+    /// Waiting requests before 503.
     pub queue_limit: usize,
-    pub max_body_bytes: usize,
+}
+
+/// How the node reaches its peers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Relay {
+    /// iroh's public relays (and address lookup).
+    Default,
+    /// Direct connections only: no relay, no port mapping, no address lookup.
+    Disabled,
+    Custom(iroh::RelayUrl),
+}
+
+/// The peer network.
+#[derive(Debug, Clone)]
+pub struct NetSettings {
+    pub listen: SocketAddr,
+    pub relay: Relay,
+    /// Tickets from `llp invite`.
+    pub join: Vec<String>,
+    pub mdns: bool,
     /// The network's name and secret (empty: an open network).
     pub network: String,
-    pub network_secret: String,
-    pub mdns: bool,
-    pub announce_interval_ms: u64,
-    pub peer_expiry_ms: u64,
-    pub stall_min_ms: u64,
+    pub secret: String,
+    pub announce_interval: Duration,
+    pub peer_expiry: Duration,
+    /// Failover: the shortest stall timeout, and the multiple of a peer's mean time between
+    /// tokens that counts as a stall.
+    pub stall_min: Duration,
     pub stall_factor: f64,
-    pub score: crate::net::table::Weights,
-    pub credits: crate::ledger::Policy,
+    pub score: Weights,
 }
 
 pub const DEFAULT_API: &str = "127.0.0.1:8686";
@@ -141,136 +232,65 @@ pub fn default_threads() -> u32 {
     .max(1) as u32
 }
 
+/// Where a value came from, to name it in an error: the flag or variable when one was given,
+/// else the file's line for that key.
+struct Places<'a> {
+    file: Option<&'a Path>,
+    text: &'a str,
+}
+
+impl Places<'_> {
+    fn of(&self, key: &str, overridden: bool) -> String {
+        let flag = format!("--{} / LLP_{}", key.replace('_', "-"), key.to_uppercase());
+        if overridden {
+            return flag;
+        }
+        let line = self
+            .text
+            .lines()
+            .position(|l| l.split('=').next().is_some_and(|k| k.trim() == key))
+            .map(|n| format!(", line {}", n + 1))
+            .unwrap_or_default();
+        match self.file {
+            Some(p) => format!("config file {}{line}, field `{key}`", p.display()),
+            None => flag,
+        }
+    }
+}
+
+/// A setting from the flags (`flag`) or else the file (`file`), with where it came from.
+fn pick<T>(flag: Option<T>, file: Option<T>) -> (Option<T>, bool) {
+    match flag {
+        Some(v) => (Some(v), true),
+        None => (file, false),
+    }
+}
+
 impl Settings {
     /// Merges defaults, the config file (explicit `--config`/`LLP_CONFIG`, else the platform one
-    /// if it exists) and the overrides.
-    pub fn resolve(o: Overrides) -> Result<Settings, UsageError> {
+    /// if it exists) and the flags and environment (`o`).
+    pub fn resolve(o: Layer) -> Result<Settings, UsageError> {
         let (config_file, (file, text)) = match &o.config {
             Some(path) => (Some(path.clone()), read_file(path, true)?),
             None => match default_config_file() {
                 Some(path) if path.exists() => (Some(path.clone()), read_file(&path, false)?),
-                _ => (None, (FileConfig::default(), String::new())),
+                _ => (None, (Layer::default(), String::new())),
             },
         };
-        // Where a bad value came from: the flag or variable when one was given, else the file's
-        // line for that key.
-        let place = |key: &str, overridden: bool| -> String {
-            let flag = format!("--{} / LLP_{}", key.replace('_', "-"), key.to_uppercase());
-            if overridden {
-                return flag;
-            }
-            let line = text
-                .lines()
-                .position(|l| l.split('=').next().is_some_and(|k| k.trim() == key))
-                .map(|n| format!(", line {}", n + 1))
-                .unwrap_or_default();
-            match &config_file {
-                Some(p) => format!("config file {}{line}, field `{key}`", p.display()),
-                None => flag,
-            }
+        let places = Places {
+            file: config_file.as_deref(),
+            text: &text,
         };
-        let api_place = place("api", o.api.is_some());
-        let api_text = o
-            .api
-            .or(file.api)
-            .unwrap_or_else(|| DEFAULT_API.to_string());
-        let api: SocketAddr = api_text.parse().map_err(|_| {
-            UsageError(format!(
-                "{api_place}: `{api_text}` is not an address like 127.0.0.1:8686"
-            ))
-        })?;
-        let api_token = o.api_token.or(file.api_token).filter(|t| !t.is_empty());
-        if !api.ip().is_loopback() && api_token.is_none() {
-            return Err(UsageError(format!(
-                "the API address {api} is reachable beyond this machine, so a bearer token is \
-                 required: set LLP_API_TOKEN (or api_token in the config file)"
-            )));
-        }
-        let positive =
-            |name: &str, flag: Option<u32>, from_file: Option<u32>, default: u32| match flag
-                .or(from_file)
-            {
-                Some(0) => Err(UsageError(format!(
-                    "{}: {name} must be at least 1",
-                    place(name, flag.is_some())
-                ))),
-                Some(v) => Ok(v),
-                None => Ok(default),
-            };
-        let relay_place = place("relay", o.relay.is_some());
-        let relay = o.relay.or(file.relay).unwrap_or_else(|| "default".into());
-        if !(relay == "default" || relay == "disabled" || relay.starts_with("http")) {
-            return Err(UsageError(format!(
-                "{relay_place}: `{relay}` is not `default`, `disabled` or a relay URL"
-            )));
-        }
-        let ctx_place = place("ctx_per_slot", o.ctx_per_slot.is_some());
-        let network_place = place("network", o.network.is_some());
-        let network = o
-            .network
-            .or(file.network)
-            .unwrap_or_else(|| "public".into());
-        if network.is_empty()
-            || network.len() > 64
-            || !network
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-        {
-            return Err(UsageError(format!(
-                "{network_place}: `{network}` is not a network name (1-64 letters, digits, - _ .)"
-            )));
-        }
-        let interval_place = place("announce_interval_ms", o.announce_interval_ms.is_some());
-        let announce_interval_ms = o
-            .announce_interval_ms
-            .or(file.announce_interval_ms)
-            .unwrap_or(5000);
-        if announce_interval_ms < 100 {
-            return Err(UsageError(format!(
-                "{interval_place}: announce_interval_ms must be at least 100"
-            )));
-        }
-        let expiry_place = place("peer_expiry_ms", o.peer_expiry_ms.is_some());
-        let peer_expiry_ms = o
-            .peer_expiry_ms
-            .or(file.peer_expiry_ms)
-            .unwrap_or((announce_interval_ms * 5).max(5000));
-        if peer_expiry_ms <= announce_interval_ms {
-            return Err(UsageError(format!(
-                "{expiry_place}: peer_expiry_ms ({peer_expiry_ms}) must be longer than announce_interval_ms ({announce_interval_ms})"
-            )));
-        }
-        let score = file.score.unwrap_or_default();
-        let w = [
-            score.load,
-            score.latency,
-            score.capability,
-            score.reliability,
-        ];
-        if w.iter().any(|x| !x.is_finite() || *x < 0.0)
-            || w.iter().sum::<f64>() <= 0.0
-            || score.latency_ref_ms <= 0.0
-            || score.speed_ref_tps <= 0.0
-        {
-            return Err(UsageError(format!(
-                "{}: the score weights must be non-negative with a positive sum, and the references positive",
-                place("score", false)
-            )));
-        }
-        let stall_factor = file.stall_factor.unwrap_or(10.0);
-        if !(stall_factor.is_finite() && stall_factor >= 1.0) {
-            return Err(UsageError(format!(
-                "{}: stall_factor must be at least 1",
-                place("stall_factor", false)
-            )));
-        }
-        let credits = file.credits.unwrap_or_default();
+        let credits = file.credits.clone().unwrap_or_default();
         credits
             .check()
-            .map_err(|e| UsageError(format!("{}: {e}", place("credits", false))))?;
-        let settings = Settings {
+            .map_err(|e| UsageError(format!("{}: {e}", places.of("credits", false))))?;
+        Ok(Settings {
+            api: ApiSettings::resolve(&o, &file, &places)?,
+            engine: EngineSettings::resolve(&o, &file, &places)?,
+            net: NetSettings::resolve(&o, &file, &places)?,
             credits,
-            config_file: config_file.clone(),
+            paused: o.paused.or(file.paused).unwrap_or(false),
             data_dir: o
                 .data_dir
                 .or(file.data_dir)
@@ -280,56 +300,194 @@ impl Settings {
                 .or(file.models_dir)
                 .unwrap_or_else(default_models_dir),
             catalog: o.catalog.or(file.catalog),
-            api,
-            api_token,
-            listen: o
-                .listen
-                .or(file.listen)
-                .unwrap_or_else(|| "0.0.0.0:0".into()),
-            join: if o.join.is_empty() {
-                file.join.unwrap_or_default()
-            } else {
-                o.join
-            },
-            models: if o.models.is_empty() {
-                file.models.unwrap_or_default()
-            } else {
-                o.models
-            },
-            paused: o.paused.or(file.paused).unwrap_or(false),
-            relay,
-            threads: positive("threads", o.threads, file.threads, default_threads())?,
-            slots: positive("slots", o.slots, file.slots, 4)?,
-            ctx_per_slot: positive("ctx_per_slot", o.ctx_per_slot, file.ctx_per_slot, 2048)?,
-            queue_limit: o.queue_limit.or(file.queue_limit).unwrap_or(512),
-            max_body_bytes: o
-                .max_body_bytes
-                .or(file.max_body_bytes)
-                .unwrap_or(1024 * 1024),
-            network,
-            network_secret: o.network_secret.or(file.network_secret).unwrap_or_default(),
-            mdns: o.mdns.or(file.mdns).unwrap_or(true),
-            announce_interval_ms,
-            peer_expiry_ms,
-            stall_min_ms: file.stall_min_ms.unwrap_or(500),
-            stall_factor,
-            score,
-        };
-        if settings.ctx_per_slot < 64 {
-            return Err(UsageError(format!(
-                "{ctx_place}: ctx_per_slot must be at least 64 tokens"
-            )));
-        }
-        Ok(settings)
+            config_file,
+        })
     }
 }
 
+impl ApiSettings {
+    fn resolve(o: &Layer, file: &Layer, places: &Places) -> Result<ApiSettings, UsageError> {
+        let (text, given) = pick(o.api.clone(), file.api.clone());
+        let text = text.unwrap_or_else(|| DEFAULT_API.to_string());
+        let addr: SocketAddr = text.parse().map_err(|_| {
+            UsageError(format!(
+                "{}: `{text}` is not an address like 127.0.0.1:8686",
+                places.of("api", given)
+            ))
+        })?;
+        let token = o
+            .api_token
+            .clone()
+            .or(file.api_token.clone())
+            .filter(|t| !t.is_empty());
+        if !addr.ip().is_loopback() && token.is_none() {
+            return Err(UsageError(format!(
+                "the API address {addr} is reachable beyond this machine, so a bearer token is \
+                 required: set LLP_API_TOKEN (or api_token in the config file)"
+            )));
+        }
+        Ok(ApiSettings {
+            addr,
+            token,
+            max_body_bytes: o.max_body_bytes.or(file.max_body_bytes).unwrap_or(1 << 20),
+        })
+    }
+}
+
+impl EngineSettings {
+    fn resolve(o: &Layer, file: &Layer, places: &Places) -> Result<EngineSettings, UsageError> {
+        let positive =
+            |name: &str, flag: Option<u32>, from_file: Option<u32>, default: u32| match pick(
+                flag, from_file,
+            ) {
+                (Some(0), given) => Err(UsageError(format!(
+                    "{}: {name} must be at least 1",
+                    places.of(name, given)
+                ))),
+                (Some(v), _) => Ok(v),
+                (None, _) => Ok(default),
+            };
+        let ctx_per_slot = positive("ctx_per_slot", o.ctx_per_slot, file.ctx_per_slot, 2048)?;
+        if ctx_per_slot < 64 {
+            return Err(UsageError(format!(
+                "{}: ctx_per_slot must be at least 64 tokens",
+                places.of("ctx_per_slot", o.ctx_per_slot.is_some())
+            )));
+        }
+        Ok(EngineSettings {
+            models: o.models.clone().or(file.models.clone()).unwrap_or_default(),
+            threads: positive("threads", o.threads, file.threads, default_threads())?,
+            slots: positive("slots", o.slots, file.slots, 4)?,
+            ctx_per_slot,
+            queue_limit: o.queue_limit.or(file.queue_limit).unwrap_or(512),
+        })
+    }
+}
+
+impl Relay {
+    fn parse(text: &str, place: &str) -> Result<Relay, UsageError> {
+        match text {
+            "default" => Ok(Relay::Default),
+            "disabled" => Ok(Relay::Disabled),
+            url if url.starts_with("http") => url
+                .parse()
+                .map(Relay::Custom)
+                .map_err(|e| UsageError(format!("{place}: `{url}`: {e}"))),
+            other => Err(UsageError(format!(
+                "{place}: `{other}` is not `default`, `disabled` or a relay URL"
+            ))),
+        }
+    }
+}
+
+impl NetSettings {
+    fn resolve(o: &Layer, file: &Layer, places: &Places) -> Result<NetSettings, UsageError> {
+        let (relay, given) = pick(o.relay.clone(), file.relay.clone());
+        let relay = Relay::parse(
+            relay.as_deref().unwrap_or("default"),
+            &places.of("relay", given),
+        )?;
+        let (listen, given) = pick(o.listen.clone(), file.listen.clone());
+        let listen = listen.unwrap_or_else(|| "0.0.0.0:0".into());
+        let listen: SocketAddr = listen.parse().map_err(|_| {
+            UsageError(format!(
+                "{}: `{listen}` is not an address like 0.0.0.0:0",
+                places.of("listen", given)
+            ))
+        })?;
+        let (network, given) = pick(o.network.clone(), file.network.clone());
+        let network = network.unwrap_or_else(|| "public".into());
+        if network.is_empty()
+            || network.len() > 64
+            || !network
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
+            return Err(UsageError(format!(
+                "{}: `{network}` is not a network name (1-64 letters, digits, - _ .)",
+                places.of("network", given)
+            )));
+        }
+        let (interval, expiry) = intervals(o, file, places)?;
+        let score = file.score.unwrap_or_default();
+        check_score(&score, places)?;
+        let stall_factor = file.stall_factor.unwrap_or(10.0);
+        if !(stall_factor.is_finite() && stall_factor >= 1.0) {
+            return Err(UsageError(format!(
+                "{}: stall_factor must be at least 1",
+                places.of("stall_factor", false)
+            )));
+        }
+        Ok(NetSettings {
+            listen,
+            relay,
+            join: o.join.clone().or(file.join.clone()).unwrap_or_default(),
+            mdns: o.no_mdns.map(|off| !off).or(file.mdns).unwrap_or(true),
+            network,
+            secret: o
+                .network_secret
+                .clone()
+                .or(file.network_secret.clone())
+                .unwrap_or_default(),
+            announce_interval: interval,
+            peer_expiry: expiry,
+            stall_min: Duration::from_millis(file.stall_min_ms.unwrap_or(500)),
+            stall_factor,
+            score,
+        })
+    }
+}
+
+/// The announce interval (at least 100 ms) and the peer expiry (longer than it).
+fn intervals(o: &Layer, file: &Layer, places: &Places) -> Result<(Duration, Duration), UsageError> {
+    let (interval, given) = pick(o.announce_interval_ms, file.announce_interval_ms);
+    let interval = interval.unwrap_or(5000);
+    if interval < 100 {
+        return Err(UsageError(format!(
+            "{}: announce_interval_ms must be at least 100",
+            places.of("announce_interval_ms", given)
+        )));
+    }
+    let (expiry, given) = pick(o.peer_expiry_ms, file.peer_expiry_ms);
+    let expiry = expiry.unwrap_or((interval * 5).max(5000));
+    if expiry <= interval {
+        return Err(UsageError(format!(
+            "{}: peer_expiry_ms ({expiry}) must be longer than announce_interval_ms ({interval})",
+            places.of("peer_expiry_ms", given)
+        )));
+    }
+    Ok((
+        Duration::from_millis(interval),
+        Duration::from_millis(expiry),
+    ))
+}
+
+fn check_score(score: &Weights, places: &Places) -> Result<(), UsageError> {
+    let w = [
+        score.load,
+        score.latency,
+        score.capability,
+        score.reliability,
+    ];
+    if w.iter().any(|x| !x.is_finite() || *x < 0.0)
+        || w.iter().sum::<f64>() <= 0.0
+        || score.latency_ref_ms <= 0.0
+        || score.speed_ref_tps <= 0.0
+    {
+        return Err(UsageError(format!(
+            "{}: the score weights must be non-negative with a positive sum, and the references positive",
+            places.of("score", false)
+        )));
+    }
+    Ok(())
+}
+
 /// The parsed file and its text (kept to point at lines in later errors).
-fn read_file(path: &Path, explicit: bool) -> Result<(FileConfig, String), UsageError> {
+fn read_file(path: &Path, explicit: bool) -> Result<(Layer, String), UsageError> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
-            return Ok((FileConfig::default(), String::new()));
+            return Ok((Layer::default(), String::new()));
         }
         Err(e) => return Err(UsageError(format!("config file {}: {e}", path.display()))),
     };
@@ -373,7 +531,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("c.toml");
         std::fs::write(&p, text).unwrap();
-        Settings::resolve(Overrides {
+        Settings::resolve(Layer {
             config: Some(p),
             ..Default::default()
         })
@@ -384,15 +542,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("c.toml");
         std::fs::write(&p, "slots = 3\nthreads = 5\napi = \"127.0.0.1:9\"\n").unwrap();
-        let s = Settings::resolve(Overrides {
+        let s = Settings::resolve(Layer {
             config: Some(p),
             slots: Some(7),
             ..Default::default()
         })
         .unwrap();
-        assert_eq!(s.slots, 7);
-        assert_eq!(s.threads, 5);
-        assert_eq!(s.api.port(), 9);
+        assert_eq!(s.engine.slots, 7);
+        assert_eq!(s.engine.threads, 5);
+        assert_eq!(s.api.addr.port(), 9);
     }
 
     #[test]
@@ -410,12 +568,31 @@ mod tests {
 
     #[test]
     fn public_api_needs_a_token() {
-        let e = Settings::resolve(Overrides {
+        let e = Settings::resolve(Layer {
             api: Some("0.0.0.0:8686".into()),
             ..Default::default()
         })
         .unwrap_err()
         .0;
         assert!(e.contains("LLP_API_TOKEN"), "{e}");
+    }
+
+    #[test]
+    fn sections_parse_what_they_hold() {
+        let s = with_file(
+            "relay = \"disabled\"\nlisten = \"127.0.0.1:0\"\nmdns = false\nannounce_interval_ms = 500\n",
+        )
+        .unwrap();
+        assert_eq!(s.net.relay, Relay::Disabled);
+        assert!(s.net.listen.ip().is_loopback() && !s.net.mdns);
+        assert_eq!(s.net.peer_expiry, Duration::from_millis(5000));
+        let e = with_file("listen = \"nowhere\"\n").unwrap_err().0;
+        assert!(e.contains("line 1, field `listen`"), "{e}");
+        let flag = Settings::resolve(Layer {
+            no_mdns: Some(true),
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(!flag.net.mdns);
     }
 }

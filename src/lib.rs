@@ -2,24 +2,31 @@
 //! peer-to-peer LLM inference network, served to applications through an OpenAI-compatible API
 //! on localhost.
 //!
-//! The parts, one module each:
-//! - [`config`]: settings from defaults, the config file, the environment and flags.
-//! - [`catalog`]: the `models.toml` catalog and model-name resolution.
-//! - [`fetch`]: downloading model files, checksums, trust on first use.
-//! - [`devices`]: the capability profile of this machine.
+//! The parts, one module each, in layers: a module uses the ones below it, never those above.
+//!
+//! - Commands and faces:
+//!   - [`cli`]: the command line; [`cli::start_node`] is the one place that wires the parts
+//!     together.
+//!   - [`bench`]: the benchmarks behind `llp bench`.
+//!   - [`tui`]: the terminal UI, a client of the node's API (attached or embedded).
+//!   - [`api`]: the local HTTP API (OpenAI routes, status, metrics); [`client`]: a client of it.
+//! - [`route`]: where a job runs (this node or a peer), decided by a pure function, with
+//!   backpressure and a bounded wait; [`status`]: the node snapshot.
+//! - [`net`]: the peer network over iroh (connections, gossip, the routing table, serving
+//!   peers' jobs and sending ours, failover).
+//! - [`node`]: the owner of the node's local state (engines, jobs, contribution, data dir),
+//!   reached through handles.
+//! - [`job`]: what a job is (spec, prompt, sampling, refusal, events, state) and the local
+//!   submit path.
 //! - [`engine`]: llama.cpp inference with continuous batching on its own thread.
-//! - [`node`]: the owner of the node's state (data dir, engines, jobs), reached through handles.
-//! - [`net`]: the peer network over iroh (handshake, gossip announcements, the routing table,
-//!   serving peers' jobs and sending ours, failover).
 //! - [`ledger`]: the credit ledger (a hash-chained, signed chain in redb), pricing, holds,
-//!   receipts, audits of peers' chains and equivocation proofs.
-//! - [`route`]: where a job runs (this node or a peer), with backpressure and a bounded wait.
-//! - [`api`]: the local HTTP API (OpenAI routes, status, metrics).
-//! - [`client`]: a client of that API for the CLI.
-//! - [`tui`]: the terminal UI, a client of the node's API (attached or embedded).
-//! - [`cli`]: the command line.
+//!   audits of peers' chains and proofs.
+//! - The vocabulary: [`ids`] (node, model and job ids), [`config`], [`catalog`] (the
+//!   `models.toml` catalog), [`fetch`] (downloads, checksums), [`devices`] (this machine's
+//!   profile), [`tasks`] (owned tasks under one cancellation tree).
 
 pub mod api;
+pub mod bench;
 pub mod catalog;
 pub mod cli;
 pub mod client;
@@ -27,8 +34,12 @@ pub mod config;
 pub mod devices;
 pub mod engine;
 pub mod fetch;
+pub mod ids;
+pub mod job;
 pub mod ledger;
 pub mod net;
 pub mod node;
 pub mod route;
+pub mod status;
+pub mod tasks;
 pub mod tui;

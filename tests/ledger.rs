@@ -365,10 +365,7 @@ fn acknowledged_entries_survive_sigkill_and_the_chain_always_verifies() {
     let mut entries = 0u64;
     let mut acked_total = 0u64;
     for cycle in 0..100 {
-        let mut child = llp()
-            .args(["ledger", "stress", "--concurrency", "8", "--count", "200"])
-            .arg("--data-dir")
-            .arg(dir.path())
+        let mut child = crash_child_command(dir.path())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -417,6 +414,49 @@ fn acknowledged_entries_survive_sigkill_and_the_chain_always_verifies() {
         "too few cycles got as far as an acknowledgement"
     );
     assert!(entries > 100, "{entries} entries after 100 cycles");
+}
+
+/// Where the crash test tells its child to append.
+const CRASH_CHILD_DIR: &str = "LLP_TEST_CRASH_CHILD_DIR";
+
+/// This test binary, run as the crash test's child in `dir`.
+fn crash_child_command(dir: &Path) -> std::process::Command {
+    let mut c = std::process::Command::new(std::env::current_exe().unwrap());
+    c.args([
+        "--exact",
+        "ledger::crash_child",
+        "--ignored",
+        "--nocapture",
+        "--test-threads",
+        "1",
+    ])
+    .env(CRASH_CHILD_DIR, dir)
+    .stdin(Stdio::null());
+    c
+}
+
+/// The crash test's child: 8 appenders write self-made receipts as fast as the disk allows,
+/// and each acknowledged seq is printed (the parent reads them). Does nothing unless the crash
+/// test started it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "the crash test's child process: the crash test runs it"]
+async fn crash_child() {
+    use local_llm_proxy::ledger::{Ledger, Policy};
+    let Some(dir) = std::env::var_os(CRASH_CHILD_DIR).map(PathBuf::from) else {
+        return;
+    };
+    let _lock = local_llm_proxy::node::datadir::lock_data_dir(&dir).unwrap();
+    let key = local_llm_proxy::node::datadir::node_key(&dir).unwrap();
+    let l = Ledger::open(&dir, key, Policy::default(), Default::default()).unwrap();
+    local_llm_proxy::bench::ledger::append_receipts(&l, 200, 8, |seq| {
+        use std::io::Write;
+        // One line per durable entry.
+        let mut o = std::io::stdout().lock();
+        let _ = writeln!(o, "acked {seq}");
+        let _ = o.flush();
+    })
+    .await
+    .unwrap();
 }
 
 #[tokio::test]

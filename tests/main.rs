@@ -10,6 +10,7 @@ mod cli;
 mod concurrency;
 mod fetch;
 mod ledger;
+mod lifecycle;
 mod network;
 mod tui;
 mod wire;

@@ -196,7 +196,9 @@ async fn the_ui_chats_pauses_for_its_peers_and_opens_a_job() {
     ui.until_shows(10, " 5 or c to type");
     ui.keys(&["p"]);
     ui.until_shows(20, "CONTRIBUTION PAUSED");
-    let a_id = local_llm_proxy::node::node_id(a_dir.path()).unwrap();
+    let a_id = local_llm_proxy::node::datadir::node_id(a_dir.path())
+        .unwrap()
+        .to_string();
     eventually(20, "B sees A paused", async || {
         (peer(&b.status().await, &a_id)?["paused"] == true).then_some(())
     })
@@ -319,7 +321,9 @@ async fn a_hang_up_stops_the_embedded_node_cleanly() {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let ui = Tmux::start(&args, a_dir.path(), 100, 30, &[]);
     ui.until_shows(120, &b.id[..8]);
-    let a_id = local_llm_proxy::node::node_id(a_dir.path()).unwrap();
+    let a_id = local_llm_proxy::node::datadir::node_id(a_dir.path())
+        .unwrap()
+        .to_string();
     eventually(30, "B knows A", async || {
         peer(&b.status().await, &a_id).map(|_| ())
     })
@@ -327,7 +331,7 @@ async fn a_hang_up_stops_the_embedded_node_cleanly() {
     // An SSH session that drops: the pane's processes get SIGHUP.
     ui.tmux(&["kill-session", "-t", "llp"]);
     eventually(30, "A's process ends", async || {
-        local_llm_proxy::node::running_node(a_dir.path())
+        local_llm_proxy::node::datadir::running_node(a_dir.path())
             .is_none()
             .then_some(())
     })

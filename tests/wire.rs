@@ -7,11 +7,12 @@ use std::time::Duration;
 use bytes::Bytes;
 use iroh::address_lookup::memory::MemoryLookup;
 use iroh::endpoint::{Connection, presets};
-use iroh::{Endpoint, EndpointAddr, PublicKey, SecretKey};
-use local_llm_proxy::ledger::chain::sample_chain;
+use iroh::{Endpoint, EndpointAddr, SecretKey};
+use local_llm_proxy::bench::ledger::sample_chain;
+use local_llm_proxy::ids::NodeId;
 use local_llm_proxy::ledger::{Entry, Head, Kind, Policy, Receipt};
+use local_llm_proxy::net::Ticket;
 use local_llm_proxy::net::wire::{self, Reply, Request};
-use local_llm_proxy::net::{Ticket, parse_id};
 use serde_json::{Value, json};
 
 use crate::common::*;
@@ -26,7 +27,7 @@ struct Attacker {
 
 async fn attacker(node: &Node) -> Attacker {
     let ticket = Ticket::decode(&node.ticket()).unwrap();
-    let id = PublicKey::from_bytes(&parse_id(&ticket.contact.id).unwrap()).unwrap();
+    let id = ticket.id().unwrap().public_key().unwrap();
     let mut target = EndpointAddr::new(id);
     for a in &ticket.contact.addrs {
         target = target.with_ip_addr(*a);
@@ -94,8 +95,8 @@ impl Attacker {
             proof: wire::proof(
                 &t.network,
                 t.secret.as_deref().unwrap_or(""),
-                &self.ep.id(),
-                &self.target.id,
+                &NodeId::from(self.ep.id()),
+                &NodeId::from(self.target.id),
             ),
             policy: Policy::default().id(),
         };
@@ -108,7 +109,7 @@ impl Attacker {
 
 fn refused(r: Option<Reply>) -> (String, String) {
     match r {
-        Some(Reply::Refused { code, message }) => (code, message),
+        Some(Reply::Refused { code, message }) => (code.to_string(), message),
         other => panic!("expected a refusal, got {other:?}"),
     }
 }
@@ -158,7 +159,12 @@ async fn bad_handshakes_are_refused_logged_and_struck() {
     let hello = Request::Hello {
         version: wire::VERSION,
         network: at.ticket.network.clone(),
-        proof: wire::proof(&at.ticket.network, "guess", &at.ep.id(), &at.target.id),
+        proof: wire::proof(
+            &at.ticket.network,
+            "guess",
+            &NodeId::from(at.ep.id()),
+            &NodeId::from(at.target.id),
+        ),
         policy: Policy::default().id(),
     };
     let (code, _) = refused(at.raw(&conn, &wire::encode(&hello)).await);
@@ -392,14 +398,14 @@ async fn lying_server(
                 let _ = wire::write(&mut tx, &done).await;
                 let receipt = Receipt {
                     job: job.job.clone(),
-                    requester: *conn.remote_id().as_bytes(),
-                    worker: *at.ep.id().as_bytes(),
+                    requester: NodeId::from(conn.remote_id()),
+                    worker: NodeId::from(at.ep.id()),
                     model: MODEL.into(),
                     quant: "q4_1".into(),
                     prompt_tokens: 12,
                     completion_tokens: 4,
                     credits: Policy::default().price(134_515_008, "q4_1", 16) + 1000,
-                    time_ms: local_llm_proxy::ledger::now_ms(),
+                    time_ms: local_llm_proxy::ids::now_ms(),
                 };
                 let sig = hex::encode(receipt.sign(at.ep.secret_key()));
                 let _ = wire::write(&mut tx, &Reply::Receipt { receipt, sig }).await;
@@ -580,10 +586,10 @@ impl Payer {
         balance: u64,
     ) -> (Request, Vec<u8>) {
         let e = Entry {
-            owner: *self.key.public().as_bytes(),
+            owner: NodeId::from(&self.key),
             seq,
             prev: *blake3::hash(prev).as_bytes(),
-            time_ms: local_llm_proxy::ledger::now_ms(),
+            time_ms: local_llm_proxy::ids::now_ms(),
             kind: Kind::Spend,
             amount: receipt.credits,
             balance: balance - receipt.credits,
@@ -655,7 +661,7 @@ impl Payer {
 
 fn grant(key: &SecretKey, time_ms: u64, amount: u64) -> Vec<u8> {
     Entry {
-        owner: *key.public().as_bytes(),
+        owner: NodeId::from(key),
         seq: 0,
         prev: [0; 32],
         time_ms,
@@ -686,7 +692,7 @@ async fn earned(node: &Node) -> (u64, u64) {
 async fn bad_chains_countersignatures_and_replays_are_refused_and_nothing_is_recorded() {
     let node = Node::start(&[]);
     let before = earned(&node).await;
-    let now = local_llm_proxy::ledger::now_ms();
+    let now = local_llm_proxy::ids::now_ms();
 
     // A chain with a broken link (entry 2 re-signed by its owner with a wrong previous hash).
     let broken = |key: &SecretKey| {

@@ -1,11 +1,12 @@
-//! OpenAI request bodies: parsing with errors that name the field, and validation into the
-//! engine's terms.
+//! OpenAI request bodies: parsing with errors that name the field, and validation into a
+//! job's terms (the same ranges as a job from a peer: [`crate::job::Sampling::check`]).
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
-use crate::engine::{Message, Role, Sampling};
+use crate::engine::{Message, Role};
+use crate::job::{Invalid, Sampling, check_stops};
 
 #[derive(Debug, Deserialize)]
 pub struct ChatRequest {
@@ -140,10 +141,13 @@ fn strip_position(s: &str) -> String {
     }
 }
 
-/// Longest stop sequence accepted (each is matched against the tail of the answer per token).
-pub const MAX_STOP_BYTES: usize = 512;
+impl From<Invalid> for ApiError {
+    fn from(i: Invalid) -> ApiError {
+        ApiError::bad_request(i.message).param(i.param)
+    }
+}
 
-/// The engine's view of the shared fields.
+/// The job's view of the shared fields.
 #[derive(Debug)]
 pub struct Validated {
     pub max_tokens: Option<u32>,
@@ -191,61 +195,23 @@ impl Common {
             };
             return Err(ApiError::bad_request(format!("{p} must be at least 1")).param(p));
         }
-        let temperature = self.temperature.unwrap_or(1.0);
-        if !(0.0..=2.0).contains(&temperature) {
-            return Err(ApiError::bad_request(format!(
-                "temperature={temperature} is out of range: it must be between 0 and 2"
-            ))
-            .param("temperature"));
-        }
-        let top_p = self.top_p.unwrap_or(1.0);
-        if !(top_p > 0.0 && top_p <= 1.0) {
-            return Err(ApiError::bad_request(format!(
-                "top_p={top_p} is out of range: it must be greater than 0 and at most 1"
-            ))
-            .param("top_p"));
-        }
-        for (name, v) in [
-            ("frequency_penalty", self.frequency_penalty),
-            ("presence_penalty", self.presence_penalty),
-        ] {
-            if let Some(v) = v
-                && !(-2.0..=2.0).contains(&v)
-            {
-                return Err(
-                    ApiError::bad_request(format!("{name}={v} must be between -2 and 2"))
-                        .param(name),
-                );
-            }
-        }
+        let sampling = Sampling {
+            temperature: self.temperature.unwrap_or(1.0),
+            top_p: self.top_p.unwrap_or(1.0),
+            seed: self.seed.map(|s| s as u64),
+            frequency_penalty: self.frequency_penalty.unwrap_or(0.0),
+            presence_penalty: self.presence_penalty.unwrap_or(0.0),
+        };
+        sampling.check()?;
         let stop = match &self.stop {
             None => Vec::new(),
             Some(StopSpec::One(s)) => vec![s.clone()],
             Some(StopSpec::Many(v)) => v.clone(),
         };
-        if let Some(long) = stop.iter().find(|s| s.len() > MAX_STOP_BYTES) {
-            return Err(ApiError::bad_request(format!(
-                "a stop sequence of {} bytes is longer than the {MAX_STOP_BYTES} allowed",
-                long.len()
-            ))
-            .param("stop"));
-        }
-        if stop.len() > 4 {
-            return Err(ApiError::bad_request(format!(
-                "stop has {} sequences; at most 4 are allowed",
-                stop.len()
-            ))
-            .param("stop"));
-        }
+        check_stops(&stop)?;
         Ok(Validated {
             max_tokens,
-            sampling: Sampling {
-                temperature,
-                top_p,
-                seed: self.seed.map(|s| s as u64),
-                frequency_penalty: self.frequency_penalty.unwrap_or(0.0),
-                presence_penalty: self.presence_penalty.unwrap_or(0.0),
-            },
+            sampling,
             stop: stop.into_iter().filter(|s| !s.is_empty()).collect(),
             stream: self.stream.unwrap_or(false),
             include_usage: self

@@ -29,7 +29,7 @@ pub struct ChatArgs {
 
 pub async fn run(g: &Global, a: ChatArgs) -> anyhow::Result<ExitCode> {
     let settings = g.settings()?;
-    let model = settings.models.first().cloned();
+    let model = settings.engine.models.first().cloned();
     let (base, embedded) = match crate::client::running_api(&settings.data_dir) {
         Some(base) => (base, None),
         None => {
@@ -115,7 +115,7 @@ async fn turn(
     let mut req = client
         .post(format!("{base}/v1/chat/completions"))
         .json(&body);
-    if let Some(t) = &settings.api_token {
+    if let Some(t) = &settings.api.token {
         req = req.bearer_auth(t);
     }
     let resp = req.send().await?;

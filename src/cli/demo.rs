@@ -31,12 +31,12 @@ pub struct DemoArgs {
     pub once: bool,
 }
 
-pub(super) struct Member {
+pub(crate) struct Member {
     pub name: String,
     pub dir: PathBuf,
     pub child: Child,
     pub api: String,
-    pub id: String,
+    pub id: crate::ids::NodeId,
 }
 
 pub async fn run(g: &Global, a: DemoArgs) -> anyhow::Result<ExitCode> {
@@ -53,8 +53,8 @@ pub async fn run(g: &Global, a: DemoArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let root = tempfile::Builder::new().prefix("llp-demo-").tempdir()?;
-    let network = format!("demo-{}", crate::node::random_hex(4));
-    let secret = crate::node::random_hex(16);
+    let network = format!("demo-{}", crate::ids::random_hex(4));
+    let secret = crate::ids::random_hex(16);
     println!(
         "Starting {} nodes on 127.0.0.1 (network {network}, relays and mDNS off) in {}",
         a.nodes,
@@ -81,12 +81,12 @@ pub async fn run(g: &Global, a: DemoArgs) -> anyhow::Result<ExitCode> {
             .await?;
             println!(
                 "  node-{i}  {}  api http://{}  log {}",
-                &m.id[..10],
+                m.id.short(),
                 m.api,
                 m.dir.join("serve.log").display()
             );
             if ticket.is_none() {
-                let nf = crate::node::running_node(&m.dir).and_then(|n| n.ticket);
+                let nf = crate::node::datadir::running_node(&m.dir).and_then(|n| n.ticket);
                 ticket = nf;
             }
             members.push(m);
@@ -136,7 +136,7 @@ pub async fn run(g: &Global, a: DemoArgs) -> anyhow::Result<ExitCode> {
 
 /// Starts `llp serve` as node `i` under `root`, on 127.0.0.1 only, in `network`; `extra` adds
 /// flags (slots, threads, `--model none`).
-pub(super) async fn spawn(
+pub(crate) async fn spawn(
     i: usize,
     root: &Path,
     settings: &crate::config::Settings,
@@ -177,7 +177,7 @@ pub(super) async fn spawn(
     let mut child = cmd.spawn()?;
     let started = Instant::now();
     loop {
-        if let Some(nf) = crate::node::running_node(&dir)
+        if let Some(nf) = crate::node::datadir::running_node(&dir)
             && nf.ticket.is_some()
         {
             return Ok(Member {
@@ -204,7 +204,7 @@ pub(super) async fn spawn(
 
 /// Waits until the first node sees every other node, then sends the burst and tallies it.
 /// Waits until the node at `api` can route to `want` peers serving a model.
-pub(super) async fn until_peers(
+pub(crate) async fn until_peers(
     client: &reqwest::Client,
     api: &str,
     want: usize,
@@ -281,7 +281,7 @@ async fn show(members: &[Member], a: &DemoArgs) -> anyhow::Result<()> {
     let mut tally = vec![0usize; members.len()];
     for t in tasks {
         let (i, node, body, took) = t.await??;
-        let who = members.iter().position(|m| m.id == node);
+        let who = members.iter().position(|m| m.id.to_string() == node);
         if let Some(w) = who {
             tally[w] += 1;
         }

@@ -27,7 +27,7 @@ pub async fn run(g: &Global, a: InviteArgs) -> anyhow::Result<ExitCode> {
         "{base}/api/invite?secret={}",
         if a.no_secret { "false" } else { "true" }
     ));
-    if let Some(t) = &settings.api_token {
+    if let Some(t) = &settings.api.token {
         req = req.bearer_auth(t);
     }
     let resp = req.send().await?;

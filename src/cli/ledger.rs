@@ -42,15 +42,6 @@ pub enum LedgerCommand {
         #[arg(long, short)]
         out: Option<std::path::PathBuf>,
     },
-    /// Crash-test helper: append self-made receipts as fast as possible, printing each
-    /// acknowledged seq
-    #[command(hide = true)]
-    Stress {
-        #[arg(long, default_value_t = 1_000_000)]
-        count: u64,
-        #[arg(long, default_value_t = 8)]
-        concurrency: usize,
-    },
 }
 
 /// The chain as an export: from the running node, else from the file.
@@ -58,7 +49,7 @@ async fn export_text(g: &Global) -> anyhow::Result<String> {
     let settings = g.settings()?;
     if let Some(base) = crate::client::running_api(&settings.data_dir) {
         let mut req = crate::client::http_client()?.get(format!("{base}/api/ledger"));
-        if let Some(t) = &settings.api_token {
+        if let Some(t) = &settings.api.token {
             req = req.bearer_auth(t);
         }
         let resp = req.send().await?;
@@ -81,8 +72,7 @@ async fn export_text(g: &Global) -> anyhow::Result<String> {
         last = Some(e);
     }
     if let Some(e) = last {
-        let key = crate::node::node_key(&settings.data_dir)?;
-        let sk = iroh::SecretKey::from_bytes(&key);
+        let sk = crate::node::datadir::node_key(&settings.data_dir)?;
         let raw = raws.last().expect("not empty");
         let h = ledger::Head::sign(&sk, e.seq, *blake3::hash(raw).as_bytes(), e.balance);
         out.push_str(&serde_json::json!({ "head": h }).to_string());
@@ -121,7 +111,8 @@ pub async fn run(g: &Global, a: LedgerArgs) -> anyhow::Result<ExitCode> {
                         l.kind.as_str(),
                         format!("{sign}{}", l.amount),
                         l.balance,
-                        l.counterparty.as_deref().map_or("", |c| &c[..12]),
+                        l.counterparty
+                            .map_or(String::new(), |c| c.to_string()[..12].to_string()),
                         match (&l.model, l.tokens, &l.job) {
                             (Some(m), Some(t), Some(j)) => format!("{m}, {t} tokens, {j}"),
                             _ => "starter grant".into(),
@@ -149,21 +140,15 @@ pub async fn run(g: &Global, a: LedgerArgs) -> anyhow::Result<ExitCode> {
             };
             let owner = match (owner, &file) {
                 (Some(o), _) => Some(
-                    crate::net::parse_id(&o)
+                    crate::ids::NodeId::parse(&o)
                         .map_err(|e| crate::config::UsageError(format!("--owner: {e}")))?,
                 ),
-                (None, None) => {
-                    let s = g.settings()?;
-                    Some(
-                        crate::net::parse_id(&crate::node::node_id(&s.data_dir)?)
-                            .map_err(|e| anyhow::anyhow!("node id: {e}"))?,
-                    )
-                }
+                (None, None) => Some(crate::node::datadir::node_id(&g.settings()?.data_dir)?),
                 (None, Some(_)) => None,
             };
             let started = std::time::Instant::now();
             let result = tokio::task::spawn_blocking(move || {
-                ledger::chain::verify_export(&text, owner, None, ledger::now_ms())
+                ledger::chain::verify_export(&text, owner, None, crate::ids::now_ms())
             })
             .await?;
             match result {
@@ -174,7 +159,7 @@ pub async fn run(g: &Global, a: LedgerArgs) -> anyhow::Result<ExitCode> {
                         println!(
                             "{what}: OK: {} entries by {}, balance {}, head {} ({:.2} s)",
                             s.entries,
-                            hex::encode(s.owner),
+                            s.owner,
                             s.balance,
                             hex::encode(s.head),
                             started.elapsed().as_secs_f64()
@@ -209,25 +194,6 @@ pub async fn run(g: &Global, a: LedgerArgs) -> anyhow::Result<ExitCode> {
                     }
                 }
             }
-            Ok(ExitCode::SUCCESS)
-        }
-        LedgerCommand::Stress { count, concurrency } => {
-            let s = g.settings()?;
-            let _lock = crate::node::lock_data_dir(&s.data_dir)?;
-            let key = iroh::SecretKey::from_bytes(&crate::node::node_key(&s.data_dir)?);
-            let (dir, policy) = (s.data_dir.clone(), s.credits.clone());
-            let l = tokio::task::spawn_blocking(move || {
-                ledger::Ledger::open(&dir, key, policy, Default::default())
-            })
-            .await??;
-            ledger::stress(&l, count, concurrency, |seq| {
-                use std::io::Write;
-                // One line per durable entry: the crash test's parent reads them.
-                let mut o = std::io::stdout().lock();
-                let _ = writeln!(o, "acked {seq}");
-                let _ = o.flush();
-            })
-            .await?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -5,43 +5,62 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use tokio_util::sync::CancellationToken;
 
 use super::Global;
 use crate::catalog::Catalog;
 use crate::config::{Settings, UsageError};
 use crate::engine::{Engine, EngineConfig};
-use crate::node::{DataDirLock, Node, NodeFile};
+use crate::node::Node;
+use crate::node::datadir::{self, DataDirLock, NodeFile};
+use crate::route::Router;
+use crate::tasks::Tasks;
 
-/// A started node: its handle, the API address, and what stops it.
+/// A started node: its router (the node and its network), the API address, and what stops it.
 pub struct Running {
-    pub node: Node,
+    pub router: Router,
     pub addr: SocketAddr,
-    pub shutdown: CancellationToken,
-    pub server: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// The HTTP API's tasks (a child of the node's).
+    api: Tasks,
     _lock: DataDirLock,
 }
 
 impl Running {
+    pub fn node(&self) -> &Node {
+        self.router.node()
+    }
+
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
     }
 
-    /// Tells peers this node leaves, stops accepting requests and waits (a bounded time) for
-    /// running ones.
+    /// Stops the node, part by part, from the top: tells peers it leaves and ends the network's
+    /// tasks; stops accepting requests and waits (a bounded time) for running ones; then ends
+    /// every task of the node, stops the engines' threads and closes the ledger. The data dir
+    /// is released last.
     pub async fn stop(self) {
-        if let Some(net) = self.node.net() {
-            net.shutdown().await;
+        if let Some(net) = self.router.net() {
+            net.stop().await;
         }
-        self.shutdown.cancel();
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(10), self.server).await;
+        if tokio::time::timeout(API_STOP_WAIT, self.api.stop())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "requests still running after {}s; stopping anyway",
+                API_STOP_WAIT.as_secs()
+            );
+        }
+        self.router.node().stop().await;
     }
 }
+
+/// How long a stopping node waits for the API's running requests.
+const API_STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 pub async fn run(g: &Global) -> anyhow::Result<ExitCode> {
     let settings = g.settings()?;
     let running = start_node(settings, None, true).await?;
-    let node = &running.node;
+    let node = running.node();
     let url = running.base_url();
     let first = node
         .engines()
@@ -51,7 +70,7 @@ pub async fn run(g: &Global) -> anyhow::Result<ExitCode> {
     let served: Vec<String> = node
         .engines()
         .iter()
-        .map(|e| format!("{}:{}", e.info().name, e.info().quant))
+        .map(|e| e.info().id().to_string())
         .collect();
     println!(
         "llp node {} serving {} on {url}",
@@ -68,8 +87,8 @@ pub async fn run(g: &Global) -> anyhow::Result<ExitCode> {
          -d '{{\"model\":\"{first}\",\"messages\":[{{\"role\":\"user\",\"content\":\"Hello!\"}}]}}'"
     );
     println!("  OpenAI SDK:  base_url=\"{url}/v1\", api_key=\"anything\"");
-    if let Some(net) = node.net() {
-        let c = net.config();
+    if let Some(net) = running.router.net() {
+        let c = net.settings();
         println!(
             "  network:     {}{} (P2P on {})",
             c.network,
@@ -104,25 +123,75 @@ async fn wait_for_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-/// Starts a node for `settings`: locks the data dir, checks and loads the models, binds the API
-/// (`api` overrides the settings' address, e.g. `127.0.0.1:0` for an embedded node).
+/// Starts a node for `settings`: locks the data dir, checks and loads the models, opens the
+/// ledger, binds the API (`api` overrides the settings' address, e.g. `127.0.0.1:0` for an
+/// embedded node) and, with `network`, joins the peer network. The one place that wires the
+/// parts together.
 pub async fn start_node(
     mut settings: Settings,
     api: Option<SocketAddr>,
     network: bool,
 ) -> anyhow::Result<Running> {
-    let lock = crate::node::lock_data_dir(&settings.data_dir)?;
-    let key = crate::node::node_key(&settings.data_dir)?;
-    let id = crate::node::node_id(&settings.data_dir)?;
+    let lock = datadir::lock_data_dir(&settings.data_dir)?;
+    let key = datadir::node_key(&settings.data_dir)?;
     if network {
         adopt_ticket_network(&mut settings)?;
     }
     let catalog =
         Catalog::load(settings.catalog.as_deref()).map_err(|e| UsageError(e.to_string()))?;
-    let wanted = models_to_serve(&catalog, &settings)?;
+    let engines = load_engines(&catalog, &settings).await?;
+    let devices = tokio::task::spawn_blocking(crate::devices::detect).await?;
+    let addr = api.unwrap_or(settings.api.addr);
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
+        format!("cannot listen on {addr} (is another program using it? pick another with --api)")
+    })?;
+    let addr = listener.local_addr()?;
+    let ledger = open_ledger(&catalog, &settings, &key).await?;
+    let id = crate::ids::NodeId::from(&key);
+    let node = Node::new(
+        id,
+        settings.clone(),
+        addr,
+        engines,
+        Some(ledger.clone()),
+        devices,
+    );
+    // A full check of the chain at start, in the background: status shows its result.
+    node.tasks().spawn_blocking(move || ledger.check_self());
+    let net = match network {
+        true => Some(crate::net::Net::start(&node, key).await?),
+        false => None,
+    };
+    datadir::write_node_file(
+        &settings.data_dir,
+        &NodeFile {
+            pid: std::process::id(),
+            api: addr,
+            id,
+            version: crate::node::VERSION.into(),
+            ticket: net.as_ref().map(|n| n.ticket(true)),
+        },
+    )
+    .with_context(|| format!("writing node.json in {}", settings.data_dir.display()))?;
+    let router = Router::new(node, net);
+    let api = router.node().tasks().child();
+    api.spawn_watching(crate::api::serve(
+        router.clone(),
+        listener,
+        api.token().clone(),
+    ));
+    Ok(Running {
+        router,
+        addr,
+        api,
+        _lock: lock,
+    })
+}
 
+/// Checks and loads the models to serve, each on its own engine thread.
+async fn load_engines(catalog: &Catalog, settings: &Settings) -> anyhow::Result<Vec<Engine>> {
     let mut engines = Vec::new();
-    for spec in wanted {
+    for spec in models_to_serve(catalog, settings)? {
         let choice = catalog
             .resolve_in(&spec, Some(&settings.models_dir))
             .map_err(|e| UsageError(e.to_string()))?;
@@ -138,16 +207,15 @@ pub async fn start_node(
         let path = settings.models_dir.join(&choice.variant.file);
         crate::engine::check_gguf(&path)
             .map_err(|e| UsageError(format!("model file {}: {e}", path.display())))?;
+        let e = &settings.engine;
         let config = EngineConfig {
             name: choice.model.name.clone(),
             quant: choice.variant.quant.clone(),
             path: path.clone(),
-            threads: settings.threads,
-            slots: settings.slots,
-            ctx_per_slot: settings
-                .ctx_per_slot
-                .min(choice.model.context_length.max(64)),
-            queue_limit: settings.queue_limit,
+            threads: e.threads,
+            slots: e.slots,
+            ctx_per_slot: e.ctx_per_slot.min(choice.model.context_length.max(64)),
+            queue_limit: e.queue_limit,
         };
         tracing::info!("loading {id_str} from {}", path.display());
         let engine = tokio::task::spawn_blocking(move || Engine::load(config))
@@ -160,14 +228,15 @@ pub async fn start_node(
             })?;
         engines.push(engine);
     }
+    Ok(engines)
+}
 
-    let devices = tokio::task::spawn_blocking(crate::devices::detect).await?;
-    let addr = api.unwrap_or(settings.api);
-    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
-        format!("cannot listen on {addr} (is another program using it? pick another with --api)")
-    })?;
-    let addr = listener.local_addr()?;
-    let node = Node::new(id.clone(), settings.clone(), addr, engines, devices);
+/// Opens (or creates) the node's ledger, priced from the catalog.
+async fn open_ledger(
+    catalog: &Catalog,
+    settings: &Settings,
+    key: &iroh::SecretKey,
+) -> anyhow::Result<crate::ledger::Ledger> {
     let params = catalog
         .models
         .iter()
@@ -179,57 +248,27 @@ pub async fn start_node(
             (m.name.to_ascii_lowercase(), facts)
         })
         .collect();
-    let (dir, policy, sk) = (
+    let (dir, policy, key) = (
         settings.data_dir.clone(),
         settings.credits.clone(),
-        iroh::SecretKey::from_bytes(&key),
+        key.clone(),
     );
     let ledger =
-        tokio::task::spawn_blocking(move || crate::ledger::Ledger::open(&dir, sk, policy, params))
+        tokio::task::spawn_blocking(move || crate::ledger::Ledger::open(&dir, key, policy, params))
             .await?
             .map_err(|e| UsageError(e.to_string()))?;
-    node.set_ledger(ledger.clone());
-    // A full check of the chain at start, in the background: status shows its result.
-    let l = ledger.clone();
-    tokio::task::spawn_blocking(move || l.check_self());
-    let mut ticket = None;
-    if network {
-        let net = crate::net::Net::start(net_config(&settings), key, node.clone()).await?;
-        ticket = Some(net.ticket(true));
-        let n = net.clone();
-        ledger.on_change(move || n.announce_changed());
-        node.set_net(net);
-    }
-    crate::node::write_node_file(
-        &settings.data_dir,
-        &NodeFile {
-            pid: std::process::id(),
-            api: addr,
-            id,
-            version: crate::node::VERSION.into(),
-            ticket,
-        },
-    )
-    .with_context(|| format!("writing node.json in {}", settings.data_dir.display()))?;
-    let shutdown = CancellationToken::new();
-    let server = tokio::spawn(crate::api::serve(node.clone(), listener, shutdown.clone()));
-    Ok(Running {
-        node,
-        addr,
-        shutdown,
-        server,
-        _lock: lock,
-    })
+    Ok(ledger)
 }
 
 /// The `--model` list, else every model present (its best variant), else the catalog default.
 fn models_to_serve(catalog: &Catalog, settings: &Settings) -> Result<Vec<String>, UsageError> {
     // `--model none`: a node that only uses the network (a gateway, a laptop that consumes).
-    if settings.models.iter().any(|m| m == "none") {
+    let models = &settings.engine.models;
+    if models.iter().any(|m| m == "none") {
         return Ok(Vec::new());
     }
-    if !settings.models.is_empty() {
-        return Ok(settings.models.clone());
+    if !models.is_empty() {
+        return Ok(models.clone());
     }
     let mut present: Vec<String> = Vec::new();
     for c in catalog.present(&settings.models_dir) {
@@ -255,30 +294,13 @@ fn models_to_serve(catalog: &Catalog, settings: &Settings) -> Result<Vec<String>
     Ok(present)
 }
 
-fn net_config(s: &Settings) -> crate::net::NetConfig {
-    crate::net::NetConfig {
-        peers_file: Some(s.data_dir.join("peers.json")),
-        listen: s.listen.clone(),
-        relay: s.relay.clone(),
-        join: s.join.clone(),
-        mdns: s.mdns,
-        network: s.network.clone(),
-        secret: s.network_secret.clone(),
-        announce_interval: std::time::Duration::from_millis(s.announce_interval_ms),
-        peer_expiry: std::time::Duration::from_millis(s.peer_expiry_ms),
-        weights: s.score,
-        stall_min: std::time::Duration::from_millis(s.stall_min_ms),
-        stall_factor: s.stall_factor,
-        policy: s.credits.id(),
-    }
-}
-
 /// A ticket names its network (and may carry its secret): a node left on the default open
 /// network joins the ticket's; a node configured for another network is told of the conflict.
 fn adopt_ticket_network(s: &mut Settings) -> Result<(), UsageError> {
+    let s = &mut s.net;
     for t in &s.join {
         let t = crate::net::Ticket::decode(t).map_err(|e| UsageError(format!("--join: {e}")))?;
-        let default = s.network == "public" && s.network_secret.is_empty();
+        let default = s.network == "public" && s.secret.is_empty();
         if t.network != s.network {
             if !default {
                 return Err(UsageError(format!(
@@ -290,14 +312,14 @@ fn adopt_ticket_network(s: &mut Settings) -> Result<(), UsageError> {
             s.network = t.network.clone();
         }
         if let Some(secret) = &t.secret {
-            if !s.network_secret.is_empty() && s.network_secret != *secret {
+            if !s.secret.is_empty() && s.secret != *secret {
                 return Err(UsageError(
                     "--join: the ticket carries a different network secret than \
                      --network-secret / LLP_NETWORK_SECRET"
                         .into(),
                 ));
             }
-            s.network_secret = secret.clone();
+            s.secret = secret.clone();
         }
     }
     Ok(())

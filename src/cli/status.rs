@@ -4,14 +4,16 @@
 use std::process::ExitCode;
 
 use super::Global;
-use crate::node::Snapshot;
+use crate::ids::NodeId;
+use crate::node::jobs::Requester;
+use crate::status::Snapshot;
 
 pub async fn run(g: &Global, json: bool) -> anyhow::Result<ExitCode> {
     let settings = g.settings()?;
     let snap = match crate::client::running_api(&settings.data_dir) {
         Some(base) => {
             let mut req = crate::client::http_client()?.get(format!("{base}/api/status"));
-            if let Some(t) = &settings.api_token {
+            if let Some(t) = &settings.api.token {
                 req = req.bearer_auth(t);
             }
             let resp = req.send().await?;
@@ -34,9 +36,9 @@ async fn offline(settings: &crate::config::Settings) -> anyhow::Result<Snapshot>
     let key = settings.data_dir.join("node.key");
     // Reading the id must not create a key: a node that never ran has no identity yet.
     let id = if key.exists() {
-        crate::node::node_id(&settings.data_dir)?
+        Some(crate::node::datadir::node_id(&settings.data_dir)?)
     } else {
-        String::new()
+        None
     };
     let devices = tokio::task::spawn_blocking(crate::devices::detect).await?;
     // The ledger file, read without taking it over (no node holds it).
@@ -70,22 +72,21 @@ async fn offline(settings: &crate::config::Settings) -> anyhow::Result<Snapshot>
 fn print(s: &Snapshot) {
     if !s.running {
         println!("no node is running for this data dir (start one with `llp serve`)");
-        if !s.id.is_empty() {
-            println!("node id   {}", s.id);
+        if let Some(id) = &s.id {
+            println!("node id   {id}");
         }
         if let Some(b) = s.balance {
             println!("credits   {b}");
         }
     } else {
-        println!("node id   {}", s.id);
+        println!("node id   {}", s.id.unwrap_or_default());
         println!("api       http://{}", s.api.as_deref().unwrap_or("?"));
         println!("version   {}   uptime {} s", s.version, s.uptime_s);
         println!("contrib.  {}", if s.paused { "PAUSED" } else { "on" });
         for m in &s.models {
             println!(
-                "model     {}:{}  slots {}/{} busy, {} queued, ctx {} per slot, {} threads",
-                m.info.name,
-                m.info.quant,
+                "model     {}  slots {}/{} busy, {} queued, ctx {} per slot, {} threads",
+                m.info.id(),
                 m.busy_slots,
                 m.info.slots,
                 m.queued,
@@ -133,7 +134,7 @@ fn print(s: &Snapshot) {
                 .collect();
             println!(
                 "peer      {} {} rtt {} load {:.0}% score {} rel. {:.2}{}  [{}]  {}",
-                &p.id[..12.min(p.id.len())],
+                id12(&p.id),
                 p.address,
                 p.rtt_ms
                     .map(|r| format!("{r:.1} ms"))
@@ -151,23 +152,17 @@ fn print(s: &Snapshot) {
         for e in s.network.iter().flat_map(|n| n.equivocators.iter()) {
             println!(
                 "FORKED    {} signed two ledger heads for seq {}: refused",
-                &e.peer[..12.min(e.peer.len())],
+                id12(&e.peer),
                 e.seq
             );
         }
         for m in s.network.iter().flat_map(|n| n.misbehaving.iter()) {
-            println!(
-                "strikes   {} x{}: {}",
-                &m.peer[..12.min(m.peer.len())],
-                m.strikes,
-                m.last
-            );
+            println!("strikes   {} x{}: {}", id12(&m.peer), m.strikes, m.last);
         }
         for j in &s.jobs {
-            let who = if j.requester == "local" {
-                format!("served by {}", &j.served_by[..12.min(j.served_by.len())])
-            } else {
-                format!("for {}", &j.requester[..12.min(j.requester.len())])
+            let who = match &j.requester {
+                Requester::Local => format!("served by {}", id12(&j.served_by)),
+                Requester::Peer(p) => format!("for {}", id12(p)),
             };
             println!(
                 "job       {} {} {} {} {} tokens {:.1} tok/s{}",
@@ -191,4 +186,11 @@ fn print(s: &Snapshot) {
         s.devices.cpu.threads_logical,
         s.devices.gpus.len()
     );
+}
+
+/// A node id as this listing shows it: its first 12 hex digits.
+fn id12(id: &NodeId) -> String {
+    let mut s = id.to_string();
+    s.truncate(12);
+    s
 }

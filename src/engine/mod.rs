@@ -16,8 +16,7 @@ pub mod text;
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock, mpsc as std_mpsc};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, OnceLock, mpsc as std_mpsc};
 
 use llama_cpp_2::llama_backend::LlamaBackend;
 use llama_cpp_2::model::params::LlamaModelParams;
@@ -26,11 +25,9 @@ use llama_cpp_2::token::LlamaToken;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
-pub use prompt::{Message, PromptError, Role};
+use crate::job::{Event, Sampling};
 
-/// How many events a job's channel holds before the engine pauses that job (a slow reader slows
-/// only its own job).
-pub const EVENT_CHANNEL: usize = 64;
+pub use prompt::{Message, PromptError, Role};
 
 /// Settings of one loaded model.
 #[derive(Debug, Clone)]
@@ -63,17 +60,6 @@ pub struct ModelInfo {
     pub threads: u32,
 }
 
-/// Sampling settings of one job.
-#[derive(Debug, Clone, Default)]
-pub struct Sampling {
-    /// 0 means greedy (deterministic).
-    pub temperature: f32,
-    pub top_p: f32,
-    pub seed: Option<u64>,
-    pub frequency_penalty: f32,
-    pub presence_penalty: f32,
-}
-
 /// One generation to run.
 #[derive(Debug)]
 pub struct Job {
@@ -89,52 +75,11 @@ pub struct Job {
     pub events: mpsc::Sender<Event>,
 }
 
-/// What a job sends back, in order: one `Token` per generated token (its id and its bytes,
-/// which may split a UTF-8 character; [`text::TextStream`] makes text of them), then exactly one
-/// `Done` or `Failed`. End-of-generation tokens are not sent, but count in `Done`.
-#[derive(Debug, Clone)]
-pub enum Event {
-    Token { id: u32, piece: Vec<u8> },
-    Done(Finish),
-    Failed(String),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FinishReason {
-    /// End of generation token or a stop sequence.
-    Stop,
-    /// `max_tokens` reached.
-    Length,
-}
-
-impl FinishReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FinishReason::Stop => "stop",
-            FinishReason::Length => "length",
-        }
+impl ModelInfo {
+    /// The variant it is: `name:quant`.
+    pub fn id(&self) -> crate::ids::ModelId {
+        crate::ids::ModelId::new(&self.name, &self.quant)
     }
-}
-
-/// The end of a job with its exact counts and timings.
-#[derive(Debug, Clone)]
-pub struct Finish {
-    pub reason: FinishReason,
-    /// Tokens of the prompt, as fed to the model.
-    pub prompt_tokens: u32,
-    /// Of those, tokens whose KV entries were reused from the slot's previous job.
-    pub cached_tokens: u32,
-    /// Tokens sampled, including an end-of-generation token and the tokens of a stop sequence.
-    pub completion_tokens: u32,
-    /// From submission to the first sampled token (includes queueing and prompt processing).
-    pub time_to_first_token: Duration,
-    /// Time spent in decode calls that processed this job's prompt.
-    pub prompt_time: Duration,
-    /// Credits the job cost this node (0 when its own hardware served it).
-    pub credits: u64,
-    /// From the first sampled token to the last.
-    pub generation_time: Duration,
 }
 
 /// Why a job was not taken.
@@ -180,10 +125,12 @@ pub struct EngineStats {
     pub alive: AtomicBool,
     pub decode_us: AtomicU64,
     pub sample_us: AtomicU64,
+    /// Woken when a slot frees or a queued job leaves: room may have appeared.
+    pub room: tokio::sync::Notify,
 }
 
-/// A loaded model with its scheduler thread. Cheap to clone; the thread ends when the last
-/// clone is dropped.
+/// A loaded model with its scheduler thread. Cheap to clone. The thread ends after
+/// [`Engine::shutdown`] (which waits for it) or when the last clone is dropped.
 #[derive(Clone)]
 pub struct Engine {
     inner: Arc<Inner>,
@@ -194,7 +141,9 @@ struct Inner {
     template: LlamaChatTemplate,
     info: ModelInfo,
     queue_limit: usize,
-    submit: std_mpsc::Sender<Job>,
+    /// The only sender of the scheduler's queue: taking it out ends the thread.
+    submit: Mutex<Option<std_mpsc::Sender<Job>>>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     stats: Arc<EngineStats>,
     /// Slots held by [`Engine::reserve`] for jobs about to be submitted.
     reserved: AtomicUsize,
@@ -253,7 +202,7 @@ impl Engine {
         let thread_model = model.clone();
         let thread_stats = stats.clone();
         let thread_config = config.clone();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name(format!("engine-{}", config.name))
             .spawn(move || {
                 // Marks the engine dead when this thread ends, however it ends (panics included).
@@ -282,7 +231,8 @@ impl Engine {
                 template,
                 info,
                 queue_limit: config.queue_limit,
-                submit: tx,
+                submit: Mutex::new(Some(tx)),
+                thread: Mutex::new(Some(thread)),
                 stats,
                 reserved: AtomicUsize::new(0),
             }),
@@ -327,6 +277,16 @@ impl Engine {
             })
             .ok()?;
         Some(Reservation(self.clone()))
+    }
+
+    /// Whether a slot is free and nobody waits for one (what [`Engine::reserve`] would find,
+    /// without holding it).
+    pub fn has_free_slot(&self) -> bool {
+        let s = &self.inner.stats;
+        let used = s.busy_slots.load(Ordering::Acquire)
+            + s.queued.load(Ordering::Acquire)
+            + self.inner.reserved.load(Ordering::Acquire);
+        used < self.inner.info.slots as usize
     }
 
     /// Whether a job submitted now would be taken (a slot or a queue place is free).
@@ -379,16 +339,28 @@ impl Engine {
                 (q < limit).then_some(q + 1)
             })
             .map_err(|q| SubmitError::QueueFull(q.saturating_sub(free)))?;
-        self.inner.submit.send(job).map_err(|_| {
+        let sent = match self.inner.submit.lock().expect("engine queue").as_ref() {
+            Some(tx) => tx.send(job).is_ok(),
+            None => false,
+        };
+        if !sent {
             self.inner.stats.queued.fetch_sub(1, Ordering::Relaxed);
-            SubmitError::Stopped
-        })
+            return Err(SubmitError::Stopped);
+        }
+        Ok(())
     }
-}
 
-/// A random number from the OS (seeds, placeholders and ids).
-pub fn random_u64() -> u64 {
-    getrandom::u64().expect("the OS random source")
+    /// Stops taking jobs and waits for the scheduler thread to end: it finishes the jobs it
+    /// holds (a cancelled job's slot frees at the next step), then returns. Blocking.
+    pub fn shutdown(&self) {
+        drop(self.inner.submit.lock().expect("engine queue").take());
+        let thread = self.inner.thread.lock().expect("engine thread").take();
+        if let Some(t) = thread
+            && t.thread().id() != std::thread::current().id()
+        {
+            let _ = t.join();
+        }
+    }
 }
 
 struct AliveGuard(Arc<EngineStats>);

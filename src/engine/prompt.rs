@@ -103,7 +103,7 @@ pub fn chat_tokens(
     }
 
     // Render with a unique placeholder per message, then split at the placeholders in one pass.
-    let nonce = format!("\u{2063}llp{:x}m", super::random_u64());
+    let nonce = format!("\u{2063}llp{:x}m", crate::ids::random_u64());
     let rendered = render(
         model,
         template,

@@ -19,7 +19,8 @@ use llama_cpp_2::token::LlamaToken;
 use tokio::sync::mpsc::error::TrySendError;
 
 use super::text::{Push, TextStream};
-use super::{EngineConfig, EngineStats, Event, Finish, FinishReason, Job, Sampling};
+use super::{EngineConfig, EngineStats, Job};
+use crate::job::{Event, Finish, FinishReason, Sampling};
 
 /// Most tokens decoded in one step (all slots together).
 pub const BATCH_TOKENS: u32 = 2048;
@@ -192,6 +193,7 @@ impl Scheduler<'_> {
         let gone = before - self.queue.len();
         if gone > 0 {
             self.stats.queued.fetch_sub(gone, Ordering::Relaxed);
+            self.stats.room.notify_waiters();
             self.stats
                 .jobs_cancelled
                 .fetch_add(gone as u64, Ordering::Relaxed);
@@ -286,6 +288,7 @@ impl Scheduler<'_> {
         let _ = ctx.clear_kv_cache_seq(Some(slot.seq as u32), None, None);
         self.cached[i].clear();
         self.stats.busy_slots.fetch_sub(1, Ordering::Relaxed);
+        self.stats.room.notify_waiters();
         Some(slot)
     }
 
@@ -454,6 +457,7 @@ impl Scheduler<'_> {
         // The sequence keeps its KV entries for the next job that starts the same way.
         self.cached[i] = std::mem::take(&mut slot.kv);
         self.stats.busy_slots.fetch_sub(1, Ordering::Relaxed);
+        self.stats.room.notify_waiters();
         self.stats.jobs_done.fetch_add(1, Ordering::Relaxed);
         let mut outbox = VecDeque::new();
         let first = slot.first_token.unwrap_or_else(Instant::now);
@@ -495,7 +499,7 @@ fn make_sampler(model: &LlamaModel, s: &Sampling) -> LlamaSampler {
     if s.temperature <= 0.0 {
         chain.push(LlamaSampler::greedy());
     } else {
-        let seed = s.seed.unwrap_or_else(super::random_u64) as u32;
+        let seed = s.seed.unwrap_or_else(crate::ids::random_u64) as u32;
         chain.push(LlamaSampler::top_k(40));
         chain.push(LlamaSampler::top_p(
             if s.top_p > 0.0 { s.top_p } else { 1.0 },

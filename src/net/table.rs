@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use super::wire::{Announcement, Contact};
+use super::wire::{Announcement, Contact, ModelAd};
+use crate::ids::{ModelRef, NodeId};
 
 /// Contacts per k-bucket.
 pub const K: usize = 20;
@@ -108,7 +109,7 @@ impl Reliability {
 /// Everything known about one peer.
 #[derive(Debug, Clone)]
 pub struct Peer {
-    pub id: [u8; 32],
+    pub id: NodeId,
     pub contact: Contact,
     pub announcement: Option<Announcement>,
     pub heard: Instant,
@@ -132,12 +133,12 @@ pub struct Peer {
 
 impl Peer {
     /// Whether it serves `model` (`NAME` or `NAME:QUANT`), and the ad that matches.
-    pub fn serves(&self, model: &str) -> Option<&super::wire::ModelAd> {
-        let (name, quant) = crate::catalog::split_spec(model);
-        self.announcement.as_ref()?.models.iter().find(|m| {
-            m.name.eq_ignore_ascii_case(name)
-                && quant.is_none_or(|q| m.quant.eq_ignore_ascii_case(q))
-        })
+    pub fn serves(&self, model: &ModelRef) -> Option<&ModelAd> {
+        self.announcement
+            .as_ref()?
+            .models
+            .iter()
+            .find(|m| model.matches(&m.name, &m.quant))
     }
 
     /// Whether routing may send it jobs.
@@ -150,12 +151,12 @@ impl Peer {
     }
 
     /// The hard cap of our in-flight jobs on it: the slots it announced for the model.
-    pub fn cap(&self, model: &str) -> u32 {
+    pub fn cap(&self, model: &ModelRef) -> u32 {
         self.serves(model).map(|m| m.slots).unwrap_or(0)
     }
 
     /// The score for a job of `model`, in [0, 1]; `None` if it cannot take the job.
-    pub fn score(&self, model: &str, w: &Weights) -> Option<f64> {
+    pub fn score(&self, model: &ModelRef, w: &Weights) -> Option<f64> {
         let ad = self.serves(model)?;
         let slots = ad.slots.max(1) as f64;
         // Its announced load, or ours on it if higher (announcements lag).
@@ -192,47 +193,39 @@ pub const SHORTLIST_TTL: Duration = Duration::from_millis(250);
 
 /// The table of peers.
 pub struct Table {
-    own: [u8; 32],
-    peers: HashMap<[u8; 32], Peer>,
+    own: NodeId,
+    peers: HashMap<NodeId, Peer>,
     /// k-buckets of contacts by shared-prefix length with our id, least recently seen first.
-    buckets: Vec<Vec<[u8; 32]>>,
+    buckets: Vec<Vec<NodeId>>,
     pub weights: Weights,
     k: usize,
     /// Per model, the best-scoring routable peers and when that list was built. A routing
     /// decision looks at these few (with live load and caps), so it costs the same with ten
     /// peers or ten thousand; the list is rebuilt when peers come, go or are evicted, and at
     /// most every [`SHORTLIST_TTL`] otherwise, so scores that drift with load are followed.
-    shortlists: HashMap<String, (Vec<[u8; 32]>, Instant)>,
+    shortlists: HashMap<ModelRef, (Vec<NodeId>, Instant)>,
     /// In-flight jobs on peers whose record was removed (left, expired) while jobs ran: a record
     /// created again for the same id takes them back, so caps hold across a rejoin.
-    orphan_inflight: HashMap<[u8; 32], u32>,
+    orphan_inflight: HashMap<NodeId, u32>,
 }
 
 /// Leading bits two ids share (256 for the same id).
-pub fn shared_prefix(a: &[u8; 32], b: &[u8; 32]) -> usize {
-    for i in 0..32 {
-        let x = a[i] ^ b[i];
-        if x != 0 {
-            return i * 8 + x.leading_zeros() as usize;
+pub fn shared_prefix(a: &NodeId, b: &NodeId) -> usize {
+    let x = a.xor(b);
+    for (i, byte) in x.iter().enumerate() {
+        if *byte != 0 {
+            return i * 8 + byte.leading_zeros() as usize;
         }
     }
     256
 }
 
-fn xor(a: &[u8; 32], b: &[u8; 32]) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    for i in 0..32 {
-        out[i] = a[i] ^ b[i];
-    }
-    out
-}
-
 impl Table {
-    pub fn new(own: [u8; 32], weights: Weights) -> Self {
+    pub fn new(own: NodeId, weights: Weights) -> Self {
         Table::with_k(own, weights, K)
     }
 
-    pub fn with_k(own: [u8; 32], weights: Weights, k: usize) -> Self {
+    pub fn with_k(own: NodeId, weights: Weights, k: usize) -> Self {
         Table {
             own,
             peers: HashMap::new(),
@@ -244,11 +237,11 @@ impl Table {
         }
     }
 
-    pub fn get(&self, id: &[u8; 32]) -> Option<&Peer> {
+    pub fn get(&self, id: &NodeId) -> Option<&Peer> {
         self.peers.get(id)
     }
 
-    pub fn get_mut(&mut self, id: &[u8; 32]) -> Option<&mut Peer> {
+    pub fn get_mut(&mut self, id: &NodeId) -> Option<&mut Peer> {
         self.peers.get_mut(id)
     }
 
@@ -264,7 +257,7 @@ impl Table {
         self.peers.values()
     }
 
-    fn new_peer(id: [u8; 32], contact: Contact, now: Instant) -> Peer {
+    fn new_peer(id: NodeId, contact: Contact, now: Instant) -> Peer {
         Peer {
             id,
             contact,
@@ -287,7 +280,7 @@ impl Table {
     /// Records a contact (from FIND_NODE or a ticket) in its k-bucket. A full bucket keeps its
     /// old contacts (Kademlia's preference for long-lived nodes) unless the oldest is unreachable.
     /// Returns whether the contact is in the table.
-    pub fn add_contact(&mut self, contact: Contact, id: [u8; 32], now: Instant) -> bool {
+    pub fn add_contact(&mut self, contact: Contact, id: NodeId, now: Instant) -> bool {
         if id == self.own {
             return false;
         }
@@ -325,12 +318,12 @@ impl Table {
 
     /// Records a verified announcement. Returns false if it is older than one already seen
     /// (a replay), which the caller treats as noise.
-    pub fn announce(&mut self, id: [u8; 32], a: Announcement, now: Instant) -> bool {
+    pub fn announce(&mut self, id: NodeId, a: Announcement, now: Instant) -> bool {
         if id == self.own {
             return false;
         }
         let contact = Contact {
-            id: hex::encode(id),
+            id: id.to_string(),
             addrs: a.addrs.clone(),
             relay: a.relay.clone(),
         };
@@ -363,7 +356,7 @@ impl Table {
     }
 
     /// Forgets a peer (it left, or its announcements expired).
-    pub fn remove(&mut self, id: &[u8; 32]) -> Option<Peer> {
+    pub fn remove(&mut self, id: &NodeId) -> Option<Peer> {
         self.shortlists.clear();
         let b = shared_prefix(&self.own, id).min(255);
         self.buckets[b].retain(|x| x != id);
@@ -375,14 +368,14 @@ impl Table {
     }
 
     /// Takes an in-flight place on `id` (the caller has just picked it).
-    pub fn take_place(&mut self, id: &[u8; 32]) {
+    pub fn take_place(&mut self, id: &NodeId) {
         if let Some(p) = self.peers.get_mut(id) {
             p.inflight = p.inflight.saturating_add(1);
         }
     }
 
     /// Gives back an in-flight place on `id`, wherever its count lives now.
-    pub fn release_place(&mut self, id: &[u8; 32]) {
+    pub fn release_place(&mut self, id: &NodeId) {
         if let Some(p) = self.peers.get_mut(id) {
             p.inflight = p.inflight.saturating_sub(1);
         } else if let Some(n) = self.orphan_inflight.get_mut(id) {
@@ -393,15 +386,15 @@ impl Table {
         }
     }
 
-    fn insert(&mut self, id: [u8; 32], contact: Contact, now: Instant) {
+    fn insert(&mut self, id: NodeId, contact: Contact, now: Instant) {
         let mut p = Table::new_peer(id, contact, now);
         p.inflight = self.orphan_inflight.remove(&id).unwrap_or(0);
         self.peers.insert(id, p);
     }
 
     /// Drops peers whose last announcement is older than `expiry`; returns their ids.
-    pub fn expire(&mut self, now: Instant, expiry: Duration) -> Vec<[u8; 32]> {
-        let old: Vec<[u8; 32]> = self
+    pub fn expire(&mut self, now: Instant, expiry: Duration) -> Vec<NodeId> {
+        let old: Vec<NodeId> = self
             .peers
             .values()
             .filter(|p| {
@@ -422,12 +415,12 @@ impl Table {
     }
 
     /// The `n` contacts closest to `target` by XOR distance (FIND_NODE's answer).
-    pub fn closest(&self, target: &[u8; 32], n: usize) -> Vec<Contact> {
+    pub fn closest(&self, target: &NodeId, n: usize) -> Vec<Contact> {
         let mut all: Vec<(&Peer, [u8; 32])> = self
             .peers
             .values()
             .filter(|p| !matches!(p.health, Health::Unreachable { .. }))
-            .map(|p| (p, xor(&p.id, target)))
+            .map(|p| (p, p.id.xor(target)))
             .collect();
         all.sort_by_key(|a| a.1);
         all.into_iter()
@@ -437,7 +430,7 @@ impl Table {
     }
 
     /// A job went well on `id`.
-    pub fn success(&mut self, id: &[u8; 32], now: Instant) {
+    pub fn success(&mut self, id: &NodeId, now: Instant) {
         if let Some(p) = self.peers.get_mut(id) {
             p.reliability.decay(now);
             p.reliability.ok += 1.0;
@@ -449,7 +442,7 @@ impl Table {
     }
 
     /// A job or probe failed on `id`. Returns true if this evicted it.
-    pub fn failure(&mut self, id: &[u8; 32], reason: &str, now: Instant) -> bool {
+    pub fn failure(&mut self, id: &NodeId, reason: &str, now: Instant) -> bool {
         let Some(p) = self.peers.get_mut(id) else {
             return false;
         };
@@ -474,7 +467,7 @@ impl Table {
 
     /// A probe of an evicted (or unverified) peer succeeded after its back-off: back in routing.
     /// Returns true if it was evicted.
-    pub fn readmit(&mut self, id: &[u8; 32], now: Instant) -> bool {
+    pub fn readmit(&mut self, id: &NodeId, now: Instant) -> bool {
         let Some(p) = self.peers.get_mut(id) else {
             return false;
         };
@@ -497,19 +490,35 @@ impl Table {
     /// the sum from it: over time each peer gets its share of jobs, interleaved). `exclude` holds
     /// peers that already failed this job. Candidates come from the model's shortlist; only if
     /// every one of those is full or excluded are all peers scanned.
-    pub fn pick(&mut self, model: &str, exclude: &[[u8; 32]]) -> Option<[u8; 32]> {
+    pub fn pick(&mut self, model: &ModelRef, exclude: &[NodeId]) -> Option<NodeId> {
         self.refresh_shortlist(model);
         let list = std::mem::take(&mut self.shortlists.get_mut(model).expect("just built").0);
         let picked = self.round_robin(model, list.iter(), exclude);
         self.shortlists.get_mut(model).expect("still there").0 = list;
         picked.or_else(|| {
-            let all: Vec<[u8; 32]> = self.peers.keys().copied().collect();
+            let all: Vec<NodeId> = self.peers.keys().copied().collect();
             self.round_robin(model, all.iter(), exclude)
         })
     }
 
+    /// Whether a [`Table::pick`] now would find a peer (without taking a turn of the
+    /// round-robin): a routable peer not in `exclude` that serves `model` below its slots.
+    pub fn has_room(&mut self, model: &ModelRef, exclude: &[NodeId]) -> bool {
+        self.refresh_shortlist(model);
+        let free = |p: &Peer| {
+            p.routable()
+                && !exclude.contains(&p.id)
+                && p.serves(model).is_some_and(|ad| p.inflight < ad.slots)
+        };
+        let listed = self
+            .shortlists
+            .get(model)
+            .is_some_and(|(l, _)| l.iter().any(|id| self.peers.get(id).is_some_and(free)));
+        listed || self.peers.values().any(free)
+    }
+
     /// Rebuilds `model`'s shortlist if it is older than [`SHORTLIST_TTL`] (or missing).
-    fn refresh_shortlist(&mut self, model: &str) {
+    fn refresh_shortlist(&mut self, model: &ModelRef) {
         let now = Instant::now();
         let fresh = self
             .shortlists
@@ -517,7 +526,7 @@ impl Table {
             .is_some_and(|(_, built)| now.saturating_duration_since(*built) < SHORTLIST_TTL);
         if !fresh {
             let list = self.shortlist(model);
-            self.shortlists.insert(model.to_string(), (list, now));
+            self.shortlists.insert(model.clone(), (list, now));
         }
     }
 
@@ -527,9 +536,9 @@ impl Table {
     }
 
     /// The [`SHORTLIST`] routable peers with the best scores for `model`.
-    fn shortlist(&self, model: &str) -> Vec<[u8; 32]> {
+    fn shortlist(&self, model: &ModelRef) -> Vec<NodeId> {
         let w = self.weights;
-        let mut scored: Vec<(f64, [u8; 32])> = self
+        let mut scored: Vec<(f64, NodeId)> = self
             .peers
             .values()
             .filter(|p| p.routable())
@@ -544,13 +553,13 @@ impl Table {
 
     fn round_robin<'a>(
         &mut self,
-        model: &str,
-        ids: impl Iterator<Item = &'a [u8; 32]>,
-        exclude: &[[u8; 32]],
-    ) -> Option<[u8; 32]> {
+        model: &ModelRef,
+        ids: impl Iterator<Item = &'a NodeId>,
+        exclude: &[NodeId],
+    ) -> Option<NodeId> {
         let w = self.weights;
         let mut sum = 0.0;
-        let mut best: Option<([u8; 32], f64)> = None;
+        let mut best: Option<(NodeId, f64)> = None;
         for id in ids {
             let Some(p) = self.peers.get_mut(id) else {
                 continue;
@@ -580,7 +589,7 @@ impl Table {
     /// Whether any routable peer serves `model` at all (saturated or not). Asked for every
     /// request, so it answers from the shortlist; only an empty one (a peer may have become
     /// routable since it was built) costs a scan.
-    pub fn any_capable(&mut self, model: &str) -> bool {
+    pub fn any_capable(&mut self, model: &ModelRef) -> bool {
         self.refresh_shortlist(model);
         let listed = self.shortlists.get(model).is_some_and(|(l, _)| {
             l.iter()
@@ -597,7 +606,6 @@ impl Table {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::net::wire::ModelAd;
 
     fn ad(slots: u32, busy: u32, tps: f64) -> Announcement {
         let model = ModelAd {
@@ -612,16 +620,24 @@ mod tests {
         Announcement::new(1, "public", vec![model])
     }
 
-    fn id(n: u8) -> [u8; 32] {
+    fn id(n: u8) -> NodeId {
         let mut b = [0u8; 32];
         b[0] = n;
         b[31] = n;
-        b
+        NodeId::from_bytes(b)
+    }
+
+    fn m(name: &str) -> ModelRef {
+        ModelRef::parse(name)
+    }
+
+    fn raw(b: [u8; 32]) -> NodeId {
+        NodeId::from_bytes(b)
     }
 
     fn table_with(peers: &[(u8, u32, u32, f64)]) -> Table {
         let now = Instant::now();
-        let mut t = Table::new([0xff; 32], Weights::default());
+        let mut t = Table::new(raw([0xff; 32]), Weights::default());
         for &(n, slots, busy, tps) in peers {
             assert!(t.announce(id(n), ad(slots, busy, tps), now));
             t.readmit(&id(n), now);
@@ -631,12 +647,12 @@ mod tests {
 
     #[test]
     fn shared_prefix_counts_leading_equal_bits() {
-        assert_eq!(shared_prefix(&[0; 32], &[0; 32]), 256);
+        assert_eq!(shared_prefix(&raw([0; 32]), &raw([0; 32])), 256);
         let mut b = [0u8; 32];
         b[0] = 0x80;
-        assert_eq!(shared_prefix(&[0; 32], &b), 0);
+        assert_eq!(shared_prefix(&raw([0; 32]), &raw(b)), 0);
         b[0] = 0x01;
-        assert_eq!(shared_prefix(&[0; 32], &b), 7);
+        assert_eq!(shared_prefix(&raw([0; 32]), &raw(b)), 7);
     }
 
     #[test]
@@ -644,8 +660,8 @@ mod tests {
         let mut t = table_with(&[(1, 4, 0, 100.0), (2, 4, 0, 5.0)]);
         let mut counts = HashMap::new();
         for _ in 0..100 {
-            let p = t.pick("m", &[]).unwrap();
-            *counts.entry(p[0]).or_insert(0) += 1;
+            let p = t.pick(&m("m"), &[]).unwrap();
+            *counts.entry(p.as_bytes()[0]).or_insert(0) += 1;
         }
         assert!(counts[&1] > counts[&2], "{counts:?}");
         assert!(
@@ -655,12 +671,12 @@ mod tests {
         // Caps: once our in-flight jobs reach a peer's slots it is skipped.
         t.get_mut(&id(1)).unwrap().inflight = 4;
         for _ in 0..10 {
-            assert_eq!(t.pick("m", &[]), Some(id(2)));
+            assert_eq!(t.pick(&m("m"), &[]), Some(id(2)));
         }
         t.get_mut(&id(2)).unwrap().inflight = 4;
-        assert_eq!(t.pick("m", &[]), None);
-        assert!(t.any_capable("m"));
-        assert!(!t.any_capable("other"));
+        assert_eq!(t.pick(&m("m"), &[]), None);
+        assert!(t.any_capable(&m("m")));
+        assert!(!t.any_capable(&m("other")));
     }
 
     #[test]
@@ -670,10 +686,10 @@ mod tests {
         assert!(!t.failure(&id(1), "stall", now));
         assert!(!t.failure(&id(1), "stall", now));
         assert!(t.failure(&id(1), "stall", now));
-        assert_eq!(t.pick("m", &[]), None);
+        assert_eq!(t.pick(&m("m"), &[]), None);
         assert!(!t.readmit(&id(1), now), "not before the back-off");
         assert!(t.readmit(&id(1), now + FIRST_BACKOFF));
-        assert_eq!(t.pick("m", &[]), Some(id(1)));
+        assert_eq!(t.pick(&m("m"), &[]), Some(id(1)));
         let r = t.get(&id(1)).unwrap().reliability.value();
         assert!(r < 0.5, "{r}");
     }
@@ -693,9 +709,9 @@ mod tests {
     #[test]
     fn buckets_hold_k_and_closest_sorts_by_xor() {
         let now = Instant::now();
-        let mut t = Table::with_k([0; 32], Weights::default(), 2);
+        let mut t = Table::with_k(raw([0; 32]), Weights::default(), 2);
         let c = |n: u8| Contact {
-            id: hex::encode(id(n)),
+            id: id(n).to_string(),
             addrs: vec![],
             relay: None,
         };
@@ -705,7 +721,7 @@ mod tests {
         assert!(!t.add_contact(c(0xc0), id(0xc0), now));
         assert!(t.add_contact(c(0x01), id(0x01), now));
         let near = t.closest(&id(0x80), 2);
-        assert_eq!(near[0].id, hex::encode(id(0x80)));
-        assert_eq!(near[1].id, hex::encode(id(0x81)));
+        assert_eq!(near[0].id, id(0x80).to_string());
+        assert_eq!(near[1].id, id(0x81).to_string());
     }
 }

@@ -14,6 +14,9 @@
 use std::net::SocketAddr;
 
 use iroh::{PublicKey, SecretKey, Signature};
+
+use crate::ids::NodeId;
+use crate::job;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
@@ -144,6 +147,125 @@ pub struct WireSampling {
     pub presence_penalty: f32,
 }
 
+// The border between a job and its wire form: the two may grow apart, the wire may not change
+// by accident.
+
+impl From<&job::Prompt> for Prompt {
+    fn from(p: &job::Prompt) -> Prompt {
+        match p {
+            job::Prompt::Chat(m) => Prompt::Chat(m.clone()),
+            job::Prompt::Text(t) => Prompt::Text(t.clone()),
+        }
+    }
+}
+
+impl From<Prompt> for job::Prompt {
+    fn from(p: Prompt) -> job::Prompt {
+        match p {
+            Prompt::Chat(m) => job::Prompt::Chat(m),
+            Prompt::Text(t) => job::Prompt::Text(t),
+        }
+    }
+}
+
+impl From<&job::Sampling> for WireSampling {
+    fn from(s: &job::Sampling) -> WireSampling {
+        WireSampling {
+            temperature: s.temperature,
+            top_p: s.top_p,
+            seed: s.seed,
+            frequency_penalty: s.frequency_penalty,
+            presence_penalty: s.presence_penalty,
+        }
+    }
+}
+
+impl From<&WireSampling> for job::Sampling {
+    fn from(s: &WireSampling) -> job::Sampling {
+        job::Sampling {
+            temperature: s.temperature,
+            top_p: s.top_p,
+            seed: s.seed,
+            frequency_penalty: s.frequency_penalty,
+            presence_penalty: s.presence_penalty,
+        }
+    }
+}
+
+/// Why a peer did not take a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefuseCode {
+    /// The handshake: not a member of the network (no proof of its secret).
+    Network,
+    /// The handshake: another protocol version.
+    Version,
+    /// The handshake: another credit policy.
+    Policy,
+    /// The handshake is missing, or happened already.
+    Handshake,
+    /// Contribution is paused.
+    Paused,
+    /// No room now (or a transient failure): try elsewhere, or later.
+    Busy,
+    /// The model is not served here.
+    Model,
+    /// The request is malformed or out of range.
+    Invalid,
+    ContextLengthExceeded,
+    /// Refused for good (it forked its ledger).
+    Banned,
+    /// Not enough credits offered, or audited.
+    Credits,
+    /// Its ledger failed the audit.
+    Ledger,
+    /// A code this version does not know.
+    #[serde(other)]
+    Unknown,
+}
+
+impl RefuseCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefuseCode::Network => "network",
+            RefuseCode::Version => "version",
+            RefuseCode::Policy => "policy",
+            RefuseCode::Handshake => "handshake",
+            RefuseCode::Paused => "paused",
+            RefuseCode::Busy => "busy",
+            RefuseCode::Model => "model",
+            RefuseCode::Invalid => "invalid",
+            RefuseCode::ContextLengthExceeded => "context_length_exceeded",
+            RefuseCode::Banned => "banned",
+            RefuseCode::Credits => "credits",
+            RefuseCode::Ledger => "ledger",
+            RefuseCode::Unknown => "unknown",
+        }
+    }
+}
+
+impl std::fmt::Display for RefuseCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for RefuseCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl Reply {
+    /// A refusal with its reason.
+    pub fn refused(code: RefuseCode, message: impl Into<String>) -> Reply {
+        Reply::Refused {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
 /// What a peer sends back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
@@ -154,10 +276,9 @@ pub enum Reply {
         #[serde(default)]
         policy: String,
     },
-    /// The request was not taken. `code`: `network`, `version`, `paused`, `busy`, `model`,
-    /// `invalid`, `context_length_exceeded`, `handshake`.
+    /// The request was not taken, and why.
     Refused {
-        code: String,
+        code: RefuseCode,
         message: String,
     },
     /// The job is queued on the peer's engine; tokens follow.
@@ -274,6 +395,13 @@ pub struct ModelAd {
     pub tokens_per_s: f64,
 }
 
+impl ModelAd {
+    /// The variant it names.
+    pub fn id(&self) -> crate::ids::ModelId {
+        crate::ids::ModelId::new(&self.name, &self.quant)
+    }
+}
+
 /// The capability profile, as announced.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -332,7 +460,7 @@ pub async fn read<T: for<'de> Deserialize<'de>, R: AsyncRead + Unpin>(
 /// The membership proof of a network: a keyed hash of both node ids, keyed by the network's name
 /// and secret. Binding the ids (which the QUIC handshake authenticates) means a proof seen once
 /// cannot be replayed by another node or in the other direction.
-pub fn proof(network: &str, secret: &str, from: &PublicKey, to: &PublicKey) -> String {
+pub fn proof(network: &str, secret: &str, from: &NodeId, to: &NodeId) -> String {
     let key = blake3::derive_key(
         "llp network membership v1",
         format!("{network}\0{secret}").as_bytes(),
@@ -378,7 +506,7 @@ pub fn seal(key: &SecretKey, topic: &[u8; 32], a: &Announcement) -> Vec<u8> {
 }
 
 /// Checks an announcement's envelope and signature and decodes it, returning its author.
-pub fn open(topic: &[u8; 32], bytes: &[u8]) -> Result<(PublicKey, Announcement), WireError> {
+pub fn open(topic: &[u8; 32], bytes: &[u8]) -> Result<(NodeId, Announcement), WireError> {
     if bytes.len() > MAX_ANNOUNCEMENT {
         return Err(WireError::TooBig {
             len: bytes.len(),
@@ -401,7 +529,7 @@ pub fn open(topic: &[u8; 32], bytes: &[u8]) -> Result<(PublicKey, Announcement),
         .verify(&signed_bytes(topic, body), &sig)
         .map_err(|_| WireError::BadSignature(author.fmt_short().to_string()))?;
     let a = decode(body)?;
-    Ok((author, a))
+    Ok((NodeId::from(author), a))
 }
 
 #[cfg(test)]
@@ -431,7 +559,7 @@ mod tests {
         let t = topic("public", "");
         let bytes = seal(&key, &t, &sample());
         let (author, a) = open(&t, &bytes).unwrap();
-        assert_eq!(author, key.public());
+        assert_eq!(author, NodeId::from(key.public()));
         assert_eq!(a, sample());
         // Another network's topic: the signature does not cover it.
         assert!(matches!(
@@ -453,8 +581,8 @@ mod tests {
     #[test]
     fn proofs_bind_both_ids_and_the_secret() {
         let (a, b) = (
-            SecretKey::generate().public(),
-            SecretKey::generate().public(),
+            NodeId::from(SecretKey::generate().public()),
+            NodeId::from(SecretKey::generate().public()),
         );
         let p = proof("n", "s", &a, &b);
         assert!(proofs_match(&p, &proof("n", "s", &a, &b)));

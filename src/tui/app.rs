@@ -10,8 +10,10 @@ use ratatui_textarea::TextArea;
 
 use super::keys::{self, Action, Ctx};
 use super::theme::Theme;
+use crate::ids::NodeId;
 use crate::ledger::EntryLine;
-use crate::node::{JobInfo, JobRecord, Snapshot};
+use crate::node::{JobInfo, JobRecord};
+use crate::status::Snapshot;
 
 /// The panes, in the order of their number keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -77,7 +79,7 @@ pub struct Data {
     /// (unix seconds, balance) after each entry, thinned when long.
     pub series: Vec<(f64, f64)>,
     /// RTT history per peer, in ms, oldest first.
-    pub rtt: HashMap<String, VecDeque<u64>>,
+    pub rtt: HashMap<NodeId, VecDeque<u64>>,
     pub logs: VecDeque<String>,
     /// Models the network serves (`/v1/models`).
     pub models: Vec<String>,
@@ -88,8 +90,12 @@ pub struct Data {
 }
 
 impl Data {
-    pub fn own_id(&self) -> &str {
-        self.snapshot.as_ref().map_or("", |s| s.id.as_str())
+    /// This node's id (all zeros before the first status).
+    pub fn own_id(&self) -> NodeId {
+        self.snapshot
+            .as_ref()
+            .and_then(|s| s.id)
+            .unwrap_or_default()
     }
 
     pub fn paused(&self) -> bool {
@@ -121,11 +127,11 @@ pub enum Msg {
 pub enum ChatEvent {
     /// The answer began; the node that serves it.
     Started {
-        served_by: String,
+        served_by: NodeId,
     },
     Delta(String),
     Done {
-        served_by: String,
+        served_by: NodeId,
         credits: u64,
         tokens: u32,
         tokens_per_s: f64,
@@ -485,7 +491,7 @@ impl App {
                 let from = self.selected_job_index();
                 let at = step(from, a, len, self.page);
                 self.jobs_table.select(Some(at));
-                self.selected_job = self.jobs().get(at).map(|j| j.id.clone());
+                self.selected_job = self.jobs().get(at).map(|j| j.id.to_string());
             }
             Pane::Peers => {
                 let at = step(self.peers_table.selected().unwrap_or(0), a, len, self.page);
@@ -519,20 +525,20 @@ impl App {
         let filter = self.filters[Pane::Jobs.index()].to_lowercase();
         let own = self.data.own_id();
         let running = self.data.snapshot.iter().flat_map(|s| s.jobs.iter().rev());
+        let shown = |j: &JobInfo| {
+            [
+                j.id.to_string(),
+                j.model.to_string(),
+                j.requester.to_string(),
+                j.served_by.to_string(),
+                j.state.to_string(),
+                j.direction(&own).as_str().to_string(),
+            ]
+        };
         running
             .chain(self.data.ended.iter().rev())
             .filter(|j| {
-                filter.is_empty()
-                    || [
-                        j.id.as_str(),
-                        j.model.as_str(),
-                        j.requester.as_str(),
-                        j.served_by.as_str(),
-                        j.state.as_str(),
-                        j.direction(own),
-                    ]
-                    .iter()
-                    .any(|f| f.to_lowercase().contains(&filter))
+                filter.is_empty() || shown(j).iter().any(|f| f.to_lowercase().contains(&filter))
             })
             .collect()
     }
@@ -554,7 +560,7 @@ impl App {
         let by_id = self
             .selected_job
             .as_ref()
-            .and_then(|id| jobs.iter().position(|j| j.id == *id));
+            .and_then(|id| jobs.iter().position(|j| j.id.as_str() == id));
         by_id
             .unwrap_or_else(|| self.jobs_table.selected().unwrap_or(0))
             .min(jobs.len().saturating_sub(1))
@@ -563,7 +569,7 @@ impl App {
     fn selected_job(&self) -> Option<String> {
         self.jobs()
             .get(self.selected_job_index())
-            .map(|j| j.id.clone())
+            .map(|j| j.id.to_string())
     }
 
     // ---- Chat ----
@@ -770,7 +776,7 @@ impl App {
             Msg::Status(s) => {
                 for p in &s.peers {
                     if let Some(rtt) = p.rtt_ms {
-                        let h = self.data.rtt.entry(p.id.clone()).or_default();
+                        let h = self.data.rtt.entry(p.id).or_default();
                         h.push_back(rtt.round().max(0.0) as u64);
                         while h.len() > RTT_SAMPLES {
                             h.pop_front();
@@ -880,8 +886,7 @@ impl App {
                 tokens_per_s,
                 finish,
             } => {
-                let own = self.data.own_id();
-                let by = if served_by == own {
+                let by = if served_by == self.data.own_id() {
                     format!("this node ({})", short(&served_by))
                 } else {
                     format!("peer {}", short(&served_by))
@@ -905,9 +910,11 @@ impl App {
     }
 }
 
-/// A node id as the UI shows it: its first 8 hex digits.
-pub fn short(id: &str) -> &str {
-    &id[..id.len().min(8)]
+/// A node id as the UI shows it: its first 8 hex digits (narrower than the logs' 10).
+pub fn short(id: &NodeId) -> String {
+    let mut s = id.to_string();
+    s.truncate(8);
+    s
 }
 
 fn step(at: usize, a: Action, len: usize, page: usize) -> usize {

@@ -91,7 +91,7 @@ pub async fn run(g: &Global, a: TuiArgs) -> anyhow::Result<ExitCode> {
     };
     let ascii = a.ascii.unwrap_or_else(theme::ascii_by_default);
     let data_dir = settings.data_dir.clone();
-    let (mode, base, embedded) = match crate::node::running_node(&data_dir) {
+    let (mode, base, embedded) = match crate::node::datadir::running_node(&data_dir) {
         Some(nf) => (
             Mode::Attached { pid: nf.pid },
             format!("http://{}", nf.api),
@@ -108,12 +108,17 @@ pub async fn run(g: &Global, a: TuiArgs) -> anyhow::Result<ExitCode> {
             (Mode::Embedded, base, Some(running))
         }
     };
-    let src = source::Source::new(base, settings.api_token.clone())?;
+    let src = source::Source::new(base, settings.api.token.clone())?;
     let mut app = App::new(mode.clone(), theme, ascii);
     if let Some(w) = theme_warning {
         app.error(w);
     }
-    app.chat.model = settings.models.first().cloned().filter(|m| m != "none");
+    app.chat.model = settings
+        .engine
+        .models
+        .first()
+        .cloned()
+        .filter(|m| m != "none");
     // `--paused` / `--paused=false` given to an attached UI is meant for the running node.
     if let (Mode::Attached { .. }, Some(p)) = (&mode, g.paused) {
         match src.set_paused(p).await {
@@ -142,22 +147,14 @@ pub async fn run(g: &Global, a: TuiArgs) -> anyhow::Result<ExitCode> {
         Some(running) => {
             // No job is lost on the way out: peers stop sending new ones (they are told at
             // once), and the ones running here finish before the node stops.
-            running.node.set_paused(true);
-            let deadline = std::time::Instant::now() + QUIT_WAIT;
-            let mut said = false;
-            loop {
-                let n = running.node.running_jobs();
-                if n == 0 || std::time::Instant::now() > deadline {
-                    break;
-                }
-                if !said {
-                    say(&format!(
-                        "llp: waiting for {n} running job(s) to finish (at most {}s)…",
-                        QUIT_WAIT.as_secs()
-                    ));
-                    said = true;
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
+            running.node().set_paused(true);
+            let n = running.node().running_jobs();
+            if n > 0 {
+                say(&format!(
+                    "llp: waiting for {n} running job(s) to finish (at most {}s)…",
+                    QUIT_WAIT.as_secs()
+                ));
+                running.node().jobs_ended(QUIT_WAIT).await;
             }
             say("llp: stopping the node…");
             running.stop().await;
@@ -276,7 +273,7 @@ async fn ui_loop(
             let _ = tx.send(Msg::Leave(why.into())).await;
         }))
     };
-    app.data.now_unix = crate::node::unix_now();
+    app.data.now_unix = crate::ids::unix_now();
     terminal.draw(|f| ui::draw(f, app))?;
     // Debug builds only: the end-to-end test of the panic path (the terminal must be restored
     // before the panic is printed).
@@ -308,7 +305,7 @@ async fn ui_loop(
         if app.quit {
             break;
         }
-        app.data.now_unix = crate::node::unix_now();
+        app.data.now_unix = crate::ids::unix_now();
         terminal.draw(|f| ui::draw(f, app))?;
     }
     if let Some(c) = chat {

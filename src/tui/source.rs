@@ -11,8 +11,10 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use super::app::{ChatEvent, Msg};
+use crate::ids::NodeId;
 use crate::ledger::EntryLine;
-use crate::node::{JobInfo, JobRecord, Snapshot};
+use crate::node::{JobInfo, JobRecord};
+use crate::status::Snapshot;
 
 /// A client of the node's local API.
 #[derive(Clone)]
@@ -135,19 +137,14 @@ impl Source {
             let _ = tx.send(ev(ChatEvent::Failed(msg))).await;
             return;
         }
+        // The node names itself in a header: an id it did not write is no node's.
         let mut served_by = resp
             .headers()
             .get("x-llp-node")
             .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string();
-        if tx
-            .send(ev(ChatEvent::Started {
-                served_by: served_by.clone(),
-            }))
-            .await
-            .is_err()
-        {
+            .and_then(|v| NodeId::parse(v).ok())
+            .unwrap_or_default();
+        if tx.send(ev(ChatEvent::Started { served_by })).await.is_err() {
             return;
         }
         let mut reader = crate::client::SseReader::new(resp);
@@ -174,8 +171,8 @@ impl Source {
                         rate = v["llp_timings"]["generation_tokens_per_s"]
                             .as_f64()
                             .unwrap_or(rate);
-                        if let Some(by) = v["llp_served_by"].as_str() {
-                            served_by = by.to_string();
+                        if let Some(by) = v["llp_served_by"].as_str().and_then(|b| b.parse().ok()) {
+                            served_by = by;
                         }
                     }
                     if let Some(u) = v.get("usage").filter(|u| u.is_object()) {

@@ -10,7 +10,8 @@ use super::app::{App, ChatEvent, Effect, Mode, Msg, Pane};
 use super::theme::Theme;
 use super::ui;
 use crate::ledger::EntryLine;
-use crate::node::{JobInfo, JobRecord, Snapshot};
+use crate::node::{JobInfo, JobRecord};
+use crate::status::Snapshot;
 
 const NOW: u64 = 1_796_300_000;
 const OWN: &str = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90";
@@ -266,7 +267,7 @@ fn snapshot_every_pane_zoomed() {
             app.on_msg(Msg::Chat(
                 app.chat.turn,
                 ChatEvent::Started {
-                    served_by: peer_id(1),
+                    served_by: peer_id(1).parse().unwrap(),
                 },
             ));
             app.on_msg(Msg::Chat(
@@ -276,7 +277,7 @@ fn snapshot_every_pane_zoomed() {
             app.on_msg(Msg::Chat(
                 app.chat.turn,
                 ChatEvent::Done {
-                    served_by: peer_id(1),
+                    served_by: peer_id(1).parse().unwrap(),
                     credits: 13,
                     tokens: 17,
                     tokens_per_s: 41.5,
@@ -337,12 +338,12 @@ fn the_selection_stays_on_its_job_as_new_ones_arrive() {
     app.on_event(ch('j'));
     app.on_event(ch('j'));
     render(&mut app, 100, 30);
-    let picked = app.jobs()[2].id.clone();
+    let picked = app.jobs()[2].id.to_string();
     let newer: JobInfo =
         serde_json::from_value(job(40, "local", OWN, "done (stop)", true)).unwrap();
     app.on_msg(Msg::Jobs(vec![newer]));
     render(&mut app, 100, 30);
-    assert_eq!(app.jobs()[app.selected_job_index()].id, picked);
+    assert_eq!(app.jobs()[app.selected_job_index()].id.to_string(), picked);
     assert_eq!(app.on_event(ch('x')), vec![Effect::ExportJob(picked)]);
 }
 
@@ -458,7 +459,7 @@ fn chat_types_sends_streams_and_cancels() {
     app.on_msg(Msg::Chat(
         1,
         ChatEvent::Done {
-            served_by: OWN.into(),
+            served_by: OWN.parse().unwrap(),
             credits: 0,
             tokens: 99,
             tokens_per_s: 1.0,
@@ -469,7 +470,7 @@ fn chat_types_sends_streams_and_cancels() {
     app.on_msg(Msg::Chat(
         app.chat.turn,
         ChatEvent::Done {
-            served_by: OWN.into(),
+            served_by: OWN.parse().unwrap(),
             credits: 0,
             tokens: 5,
             tokens_per_s: 50.0,

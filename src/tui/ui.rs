@@ -14,6 +14,9 @@ use ratatui::widgets::{
 use super::app::{App, Mode, Pane, Who, short};
 use super::keys::{self, BINDINGS, Ctx};
 use crate::devices::Reading;
+use crate::ids::NodeId;
+use crate::job::State;
+use crate::node::jobs::{Direction, Requester};
 
 /// The smallest terminal the layout is made for.
 pub const MIN_WIDTH: u16 = 80;
@@ -227,7 +230,10 @@ fn draw_header(f: &mut Frame, app: &App, r: Rect) {
     let sep = || Span::styled(" · ", t.muted);
     match &app.data.snapshot {
         Some(s) => {
-            spans.push(Span::styled(format!("node {}", short(&s.id)), t.text));
+            spans.push(Span::styled(
+                format!("node {}", short(&s.id.unwrap_or_default())),
+                t.text,
+            ));
             spans.push(sep());
             spans.push(Span::styled(
                 match app.mode {
@@ -442,7 +448,7 @@ fn thousands(n: u64) -> String {
 
 fn draw_jobs(f: &mut Frame, app: &mut App, r: Rect) {
     let t = app.theme.clone();
-    let own = app.data.own_id().to_string();
+    let own = app.data.own_id();
     let now = app.data.now_unix;
     let ascii = app.ascii;
     // A narrow pane keeps the columns that matter most.
@@ -465,23 +471,24 @@ fn draw_jobs(f: &mut Frame, app: &mut App, r: Rect) {
             .take(height)
             .map(|(_, j)| {
                 let dir = j.direction(&own);
-                let route = match dir {
-                    "in" => format!("{}{}", if ascii { "<" } else { "↓" }, short(&j.requester)),
-                    "out" => format!("{}{}", if ascii { ">" } else { "↑" }, short(&j.served_by)),
+                let route = match (dir, j.requester) {
+                    (Direction::In, Requester::Peer(by)) => {
+                        format!("{}{}", if ascii { "<" } else { "↓" }, short(&by))
+                    }
+                    (Direction::Out, _) => {
+                        format!("{}{}", if ascii { ">" } else { "↑" }, short(&j.served_by))
+                    }
                     _ => format!("{}here", if ascii { "." } else { "·" }),
                 };
-                let state_style = if j.state.starts_with("done") {
-                    t.ok
-                } else if j.state == "failed" || j.state == "refused" {
-                    t.error
-                } else if j.state == "cancelled" {
-                    t.muted
-                } else {
-                    t.warn
+                let state_style = match j.state {
+                    State::Done(_) => t.ok,
+                    State::Failed | State::Refused => t.error,
+                    State::Cancelled => t.muted,
+                    _ => t.warn,
                 };
                 let credits = match (dir, j.credits) {
                     (_, 0) => "0".to_string(),
-                    ("in", c) => format!("+{c}"),
+                    (Direction::In, c) => format!("+{c}"),
                     (_, c) => format!("-{c}"),
                 };
                 let age = now.saturating_sub(j.ended_unix.unwrap_or(j.started_unix));
@@ -489,8 +496,8 @@ fn draw_jobs(f: &mut Frame, app: &mut App, r: Rect) {
                     keep,
                     vec![
                         Cell::from(route),
-                        Cell::from(j.model.split(':').next().unwrap_or("").to_string()),
-                        Cell::from(Span::styled(j.state.clone(), state_style)),
+                        Cell::from(j.model.name.clone()),
+                        Cell::from(Span::styled(j.state.to_string(), state_style)),
                         Cell::from(j.tokens.to_string()),
                         Cell::from(format!("{:.1}", j.tokens_per_s)),
                         Cell::from(credits),
@@ -629,10 +636,10 @@ fn draw_peers(f: &mut Frame, app: &mut App, r: Rect) {
         f.render_widget(b, r);
         return;
     };
-    let forked: Vec<String> = s
+    let forked: Vec<NodeId> = s
         .network
         .as_ref()
-        .map(|n| n.equivocators.iter().map(|e| e.peer.clone()).collect())
+        .map(|n| n.equivocators.iter().map(|e| e.peer).collect())
         .unwrap_or_default();
     let height = r.height.saturating_sub(3) as usize;
     let count = s.peers.len();
@@ -678,7 +685,7 @@ fn draw_peers(f: &mut Frame, app: &mut App, r: Rect) {
             Row::new(pick(
                 keep,
                 vec![
-                    Cell::from(short(&p.id).to_string()),
+                    Cell::from(short(&p.id)),
                     Cell::from(p.rtt_ms.map_or("-".into(), |v| format!("{v:.1}"))),
                     Cell::from(Span::styled(line, t.accent)),
                     Cell::from(format!("{:.0}%", p.load * 100.0)),
@@ -1177,14 +1184,15 @@ fn draw_detail(f: &mut Frame, app: &mut App, area: Rect) {
     let own = app.data.own_id();
     let j = &rec.info;
     let dd = &rec.detail;
+    let local = j.direction(&own) == Direction::Local;
     let field = |k: &str, v: String| {
         Line::from(vec![
             Span::styled(format!("{k:<12}"), t.title),
             Span::styled(v, t.text),
         ])
     };
-    let who = |id: &str| {
-        if id == own {
+    let who = |id: &NodeId| {
+        if *id == own {
             format!("{id} (this node)")
         } else {
             id.to_string()
@@ -1192,14 +1200,16 @@ fn draw_detail(f: &mut Frame, app: &mut App, area: Rect) {
     };
     let ms = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.0} ms"));
     let mut lines = vec![
-        field("state", format!("{} · {}", j.state, j.direction(own))),
-        field("model", j.model.clone()),
+        field(
+            "state",
+            format!("{} · {}", j.state, j.direction(&own).as_str()),
+        ),
+        field("model", j.model.to_string()),
         field(
             "requester",
-            if j.requester == "local" {
-                "this node's own API".into()
-            } else {
-                who(&j.requester)
+            match &j.requester {
+                Requester::Local => "this node's own API".into(),
+                Requester::Peer(id) => who(id),
             },
         ),
         field("served by", who(&j.served_by)),
@@ -1232,7 +1242,7 @@ fn draw_detail(f: &mut Frame, app: &mut App, area: Rect) {
         field("failovers", j.failovers.to_string()),
     ];
     if let Some(fr) = &dd.finish_reason {
-        lines.push(field("finish", fr.clone()));
+        lines.push(field("finish", fr.to_string()));
     }
     if let Some(w) = &dd.warning {
         lines.push(Line::from(vec![
@@ -1256,7 +1266,7 @@ fn draw_detail(f: &mut Frame, app: &mut App, area: Rect) {
             "  {}. {} — {} from answer token {}",
             i + 1,
             who(&h.node),
-            h.why,
+            h.why.as_str(),
             h.from_token
         )));
     }
@@ -1264,7 +1274,7 @@ fn draw_detail(f: &mut Frame, app: &mut App, area: Rect) {
     lines.push(Line::styled("Receipts and ledger entries", t.title));
     if dd.settlements.is_empty() {
         lines.push(Line::styled(
-            if j.direction(own) == "local" {
+            if local {
                 "  none: a job served by this node's own hardware is free"
             } else {
                 "  none recorded"
@@ -1280,8 +1290,8 @@ fn draw_detail(f: &mut Frame, app: &mut App, area: Rect) {
         )));
         lines.push(Line::raw(format!(
             "    requester {} · worker {}",
-            short(&hex::encode(rc.requester)),
-            short(&hex::encode(rc.worker))
+            short(&rc.requester),
+            short(&rc.worker)
         )));
         lines.push(Line::raw(format!(
             "    signed by both · entry #{} {} {} → balance {} · hash {}",

@@ -396,5 +396,5 @@ pub async fn eventually<T>(secs: u64, what: &str, mut check: impl AsyncFnMut() -
 }
 
 pub fn rand_hex() -> String {
-    local_llm_proxy::node::random_hex(6)
+    local_llm_proxy::ids::random_hex(6)
 }

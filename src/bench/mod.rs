@@ -1,10 +1,16 @@
-//! `llp bench`: what users measure on their own rig.
+//! The benchmarks behind `llp bench`: what users measure on their own rig, each against a
+//! baseline in the same run. The engine and the API here; the network ([`net`]), the ledger
+//! ([`ledger`], whose workloads the tests share) and the terminal UI ([`tui`]) in their own files.
 //!
 //! - Engine: prompt processing and generation tokens/s of one sequence, measured in-process
 //!   around llama.cpp's decode calls (comparable with llama.cpp's llama-bench pp/tg).
 //! - API: time to first token, requests/s, generated tokens/s and p50/p95 latency with N
 //!   concurrent streaming clients in a closed loop, against the embedded node or `--url` (any
 //!   OpenAI-compatible server, llama-server included, for a side-by-side run).
+
+pub mod ledger;
+pub mod net;
+pub mod tui;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -15,8 +21,9 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-use super::Global;
-use crate::engine::{Engine, Event, Job, Sampling};
+use crate::cli::Global;
+use crate::engine::{Engine, Job};
+use crate::job::{EVENT_CHANNEL, Event, Finish, Sampling};
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
@@ -102,25 +109,25 @@ struct ApiReport {
 pub async fn run(g: &Global, a: BenchArgs) -> anyhow::Result<ExitCode> {
     let settings = g.settings()?;
     if a.ledger {
-        let r = super::bench_ledger::run(a.entries).await?;
+        let r = ledger::run(a.entries).await?;
         if a.json {
             println!("{}", serde_json::to_string_pretty(&r)?);
         } else {
-            super::bench_ledger::print(&r);
+            ledger::print(&r);
         }
         return Ok(ExitCode::SUCCESS);
     }
     if a.tui {
-        let r = super::bench_tui::run(&settings, a.duration).await?;
+        let r = tui::run(&settings, a.duration).await?;
         if a.json {
             println!("{}", serde_json::to_string_pretty(&r)?);
         } else {
-            super::bench_tui::print(&r);
+            tui::print(&r);
         }
         return Ok(ExitCode::SUCCESS);
     }
     if a.p2p {
-        let r = super::bench_net::run(&settings, a.reps.max(10), a.max_tokens).await?;
+        let r = net::run(&settings, a.reps.max(10), a.max_tokens).await?;
         if a.json {
             println!("{}", serde_json::to_string_pretty(&r)?);
         }
@@ -139,11 +146,12 @@ pub async fn run(g: &Global, a: BenchArgs) -> anyhow::Result<ExitCode> {
     let (base, model) = match &url {
         Some(u) => (
             u.trim_end_matches('/').to_string(),
-            settings.models.first().cloned(),
+            settings.engine.models.first().cloned(),
         ),
         None => {
             let running =
-                super::start_node(settings.clone(), Some("127.0.0.1:0".parse()?), false).await?;
+                crate::cli::start_node(settings.clone(), Some("127.0.0.1:0".parse()?), false)
+                    .await?;
             let base = running.base_url();
             embedded = Some(running);
             (base, None)
@@ -151,14 +159,14 @@ pub async fn run(g: &Global, a: BenchArgs) -> anyhow::Result<ExitCode> {
     };
     let mut report = Report {
         model: String::new(),
-        threads: settings.threads,
-        slots: settings.slots,
+        threads: settings.engine.threads,
+        slots: settings.engine.slots,
         target: url.clone().unwrap_or_else(|| "embedded llp node".into()),
         engine: None,
         api: Vec::new(),
     };
     if let Some(r) = &embedded {
-        let engine = r.node.engines().first().cloned().ok_or_else(|| {
+        let engine = r.node().engines().first().cloned().ok_or_else(|| {
             crate::config::UsageError(
                 "bench needs a model to run here; --model none serves none".into(),
             )
@@ -207,7 +215,7 @@ pub async fn run(g: &Global, a: BenchArgs) -> anyhow::Result<ExitCode> {
             let r = api_bench(
                 &base,
                 model.as_deref(),
-                settings.api_token.as_deref(),
+                settings.api.token.as_deref(),
                 n,
                 &a,
             )
@@ -230,7 +238,7 @@ pub async fn run(g: &Global, a: BenchArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if a.json {
-        super::print_json(&report)?;
+        crate::cli::print_json(&report)?;
     } else {
         println!("{}", serde_json::to_string(&report)?);
     }
@@ -267,8 +275,8 @@ async fn one(
     engine: &Engine,
     tokens: Vec<llama_cpp_2::token::LlamaToken>,
     max_tokens: u32,
-) -> anyhow::Result<crate::engine::Finish> {
-    let (tx, mut rx) = mpsc::channel(crate::engine::EVENT_CHANNEL);
+) -> anyhow::Result<Finish> {
+    let (tx, mut rx) = mpsc::channel(EVENT_CHANNEL);
     engine.submit(Job {
         tokens,
         max_tokens,

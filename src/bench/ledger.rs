@@ -1,4 +1,6 @@
 //! `llp bench --ledger`: the credit ledger's costs, each against a baseline in the same run.
+//! Its workloads ([`sample_chain`], [`append_receipts`]) are public: the tests build their
+//! chains and drive their crash test with them.
 //!
 //! - **Verification:** a chain of `--entries` countersigned entries is built in memory, then
 //!   verified on one thread with the batched verifier (two signatures per entry: the owner's and
@@ -12,7 +14,8 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::ledger::{self, Entry, Ledger, Policy, chain};
+use crate::ids::{NodeId, now_ms, random_hex};
+use crate::ledger::{self, Entry, Kind, Ledger, LedgerError, Policy, Position, Receipt, chain};
 
 #[derive(Debug, Serialize)]
 pub struct LedgerReport {
@@ -34,11 +37,11 @@ pub async fn run(entries: u64) -> anyhow::Result<LedgerReport> {
     let peers: Vec<_> = (0..4).map(|_| iroh::SecretKey::generate()).collect();
     let raws = tokio::task::spawn_blocking({
         let (o, p) = (owner.clone(), peers.clone());
-        move || chain::sample_chain(&o, &p, entries)
+        move || sample_chain(&o, &p, entries)
     })
     .await?;
-    let id = *owner.public().as_bytes();
-    let now = ledger::now_ms();
+    let id = NodeId::from(&owner);
+    let now = now_ms();
 
     let (raws, one, batched, export) = tokio::task::spawn_blocking(move || {
         // Baseline: each signature on its own, over a sample of the chain.
@@ -92,11 +95,11 @@ pub async fn run(entries: u64) -> anyhow::Result<LedgerReport> {
     .await??;
     let serial_n = 1000;
     let t = Instant::now();
-    ledger::stress(&l, serial_n, 1, |_| {}).await?;
+    append_receipts(&l, serial_n, 1, |_| {}).await?;
     let serial = serial_n as f64 / t.elapsed().as_secs_f64();
     let grouped_n = 5000;
     let t = Instant::now();
-    ledger::stress(&l, grouped_n, 32, |_| {}).await?;
+    append_receipts(&l, grouped_n, 32, |_| {}).await?;
     let grouped = grouped_n as f64 / t.elapsed().as_secs_f64();
 
     Ok(LedgerReport {
@@ -135,4 +138,95 @@ pub fn print(r: &LedgerReport) {
         "  32 appenders, grouped     {:>8.0} receipts/s  {:.2}x",
         r.appends_grouped_per_s, r.append_speedup
     );
+}
+
+/// A well-formed chain of `n` entries by `owner`: a grant of 100, then earns and spends of 7
+/// credits with `peers` in turn, each countersigned.
+pub fn sample_chain(owner: &iroh::SecretKey, peers: &[iroh::SecretKey], n: u64) -> Vec<Vec<u8>> {
+    let id = NodeId::from(owner);
+    let mut out = Vec::new();
+    let mut at = Position::START;
+    for seq in 0..n {
+        let time_ms = 1_000 + seq;
+        let e = if seq == 0 {
+            at.append(owner, Kind::Grant, 100, None, time_ms)
+        } else {
+            let peer = &peers[seq as usize % peers.len()];
+            let earn = seq % 3 != 0;
+            let (requester, worker) = if earn {
+                (NodeId::from(peer), id)
+            } else {
+                (id, NodeId::from(peer))
+            };
+            let r = Receipt {
+                job: format!("job-{seq}"),
+                requester,
+                worker,
+                model: "smollm2-135m-instruct".into(),
+                quant: "q4_1".into(),
+                prompt_tokens: 20,
+                completion_tokens: 30,
+                credits: 7,
+                time_ms,
+            };
+            let cs = r.sign(peer);
+            let kind = if earn { Kind::Earn } else { Kind::Spend };
+            at.append(owner, kind, 7, Some((r, cs)), time_ms)
+        };
+        let e = e.expect("a sample chain keeps the rules");
+        let raw = e.encode();
+        at = Position::after(&e, &raw);
+        out.push(raw);
+    }
+    out
+}
+
+/// Appends `count` self-made receipts (earnings paid by a throwaway key) as fast as the disk
+/// allows, `concurrency` at once, calling `acked(seq)` after each is durable.
+pub async fn append_receipts(
+    ledger: &Ledger,
+    count: u64,
+    concurrency: usize,
+    acked: impl Fn(u64) + Send + Sync + 'static,
+) -> Result<(), LedgerError> {
+    let peer = iroh::SecretKey::generate();
+    let acked = std::sync::Arc::new(acked);
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let tag = random_hex(4);
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..concurrency.max(1) {
+        let (ledger, peer, acked, next, tag) = (
+            ledger.clone(),
+            peer.clone(),
+            acked.clone(),
+            next.clone(),
+            tag.clone(),
+        );
+        tasks.spawn(async move {
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= count {
+                    return Ok(());
+                }
+                let r = Receipt {
+                    job: format!("stress-{tag}-{i}"),
+                    requester: NodeId::from(&peer),
+                    worker: ledger.id(),
+                    model: "smollm2-135m-instruct".into(),
+                    quant: "q4_1".into(),
+                    prompt_tokens: 16,
+                    completion_tokens: 16,
+                    credits: 1,
+                    time_ms: now_ms(),
+                };
+                let sig = r.sign(&peer);
+                let e = ledger.earn(r, sig).await?;
+                acked(e.seq);
+            }
+        });
+    }
+    while let Some(r) = tasks.join_next().await {
+        r.map_err(|e| LedgerError::Write(e.to_string()))??;
+    }
+    Ok(())
 }

@@ -72,7 +72,7 @@ pub fn fixture(peers: usize, jobs: usize) -> App {
     });
     let mut app = App::new(Mode::Embedded, Theme::default_dark(), false);
     app.data.now_unix = now;
-    let snap: crate::node::Snapshot = serde_json::from_value(snapshot).expect("fixture");
+    let snap: crate::status::Snapshot = serde_json::from_value(snapshot).expect("fixture");
     for _ in 0..crate::tui::app::RTT_SAMPLES {
         app.on_msg(Msg::Status(Box::new(snap.clone())));
     }
@@ -205,10 +205,11 @@ async fn idle(settings: &crate::config::Settings, secs: u64) -> anyhow::Result<(
     let dir = tempfile::tempdir()?;
     // The node the UI watches: a loopback node of its own network, as `llp demo` starts them.
     let (network, secret) = (
-        format!("bench-{}", crate::node::random_hex(4)),
-        crate::node::random_hex(16),
+        format!("bench-{}", crate::ids::random_hex(4)),
+        crate::ids::random_hex(16),
     );
-    let node = super::demo::spawn(0, dir.path(), settings, &network, &secret, None, &[]).await?;
+    let node =
+        crate::cli::demo::spawn(0, dir.path(), settings, &network, &secret, None, &[]).await?;
     let node_pid = node
         .child
         .id()

@@ -16,9 +16,10 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::bench::median;
-use super::demo::{Member, spawn, until_peers};
+use super::median;
+use crate::cli::demo::{Member, spawn, until_peers};
 use crate::config::Settings;
+use crate::ids::{ModelRef, NodeId};
 use crate::net::table::{SHORTLIST_TTL, Table, Weights};
 use crate::net::wire::{Announcement, ModelAd};
 
@@ -45,7 +46,8 @@ pub struct RemoteReport {
 
 /// Times routing decisions among `n` peers: (µs per decision, µs per shortlist rebuild).
 pub fn routing(n: usize) -> (f64, f64) {
-    let mut t = Table::new([0xee; 32], Weights::default());
+    let mut t = Table::new(NodeId::from_bytes([0xee; 32]), Weights::default());
+    let m = ModelRef::parse("m");
     let now = Instant::now();
     let mut seed = 0x9e3779b97f4a7c15u64;
     let mut next = || {
@@ -68,6 +70,7 @@ pub fn routing(n: usize) -> (f64, f64) {
             ctx: 2048,
             tokens_per_s: (next() % 200) as f64,
         };
+        let id = NodeId::from_bytes(id);
         t.announce(id, Announcement::new(1, "bench", vec![model]), now);
         t.readmit(&id, now);
         if let Some(p) = t.get_mut(&id) {
@@ -79,16 +82,16 @@ pub fn routing(n: usize) -> (f64, f64) {
     for _ in 0..20 {
         t.invalidate();
         let s = Instant::now();
-        std::hint::black_box(t.pick("m", &[]));
+        std::hint::black_box(t.pick(&m, &[]));
         rebuilds.push(s.elapsed().as_secs_f64() * 1e6);
     }
     // Decisions within one shortlist lifetime (a rebuild would be counted above, not here).
     t.invalidate();
-    t.pick("m", &[]);
+    t.pick(&m, &[]);
     let s = Instant::now();
     let mut done = 0u32;
     while done < 20_000 && s.elapsed() < SHORTLIST_TTL / 2 {
-        std::hint::black_box(t.pick("m", &[]));
+        std::hint::black_box(t.pick(&m, &[]));
         done += 1;
     }
     let per = s.elapsed().as_secs_f64() * 1e6 / done.max(1) as f64;
@@ -147,14 +150,14 @@ pub async fn run(settings: &Settings, reps: usize, max_tokens: u32) -> anyhow::R
     let root = tempfile::Builder::new()
         .prefix("llp-bench-net-")
         .tempdir()?;
-    let network = format!("bench-{}", crate::node::random_hex(4));
-    let secret = crate::node::random_hex(8);
-    let threads = settings.threads.to_string();
+    let network = format!("bench-{}", crate::ids::random_hex(4));
+    let secret = crate::ids::random_hex(8);
+    let threads = settings.engine.threads.to_string();
     let serving = ["--threads".to_string(), threads.clone()];
     let mut members: Vec<Member> = Vec::new();
     let result = async {
         let b = spawn(0, root.path(), settings, &network, &secret, None, &serving).await?;
-        let ticket = crate::node::running_node(&b.dir).and_then(|n| n.ticket).unwrap_or_default();
+        let ticket = crate::node::datadir::running_node(&b.dir).and_then(|n| n.ticket).unwrap_or_default();
         members.push(b);
         let g = spawn(1, root.path(), settings, &network, &secret, Some(&ticket), &["--model".into(), "none".into()]).await?;
         members.push(g);
@@ -204,7 +207,7 @@ pub async fn run(settings: &Settings, reps: usize, max_tokens: u32) -> anyhow::R
         for rep in 0..reps.clamp(1, 5) {
             until_peers(&client, &members[1].api, 2).await?;
             let pids: Vec<(String, Option<u32>)> =
-                members.iter().map(|m| (m.id.clone(), m.child.id())).collect();
+                members.iter().map(|m| (m.id.to_string(), m.child.id())).collect();
             let mut chunks = 0;
             let mut last = Instant::now();
             let mut killed: Option<usize> = None;
@@ -238,7 +241,7 @@ pub async fn run(settings: &Settings, reps: usize, max_tokens: u32) -> anyhow::R
             // Bring the killed node back for the next repetition, joining through the gateway
             // (the first node's own ticket would point it at itself).
             let _ = members[victim].child.wait().await;
-            let via = crate::node::running_node(&members[1].dir).and_then(|n| n.ticket).unwrap_or_default();
+            let via = crate::node::datadir::running_node(&members[1].dir).and_then(|n| n.ticket).unwrap_or_default();
             let m = spawn(victim, root.path(), settings, &network, &secret, Some(&via), &serving).await?;
             members[victim] = m;
         }

@@ -1,0 +1,314 @@
+//! The node's own routes: status, contribution, invite, the ledger and the job log, metrics,
+//! the models served, and llama-server's `/tokenize`.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::{ApiError, openai, pick_engine, read_body};
+use crate::ids::unix_now;
+use crate::route::Router;
+
+pub(super) async fn models(State(r): State<Router>) -> Json<Value> {
+    let created = unix_now();
+    // name -> (quantizations, context length, serving nodes), in first-seen order.
+    let mut seen: Vec<(String, Vec<String>, u32, Vec<String>)> = Vec::new();
+    let mut add = |name: &str, quant: &str, ctx: u32, by: String| {
+        let i = match seen.iter().position(|m| m.0 == name) {
+            Some(i) => i,
+            None => {
+                seen.push((name.to_string(), Vec::new(), ctx, Vec::new()));
+                seen.len() - 1
+            }
+        };
+        let m = &mut seen[i];
+        if !m.1.iter().any(|q| q == quant) {
+            m.1.push(quant.to_string());
+        }
+        if !m.3.contains(&by) {
+            m.3.push(by);
+        }
+    };
+    for e in r.node().engines() {
+        let i = e.info();
+        add(&i.name, &i.quant, i.ctx_per_slot, r.node().id().to_string());
+    }
+    if let Some(net) = r.net() {
+        net.with_table(|t| {
+            for p in t.peers().filter(|p| p.routable()) {
+                for m in p.announcement.iter().flat_map(|a| a.models.iter()) {
+                    add(&m.name, &m.quant, m.ctx, p.id.to_string());
+                }
+            }
+        });
+    }
+    let data: Vec<Value> = seen
+        .into_iter()
+        .map(|(name, quants, ctx, by)| {
+            json!({
+                "id": name,
+                "object": "model",
+                "created": created,
+                "owned_by": "llp",
+                "quantizations": quants,
+                "context_length": ctx,
+                "served_by": by,
+            })
+        })
+        .collect();
+    Json(json!({"object": "list", "data": data}))
+}
+
+pub(super) async fn status(State(r): State<Router>) -> Response {
+    let snap = tokio::task::spawn_blocking(move || crate::status::snapshot(&r)).await;
+    match snap {
+        Ok(s) => Json(s).into_response(),
+        Err(e) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
+/// The invite ticket of this node's network (`llp invite`).
+pub(super) async fn invite(
+    State(r): State<Router>,
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let Some(net) = r.net() else {
+        return ApiError::new(
+            StatusCode::NOT_FOUND,
+            "This node runs without the peer network (an embedded node); start `llp serve`",
+        )
+        .into_response();
+    };
+    let with_secret = q.get("secret").map(|s| s != "false").unwrap_or(true);
+    Json(json!({
+        "ticket": net.ticket(with_secret),
+        "network": net.settings().network,
+        "private": !net.settings().secret.is_empty(),
+    }))
+    .into_response()
+}
+
+/// The ledger as an export (JSON lines ending in the signed head), for `llp ledger` and
+/// auditors.
+pub(super) async fn ledger_export(State(r): State<Router>) -> Response {
+    let Some(ledger) = r.node().ledger().cloned() else {
+        return ApiError::new(StatusCode::NOT_FOUND, "This node keeps no ledger").into_response();
+    };
+    match tokio::task::spawn_blocking(move || ledger.export()).await {
+        Ok(Ok(text)) => ([(header::CONTENT_TYPE, "application/x-ndjson")], text).into_response(),
+        Ok(Err(e)) => {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response()
+        }
+        Err(e) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
+/// `?after=SEQ&limit=N`: ledger entries after SEQ (from the first without it), as listings.
+pub(super) async fn ledger_entries(State(r): State<Router>, q: QueryResult) -> Response {
+    let q = match after_query(q) {
+        Ok(q) => q,
+        Err(e) => return e.into_response(),
+    };
+    let Some(ledger) = r.node().ledger().cloned() else {
+        return ApiError::new(StatusCode::NOT_FOUND, "This node keeps no ledger").into_response();
+    };
+    let limit = q.limit.unwrap_or(1000).min(10_000);
+    match tokio::task::spawn_blocking(move || ledger.lines_after(q.after, limit)).await {
+        Ok(Ok(lines)) => Json(json!({"entries": lines})).into_response(),
+        Ok(Err(e)) => {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response()
+        }
+        Err(e) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
+pub(super) type QueryResult = Result<Query<AfterQuery>, axum::extract::rejection::QueryRejection>;
+
+#[derive(serde::Deserialize)]
+pub(super) struct AfterQuery {
+    after: Option<u64>,
+    limit: Option<usize>,
+}
+
+/// A bad query string gets OpenAI's error shape, like every other bad request.
+fn after_query(q: QueryResult) -> Result<AfterQuery, ApiError> {
+    q.map(|Query(q)| q)
+        .map_err(|e| ApiError::bad_request(e.body_text()))
+}
+
+/// `?after=SEQ&limit=N`: the job log, ended jobs after log seq SEQ, oldest first.
+pub(super) async fn jobs(State(r): State<Router>, q: QueryResult) -> Response {
+    let q = match after_query(q) {
+        Ok(q) => q,
+        Err(e) => return e.into_response(),
+    };
+    let limit = q.limit.unwrap_or(crate::node::JOB_LOG_LEN);
+    let (jobs, last) = r.node().job_log(q.after.unwrap_or(0), limit);
+    Json(json!({"jobs": jobs, "last": last})).into_response()
+}
+
+/// One job, running or in the log, with its prompt, answer, timings, route and settlements.
+pub(super) async fn job(State(r): State<Router>, Path(id): Path<String>) -> Response {
+    match r.node().job(&id) {
+        Some(j) => Json(j).into_response(),
+        None => ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!(
+                "No job `{id}` is running or in the job log (it keeps the last {})",
+                crate::node::JOB_LOG_LEN
+            ),
+        )
+        .into_response(),
+    }
+}
+
+pub(super) async fn contribution(
+    State(r): State<Router>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    #[derive(serde::Deserialize)]
+    struct Body {
+        paused: bool,
+    }
+    let body = match read_body(body).and_then(|b| openai::parse::<Body>(&b)) {
+        Ok(b) => b,
+        Err(e) => return e.into_response(),
+    };
+    r.node().set_paused(body.paused);
+    Json(json!({"paused": r.node().paused()})).into_response()
+}
+
+pub(super) async fn metrics(State(r): State<Router>) -> Response {
+    let s = tokio::task::spawn_blocking(move || crate::status::snapshot(&r))
+        .await
+        .expect("snapshot task");
+    let mut out = String::new();
+    let mut metric = |name: &str, kind: &str, help: &str, lines: Vec<(String, f64)>| {
+        out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n"));
+        for (labels, v) in lines {
+            out.push_str(&format!("{name}{labels} {v}\n"));
+        }
+    };
+    let t = &s.totals;
+    let counters: [(&str, &str, f64); 9] = [
+        (
+            "llp_requests_total",
+            "Inference requests received.",
+            t.requests as f64,
+        ),
+        (
+            "llp_requests_failed_total",
+            "Inference requests answered with an error.",
+            t.requests_failed as f64,
+        ),
+        (
+            "llp_jobs_cancelled_total",
+            "Jobs cancelled because the client went away.",
+            t.jobs_cancelled as f64,
+        ),
+        (
+            "llp_prompt_tokens_total",
+            "Prompt tokens processed.",
+            t.prompt_tokens as f64,
+        ),
+        (
+            "llp_generated_tokens_total",
+            "Tokens generated.",
+            t.generated_tokens as f64,
+        ),
+        (
+            "llp_prompt_tokens_cached_total",
+            "Prompt tokens whose KV entries were reused from a slot's previous job.",
+            t.prompt_tokens_cached as f64,
+        ),
+        (
+            "llp_decode_steps_total",
+            "llama.cpp decode calls (one batch each).",
+            t.decode_steps as f64,
+        ),
+        (
+            "llp_decode_seconds_total",
+            "Time in llama.cpp decode calls.",
+            t.decode_seconds,
+        ),
+        (
+            "llp_sample_seconds_total",
+            "Time sampling tokens after decode calls.",
+            t.sample_seconds,
+        ),
+    ];
+    for (name, help, value) in counters {
+        metric(name, "counter", help, vec![(String::new(), value)]);
+    }
+    let per_model = |f: &dyn Fn(&crate::node::ModelStatus) -> f64| {
+        s.models
+            .iter()
+            .map(|m| {
+                (
+                    format!("{{model=\"{}:{}\"}}", m.info.name, m.info.quant),
+                    f(m),
+                )
+            })
+            .collect()
+    };
+    metric(
+        "llp_queue_depth",
+        "gauge",
+        "Requests waiting for a slot.",
+        per_model(&|m| m.queued as f64),
+    );
+    metric(
+        "llp_slots_busy",
+        "gauge",
+        "Slots generating.",
+        per_model(&|m| m.busy_slots as f64),
+    );
+    metric(
+        "llp_slots_total",
+        "gauge",
+        "Slots.",
+        per_model(&|m| m.info.slots as f64),
+    );
+    metric(
+        "llp_contribution_paused",
+        "gauge",
+        "1 while contributing to others is paused.",
+        vec![(String::new(), if s.paused { 1.0 } else { 0.0 })],
+    );
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
+}
+
+/// llama-server's `/tokenize`: the token ids of `content` as plain text (BOS added if the model
+/// wants one and `add_special` is not false).
+pub(super) async fn tokenize(
+    State(r): State<Router>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    #[derive(serde::Deserialize)]
+    struct Body {
+        content: String,
+        model: Option<String>,
+        #[serde(default = "yes")]
+        add_special: bool,
+    }
+    fn yes() -> bool {
+        true
+    }
+    let body = match read_body(body).and_then(|b| openai::parse::<Body>(&b)) {
+        Ok(b) => b,
+        Err(e) => return e.into_response(),
+    };
+    let engine = match pick_engine(&r, body.model.as_deref()) {
+        Ok(e) => e,
+        Err(e) => return e.into_response(),
+    };
+    let tokens =
+        tokio::task::spawn_blocking(move || engine.tokenize(&body.content, body.add_special))
+            .await
+            .expect("tokenize task");
+    Json(json!({"tokens": tokens.iter().map(|t| t.0).collect::<Vec<_>>()})).into_response()
+}

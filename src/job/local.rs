@@ -1,0 +1,149 @@
+//! The local submit path: a job tokenized for this node's engine, checked against its context,
+//! and queued on it. The router uses it for this node's own jobs, the network for the jobs it
+//! serves for peers and for the rest of a job that fails over to this node.
+
+use llama_cpp_2::token::LlamaToken;
+use tokio::sync::mpsc;
+
+use super::{EVENT_CHANNEL, Event, Prompt, Refusal, Spec, context_exceeded, retry_after};
+use crate::engine::{Engine, Job, Message, Role, SubmitError};
+
+/// A job ready to submit to one engine.
+pub struct Prepared {
+    pub tokens: Vec<LlamaToken>,
+    /// Prompt tokens without the continuation.
+    pub prompt_tokens: u32,
+    pub max_tokens: u32,
+    pub warning: Option<String>,
+}
+
+impl Prepared {
+    /// Adds a warning to any already there.
+    pub fn warn(&mut self, w: String) {
+        self.warning = Some(match self.warning.take() {
+            Some(old) => format!("{old}; {w}"),
+            None => w,
+        });
+    }
+}
+
+/// Tokenizes a job for `engine`, appends `continuation` (tokens already generated elsewhere) and
+/// checks it against the context. CPU work: call off the async runtime.
+pub fn prepare(
+    engine: &Engine,
+    prompt: &Prompt,
+    continuation: &[u32],
+    max_tokens: Option<u32>,
+) -> Result<Prepared, Refusal> {
+    let (mut tokens, what) = tokenize(engine, prompt)?;
+    if tokens.is_empty() {
+        return Err(Refusal::new(400, format!("{what} is empty")).param(what));
+    }
+    let prompt_tokens = tokens.len() as u32;
+    let ctx = engine.info().ctx_per_slot;
+    if prompt_tokens >= ctx {
+        return Err(context_exceeded(what, ctx, prompt_tokens));
+    }
+    let vocab = engine.n_vocab();
+    if let Some(bad) = continuation.iter().find(|&&t| t >= vocab) {
+        return Err(Refusal::new(
+            400,
+            format!("continuation token {bad} is outside the {vocab}-token vocabulary"),
+        ));
+    }
+    tokens.extend(continuation.iter().map(|&t| LlamaToken(t as i32)));
+    let used = tokens.len() as u32;
+    if used >= ctx {
+        return Err(context_exceeded(what, ctx, used));
+    }
+    let room = ctx - used;
+    let (max_tokens, warning) = match max_tokens {
+        Some(m) if m > room => (
+            room,
+            Some(format!(
+                "max_tokens {m} exceeds the {room} tokens left in the {ctx}-token context after the \
+                 {prompt_tokens}-token prompt; clamped to {room}"
+            )),
+        ),
+        Some(m) => (m, None),
+        None => (room, None),
+    };
+    Ok(Prepared {
+        tokens,
+        prompt_tokens,
+        max_tokens,
+        warning,
+    })
+}
+
+/// The prompt's tokens, and what the API calls it (`messages` or `prompt`).
+fn tokenize(engine: &Engine, prompt: &Prompt) -> Result<(Vec<LlamaToken>, &'static str), Refusal> {
+    match prompt {
+        Prompt::Chat(msgs) => {
+            let mut messages = Vec::with_capacity(msgs.len());
+            for (i, (role, content)) in msgs.iter().enumerate() {
+                let role = Role::parse(role).ok_or_else(|| {
+                    Refusal::new(400, format!("messages[{i}].role `{role}` is not supported"))
+                        .param("messages")
+                })?;
+                messages.push(Message {
+                    role,
+                    content: content.clone(),
+                });
+            }
+            let t = engine
+                .chat_tokens(&messages)
+                .map_err(|e| Refusal::new(400, e.to_string()).param("messages"))?;
+            Ok((t, "messages"))
+        }
+        Prompt::Text(text) => Ok((engine.text_tokens(text), "prompt")),
+    }
+}
+
+/// Prepares a job off the async threads.
+pub async fn prepare_off_runtime(
+    engine: &Engine,
+    prompt: &Prompt,
+    continuation: &[u32],
+    max_tokens: Option<u32>,
+) -> Result<Prepared, Refusal> {
+    let (e, prompt, cont) = (engine.clone(), prompt.clone(), continuation.to_vec());
+    tokio::task::spawn_blocking(move || prepare(&e, &prompt, &cont, max_tokens))
+        .await
+        .map_err(|e| Refusal::new(500, e.to_string()))?
+}
+
+/// Queues a prepared job on `engine`, at most `max_tokens` and at `priority` (higher first).
+/// Returns the job's event receiver; dropping it cancels the job.
+pub fn submit(
+    engine: &Engine,
+    p: &Prepared,
+    spec: &Spec,
+    priority: i64,
+) -> Result<mpsc::Receiver<Event>, Refusal> {
+    let (tx, rx) = mpsc::channel(EVENT_CHANNEL);
+    let job = Job {
+        tokens: p.tokens.clone(),
+        max_tokens: p.max_tokens,
+        sampling: spec.sampling.clone(),
+        stop: spec.stop.clone(),
+        ignore_eos: spec.ignore_eos,
+        priority,
+        events: tx,
+    };
+    engine.submit(job).map_err(|e| match e {
+        SubmitError::QueueFull(n) => Refusal::busy(
+            format!("Every slot is busy and {n} requests are waiting; retry shortly"),
+            retry_after(n, engine.info().slots),
+        ),
+        SubmitError::Stopped => Refusal::new(503, "The engine is shutting down"),
+        SubmitError::EmptyPrompt => Refusal::new(400, "The prompt is empty"),
+        SubmitError::TooLong { tokens, ctx } => context_exceeded("prompt", ctx, tokens as u32),
+    })?;
+    Ok(rx)
+}
+
+/// This node's own jobs come first in its queue.
+pub const OWN_PRIORITY: i64 = i64::MAX;
+/// Jobs served for nothing come last.
+pub const FREE_PRIORITY: i64 = i64::MIN;

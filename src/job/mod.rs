@@ -1,0 +1,477 @@
+//! What a job is, wherever it runs: its [`Spec`] (model, prompt, sampling, limits), the
+//! [`Event`]s it produces and how it ends ([`Finish`]), why it may be refused ([`Refusal`]), and
+//! its [`State`] as status shows it. [`local`] is the local submit path: preparing a job for this
+//! node's engine and submitting it.
+//!
+//! The HTTP API builds a [`Spec`]; the router decides where it runs; the network carries it to a
+//! peer (converting to its wire form at the border, in `net::wire`) or the engine runs it here.
+//! Nothing here knows where a job runs. One validation of a job's parameters ([`Sampling::check`],
+//! [`check_stops`]) serves requests from the API and from peers alike.
+
+pub mod local;
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::ids::ModelRef;
+
+/// How many events a job's channel holds before its producer pauses (a slow reader slows only
+/// its own job).
+pub const EVENT_CHANNEL: usize = 64;
+/// Stop sequences a job may carry, and the longest one in bytes (each is matched against the
+/// tail of the answer at every token).
+pub const MAX_STOPS: usize = 4;
+pub const MAX_STOP_BYTES: usize = 512;
+
+/// Chat (rendered with the model's template) or plain text completion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Chat,
+    Text,
+}
+
+/// What the model reads.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Prompt {
+    /// Chat messages as (role, content); the serving node applies the model's template.
+    Chat(Vec<(String, String)>),
+    Text(String),
+}
+
+impl Prompt {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Prompt::Chat(_) => Kind::Chat,
+            Prompt::Text(_) => Kind::Text,
+        }
+    }
+
+    /// Its bytes and messages (a text is one): an upper bound of its tokens needs no tokenizer,
+    /// since a token is at least a byte and a chat template adds a few per message.
+    pub fn size(&self) -> (usize, usize) {
+        match self {
+            Prompt::Chat(m) => (m.iter().map(|(r, c)| r.len() + c.len()).sum(), m.len()),
+            Prompt::Text(t) => (t.len(), 1),
+        }
+    }
+
+    /// A rough count of its tokens (a quarter of the content's bytes), for waits and estimates.
+    pub fn token_hint(&self) -> usize {
+        match self {
+            Prompt::Chat(m) => m.iter().map(|(_, c)| c.len() / 4).sum(),
+            Prompt::Text(t) => t.len() / 4,
+        }
+    }
+
+    /// The prompt as text, a chat as `role: content` blocks, cut at `max` bytes.
+    pub fn text(&self, max: usize) -> String {
+        let mut text = match self {
+            Prompt::Chat(msgs) => msgs
+                .iter()
+                .map(|(role, content)| format!("{role}: {content}"))
+                .collect::<Vec<_>>()
+                .join("\n\n"),
+            Prompt::Text(t) => t.clone(),
+        };
+        if text.len() > max {
+            let mut cut = max;
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            text.truncate(cut);
+            text.push_str(" [… the rest is not kept]");
+        }
+        text
+    }
+}
+
+/// Sampling settings of one job.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Sampling {
+    /// 0 means greedy (deterministic).
+    pub temperature: f32,
+    pub top_p: f32,
+    pub seed: Option<u64>,
+    pub frequency_penalty: f32,
+    pub presence_penalty: f32,
+}
+
+/// A job parameter out of range: which one (as the OpenAI API names it) and why.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct Invalid {
+    pub param: &'static str,
+    pub message: String,
+}
+
+impl Sampling {
+    /// The ranges the OpenAI API allows, for requests from the API and from peers alike.
+    pub fn check(&self) -> Result<(), Invalid> {
+        let t = self.temperature;
+        if !(0.0..=2.0).contains(&t) {
+            return Err(Invalid {
+                param: "temperature",
+                message: format!("temperature={t} is out of range: it must be between 0 and 2"),
+            });
+        }
+        let p = self.top_p;
+        if !(p > 0.0 && p <= 1.0) {
+            return Err(Invalid {
+                param: "top_p",
+                message: format!(
+                    "top_p={p} is out of range: it must be greater than 0 and at most 1"
+                ),
+            });
+        }
+        for (param, v) in [
+            ("frequency_penalty", self.frequency_penalty),
+            ("presence_penalty", self.presence_penalty),
+        ] {
+            if !(-2.0..=2.0).contains(&v) {
+                return Err(Invalid {
+                    param,
+                    message: format!("{param}={v} must be between -2 and 2"),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// At most [`MAX_STOPS`] stop sequences of at most [`MAX_STOP_BYTES`] each.
+pub fn check_stops(stop: &[String]) -> Result<(), Invalid> {
+    if let Some(long) = stop.iter().find(|s| s.len() > MAX_STOP_BYTES) {
+        return Err(Invalid {
+            param: "stop",
+            message: format!(
+                "a stop sequence of {} bytes is longer than the {MAX_STOP_BYTES} allowed",
+                long.len()
+            ),
+        });
+    }
+    if stop.len() > MAX_STOPS {
+        return Err(Invalid {
+            param: "stop",
+            message: format!(
+                "stop has {} sequences; at most {MAX_STOPS} are allowed",
+                stop.len()
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// A job as a client (the API, or a peer) asks for it.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// `None`: this node's first model, else the first a peer serves.
+    pub model: Option<ModelRef>,
+    pub prompt: Prompt,
+    pub max_tokens: Option<u32>,
+    pub sampling: Sampling,
+    pub stop: Vec<String>,
+    /// Keep generating through end-of-generation tokens (benchmarks only).
+    pub ignore_eos: bool,
+}
+
+impl Spec {
+    pub fn kind(&self) -> Kind {
+        self.prompt.kind()
+    }
+}
+
+/// What a job sends back, in order: one `Token` per generated token (its id and its bytes,
+/// which may split a UTF-8 character; `engine::text::TextStream` makes text of them), then
+/// exactly one `Done` or `Failed`. End-of-generation tokens are not sent, but count in `Done`.
+#[derive(Debug, Clone)]
+pub enum Event {
+    Token { id: u32, piece: Vec<u8> },
+    Done(Finish),
+    Failed(String),
+}
+
+/// Why generation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FinishReason {
+    /// End of generation token or a stop sequence.
+    Stop,
+    /// `max_tokens` reached.
+    Length,
+}
+
+impl FinishReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FinishReason::Stop => "stop",
+            FinishReason::Length => "length",
+        }
+    }
+
+    /// A reason as a peer reports it; anything but `length` ends like a stop.
+    pub fn parse(s: &str) -> FinishReason {
+        if s == "length" {
+            FinishReason::Length
+        } else {
+            FinishReason::Stop
+        }
+    }
+}
+
+impl fmt::Display for FinishReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The end of a job with its exact counts and timings.
+#[derive(Debug, Clone)]
+pub struct Finish {
+    pub reason: FinishReason,
+    /// Tokens of the prompt, as fed to the model.
+    pub prompt_tokens: u32,
+    /// Of those, tokens whose KV entries were reused from the slot's previous job.
+    pub cached_tokens: u32,
+    /// Tokens sampled, including an end-of-generation token and the tokens of a stop sequence.
+    pub completion_tokens: u32,
+    /// From submission to the first sampled token (includes queueing and prompt processing).
+    pub time_to_first_token: Duration,
+    /// Time spent in decode calls that processed this job's prompt.
+    pub prompt_time: Duration,
+    /// Credits the job cost this node (0 when its own hardware served it).
+    pub credits: u64,
+    /// From the first sampled token to the last.
+    pub generation_time: Duration,
+}
+
+/// The OpenAI error codes a refusal may carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    ServerBusy,
+    ContextLengthExceeded,
+    ModelNotFound,
+    InsufficientCredits,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::ServerBusy => "server_busy",
+            ErrorCode::ContextLengthExceeded => "context_length_exceeded",
+            ErrorCode::ModelNotFound => "model_not_found",
+            ErrorCode::InsufficientCredits => "insufficient_credits",
+        }
+    }
+}
+
+/// Why a job was not taken, in HTTP terms (the API turns it into OpenAI's error shape; a peer
+/// sends it back as `Refused`).
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    pub status: u16,
+    pub message: String,
+    pub code: Option<ErrorCode>,
+    pub param: Option<String>,
+    pub retry_after: Option<u32>,
+}
+
+impl Refusal {
+    pub fn new(status: u16, message: impl Into<String>) -> Self {
+        Refusal {
+            status,
+            message: message.into(),
+            code: None,
+            param: None,
+            retry_after: None,
+        }
+    }
+
+    pub fn code(mut self, c: ErrorCode) -> Self {
+        self.code = Some(c);
+        self
+    }
+
+    pub fn param(mut self, p: &str) -> Self {
+        self.param = Some(p.into());
+        self
+    }
+
+    /// 503 `server_busy`, retry after `retry_after` seconds.
+    pub fn busy(message: impl Into<String>, retry_after: u32) -> Self {
+        Refusal {
+            retry_after: Some(retry_after),
+            ..Refusal::new(503, message).code(ErrorCode::ServerBusy)
+        }
+    }
+
+    /// Whether another node could do better (busy, paused, gone), as opposed to a bad request.
+    pub fn retryable(&self) -> bool {
+        self.status >= 500 || self.status == 429 || self.status == 404
+    }
+
+    /// Whether it is 503 `server_busy`: the node had no room, which may change.
+    pub fn is_busy(&self) -> bool {
+        self.status == 503 && self.code == Some(ErrorCode::ServerBusy)
+    }
+
+    /// Whether it judges the request and not the node: another node judging alike is honest.
+    /// (A context-length refusal is honest: contexts differ between nodes; so is 402.)
+    pub fn honest_elsewhere(&self) -> bool {
+        self.code == Some(ErrorCode::ContextLengthExceeded) || self.status == 402
+    }
+}
+
+impl From<Invalid> for Refusal {
+    fn from(i: Invalid) -> Refusal {
+        Refusal::new(400, i.message).param(i.param)
+    }
+}
+
+/// 400 `context_length_exceeded`, with the counts (OpenAI's wording).
+pub fn context_exceeded(what: &str, ctx: u32, prompt_len: u32) -> Refusal {
+    Refusal::new(
+        400,
+        format!(
+            "This model's maximum context length is {ctx} tokens. However, your {what} resulted in \
+             {prompt_len} tokens, leaving no room for an answer. Shorten the {what}."
+        ),
+    )
+    .param(what)
+    .code(ErrorCode::ContextLengthExceeded)
+}
+
+/// A rough wait: the queue ahead divided among the slots, at a second or two per answer.
+pub fn retry_after(queued: usize, slots: u32) -> u32 {
+    (queued as u32 / slots.max(1)).clamp(1, 60)
+}
+
+/// Where a job stands, as status and the job log show it. Serialized as the words users and
+/// scripts have always read: `queued`, `running`, `waiting (position 2 of 5)`, `done (stop)`,
+/// `failed`, `refused`, `cancelled`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Queued,
+    Running,
+    /// Waiting for room on any capable node: its place in that wait.
+    Waiting {
+        position: usize,
+        of: usize,
+    },
+    Done(FinishReason),
+    Failed,
+    Refused,
+    Cancelled,
+}
+
+impl State {
+    /// Whether the job ended by itself (done, failed or refused); a job that ends in any other
+    /// state was cancelled.
+    pub fn is_final(self) -> bool {
+        matches!(self, State::Done(_) | State::Failed | State::Refused)
+    }
+
+    fn parse(s: &str) -> Option<State> {
+        Some(match s {
+            "queued" => State::Queued,
+            "running" => State::Running,
+            "failed" => State::Failed,
+            "refused" => State::Refused,
+            "cancelled" => State::Cancelled,
+            "done (stop)" => State::Done(FinishReason::Stop),
+            "done (length)" => State::Done(FinishReason::Length),
+            _ => {
+                let rest = s.strip_prefix("waiting (position ")?.strip_suffix(')')?;
+                let (p, of) = rest.split_once(" of ")?;
+                State::Waiting {
+                    position: p.parse().ok()?,
+                    of: of.parse().ok()?,
+                }
+            }
+        })
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            State::Queued => f.write_str("queued"),
+            State::Running => f.write_str("running"),
+            State::Waiting { position, of } => write!(f, "waiting (position {position} of {of})"),
+            State::Done(r) => write!(f, "done ({r})"),
+            State::Failed => f.write_str("failed"),
+            State::Refused => f.write_str("refused"),
+            State::Cancelled => f.write_str("cancelled"),
+        }
+    }
+}
+
+impl Serialize for State {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for State {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<State, D::Error> {
+        let s = String::deserialize(d)?;
+        State::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("unknown job state `{s}`")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_read_back_what_they_print() {
+        for s in [
+            State::Queued,
+            State::Running,
+            State::Waiting { position: 2, of: 5 },
+            State::Done(FinishReason::Stop),
+            State::Done(FinishReason::Length),
+            State::Failed,
+            State::Refused,
+            State::Cancelled,
+        ] {
+            let json = serde_json::to_string(&s).unwrap();
+            assert_eq!(serde_json::from_str::<State>(&json).unwrap(), s, "{json}");
+        }
+        assert_eq!(
+            State::Waiting { position: 1, of: 3 }.to_string(),
+            "waiting (position 1 of 3)"
+        );
+        assert!(serde_json::from_str::<State>("\"sleeping\"").is_err());
+    }
+
+    #[test]
+    fn sampling_ranges_are_the_apis() {
+        let ok = Sampling {
+            temperature: 0.7,
+            top_p: 1.0,
+            ..Default::default()
+        };
+        assert!(ok.check().is_ok());
+        // top_p = 0 samples nothing: refused, whoever sends it.
+        let zero = Sampling {
+            top_p: 0.0,
+            ..ok.clone()
+        };
+        assert_eq!(zero.check().unwrap_err().param, "top_p");
+        let hot = Sampling {
+            temperature: 2.5,
+            ..ok.clone()
+        };
+        assert_eq!(hot.check().unwrap_err().param, "temperature");
+        let nan = Sampling {
+            presence_penalty: f32::NAN,
+            ..ok
+        };
+        assert_eq!(nan.check().unwrap_err().param, "presence_penalty");
+        assert!(check_stops(&["a".repeat(513)]).is_err());
+        assert!(check_stops(&vec!["x".into(); 5]).is_err());
+        assert!(check_stops(&vec!["x".into(); 4]).is_ok());
+    }
+}

@@ -1,0 +1,508 @@
+//! The chain's data: entries, receipts and signed heads, their byte encoding (what is hashed and
+//! signed), the JSON-lines export, and verification.
+//!
+//! ## Encoding (format 1)
+//! Integers are big-endian; ids are 32-byte ed25519 public keys; strings are a 1-byte length and
+//! UTF-8 bytes. An **entry** is
+//! `"LLPE" 01 | owner[32] | seq u64 | prev[32] | time_ms u64 | kind u8 (0 grant, 1 earn, 2 spend)
+//! | amount u64 | balance u64 | [receipt fields | counterparty_sig[64]] (earn and spend only)
+//! | sig[64]`, where `sig` is the owner's ed25519 signature over every byte before it, and the
+//! entry's hash is BLAKE3 of all its bytes, signature included. `prev` is the previous entry's
+//! hash (32 zero bytes for seq 0).
+//!
+//! The **receipt fields** are `job str | requester[32] | worker[32] | model str | quant str |
+//! prompt_tokens u32 | completion_tokens u32 | credits u64 | time_ms u64`. Each party signs
+//! `"LLPR" 01 | receipt fields`; an entry carries the *other* party's signature (its own is
+//! covered by the entry's signature), so neither side can write the other's half.
+//!
+//! A **signed head** is the owner's signature over `"LLPH" 01 | owner | seq | hash | balance`.
+//! Two valid heads of one owner at one seq with different hashes prove equivocation.
+//!
+//! Signatures are verified in batches that coalesce by key (`ed25519-zebra`, ZIP-215 rules): a
+//! chain is mostly one key, which halves the work. A failed batch is re-checked one signature at
+//! a time, so the first bad entry is still named.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::ids::NodeId;
+
+mod verify;
+pub use verify::{BadEntry, Summary, Verifier, verify_export};
+
+pub const FORMAT: u8 = 1;
+const ENTRY_MAGIC: &[u8; 4] = b"LLPE";
+const RECEIPT_MAGIC: &[u8; 4] = b"LLPR";
+const HEAD_MAGIC: &[u8; 4] = b"LLPH";
+/// How far an entry's clock may run ahead of the verifier's.
+pub const FUTURE_TOLERANCE_MS: u64 = 5 * 60 * 1000;
+/// Longest job id, model name and quantization name a receipt may carry.
+pub const MAX_JOB: usize = 64;
+pub const MAX_MODEL: usize = 128;
+pub const MAX_QUANT: usize = 32;
+/// Signatures verified together.
+const BATCH: usize = 4096;
+
+/// Hex (de)serialization of fixed-size byte arrays, for the JSON forms.
+pub mod hexarr {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer, const N: usize>(v: &[u8; N], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(v))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>, const N: usize>(
+        d: D,
+    ) -> Result<[u8; N], D::Error> {
+        let s = String::deserialize(d)?;
+        let v = hex::decode(&s).map_err(serde::de::Error::custom)?;
+        v.try_into()
+            .map_err(|_| serde::de::Error::custom(format!("expected {N} hex-encoded bytes")))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// The starter grant, seq 0 only.
+    Grant,
+    /// Credits minted for work this node did for a requester.
+    Earn,
+    /// Credits paid for work a peer did for this node.
+    Spend,
+}
+
+impl Kind {
+    fn code(self) -> u8 {
+        match self {
+            Kind::Grant => 0,
+            Kind::Earn => 1,
+            Kind::Spend => 2,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Grant => "grant",
+            Kind::Earn => "earn",
+            Kind::Spend => "spend",
+        }
+    }
+}
+
+/// One job's settlement, signed by both parties.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Receipt {
+    pub job: String,
+    pub requester: NodeId,
+    pub worker: NodeId,
+    pub model: String,
+    pub quant: String,
+    /// Tokens the worker processed as prompt (a failover's continuation included).
+    pub prompt_tokens: u32,
+    /// Tokens delivered to the requester.
+    pub completion_tokens: u32,
+    pub credits: u64,
+    pub time_ms: u64,
+}
+
+impl Receipt {
+    fn encode_into(&self, out: &mut Vec<u8>) {
+        put_str(out, &self.job);
+        out.extend_from_slice(self.requester.as_bytes());
+        out.extend_from_slice(self.worker.as_bytes());
+        put_str(out, &self.model);
+        put_str(out, &self.quant);
+        out.extend_from_slice(&self.prompt_tokens.to_be_bytes());
+        out.extend_from_slice(&self.completion_tokens.to_be_bytes());
+        out.extend_from_slice(&self.credits.to_be_bytes());
+        out.extend_from_slice(&self.time_ms.to_be_bytes());
+    }
+
+    /// What each party signs.
+    pub fn signed_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(128);
+        out.extend_from_slice(RECEIPT_MAGIC);
+        out.push(FORMAT);
+        self.encode_into(&mut out);
+        out
+    }
+
+    pub fn sign(&self, key: &iroh::SecretKey) -> [u8; 64] {
+        key.sign(&self.signed_bytes()).to_bytes()
+    }
+
+    /// Whether `sig` is `signer`'s signature of this receipt.
+    pub fn signed_by(&self, signer: &NodeId, sig: &[u8; 64]) -> bool {
+        verify_one(signer, sig, &self.signed_bytes())
+    }
+
+    /// Field bounds, so every receipt can be encoded.
+    pub fn check(&self) -> Result<(), String> {
+        if self.job.is_empty() || self.job.len() > MAX_JOB {
+            return Err(format!("job id must be 1 to {MAX_JOB} bytes"));
+        }
+        if self.model.len() > MAX_MODEL || self.quant.len() > MAX_QUANT {
+            return Err("model or quantization name too long".into());
+        }
+        if self.requester == self.worker {
+            return Err("requester and worker are the same node".into());
+        }
+        Ok(())
+    }
+
+    /// The key that identifies this receipt in one party's chain (replays are refused).
+    pub fn replay_key(&self) -> [u8; 32] {
+        let mut h = blake3::Hasher::new();
+        h.update(self.job.as_bytes());
+        h.update(&[0]);
+        h.update(self.requester.as_bytes());
+        h.update(self.worker.as_bytes());
+        *h.finalize().as_bytes()
+    }
+}
+
+/// One link of a chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub owner: NodeId,
+    pub seq: u64,
+    pub prev: [u8; 32],
+    pub time_ms: u64,
+    pub kind: Kind,
+    pub amount: u64,
+    /// The balance after this entry.
+    pub balance: u64,
+    /// The receipt and the counterparty's signature of it (earn and spend).
+    pub receipt: Option<(Receipt, [u8; 64])>,
+    pub sig: [u8; 64],
+}
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    // Lengths are checked before signing; a longer string would not decode.
+    out.push(s.len().min(255) as u8);
+    out.extend_from_slice(&s.as_bytes()[..s.len().min(255)]);
+}
+
+impl Entry {
+    /// The bytes the owner signs: everything but the signature.
+    pub fn body(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(400);
+        out.extend_from_slice(ENTRY_MAGIC);
+        out.push(FORMAT);
+        out.extend_from_slice(self.owner.as_bytes());
+        out.extend_from_slice(&self.seq.to_be_bytes());
+        out.extend_from_slice(&self.prev);
+        out.extend_from_slice(&self.time_ms.to_be_bytes());
+        out.push(self.kind.code());
+        out.extend_from_slice(&self.amount.to_be_bytes());
+        out.extend_from_slice(&self.balance.to_be_bytes());
+        if let Some((r, cs)) = &self.receipt {
+            r.encode_into(&mut out);
+            out.extend_from_slice(cs);
+        }
+        out
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        let mut b = self.body();
+        b.extend_from_slice(&self.sig);
+        b
+    }
+
+    pub fn hash(&self) -> [u8; 32] {
+        *blake3::hash(&self.encode()).as_bytes()
+    }
+
+    /// Signs the entry with the owner's key (sets `sig`).
+    pub fn signed(mut self, key: &iroh::SecretKey) -> Entry {
+        self.sig = key.sign(&self.body()).to_bytes();
+        self
+    }
+
+    /// The other party of a receipt entry.
+    pub fn counterparty(&self) -> Option<NodeId> {
+        self.receipt.as_ref().map(|(r, _)| {
+            if self.kind == Kind::Earn {
+                r.requester
+            } else {
+                r.worker
+            }
+        })
+    }
+
+    /// Decodes one entry; every byte must be accounted for.
+    pub fn decode(bytes: &[u8]) -> Result<Entry, String> {
+        let mut r = Reader { b: bytes, at: 0 };
+        if r.take(4)? != ENTRY_MAGIC {
+            return Err("not a ledger entry (bad magic)".into());
+        }
+        let format = r.u8()?;
+        if format != FORMAT {
+            return Err(format!("unknown entry format {format}"));
+        }
+        let owner = NodeId::from_bytes(r.arr::<32>()?);
+        let seq = r.u64()?;
+        let prev = r.arr::<32>()?;
+        let time_ms = r.u64()?;
+        let kind = match r.u8()? {
+            0 => Kind::Grant,
+            1 => Kind::Earn,
+            2 => Kind::Spend,
+            k => return Err(format!("unknown entry kind {k}")),
+        };
+        let amount = r.u64()?;
+        let balance = r.u64()?;
+        let receipt = if kind == Kind::Grant {
+            None
+        } else {
+            let job = r.str()?;
+            let requester = NodeId::from_bytes(r.arr::<32>()?);
+            let worker = NodeId::from_bytes(r.arr::<32>()?);
+            let model = r.str()?;
+            let quant = r.str()?;
+            let prompt_tokens = r.u32()?;
+            let completion_tokens = r.u32()?;
+            let credits = r.u64()?;
+            let rtime = r.u64()?;
+            let cs = r.arr::<64>()?;
+            Some((
+                Receipt {
+                    job,
+                    requester,
+                    worker,
+                    model,
+                    quant,
+                    prompt_tokens,
+                    completion_tokens,
+                    credits,
+                    time_ms: rtime,
+                },
+                cs,
+            ))
+        };
+        let sig = r.arr::<64>()?;
+        if r.at != bytes.len() {
+            return Err(format!(
+                "{} bytes after the end of the entry",
+                bytes.len() - r.at
+            ));
+        }
+        Ok(Entry {
+            owner,
+            seq,
+            prev,
+            time_ms,
+            kind,
+            amount,
+            balance,
+            receipt,
+            sig,
+        })
+    }
+
+    /// The entry as one JSON line of an export: readable fields, and `raw`, the signed bytes.
+    pub fn to_json(&self, raw: &[u8]) -> Value {
+        json!({
+            "seq": self.seq,
+            "kind": self.kind.as_str(),
+            "amount": self.amount,
+            "balance": self.balance,
+            "time_ms": self.time_ms,
+            "owner": self.owner.to_string(),
+            "prev": hex::encode(self.prev),
+            "hash": blake3::hash(raw).to_hex().to_string(),
+            "receipt": self.receipt.as_ref().map(|(r, _)| serde_json::to_value(r).expect("receipt")),
+            "counterparty_sig": self.receipt.as_ref().map(|(_, s)| hex::encode(s)),
+            "sig": hex::encode(self.sig),
+            "raw": hex::encode(raw),
+        })
+    }
+}
+
+struct Reader<'a> {
+    b: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+        let end = self.at.checked_add(n).filter(|&e| e <= self.b.len());
+        let Some(end) = end else {
+            return Err(format!(
+                "truncated: needs {n} more bytes at offset {}",
+                self.at
+            ));
+        };
+        let s = &self.b[self.at..end];
+        self.at = end;
+        Ok(s)
+    }
+    fn arr<const N: usize>(&mut self) -> Result<[u8; N], String> {
+        Ok(self.take(N)?.try_into().expect("length taken"))
+    }
+    fn u8(&mut self) -> Result<u8, String> {
+        Ok(self.take(1)?[0])
+    }
+    fn u32(&mut self) -> Result<u32, String> {
+        Ok(u32::from_be_bytes(self.arr()?))
+    }
+    fn u64(&mut self) -> Result<u64, String> {
+        Ok(u64::from_be_bytes(self.arr()?))
+    }
+    fn str(&mut self) -> Result<String, String> {
+        let n = self.u8()? as usize;
+        String::from_utf8(self.take(n)?.to_vec()).map_err(|_| "a string is not UTF-8".into())
+    }
+}
+
+/// The owner's signed statement of its chain's latest entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Head {
+    pub owner: NodeId,
+    pub seq: u64,
+    #[serde(with = "hexarr")]
+    pub hash: [u8; 32],
+    pub balance: u64,
+    #[serde(with = "hexarr")]
+    pub sig: [u8; 64],
+}
+
+impl Head {
+    fn signed_bytes(owner: &NodeId, seq: u64, hash: &[u8; 32], balance: u64) -> Vec<u8> {
+        let mut m = Vec::with_capacity(4 + 1 + 32 + 8 + 32 + 8);
+        m.extend_from_slice(HEAD_MAGIC);
+        m.push(FORMAT);
+        m.extend_from_slice(owner.as_bytes());
+        m.extend_from_slice(&seq.to_be_bytes());
+        m.extend_from_slice(hash);
+        m.extend_from_slice(&balance.to_be_bytes());
+        m
+    }
+
+    pub fn sign(key: &iroh::SecretKey, seq: u64, hash: [u8; 32], balance: u64) -> Head {
+        let owner = NodeId::from(key);
+        let sig = key
+            .sign(&Head::signed_bytes(&owner, seq, &hash, balance))
+            .to_bytes();
+        Head {
+            owner,
+            seq,
+            hash,
+            balance,
+            sig,
+        }
+    }
+
+    pub fn valid(&self) -> bool {
+        verify_one(
+            &self.owner,
+            &self.sig,
+            &Head::signed_bytes(&self.owner, self.seq, &self.hash, self.balance),
+        )
+    }
+}
+
+/// Two heads of one key for one seq with different hashes: the key forked its chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Proof {
+    pub a: Head,
+    pub b: Head,
+}
+
+impl Proof {
+    /// Checks the proof on its own: nothing else needs to be trusted.
+    pub fn check(&self) -> Result<NodeId, String> {
+        if self.a.owner != self.b.owner {
+            return Err("the heads are by different keys".into());
+        }
+        if self.a.seq != self.b.seq {
+            return Err("the heads are for different sequence numbers".into());
+        }
+        if self.a.hash == self.b.hash {
+            return Err("the heads agree".into());
+        }
+        if !self.a.valid() || !self.b.valid() {
+            return Err("a head's signature is bad".into());
+        }
+        Ok(self.a.owner)
+    }
+}
+
+/// One ed25519 verification under the same rules as the batches.
+pub fn verify_one(key: &NodeId, sig: &[u8; 64], msg: &[u8]) -> bool {
+    let Ok(vk) = ed25519_zebra::VerificationKey::try_from(*key.as_bytes()) else {
+        return false;
+    };
+    vk.verify(&ed25519_zebra::Signature::from_bytes(sig), msg)
+        .is_ok()
+}
+
+/// A place in a chain: where the next entry goes (its seq, the hash it links to, the clock and
+/// balance it continues). Where a verifier starts (the beginning, or a head already audited),
+/// and where the ledger's writer appends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    pub next: u64,
+    pub prev: [u8; 32],
+    pub time_ms: u64,
+    pub balance: u64,
+}
+
+impl Position {
+    pub const START: Position = Position {
+        next: 0,
+        prev: [0; 32],
+        time_ms: 0,
+        balance: 0,
+    };
+
+    /// The place after entry `e`, whose bytes are `raw`.
+    pub fn after(e: &Entry, raw: &[u8]) -> Position {
+        Position {
+            next: e.seq + 1,
+            prev: *blake3::hash(raw).as_bytes(),
+            time_ms: e.time_ms,
+            balance: e.balance,
+        }
+    }
+
+    /// The entry that continues the chain here, signed by `key`: its balance moved by `amount`
+    /// as `kind` says, its clock never behind the chain's. `None` when the chain's rules forbid
+    /// it: a spend beyond the balance, an earning that overflows, a grant after the first entry.
+    pub fn append(
+        &self,
+        key: &iroh::SecretKey,
+        kind: Kind,
+        amount: u64,
+        receipt: Option<(Receipt, [u8; 64])>,
+        time_ms: u64,
+    ) -> Option<Entry> {
+        let balance = match kind {
+            Kind::Grant if self.next == 0 => Some(amount),
+            Kind::Grant => None,
+            Kind::Earn => self.balance.checked_add(amount),
+            Kind::Spend => self.balance.checked_sub(amount),
+        }?;
+        Some(
+            Entry {
+                owner: NodeId::from(key),
+                seq: self.next,
+                prev: self.prev,
+                time_ms: time_ms.max(self.time_ms),
+                kind,
+                amount,
+                balance,
+                receipt,
+                sig: [0; 64],
+            }
+            .signed(key),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests;

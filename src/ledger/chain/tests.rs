@@ -1,0 +1,241 @@
+//! The encoding and the verifier: every rule, every single-byte change, every field of an
+//! export.
+
+use super::*;
+use crate::bench::ledger::sample_chain;
+
+fn key() -> iroh::SecretKey {
+    iroh::SecretKey::generate()
+}
+
+#[test]
+fn a_good_chain_verifies_and_sums_up() {
+    let owner = key();
+    let raws = sample_chain(&owner, &[key(), key()], 50);
+    let mut v = Verifier::new(Some(NodeId::from(&owner)), Some(100), 10_000);
+    for r in &raws {
+        v.push(r).unwrap();
+    }
+    let s = v.finish().unwrap();
+    assert_eq!(s.entries, 50);
+    let earns = (1..50).filter(|s| s % 3 != 0).count() as u64;
+    assert_eq!(s.balance, 100 + 7 * earns - 7 * (49 - earns));
+    // Decoding round-trips.
+    for r in &raws {
+        assert_eq!(&Entry::decode(r).unwrap().encode(), r);
+    }
+}
+
+#[test]
+fn every_single_byte_change_is_caught_at_its_entry() {
+    let owner = key();
+    let raws = sample_chain(&owner, &[key()], 6);
+    for (i, raw) in raws.iter().enumerate() {
+        for at in 0..raw.len() {
+            let mut bad = raws.clone();
+            bad[i][at] ^= 0x01;
+            let mut v = Verifier::new(Some(NodeId::from(&owner)), Some(100), 10_000);
+            let r = bad
+                .iter()
+                .try_for_each(|r| v.push(r).map(|_| ()))
+                .and_then(|_| v.finish().map(|_| ()));
+            let e = r.expect_err("a flipped bit went unnoticed");
+            assert_eq!(e.index, i as u64, "byte {at} of entry {i}: {e}");
+        }
+    }
+}
+
+/// An export of `raws` with its signed head.
+fn export(owner: &iroh::SecretKey, raws: &[Vec<u8>]) -> Vec<String> {
+    let mut lines: Vec<String> = raws
+        .iter()
+        .map(|r| Entry::decode(r).unwrap().to_json(r).to_string())
+        .collect();
+    let last = Entry::decode(raws.last().unwrap()).unwrap();
+    let h = Head::sign(
+        owner,
+        last.seq,
+        *blake3::hash(raws.last().unwrap()).as_bytes(),
+        last.balance,
+    );
+    lines.push(json!({ "head": h }).to_string());
+    lines
+}
+
+/// Re-signs an entry (as its owner, or another key) after `edit`, returning its bytes.
+fn resign(raw: &[u8], key: &iroh::SecretKey, edit: impl FnOnce(&mut Entry)) -> Vec<u8> {
+    let mut e = Entry::decode(raw).unwrap();
+    edit(&mut e);
+    e.signed(key).encode()
+}
+
+fn line_of(raw: &[u8]) -> String {
+    Entry::decode(raw).unwrap().to_json(raw).to_string()
+}
+
+/// The mutation probes of the trust notes, over an export: every field of every line
+/// altered, entries reordered, duplicated, dropped, truncated, re-signed with another key,
+/// a wrong previous hash and sequence gaps (both re-signed by the real owner, so only the
+/// links can catch them), an old head replayed. Every variant must be refused, naming the
+/// right entry.
+#[test]
+fn mutation_probes_are_all_rejected_at_the_first_bad_entry() {
+    let owner = key();
+    let other = key();
+    let id = NodeId::from(&owner);
+    let raws = sample_chain(&owner, &[key(), key()], 12);
+    let good = export(&owner, &raws);
+    let verify = |lines: &[String]| verify_export(&lines.join("\n"), Some(id), Some(100), 10_000);
+    verify(&good).expect("the unaltered export verifies");
+    let mut probes: Vec<(String, Vec<String>, u64)> = Vec::new();
+    // Every field of every entry line, and every hex digit of the signed bytes.
+    for (i, line) in good.iter().enumerate().take(raws.len()) {
+        let v: Value = serde_json::from_str(line).unwrap();
+        for (k, x) in v.as_object().unwrap() {
+            let mut m = v.clone();
+            m[k] = match x {
+                Value::Number(n) => json!(n.as_u64().unwrap() ^ 1),
+                Value::String(s) => {
+                    let mut b = s.clone().into_bytes();
+                    let at = b.len() / 2;
+                    b[at] = if b[at] == b'0' { b'1' } else { b'0' };
+                    json!(String::from_utf8(b).unwrap())
+                }
+                Value::Null => json!("x"),
+                Value::Object(o) => {
+                    let mut o = o.clone();
+                    let c = o["completion_tokens"].as_u64().unwrap();
+                    o.insert("completion_tokens".into(), json!(c ^ 1));
+                    Value::Object(o)
+                }
+                other => panic!("unexpected field {k}: {other}"),
+            };
+            let mut l = good.clone();
+            l[i] = m.to_string();
+            probes.push((format!("entry {i} field {k}"), l, i as u64));
+        }
+        let raw_hex = v["raw"].as_str().unwrap();
+        for at in (0..raw_hex.len()).step_by(7) {
+            let mut b = hex::decode(raw_hex).unwrap();
+            b[at / 2] ^= 1 << (at % 8);
+            let mut m = v.clone();
+            m["raw"] = json!(hex::encode(&b));
+            let mut l = good.clone();
+            l[i] = m.to_string();
+            probes.push((format!("entry {i} raw byte {}", at / 2), l, i as u64));
+        }
+    }
+    let n = raws.len();
+    for i in 1..n {
+        let mut l = good.clone();
+        l.swap(i - 1, i);
+        probes.push((
+            format!("entries {} and {i} swapped", i - 1),
+            l,
+            (i - 1) as u64,
+        ));
+        let mut l = good.clone();
+        l.insert(i, good[i - 1].clone());
+        probes.push((format!("entry {} duplicated", i - 1), l, i as u64));
+        let mut l = good.clone();
+        l.remove(i);
+        probes.push((format!("entry {i} dropped"), l, i as u64));
+    }
+    for keep in 1..n {
+        // Truncated, the signed head kept: it names the first missing entry.
+        let mut l = good[..keep].to_vec();
+        l.push(good[n].clone());
+        probes.push((format!("truncated to {keep} entries"), l, keep as u64));
+    }
+    probes.push(("the head line dropped".into(), good[..n].to_vec(), n as u64));
+    let cut = good[n - 1][..good[n - 1].len() / 2].to_string();
+    let mut l = good[..n - 1].to_vec();
+    l.push(cut);
+    probes.push(("the last line cut in half".into(), l, (n - 1) as u64));
+    // An old head replayed over a truncated chain is caught by the links, not the head.
+    let old = export(&owner, &raws[..5]);
+    let mut l = good[..n].to_vec();
+    l.push(old[5].clone());
+    probes.push(("an old signed head".into(), l, 5));
+    for i in 0..n {
+        let mut l = good.clone();
+        l[i] = line_of(&resign(&raws[i], &other, |_| {}));
+        probes.push((format!("entry {i} re-signed with another key"), l, i as u64));
+        let mut l = good.clone();
+        l[i] = line_of(&resign(&raws[i], &other, |e| {
+            e.owner = NodeId::from(&other)
+        }));
+        probes.push((format!("entry {i} re-owned by another key"), l, i as u64));
+        let mut l = good.clone();
+        l[i] = line_of(&resign(&raws[i], &owner, |e| e.prev[0] ^= 1));
+        probes.push((
+            format!("entry {i} with a wrong previous hash (owner-signed)"),
+            l,
+            i as u64,
+        ));
+        let mut l = good.clone();
+        l[i] = line_of(&resign(&raws[i], &owner, |e| e.seq += 1));
+        probes.push((
+            format!("entry {i} with a sequence gap (owner-signed)"),
+            l,
+            i as u64,
+        ));
+        let mut l = good.clone();
+        l[i] = line_of(&resign(&raws[i], &owner, |e| {
+            e.time_ms = 10_000 + FUTURE_TOLERANCE_MS + 1
+        }));
+        probes.push((
+            format!("entry {i} from the future (owner-signed)"),
+            l,
+            i as u64,
+        ));
+    }
+    let total = probes.len();
+    let mut wrong = Vec::new();
+    for (what, lines, expect) in probes {
+        match verify(&lines) {
+            Ok(_) => wrong.push(format!("{what}: ACCEPTED")),
+            Err(e) if e.index != expect => wrong.push(format!(
+                "{what}: named entry {} (expected {expect}): {}",
+                e.index, e.reason
+            )),
+            Err(_) => {}
+        }
+    }
+    assert!(total > 500, "only {total} probes");
+    eprintln!("{total} mutation probes");
+    assert!(
+        wrong.is_empty(),
+        "{} of {total} probes went wrong:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
+
+#[test]
+fn heads_and_proofs() {
+    let k = key();
+    let a = Head::sign(&k, 3, [1; 32], 10);
+    let b = Head::sign(&k, 3, [2; 32], 10);
+    assert!(a.valid());
+    assert_eq!(
+        Proof {
+            a: a.clone(),
+            b: b.clone()
+        }
+        .check()
+        .unwrap(),
+        NodeId::from(&k)
+    );
+    assert!(
+        Proof {
+            a: a.clone(),
+            b: a.clone()
+        }
+        .check()
+        .is_err()
+    );
+    let mut forged = b.clone();
+    forged.balance = 11;
+    assert!(Proof { a, b: forged }.check().is_err());
+}

@@ -1,0 +1,389 @@
+//! The ledger's file: `ledger.redb` in the data dir, its tables, and the one writer thread that
+//! owns every append.
+//!
+//! The writer takes all the appends waiting, writes them in one transaction and commits it with
+//! redb's `Durability::Immediate` (fsync) before it acknowledges any of them: a group commit, so
+//! many settlements cost one fsync and none is acknowledged before it is on disk. A crash leaves
+//! the last committed chain, which verifies.
+//!
+//! [`Store::close`] ends the writer (after the group in hand) and closes the file; reads after
+//! it fail with [`LedgerError::Closed`].
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc as std_mpsc;
+use std::sync::{Arc, Mutex, Weak};
+
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+
+use super::chain::{self, Entry, Kind, Position, Receipt};
+use super::{Equivocation, Inner, LedgerError};
+use crate::ids::{NodeId, now_ms};
+
+const ENTRIES: TableDefinition<u64, &[u8]> = TableDefinition::new("entries");
+const RECEIPTS: TableDefinition<&[u8], u64> = TableDefinition::new("receipts");
+const EQUIVOCATORS: TableDefinition<&[u8], &str> = TableDefinition::new("equivocators");
+/// Appends written in one transaction at most.
+const GROUP: usize = 512;
+
+/// The path of the ledger in a data dir.
+pub fn path_in(data_dir: &Path) -> PathBuf {
+    data_dir.join("ledger.redb")
+}
+
+fn open_err(path: &Path, e: impl std::fmt::Display) -> LedgerError {
+    LedgerError::Open(format!("{}: {e}", path.display()))
+}
+
+fn read_err(e: impl std::fmt::Display) -> LedgerError {
+    LedgerError::Read(e.to_string())
+}
+
+/// One append for the writer, and where its result goes.
+pub(super) struct Append {
+    pub kind: Kind,
+    pub amount: u64,
+    pub receipt: Option<(Receipt, [u8; 64])>,
+    pub reply: tokio::sync::oneshot::Sender<Result<Entry, LedgerError>>,
+}
+
+/// What opening found: the chain's end, and the equivocations recorded before.
+pub(super) struct Opened {
+    pub store: Store,
+    pub tip: Position,
+    pub equivocators: Vec<(NodeId, Equivocation)>,
+    pub writes: std_mpsc::Receiver<Append>,
+}
+
+/// The open file and its writer.
+pub(super) struct Store {
+    path: PathBuf,
+    db: Mutex<Option<Arc<Database>>>,
+    writer: Mutex<Option<std_mpsc::Sender<Append>>>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl Store {
+    /// Opens (or creates, with the starter grant) the ledger in `data_dir` for `key`. The writer
+    /// thread starts with [`Store::start_writer`], once the ledger it serves exists.
+    pub(super) fn open(
+        data_dir: &Path,
+        key: &iroh::SecretKey,
+        grant: u64,
+    ) -> Result<Opened, LedgerError> {
+        let path = path_in(data_dir);
+        let db = Database::create(&path).map_err(|e| match e {
+            redb::DatabaseError::DatabaseAlreadyOpen => {
+                open_err(&path, "already open in another process")
+            }
+            other => open_err(
+                &path,
+                format!("{other} (move the file away to start a new chain; its credits are lost)"),
+            ),
+        })?;
+        let w = db.begin_write().map_err(|e| open_err(&path, e))?;
+        {
+            w.open_table(ENTRIES).map_err(|e| open_err(&path, e))?;
+            w.open_table(RECEIPTS).map_err(|e| open_err(&path, e))?;
+            w.open_table(EQUIVOCATORS).map_err(|e| open_err(&path, e))?;
+        }
+        w.commit().map_err(|e| open_err(&path, e))?;
+        let tip = match last_entry(&db).map_err(|e| open_err(&path, e))? {
+            Some(raw) => check_last(&path, &raw, &NodeId::from(key))?,
+            None => write_genesis(&db, &path, key, grant)?,
+        };
+        let equivocators = read_equivocators(&db).map_err(|e| open_err(&path, e))?;
+        let (writer, writes) = std_mpsc::channel();
+        Ok(Opened {
+            store: Store {
+                path,
+                db: Mutex::new(Some(Arc::new(db))),
+                writer: Mutex::new(Some(writer)),
+                thread: Mutex::new(None),
+            },
+            tip,
+            equivocators,
+            writes,
+        })
+    }
+
+    /// Starts the writer thread for `ledger`, appending at `tip`.
+    pub(super) fn start_writer(
+        &self,
+        writes: std_mpsc::Receiver<Append>,
+        tip: Position,
+        ledger: Weak<Inner>,
+    ) -> Result<(), LedgerError> {
+        let db = self.db()?;
+        let thread = std::thread::Builder::new()
+            .name("llp-ledger".into())
+            .spawn(move || write_loop(db, writes, tip, ledger))
+            .map_err(|e| open_err(&self.path, e))?;
+        *self.thread.lock().expect("writer thread") = Some(thread);
+        Ok(())
+    }
+
+    /// The open database, for a read.
+    fn db(&self) -> Result<Arc<Database>, LedgerError> {
+        self.db
+            .lock()
+            .expect("ledger db")
+            .clone()
+            .ok_or(LedgerError::Closed)
+    }
+
+    /// Hands an append to the writer.
+    pub(super) fn send(&self, a: Append) -> Result<(), LedgerError> {
+        let writer = self.writer.lock().expect("ledger writer");
+        let stopped = || LedgerError::Write("the ledger writer stopped".into());
+        writer
+            .as_ref()
+            .ok_or_else(stopped)?
+            .send(a)
+            .map_err(|_| stopped())
+    }
+
+    /// Stops the writer after the appends it holds, waits for it, and closes the file (once
+    /// the reads in progress end). Blocking.
+    pub(super) fn close(&self) {
+        drop(self.writer.lock().expect("ledger writer").take());
+        let thread = self.thread.lock().expect("writer thread").take();
+        if let Some(t) = thread
+            && t.thread().id() != std::thread::current().id()
+        {
+            let _ = t.join();
+        }
+        drop(self.db.lock().expect("ledger db").take());
+    }
+
+    /// Whether the chain records a receipt with this replay key.
+    pub(super) fn recorded(&self, key: &[u8; 32]) -> Result<bool, LedgerError> {
+        let r = self.db()?.begin_read().map_err(read_err)?;
+        let t = r.open_table(RECEIPTS).map_err(read_err)?;
+        Ok(t.get(key.as_slice()).map_err(read_err)?.is_some())
+    }
+
+    /// Raw entries after `after` (from the start when `None`), at most `limit`.
+    pub(super) fn entries_after(
+        &self,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<Vec<u8>>, LedgerError> {
+        let r = self.db()?.begin_read().map_err(read_err)?;
+        read_after(&r, after, limit)
+    }
+
+    /// Records a proof of equivocation for the next start. Blocking: a write transaction waits
+    /// for the writer's group commit and fsyncs.
+    pub(super) fn persist_equivocation(&self, peer: &NodeId, eq: &Equivocation) {
+        let text = serde_json::to_string(eq).expect("serializes");
+        let r = self.db().map_err(|e| e.to_string()).and_then(|db| {
+            let w = db.begin_write().map_err(|e| e.to_string())?;
+            {
+                let mut t = w.open_table(EQUIVOCATORS).map_err(|e| e.to_string())?;
+                t.insert(peer.as_bytes().as_slice(), text.as_str())
+                    .map_err(|e| e.to_string())?;
+            }
+            w.commit().map_err(|e| e.to_string())
+        });
+        if let Err(e) = r {
+            tracing::warn!("could not record the equivocation proof: {e}");
+        }
+    }
+}
+
+fn last_entry(db: &Database) -> Result<Option<Vec<u8>>, redb::Error> {
+    let r = db.begin_read()?;
+    let t = r.open_table(ENTRIES)?;
+    Ok(t.last()?.map(|(_, v)| v.value().to_vec()))
+}
+
+/// Checks the chain's last entry before appending after it: readable, this key's, signed.
+fn check_last(path: &Path, raw: &[u8], id: &NodeId) -> Result<Position, LedgerError> {
+    let e = Entry::decode(raw)
+        .map_err(|e| open_err(path, format!("the last entry is unreadable: {e}")))?;
+    if e.owner != *id {
+        return Err(open_err(
+            path,
+            "the chain belongs to another key than this data dir's node.key",
+        ));
+    }
+    if !chain::verify_one(&e.owner, &e.sig, &raw[..raw.len() - 64]) {
+        return Err(open_err(path, "the last entry's signature is bad"));
+    }
+    Ok(Position::after(&e, raw))
+}
+
+/// A new chain: the starter grant at seq 0.
+fn write_genesis(
+    db: &Database,
+    path: &Path,
+    key: &iroh::SecretKey,
+    grant: u64,
+) -> Result<Position, LedgerError> {
+    let e = Position::START
+        .append(key, Kind::Grant, grant, None, now_ms())
+        .expect("a grant starts a chain");
+    let raw = e.encode();
+    let w = db.begin_write().map_err(|e| open_err(path, e))?;
+    {
+        let mut t = w.open_table(ENTRIES).map_err(|e| open_err(path, e))?;
+        t.insert(0, raw.as_slice()).map_err(|e| open_err(path, e))?;
+    }
+    w.commit().map_err(|e| open_err(path, e))?;
+    Ok(Position::after(&e, &raw))
+}
+
+fn read_equivocators(db: &Database) -> Result<Vec<(NodeId, Equivocation)>, redb::Error> {
+    let r = db.begin_read()?;
+    let t = r.open_table(EQUIVOCATORS)?;
+    let mut out = Vec::new();
+    for row in t.iter()? {
+        let (k, v) = row?;
+        if let (Ok(id), Ok(eq)) = (
+            <[u8; 32]>::try_from(k.value()),
+            serde_json::from_str::<Equivocation>(v.value()),
+        ) {
+            out.push((NodeId::from_bytes(id), eq));
+        }
+    }
+    Ok(out)
+}
+
+fn read_after(
+    r: &redb::ReadTransaction,
+    after: Option<u64>,
+    limit: usize,
+) -> Result<Vec<Vec<u8>>, LedgerError> {
+    let t = r.open_table(ENTRIES).map_err(read_err)?;
+    let from = after.map_or(0, |a| a.saturating_add(1));
+    let mut out = Vec::new();
+    for row in t.range(from..).map_err(read_err)?.take(limit) {
+        let (_, v) = row.map_err(read_err)?;
+        out.push(v.value().to_vec());
+    }
+    Ok(out)
+}
+
+/// Reads a ledger file without taking it over (no node runs for the data dir).
+pub fn export_file(data_dir: &Path) -> Result<Vec<Vec<u8>>, LedgerError> {
+    let path = path_in(data_dir);
+    if !path.exists() {
+        return Err(open_err(
+            &path,
+            "no ledger yet (a node creates it at its first start)",
+        ));
+    }
+    match redb::ReadOnlyDatabase::open(&path) {
+        Ok(db) => {
+            let r = db.begin_read().map_err(|e| open_err(&path, e))?;
+            read_after(&r, None, usize::MAX)
+        }
+        // A file left by a crash needs redb's repair, which needs a writer. Opening one is
+        // safe: a running node holds the file, and redb then refuses.
+        Err(_) => {
+            let db = Database::open(&path).map_err(|e| match e {
+                redb::DatabaseError::DatabaseAlreadyOpen => {
+                    open_err(&path, "in use by a running node; ask it through its API")
+                }
+                other => open_err(&path, other),
+            })?;
+            let r = db.begin_read().map_err(|e| open_err(&path, e))?;
+            read_after(&r, None, usize::MAX)
+        }
+    }
+}
+
+/// What one group commit did.
+struct Group {
+    done: Vec<(Append, Entry)>,
+    refused: Vec<(Append, LedgerError)>,
+}
+
+/// The writer thread: group commits (see the module docs).
+fn write_loop(
+    db: Arc<Database>,
+    rx: std_mpsc::Receiver<Append>,
+    mut tip: Position,
+    ledger: Weak<Inner>,
+) {
+    while let Ok(first) = rx.recv() {
+        let mut appends = vec![first];
+        while appends.len() < GROUP
+            && let Ok(a) = rx.try_recv()
+        {
+            appends.push(a);
+        }
+        let Some(inner) = ledger.upgrade() else {
+            return;
+        };
+        let before = tip;
+        let mut group = Group {
+            done: Vec::new(),
+            refused: Vec::new(),
+        };
+        match write_group(&db, &inner.key, &mut tip, appends, &mut group) {
+            Ok(()) => {
+                inner.committed(tip);
+                // Not the last holder when a caller wakes and drops its handle: the ledger's
+                // drop then finds this thread ended or ending.
+                drop(inner);
+                for (a, e) in group.done {
+                    let _ = a.reply.send(Ok(e));
+                }
+            }
+            Err(e) => {
+                drop(inner);
+                tracing::error!("ledger commit failed: {e}");
+                tip = before;
+                for (a, _) in group.done {
+                    let _ = a.reply.send(Err(LedgerError::Write(e.to_string())));
+                }
+            }
+        }
+        for (a, e) in group.refused {
+            let _ = a.reply.send(Err(e));
+        }
+    }
+}
+
+/// Writes one group in one transaction, refusing replays and overdrafts one by one.
+fn write_group(
+    db: &Database,
+    key: &iroh::SecretKey,
+    tip: &mut Position,
+    appends: Vec<Append>,
+    group: &mut Group,
+) -> Result<(), redb::Error> {
+    let w = db.begin_write()?;
+    {
+        let mut entries = w.open_table(ENTRIES)?;
+        let mut receipts = w.open_table(RECEIPTS)?;
+        for a in appends {
+            if let Some((r, _)) = &a.receipt
+                && receipts.get(r.replay_key().as_slice())?.is_some()
+            {
+                let job = r.job.clone();
+                group.refused.push((a, LedgerError::Replay(job)));
+                continue;
+            }
+            let Some(e) = tip.append(key, a.kind, a.amount, a.receipt.clone(), now_ms()) else {
+                let e = LedgerError::Short {
+                    balance: tip.balance,
+                    available: tip.balance,
+                };
+                group.refused.push((a, e));
+                continue;
+            };
+            let raw = e.encode();
+            entries.insert(e.seq, raw.as_slice())?;
+            if let Some((r, _)) = &e.receipt {
+                receipts.insert(r.replay_key().as_slice(), e.seq)?;
+            }
+            *tip = Position::after(&e, &raw);
+            group.done.push((a, e));
+        }
+    }
+    // Durability::Immediate is redb's default: the commit returns after the fsync.
+    w.commit()?;
+    Ok(())
+}

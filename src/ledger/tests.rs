@@ -1,0 +1,177 @@
+//! The ledger on real redb files: appends, holds, replays, reopening, audits and proofs.
+
+use std::collections::HashMap;
+
+use super::*;
+use crate::bench::ledger::sample_chain;
+
+fn receipt(requester: &iroh::SecretKey, worker: NodeId, job: &str, credits: u64) -> Receipt {
+    Receipt {
+        job: job.into(),
+        requester: NodeId::from(requester),
+        worker,
+        model: "smollm2-135m-instruct".into(),
+        quant: "q4_1".into(),
+        prompt_tokens: 10,
+        completion_tokens: 10,
+        credits,
+        time_ms: now_ms(),
+    }
+}
+
+#[tokio::test]
+async fn appends_are_checked_durable_and_survive_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = iroh::SecretKey::generate();
+    let policy = Policy {
+        starter_grant: 100,
+        ..Policy::default()
+    };
+    let l = Ledger::open(dir.path(), key.clone(), policy.clone(), HashMap::new()).unwrap();
+    assert_eq!((l.balance(), l.status().entries), (100, 1));
+    let peer = iroh::SecretKey::generate();
+
+    // Holds: never more than the balance, released when dropped.
+    let h = l.hold(60).unwrap();
+    assert!(matches!(
+        l.hold(50),
+        Err(LedgerError::Short { available: 40, .. })
+    ));
+    // A payment whose worker signature is forged: refused, nothing appended.
+    let r = Receipt {
+        requester: l.id(),
+        worker: NodeId::from(&peer),
+        ..receipt(&peer, NodeId::default(), "j1", 30)
+    };
+    let forged = r.sign(&iroh::SecretKey::generate());
+    assert!(matches!(
+        l.spend(h, r.clone(), forged).await,
+        Err(LedgerError::Invalid(_))
+    ));
+    assert_eq!(
+        (l.balance(), l.available(), l.status().entries),
+        (100, 100, 1)
+    );
+    // The genuine one is recorded, and only within its hold.
+    let h = l.hold(20).unwrap();
+    assert!(matches!(
+        l.spend(h, r.clone(), r.sign(&peer)).await,
+        Err(LedgerError::Invalid(_))
+    ));
+    let h = l.hold(30).unwrap();
+    let e = l.spend(h, r.clone(), r.sign(&peer)).await.unwrap();
+    assert_eq!((e.seq, e.balance, l.available()), (1, 70, 70));
+
+    // Earnings: countersigned by the requester; a replay or a receipt from the future is
+    // refused.
+    let r = receipt(&peer, l.id(), "j2", 5);
+    l.earn(r.clone(), r.sign(&peer)).await.unwrap();
+    assert!(matches!(
+        l.earn(r.clone(), r.sign(&peer)).await,
+        Err(LedgerError::Replay(_))
+    ));
+    assert!(
+        l.recorded(&JobId::from("j2".to_string()), &r.requester, &r.worker)
+            .unwrap()
+    );
+    let late = Receipt {
+        time_ms: now_ms() + 3_600_000,
+        ..receipt(&peer, l.id(), "j3", 5)
+    };
+    assert!(matches!(
+        l.earn(late.clone(), late.sign(&peer)).await,
+        Err(LedgerError::Invalid(_))
+    ));
+    assert_eq!(l.balance(), 75);
+    let text = l.export().unwrap();
+    drop(l);
+
+    // Reopened: the same chain, and it verifies.
+    let l = Ledger::open(dir.path(), key.clone(), policy, HashMap::new()).unwrap();
+    assert_eq!((l.balance(), l.status().entries), (75, 3));
+    let s = chain::verify_export(&text, Some(l.id()), Some(100), now_ms()).unwrap();
+    assert_eq!((s.entries, s.balance), (3, 75));
+    // Another key cannot open it as its own.
+    assert!(
+        Ledger::open(
+            dir.path(),
+            iroh::SecretKey::generate(),
+            Policy::default(),
+            HashMap::new()
+        )
+        .is_err()
+    );
+}
+
+#[tokio::test]
+async fn audits_verify_only_new_entries_and_catch_forks() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = Ledger::open(
+        dir.path(),
+        iroh::SecretKey::generate(),
+        Policy::default(),
+        HashMap::new(),
+    )
+    .unwrap();
+    let peer = iroh::SecretKey::generate();
+    let raws = sample_chain(&peer, &[iroh::SecretKey::generate()], 10);
+    let head_at = |raws: &[Vec<u8>], seq: usize| {
+        let e = Entry::decode(&raws[seq]).unwrap();
+        Head::sign(
+            &peer,
+            e.seq,
+            *blake3::hash(&raws[seq]).as_bytes(),
+            e.balance,
+        )
+    };
+    // First audit: the whole chain.
+    let asked = std::sync::Mutex::new(Vec::new());
+    let fetch = |after: Option<u64>, sink: tokio::sync::mpsc::Sender<Vec<Vec<u8>>>| {
+        asked.lock().unwrap().push(after);
+        let from = after.map_or(0, |a| a as usize + 1);
+        let v = raws[from..].to_vec();
+        async move {
+            let _ = sink.send(v).await;
+            Ok(())
+        }
+    };
+    let b = l.audit(&head_at(&raws[..5], 4), fetch).await.unwrap();
+    assert_eq!(b, Entry::decode(&raws[9]).unwrap().balance);
+    // An older head needs no fetch; a newer one fetches only what follows.
+    l.audit(&head_at(&raws, 3), fetch).await.unwrap();
+    assert_eq!(*asked.lock().unwrap(), vec![None]);
+    let more = sample_chain(&peer, &[iroh::SecretKey::generate()], 12);
+    // A chain that does not continue the audited one fails (the served chain forked).
+    let fetch_more = |after: Option<u64>, sink: tokio::sync::mpsc::Sender<Vec<Vec<u8>>>| {
+        let v = more[after.map_or(0, |a| a as usize + 1)..].to_vec();
+        async move {
+            let _ = sink.send(v).await;
+            Ok(())
+        }
+    };
+    let err = l.audit(&head_at(&more, 11), fetch_more).await.unwrap_err();
+    assert!(
+        matches!(&err, AuditError::Bad(e) if e.contains("entry 10")),
+        "{err}"
+    );
+    // An unreachable chain is nobody's fault yet.
+    let unreachable = |_: Option<u64>, _: tokio::sync::mpsc::Sender<Vec<Vec<u8>>>| async {
+        Err("cannot connect".to_string())
+    };
+    let other = iroh::SecretKey::generate();
+    let h = Head::sign(&other, 0, [1; 32], 5);
+    assert!(matches!(
+        l.audit(&h, unreachable).await,
+        Err(AuditError::Fetch(_))
+    ));
+    // Two heads for one seq: proof, and the key is refused from then on.
+    let fork = Head::sign(&peer, 4, [9; 32], 1);
+    let err = l.audit(&fork, fetch).await.unwrap_err();
+    assert!(err.to_string().contains("equivocation"), "{err}");
+    assert!(l.is_equivocator(&NodeId::from(&peer)));
+    assert_eq!(l.equivocators().len(), 1);
+    // A forged proof is refused.
+    let mut bad = l.equivocators()[0].proof.clone();
+    bad.b.balance += 1;
+    assert!(l.adopt(bad).is_err());
+}

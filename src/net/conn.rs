@@ -1,0 +1,465 @@
+//! Connections: dialing a peer and the handshake on both sides, the verified connections kept
+//! per peer (ours, and those peers opened to us), and one request-reply on a fresh stream.
+//!
+//! A connection must open with the handshake (`Hello`, answered by `Welcome` with our own
+//! proof); a peer that cannot prove the network secret, speaks another version or prices work
+//! otherwise is refused, logged and struck. Either side's verified connection then carries
+//! requests both ways (a peer behind a NAT is reachable only through the one it opened).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use iroh::endpoint::Connection;
+use iroh::protocol::{AcceptError, ProtocolHandler};
+
+use super::Net;
+use super::table::Health;
+use super::wire::{self, Contact, RefuseCode, Reply, Request};
+use crate::ids::NodeId;
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a new connection has to complete the handshake.
+const HANDSHAKE_WAIT: Duration = Duration::from_secs(10);
+/// How long a refused peer has to read why before its connection closes.
+const REFUSAL_READ: Duration = Duration::from_secs(1);
+
+/// The cached outgoing connection to one peer, locked while dialing.
+type Slot = Arc<tokio::sync::Mutex<Option<Connection>>>;
+
+/// The verified connections, by peer.
+#[derive(Default)]
+pub(super) struct Conns {
+    /// Ours. One slot per peer: dials to the same peer wait for each other (and share the
+    /// result), dials to different peers never do, so one unreachable peer cannot delay the
+    /// others.
+    outbound: Mutex<HashMap<NodeId, Slot>>,
+    /// Those peers opened to us. Used first: they work even when dialing the peer does not (it
+    /// is behind a NAT, or it restarted and iroh still tries its old path).
+    inbound: Mutex<HashMap<NodeId, Connection>>,
+}
+
+impl Conns {
+    fn slot(&self, peer: &NodeId) -> Slot {
+        self.outbound
+            .lock()
+            .expect("conns lock")
+            .entry(*peer)
+            .or_default()
+            .clone()
+    }
+
+    fn inbound(&self, peer: &NodeId) -> Option<Connection> {
+        let mut inbound = self.inbound.lock().expect("inbound lock");
+        match inbound.get(peer) {
+            Some(c) if c.close_reason().is_none() => Some(c.clone()),
+            Some(_) => {
+                inbound.remove(peer);
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Every open connection, both ways.
+    pub(super) fn all(&self) -> Vec<Connection> {
+        let mut v: Vec<Connection> = self
+            .inbound
+            .lock()
+            .expect("inbound lock")
+            .values()
+            .cloned()
+            .collect();
+        let slots: Vec<Slot> = self
+            .outbound
+            .lock()
+            .expect("conns lock")
+            .values()
+            .cloned()
+            .collect();
+        for s in slots {
+            if let Ok(c) = s.try_lock()
+                && let Some(c) = c.as_ref()
+            {
+                v.push(c.clone());
+            }
+        }
+        v.retain(|c| c.close_reason().is_none());
+        v
+    }
+}
+
+/// The handler of [`wire::ALPN`]: the handshake, then the peer's requests.
+#[derive(Clone)]
+pub(super) struct Handler(pub Net);
+
+impl std::fmt::Debug for Handler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("llp protocol handler")
+    }
+}
+
+impl ProtocolHandler for Handler {
+    async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
+        let net = &self.0;
+        let peer = NodeId::from_bytes(*conn.remote_id().as_bytes());
+        if net.banned(&peer) {
+            tracing::warn!(
+                "refused peer {}: banned after repeated protocol violations",
+                peer.short()
+            );
+            conn.close(2u32.into(), b"banned");
+            return Ok(());
+        }
+        match tokio::time::timeout(HANDSHAKE_WAIT, handshake(net, &conn, &peer)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(reason)) => {
+                net.strike(&peer, &format!("handshake refused: {reason}"));
+                conn.close(1u32.into(), b"handshake refused");
+                return Ok(());
+            }
+            Err(_) => {
+                net.strike(&peer, "no handshake within 10 s");
+                conn.close(1u32.into(), b"handshake timeout");
+                return Ok(());
+            }
+        }
+        net.introduced(&peer, &conn);
+        // Stopping the network ends the serving of the connection's streams too.
+        let streams = super::serve::serve_streams(net.clone(), peer, conn.clone());
+        net.tasks().token().run_until_cancelled(streams).await;
+        net.closed_inbound(&peer, &conn);
+        Ok(())
+    }
+}
+
+/// Checks the first stream's `Hello`. A refusal is answered with `Refused`, which the peer has
+/// [`REFUSAL_READ`] to read before the caller closes the connection.
+async fn handshake(net: &Net, conn: &Connection, peer: &NodeId) -> Result<(), String> {
+    let (mut send, mut recv) = conn.accept_bi().await.map_err(|e| e.to_string())?;
+    let hello = wire::read::<Request, _>(&mut recv, wire::MAX_SMALL_FRAME).await;
+    let (reply, result) = match hello {
+        Ok(Some(Request::Hello {
+            version,
+            network,
+            proof,
+            policy,
+        })) => match check_hello(net, peer, version, &network, &proof, &policy) {
+            Ok(welcome) => (welcome, Ok(())),
+            Err((code, m)) => (Reply::refused(code, m.clone()), Err(m)),
+        },
+        Ok(Some(other)) => {
+            let m = format!(
+                "opened with {} instead of hello",
+                super::serve::kind(&other)
+            );
+            (Reply::refused(RefuseCode::Handshake, m.clone()), Err(m))
+        }
+        Ok(None) => return Err("closed before the handshake".into()),
+        Err(e) => (
+            Reply::refused(RefuseCode::Invalid, e.to_string()),
+            Err(e.to_string()),
+        ),
+    };
+    let _ = wire::write(&mut send, &reply).await;
+    let _ = send.finish();
+    if result.is_err() {
+        // The refusal reaches it before the connection closes: the peer read it all (or gave
+        // up on the stream).
+        let _ = tokio::time::timeout(REFUSAL_READ, send.stopped()).await;
+    }
+    result
+}
+
+/// The server's side of the handshake: our `Welcome`, or why not.
+fn check_hello(
+    net: &Net,
+    peer: &NodeId,
+    version: u32,
+    network: &str,
+    proof: &str,
+    policy: &str,
+) -> Result<Reply, (RefuseCode, String)> {
+    let s = net.settings();
+    let own = net.id();
+    if version != wire::VERSION {
+        return Err((
+            RefuseCode::Version,
+            format!(
+                "protocol version {version} is not supported (this node speaks {})",
+                wire::VERSION
+            ),
+        ));
+    }
+    if network != s.network
+        || !wire::proofs_match(proof, &wire::proof(&s.network, &s.secret, peer, &own))
+    {
+        tracing::warn!(
+            "peer {} tried to join without the network secret: refused",
+            peer.short()
+        );
+        return Err((
+            RefuseCode::Network,
+            format!(
+                "not a member of network `{}` (it asked for `{network}`, or its secret is wrong or missing)",
+                s.network
+            ),
+        ));
+    }
+    if policy != net.policy() {
+        return Err((
+            RefuseCode::Policy,
+            format!(
+                "its credit policy ({policy}) differs from this network's ({}): the nodes of a \
+                 network need the same [credits] settings",
+                net.policy()
+            ),
+        ));
+    }
+    Ok(Reply::Welcome {
+        version: wire::VERSION,
+        proof: wire::proof(&s.network, &s.secret, &own, peer),
+        policy: net.policy().to_string(),
+    })
+}
+
+impl Net {
+    /// A verified connection to `peer`: reuses a live one, else dials and runs the handshake.
+    /// Failures mark the peer unreachable, with the reason, for status.
+    pub async fn connect(&self, peer: &NodeId) -> anyhow::Result<Connection> {
+        anyhow::ensure!(
+            !self.banned(peer),
+            "banned after repeated protocol violations"
+        );
+        if let Some(c) = self.inner.conns.inbound(peer) {
+            return Ok(c);
+        }
+        let slot = self.inner.conns.slot(peer);
+        let mut cached = slot.lock().await;
+        if let Some(c) = cached.as_ref()
+            && c.close_reason().is_none()
+        {
+            return Ok(c.clone());
+        }
+        *cached = None;
+        tracing::debug!("dialing {}", peer.short());
+        let result = match tokio::time::timeout(CONNECT_TIMEOUT, self.dial(peer)).await {
+            Ok(r) => r,
+            Err(_) => Err(anyhow::anyhow!(
+                "no answer within {}s (is it running, and is its UDP port reachable?)",
+                CONNECT_TIMEOUT.as_secs()
+            )),
+        };
+        let health = match &result {
+            Ok(_) => Health::Ok,
+            Err(e) => Health::Unreachable {
+                reason: format!("{e:#}"),
+            },
+        };
+        self.with_table(|t| {
+            if let Some(p) = t.get_mut(peer)
+                && !matches!(p.health, Health::Evicted { .. })
+            {
+                p.health = health;
+            }
+        });
+        let conn = result?;
+        self.observe_path(peer, &conn);
+        *cached = Some(conn.clone());
+        let (net, peer, c) = (self.clone(), *peer, conn.clone());
+        self.tasks()
+            .spawn(async move { super::serve::serve_streams(net, peer, c).await });
+        Ok(conn)
+    }
+
+    /// Dials `peer` and runs the handshake's client side.
+    async fn dial(&self, peer: &NodeId) -> anyhow::Result<Connection> {
+        let pk = peer
+            .public_key()
+            .ok_or_else(|| anyhow::anyhow!("its id is not a public key"))?;
+        let conn = self
+            .inner
+            .endpoint
+            .connect(pk, wire::ALPN)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot connect: {e}"))?;
+        let (mut tx, mut rx) = conn.open_bi().await?;
+        let s = self.settings();
+        let own = self.id();
+        let hello = Request::Hello {
+            version: wire::VERSION,
+            network: s.network.clone(),
+            proof: wire::proof(&s.network, &s.secret, &own, peer),
+            policy: self.policy().to_string(),
+        };
+        wire::write(&mut tx, &hello).await?;
+        let reply: Option<Reply> = wire::read(&mut rx, wire::MAX_SMALL_FRAME).await?;
+        match reply {
+            Some(Reply::Welcome {
+                version,
+                proof,
+                policy,
+            }) => {
+                anyhow::ensure!(
+                    version == wire::VERSION,
+                    "it speaks protocol version {version}, we speak {}",
+                    wire::VERSION
+                );
+                anyhow::ensure!(
+                    policy == self.policy(),
+                    "its credit policy ({policy}) differs from ours ({}): the nodes of a network \
+                     need the same [credits] settings",
+                    self.policy()
+                );
+                if !wire::proofs_match(&proof, &wire::proof(&s.network, &s.secret, peer, &own)) {
+                    // It claims membership without proving the secret: never send it a prompt.
+                    conn.close(1u32.into(), b"network proof mismatch");
+                    self.strike(
+                        peer,
+                        "answered the handshake without proving the network secret",
+                    );
+                    anyhow::bail!(
+                        "refused: it could not prove the secret of network `{}`",
+                        s.network
+                    );
+                }
+                Ok(conn)
+            }
+            Some(Reply::Refused { code, message }) => {
+                anyhow::bail!("refused us ({code}): {message}")
+            }
+            Some(other) => anyhow::bail!("answered the handshake with {other:?}"),
+            None => anyhow::bail!("closed the handshake stream"),
+        }
+    }
+
+    /// Drops the cached connection to `peer` (it failed, or the peer restarted elsewhere), so
+    /// the next use dials afresh instead of waiting on a dead connection.
+    /// `which`: only that connection (the one that failed); `None`: any (the peer is gone).
+    /// A connection the peer opened since the failure is kept. A dial in progress holds the
+    /// slot and will cache a fresh connection.
+    pub async fn forget_connection(&self, peer: &NodeId, which: Option<&Connection>) {
+        let conns = &self.inner.conns;
+        let matches = |c: &Connection| which.is_none_or(|w| w.stable_id() == c.stable_id());
+        {
+            let mut inbound = conns.inbound.lock().expect("inbound lock");
+            if inbound.get(peer).is_some_and(matches)
+                && let Some(c) = inbound.remove(peer)
+            {
+                c.close(0u32.into(), b"forgotten");
+            }
+        }
+        let slot = conns.slot(peer);
+        if let Ok(mut cached) = slot.try_lock()
+            && cached.as_ref().is_some_and(matches)
+            && let Some(c) = cached.take()
+        {
+            c.close(0u32.into(), b"forgotten");
+        }
+        if which.is_none() {
+            conns.outbound.lock().expect("conns lock").remove(peer);
+        }
+        if let Some(w) = which {
+            w.close(0u32.into(), b"failed");
+        }
+    }
+
+    /// Records the connection's selected path: RTT, and whether it goes through a relay.
+    pub(super) fn observe_path(&self, peer: &NodeId, conn: &Connection) {
+        let (rtt, relayed) = {
+            let paths = conn.paths();
+            match paths.iter().find(|p| p.is_selected()) {
+                Some(p) => (Some(p.rtt()), p.is_relay()),
+                None => (None, false),
+            }
+        };
+        self.with_table(|t| {
+            if let Some(p) = t.get_mut(peer) {
+                if rtt.is_some() {
+                    p.rtt = rtt;
+                }
+                p.relayed = relayed;
+            }
+        });
+    }
+
+    /// One request, one reply, on a fresh stream of the verified connection.
+    pub(super) async fn call(&self, peer: &NodeId, req: &Request) -> anyhow::Result<Reply> {
+        let conn = self.connect(peer).await?;
+        call_on(&conn, req).await
+    }
+
+    /// A peer completed the handshake with us: record it and fetch its announcement directly,
+    /// so it can serve jobs without waiting for gossip to carry one.
+    fn introduced(&self, peer: &NodeId, conn: &Connection) {
+        let addrs: Vec<SocketAddr> = conn
+            .paths()
+            .iter()
+            .filter_map(|p| match p.remote_addr() {
+                iroh::TransportAddr::Ip(a) => Some(*a),
+                _ => None,
+            })
+            .collect();
+        let contact = Contact {
+            id: peer.to_string(),
+            addrs,
+            relay: None,
+        };
+        if !self.with_table(|t| t.get(peer).is_some()) {
+            self.remember(&contact);
+            self.with_table(|t| t.add_contact(contact, *peer, Instant::now()));
+        }
+        tracing::debug!("peer {} introduced itself", peer.short());
+        // It proved the secret: its connection serves our requests to it too (and is the only
+        // way back to a peer behind a NAT).
+        self.inner
+            .conns
+            .inbound
+            .lock()
+            .expect("inbound lock")
+            .insert(*peer, conn.clone());
+        self.with_table(|t| {
+            if let Some(p) = t.get_mut(peer) {
+                // A fresh, verified connection: failures counted against an earlier one (a
+                // peer that restarted) no longer count. An eviction still runs its back-off.
+                let now = Instant::now();
+                if p.fresh_start
+                    .is_none_or(|t| now.saturating_duration_since(t) > Duration::from_secs(60))
+                {
+                    p.failures_in_row = 0;
+                    p.fresh_start = Some(now);
+                }
+                if !matches!(p.health, Health::Evicted { .. } | Health::Ok) {
+                    p.health = Health::Ok;
+                }
+            }
+        });
+        let (net, peer) = (self.clone(), *peer);
+        self.tasks().spawn(async move {
+            net.pull_announcement(&peer).await;
+            net.join_gossip(&peer).await;
+        });
+    }
+
+    /// A peer's connection to us ended: forget it (if it is still the one we hold).
+    fn closed_inbound(&self, peer: &NodeId, conn: &Connection) {
+        let mut inbound = self.inner.conns.inbound.lock().expect("inbound lock");
+        if inbound
+            .get(peer)
+            .is_some_and(|c| c.stable_id() == conn.stable_id())
+        {
+            inbound.remove(peer);
+        }
+    }
+}
+
+/// One request, one reply, on a fresh stream of `conn`.
+pub(super) async fn call_on(conn: &Connection, req: &Request) -> anyhow::Result<Reply> {
+    let (mut tx, mut rx) = conn.open_bi().await?;
+    wire::write(&mut tx, req).await?;
+    tx.finish()?;
+    wire::read(&mut rx, wire::MAX_SMALL_FRAME)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("closed the stream without an answer"))
+}

@@ -1,0 +1,468 @@
+//! Following a remote job to its end: forwarding its tokens, watching for stalls, settling each
+//! segment, and failing over to another node (this one's engine first, else another peer) when
+//! the serving peer breaks, from the token where it stopped.
+
+use std::time::{Duration, Instant};
+
+use iroh::endpoint::RecvStream;
+use tokio::sync::mpsc;
+
+use super::super::Net;
+use super::super::wire::{self, Reply};
+use super::{Inflight, Segment, first_token_wait, open, pay, request};
+use crate::ids::{ModelRef, NodeId};
+use crate::job::local::{OWN_PRIORITY, prepare_off_runtime, submit};
+use crate::job::{EVENT_CHANNEL, Event, Finish, FinishReason, Spec};
+use crate::node::JobGuard;
+
+/// Failovers one job may go through before it gives up.
+const MAX_FAILOVERS: u32 = 8;
+/// How long a failed-over job looks for another node before it gives up.
+const FAILOVER_SEARCH: Duration = Duration::from_secs(30);
+
+/// A remote job being followed to its end.
+pub(super) struct Follow {
+    net: Net,
+    spec: Spec,
+    model: ModelRef,
+    guard: JobGuard,
+    /// Tokens streamed so far, from every node that served the job.
+    tokens: Vec<u32>,
+    prompt_tokens: u32,
+    /// Our estimate of the prompt's tokens (for the first-token wait).
+    prompt_hint: usize,
+    max_tokens: u32,
+    failovers: u32,
+    failed: Vec<NodeId>,
+    /// Peers whose connection broke before they produced a token for this job: they get one
+    /// more try on a fresh connection (a peer that just restarted can leave a dead one behind).
+    retried: Vec<NodeId>,
+    started: Instant,
+}
+
+/// Where (the rest of) a job runs.
+enum Source {
+    Peer(Box<Segment>),
+    Local(mpsc::Receiver<Event>),
+}
+
+enum Step {
+    Event(Event),
+    /// The source failed; the reason, for the log and the peer's record.
+    Broken(String),
+}
+
+/// How following one source ended.
+enum Outcome {
+    /// The job ended (done, or cut at its budget): nothing more to do.
+    Over,
+    /// The source failed after `tokens` tokens of its own, and why.
+    Broke { tokens: u32, why: String },
+}
+
+impl Follow {
+    /// Follows the job on `seg` in a task of the network's, sending its events to `tx`.
+    pub(super) fn spawn(
+        net: &Net,
+        spec: &Spec,
+        guard: JobGuard,
+        seg: Segment,
+        tx: mpsc::Sender<Event>,
+    ) {
+        let job = Follow {
+            net: net.clone(),
+            model: spec.model.clone().expect("a routed job names its model"),
+            spec: spec.clone(),
+            guard,
+            tokens: Vec::new(),
+            prompt_tokens: seg.accepted.prompt_tokens,
+            prompt_hint: spec.prompt.token_hint(),
+            // The client's budget bounds the job, whatever the peer claims.
+            max_tokens: spec
+                .max_tokens
+                .map_or(seg.accepted.max_tokens, |m| m.min(seg.accepted.max_tokens)),
+            failovers: 0,
+            failed: Vec::new(),
+            retried: Vec::new(),
+            started: Instant::now(),
+        };
+        net.tasks().spawn(job.run(seg, tx));
+    }
+
+    fn stall_limit(&self, mean_gap: Option<Duration>, first: bool) -> Duration {
+        let s = self.net.settings();
+        match (first, mean_gap) {
+            (false, Some(g)) => s.stall_min.max(g.mul_f64(s.stall_factor)),
+            // Our own estimate of the prompt, not the peer's claim, and never past a bound.
+            _ => first_token_wait(self.prompt_hint),
+        }
+    }
+
+    /// The end of a job from what this side saw.
+    fn own_finish(&self, reason: FinishReason) -> Finish {
+        Finish {
+            reason,
+            prompt_tokens: self.prompt_tokens,
+            cached_tokens: 0,
+            completion_tokens: self.tokens.len() as u32,
+            time_to_first_token: Duration::ZERO,
+            prompt_time: Duration::ZERO,
+            generation_time: self.started.elapsed(),
+            credits: 0,
+        }
+    }
+
+    async fn run(mut self, seg: Segment, tx: mpsc::Sender<Event>) {
+        let mut source = Source::Peer(Box::new(seg));
+        loop {
+            let (tokens, why) = match self.follow(&mut source, &tx).await {
+                Outcome::Over => return,
+                Outcome::Broke { tokens, why } => (tokens, why),
+            };
+            let from = self.broken(source, tokens, &why).await;
+            tracing::warn!(
+                "job {}: {from} failed after {} tokens ({why}); failing over",
+                self.guard.id(),
+                self.tokens.len()
+            );
+            match self.failover(&from, &tx).await {
+                Some(next) => source = next,
+                None => return,
+            }
+        }
+    }
+
+    /// Follows one source until the job ends or the source breaks.
+    async fn follow(&mut self, source: &mut Source, tx: &mpsc::Sender<Event>) -> Outcome {
+        // Tokens produced before this source started.
+        let offset = self.tokens.len() as u32;
+        let mut seg_tokens = 0u32;
+        let mut last = Instant::now();
+        let mut gaps = Duration::ZERO;
+        loop {
+            let mean = (seg_tokens > 1).then(|| gaps / (seg_tokens - 1));
+            let limit = self.stall_limit(mean, seg_tokens == 0);
+            let step = tokio::select! {
+                step = next(source, limit) => step,
+                // The client went away while we waited: stop the job there and pay for what
+                // was delivered.
+                _ = tx.closed() => return self.abandon(source, seg_tokens).await,
+            };
+            match step {
+                Step::Event(Event::Token { .. }) if self.tokens.len() as u32 >= self.max_tokens => {
+                    if let Source::Peer(s) = source {
+                        self.net
+                            .strike(&s.peer, "sent more tokens than the job allows");
+                    }
+                    let _ = tx
+                        .send(Event::Done(self.own_finish(FinishReason::Length)))
+                        .await;
+                    return Outcome::Over;
+                }
+                Step::Event(Event::Token { id, piece }) => {
+                    if seg_tokens > 0 {
+                        gaps += last.elapsed();
+                    }
+                    last = Instant::now();
+                    seg_tokens += 1;
+                    self.tokens.push(id);
+                    // (The client's reader of these events keeps the status table's count.)
+                    if tx.send(Event::Token { id, piece }).await.is_err() {
+                        // The client went away: stop the job there, pay what was delivered.
+                        return self.abandon(source, seg_tokens).await;
+                    }
+                }
+                Step::Event(Event::Done(f)) => {
+                    let f = self.done(source, f, offset, seg_tokens).await;
+                    let _ = tx.send(Event::Done(f)).await;
+                    return Outcome::Over;
+                }
+                Step::Event(Event::Failed(why)) | Step::Broken(why) => {
+                    return Outcome::Broke {
+                        tokens: seg_tokens,
+                        why,
+                    };
+                }
+            }
+        }
+    }
+
+    /// The job ended on `source`: the counts as this side saw them, and the segment settled.
+    async fn done(
+        &self,
+        source: &mut Source,
+        mut f: Finish,
+        offset: u32,
+        seg_tokens: u32,
+    ) -> Finish {
+        // Its count may include an end-of-generation token, never more.
+        f.completion_tokens =
+            offset.saturating_add(f.completion_tokens.min(seg_tokens.saturating_add(1)));
+        f.prompt_tokens = self.prompt_tokens;
+        if offset > 0 {
+            // After a failover the last node's timings cover only its part.
+            f.generation_time = self.started.elapsed();
+        }
+        if let Source::Peer(s) = source {
+            self.net.with_table(|t| t.success(&s.peer, Instant::now()));
+            f.credits = pay::settle(
+                &self.net,
+                &self.guard,
+                s,
+                self.prompt_hint,
+                &self.spec,
+                seg_tokens,
+                false,
+            )
+            .await;
+        }
+        f
+    }
+
+    /// The client went away: a peer's segment is stopped and paid for what it delivered.
+    async fn abandon(&self, source: &mut Source, received: u32) -> Outcome {
+        if let Source::Peer(s) = source {
+            pay::settle(
+                &self.net,
+                &self.guard,
+                s,
+                self.prompt_hint,
+                &self.spec,
+                received,
+                true,
+            )
+            .await;
+        }
+        Outcome::Over
+    }
+
+    /// A source broke after `seg_tokens` of its tokens: it is scored down (and a dead
+    /// connection forgotten). Returns what it was, for the log.
+    async fn broken(&mut self, source: Source, seg_tokens: u32, why: &str) -> String {
+        let Source::Peer(s) = source else {
+            return "the local engine".to_string();
+        };
+        let id = s.peer;
+        let dead = s.conn.close_reason().is_some();
+        if seg_tokens == 0 && !self.retried.contains(&id) && dead {
+            self.retried.push(id);
+        } else {
+            self.failed.push(id);
+        }
+        // A dead connection is forgotten; a live one (a stalled job on a peer that still
+        // answers) keeps serving the peer's other jobs.
+        if dead {
+            self.net.forget_connection(&id, Some(&s.conn)).await;
+        }
+        if self.net.with_table(|t| t.failure(&id, why, Instant::now())) {
+            tracing::warn!("peer {} evicted from routing: {why}", id.short());
+            self.net.node().room_changed();
+        }
+        format!("peer {}", id.short())
+    }
+
+    /// Continues the job elsewhere after `from` failed; `None` when it ended instead (its
+    /// budget was spent, too many failovers, or no node could continue), the client told.
+    async fn failover(&mut self, from: &str, tx: &mpsc::Sender<Event>) -> Option<Source> {
+        let remaining = self.max_tokens.saturating_sub(self.tokens.len() as u32);
+        if remaining == 0 {
+            let _ = tx
+                .send(Event::Done(self.own_finish(FinishReason::Length)))
+                .await;
+            return None;
+        }
+        self.failovers += 1;
+        if self.failovers > MAX_FAILOVERS {
+            let m = format!("{from} failed; the job gave up after {MAX_FAILOVERS} failovers");
+            let _ = tx.send(Event::Failed(m)).await;
+            return None;
+        }
+        match self.continue_elsewhere(remaining, tx).await {
+            Ok((next, by)) => {
+                self.guard.failover(by);
+                Some(next)
+            }
+            Err(why) => {
+                let m = format!(
+                    "{from} stopped mid-answer after {} tokens and no other node could continue: {why}",
+                    self.tokens.len()
+                );
+                let _ = tx.send(Event::Failed(m)).await;
+                None
+            }
+        }
+    }
+
+    /// The rest of the job on this node's engine, if it serves the model.
+    async fn try_local(&self, remaining: u32) -> Option<Result<Source, String>> {
+        let node = self.net.node();
+        let engine = node.engine_for(Some(&self.model))?.clone();
+        let prepared =
+            prepare_off_runtime(&engine, &self.spec.prompt, &self.tokens, Some(remaining)).await;
+        Some(
+            prepared
+                .and_then(|p| submit(&engine, &p, &self.spec, OWN_PRIORITY))
+                .map(Source::Local)
+                .map_err(|r| r.message),
+        )
+    }
+
+    /// The rest of the job on a peer with room, but those in `skip`.
+    async fn try_peers(
+        &mut self,
+        remaining: u32,
+        skip: &mut Vec<NodeId>,
+        last: &mut String,
+    ) -> Option<(Source, NodeId)> {
+        while let Some(claim) = Inflight::claim(&self.net, &self.model, skip) {
+            let peer = claim.peer;
+            let hint = self.prompt_hint + self.tokens.len();
+            let (hold, budget) = match pay::payment(
+                &self.net,
+                &peer,
+                &self.spec,
+                self.tokens.len(),
+                Some(remaining),
+            ) {
+                Ok(p) => p,
+                Err(r) => {
+                    skip.push(peer);
+                    *last = r.message;
+                    continue;
+                }
+            };
+            let req = request(
+                &self.net,
+                &self.spec,
+                self.guard.id(),
+                &self.tokens,
+                Some(remaining),
+                budget,
+            );
+            match open(&self.net, claim, &req, hint, hold).await {
+                Ok(seg) => return Some((Source::Peer(Box::new(seg)), peer)),
+                Err(r) => {
+                    skip.push(peer);
+                    if !r.is_busy() {
+                        self.failed.push(peer);
+                    }
+                    // Even a refusal of the request itself: another node may take it.
+                    *last = r.message;
+                }
+            }
+        }
+        None
+    }
+
+    /// Finds the next node for the rest of the job: this node's engine if it serves the model,
+    /// else another peer. Waits a bounded time for one with room.
+    async fn continue_elsewhere(
+        &mut self,
+        remaining: u32,
+        client: &mpsc::Sender<Event>,
+    ) -> Result<(Source, NodeId), String> {
+        let node = self.net.node().clone();
+        let deadline = tokio::time::Instant::now() + FAILOVER_SEARCH;
+        let mut last = String::from("no capable node");
+        // Peers that failed this job stay excluded; those that only had no room are retried.
+        let mut skip = self.failed.clone();
+        loop {
+            // Armed before looking: room that appears meanwhile is not missed.
+            let room = node.room();
+            match self.try_local(remaining).await {
+                Some(Ok(source)) => return Ok((source, node.id())),
+                Some(Err(why)) => last = why,
+                None => {}
+            }
+            if let Some((source, peer)) = self.try_peers(remaining, &mut skip, &mut last).await {
+                return Ok((source, peer));
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(last);
+            }
+            skip = self.failed.clone();
+            tokio::select! {
+                _ = room.changed() => {}
+                _ = client.closed() => return Err("the client went away".into()),
+                _ = tokio::time::sleep_until(deadline) => {}
+            }
+        }
+    }
+}
+
+/// The next event of `source`, within the stall limit for a peer.
+async fn next(source: &mut Source, limit: Duration) -> Step {
+    match source {
+        Source::Peer(s) => next_frame(s, limit).await,
+        Source::Local(rx) => match rx.recv().await {
+            Some(ev) => Step::Event(ev),
+            None => Step::Broken("the local engine dropped the job".into()),
+        },
+    }
+}
+
+/// Reads a segment's frames into a channel, in a task of the network's, until the stream ends,
+/// a frame is bad, or the segment is dropped.
+pub(super) fn read_frames(
+    net: &Net,
+    mut recv: RecvStream,
+) -> mpsc::Receiver<Result<Reply, wire::WireError>> {
+    let (tx, rx) = mpsc::channel(EVENT_CHANNEL);
+    net.tasks().spawn(async move {
+        loop {
+            let frame = tokio::select! {
+                f = wire::read::<Reply, _>(&mut recv, wire::MAX_SMALL_FRAME) => f,
+                // Nobody reads any more: dropping `recv` tells the peer to stop.
+                _ = tx.closed() => return,
+            };
+            let end = !matches!(frame, Ok(Some(_)));
+            let Some(item) = frame.transpose() else {
+                return;
+            };
+            if tx.send(item).await.is_err() || end {
+                return;
+            }
+        }
+    });
+    rx
+}
+
+/// Reads the next frame of a segment as an event, within the stall limit.
+async fn next_frame(s: &mut Segment, limit: Duration) -> Step {
+    let reply = match tokio::time::timeout(limit, s.frames.recv()).await {
+        Err(_) => return Step::Broken(format!("stalled: no token for {} ms", limit.as_millis())),
+        Ok(Some(Err(e))) => return Step::Broken(e.to_string()),
+        Ok(None) => return Step::Broken("closed the stream before the end of the answer".into()),
+        Ok(Some(Ok(reply))) => reply,
+    };
+    match reply {
+        Reply::Token { piece, .. } if piece.len() > 256 => {
+            Step::Broken(format!("sent a {}-byte token", piece.len()))
+        }
+        Reply::Token { id, piece } => Step::Event(Event::Token { id, piece }),
+        Reply::Done {
+            reason,
+            completion_tokens,
+            cached_tokens,
+            ttft_ms,
+            prompt_ms,
+            generation_ms,
+        } => Step::Event(Event::Done(Finish {
+            reason: FinishReason::parse(&reason),
+            prompt_tokens: 0,
+            cached_tokens,
+            completion_tokens,
+            time_to_first_token: millis(ttft_ms),
+            prompt_time: millis(prompt_ms),
+            generation_time: millis(generation_ms),
+            credits: 0,
+        })),
+        Reply::Failed { message } => Step::Event(Event::Failed(message)),
+        other => Step::Broken(format!("sent {other:?} in the middle of a job")),
+    }
+}
+
+/// A peer's reported milliseconds as a duration; nonsense (negative, NaN, huge) becomes zero.
+fn millis(ms: f64) -> Duration {
+    Duration::try_from_secs_f64(ms / 1e3).unwrap_or_default()
+}

@@ -1,0 +1,269 @@
+//! Sending a job to a peer and streaming its tokens back, with failover — the mirror of
+//! [`super::serve`].
+//!
+//! A job goes out on a fresh QUIC stream of the verified connection as one `Infer` frame; the
+//! peer answers `Accepted` (or `Refused`), then one `Token` frame per generated token and a last
+//! `Done` or `Failed`. Tokens are forwarded to the client as they arrive, on the job's own
+//! bounded channel; the client turns them into text (so stop sequences and UTF-8 boundaries are
+//! handled in one place, whichever nodes produced the tokens).
+//!
+//! - Here: claiming a place on a peer ([`Inflight`]), opening a segment, starting a job.
+//! - `follow`: following a job to its end, and failover. If the serving peer's connection
+//!   fails, or it stalls, the job continues elsewhere from where it stopped: the next node gets
+//!   the prompt plus every token already streamed (`continuation`) and generates only what is
+//!   left of `max_tokens`. The client's stream goes on with no token duplicated or missing.
+//! - `pay`: credits held and offered before a job goes out, and the settlement at its end (the
+//!   worker's receipt checked, recorded, countersigned). A client that leaves stops the job and
+//!   pays for what was delivered; a segment that fails over is not paid.
+//!
+//! A **stall** is no frame for longer than
+//! `max(stall_min, stall_factor × the mean time between this job's tokens so far)`
+//! (defaults 500 ms and 10×); before the first token, the wait is
+//! `FIRST_TOKEN_WAIT + 20 ms per prompt token`, since the peer may be reading a long prompt.
+
+mod follow;
+mod pay;
+
+use std::time::{Duration, Instant};
+
+use iroh::endpoint::SendStream;
+use tokio::sync::mpsc;
+
+use super::Net;
+use super::wire::{self, InferRequest, RefuseCode, Reply, Request, WireSampling};
+use crate::ids::{JobId, ModelRef, NodeId};
+use crate::job::{EVENT_CHANNEL, ErrorCode, Refusal, Spec};
+use crate::ledger::Hold;
+use crate::node::{JobGuard, Routed};
+
+/// The longest wait for a job's first token from a peer (plus time per prompt token).
+pub const FIRST_TOKEN_WAIT: Duration = Duration::from_secs(15);
+/// The longest first-token wait, however long the prompt.
+const MAX_FIRST_TOKEN_WAIT: Duration = Duration::from_secs(120);
+
+/// The first-token wait for a prompt of about `prompt_hint` tokens (our own estimate, never the
+/// peer's claim).
+fn first_token_wait(prompt_hint: usize) -> Duration {
+    (FIRST_TOKEN_WAIT + Duration::from_millis(20 * prompt_hint as u64)).min(MAX_FIRST_TOKEN_WAIT)
+}
+
+/// Our in-flight place on a peer: taken when the peer is picked (under the table's lock, so a
+/// burst of jobs cannot all see the same free slot), freed when the job segment there ends,
+/// however it ends.
+pub struct Inflight {
+    net: Net,
+    peer: NodeId,
+}
+
+impl Inflight {
+    /// Picks the best peer with room for `model` (see [`super::table::Table::pick`]) and takes
+    /// a place on it.
+    pub fn claim(net: &Net, model: &ModelRef, exclude: &[NodeId]) -> Option<Inflight> {
+        let peer = net.with_table(|t| {
+            let id = t.pick(model, exclude)?;
+            t.take_place(&id);
+            Some(id)
+        })?;
+        Some(Inflight {
+            net: net.clone(),
+            peer,
+        })
+    }
+
+    pub fn peer(&self) -> NodeId {
+        self.peer
+    }
+}
+
+impl Drop for Inflight {
+    fn drop(&mut self) {
+        self.net.with_table(|t| t.release_place(&self.peer));
+        self.net.node().room_changed();
+    }
+}
+
+/// One segment of a job on one peer.
+struct Segment {
+    peer: NodeId,
+    conn: iroh::endpoint::Connection,
+    send: SendStream,
+    /// The peer's frames, read by their own task: waiting for one can be abandoned (a stall,
+    /// a client leaving) without cutting a frame in half.
+    frames: mpsc::Receiver<Result<Reply, wire::WireError>>,
+    _inflight: Inflight,
+    accepted: Accepted,
+    /// Credits held for this segment (none for a free job); released when it is settled.
+    hold: Option<Hold>,
+    /// Tokens already generated elsewhere when this segment started (the peer processes them
+    /// as prompt).
+    continuation: u32,
+}
+
+/// What the peer said when it took the segment.
+struct Accepted {
+    model: String,
+    prompt_tokens: u32,
+    max_tokens: u32,
+    warning: Option<String>,
+}
+
+/// The `Infer` frame of a job (or of the rest of one, after `continuation`), offering `budget`
+/// credits with this node's signed head.
+fn request(
+    net: &Net,
+    spec: &Spec,
+    job: &JobId,
+    continuation: &[u32],
+    max_tokens: Option<u32>,
+    budget: u64,
+) -> Request {
+    let model = spec
+        .model
+        .as_ref()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    Request::Infer(InferRequest {
+        budget,
+        head: (budget > 0)
+            .then(|| net.node().ledger().map(|l| Box::new(l.head())))
+            .flatten(),
+        job: job.to_string(),
+        model,
+        prompt: (&spec.prompt).into(),
+        continuation: continuation.to_vec(),
+        max_tokens,
+        sampling: WireSampling::from(&spec.sampling),
+        stop: spec.stop.clone(),
+        ignore_eos: spec.ignore_eos,
+    })
+}
+
+/// A peer's refusal as an HTTP-shaped one.
+fn refusal(code: RefuseCode, message: String) -> Refusal {
+    match code {
+        RefuseCode::ContextLengthExceeded => Refusal::new(400, message)
+            .code(ErrorCode::ContextLengthExceeded)
+            .param("messages"),
+        RefuseCode::Invalid => Refusal::new(400, message),
+        RefuseCode::Credits => Refusal::new(402, message),
+        RefuseCode::Banned => Refusal::new(403, message),
+        RefuseCode::Model => Refusal::new(404, message),
+        _ => Refusal::busy(message, 1),
+    }
+}
+
+/// Opens a segment: sends the request and waits for the peer to accept it.
+async fn open(
+    net: &Net,
+    inflight: Inflight,
+    req: &Request,
+    prompt_hint: usize,
+    hold: Option<Hold>,
+) -> Result<Segment, Refusal> {
+    let continuation = match req {
+        Request::Infer(r) => r.continuation.len() as u32,
+        _ => 0,
+    };
+    let peer = inflight.peer;
+    let unreachable = |e: String| Refusal::busy(format!("peer {}: {e}", peer.short()), 1);
+    let conn = net
+        .connect(&peer)
+        .await
+        .map_err(|e| unreachable(format!("{e:#}")))?;
+    let (mut send, mut recv) = conn
+        .open_bi()
+        .await
+        .map_err(|e| unreachable(e.to_string()))?;
+    wire::write(&mut send, req)
+        .await
+        .map_err(|e| unreachable(e.to_string()))?;
+    let first = tokio::time::timeout(
+        first_token_wait(prompt_hint),
+        wire::read::<Reply, _>(&mut recv, wire::MAX_SMALL_FRAME),
+    )
+    .await;
+    let failure = |why: &str| {
+        net.with_table(|t| t.failure(&peer, why, Instant::now()));
+        unreachable(why.to_string())
+    };
+    match first {
+        Ok(Ok(Some(Reply::Accepted {
+            model,
+            prompt_tokens,
+            max_tokens,
+            warning,
+        }))) => Ok(Segment {
+            peer,
+            conn,
+            send,
+            frames: follow::read_frames(net, recv),
+            _inflight: inflight,
+            accepted: Accepted {
+                model,
+                prompt_tokens,
+                max_tokens,
+                warning,
+            },
+            hold,
+            continuation,
+        }),
+        Ok(Ok(Some(Reply::Refused { code, message }))) => Err(refusal(code, message)),
+        Ok(Ok(Some(other))) => {
+            net.strike(&peer, &format!("answered a job with {other:?}"));
+            Err(unreachable("broke the protocol".into()))
+        }
+        Ok(Ok(None)) => {
+            net.with_table(|t| t.failure(&peer, "closed the job stream", Instant::now()));
+            Err(unreachable("closed the stream".into()))
+        }
+        Ok(Err(e @ (wire::WireError::Malformed(_) | wire::WireError::TooBig { .. }))) => {
+            net.strike(&peer, &e.to_string());
+            Err(unreachable(e.to_string()))
+        }
+        Ok(Err(e)) => Err(failure(&e.to_string())),
+        Err(_) => {
+            net.with_table(|t| t.failure(&peer, "did not accept the job in time", Instant::now()));
+            Err(unreachable("no answer in time".into()))
+        }
+    }
+}
+
+/// Starts a job on the peer `claim` holds a place on. On failure the job's guard comes back
+/// with the refusal, so the router can try elsewhere.
+pub async fn start(
+    net: &Net,
+    claim: Inflight,
+    spec: &Spec,
+    guard: JobGuard,
+) -> Result<Routed, (JobGuard, Refusal)> {
+    let hint = spec.prompt.token_hint();
+    let peer = claim.peer;
+    let (hold, budget) = match pay::payment(net, &peer, spec, 0, spec.max_tokens) {
+        Ok(p) => p,
+        Err(r) => return Err((guard, r)),
+    };
+    let req = request(net, spec, guard.id(), &[], spec.max_tokens, budget);
+    let seg = match open(net, claim, &req, hint, hold).await {
+        Ok(s) => s,
+        Err(r) if r.status == 402 => {
+            return Err((guard, pay::refused_for_credits(net, &peer, spec, r)));
+        }
+        Err(r) => return Err((guard, r)),
+    };
+    let (tx, rx) = mpsc::channel(EVENT_CHANNEL);
+    guard.set_prompt(
+        ModelRef::parse(&seg.accepted.model),
+        seg.accepted.prompt_tokens,
+    );
+    guard.routed_to(peer);
+    let routed = Routed {
+        events: rx,
+        served_by: peer,
+        model: seg.accepted.model.clone(),
+        prompt_tokens: seg.accepted.prompt_tokens,
+        warning: seg.accepted.warning.clone(),
+        guard: guard.clone(),
+    };
+    follow::Follow::spawn(net, spec, guard, seg, tx);
+    Ok(routed)
+}

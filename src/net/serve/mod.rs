@@ -1,0 +1,213 @@
+//! Serving peers: each stream of a verified connection carries one request. A job is admitted
+//! ([`admit`]: checked, paid for, tokenized), its tokens streamed back as they are produced
+//! ([`stream`]), and settled at its end ([`settle`]: this node signs a receipt, the requester
+//! countersigns it, and this node records its earning) — the mirror of [`super::remote`]. The
+//! other requests are FIND_NODE, a ping, this node's announcement, and its ledger entries (for a
+//! peer's audit).
+//!
+//! A malformed or oversized request ends that stream with a logged reason and costs the peer
+//! reputation; other streams and jobs go on.
+
+mod admit;
+mod settle;
+mod stream;
+
+use iroh::endpoint::{Connection, RecvStream, SendStream};
+
+use super::Net;
+use super::wire::{self, InferRequest, RefuseCode, Reply, Request};
+use crate::ids::NodeId;
+use crate::job::Refusal;
+
+/// Serves the requests a verified peer opens on `conn`, whichever side dialed it: a peer we
+/// dialed (or one behind a NAT that dialed us) uses the same connection both ways.
+pub(super) async fn serve_streams(net: Net, peer: NodeId, conn: Connection) {
+    while let Ok((send, recv)) = conn.accept_bi().await {
+        let net2 = net.clone();
+        net.tasks()
+            .spawn(async move { one_stream(&net2, peer, send, recv).await });
+    }
+}
+
+/// What a request is, for a log line.
+pub(super) fn kind(r: &Request) -> &'static str {
+    match r {
+        Request::Hello { .. } => "hello",
+        Request::Infer(_) => "a job",
+        Request::FindNode { .. } => "find_node",
+        Request::Ping { .. } => "ping",
+        Request::GetAnnouncement => "get_announcement",
+        Request::GetChain { .. } => "get_chain",
+        Request::Stop { .. } | Request::Countersign { .. } | Request::Dispute { .. } => {
+            "a job's follow-up outside a job"
+        }
+    }
+}
+
+/// Answers with one frame and ends the stream.
+async fn answer(send: &mut SendStream, reply: &Reply) {
+    let _ = wire::write(send, reply).await;
+    let _ = send.finish();
+}
+
+/// One request stream from a verified peer.
+async fn one_stream(net: &Net, peer: NodeId, mut send: SendStream, mut recv: RecvStream) {
+    let req = match wire::read::<Request, _>(&mut recv, wire::MAX_FRAME).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return,
+        Err(e) => {
+            net.strike(&peer, &e.to_string());
+            return answer(
+                &mut send,
+                &Reply::refused(RefuseCode::Invalid, e.to_string()),
+            )
+            .await;
+        }
+    };
+    // Proven to have forked its ledger since the connection opened: no more work, ever.
+    if net.node().ledger().is_some_and(|l| l.is_equivocator(&peer)) {
+        let m = "this node refuses you: you signed two different ledger heads";
+        return answer(&mut send, &Reply::refused(RefuseCode::Banned, m)).await;
+    }
+    let reply = match req {
+        Request::Ping { nonce } => Reply::Pong { nonce },
+        Request::GetAnnouncement => match net.sealed_announcement().await {
+            Some(signed) => Reply::Announcement { signed },
+            None => Reply::refused(RefuseCode::Busy, "starting; no announcement yet"),
+        },
+        Request::FindNode { target } => match NodeId::parse(&target) {
+            Ok(t) => Reply::Nodes {
+                nodes: net.with_table(|tb| tb.closest(&t, super::table::K)),
+            },
+            Err(e) => {
+                net.strike(&peer, &format!("find_node: {e}"));
+                Reply::refused(RefuseCode::Invalid, e.to_string())
+            }
+        },
+        Request::Hello { .. } => Reply::refused(RefuseCode::Handshake, "already introduced"),
+        Request::Infer(job) => {
+            infer(net, peer, job, &mut send, recv).await;
+            let _ = send.finish();
+            return;
+        }
+        Request::GetChain { after } => {
+            chain(net, after, &mut send).await;
+            let _ = send.finish();
+            return;
+        }
+        other @ (Request::Stop { .. } | Request::Countersign { .. } | Request::Dispute { .. }) => {
+            let m = format!("sent {} on a stream of its own", kind(&other));
+            net.strike(&peer, &m);
+            Reply::refused(RefuseCode::Invalid, m)
+        }
+    };
+    answer(&mut send, &reply).await;
+}
+
+/// A refusal of this node's engine, as the peer protocol says it.
+fn refused(r: &Refusal) -> Reply {
+    use crate::job::ErrorCode;
+    let code = match (r.status, r.code) {
+        (_, Some(ErrorCode::ContextLengthExceeded)) => RefuseCode::ContextLengthExceeded,
+        (400, _) => RefuseCode::Invalid,
+        (404, _) => RefuseCode::Model,
+        _ => RefuseCode::Busy,
+    };
+    Reply::refused(code, r.message.clone())
+}
+
+/// Runs a peer's job on this node's engine, streams its tokens back, and settles it.
+async fn infer(
+    net: &Net,
+    peer: NodeId,
+    job: InferRequest,
+    send: &mut SendStream,
+    recv: RecvStream,
+) {
+    let admitted = match admit::admit(net, peer, &job).await {
+        Ok(a) => a,
+        Err(reply) => {
+            let _ = wire::write(send, &reply).await;
+            return;
+        }
+    };
+    let Some(mut running) = admitted.start(net, peer, &job, send).await else {
+        return;
+    };
+    // The requester's frames (a stop, its countersignature) are read by their own task, so a
+    // frame is never cut in half by the token loop.
+    let (from_tx, mut from_requester) = tokio::sync::mpsc::channel::<Request>(4);
+    net.tasks().spawn(read_requester(recv, from_tx));
+    let Some(delivered) = stream::run(&mut running, send, &mut from_requester).await else {
+        return;
+    };
+    settle::settle(
+        net,
+        peer,
+        &job,
+        &running,
+        delivered,
+        send,
+        &mut from_requester,
+    )
+    .await;
+}
+
+/// Reads the requester's frames during its job, until the stream ends or a frame is bad.
+async fn read_requester(mut recv: RecvStream, tx: tokio::sync::mpsc::Sender<Request>) {
+    while let Ok(Some(r)) = wire::read::<Request, _>(&mut recv, wire::MAX_SMALL_FRAME).await {
+        if tx.send(r).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Serves `GetChain`: this node's ledger entries after `after`, in frames under the bound.
+async fn chain(net: &Net, after: Option<u64>, send: &mut SendStream) {
+    let Some(ledger) = net.node().ledger() else {
+        let m = "this node keeps no ledger";
+        let _ = wire::write(send, &Reply::refused(RefuseCode::Busy, m)).await;
+        return;
+    };
+    let mut from = after;
+    let mut pending: std::collections::VecDeque<Vec<u8>> = Default::default();
+    loop {
+        if pending.is_empty() {
+            let l = ledger.clone();
+            match net
+                .tasks()
+                .spawn_blocking(move || l.entries_after(from, 256))
+                .await
+            {
+                Ok(Ok(b)) if !b.is_empty() => {
+                    from = Some(from.map_or(0, |f| f + 1) + b.len() as u64 - 1);
+                    pending.extend(b);
+                }
+                Ok(Ok(_)) => {
+                    let _ = wire::write(send, &Reply::ChainEnd).await;
+                    return;
+                }
+                _ => return,
+            }
+        }
+        // Frames under the reply bound, by size (entries differ in length).
+        let mut entries = Vec::new();
+        let mut size = 0;
+        while let Some(raw) = pending.front() {
+            if !entries.is_empty() && size + raw.len() * 2 + 8 > CHAIN_FRAME_BYTES {
+                break;
+            }
+            size += raw.len() * 2 + 8;
+            entries.push(hex::encode(pending.pop_front().expect("not empty")));
+        }
+        if wire::write(send, &Reply::Entries { entries })
+            .await
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
+/// Hex bytes of ledger entries per `Entries` frame (under [`wire::MAX_SMALL_FRAME`]).
+const CHAIN_FRAME_BYTES: usize = 48 << 10;

@@ -1,0 +1,96 @@
+//! The peers as status shows them: address, RTT, health, load, score, reliability, strikes,
+//! and the ledger head each last signed.
+
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use super::Net;
+use super::table::{Health, Peer, Weights};
+use super::wire::ModelAd;
+use crate::ids::{ModelRef, NodeId};
+use crate::ledger::Ledger;
+
+/// A peer, as status shows it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PeerStatus {
+    pub id: NodeId,
+    /// `direct`, `relay`, or `unknown` before the first connection.
+    pub address: String,
+    pub addrs: Vec<String>,
+    pub rtt_ms: Option<f64>,
+    pub health: Health,
+    pub paused: bool,
+    pub version: String,
+    pub models: Vec<ModelAd>,
+    pub load: f64,
+    pub score: Option<f64>,
+    pub reliability: f64,
+    pub inflight: u32,
+    pub strikes: u32,
+    /// The seq and balance of the latest ledger head it signed that this node saw.
+    pub ledger_seq: Option<u64>,
+    pub balance: Option<u64>,
+    pub last_heard_s: f64,
+}
+
+impl PeerStatus {
+    fn of(p: &Peer, w: &Weights, ledger: Option<&Ledger>, now: Instant) -> PeerStatus {
+        let a = p.announcement.as_ref();
+        let models = a.map(|a| a.models.clone()).unwrap_or_default();
+        let (announced_busy, slots) = models.iter().fold((0u32, 0u32), |(b, s), m| {
+            (
+                b.saturating_add(m.busy).saturating_add(m.queued),
+                s.saturating_add(m.slots),
+            )
+        });
+        // Announcements lag: our own jobs on it count at once.
+        let busy = announced_busy.max(p.inflight);
+        let head = ledger.and_then(|l| l.peer_head(&p.id));
+        PeerStatus {
+            id: p.id,
+            address: match (p.rtt, p.relayed) {
+                (None, _) => "unknown",
+                (_, true) => "relay",
+                _ => "direct",
+            }
+            .into(),
+            addrs: p.contact.addrs.iter().map(|a| a.to_string()).collect(),
+            rtt_ms: p.rtt.map(|r| r.as_secs_f64() * 1e3),
+            health: p.health.clone(),
+            paused: a.is_some_and(|a| a.paused),
+            version: a.map(|a| a.version.clone()).unwrap_or_default(),
+            load: if slots > 0 {
+                busy as f64 / slots as f64
+            } else {
+                0.0
+            },
+            score: models
+                .first()
+                .and_then(|m| p.score(&ModelRef::from(&m.id()), w)),
+            models,
+            reliability: p.reliability.value(),
+            inflight: p.inflight,
+            strikes: p.strikes,
+            ledger_seq: head.as_ref().map(|h| h.seq),
+            balance: head.as_ref().map(|h| h.balance),
+            last_heard_s: now.saturating_duration_since(p.heard).as_secs_f64(),
+        }
+    }
+}
+
+impl Net {
+    /// The peers, for status, by id.
+    pub fn peers(&self) -> Vec<PeerStatus> {
+        let now = Instant::now();
+        let ledger = self.node().ledger();
+        let mut out: Vec<PeerStatus> = self.with_table(|t| {
+            let w = t.weights;
+            t.peers()
+                .map(|p| PeerStatus::of(p, &w, ledger, now))
+                .collect()
+        });
+        out.sort_by_key(|p| p.id);
+        out
+    }
+}

@@ -1,0 +1,344 @@
+//! Routing a job: on this node's engine or on a peer, with backpressure and a bounded wait.
+//!
+//! [`Router`] is the handle the HTTP API and the UI's node hold: the node and, when it runs, the
+//! network. Where a job goes is decided by [`decide::decide`], a pure function of a
+//! [`decide::View`] of the node and its peers; the loop here builds the view, acts on the
+//! decision, and looks again when an attempt fails or room appears. The rules, in order:
+//! 1. No peer can serve the model: the local engine takes it, behind its own bounded queue (503
+//!    with Retry-After beyond it), or 404 if this node does not serve it either.
+//! 2. The local engine serves the model, contribution is not paused and a slot is free: local.
+//! 3. Else the best-scoring peer with room (weighted round-robin, in-flight capped at its slots);
+//!    a peer that refuses or cannot be reached is skipped for this job.
+//! 4. Else a paused node that serves the model runs it itself (its own user is always served).
+//! 5. Else the job waits, its position shown in status, until any capable node has room; at most
+//!    `queue_limit` jobs wait, past that 503 with Retry-After. Nothing is dropped silently.
+//!
+//! Waiting is woken by the news of room (a job ended, a slot freed, a peer announced or came
+//! back), never by polling.
+
+pub mod decide;
+
+use std::time::{Duration, Instant};
+
+use crate::engine::Engine;
+use crate::ids::{ModelId, ModelRef, NodeId};
+use crate::job::local::{OWN_PRIORITY, prepare_off_runtime, submit};
+use crate::job::{ErrorCode, Refusal, Spec};
+use crate::net::Net;
+use crate::net::remote::{self, Inflight};
+use crate::node::{JobGuard, Node, Routed, WaitTicket};
+use decide::{Decision, View};
+
+/// How long a job may wait for capacity before it is refused.
+pub const MAX_WAIT: Duration = Duration::from_secs(120);
+
+/// The node and its network, for routing jobs. Clone freely.
+#[derive(Clone)]
+pub struct Router {
+    node: Node,
+    net: Option<Net>,
+}
+
+/// What the loop does after acting on a decision.
+enum Next {
+    /// The job was placed, or refused.
+    Placed(Result<Routed, Refusal>),
+    /// An attempt failed: look again at once.
+    LookAgain,
+    /// Wait for room, then look again.
+    Wait,
+}
+
+/// One job's attempts so far.
+struct Attempt {
+    model: ModelRef,
+    local: Option<Engine>,
+    guard: JobGuard,
+    /// Peers not to try again now.
+    excluded: Vec<NodeId>,
+    last_refusal: Option<Refusal>,
+    /// Peers that judged the request itself bad, with their refusal.
+    refused_invalid: Vec<(NodeId, Refusal)>,
+    started: Instant,
+    ticket: Option<WaitTicket>,
+}
+
+impl Router {
+    pub fn new(node: Node, net: Option<Net>) -> Router {
+        Router { node, net }
+    }
+
+    pub fn node(&self) -> &Node {
+        &self.node
+    }
+
+    /// The network, when this node runs one.
+    pub fn net(&self) -> Option<&Net> {
+        self.net.as_ref()
+    }
+
+    /// Routes a job (see the module docs for the rules).
+    pub async fn route(&self, mut spec: Spec) -> Result<Routed, Refusal> {
+        let model = spec
+            .model
+            .clone()
+            .or_else(|| self.default_model())
+            .ok_or_else(|| {
+                Refusal::new(404, "No model is served by this node or its peers").param("model")
+            })?;
+        spec.model = Some(model.clone());
+        let local = self.node.engine_for(Some(&model)).cloned();
+        let peers_capable = self
+            .net
+            .as_ref()
+            .is_some_and(|n| n.with_table(|t| t.any_capable(&model)));
+        let first = View {
+            first: true,
+            local: local.is_some(),
+            peers_capable,
+            ..View::default()
+        };
+        match decide::decide(&first) {
+            Decision::LocalQueue => return self.local(local.expect("local"), &spec, None).await,
+            Decision::Refuse(_) => return Err(self.not_served(&model)),
+            _ => {}
+        }
+        let mut a = Attempt {
+            guard: self.node.start_job(model.clone(), 0),
+            model,
+            local,
+            excluded: Vec::new(),
+            last_refusal: None,
+            refused_invalid: Vec::new(),
+            started: Instant::now(),
+            ticket: None,
+        };
+        loop {
+            // Armed before looking: room that appears while we look is not missed.
+            let room = self.node.room();
+            let decision = decide::decide(&self.look(&a));
+            match self.act(decision, &spec, &mut a).await {
+                Next::Placed(result) => return result,
+                Next::LookAgain => {}
+                Next::Wait => self.wait(&mut a, room).await,
+            }
+        }
+    }
+
+    /// The view of the node and its peers for this attempt.
+    fn look(&self, a: &Attempt) -> View {
+        let net = self.net.as_ref();
+        let (peers_capable, peer_room, all_refused) = net.map_or((false, false, false), |n| {
+            n.with_table(|t| {
+                let capable = t.any_capable(&a.model);
+                let room = t.has_room(&a.model, &a.excluded);
+                let all = !a.refused_invalid.is_empty()
+                    && t.peers()
+                        .filter(|p| p.routable() && p.serves(&a.model).is_some())
+                        .all(|p| a.refused_invalid.iter().any(|(id, _)| *id == p.id));
+                (capable, room, all)
+            })
+        });
+        View {
+            first: false,
+            local: a.local.is_some(),
+            paused: self.node.paused(),
+            local_slot: a.local.as_ref().is_some_and(Engine::has_free_slot),
+            peers_capable,
+            peer_room,
+            all_refused: all_refused
+                .then(|| a.refused_invalid.last().map(|(_, r)| r.clone()))
+                .flatten(),
+            last_refusal: a.last_refusal.clone(),
+            queue_full: a.ticket.is_none() && self.node.waiting_full(),
+            waited: a.started.elapsed(),
+        }
+    }
+
+    /// Carries out a decision.
+    async fn act(&self, decision: Decision, spec: &Spec, a: &mut Attempt) -> Next {
+        let model = a.model.to_string();
+        let refuse = |a: &Attempt, r: Refusal| {
+            a.guard.refuse(&r.message);
+            Next::Placed(Err(r))
+        };
+        match decision {
+            Decision::Local => {
+                let e = a.local.clone().expect("local");
+                // Another job may have taken the slot since the look: look again.
+                let Some(reservation) = e.reserve() else {
+                    return Next::LookAgain;
+                };
+                let r = self.local(e, spec, Some(a.guard.clone())).await;
+                drop(reservation);
+                Next::Placed(r)
+            }
+            Decision::LocalQueue => {
+                let e = a.local.clone().expect("local");
+                Next::Placed(self.local(e, spec, Some(a.guard.clone())).await)
+            }
+            Decision::Peer => match self.try_peer(spec, a).await {
+                Some(r) => Next::Placed(r),
+                None => Next::LookAgain,
+            },
+            Decision::Refuse(r) => {
+                let r = r.unwrap_or_else(|| self.not_served(&a.model));
+                refuse(a, r)
+            }
+            Decision::QueueFull => {
+                let n = self.node.settings().engine.queue_limit;
+                refuse(a, decide::queue_full(&model, n))
+            }
+            Decision::TooLong => refuse(a, decide::waited_too_long(&model)),
+            Decision::Wait => {
+                if a.ticket.is_none() {
+                    a.ticket = self.node.wait_ticket(a.guard.id());
+                    if a.ticket.is_none() {
+                        let n = self.node.settings().engine.queue_limit;
+                        return refuse(a, decide::queue_full(&model, n));
+                    }
+                }
+                Next::Wait
+            }
+        }
+    }
+
+    /// Waits for room (or the end of the longest wait). Peers that refused for lack of room
+    /// may have it by the next look; those that judged the request bad stay out.
+    async fn wait(&self, a: &mut Attempt, room: crate::node::Room<'_>) {
+        a.excluded
+            .retain(|p| a.refused_invalid.iter().any(|(id, _)| id == p));
+        let deadline =
+            tokio::time::Instant::from_std(a.started + MAX_WAIT + Duration::from_millis(1));
+        tokio::select! {
+            _ = room.changed() => {}
+            _ = tokio::time::sleep_until(deadline) => {}
+        }
+    }
+
+    /// Tries the peer the table picks; `None` to look again (it refused, or another job took
+    /// its place first).
+    async fn try_peer(&self, spec: &Spec, a: &mut Attempt) -> Option<Result<Routed, Refusal>> {
+        let net = self.net.as_ref()?;
+        let claim = Inflight::claim(net, &a.model, &a.excluded)?;
+        let peer = claim.peer();
+        match remote::start(net, claim, spec, a.guard.clone()).await {
+            Ok(r) => {
+                // Another peer took what these called invalid: they were wrong.
+                for (p, why) in &a.refused_invalid {
+                    if !why.honest_elsewhere() {
+                        net.with_table(|t| {
+                            t.failure(p, "refused a job another peer served", Instant::now())
+                        });
+                    }
+                }
+                Some(Ok(r))
+            }
+            Err((_, refusal)) => {
+                tracing::info!(
+                    "peer {} did not take a job: {}",
+                    peer.short(),
+                    refusal.message
+                );
+                a.excluded.push(peer);
+                if !refusal.retryable() && !a.refused_invalid.iter().any(|(p, _)| *p == peer) {
+                    a.refused_invalid.push((peer, refusal.clone()));
+                }
+                a.last_refusal = Some(refusal);
+                None
+            }
+        }
+    }
+
+    /// Runs a job on the local engine, at this node's own priority.
+    async fn local(
+        &self,
+        engine: Engine,
+        spec: &Spec,
+        guard: Option<JobGuard>,
+    ) -> Result<Routed, Refusal> {
+        let p = match prepare_off_runtime(&engine, &spec.prompt, &[], spec.max_tokens).await {
+            Ok(p) => p,
+            Err(r) => {
+                if let Some(g) = &guard {
+                    g.refuse(&r.message);
+                }
+                return Err(r);
+            }
+        };
+        let info = engine.info();
+        let model = ModelId::new(&info.name, &info.quant);
+        let guard = match guard {
+            Some(g) => {
+                g.set_prompt(ModelRef::from(&model), p.prompt_tokens);
+                g
+            }
+            None => self.node.start_job(ModelRef::from(&model), p.prompt_tokens),
+        };
+        guard.run_locally();
+        let events =
+            submit(&engine, &p, spec, OWN_PRIORITY).inspect_err(|r| guard.refuse(&r.message))?;
+        Ok(Routed {
+            events,
+            served_by: self.node.id(),
+            model: model.to_string(),
+            prompt_tokens: p.prompt_tokens,
+            warning: p.warning,
+            guard,
+        })
+    }
+
+    /// The model a request without `model` gets: this node's first, else the first a peer
+    /// serves.
+    fn default_model(&self) -> Option<ModelRef> {
+        if let Some(e) = self.node.engines().first() {
+            return Some(ModelRef::parse(&e.info().name));
+        }
+        self.net.as_ref()?.with_table(|t| {
+            t.peers()
+                .filter(|p| p.routable())
+                .find_map(|p| p.announcement.as_ref()?.models.first())
+                .map(|m| ModelRef::parse(&m.name))
+        })
+    }
+
+    /// The models this node and its routable peers serve, by name, this node's first.
+    pub fn served_names(&self) -> Vec<String> {
+        let mut have: Vec<String> = self
+            .node
+            .engines()
+            .iter()
+            .map(|e| e.info().name.clone())
+            .collect();
+        if let Some(net) = &self.net {
+            net.with_table(|t| {
+                for p in t.peers().filter(|p| p.routable()) {
+                    for m in p.announcement.iter().flat_map(|a| a.models.iter()) {
+                        if !have.contains(&m.name) {
+                            have.push(m.name.clone());
+                        }
+                    }
+                }
+            });
+        }
+        have
+    }
+
+    /// 404 naming what is served.
+    fn not_served(&self, model: &ModelRef) -> Refusal {
+        let have = self.served_names();
+        Refusal::new(
+            404,
+            format!(
+                "The model `{model}` is not served by this node or any reachable peer; available: {}",
+                if have.is_empty() {
+                    "none".to_string()
+                } else {
+                    have.join(", ")
+                }
+            ),
+        )
+        .param("model")
+        .code(ErrorCode::ModelNotFound)
+    }
+}

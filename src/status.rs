@@ -1,0 +1,85 @@
+//! The node snapshot behind `llp status --json`, `/api/status` and the UI: the node, its models,
+//! jobs, credits and devices, and (when it runs one) its network and peers. Built on demand from
+//! the [`Router`]'s node and network; clients read it back with the same types.
+
+use serde::{Deserialize, Serialize};
+
+use crate::devices::Profile;
+use crate::ids::NodeId;
+use crate::ledger::{Equivocation, LedgerStatus};
+use crate::net::{Misbehaviour, PeerStatus};
+use crate::node::{JobInfo, ModelStatus, Totals, VERSION};
+use crate::route::Router;
+
+/// The node snapshot.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// `None` (written as `""`) for a node that never ran and has no key yet.
+    #[serde(with = "crate::ids::empty_as_none")]
+    pub id: Option<NodeId>,
+    pub version: String,
+    pub running: bool,
+    pub api: Option<String>,
+    pub paused: bool,
+    pub uptime_s: u64,
+    pub models: Vec<ModelStatus>,
+    pub jobs: Vec<JobInfo>,
+    pub network: Option<NetworkStatus>,
+    pub peers: Vec<PeerStatus>,
+    pub balance: Option<i64>,
+    /// The credit ledger: balance, held credits, the newest entries.
+    pub ledger: Option<LedgerStatus>,
+    pub totals: Totals,
+    pub devices: Profile,
+}
+
+/// The network this node is in, for status.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NetworkStatus {
+    pub name: String,
+    pub private: bool,
+    pub p2p_addrs: Vec<String>,
+    pub relay: Option<String>,
+    /// Jobs waiting for room on any capable node.
+    pub waiting: usize,
+    /// Peers that broke the protocol: id, strikes, the last reason.
+    pub misbehaving: Vec<Misbehaviour>,
+    /// Peers caught signing two different ledger heads for one seq: refused for good.
+    pub equivocators: Vec<Equivocation>,
+}
+
+/// The snapshot of a running node. Blocking (reads the ledger's newest entries).
+pub fn snapshot(router: &Router) -> Snapshot {
+    let node = router.node();
+    let (models, totals) = node.models();
+    let (jobs, waiting) = node.jobs();
+    let network = router.net().map(|n| {
+        let c = n.contact();
+        NetworkStatus {
+            name: n.settings().network.clone(),
+            private: !n.settings().secret.is_empty(),
+            p2p_addrs: c.addrs.iter().map(|a| a.to_string()).collect(),
+            relay: c.relay,
+            waiting,
+            misbehaving: n.misbehaving(),
+            equivocators: node.ledger().map(|l| l.equivocators()).unwrap_or_default(),
+        }
+    });
+    let ledger = node.ledger().map(|l| l.status());
+    Snapshot {
+        id: Some(node.id()),
+        version: VERSION.into(),
+        running: true,
+        api: Some(node.api().to_string()),
+        paused: node.paused(),
+        uptime_s: node.uptime().as_secs(),
+        models,
+        jobs,
+        network,
+        peers: router.net().map(|n| n.peers()).unwrap_or_default(),
+        balance: ledger.as_ref().map(|l| l.balance as i64),
+        ledger,
+        totals,
+        devices: node.devices(),
+    }
+}
