@@ -6,25 +6,6 @@ use std::path::Path;
 use futures_util::StreamExt;
 use serde_json::Value;
 
-/// An HTTP client for our own API and for downloads (rustls with ring, the platform's roots).
-pub fn http_client() -> reqwest::Result<reqwest::Client> {
-    // Several crates may want to pick a crypto provider; installing ours twice is harmless.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder().build()
-}
-
-/// `error: cause: cause` (reqwest's Display hides the interesting part).
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(c) = src {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        src = c.source();
-    }
-    s
-}
-
 /// Base URL (`http://127.0.0.1:8686`) of the node running for `data_dir`, if one is.
 pub fn running_api(data_dir: &Path) -> Option<String> {
     crate::node::datadir::running_node(data_dir).map(|nf| format!("http://{}", nf.api))

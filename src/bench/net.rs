@@ -161,7 +161,7 @@ pub async fn run(settings: &Settings, reps: usize, max_tokens: u32) -> anyhow::R
         members.push(b);
         let g = spawn(1, root.path(), settings, &network, &secret, Some(&ticket), &["--model".into(), "none".into()]).await?;
         members.push(g);
-        let client = crate::client::http_client()?;
+        let client = crate::fetch::http_client()?;
         until_peers(&client, &members[1].api, 1).await?;
         let body = json!({
             "messages": [{"role": "user", "content": "Write about the history of bridges."}],

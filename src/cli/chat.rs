@@ -39,7 +39,7 @@ pub async fn run(g: &Global, a: ChatArgs) -> anyhow::Result<ExitCode> {
             (running.base_url(), Some(running))
         }
     };
-    let client = crate::client::http_client()?;
+    let client = crate::fetch::http_client()?;
     let mut history: Vec<Value> = Vec::new();
     if let Some(s) = &a.system {
         history.push(json!({"role": "system", "content": s}));

@@ -240,7 +240,7 @@ pub(crate) async fn until_peers(
 }
 
 async fn show(members: &[Member], a: &DemoArgs) -> anyhow::Result<()> {
-    let client = crate::client::http_client()?;
+    let client = crate::fetch::http_client()?;
     let first = &members[0];
     let want = members.len() - 1;
     until_peers(&client, &first.api, want).await?;

@@ -22,7 +22,7 @@ pub async fn run(g: &Global, a: InviteArgs) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::from(1));
     };
-    let client = crate::client::http_client()?;
+    let client = crate::fetch::http_client()?;
     let mut req = client.get(format!(
         "{base}/api/invite?secret={}",
         if a.no_secret { "false" } else { "true" }

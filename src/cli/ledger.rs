@@ -48,7 +48,7 @@ pub enum LedgerCommand {
 async fn export_text(g: &Global) -> anyhow::Result<String> {
     let settings = g.settings()?;
     if let Some(base) = crate::client::running_api(&settings.data_dir) {
-        let mut req = crate::client::http_client()?.get(format!("{base}/api/ledger"));
+        let mut req = crate::fetch::http_client()?.get(format!("{base}/api/ledger"));
         if let Some(t) = &settings.api.token {
             req = req.bearer_auth(t);
         }

@@ -12,7 +12,7 @@ pub async fn run(g: &Global, json: bool) -> anyhow::Result<ExitCode> {
     let settings = g.settings()?;
     let snap = match crate::client::running_api(&settings.data_dir) {
         Some(base) => {
-            let mut req = crate::client::http_client()?.get(format!("{base}/api/status"));
+            let mut req = crate::fetch::http_client()?.get(format!("{base}/api/status"));
             if let Some(t) = &settings.api.token {
                 req = req.bearer_auth(t);
             }

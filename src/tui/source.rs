@@ -27,7 +27,7 @@ pub struct Source {
 impl Source {
     pub fn new(base: String, token: Option<String>) -> anyhow::Result<Source> {
         Ok(Source {
-            http: crate::client::http_client()?,
+            http: crate::fetch::http_client()?,
             base,
             token,
         })
@@ -57,14 +57,14 @@ impl Source {
             .get(path)
             .send()
             .await
-            .map_err(|e| crate::client::error_chain(&e))?;
+            .map_err(|e| crate::fetch::error_chain(&e))?;
         if !resp.status().is_success() {
             return Err(crate::client::error_message(resp).await);
         }
         let bytes = resp
             .bytes()
             .await
-            .map_err(|e| crate::client::error_chain(&e))?;
+            .map_err(|e| crate::fetch::error_chain(&e))?;
         serde_json::from_slice(&bytes).map_err(|e| format!("{path}: unexpected answer: {e}"))
     }
 
@@ -82,7 +82,7 @@ impl Source {
             .json(&json!({ "paused": paused }))
             .send()
             .await
-            .map_err(|e| crate::client::error_chain(&e))?;
+            .map_err(|e| crate::fetch::error_chain(&e))?;
         if !resp.status().is_success() {
             return Err(crate::client::error_message(resp).await);
         }
@@ -127,7 +127,7 @@ impl Source {
             Ok(r) => r,
             Err(e) => {
                 let _ = tx
-                    .send(ev(ChatEvent::Failed(crate::client::error_chain(&e))))
+                    .send(ev(ChatEvent::Failed(crate::fetch::error_chain(&e))))
                     .await;
                 return;
             }

@@ -29,19 +29,13 @@ pub fn model_path() -> PathBuf {
 /// The default model loaded with llama.cpp in the test process, as an independent reference
 /// (its tokenizer and chat template). llama.cpp's backend may start once per process.
 pub fn reference_model() -> &'static llama_cpp_2::model::LlamaModel {
-    use llama_cpp_2::llama_backend::LlamaBackend;
     use llama_cpp_2::model::LlamaModel;
     use llama_cpp_2::model::params::LlamaModelParams;
     use std::sync::OnceLock;
-    static BACKEND: OnceLock<LlamaBackend> = OnceLock::new();
     static MODEL: OnceLock<LlamaModel> = OnceLock::new();
     MODEL.get_or_init(|| {
-        let backend = BACKEND.get_or_init(|| {
-            llama_cpp_2::send_logs_to_tracing(
-                llama_cpp_2::LogOptions::default().with_logs_enabled(false),
-            );
-            LlamaBackend::init().expect("llama.cpp backend")
-        });
+        // The library's backend: a node started in this process (the lifecycle test) shares it.
+        let backend = local_llm_proxy::engine::backend().expect("llama.cpp backend");
         LlamaModel::load_from_file(backend, model_path(), &LlamaModelParams::default())
             .expect("load the default model")
     })
@@ -308,7 +302,7 @@ fn health_ok(host_and_path: &str) -> bool {
 }
 
 pub fn client() -> reqwest::Client {
-    local_llm_proxy::client::http_client().unwrap()
+    local_llm_proxy::fetch::http_client().unwrap()
 }
 
 /// POSTs JSON and returns (status, headers, body as JSON).
