@@ -2,6 +2,10 @@
 //! 127.0.0.1 with their own temporary data dirs, serving the default model with llama.cpp.
 //! `scripts/test.sh` fetches that model first; set LLP_MODELS_DIR to use another models dir.
 
+// The harness and its helpers panic on anything unexpected (that is a failed test), and share
+// their items across the test modules.
+#![allow(clippy::unwrap_used, unreachable_pub)]
+
 mod common;
 
 mod api;

@@ -9,20 +9,20 @@ use crate::engine::{Message, Role};
 use crate::job::{Invalid, Sampling, check_stops};
 
 #[derive(Debug, Deserialize)]
-pub struct ChatRequest {
+pub(super) struct ChatRequest {
     pub model: Option<String>,
     pub messages: Vec<ChatMessage>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct CompletionRequest {
+pub(super) struct CompletionRequest {
     pub model: Option<String>,
     pub prompt: PromptSpec,
 }
 
 /// Fields shared by both endpoints. Unknown fields are ignored, as OpenAI's SDKs send many.
 #[derive(Debug, Default, Deserialize)]
-pub struct Common {
+pub(super) struct Common {
     pub max_tokens: Option<u32>,
     pub max_completion_tokens: Option<u32>,
     pub temperature: Option<f32>,
@@ -45,27 +45,27 @@ pub struct Common {
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub struct StreamOptions {
+pub(super) struct StreamOptions {
     #[serde(default)]
     pub include_usage: bool,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
-pub enum StopSpec {
+pub(super) enum StopSpec {
     One(String),
     Many(Vec<String>),
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
-pub enum PromptSpec {
+pub(super) enum PromptSpec {
     One(String),
     Many(Vec<String>),
 }
 
 #[derive(Debug, Deserialize)]
-pub struct ChatMessage {
+pub(super) struct ChatMessage {
     pub role: String,
     #[serde(default)]
     pub content: Option<Content>,
@@ -73,13 +73,13 @@ pub struct ChatMessage {
 
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
-pub enum Content {
+pub(super) enum Content {
     Text(String),
     Parts(Vec<Part>),
 }
 
 #[derive(Debug, Deserialize)]
-pub struct Part {
+pub(super) struct Part {
     #[serde(rename = "type")]
     pub kind: String,
     #[serde(default)]
@@ -88,7 +88,7 @@ pub struct Part {
 
 /// Parses a request body into its endpoint's own fields and the shared ones. (Two passes over one
 /// parsed value: `#[serde(flatten)]` would lose the field paths in error messages.)
-pub fn parse_request<T: DeserializeOwned>(body: &[u8]) -> Result<(T, Common), ApiError> {
+pub(super) fn parse_request<T: DeserializeOwned>(body: &[u8]) -> Result<(T, Common), ApiError> {
     let value: serde_json::Value = parse(body)?;
     if !value.is_object() {
         return Err(ApiError::bad_request(
@@ -99,7 +99,7 @@ pub fn parse_request<T: DeserializeOwned>(body: &[u8]) -> Result<(T, Common), Ap
 }
 
 /// Parses a JSON body, naming the field (`messages[0].role`) that is wrong.
-pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+pub(super) fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if body.is_empty() {
         return Err(ApiError::bad_request(
             "The request body is empty; send a JSON object.",
@@ -149,7 +149,7 @@ impl From<Invalid> for ApiError {
 
 /// The job's view of the shared fields.
 #[derive(Debug)]
-pub struct Validated {
+pub(super) struct Validated {
     pub max_tokens: Option<u32>,
     pub sampling: Sampling,
     pub stop: Vec<String>,
@@ -159,7 +159,7 @@ pub struct Validated {
 }
 
 impl Common {
-    pub fn validate(&self) -> Result<Validated, ApiError> {
+    pub(super) fn validate(&self) -> Result<Validated, ApiError> {
         if let Some(n) = self.n
             && n != 1
         {
@@ -224,7 +224,7 @@ impl Common {
 }
 
 /// Validates chat messages into the engine's terms.
-pub fn messages(msgs: &[ChatMessage]) -> Result<Vec<Message>, ApiError> {
+pub(super) fn messages(msgs: &[ChatMessage]) -> Result<Vec<Message>, ApiError> {
     if msgs.is_empty() {
         return Err(
             ApiError::bad_request("messages is empty: send at least one message").param("messages"),

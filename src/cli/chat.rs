@@ -27,7 +27,7 @@ pub struct ChatArgs {
     pub seed: Option<u64>,
 }
 
-pub async fn run(g: &Global, a: ChatArgs) -> anyhow::Result<ExitCode> {
+pub(super) async fn run(g: &Global, a: ChatArgs) -> anyhow::Result<ExitCode> {
     let settings = g.settings()?;
     let model = settings.engine.models.first().cloned();
     let (base, embedded) = match crate::client::running_api(&settings.data_dir) {

@@ -39,7 +39,7 @@ pub(crate) struct Member {
     pub id: crate::ids::NodeId,
 }
 
-pub async fn run(g: &Global, a: DemoArgs) -> anyhow::Result<ExitCode> {
+pub(crate) async fn run(g: &Global, a: DemoArgs) -> anyhow::Result<ExitCode> {
     anyhow::ensure!((1..=16).contains(&a.nodes), "--nodes must be 1 to 16");
     let settings = g.settings()?;
     let catalog = crate::catalog::Catalog::load(settings.catalog.as_deref())?;

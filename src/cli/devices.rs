@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use super::bytes;
 use crate::devices::Reading;
 
-pub async fn run(json: bool) -> anyhow::Result<ExitCode> {
+pub(super) async fn run(json: bool) -> anyhow::Result<ExitCode> {
     let p = tokio::task::spawn_blocking(crate::devices::detect).await?;
     if json {
         super::print_json(&p)?;

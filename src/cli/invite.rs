@@ -13,7 +13,7 @@ pub struct InviteArgs {
     pub no_secret: bool,
 }
 
-pub async fn run(g: &Global, a: InviteArgs) -> anyhow::Result<ExitCode> {
+pub(super) async fn run(g: &Global, a: InviteArgs) -> anyhow::Result<ExitCode> {
     let settings = g.settings()?;
     let Some(base) = crate::client::running_api(&settings.data_dir) else {
         eprintln!(

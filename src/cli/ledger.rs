@@ -81,7 +81,7 @@ async fn export_text(g: &Global) -> anyhow::Result<String> {
     Ok(out)
 }
 
-pub async fn run(g: &Global, a: LedgerArgs) -> anyhow::Result<ExitCode> {
+pub(super) async fn run(g: &Global, a: LedgerArgs) -> anyhow::Result<ExitCode> {
     match a.command.unwrap_or(LedgerCommand::Show { json: false }) {
         LedgerCommand::Show { json } => {
             let text = export_text(g).await?;

@@ -28,7 +28,7 @@ pub enum Action {
     Path { spec: String },
 }
 
-pub async fn run(g: &Global, a: ModelsArgs) -> anyhow::Result<ExitCode> {
+pub(super) async fn run(g: &Global, a: ModelsArgs) -> anyhow::Result<ExitCode> {
     let settings = g.settings()?;
     let catalog =
         Catalog::load(settings.catalog.as_deref()).map_err(|e| UsageError(e.to_string()))?;

@@ -57,7 +57,7 @@ impl Running {
 /// How long a stopping node waits for the API's running requests.
 const API_STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
-pub async fn run(g: &Global) -> anyhow::Result<ExitCode> {
+pub(super) async fn run(g: &Global) -> anyhow::Result<ExitCode> {
     let settings = g.settings()?;
     let running = start_node(settings, None, true).await?;
     let node = running.node();

@@ -8,7 +8,7 @@ use crate::ids::NodeId;
 use crate::node::jobs::Requester;
 use crate::status::Snapshot;
 
-pub async fn run(g: &Global, json: bool) -> anyhow::Result<ExitCode> {
+pub(super) async fn run(g: &Global, json: bool) -> anyhow::Result<ExitCode> {
     let settings = g.settings()?;
     let snap = match crate::client::running_api(&settings.data_dir) {
         Some(base) => {

@@ -56,7 +56,7 @@ pub enum PromptError {
 }
 
 /// The chat template of a model: its own from the GGUF, else ChatML.
-pub fn chat_template(model: &LlamaModel) -> LlamaChatTemplate {
+pub(super) fn chat_template(model: &LlamaModel) -> LlamaChatTemplate {
     model.chat_template(None).unwrap_or_else(|_| {
         // ChatML is the most common fallback; the name is resolved by llama.cpp.
         LlamaChatTemplate::new("chatml").expect("static template name has no NUL")
@@ -64,7 +64,7 @@ pub fn chat_template(model: &LlamaModel) -> LlamaChatTemplate {
 }
 
 /// Most messages in one conversation (a bound on the work one request can cause).
-pub const MAX_MESSAGES: usize = 4096;
+pub(super) const MAX_MESSAGES: usize = 4096;
 
 /// Renders `messages` with the model's template (ending with the assistant's turn opened) and
 /// tokenizes it, with message contents as plain text.
@@ -73,7 +73,7 @@ pub const MAX_MESSAGES: usize = 4096;
 /// tokenized in one piece, exactly as llama.cpp does it. Otherwise message contents are
 /// tokenized apart from the template, with special-token parsing off, so typed control-token
 /// text stays text.
-pub fn chat_tokens(
+pub(super) fn chat_tokens(
     model: &LlamaModel,
     template: &LlamaChatTemplate,
     messages: &[Message],
@@ -174,6 +174,6 @@ fn with_bos(model: &LlamaModel, rendered: &str, mut tokens: Vec<LlamaToken>) -> 
 }
 
 /// Tokenizes a plain-text completion prompt (BOS added if the model wants one).
-pub fn text_tokens(model: &LlamaModel, text: &str) -> Vec<LlamaToken> {
+pub(super) fn text_tokens(model: &LlamaModel, text: &str) -> Vec<LlamaToken> {
     model.vocab().tokenize(text.as_bytes(), true, false)
 }

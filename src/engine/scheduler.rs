@@ -23,11 +23,11 @@ use super::{EngineConfig, EngineStats, Job};
 use crate::job::{Event, Finish, FinishReason, Sampling};
 
 /// Most tokens decoded in one step (all slots together).
-pub const BATCH_TOKENS: u32 = 2048;
+pub(super) const BATCH_TOKENS: u32 = 2048;
 
 /// A reader that keeps its connection open but reads nothing for this long loses its slot, so
 /// that a few stuck clients cannot hold every slot (and its KV cache) forever.
-pub const STALL_LIMIT: Duration = Duration::from_secs(60);
+pub(super) const STALL_LIMIT: Duration = Duration::from_secs(60);
 
 /// Creating contexts in parallel is unsound in llama-cpp-2 (see `LlamaModel::new_context`).
 static NEW_CONTEXT: Mutex<()> = Mutex::new(());
