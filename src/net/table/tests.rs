@@ -1,0 +1,121 @@
+//! Scores, round-robin, caps, eviction and readmission, replays, expiry, k-buckets.
+
+use super::*;
+
+fn ad(slots: u32, busy: u32, tps: f64) -> Announcement {
+    let model = ModelAd {
+        name: "m".into(),
+        quant: "q".into(),
+        slots,
+        busy,
+        queued: 0,
+        ctx: 2048,
+        tokens_per_s: tps,
+    };
+    Announcement::new(1, "public", vec![model])
+}
+
+fn id(n: u8) -> NodeId {
+    let mut b = [0u8; 32];
+    b[0] = n;
+    b[31] = n;
+    NodeId::from_bytes(b)
+}
+
+fn m(name: &str) -> ModelRef {
+    ModelRef::parse(name)
+}
+
+fn raw(b: [u8; 32]) -> NodeId {
+    NodeId::from_bytes(b)
+}
+
+fn table_with(peers: &[(u8, u32, u32, f64)]) -> Table {
+    let now = Instant::now();
+    let mut t = Table::new(raw([0xff; 32]), Weights::default());
+    for &(n, slots, busy, tps) in peers {
+        assert!(t.announce(id(n), ad(slots, busy, tps), now));
+        t.readmit(&id(n), now);
+    }
+    t
+}
+
+#[test]
+fn shared_prefix_counts_leading_equal_bits() {
+    assert_eq!(shared_prefix(&raw([0; 32]), &raw([0; 32])), 256);
+    let mut b = [0u8; 32];
+    b[0] = 0x80;
+    assert_eq!(shared_prefix(&raw([0; 32]), &raw(b)), 0);
+    b[0] = 0x01;
+    assert_eq!(shared_prefix(&raw([0; 32]), &raw(b)), 7);
+}
+
+#[test]
+fn round_robin_follows_scores_and_respects_caps() {
+    let mut t = table_with(&[(1, 4, 0, 100.0), (2, 4, 0, 5.0)]);
+    let mut counts = HashMap::new();
+    for _ in 0..100 {
+        let p = t.pick(&m("m"), &[]).unwrap();
+        *counts.entry(p.as_bytes()[0]).or_insert(0) += 1;
+    }
+    assert!(counts[&1] > counts[&2], "{counts:?}");
+    assert!(
+        counts[&2] > 10,
+        "the slower peer still gets its share: {counts:?}"
+    );
+    // Caps: once our in-flight jobs reach a peer's slots it is skipped.
+    t.get_mut(&id(1)).unwrap().inflight = 4;
+    for _ in 0..10 {
+        assert_eq!(t.pick(&m("m"), &[]), Some(id(2)));
+    }
+    t.get_mut(&id(2)).unwrap().inflight = 4;
+    assert_eq!(t.pick(&m("m"), &[]), None);
+    assert!(t.any_capable(&m("m")));
+    assert!(!t.any_capable(&m("other")));
+}
+
+#[test]
+fn failures_evict_and_probes_readmit_after_backoff() {
+    let mut t = table_with(&[(1, 4, 0, 10.0)]);
+    let now = Instant::now();
+    assert!(!t.failure(&id(1), "stall", now));
+    assert!(!t.failure(&id(1), "stall", now));
+    assert!(t.failure(&id(1), "stall", now));
+    assert_eq!(t.pick(&m("m"), &[]), None);
+    assert!(!t.readmit(&id(1), now), "not before the back-off");
+    assert!(t.readmit(&id(1), now + FIRST_BACKOFF));
+    assert_eq!(t.pick(&m("m"), &[]), Some(id(1)));
+    let r = t.get(&id(1)).unwrap().reliability.value();
+    assert!(r < 0.5, "{r}");
+}
+
+#[test]
+fn replays_and_expiry() {
+    let mut t = table_with(&[(1, 4, 0, 10.0)]);
+    assert!(
+        !t.announce(id(1), ad(4, 0, 10.0), Instant::now()),
+        "same seq is a replay"
+    );
+    let later = Instant::now() + Duration::from_secs(100);
+    assert_eq!(t.expire(later, Duration::from_secs(10)), vec![id(1)]);
+    assert!(t.is_empty());
+}
+
+#[test]
+fn buckets_hold_k_and_closest_sorts_by_xor() {
+    let now = Instant::now();
+    let mut t = Table::with_k(raw([0; 32]), Weights::default(), 2);
+    let c = |n: u8| Contact {
+        id: id(n).to_string(),
+        addrs: vec![],
+        relay: None,
+    };
+    // 0x80.. and 0x81.. and 0xc0.. share no prefix bit with 0: same bucket, k = 2.
+    assert!(t.add_contact(c(0x80), id(0x80), now));
+    assert!(t.add_contact(c(0x81), id(0x81), now));
+    assert!(!t.add_contact(c(0xc0), id(0xc0), now));
+    assert!(t.add_contact(c(0x01), id(0x01), now));
+    let near = t.closest(&id(0x80), 2);
+    assert_eq!(near[0].id, id(0x80).to_string());
+    assert_eq!(near[1].id, id(0x81).to_string());
+}
