@@ -275,93 +275,69 @@ impl App {
     }
 
     fn act(&mut self, action: Action, ctx: Ctx) -> Vec<Effect> {
+        match action {
+            Action::Interrupt if self.chat.streaming => return self.cancel_chat(),
+            Action::Interrupt | Action::Quit => {
+                self.quit = true;
+                return vec![Effect::Quit];
+            }
+            _ => {}
+        }
+        match self.act_in(ctx, action) {
+            Some(effects) => effects,
+            None => self.act_anywhere(ctx, action),
+        }
+    }
+
+    /// What an action does in an overlay, the filter input or the chat; `None` when the
+    /// context leaves it to [`App::act_anywhere`].
+    fn act_in(&mut self, ctx: Ctx, action: Action) -> Option<Vec<Effect>> {
         match (ctx, action) {
-            (_, Action::Interrupt) => {
-                if self.chat.streaming {
-                    return self.cancel_chat();
-                }
-                self.quit = true;
-                vec![Effect::Quit]
-            }
-            (_, Action::Quit) => {
-                self.quit = true;
-                vec![Effect::Quit]
-            }
-            (Ctx::Help, Action::Back) => {
-                self.help = false;
-                vec![]
-            }
+            (Ctx::Help, Action::Back) => self.help = false,
             (Ctx::Help, a @ (Action::Up | Action::Down | Action::PageUp | Action::PageDown)) => {
                 self.help_scroll = step(self.help_scroll as usize, a, 200, self.page) as u16;
-                vec![]
             }
-            (_, Action::Help) => {
-                self.help = !self.help;
-                vec![]
-            }
-            (Ctx::FilterInput, Action::Send) => {
-                self.filtering = false;
-                vec![]
-            }
+            (_, Action::Help) => self.help = !self.help,
+            (Ctx::FilterInput, Action::Send) => self.filtering = false,
             (Ctx::FilterInput, Action::Back) => {
                 self.filtering = false;
                 self.filters[self.focus.index()].clear();
-                vec![]
             }
-            (Ctx::Picker, a) => self.pick(a),
-            (Ctx::Detail, Action::Back) => {
-                self.detail = None;
-                vec![]
-            }
+            (Ctx::Picker, a) => return Some(self.pick(a)),
+            (Ctx::Detail, Action::Back) => self.detail = None,
             (Ctx::Detail, Action::Export) => {
                 let id = self.detail.as_ref().map(|d| d.id.clone());
-                id.map(Effect::ExportJob).into_iter().collect()
+                return Some(id.map(Effect::ExportJob).into_iter().collect());
             }
-            (Ctx::Chat, Action::Send) => self.send(),
-            (Ctx::Chat, Action::Newline) => {
-                self.chat.input.insert_newline();
-                vec![]
-            }
-            (Ctx::Chat, Action::Back) => {
-                if self.chat.streaming {
-                    self.cancel_chat()
-                } else {
-                    self.focus = Pane::Jobs;
-                    vec![]
-                }
-            }
+            (Ctx::Chat, Action::Send) => return Some(self.send()),
+            (Ctx::Chat, Action::Newline) => self.chat.input.insert_newline(),
+            (Ctx::Chat, Action::Back) if self.chat.streaming => return Some(self.cancel_chat()),
+            (Ctx::Chat, Action::Back) => self.focus = Pane::Jobs,
             (Ctx::Chat, Action::PageUp) => {
                 self.chat.scroll = self.chat.scroll.saturating_add(self.page as u16);
-                vec![]
             }
             (Ctx::Chat, Action::PageDown) => {
                 self.chat.scroll = self.chat.scroll.saturating_sub(self.page as u16);
-                vec![]
             }
-            (_, Action::NextPane) => {
-                self.focus = Pane::ALL[(self.focus.index() + 1) % 6];
-                vec![]
-            }
-            (_, Action::PrevPane) => {
-                self.focus = Pane::ALL[(self.focus.index() + 5) % 6];
-                vec![]
-            }
-            (_, Action::Jump(n)) => {
-                self.focus = Pane::ALL[(n as usize).clamp(1, 6) - 1];
-                vec![]
-            }
-            (_, Action::Zoom) => {
-                self.zoomed = !self.zoomed;
-                vec![]
-            }
-            (_, Action::Pause) => vec![Effect::SetPaused(!self.data.paused())],
+            _ => return None,
+        }
+        Some(vec![])
+    }
+
+    /// What an action does among the panes.
+    fn act_anywhere(&mut self, ctx: Ctx, action: Action) -> Vec<Effect> {
+        match (ctx, action) {
+            (_, Action::NextPane) => self.focus = Pane::ALL[(self.focus.index() + 1) % 6],
+            (_, Action::PrevPane) => self.focus = Pane::ALL[(self.focus.index() + 5) % 6],
+            (_, Action::Jump(n)) => self.focus = Pane::ALL[(n as usize).clamp(1, 6) - 1],
+            (_, Action::Zoom) => self.zoomed = !self.zoomed,
+            (_, Action::Pause) => return vec![Effect::SetPaused(!self.data.paused())],
             (_, Action::Filter) => {
                 if matches!(self.focus, Pane::Jobs | Pane::Logs) {
                     self.filtering = true;
                 } else {
                     self.note("/ filters the Jobs and Logs panes (2 or 6 goes there)");
                 }
-                vec![]
             }
             (_, Action::Back) => {
                 if !self.filters[self.focus.index()].is_empty() {
@@ -369,24 +345,24 @@ impl App {
                 } else {
                     self.zoomed = false;
                 }
-                vec![]
             }
-            (Ctx::Jobs, Action::Open) => match self.selected_job() {
-                Some(id) => {
+            (Ctx::Jobs, Action::Open) => {
+                if let Some(id) = self.selected_job() {
                     self.detail = Some(Detail {
                         id: id.clone(),
                         record: None,
                         scroll: 0,
                     });
-                    vec![Effect::FetchJob(id)]
+                    return vec![Effect::FetchJob(id)];
                 }
-                None => vec![],
-            },
-            (Ctx::Jobs, Action::Export) => self
-                .selected_job()
-                .map(Effect::ExportJob)
-                .into_iter()
-                .collect(),
+            }
+            (Ctx::Jobs, Action::Export) => {
+                return self
+                    .selected_job()
+                    .map(Effect::ExportJob)
+                    .into_iter()
+                    .collect();
+            }
             (
                 _,
                 a @ (Action::Up
@@ -395,12 +371,10 @@ impl App {
                 | Action::Bottom
                 | Action::PageUp
                 | Action::PageDown),
-            ) => {
-                self.move_in_pane(a);
-                vec![]
-            }
-            _ => vec![],
+            ) => self.move_in_pane(a),
+            _ => {}
         }
+        vec![]
     }
 
     fn edit_filter(&mut self, k: KeyEvent) {

@@ -2,26 +2,53 @@
 //! job details and notices, each applied to the state as it arrives.
 
 use super::{App, MAX_ENTRIES, MAX_JOBS, MAX_LOG_LINES, MAX_SERIES, Msg, RTT_SAMPLES};
+use crate::ledger::EntryLine;
+use crate::status::Snapshot;
 
 impl App {
+    /// A new status: the RTT history of each peer grows (and forgets peers that left).
+    fn status(&mut self, s: Snapshot) {
+        for p in &s.peers {
+            if let Some(rtt) = p.rtt_ms {
+                let h = self.data.rtt.entry(p.id).or_default();
+                h.push_back(rtt.round().max(0.0) as u64);
+                while h.len() > RTT_SAMPLES {
+                    h.pop_front();
+                }
+            }
+        }
+        self.data
+            .rtt
+            .retain(|id, _| s.peers.iter().any(|p| p.id == *id));
+        self.data.snapshot = Some(s);
+        self.data.unreachable = None;
+    }
+
+    /// New ledger entries, and the balance chart's points.
+    fn entries(&mut self, lines: Vec<EntryLine>) {
+        for l in lines {
+            self.data
+                .series
+                .push((l.time_ms as f64 / 1000.0, l.balance as f64));
+            self.data.entries.push_back(l);
+        }
+        while self.data.entries.len() > MAX_ENTRIES {
+            self.data.entries.pop_front();
+        }
+        if self.data.series.len() > MAX_SERIES {
+            // Keep every other point of the older half: the shape stays, the cost does not grow.
+            let half = self.data.series.len() / 2;
+            let mut i = 0;
+            self.data.series.retain(|_| {
+                i += 1;
+                i > half || i % 2 == 0
+            });
+        }
+    }
+
     pub fn on_msg(&mut self, msg: Msg) {
         match msg {
-            Msg::Status(s) => {
-                for p in &s.peers {
-                    if let Some(rtt) = p.rtt_ms {
-                        let h = self.data.rtt.entry(p.id).or_default();
-                        h.push_back(rtt.round().max(0.0) as u64);
-                        while h.len() > RTT_SAMPLES {
-                            h.pop_front();
-                        }
-                    }
-                }
-                self.data
-                    .rtt
-                    .retain(|id, _| s.peers.iter().any(|p| p.id == *id));
-                self.data.snapshot = Some(*s);
-                self.data.unreachable = None;
-            }
+            Msg::Status(s) => self.status(*s),
             Msg::Unreachable(why) => self.data.unreachable = Some(why),
             Msg::Jobs(jobs) => {
                 // A job that ended since the last status is no longer running.
@@ -33,26 +60,7 @@ impl App {
                     self.data.ended.pop_front();
                 }
             }
-            Msg::Entries(lines) => {
-                for l in lines {
-                    self.data
-                        .series
-                        .push((l.time_ms as f64 / 1000.0, l.balance as f64));
-                    self.data.entries.push_back(l);
-                }
-                while self.data.entries.len() > MAX_ENTRIES {
-                    self.data.entries.pop_front();
-                }
-                if self.data.series.len() > MAX_SERIES {
-                    // Keep every other point of the older half: the shape stays, the cost does not grow.
-                    let half = self.data.series.len() / 2;
-                    let mut i = 0;
-                    self.data.series.retain(|_| {
-                        i += 1;
-                        i > half || i % 2 == 0
-                    });
-                }
-            }
+            Msg::Entries(lines) => self.entries(lines),
             Msg::Logs(lines) => {
                 self.data.logs.extend(lines);
                 while self.data.logs.len() > MAX_LOG_LINES {

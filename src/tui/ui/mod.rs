@@ -81,42 +81,8 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     app.page = (body.height as usize / 2).saturating_sub(3).max(1);
     if app.zoomed {
         draw_pane(f, app, app.focus, body);
-    } else if body.width >= 150 {
-        let [top, bottom] =
-            Layout::vertical([Constraint::Percentage(50), Constraint::Fill(1)]).areas(body);
-        let [a, b, c] = Layout::horizontal([Constraint::Ratio(1, 3); 3]).areas(top);
-        let [d, e, g] = Layout::horizontal([Constraint::Ratio(1, 3); 3]).areas(bottom);
-        for (pane, r) in [
-            (Pane::Devices, a),
-            (Pane::Jobs, b),
-            (Pane::Peers, c),
-            (Pane::Credits, d),
-            (Pane::Chat, e),
-            (Pane::Logs, g),
-        ] {
-            draw_pane(f, app, pane, r);
-        }
     } else {
-        let [top, mid, bottom] = Layout::vertical([
-            Constraint::Percentage(30),
-            Constraint::Percentage(35),
-            Constraint::Fill(1),
-        ])
-        .areas(body);
-        let halves = |r: Rect| -> [Rect; 2] {
-            Layout::horizontal([Constraint::Percentage(50), Constraint::Fill(1)]).areas(r)
-        };
-        let [a, b] = halves(top);
-        let [c, d] = halves(mid);
-        let [e, g] = halves(bottom);
-        for (pane, r) in [
-            (Pane::Devices, a),
-            (Pane::Peers, b),
-            (Pane::Jobs, c),
-            (Pane::Credits, d),
-            (Pane::Chat, e),
-            (Pane::Logs, g),
-        ] {
+        for (pane, r) in layout(body) {
             draw_pane(f, app, pane, r);
         }
     }
@@ -133,6 +99,44 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     if app.ascii {
         asciify(f.buffer_mut());
     }
+}
+
+/// Where each pane goes: three columns of two on a wide terminal, else two columns of three.
+fn layout(body: Rect) -> [(Pane, Rect); 6] {
+    if body.width >= 150 {
+        let [top, bottom] =
+            Layout::vertical([Constraint::Percentage(50), Constraint::Fill(1)]).areas(body);
+        let [a, b, c] = Layout::horizontal([Constraint::Ratio(1, 3); 3]).areas(top);
+        let [d, e, g] = Layout::horizontal([Constraint::Ratio(1, 3); 3]).areas(bottom);
+        return [
+            (Pane::Devices, a),
+            (Pane::Jobs, b),
+            (Pane::Peers, c),
+            (Pane::Credits, d),
+            (Pane::Chat, e),
+            (Pane::Logs, g),
+        ];
+    }
+    let [top, mid, bottom] = Layout::vertical([
+        Constraint::Percentage(30),
+        Constraint::Percentage(35),
+        Constraint::Fill(1),
+    ])
+    .areas(body);
+    let halves = |r: Rect| -> [Rect; 2] {
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Fill(1)]).areas(r)
+    };
+    let [a, b] = halves(top);
+    let [c, d] = halves(mid);
+    let [e, g] = halves(bottom);
+    [
+        (Pane::Devices, a),
+        (Pane::Peers, b),
+        (Pane::Jobs, c),
+        (Pane::Credits, d),
+        (Pane::Chat, e),
+        (Pane::Logs, g),
+    ]
 }
 
 /// ASCII mode: whatever a widget drew outside ASCII (a separator dot, an arrow, a gauge's

@@ -9,8 +9,10 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use super::super::app::{App, short};
 use super::super::keys::{BINDINGS, Ctx};
+use super::super::theme::Theme;
 use super::{ASCII_BORDER, clock, thousands};
 use crate::ids::NodeId;
+use crate::node::JobRecord;
 use crate::node::jobs::{Direction, Requester};
 
 fn centered(area: Rect, w_pct: u16, h_pct: u16) -> Rect {
@@ -163,142 +165,184 @@ pub(super) fn draw_detail(f: &mut Frame, app: &mut App, area: Rect) {
         }
         Some(Ok(rec)) => rec,
     };
-    let own = app.data.own_id();
-    let j = &rec.info;
-    let dd = &rec.detail;
-    let local = j.direction(&own) == Direction::Local;
-    let field = |k: &str, v: String| {
-        Line::from(vec![
-            Span::styled(format!("{k:<12}"), t.title),
-            Span::styled(v, t.text),
-        ])
-    };
-    let who = |id: &NodeId| {
-        if *id == own {
-            format!("{id} (this node)")
-        } else {
-            id.to_string()
-        }
-    };
-    let ms = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.0} ms"));
-    let mut lines = vec![
-        field(
-            "state",
-            format!("{} · {}", j.state, j.direction(&own).as_str()),
-        ),
-        field("model", j.model.to_string()),
-        field(
-            "requester",
-            match &j.requester {
-                Requester::Local => "this node's own API".into(),
-                Requester::Peer(id) => who(id),
-            },
-        ),
-        field("served by", who(&j.served_by)),
-        field(
-            "tokens",
-            format!(
-                "prompt {} (cached {}) · answer {} · {:.1} tok/s",
-                j.prompt_tokens, dd.cached_tokens, j.tokens, j.tokens_per_s
-            ),
-        ),
-        field(
-            "timings",
-            format!(
-                "first token {} · prompt {} · generation {} · total {}",
-                ms(dd.time_to_first_token_ms),
-                ms(dd.prompt_ms),
-                ms(dd.generation_ms),
-                ms(dd.duration_ms)
-            ),
-        ),
-        field(
-            "time",
-            format!(
-                "started {}{}",
-                clock(j.started_unix),
-                j.ended_unix
-                    .map_or(String::new(), |e| format!(" · ended {}", clock(e)))
-            ),
-        ),
-        field("failovers", j.failovers.to_string()),
-    ];
-    if let Some(fr) = &dd.finish_reason {
-        lines.push(field("finish", fr.to_string()));
+    let lines = Detail {
+        t: &t,
+        own: app.data.own_id(),
     }
-    if let Some(w) = &dd.warning {
-        lines.push(Line::from(vec![
-            Span::styled(format!("{:<12}", "warning"), t.title),
-            Span::styled(w.clone(), t.warn),
-        ]));
-    }
-    if let Some(e) = &dd.error {
-        lines.push(Line::from(vec![
-            Span::styled(format!("{:<12}", "error"), t.title),
-            Span::styled(e.clone(), t.error),
-        ]));
-    }
-    lines.push(Line::raw(""));
-    lines.push(Line::styled("Route", t.title));
-    if dd.route.is_empty() {
-        lines.push(Line::styled("  (not started)", t.muted));
-    }
-    for (i, h) in dd.route.iter().enumerate() {
-        lines.push(Line::raw(format!(
-            "  {}. {} — {} from answer token {}",
-            i + 1,
-            who(&h.node),
-            h.why.as_str(),
-            h.from_token
-        )));
-    }
-    lines.push(Line::raw(""));
-    lines.push(Line::styled("Receipts and ledger entries", t.title));
-    if dd.settlements.is_empty() {
-        lines.push(Line::styled(
-            if local {
-                "  none: a job served by this node's own hardware is free"
-            } else {
-                "  none recorded"
-            },
-            t.muted,
-        ));
-    }
-    for s in &dd.settlements {
-        let rc = &s.receipt;
-        lines.push(Line::raw(format!(
-            "  receipt {}: {}:{} · {} prompt + {} answer tokens · {} credits",
-            rc.job, rc.model, rc.quant, rc.prompt_tokens, rc.completion_tokens, rc.credits
-        )));
-        lines.push(Line::raw(format!(
-            "    requester {} · worker {}",
-            short(&rc.requester),
-            short(&rc.worker)
-        )));
-        lines.push(Line::raw(format!(
-            "    signed by both · entry #{} {} {} → balance {} · hash {}",
-            s.entry.seq,
-            s.entry.kind.as_str(),
-            s.entry.amount,
-            thousands(s.entry.balance),
-            &s.entry_hash[..16.min(s.entry_hash.len())]
-        )));
-    }
-    lines.push(Line::raw(""));
-    lines.push(Line::styled("Prompt", t.title));
-    for l in dd.prompt.lines() {
-        lines.push(Line::styled(format!("  {l}"), t.text));
-    }
-    lines.push(Line::raw(""));
-    lines.push(Line::styled("Output", t.title));
-    for l in dd.output.split('\n') {
-        lines.push(Line::styled(format!("  {l}"), t.text));
-    }
+    .lines(rec);
     let para = Paragraph::new(lines).wrap(Wrap { trim: false });
     let total = para.line_count(inner.width).min(u16::MAX as usize) as u16;
     let max = total.saturating_sub(inner.height);
     if let Some(d) = &mut app.detail {
         d.scroll = d.scroll.min(max);
         f.render_widget(para.scroll((d.scroll, 0)), inner);
+    }
+}
+
+/// The text of a job's detail.
+struct Detail<'a> {
+    t: &'a Theme,
+    own: NodeId,
+}
+
+impl Detail<'_> {
+    fn lines(&self, rec: &JobRecord) -> Vec<Line<'static>> {
+        let mut lines = self.summary(rec);
+        lines.push(Line::raw(""));
+        lines.extend(self.route(rec));
+        lines.push(Line::raw(""));
+        lines.extend(self.settlements(rec));
+        let t = self.t;
+        for (title, text) in [
+            ("Prompt", &rec.detail.prompt),
+            ("Output", &rec.detail.output),
+        ] {
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(title, t.title));
+            // The prompt's lines; the output's too, empty last line included.
+            let rows: Vec<&str> = if title == "Prompt" {
+                text.lines().collect()
+            } else {
+                text.split('\n').collect()
+            };
+            for l in rows {
+                lines.push(Line::styled(format!("  {l}"), t.text));
+            }
+        }
+        lines
+    }
+
+    fn field(&self, k: &str, v: String) -> Line<'static> {
+        Line::from(vec![
+            Span::styled(format!("{k:<12}"), self.t.title),
+            Span::styled(v, self.t.text),
+        ])
+    }
+
+    fn who(&self, id: &NodeId) -> String {
+        if *id == self.own {
+            format!("{id} (this node)")
+        } else {
+            id.to_string()
+        }
+    }
+
+    /// State, model, who asked and served, tokens, timings, and what went wrong.
+    fn summary(&self, rec: &JobRecord) -> Vec<Line<'static>> {
+        let (j, dd, t) = (&rec.info, &rec.detail, self.t);
+        let ms = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.0} ms"));
+        let mut lines = vec![
+            self.field(
+                "state",
+                format!("{} · {}", j.state, j.direction(&self.own).as_str()),
+            ),
+            self.field("model", j.model.to_string()),
+            self.field(
+                "requester",
+                match &j.requester {
+                    Requester::Local => "this node's own API".into(),
+                    Requester::Peer(id) => self.who(id),
+                },
+            ),
+            self.field("served by", self.who(&j.served_by)),
+            self.field(
+                "tokens",
+                format!(
+                    "prompt {} (cached {}) · answer {} · {:.1} tok/s",
+                    j.prompt_tokens, dd.cached_tokens, j.tokens, j.tokens_per_s
+                ),
+            ),
+            self.field(
+                "timings",
+                format!(
+                    "first token {} · prompt {} · generation {} · total {}",
+                    ms(dd.time_to_first_token_ms),
+                    ms(dd.prompt_ms),
+                    ms(dd.generation_ms),
+                    ms(dd.duration_ms)
+                ),
+            ),
+            self.field(
+                "time",
+                format!(
+                    "started {}{}",
+                    clock(j.started_unix),
+                    j.ended_unix
+                        .map_or(String::new(), |e| format!(" · ended {}", clock(e)))
+                ),
+            ),
+            self.field("failovers", j.failovers.to_string()),
+        ];
+        if let Some(fr) = &dd.finish_reason {
+            lines.push(self.field("finish", fr.to_string()));
+        }
+        for (k, v, style) in [
+            ("warning", &dd.warning, t.warn),
+            ("error", &dd.error, t.error),
+        ] {
+            if let Some(v) = v {
+                lines.push(Line::from(vec![
+                    Span::styled(format!("{k:<12}"), t.title),
+                    Span::styled(v.clone(), style),
+                ]));
+            }
+        }
+        lines
+    }
+
+    /// The nodes that served it, in order.
+    fn route(&self, rec: &JobRecord) -> Vec<Line<'static>> {
+        let mut lines = vec![Line::styled("Route", self.t.title)];
+        if rec.detail.route.is_empty() {
+            lines.push(Line::styled("  (not started)", self.t.muted));
+        }
+        for (i, h) in rec.detail.route.iter().enumerate() {
+            lines.push(Line::raw(format!(
+                "  {}. {} — {} from answer token {}",
+                i + 1,
+                self.who(&h.node),
+                h.why.as_str(),
+                h.from_token
+            )));
+        }
+        lines
+    }
+
+    /// The receipts both sides signed, and this node's ledger entries for them.
+    fn settlements(&self, rec: &JobRecord) -> Vec<Line<'static>> {
+        let t = self.t;
+        let mut lines = vec![Line::styled("Receipts and ledger entries", t.title)];
+        if rec.detail.settlements.is_empty() {
+            let local = rec.info.direction(&self.own) == Direction::Local;
+            lines.push(Line::styled(
+                if local {
+                    "  none: a job served by this node's own hardware is free"
+                } else {
+                    "  none recorded"
+                },
+                t.muted,
+            ));
+        }
+        for s in &rec.detail.settlements {
+            let rc = &s.receipt;
+            lines.push(Line::raw(format!(
+                "  receipt {}: {}:{} · {} prompt + {} answer tokens · {} credits",
+                rc.job, rc.model, rc.quant, rc.prompt_tokens, rc.completion_tokens, rc.credits
+            )));
+            lines.push(Line::raw(format!(
+                "    requester {} · worker {}",
+                short(&rc.requester),
+                short(&rc.worker)
+            )));
+            lines.push(Line::raw(format!(
+                "    signed by both · entry #{} {} {} → balance {} · hash {}",
+                s.entry.seq,
+                s.entry.kind.as_str(),
+                s.entry.amount,
+                thousands(s.entry.balance),
+                &s.entry_hash[..16.min(s.entry_hash.len())]
+            )));
+        }
+        lines
     }
 }

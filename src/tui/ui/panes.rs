@@ -10,16 +10,91 @@ use ratatui::widgets::{
 };
 
 use super::super::app::{App, Pane, Who, short};
+use super::super::theme::Theme;
 use super::{ASCII_BARS, ago, block, draw_table, gib, pick, spark, thousands, window};
 use crate::devices::Reading;
 use crate::ids::NodeId;
 use crate::job::State;
+use crate::ledger::{EntryLine, LedgerStatus};
+use crate::net::PeerStatus;
+use crate::node::JobInfo;
 use crate::node::jobs::{Direction, Requester};
 
 // ---- Devices ----
 
 fn na<T>(r: &Reading<T>, show: impl Fn(&T) -> String) -> String {
     r.value.as_ref().map_or_else(|| "N/A".to_string(), show)
+}
+
+/// One device as the Devices pane shows it.
+struct Dev {
+    name: String,
+    used: Option<u64>,
+    total: Option<u64>,
+    mem: &'static str,
+    line: String,
+}
+
+impl Dev {
+    /// The CPU, then each GPU.
+    fn all(d: &crate::devices::Profile) -> Vec<Dev> {
+        let mut devs = vec![Dev {
+            name: format!("CPU  {} ({} threads)", d.cpu.model, d.cpu.threads_logical),
+            used: Some(d.cpu.ram_total_bytes.saturating_sub(d.cpu.ram_free_bytes)),
+            total: Some(d.cpu.ram_total_bytes),
+            mem: "RAM",
+            line: format!(
+                "util {}  temp {}  power {}",
+                na(&d.cpu.utilization_pct, |v| format!("{v}%")),
+                na(&d.cpu.temperature_c, |v| format!("{v}°C")),
+                na(&d.cpu.power_w, |v| format!("{v:.0} W")),
+            ),
+        }];
+        for g in &d.gpus {
+            devs.push(Dev {
+                name: format!("GPU{} {}", g.index, g.name),
+                used: g.memory_used_bytes.value,
+                total: g.memory_total_bytes.value,
+                mem: if g.unified_memory { "unified" } else { "VRAM" },
+                line: format!(
+                    "util {}  temp {}  power {}",
+                    na(&g.utilization_pct, |v| format!("{v}%")),
+                    na(&g.temperature_c, |v| format!("{v}°C")),
+                    na(&g.power_w, |v| format!("{v:.0} W")),
+                ),
+            });
+        }
+        devs
+    }
+
+    /// Its three rows from `y`: name, memory gauge, readings.
+    fn draw(&self, f: &mut Frame, t: &Theme, ascii: bool, inner: Rect, y: u16) {
+        let row = |i: u16| Rect::new(inner.x, y + i, inner.width, 1);
+        f.render_widget(
+            Paragraph::new(Span::styled(self.name.clone(), t.title)),
+            row(0),
+        );
+        let (ratio, label) = match (self.used, self.total) {
+            (Some(u), Some(tot)) if tot > 0 => (
+                (u as f64 / tot as f64).clamp(0.0, 1.0),
+                format!("{} {}/{}", self.mem, gib(u), gib(tot)),
+            ),
+            _ => (0.0, format!("{} N/A", self.mem)),
+        };
+        let mut gauge = LineGauge::default()
+            .ratio(ratio)
+            .label(label)
+            .filled_style(t.accent)
+            .unfilled_style(t.muted);
+        if ascii {
+            gauge = gauge.filled_symbol("#").unfilled_symbol("-");
+        }
+        f.render_widget(gauge, row(1));
+        f.render_widget(
+            Paragraph::new(Span::styled(self.line.clone(), t.text)),
+            row(2),
+        );
+    }
 }
 
 pub(super) fn draw_devices(f: &mut Frame, app: &mut App, r: Rect) {
@@ -35,39 +110,7 @@ pub(super) fn draw_devices(f: &mut Frame, app: &mut App, r: Rect) {
         return;
     };
     let d = &s.devices;
-    struct Dev {
-        name: String,
-        used: Option<u64>,
-        total: Option<u64>,
-        mem: &'static str,
-        line: String,
-    }
-    let mut devs = vec![Dev {
-        name: format!("CPU  {} ({} threads)", d.cpu.model, d.cpu.threads_logical),
-        used: Some(d.cpu.ram_total_bytes.saturating_sub(d.cpu.ram_free_bytes)),
-        total: Some(d.cpu.ram_total_bytes),
-        mem: "RAM",
-        line: format!(
-            "util {}  temp {}  power {}",
-            na(&d.cpu.utilization_pct, |v| format!("{v}%")),
-            na(&d.cpu.temperature_c, |v| format!("{v}°C")),
-            na(&d.cpu.power_w, |v| format!("{v:.0} W")),
-        ),
-    }];
-    for g in &d.gpus {
-        devs.push(Dev {
-            name: format!("GPU{} {}", g.index, g.name),
-            used: g.memory_used_bytes.value,
-            total: g.memory_total_bytes.value,
-            mem: if g.unified_memory { "unified" } else { "VRAM" },
-            line: format!(
-                "util {}  temp {}  power {}",
-                na(&g.utilization_pct, |v| format!("{v}%")),
-                na(&g.temperature_c, |v| format!("{v}°C")),
-                na(&g.power_w, |v| format!("{v:.0} W")),
-            ),
-        });
-    }
+    let devs = Dev::all(d);
     let per = 3u16;
     // The reasons behind N/A: one line, from the probes that found nothing.
     let reasons: Vec<String> = d
@@ -82,31 +125,7 @@ pub(super) fn draw_devices(f: &mut Frame, app: &mut App, r: Rect) {
         if y + per > inner.y + inner.height {
             break;
         }
-        let row = |i: u16| Rect::new(inner.x, y + i, inner.width, 1);
-        f.render_widget(
-            Paragraph::new(Span::styled(dev.name.clone(), t.title)),
-            row(0),
-        );
-        let (ratio, label) = match (dev.used, dev.total) {
-            (Some(u), Some(tot)) if tot > 0 => (
-                (u as f64 / tot as f64).clamp(0.0, 1.0),
-                format!("{} {}/{}", dev.mem, gib(u), gib(tot)),
-            ),
-            _ => (0.0, format!("{} N/A", dev.mem)),
-        };
-        let mut gauge = LineGauge::default()
-            .ratio(ratio)
-            .label(label)
-            .filled_style(t.accent)
-            .unfilled_style(t.muted);
-        if app.ascii {
-            gauge = gauge.filled_symbol("#").unfilled_symbol("-");
-        }
-        f.render_widget(gauge, row(1));
-        f.render_widget(
-            Paragraph::new(Span::styled(dev.line.clone(), t.text)),
-            row(2),
-        );
+        dev.draw(f, &t, app.ascii, inner, y);
         y += per;
     }
     if y < inner.y + inner.height && !reasons.is_empty() {
@@ -121,6 +140,51 @@ pub(super) fn draw_devices(f: &mut Frame, app: &mut App, r: Rect) {
 }
 
 // ---- Jobs ----
+
+/// One job's row: who, model, state, tokens, speed, credits, age.
+fn job_row(
+    j: &JobInfo,
+    own: &NodeId,
+    now: u64,
+    ascii: bool,
+    t: &Theme,
+    keep: &[usize],
+) -> Row<'static> {
+    let dir = j.direction(own);
+    let route = match (dir, j.requester) {
+        (Direction::In, Requester::Peer(by)) => {
+            format!("{}{}", if ascii { "<" } else { "↓" }, short(&by))
+        }
+        (Direction::Out, _) => {
+            format!("{}{}", if ascii { ">" } else { "↑" }, short(&j.served_by))
+        }
+        _ => format!("{}here", if ascii { "." } else { "·" }),
+    };
+    let state_style = match j.state {
+        State::Done(_) => t.ok,
+        State::Failed | State::Refused => t.error,
+        State::Cancelled => t.muted,
+        _ => t.warn,
+    };
+    let credits = match (dir, j.credits) {
+        (_, 0) => "0".to_string(),
+        (Direction::In, c) => format!("+{c}"),
+        (_, c) => format!("-{c}"),
+    };
+    let age = now.saturating_sub(j.ended_unix.unwrap_or(j.started_unix));
+    Row::new(pick(
+        keep,
+        vec![
+            Cell::from(route),
+            Cell::from(j.model.name.clone()),
+            Cell::from(Span::styled(j.state.to_string(), state_style)),
+            Cell::from(j.tokens.to_string()),
+            Cell::from(format!("{:.1}", j.tokens_per_s)),
+            Cell::from(credits),
+            Cell::from(ago(age)),
+        ],
+    ))
+}
 
 pub(super) fn draw_jobs(f: &mut Frame, app: &mut App, r: Rect) {
     let t = app.theme.clone();
@@ -145,42 +209,7 @@ pub(super) fn draw_jobs(f: &mut Frame, app: &mut App, r: Rect) {
             .enumerate()
             .skip(offset)
             .take(height)
-            .map(|(_, j)| {
-                let dir = j.direction(&own);
-                let route = match (dir, j.requester) {
-                    (Direction::In, Requester::Peer(by)) => {
-                        format!("{}{}", if ascii { "<" } else { "↓" }, short(&by))
-                    }
-                    (Direction::Out, _) => {
-                        format!("{}{}", if ascii { ">" } else { "↑" }, short(&j.served_by))
-                    }
-                    _ => format!("{}here", if ascii { "." } else { "·" }),
-                };
-                let state_style = match j.state {
-                    State::Done(_) => t.ok,
-                    State::Failed | State::Refused => t.error,
-                    State::Cancelled => t.muted,
-                    _ => t.warn,
-                };
-                let credits = match (dir, j.credits) {
-                    (_, 0) => "0".to_string(),
-                    (Direction::In, c) => format!("+{c}"),
-                    (_, c) => format!("-{c}"),
-                };
-                let age = now.saturating_sub(j.ended_unix.unwrap_or(j.started_unix));
-                Row::new(pick(
-                    keep,
-                    vec![
-                        Cell::from(route),
-                        Cell::from(j.model.name.clone()),
-                        Cell::from(Span::styled(j.state.to_string(), state_style)),
-                        Cell::from(j.tokens.to_string()),
-                        Cell::from(format!("{:.1}", j.tokens_per_s)),
-                        Cell::from(credits),
-                        Cell::from(ago(age)),
-                    ],
-                ))
-            })
+            .map(|(_, j)| job_row(j, &own, now, ascii, &t, keep))
             .collect();
         (rows, count, sel, offset)
     };
@@ -218,6 +247,47 @@ pub(super) fn draw_jobs(f: &mut Frame, app: &mut App, r: Rect) {
 
 // ---- Peers ----
 
+/// One peer's row: id, RTT and its history, load, score, reliability, state, models.
+fn peer_row(
+    p: &PeerStatus,
+    spark_line: String,
+    forked: bool,
+    t: &Theme,
+    keep: &[usize],
+) -> Row<'static> {
+    use crate::net::table::Health;
+    let (state, style) = if forked {
+        ("FORKED".to_string(), t.error)
+    } else if p.paused {
+        ("paused".to_string(), t.warn)
+    } else {
+        match &p.health {
+            Health::Ok => ("ok".to_string(), t.ok),
+            Health::Unverified => ("new".to_string(), t.muted),
+            Health::Unreachable { .. } => ("unreach".to_string(), t.error),
+            Health::Evicted { .. } => ("evicted".to_string(), t.error),
+        }
+    };
+    let models: Vec<&str> = p.models.iter().map(|m| m.name.as_str()).collect();
+    Row::new(pick(
+        keep,
+        vec![
+            Cell::from(short(&p.id)),
+            Cell::from(p.rtt_ms.map_or("-".into(), |v| format!("{v:.1}"))),
+            Cell::from(Span::styled(spark_line, t.accent)),
+            Cell::from(format!("{:.0}%", p.load * 100.0)),
+            Cell::from(p.score.map_or("-".into(), |v| format!("{v:.2}"))),
+            Cell::from(format!("{:.0}%", p.reliability * 100.0)),
+            Cell::from(Span::styled(state, style)),
+            Cell::from(if models.is_empty() {
+                "-".to_string()
+            } else {
+                models.join(",")
+            }),
+        ],
+    ))
+}
+
 pub(super) fn draw_peers(f: &mut Frame, app: &mut App, r: Rect) {
     let t = app.theme.clone();
     let Some(s) = &app.data.snapshot else {
@@ -250,44 +320,13 @@ pub(super) fn draw_peers(f: &mut Frame, app: &mut App, r: Rect) {
         .skip(offset)
         .take(height)
         .map(|p| {
-            let hist = app.data.rtt.get(&p.id);
-            let line = hist.map_or(String::new(), |h| {
+            let spark_line = app.data.rtt.get(&p.id).map_or(String::new(), |h| {
                 spark(
                     h.iter().skip(h.len().saturating_sub(spark_w)).copied(),
                     app.ascii,
                 )
             });
-            let (state, style) = if forked.contains(&p.id) {
-                ("FORKED".to_string(), t.error)
-            } else if p.paused {
-                ("paused".to_string(), t.warn)
-            } else {
-                use crate::net::table::Health;
-                match &p.health {
-                    Health::Ok => ("ok".to_string(), t.ok),
-                    Health::Unverified => ("new".to_string(), t.muted),
-                    Health::Unreachable { .. } => ("unreach".to_string(), t.error),
-                    Health::Evicted { .. } => ("evicted".to_string(), t.error),
-                }
-            };
-            let models: Vec<&str> = p.models.iter().map(|m| m.name.as_str()).collect();
-            Row::new(pick(
-                keep,
-                vec![
-                    Cell::from(short(&p.id)),
-                    Cell::from(p.rtt_ms.map_or("-".into(), |v| format!("{v:.1}"))),
-                    Cell::from(Span::styled(line, t.accent)),
-                    Cell::from(format!("{:.0}%", p.load * 100.0)),
-                    Cell::from(p.score.map_or("-".into(), |v| format!("{v:.2}"))),
-                    Cell::from(format!("{:.0}%", p.reliability * 100.0)),
-                    Cell::from(Span::styled(state, style)),
-                    Cell::from(if models.is_empty() {
-                        "-".to_string()
-                    } else {
-                        models.join(",")
-                    }),
-                ],
-            ))
+            peer_row(p, spark_line, forked.contains(&p.id), &t, keep)
         })
         .collect();
     app.peers_table.select(Some(sel));
@@ -319,6 +358,71 @@ pub(super) fn draw_peers(f: &mut Frame, app: &mut App, r: Rect) {
 
 // ---- Credits ----
 
+/// The balance, whether this chain verified, and what is known of peers' chains.
+fn credits_head(l: &LedgerStatus, forks: usize, ascii: bool, t: &Theme) -> Vec<Line<'static>> {
+    let mut head = vec![Line::from(vec![
+        Span::styled("balance ", t.muted),
+        Span::styled(thousands(l.balance), t.accent.add_modifier(Modifier::BOLD)),
+        Span::styled(
+            format!(
+                "  available {}  held {}  {} entries",
+                thousands(l.available),
+                thousands(l.held),
+                l.entries
+            ),
+            t.muted,
+        ),
+    ])];
+    let (mark, style) = match &l.checked {
+        Some(c) if c.ok => (
+            format!(
+                "{} chain verified: {} entries, every link and signature ({:.2} s)",
+                if ascii { "OK" } else { "✓" },
+                c.entries,
+                c.seconds
+            ),
+            t.ok,
+        ),
+        Some(c) => (
+            format!(
+                "{} chain DOES NOT VERIFY: {}",
+                if ascii { "!!" } else { "✗" },
+                c.error.as_deref().unwrap_or("?")
+            ),
+            t.error,
+        ),
+        None => ("verifying the chain…".to_string(), t.warn),
+    };
+    head.push(Line::styled(mark, style));
+    head.push(Line::styled(
+        format!(
+            "peers audited {}  ·  forks proven {}",
+            l.peers_audited, forks
+        ),
+        if forks > 0 { t.error } else { t.muted },
+    ));
+    head
+}
+
+/// One ledger entry: seq, kind, amount, balance, and what it paid for.
+fn entry_line(e: &EntryLine, t: &Theme) -> Line<'static> {
+    let (sign, style) = match e.kind {
+        crate::ledger::Kind::Spend => ("-", t.warn),
+        _ => ("+", t.ok),
+    };
+    let what = match (&e.model, e.tokens, &e.counterparty) {
+        (Some(m), Some(tok), Some(c)) => format!("{m} {tok} tok, {}", short(c)),
+        _ => "starter grant".into(),
+    };
+    Line::from(vec![
+        Span::styled(format!("#{:<5}", e.seq), t.muted),
+        Span::styled(format!("{:<6}", e.kind.as_str()), t.text),
+        Span::styled(format!("{sign}{:>7}", e.amount), style),
+        Span::styled(format!(" → {:>9}  ", thousands(e.balance)), t.text),
+        Span::styled(what, t.muted),
+    ])
+}
+
 pub(super) fn draw_credits(f: &mut Frame, app: &mut App, r: Rect) {
     let t = app.theme.clone();
     let b = block(app, Pane::Credits, "");
@@ -337,47 +441,7 @@ pub(super) fn draw_credits(f: &mut Frame, app: &mut App, r: Rect) {
         .as_ref()
         .and_then(|s| s.network.as_ref())
         .map_or(0, |n| n.equivocators.len());
-    let mut head = vec![Line::from(vec![
-        Span::styled("balance ", t.muted),
-        Span::styled(thousands(l.balance), t.accent.add_modifier(Modifier::BOLD)),
-        Span::styled(
-            format!(
-                "  available {}  held {}  {} entries",
-                thousands(l.available),
-                thousands(l.held),
-                l.entries
-            ),
-            t.muted,
-        ),
-    ])];
-    let (mark, style) = match &l.checked {
-        Some(c) if c.ok => (
-            format!(
-                "{} chain verified: {} entries, every link and signature ({:.2} s)",
-                if app.ascii { "OK" } else { "✓" },
-                c.entries,
-                c.seconds
-            ),
-            t.ok,
-        ),
-        Some(c) => (
-            format!(
-                "{} chain DOES NOT VERIFY: {}",
-                if app.ascii { "!!" } else { "✗" },
-                c.error.as_deref().unwrap_or("?")
-            ),
-            t.error,
-        ),
-        None => ("verifying the chain…".to_string(), t.warn),
-    };
-    head.push(Line::styled(mark, style));
-    head.push(Line::styled(
-        format!(
-            "peers audited {}  ·  forks proven {}",
-            l.peers_audited, forks
-        ),
-        if forks > 0 { t.error } else { t.muted },
-    ));
+    let head = credits_head(l, forks, app.ascii, &t);
     let entries_h = (inner.height / 3).max(2);
     let [top, chart, list] = Layout::vertical([
         Constraint::Length(head.len() as u16),
@@ -396,23 +460,7 @@ pub(super) fn draw_credits(f: &mut Frame, app: &mut App, r: Rect) {
         .rev()
         .skip(first)
         .take(n)
-        .map(|e| {
-            let (sign, style) = match e.kind {
-                crate::ledger::Kind::Spend => ("-", t.warn),
-                _ => ("+", t.ok),
-            };
-            let what = match (&e.model, e.tokens, &e.counterparty) {
-                (Some(m), Some(tok), Some(c)) => format!("{m} {tok} tok, {}", short(c)),
-                _ => "starter grant".into(),
-            };
-            Line::from(vec![
-                Span::styled(format!("#{:<5}", e.seq), t.muted),
-                Span::styled(format!("{:<6}", e.kind.as_str()), t.text),
-                Span::styled(format!("{sign}{:>7}", e.amount), style),
-                Span::styled(format!(" → {:>9}  ", thousands(e.balance)), t.text),
-                Span::styled(what, t.muted),
-            ])
-        })
+        .map(|e| entry_line(e, &t))
         .collect();
     f.render_widget(Paragraph::new(lines), list);
 }
