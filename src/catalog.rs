@@ -101,8 +101,8 @@ pub struct Choice<'a> {
 }
 
 impl Choice<'_> {
-    pub fn id(&self) -> String {
-        format!("{}:{}", self.model.name, self.variant.quant)
+    pub fn id(&self) -> crate::ids::ModelId {
+        crate::ids::ModelId::new(&self.model.name, &self.variant.quant)
     }
 }
 
@@ -195,11 +195,11 @@ impl Catalog {
         spec: &str,
         models_dir: Option<&Path>,
     ) -> Result<Choice<'_>, CatalogError> {
-        let (name, quant) = split_spec(spec);
+        let spec = crate::ids::ModelRef::parse(spec);
         let model = self
-            .model(name)
-            .ok_or_else(|| CatalogError::UnknownModel(name.to_string()))?;
-        let variant = match quant {
+            .model(&spec.name)
+            .ok_or_else(|| CatalogError::UnknownModel(spec.name.clone()))?;
+        let variant = match spec.quant.as_deref() {
             Some(q) => model
                 .variants
                 .iter()
@@ -240,14 +240,6 @@ impl Catalog {
             })
             .filter(|c| models_dir.join(&c.variant.file).is_file())
             .collect()
-    }
-}
-
-/// `NAME:QUANT` into its parts; `NAME` alone has no quantization.
-pub fn split_spec(spec: &str) -> (&str, Option<&str>) {
-    match spec.split_once(':') {
-        Some((name, quant)) => (name, Some(quant)),
-        None => (spec, None),
     }
 }
 

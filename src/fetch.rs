@@ -31,10 +31,13 @@ pub enum FetchError {
         path: PathBuf,
         expected: String,
         actual: String,
-        id: String,
+        id: crate::ids::ModelId,
     },
     #[error("model file {path} is missing: run `llp models fetch {id}`")]
-    Missing { path: PathBuf, id: String },
+    Missing {
+        path: PathBuf,
+        id: crate::ids::ModelId,
+    },
     #[error(
         "download of {file} failed its checksum: sha256 is {actual}, expected {expected}; \
          the downloaded bytes were deleted"

@@ -171,7 +171,7 @@ pub async fn run(g: &Global, a: BenchArgs) -> anyhow::Result<ExitCode> {
                 "bench needs a model to run here; --model none serves none".into(),
             )
         })?;
-        report.model = format!("{}:{}", engine.info().name, engine.info().quant);
+        report.model = engine.info().id().to_string();
         if !a.api_only {
             report.engine = Some(engine_bench(&engine, &a).await?);
             if !a.json {

@@ -83,101 +83,8 @@ async fn export_text(g: &Global) -> anyhow::Result<String> {
 
 pub(super) async fn run(g: &Global, a: LedgerArgs) -> anyhow::Result<ExitCode> {
     match a.command.unwrap_or(LedgerCommand::Show { json: false }) {
-        LedgerCommand::Show { json } => {
-            let text = export_text(g).await?;
-            let lines: Vec<EntryLine> = text
-                .lines()
-                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-                .filter_map(|v| hex::decode(v.get("raw")?.as_str()?).ok())
-                .filter_map(|raw| Entry::decode(&raw).ok())
-                .map(|e| EntryLine::of(&e))
-                .collect();
-            if json {
-                super::print_json(&lines)?;
-            } else {
-                println!(
-                    "{:>6}  {:<19}  {:<5}  {:>10}  {:>10}  {:<12}  details",
-                    "seq", "time (UTC)", "kind", "amount", "balance", "with"
-                );
-                for l in &lines {
-                    let sign = match l.kind {
-                        ledger::Kind::Spend => "-",
-                        _ => "+",
-                    };
-                    println!(
-                        "{:>6}  {:<19}  {:<5}  {:>10}  {:>10}  {:<12}  {}",
-                        l.seq,
-                        utc(l.time_ms),
-                        l.kind.as_str(),
-                        format!("{sign}{}", l.amount),
-                        l.balance,
-                        l.counterparty
-                            .map_or(String::new(), |c| c.to_string()[..12].to_string()),
-                        match (&l.model, l.tokens, &l.job) {
-                            (Some(m), Some(t), Some(j)) => format!("{m}, {t} tokens, {j}"),
-                            _ => "starter grant".into(),
-                        }
-                    );
-                }
-                if let Some(l) = lines.last() {
-                    println!(
-                        "balance {} credits after {} entries",
-                        l.balance,
-                        lines.len()
-                    );
-                }
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        LedgerCommand::Verify { file, owner, json } => {
-            let (text, what) = match &file {
-                Some(f) => (
-                    std::fs::read_to_string(f)
-                        .map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?,
-                    f.display().to_string(),
-                ),
-                None => (export_text(g).await?, "this node's ledger".to_string()),
-            };
-            let owner = match (owner, &file) {
-                (Some(o), _) => Some(
-                    crate::ids::NodeId::parse(&o)
-                        .map_err(|e| crate::config::UsageError(format!("--owner: {e}")))?,
-                ),
-                (None, None) => Some(crate::node::datadir::node_id(&g.settings()?.data_dir)?),
-                (None, Some(_)) => None,
-            };
-            let started = std::time::Instant::now();
-            let result = tokio::task::spawn_blocking(move || {
-                ledger::chain::verify_export(&text, owner, None, crate::ids::now_ms())
-            })
-            .await?;
-            match result {
-                Ok(s) => {
-                    if json {
-                        super::print_json(&serde_json::json!({"ok": true, "summary": s}))?;
-                    } else {
-                        println!(
-                            "{what}: OK: {} entries by {}, balance {}, head {} ({:.2} s)",
-                            s.entries,
-                            s.owner,
-                            s.balance,
-                            hex::encode(s.head),
-                            started.elapsed().as_secs_f64()
-                        );
-                    }
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(bad) => {
-                    if json {
-                        super::print_json(&serde_json::json!({
-                            "ok": false, "first_bad_entry": bad.index, "reason": bad.reason,
-                        }))?;
-                    }
-                    eprintln!("{what}: DOES NOT VERIFY: first bad entry is {bad}");
-                    Ok(ExitCode::from(3))
-                }
-            }
-        }
+        LedgerCommand::Show { json } => show(g, json).await,
+        LedgerCommand::Verify { file, owner, json } => verify(g, file, owner, json).await,
         LedgerCommand::Export { out } => {
             let text = export_text(g).await?;
             match out {
@@ -195,6 +102,110 @@ pub(super) async fn run(g: &Global, a: LedgerArgs) -> anyhow::Result<ExitCode> {
                 }
             }
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// `llp ledger show`: every entry and the balance over time.
+async fn show(g: &Global, json: bool) -> anyhow::Result<ExitCode> {
+    let text = export_text(g).await?;
+    let lines: Vec<EntryLine> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| hex::decode(v.get("raw")?.as_str()?).ok())
+        .filter_map(|raw| Entry::decode(&raw).ok())
+        .map(|e| EntryLine::of(&e))
+        .collect();
+    if json {
+        super::print_json(&lines)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{:>6}  {:<19}  {:<5}  {:>10}  {:>10}  {:<12}  details",
+        "seq", "time (UTC)", "kind", "amount", "balance", "with"
+    );
+    for l in &lines {
+        let sign = match l.kind {
+            ledger::Kind::Spend => "-",
+            _ => "+",
+        };
+        println!(
+            "{:>6}  {:<19}  {:<5}  {:>10}  {:>10}  {:<12}  {}",
+            l.seq,
+            utc(l.time_ms),
+            l.kind.as_str(),
+            format!("{sign}{}", l.amount),
+            l.balance,
+            l.counterparty
+                .map_or(String::new(), |c| c.to_string()[..12].to_string()),
+            match (&l.model, l.tokens, &l.job) {
+                (Some(m), Some(t), Some(j)) => format!("{m}, {t} tokens, {j}"),
+                _ => "starter grant".into(),
+            }
+        );
+    }
+    if let Some(l) = lines.last() {
+        println!(
+            "balance {} credits after {} entries",
+            l.balance,
+            lines.len()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `llp ledger verify`: this node's chain, or an export; exit code 3 naming the first bad
+/// entry.
+async fn verify(
+    g: &Global,
+    file: Option<std::path::PathBuf>,
+    owner: Option<String>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let (text, what) = match &file {
+        Some(f) => (
+            std::fs::read_to_string(f).map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?,
+            f.display().to_string(),
+        ),
+        None => (export_text(g).await?, "this node's ledger".to_string()),
+    };
+    let owner = match (owner, &file) {
+        (Some(o), _) => Some(
+            crate::ids::NodeId::parse(&o)
+                .map_err(|e| crate::config::UsageError(format!("--owner: {e}")))?,
+        ),
+        (None, None) => Some(crate::node::datadir::node_id(&g.settings()?.data_dir)?),
+        (None, Some(_)) => None,
+    };
+    let started = std::time::Instant::now();
+    let result = tokio::task::spawn_blocking(move || {
+        ledger::chain::verify_export(&text, owner, None, crate::ids::now_ms())
+    })
+    .await?;
+    match result {
+        Ok(s) => {
+            if json {
+                super::print_json(&serde_json::json!({"ok": true, "summary": s}))?;
+            } else {
+                println!(
+                    "{what}: OK: {} entries by {}, balance {}, head {} ({:.2} s)",
+                    s.entries,
+                    s.owner,
+                    s.balance,
+                    hex::encode(s.head),
+                    started.elapsed().as_secs_f64()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(bad) => {
+            if json {
+                super::print_json(&serde_json::json!({
+                    "ok": false, "first_bad_entry": bad.index, "reason": bad.reason,
+                }))?;
+            }
+            eprintln!("{what}: DOES NOT VERIFY: first bad entry is {bad}");
+            Ok(ExitCode::from(3))
         }
     }
 }

@@ -34,54 +34,7 @@ pub(super) async fn run(g: &Global, a: ModelsArgs) -> anyhow::Result<ExitCode> {
         Catalog::load(settings.catalog.as_deref()).map_err(|e| UsageError(e.to_string()))?;
     let dir = &settings.models_dir;
     match a.action.unwrap_or(Action::List) {
-        Action::List => {
-            let rows: Vec<serde_json::Value> = catalog
-                .models
-                .iter()
-                .flat_map(|m| m.variants.iter().map(move |v| (m, v)))
-                .map(|(m, v)| {
-                    serde_json::json!({
-                        "id": format!("{}:{}", m.name, v.quant),
-                        "name": m.name, "quant": v.quant, "family": m.family,
-                        "parameters": m.parameters, "context_length": m.context_length,
-                        "license": m.license, "file": v.file, "size": v.size,
-                        "sha256": v.sha256, "memory_needed": v.memory_needed(),
-                        "present": dir.join(&v.file).is_file(),
-                        "default": catalog.default == format!("{}:{}", m.name, v.quant),
-                    })
-                })
-                .collect();
-            if a.json {
-                super::print_json(&serde_json::json!({"models_dir": dir, "models": rows}))?;
-                return Ok(ExitCode::SUCCESS);
-            }
-            println!("models dir: {}", dir.display());
-            println!(
-                "{:<34} {:<8} {:>10} {:>10} {:<10} PRESENT",
-                "MODEL", "QUANT", "SIZE", "MEMORY", "SHA256"
-            );
-            for r in rows {
-                println!(
-                    "{:<34} {:<8} {:>10} {:>10} {:<10} {}{}",
-                    r["name"].as_str().unwrap_or(""),
-                    r["quant"].as_str().unwrap_or(""),
-                    bytes(r["size"].as_u64().unwrap_or(0)),
-                    bytes(r["memory_needed"].as_u64().unwrap_or(0)),
-                    if r["sha256"] == "unknown" {
-                        "unknown"
-                    } else {
-                        "published"
-                    },
-                    if r["present"] == true { "yes" } else { "-" },
-                    if r["default"] == true {
-                        "  (default)"
-                    } else {
-                        ""
-                    },
-                );
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        Action::List => list(&catalog, dir, a.json),
         Action::Path { spec } => {
             let c = catalog
                 .resolve_in(&spec, Some(dir))
@@ -123,6 +76,57 @@ pub(super) async fn run(g: &Global, a: ModelsArgs) -> anyhow::Result<ExitCode> {
             fetch_one(dir, &choice).await
         }
     }
+}
+
+/// `llp models list`: the catalog, and what is present in the models dir.
+fn list(catalog: &Catalog, dir: &std::path::Path, json: bool) -> anyhow::Result<ExitCode> {
+    let rows: Vec<serde_json::Value> = catalog
+        .models
+        .iter()
+        .flat_map(|m| m.variants.iter().map(move |v| (m, v)))
+        .map(|(m, v)| {
+            let id = crate::ids::ModelId::new(&m.name, &v.quant).to_string();
+            serde_json::json!({
+                "id": id,
+                "name": m.name, "quant": v.quant, "family": m.family,
+                "parameters": m.parameters, "context_length": m.context_length,
+                "license": m.license, "file": v.file, "size": v.size,
+                "sha256": v.sha256, "memory_needed": v.memory_needed(),
+                "present": dir.join(&v.file).is_file(),
+                "default": catalog.default == id,
+            })
+        })
+        .collect();
+    if json {
+        super::print_json(&serde_json::json!({"models_dir": dir, "models": rows}))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("models dir: {}", dir.display());
+    println!(
+        "{:<34} {:<8} {:>10} {:>10} {:<10} PRESENT",
+        "MODEL", "QUANT", "SIZE", "MEMORY", "SHA256"
+    );
+    for r in rows {
+        println!(
+            "{:<34} {:<8} {:>10} {:>10} {:<10} {}{}",
+            r["name"].as_str().unwrap_or(""),
+            r["quant"].as_str().unwrap_or(""),
+            bytes(r["size"].as_u64().unwrap_or(0)),
+            bytes(r["memory_needed"].as_u64().unwrap_or(0)),
+            if r["sha256"] == "unknown" {
+                "unknown"
+            } else {
+                "published"
+            },
+            if r["present"] == true { "yes" } else { "-" },
+            if r["default"] == true {
+                "  (default)"
+            } else {
+                ""
+            },
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn fetch_one(dir: &std::path::Path, choice: &Choice<'_>) -> anyhow::Result<ExitCode> {

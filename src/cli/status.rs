@@ -116,69 +116,7 @@ fn print(s: &Snapshot) {
                 n.waiting
             );
         }
-        for p in &s.peers {
-            let health = match &p.health {
-                crate::net::table::Health::Ok => "ok".to_string(),
-                crate::net::table::Health::Unverified => "connecting".to_string(),
-                crate::net::table::Health::Unreachable { reason } => {
-                    format!("UNREACHABLE: {reason}")
-                }
-                crate::net::table::Health::Evicted { reason, retry_in_s } => {
-                    format!("EVICTED ({reason}; retry in {retry_in_s} s)")
-                }
-            };
-            let models: Vec<String> = p
-                .models
-                .iter()
-                .map(|m| format!("{}:{} {}/{}", m.name, m.quant, m.busy + m.queued, m.slots))
-                .collect();
-            println!(
-                "peer      {} {} rtt {} load {:.0}% score {} rel. {:.2}{}  [{}]  {}",
-                id12(&p.id),
-                p.address,
-                p.rtt_ms
-                    .map(|r| format!("{r:.1} ms"))
-                    .unwrap_or_else(|| "-".into()),
-                p.load * 100.0,
-                p.score
-                    .map(|s| format!("{s:.2}"))
-                    .unwrap_or_else(|| "-".into()),
-                p.reliability,
-                if p.paused { " paused" } else { "" },
-                models.join(", "),
-                health
-            );
-        }
-        for e in s.network.iter().flat_map(|n| n.equivocators.iter()) {
-            println!(
-                "FORKED    {} signed two ledger heads for seq {}: refused",
-                id12(&e.peer),
-                e.seq
-            );
-        }
-        for m in s.network.iter().flat_map(|n| n.misbehaving.iter()) {
-            println!("strikes   {} x{}: {}", id12(&m.peer), m.strikes, m.last);
-        }
-        for j in &s.jobs {
-            let who = match &j.requester {
-                Requester::Local => format!("served by {}", id12(&j.served_by)),
-                Requester::Peer(p) => format!("for {}", id12(p)),
-            };
-            println!(
-                "job       {} {} {} {} {} tokens {:.1} tok/s{}",
-                j.id,
-                j.model,
-                who,
-                j.state,
-                j.tokens,
-                j.tokens_per_s,
-                if j.failovers > 0 {
-                    format!(" ({} failovers)", j.failovers)
-                } else {
-                    String::new()
-                }
-            );
-        }
+        print_network(s);
     }
     println!(
         "devices   {} ({} threads), {} GPU(s)",
@@ -186,6 +124,73 @@ fn print(s: &Snapshot) {
         s.devices.cpu.threads_logical,
         s.devices.gpus.len()
     );
+}
+
+/// The peers, proven forks, strikes and the running jobs.
+fn print_network(s: &Snapshot) {
+    for p in &s.peers {
+        let health = match &p.health {
+            crate::net::table::Health::Ok => "ok".to_string(),
+            crate::net::table::Health::Unverified => "connecting".to_string(),
+            crate::net::table::Health::Unreachable { reason } => {
+                format!("UNREACHABLE: {reason}")
+            }
+            crate::net::table::Health::Evicted { reason, retry_in_s } => {
+                format!("EVICTED ({reason}; retry in {retry_in_s} s)")
+            }
+        };
+        let models: Vec<String> = p
+            .models
+            .iter()
+            .map(|m| format!("{}:{} {}/{}", m.name, m.quant, m.busy + m.queued, m.slots))
+            .collect();
+        println!(
+            "peer      {} {} rtt {} load {:.0}% score {} rel. {:.2}{}  [{}]  {}",
+            id12(&p.id),
+            p.address,
+            p.rtt_ms
+                .map(|r| format!("{r:.1} ms"))
+                .unwrap_or_else(|| "-".into()),
+            p.load * 100.0,
+            p.score
+                .map(|s| format!("{s:.2}"))
+                .unwrap_or_else(|| "-".into()),
+            p.reliability,
+            if p.paused { " paused" } else { "" },
+            models.join(", "),
+            health
+        );
+    }
+    for e in s.network.iter().flat_map(|n| n.equivocators.iter()) {
+        println!(
+            "FORKED    {} signed two ledger heads for seq {}: refused",
+            id12(&e.peer),
+            e.seq
+        );
+    }
+    for m in s.network.iter().flat_map(|n| n.misbehaving.iter()) {
+        println!("strikes   {} x{}: {}", id12(&m.peer), m.strikes, m.last);
+    }
+    for j in &s.jobs {
+        let who = match &j.requester {
+            Requester::Local => format!("served by {}", id12(&j.served_by)),
+            Requester::Peer(p) => format!("for {}", id12(p)),
+        };
+        println!(
+            "job       {} {} {} {} {} tokens {:.1} tok/s{}",
+            j.id,
+            j.model,
+            who,
+            j.state,
+            j.tokens,
+            j.tokens_per_s,
+            if j.failovers > 0 {
+                format!(" ({} failovers)", j.failovers)
+            } else {
+                String::new()
+            }
+        );
+    }
 }
 
 /// A node id as this listing shows it: its first 12 hex digits.

@@ -91,23 +91,7 @@ pub async fn run(g: &Global, a: TuiArgs) -> anyhow::Result<ExitCode> {
     };
     let ascii = a.ascii.unwrap_or_else(theme::ascii_by_default);
     let data_dir = settings.data_dir.clone();
-    let (mode, base, embedded) = match crate::node::datadir::running_node(&data_dir) {
-        Some(nf) => (
-            Mode::Attached { pid: nf.pid },
-            format!("http://{}", nf.api),
-            None,
-        ),
-        None => {
-            eprintln!(
-                "llp: no node is running for {}; starting one in this process (it stops when \
-                 you quit; `llp serve` keeps one running)",
-                data_dir.display()
-            );
-            let running = crate::cli::start_node(settings.clone(), None, true).await?;
-            let base = running.base_url();
-            (Mode::Embedded, base, Some(running))
-        }
-    };
+    let (mode, base, embedded) = attach_or_embed(&settings).await?;
     let src = source::Source::new(base, settings.api.token.clone())?;
     let mut app = App::new(mode.clone(), theme, ascii);
     if let Some(w) = theme_warning {
@@ -143,6 +127,31 @@ pub async fn run(g: &Global, a: TuiArgs) -> anyhow::Result<ExitCode> {
         }
         Err(e) => Err(e),
     };
+    leave(embedded, &mode).await;
+    result?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The node the UI shows: the one running for the data dir, else one started here.
+async fn attach_or_embed(
+    settings: &crate::config::Settings,
+) -> anyhow::Result<(Mode, String, Option<crate::cli::Running>)> {
+    if let Some(nf) = crate::node::datadir::running_node(&settings.data_dir) {
+        let base = format!("http://{}", nf.api);
+        return Ok((Mode::Attached { pid: nf.pid }, base, None));
+    }
+    eprintln!(
+        "llp: no node is running for {}; starting one in this process (it stops when you \
+         quit; `llp serve` keeps one running)",
+        settings.data_dir.display()
+    );
+    let running = crate::cli::start_node(settings.clone(), None, true).await?;
+    let base = running.base_url();
+    Ok((Mode::Embedded, base, Some(running)))
+}
+
+/// Leaves: an embedded node stops, after its running jobs; an attached one keeps running.
+async fn leave(embedded: Option<crate::cli::Running>, mode: &Mode) {
     match embedded {
         Some(running) => {
             // No job is lost on the way out: peers stop sending new ones (they are told at
@@ -167,8 +176,6 @@ pub async fn run(g: &Global, a: TuiArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    result?;
-    Ok(ExitCode::SUCCESS)
 }
 
 /// Raw mode and the alternate screen while it lives; the terminal restored when it drops, on

@@ -113,6 +113,61 @@ impl Source {
         tx: mpsc::Sender<Msg>,
     ) {
         let ev = |e| Msg::Chat(turn, e);
+        let resp = match self.ask(model, &messages).await {
+            Ok(r) => r,
+            Err(why) => {
+                let _ = tx.send(ev(ChatEvent::Failed(why))).await;
+                return;
+            }
+        };
+        // The node names itself in a header: an id it did not write is no node's.
+        let served_by = resp
+            .headers()
+            .get("x-llp-node")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| NodeId::parse(v).ok())
+            .unwrap_or_default();
+        if tx.send(ev(ChatEvent::Started { served_by })).await.is_err() {
+            return;
+        }
+        let mut end = Ending {
+            served_by,
+            ..Ending::default()
+        };
+        let mut reader = crate::client::SseReader::new(resp);
+        loop {
+            let v = match reader.next().await {
+                Ok(Some(data)) => match serde_json::from_str::<Value>(&data) {
+                    Ok(v) => v,
+                    Err(_) => continue,
+                },
+                Ok(None) => break,
+                Err(e) => {
+                    let _ = tx.send(ev(ChatEvent::Failed(e.to_string()))).await;
+                    return;
+                }
+            };
+            if let Some(m) = v["error"]["message"].as_str() {
+                let _ = tx.send(ev(ChatEvent::Failed(m.to_string()))).await;
+                return;
+            }
+            if let Some(t) = crate::client::delta_text(&v)
+                && !t.is_empty()
+                && tx.send(ev(ChatEvent::Delta(t.to_string()))).await.is_err()
+            {
+                return;
+            }
+            end.take(&v);
+        }
+        let _ = tx.send(ev(end.done())).await;
+    }
+
+    /// Sends a streamed chat request; an error the user can read when it is not answered.
+    async fn ask(
+        &self,
+        model: Option<String>,
+        messages: &[(String, String)],
+    ) -> Result<reqwest::Response, String> {
         let msgs: Vec<Value> = messages
             .iter()
             .map(|(r, c)| json!({"role": r, "content": c}))
@@ -123,79 +178,57 @@ impl Source {
         if let Some(m) = model {
             body["model"] = json!(m);
         }
-        let resp = match self.post("/v1/chat/completions").json(&body).send().await {
-            Ok(r) => r,
-            Err(e) => {
-                let _ = tx
-                    .send(ev(ChatEvent::Failed(crate::fetch::error_chain(&e))))
-                    .await;
-                return;
-            }
-        };
+        let resp = self
+            .post("/v1/chat/completions")
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| crate::fetch::error_chain(&e))?;
         if !resp.status().is_success() {
-            let msg = crate::client::error_message(resp).await;
-            let _ = tx.send(ev(ChatEvent::Failed(msg))).await;
-            return;
+            return Err(crate::client::error_message(resp).await);
         }
-        // The node names itself in a header: an id it did not write is no node's.
-        let mut served_by = resp
-            .headers()
-            .get("x-llp-node")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| NodeId::parse(v).ok())
-            .unwrap_or_default();
-        if tx.send(ev(ChatEvent::Started { served_by })).await.is_err() {
-            return;
-        }
-        let mut reader = crate::client::SseReader::new(resp);
-        let (mut credits, mut tokens, mut rate, mut finish) = (0, 0, 0.0, String::new());
-        loop {
-            match reader.next().await {
-                Ok(Some(data)) => {
-                    let Ok(v) = serde_json::from_str::<Value>(&data) else {
-                        continue;
-                    };
-                    if let Some(m) = v["error"]["message"].as_str() {
-                        let _ = tx.send(ev(ChatEvent::Failed(m.to_string()))).await;
-                        return;
-                    }
-                    if let Some(t) = crate::client::delta_text(&v)
-                        && !t.is_empty()
-                        && tx.send(ev(ChatEvent::Delta(t.to_string()))).await.is_err()
-                    {
-                        return;
-                    }
-                    if let Some(f) = v["choices"][0]["finish_reason"].as_str() {
-                        finish = f.to_string();
-                        credits = v["llp_credits"].as_u64().unwrap_or(credits);
-                        rate = v["llp_timings"]["generation_tokens_per_s"]
-                            .as_f64()
-                            .unwrap_or(rate);
-                        if let Some(by) = v["llp_served_by"].as_str().and_then(|b| b.parse().ok()) {
-                            served_by = by;
-                        }
-                    }
-                    if let Some(u) = v.get("usage").filter(|u| u.is_object()) {
-                        tokens = u["completion_tokens"].as_u64().unwrap_or(0) as u32;
-                        credits = u["llp_credits"].as_u64().unwrap_or(credits);
-                    }
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    let _ = tx.send(ev(ChatEvent::Failed(e.to_string()))).await;
-                    return;
-                }
+        Ok(resp)
+    }
+}
+
+/// How a streamed answer ended, from its last chunks.
+#[derive(Default)]
+struct Ending {
+    served_by: NodeId,
+    credits: u64,
+    tokens: u32,
+    rate: f64,
+    finish: String,
+}
+
+impl Ending {
+    /// Takes what a chunk says of the end: the finishing chunk's reason, cost, speed and
+    /// server, the usage chunk's counts.
+    fn take(&mut self, v: &Value) {
+        if let Some(f) = v["choices"][0]["finish_reason"].as_str() {
+            self.finish = f.to_string();
+            self.credits = v["llp_credits"].as_u64().unwrap_or(self.credits);
+            self.rate = v["llp_timings"]["generation_tokens_per_s"]
+                .as_f64()
+                .unwrap_or(self.rate);
+            if let Some(by) = v["llp_served_by"].as_str().and_then(|b| b.parse().ok()) {
+                self.served_by = by;
             }
         }
-        let _ = tx
-            .send(ev(ChatEvent::Done {
-                served_by,
-                credits,
-                tokens,
-                tokens_per_s: rate,
-                finish,
-            }))
-            .await;
+        if let Some(u) = v.get("usage").filter(|u| u.is_object()) {
+            self.tokens = u["completion_tokens"].as_u64().unwrap_or(0) as u32;
+            self.credits = u["llp_credits"].as_u64().unwrap_or(self.credits);
+        }
+    }
+
+    fn done(self) -> ChatEvent {
+        ChatEvent::Done {
+            served_by: self.served_by,
+            credits: self.credits,
+            tokens: self.tokens,
+            tokens_per_s: self.rate,
+            finish: self.finish,
+        }
     }
 }
 
