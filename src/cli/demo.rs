@@ -62,35 +62,7 @@ pub(crate) async fn run(g: &Global, a: DemoArgs) -> anyhow::Result<ExitCode> {
     );
     let mut members: Vec<Member> = Vec::new();
     let result = async {
-        let mut ticket: Option<String> = None;
-        for i in 0..a.nodes {
-            let m = spawn(
-                i,
-                root.path(),
-                &settings,
-                &network,
-                &secret,
-                ticket.as_deref(),
-                &[
-                    "--slots".to_string(),
-                    a.node_slots.to_string(),
-                    "--threads".into(),
-                    "1".into(),
-                ],
-            )
-            .await?;
-            println!(
-                "  node-{i}  {}  api http://{}  log {}",
-                m.id.short(),
-                m.api,
-                m.dir.join("serve.log").display()
-            );
-            if ticket.is_none() {
-                let nf = crate::node::datadir::running_node(&m.dir).and_then(|n| n.ticket);
-                ticket = nf;
-            }
-            members.push(m);
-        }
+        start_all(&mut members, root.path(), &settings, &network, &secret, &a).await?;
         show(&members, &a).await
     }
     .await;
@@ -107,8 +79,61 @@ pub(crate) async fn run(g: &Global, a: DemoArgs) -> anyhow::Result<ExitCode> {
         );
         let _ = tokio::signal::ctrl_c().await;
     }
+    stop(&mut members).await;
+    drop(root);
+    println!("Done.");
+    Ok(if result.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Starts the demo's nodes one after the other, each joining the first.
+async fn start_all(
+    members: &mut Vec<Member>,
+    root: &std::path::Path,
+    settings: &crate::config::Settings,
+    network: &str,
+    secret: &str,
+    a: &DemoArgs,
+) -> anyhow::Result<()> {
+    let mut ticket: Option<String> = None;
+    for i in 0..a.nodes {
+        let extra = [
+            "--slots".to_string(),
+            a.node_slots.to_string(),
+            "--threads".into(),
+            "1".into(),
+        ];
+        let m = spawn(
+            i,
+            root,
+            settings,
+            network,
+            secret,
+            ticket.as_deref(),
+            &extra,
+        )
+        .await?;
+        println!(
+            "  node-{i}  {}  api http://{}  log {}",
+            m.id.short(),
+            m.api,
+            m.dir.join("serve.log").display()
+        );
+        if ticket.is_none() {
+            ticket = crate::node::datadir::running_node(&m.dir).and_then(|n| n.ticket);
+        }
+        members.push(m);
+    }
+    Ok(())
+}
+
+/// Stops every node: SIGTERM (each announces that it leaves), then SIGKILL after 10 s.
+async fn stop(members: &mut [Member]) {
     println!("Stopping {} nodes...", members.len());
-    for m in &mut members {
+    for m in members.iter_mut() {
         if let Some(pid) = m.child.id() {
             // SIGTERM: each node announces that it leaves and shuts down cleanly.
             let _ = std::process::Command::new("kill")
@@ -117,7 +142,7 @@ pub(crate) async fn run(g: &Global, a: DemoArgs) -> anyhow::Result<ExitCode> {
                 .status();
         }
     }
-    for m in &mut members {
+    for m in members.iter_mut() {
         if tokio::time::timeout(Duration::from_secs(10), m.child.wait())
             .await
             .is_err()
@@ -125,13 +150,6 @@ pub(crate) async fn run(g: &Global, a: DemoArgs) -> anyhow::Result<ExitCode> {
             let _ = m.child.kill().await;
         }
     }
-    drop(root);
-    println!("Done.");
-    Ok(if result.is_ok() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
 }
 
 /// Starts `llp serve` as node `i` under `root`, on 127.0.0.1 only, in `network`; `extra` adds

@@ -31,47 +31,11 @@ pub(super) async fn run(json: bool) -> anyhow::Result<ExitCode> {
         bytes(c.ram_total_bytes),
         bytes(c.ram_free_bytes)
     );
-    let b = |r: &Reading<u64>| match r.value {
-        Some(v) => bytes(v),
-        None => r.show(),
-    };
     if p.gpus.is_empty() {
         println!("GPU       none");
     }
     for g in &p.gpus {
-        println!(
-            "GPU {}     {} [{}]{}",
-            g.index,
-            g.name,
-            g.vendor,
-            if g.unified_memory {
-                " (unified memory)"
-            } else {
-                ""
-            }
-        );
-        println!(
-            "          memory {} used of {}",
-            b(&g.memory_used_bytes),
-            b(&g.memory_total_bytes)
-        );
-        println!(
-            "          utilisation {} %, temperature {} °C, power {} W",
-            g.utilization_pct.show(),
-            g.temperature_c.show(),
-            g.power_w.show()
-        );
-        // `compute` holds the CUDA version on NVIDIA, the gfx target on AMD.
-        let compute = match g.vendor.as_str() {
-            "nvidia" => "CUDA",
-            "amd" => "gfx target",
-            _ => "compute",
-        };
-        println!(
-            "          driver {}, {compute} {}",
-            g.driver.show(),
-            g.compute.show()
-        );
+        print_gpu(g);
     }
     for probe in &p.probes {
         println!("probe     {}: {}", probe.source, probe.result);
@@ -88,4 +52,45 @@ pub(super) async fn run(json: bool) -> anyhow::Result<ExitCode> {
     }
     println!("quants    {}", p.quantizations.join(" "));
     Ok(ExitCode::SUCCESS)
+}
+
+/// One GPU: name, memory, readings, driver and compute capability.
+fn print_gpu(g: &crate::devices::Gpu) {
+    let b = |r: &Reading<u64>| match r.value {
+        Some(v) => bytes(v),
+        None => r.show(),
+    };
+    println!(
+        "GPU {}     {} [{}]{}",
+        g.index,
+        g.name,
+        g.vendor,
+        if g.unified_memory {
+            " (unified memory)"
+        } else {
+            ""
+        }
+    );
+    println!(
+        "          memory {} used of {}",
+        b(&g.memory_used_bytes),
+        b(&g.memory_total_bytes)
+    );
+    println!(
+        "          utilisation {} %, temperature {} °C, power {} W",
+        g.utilization_pct.show(),
+        g.temperature_c.show(),
+        g.power_w.show()
+    );
+    // `compute` holds the CUDA version on NVIDIA, the gfx target on AMD.
+    let compute = match g.vendor.as_str() {
+        "nvidia" => "CUDA",
+        "amd" => "gfx target",
+        _ => "compute",
+    };
+    println!(
+        "          driver {}, {compute} {}",
+        g.driver.show(),
+        g.compute.show()
+    );
 }
