@@ -183,18 +183,19 @@ pub(super) async fn contribution(
 }
 
 pub(super) async fn metrics(State(r): State<Router>) -> Response {
-    let s = tokio::task::spawn_blocking(move || crate::status::snapshot(&r))
-        .await
-        .expect("snapshot task");
-    let mut out = String::new();
-    let mut metric = |name: &str, kind: &str, help: &str, lines: Vec<(String, f64)>| {
-        out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n"));
-        for (labels, v) in lines {
-            out.push_str(&format!("{name}{labels} {v}\n"));
+    let s = match tokio::task::spawn_blocking(move || crate::status::snapshot(&r)).await {
+        Ok(s) => s,
+        Err(e) => {
+            return ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response();
         }
     };
-    let t = &s.totals;
-    let counters: [(&str, &str, f64); 9] = [
+    let text = exposition(&s);
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
+/// The counters of `/metrics`: name, help, value.
+fn counters(t: &crate::node::Totals) -> [(&'static str, &'static str, f64); 9] {
+    [
         (
             "llp_requests_total",
             "Inference requests received.",
@@ -240,46 +241,54 @@ pub(super) async fn metrics(State(r): State<Router>) -> Response {
             "Time sampling tokens after decode calls.",
             t.sample_seconds,
         ),
-    ];
-    for (name, help, value) in counters {
+    ]
+}
+
+/// The Prometheus text of a snapshot.
+fn exposition(s: &crate::status::Snapshot) -> String {
+    let mut out = String::new();
+    let mut metric = |name: &str, kind: &str, help: &str, lines: Vec<(String, f64)>| {
+        out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n"));
+        for (labels, v) in lines {
+            out.push_str(&format!("{name}{labels} {v}\n"));
+        }
+    };
+    for (name, help, value) in counters(&s.totals) {
         metric(name, "counter", help, vec![(String::new(), value)]);
     }
     let per_model = |f: &dyn Fn(&crate::node::ModelStatus) -> f64| {
         s.models
             .iter()
-            .map(|m| {
-                (
-                    format!("{{model=\"{}:{}\"}}", m.info.name, m.info.quant),
-                    f(m),
-                )
-            })
+            .map(|m| (format!("{{model=\"{}\"}}", m.info.id()), f(m)))
             .collect()
     };
-    metric(
-        "llp_queue_depth",
-        "gauge",
-        "Requests waiting for a slot.",
-        per_model(&|m| m.queued as f64),
-    );
-    metric(
-        "llp_slots_busy",
-        "gauge",
-        "Slots generating.",
-        per_model(&|m| m.busy_slots as f64),
-    );
-    metric(
-        "llp_slots_total",
-        "gauge",
-        "Slots.",
-        per_model(&|m| m.info.slots as f64),
-    );
+    let gauges: [(&str, &str, Vec<(String, f64)>); 3] = [
+        (
+            "llp_queue_depth",
+            "Requests waiting for a slot.",
+            per_model(&|m| m.queued as f64),
+        ),
+        (
+            "llp_slots_busy",
+            "Slots generating.",
+            per_model(&|m| m.busy_slots as f64),
+        ),
+        (
+            "llp_slots_total",
+            "Slots.",
+            per_model(&|m| m.info.slots as f64),
+        ),
+    ];
+    for (name, help, lines) in gauges {
+        metric(name, "gauge", help, lines);
+    }
     metric(
         "llp_contribution_paused",
         "gauge",
         "1 while contributing to others is paused.",
         vec![(String::new(), if s.paused { 1.0 } else { 0.0 })],
     );
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
+    out
 }
 
 /// llama-server's `/tokenize`: the token ids of `content` as plain text (BOS added if the model

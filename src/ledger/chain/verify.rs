@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{BATCH, Entry, FUTURE_TOLERANCE_MS, Head, Kind, Position, hexarr};
+use super::{BATCH, Entry, FUTURE_TOLERANCE_MS, Head, Kind, Position, Receipt, hexarr};
 use crate::ids::NodeId;
 
 /// The first entry that failed verification, and why. `index` is its position in the chain
@@ -148,80 +148,84 @@ impl Verifier {
             ));
         }
         match (e.kind, &e.receipt) {
-            (Kind::Grant, _) => {
-                if e.seq != 0 {
-                    return Err("a grant after the first entry".into());
-                }
-                if let Some(max) = self.max_grant
-                    && e.amount > max
-                {
-                    return Err(format!(
-                        "grants itself {} credits; the network's starter grant is {max}",
-                        e.amount
-                    ));
-                }
-                if e.balance != e.amount {
-                    return Err("the grant's balance is not its amount".into());
-                }
+            (Kind::Grant, _) => self.grant_rules(e),
+            (_, None) => Err("a payment without a receipt".into()),
+            (kind, Some((r, _))) => self.payment_rules(e, kind, r),
+        }
+    }
+
+    /// A grant: the first entry only, within the network's starter grant.
+    fn grant_rules(&self, e: &Entry) -> Result<(), String> {
+        if e.seq != 0 {
+            return Err("a grant after the first entry".into());
+        }
+        if let Some(max) = self.max_grant
+            && e.amount > max
+        {
+            return Err(format!(
+                "grants itself {} credits; the network's starter grant is {max}",
+                e.amount
+            ));
+        }
+        if e.balance != e.amount {
+            return Err("the grant's balance is not its amount".into());
+        }
+        Ok(())
+    }
+
+    /// An earning or a spending: its receipt names the owner on the right side, its amount is
+    /// the receipt's, its balance follows, and no receipt is recorded twice.
+    fn payment_rules(&mut self, e: &Entry, kind: Kind, r: &Receipt) -> Result<(), String> {
+        let at = &self.at;
+        if e.seq == 0 {
+            return Err("the chain does not start with its grant".into());
+        }
+        r.check()?;
+        let (party, role) = if kind == Kind::Earn {
+            (r.worker, "worker")
+        } else {
+            (r.requester, "requester")
+        };
+        if party != e.owner {
+            return Err(format!(
+                "a {} whose receipt names another node as {role}",
+                kind.as_str()
+            ));
+        }
+        if r.credits != e.amount {
+            return Err(format!(
+                "amount {} differs from its receipt's {} credits",
+                e.amount, r.credits
+            ));
+        }
+        let expected = if kind == Kind::Earn {
+            at.balance.checked_add(e.amount)
+        } else {
+            at.balance.checked_sub(e.amount)
+        };
+        match expected {
+            None if kind == Kind::Spend => {
+                return Err(format!(
+                    "spends {} credits with a balance of {}",
+                    e.amount, at.balance
+                ));
             }
-            (_, None) => return Err("a payment without a receipt".into()),
-            (kind, Some((r, _))) => {
-                if e.seq == 0 {
-                    return Err("the chain does not start with its grant".into());
-                }
-                r.check()?;
-                let party = if kind == Kind::Earn {
-                    r.worker
-                } else {
-                    r.requester
-                };
-                if party != e.owner {
-                    return Err(format!(
-                        "a {} whose receipt names another node as {}",
-                        kind.as_str(),
-                        if kind == Kind::Earn {
-                            "worker"
-                        } else {
-                            "requester"
-                        }
-                    ));
-                }
-                if r.credits != e.amount {
-                    return Err(format!(
-                        "amount {} differs from its receipt's {} credits",
-                        e.amount, r.credits
-                    ));
-                }
-                let expected = if kind == Kind::Earn {
-                    at.balance.checked_add(e.amount)
-                } else {
-                    at.balance.checked_sub(e.amount)
-                };
-                match expected {
-                    None if kind == Kind::Spend => {
-                        return Err(format!(
-                            "spends {} credits with a balance of {}",
-                            e.amount, at.balance
-                        ));
-                    }
-                    Some(b) if b == e.balance => {}
-                    _ => {
-                        return Err(format!(
-                            "balance {} does not follow from {} {} {}",
-                            e.balance,
-                            at.balance,
-                            if kind == Kind::Earn { "+" } else { "-" },
-                            e.amount
-                        ));
-                    }
-                }
-                let key = r.replay_key();
-                if !self.jobs.insert(key) {
-                    return Err(format!("replays the receipt of job {}", r.job));
-                }
-                self.added.push(key);
+            Some(b) if b == e.balance => {}
+            _ => {
+                return Err(format!(
+                    "balance {} does not follow from {} {} {}",
+                    e.balance,
+                    at.balance,
+                    if kind == Kind::Earn { "+" } else { "-" },
+                    e.amount
+                ));
             }
         }
+        let key = r.replay_key();
+        if !self.jobs.insert(key) {
+            return Err(format!("replays the receipt of job {}", r.job));
+        }
+        self.added.push(key);
         Ok(())
     }
 
