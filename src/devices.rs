@@ -442,65 +442,70 @@ pub fn amd(out: &mut Vec<Gpu>, drm: &std::path::Path) -> Result<(), String> {
         if vendor.trim() != "0x1002" {
             continue;
         }
-        let read_u64 = |name: &str| -> Reading<u64> {
-            let p = dev.join(name);
-            match fs::read_to_string(&p) {
-                Ok(s) => s
-                    .trim()
-                    .parse()
-                    .map(Reading::ok)
-                    .unwrap_or_else(|e| Reading::na(format!("{}: {e}", p.display()))),
-                Err(e) => Reading::na(format!("{}: {e}", p.display())),
-            }
-        };
-        let hwmon = fs::read_dir(dev.join("hwmon"))
-            .ok()
-            .and_then(|mut d| d.next())
-            .and_then(|e| e.ok())
-            .map(|e| e.path());
-        let hw = |name: &str| -> Result<u64, String> {
-            let dir = hwmon.as_ref().ok_or("no hwmon directory")?;
-            let p = dir.join(name);
-            fs::read_to_string(&p)
-                .map_err(|e| format!("{}: {e}", p.display()))?
-                .trim()
-                .parse::<u64>()
-                .map_err(|e| format!("{}: {e}", p.display()))
-        };
-        let name = fs::read_to_string(dev.join("product_name"))
-            .map(|s| s.trim().to_string())
-            .ok()
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| {
-                let id = fs::read_to_string(dev.join("device")).unwrap_or_default();
-                format!("AMD GPU {}", id.trim())
-            });
-        out.push(Gpu {
-            vendor: "amd".into(),
-            index,
-            name,
-            memory_total_bytes: read_u64("mem_info_vram_total"),
-            memory_used_bytes: read_u64("mem_info_vram_used"),
-            unified_memory: false,
-            utilization_pct: {
-                let r = read_u64("gpu_busy_percent");
-                Reading {
-                    value: r.value.map(|v| v as u32),
-                    unavailable: r.unavailable,
-                }
-            },
-            temperature_c: Reading::from_result(hw("temp1_input").map(|m| (m / 1000) as u32)),
-            power_w: Reading::from_result(
-                hw("power1_average")
-                    .or_else(|_| hw("power1_input"))
-                    .map(|uw| uw as f64 / 1e6),
-            ),
-            driver: driver.clone(),
-            compute: Reading::na("gfx target not read (needs the KFD topology)"),
-        });
+        out.push(amd_card(&dev, index, &driver));
         index += 1;
     }
     Ok(())
+}
+
+/// One AMD card from its sysfs `device` dir: memory and load from amdgpu's files, temperature
+/// and power from its hwmon.
+fn amd_card(dev: &std::path::Path, index: u32, driver: &Reading<String>) -> Gpu {
+    use std::fs;
+    let read_u64 = |name: &str| -> Reading<u64> {
+        let p = dev.join(name);
+        match fs::read_to_string(&p) {
+            Ok(s) => s
+                .trim()
+                .parse()
+                .map(Reading::ok)
+                .unwrap_or_else(|e| Reading::na(format!("{}: {e}", p.display()))),
+            Err(e) => Reading::na(format!("{}: {e}", p.display())),
+        }
+    };
+    let hwmon = fs::read_dir(dev.join("hwmon"))
+        .ok()
+        .and_then(|mut d| d.next())
+        .and_then(|e| e.ok())
+        .map(|e| e.path());
+    let hw = |name: &str| -> Result<u64, String> {
+        let dir = hwmon.as_ref().ok_or("no hwmon directory")?;
+        let p = dir.join(name);
+        fs::read_to_string(&p)
+            .map_err(|e| format!("{}: {e}", p.display()))?
+            .trim()
+            .parse::<u64>()
+            .map_err(|e| format!("{}: {e}", p.display()))
+    };
+    let name = fs::read_to_string(dev.join("product_name"))
+        .map(|s| s.trim().to_string())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| {
+            let id = fs::read_to_string(dev.join("device")).unwrap_or_default();
+            format!("AMD GPU {}", id.trim())
+        });
+    let busy = read_u64("gpu_busy_percent");
+    Gpu {
+        vendor: "amd".into(),
+        index,
+        name,
+        memory_total_bytes: read_u64("mem_info_vram_total"),
+        memory_used_bytes: read_u64("mem_info_vram_used"),
+        unified_memory: false,
+        utilization_pct: Reading {
+            value: busy.value.map(|v| v as u32),
+            unavailable: busy.unavailable,
+        },
+        temperature_c: Reading::from_result(hw("temp1_input").map(|m| (m / 1000) as u32)),
+        power_w: Reading::from_result(
+            hw("power1_average")
+                .or_else(|_| hw("power1_input"))
+                .map(|uw| uw as f64 / 1e6),
+        ),
+        driver: driver.clone(),
+        compute: Reading::na("gfx target not read (needs the KFD topology)"),
+    }
 }
 
 fn backends() -> Vec<Backend> {

@@ -306,70 +306,12 @@ impl Scheduler<'_> {
     fn step(&mut self, ctx: &mut LlamaContext<'_>) -> bool {
         self.batch.clear();
         let mut budget = BATCH_TOKENS as usize;
-        // Generating slots first: one token each keeps every stream moving.
-        for slot in self.slots.iter_mut().flatten() {
-            slot.logits_at = None;
-            if slot.job.events.capacity() == 0 {
-                slot.stalled_since.get_or_insert_with(Instant::now);
-            } else {
-                slot.stalled_since = None;
-            }
-            if let Some(tok) = slot.pending
-                && slot.job.events.capacity() > 0
-                && budget > 0
-            {
-                if self.batch.add(tok, slot.pos, &[slot.seq], true).is_err() {
-                    break;
-                }
-                slot.kv.push(tok);
-                slot.pos += 1;
-                slot.pending = None;
-                slot.logits_at = Some(self.batch.n_tokens() - 1);
-                budget -= 1;
-            }
-        }
-        // Then prompt chunks, round-robin.
-        let n = self.slots.len();
-        let mut prefilling = Vec::new();
-        for k in 0..n {
-            let i = (self.next_prefill + k) % n;
-            let Some(slot) = self.slots[i].as_mut() else {
-                continue;
-            };
-            if slot.fed >= slot.job.tokens.len() || budget == 0 {
-                continue;
-            }
-            let end = (slot.fed + budget).min(slot.job.tokens.len());
-            let last = slot.job.tokens.len() - 1;
-            if end > last && slot.job.events.capacity() == 0 {
-                // The final chunk yields a token; wait until the reader has room.
-                continue;
-            }
-            // `budget` never exceeds the batch's free room, so `add` cannot fail here.
-            for idx in slot.fed..end {
-                let logits = idx == last;
-                if self
-                    .batch
-                    .add(slot.job.tokens[idx], slot.pos, &[slot.seq], logits)
-                    .is_err()
-                {
-                    break;
-                }
-                slot.kv.push(slot.job.tokens[idx]);
-                slot.fed += 1;
-                slot.pos += 1;
-                budget -= 1;
-                if logits {
-                    slot.logits_at = Some(self.batch.n_tokens() - 1);
-                }
-            }
-            prefilling.push(i);
-        }
-        self.next_prefill = (self.next_prefill + 1) % n.max(1);
+        self.batch_generating(&mut budget);
+        let prefilling = self.batch_prompts(&mut budget);
         if self.batch.n_tokens() == 0 {
             return false;
         }
-
+        let n = self.slots.len();
         let started = Instant::now();
         if let Err(e) = ctx.decode(&mut self.batch) {
             tracing::error!("llama.cpp decode failed: {e}");
@@ -392,13 +334,9 @@ impl Scheduler<'_> {
                 slot.decode_time += took;
             }
         }
-
         let sampling = Instant::now();
         for i in 0..n {
-            let Some(slot) = self.slots[i].as_mut() else {
-                continue;
-            };
-            let Some(at) = slot.logits_at.take() else {
+            let Some(at) = self.slots[i].as_mut().and_then(|s| s.logits_at.take()) else {
                 continue;
             };
             if let Some(reason) = self.sample(ctx, i, at) {
@@ -413,6 +351,75 @@ impl Scheduler<'_> {
             .sample_us
             .fetch_add(sampling.elapsed().as_micros() as u64, Ordering::Relaxed);
         true
+    }
+
+    /// Generating slots first: one token each keeps every stream moving. A slot whose reader
+    /// has no room waits (and its stall clock runs).
+    fn batch_generating(&mut self, budget: &mut usize) {
+        for slot in self.slots.iter_mut().flatten() {
+            slot.logits_at = None;
+            if slot.job.events.capacity() == 0 {
+                slot.stalled_since.get_or_insert_with(Instant::now);
+            } else {
+                slot.stalled_since = None;
+            }
+            if let Some(tok) = slot.pending
+                && slot.job.events.capacity() > 0
+                && *budget > 0
+            {
+                if self.batch.add(tok, slot.pos, &[slot.seq], true).is_err() {
+                    break;
+                }
+                slot.kv.push(tok);
+                slot.pos += 1;
+                slot.pending = None;
+                slot.logits_at = Some(self.batch.n_tokens() - 1);
+                *budget -= 1;
+            }
+        }
+    }
+
+    /// Then prompt chunks, round-robin among the slots reading their prompts. Returns those
+    /// slots.
+    fn batch_prompts(&mut self, budget: &mut usize) -> Vec<usize> {
+        let n = self.slots.len();
+        let mut prefilling = Vec::new();
+        for k in 0..n {
+            let i = (self.next_prefill + k) % n;
+            let Some(slot) = self.slots[i].as_mut() else {
+                continue;
+            };
+            if slot.fed >= slot.job.tokens.len() || *budget == 0 {
+                continue;
+            }
+            let end = (slot.fed + *budget).min(slot.job.tokens.len());
+            let last = slot.job.tokens.len() - 1;
+            if end > last && slot.job.events.capacity() == 0 {
+                // The final chunk yields a token; wait until the reader has room.
+                continue;
+            }
+            // `budget` never exceeds the batch's free room, so `add` cannot fail here.
+            for idx in slot.fed..end {
+                let logits = idx == last;
+                if self
+                    .batch
+                    .add(slot.job.tokens[idx], slot.pos, &[slot.seq], logits)
+                    .is_err()
+                {
+                    break;
+                }
+                slot.kv.push(slot.job.tokens[idx]);
+                slot.fed += 1;
+                slot.pos += 1;
+                *budget -= 1;
+                if logits {
+                    slot.logits_at = Some(self.batch.n_tokens() - 1);
+                }
+            }
+            prefilling.push(i);
+        }
+        self.next_prefill = (self.next_prefill + 1) % n.max(1);
+        prefilling
     }
 
     /// Samples slot `i`'s next token and sends its text. Returns why the job ends, if it does.
