@@ -244,6 +244,9 @@ fn counters(t: &crate::node::Totals) -> [(&'static str, &'static str, f64); 9] {
     ]
 }
 
+/// A metric's samples: labels and value.
+type Samples = Vec<(String, f64)>;
+
 /// The Prometheus text of a snapshot.
 fn exposition(s: &crate::status::Snapshot) -> String {
     let mut out = String::new();
@@ -262,7 +265,7 @@ fn exposition(s: &crate::status::Snapshot) -> String {
             .map(|m| (format!("{{model=\"{}\"}}", m.info.id()), f(m)))
             .collect()
     };
-    let gauges: [(&str, &str, Vec<(String, f64)>); 3] = [
+    let gauges: [(&str, &str, Samples); 3] = [
         (
             "llp_queue_depth",
             "Requests waiting for a slot.",

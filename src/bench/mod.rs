@@ -133,7 +133,15 @@ pub async fn run(g: &Global, a: BenchArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let mut embedded = None;
+    engine_and_api(&settings, &a).await
+}
+
+/// The engine's runs (on an embedded node) and the API's (on it, or on `--url`, or on the node
+/// already running for the data dir).
+async fn engine_and_api(
+    settings: &crate::config::Settings,
+    a: &BenchArgs,
+) -> anyhow::Result<ExitCode> {
     // A node already running for the data dir holds its lock: measure that node through its
     // API (the engine runs need an embedded node).
     let url = a.url.clone().or_else(|| {
@@ -143,22 +151,21 @@ pub async fn run(g: &Global, a: BenchArgs) -> anyhow::Result<ExitCode> {
         );
         Some(running)
     });
-    let (base, model) = match &url {
+    let (base, model, embedded) = match &url {
         Some(u) => (
             u.trim_end_matches('/').to_string(),
             settings.engine.models.first().cloned(),
+            None,
         ),
         None => {
             let running =
                 crate::cli::start_node(settings.clone(), Some("127.0.0.1:0".parse()?), false)
                     .await?;
-            let base = running.base_url();
-            embedded = Some(running);
-            (base, None)
+            (running.base_url(), None, Some(running))
         }
     };
     let mut report = Report {
-        model: String::new(),
+        model: model.clone().unwrap_or_else(|| "(server default)".into()),
         threads: settings.engine.threads,
         slots: settings.engine.slots,
         target: url.clone().unwrap_or_else(|| "embedded llp node".into()),
@@ -173,9 +180,8 @@ pub async fn run(g: &Global, a: BenchArgs) -> anyhow::Result<ExitCode> {
         })?;
         report.model = engine.info().id().to_string();
         if !a.api_only {
-            report.engine = Some(engine_bench(&engine, &a).await?);
+            let e = engine_bench(&engine, a).await?;
             if !a.json {
-                let e = report.engine.as_ref().expect("just set");
                 println!(
                     "model {}  threads {}  slots {}",
                     report.model, report.threads, report.slots
@@ -188,54 +194,12 @@ pub async fn run(g: &Global, a: BenchArgs) -> anyhow::Result<ExitCode> {
                     e.generation_tokens_per_s
                 );
             }
+            report.engine = Some(e);
         }
-    } else {
-        report.model = model.clone().unwrap_or_else(|| "(server default)".into());
     }
     if !a.engine_only {
-        if !a.json {
-            println!(
-                "API against {}: {} s closed loop per run, {}-token answers",
-                report.target, a.duration, a.max_tokens
-            );
-            println!(
-                "{:>7} {:>8} {:>6} {:>9} {:>10} {:>9} {:>9} {:>9} {:>9}",
-                "clients",
-                "requests",
-                "failed",
-                "req/s",
-                "gen tok/s",
-                "p50 s",
-                "p95 s",
-                "ttft p50",
-                "ttft p95"
-            );
-        }
-        for &n in &a.clients {
-            let r = api_bench(
-                &base,
-                model.as_deref(),
-                settings.api.token.as_deref(),
-                n,
-                &a,
-            )
-            .await?;
-            if !a.json {
-                println!(
-                    "{:>7} {:>8} {:>6} {:>9.2} {:>10.1} {:>9.2} {:>9.2} {:>9.3} {:>9.3}",
-                    r.clients,
-                    r.requests,
-                    r.failed,
-                    r.requests_per_s,
-                    r.generated_tokens_per_s,
-                    r.latency_p50_s,
-                    r.latency_p95_s,
-                    r.ttft_p50_s,
-                    r.ttft_p95_s
-                );
-            }
-            report.api.push(r);
-        }
+        let token = settings.api.token.as_deref();
+        report.api = api_runs(&base, model.as_deref(), token, &report.target, a).await?;
     }
     if a.json {
         crate::cli::print_json(&report)?;
@@ -246,6 +210,54 @@ pub async fn run(g: &Global, a: BenchArgs) -> anyhow::Result<ExitCode> {
         r.stop().await;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One API run per number of clients, printed as a table as they finish.
+async fn api_runs(
+    base: &str,
+    model: Option<&str>,
+    token: Option<&str>,
+    target: &str,
+    a: &BenchArgs,
+) -> anyhow::Result<Vec<ApiReport>> {
+    if !a.json {
+        println!(
+            "API against {target}: {} s closed loop per run, {}-token answers",
+            a.duration, a.max_tokens
+        );
+        println!(
+            "{:>7} {:>8} {:>6} {:>9} {:>10} {:>9} {:>9} {:>9} {:>9}",
+            "clients",
+            "requests",
+            "failed",
+            "req/s",
+            "gen tok/s",
+            "p50 s",
+            "p95 s",
+            "ttft p50",
+            "ttft p95"
+        );
+    }
+    let mut runs = Vec::new();
+    for &n in &a.clients {
+        let r = api_bench(base, model, token, n, a).await?;
+        if !a.json {
+            println!(
+                "{:>7} {:>8} {:>6} {:>9.2} {:>10.1} {:>9.2} {:>9.2} {:>9.3} {:>9.3}",
+                r.clients,
+                r.requests,
+                r.failed,
+                r.requests_per_s,
+                r.generated_tokens_per_s,
+                r.latency_p50_s,
+                r.latency_p95_s,
+                r.ttft_p50_s,
+                r.ttft_p95_s
+            );
+        }
+        runs.push(r);
+    }
+    Ok(runs)
 }
 
 async fn engine_bench(engine: &Engine, a: &BenchArgs) -> anyhow::Result<EngineReport> {
@@ -304,6 +316,54 @@ struct Sample {
     failed: usize,
 }
 
+/// One streamed request: its time to first token and its tokens (from the usage chunk, else
+/// the text chunks).
+async fn one_request(
+    client: &reqwest::Client,
+    url: &str,
+    body: &Value,
+    token: Option<&str>,
+    t0: Instant,
+) -> anyhow::Result<(Duration, u64)> {
+    // A server may close an idle keep-alive connection just as the pool reuses it
+    // (llama-server does); that is the client's race, not a failed request: send again on a
+    // fresh connection.
+    let mut attempt = 0;
+    let resp = loop {
+        let mut req = client.post(url).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        match req.send().await {
+            Err(e) if attempt < 2 && (e.is_connect() || e.is_request()) => attempt += 1,
+            r => break r?,
+        }
+    };
+    if !resp.status().is_success() {
+        anyhow::bail!("{}", crate::client::error_message(resp).await);
+    }
+    let mut first = None;
+    let mut tokens = 0u64;
+    let mut chunks = 0u64;
+    crate::client::read_sse(resp, |d| {
+        let Ok(v) = serde_json::from_str::<Value>(d) else {
+            return;
+        };
+        if crate::client::delta_text(&v).is_some_and(|t| !t.is_empty()) {
+            chunks += 1;
+            first.get_or_insert_with(|| t0.elapsed());
+        }
+        if let Some(n) = v["usage"]["completion_tokens"].as_u64() {
+            tokens = n;
+        }
+    })
+    .await?;
+    Ok((
+        first.unwrap_or_else(|| t0.elapsed()),
+        if tokens > 0 { tokens } else { chunks },
+    ))
+}
+
 async fn api_bench(
     base: &str,
     model: Option<&str>,
@@ -334,48 +394,7 @@ async fn api_bench(
         tasks.push(tokio::spawn(async move {
             while Instant::now() < deadline {
                 let t0 = Instant::now();
-                let outcome = async {
-                    // A server may close an idle keep-alive connection just as the pool reuses
-                    // it (llama-server does); that is the client's race, not a failed request:
-                    // send again on a fresh connection.
-                    let mut attempt = 0;
-                    let resp = loop {
-                        let mut req = client.post(&url).json(&body);
-                        if let Some(t) = &token {
-                            req = req.bearer_auth(t);
-                        }
-                        match req.send().await {
-                            Err(e) if attempt < 2 && (e.is_connect() || e.is_request()) => {
-                                attempt += 1
-                            }
-                            r => break r?,
-                        }
-                    };
-                    if !resp.status().is_success() {
-                        anyhow::bail!("{}", crate::client::error_message(resp).await);
-                    }
-                    let mut first = None;
-                    let mut tokens = 0u64;
-                    let mut chunks = 0u64;
-                    crate::client::read_sse(resp, |d| {
-                        let Ok(v) = serde_json::from_str::<Value>(d) else {
-                            return;
-                        };
-                        if crate::client::delta_text(&v).is_some_and(|t| !t.is_empty()) {
-                            chunks += 1;
-                            first.get_or_insert_with(|| t0.elapsed());
-                        }
-                        if let Some(n) = v["usage"]["completion_tokens"].as_u64() {
-                            tokens = n;
-                        }
-                    })
-                    .await?;
-                    Ok((
-                        first.unwrap_or_else(|| t0.elapsed()),
-                        if tokens > 0 { tokens } else { chunks },
-                    ))
-                }
-                .await;
+                let outcome = one_request(&client, &url, &body, token.as_deref(), t0).await;
                 let mut r = results.lock().await;
                 match outcome {
                     Ok((ttft, tokens)) => {

@@ -150,32 +150,100 @@ pub async fn run(settings: &Settings, reps: usize, max_tokens: u32) -> anyhow::R
     let root = tempfile::Builder::new()
         .prefix("llp-bench-net-")
         .tempdir()?;
-    let network = format!("bench-{}", crate::ids::random_hex(4));
-    let secret = crate::ids::random_hex(8);
-    let threads = settings.engine.threads.to_string();
-    let serving = ["--threads".to_string(), threads.clone()];
-    let mut members: Vec<Member> = Vec::new();
+    let mut b = Nodes {
+        root: root.path(),
+        settings,
+        network: format!("bench-{}", crate::ids::random_hex(4)),
+        secret: crate::ids::random_hex(8),
+        serving: vec!["--threads".to_string(), settings.engine.threads.to_string()],
+        members: Vec::new(),
+        client: crate::fetch::http_client()?,
+    };
     let result = async {
-        let b = spawn(0, root.path(), settings, &network, &secret, None, &serving).await?;
-        let ticket = crate::node::datadir::running_node(&b.dir).and_then(|n| n.ticket).unwrap_or_default();
-        members.push(b);
-        let g = spawn(1, root.path(), settings, &network, &secret, Some(&ticket), &["--model".into(), "none".into()]).await?;
-        members.push(g);
-        let client = crate::fetch::http_client()?;
-        until_peers(&client, &members[1].api, 1).await?;
+        let remote = b.remote_vs_local(reps, max_tokens).await?;
+        let gaps = b.failovers(reps.clamp(1, 5)).await?;
+        anyhow::Ok((remote, gaps))
+    }
+    .await;
+    for m in &mut b.members {
+        let _ = m.child.kill().await;
+    }
+    if result.is_err() || std::env::var_os("LLP_BENCH_KEEP").is_some() {
+        // Keep the nodes' logs for a look at what went wrong.
+        let kept = root.keep();
+        eprintln!("llp bench: the nodes' logs are kept in {}", kept.display());
+    }
+    let (remote, gaps) = result?;
+    Ok(NetReport {
+        routing_peers: 10_000,
+        routing_decision_us: decision,
+        routing_shortlist_rebuild_us: rebuild,
+        remote_vs_local: Some(remote),
+        failover_gaps_ms: gaps,
+    })
+}
+
+/// The benchmark's nodes: node 0 serves, node 1 is a gateway without a model, node 2 serves
+/// too (for the failovers).
+struct Nodes<'a> {
+    root: &'a std::path::Path,
+    settings: &'a Settings,
+    network: String,
+    secret: String,
+    /// Flags of the serving nodes.
+    serving: Vec<String>,
+    members: Vec<Member>,
+    client: reqwest::Client,
+}
+
+impl Nodes<'_> {
+    async fn spawn(
+        &self,
+        i: usize,
+        ticket: Option<&str>,
+        extra: &[String],
+    ) -> anyhow::Result<Member> {
+        let (root, s) = (self.root, self.settings);
+        spawn(i, root, s, &self.network, &self.secret, ticket, extra).await
+    }
+
+    /// The ticket of member `i`'s node.
+    fn ticket(&self, i: usize) -> String {
+        crate::node::datadir::running_node(&self.members[i].dir)
+            .and_then(|n| n.ticket)
+            .unwrap_or_default()
+    }
+
+    /// Serving node and gateway; then the same answer asked of each, `reps` times.
+    async fn remote_vs_local(
+        &mut self,
+        reps: usize,
+        max_tokens: u32,
+    ) -> anyhow::Result<RemoteReport> {
+        let serving = self.serving.clone();
+        let b = self.spawn(0, None, &serving).await?;
+        self.members.push(b);
+        let ticket = self.ticket(0);
+        let g = self
+            .spawn(1, Some(&ticket), &["--model".into(), "none".into()])
+            .await?;
+        self.members.push(g);
+        let client = &self.client;
+        until_peers(client, &self.members[1].api, 1).await?;
         let body = json!({
             "messages": [{"role": "user", "content": "Write about the history of bridges."}],
             "max_tokens": max_tokens, "ignore_eos": true, "temperature": 0, "stream": true,
         });
+        let (local, remote) = (&self.members[0].api, &self.members[1].api);
         // Warm both paths (model pages, prefix cache, the QUIC connection).
-        one(&client, &members[0].api, &body).await?;
-        one(&client, &members[1].api, &body).await?;
+        one(client, local, &body).await?;
+        one(client, remote, &body).await?;
         let (mut lt, mut lp, mut rt, mut rp) = (vec![], vec![], vec![], vec![]);
         for _ in 0..reps {
-            let (t, p) = one(&client, &members[0].api, &body).await?;
+            let (t, p) = one(client, local, &body).await?;
             lt.push(t);
             lp.push(p);
-            let (t, p) = one(&client, &members[1].api, &body).await?;
+            let (t, p) = one(client, remote, &body).await?;
             rt.push(t);
             rp.push(p);
         }
@@ -193,75 +261,82 @@ pub async fn run(settings: &Settings, reps: usize, max_tokens: u32) -> anyhow::R
         };
         println!(
             "remote vs local ({} runs each, {} tokens): time to first token {:.2} vs {:.2} ms (+{:.2} ms); per token {:.3} vs {:.3} ms ({:+.2}%)",
-            reps, max_tokens, r.remote_ttft_ms, r.local_ttft_ms, r.added_ttft_ms, r.remote_ms_per_token, r.local_ms_per_token, r.added_per_token_pct
+            reps,
+            max_tokens,
+            r.remote_ttft_ms,
+            r.local_ttft_ms,
+            r.added_ttft_ms,
+            r.remote_ms_per_token,
+            r.local_ms_per_token,
+            r.added_per_token_pct
         );
+        Ok(r)
+    }
 
-        // Failover: a second serving node, then kill whichever serves.
-        let c = spawn(2, root.path(), settings, &network, &secret, Some(&ticket), &serving).await?;
-        members.push(c);
+    /// Failover: a second serving node, then `reps` times kill whichever serves a long answer
+    /// through the gateway, 20 chunks in. Returns the longest silence after each kill, in ms.
+    async fn failovers(&mut self, reps: usize) -> anyhow::Result<Vec<f64>> {
+        let (serving, ticket) = (self.serving.clone(), self.ticket(0));
+        let c = self.spawn(2, Some(&ticket), &serving).await?;
+        self.members.push(c);
         let mut gaps = Vec::new();
+        for rep in 0..reps {
+            until_peers(&self.client, &self.members[1].api, 2).await?;
+            let (gap, chunks, victim) = self.kill_mid_answer().await?;
+            println!(
+                "failover {}: longest silence after the kill {gap:.0} ms ({chunks} chunks in all)",
+                rep + 1
+            );
+            gaps.push(gap);
+            // Bring the killed node back for the next repetition, joining through the gateway
+            // (the first node's own ticket would point it at itself).
+            let _ = self.members[victim].child.wait().await;
+            let via = self.ticket(1);
+            self.members[victim] = self.spawn(victim, Some(&via), &serving).await?;
+        }
+        Ok(gaps)
+    }
+
+    /// One long answer through the gateway, its server killed 20 chunks in: the longest
+    /// silence after the kill (ms), the chunks in all, and which member was killed.
+    async fn kill_mid_answer(&self) -> anyhow::Result<(f64, usize, usize)> {
         let long = json!({
             "messages": [{"role": "user", "content": "Tell a long story about a lighthouse keeper."}],
             "max_tokens": 200, "ignore_eos": true, "temperature": 0, "stream": true,
         });
-        for rep in 0..reps.clamp(1, 5) {
-            until_peers(&client, &members[1].api, 2).await?;
-            let pids: Vec<(String, Option<u32>)> =
-                members.iter().map(|m| (m.id.to_string(), m.child.id())).collect();
-            let mut chunks = 0;
-            let mut last = Instant::now();
-            let mut killed: Option<usize> = None;
-            let mut gap = 0.0f64;
-            stream(&client, &members[1].api, &long, |server| {
-                chunks += 1;
-                if killed.is_some() {
-                    gap = gap.max(last.elapsed().as_secs_f64() * 1e3);
-                }
-                last = Instant::now();
-                if chunks == 20
-                    && let Some(i) = pids.iter().position(|(id, _)| id == server)
-                    && let Some(pid) = pids[i].1
-                {
-                    let _ = std::process::Command::new("kill")
-                        .args(["-KILL", &pid.to_string()])
-                        .status();
-                    killed = Some(i);
-                }
-            })
-            .await?;
-            let Some(victim) = killed else {
-                anyhow::bail!("the answer ended before the kill, or came from an unknown node");
-            };
-            anyhow::ensure!(
-                chunks > 20,
-                "the answer stopped at the kill: the failover did not happen"
-            );
-            println!("failover {}: longest silence after the kill {gap:.0} ms ({chunks} chunks in all)", rep + 1);
-            gaps.push(gap);
-            // Bring the killed node back for the next repetition, joining through the gateway
-            // (the first node's own ticket would point it at itself).
-            let _ = members[victim].child.wait().await;
-            let via = crate::node::datadir::running_node(&members[1].dir).and_then(|n| n.ticket).unwrap_or_default();
-            let m = spawn(victim, root.path(), settings, &network, &secret, Some(&via), &serving).await?;
-            members[victim] = m;
-        }
-        anyhow::Ok((r, gaps))
+        let pids: Vec<(String, Option<u32>)> = self
+            .members
+            .iter()
+            .map(|m| (m.id.to_string(), m.child.id()))
+            .collect();
+        let mut chunks = 0;
+        let mut last = Instant::now();
+        let mut killed: Option<usize> = None;
+        let mut gap = 0.0f64;
+        stream(&self.client, &self.members[1].api, &long, |server| {
+            chunks += 1;
+            if killed.is_some() {
+                gap = gap.max(last.elapsed().as_secs_f64() * 1e3);
+            }
+            last = Instant::now();
+            if chunks == 20
+                && let Some(i) = pids.iter().position(|(id, _)| id == server)
+                && let Some(pid) = pids[i].1
+            {
+                let _ = std::process::Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status();
+                killed = Some(i);
+            }
+        })
+        .await?;
+        let Some(victim) = killed else {
+            anyhow::bail!("the answer ended before the kill, or came from an unknown node");
+        };
+        anyhow::ensure!(
+            chunks > 20,
+            "the answer stopped at the kill: the failover did not happen"
+        );
+        Ok((gap, chunks, victim))
     }
-    .await;
-    for m in &mut members {
-        let _ = m.child.kill().await;
-    }
-    if result.is_err() || std::env::var_os("LLP_BENCH_KEEP").is_some() {
-        // Keep the nodes' logs for a look at what went wrong.
-        let kept = root.keep();
-        eprintln!("llp bench: the nodes' logs are kept in {}", kept.display());
-    }
-    let (remote, gaps) = result?;
-    Ok(NetReport {
-        routing_peers: 10_000,
-        routing_decision_us: decision,
-        routing_shortlist_rebuild_us: rebuild,
-        remote_vs_local: Some(remote),
-        failover_gaps_ms: gaps,
-    })
 }

@@ -79,6 +79,7 @@ fn line_of(raw: &[u8]) -> String {
 /// links can catch them), an old head replayed. Every variant must be refused, naming the
 /// right entry.
 #[test]
+#[allow(clippy::too_many_lines)] // one probe after another, each read on its own
 fn mutation_probes_are_all_rejected_at_the_first_bad_entry() {
     let owner = key();
     let other = key();

@@ -76,11 +76,7 @@ fn new_input() -> TextArea<'static> {
     t
 }
 
-/// The detail of one job, open over the panes.
-
 impl App {
-    // ---- Chat ----
-
     pub(super) fn send(&mut self) -> Vec<Effect> {
         let text = self.chat.input.lines().join("\n");
         if text.trim().is_empty() {

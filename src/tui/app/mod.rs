@@ -150,6 +150,7 @@ pub enum Effect {
     Quit,
 }
 
+/// The detail of one job, open over the panes.
 pub struct Detail {
     pub id: String,
     pub record: Option<Result<Box<JobRecord>, String>>,
