@@ -65,6 +65,20 @@ impl Tasks {
         });
     }
 
+    /// Runs `fut` as a tracked task that ends when it does, when this part is cancelled, or
+    /// when the returned token is (to stop this one task alone).
+    pub fn spawn_cancellable<F>(&self, fut: F) -> CancellationToken
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let token = self.token.child_token();
+        let t = token.clone();
+        self.tracker.spawn(async move {
+            t.run_until_cancelled(fut).await;
+        });
+        token
+    }
+
     /// Runs `fut` as a tracked task that watches the token itself (a server that shuts down
     /// gracefully when told): it is not dropped at cancellation, and [`Tasks::stop`] waits for
     /// it to end.

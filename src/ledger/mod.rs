@@ -337,12 +337,12 @@ impl Ledger {
         receipt: Option<(Receipt, [u8; 64])>,
     ) -> Result<Entry, LedgerError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        self.inner.store.send(store::Append {
+        self.inner.store.send(store::Write::Append(store::Append {
             kind,
             amount,
             receipt,
             reply: tx,
-        })?;
+        }))?;
         rx.await
             .map_err(|_| LedgerError::Write("the ledger writer stopped".into()))?
     }

@@ -135,13 +135,15 @@ impl Ledger {
             peer.short(),
             eq.seq
         );
-        // A write transaction waits for the writer's group commit and fsyncs: not on the
-        // caller's (async) thread.
-        let ledger = self.clone();
-        let persist = move || ledger.inner.store.persist_equivocation(&peer, &eq);
-        match tokio::runtime::Handle::try_current() {
-            Ok(rt) => drop(rt.spawn_blocking(persist)),
-            Err(_) => persist(),
+        // Kept for the next start by the writer thread (a write transaction waits for its
+        // group commit and fsyncs: not on the caller's thread).
+        let json = serde_json::to_string(&eq).expect("serializes");
+        if let Err(e) = self
+            .inner
+            .store
+            .send(super::store::Write::Equivocation(peer, json))
+        {
+            tracing::warn!("could not record the equivocation proof: {e}");
         }
         let _ = self.inner.events.send(LedgerEvent::Equivocation { peer });
         Ok(Some(proof))

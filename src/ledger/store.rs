@@ -38,6 +38,13 @@ fn read_err(e: impl std::fmt::Display) -> LedgerError {
     LedgerError::Read(e.to_string())
 }
 
+/// What the writer is asked to write.
+pub(super) enum Write {
+    Append(Append),
+    /// A proof of equivocation, kept for the next start (the peer's key, the proof as JSON).
+    Equivocation(NodeId, String),
+}
+
 /// One append for the writer, and where its result goes.
 pub(super) struct Append {
     pub kind: Kind,
@@ -51,14 +58,14 @@ pub(super) struct Opened {
     pub store: Store,
     pub tip: Position,
     pub equivocators: Vec<(NodeId, Equivocation)>,
-    pub writes: std_mpsc::Receiver<Append>,
+    pub writes: std_mpsc::Receiver<Write>,
 }
 
 /// The open file and its writer.
 pub(super) struct Store {
     path: PathBuf,
     db: Mutex<Option<Arc<Database>>>,
-    writer: Mutex<Option<std_mpsc::Sender<Append>>>,
+    writer: Mutex<Option<std_mpsc::Sender<Write>>>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
@@ -109,7 +116,7 @@ impl Store {
     /// Starts the writer thread for `ledger`, appending at `tip`.
     pub(super) fn start_writer(
         &self,
-        writes: std_mpsc::Receiver<Append>,
+        writes: std_mpsc::Receiver<Write>,
         tip: Position,
         ledger: Weak<Inner>,
     ) -> Result<(), LedgerError> {
@@ -131,8 +138,8 @@ impl Store {
             .ok_or(LedgerError::Closed)
     }
 
-    /// Hands an append to the writer.
-    pub(super) fn send(&self, a: Append) -> Result<(), LedgerError> {
+    /// Hands a write to the writer.
+    pub(super) fn send(&self, a: Write) -> Result<(), LedgerError> {
         let writer = self.writer.lock().expect("ledger writer");
         let stopped = || LedgerError::Write("the ledger writer stopped".into());
         writer
@@ -170,24 +177,6 @@ impl Store {
     ) -> Result<Vec<Vec<u8>>, LedgerError> {
         let r = self.db()?.begin_read().map_err(read_err)?;
         read_after(&r, after, limit)
-    }
-
-    /// Records a proof of equivocation for the next start. Blocking: a write transaction waits
-    /// for the writer's group commit and fsyncs.
-    pub(super) fn persist_equivocation(&self, peer: &NodeId, eq: &Equivocation) {
-        let text = serde_json::to_string(eq).expect("serializes");
-        let r = self.db().map_err(|e| e.to_string()).and_then(|db| {
-            let w = db.begin_write().map_err(|e| e.to_string())?;
-            {
-                let mut t = w.open_table(EQUIVOCATORS).map_err(|e| e.to_string())?;
-                t.insert(peer.as_bytes().as_slice(), text.as_str())
-                    .map_err(|e| e.to_string())?;
-            }
-            w.commit().map_err(|e| e.to_string())
-        });
-        if let Err(e) = r {
-            tracing::warn!("could not record the equivocation proof: {e}");
-        }
     }
 }
 
@@ -299,19 +288,20 @@ struct Group {
     refused: Vec<(Append, LedgerError)>,
 }
 
-/// The writer thread: group commits (see the module docs).
+/// The writer thread: group commits (see the module docs). Proofs of equivocation ride along
+/// in the same transactions; a failed one is logged (the proof is in memory either way).
 fn write_loop(
     db: Arc<Database>,
-    rx: std_mpsc::Receiver<Append>,
+    rx: std_mpsc::Receiver<Write>,
     mut tip: Position,
     ledger: Weak<Inner>,
 ) {
     while let Ok(first) = rx.recv() {
-        let mut appends = vec![first];
-        while appends.len() < GROUP
-            && let Ok(a) = rx.try_recv()
+        let mut writes = vec![first];
+        while writes.len() < GROUP
+            && let Ok(w) = rx.try_recv()
         {
-            appends.push(a);
+            writes.push(w);
         }
         let Some(inner) = ledger.upgrade() else {
             return;
@@ -321,7 +311,7 @@ fn write_loop(
             done: Vec::new(),
             refused: Vec::new(),
         };
-        match write_group(&db, &inner.key, &mut tip, appends, &mut group) {
+        match write_group(&db, &inner.key, &mut tip, writes, &mut group) {
             Ok(()) => {
                 inner.committed(tip);
                 // Not the last holder when a caller wakes and drops its handle: the ledger's
@@ -351,14 +341,22 @@ fn write_group(
     db: &Database,
     key: &iroh::SecretKey,
     tip: &mut Position,
-    appends: Vec<Append>,
+    writes: Vec<Write>,
     group: &mut Group,
 ) -> Result<(), redb::Error> {
     let w = db.begin_write()?;
     {
         let mut entries = w.open_table(ENTRIES)?;
         let mut receipts = w.open_table(RECEIPTS)?;
-        for a in appends {
+        let mut equivocators = w.open_table(EQUIVOCATORS)?;
+        for a in writes {
+            let a = match a {
+                Write::Append(a) => a,
+                Write::Equivocation(peer, json) => {
+                    equivocators.insert(peer.as_bytes().as_slice(), json.as_str())?;
+                    continue;
+                }
+            };
             if let Some((r, _)) = &a.receipt
                 && receipts.get(r.replay_key().as_slice())?.is_some()
             {

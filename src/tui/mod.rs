@@ -35,12 +35,15 @@ use ratatui::crossterm::event::{
 };
 use ratatui::crossterm::execute;
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::AbortOnDropHandle;
 
 use app::{App, Effect, Mode, Msg};
 use theme::Theme;
 
 use crate::cli::Global;
 use crate::config::UsageError;
+use crate::tasks::Tasks;
 
 /// The slowest refresh the UI allows: faster polling buys nothing a person can see.
 pub const MIN_INTERVAL: Duration = Duration::from_millis(250);
@@ -245,41 +248,42 @@ async fn ui_loop(
     interval: Duration,
 ) -> anyhow::Result<()> {
     let (tx, mut rx) = mpsc::channel::<Msg>(256);
-    let poller = {
+    // Every task the UI starts is its own, and ends when the UI does.
+    let tasks = Tasks::new();
+    {
         let (src, tx) = (src.clone(), tx.clone());
-        tokio::spawn(async move {
+        tasks.spawn(async move {
             // Should the poller ever die, say so rather than show frozen data.
-            let r = tokio::spawn(source::poll(src, logs_dir, interval, tx.clone())).await;
-            if let Err(e) = r
+            let poll = tokio::spawn(source::poll(src, logs_dir, interval, tx.clone()));
+            if let Err(e) = AbortOnDropHandle::new(poll).await
                 && !e.is_cancelled()
             {
                 let _ = tx
                     .send(Msg::Error(format!("the refresh stopped: {e}; restart llp")))
                     .await;
             }
-        })
-    };
-    let _stop_poller = AbortOnDrop(poller);
-    let mut chat: Option<tokio::task::JoinHandle<()>> = None;
+        });
+    }
+    let mut chat: Option<CancellationToken> = None;
     let mut events = EventStream::new();
     // A closed SSH session (SIGHUP) or a SIGTERM ends the UI like `q`: an embedded node still
     // stops cleanly, after its running jobs.
     #[cfg(unix)]
-    let _signals = {
+    {
         use tokio::signal::unix::{SignalKind, signal};
         let (mut hangup, mut term) = (
             signal(SignalKind::hangup())?,
             signal(SignalKind::terminate())?,
         );
         let tx = tx.clone();
-        AbortOnDrop(tokio::spawn(async move {
+        tasks.spawn(async move {
             let why = tokio::select! {
                 _ = hangup.recv() => "the terminal hung up",
                 _ = term.recv() => "SIGTERM",
             };
             let _ = tx.send(Msg::Leave(why.into())).await;
-        }))
-    };
+        });
+    }
     app.data.now_unix = crate::ids::unix_now();
     terminal.draw(|f| ui::draw(f, app))?;
     // Debug builds only: the end-to-end test of the panic path (the terminal must be restored
@@ -295,10 +299,13 @@ async fn ui_loop(
                 Some(Ok(ev)) => {
                     let ev = mouse_as_keys(ev);
                     for effect in app.on_event(ev) {
-                        perform(effect, &src, &tx, &mut chat);
+                        perform(effect, &src, &tx, &tasks, &mut chat);
                     }
                 }
-                Some(Err(e)) => return Err(anyhow::anyhow!("reading the terminal: {e}")),
+                Some(Err(e)) => {
+                    tasks.stop().await;
+                    return Err(anyhow::anyhow!("reading the terminal: {e}"));
+                }
                 None => break,
             },
             Some(msg) = rx.recv() => {
@@ -315,18 +322,9 @@ async fn ui_loop(
         app.data.now_unix = crate::ids::unix_now();
         terminal.draw(|f| ui::draw(f, app))?;
     }
-    if let Some(c) = chat {
-        c.abort();
-    }
+    // Leaving ends the chat's stream too: the node stops that job.
+    tasks.stop().await;
     Ok(())
-}
-
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
 }
 
 /// The wheel scrolls like the arrow keys (with `--mouse`).
@@ -348,7 +346,8 @@ fn perform(
     effect: Effect,
     src: &source::Source,
     tx: &mpsc::Sender<Msg>,
-    chat: &mut Option<tokio::task::JoinHandle<()>>,
+    tasks: &Tasks,
+    chat: &mut Option<CancellationToken>,
 ) {
     let (src, tx) = (src.clone(), tx.clone());
     match effect {
@@ -357,7 +356,7 @@ fn perform(
             model,
             messages,
         } => {
-            *chat = Some(tokio::spawn(async move {
+            *chat = Some(tasks.spawn_cancellable(async move {
                 src.chat(turn, model, messages, tx).await;
             }));
         }
@@ -365,22 +364,22 @@ fn perform(
             if let Some(c) = chat.take() {
                 // Dropping the stream closes the connection: the node stops the job, which
                 // pays for what was delivered.
-                c.abort();
+                c.cancel();
             }
         }
         Effect::SetPaused(p) => {
-            tokio::spawn(async move {
+            tasks.spawn(async move {
                 let _ = tx.send(Msg::Paused(src.set_paused(p).await)).await;
             });
         }
         Effect::FetchJob(id) => {
-            tokio::spawn(async move {
+            tasks.spawn(async move {
                 let r = src.job(&id).await.map(Box::new);
                 let _ = tx.send(Msg::JobDetail(id, r)).await;
             });
         }
         Effect::ExportJob(id) => {
-            tokio::spawn(async move {
+            tasks.spawn(async move {
                 let msg = match src.job(&id).await {
                     Ok(rec) => {
                         let path = std::path::PathBuf::from(format!("llp-{id}.json"));
@@ -399,7 +398,7 @@ fn perform(
             });
         }
         Effect::SaveChat { path, text } => {
-            tokio::spawn(async move {
+            tasks.spawn(async move {
                 let p = std::path::PathBuf::from(&path);
                 let msg = match tokio::fs::write(&p, text).await {
                     Ok(()) => Msg::Notice(format!(
