@@ -7,6 +7,10 @@
 //! ([`ApiSettings`], [`EngineSettings`], [`NetSettings`], the credit [`Policy`]), naming the flag,
 //! or the file, line and field, of a bad value. Unknown keys are errors. Also owns the platform
 //! directories (through `directories`).
+//!
+//! The two tables that tune one part each, `[score]` and `[credits]`, are parsed straight into
+//! that part's own types ([`Weights`] of the routing table, the ledger's [`Policy`]), so their
+//! format and checks live with the code that uses them; config names them and nothing more.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

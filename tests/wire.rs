@@ -239,6 +239,13 @@ async fn bad_requests_from_a_member_end_their_stream_only() {
             "sampling": {"temperature": 1e9, "top_p": 1.0, "seed": null, "frequency_penalty": 0.0, "presence_penalty": 0.0}})),
         ),
         (
+            // The HTTP API refuses it too: one check of sampling serves both.
+            "top_p of 0",
+            wire::encode(&json!({"type": "infer", "job": "x", "model": MODEL,
+            "prompt": {"kind": "text", "value": "hi"}, "max_tokens": 4,
+            "sampling": {"temperature": 0.0, "top_p": 0.0, "seed": null, "frequency_penalty": 0.0, "presence_penalty": 0.0}})),
+        ),
+        (
             "token outside the vocabulary",
             wire::encode(&json!({"type": "infer", "job": "x", "model": MODEL,
             "prompt": {"kind": "text", "value": "hi"}, "continuation": [4000000000u32], "max_tokens": 4,

@@ -7,7 +7,8 @@
 //!
 //! Must not touch: HTTP, the network, the node's state. Callers hand in tokenized jobs and read
 //! events from the job's own bounded channel; dropping the receiver cancels the job, and its slot
-//! is freed before the next token is decoded.
+//! is freed before the next token is decoded. [`Engine::shutdown`] ends the jobs it holds and
+//! waits for the thread.
 
 mod prompt;
 mod scheduler;
@@ -127,6 +128,8 @@ pub struct EngineStats {
     pub sample_us: AtomicU64,
     /// Woken when a slot frees or a queued job leaves: room may have appeared.
     pub room: tokio::sync::Notify,
+    /// Set by [`Engine::shutdown`]: the thread ends its jobs and returns.
+    pub stopping: AtomicBool,
 }
 
 /// A loaded model with its scheduler thread. Cheap to clone. The thread ends after
@@ -350,9 +353,10 @@ impl Engine {
         Ok(())
     }
 
-    /// Stops taking jobs and waits for the scheduler thread to end: it finishes the jobs it
-    /// holds (a cancelled job's slot frees at the next step), then returns. Blocking.
+    /// Stops the engine and waits for its thread to end: the jobs it holds, running or queued,
+    /// end with a `Failed` event saying so. Blocking (at most one decode step).
     pub fn shutdown(&self) {
+        self.inner.stats.stopping.store(true, Ordering::Release);
         drop(self.inner.submit.lock().expect("engine queue").take());
         let thread = self.inner.thread.lock().expect("engine thread").take();
         if let Some(t) = thread

@@ -120,6 +120,9 @@ struct Scheduler<'m> {
 impl Scheduler<'_> {
     fn run(&mut self, ctx: &mut LlamaContext<'_>, jobs: std_mpsc::Receiver<Job>) {
         loop {
+            if self.stats.stopping.load(Ordering::Acquire) {
+                return self.stop_all();
+            }
             if !self.intake(&jobs) {
                 return;
             }
@@ -135,6 +138,19 @@ impl Scheduler<'_> {
                 std::thread::sleep(Duration::from_millis(2));
             }
         }
+    }
+
+    /// The engine stops: every running and queued job is told so and ends here.
+    fn stop_all(&mut self) {
+        let stopped = || Event::Failed("the engine stopped (the node is shutting down)".into());
+        for slot in self.slots.iter_mut().filter_map(Option::take) {
+            let _ = slot.job.events.try_send(stopped());
+        }
+        for (job, _) in self.queue.drain(..) {
+            let _ = job.events.try_send(stopped());
+        }
+        self.stats.busy_slots.store(0, Ordering::Relaxed);
+        self.stats.queued.store(0, Ordering::Relaxed);
     }
 
     /// Takes newly submitted jobs; blocks when there is nothing else to do. Returns false once

@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use iroh::endpoint::Connection;
+use iroh::endpoint::{Connection, SendStream};
 use iroh::protocol::{AcceptError, ProtocolHandler};
 
 use super::Net;
@@ -114,8 +114,12 @@ impl ProtocolHandler for Handler {
         }
         match tokio::time::timeout(HANDSHAKE_WAIT, handshake(net, &conn, &peer)).await {
             Ok(Ok(())) => {}
-            Ok(Err(reason)) => {
-                net.strike(&peer, &format!("handshake refused: {reason}"));
+            Ok(Err(send)) => {
+                // The refusal reaches it before the connection closes: the peer read it all
+                // (or gave up on the stream).
+                if let Some(send) = send {
+                    let _ = tokio::time::timeout(REFUSAL_READ, send.stopped()).await;
+                }
                 conn.close(1u32.into(), b"handshake refused");
                 return Ok(());
             }
@@ -134,42 +138,53 @@ impl ProtocolHandler for Handler {
     }
 }
 
-/// Checks the first stream's `Hello`. A refusal is answered with `Refused`, which the peer has
-/// [`REFUSAL_READ`] to read before the caller closes the connection.
-async fn handshake(net: &Net, conn: &Connection, peer: &NodeId) -> Result<(), String> {
-    let (mut send, mut recv) = conn.accept_bi().await.map_err(|e| e.to_string())?;
+/// Checks the first stream's `Hello` and answers it. A refusal is struck before it is sent (so
+/// a peer that reads it and dials again meets its new standing) and comes back with the stream
+/// it was sent on, for the caller to let the peer read it before closing.
+async fn handshake(net: &Net, conn: &Connection, peer: &NodeId) -> Result<(), Option<SendStream>> {
+    let refused = |why: &str| net.strike(peer, &format!("handshake refused: {why}"));
+    let (mut send, mut recv) = match conn.accept_bi().await {
+        Ok(s) => s,
+        Err(e) => {
+            refused(&e.to_string());
+            return Err(None);
+        }
+    };
     let hello = wire::read::<Request, _>(&mut recv, wire::MAX_SMALL_FRAME).await;
-    let (reply, result) = match hello {
+    let reply = match hello {
         Ok(Some(Request::Hello {
             version,
             network,
             proof,
             policy,
         })) => match check_hello(net, peer, version, &network, &proof, &policy) {
-            Ok(welcome) => (welcome, Ok(())),
-            Err((code, m)) => (Reply::refused(code, m.clone()), Err(m)),
+            Ok(welcome) => welcome,
+            Err((code, m)) => {
+                refused(&m);
+                Reply::refused(code, m)
+            }
         },
         Ok(Some(other)) => {
             let m = format!(
                 "opened with {} instead of hello",
                 super::serve::kind(&other)
             );
-            (Reply::refused(RefuseCode::Handshake, m.clone()), Err(m))
+            refused(&m);
+            Reply::refused(RefuseCode::Handshake, m)
         }
-        Ok(None) => return Err("closed before the handshake".into()),
-        Err(e) => (
-            Reply::refused(RefuseCode::Invalid, e.to_string()),
-            Err(e.to_string()),
-        ),
+        Ok(None) => {
+            refused("closed before the handshake");
+            return Err(None);
+        }
+        Err(e) => {
+            refused(&e.to_string());
+            Reply::refused(RefuseCode::Invalid, e.to_string())
+        }
     };
+    let welcome = matches!(reply, Reply::Welcome { .. });
     let _ = wire::write(&mut send, &reply).await;
     let _ = send.finish();
-    if result.is_err() {
-        // The refusal reaches it before the connection closes: the peer read it all (or gave
-        // up on the stream).
-        let _ = tokio::time::timeout(REFUSAL_READ, send.stopped()).await;
-    }
-    result
+    if welcome { Ok(()) } else { Err(Some(send)) }
 }
 
 /// The server's side of the handshake: our `Welcome`, or why not.

@@ -165,7 +165,11 @@ impl Net {
             Ok(Ok(Reply::Pong { nonce: n })) if n == nonce => self.answered(id, &conn, now).await,
             Ok(Ok(other)) => self.strike(id, &format!("answered a ping with {other:?}")),
             Ok(Err(e)) => {
-                self.forget_connection(id, Some(&conn)).await;
+                // A dead connection is forgotten (the next try dials afresh); a live one that
+                // answered without a pong keeps carrying the peer's other streams.
+                if conn.close_reason().is_some() {
+                    self.forget_connection(id, Some(&conn)).await;
+                }
                 fail(format!("{e:#}"));
             }
             Err(_) => {

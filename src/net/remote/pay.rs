@@ -250,3 +250,46 @@ fn check_receipt(
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::ModelRef;
+    use crate::job::{Prompt, Sampling};
+    use crate::ledger::{ModelFacts, Policy};
+
+    #[test]
+    fn the_402_message_reads_as_one_sentence_with_the_balance_and_the_estimate() {
+        let dir = tempfile::tempdir().unwrap();
+        let facts = ModelFacts {
+            parameters: 134_515_008,
+            context: 8192,
+        };
+        let params = [("smollm2-135m-instruct".to_string(), facts)].into();
+        let l = Ledger::open(
+            dir.path(),
+            iroh::SecretKey::generate(),
+            Policy::default(),
+            params,
+        )
+        .unwrap();
+        let spec = Spec {
+            model: Some(ModelRef::parse("smollm2-135m-instruct")),
+            prompt: Prompt::Text("hello".into()),
+            max_tokens: Some(100),
+            sampling: Sampling::default(),
+            stop: Vec::new(),
+            ignore_eos: false,
+        };
+        let r = insufficient(&l, "smollm2-135m-instruct", "q4_1", &spec, 1, Some("no"));
+        assert_eq!(r.status, 402);
+        assert!(!r.message.contains("  "), "a run of spaces: {}", r.message);
+        assert!(
+            r.message.contains("balance is 50000 credits")
+                && r.message.contains("estimated at 21 credits (101 tokens")
+                && r.message.ends_with(". The peer said: no"),
+            "{}",
+            r.message
+        );
+    }
+}
