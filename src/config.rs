@@ -80,7 +80,12 @@ pub struct Layer {
     #[arg(long, env = "LLP_SLOTS", global = true)]
     pub slots: Option<u32>,
     /// Context length of each slot in tokens [default: 2048]
-    #[arg(long = "ctx-size", env = "LLP_CTX_SIZE", global = true)]
+    #[arg(
+        long = "ctx-size",
+        value_name = "CTX_SIZE",
+        env = "LLP_CTX_SIZE",
+        global = true
+    )]
     pub ctx_per_slot: Option<u32>,
     /// Requests that may wait for a slot before new ones get 503 [default: 512]
     #[arg(long, env = "LLP_QUEUE_LIMIT", global = true)]

@@ -7,6 +7,7 @@ use tokio::sync::mpsc;
 
 use super::{EVENT_CHANNEL, Event, Prompt, Refusal, Spec, context_exceeded, retry_after};
 use crate::engine::{Engine, Job, Message, Role, SubmitError};
+use crate::tasks::Tasks;
 
 /// A job ready to submit to one engine.
 pub struct Prepared {
@@ -100,15 +101,18 @@ fn tokenize(engine: &Engine, prompt: &Prompt) -> Result<(Vec<LlamaToken>, &'stat
     }
 }
 
-/// Prepares a job off the async threads.
+/// Prepares a job off the async threads, on a blocking thread owned by `tasks` (so that
+/// stopping that part waits for it before its engine shuts down).
 pub async fn prepare_off_runtime(
+    tasks: &Tasks,
     engine: &Engine,
     prompt: &Prompt,
     continuation: &[u32],
     max_tokens: Option<u32>,
 ) -> Result<Prepared, Refusal> {
     let (e, prompt, cont) = (engine.clone(), prompt.clone(), continuation.to_vec());
-    tokio::task::spawn_blocking(move || prepare(&e, &prompt, &cont, max_tokens))
+    tasks
+        .spawn_blocking(move || prepare(&e, &prompt, &cont, max_tokens))
         .await
         .map_err(|e| Refusal::new(500, e.to_string()))?
 }

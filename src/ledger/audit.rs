@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashSet};
 use super::chain::{Head, Position, Verifier};
 use super::{Ledger, ModelFacts};
 use crate::ids::{NodeId, now_ms};
+use crate::tasks::Tasks;
 
 /// Entries one audit reads at most.
 pub const MAX_AUDIT_ENTRIES: u64 = 1_000_000;
@@ -53,7 +54,13 @@ impl Ledger {
     /// Audits a requester before work (see the module docs). `fetch(after, sink)` sends the
     /// peer's entries after seq `after` to `sink` as they arrive. Returns the balance of its
     /// latest verified entry.
-    pub async fn audit<F, Fut>(&self, head: &Head, fetch: F) -> Result<u64, AuditError>
+    /// Verification runs on blocking threads owned by `tasks`.
+    pub async fn audit<F, Fut>(
+        &self,
+        tasks: &Tasks,
+        head: &Head,
+        fetch: F,
+    ) -> Result<u64, AuditError>
     where
         F: FnOnce(Option<u64>, tokio::sync::mpsc::Sender<Vec<Vec<u8>>>) -> Fut,
         Fut: std::future::Future<Output = Result<(), String>>,
@@ -104,7 +111,7 @@ impl Ledger {
             heads,
         };
         let state = self
-            .fetch_and_verify(&peer, state, audited.map(|a| a.next - 1), fetch)
+            .fetch_and_verify(tasks, &peer, state, audited.map(|a| a.next - 1), fetch)
             .await?;
         self.conclude(&peer, head, state)
     }
@@ -132,6 +139,7 @@ impl Ledger {
     /// [`AUDIT_TIME`]. On failure the replay keys go back as they were.
     async fn fetch_and_verify<F, Fut>(
         &self,
+        tasks: &Tasks,
         peer: &NodeId,
         mut state: AuditState,
         after: Option<u64>,
@@ -145,12 +153,13 @@ impl Ledger {
         let verify = async {
             while let Some(batch) = rx.recv().await {
                 let ledger = self.clone();
-                let (back, r) = tokio::task::spawn_blocking(move || {
-                    let r = state.take(&ledger, batch);
-                    (state, r)
-                })
-                .await
-                .map_err(|e| (None, AuditError::Fetch(e.to_string())))?;
+                let (back, r) = tasks
+                    .spawn_blocking(move || {
+                        let r = state.take(&ledger, batch);
+                        (state, r)
+                    })
+                    .await
+                    .map_err(|e| (None, AuditError::Fetch(e.to_string())))?;
                 state = back;
                 if let Err(e) = r {
                     return Err((Some(state), e));

@@ -313,7 +313,10 @@ fn write_loop(
         };
         match write_group(&db, &inner.key, &mut tip, writes, &mut group) {
             Ok(()) => {
-                inner.committed(tip);
+                // A group of only proofs or refusals leaves the chain as it was: no news.
+                if !group.done.is_empty() {
+                    inner.committed(tip);
+                }
                 // Not the last holder when a caller wakes and drops its handle: the ledger's
                 // drop then finds this thread ended or ending.
                 drop(inner);

@@ -113,6 +113,7 @@ async fn audits_verify_only_new_entries_and_catch_forks() {
         HashMap::new(),
     )
     .unwrap();
+    let tasks = crate::tasks::Tasks::new();
     let peer = iroh::SecretKey::generate();
     let raws = sample_chain(&peer, &[iroh::SecretKey::generate()], 10);
     let head_at = |raws: &[Vec<u8>], seq: usize| {
@@ -135,10 +136,13 @@ async fn audits_verify_only_new_entries_and_catch_forks() {
             Ok(())
         }
     };
-    let b = l.audit(&head_at(&raws[..5], 4), fetch).await.unwrap();
+    let b = l
+        .audit(&tasks, &head_at(&raws[..5], 4), fetch)
+        .await
+        .unwrap();
     assert_eq!(b, Entry::decode(&raws[9]).unwrap().balance);
     // An older head needs no fetch; a newer one fetches only what follows.
-    l.audit(&head_at(&raws, 3), fetch).await.unwrap();
+    l.audit(&tasks, &head_at(&raws, 3), fetch).await.unwrap();
     assert_eq!(*asked.lock().unwrap(), vec![None]);
     let more = sample_chain(&peer, &[iroh::SecretKey::generate()], 12);
     // A chain that does not continue the audited one fails (the served chain forked).
@@ -149,7 +153,10 @@ async fn audits_verify_only_new_entries_and_catch_forks() {
             Ok(())
         }
     };
-    let err = l.audit(&head_at(&more, 11), fetch_more).await.unwrap_err();
+    let err = l
+        .audit(&tasks, &head_at(&more, 11), fetch_more)
+        .await
+        .unwrap_err();
     assert!(
         matches!(&err, AuditError::Bad(e) if e.contains("entry 10")),
         "{err}"
@@ -161,12 +168,12 @@ async fn audits_verify_only_new_entries_and_catch_forks() {
     let other = iroh::SecretKey::generate();
     let h = Head::sign(&other, 0, [1; 32], 5);
     assert!(matches!(
-        l.audit(&h, unreachable).await,
+        l.audit(&tasks, &h, unreachable).await,
         Err(AuditError::Fetch(_))
     ));
     // Two heads for one seq: proof, and the key is refused from then on.
     let fork = Head::sign(&peer, 4, [9; 32], 1);
-    let err = l.audit(&fork, fetch).await.unwrap_err();
+    let err = l.audit(&tasks, &fork, fetch).await.unwrap_err();
     assert!(err.to_string().contains("equivocation"), "{err}");
     assert!(l.is_equivocator(&NodeId::from(&peer)));
     assert_eq!(l.equivocators().len(), 1);

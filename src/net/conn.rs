@@ -24,6 +24,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const HANDSHAKE_WAIT: Duration = Duration::from_secs(10);
 /// How long a refused peer has to read why before its connection closes.
 const REFUSAL_READ: Duration = Duration::from_secs(1);
+/// How long a request on its own stream (an announcement, nearby nodes) may take to answer.
+const CALL_WAIT: Duration = Duration::from_secs(10);
 
 /// The cached outgoing connection to one peer, locked while dialing.
 type Slot = Arc<tokio::sync::Mutex<Option<Connection>>>;
@@ -102,40 +104,50 @@ impl std::fmt::Debug for Handler {
 
 impl ProtocolHandler for Handler {
     async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
+        // Stopping the network ends handshakes in progress and the serving of streams alike.
         let net = &self.0;
-        let peer = NodeId::from_bytes(*conn.remote_id().as_bytes());
-        if net.banned(&peer) {
-            tracing::warn!(
-                "refused peer {}: banned after repeated protocol violations",
-                peer.short()
-            );
-            conn.close(2u32.into(), b"banned");
-            return Ok(());
+        let closed = net
+            .tasks()
+            .token()
+            .run_until_cancelled(serve_inbound(net, &conn));
+        if closed.await.is_none() {
+            conn.close(0u32.into(), b"stopping");
         }
-        match tokio::time::timeout(HANDSHAKE_WAIT, handshake(net, &conn, &peer)).await {
-            Ok(Ok(())) => {}
-            Ok(Err(send)) => {
-                // The refusal reaches it before the connection closes: the peer read it all
-                // (or gave up on the stream).
-                if let Some(send) = send {
-                    let _ = tokio::time::timeout(REFUSAL_READ, send.stopped()).await;
-                }
-                conn.close(1u32.into(), b"handshake refused");
-                return Ok(());
-            }
-            Err(_) => {
-                net.strike(&peer, "no handshake within 10 s");
-                conn.close(1u32.into(), b"handshake timeout");
-                return Ok(());
-            }
-        }
-        net.introduced(&peer, &conn);
-        // Stopping the network ends the serving of the connection's streams too.
-        let streams = super::serve::serve_streams(net.clone(), peer, conn.clone());
-        net.tasks().token().run_until_cancelled(streams).await;
-        net.closed_inbound(&peer, &conn);
         Ok(())
     }
+}
+
+/// An inbound connection: the ban check, the handshake, then its streams until it closes.
+async fn serve_inbound(net: &Net, conn: &Connection) {
+    let peer = NodeId::from_bytes(*conn.remote_id().as_bytes());
+    if net.banned(&peer) {
+        tracing::warn!(
+            "refused peer {}: banned after repeated protocol violations",
+            peer.short()
+        );
+        conn.close(2u32.into(), b"banned");
+        return;
+    }
+    match tokio::time::timeout(HANDSHAKE_WAIT, handshake(net, conn, &peer)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(send)) => {
+            // The refusal reaches it before the connection closes: the peer read it all (or
+            // gave up on the stream).
+            if let Some(send) = send {
+                let _ = tokio::time::timeout(REFUSAL_READ, send.stopped()).await;
+            }
+            conn.close(1u32.into(), b"handshake refused");
+            return;
+        }
+        Err(_) => {
+            net.strike(&peer, "no handshake within 10 s");
+            conn.close(1u32.into(), b"handshake timeout");
+            return;
+        }
+    }
+    net.introduced(&peer, conn);
+    super::serve::serve_streams(net.clone(), peer, conn.clone()).await;
+    net.closed_inbound(&peer, conn);
 }
 
 /// Checks the first stream's `Hello` and answers it. A refusal is struck before it is sent (so
@@ -272,7 +284,7 @@ impl Net {
                 reason: format!("{e:#}"),
             },
         };
-        self.with_table(|t| {
+        self.with_peer(peer, |t| {
             if let Some(p) = t.get_mut(peer)
                 && !matches!(p.health, Health::Evicted { .. })
             {
@@ -400,9 +412,14 @@ impl Net {
     }
 
     /// One request, one reply, on a fresh stream of the verified connection.
+    /// A peer that answers pings but never these (a stuck or hostile one) would otherwise
+    /// hold the asking task forever, one more every maintenance round: the answer has
+    /// [`CALL_WAIT`].
     pub(super) async fn call(&self, peer: &NodeId, req: &Request) -> anyhow::Result<Reply> {
         let conn = self.connect(peer).await?;
-        call_on(&conn, req).await
+        tokio::time::timeout(CALL_WAIT, call_on(&conn, req))
+            .await
+            .map_err(|_| anyhow::anyhow!("no answer within {}s", CALL_WAIT.as_secs()))?
     }
 
     /// A peer completed the handshake with us: record it and fetch its announcement directly,
@@ -434,7 +451,7 @@ impl Net {
             .lock()
             .expect("inbound lock")
             .insert(*peer, conn.clone());
-        self.with_table(|t| {
+        self.with_peer(peer, |t| {
             if let Some(p) = t.get_mut(peer) {
                 // A fresh, verified connection: failures counted against an earlier one (a
                 // peer that restarted) no longer count. An eviction still runs its back-off.

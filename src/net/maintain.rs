@@ -184,9 +184,8 @@ impl Net {
     /// if gossip has not brought one lately.
     async fn answered(&self, id: &NodeId, conn: &iroh::endpoint::Connection, sent: Instant) {
         self.observe_path(id, conn);
-        if self.with_table(|t| t.readmit(id, sent)) {
+        if self.with_peer(id, |t| t.readmit(id, sent)) {
             tracing::info!("peer {} answers again; readmitted to routing", id.short());
-            self.node().room_changed();
         }
         let interval = self.settings().announce_interval;
         let stale = self.with_table(|t| {

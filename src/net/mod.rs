@@ -168,12 +168,21 @@ impl Net {
         for t in &self.inner.settings.join {
             let t = Ticket::decode(t).map_err(UsageError)?;
             let id = t.id().map_err(|e| UsageError(e.to_string()))?;
+            if id.public_key().is_none() {
+                return Err(UsageError(format!(
+                    "a --join ticket names node {id}, which is not a valid public key"
+                )));
+            }
             self.remember(&t.contact);
             self.with_table(|tb| tb.add_contact(t.contact.clone(), id, now));
             bootstrap.push(id);
         }
         for c in self.load_peers() {
-            let Ok(id) = NodeId::parse(&c.id) else {
+            // A peers file edited by hand may hold anything: what is not a key is skipped.
+            let Some(id) = NodeId::parse(&c.id)
+                .ok()
+                .filter(|id| id.public_key().is_some())
+            else {
                 continue;
             };
             if id == self.inner.id || bootstrap.contains(&id) {
@@ -231,6 +240,21 @@ impl Net {
 
     pub fn with_table<R>(&self, f: impl FnOnce(&mut Table) -> R) -> R {
         f(&mut self.inner.table.lock().expect("table lock"))
+    }
+
+    /// Like `with_table`, for a change to one peer: if it makes the peer routable or no longer
+    /// routable, jobs waiting for room look again (they wait on notifications, not a timer).
+    pub(crate) fn with_peer<R>(&self, peer: &NodeId, f: impl FnOnce(&mut Table) -> R) -> R {
+        let routable = |t: &Table| t.get(peer).is_some_and(table::Peer::routable);
+        let (changed, r) = self.with_table(|t| {
+            let before = routable(t);
+            let r = f(t);
+            (before != routable(t), r)
+        });
+        if changed {
+            self.node().room_changed();
+        }
+        r
     }
 
     /// This node's contact: its id and the addresses it is bound to (loopback included, which

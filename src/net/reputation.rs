@@ -103,7 +103,7 @@ impl Net {
         tracing::warn!("peer {}: {reason}; its reputation drops", peer.short());
         let count = self.inner.reputation.record(peer, reason);
         let now = Instant::now();
-        self.with_table(|t| {
+        self.with_peer(peer, |t| {
             t.failure(peer, reason, now);
             if let Some(p) = t.get_mut(peer) {
                 p.strikes = count;
@@ -117,7 +117,6 @@ impl Net {
             }
             t.invalidate();
         });
-        self.node().room_changed();
     }
 
     /// The peers that broke the protocol, by id.

@@ -326,7 +326,19 @@ impl Node {
     /// thread and closes the ledger. Every thread the node started has ended when it returns
     /// (each gets [`THREAD_STOP_WAIT`]; one that overruns is logged and left behind).
     pub async fn stop(&self) {
-        self.inner.tasks.stop().await;
+        // Tasks end at their next await once cancelled; a blocking one (a startup self-check,
+        // a tokenization) may not, and must not hold the exit forever.
+        let tasks = &self.inner.tasks;
+        if tokio::time::timeout(THREAD_STOP_WAIT, tasks.stop())
+            .await
+            .is_err()
+        {
+            tracing::error!(
+                "{} tasks did not end within {}s of stopping",
+                tasks.len(),
+                THREAD_STOP_WAIT.as_secs()
+            );
+        }
         let mut threads = Vec::new();
         for e in &self.inner.engines {
             let e = e.clone();

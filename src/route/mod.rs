@@ -31,6 +31,8 @@ use decide::{Decision, View};
 
 /// How long a job may wait for capacity before it is refused.
 pub const MAX_WAIT: Duration = Duration::from_secs(120);
+/// How often a waiting job looks again when no news of room arrives.
+pub const ROOM_POLL: Duration = Duration::from_millis(250);
 
 /// The node and its network, for routing jobs. Clone freely.
 #[derive(Clone)]
@@ -210,8 +212,11 @@ impl Router {
             .retain(|p| a.refused_invalid.iter().any(|(id, _)| id == p));
         let deadline =
             tokio::time::Instant::from_std(a.started + MAX_WAIT + Duration::from_millis(1));
+        // The short poll is a backstop for room no notification reports (a peer's slots
+        // freeing shows only in its next announcement).
         tokio::select! {
             _ = room.changed() => {}
+            _ = tokio::time::sleep(ROOM_POLL) => {}
             _ = tokio::time::sleep_until(deadline) => {}
         }
     }
@@ -257,7 +262,15 @@ impl Router {
         spec: &Spec,
         guard: Option<JobGuard>,
     ) -> Result<Routed, Refusal> {
-        let p = match prepare_off_runtime(&engine, &spec.prompt, &[], spec.max_tokens).await {
+        let p = match prepare_off_runtime(
+            self.node.tasks(),
+            &engine,
+            &spec.prompt,
+            &[],
+            spec.max_tokens,
+        )
+        .await
+        {
             Ok(p) => p,
             Err(r) => {
                 if let Some(g) = &guard {

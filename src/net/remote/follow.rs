@@ -19,6 +19,8 @@ use crate::node::JobGuard;
 const MAX_FAILOVERS: u32 = 8;
 /// How long a failed-over job looks for another node before it gives up.
 const FAILOVER_SEARCH: Duration = Duration::from_secs(30);
+/// How often a failed-over job looks again when no news of room arrives.
+const ROOM_POLL: Duration = Duration::from_millis(200);
 
 /// A remote job being followed to its end.
 pub(super) struct Follow {
@@ -297,8 +299,14 @@ impl Follow {
     async fn try_local(&self, remaining: u32) -> Option<Result<Source, String>> {
         let node = self.net.node();
         let engine = node.engine_for(Some(&self.model))?.clone();
-        let prepared =
-            prepare_off_runtime(&engine, &self.spec.prompt, &self.tokens, Some(remaining)).await;
+        let prepared = prepare_off_runtime(
+            self.net.tasks(),
+            &engine,
+            &self.spec.prompt,
+            &self.tokens,
+            Some(remaining),
+        )
+        .await;
         Some(
             prepared
                 .and_then(|p| submit(&engine, &p, &self.spec, OWN_PRIORITY))
@@ -367,8 +375,6 @@ impl Follow {
         // Peers that failed this job stay excluded; those that only had no room are retried.
         let mut skip = self.failed.clone();
         loop {
-            // Armed before looking: room that appears meanwhile is not missed.
-            let room = node.room();
             match self.try_local(remaining).await {
                 Some(Ok(source)) => return Ok((source, node.id())),
                 Some(Err(why)) => last = why,
@@ -381,9 +387,14 @@ impl Follow {
                 return Err(last);
             }
             skip = self.failed.clone();
+            // Armed only now: the claims just dropped announce room themselves, and a wait
+            // armed before them would wake at once and spin. Room that appeared while we
+            // looked is caught by the short poll.
+            let room = node.room();
             tokio::select! {
                 _ = room.changed() => {}
                 _ = client.closed() => return Err("the client went away".into()),
+                _ = tokio::time::sleep(ROOM_POLL) => {}
                 _ = tokio::time::sleep_until(deadline) => {}
             }
         }

@@ -112,7 +112,14 @@ pub(super) async fn admit(net: &Net, peer: NodeId, job: &InferRequest) -> Result
         let Ok(_permit) = net.inner.prepares.acquire().await else {
             return Err(Reply::refused(RefuseCode::Busy, "stopping"));
         };
-        prepare_off_runtime(&engine, &spec.prompt, &job.continuation, job.max_tokens).await
+        prepare_off_runtime(
+            net.tasks(),
+            &engine,
+            &spec.prompt,
+            &job.continuation,
+            job.max_tokens,
+        )
+        .await
     };
     let prepared = prepared.map_err(|r| super::refused(&r))?;
     let info = engine.info();
@@ -218,18 +225,21 @@ async fn terms(net: &Net, peer: NodeId, job: &InferRequest, idle: bool) -> Resul
     }
     let n = net.clone();
     let fetch = |after, sink| async move { n.fetch_chain(peer, after, sink).await };
-    let balance = ledger.audit(head, fetch).await.map_err(|e| match e {
-        AuditError::Bad(e) => {
-            net.strike(&peer, &format!("ledger audit failed: {e}"));
-            let m = format!("your ledger failed this node's audit: {e}");
-            Reply::refused(RefuseCode::Ledger, m)
-        }
-        // Unreachable or slow: nobody's fault yet.
-        AuditError::Fetch(e) => {
-            let m = format!("could not read your ledger for its audit: {e}");
-            Reply::refused(RefuseCode::Busy, m)
-        }
-    })?;
+    let balance = ledger
+        .audit(net.tasks(), head, fetch)
+        .await
+        .map_err(|e| match e {
+            AuditError::Bad(e) => {
+                net.strike(&peer, &format!("ledger audit failed: {e}"));
+                let m = format!("your ledger failed this node's audit: {e}");
+                Reply::refused(RefuseCode::Ledger, m)
+            }
+            // Unreachable or slow: nobody's fault yet.
+            AuditError::Fetch(e) => {
+                let m = format!("could not read your ledger for its audit: {e}");
+                Reply::refused(RefuseCode::Busy, m)
+            }
+        })?;
     if balance < job.budget {
         let m = format!(
             "it offered {} credits but its audited balance is {balance}",

@@ -153,9 +153,17 @@ async fn infer(
     .await;
 }
 
-/// Reads the requester's frames during its job, until the stream ends or a frame is bad.
+/// Reads the requester's frames during its job, until the stream ends, a frame is bad or the
+/// job is over (a requester that keeps its stream open and silent holds nothing after that).
 async fn read_requester(mut recv: RecvStream, tx: tokio::sync::mpsc::Sender<Request>) {
-    while let Ok(Some(r)) = wire::read::<Request, _>(&mut recv, wire::MAX_SMALL_FRAME).await {
+    loop {
+        let frame = tokio::select! {
+            f = wire::read::<Request, _>(&mut recv, wire::MAX_SMALL_FRAME) => f,
+            _ = tx.closed() => return,
+        };
+        let Ok(Some(r)) = frame else {
+            return;
+        };
         if tx.send(r).await.is_err() {
             return;
         }
