@@ -14,9 +14,7 @@ use crate::network::{first, joiner, peer, until_routable, with};
 
 /// A config file holding a credit policy, shared by every node of a test's network.
 fn policy(dir: &Path, text: &str) -> PathBuf {
-    let p = dir.join("config.toml");
-    std::fs::write(&p, text).unwrap();
-    p
+    config_file(dir, text)
 }
 
 fn ledger_of(s: &Value) -> &Value {
@@ -58,10 +56,17 @@ async fn credits_flow_from_requester_to_worker_and_both_chains_verify() {
     let paid = credits_header(&h);
     assert!(paid > 0, "a job on a peer costs credits");
     assert_eq!(body["usage"]["llp_credits"], paid);
-    // The price follows the formula from the tokens both sides counted.
+    // The price follows the formula: the prompt billed by the rule both sides compute from the
+    // request, and the answer tokens delivered.
     let u = &body["usage"];
-    let tokens = u["prompt_tokens"].as_u64().unwrap() + u["completion_tokens"].as_u64().unwrap();
-    let policy = local_llm_proxy::ledger::Policy::default();
+    let billed = local_llm_proxy::ledger::Policy::billed_prompt(
+        "user".len() + "Name three colours.".len(),
+        1,
+        0,
+        8192,
+    ) as u64;
+    let tokens = billed + u["completion_tokens"].as_u64().unwrap();
+    let policy = test_policy();
     let expected = policy.price(134_515_008, "q4_1", tokens);
     // The answer's count may include an end-of-generation token the worker does not charge.
     assert!(
@@ -441,13 +446,14 @@ fn crash_child_command(dir: &Path) -> std::process::Command {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "the crash test's child process: the crash test runs it"]
 async fn crash_child() {
-    use local_llm_proxy::ledger::{Ledger, Policy};
+    use local_llm_proxy::ledger::Ledger;
     let Some(dir) = std::env::var_os(CRASH_CHILD_DIR).map(PathBuf::from) else {
         return;
     };
     let _lock = local_llm_proxy::node::datadir::lock_data_dir(&dir).unwrap();
     let key = local_llm_proxy::node::datadir::node_key(&dir).unwrap();
-    let l = Ledger::open(&dir, key, Policy::default(), Default::default()).unwrap();
+    let catalog = local_llm_proxy::bench::ledger::sample_catalog();
+    let l = Ledger::open(&dir, key, test_policy(), catalog, "crash").unwrap();
     local_llm_proxy::bench::ledger::append_receipts(&l, 200, 8, |seq| {
         use std::io::Write;
         // One line per durable entry.

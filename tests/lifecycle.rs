@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use local_llm_proxy::config::Layer;
-use local_llm_proxy::ledger::{Ledger, Policy};
+use local_llm_proxy::ledger::Ledger;
 use local_llm_proxy::node::datadir;
 
 use crate::common::*;
@@ -32,7 +32,8 @@ fn node_threads() -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stopping_a_node_ends_its_tasks_and_threads_and_closes_its_ledger() {
     let data = tempfile::tempdir().unwrap();
-    let settings = Layer {
+    let network = format!("t{}", rand_hex());
+    let mut settings = Layer {
         data_dir: Some(data.path().to_path_buf()),
         models_dir: Some(models_dir()),
         models: Some(vec![format!("{MODEL}:q4_1")]),
@@ -41,11 +42,12 @@ async fn stopping_a_node_ends_its_tasks_and_threads_and_closes_its_ledger() {
         relay: Some("disabled".into()),
         listen: Some("127.0.0.1:0".into()),
         no_mdns: Some(true),
-        network: Some(format!("t{}", rand_hex())),
+        network: Some(network.clone()),
         ..Layer::default()
     }
     .settings()
     .unwrap();
+    settings.credits = test_policy();
     let running =
         local_llm_proxy::cli::start_node(settings, Some("127.0.0.1:0".parse().unwrap()), true)
             .await
@@ -84,7 +86,7 @@ async fn stopping_a_node_ends_its_tasks_and_threads_and_closes_its_ledger() {
     // The ledger file is closed: this process can open it again (redb refuses a second open
     // of a file still open), and the data dir is free for another node.
     let key = datadir::node_key(data.path()).unwrap();
-    let l = Ledger::open(data.path(), key, Policy::default(), HashMap::new())
+    let l = Ledger::open(data.path(), key, test_policy(), HashMap::new(), &network)
         .expect("the ledger file was closed");
     assert!(l.balance() > 0);
     l.close();

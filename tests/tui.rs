@@ -36,10 +36,7 @@ impl Tmux {
             "-i".into(),
             format!("HOME={}", std::env::var("HOME").unwrap_or_default()),
             "LANG=C.UTF-8".into(),
-            format!(
-                "XDG_CONFIG_HOME={}",
-                std::env::temp_dir().join("llp-tests-no-config").display()
-            ),
+            format!("XDG_CONFIG_HOME={}", test_config_home().display()),
             "LLP_LOG=info,llama_cpp_2=warn,llama-cpp-2=warn".into(),
         ];
         cmd.extend(env.iter().map(|(k, v)| format!("{k}={v}")));

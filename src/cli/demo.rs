@@ -152,6 +152,24 @@ async fn stop(members: &mut [Member]) {
     }
 }
 
+/// The admission work of a demo's private network: its nodes are made for a first look, so
+/// they are admitted in moments rather than minutes.
+const DEMO_ADMISSION_BITS: u8 = 4;
+
+/// The demo network's config: this user's credit policy, with a light admission.
+fn demo_config(root: &Path, settings: &crate::config::Settings) -> anyhow::Result<PathBuf> {
+    let path = root.join("demo-config.toml");
+    if !path.exists() {
+        let credits = crate::ledger::Policy {
+            admission_bits: DEMO_ADMISSION_BITS,
+            ..settings.credits.clone()
+        };
+        let text = toml::to_string(&serde_json::json!({ "credits": credits }))?;
+        std::fs::write(&path, text)?;
+    }
+    Ok(path)
+}
+
 /// Starts `llp serve` as node `i` under `root`, on 127.0.0.1 only, in `network`; `extra` adds
 /// flags (slots, threads, `--model none`).
 pub(crate) async fn spawn(
@@ -166,8 +184,10 @@ pub(crate) async fn spawn(
     let dir = root.join(format!("node-{i}"));
     std::fs::create_dir_all(&dir)?;
     let log = std::fs::File::create(dir.join("serve.log"))?;
+    let config = demo_config(root, settings)?;
     let mut cmd = Command::new(std::env::current_exe()?);
     cmd.arg("serve")
+        .args(["--config".as_ref(), config.as_os_str()])
         .args(["--data-dir".as_ref(), dir.as_os_str()])
         .args(["--models-dir".as_ref(), settings.models_dir.as_os_str()])
         .args([

@@ -248,15 +248,17 @@ async fn open_ledger(
             (m.name.to_ascii_lowercase(), facts)
         })
         .collect();
-    let (dir, policy, key) = (
+    let (dir, policy, key, network) = (
         settings.data_dir.clone(),
         settings.credits.clone(),
         key.clone(),
+        settings.net.network.clone(),
     );
-    let ledger =
-        tokio::task::spawn_blocking(move || crate::ledger::Ledger::open(&dir, key, policy, params))
-            .await?
-            .map_err(|e| UsageError(e.to_string()))?;
+    let ledger = tokio::task::spawn_blocking(move || {
+        crate::ledger::Ledger::open(&dir, key, policy, params, &network)
+    })
+    .await?
+    .map_err(|e| UsageError(e.to_string()))?;
     Ok(ledger)
 }
 

@@ -1,13 +1,18 @@
 //! Audits of peers' chains: before a worker takes a paid job it checks the requester's signed
 //! head, fetches only the entries of its chain not verified before, verifies them in batches off
-//! the async threads as they arrive (links, signatures, replays, and no receipt priced above
-//! its tokens), and takes the balance of its latest verified entry as what the requester can
-//! pay. What was verified is kept per peer ([`Book`]), so the next audit starts there.
+//! the async threads as they arrive (links, admission, replays, the payer's signature on each
+//! earning, and every receipt priced as this node's catalog says), up to that head, which
+//! authenticates them. Then the earnings it relies on are checked against their payers' chains
+//! (`backing`), and what the requester can pay is its balance at the head less the earnings not
+//! backed yet. What was verified is kept per peer ([`Book`]), so the next audit starts there.
+//!
+//! At most [`AUDITS_AT_ONCE`] chains are fetched and verified at a time, and one per peer: a
+//! crowd of new keys waits its turn instead of keeping every core auditing.
 
 use std::collections::{BTreeMap, HashSet};
 
+use super::Ledger;
 use super::chain::{Head, Position, Verifier};
-use super::{Ledger, ModelFacts};
 use crate::ids::{NodeId, now_ms};
 use crate::tasks::Tasks;
 
@@ -17,6 +22,8 @@ pub const MAX_AUDIT_ENTRIES: u64 = 1_000_000;
 const AUDITED_HASHES: usize = 256;
 /// The longest one audit may take, fetching and verifying.
 const AUDIT_TIME: std::time::Duration = std::time::Duration::from_secs(120);
+/// Chains fetched and verified at once, in all.
+pub(super) const AUDITS_AT_ONCE: usize = 2;
 
 /// Why an audit of a peer's chain did not pass.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -35,11 +42,40 @@ pub(super) struct Book {
     /// Signed heads seen (announcements, job requests), by seq.
     pub heads: BTreeMap<u64, Head>,
     /// The position up to which its chain was fetched and verified.
-    audited: Option<Position>,
+    pub(super) audited: Option<Position>,
     /// The receipts of its verified entries (a replay in a later part is caught).
     jobs: HashSet<[u8; 32]>,
     /// The hashes of its latest verified entries, by seq.
-    hashes: BTreeMap<u64, [u8; 32]>,
+    pub(super) hashes: BTreeMap<u64, [u8; 32]>,
+    /// Its earnings whose payers' chains were not seen to hold their spends yet.
+    pub(super) unbacked: Vec<super::chain::Backing>,
+    /// Credits of its earnings refused as unbacked (the payer's chain holds no such spend).
+    pub(super) void: u64,
+}
+
+/// Where an audit must reach: an entry of the peer's chain that the peer signed for (a signed
+/// head, or its own spend entry that another chain carries). The caller checked that signature.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Target {
+    pub owner: NodeId,
+    pub seq: u64,
+    pub hash: [u8; 32],
+}
+
+/// Fetches a peer's chain: `fetch(peer, after, sink)` sends its entries after seq `after` to
+/// `sink` as they arrive.
+pub trait Fetch:
+    Fn(NodeId, Option<u64>, tokio::sync::mpsc::Sender<Vec<Vec<u8>>>) -> Self::Fut + Clone
+{
+    type Fut: std::future::Future<Output = Result<(), String>>;
+}
+
+impl<F, Fut> Fetch for F
+where
+    F: Fn(NodeId, Option<u64>, tokio::sync::mpsc::Sender<Vec<Vec<u8>>>) -> Fut + Clone,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    type Fut = Fut;
 }
 
 /// Where an audit starts.
@@ -51,20 +87,16 @@ enum Start {
 }
 
 impl Ledger {
-    /// Audits a requester before work (see the module docs). `fetch(after, sink)` sends the
-    /// peer's entries after seq `after` to `sink` as they arrive. Returns the balance of its
-    /// latest verified entry.
-    /// Verification runs on blocking threads owned by `tasks`.
-    pub async fn audit<F, Fut>(
+    /// Audits a requester before work (see the module docs): its chain up to its signed
+    /// `head`, then the backing of its earnings. Returns what it can pay: its balance at the
+    /// head, less its earnings not backed yet. Verification runs on blocking threads owned by
+    /// `tasks`.
+    pub async fn audit(
         &self,
         tasks: &Tasks,
         head: &Head,
-        fetch: F,
-    ) -> Result<u64, AuditError>
-    where
-        F: FnOnce(Option<u64>, tokio::sync::mpsc::Sender<Vec<Vec<u8>>>) -> Fut,
-        Fut: std::future::Future<Output = Result<(), String>>,
-    {
+        fetch: impl Fetch,
+    ) -> Result<u64, AuditError> {
         let peer = head.owner;
         let forked =
             || AuditError::Bad("it signed two different ledger heads (equivocation)".into());
@@ -76,6 +108,25 @@ impl Ledger {
             Ok(Some(_)) => return Err(forked()),
             Ok(None) => {}
         }
+        let target = Target {
+            owner: peer,
+            seq: head.seq,
+            hash: head.hash,
+        };
+        let balance = self.audit_to(tasks, target, fetch.clone()).await?;
+        let unbacked = self.check_backing(tasks, &peer, fetch).await;
+        Ok(balance.saturating_sub(unbacked))
+    }
+
+    /// Verifies a peer's chain up to `t` (only what was not verified before); its balance
+    /// there.
+    pub(super) async fn audit_to(
+        &self,
+        tasks: &Tasks,
+        t: Target,
+        fetch: impl Fetch,
+    ) -> Result<u64, AuditError> {
+        let peer = t.owner;
         let lock = self
             .inner
             .audits
@@ -85,7 +136,7 @@ impl Ledger {
             .or_default()
             .clone();
         let _one_at_a_time = lock.lock().await;
-        let (audited, jobs) = match self.audit_start(&peer, head)? {
+        let (audited, jobs) = match self.audit_start(&peer, &t)? {
             Start::Known(balance) => return Ok(balance),
             Start::From(audited, jobs) => (audited, jobs),
         };
@@ -97,28 +148,54 @@ impl Ledger {
             .get(&peer)
             .map(|b| b.heads.clone())
             .unwrap_or_default();
-        let max_grant = Some(self.inner.policy.starter_grant);
         let v = match audited {
-            Some(a) => Verifier::resume(Some(peer), a, max_grant, now_ms()),
-            None => Verifier::new(Some(peer), max_grant, now_ms()),
+            Some(a) => Verifier::resume(Some(peer), a, self.rules(), now_ms()),
+            None => Verifier::new(Some(peer), self.rules(), now_ms()),
         };
         let state = AuditState {
             v: v.with_jobs(jobs),
-            at_head: None,
+            payments: Vec::new(),
+            spends: Vec::new(),
             recent: Vec::new(),
             read: 0,
-            head_seq: head.seq,
+            head_seq: t.seq,
             heads,
         };
-        let state = self
-            .fetch_and_verify(tasks, &peer, state, audited.map(|a| a.next - 1), fetch)
-            .await?;
-        self.conclude(&peer, head, state)
+        let after = audited.map(|a| a.next - 1);
+        let mut state = {
+            let Ok(_slot) = self.inner.audit_slots.acquire().await else {
+                return Err(AuditError::Fetch("the ledger is closing".into()));
+            };
+            let fetch_one = |after, sink| fetch(peer, after, sink);
+            self.fetch_and_verify(tasks, &peer, state, after, fetch_one)
+                .await?
+        };
+        let payments = std::mem::take(&mut state.payments);
+        let balance = self.conclude(&peer, &t, state)?;
+        self.collect(payments).await;
+        Ok(balance)
     }
 
-    /// Whether the head is within what was verified before (then only the head is checked),
-    /// else where to go on from.
-    fn audit_start(&self, peer: &NodeId, head: &Head) -> Result<Start, AuditError> {
+    /// Spends found in an audited chain that pay known debts: the debts are cleared, and those
+    /// owed to this node are earned with the spend as their backing.
+    async fn collect(&self, payments: Vec<([u8; 32], u64, Vec<u8>)>) {
+        for (key, amount, raw) in payments {
+            if self.paid(&key, amount) == Some(true) {
+                match self.earn(raw).await {
+                    Ok(e) => tracing::info!(
+                        "a debt was paid: earned {} credits (ledger seq {})",
+                        e.amount,
+                        e.seq
+                    ),
+                    Err(e) => tracing::warn!("a debt was paid but the earning failed: {e}"),
+                }
+            }
+        }
+    }
+
+    /// Whether the target is within what was verified before (then only its hash is checked,
+    /// where still known), else where to go on from.
+    fn audit_start(&self, peer: &NodeId, head: &Target) -> Result<Start, AuditError> {
         let mut books = self.inner.books.lock().expect("books");
         let book = books.entry(*peer).or_default();
         if let Some(a) = book.audited
@@ -126,7 +203,7 @@ impl Ledger {
         {
             return match book.hashes.get(&head.seq) {
                 Some(h) if *h != head.hash => Err(AuditError::Bad(format!(
-                    "its head for seq {} does not match the chain it served before",
+                    "what it signed for seq {} does not match the chain it served before",
                     head.seq
                 ))),
                 _ => Ok(Start::Known(a.balance)),
@@ -195,30 +272,17 @@ impl Ledger {
         Ok(state)
     }
 
-    /// Checks that the verified chain reaches the signed head and agrees with it, and keeps
-    /// what was verified for the next audit.
-    fn conclude(&self, peer: &NodeId, head: &Head, state: AuditState) -> Result<u64, AuditError> {
-        let (at_head, recent) = (state.at_head, state.recent);
-        let (s, jobs) = state
+    /// Checks that the verified chain ends at the target (which authenticates it), and keeps
+    /// what was verified for the next audit: its spends back others' earnings, its earnings
+    /// wait for their payers' chains.
+    fn conclude(&self, peer: &NodeId, t: &Target, state: AuditState) -> Result<u64, AuditError> {
+        let (recent, spends) = (state.recent, state.spends);
+        let verified = state
             .v
-            .finish_with_jobs()
+            .finish_to(t.seq, t.hash)
             .map_err(|e| AuditError::Bad(format!("its chain fails verification at {e}")))?;
-        match at_head {
-            Some((hash, balance)) if hash == head.hash && balance == head.balance => {}
-            Some(_) => {
-                return Err(AuditError::Bad(format!(
-                    "the chain it served does not match its signed head at seq {}",
-                    head.seq
-                )));
-            }
-            None => {
-                return Err(AuditError::Bad(format!(
-                    "the chain it served ends at seq {} before its signed head's seq {}",
-                    s.entries.saturating_sub(1),
-                    head.seq
-                )));
-            }
-        }
+        self.note_spends(spends);
+        let s = verified.summary;
         let mut books = self.inner.books.lock().expect("books");
         let book = books.entry(*peer).or_default();
         book.audited = Some(Position {
@@ -227,12 +291,23 @@ impl Ledger {
             time_ms: s.time_ms,
             balance: s.balance,
         });
-        book.jobs = jobs;
+        book.jobs = verified.jobs;
+        book.unbacked.extend(verified.backing);
         book.hashes.extend(recent);
         while book.hashes.len() > AUDITED_HASHES {
             book.hashes.pop_first();
         }
         Ok(s.balance)
+    }
+
+    /// The hash of a peer's entry at `seq`, if a recent audit verified it.
+    pub fn audited_hash(&self, peer: &NodeId, seq: u64) -> Option<[u8; 32]> {
+        self.inner
+            .books
+            .lock()
+            .expect("books")
+            .get(peer)
+            .and_then(|b| b.hashes.get(&seq).copied())
     }
 
     /// Forgets what was audited of a peer's chain (the next audit reads it all again).
@@ -241,6 +316,7 @@ impl Ledger {
             b.audited = None;
             b.jobs.clear();
             b.hashes.clear();
+            b.unbacked.clear();
         }
     }
 
@@ -254,7 +330,10 @@ impl Ledger {
 /// An audit in progress: the verifier and what it found so far.
 struct AuditState {
     v: Verifier,
-    at_head: Option<([u8; 32], u64)>,
+    /// Its spends that pay a debt this node knows: replay key, credits, the entry.
+    payments: Vec<([u8; 32], u64, Vec<u8>)>,
+    /// The hashes of its spends (each backs an earning in another chain).
+    spends: Vec<[u8; 32]>,
     recent: Vec<(u64, [u8; 32])>,
     read: u64,
     head_seq: u64,
@@ -266,6 +345,10 @@ impl AuditState {
     /// Verifies a batch of entries (CPU work: off the async threads).
     fn take(&mut self, ledger: &Ledger, batch: Vec<Vec<u8>>) -> Result<(), AuditError> {
         for raw in batch {
+            // Entries after the signed head are not covered by it: the next audit reads them.
+            if self.v.position().next > self.head_seq {
+                return Ok(());
+            }
             self.read += 1;
             if self.read > MAX_AUDIT_ENTRIES {
                 // Too long to audit here: not a fault of the peer's.
@@ -278,19 +361,16 @@ impl AuditState {
                 .v
                 .push(&raw)
                 .map_err(|e| bad(format!("its chain fails verification at {e}")))?;
-            if let Some((r, _)) = &e.receipt {
-                let tokens = r.prompt_tokens as u64 + r.completion_tokens as u64;
-                if let Some(facts) = ledger.facts(&r.model)
-                    && overpriced(ledger, &facts, &r.quant, tokens, r.credits)
-                {
-                    return Err(bad(format!(
-                        "entry {}: its receipt claims {} credits for {tokens} tokens of {}, more \
-                         than that model's context or price allows",
-                        e.seq, r.credits, r.model
-                    )));
+            if let Some(r) = e.receipt() {
+                priced(ledger, r).map_err(|m| bad(format!("entry {}: {m}", e.seq)))?;
+                if e.kind() == super::Kind::Spend && ledger.owes(&r.replay_key()) {
+                    self.payments.push((r.replay_key(), e.amount, raw.clone()));
                 }
             }
             let hash = *blake3::hash(&raw).as_bytes();
+            if e.kind() == super::Kind::Spend {
+                self.spends.push(hash);
+            }
             if let Some(h) = self.heads.get(&e.seq)
                 && h.hash != hash
             {
@@ -298,9 +378,6 @@ impl AuditState {
                     "entry {} differs from the head it signed for that seq before (its chain forked)",
                     e.seq
                 )));
-            }
-            if e.seq == self.head_seq {
-                self.at_head = Some((hash, e.balance));
             }
             self.recent.push((e.seq, hash));
             if self.recent.len() > 2 * AUDITED_HASHES {
@@ -311,9 +388,31 @@ impl AuditState {
     }
 }
 
-/// Whether a receipt counts more tokens than the model's context, or more credits than the
-/// price of its tokens.
-fn overpriced(ledger: &Ledger, facts: &ModelFacts, quant: &str, tokens: u64, credits: u64) -> bool {
-    tokens > facts.context as u64
-        || credits > ledger.inner.policy.price(facts.parameters, quant, tokens)
+/// A receipt's price checked against this node's catalog: a model it does not know, tokens
+/// beyond the model's context, or credits other than the price of its tokens are refused.
+pub(super) fn priced(ledger: &Ledger, r: &super::Receipt) -> Result<(), String> {
+    let Some(facts) = ledger.facts(&r.model) else {
+        return Err(format!(
+            "its receipt is for `{}`, a model outside the network's catalog (no price applies)",
+            r.model
+        ));
+    };
+    let tokens = r.prompt_tokens as u64 + r.completion_tokens as u64;
+    if tokens > facts.context as u64 {
+        return Err(format!(
+            "its receipt counts {tokens} tokens of {}, beyond its {}-token context",
+            r.model, facts.context
+        ));
+    }
+    let price = ledger
+        .inner
+        .policy
+        .price(facts.parameters, &r.quant, tokens);
+    if r.credits != price {
+        return Err(format!(
+            "its receipt asks {} credits for {tokens} tokens of {}:{}, whose price is {price}",
+            r.credits, r.model, r.quant
+        ));
+    }
+    Ok(())
 }

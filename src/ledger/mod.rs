@@ -17,7 +17,9 @@
 //! [`Ledger::close`] ends the writer after the appends it holds and closes the file.
 
 mod audit;
+mod backing;
 pub mod chain;
+mod debts;
 pub mod price;
 mod proofs;
 mod store;
@@ -29,8 +31,12 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
-pub use audit::{AuditError, MAX_AUDIT_ENTRIES};
-pub use chain::{BadEntry, Entry, Head, Kind, Position, Proof, Receipt, Summary, Verifier};
+pub use audit::{AuditError, Fetch, MAX_AUDIT_ENTRIES};
+pub use chain::{
+    Admission, BadEntry, Entry, Head, Kind, Payload, Position, Promise, Proof, Receipt, Rules,
+    Summary, Verifier,
+};
+pub use debts::Debt;
 pub use price::Policy;
 pub use proofs::Equivocation;
 pub use store::{export_file, path_in};
@@ -119,11 +125,11 @@ pub struct EntryLine {
 
 impl EntryLine {
     pub fn of(e: &Entry) -> EntryLine {
-        let r = e.receipt.as_ref().map(|(r, _)| r);
+        let r = e.receipt();
         EntryLine {
             seq: e.seq,
             time_ms: e.time_ms,
-            kind: e.kind,
+            kind: e.kind(),
             amount: e.amount,
             balance: e.balance,
             counterparty: e.counterparty(),
@@ -145,12 +151,19 @@ struct Inner {
     key: iroh::SecretKey,
     id: NodeId,
     policy: Policy,
+    /// The network this chain was admitted to.
+    network: String,
     /// The catalog's models, for pricing.
     params: HashMap<String, ModelFacts>,
     state: Mutex<State>,
     books: Mutex<HashMap<NodeId, audit::Book>>,
     audits: Mutex<HashMap<NodeId, Arc<tokio::sync::Mutex<()>>>>,
+    /// Chains fetched and verified at once, in all.
+    audit_slots: tokio::sync::Semaphore,
+    /// Spends seen in audited chains: the earnings they back count.
+    backed: Mutex<backing::Backed>,
     equivocators: Mutex<BTreeMap<NodeId, Equivocation>>,
+    debts: Mutex<debts::Debts>,
     /// The last full check of this node's own chain.
     checked: Mutex<Option<SelfCheck>>,
     events: broadcast::Sender<LedgerEvent>,
@@ -198,23 +211,34 @@ impl Drop for Hold {
 }
 
 impl Ledger {
-    /// Opens (or creates, with the starter grant) the ledger in `data_dir`. The caller holds
-    /// the data dir's lock. Blocking.
+    /// Opens (or creates) the ledger in `data_dir` for `network`. A new chain starts with the
+    /// starter grant, admitted by solving the network's puzzle first (minutes at the default
+    /// difficulty; see [`chain::admission`]). The caller holds the data dir's lock. Blocking.
     pub fn open(
         data_dir: &Path,
         key: iroh::SecretKey,
         policy: Policy,
         params: HashMap<String, ModelFacts>,
+        network: &str,
     ) -> Result<Ledger, LedgerError> {
-        let opened = store::Store::open(data_dir, &key, policy.starter_grant)?;
+        let id = NodeId::from(&key);
+        let bits = policy.admission_bits;
+        let admit = || solve_admission(&id, network, bits);
+        let genesis = store::Genesis {
+            network,
+            grant: policy.starter_grant,
+            admit: &admit,
+        };
+        let opened = store::Store::open(data_dir, &key, &genesis)?;
         let tip = opened.tip;
         let signed = Head::sign(&key, tip.next - 1, tip.prev, tip.balance);
         let ledger = Ledger {
             inner: Arc::new(Inner {
                 store: opened.store,
-                id: NodeId::from(&key),
+                id,
                 key,
                 policy,
+                network: network.to_string(),
                 params,
                 state: Mutex::new(State {
                     tip,
@@ -223,7 +247,23 @@ impl Ledger {
                 }),
                 books: Mutex::new(HashMap::new()),
                 audits: Mutex::new(HashMap::new()),
+                audit_slots: tokio::sync::Semaphore::new(audit::AUDITS_AT_ONCE),
+                backed: Mutex::new(backing::Backed::default()),
                 equivocators: Mutex::new(opened.equivocators.into_iter().collect()),
+                debts: Mutex::new(
+                    opened
+                        .debts
+                        .into_iter()
+                        .map(|promise| {
+                            let debt = Debt {
+                                promise,
+                                own: true,
+                                noted_unix: unix_now(),
+                            };
+                            (debt.promise.receipt.replay_key(), debt)
+                        })
+                        .collect(),
+                ),
                 checked: Mutex::new(None),
                 events: broadcast::channel(64).0,
             }),
@@ -245,6 +285,20 @@ impl Ledger {
 
     pub fn policy(&self) -> &Policy {
         &self.inner.policy
+    }
+
+    /// The network this chain belongs to.
+    pub fn network(&self) -> &str {
+        &self.inner.network
+    }
+
+    /// The rules this network's chains are held to.
+    pub fn rules(&self) -> Rules {
+        Rules {
+            network: Some(self.inner.network.clone()),
+            admission_bits: Some(self.inner.policy.admission_bits),
+            max_grant: Some(self.inner.policy.starter_grant),
+        }
     }
 
     /// News from the ledger: the chain grew, an equivocation was proven.
@@ -330,32 +384,21 @@ impl Ledger {
         self.inner.store.recorded(&key)
     }
 
-    async fn append(
-        &self,
-        kind: Kind,
-        amount: u64,
-        receipt: Option<(Receipt, [u8; 64])>,
-    ) -> Result<Entry, LedgerError> {
+    async fn append(&self, amount: u64, payload: Payload) -> Result<Entry, LedgerError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.inner.store.send(store::Write::Append(store::Append {
-            kind,
             amount,
-            receipt,
+            payload,
             reply: tx,
         }))?;
         rx.await
             .map_err(|_| LedgerError::Write("the ledger writer stopped".into()))?
     }
 
-    /// Records a payment for work a peer did: the worker's signed receipt. The hold covers it
-    /// (and is released after the entry is durable).
-    pub async fn spend(
-        &self,
-        hold: Hold,
-        receipt: Receipt,
-        worker_sig: [u8; 64],
-    ) -> Result<Entry, LedgerError> {
-        self.check_counterparty(&receipt, Kind::Spend, &worker_sig)?;
+    /// Records a payment for work a peer did: the receipt this node signed as its promise. The
+    /// hold covers it (and is released after the entry is durable).
+    pub async fn spend(&self, hold: Hold, receipt: Receipt) -> Result<Entry, LedgerError> {
+        self.check_receipt(&receipt, Kind::Spend)?;
         if receipt.credits > hold.amount {
             return Err(LedgerError::Invalid(format!(
                 "the receipt asks {} credits, more than the {} held for the job",
@@ -363,35 +406,40 @@ impl Ledger {
             )));
         }
         let amount = receipt.credits;
-        let r = self
-            .append(Kind::Spend, amount, Some((receipt, worker_sig)))
-            .await;
+        let r = self.append(amount, Payload::Spend(receipt)).await;
         drop(hold);
         r
     }
 
-    /// Records credits earned: the requester's signed receipt for work this node did.
-    pub async fn earn(
-        &self,
-        receipt: Receipt,
-        requester_sig: [u8; 64],
-    ) -> Result<Entry, LedgerError> {
-        self.check_counterparty(&receipt, Kind::Earn, &requester_sig)?;
-        let amount = receipt.credits;
-        self.append(Kind::Earn, amount, Some((receipt, requester_sig)))
-            .await
+    /// Records credits earned for work this node did: the requester's spend entry for it (its
+    /// bytes, signed by the requester), which the earning carries as its backing.
+    pub async fn earn(&self, spend: Vec<u8>) -> Result<Entry, LedgerError> {
+        let invalid = |m: &str| LedgerError::Invalid(m.to_string());
+        if spend.len() > chain::MAX_SPEND {
+            return Err(invalid("the spend entry is too long"));
+        }
+        let e = Entry::decode(&spend).map_err(LedgerError::Invalid)?;
+        let Payload::Spend(receipt) = &e.payload else {
+            return Err(invalid("the payment is not a spend entry"));
+        };
+        self.check_receipt(receipt, Kind::Earn)?;
+        if e.owner != receipt.requester || e.amount != receipt.credits {
+            return Err(invalid(
+                "the spend entry is not the requester's payment of it",
+            ));
+        }
+        if !e.signature_ok(&spend) {
+            return Err(invalid("the spend entry's signature is bad"));
+        }
+        let (amount, receipt) = (e.amount, receipt.clone());
+        self.append(amount, Payload::Earn { receipt, spend }).await
     }
 
-    fn check_counterparty(
-        &self,
-        r: &Receipt,
-        kind: Kind,
-        sig: &[u8; 64],
-    ) -> Result<(), LedgerError> {
+    fn check_receipt(&self, r: &Receipt, kind: Kind) -> Result<(), LedgerError> {
         r.check().map_err(LedgerError::Invalid)?;
-        let (me, other) = match kind {
-            Kind::Earn => (r.worker, r.requester),
-            _ => (r.requester, r.worker),
+        let me = match kind {
+            Kind::Earn => r.worker,
+            _ => r.requester,
         };
         if me != self.inner.id {
             return Err(LedgerError::Invalid(
@@ -403,12 +451,12 @@ impl Ledger {
                 "the receipt is from the future".into(),
             ));
         }
-        if !r.signed_by(&other, sig) {
-            return Err(LedgerError::Invalid(
-                "the counterparty's signature of the receipt is bad".into(),
-            ));
-        }
         Ok(())
+    }
+
+    /// This node's promise to pay: the receipt, signed.
+    pub fn promise(&self, receipt: Receipt) -> Promise {
+        Promise::new(receipt, &self.inner.key)
     }
 
     /// Signs a receipt with this node's key.
@@ -472,7 +520,7 @@ impl Ledger {
     pub fn check_self(&self) -> SelfCheck {
         let started = std::time::Instant::now();
         let result = self.export().map_err(|e| e.to_string()).and_then(|text| {
-            chain::verify_export(&text, Some(self.inner.id), None, now_ms())
+            chain::verify_export(&text, Some(self.inner.id), self.rules(), now_ms())
                 .map_err(|bad| bad.to_string())
         });
         let check = SelfCheck {
@@ -503,6 +551,39 @@ impl Ledger {
             .map(|e| EntryLine::of(&e))
             .collect())
     }
+}
+
+/// Solves the admission puzzle for a new chain on every core, logging its progress.
+fn solve_admission(id: &NodeId, network: &str, bits: u8) -> Admission {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let expected = Admission::expected_work(bits);
+    if bits > 8 {
+        tracing::warn!(
+            "a new identity: solving network `{network}`'s admission puzzle ({bits} bits, about \
+             {expected:.0} Argon2 evaluations on {threads} threads) before its starter grant; \
+             once only"
+        );
+    }
+    let started = std::time::Instant::now();
+    let last = Mutex::new(std::time::Instant::now());
+    let progress = |n: u64| {
+        let mut l = last.lock().expect("progress");
+        if l.elapsed().as_secs() >= 10 {
+            *l = std::time::Instant::now();
+            tracing::warn!(
+                "admission puzzle: {n} evaluations in {:.0} s (about {expected:.0} expected)",
+                started.elapsed().as_secs_f64()
+            );
+        }
+    };
+    let a = Admission::solve(id, network, bits, threads, &progress);
+    if bits > 8 {
+        tracing::warn!(
+            "admission puzzle solved in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    a
 }
 
 #[cfg(test)]

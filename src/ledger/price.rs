@@ -13,8 +13,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Policy {
-    /// Credits a new node starts with.
+    /// Credits a new node starts with, once it has paid its admission.
     pub starter_grant: u64,
+    /// The admission puzzle's difficulty: a new identity does about `2^admission_bits`
+    /// evaluations of Argon2id (8 MiB) before its grant counts (see `chain::admission`).
+    pub admission_bits: u8,
     /// Billions of (difficulty-weighted) floating-point operations one credit buys.
     pub gflops_per_credit: f64,
     /// Serve requesters who cannot pay when a slot is idle (they pay nothing, and the worker
@@ -58,7 +61,8 @@ impl Default for Policy {
         .map(|(k, v)| (k.to_string(), v))
         .collect();
         Policy {
-            starter_grant: 50_000,
+            starter_grant: 10_000,
+            admission_bits: 14,
             gflops_per_credit: 1.0,
             free_when_idle: true,
             size: vec![
@@ -84,6 +88,12 @@ impl Policy {
     /// Checks the numbers; the message names the bad key.
     pub fn check(&self) -> Result<(), String> {
         let ok = |x: f64| x.is_finite() && x > 0.0;
+        if self.admission_bits > super::chain::admission::MAX_BITS {
+            return Err(format!(
+                "credits.admission_bits must be at most {}",
+                super::chain::admission::MAX_BITS
+            ));
+        }
         if !ok(self.gflops_per_credit) {
             return Err("credits.gflops_per_credit must be a positive number".into());
         }
@@ -146,6 +156,16 @@ impl Policy {
             }
         }
         lo
+    }
+
+    /// The prompt tokens a job is billed for, by a rule both sides compute from the request
+    /// alone (a requester has no tokenizer for a model it does not run, and a worker's own count
+    /// could be padded): a token per 4 bytes of content, 8 per message for the chat template,
+    /// 32 for the model's own preamble, and the continuation's tokens after a failover; never
+    /// more than the model's context.
+    pub fn billed_prompt(bytes: usize, messages: usize, continuation: usize, context: u32) -> u32 {
+        let n = bytes.div_ceil(4) as u64 + 8 * messages as u64 + 32 + continuation as u64;
+        n.min(context as u64) as u32
     }
 
     /// A short fingerprint of the policy: nodes of one network must agree on it.

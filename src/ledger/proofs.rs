@@ -1,6 +1,5 @@
-//! Proofs about peers' chains: the signed heads a peer showed, the equivocations they prove
-//! (two heads of one key for one seq with different hashes), and a requester's proof of payment
-//! before this node records an earning.
+//! Proofs about peers' chains: the signed heads a peer showed, and the equivocations they prove
+//! (two heads of one key for one seq with different hashes).
 //!
 //! A proof of equivocation is self-contained: any node checks it with nothing else to trust.
 //! Adopted proofs are kept (in memory and in the ledger file), refused keys stay refused, and
@@ -8,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::chain::{self, Entry, Head, Kind, Proof, Receipt};
+use super::chain::{Entry, Head, Proof};
 use super::{Ledger, LedgerEvent};
 use crate::ids::{NodeId, unix_now};
 
@@ -153,39 +152,5 @@ impl Ledger {
     /// the requester's word for it).
     pub fn head_of(&self, e: &Entry) -> Head {
         Head::sign(&self.inner.key, e.seq, e.hash(), e.balance)
-    }
-
-    /// Checks a requester's proof of payment before this node records its earning: the spend
-    /// entry it recorded (signed by it, holding this very receipt and this node's signature of
-    /// it) and its signed head for that entry. The head is remembered, so a requester that
-    /// later shows a chain without this payment is caught equivocating.
-    pub fn check_payment(
-        &self,
-        receipt: &Receipt,
-        own_sig: &[u8; 64],
-        entry: &[u8],
-        head: &Head,
-    ) -> Result<(), String> {
-        let e = Entry::decode(entry).map_err(|e| format!("its spend entry: {e}"))?;
-        if e.owner != receipt.requester || e.kind != Kind::Spend {
-            return Err("the payment is not a spend entry of the requester's".into());
-        }
-        if e.receipt.as_ref() != Some(&(receipt.clone(), *own_sig)) || e.amount != receipt.credits {
-            return Err("its spend entry does not record this receipt".into());
-        }
-        if !chain::verify_one(&e.owner, &e.sig, &entry[..entry.len() - 64]) {
-            return Err("its spend entry's signature is bad".into());
-        }
-        if head.owner != e.owner
-            || head.seq != e.seq
-            || head.hash != *blake3::hash(entry).as_bytes()
-            || head.balance != e.balance
-        {
-            return Err("its signed head is not for its spend entry".into());
-        }
-        // A contradiction with a head seen before is recorded as equivocation; the receipt is
-        // still countersigned, so the earning stands.
-        self.observe_head(head)?;
-        Ok(())
     }
 }

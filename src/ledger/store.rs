@@ -15,13 +15,15 @@ use std::sync::{Arc, Mutex, Weak};
 
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
-use super::chain::{self, Entry, Kind, Position, Receipt};
+use super::chain::{self, Admission, Entry, Payload, Position};
 use super::{Equivocation, Inner, LedgerError};
 use crate::ids::{NodeId, now_ms};
 
 const ENTRIES: TableDefinition<u64, &[u8]> = TableDefinition::new("entries");
 const RECEIPTS: TableDefinition<&[u8], u64> = TableDefinition::new("receipts");
 const EQUIVOCATORS: TableDefinition<&[u8], &str> = TableDefinition::new("equivocators");
+/// Promises owed to this node and not paid, by replay key (JSON).
+const DEBTS: TableDefinition<&[u8], &str> = TableDefinition::new("debts");
 /// Appends written in one transaction at most.
 const GROUP: usize = 512;
 
@@ -43,13 +45,14 @@ pub(super) enum Write {
     Append(Append),
     /// A proof of equivocation, kept for the next start (the peer's key, the proof as JSON).
     Equivocation(NodeId, String),
+    /// A debt owed to this node (the promise as JSON), or its removal once paid.
+    Debt([u8; 32], Option<String>),
 }
 
 /// One append for the writer, and where its result goes.
 pub(super) struct Append {
-    pub kind: Kind,
     pub amount: u64,
-    pub receipt: Option<(Receipt, [u8; 64])>,
+    pub payload: Payload,
     pub reply: tokio::sync::oneshot::Sender<Result<Entry, LedgerError>>,
 }
 
@@ -58,6 +61,7 @@ pub(super) struct Opened {
     pub store: Store,
     pub tip: Position,
     pub equivocators: Vec<(NodeId, Equivocation)>,
+    pub debts: Vec<super::chain::Promise>,
     pub writes: std_mpsc::Receiver<Write>,
 }
 
@@ -70,35 +74,39 @@ pub(super) struct Store {
 }
 
 impl Store {
-    /// Opens (or creates, with the starter grant) the ledger in `data_dir` for `key`. The writer
-    /// thread starts with [`Store::start_writer`], once the ledger it serves exists.
+    /// Opens (or creates, with the starter grant and its admission) the ledger in `data_dir`
+    /// for `key`. The writer thread starts with [`Store::start_writer`], once the ledger it
+    /// serves exists.
     pub(super) fn open(
         data_dir: &Path,
         key: &iroh::SecretKey,
-        grant: u64,
+        genesis: &Genesis<'_>,
     ) -> Result<Opened, LedgerError> {
         let path = path_in(data_dir);
-        let db = Database::create(&path).map_err(|e| match e {
-            redb::DatabaseError::DatabaseAlreadyOpen => {
-                open_err(&path, "already open in another process")
+        let db = create(&path)?;
+        let db = match first_entry(&db).map_err(|e| open_err(&path, e))? {
+            Some(raw) if raw.get(4) != Some(&chain::FORMAT) => set_aside(db, &path)?,
+            Some(raw) => {
+                check_network(&path, &raw, genesis.network)?;
+                db
             }
-            other => open_err(
-                &path,
-                format!("{other} (move the file away to start a new chain; its credits are lost)"),
-            ),
-        })?;
+            None => db,
+        };
         let w = db.begin_write().map_err(|e| open_err(&path, e))?;
+
         {
             w.open_table(ENTRIES).map_err(|e| open_err(&path, e))?;
             w.open_table(RECEIPTS).map_err(|e| open_err(&path, e))?;
             w.open_table(EQUIVOCATORS).map_err(|e| open_err(&path, e))?;
+            w.open_table(DEBTS).map_err(|e| open_err(&path, e))?;
         }
         w.commit().map_err(|e| open_err(&path, e))?;
         let tip = match last_entry(&db).map_err(|e| open_err(&path, e))? {
             Some(raw) => check_last(&path, &raw, &NodeId::from(key))?,
-            None => write_genesis(&db, &path, key, grant)?,
+            None => write_genesis(&db, &path, key, genesis)?,
         };
         let equivocators = read_equivocators(&db).map_err(|e| open_err(&path, e))?;
+        let debts = read_debts(&db).map_err(|e| open_err(&path, e))?;
         let (writer, writes) = std_mpsc::channel();
         Ok(Opened {
             store: Store {
@@ -109,6 +117,7 @@ impl Store {
             },
             tip,
             equivocators,
+            debts,
             writes,
         })
     }
@@ -202,15 +211,78 @@ fn check_last(path: &Path, raw: &[u8], id: &NodeId) -> Result<Position, LedgerEr
     Ok(Position::after(&e, raw))
 }
 
-/// A new chain: the starter grant at seq 0.
+/// What a new chain starts with: the network's starter grant, admitted by a solved puzzle.
+pub(super) struct Genesis<'a> {
+    pub network: &'a str,
+    pub grant: u64,
+    /// Solves the admission puzzle (slow: only called for a new chain).
+    pub admit: &'a dyn Fn() -> Admission,
+}
+
+fn create(path: &Path) -> Result<Database, LedgerError> {
+    Database::create(path).map_err(|e| match e {
+        redb::DatabaseError::DatabaseAlreadyOpen => {
+            open_err(path, "already open in another process")
+        }
+        other => open_err(
+            path,
+            format!("{other} (move the file away to start a new chain; its credits are lost)"),
+        ),
+    })
+}
+
+fn first_entry(db: &Database) -> Result<Option<Vec<u8>>, redb::Error> {
+    let r = db.begin_read()?;
+    let Ok(t) = r.open_table(ENTRIES) else {
+        return Ok(None);
+    };
+    Ok(t.first()?.map(|(_, v)| v.value().to_vec()))
+}
+
+/// A chain of an older format (its grant was never admitted, so no peer accepts it): kept
+/// beside, under another name, and a new chain starts.
+fn set_aside(db: Database, path: &Path) -> Result<Database, LedgerError> {
+    drop(db);
+    let aside = path.with_file_name(format!("ledger-format1-{}.redb", crate::ids::unix_now()));
+    std::fs::rename(path, &aside).map_err(|e| open_err(path, e))?;
+    tracing::warn!(
+        "{} holds a chain of an older ledger format that peers no longer accept; it is kept as \
+         {} and a new chain starts (with a new admission)",
+        path.display(),
+        aside.display()
+    );
+    create(path)
+}
+
+/// A chain admitted to another network: its credits mean nothing here.
+fn check_network(path: &Path, first: &[u8], network: &str) -> Result<(), LedgerError> {
+    let e = Entry::decode(first)
+        .map_err(|e| open_err(path, format!("the first entry is unreadable: {e}")))?;
+    match &e.payload {
+        Payload::Grant(a) if a.network == network => Ok(()),
+        Payload::Grant(a) => Err(open_err(
+            path,
+            format!(
+                "this chain belongs to network `{}`, not `{network}`: credits do not move between \
+                 networks. Use another --data-dir for this network (or move ledger.redb and \
+                 node.key away to start over here)",
+                a.network
+            ),
+        )),
+        _ => Err(open_err(path, "the first entry is not a grant")),
+    }
+}
+
+/// A new chain: the starter grant at seq 0, with its admission.
 fn write_genesis(
     db: &Database,
     path: &Path,
     key: &iroh::SecretKey,
-    grant: u64,
+    genesis: &Genesis<'_>,
 ) -> Result<Position, LedgerError> {
+    let admission = (genesis.admit)();
     let e = Position::START
-        .append(key, Kind::Grant, grant, None, now_ms())
+        .append(key, genesis.grant, Payload::Grant(admission), now_ms())
         .expect("a grant starts a chain");
     let raw = e.encode();
     let w = db.begin_write().map_err(|e| open_err(path, e))?;
@@ -220,6 +292,19 @@ fn write_genesis(
     }
     w.commit().map_err(|e| open_err(path, e))?;
     Ok(Position::after(&e, &raw))
+}
+
+fn read_debts(db: &Database) -> Result<Vec<super::chain::Promise>, redb::Error> {
+    let r = db.begin_read()?;
+    let t = r.open_table(DEBTS)?;
+    let mut out = Vec::new();
+    for row in t.iter()? {
+        let (_, v) = row?;
+        if let Ok(p) = serde_json::from_str(v.value()) {
+            out.push(p);
+        }
+    }
+    Ok(out)
 }
 
 fn read_equivocators(db: &Database) -> Result<Vec<(NodeId, Equivocation)>, redb::Error> {
@@ -352,6 +437,7 @@ fn write_group(
         let mut entries = w.open_table(ENTRIES)?;
         let mut receipts = w.open_table(RECEIPTS)?;
         let mut equivocators = w.open_table(EQUIVOCATORS)?;
+        let mut debts = w.open_table(DEBTS)?;
         for a in writes {
             let a = match a {
                 Write::Append(a) => a,
@@ -359,15 +445,27 @@ fn write_group(
                     equivocators.insert(peer.as_bytes().as_slice(), json.as_str())?;
                     continue;
                 }
+                Write::Debt(key, Some(json)) => {
+                    debts.insert(key.as_slice(), json.as_str())?;
+                    continue;
+                }
+                Write::Debt(key, None) => {
+                    debts.remove(key.as_slice())?;
+                    continue;
+                }
             };
-            if let Some((r, _)) = &a.receipt
+            let receipt = match &a.payload {
+                Payload::Earn { receipt, .. } | Payload::Spend(receipt) => Some(receipt),
+                Payload::Grant(_) => None,
+            };
+            if let Some(r) = receipt
                 && receipts.get(r.replay_key().as_slice())?.is_some()
             {
                 let job = r.job.clone();
                 group.refused.push((a, LedgerError::Replay(job)));
                 continue;
             }
-            let Some(e) = tip.append(key, a.kind, a.amount, a.receipt.clone(), now_ms()) else {
+            let Some(e) = tip.append(key, a.amount, a.payload.clone(), now_ms()) else {
                 let e = LedgerError::Short {
                     balance: tip.balance,
                     available: tip.balance,
@@ -377,7 +475,7 @@ fn write_group(
             };
             let raw = e.encode();
             entries.insert(e.seq, raw.as_slice())?;
-            if let Some((r, _)) = &e.receipt {
+            if let Some(r) = e.receipt() {
                 receipts.insert(r.replay_key().as_slice(), e.seq)?;
             }
             *tip = Position::after(&e, &raw);

@@ -94,6 +94,9 @@ impl Net {
                         .collect()
                 })
                 .unwrap_or_default(),
+            debts: ledger
+                .map(|l| l.own_debts().into_iter().take(8).collect())
+                .unwrap_or_default(),
             capability: capability(&node.devices()),
         }
     }
@@ -360,7 +363,46 @@ impl Net {
                 Err(e) => self.strike(author, &format!("sent a false equivocation proof: {e}")),
             }
         }
+        self.take_debts(author, a, ledger);
         true
+    }
+
+    /// The debts an announcement carries: promises owed to its author. A debt of this node's
+    /// own is paid at once (it signed it); one of a node this node knows is kept, and that node
+    /// refused until it pays.
+    fn take_debts(&self, author: &NodeId, a: &Announcement, ledger: &crate::ledger::Ledger) {
+        for p in &a.debts {
+            let r = &p.receipt;
+            if r.worker != *author {
+                self.strike(author, "announced a debt owed to another node");
+                return;
+            }
+            if r.requester == ledger.id() {
+                let (l, p) = (ledger.clone(), p.clone());
+                self.tasks().spawn(async move {
+                    if let Err(e) = l.pay_own_debt(&p).await {
+                        tracing::error!(
+                            "this node owes {} credits to {} for job {} and could not pay: {e}; \
+                             peers refuse it until it does (earn credits by serving)",
+                            p.receipt.credits,
+                            p.receipt.worker.short(),
+                            p.receipt.job
+                        );
+                    }
+                });
+                continue;
+            }
+            // Only debts of nodes this one knows: a flood about made-up keys is noise.
+            let known = self.with_table(|t| t.get(&r.requester).is_some())
+                || ledger.peer_head(&r.requester).is_some();
+            if !known {
+                continue;
+            }
+            if let Err(e) = ledger.adopt_debt(p) {
+                self.strike(author, &format!("announced a false debt: {e}"));
+                return;
+            }
+        }
     }
 
     /// Step 4, for a leave: only one newer than what we know counts (an old one replayed is

@@ -22,9 +22,10 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// The node-to-node protocol, versioned in its name: a node speaking another version is refused
 /// by the QUIC handshake itself.
-pub const ALPN: &[u8] = b"llp/2";
-/// The protocol version carried in [`Request::Hello`] (2: credits, receipts and ledger audits).
-pub const VERSION: u32 = 2;
+pub const ALPN: &[u8] = b"llp/3";
+/// The protocol version carried in [`Request::Hello`] (3: admitted chains, backed earnings,
+/// payment by signed promises).
+pub const VERSION: u32 = 3;
 /// Largest request frame (a whole conversation, as big as the HTTP body limit allows, plus room).
 pub const MAX_FRAME: usize = 4 << 20;
 /// Largest frame a server sends (a token, a status line, a list of contacts).
@@ -88,20 +89,16 @@ pub enum Request {
     GetChain {
         after: Option<u64>,
     },
-    /// On a job's stream: the requester stops the job, having received `received` tokens.
-    Stop {
-        received: u32,
-    },
-    /// On a job's stream: the requester's signature of the worker's receipt (hex), with the
-    /// spend entry it recorded for it (hex) and its signed head for that entry.
-    Countersign {
-        sig: String,
+    /// On a job's stream: the requester's promise to pay for the tokens it received so far (a
+    /// receipt it signed, cumulative: each replaces the one before).
+    Pay(Box<crate::ledger::Promise>),
+    /// On a job's stream: the requester stops the job (its last promise says what it received).
+    Stop,
+    /// On a job's stream, at its end: the spend entry the requester recorded for its last
+    /// promise (hex) and its signed head for that entry.
+    Paid {
         entry: String,
         head: Box<crate::ledger::Head>,
-    },
-    /// On a job's stream: the requester refuses the receipt, and why.
-    Dispute {
-        reason: String,
     },
 }
 
@@ -127,6 +124,10 @@ pub struct InferRequest {
     /// The requester's signed ledger head, for the worker's audit (with a budget).
     #[serde(default)]
     pub head: Option<Box<crate::ledger::Head>>,
+    /// The requester's promise to pay for the prompt (with a budget): the receipt of no answer
+    /// token yet, signed.
+    #[serde(default)]
+    pub promise: Option<Box<crate::ledger::Promise>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -219,6 +220,8 @@ pub enum RefuseCode {
     Credits,
     /// Its ledger failed the audit.
     Ledger,
+    /// It owes a worker for a job (a promise it signed and has not paid).
+    Debt,
     /// A code this version does not know.
     #[serde(other)]
     Unknown,
@@ -239,6 +242,7 @@ impl RefuseCode {
             RefuseCode::Banned => "banned",
             RefuseCode::Credits => "credits",
             RefuseCode::Ledger => "ledger",
+            RefuseCode::Debt => "debt",
             RefuseCode::Unknown => "unknown",
         }
     }
@@ -313,12 +317,7 @@ pub enum Reply {
     Announcement {
         signed: Vec<u8>,
     },
-    /// After `Done` (or a `Stop`): what the job cost, signed by the worker (hex signature).
-    Receipt {
-        receipt: crate::ledger::Receipt,
-        sig: String,
-    },
-    /// The worker recorded the countersigned receipt at this seq of its chain.
+    /// The worker recorded its earning for the job at this seq of its chain.
     Settled {
         seq: u64,
     },
@@ -359,6 +358,10 @@ pub struct Announcement {
     /// Proofs of equivocation this node knows (the newest few), so they reach every node.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub equivocations: Vec<crate::ledger::Proof>,
+    /// Promises owed to this node and not paid (the newest few): every honest node refuses the
+    /// debtor until its chain shows the payment.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub debts: Vec<crate::ledger::Promise>,
 }
 
 impl Announcement {
@@ -377,6 +380,7 @@ impl Announcement {
             capability: Capability::default(),
             ledger: None,
             equivocations: Vec::new(),
+            debts: Vec::new(),
         }
     }
 }
@@ -623,6 +627,7 @@ mod tests {
         #[test]
         fn frames_round_trip(nonce in any::<u64>(), id in any::<u32>(), piece in proptest::collection::vec(any::<u8>(), 0..32), text in ".{0,64}") {
             let req = Request::Infer(InferRequest {
+                promise: None,
                 job: text.clone(), model: "m".into(), prompt: Prompt::Chat(vec![("user".into(), text.clone())]),
                 continuation: vec![id], max_tokens: Some(id), sampling: WireSampling { seed: Some(nonce), ..Default::default() },
                 stop: vec![text], ignore_eos: false, budget: nonce, head: None,

@@ -49,14 +49,52 @@ pub fn llp() -> Command {
             c.env_remove(k);
         }
     }
-    // No user config file: the platform config dir points into an empty temporary place.
-    c.env(
-        "XDG_CONFIG_HOME",
-        std::env::temp_dir().join("llp-tests-no-config"),
-    );
+    // No user config file: the platform config dir points into a temporary place whose only
+    // setting is the tests' light admission puzzle.
+    c.env("XDG_CONFIG_HOME", test_config_home());
     c.env("LLP_LOG", "warn");
     c.stdin(Stdio::null());
     c
+}
+
+/// The admission work of the tests' networks: each test node is a new identity, admitted in
+/// moments rather than the default minute (`ledger.rs` measures the real cost).
+pub const TEST_ADMISSION: &str = "admission_bits = 4";
+
+/// The config dir the tests' nodes see: `llp/config.toml` holds [`TEST_ADMISSION`] only.
+pub fn test_config_home() -> PathBuf {
+    let home = std::env::temp_dir().join("llp-tests-config");
+    let file = home.join("llp").join("config.toml");
+    let text = format!("[credits]\n{TEST_ADMISSION}\n");
+    if std::fs::read_to_string(&file).ok().as_deref() != Some(text.as_str()) {
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        // Written whole and renamed into place: parallel tests never see half a file.
+        let tmp = home.join(format!("config-{}.toml", rand_hex()));
+        std::fs::write(&tmp, &text).unwrap();
+        std::fs::rename(&tmp, &file).unwrap();
+    }
+    home
+}
+
+/// The credit policy of the tests' networks (the default, with [`TEST_ADMISSION`]).
+pub fn test_policy() -> local_llm_proxy::ledger::Policy {
+    local_llm_proxy::ledger::Policy {
+        admission_bits: 4,
+        ..Default::default()
+    }
+}
+
+/// A config file in `dir` with `text`, whose `[credits]` table (added if missing) holds the
+/// tests' light admission.
+pub fn config_file(dir: &Path, text: &str) -> PathBuf {
+    let text = if text.contains("[credits]") {
+        text.replacen("[credits]\n", &format!("[credits]\n{TEST_ADMISSION}\n"), 1)
+    } else {
+        format!("{text}\n[credits]\n{TEST_ADMISSION}\n")
+    };
+    let p = dir.join("config.toml");
+    std::fs::write(&p, text).unwrap();
+    p
 }
 
 pub fn run(cmd: &mut Command) -> Output {

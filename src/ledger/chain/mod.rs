@@ -1,36 +1,43 @@
 //! The chain's data: entries, receipts and signed heads, their byte encoding (what is hashed and
 //! signed), the JSON-lines export, and verification.
 //!
-//! ## Encoding (format 1)
+//! ## Encoding (format 2)
 //! Integers are big-endian; ids are 32-byte ed25519 public keys; strings are a 1-byte length and
 //! UTF-8 bytes. An **entry** is
-//! `"LLPE" 01 | owner[32] | seq u64 | prev[32] | time_ms u64 | kind u8 (0 grant, 1 earn, 2 spend)
-//! | amount u64 | balance u64 | [receipt fields | counterparty_sig[64]] (earn and spend only)
-//! | sig[64]`, where `sig` is the owner's ed25519 signature over every byte before it, and the
-//! entry's hash is BLAKE3 of all its bytes, signature included. `prev` is the previous entry's
-//! hash (32 zero bytes for seq 0).
+//! `"LLPE" 02 | owner[32] | seq u64 | prev[32] | time_ms u64 | kind u8 (0 grant, 1 earn, 2 spend)
+//! | amount u64 | balance u64 | payload | sig[64]`, where `sig` is the owner's ed25519 signature
+//! over every byte before it, and the entry's hash is BLAKE3 of all its bytes, signature
+//! included. `prev` is the previous entry's hash (32 zero bytes for seq 0). The payload is
+//! - a grant (seq 0 only): its admission, `network str | bits u8 | nonce u64` ([`admission`]);
+//! - a spend: the receipt;
+//! - an earning: `len u16 | the payer's spend entry` (its bytes, signed by the payer), whose
+//!   receipt is the earning's: an earning carries its backing.
 //!
-//! The **receipt fields** are `job str | requester[32] | worker[32] | model str | quant str |
-//! prompt_tokens u32 | completion_tokens u32 | credits u64 | time_ms u64`. Each party signs
-//! `"LLPR" 01 | receipt fields`; an entry carries the *other* party's signature (its own is
-//! covered by the entry's signature), so neither side can write the other's half.
+//! The **receipt** is `job str | requester[32] | worker[32] | model str | quant str |
+//! prompt_tokens u32 | completion_tokens u32 | credits u64 | time_ms u64`. The requester signs
+//! `"LLPR" 02 | receipt` as its promise to pay: what it owes is in its own hand.
 //!
-//! A **signed head** is the owner's signature over `"LLPH" 01 | owner | seq | hash | balance`.
-//! Two valid heads of one owner at one seq with different hashes prove equivocation.
+//! A **signed head** is the owner's signature over `"LLPH" 02 | owner | seq | hash | balance`.
+//! It authenticates the whole chain up to it (every entry is linked by hash), so a verifier
+//! checks one signature per chain, not one per entry. Two valid heads of one owner at one seq
+//! with different hashes prove equivocation.
 //!
-//! Signatures are verified in batches that coalesce by key (`ed25519-zebra`, ZIP-215 rules): a
-//! chain is mostly one key, which halves the work. A failed batch is re-checked one signature at
-//! a time, so the first bad entry is still named.
+//! What a verifier checks per entry besides the links is the payer's signature on an earning's
+//! spend, in batches that coalesce by key (`ed25519-zebra`, ZIP-215 rules). A failed batch is
+//! re-checked one signature at a time, so the first bad entry is still named.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::ids::NodeId;
 
+pub mod admission;
 mod verify;
-pub use verify::{BadEntry, Summary, Verifier, verify_export};
+pub use admission::Admission;
+pub use verify::Backing;
+pub use verify::{BadEntry, Rules, Summary, Verified, Verifier, verify_export};
 
-pub const FORMAT: u8 = 1;
+pub const FORMAT: u8 = 2;
 const ENTRY_MAGIC: &[u8; 4] = b"LLPE";
 const RECEIPT_MAGIC: &[u8; 4] = b"LLPR";
 const HEAD_MAGIC: &[u8; 4] = b"LLPH";
@@ -42,6 +49,8 @@ pub const MAX_MODEL: usize = 128;
 pub const MAX_QUANT: usize = 32;
 /// Signatures verified together.
 const BATCH: usize = 4096;
+/// Longest spend entry an earning may carry.
+pub const MAX_SPEND: usize = 1024;
 
 /// Hex (de)serialization of fixed-size byte arrays, for the JSON forms.
 pub mod hexarr {
@@ -163,6 +172,44 @@ impl Receipt {
     }
 }
 
+/// A requester's promise to pay: a receipt it signed. Cumulative within a job (the latest
+/// replaces the ones before); whoever holds one can prove what the requester owes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Promise {
+    pub receipt: Receipt,
+    #[serde(with = "hexarr")]
+    pub sig: [u8; 64],
+}
+
+impl Promise {
+    pub fn new(receipt: Receipt, key: &iroh::SecretKey) -> Promise {
+        let sig = receipt.sign(key);
+        Promise { receipt, sig }
+    }
+
+    /// Whether the requester it names signed it (and its fields are in bounds).
+    pub fn check(&self) -> Result<(), String> {
+        self.receipt.check()?;
+        if !self.receipt.signed_by(&self.receipt.requester, &self.sig) {
+            return Err("the promise is not signed by the requester it names".into());
+        }
+        Ok(())
+    }
+}
+
+/// What an entry records, by kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Payload {
+    /// The starter grant (seq 0 only), with the admission its owner paid.
+    Grant(Admission),
+    /// Credits earned: the payer's spend entry (its bytes, signed by the payer), whose receipt
+    /// is `receipt`.
+    Earn { receipt: Receipt, spend: Vec<u8> },
+    /// Credits paid for work a peer did.
+    Spend(Receipt),
+}
+
 /// One link of a chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
@@ -170,12 +217,10 @@ pub struct Entry {
     pub seq: u64,
     pub prev: [u8; 32],
     pub time_ms: u64,
-    pub kind: Kind,
     pub amount: u64,
     /// The balance after this entry.
     pub balance: u64,
-    /// The receipt and the counterparty's signature of it (earn and spend).
-    pub receipt: Option<(Receipt, [u8; 64])>,
+    pub payload: Payload,
     pub sig: [u8; 64],
 }
 
@@ -186,6 +231,22 @@ fn put_str(out: &mut Vec<u8>, s: &str) {
 }
 
 impl Entry {
+    pub fn kind(&self) -> Kind {
+        match self.payload {
+            Payload::Grant(_) => Kind::Grant,
+            Payload::Earn { .. } => Kind::Earn,
+            Payload::Spend(_) => Kind::Spend,
+        }
+    }
+
+    /// The receipt of an earning or a spending.
+    pub fn receipt(&self) -> Option<&Receipt> {
+        match &self.payload {
+            Payload::Grant(_) => None,
+            Payload::Earn { receipt, .. } | Payload::Spend(receipt) => Some(receipt),
+        }
+    }
+
     /// The bytes the owner signs: everything but the signature.
     pub fn body(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(400);
@@ -195,12 +256,21 @@ impl Entry {
         out.extend_from_slice(&self.seq.to_be_bytes());
         out.extend_from_slice(&self.prev);
         out.extend_from_slice(&self.time_ms.to_be_bytes());
-        out.push(self.kind.code());
+        out.push(self.kind().code());
         out.extend_from_slice(&self.amount.to_be_bytes());
         out.extend_from_slice(&self.balance.to_be_bytes());
-        if let Some((r, cs)) = &self.receipt {
-            r.encode_into(&mut out);
-            out.extend_from_slice(cs);
+        match &self.payload {
+            Payload::Grant(a) => {
+                put_str(&mut out, &a.network);
+                out.push(a.bits);
+                out.extend_from_slice(&a.nonce.to_be_bytes());
+            }
+            Payload::Earn { spend, .. } => {
+                // Bounded by MAX_SPEND before it gets here.
+                out.extend_from_slice(&(spend.len().min(u16::MAX as usize) as u16).to_be_bytes());
+                out.extend_from_slice(spend);
+            }
+            Payload::Spend(r) => r.encode_into(&mut out),
         }
         out
     }
@@ -221,15 +291,18 @@ impl Entry {
         self
     }
 
+    /// Whether the owner's signature is good (an entry shown on its own, out of its chain).
+    pub fn signature_ok(&self, raw: &[u8]) -> bool {
+        raw.len() > 64 && verify_one(&self.owner, &self.sig, &raw[..raw.len() - 64])
+    }
+
     /// The other party of a receipt entry.
     pub fn counterparty(&self) -> Option<NodeId> {
-        self.receipt.as_ref().map(|(r, _)| {
-            if self.kind == Kind::Earn {
-                r.requester
-            } else {
-                r.worker
-            }
-        })
+        match &self.payload {
+            Payload::Grant(_) => None,
+            Payload::Earn { receipt, .. } => Some(receipt.requester),
+            Payload::Spend(r) => Some(r.worker),
+        }
     }
 
     /// Decodes one entry; every byte must be accounted for.
@@ -240,47 +313,38 @@ impl Entry {
         }
         let format = r.u8()?;
         if format != FORMAT {
-            return Err(format!("unknown entry format {format}"));
+            return Err(format!(
+                "entry format {format}, not {FORMAT} (a ledger of an older llp: see the README's \
+                 Credits section)"
+            ));
         }
         let owner = NodeId::from_bytes(r.arr::<32>()?);
         let seq = r.u64()?;
         let prev = r.arr::<32>()?;
         let time_ms = r.u64()?;
-        let kind = match r.u8()? {
-            0 => Kind::Grant,
-            1 => Kind::Earn,
-            2 => Kind::Spend,
-            k => return Err(format!("unknown entry kind {k}")),
-        };
+        let kind = r.u8()?;
         let amount = r.u64()?;
         let balance = r.u64()?;
-        let receipt = if kind == Kind::Grant {
-            None
-        } else {
-            let job = r.str()?;
-            let requester = NodeId::from_bytes(r.arr::<32>()?);
-            let worker = NodeId::from_bytes(r.arr::<32>()?);
-            let model = r.str()?;
-            let quant = r.str()?;
-            let prompt_tokens = r.u32()?;
-            let completion_tokens = r.u32()?;
-            let credits = r.u64()?;
-            let rtime = r.u64()?;
-            let cs = r.arr::<64>()?;
-            Some((
-                Receipt {
-                    job,
-                    requester,
-                    worker,
-                    model,
-                    quant,
-                    prompt_tokens,
-                    completion_tokens,
-                    credits,
-                    time_ms: rtime,
-                },
-                cs,
-            ))
+        let payload = match kind {
+            0 => Payload::Grant(Admission {
+                network: r.str()?,
+                bits: r.u8()?,
+                nonce: r.u64()?,
+            }),
+            1 => {
+                let n = u16::from_be_bytes(r.arr()?) as usize;
+                if n > MAX_SPEND {
+                    return Err(format!("its payer's spend entry is {n} bytes"));
+                }
+                let spend = r.take(n)?.to_vec();
+                let e = Entry::decode(&spend).map_err(|e| format!("its payer's spend: {e}"))?;
+                let Payload::Spend(receipt) = e.payload else {
+                    return Err("an earning backed by something other than a spend".into());
+                };
+                Payload::Earn { receipt, spend }
+            }
+            2 => Payload::Spend(r.receipt()?),
+            k => return Err(format!("unknown entry kind {k}")),
         };
         let sig = r.arr::<64>()?;
         if r.at != bytes.len() {
@@ -294,27 +358,38 @@ impl Entry {
             seq,
             prev,
             time_ms,
-            kind,
             amount,
             balance,
-            receipt,
+            payload,
             sig,
         })
     }
 
     /// The entry as one JSON line of an export: readable fields, and `raw`, the signed bytes.
     pub fn to_json(&self, raw: &[u8]) -> Value {
+        let (admission, payment) = match &self.payload {
+            Payload::Grant(a) => (Some(a), None),
+            Payload::Earn { spend, .. } => (
+                None,
+                Entry::decode(spend).ok().map(|s| {
+                    json!({"payer": s.owner.to_string(), "seq": s.seq,
+                       "hash": blake3::hash(spend).to_hex().to_string()})
+                }),
+            ),
+            Payload::Spend(_) => (None, None),
+        };
         json!({
             "seq": self.seq,
-            "kind": self.kind.as_str(),
+            "kind": self.kind().as_str(),
             "amount": self.amount,
             "balance": self.balance,
             "time_ms": self.time_ms,
             "owner": self.owner.to_string(),
             "prev": hex::encode(self.prev),
             "hash": blake3::hash(raw).to_hex().to_string(),
-            "receipt": self.receipt.as_ref().map(|(r, _)| serde_json::to_value(r).expect("receipt")),
-            "counterparty_sig": self.receipt.as_ref().map(|(_, s)| hex::encode(s)),
+            "receipt": self.receipt().map(|r| serde_json::to_value(r).expect("receipt")),
+            "admission": admission.map(|a| serde_json::to_value(a).expect("admission")),
+            "payment": payment,
             "sig": hex::encode(self.sig),
             "raw": hex::encode(raw),
         })
@@ -354,6 +429,31 @@ impl<'a> Reader<'a> {
     fn str(&mut self) -> Result<String, String> {
         let n = self.u8()? as usize;
         String::from_utf8(self.take(n)?.to_vec()).map_err(|_| "a string is not UTF-8".into())
+    }
+    fn receipt(&mut self) -> Result<Receipt, String> {
+        Ok(Receipt {
+            job: self.str()?,
+            requester: NodeId::from_bytes(self.arr::<32>()?),
+            worker: NodeId::from_bytes(self.arr::<32>()?),
+            model: self.str()?,
+            quant: self.str()?,
+            prompt_tokens: self.u32()?,
+            completion_tokens: self.u32()?,
+            credits: self.u64()?,
+            time_ms: self.u64()?,
+        })
+    }
+}
+
+impl Receipt {
+    /// Decodes a receipt's fields (as [`Receipt::signed_bytes`] writes them, without the magic).
+    pub fn decode_fields(bytes: &[u8]) -> Result<Receipt, String> {
+        let mut r = Reader { b: bytes, at: 0 };
+        let receipt = r.receipt()?;
+        if r.at != bytes.len() {
+            return Err("bytes after the end of the receipt".into());
+        }
+        Ok(receipt)
     }
 }
 
@@ -471,21 +571,21 @@ impl Position {
     }
 
     /// The entry that continues the chain here, signed by `key`: its balance moved by `amount`
-    /// as `kind` says, its clock never behind the chain's. `None` when the chain's rules forbid
-    /// it: a spend beyond the balance, an earning that overflows, a grant after the first entry.
+    /// as its kind says, its clock never behind the chain's. `None` when the chain's rules
+    /// forbid it: a spend beyond the balance, an earning that overflows, a grant after the first
+    /// entry.
     pub fn append(
         &self,
         key: &iroh::SecretKey,
-        kind: Kind,
         amount: u64,
-        receipt: Option<(Receipt, [u8; 64])>,
+        payload: Payload,
         time_ms: u64,
     ) -> Option<Entry> {
-        let balance = match kind {
-            Kind::Grant if self.next == 0 => Some(amount),
-            Kind::Grant => None,
-            Kind::Earn => self.balance.checked_add(amount),
-            Kind::Spend => self.balance.checked_sub(amount),
+        let balance = match &payload {
+            Payload::Grant(_) if self.next == 0 => Some(amount),
+            Payload::Grant(_) => None,
+            Payload::Earn { .. } => self.balance.checked_add(amount),
+            Payload::Spend(_) => self.balance.checked_sub(amount),
         }?;
         Some(
             Entry {
@@ -493,10 +593,9 @@ impl Position {
                 seq: self.next,
                 prev: self.prev,
                 time_ms: time_ms.max(self.time_ms),
-                kind,
                 amount,
                 balance,
-                receipt,
+                payload,
                 sig: [0; 64],
             }
             .signed(key),

@@ -1,13 +1,16 @@
-//! Verification of a chain: entry by entry (links, sequence, clock, kind rules, arithmetic,
-//! replays) with every signature checked in batches, and of an export (JSON lines whose readable
-//! fields must match the signed bytes, ending with the signed head).
+//! Verification of a chain: entry by entry (links, sequence, clock, kind rules, admission,
+//! arithmetic, replays, each earning's backing spend and its payer's signature, checked in
+//! batches), up to a signed head that authenticates it all; and of an export (JSON lines whose
+//! readable fields must match the signed bytes, ending with the signed head).
 
 use std::collections::HashSet;
 
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{BATCH, Entry, FUTURE_TOLERANCE_MS, Head, Kind, Position, Receipt, hexarr};
+use super::{
+    Admission, BATCH, Entry, FUTURE_TOLERANCE_MS, Head, Kind, Payload, Position, Receipt, hexarr,
+};
 use crate::ids::NodeId;
 
 /// The first entry that failed verification, and why. `index` is its position in the chain
@@ -30,50 +33,82 @@ pub struct Summary {
     pub time_ms: u64,
 }
 
-enum Sig {
-    Owner,
-    Counterparty,
+/// The network's rules a chain is held to (each `None`: not known to this verifier, so not
+/// checked beyond the chain's own statements).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rules {
+    /// The network the chain's admission must be for.
+    pub network: Option<String>,
+    /// The least admission work the network asks.
+    pub admission_bits: Option<u8>,
+    /// The largest starter grant the network allows.
+    pub max_grant: Option<u64>,
 }
 
-/// Checks a chain entry by entry: links, sequence, clock, kind rules, arithmetic, replays, and
-/// every signature (batched; see the module docs).
+/// A spend an earning of the chain relies on: the payer's chain must hold it (see
+/// `ledger::audit`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backing {
+    pub payer: NodeId,
+    pub seq: u64,
+    pub hash: [u8; 32],
+    pub credits: u64,
+    /// The seq of the earning in the audited chain.
+    pub earned_at: u64,
+}
+
+/// Checks a chain entry by entry: links, sequence, clock, kind rules, admission, arithmetic,
+/// replays and each earning's backing (its payer's signature batched; see the module docs).
 pub struct Verifier {
     owner: Option<NodeId>,
     at: Position,
-    max_grant: Option<u64>,
+    rules: Rules,
     now_ms: u64,
+    /// The spends the chain's earnings rely on, in order.
+    backing: Vec<Backing>,
     jobs: HashSet<[u8; 32]>,
     /// Receipts this verifier added to `jobs` (undone by [`Verifier::rollback`]).
     added: Vec<[u8; 32]>,
     batch: ed25519_zebra::batch::Verifier,
     pending: Vec<(u64, Sig, ed25519_zebra::batch::Item)>,
+    /// Also check each entry's own signature (an export: a file anyone may have altered).
+    owner_sigs: bool,
+}
+
+enum Sig {
+    Owner,
+    Payer,
 }
 
 impl Verifier {
-    /// A verifier of a whole chain. `owner`: the key it must belong to, if known; `max_grant`:
-    /// the largest starter grant the network allows, if known.
-    pub fn new(owner: Option<NodeId>, max_grant: Option<u64>, now_ms: u64) -> Verifier {
-        Verifier::resume(owner, Position::START, max_grant, now_ms)
+    /// A verifier of a whole chain. `owner`: the key it must belong to, if known.
+    pub fn new(owner: Option<NodeId>, rules: Rules, now_ms: u64) -> Verifier {
+        Verifier::resume(owner, Position::START, rules, now_ms)
     }
 
     /// A verifier that continues after an audited position (only new entries are checked; a
     /// replay of a receipt recorded before that position is not seen).
-    pub fn resume(
-        owner: Option<NodeId>,
-        at: Position,
-        max_grant: Option<u64>,
-        now_ms: u64,
-    ) -> Verifier {
+    pub fn resume(owner: Option<NodeId>, at: Position, rules: Rules, now_ms: u64) -> Verifier {
         Verifier {
             owner,
             at,
-            max_grant,
+            rules,
             now_ms,
+            backing: Vec::new(),
             jobs: HashSet::new(),
             added: Vec::new(),
             batch: ed25519_zebra::batch::Verifier::new(),
             pending: Vec::new(),
+            owner_sigs: false,
         }
+    }
+
+    /// Checks every entry's own signature too. Not needed where the chain ends at a head its
+    /// owner signed (the links carry that signature back), but it names an entry altered in a
+    /// file by someone without the key, rather than the entry after it.
+    pub fn with_owner_signatures(mut self) -> Verifier {
+        self.owner_sigs = true;
+        self
     }
 
     pub fn position(&self) -> Position {
@@ -99,11 +134,24 @@ impl Verifier {
         if let Err(r) = self.rules(&e) {
             return Err(self.flush_then(bad(r)));
         }
-        let body = &raw[..raw.len() - 64];
-        self.queue(index, Sig::Owner, e.owner, e.sig, body);
-        if let Some((r, cs)) = &e.receipt {
-            let other = e.counterparty().expect("receipt");
-            self.queue(index, Sig::Counterparty, other, *cs, &r.signed_bytes());
+        // The owner's own signature is not checked here: the signed head the chain ends at
+        // covers every entry through the hash links. The payer's signature on an earning's
+        // spend is what makes the earning backed.
+        if self.owner_sigs {
+            self.queue(index, Sig::Owner, e.owner, e.sig, &raw[..raw.len() - 64]);
+        }
+        if let Payload::Earn { spend, receipt } = &e.payload {
+            let (body, sig) = spend.split_at(spend.len() - 64);
+            let sig: [u8; 64] = sig.try_into().expect("64 bytes");
+            self.queue(index, Sig::Payer, receipt.requester, sig, body);
+            let s = Entry::decode(spend).expect("decoded with the earning");
+            self.backing.push(Backing {
+                payer: s.owner,
+                seq: s.seq,
+                hash: *blake3::hash(spend).as_bytes(),
+                credits: s.amount,
+                earned_at: index,
+            });
         }
         self.owner = Some(e.owner);
         self.at = Position {
@@ -136,7 +184,11 @@ impl Verifier {
             ));
         }
         if e.prev != at.prev {
-            return Err("its previous-hash does not match the entry before it".into());
+            return Err(
+                "does not link to the entry before it (one of the two was altered, or entries \
+                 are missing)"
+                    .into(),
+            );
         }
         if e.time_ms < at.time_ms {
             return Err("its time is earlier than the entry before it".into());
@@ -147,19 +199,23 @@ impl Verifier {
                 (e.time_ms - self.now_ms) / 1000
             ));
         }
-        match (e.kind, &e.receipt) {
-            (Kind::Grant, _) => self.grant_rules(e),
-            (_, None) => Err("a payment without a receipt".into()),
-            (kind, Some((r, _))) => self.payment_rules(e, kind, r),
+        match &e.payload {
+            Payload::Grant(a) => self.grant_rules(e, a),
+            Payload::Earn { receipt, spend } => {
+                earn_rules(e, receipt, spend)?;
+                self.payment_rules(e, Kind::Earn, receipt)
+            }
+            Payload::Spend(r) => self.payment_rules(e, Kind::Spend, r),
         }
     }
 
-    /// A grant: the first entry only, within the network's starter grant.
-    fn grant_rules(&self, e: &Entry) -> Result<(), String> {
+    /// A grant: the first entry only, within the network's starter grant, admitted by a solved
+    /// puzzle for the network at its difficulty.
+    fn grant_rules(&self, e: &Entry, a: &Admission) -> Result<(), String> {
         if e.seq != 0 {
             return Err("a grant after the first entry".into());
         }
-        if let Some(max) = self.max_grant
+        if let Some(max) = self.rules.max_grant
             && e.amount > max
         {
             return Err(format!(
@@ -170,7 +226,23 @@ impl Verifier {
         if e.balance != e.amount {
             return Err("the grant's balance is not its amount".into());
         }
-        Ok(())
+        if let Some(n) = &self.rules.network
+            && *n != a.network
+        {
+            return Err(format!(
+                "was admitted to network `{}`, not to this network `{n}`",
+                a.network
+            ));
+        }
+        if let Some(bits) = self.rules.admission_bits
+            && a.bits < bits
+        {
+            return Err(format!(
+                "paid {} bits of admission work; this network asks {bits}",
+                a.bits
+            ));
+        }
+        a.check(&e.owner)
     }
 
     /// An earning or a spending: its receipt names the owner on the right side, its amount is
@@ -258,8 +330,9 @@ impl Verifier {
                     index,
                     reason: match which {
                         Sig::Owner => "bad signature (not signed by its owner, or altered)".into(),
-                        Sig::Counterparty => {
-                            "bad counterparty signature on its receipt (forged or altered)".into()
+                        Sig::Payer => {
+                            "bad payer signature on the spend that backs it (forged or altered)"
+                                .into()
                         }
                     },
                 });
@@ -276,11 +349,6 @@ impl Verifier {
         }
     }
 
-    /// Checks the remaining signatures and sums the chain up.
-    pub fn finish(self) -> Result<Summary, BadEntry> {
-        self.finish_with_jobs().map(|(s, _)| s)
-    }
-
     /// The receipts it was given, without those it added: a failed or abandoned audit must not
     /// leave the entries it read counted (they come again next time).
     pub fn rollback(mut self) -> HashSet<[u8; 32]> {
@@ -290,8 +358,30 @@ impl Verifier {
         self.jobs
     }
 
-    /// Like [`Verifier::finish`], also returning the receipts seen (to resume with later).
-    pub fn finish_with_jobs(mut self) -> Result<(Summary, HashSet<[u8; 32]>), BadEntry> {
+    /// Checks the remaining signatures, and that `head` (the owner's signature over the last
+    /// entry) ends the chain: it authenticates every entry before it. Sums the chain up.
+    pub fn finish_at(self, head: &Head) -> Result<Verified, BadEntry> {
+        if !head.valid() || self.owner.is_some_and(|o| o != head.owner) {
+            return Err(BadEntry {
+                index: self.at.next,
+                reason: "the signed head's signature is bad or by another key".into(),
+            });
+        }
+        let balance = self.at.balance;
+        let v = self.finish_to(head.seq, head.hash)?;
+        if head.balance != balance {
+            return Err(BadEntry {
+                index: head.seq,
+                reason: "does not match the signed head (its balance)".into(),
+            });
+        }
+        Ok(v)
+    }
+
+    /// Checks the remaining signatures, and that the chain ends at entry `seq` with hash
+    /// `hash`, which its owner signed for (a head, or an entry shown on its own: the caller
+    /// checked that signature). Sums the chain up.
+    pub fn finish_to(mut self, seq: u64, hash: [u8; 32]) -> Result<Verified, BadEntry> {
         self.flush()?;
         let Some(owner) = self.owner else {
             return Err(BadEntry {
@@ -299,15 +389,71 @@ impl Verifier {
                 reason: "the chain is empty".into(),
             });
         };
-        let summary = Summary {
+        let at = self.at;
+        let head = Head {
             owner,
-            entries: self.at.next,
-            balance: self.at.balance,
-            head: self.at.prev,
-            time_ms: self.at.time_ms,
+            seq,
+            hash,
+            balance: at.balance,
+            sig: [0; 64],
         };
-        Ok((summary, self.jobs))
+        if head.seq.checked_add(1) != Some(at.next) {
+            return Err(BadEntry {
+                index: at.next.min(head.seq.saturating_add(1)),
+                reason: format!(
+                    "the signed head is for seq {} but the chain holds entries up to {} (entries \
+                     missing, or an old head)",
+                    head.seq,
+                    at.next.saturating_sub(1)
+                ),
+            });
+        }
+        if head.hash != at.prev {
+            return Err(BadEntry {
+                index: head.seq,
+                reason: "does not match the signed head (altered, or the head is for another \
+                         entry)"
+                    .into(),
+            });
+        }
+        Ok(Verified {
+            summary: Summary {
+                owner,
+                entries: at.next,
+                balance: at.balance,
+                head: at.prev,
+                time_ms: at.time_ms,
+            },
+            jobs: self.jobs,
+            backing: self.backing,
+        })
     }
+}
+
+/// A chain verified up to its signed head.
+#[derive(Debug)]
+pub struct Verified {
+    pub summary: Summary,
+    /// The replay keys of its receipts (to resume with later).
+    pub jobs: HashSet<[u8; 32]>,
+    /// The spends its earnings rely on.
+    pub backing: Vec<Backing>,
+}
+
+/// An earning's payload: the spend it carries must be the payer's, record this very receipt, and
+/// pay what the earning adds.
+fn earn_rules(e: &Entry, receipt: &Receipt, spend: &[u8]) -> Result<(), String> {
+    let s = Entry::decode(spend).map_err(|m| format!("its payer's spend: {m}"))?;
+    if s.owner != receipt.requester {
+        return Err("the spend that backs it is not the requester's".into());
+    }
+    if s.amount != e.amount {
+        return Err(format!(
+            "earns {} credits from a spend of {}",
+            e.amount, s.amount
+        ));
+    }
+    Ok(())
 }
 
 /// Verifies an export (JSON lines: one entry per line, then `{"head": ...}`). Each line's
@@ -316,10 +462,10 @@ impl Verifier {
 pub fn verify_export(
     text: &str,
     owner: Option<NodeId>,
-    max_grant: Option<u64>,
+    rules: Rules,
     now_ms: u64,
 ) -> Result<Summary, BadEntry> {
-    let mut v = Verifier::new(owner, max_grant, now_ms);
+    let mut v = Verifier::new(owner, rules, now_ms).with_owner_signatures();
     let mut head: Option<Head> = None;
     for (n, line) in text.lines().enumerate() {
         let index = v.position().next;
@@ -368,28 +514,5 @@ pub fn verify_export(
             reason: "the export ends without its signed head (truncated?)".into(),
         }));
     };
-    let summary = v.finish()?;
-    if !h.valid() || h.owner != summary.owner {
-        return Err(BadEntry {
-            index: summary.entries,
-            reason: "the signed head's signature is bad or by another key".into(),
-        });
-    }
-    if h.seq.checked_add(1) != Some(summary.entries) {
-        return Err(BadEntry {
-            index: summary.entries.min(h.seq.saturating_add(1)),
-            reason: format!(
-                "the signed head is for seq {} but the file holds entries 0 to {} (entries missing, or an old head)",
-                h.seq,
-                summary.entries.saturating_sub(1)
-            ),
-        });
-    }
-    if h.hash != summary.head || h.balance != summary.balance {
-        return Err(BadEntry {
-            index: h.seq,
-            reason: "the signed head does not match this entry (hash or balance)".into(),
-        });
-    }
-    Ok(summary)
+    Ok(v.finish_at(&h)?.summary)
 }

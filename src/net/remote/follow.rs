@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 
 use super::super::Net;
 use super::super::wire::{self, Reply};
-use super::{Inflight, Segment, first_token_wait, open, pay, request};
+use super::{Inflight, Segment, first_token_wait, open, pay, request, segment_id};
 use crate::ids::{ModelRef, NodeId};
 use crate::job::local::{OWN_PRIORITY, prepare_off_runtime, submit};
 use crate::job::{EVENT_CHANNEL, Event, Finish, FinishReason, Spec};
@@ -35,6 +35,8 @@ pub(super) struct Follow {
     prompt_hint: usize,
     max_tokens: u32,
     failovers: u32,
+    /// Segments opened (each is paid on its own receipt).
+    segments: u32,
     failed: Vec<NodeId>,
     /// Peers whose connection broke before they produced a token for this job: they get one
     /// more try on a fresh connection (a peer that just restarted can leave a dead one behind).
@@ -79,11 +81,14 @@ impl Follow {
             tokens: Vec::new(),
             prompt_tokens: seg.accepted.prompt_tokens,
             prompt_hint: spec.prompt.token_hint(),
-            // The client's budget bounds the job, whatever the peer claims.
+            // The client's budget bounds the job, whatever the peer claims, and so does what the
+            // segment pays for (the model's context).
             max_tokens: spec
                 .max_tokens
-                .map_or(seg.accepted.max_tokens, |m| m.min(seg.accepted.max_tokens)),
+                .map_or(seg.accepted.max_tokens, |m| m.min(seg.accepted.max_tokens))
+                .min(seg.tab.as_ref().map_or(u32::MAX, pay::Tab::payable)),
             failovers: 0,
+            segments: 1,
             failed: Vec::new(),
             retried: Vec::new(),
             started: Instant::now(),
@@ -159,7 +164,8 @@ impl Follow {
                     let _ = tx
                         .send(Event::Done(self.own_finish(FinishReason::Length)))
                         .await;
-                    return Outcome::Over;
+                    // Stopped there, and paid what it promised: the tokens it used.
+                    return self.abandon(source, seg_tokens).await;
                 }
                 Step::Event(Event::Token { id, piece }) => {
                     if seg_tokens > 0 {
@@ -168,6 +174,9 @@ impl Follow {
                     last = Instant::now();
                     seg_tokens += 1;
                     self.tokens.push(id);
+                    if let Source::Peer(s) = source {
+                        pay::promise_more(&self.net, s, seg_tokens).await;
+                    }
                     // (The client's reader of these events keeps the status table's count.)
                     if tx.send(Event::Token { id, piece }).await.is_err() {
                         // The client went away: stop the job there, pay what was delivered.
@@ -207,16 +216,7 @@ impl Follow {
         }
         if let Source::Peer(s) = source {
             self.net.with_table(|t| t.success(&s.peer, Instant::now()));
-            f.credits = pay::settle(
-                &self.net,
-                &self.guard,
-                s,
-                self.prompt_hint,
-                &self.spec,
-                seg_tokens,
-                false,
-            )
-            .await;
+            f.credits = pay::settle(&self.net, Some(&self.guard), s, seg_tokens, false).await;
         }
         f
     }
@@ -224,26 +224,19 @@ impl Follow {
     /// The client went away: a peer's segment is stopped and paid for what it delivered.
     async fn abandon(&self, source: &mut Source, received: u32) -> Outcome {
         if let Source::Peer(s) = source {
-            pay::settle(
-                &self.net,
-                &self.guard,
-                s,
-                self.prompt_hint,
-                &self.spec,
-                received,
-                true,
-            )
-            .await;
+            pay::settle(&self.net, Some(&self.guard), s, received, true).await;
         }
         Outcome::Over
     }
 
-    /// A source broke after `seg_tokens` of its tokens: it is scored down (and a dead
-    /// connection forgotten). Returns what it was, for the log.
+    /// A source broke after `seg_tokens` of its tokens: a peer's segment is paid for what it
+    /// delivered (those tokens go on in the answer), scored down, and a dead connection
+    /// forgotten. Returns what it was, for the log.
     async fn broken(&mut self, source: Source, seg_tokens: u32, why: &str) -> String {
-        let Source::Peer(s) = source else {
+        let Source::Peer(mut s) = source else {
             return "the local engine".to_string();
         };
+        pay::settle(&self.net, Some(&self.guard), &mut s, seg_tokens, true).await;
         let id = s.peer;
         let dead = s.conn.close_reason().is_some();
         if seg_tokens == 0 && !self.retried.contains(&id) && dead {
@@ -325,10 +318,12 @@ impl Follow {
         while let Some(claim) = Inflight::claim(&self.net, &self.model, skip) {
             let peer = claim.peer;
             let hint = self.prompt_hint + self.tokens.len();
-            let (hold, budget) = match pay::payment(
+            let job = segment_id(self.guard.id(), self.segments);
+            let mut offer = match pay::payment(
                 &self.net,
                 &peer,
                 &self.spec,
+                &job,
                 self.tokens.len(),
                 Some(remaining),
             ) {
@@ -339,15 +334,16 @@ impl Follow {
                     continue;
                 }
             };
+            self.segments += 1;
             let req = request(
                 &self.net,
                 &self.spec,
-                self.guard.id(),
+                job,
                 &self.tokens,
                 Some(remaining),
-                budget,
+                &offer,
             );
-            match open(&self.net, claim, &req, hint, hold).await {
+            match open(&self.net, claim, &req, hint, offer.tab.take()).await {
                 Ok(seg) => return Some((Source::Peer(Box::new(seg)), peer)),
                 Err(r) => {
                     skip.push(peer);

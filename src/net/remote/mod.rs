@@ -33,7 +33,6 @@ use super::Net;
 use super::wire::{self, InferRequest, RefuseCode, Reply, Request, WireSampling};
 use crate::ids::{JobId, ModelRef, NodeId};
 use crate::job::{EVENT_CHANNEL, ErrorCode, Refusal, Spec};
-use crate::ledger::Hold;
 use crate::node::{JobGuard, Routed};
 
 /// The longest wait for a job's first token from a peer (plus time per prompt token).
@@ -92,11 +91,8 @@ struct Segment {
     frames: mpsc::Receiver<Result<Reply, wire::WireError>>,
     _inflight: Inflight,
     accepted: Accepted,
-    /// Credits held for this segment (none for a free job); released when it is settled.
-    hold: Option<Hold>,
-    /// Tokens already generated elsewhere when this segment started (the peer processes them
-    /// as prompt).
-    continuation: u32,
+    /// What this segment pays with (none for a free job): the credits held, the promises.
+    tab: Option<pay::Tab>,
 }
 
 /// What the peer said when it took the segment.
@@ -107,28 +103,34 @@ struct Accepted {
     warning: Option<String>,
 }
 
-/// The `Infer` frame of a job (or of the rest of one, after `continuation`), offering `budget`
-/// credits with this node's signed head.
+/// The wire id of a job's segment `n` (each segment is paid on its own receipt).
+fn segment_id(job: &JobId, n: u32) -> String {
+    if n == 0 {
+        job.to_string()
+    } else {
+        format!("{job}.{n}")
+    }
+}
+
+/// The `Infer` frame of a job's segment `job` (the rest of a job, after `continuation`),
+/// making `offer`: its budget with this node's signed head and its promise for the prompt.
 fn request(
     net: &Net,
     spec: &Spec,
-    job: &JobId,
+    job: String,
     continuation: &[u32],
     max_tokens: Option<u32>,
-    budget: u64,
+    offer: &pay::Offer,
 ) -> Request {
-    let model = spec
-        .model
-        .as_ref()
-        .map(ToString::to_string)
-        .unwrap_or_default();
+    let budget = offer.budget;
     Request::Infer(InferRequest {
         budget,
         head: (budget > 0)
             .then(|| net.node().ledger().map(|l| Box::new(l.head())))
             .flatten(),
-        job: job.to_string(),
-        model,
+        promise: offer.promise.clone().map(Box::new),
+        job,
+        model: offer.model.clone(),
         prompt: (&spec.prompt).into(),
         continuation: continuation.to_vec(),
         max_tokens,
@@ -158,11 +160,11 @@ async fn open(
     inflight: Inflight,
     req: &Request,
     prompt_hint: usize,
-    hold: Option<Hold>,
+    tab: Option<pay::Tab>,
 ) -> Result<Segment, Refusal> {
-    let continuation = match req {
-        Request::Infer(r) => r.continuation.len() as u32,
-        _ => 0,
+    let asked = match req {
+        Request::Infer(r) => r.model.clone(),
+        _ => String::new(),
     };
     let peer = inflight.peer;
     let unreachable = |e: String| Refusal::busy(format!("peer {}: {e}", peer.short()), 1);
@@ -192,21 +194,34 @@ async fn open(
             prompt_tokens,
             max_tokens,
             warning,
-        }))) => Ok(Segment {
-            peer,
-            conn,
-            send,
-            frames: follow::read_frames(net, recv),
-            _inflight: inflight,
-            accepted: Accepted {
-                model,
-                prompt_tokens,
-                max_tokens,
-                warning,
-            },
-            hold,
-            continuation,
-        }),
+        }))) => {
+            let mut seg = Segment {
+                peer,
+                conn,
+                send,
+                frames: follow::read_frames(net, recv),
+                _inflight: inflight,
+                accepted: Accepted {
+                    model,
+                    prompt_tokens,
+                    max_tokens,
+                    warning,
+                },
+                tab,
+            };
+            if seg.tab.is_some() && !same_variant(&seg.accepted.model, &asked) {
+                // Another model than the one asked (and priced): refused, and paid only the
+                // prompt it was promised.
+                let m = format!(
+                    "answered with {} when {asked} was asked",
+                    seg.accepted.model
+                );
+                net.strike(&peer, &m);
+                pay::settle(net, None, &mut seg, 0, true).await;
+                return Err(unreachable(m));
+            }
+            Ok(seg)
+        }
         Ok(Ok(Some(Reply::Refused { code, message }))) => Err(refusal(code, message)),
         Ok(Ok(Some(other))) => {
             net.strike(&peer, &format!("answered a job with {other:?}"));
@@ -228,6 +243,15 @@ async fn open(
     }
 }
 
+/// Whether a peer's `Accepted` names the variant that was asked for.
+fn same_variant(accepted: &str, asked: &str) -> bool {
+    let (a, b) = (ModelRef::parse(accepted), ModelRef::parse(asked));
+    a.name.eq_ignore_ascii_case(&b.name)
+        && a.quant
+            .unwrap_or_default()
+            .eq_ignore_ascii_case(&b.quant.unwrap_or_default())
+}
+
 /// Starts a job on the peer `claim` holds a place on. On failure the job's guard comes back
 /// with the refusal, so the router can try elsewhere.
 pub async fn start(
@@ -238,12 +262,13 @@ pub async fn start(
 ) -> Result<Routed, (JobGuard, Refusal)> {
     let hint = spec.prompt.token_hint();
     let peer = claim.peer;
-    let (hold, budget) = match pay::payment(net, &peer, spec, 0, spec.max_tokens) {
+    let job = segment_id(guard.id(), 0);
+    let mut offer = match pay::payment(net, &peer, spec, &job, 0, spec.max_tokens) {
         Ok(p) => p,
         Err(r) => return Err((guard, r)),
     };
-    let req = request(net, spec, guard.id(), &[], spec.max_tokens, budget);
-    let seg = match open(net, claim, &req, hint, hold).await {
+    let req = request(net, spec, job, &[], spec.max_tokens, &offer);
+    let seg = match open(net, claim, &req, hint, offer.tab.take()).await {
         Ok(s) => s,
         Err(r) if r.status == 402 => {
             return Err((guard, pay::refused_for_credits(net, &peer, spec, r)));

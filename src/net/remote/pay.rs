@@ -1,49 +1,96 @@
-//! Paying for a remote job. Before a segment goes out, credits are held for it and offered to
-//! the peer as its budget, with this node's signed ledger head. At its end the worker sends a
-//! receipt: it is checked against what this node counted and the network's prices, recorded
-//! (durably), and countersigned with the spend entry as proof of payment. A bad receipt is
-//! disputed, nothing is recorded, and the worker is struck.
-
-use std::time::{Duration, Instant};
+//! Paying for a remote job, as a payment channel. Before a segment goes out, credits are held
+//! for it and offered to the peer as its budget, with this node's signed head and its signed
+//! promise for the prompt (billed by [`Policy::billed_prompt`], priced from this node's own
+//! catalog for the exact variant asked). While tokens arrive this node signs a cumulative
+//! promise every [`PROMISE_EVERY`] tokens; the worker streams at most a window beyond the last
+//! one. At the segment's end — done, stopped, or broken and failed over — this node records the
+//! spend for the tokens it received (the prompt included) and sends the entry with its signed
+//! head, so the worker can check it continues the chain it audited and record its earning.
 
 use super::super::Net;
-use super::super::wire::{self, Reply, Request};
+use super::super::wire::{self, Request};
 use super::Segment;
-use crate::ids::{ModelRef, NodeId};
+use crate::ids::{ModelRef, NodeId, now_ms};
 use crate::job::{ErrorCode, Refusal, Spec};
-use crate::ledger::{Hold, Ledger, Receipt};
+use crate::ledger::{Hold, Ledger, Policy, Promise, Receipt};
 use crate::node::JobGuard;
 
-/// How long a requester waits for the worker's receipt.
-const RECEIPT_WAIT: Duration = Duration::from_secs(15);
+/// Answer tokens between two promises.
+pub(super) const PROMISE_EVERY: u32 = 8;
 
-/// Credits to offer `peer` for a job: what this node has available, at most the price of the
-/// most tokens the job can use (its prompt counted as a token per byte plus the template, and
-/// its `max_tokens`, within the peer's context). Held until the job is settled. A node with
-/// nothing available asks to be served free (when the network's policy allows that on idle
-/// capacity), else gets 402.
+/// A paid segment's tab on the requester: the credits held and what was promised.
+pub(super) struct Tab {
+    hold: Hold,
+    /// The receipt of no answer token yet: every promise is this with an answer count.
+    base: Receipt,
+    parameters: u64,
+    context: u32,
+    promised: u32,
+}
+
+impl Tab {
+    /// The promise for `completion` answer tokens, signed.
+    fn promise(&self, ledger: &Ledger, completion: u32) -> Promise {
+        let tokens = self.base.prompt_tokens as u64 + completion as u64;
+        let receipt = Receipt {
+            completion_tokens: completion,
+            credits: ledger
+                .policy()
+                .price(self.parameters, &self.base.quant, tokens),
+            time_ms: now_ms(),
+            ..self.base.clone()
+        };
+        ledger.promise(receipt)
+    }
+
+    /// The most answer tokens this segment pays for: the model's context bounds prompt and
+    /// answer together.
+    pub(super) fn payable(&self) -> u32 {
+        self.context.saturating_sub(self.base.prompt_tokens)
+    }
+}
+
+/// What a segment offers its peer.
+pub(super) struct Offer {
+    pub tab: Option<Tab>,
+    pub budget: u64,
+    /// The exact variant asked for (`name:quant`).
+    pub model: String,
+    /// The promise for the prompt (paid jobs).
+    pub promise: Option<Promise>,
+}
+
+/// The offer for segment `job` on `peer`: the variant the peer announced for the job's model,
+/// priced from this node's catalog; credits held: what this node has available, at most the
+/// price of the most tokens the job can use (its billed prompt and its `max_tokens`, within the
+/// model's context). A node with nothing available asks to be served free (when the network's
+/// policy allows that on idle capacity), else gets 402.
 pub(super) fn payment(
     net: &Net,
     peer: &NodeId,
     spec: &Spec,
+    job: &str,
     continuation: usize,
     max_tokens: Option<u32>,
-) -> Result<(Option<Hold>, u64), Refusal> {
-    let Some(ledger) = net.node().ledger() else {
-        return Ok((None, 0));
-    };
+) -> Result<Offer, Refusal> {
     let model = spec.model.clone().expect("a routed job names its model");
     let ad = net.with_table(|t| t.get(peer).and_then(|p| p.serves(&model)).cloned());
-    let (name, quant, ctx) = match &ad {
-        Some(a) => (a.name.clone(), a.quant.clone(), a.ctx as u64),
-        None => (model.name.clone(), String::new(), 4096),
+    let quant = model
+        .quant
+        .clone()
+        .or_else(|| ad.map(|a| a.quant))
+        .unwrap_or_default();
+    let exact = format!("{}:{quant}", model.name);
+    let Some(ledger) = net.node().ledger() else {
+        return Ok(Offer {
+            tab: None,
+            budget: 0,
+            model: exact,
+            promise: None,
+        });
     };
-    // A token is at least a byte, plus the chat template's few per message: an upper bound of
-    // the prompt that needs no tokenizer here. Prompt and answer never exceed the context.
-    let (bytes, messages) = spec.prompt.size();
-    let most =
-        (bytes + 16 * messages + 64 + continuation) as u64 + max_tokens.map_or(ctx, u64::from);
-    let Some(bound) = ledger.price(&name, &quant, most.min(ctx)) else {
+    let name = model.name.clone();
+    let Some(facts) = ledger.facts(&name) else {
         return Err(Refusal::new(
             404,
             format!("The model `{name}` is not in this node's catalog, so its price is unknown"),
@@ -51,18 +98,73 @@ pub(super) fn payment(
         .param("model")
         .code(ErrorCode::ModelNotFound));
     };
-    let hint = bytes / 4 + continuation;
+    let (bytes, messages) = spec.prompt.size();
+    let billed = Policy::billed_prompt(bytes, messages, continuation, facts.context);
+    let most = (billed as u64 + max_tokens.map_or(facts.context as u64, u64::from))
+        .min(facts.context as u64);
+    let bound = ledger.policy().price(facts.parameters, &quant, most);
+    let prompt_price = ledger
+        .policy()
+        .price(facts.parameters, &quant, billed as u64);
+    let hint = spec.prompt.token_hint() + continuation;
     let budget = ledger.available().min(bound);
-    if budget == 0 {
-        if ledger.policy().free_when_idle {
-            return Ok((None, 0));
+    if budget == 0 || budget < prompt_price.saturating_add(1) {
+        if budget == 0 && ledger.policy().free_when_idle {
+            return Ok(Offer {
+                tab: None,
+                budget: 0,
+                model: exact,
+                promise: None,
+            });
         }
         return Err(insufficient(ledger, &name, &quant, spec, hint, None));
     }
-    match ledger.hold(budget) {
-        Ok(h) => Ok((Some(h), budget)),
-        Err(_) => Err(insufficient(ledger, &name, &quant, spec, hint, None)),
+    let Ok(hold) = ledger.hold(budget) else {
+        return Err(insufficient(ledger, &name, &quant, spec, hint, None));
+    };
+    let base = Receipt {
+        job: job.to_string(),
+        requester: ledger.id(),
+        worker: *peer,
+        model: name,
+        quant,
+        prompt_tokens: billed,
+        completion_tokens: 0,
+        credits: prompt_price,
+        time_ms: now_ms(),
+    };
+    let tab = Tab {
+        hold,
+        base,
+        parameters: facts.parameters,
+        context: facts.context,
+        promised: 0,
+    };
+    let promise = tab.promise(ledger, 0);
+    Ok(Offer {
+        tab: Some(tab),
+        budget,
+        model: exact,
+        promise: Some(promise),
+    })
+}
+
+/// After the segment's `received`-th token: a new promise every [`PROMISE_EVERY`] tokens (never
+/// past what the segment pays for).
+pub(super) async fn promise_more(net: &Net, s: &mut Segment, received: u32) {
+    let Some(tab) = s.tab.as_mut() else {
+        return;
+    };
+    if !received.is_multiple_of(PROMISE_EVERY) || received > tab.payable() {
+        return;
     }
+    let Some(ledger) = net.node().ledger() else {
+        return;
+    };
+    tab.promised = received;
+    let p = tab.promise(ledger, received);
+    // A failed write shows up as a broken stream on the next read.
+    let _ = wire::write(&mut s.send, &Request::Pay(Box::new(p))).await;
 }
 
 /// A peer's 402 as this node's: with this node's balance and the job's estimated cost.
@@ -113,142 +215,57 @@ fn insufficient(
     Refusal::new(402, m).code(ErrorCode::InsufficientCredits)
 }
 
-/// Settles a segment that delivered `received` tokens (after stopping it when `stop`): reads the
-/// worker's receipt, checks every field against what this node saw and the network's prices,
-/// records the payment and countersigns. Returns the credits paid.
+/// Settles a segment after `received` of its tokens reached this node (stopping it first when
+/// `stop`): the last promise, for what was received, is recorded as a spend (durably) and sent
+/// with the signed head for it. Returns the credits paid. The worker checks it against the chain
+/// it audited; a worker that left collects it later from an audit of this node's chain.
 pub(super) async fn settle(
     net: &Net,
-    guard: &JobGuard,
+    guard: Option<&JobGuard>,
     s: &mut Segment,
-    prompt_hint: usize,
-    spec: &Spec,
     received: u32,
     stop: bool,
 ) -> u64 {
-    let Some(hold) = s.hold.take() else {
+    let Some(tab) = s.tab.take() else {
         let _ = s.send.finish();
-        return 0;
-    };
-    if stop
-        && wire::write(&mut s.send, &Request::Stop { received })
-            .await
-            .is_err()
-    {
-        return 0;
-    }
-    let Some((receipt, sig)) = receipt(s, guard, stop).await else {
         return 0;
     };
     let Some(ledger) = net.node().ledger() else {
         return 0;
     };
-    let job = guard.id().to_string();
-    let plausible = prompt_hint as u64 * 4 + 64 * spec.prompt.size().1 as u64 + 64;
-    let problem = check_receipt(ledger, s, &job, &receipt, received, plausible, prompt_hint);
-    let sig: Option<[u8; 64]> = hex::decode(&sig).ok().and_then(|b| b.try_into().ok());
-    let result = match (problem, sig) {
-        (Some(p), _) => Err(p),
-        (None, None) => Err("its receipt signature is malformed".into()),
-        (None, Some(sig)) => ledger
-            .spend(hold, receipt.clone(), sig)
-            .await
-            .map_err(|e| e.to_string()),
-    };
+    let last = tab.promise(ledger, received.min(tab.payable()));
+    let _ = wire::write(&mut s.send, &Request::Pay(Box::new(last.clone()))).await;
+    if stop {
+        let _ = wire::write(&mut s.send, &Request::Stop).await;
+    }
+    let job = last.receipt.job.clone();
     let short = s.peer.short();
-    match result {
+    match ledger.spend(tab.hold, last.receipt.clone()).await {
         Ok(e) => {
-            guard.settled(&receipt, &e);
-            let countersign = Request::Countersign {
-                sig: hex::encode(ledger.sign(&receipt)),
+            if let Some(g) = guard {
+                g.settled(&last.receipt, &e);
+            }
+            let paid = Request::Paid {
                 entry: hex::encode(e.encode()),
                 head: Box::new(ledger.head_of(&e)),
             };
-            let _ = wire::write(&mut s.send, &countersign).await;
+            let _ = wire::write(&mut s.send, &paid).await;
             let _ = s.send.finish();
             tracing::info!(
                 "job {job}: paid {} credits to {short} (ledger seq {})",
                 e.amount,
                 e.seq
             );
+            // The worker's answer (`Settled`) is not waited for: the payment is in this
+            // node's chain either way.
             e.amount
         }
-        Err(why) => {
-            net.strike(&s.peer, &format!("bad receipt for job {job}: {why}"));
-            let _ = wire::write(&mut s.send, &Request::Dispute { reason: why }).await;
+        Err(e) => {
+            tracing::error!("job {job}: recording the payment to {short} failed: {e}");
             let _ = s.send.finish();
             0
         }
     }
-}
-
-/// The worker's receipt and signature, within [`RECEIPT_WAIT`] (after a stop, frames already
-/// on their way are skipped).
-async fn receipt(s: &mut Segment, guard: &JobGuard, stop: bool) -> Option<(Receipt, String)> {
-    let deadline = Instant::now() + RECEIPT_WAIT;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match tokio::time::timeout(left, s.frames.recv()).await {
-            Ok(Some(Ok(Reply::Receipt { receipt, sig }))) => return Some((receipt, sig)),
-            Ok(Some(Ok(Reply::Token { .. } | Reply::Done { .. }))) if stop => continue,
-            other => {
-                tracing::warn!(
-                    "job {}: peer {} sent no receipt ({other:?}); nothing paid",
-                    guard.id(),
-                    s.peer.short()
-                );
-                return None;
-            }
-        }
-    }
-}
-
-/// What is wrong with a worker's receipt, if anything: every field must be what this node
-/// counted and priced, and the prompt's tokens plausible for its bytes.
-fn check_receipt(
-    ledger: &Ledger,
-    s: &Segment,
-    job: &str,
-    receipt: &Receipt,
-    received: u32,
-    plausible: u64,
-    prompt_hint: usize,
-) -> Option<String> {
-    let m = ModelRef::parse(&s.accepted.model);
-    let quant = m.quant.as_deref().unwrap_or("");
-    let processed = s.accepted.prompt_tokens as u64 + s.continuation as u64;
-    let expected = Receipt {
-        job: job.to_string(),
-        requester: ledger.id(),
-        worker: s.peer,
-        model: m.name.clone(),
-        quant: quant.to_string(),
-        prompt_tokens: processed as u32,
-        completion_tokens: received,
-        credits: ledger
-            .price(&m.name, quant, processed + received as u64)
-            .unwrap_or(u64::MAX),
-        time_ms: receipt.time_ms,
-    };
-    if *receipt != expected {
-        return Some(format!(
-            "its receipt does not match the job (it says {} prompt + {} answer tokens for {} \
-             credits; expected {} + {} for {})",
-            receipt.prompt_tokens,
-            receipt.completion_tokens,
-            receipt.credits,
-            expected.prompt_tokens,
-            expected.completion_tokens,
-            expected.credits
-        ));
-    }
-    if s.accepted.prompt_tokens as u64 > plausible {
-        return Some(format!(
-            "it claims {} prompt tokens for a prompt of about {} bytes",
-            s.accepted.prompt_tokens,
-            prompt_hint * 4
-        ));
-    }
-    None
 }
 
 #[cfg(test)]
@@ -256,7 +273,7 @@ mod tests {
     use super::*;
     use crate::ids::ModelRef;
     use crate::job::{Prompt, Sampling};
-    use crate::ledger::{ModelFacts, Policy};
+    use crate::ledger::ModelFacts;
 
     #[test]
     fn the_402_message_reads_as_one_sentence_with_the_balance_and_the_estimate() {
@@ -266,13 +283,11 @@ mod tests {
             context: 8192,
         };
         let params = [("smollm2-135m-instruct".to_string(), facts)].into();
-        let l = Ledger::open(
-            dir.path(),
-            iroh::SecretKey::generate(),
-            Policy::default(),
-            params,
-        )
-        .unwrap();
+        let policy = Policy {
+            admission_bits: 2,
+            ..Policy::default()
+        };
+        let l = Ledger::open(dir.path(), iroh::SecretKey::generate(), policy, params, "t").unwrap();
         let spec = Spec {
             model: Some(ModelRef::parse("smollm2-135m-instruct")),
             prompt: Prompt::Text("hello".into()),
@@ -285,7 +300,7 @@ mod tests {
         assert_eq!(r.status, 402);
         assert!(!r.message.contains("  "), "a run of spaces: {}", r.message);
         assert!(
-            r.message.contains("balance is 50000 credits")
+            r.message.contains("balance is 10000 credits")
                 && r.message.contains("estimated at 21 credits (101 tokens")
                 && r.message.ends_with(". The peer said: no"),
             "{}",

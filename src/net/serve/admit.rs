@@ -1,9 +1,10 @@
 //! Admitting a peer's job, before any work: it must be well formed (the same bounds as the HTTP
-//! API), this node must serve the model and have room, and the job must be paid for — the
-//! requester's signed head and the entries of its chain not audited before, its budget against
-//! its audited balance, its job id against replays — or asked free on an idle slot. Then it is
-//! tokenized (a few at a time), clamped to what its budget pays for, and queued by the
-//! requester's credit standing.
+//! API), name the exact variant this node serves, this node must have room, and the job must be
+//! paid for — the requester's signed head and the entries of its chain not audited before, no
+//! unpaid debt, its budget against its audited balance, its job id against replays, and its
+//! signed promise for the prompt (billed by the rule both sides compute) — or asked free on an
+//! idle slot. Then it is tokenized (a few at a time), clamped to what its budget pays for and to
+//! the model's context, and queued by the requester's credit standing.
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -14,7 +15,7 @@ use crate::engine::Engine;
 use crate::ids::{JobId, ModelRef, NodeId};
 use crate::job::local::{FREE_PRIORITY, Prepared, prepare_off_runtime};
 use crate::job::{self, Spec};
-use crate::ledger::AuditError;
+use crate::ledger::{AuditError, Ledger, Policy, Promise};
 
 /// Longest failover continuation a peer may send, in tokens.
 const MAX_CONTINUATION: usize = 1 << 20;
@@ -24,7 +25,12 @@ const MAX_MESSAGES: usize = 4096;
 /// What the requester pays with, checked before any work.
 pub(super) enum Terms {
     /// Credits held by the requester, audited against its chain; its balance sets the priority.
-    Paid { budget: u64, standing: u64 },
+    /// `promise`: its signed promise for the prompt, the template of every later one.
+    Paid {
+        budget: u64,
+        standing: u64,
+        promise: Box<Promise>,
+    },
     /// No credits offered: served only on idle capacity, for nothing.
     Free,
 }
@@ -37,8 +43,10 @@ pub(super) struct Admitted {
     pub terms: Terms,
     /// The catalog's parameter count of the model (the network's prices use it).
     pub parameters: u64,
-    /// Tokens processed as prompt: the prompt and a failover's continuation.
-    pub processed: u64,
+    /// Prompt tokens billed (by the rule both sides compute; see [`Policy::billed_prompt`]).
+    pub billed: u64,
+    /// The catalog's context of the model: prompt and answer billed never exceed it.
+    pub context: u32,
     pub priority: i64,
 }
 
@@ -79,6 +87,15 @@ pub(super) async fn admit(net: &Net, peer: NodeId, job: &InferRequest) -> Result
         let m = format!("this node does not serve {}", job.model);
         return Err(Reply::refused(RefuseCode::Model, m));
     };
+    // A paid job names the exact variant: its price depends on it.
+    if job.budget > 0 && model.quant.is_none() {
+        let m = format!(
+            "a paid job must name the variant it pays for (`{}:{}`)",
+            model.name,
+            engine.info().quant
+        );
+        return Err(Reply::refused(RefuseCode::Model, m));
+    }
     // A malformed request is refused as such, before its payment is looked at.
     let vocab = engine.n_vocab();
     let bad_token = job
@@ -123,13 +140,15 @@ pub(super) async fn admit(net: &Net, peer: NodeId, job: &InferRequest) -> Result
     };
     let prepared = prepared.map_err(|r| super::refused(&r))?;
     let info = engine.info();
-    // Priced from the catalog's parameter count, as the requester prices it.
-    let parameters = node
-        .ledger()
-        .and_then(|l| l.parameters(&info.name))
-        .unwrap_or(info.parameters);
+    // Priced from the catalog, as the requester prices it.
+    let facts = node.ledger().and_then(|l| l.facts(&info.name));
+    let parameters = facts.map_or(info.parameters, |f| f.parameters);
+    let context = facts.map_or(u32::MAX, |f| f.context);
+    let (bytes, messages) = spec.prompt.size();
+    let billed = Policy::billed_prompt(bytes, messages, job.continuation.len(), context);
     let mut a = Admitted {
-        processed: prepared.prompt_tokens as u64 + job.continuation.len() as u64,
+        billed: billed as u64,
+        context,
         engine,
         spec,
         prepared,
@@ -148,31 +167,40 @@ impl Admitted {
     /// priority, the richer requester's job is admitted first. A budget that pays for no
     /// answer token gets the refusal to send.
     fn price(&mut self, net: &Net) -> Option<Reply> {
-        let Terms::Paid { budget, standing } = self.terms else {
+        let Terms::Paid {
+            budget,
+            standing,
+            ref promise,
+        } = self.terms
+        else {
             return None;
         };
-        let policy = net
-            .node()
-            .ledger()
-            .expect("paid terms need a ledger")
-            .policy();
-        let quant = &self.engine.info().quant;
-        let can = policy.affordable(self.parameters, quant, self.processed, budget);
+        let ledger = net.node().ledger().expect("paid terms need a ledger");
+        let policy = ledger.policy();
+        let info = self.engine.info();
+        if let Err(m) = check_promise(ledger, promise, &info.name, &info.quant, self.billed) {
+            return Some(Reply::refused(RefuseCode::Credits, m));
+        }
+        let quant = &info.quant;
+        let can = policy
+            .affordable(self.parameters, quant, self.billed, budget)
+            .min((self.context as u64).saturating_sub(self.billed));
         if can == 0 {
-            let need = policy.price(self.parameters, quant, self.processed + 1);
-            let processed = self.processed;
+            let need = policy.price(self.parameters, quant, self.billed + 1);
+            let billed = self.billed;
             return Some(Reply::refused(
                 RefuseCode::Credits,
                 format!(
-                    "its {processed}-token prompt and one answer token cost {need} credits; \
-                     {budget} were offered"
+                    "its prompt (billed as {billed} tokens) and one answer token cost {need} \
+                     credits; {budget} were offered"
                 ),
             ));
         }
         if can < self.prepared.max_tokens as u64 {
             self.prepared.max_tokens = can as u32;
             self.prepared.warn(format!(
-                "max_tokens clamped to {can}: what the requester's credits pay for"
+                "max_tokens clamped to {can}: what the requester's credits pay for, within the \
+                 model's context"
             ));
         }
         self.priority = i64::try_from(standing).unwrap_or(i64::MAX - 1);
@@ -187,31 +215,13 @@ async fn terms(net: &Net, peer: NodeId, job: &InferRequest, idle: bool) -> Resul
         return Ok(Terms::Free);
     };
     if job.budget == 0 {
-        let free = ledger.policy().free_when_idle;
-        return if free && idle {
-            Ok(Terms::Free)
-        } else {
-            Err(Reply::refused(
-                RefuseCode::Credits,
-                format!(
-                    "the job offers no credits, and this node serves such jobs only when a slot is idle \
-                     (free_when_idle = {free})"
-                ),
-            ))
-        };
+        return free_terms(&ledger, &peer, idle);
     }
     let invalid = |m: String| {
         net.strike(&peer, &m);
         Reply::refused(RefuseCode::Invalid, m)
     };
-    let Some(head) = &job.head else {
-        return Err(invalid(
-            "a job with a budget must carry the requester's signed ledger head".into(),
-        ));
-    };
-    if head.owner != peer {
-        return Err(invalid("the ledger head it sent is another node's".into()));
-    }
+    let (head, promise) = paid_with(job, &peer).map_err(invalid)?;
     let (l, j) = (ledger.clone(), JobId::from(job.job.clone()));
     let recorded = net
         .tasks()
@@ -223,10 +233,8 @@ async fn terms(net: &Net, peer: NodeId, job: &InferRequest, idle: bool) -> Resul
             job.job
         )));
     }
-    let n = net.clone();
-    let fetch = |after, sink| async move { n.fetch_chain(peer, after, sink).await };
     let balance = ledger
-        .audit(net.tasks(), head, fetch)
+        .audit(net.tasks(), head, net.chain_fetcher())
         .await
         .map_err(|e| match e {
             AuditError::Bad(e) => {
@@ -240,21 +248,136 @@ async fn terms(net: &Net, peer: NodeId, job: &InferRequest, idle: bool) -> Resul
                 Reply::refused(RefuseCode::Busy, m)
             }
         })?;
+    // The audit may have shown the payment of a debt; one still unpaid refuses the job.
+    if let Some(debt) = ledger.debt_of(&peer) {
+        return Err(in_debt(&debt));
+    }
+    // Not a strike: its earnings this node could not back yet do not count here.
     if balance < job.budget {
         let m = format!(
-            "it offered {} credits but its audited balance is {balance}",
+            "it offered {} credits but its audited balance (earnings backed by their payers' \
+             chains) is {balance}",
             job.budget
         );
-        net.strike(&peer, &m);
         return Err(Reply::refused(RefuseCode::Credits, m));
     }
     Ok(Terms::Paid {
         budget: job.budget,
         standing: balance,
+        promise,
     })
 }
 
+/// A job that offers nothing: served free on an idle slot where the policy allows it (never to
+/// a debtor).
+fn free_terms(ledger: &Ledger, peer: &NodeId, idle: bool) -> Result<Terms, Reply> {
+    if let Some(debt) = ledger.debt_of(peer) {
+        return Err(in_debt(&debt));
+    }
+    let free = ledger.policy().free_when_idle;
+    if free && idle {
+        return Ok(Terms::Free);
+    }
+    Err(Reply::refused(
+        RefuseCode::Credits,
+        format!(
+            "the job offers no credits, and this node serves such jobs only when a slot is idle \
+             (free_when_idle = {free})"
+        ),
+    ))
+}
+
+/// What a paid job must carry: the requester's signed head and its promise for this job.
+fn paid_with<'a>(
+    job: &'a InferRequest,
+    peer: &NodeId,
+) -> Result<(&'a crate::ledger::Head, Box<Promise>), String> {
+    let Some(head) = job.head.as_deref() else {
+        return Err("a job with a budget must carry the requester's signed ledger head".into());
+    };
+    if head.owner != *peer {
+        return Err("the ledger head it sent is another node's".into());
+    }
+    let Some(promise) = job.promise.clone() else {
+        return Err(
+            "a job with a budget must carry the requester's signed promise for its prompt".into(),
+        );
+    };
+    if promise.receipt.job != job.job || promise.receipt.requester != *peer {
+        return Err("its promise is for another job or requester".into());
+    }
+    Ok((head, promise))
+}
+
+/// The refusal of a requester with an unpaid debt.
+fn in_debt(debt: &Promise) -> Reply {
+    let r = &debt.receipt;
+    Reply::refused(
+        RefuseCode::Debt,
+        format!(
+            "you owe {} credits to {} for job {} (a promise you signed and did not pay); every \
+             honest node refuses you until your chain shows that payment",
+            r.credits,
+            r.worker.short(),
+            r.job
+        ),
+    )
+}
+
+/// Checks the requester's promise for the prompt: signed by it, for this job on this node, for
+/// the variant this node runs, billing the prompt by the rule and priced as the catalog says.
+fn check_promise(
+    ledger: &Ledger,
+    p: &Promise,
+    name: &str,
+    quant: &str,
+    billed: u64,
+) -> Result<(), String> {
+    p.check()?;
+    let r = &p.receipt;
+    if r.worker != ledger.id() {
+        return Err("its promise names another worker".into());
+    }
+    if !r.model.eq_ignore_ascii_case(name) || !r.quant.eq_ignore_ascii_case(quant) {
+        return Err(format!(
+            "its promise is for {}:{}, this node runs {name}:{quant}",
+            r.model, r.quant
+        ));
+    }
+    let price = ledger.price(name, quant, billed);
+    if r.completion_tokens != 0 || r.prompt_tokens as u64 != billed || Some(r.credits) != price {
+        return Err(format!(
+            "its promise bills {} + {} tokens for {} credits; the prompt is billed {billed} \
+             tokens for {} credits",
+            r.prompt_tokens,
+            r.completion_tokens,
+            r.credits,
+            price.unwrap_or(0)
+        ));
+    }
+    Ok(())
+}
+
 impl Net {
+    /// Fetches any peer's chain for an audit (the requester's, and its payers').
+    pub fn chain_fetcher(
+        &self,
+    ) -> impl Fn(
+        NodeId,
+        Option<u64>,
+        tokio::sync::mpsc::Sender<Vec<Vec<u8>>>,
+    ) -> super::super::ChainFetch<'static>
+    + Clone
+    + Send
+    + Sync
+    + 'static {
+        let net = self.clone();
+        move |peer, after, sink| {
+            let n = net.clone();
+            Box::pin(async move { n.fetch_chain(peer, after, sink).await })
+        }
+    }
+
     /// Fetches a peer's ledger entries after `after` for an audit, bounded in count.
     ///
     /// A boxed future of a named type: serving a job audits, auditing dials, and dialing serves

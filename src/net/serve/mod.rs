@@ -11,6 +11,7 @@
 mod admit;
 mod settle;
 mod stream;
+mod tab;
 
 use iroh::endpoint::{Connection, RecvStream, SendStream};
 
@@ -38,9 +39,7 @@ pub(super) fn kind(r: &Request) -> &'static str {
         Request::Ping { .. } => "ping",
         Request::GetAnnouncement => "get_announcement",
         Request::GetChain { .. } => "get_chain",
-        Request::Stop { .. } | Request::Countersign { .. } | Request::Dispute { .. } => {
-            "a job's follow-up outside a job"
-        }
+        Request::Pay(_) | Request::Stop | Request::Paid { .. } => "a job's follow-up outside a job",
     }
 }
 
@@ -95,7 +94,7 @@ async fn one_stream(net: &Net, peer: NodeId, mut send: SendStream, mut recv: Rec
             let _ = send.finish();
             return;
         }
-        other @ (Request::Stop { .. } | Request::Countersign { .. } | Request::Dispute { .. }) => {
+        other @ (Request::Pay(_) | Request::Stop | Request::Paid { .. }) => {
             let m = format!("sent {} on a stream of its own", kind(&other));
             net.strike(&peer, &m);
             Reply::refused(RefuseCode::Invalid, m)
@@ -138,15 +137,13 @@ async fn infer(
     // frame is never cut in half by the token loop.
     let (from_tx, mut from_requester) = tokio::sync::mpsc::channel::<Request>(4);
     net.tasks().spawn(read_requester(recv, from_tx));
-    let Some(delivered) = stream::run(&mut running, send, &mut from_requester).await else {
-        return;
-    };
+    let sent = stream::run(net, peer, &mut running, send, &mut from_requester).await;
     settle::settle(
         net,
         peer,
         &job,
-        &running,
-        delivered,
+        &mut running,
+        sent,
         send,
         &mut from_requester,
     )

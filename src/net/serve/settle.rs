@@ -1,7 +1,9 @@
-//! Settling a peer's paid job: this node signs a receipt for the tokens delivered, the requester
-//! countersigns it and proves it recorded the payment (its spend entry and signed head), and
-//! only then does this node record its earning. A missing, malformed or unproven
-//! countersignature records nothing and costs the requester reputation.
+//! Settling a peer's paid job on its requester's last promise: the requester records a spend for
+//! it and sends the entry with its signed head; this node audits the requester's chain up to
+//! that head (so the payment continues the chain it audited: seq, previous hash, balance), then
+//! records its earning, carrying the spend as its backing. Without a valid payment the promise
+//! becomes a debt: kept, announced, and collected when an audit of the requester's chain shows
+//! the spend.
 
 use std::time::Duration;
 
@@ -10,150 +12,114 @@ use tokio::sync::mpsc;
 
 use super::super::Net;
 use super::super::wire::{self, InferRequest, Reply, Request};
-use super::admit::Terms;
 use super::stream::Running;
-use crate::ids::{NodeId, now_ms};
-use crate::ledger::{Head, Ledger, LedgerError, Receipt};
+use crate::ids::NodeId;
+use crate::ledger::{AuditError, Entry, Head, Ledger, Payload, Promise};
 
-/// How long a worker waits for the requester's countersignature.
+/// How long a worker waits for the requester's payment.
 const SETTLE_WAIT: Duration = Duration::from_secs(20);
 
-/// Settles a job that delivered `delivered` tokens (a free job has nothing to settle).
+/// Settles a job that sent `sent` tokens (a free job has nothing to settle).
 pub(super) async fn settle(
     net: &Net,
     peer: NodeId,
     job: &InferRequest,
-    running: &Running,
-    delivered: u32,
+    running: &mut Running,
+    sent: u32,
     send: &mut SendStream,
     from_requester: &mut mpsc::Receiver<Request>,
 ) {
-    let Terms::Paid { .. } = running.terms else {
+    let Some(tab) = running.tab.as_mut() else {
         return;
     };
-    let ledger = net.node().ledger().expect("paid terms need a ledger");
-    let receipt = Receipt {
-        job: job.job.clone(),
-        requester: peer,
-        worker: ledger.id(),
-        model: running.model.name.clone(),
-        quant: running.model.quant.clone(),
-        prompt_tokens: running.processed as u32,
-        completion_tokens: delivered,
-        credits: ledger.policy().price(
-            running.parameters,
-            &running.model.quant,
-            running.processed + delivered as u64,
-        ),
-        time_ms: now_ms(),
-    };
-    let own_sig = ledger.sign(&receipt);
-    let offer = Reply::Receipt {
-        receipt: receipt.clone(),
-        sig: hex::encode(own_sig),
-    };
-    if wire::write(send, &offer).await.is_err() {
-        tracing::warn!(
-            "job {}: requester {} left before the receipt",
-            job.job,
-            peer.short()
-        );
-        return;
-    }
-    let answer = tokio::time::timeout(SETTLE_WAIT, async {
+    let ledger = net.node().ledger().expect("a tab needs a ledger").clone();
+    let paid = tokio::time::timeout(SETTLE_WAIT, async {
         loop {
             match from_requester.recv().await {
-                // Tokens it had not read yet when it stopped may still be counted: skip.
-                Some(Request::Stop { .. }) => continue,
-                other => return other,
+                Some(Request::Pay(p)) => {
+                    if let Err(why) = tab.update(*p, sent, &ledger) {
+                        net.strike(&peer, &format!("a bad promise: {why}"));
+                        return None;
+                    }
+                }
+                // A stop racing the end of the job.
+                Some(Request::Stop) => continue,
+                Some(Request::Paid { entry, head }) => return Some((entry, head)),
+                _ => return None,
             }
         }
     })
-    .await;
-    let unpaid = || {
-        net.strike(
-            &peer,
-            &format!(
-                "did not countersign the receipt of job {} (unpaid)",
-                job.job
-            ),
-        )
-    };
-    match answer {
-        Ok(Some(Request::Countersign { sig, entry, head })) => {
-            let paid = Paid {
-                net,
-                peer,
-                ledger,
-                receipt: &receipt,
-                own_sig: &own_sig,
-            };
-            if let Some(seq) = paid.record(&sig, &entry, &head, running).await {
-                let _ = wire::write(send, &Reply::Settled { seq }).await;
-            }
-        }
-        Ok(Some(Request::Dispute { reason })) => tracing::warn!(
-            "job {}: requester {} disputed the receipt: {reason}",
+    .await
+    .ok()
+    .flatten();
+    let promise = tab.latest.clone();
+    let Some((entry, head)) = paid else {
+        tracing::warn!(
+            "job {}: requester {} did not pay its promise of {} credits",
             job.job,
-            peer.short()
-        ),
-        _ => unpaid(),
+            peer.short(),
+            promise.receipt.credits
+        );
+        ledger.note_debt(promise);
+        return;
+    };
+    match record(net, &ledger, &promise, &entry, &head).await {
+        Ok(e) => {
+            running.guard.settled(&promise.receipt, &e);
+            let _ = wire::write(send, &Reply::Settled { seq: e.seq }).await;
+        }
+        Err(why) => {
+            net.strike(&peer, &format!("a bad payment for job {}: {why}", job.job));
+            ledger.note_debt(promise);
+        }
     }
 }
 
-/// A countersigned receipt, to be checked and recorded.
-struct Paid<'a> {
-    net: &'a Net,
-    peer: NodeId,
-    ledger: &'a Ledger,
-    receipt: &'a Receipt,
-    own_sig: &'a [u8; 64],
-}
-
-impl Paid<'_> {
-    /// Checks the countersignature and the proof of payment, then records the earning; its
-    /// seq, or `None` (the requester was struck, or the write failed and was logged).
-    async fn record(&self, sig: &str, entry: &str, head: &Head, running: &Running) -> Option<u64> {
-        let job = &self.receipt.job;
-        let sig: Option<[u8; 64]> = hex::decode(sig).ok().and_then(|b| b.try_into().ok());
-        let Some(sig) = sig else {
-            self.net.strike(
-                &self.peer,
-                "countersigned a receipt with a malformed signature",
-            );
-            return None;
-        };
-        // Its proof that it recorded the payment: without it, an earning could be minted by a
-        // requester that never pays.
-        let paid = hex::decode(entry)
-            .map_err(|_| "its spend entry is not hex".to_string())
-            .and_then(|raw| {
-                self.ledger
-                    .check_payment(self.receipt, self.own_sig, &raw, head)
-            });
-        if let Err(why) = paid {
-            self.net.strike(
-                &self.peer,
-                &format!("bad proof of payment for job {job}: {why}"),
-            );
-            return None;
-        }
-        match self.ledger.earn(self.receipt.clone(), sig).await {
-            Ok(e) => {
-                running.guard.settled(self.receipt, &e);
-                Some(e.seq)
-            }
-            Err(LedgerError::Invalid(why)) => {
-                self.net.strike(
-                    &self.peer,
-                    &format!("bad countersignature for job {job}: {why}"),
-                );
-                None
-            }
-            Err(e) => {
-                tracing::error!("job {job}: recording the receipt failed: {e}");
-                None
-            }
+/// Checks a payment of `promise` — the requester's spend entry recording exactly it, signed,
+/// and its signed head for that entry — audits the requester's chain up to that head, and
+/// records the earning.
+async fn record(
+    net: &Net,
+    ledger: &Ledger,
+    promise: &Promise,
+    entry: &str,
+    head: &Head,
+) -> Result<Entry, String> {
+    let raw = hex::decode(entry).map_err(|_| "its spend entry is not hex".to_string())?;
+    let e = Entry::decode(&raw).map_err(|m| format!("its spend entry: {m}"))?;
+    let peer = promise.receipt.requester;
+    match &e.payload {
+        Payload::Spend(r) if *r == promise.receipt && e.owner == peer => {}
+        _ => return Err("its spend entry does not record its last promise".into()),
+    }
+    if !e.signature_ok(&raw) {
+        return Err("its spend entry's signature is bad".into());
+    }
+    if head.owner != peer
+        || head.seq != e.seq
+        || head.hash != *blake3::hash(&raw).as_bytes()
+        || head.balance != e.balance
+    {
+        return Err("its signed head is not for its spend entry".into());
+    }
+    // The spend must continue the chain audited before the job: the audit reads what was
+    // added since, up to this head, and checks every link.
+    match ledger.audit(net.tasks(), head, net.chain_fetcher()).await {
+        Ok(_) => {}
+        Err(AuditError::Bad(why)) => return Err(format!("its chain with the payment: {why}")),
+        Err(AuditError::Fetch(why)) => {
+            return Err(format!(
+                "its chain could not be read to check the payment: {why}"
+            ));
         }
     }
+    // The audit verified the chain through that seq: the entry there must be this one (an old
+    // seq the audit did not read again is refused rather than trusted).
+    if ledger.audited_hash(&peer, e.seq) != Some(head.hash) {
+        return Err(format!(
+            "its spend at seq {} is not the entry its audited chain holds there",
+            e.seq
+        ));
+    }
+    ledger.earn(raw).await.map_err(|e| e.to_string())
 }

@@ -1,6 +1,8 @@
 //! Streaming a peer's job: queued on the engine and registered in the job log, `Accepted` sent,
 //! then one `Token` frame per generated token and a last `Done` (or `Failed`), until the job
-//! ends, the requester stops it, or goes away (which cancels it here).
+//! ends, the requester stops it, or goes away (which cancels it here). A paid job streams within
+//! its tab's window: past it, the job waits for the requester's next promise, and ends unpaid
+//! if none comes.
 
 use iroh::endpoint::SendStream;
 use tokio::sync::mpsc;
@@ -8,6 +10,7 @@ use tokio::sync::mpsc;
 use super::super::Net;
 use super::super::wire::{self, InferRequest, Reply, Request};
 use super::admit::{Admitted, Terms};
+use super::tab::{PAY_WAIT, Tab};
 use crate::ids::{ModelId, ModelRef, NodeId};
 use crate::job::{self, Event};
 use crate::node::JobGuard;
@@ -16,10 +19,8 @@ use crate::node::JobGuard;
 pub(super) struct Running {
     pub guard: JobGuard,
     pub events: mpsc::Receiver<Event>,
-    pub terms: Terms,
-    pub model: ModelId,
-    pub parameters: u64,
-    pub processed: u64,
+    /// The requester's promises (a paid job), else `None` (a free one).
+    pub tab: Option<Tab>,
 }
 
 impl Admitted {
@@ -61,43 +62,44 @@ impl Admitted {
             return None;
         }
         guard.progress(0);
-        Some(Running {
-            guard,
-            events,
-            terms: self.terms,
-            model,
-            parameters: self.parameters,
-            processed: self.processed,
-        })
+        let tab = match self.terms {
+            Terms::Paid { promise, .. } => Some(Tab::new(*promise, self.parameters)),
+            Terms::Free => None,
+        };
+        Some(Running { guard, events, tab })
     }
 }
 
-/// Streams the job's tokens to the requester. Returns the tokens it was sent and will pay for
-/// (on a stop, what the requester says it received, never more than was sent); `None` when the
-/// job failed, or the requester left or broke the protocol (the job is not paid). Either way the
-/// job has ended on the engine when it returns.
+/// Streams the job's tokens to the requester; returns how many were sent. However it ended (done,
+/// stopped, failed, the requester gone or out of promises) the job has ended on the engine, and
+/// a paid one is settled next on the requester's last promise.
 pub(super) async fn run(
+    net: &Net,
+    peer: NodeId,
     running: &mut Running,
     send: &mut SendStream,
     from_requester: &mut mpsc::Receiver<Request>,
-) -> Option<u32> {
-    let delivered = stream(running, send, from_requester).await;
+) -> u32 {
+    let sent = stream(net, peer, running, send, from_requester).await;
     // A stop or a departure cancels the job on the engine.
     running.events.close();
-    delivered
+    sent
 }
 
 async fn stream(
+    net: &Net,
+    peer: NodeId,
     running: &mut Running,
     send: &mut SendStream,
     from_requester: &mut mpsc::Receiver<Request>,
-) -> Option<u32> {
-    let guard = &running.guard;
+) -> u32 {
+    let guard = running.guard.clone();
     let mut n = 0u32;
     loop {
+        let may_send = running.tab.as_ref().is_none_or(|t| t.may_send(n));
         let frame = tokio::select! {
-            ev = running.events.recv() => match ev? {
-                Event::Token { id, piece } => {
+            ev = running.events.recv(), if may_send => match ev {
+                Some(Event::Token { id, piece }) => {
                     n += 1;
                     if n.is_multiple_of(16) {
                         guard.progress(n);
@@ -105,7 +107,7 @@ async fn stream(
                     guard.push_output(&piece);
                     Reply::Token { id, piece }
                 }
-                Event::Done(f) => {
+                Some(Event::Done(f)) => {
                     guard.finish(&f);
                     Reply::Done {
                         reason: f.reason.as_str().into(),
@@ -116,25 +118,48 @@ async fn stream(
                         generation_ms: f.generation_time.as_secs_f64() * 1e3,
                     }
                 }
-                // A failed job is not paid.
-                Event::Failed(message) => {
+                Some(Event::Failed(message)) => {
                     guard.fail(&message);
                     let _ = wire::write(send, &Reply::Failed { message }).await;
-                    return None;
+                    return n;
                 }
+                None => return n,
             },
             r = from_requester.recv() => match r {
-                Some(Request::Stop { received }) => return Some(received.min(n)),
-                // The requester went away, or sent something else mid-job: the job ends here
-                // and is not paid.
-                _ => return None,
+                Some(Request::Pay(p)) => {
+                    let ledger = net.node().ledger().expect("a tab needs a ledger");
+                    let taken = match running.tab.as_mut() {
+                        Some(t) => t.update(*p, n, ledger),
+                        None => Err("a promise for a free job".into()),
+                    };
+                    if let Err(why) = taken {
+                        net.strike(&peer, &format!("a bad promise: {why}"));
+                        guard.fail(&format!("the requester's promise was bad: {why}"));
+                        return n;
+                    }
+                    continue;
+                }
+                Some(Request::Stop) => return n,
+                // The requester went away, or sent something else mid-job: the job ends here.
+                _ => return n,
             },
+            _ = tokio::time::sleep(PAY_WAIT), if !may_send => {
+                let m = format!(
+                    "no promise to pay for {n} tokens within {} s: the job stops here",
+                    PAY_WAIT.as_secs()
+                );
+                guard.fail(&m);
+                let _ = wire::write(send, &Reply::Failed { message: m }).await;
+                return n;
+            }
         };
         let done = matches!(frame, Reply::Done { .. });
         // The requester went away (or failed over): the job ends here.
-        wire::write(send, &frame).await.ok()?;
+        if wire::write(send, &frame).await.is_err() {
+            return n;
+        }
         if done {
-            return Some(n);
+            return n;
         }
     }
 }

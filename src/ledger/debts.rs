@@ -1,0 +1,178 @@
+//! Debts: promises a requester signed for work it received and did not pay. A promise is in the
+//! requester's own hand, so anyone can check a debt; a worker keeps the debts owed to it (in the
+//! ledger file), announces them, and every honest node refuses the debtor until an audit of its
+//! chain shows a spend that pays the promise (same job, same worker, at least the credits).
+//! The worker then records its earning with that spend, so no credit is lost on the way.
+//!
+//! A node told of a debt of its own (its own signature: it owes it) pays it at once if it can.
+
+use std::collections::HashMap;
+
+use super::chain::Promise;
+use super::{Ledger, LedgerError};
+use crate::ids::{NodeId, unix_now};
+
+/// Debts of others kept at most (this node's own are always kept).
+const MAX_FOREIGN_DEBTS: usize = 4096;
+
+/// A promise not paid.
+#[derive(Debug, Clone)]
+pub struct Debt {
+    pub promise: Promise,
+    /// Owed to this node.
+    pub own: bool,
+    pub noted_unix: u64,
+}
+
+/// The debts this node knows, by the promise's replay key.
+pub(super) type Debts = HashMap<[u8; 32], Debt>;
+
+impl Ledger {
+    /// A promise owed to this node and not paid (a requester that left without paying): kept
+    /// in the file and announced until the debtor pays.
+    pub fn note_debt(&self, promise: Promise) {
+        let key = promise.receipt.replay_key();
+        let json = serde_json::to_string(&promise).expect("serializes");
+        tracing::warn!(
+            "job {}: requester {} owes this node {} credits (its signed promise); refused by \
+             every honest node until it pays",
+            promise.receipt.job,
+            promise.receipt.requester.short(),
+            promise.receipt.credits
+        );
+        self.inner.debts.lock().expect("debts").insert(
+            key,
+            Debt {
+                promise,
+                own: true,
+                noted_unix: unix_now(),
+            },
+        );
+        if let Err(e) = self
+            .inner
+            .store
+            .send(super::store::Write::Debt(key, Some(json)))
+        {
+            tracing::warn!("could not record the debt: {e}");
+        }
+    }
+
+    /// A debt another node announced: kept if the debtor signed it and it is priced as the
+    /// catalog says. Returns whether it was new.
+    pub fn adopt_debt(&self, promise: &Promise) -> Result<bool, String> {
+        promise.check()?;
+        super::audit::priced(self, &promise.receipt)?;
+        let key = promise.receipt.replay_key();
+        let mut debts = self.inner.debts.lock().expect("debts");
+        if debts.contains_key(&key) {
+            return Ok(false);
+        }
+        if debts.values().filter(|d| !d.own).count() >= MAX_FOREIGN_DEBTS
+            && let Some(oldest) = debts
+                .iter()
+                .filter(|(_, d)| !d.own)
+                .min_by_key(|(_, d)| d.noted_unix)
+                .map(|(k, _)| *k)
+        {
+            debts.remove(&oldest);
+        }
+        let own = promise.receipt.worker == self.inner.id;
+        debts.insert(
+            key,
+            Debt {
+                promise: promise.clone(),
+                own,
+                noted_unix: unix_now(),
+            },
+        );
+        Ok(true)
+    }
+
+    /// An unpaid debt of `peer`, if it has one.
+    pub fn debt_of(&self, peer: &NodeId) -> Option<Promise> {
+        self.inner
+            .debts
+            .lock()
+            .expect("debts")
+            .values()
+            .filter(|d| d.promise.receipt.requester == *peer)
+            .min_by_key(|d| d.noted_unix)
+            .map(|d| d.promise.clone())
+    }
+
+    /// The debts owed to this node, newest first.
+    pub fn own_debts(&self) -> Vec<Promise> {
+        let mut v: Vec<_> = self
+            .inner
+            .debts
+            .lock()
+            .expect("debts")
+            .values()
+            .filter(|d| d.own)
+            .map(|d| (d.noted_unix, d.promise.clone()))
+            .collect();
+        v.sort_by_key(|(t, _)| std::cmp::Reverse(*t));
+        v.into_iter().map(|(_, p)| p).collect()
+    }
+
+    /// Every debt known (for status).
+    pub fn debts(&self) -> Vec<Debt> {
+        self.inner
+            .debts
+            .lock()
+            .expect("debts")
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    /// Whether a debt with this replay key is known.
+    pub(super) fn owes(&self, key: &[u8; 32]) -> bool {
+        self.inner.debts.lock().expect("debts").contains_key(key)
+    }
+
+    /// A spend of `amount` with replay key `key` was seen in its payer's audited chain: the debt
+    /// it pays, if any, is cleared. Returns whether that debt was owed to this node.
+    pub(super) fn paid(&self, key: &[u8; 32], amount: u64) -> Option<bool> {
+        let mut debts = self.inner.debts.lock().expect("debts");
+        let d = debts.get(key)?;
+        if amount < d.promise.receipt.credits {
+            return None;
+        }
+        let own = d.own;
+        debts.remove(key);
+        drop(debts);
+        if own {
+            let _ = self.inner.store.send(super::store::Write::Debt(*key, None));
+        }
+        Some(own)
+    }
+
+    /// A debt of this node's own (it signed the promise): pays it now, unless its chain already
+    /// does. Returns the credits paid.
+    pub async fn pay_own_debt(&self, promise: &Promise) -> Result<u64, LedgerError> {
+        let r = &promise.receipt;
+        if r.requester != self.inner.id || !r.signed_by(&self.inner.id, &promise.sig) {
+            return Err(LedgerError::Invalid("not a promise of this node's".into()));
+        }
+        let (l, job, worker) = (self.clone(), r.job.clone(), r.worker);
+        let recorded = tokio::task::spawn_blocking(move || {
+            l.recorded(&crate::ids::JobId::from(job), &l.id(), &worker)
+        })
+        .await
+        .map_err(|e| LedgerError::Read(e.to_string()))??;
+        if recorded {
+            return Ok(0);
+        }
+        let hold = self.hold(r.credits)?;
+        let e = self.spend(hold, r.clone()).await?;
+        tracing::warn!(
+            "paid {} credits owed to {} for job {} (a promise this node signed; the job's \
+             settlement had failed)",
+            e.amount,
+            r.worker.short(),
+            r.job
+        );
+        Ok(e.amount)
+    }
+}

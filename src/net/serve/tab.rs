@@ -1,0 +1,71 @@
+//! A paid job's tab on the worker: the requester's latest promise. The requester signs a
+//! cumulative promise every few tokens it receives ([`super::super::remote`]'s `PROMISE_EVERY`);
+//! this node streams at most [`WINDOW`] tokens beyond the last promise and then waits for the
+//! next, so its unpaid work on a job is at most `WINDOW` tokens, whatever the requester does.
+
+use std::time::Duration;
+
+use crate::ledger::{Ledger, Promise};
+
+/// Tokens streamed beyond the requester's last promise at most.
+pub(super) const WINDOW: u32 = 32;
+/// How long a worker waits for a promise once the window is full.
+pub(super) const PAY_WAIT: Duration = Duration::from_secs(10);
+
+pub(super) struct Tab {
+    pub(super) latest: Promise,
+    parameters: u64,
+}
+
+impl Tab {
+    pub(super) fn new(first: Promise, parameters: u64) -> Tab {
+        Tab {
+            latest: first,
+            parameters,
+        }
+    }
+
+    /// Answer tokens promised so far.
+    pub(super) fn promised(&self) -> u32 {
+        self.latest.receipt.completion_tokens
+    }
+
+    /// Whether the window allows another token after `sent`.
+    pub(super) fn may_send(&self, sent: u32) -> bool {
+        sent < self.promised().saturating_add(WINDOW)
+    }
+
+    /// Takes a newer promise: the same job, parties, variant and prompt; an answer count between
+    /// the last promise's and the tokens sent; priced as the network prices it; signed by the
+    /// requester.
+    pub(super) fn update(&mut self, p: Promise, sent: u32, ledger: &Ledger) -> Result<(), String> {
+        p.check()?;
+        let (new, old) = (&p.receipt, &self.latest.receipt);
+        let same = new.job == old.job
+            && new.requester == old.requester
+            && new.worker == old.worker
+            && new.model == old.model
+            && new.quant == old.quant
+            && new.prompt_tokens == old.prompt_tokens;
+        if !same {
+            return Err("a promise for another job or variant".into());
+        }
+        let c = new.completion_tokens;
+        if c < old.completion_tokens || c > sent {
+            return Err(format!(
+                "a promise for {c} answer tokens after {} promised and {sent} sent",
+                old.completion_tokens
+            ));
+        }
+        let tokens = new.prompt_tokens as u64 + c as u64;
+        let price = ledger.policy().price(self.parameters, &new.quant, tokens);
+        if new.credits != price {
+            return Err(format!(
+                "a promise of {} credits for {tokens} tokens, whose price is {price}",
+                new.credits
+            ));
+        }
+        self.latest = p;
+        Ok(())
+    }
+}

@@ -1,0 +1,410 @@
+//! The economy under attack: hand-built requesters (from the crate, as `wire.rs` builds its
+//! attackers) against real `llp serve` nodes. Each attack fails with a named, logged outcome,
+//! nothing wrong is appended to an honest chain, and honest balances are exact afterwards.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use iroh::SecretKey;
+use iroh::endpoint::{Connection, RecvStream, SendStream};
+use local_llm_proxy::bench::ledger::{payer_spend, sample_chain_in};
+use local_llm_proxy::ids::{NodeId, now_ms};
+use local_llm_proxy::ledger::{
+    Admission, Entry, Head, Payload, Policy, Position, Promise, Receipt,
+};
+use local_llm_proxy::net::wire::{self, Reply, Request};
+
+use crate::common::*;
+use crate::wire::{Attacker, attacker, refused, strikes_of};
+
+const PARAMETERS: u64 = 134_515_008;
+const CONTEXT: u32 = 8192;
+const PROMPT: &str = "Say hi.";
+
+/// Answers every `GetChain` on `conn` with the chain as it is then.
+async fn serve_chain(conn: Connection, chain: Arc<Mutex<Vec<Vec<u8>>>>) {
+    while let Ok((mut tx, mut rx)) = conn.accept_bi().await {
+        if let Ok(Some(Request::GetChain { after })) =
+            wire::read::<Request, _>(&mut rx, wire::MAX_FRAME).await
+        {
+            let from = after.map_or(0, |a| a as usize + 1);
+            let entries = chain
+                .lock()
+                .unwrap()
+                .iter()
+                .skip(from)
+                .map(hex::encode)
+                .collect();
+            let _ = wire::write(&mut tx, &Reply::Entries { entries }).await;
+            let _ = wire::write(&mut tx, &Reply::ChainEnd).await;
+        }
+        let _ = tx.finish();
+    }
+}
+
+/// The first entry of a chain: `amount` credits granted, with `admission`.
+fn grant(key: &SecretKey, admission: Admission, amount: u64) -> Vec<u8> {
+    Position::START
+        .append(key, amount, Payload::Grant(admission), now_ms())
+        .unwrap()
+        .encode()
+}
+
+/// A requester made by hand: its own chain (served to audits), paid jobs, promises, payments.
+pub(crate) struct Payer {
+    pub at: Attacker,
+    pub conn: Connection,
+    pub key: SecretKey,
+    pub chain: Arc<Mutex<Vec<Vec<u8>>>>,
+}
+
+impl Payer {
+    pub async fn new(node: &Node, chain: impl FnOnce(&SecretKey, &str) -> Vec<Vec<u8>>) -> Payer {
+        let at = attacker(node).await;
+        let conn = at.member().await;
+        let key = at.ep.secret_key().clone();
+        let chain = Arc::new(Mutex::new(chain(&key, &at.ticket.network)));
+        tokio::spawn(serve_chain(conn.clone(), chain.clone()));
+        Payer {
+            at,
+            conn,
+            key,
+            chain,
+        }
+    }
+
+    /// A chain admitted to `network` as the tests' networks ask, with `amount` credits.
+    pub fn admitted(key: &SecretKey, network: &str, amount: u64) -> Vec<Vec<u8>> {
+        let a = Admission::solve(&NodeId::from(key), network, 4, 1, &|_| {});
+        vec![grant(key, a, amount)]
+    }
+
+    fn worker(&self) -> NodeId {
+        NodeId::from(self.at.target.id)
+    }
+
+    /// The signed head of its chain as it is.
+    fn head(&self) -> Head {
+        let chain = self.chain.lock().unwrap();
+        let last = chain.last().unwrap();
+        let e = Entry::decode(last).unwrap();
+        Head::sign(&self.key, e.seq, *blake3::hash(last).as_bytes(), e.balance)
+    }
+
+    /// The prompt tokens a job is billed (the rule both sides compute).
+    fn billed() -> u32 {
+        Policy::billed_prompt("user".len() + PROMPT.len(), 1, 0, CONTEXT)
+    }
+
+    /// Its promise for `completion` answer tokens of `job`.
+    fn promise(&self, job: &str, completion: u32) -> Promise {
+        let prompt = Self::billed();
+        let r = Receipt {
+            job: job.into(),
+            requester: NodeId::from(&self.key),
+            worker: self.worker(),
+            model: MODEL.into(),
+            quant: "q4_1".into(),
+            prompt_tokens: prompt,
+            completion_tokens: completion,
+            credits: test_policy().price(PARAMETERS, "q4_1", (prompt + completion) as u64),
+            time_ms: now_ms(),
+        };
+        Promise::new(r, &self.key)
+    }
+
+    /// Sends a paid job (`max_tokens` answer tokens, `budget` credits) with its head and its
+    /// promise for the prompt; returns the job's stream.
+    async fn job(&self, job: &str, max_tokens: u32, budget: u64) -> (SendStream, RecvStream) {
+        let req = Request::Infer(wire::InferRequest {
+            job: job.into(),
+            model: format!("{MODEL}:q4_1"),
+            prompt: wire::Prompt::Chat(vec![("user".into(), PROMPT.into())]),
+            continuation: vec![],
+            max_tokens: Some(max_tokens),
+            sampling: wire::WireSampling {
+                top_p: 1.0,
+                ..Default::default()
+            },
+            stop: vec![],
+            ignore_eos: true,
+            budget,
+            head: Some(Box::new(self.head())),
+            promise: Some(Box::new(self.promise(job, 0))),
+        });
+        let (mut tx, rx) = self.conn.open_bi().await.unwrap();
+        wire::write(&mut tx, &req).await.unwrap();
+        (tx, rx)
+    }
+
+    /// Reads a job's frames to its end; the tokens received.
+    async fn tokens(rx: &mut RecvStream) -> u32 {
+        let mut n = 0;
+        loop {
+            let r = tokio::time::timeout(
+                Duration::from_secs(60),
+                wire::read::<Reply, _>(rx, wire::MAX_SMALL_FRAME),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+            match r {
+                Some(Reply::Token { .. }) => n += 1,
+                Some(Reply::Done { .. } | Reply::Failed { .. }) => return n,
+                Some(Reply::Refused { code, message }) => panic!("refused ({code}): {message}"),
+                Some(_) => continue,
+                None => return n,
+            }
+        }
+    }
+
+    /// Records a spend of `p` in its chain (as it serves it), at `seq` after `prev` when given
+    /// (a lie), else at the chain's end; returns the `Paid` frame.
+    fn spend(&self, p: &Promise, at: Option<(u64, [u8; 32], u64)>) -> Request {
+        let mut chain = self.chain.lock().unwrap();
+        let last = chain.last().unwrap().clone();
+        let le = Entry::decode(&last).unwrap();
+        let pos = match at {
+            Some((next, prev, balance)) => Position {
+                next,
+                prev,
+                time_ms: le.time_ms,
+                balance,
+            },
+            None => Position::after(&le, &last),
+        };
+        let e = pos
+            .append(
+                &self.key,
+                p.receipt.credits,
+                Payload::Spend(p.receipt.clone()),
+                now_ms(),
+            )
+            .unwrap();
+        let raw = e.encode();
+        if at.is_none() {
+            chain.push(raw.clone());
+        }
+        Request::Paid {
+            entry: hex::encode(&raw),
+            head: Box::new(Head::sign(&self.key, e.seq, e.hash(), e.balance)),
+        }
+    }
+}
+
+async fn ledger_of(node: &Node) -> (u64, u64) {
+    let s = node.status().await;
+    (
+        s["ledger"]["entries"].as_u64().unwrap(),
+        s["ledger"]["balance"].as_u64().unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn fresh_identities_cannot_spend_before_paying_admission() {
+    let node = Node::start(&[]);
+    let before = ledger_of(&node).await;
+    // A script making 20 identities: each a fresh key whose chain grants itself the starter
+    // grant without solving the puzzle (or solving it for too little work).
+    let started = Instant::now();
+    for i in 0..20 {
+        let p = Payer::new(&node, |key, network| {
+            let id = NodeId::from(key);
+            let a = if i % 2 == 0 {
+                Admission {
+                    network: network.into(),
+                    bits: 4,
+                    nonce: (0..)
+                        .find(|&n| {
+                            Admission {
+                                network: network.into(),
+                                bits: 4,
+                                nonce: n,
+                            }
+                            .check(&id)
+                            .is_err()
+                        })
+                        .unwrap(),
+                }
+            } else {
+                Admission::solve(&id, network, 0, 1, &|_| {})
+            };
+            vec![grant(key, a, 10_000)]
+        })
+        .await;
+        let (_tx, mut rx) = p.job(&format!("farm-{i}"), 4, 100).await;
+        let (code, msg) = refused(wire::read(&mut rx, wire::MAX_SMALL_FRAME).await.unwrap());
+        assert_eq!(code, "ledger", "{msg}");
+        assert!(
+            msg.contains("admission puzzle is not solved") || msg.contains("this network asks 4"),
+            "{msg}"
+        );
+    }
+    let script = started.elapsed();
+    // What admission would have cost them at the default difficulty, on this machine.
+    let id = NodeId::from(&SecretKey::generate());
+    let t = Instant::now();
+    for n in 0..8 {
+        Admission::solve(&id, &format!("probe{n}"), 6, 1, &|_| {});
+    }
+    let per = t.elapsed().as_secs_f64() / 8.0
+        * Admission::expected_work(Policy::default().admission_bits)
+        / Admission::expected_work(6);
+    eprintln!(
+        "20 unadmitted identities refused in {:.1} s; admitting them at the default {} bits would \
+         take about {:.0} s of one core each ({:.0} s in all)",
+        script.as_secs_f64(),
+        Policy::default().admission_bits,
+        per,
+        per * 20.0
+    );
+    // One that paid its admission is served.
+    let p = Payer::new(&node, |key, network| Payer::admitted(key, network, 10_000)).await;
+    let (_tx, mut rx) = p.job("admitted", 4, 100).await;
+    assert!(Payer::tokens(&mut rx).await > 0);
+    assert_eq!(
+        ledger_of(&node).await.0,
+        before.0,
+        "nothing was paid, nothing recorded"
+    );
+}
+
+#[tokio::test]
+async fn chains_with_unbacked_or_mispriced_earnings_are_refused() {
+    let node = Node::start(&[]);
+    let before = ledger_of(&node).await;
+    let payer = SecretKey::generate();
+    // An earning whose receipt names a model outside the catalog, and one that asks more than
+    // the price of its tokens.
+    type Edit = Box<dyn Fn(&mut Receipt)>;
+    let cases: [(&str, Edit, &str); 2] = [
+        (
+            "outside the catalog",
+            Box::new(|r: &mut Receipt| r.model = "my-own-model".into()),
+            "outside the network's catalog",
+        ),
+        (
+            "above the price",
+            Box::new(|r: &mut Receipt| r.credits += 1000),
+            "whose price is",
+        ),
+    ];
+    for (what, edit, want) in cases {
+        let p = Payer::new(&node, |key, network| {
+            let mut c = Payer::admitted(key, network, 100);
+            let last = Entry::decode(&c[0]).unwrap();
+            let mut r = Receipt {
+                job: "printed".into(),
+                requester: NodeId::from(&payer),
+                worker: NodeId::from(key),
+                model: MODEL.into(),
+                quant: "q4_1".into(),
+                prompt_tokens: 10,
+                completion_tokens: 10,
+                credits: test_policy().price(PARAMETERS, "q4_1", 20),
+                time_ms: now_ms(),
+            };
+            edit(&mut r);
+            let e = Position::after(&last, &c[0])
+                .append(
+                    key,
+                    r.credits,
+                    Payload::Earn {
+                        spend: payer_spend(&payer, 1, r.clone()),
+                        receipt: r,
+                    },
+                    now_ms(),
+                )
+                .unwrap();
+            c.push(e.encode());
+            c
+        })
+        .await;
+        let (_tx, mut rx) = p.job("spend-it", 4, 100).await;
+        let (code, msg) = refused(wire::read(&mut rx, wire::MAX_SMALL_FRAME).await.unwrap());
+        assert_eq!(code, "ledger", "{what}: {msg}");
+        assert!(msg.contains(want), "{what}: {msg}");
+        assert!(strikes_of(&node, &p.at.id()).await >= 1, "{what}");
+    }
+    // A chain from another network (admitted there, not here).
+    let p = Payer::new(&node, |key, _| {
+        sample_chain_in(key, &[SecretKey::generate()], 3, "elsewhere", 4)
+    })
+    .await;
+    let (_tx, mut rx) = p.job("spend-it", 4, 10).await;
+    let (code, msg) = refused(wire::read(&mut rx, wire::MAX_SMALL_FRAME).await.unwrap());
+    assert_eq!(code, "ledger", "{msg}");
+    assert!(msg.contains("network `elsewhere`"), "{msg}");
+    assert_eq!(ledger_of(&node).await, before);
+}
+
+#[tokio::test]
+async fn payments_must_continue_the_audited_chain_and_pay_the_last_promise() {
+    let node = Node::start(&[]);
+    let before = ledger_of(&node).await;
+    let p = Payer::new(&node, |key, network| Payer::admitted(key, network, 1000)).await;
+
+    // A payment at a seq that does not continue the audited chain: not recorded, a debt.
+    let (mut tx, mut rx) = p.job("job-ahead", 4, 100).await;
+    let n = Payer::tokens(&mut rx).await;
+    assert_eq!(n, 4);
+    let last = p.promise("job-ahead", n);
+    wire::write(&mut tx, &Request::Pay(Box::new(last.clone())))
+        .await
+        .unwrap();
+    let lie = p.spend(&last, Some((50, [7; 32], 1000)));
+    wire::write(&mut tx, &lie).await.unwrap();
+    eventually(20, "the payment ahead is refused", async || {
+        node.log_text()
+            .contains("its chain with the payment")
+            .then_some(())
+    })
+    .await;
+    assert_eq!(
+        ledger_of(&node).await,
+        before,
+        "a payment ahead was recorded"
+    );
+    assert!(strikes_of(&node, &p.at.id()).await >= 1);
+    // It owes that promise now: refused until its chain shows the payment.
+    let (_tx, mut rx) = p.job("job-next", 4, 100).await;
+    let (code, msg) = refused(wire::read(&mut rx, wire::MAX_SMALL_FRAME).await.unwrap());
+    assert_eq!(code, "debt", "{msg}");
+    assert!(msg.contains("job-ahead"), "{msg}");
+    // It pays (a spend at the end of its chain): the next audit sees it, the debt is
+    // collected as an earning, and it is served again.
+    p.spend(&last, None);
+    let (_tx, mut rx) = p.job("job-after", 4, 100).await;
+    assert_eq!(Payer::tokens(&mut rx).await, 4);
+    assert_eq!(
+        ledger_of(&node).await,
+        (before.0 + 1, before.1 + last.receipt.credits),
+        "the debt collected"
+    );
+
+    // A payment for fewer tokens than it promised: not recorded, a debt.
+    let p = Payer::new(&node, |key, network| Payer::admitted(key, network, 1000)).await;
+    let (mut tx, mut rx) = p.job("job-short", 8, 100).await;
+    let n = Payer::tokens(&mut rx).await;
+    assert_eq!(n, 8);
+    let full = p.promise("job-short", 8);
+    wire::write(&mut tx, &Request::Pay(Box::new(full.clone())))
+        .await
+        .unwrap();
+    let short = p.spend(&p.promise("job-short", 2), None);
+    wire::write(&mut tx, &short).await.unwrap();
+    eventually(20, "the short payment is refused", async || {
+        node.log_text()
+            .contains("does not record its last promise")
+            .then_some(())
+    })
+    .await;
+    let (_tx, mut rx) = p.job("job-again", 4, 100).await;
+    let (code, msg) = refused(wire::read(&mut rx, wire::MAX_SMALL_FRAME).await.unwrap());
+    assert_eq!(code, "debt", "{msg}");
+    let out = run(llp()
+        .args(["ledger", "verify"])
+        .arg("--data-dir")
+        .arg(node.data_dir()));
+    assert!(out.status.success(), "{}", stderr(&out));
+}
