@@ -15,7 +15,8 @@ use local_llm_proxy::ledger::{
 use local_llm_proxy::net::wire::{self, Reply, Request};
 
 use crate::common::*;
-use crate::wire::{Attacker, attacker, refused, strikes_of};
+use crate::network::{first, joiner, until_routable};
+use crate::wire::{Attacker, attacker, attacker_as, refused, strikes_of};
 
 const PARAMETERS: u64 = 134_515_008;
 const CONTEXT: u32 = 8192;
@@ -77,6 +78,45 @@ impl Payer {
     pub fn admitted(key: &SecretKey, network: &str, amount: u64) -> Vec<Vec<u8>> {
         let a = Admission::solve(&NodeId::from(key), network, 4, 1, &|_| {});
         vec![grant(key, a, amount)]
+    }
+
+    /// The same identity and chain, talking to another node.
+    async fn to(&self, node: &Node) -> Payer {
+        let at = attacker_as(node, self.key.clone()).await;
+        let conn = at.member().await;
+        tokio::spawn(serve_chain(conn.clone(), self.chain.clone()));
+        Payer {
+            at,
+            conn,
+            key: self.key.clone(),
+            chain: self.chain.clone(),
+        }
+    }
+
+    /// The same identity talking to another node, showing it another chain: its first `keep`
+    /// entries, then whatever it appends (a fork).
+    async fn forked_to(&self, node: &Node, keep: usize) -> Payer {
+        let at = attacker_as(node, self.key.clone()).await;
+        let conn = at.member().await;
+        let chain = Arc::new(Mutex::new(self.chain.lock().unwrap()[..keep].to_vec()));
+        tokio::spawn(serve_chain(conn.clone(), chain.clone()));
+        Payer {
+            at,
+            conn,
+            key: self.key.clone(),
+            chain,
+        }
+    }
+
+    /// Pays its promise for `n` tokens of `job` at the end of its chain, and says so.
+    async fn pay(&self, tx: &mut SendStream, job: &str, n: u32) -> Promise {
+        let last = self.promise(job, n);
+        wire::write(tx, &Request::Pay(Box::new(last.clone())))
+            .await
+            .unwrap();
+        let paid = self.spend(&last, None);
+        wire::write(tx, &paid).await.unwrap();
+        last
     }
 
     fn worker(&self) -> NodeId {
@@ -229,7 +269,7 @@ async fn fresh_identities_cannot_spend_before_paying_admission() {
             } else {
                 Admission::solve(&id, network, 0, 1, &|_| {})
             };
-            vec![grant(key, a, 10_000)]
+            vec![grant(key, a, 1000)]
         })
         .await;
         let (_tx, mut rx) = p.job(&format!("farm-{i}"), 4, 100).await;
@@ -259,7 +299,7 @@ async fn fresh_identities_cannot_spend_before_paying_admission() {
         per * 20.0
     );
     // One that paid its admission is served.
-    let p = Payer::new(&node, |key, network| Payer::admitted(key, network, 10_000)).await;
+    let p = Payer::new(&node, |key, network| Payer::admitted(key, network, 1000)).await;
     let (_tx, mut rx) = p.job("admitted", 4, 100).await;
     assert!(Payer::tokens(&mut rx).await > 0);
     assert_eq!(
@@ -407,4 +447,179 @@ async fn payments_must_continue_the_audited_chain_and_pay_the_last_promise() {
         .arg("--data-dir")
         .arg(node.data_dir()));
     assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[tokio::test]
+async fn an_unpaid_promise_is_a_debt_every_node_refuses_until_it_is_paid() {
+    let w = first(&[]);
+    let c = joiner(&w.ticket(), &[]);
+    until_routable(&c, &[&w]).await;
+    let (w0, c0) = (ledger_of(&w).await, ledger_of(&c).await);
+    // The requester pays a job on C honestly: C knows it.
+    let on_c = Payer::new(&c, |key, network| Payer::admitted(key, network, 1000)).await;
+    let (mut tx, mut rx) = on_c.job("honest", 4, 100).await;
+    assert_eq!(Payer::tokens(&mut rx).await, 4);
+    let honest = on_c.pay(&mut tx, "honest", 4).await;
+    eventually(20, "C earns the honest job", async || {
+        (ledger_of(&c).await == (c0.0 + 1, c0.1 + honest.receipt.credits)).then_some(())
+    })
+    .await;
+    // Then takes a job on W and leaves without paying.
+    let on_w = on_c.to(&w).await;
+    let (tx, mut rx) = on_w.job("dodged", 8, 100).await;
+    assert_eq!(Payer::tokens(&mut rx).await, 8);
+    // Its stream dropped: the job over, nothing paid.
+    drop((tx, rx));
+    // W keeps its promise as a debt and announces it; C refuses the debtor.
+    eventually(30, "the debt reaches C", async || {
+        let job = format!("again-{}", rand_hex());
+        let (mut tx, mut rx) = on_c.job(&job, 4, 100).await;
+        match wire::read::<Reply, _>(&mut rx, wire::MAX_SMALL_FRAME).await {
+            Ok(Some(Reply::Refused { code, message })) if code == "debt" => {
+                assert!(message.contains("dodged"), "{message}");
+                Some(())
+            }
+            // Not yet: served, and paid like the honest job.
+            Ok(Some(Reply::Accepted { .. })) => {
+                let n = Payer::tokens(&mut rx).await;
+                on_c.pay(&mut tx, &job, n).await;
+                None
+            }
+            other => panic!("{other:?}"),
+        }
+    })
+    .await;
+    assert!(
+        w.log_text().contains("did not pay its promise"),
+        "{}",
+        w.log_text()
+    );
+    assert_eq!(ledger_of(&w).await, w0, "nothing earned without a payment");
+    // It pays its last promise (the prompt's: it sent no other). C audits its chain, sees the
+    // payment and serves it again; W collects the debt when it audits it next.
+    let owed = on_w.promise("dodged", 0);
+    on_w.spend(&owed, None);
+    let (_tx, mut rx) = on_c.job("after", 4, 100).await;
+    assert_eq!(Payer::tokens(&mut rx).await, 4);
+    let (_tx, mut rx) = on_w.job("after-w", 4, 100).await;
+    assert_eq!(Payer::tokens(&mut rx).await, 4);
+    assert_eq!(
+        ledger_of(&w).await,
+        (w0.0 + 1, w0.1 + owed.receipt.credits),
+        "W collected the debt"
+    );
+    for n in [&w, &c] {
+        let out = run(llp()
+            .args(["ledger", "verify"])
+            .arg("--data-dir")
+            .arg(n.data_dir()));
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+}
+
+#[tokio::test]
+async fn a_node_restored_from_an_old_ledger_is_told_what_to_do_and_does_not_fork() {
+    let w = first(&[]);
+    let ticket = w.ticket();
+    let args = crate::network::with(&["--join", &ticket], &["--model", "none"]);
+    let r = Node::start(&args);
+    until_routable(&r, &[&w]).await;
+    // A backup of its ledger, taken while it was stopped.
+    let backup = tempfile::tempdir().unwrap();
+    let saved = backup.path().join("ledger.redb");
+    let r = r.restart_after(&args, |dir| {
+        std::fs::copy(dir.join("ledger.redb"), &saved).unwrap();
+    });
+    until_routable(&r, &[&w]).await;
+    // It spends: W now holds its head for that payment.
+    let (code, _, body) = post(&r.url("/v1/chat/completions"), &chat_body("Hi.", 4)).await;
+    assert_eq!(code, 200, "{body}");
+    eventually(20, "the payment is recorded", async || {
+        (ledger_of(&r).await.0 == 2).then_some(())
+    })
+    .await;
+    // Restored from the old backup: its file ends before the chain W saw.
+    let r = r.restart_after(&args, |dir| {
+        std::fs::copy(&saved, dir.join("ledger.redb")).unwrap();
+    });
+    until_routable(&r, &[&w]).await;
+    let why = eventually(40, "the node learns its ledger is behind", async || {
+        r.status().await["ledger"]["stale"]
+            .as_str()
+            .map(str::to_string)
+    })
+    .await;
+    assert!(
+        why.contains("restore") && why.contains("new identity") && why.contains("seq 1"),
+        "{why}"
+    );
+    // It neither spends nor earns, says why, and nothing forks.
+    let (code, _, body) = post(&r.url("/v1/chat/completions"), &chat_body("Hi.", 4)).await;
+    assert_eq!(code, 402, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("restore"),
+        "{body}"
+    );
+    assert_eq!(ledger_of(&r).await.0, 1, "nothing was appended");
+    let ws = w.status().await;
+    assert!(
+        !ws.to_string().contains("FORKED") && !w.log_text().contains("two different ledger heads"),
+        "{ws}"
+    );
+}
+
+#[tokio::test]
+async fn a_requester_that_pays_two_workers_from_one_balance_is_proven_forked_everywhere() {
+    let w1 = first(&[]);
+    let w2 = joiner(&w1.ticket(), &[]);
+    let w3 = joiner(&w1.ticket(), &[]);
+    until_routable(&w2, &[&w1, &w3]).await;
+    // Its whole balance pays a job on W1 (its chain: the grant, then that spend at seq 1).
+    let credits = test_policy().price(PARAMETERS, "q4_1", (Payer::billed() + 4) as u64);
+    let p1 = Payer::new(&w1, |key, network| Payer::admitted(key, network, credits)).await;
+    let (mut tx, mut rx) = p1.job("first", 4, credits).await;
+    assert_eq!(Payer::tokens(&mut rx).await, 4);
+    p1.pay(&mut tx, "first", 4).await;
+    eventually(20, "W1 earns it", async || {
+        let s = w1.status().await;
+        (s["ledger"]["recent"][0]["job"] == "first").then_some(())
+    })
+    .await;
+    // The same balance, shown to W2 from a chain without that spend: a second spend at seq 1.
+    let p2 = p1.forked_to(&w2, 1).await;
+    let (mut tx, mut rx) = p2.job("second", 4, credits).await;
+    match wire::read::<Reply, _>(&mut rx, wire::MAX_SMALL_FRAME)
+        .await
+        .unwrap()
+    {
+        // W2 already heard of the first payment's head: refused at once.
+        Some(Reply::Refused { code, .. }) => {
+            assert!(code == "ledger" || code == "banned", "{code}")
+        }
+        Some(Reply::Accepted { .. }) => {
+            Payer::tokens(&mut rx).await;
+            p2.pay(&mut tx, "second", 4).await;
+        }
+        other => panic!("{other:?}"),
+    }
+    // The two heads for seq 1 meet: the proof reaches every node, and all refuse the key.
+    let id = p1.at.id();
+    for n in [&w1, &w2, &w3] {
+        eventually(30, &format!("{} knows it forked", &n.id[..8]), async || {
+            let s = n.status().await;
+            let list = s["network"]["equivocators"].as_array()?;
+            list.iter()
+                .any(|e| e["peer"] == id && e["seq"] == 1)
+                .then_some(())
+        })
+        .await;
+    }
+    let (_tx, mut rx) = p1.job("third", 4, 1).await;
+    let (code, msg) = refused(wire::read(&mut rx, wire::MAX_SMALL_FRAME).await.unwrap());
+    assert_eq!(code, "banned", "{msg}");
+    let out = run(llp().args(["status"]).arg("--data-dir").arg(w3.data_dir()));
+    assert!(stdout(&out).contains("FORKED"), "{}", stdout(&out));
 }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::common::*;
-use crate::network::{first, joiner, peer, until_routable, with};
+use crate::network::{first, joiner, peer, until_routable};
 
 /// A config file holding a credit policy, shared by every node of a test's network.
 fn policy(dir: &Path, text: &str) -> PathBuf {
@@ -300,59 +300,6 @@ async fn a_saturated_worker_serves_the_better_standing_requester_first() {
         "X (more credits) should be served before Y, which asked first"
     );
     assert_eq!(blocker.await.unwrap().0, 200);
-}
-
-#[tokio::test]
-async fn a_forked_ledger_is_proven_spread_and_refused_by_every_node() {
-    let b = first(&[]);
-    let a = joiner(&b.ticket(), &["--model", "none"]);
-    until_routable(&a, &[&b]).await;
-    // A's chain as it is now (the starter grant only), kept aside like a backup.
-    let backup = tempfile::tempdir().unwrap();
-    let ticket = b.ticket();
-    let again = with(&["--join", &ticket], &["--model", "none"]);
-    let a = a.restart_after(&again, |dir| {
-        std::fs::copy(dir.join("ledger.redb"), backup.path().join("ledger.redb")).unwrap();
-    });
-    until_routable(&a, &[&b]).await;
-    let (code, _, body) = post(&a.url("/v1/chat/completions"), &chat_body("One", 4)).await;
-    assert_eq!(code, 200, "{body}");
-    eventually(20, "B has seen A's head after its spending", async || {
-        (peer(&b.status().await, &a.id)?["ledger_seq"].as_u64()? == 1).then_some(())
-    })
-    .await;
-
-    // A restores the backup and spends the same credits again, elsewhere.
-    let a = a.restart_after(&again, |dir| {
-        std::fs::copy(backup.path().join("ledger.redb"), dir.join("ledger.redb")).unwrap();
-    });
-    let c = joiner(&b.ticket(), &[]);
-    let (code, _, _) = post(&b.url("/api/contribution"), &json!({"paused": true})).await;
-    assert_eq!(code, 200);
-    until_routable(&a, &[&c]).await;
-    let (code, h, body) = post(&a.url("/v1/chat/completions"), &chat_body("Two", 4)).await;
-    assert_eq!(code, 200, "{body}");
-    assert_eq!(h["x-llp-node"].to_str().unwrap(), c.id);
-
-    // B holds both heads for seq 1: the proof reaches C, and both refuse A from now on.
-    for n in [&b, &c] {
-        let who = &n.id[..8];
-        eventually(30, &format!("{who} knows A forked its chain"), async || {
-            let s = n.status().await;
-            let list = s["network"]["equivocators"].as_array()?;
-            list.iter()
-                .any(|e| e["peer"] == a.id && e["seq"] == 1)
-                .then_some(())
-        })
-        .await;
-    }
-    let (code, _, body) = post(&a.url("/v1/chat/completions"), &chat_body("Three", 4)).await;
-    assert_ne!(
-        code, 200,
-        "a node that forked its ledger was served: {body}"
-    );
-    let out = run(llp().args(["status"]).arg("--data-dir").arg(c.data_dir()));
-    assert!(stdout(&out).contains("FORKED"), "{}", stdout(&out));
 }
 
 /// A child appends receipts as fast as it can and is killed with SIGKILL at a random moment,

@@ -25,6 +25,11 @@ pub(crate) struct Attacker {
 }
 
 pub(crate) async fn attacker(node: &Node) -> Attacker {
+    attacker_as(node, SecretKey::generate()).await
+}
+
+/// An attacker of `node` with the identity `key` (one identity may talk to several nodes).
+pub(crate) async fn attacker_as(node: &Node, key: SecretKey) -> Attacker {
     let ticket = Ticket::decode(&node.ticket()).unwrap();
     let id = ticket.id().unwrap().public_key().unwrap();
     let mut target = EndpointAddr::new(id);
@@ -34,6 +39,7 @@ pub(crate) async fn attacker(node: &Node) -> Attacker {
     let memory = MemoryLookup::new();
     memory.add_endpoint_info(target.clone());
     let ep = Endpoint::builder(presets::Minimal)
+        .secret_key(key)
         .clear_ip_transports()
         .bind_addr("127.0.0.1:0")
         .unwrap()

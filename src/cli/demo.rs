@@ -340,7 +340,7 @@ async fn show(members: &[Member], a: &DemoArgs) -> anyhow::Result<()> {
     for (m, n) in members.iter().zip(&tally) {
         println!("  {} {:>3}  {}", m.name, n, "#".repeat(*n));
     }
-    // Workers record their earnings when the requester's countersignature arrives, just after
+    // Workers record their earnings when the requester's payment arrives and checks out, just after
     // the answer: give them a moment.
     tokio::time::sleep(Duration::from_millis(500)).await;
     println!("\nCredits (node-0 paid its peers for their work; its own was free):");

@@ -9,7 +9,7 @@
 //! At most [`AUDITS_AT_ONCE`] chains are fetched and verified at a time, and one per peer: a
 //! crowd of new keys waits its turn instead of keeping every core auditing.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use super::Ledger;
 use super::chain::{Head, Position, Verifier};
@@ -44,13 +44,35 @@ pub(super) struct Book {
     /// The position up to which its chain was fetched and verified.
     pub(super) audited: Option<Position>,
     /// The receipts of its verified entries (a replay in a later part is caught).
-    jobs: HashSet<[u8; 32]>,
+    jobs: super::chain::Jobs,
     /// The hashes of its latest verified entries, by seq.
     pub(super) hashes: BTreeMap<u64, [u8; 32]>,
     /// Its earnings whose payers' chains were not seen to hold their spends yet.
     pub(super) unbacked: Vec<super::chain::Backing>,
     /// Credits of its earnings refused as unbacked (the payer's chain holds no such spend).
     pub(super) void: u64,
+    /// When it was last used (seconds).
+    touched: u64,
+}
+
+/// Peers whose chains this node keeps track of at most (the least recently seen give way).
+const MAX_BOOKS: usize = 20_000;
+
+/// The book of `peer`, made if new (then the least recently used one gives way when there are
+/// [`MAX_BOOKS`]): a crowd of new keys cannot grow this node's memory without bound.
+pub(super) fn book_of<'a>(
+    books: &'a mut std::collections::HashMap<NodeId, Book>,
+    peer: &NodeId,
+) -> &'a mut Book {
+    if !books.contains_key(peer)
+        && books.len() >= MAX_BOOKS
+        && let Some(old) = books.iter().min_by_key(|(_, b)| b.touched).map(|(k, _)| *k)
+    {
+        books.remove(&old);
+    }
+    let book = books.entry(*peer).or_default();
+    book.touched = crate::ids::unix_now();
+    book
 }
 
 /// Where an audit must reach: an entry of the peer's chain that the peer signed for (a signed
@@ -83,7 +105,7 @@ enum Start {
     /// Already verified past the head: its balance then.
     Known(u64),
     /// From this position (the start when `None`), with the replay keys seen so far.
-    From(Option<Position>, HashSet<[u8; 32]>),
+    From(Option<Position>, super::chain::Jobs),
 }
 
 impl Ledger {
@@ -127,14 +149,14 @@ impl Ledger {
         fetch: impl Fetch,
     ) -> Result<u64, AuditError> {
         let peer = t.owner;
-        let lock = self
-            .inner
-            .audits
-            .lock()
-            .expect("audits")
-            .entry(peer)
-            .or_default()
-            .clone();
+        let lock = {
+            let mut audits = self.inner.audits.lock().expect("audits");
+            if audits.len() > MAX_BOOKS {
+                // Locks no audit holds are made again when needed.
+                audits.retain(|_, l| std::sync::Arc::strong_count(l) > 1);
+            }
+            audits.entry(peer).or_default().clone()
+        };
         let _one_at_a_time = lock.lock().await;
         let (audited, jobs) = match self.audit_start(&peer, &t)? {
             Start::Known(balance) => return Ok(balance),
@@ -153,7 +175,7 @@ impl Ledger {
             None => Verifier::new(Some(peer), self.rules(), now_ms()),
         };
         let state = AuditState {
-            v: v.with_jobs(jobs),
+            v: v.with_jobs(jobs).backed_by_payers(),
             payments: Vec::new(),
             spends: Vec::new(),
             recent: Vec::new(),
@@ -197,7 +219,7 @@ impl Ledger {
     /// where still known), else where to go on from.
     fn audit_start(&self, peer: &NodeId, head: &Target) -> Result<Start, AuditError> {
         let mut books = self.inner.books.lock().expect("books");
-        let book = books.entry(*peer).or_default();
+        let book = book_of(&mut books, peer);
         if let Some(a) = book.audited
             && a.next > head.seq
         {
@@ -284,7 +306,7 @@ impl Ledger {
         self.note_spends(spends);
         let s = verified.summary;
         let mut books = self.inner.books.lock().expect("books");
-        let book = books.entry(*peer).or_default();
+        let book = book_of(&mut books, peer);
         book.audited = Some(Position {
             next: s.entries,
             prev: s.head,
@@ -320,7 +342,7 @@ impl Ledger {
         }
     }
 
-    fn restore_jobs(&self, peer: &NodeId, jobs: HashSet<[u8; 32]>) {
+    fn restore_jobs(&self, peer: &NodeId, jobs: super::chain::Jobs) {
         if let Some(b) = self.inner.books.lock().expect("books").get_mut(peer) {
             b.jobs = jobs;
         }

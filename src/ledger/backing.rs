@@ -106,7 +106,18 @@ impl Ledger {
             return Vec::new();
         };
         let mut void = 0;
+        let forks: HashMap<NodeId, u64> = book
+            .unbacked
+            .iter()
+            .filter_map(|b| Some((b.payer, self.fork_seq(&b.payer)?)))
+            .collect();
         book.unbacked.retain(|b| {
+            // A payer proven forked: what it paid from the fork on is void (the branch that
+            // paid it may not be the one others were shown); what it paid before stands.
+            if forks.get(&b.payer).is_some_and(|f| b.seq >= *f) {
+                void += b.credits;
+                return false;
+            }
             if backed.set.contains(&b.hash) {
                 return false;
             }

@@ -67,6 +67,9 @@ pub enum LedgerError {
     Replay(String),
     #[error("invalid: {0}")]
     Invalid(String),
+    /// Peers hold a later chain of this identity than the file: appending would fork it.
+    #[error("{0}")]
+    Stale(String),
 }
 
 /// News from the ledger, for whoever subscribed ([`Ledger::events`]).
@@ -95,6 +98,12 @@ pub struct LedgerStatus {
     /// Peers whose chains this node has audited.
     #[serde(default)]
     pub peers_audited: usize,
+    /// Set when peers hold a later chain of this identity than its ledger file: what to do.
+    #[serde(default)]
+    pub stale: Option<String>,
+    /// Promises owed to this node and not paid.
+    #[serde(default)]
+    pub debts_owed: usize,
 }
 
 /// The result of verifying this node's own chain from the first entry.
@@ -166,6 +175,10 @@ struct Inner {
     debts: Mutex<debts::Debts>,
     /// The last full check of this node's own chain.
     checked: Mutex<Option<SelfCheck>>,
+    /// Why this chain must not grow (peers hold a later one), if so.
+    stale: Mutex<Option<String>>,
+    /// Requesters' heads of the latest payments accepted (announced).
+    paid_heads: Mutex<std::collections::VecDeque<Head>>,
     events: broadcast::Sender<LedgerEvent>,
 }
 
@@ -265,6 +278,8 @@ impl Ledger {
                         .collect(),
                 ),
                 checked: Mutex::new(None),
+                stale: Mutex::new(None),
+                paid_heads: Mutex::new(std::collections::VecDeque::new()),
                 events: broadcast::channel(64).0,
             }),
         };
@@ -385,6 +400,9 @@ impl Ledger {
     }
 
     async fn append(&self, amount: u64, payload: Payload) -> Result<Entry, LedgerError> {
+        if let Some(why) = self.stale() {
+            return Err(LedgerError::Stale(why));
+        }
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.inner.store.send(store::Write::Append(store::Append {
             amount,
@@ -512,6 +530,8 @@ impl Ledger {
             recent,
             checked: self.inner.checked.lock().expect("checked").clone(),
             peers_audited: self.inner.books.lock().expect("books").len(),
+            stale: self.stale(),
+            debts_owed: self.own_debts().len(),
         }
     }
 

@@ -61,8 +61,9 @@ impl Default for Policy {
         .map(|(k, v)| (k.to_string(), v))
         .collect();
         Policy {
-            starter_grant: 10_000,
-            admission_bits: 14,
+            // Against this machine's earning rate: see the README's Credits section.
+            starter_grant: 1_000,
+            admission_bits: 15,
             gflops_per_credit: 1.0,
             free_when_idle: true,
             size: vec![

@@ -13,6 +13,8 @@ use crate::ids::{NodeId, unix_now};
 
 /// Signed heads remembered per peer (to catch a fork at any recent seq).
 pub(super) const HEADS_PER_PEER: usize = 32;
+/// Requesters' heads of accepted payments announced at most.
+const PAID_HEADS: usize = 8;
 /// Proofs of equivocation kept at most (the oldest give way).
 const MAX_EQUIVOCATORS: usize = 4096;
 
@@ -40,6 +42,35 @@ impl Ledger {
         v
     }
 
+    /// The seq at which a peer was proven to fork its chain, if it was.
+    pub fn fork_seq(&self, peer: &NodeId) -> Option<u64> {
+        self.inner
+            .equivocators
+            .lock()
+            .expect("equivocators")
+            .get(peer)
+            .map(|e| e.seq)
+    }
+
+    /// Remembers a requester's head for a payment this node accepted: announced, so that every
+    /// node sees it and a requester that showed other workers another chain is proven forked.
+    pub fn note_paid_head(&self, head: Head) {
+        let mut heads = self.inner.paid_heads.lock().expect("paid heads");
+        heads.push_front(head);
+        heads.truncate(PAID_HEADS);
+    }
+
+    /// The requesters' heads of the latest payments this node accepted, newest first.
+    pub fn paid_heads(&self) -> Vec<Head> {
+        self.inner
+            .paid_heads
+            .lock()
+            .expect("paid heads")
+            .iter()
+            .cloned()
+            .collect()
+    }
+
     pub fn is_equivocator(&self, peer: &NodeId) -> bool {
         self.inner
             .equivocators
@@ -65,11 +96,12 @@ impl Ledger {
             return Err("a ledger head with a bad signature".into());
         }
         if head.owner == self.inner.id {
+            self.own_head_seen(head, None);
             return Ok(None);
         }
         let conflict = {
             let mut books = self.inner.books.lock().expect("books");
-            let book = books.entry(head.owner).or_default();
+            let book = super::audit::book_of(&mut books, &head.owner);
             match book.heads.get(&head.seq) {
                 Some(h) if h.hash != head.hash => Some(Proof {
                     a: h.clone(),
@@ -146,6 +178,53 @@ impl Ledger {
         }
         let _ = self.inner.events.send(LedgerEvent::Equivocation { peer });
         Ok(Some(proof))
+    }
+
+    /// Why this chain must not grow, if peers showed a later one of this identity.
+    pub fn stale(&self) -> Option<String> {
+        self.inner.stale.lock().expect("stale").clone()
+    }
+
+    /// A head of this node's own identity, from a peer: if it is beyond this chain's end, or
+    /// disagrees with this chain at its seq (`ours`: the hash this chain holds there, when the
+    /// caller read it), this ledger file is behind the chain peers saw (lost, or restored from
+    /// an old backup). Appending now would fork it and get this identity refused for good, so
+    /// the chain stops growing and the user is told what to do.
+    pub fn own_head_seen(&self, head: &Head, ours: Option<[u8; 32]>) {
+        if head.owner != self.inner.id || !head.valid() {
+            return;
+        }
+        let tip = self.inner.state.lock().expect("ledger state").tip;
+        let behind = head.seq >= tip.next;
+        let differs = ours.is_some_and(|h| h != head.hash);
+        if !behind && !differs {
+            return;
+        }
+        let why = format!(
+            "peers hold a chain of this identity up to seq {} (balance {}) that this ledger file \
+             ({} entries) does not have: ledger.redb was lost or restored from an old backup. \
+             Spending or earning now would fork the chain and every node would refuse this \
+             identity for good, so this node neither spends nor earns. Either restore the \
+             ledger.redb that holds seq {} (a later backup), or start a new identity: stop the \
+             node and move node.key and ledger.redb out of the data dir (this identity's \
+             credits stay with it)",
+            head.seq, head.balance, tip.next, head.seq
+        );
+        let mut stale = self.inner.stale.lock().expect("stale");
+        if stale.is_none() {
+            tracing::error!("{why}");
+            *stale = Some(why);
+        }
+    }
+
+    /// The hash of this chain's entry at `seq`, if it has one. Blocking.
+    pub fn own_hash_at(&self, seq: u64) -> Option<[u8; 32]> {
+        let raw = self
+            .entries_after(seq.checked_sub(1), 1)
+            .ok()?
+            .into_iter()
+            .next()?;
+        Some(*blake3::hash(&raw).as_bytes())
     }
 
     /// A signed head for one of this node's entries (sent with a payment, so the worker holds

@@ -97,6 +97,7 @@ impl Net {
             debts: ledger
                 .map(|l| l.own_debts().into_iter().take(8).collect())
                 .unwrap_or_default(),
+            paid_heads: ledger.map(|l| l.paid_heads()).unwrap_or_default(),
             capability: capability(&node.devices()),
         }
     }
@@ -364,7 +365,27 @@ impl Net {
             }
         }
         self.take_debts(author, a, ledger);
+        self.take_paid_heads(author, a, ledger);
         true
+    }
+
+    /// The requesters' heads an announcement carries (payments its author accepted): each is
+    /// checked against the heads this node saw, so a fork shown to two workers is proven.
+    fn take_paid_heads(&self, author: &NodeId, a: &Announcement, ledger: &crate::ledger::Ledger) {
+        for h in a.paid_heads.iter().take(8) {
+            match ledger.observe_head(h) {
+                Ok(Some(_)) => {
+                    let id = h.owner;
+                    self.with_table(|t| t.remove(&id));
+                    self.node().room_changed();
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    self.strike(author, &format!("announced a bad payer head: {e}"));
+                    return;
+                }
+            }
+        }
     }
 
     /// The debts an announcement carries: promises owed to its author. A debt of this node's

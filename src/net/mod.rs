@@ -201,6 +201,7 @@ impl Net {
         tasks.spawn(self.clone().announce_loop());
         tasks.spawn(self.clone().announce_changes());
         tasks.spawn(self.clone().maintain());
+        tasks.spawn(self.clone().check_own_chain());
         if self.inner.settings.mdns {
             tasks.spawn(self.clone().mdns());
         }
@@ -218,6 +219,35 @@ impl Net {
 
     pub fn id(&self) -> NodeId {
         self.inner.id
+    }
+
+    /// Asks peers which head of this node's own chain they hold, soon after start and once
+    /// more later: a ledger file that was lost or restored from an old backup is behind it,
+    /// and must not grow (see [`crate::ledger::Ledger::own_head_seen`]).
+    async fn check_own_chain(self) {
+        for wait in [5, 25] {
+            tokio::time::sleep(Duration::from_secs(wait)).await;
+            let Some(ledger) = self.node().ledger().cloned() else {
+                return;
+            };
+            let peers: Vec<NodeId> = self.with_table(|t| t.peers().map(|p| p.id).take(8).collect());
+            let ask = wire::Request::HeadOf {
+                id: self.id().to_string(),
+            };
+            for p in peers {
+                let Ok(wire::Reply::Head { head: Some(h) }) = self.call(&p, &ask).await else {
+                    continue;
+                };
+                let (l, seq) = (ledger.clone(), h.seq);
+                let ours = self
+                    .tasks()
+                    .spawn_blocking(move || l.own_hash_at(seq))
+                    .await
+                    .ok()
+                    .flatten();
+                ledger.own_head_seen(&h, ours);
+            }
+        }
     }
 
     pub fn settings(&self) -> &NetSettings {

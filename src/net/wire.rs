@@ -89,6 +89,11 @@ pub enum Request {
     GetChain {
         after: Option<u64>,
     },
+    /// The latest ledger head of node `id` (hex) this peer holds: a node asks for its own at
+    /// start, to learn whether its ledger file is behind the chain its peers saw.
+    HeadOf {
+        id: String,
+    },
     /// On a job's stream: the requester's promise to pay for the tokens it received so far (a
     /// receipt it signed, cumulative: each replaces the one before).
     Pay(Box<crate::ledger::Promise>),
@@ -317,6 +322,10 @@ pub enum Reply {
     Announcement {
         signed: Vec<u8>,
     },
+    /// The head asked for by `HeadOf` (none if unknown here).
+    Head {
+        head: Option<Box<crate::ledger::Head>>,
+    },
     /// The worker recorded its earning for the job at this seq of its chain.
     Settled {
         seq: u64,
@@ -362,6 +371,11 @@ pub struct Announcement {
     /// debtor until its chain shows the payment.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub debts: Vec<crate::ledger::Promise>,
+    /// Requesters' signed heads of the latest payments this node accepted: every node checks
+    /// them against the heads it saw, so a requester that showed two workers two chains is
+    /// proven forked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paid_heads: Vec<crate::ledger::Head>,
 }
 
 impl Announcement {
@@ -381,6 +395,7 @@ impl Announcement {
             ledger: None,
             equivocations: Vec::new(),
             debts: Vec::new(),
+            paid_heads: Vec::new(),
         }
     }
 }

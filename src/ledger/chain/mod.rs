@@ -35,7 +35,9 @@ pub mod admission;
 mod verify;
 pub use admission::Admission;
 pub use verify::Backing;
-pub use verify::{BadEntry, Rules, Summary, Verified, Verifier, verify_export};
+pub use verify::{
+    BadEntry, Jobs, RECEIPT_AGE_MS, Rules, Summary, Verified, Verifier, verify_export,
+};
 
 pub const FORMAT: u8 = 2;
 const ENTRY_MAGIC: &[u8; 4] = b"LLPE";

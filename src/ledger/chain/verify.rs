@@ -3,7 +3,7 @@
 //! batches), up to a signed head that authenticates it all; and of an export (JSON lines whose
 //! readable fields must match the signed bytes, ending with the signed head).
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -57,6 +57,12 @@ pub struct Backing {
     pub earned_at: u64,
 }
 
+/// The replay keys of a chain's recent receipts, with their times.
+pub type Jobs = HashMap<[u8; 32], u64>;
+
+/// How old a receipt may be when it is recorded (a debt must be paid within it).
+pub const RECEIPT_AGE_MS: u64 = 30 * 86_400_000;
+
 /// Checks a chain entry by entry: links, sequence, clock, kind rules, admission, arithmetic,
 /// replays and each earning's backing (its payer's signature batched; see the module docs).
 pub struct Verifier {
@@ -66,13 +72,18 @@ pub struct Verifier {
     now_ms: u64,
     /// The spends the chain's earnings rely on, in order.
     backing: Vec<Backing>,
-    jobs: HashSet<[u8; 32]>,
+    jobs: Jobs,
+    /// The size of `jobs` after its last pruning.
+    pruned_at: usize,
     /// Receipts this verifier added to `jobs` (undone by [`Verifier::rollback`]).
     added: Vec<[u8; 32]>,
     batch: ed25519_zebra::batch::Verifier,
     pending: Vec<(u64, Sig, ed25519_zebra::batch::Item)>,
     /// Also check each entry's own signature (an export: a file anyone may have altered).
     owner_sigs: bool,
+    /// Check the payer's signature on each earning's spend (not where the earning is backed by
+    /// finding that very spend in the payer's own verified chain: an audit).
+    payer_sigs: bool,
 }
 
 enum Sig {
@@ -95,12 +106,23 @@ impl Verifier {
             rules,
             now_ms,
             backing: Vec::new(),
-            jobs: HashSet::new(),
+            jobs: Jobs::new(),
+            pruned_at: 0,
             added: Vec::new(),
             batch: ed25519_zebra::batch::Verifier::new(),
             pending: Vec::new(),
             owner_sigs: false,
+            payer_sigs: true,
         }
+    }
+
+    /// Leaves each earning's payer signature unchecked: the caller counts an earning only once
+    /// its payer's chain, authenticated by the payer's own head, is seen to hold those very
+    /// bytes, which proves them the payer's (see `ledger::backing`). An audit does this; it
+    /// makes a chain one signature to check, whatever its length.
+    pub fn backed_by_payers(mut self) -> Verifier {
+        self.payer_sigs = false;
+        self
     }
 
     /// Checks every entry's own signature too. Not needed where the chain ends at a head its
@@ -117,7 +139,7 @@ impl Verifier {
 
     /// Receipts already seen in the part of the chain before the resume point: a replay of one
     /// is refused.
-    pub fn with_jobs(mut self, jobs: HashSet<[u8; 32]>) -> Verifier {
+    pub fn with_jobs(mut self, jobs: Jobs) -> Verifier {
         self.jobs = jobs;
         self
     }
@@ -141,9 +163,11 @@ impl Verifier {
             self.queue(index, Sig::Owner, e.owner, e.sig, &raw[..raw.len() - 64]);
         }
         if let Payload::Earn { spend, receipt } = &e.payload {
-            let (body, sig) = spend.split_at(spend.len() - 64);
-            let sig: [u8; 64] = sig.try_into().expect("64 bytes");
-            self.queue(index, Sig::Payer, receipt.requester, sig, body);
+            if self.payer_sigs {
+                let (body, sig) = spend.split_at(spend.len() - 64);
+                let sig: [u8; 64] = sig.try_into().expect("64 bytes");
+                self.queue(index, Sig::Payer, receipt.requester, sig, body);
+            }
             let s = Entry::decode(spend).expect("decoded with the earning");
             self.backing.push(Backing {
                 payer: s.owner,
@@ -293,11 +317,28 @@ impl Verifier {
                 ));
             }
         }
+        // Receipts are recorded within RECEIPT_AGE of their making: a replay of an older one
+        // is refused by its age, so only the recent ones need remembering.
+        if r.time_ms.saturating_add(RECEIPT_AGE_MS) < e.time_ms {
+            return Err(format!(
+                "records a receipt {} days old (receipts are recorded within {} days)",
+                (e.time_ms - r.time_ms) / 86_400_000,
+                RECEIPT_AGE_MS / 86_400_000
+            ));
+        }
+        if r.time_ms > e.time_ms.saturating_add(FUTURE_TOLERANCE_MS) {
+            return Err("records a receipt made after it".into());
+        }
         let key = r.replay_key();
-        if !self.jobs.insert(key) {
+        if self.jobs.insert(key, r.time_ms).is_some() {
             return Err(format!("replays the receipt of job {}", r.job));
         }
         self.added.push(key);
+        if self.jobs.len() > self.pruned_at.max(1 << 16) * 2 {
+            let oldest = e.time_ms.saturating_sub(RECEIPT_AGE_MS);
+            self.jobs.retain(|_, t| *t >= oldest);
+            self.pruned_at = self.jobs.len();
+        }
         Ok(())
     }
 
@@ -351,7 +392,7 @@ impl Verifier {
 
     /// The receipts it was given, without those it added: a failed or abandoned audit must not
     /// leave the entries it read counted (they come again next time).
-    pub fn rollback(mut self) -> HashSet<[u8; 32]> {
+    pub fn rollback(mut self) -> Jobs {
         for k in &self.added {
             self.jobs.remove(k);
         }
@@ -435,7 +476,7 @@ impl Verifier {
 pub struct Verified {
     pub summary: Summary,
     /// The replay keys of its receipts (to resume with later).
-    pub jobs: HashSet<[u8; 32]>,
+    pub jobs: Jobs,
     /// The spends its earnings rely on.
     pub backing: Vec<Backing>,
 }

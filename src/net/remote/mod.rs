@@ -12,9 +12,10 @@
 //!   fails, or it stalls, the job continues elsewhere from where it stopped: the next node gets
 //!   the prompt plus every token already streamed (`continuation`) and generates only what is
 //!   left of `max_tokens`. The client's stream goes on with no token duplicated or missing.
-//! - `pay`: credits held and offered before a job goes out, and the settlement at its end (the
-//!   worker's receipt checked, recorded, countersigned). A client that leaves stops the job and
-//!   pays for what was delivered; a segment that fails over is not paid.
+//! - `pay`: credits held and offered before a job goes out with a signed promise for the prompt,
+//!   a promise every few tokens while it runs, and at its end the spend of the last one, sent as
+//!   proof of payment. A client that leaves stops the job and pays for what was delivered; a
+//!   segment that fails over is paid for the tokens it delivered.
 //!
 //! A **stall** is no frame for longer than
 //! `max(stall_min, stall_factor × the mean time between this job's tokens so far)`

@@ -89,6 +89,9 @@ pub(super) fn payment(
             promise: None,
         });
     };
+    if let Some(why) = ledger.stale() {
+        return Err(Refusal::new(402, why).code(ErrorCode::InsufficientCredits));
+    }
     let name = model.name.clone();
     let Some(facts) = ledger.facts(&name) else {
         return Err(Refusal::new(
@@ -300,7 +303,7 @@ mod tests {
         assert_eq!(r.status, 402);
         assert!(!r.message.contains("  "), "a run of spaces: {}", r.message);
         assert!(
-            r.message.contains("balance is 10000 credits")
+            r.message.contains("balance is 1000 credits")
                 && r.message.contains("estimated at 21 credits (101 tokens")
                 && r.message.ends_with(". The peer said: no"),
             "{}",

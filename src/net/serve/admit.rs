@@ -217,6 +217,10 @@ async fn terms(net: &Net, peer: NodeId, job: &InferRequest, idle: bool) -> Resul
     if job.budget == 0 {
         return free_terms(&ledger, &peer, idle);
     }
+    if ledger.stale().is_some() {
+        let m = "this node's ledger is behind its own chain (see its log): it takes no paid jobs";
+        return Err(Reply::refused(RefuseCode::Busy, m));
+    }
     let invalid = |m: String| {
         net.strike(&peer, &m);
         Reply::refused(RefuseCode::Invalid, m)

@@ -1,9 +1,10 @@
 //! Serving peers: each stream of a verified connection carries one request. A job is admitted
 //! ([`admit`]: checked, paid for, tokenized), its tokens streamed back as they are produced
-//! ([`stream`]), and settled at its end ([`settle`]: this node signs a receipt, the requester
-//! countersigns it, and this node records its earning) — the mirror of [`super::remote`]. The
-//! other requests are FIND_NODE, a ping, this node's announcement, and its ledger entries (for a
-//! peer's audit).
+//! ([`stream`]) within the window of the requester's signed promises (`tab`), and settled at its
+//! end ([`settle`]: the requester's spend of its last promise, checked against its audited chain,
+//! backs this node's earning; without it the promise is a debt) — the mirror of
+//! [`super::remote`]. The other requests are FIND_NODE, a ping, this node's announcement, its
+//! ledger entries (for a peer's audit), and the head it holds of a node's chain.
 //!
 //! A malformed or oversized request ends that stream with a logged reason and costs the peer
 //! reputation; other streams and jobs go on.
@@ -39,6 +40,7 @@ pub(super) fn kind(r: &Request) -> &'static str {
         Request::Ping { .. } => "ping",
         Request::GetAnnouncement => "get_announcement",
         Request::GetChain { .. } => "get_chain",
+        Request::HeadOf { .. } => "head_of",
         Request::Pay(_) | Request::Stop | Request::Paid { .. } => "a job's follow-up outside a job",
     }
 }
@@ -80,6 +82,21 @@ async fn one_stream(net: &Net, peer: NodeId, mut send: SendStream, mut recv: Rec
             },
             Err(e) => {
                 net.strike(&peer, &format!("find_node: {e}"));
+                Reply::refused(RefuseCode::Invalid, e.to_string())
+            }
+        },
+        Request::HeadOf { id } => match (NodeId::parse(&id), net.node().ledger()) {
+            (Ok(id), Some(l)) => Reply::Head {
+                head: (if id == l.id() {
+                    Some(l.head())
+                } else {
+                    l.peer_head(&id)
+                })
+                .map(Box::new),
+            },
+            (Ok(_), None) => Reply::Head { head: None },
+            (Err(e), _) => {
+                net.strike(&peer, &format!("head_of: {e}"));
                 Reply::refused(RefuseCode::Invalid, e.to_string())
             }
         },
@@ -133,7 +150,7 @@ async fn infer(
     let Some(mut running) = admitted.start(net, peer, &job, send).await else {
         return;
     };
-    // The requester's frames (a stop, its countersignature) are read by their own task, so a
+    // The requester's frames (promises, a stop, its payment) are read by their own task, so a
     // frame is never cut in half by the token loop.
     let (from_tx, mut from_requester) = tokio::sync::mpsc::channel::<Request>(4);
     net.tasks().spawn(read_requester(recv, from_tx));

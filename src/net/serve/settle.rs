@@ -121,5 +121,7 @@ async fn record(
             e.seq
         ));
     }
-    ledger.earn(raw).await.map_err(|e| e.to_string())
+    let e = ledger.earn(raw).await.map_err(|e| e.to_string())?;
+    ledger.note_paid_head(head.clone());
+    Ok(e)
 }

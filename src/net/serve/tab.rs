@@ -40,6 +40,10 @@ impl Tab {
     /// requester.
     pub(super) fn update(&mut self, p: Promise, sent: u32, ledger: &Ledger) -> Result<(), String> {
         p.check()?;
+        // Proven to have shown another chain elsewhere (a double spend): no more work.
+        if ledger.is_equivocator(&p.receipt.requester) {
+            return Err("the requester was proven to fork its chain".into());
+        }
         let (new, old) = (&p.receipt, &self.latest.receipt);
         let same = new.job == old.job
             && new.requester == old.requester
