@@ -623,3 +623,105 @@ async fn a_requester_that_pays_two_workers_from_one_balance_is_proven_forked_eve
     let out = run(llp().args(["status"]).arg("--data-dir").arg(w3.data_dir()));
     assert!(stdout(&out).contains("FORKED"), "{}", stdout(&out));
 }
+
+/// One random job from a gateway: a small answer, streamed or not; a quarter of the streamed
+/// ones are dropped by the client after their first chunk.
+async fn random_job(gw: String, roll: u64) -> u16 {
+    let max_tokens = 1 + (roll % 12) as u32;
+    let mut body = chat_body(&format!("Count to {}.", roll % 7 + 2), max_tokens);
+    let url = format!("{gw}/v1/chat/completions");
+    if roll % 3 != 0 {
+        return post(&url, &body).await.0;
+    }
+    body["stream"] = serde_json::json!(true);
+    let resp = reqwest::Client::new().post(&url).json(&body).send().await;
+    let Ok(mut resp) = resp else { return 0 };
+    let status = resp.status().as_u16();
+    if roll % 4 == 0 {
+        // The client leaves after the first chunk.
+        let _ = resp.chunk().await;
+        return status;
+    }
+    while let Ok(Some(_)) = resp.chunk().await {}
+    status
+}
+
+#[tokio::test]
+async fn credits_are_conserved_through_random_jobs_failovers_and_disconnects() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = config_file(tmp.path(), "[credits]\nstarter_grant = 5000\n");
+    let cfg = cfg.to_str().unwrap();
+    let w1 = first(&["--config", cfg, "--slots", "2"]);
+    let ticket = w1.ticket();
+    let args = |extra: &[&'static str]| {
+        let mut v = crate::network::with(&["--join", &ticket], &["--config", cfg]);
+        v.extend_from_slice(extra);
+        v.into_iter().map(str::to_string).collect::<Vec<_>>()
+    };
+    let worker_args = args(&["--slots", "2"]);
+    let gateway_args = args(&["--model", "none"]);
+    fn strs(v: &[String]) -> Vec<&str> {
+        v.iter().map(String::as_str).collect()
+    }
+    let w2 = Node::start(&strs(&worker_args));
+    let mut w3 = Node::start(&strs(&worker_args));
+    let gws = [
+        Node::start(&strs(&gateway_args)),
+        Node::start(&strs(&gateway_args)),
+    ];
+    for g in &gws {
+        until_routable(g, &[&w1, &w2, &w3]).await;
+    }
+    let mut seed = u64::from_str_radix(&rand_hex()[..12], 16).unwrap();
+    let mut roll = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut codes = std::collections::BTreeMap::new();
+    // Three waves of jobs, four at a time; in the second, a worker is killed mid-way and
+    // started again (its jobs fail over, its payments arrive late).
+    for wave in 0..3 {
+        let mut running = tokio::task::JoinSet::new();
+        for i in 0..80u64 {
+            let r = roll();
+            let gw = gws[(r % 2) as usize].base.clone();
+            running.spawn(random_job(gw, r >> 8));
+            if running.len() >= 4 {
+                let c = running.join_next().await.unwrap().unwrap();
+                *codes.entry(c).or_insert(0) += 1;
+            }
+            if wave == 1 && i == 20 {
+                w3 = w3.kill_and_restart(&strs(&worker_args));
+            }
+        }
+        while let Some(c) = running.join_next().await {
+            *codes.entry(c.unwrap()).or_insert(0) += 1;
+        }
+    }
+    eprintln!("240 random jobs, by status: {codes:?}");
+    assert!(codes.get(&200).copied().unwrap_or(0) >= 200, "{codes:?}");
+    // Every payment reaches its worker (late ones delivered again): the sum of balances is the
+    // sum of the grants.
+    let nodes = [&w1, &w2, &w3, &gws[0], &gws[1]];
+    let total = eventually(120, "the balances add up to the grants", async || {
+        let mut sum = 0;
+        for n in nodes {
+            sum += ledger_of(n).await.1;
+        }
+        (sum == 5 * 5000).then_some(sum)
+    })
+    .await;
+    assert_eq!(total, 25_000);
+    let spent: u64 = 2 * 5000 - ledger_of(&gws[0]).await.1 - ledger_of(&gws[1]).await.1;
+    eprintln!("the gateways paid {spent} credits; the workers earned as much");
+    assert!(spent > 0);
+    for n in nodes {
+        let out = run(llp()
+            .args(["ledger", "verify"])
+            .arg("--data-dir")
+            .arg(n.data_dir()));
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+}

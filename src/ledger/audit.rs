@@ -410,6 +410,13 @@ impl AuditState {
     }
 }
 
+impl Ledger {
+    /// Checks a receipt's price against this node's catalog (see [`priced`]).
+    pub fn check_price(&self, r: &super::Receipt) -> Result<(), String> {
+        priced(self, r)
+    }
+}
+
 /// A receipt's price checked against this node's catalog: a model it does not know, tokens
 /// beyond the model's context, or credits other than the price of its tokens are refused.
 pub(super) fn priced(ledger: &Ledger, r: &super::Receipt) -> Result<(), String> {

@@ -148,6 +148,25 @@ impl Ledger {
         Some(own)
     }
 
+    /// Its worker confirmed this payment (or it is too old to deliver any more).
+    pub fn confirm(&self, r: &super::Receipt) {
+        let _ = self
+            .inner
+            .store
+            .send(super::store::Write::Confirmed(r.replay_key()));
+    }
+
+    /// This node's payments not confirmed by their workers yet (spend entries), at most `limit`.
+    /// Blocking.
+    pub fn unconfirmed(&self, limit: usize) -> Result<Vec<Vec<u8>>, LedgerError> {
+        self.inner.store.unconfirmed(limit)
+    }
+
+    /// The seq of this chain's entry recording `r`'s receipt, if any. Blocking.
+    pub fn recorded_at(&self, r: &super::Receipt) -> Result<Option<u64>, LedgerError> {
+        self.inner.store.recorded_at(&r.replay_key())
+    }
+
     /// A debt of this node's own (it signed the promise): pays it now, unless its chain already
     /// does. Returns the credits paid.
     pub async fn pay_own_debt(&self, promise: &Promise) -> Result<u64, LedgerError> {

@@ -22,6 +22,8 @@ use crate::ids::{NodeId, now_ms};
 const ENTRIES: TableDefinition<u64, &[u8]> = TableDefinition::new("entries");
 const RECEIPTS: TableDefinition<&[u8], u64> = TableDefinition::new("receipts");
 const EQUIVOCATORS: TableDefinition<&[u8], &str> = TableDefinition::new("equivocators");
+/// This node's payments its worker has not confirmed yet: replay key to the spend's seq.
+const UNCONFIRMED: TableDefinition<&[u8], u64> = TableDefinition::new("unconfirmed");
 /// Promises owed to this node and not paid, by replay key (JSON).
 const DEBTS: TableDefinition<&[u8], &str> = TableDefinition::new("debts");
 /// Appends written in one transaction at most.
@@ -47,6 +49,8 @@ pub(super) enum Write {
     Equivocation(NodeId, String),
     /// A debt owed to this node (the promise as JSON), or its removal once paid.
     Debt([u8; 32], Option<String>),
+    /// The worker confirmed the payment with this replay key.
+    Confirmed([u8; 32]),
 }
 
 /// One append for the writer, and where its result goes.
@@ -99,6 +103,7 @@ impl Store {
             w.open_table(RECEIPTS).map_err(|e| open_err(&path, e))?;
             w.open_table(EQUIVOCATORS).map_err(|e| open_err(&path, e))?;
             w.open_table(DEBTS).map_err(|e| open_err(&path, e))?;
+            w.open_table(UNCONFIRMED).map_err(|e| open_err(&path, e))?;
         }
         w.commit().map_err(|e| open_err(&path, e))?;
         let tip = match last_entry(&db).map_err(|e| open_err(&path, e))? {
@@ -176,6 +181,29 @@ impl Store {
         let r = self.db()?.begin_read().map_err(read_err)?;
         let t = r.open_table(RECEIPTS).map_err(read_err)?;
         Ok(t.get(key.as_slice()).map_err(read_err)?.is_some())
+    }
+
+    /// The seq of the entry that records the receipt with this replay key, if any.
+    pub(super) fn recorded_at(&self, key: &[u8; 32]) -> Result<Option<u64>, LedgerError> {
+        let r = self.db()?.begin_read().map_err(read_err)?;
+        let t = r.open_table(RECEIPTS).map_err(read_err)?;
+        Ok(t.get(key.as_slice()).map_err(read_err)?.map(|v| v.value()))
+    }
+
+    /// This node's payments not confirmed by their workers: the spend entries, at most
+    /// `limit`.
+    pub(super) fn unconfirmed(&self, limit: usize) -> Result<Vec<Vec<u8>>, LedgerError> {
+        let r = self.db()?.begin_read().map_err(read_err)?;
+        let t = r.open_table(UNCONFIRMED).map_err(read_err)?;
+        let e = r.open_table(ENTRIES).map_err(read_err)?;
+        let mut out = Vec::new();
+        for row in t.iter().map_err(read_err)?.take(limit) {
+            let (_, seq) = row.map_err(read_err)?;
+            if let Some(v) = e.get(seq.value()).map_err(read_err)? {
+                out.push(v.value().to_vec());
+            }
+        }
+        Ok(out)
     }
 
     /// Raw entries after `after` (from the start when `None`), at most `limit`.
@@ -438,6 +466,7 @@ fn write_group(
         let mut receipts = w.open_table(RECEIPTS)?;
         let mut equivocators = w.open_table(EQUIVOCATORS)?;
         let mut debts = w.open_table(DEBTS)?;
+        let mut unconfirmed = w.open_table(UNCONFIRMED)?;
         for a in writes {
             let a = match a {
                 Write::Append(a) => a,
@@ -451,6 +480,10 @@ fn write_group(
                 }
                 Write::Debt(key, None) => {
                     debts.remove(key.as_slice())?;
+                    continue;
+                }
+                Write::Confirmed(key) => {
+                    unconfirmed.remove(key.as_slice())?;
                     continue;
                 }
             };
@@ -477,6 +510,10 @@ fn write_group(
             entries.insert(e.seq, raw.as_slice())?;
             if let Some(r) = e.receipt() {
                 receipts.insert(r.replay_key().as_slice(), e.seq)?;
+            }
+            // A payment stays to be confirmed by its worker (in the same commit as the spend).
+            if let Payload::Spend(r) = &e.payload {
+                unconfirmed.insert(r.replay_key().as_slice(), e.seq)?;
             }
             *tip = Position::after(&e, &raw);
             group.done.push((a, e));

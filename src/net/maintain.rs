@@ -63,7 +63,8 @@ impl Net {
     }
 
     /// Every announce interval: expire quiet peers, probe the others (ping, RTT), retry the
-    /// unreachable, and readmit evicted peers whose back-off ended and who answer again.
+    /// unreachable, and readmit evicted peers whose back-off ended and who answer again; now
+    /// and then, remember the peers, refresh the buckets, deliver unconfirmed payments again.
     pub(super) async fn maintain(self) {
         let mut tick = tokio::time::interval(self.settings().announce_interval);
         let mut rounds = 0u64;
@@ -76,6 +77,12 @@ impl Net {
             }
             if rounds.is_multiple_of(12) {
                 self.refresh_buckets();
+            }
+            // Payments their workers did not confirm: delivered again, aside.
+            if rounds.is_multiple_of(6) {
+                let net = self.clone();
+                self.tasks()
+                    .spawn(async move { super::remote::redeliver(&net).await });
             }
             self.expire().await;
             let now = Instant::now();

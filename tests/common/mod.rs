@@ -165,6 +165,15 @@ impl Node {
         Self::start_in(data, extra, |_| {})
     }
 
+    /// Kills the node with SIGKILL (no goodbye, nothing flushed) and starts it again on the same
+    /// data dir.
+    pub fn kill_and_restart(mut self, extra: &[&str]) -> Node {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let data = std::mem::replace(&mut self.data, tempfile::tempdir().unwrap());
+        Self::start_in(data, extra, |_| {})
+    }
+
     fn start_in(data: tempfile::TempDir, extra: &[&str], tweak: impl FnOnce(&mut Command)) -> Node {
         let log = data.path().join("serve.log");
         let mut cmd = llp();

@@ -25,6 +25,8 @@
 mod follow;
 mod pay;
 
+pub(super) use pay::redeliver;
+
 use std::time::{Duration, Instant};
 
 use iroh::endpoint::SendStream;

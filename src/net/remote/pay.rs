@@ -152,6 +152,81 @@ pub(super) fn payment(
     })
 }
 
+/// How long a requester waits for the worker's confirmation of a payment.
+const CONFIRM_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Waits for the worker's `Settled` for a payment, and marks it confirmed.
+async fn confirmed(
+    ledger: Ledger,
+    receipt: Receipt,
+    mut frames: tokio::sync::mpsc::Receiver<Result<super::super::wire::Reply, wire::WireError>>,
+) {
+    let wait = tokio::time::timeout(CONFIRM_WAIT, async {
+        while let Some(f) = frames.recv().await {
+            if let Ok(super::super::wire::Reply::Settled { .. }) = f {
+                return true;
+            }
+        }
+        false
+    });
+    if wait.await == Ok(true) {
+        ledger.confirm(&receipt);
+    }
+}
+
+/// Delivers again the payments whose workers did not confirm them (a worker that was gone, a
+/// connection lost at the end of a job), so that every spend gets its earning: credits are
+/// conserved. Each round, a few of the oldest, once they are a minute old; a worker that
+/// answers `Settled` (now, or that it had recorded it) confirms it. One too old to record
+/// (past the receipt age) is given up, with a warning.
+pub(in crate::net) async fn redeliver(net: &Net) {
+    let Some(ledger) = net.node().ledger().cloned() else {
+        return;
+    };
+    let l = ledger.clone();
+    let Ok(Ok(raws)) = net.tasks().spawn_blocking(move || l.unconfirmed(16)).await else {
+        return;
+    };
+    let now = now_ms();
+    for raw in raws {
+        let Ok(e) = crate::ledger::Entry::decode(&raw) else {
+            continue;
+        };
+        let Some(r) = e.receipt().cloned() else {
+            continue;
+        };
+        if e.time_ms + 60_000 > now {
+            continue;
+        }
+        if r.time_ms + crate::ledger::chain::RECEIPT_AGE_MS < now {
+            tracing::warn!(
+                "job {}: {} never confirmed the payment of {} credits; giving up delivering it",
+                r.job,
+                r.worker.short(),
+                r.credits
+            );
+            ledger.confirm(&r);
+            continue;
+        }
+        let paid = Request::Paid {
+            entry: hex::encode(&raw),
+            head: Box::new(ledger.head_of(&e)),
+        };
+        match net.call(&r.worker, &paid).await {
+            Ok(super::super::wire::Reply::Settled { .. }) => {
+                tracing::info!(
+                    "job {}: {} confirmed the payment delivered again",
+                    r.job,
+                    r.worker.short()
+                );
+                ledger.confirm(&r);
+            }
+            Ok(other) => tracing::debug!("job {}: payment not confirmed: {other:?}", r.job),
+            Err(e) => tracing::debug!("job {}: payment not delivered: {e:#}", r.job),
+        }
+    }
+}
+
 /// After the segment's `received`-th token: a new promise every [`PROMISE_EVERY`] tokens (never
 /// past what the segment pays for).
 pub(super) async fn promise_more(net: &Net, s: &mut Segment, received: u32) {
@@ -259,8 +334,12 @@ pub(super) async fn settle(
                 e.amount,
                 e.seq
             );
-            // The worker's answer (`Settled`) is not waited for: the payment is in this
-            // node's chain either way.
+            // The worker's confirmation is awaited aside (the answer does not wait for it);
+            // without one the payment is delivered again later.
+            let (_, closed) = tokio::sync::mpsc::channel(1);
+            let frames = std::mem::replace(&mut s.frames, closed);
+            net.tasks()
+                .spawn(confirmed(ledger.clone(), last.receipt.clone(), frames));
             e.amount
         }
         Err(e) => {

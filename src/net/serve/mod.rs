@@ -41,7 +41,8 @@ pub(super) fn kind(r: &Request) -> &'static str {
         Request::GetAnnouncement => "get_announcement",
         Request::GetChain { .. } => "get_chain",
         Request::HeadOf { .. } => "head_of",
-        Request::Pay(_) | Request::Stop | Request::Paid { .. } => "a job's follow-up outside a job",
+        Request::Paid { .. } => "a payment",
+        Request::Pay(_) | Request::Stop => "a job's follow-up outside a job",
     }
 }
 
@@ -111,7 +112,9 @@ async fn one_stream(net: &Net, peer: NodeId, mut send: SendStream, mut recv: Rec
             let _ = send.finish();
             return;
         }
-        other @ (Request::Pay(_) | Request::Stop | Request::Paid { .. }) => {
+        // A payment whose job's settlement did not finish, delivered again.
+        Request::Paid { entry, head } => settle::standalone(net, peer, &entry, &head).await,
+        other @ (Request::Pay(_) | Request::Stop) => {
             let m = format!("sent {} on a stream of its own", kind(&other));
             net.strike(&peer, &m);
             Reply::refused(RefuseCode::Invalid, m)

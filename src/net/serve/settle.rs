@@ -11,10 +11,10 @@ use iroh::endpoint::SendStream;
 use tokio::sync::mpsc;
 
 use super::super::Net;
-use super::super::wire::{self, InferRequest, Reply, Request};
+use super::super::wire::{self, InferRequest, RefuseCode, Reply, Request};
 use super::stream::Running;
 use crate::ids::NodeId;
-use crate::ledger::{AuditError, Entry, Head, Ledger, Payload, Promise};
+use crate::ledger::{AuditError, Entry, Head, Ledger, LedgerError, Payload, Receipt};
 
 /// How long a worker waits for the requester's payment.
 const SETTLE_WAIT: Duration = Duration::from_secs(20);
@@ -63,11 +63,13 @@ pub(super) async fn settle(
         ledger.note_debt(promise);
         return;
     };
-    match record(net, &ledger, &promise, &entry, &head).await {
-        Ok(e) => {
+    match record(net, &ledger, peer, Some(&promise.receipt), &entry, &head).await {
+        Ok(Some(e)) => {
             running.guard.settled(&promise.receipt, &e);
             let _ = wire::write(send, &Reply::Settled { seq: e.seq }).await;
         }
+        // Already recorded (a debt collected by the audit of this very payment).
+        Ok(None) => {}
         Err(why) => {
             net.strike(&peer, &format!("a bad payment for job {}: {why}", job.job));
             ledger.note_debt(promise);
@@ -75,21 +77,62 @@ pub(super) async fn settle(
     }
 }
 
-/// Checks a payment of `promise` — the requester's spend entry recording exactly it, signed,
-/// and its signed head for that entry — audits the requester's chain up to that head, and
-/// records the earning.
+/// A payment delivered on a stream of its own: a requester's spend for a job whose settlement
+/// did not finish (this node was gone, or the answer lost). Checked and recorded as at the end
+/// of a job, the receipt priced as the catalog says; one recorded before is confirmed again.
+pub(super) async fn standalone(net: &Net, peer: NodeId, entry: &str, head: &Head) -> Reply {
+    let Some(ledger) = net.node().ledger().cloned() else {
+        return Reply::refused(RefuseCode::Busy, "this node keeps no ledger");
+    };
+    let receipt = hex::decode(entry)
+        .ok()
+        .and_then(|raw| Entry::decode(&raw).ok())
+        .and_then(|e| e.receipt().cloned());
+    let Some(r) = receipt else {
+        net.strike(&peer, "a payment that is not a spend entry");
+        return Reply::refused(RefuseCode::Invalid, "not a spend entry");
+    };
+    let (l, r2) = (ledger.clone(), r.clone());
+    let before = net.tasks().spawn_blocking(move || l.recorded_at(&r2)).await;
+    if let Ok(Ok(Some(seq))) = before {
+        return Reply::Settled { seq };
+    }
+    match record(net, &ledger, peer, None, entry, head).await {
+        Ok(Some(e)) => Reply::Settled { seq: e.seq },
+        Ok(None) => {
+            let l = ledger.clone();
+            let seq = net.tasks().spawn_blocking(move || l.recorded_at(&r)).await;
+            match seq {
+                Ok(Ok(Some(seq))) => Reply::Settled { seq },
+                _ => Reply::refused(RefuseCode::Busy, "the earning could not be read back"),
+            }
+        }
+        Err(why) => {
+            net.strike(&peer, &format!("a bad payment: {why}"));
+            Reply::refused(RefuseCode::Ledger, why)
+        }
+    }
+}
+
+/// Checks a payment — the requester's spend entry, signed, recording exactly `expected` (the
+/// last promise of a job this node ran), or else a receipt for this node priced as the catalog
+/// says; and its signed head for that entry — audits the requester's chain up to that head,
+/// and records the earning. `None`: it was recorded meanwhile (a debt the audit collected).
 async fn record(
     net: &Net,
     ledger: &Ledger,
-    promise: &Promise,
+    peer: NodeId,
+    expected: Option<&Receipt>,
     entry: &str,
     head: &Head,
-) -> Result<Entry, String> {
+) -> Result<Option<Entry>, String> {
     let raw = hex::decode(entry).map_err(|_| "its spend entry is not hex".to_string())?;
     let e = Entry::decode(&raw).map_err(|m| format!("its spend entry: {m}"))?;
-    let peer = promise.receipt.requester;
-    match &e.payload {
-        Payload::Spend(r) if *r == promise.receipt && e.owner == peer => {}
+    match (&e.payload, expected) {
+        (Payload::Spend(r), Some(x)) if r == x && e.owner == peer => {}
+        (Payload::Spend(r), None) if e.owner == peer && r.worker == ledger.id() => {
+            ledger.check_price(r)?;
+        }
         _ => return Err("its spend entry does not record its last promise".into()),
     }
     if !e.signature_ok(&raw) {
@@ -121,7 +164,11 @@ async fn record(
             e.seq
         ));
     }
-    let e = ledger.earn(raw).await.map_err(|e| e.to_string())?;
+    let earned = match ledger.earn(raw).await {
+        Ok(e) => Some(e),
+        Err(LedgerError::Replay(_)) => None,
+        Err(e) => return Err(e.to_string()),
+    };
     ledger.note_paid_head(head.clone());
-    Ok(e)
+    Ok(earned)
 }
