@@ -630,14 +630,14 @@ async fn random_job(gw: String, roll: u64) -> u16 {
     let max_tokens = 1 + (roll % 12) as u32;
     let mut body = chat_body(&format!("Count to {}.", roll % 7 + 2), max_tokens);
     let url = format!("{gw}/v1/chat/completions");
-    if roll % 3 != 0 {
+    if !roll.is_multiple_of(3) {
         return post(&url, &body).await.0;
     }
     body["stream"] = serde_json::json!(true);
     let resp = reqwest::Client::new().post(&url).json(&body).send().await;
     let Ok(mut resp) = resp else { return 0 };
     let status = resp.status().as_u16();
-    if roll % 4 == 0 {
+    if roll.is_multiple_of(4) {
         // The client leaves after the first chunk.
         let _ = resp.chunk().await;
         return status;
