@@ -103,7 +103,7 @@ impl Attacker {
                 &NodeId::from(self.ep.id()),
                 &NodeId::from(self.target.id),
             ),
-            policy: test_policy().id(),
+            policy: test_pricing_id(),
         };
         match self.raw(&conn, &wire::encode(&hello)).await {
             Some(Reply::Welcome { .. }) => conn,
@@ -153,7 +153,7 @@ async fn bad_handshakes_are_refused_logged_and_struck() {
         version: 99,
         network: at.ticket.network.clone(),
         proof: "00".repeat(32),
-        policy: test_policy().id(),
+        policy: test_pricing_id(),
     };
     let (code, msg) = refused(at.raw(&conn, &wire::encode(&hello)).await);
     assert_eq!(code, "version", "{msg}");
@@ -170,7 +170,7 @@ async fn bad_handshakes_are_refused_logged_and_struck() {
             &NodeId::from(at.ep.id()),
             &NodeId::from(at.target.id),
         ),
-        policy: test_policy().id(),
+        policy: test_pricing_id(),
     };
     let (code, _) = refused(at.raw(&conn, &wire::encode(&hello)).await);
     assert_eq!(code, "network");

@@ -382,7 +382,7 @@ pub async fn append_receipts(
                     quant: "q4_1".into(),
                     prompt_tokens: 16,
                     completion_tokens: 16,
-                    credits: 1,
+                    credits: Policy::default().price(SAMPLE_FACTS.parameters, "q4_1", 32),
                     time_ms: now_ms(),
                 };
                 let e = ledger.earn(payer_spend(&peer, i, r)).await?;

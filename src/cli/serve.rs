@@ -237,17 +237,7 @@ async fn open_ledger(
     settings: &Settings,
     key: &iroh::SecretKey,
 ) -> anyhow::Result<crate::ledger::Ledger> {
-    let params = catalog
-        .models
-        .iter()
-        .map(|m| {
-            let facts = crate::ledger::ModelFacts {
-                parameters: m.parameters,
-                context: m.context_length,
-            };
-            (m.name.to_ascii_lowercase(), facts)
-        })
-        .collect();
+    let params = crate::ledger::catalog_facts(catalog);
     let (dir, policy, key, network) = (
         settings.data_dir.clone(),
         settings.credits.clone(),

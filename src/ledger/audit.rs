@@ -24,6 +24,8 @@ const AUDITED_HASHES: usize = 256;
 const AUDIT_TIME: std::time::Duration = std::time::Duration::from_secs(120);
 /// Chains fetched and verified at once, in all.
 pub(super) const AUDITS_AT_ONCE: usize = 2;
+/// Chains never audited before, audited per second at most.
+const NEW_CHAINS_PER_S: u32 = 20;
 
 /// Why an audit of a peer's chain did not pass.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -162,6 +164,12 @@ impl Ledger {
             Start::Known(balance) => return Ok(balance),
             Start::From(audited, jobs) => (audited, jobs),
         };
+        if audited.is_none() && !self.admit_new_chain() {
+            self.restore_jobs(&peer, jobs);
+            return Err(AuditError::Fetch(
+                "this node is auditing many new identities right now; try again shortly".into(),
+            ));
+        }
         let heads = self
             .inner
             .books
@@ -299,10 +307,16 @@ impl Ledger {
     /// wait for their payers' chains.
     fn conclude(&self, peer: &NodeId, t: &Target, state: AuditState) -> Result<u64, AuditError> {
         let (recent, spends) = (state.recent, state.spends);
-        let verified = state
-            .v
-            .finish_to(t.seq, t.hash)
-            .map_err(|e| AuditError::Bad(format!("its chain fails verification at {e}")))?;
+        let verified = match state.v.finish_to(t.seq, t.hash) {
+            Ok(v) => v,
+            Err(e) => {
+                // The replay keys went with the verifier: the next audit reads it all again.
+                self.forget_audit(peer);
+                return Err(AuditError::Bad(format!(
+                    "its chain fails verification at {e}"
+                )));
+            }
+        };
         self.note_spends(spends);
         let s = verified.summary;
         let mut books = self.inner.books.lock().expect("books");
@@ -320,6 +334,34 @@ impl Ledger {
             book.hashes.pop_first();
         }
         Ok(s.balance)
+    }
+
+    /// Whether a chain never audited before may be audited now: at most
+    /// [`NEW_CHAINS_PER_S`] a second (each begins with an admission check, a few ms of Argon2),
+    /// so a crowd of fresh keys cannot keep this node checking admissions instead of serving.
+    fn admit_new_chain(&self) -> bool {
+        let mut w = self.inner.new_chains.lock().expect("new chains");
+        let now = std::time::Instant::now();
+        if now.duration_since(w.0) >= std::time::Duration::from_secs(1) {
+            *w = (now, 0);
+        }
+        if w.1 >= NEW_CHAINS_PER_S {
+            return false;
+        }
+        w.1 += 1;
+        true
+    }
+
+    /// Whether `peer`'s audited chain records a receipt with this replay key, of at least
+    /// `credits`.
+    pub(super) fn audited_pays(&self, peer: &NodeId, key: &[u8; 32], credits: u64) -> bool {
+        self.inner
+            .books
+            .lock()
+            .expect("books")
+            .get(peer)
+            .and_then(|b| b.jobs.get(key))
+            .is_some_and(|(_, c)| *c >= credits)
     }
 
     /// The hash of a peer's entry at `seq`, if a recent audit verified it.

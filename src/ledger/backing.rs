@@ -40,6 +40,11 @@ impl Backed {
 }
 
 impl Ledger {
+    /// Whether an audit saw a spend with this hash in its payer's chain.
+    pub fn is_backed(&self, hash: &[u8; 32]) -> bool {
+        self.inner.backed.lock().expect("backed").set.contains(hash)
+    }
+
     /// Remembers spends verified in an audited chain.
     pub(super) fn note_spends(&self, spends: Vec<[u8; 32]>) {
         let mut b = self.inner.backed.lock().expect("backed");

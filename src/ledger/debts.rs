@@ -63,6 +63,13 @@ impl Ledger {
         promise.check()?;
         super::audit::priced(self, &promise.receipt)?;
         let key = promise.receipt.replay_key();
+        if promise.receipt.time_ms.saturating_add(super::RECORD_AGE_MS) < crate::ids::now_ms() {
+            // Too old to be paid any more: refusing the debtor for it would be for ever.
+            return Ok(false);
+        }
+        if self.audited_pays(&promise.receipt.requester, &key, promise.receipt.credits) {
+            return Err("the debtor's chain already records that payment".into());
+        }
         let mut debts = self.inner.debts.lock().expect("debts");
         if debts.contains_key(&key) {
             return Ok(false);
@@ -88,16 +95,29 @@ impl Ledger {
         Ok(true)
     }
 
-    /// An unpaid debt of `peer`, if it has one.
+    /// An unpaid debt of `peer`, if it has one (one its audited chain pays is dropped).
     pub fn debt_of(&self, peer: &NodeId) -> Option<Promise> {
-        self.inner
+        let debts: Vec<Promise> = self
+            .inner
             .debts
             .lock()
             .expect("debts")
             .values()
             .filter(|d| d.promise.receipt.requester == *peer)
-            .min_by_key(|d| d.noted_unix)
             .map(|d| d.promise.clone())
+            .collect();
+        for p in debts {
+            let key = p.receipt.replay_key();
+            // Paid in a part of its chain audited before the debt was heard of (another
+            // node's debt: this node's own are collected, with the spend, by an audit).
+            if p.receipt.worker != self.inner.id && self.audited_pays(peer, &key, p.receipt.credits)
+            {
+                self.paid(&key, p.receipt.credits);
+                continue;
+            }
+            return Some(p);
+        }
+        None
     }
 
     /// The debts owed to this node, newest first.

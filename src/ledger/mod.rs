@@ -43,6 +43,25 @@ pub use store::{export_file, path_in};
 
 use crate::ids::{JobId, ModelId, NodeId, now_ms, unix_now};
 
+/// How old a receipt this node records may be: a day less than auditors allow
+/// ([`chain::RECEIPT_AGE_MS`]), so clocks a little apart never make an entry they reject.
+pub const RECORD_AGE_MS: u64 = chain::RECEIPT_AGE_MS - 86_400_000;
+
+/// The pricing facts of a catalog's models, by lower-case name.
+pub fn catalog_facts(catalog: &crate::catalog::Catalog) -> HashMap<String, ModelFacts> {
+    catalog
+        .models
+        .iter()
+        .map(|m| {
+            let facts = ModelFacts {
+                parameters: m.parameters,
+                context: m.context_length,
+            };
+            (m.name.to_ascii_lowercase(), facts)
+        })
+        .collect()
+}
+
 /// What pricing and receipt checks need to know of a catalog model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ModelFacts {
@@ -169,6 +188,8 @@ struct Inner {
     audits: Mutex<HashMap<NodeId, Arc<tokio::sync::Mutex<()>>>>,
     /// Chains fetched and verified at once, in all.
     audit_slots: tokio::sync::Semaphore,
+    /// New chains audited in the current second: (its start, how many).
+    new_chains: Mutex<(std::time::Instant, u32)>,
     /// Spends seen in audited chains: the earnings they back count.
     backed: Mutex<backing::Backed>,
     equivocators: Mutex<BTreeMap<NodeId, Equivocation>>,
@@ -261,6 +282,7 @@ impl Ledger {
                 books: Mutex::new(HashMap::new()),
                 audits: Mutex::new(HashMap::new()),
                 audit_slots: tokio::sync::Semaphore::new(audit::AUDITS_AT_ONCE),
+                new_chains: Mutex::new((std::time::Instant::now(), 0)),
                 backed: Mutex::new(backing::Backed::default()),
                 equivocators: Mutex::new(opened.equivocators.into_iter().collect()),
                 debts: Mutex::new(
@@ -300,6 +322,11 @@ impl Ledger {
 
     pub fn policy(&self) -> &Policy {
         &self.inner.policy
+    }
+
+    /// The fingerprint of this node's prices (policy and catalog) that its peers must share.
+    pub fn pricing_id(&self) -> String {
+        self.inner.policy.pricing_id(&self.inner.params)
     }
 
     /// The network this chain belongs to.
@@ -469,6 +496,15 @@ impl Ledger {
                 "the receipt is from the future".into(),
             ));
         }
+        // What every auditor checks, checked before this chain records it: an entry an honest
+        // auditor rejects would make this chain fail every audit from then on.
+        if r.time_ms.saturating_add(RECORD_AGE_MS) < now_ms() {
+            return Err(LedgerError::Invalid(format!(
+                "the receipt is more than {} days old: too old to record",
+                RECORD_AGE_MS / 86_400_000
+            )));
+        }
+        audit::priced(self, r).map_err(LedgerError::Invalid)?;
         Ok(())
     }
 

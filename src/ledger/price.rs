@@ -174,6 +174,26 @@ impl Policy {
         let json = serde_json::to_vec(self).expect("policy serializes");
         blake3::hash(&json).to_hex()[..16].to_string()
     }
+
+    /// A short fingerprint of the policy and of the catalog's pricing facts (each model's
+    /// parameters and context): what the handshake compares, so that every node of a network
+    /// prices a receipt alike and no honest node records a spend an honest auditor rejects.
+    pub fn pricing_id(
+        &self,
+        models: &std::collections::HashMap<String, super::ModelFacts>,
+    ) -> String {
+        let mut h = blake3::Hasher::new();
+        h.update(&serde_json::to_vec(self).expect("policy serializes"));
+        let mut names: Vec<_> = models.iter().collect();
+        names.sort_by(|a, b| a.0.cmp(b.0));
+        for (name, f) in names {
+            h.update(name.as_bytes());
+            h.update(&[0]);
+            h.update(&f.parameters.to_be_bytes());
+            h.update(&f.context.to_be_bytes());
+        }
+        h.finalize().to_hex()[..16].to_string()
+    }
 }
 
 #[cfg(test)]

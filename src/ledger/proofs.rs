@@ -25,6 +25,10 @@ pub struct Equivocation {
     pub seq: u64,
     pub detected_unix: u64,
     pub proof: Proof,
+    /// About a key this node had not dealt with when it heard the proof: such proofs give way
+    /// first when the list is full (a flood of proofs about made-up keys costs nothing to make).
+    #[serde(default)]
+    pub hearsay: bool,
 }
 
 impl Ledger {
@@ -89,6 +93,12 @@ impl Ledger {
             .and_then(|b| b.heads.values().next_back().cloned())
     }
 
+    /// Whether this node has dealt with `peer`'s chain (a head of it seen in an audit, a job, an
+    /// announcement of its own).
+    pub fn knows(&self, peer: &NodeId) -> bool {
+        self.inner.books.lock().expect("books").contains_key(peer)
+    }
+
     /// Takes note of a head a peer signed. Returns a new proof if it contradicts one seen
     /// before. The caller checked nothing: a bad signature is an error.
     pub fn observe_head(&self, head: &Head) -> Result<Option<Proof>, String> {
@@ -129,6 +139,16 @@ impl Ledger {
 
     /// Records a proof of equivocation (checked here). Returns it if it was new.
     pub fn adopt(&self, proof: Proof) -> Result<Option<Proof>, String> {
+        self.adopt_as(proof, false)
+    }
+
+    /// Records a proof about a key this node has not dealt with (see
+    /// [`Equivocation::hearsay`]).
+    pub fn adopt_hearsay(&self, proof: Proof) -> Result<Option<Proof>, String> {
+        self.adopt_as(proof, true)
+    }
+
+    fn adopt_as(&self, proof: Proof, hearsay: bool) -> Result<Option<Proof>, String> {
         let peer = proof.check()?;
         if peer == self.inner.id {
             // A proof against this node: its chain was forked (a restored backup?). Others
@@ -147,7 +167,7 @@ impl Ledger {
             if m.len() >= MAX_EQUIVOCATORS
                 && let Some(oldest) = m
                     .iter()
-                    .min_by_key(|(_, e)| e.detected_unix)
+                    .min_by_key(|(_, e)| (!e.hearsay, e.detected_unix))
                     .map(|(k, _)| *k)
             {
                 m.remove(&oldest);
@@ -157,6 +177,7 @@ impl Ledger {
                 seq: proof.a.seq,
                 detected_unix: unix_now(),
                 proof: proof.clone(),
+                hearsay,
             };
             m.insert(peer, eq.clone());
             eq

@@ -3,15 +3,22 @@
 use super::*;
 use crate::bench::ledger::{payer_spend, sample_catalog, sample_chain_in};
 
-fn receipt(requester: &iroh::SecretKey, worker: NodeId, job: &str, credits: u64) -> Receipt {
+/// A receipt of `tokens` tokens of the sample model, priced as the catalog says (145 tokens:
+/// 30 credits; 20 tokens: 5).
+fn receipt(requester: &iroh::SecretKey, worker: NodeId, job: &str, tokens: u32) -> Receipt {
+    let credits = Policy::default().price(
+        crate::bench::ledger::SAMPLE_FACTS.parameters,
+        "q4_1",
+        tokens as u64,
+    );
     Receipt {
         job: job.into(),
         requester: NodeId::from(requester),
         worker,
         model: "smollm2-135m-instruct".into(),
         quant: "q4_1".into(),
-        prompt_tokens: 10,
-        completion_tokens: 10,
+        prompt_tokens: tokens / 2,
+        completion_tokens: tokens - tokens / 2,
         credits,
         time_ms: now_ms(),
     }
@@ -47,7 +54,7 @@ async fn appends_are_checked_durable_and_survive_a_reopen() {
     let r = Receipt {
         requester: l.id(),
         worker: NodeId::from(&peer),
-        ..receipt(&peer, NodeId::default(), "j1", 30)
+        ..receipt(&peer, NodeId::default(), "j1", 145)
     };
     let theirs = Receipt {
         requester: NodeId::from(&peer),
@@ -73,7 +80,7 @@ async fn appends_are_checked_durable_and_survive_a_reopen() {
 
     // Earnings carry the payer's signed spend; a forged one, a replay or a receipt from the
     // future is refused.
-    let r = receipt(&peer, l.id(), "j2", 5);
+    let r = receipt(&peer, l.id(), "j2", 20);
     let forged = payer_spend(&iroh::SecretKey::generate(), 3, r.clone());
     assert!(matches!(l.earn(forged).await, Err(LedgerError::Invalid(_))));
     l.earn(payer_spend(&peer, 3, r.clone())).await.unwrap();
@@ -87,7 +94,7 @@ async fn appends_are_checked_durable_and_survive_a_reopen() {
     );
     let late = Receipt {
         time_ms: now_ms() + 3_600_000,
-        ..receipt(&peer, l.id(), "j3", 5)
+        ..receipt(&peer, l.id(), "j3", 20)
     };
     assert!(matches!(
         l.earn(payer_spend(&peer, 5, late)).await,

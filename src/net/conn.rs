@@ -239,7 +239,7 @@ fn check_hello(
             RefuseCode::Policy,
             format!(
                 "its credit policy ({policy}) differs from this network's ({}): the nodes of a \
-                 network need the same [credits] settings",
+                 network need the same [credits] settings and model catalog",
                 net.policy()
             ),
         ));
@@ -336,7 +336,7 @@ impl Net {
                 anyhow::ensure!(
                     policy == self.policy(),
                     "its credit policy ({policy}) differs from ours ({}): the nodes of a network \
-                     need the same [credits] settings",
+                     need the same [credits] settings and model catalog",
                     self.policy()
                 );
                 if !wire::proofs_match(&proof, &wire::proof(&s.network, &s.secret, peer, &own)) {

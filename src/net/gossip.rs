@@ -346,15 +346,17 @@ impl Net {
                 }
             }
         }
-        for p in &a.equivocations {
-            // Only proofs about nodes this one knows: a flood of proofs about made-up keys
-            // must not crowd out the real ones.
-            let known = self.with_table(|t| t.get(&p.a.owner).is_some())
-                || ledger.peer_head(&p.a.owner).is_some();
-            if !known {
-                continue;
-            }
-            match ledger.adopt(p.clone()) {
+        for p in a.equivocations.iter().take(8) {
+            // A proof about a node this one never dealt with is kept as hearsay: it gives way
+            // first, so a flood of proofs about made-up keys cannot push out the real ones.
+            let known =
+                self.with_table(|t| t.get(&p.a.owner).is_some()) || ledger.knows(&p.a.owner);
+            let adopted = if known {
+                ledger.adopt(p.clone())
+            } else {
+                ledger.adopt_hearsay(p.clone())
+            };
+            match adopted {
                 Ok(Some(p)) => {
                     let id = p.a.owner;
                     self.with_table(|t| t.remove(&id));
@@ -373,6 +375,11 @@ impl Net {
     /// checked against the heads this node saw, so a fork shown to two workers is proven.
     fn take_paid_heads(&self, author: &NodeId, a: &Announcement, ledger: &crate::ledger::Ledger) {
         for h in a.paid_heads.iter().take(8) {
+            // Only heads of chains this node dealt with: a fork of another is proven by the
+            // nodes that did, and reaches this one as a proof.
+            if !ledger.knows(&h.owner) {
+                continue;
+            }
             match ledger.observe_head(h) {
                 Ok(Some(_)) => {
                     let id = h.owner;
@@ -392,7 +399,7 @@ impl Net {
     /// own is paid at once (it signed it); one of a node this node knows is kept, and that node
     /// refused until it pays.
     fn take_debts(&self, author: &NodeId, a: &Announcement, ledger: &crate::ledger::Ledger) {
-        for p in &a.debts {
+        for p in a.debts.iter().take(8) {
             let r = &p.receipt;
             if r.worker != *author {
                 self.strike(author, "announced a debt owed to another node");
@@ -414,8 +421,8 @@ impl Net {
                 continue;
             }
             // Only debts of nodes this one knows: a flood about made-up keys is noise.
-            let known = self.with_table(|t| t.get(&r.requester).is_some())
-                || ledger.peer_head(&r.requester).is_some();
+            let known =
+                self.with_table(|t| t.get(&r.requester).is_some()) || ledger.knows(&r.requester);
             if !known {
                 continue;
             }

@@ -119,7 +119,9 @@ impl Net {
                 topic: wire::topic(&settings.network, &settings.secret),
                 table: Mutex::new(Table::new(id, settings.score)),
                 reputation: reputation::Reputation::new(settings.announce_interval),
-                policy: node.settings().credits.id(),
+                policy: node
+                    .ledger()
+                    .map_or_else(|| node.settings().credits.id(), |l| l.pricing_id()),
                 peers_file: Some(node.settings().data_dir.join("peers.json")),
                 settings,
                 key,

@@ -84,6 +84,13 @@ pub fn test_policy() -> local_llm_proxy::ledger::Policy {
     }
 }
 
+/// The prices' fingerprint the tests' nodes compare at the handshake (their policy and the
+/// built-in catalog).
+pub fn test_pricing_id() -> String {
+    let catalog = local_llm_proxy::catalog::Catalog::builtin();
+    test_policy().pricing_id(&local_llm_proxy::ledger::catalog_facts(&catalog))
+}
+
 /// A config file in `dir` with `text`, whose `[credits]` table (added if missing) holds the
 /// tests' light admission.
 pub fn config_file(dir: &Path, text: &str) -> PathBuf {

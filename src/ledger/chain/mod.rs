@@ -160,6 +160,11 @@ impl Receipt {
         if self.requester == self.worker {
             return Err("requester and worker are the same node".into());
         }
+        // Every job bills its prompt: a receipt of nothing is only padding (a chain of them
+        // would cost its auditors memory for no credit).
+        if self.credits == 0 || self.prompt_tokens == 0 {
+            return Err("a receipt of no tokens or no credits".into());
+        }
         Ok(())
     }
 

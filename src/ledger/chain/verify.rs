@@ -57,8 +57,8 @@ pub struct Backing {
     pub earned_at: u64,
 }
 
-/// The replay keys of a chain's recent receipts, with their times.
-pub type Jobs = HashMap<[u8; 32], u64>;
+/// The replay keys of a chain's recent receipts, with their times and credits.
+pub type Jobs = HashMap<[u8; 32], (u64, u64)>;
 
 /// How old a receipt may be when it is recorded (a debt must be paid within it).
 pub const RECEIPT_AGE_MS: u64 = 30 * 86_400_000;
@@ -330,13 +330,13 @@ impl Verifier {
             return Err("records a receipt made after it".into());
         }
         let key = r.replay_key();
-        if self.jobs.insert(key, r.time_ms).is_some() {
+        if self.jobs.insert(key, (r.time_ms, r.credits)).is_some() {
             return Err(format!("replays the receipt of job {}", r.job));
         }
         self.added.push(key);
         if self.jobs.len() > self.pruned_at.max(1 << 16) * 2 {
             let oldest = e.time_ms.saturating_sub(RECEIPT_AGE_MS);
-            self.jobs.retain(|_, t| *t >= oldest);
+            self.jobs.retain(|_, (t, _)| *t >= oldest);
             self.pruned_at = self.jobs.len();
         }
         Ok(())

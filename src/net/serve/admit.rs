@@ -338,6 +338,7 @@ fn check_promise(
     billed: u64,
 ) -> Result<(), String> {
     p.check()?;
+    super::tab::fresh(&p.receipt)?;
     let r = &p.receipt;
     if r.worker != ledger.id() {
         return Err("its promise names another worker".into());

@@ -71,9 +71,43 @@ pub(super) async fn settle(
         // Already recorded (a debt collected by the audit of this very payment).
         Ok(None) => {}
         Err(why) => {
-            net.strike(&peer, &format!("a bad payment for job {}: {why}", job.job));
+            if let Refused::Bad(_) = &why {
+                net.strike(&peer, &format!("a bad payment for job {}: {why}", job.job));
+            } else {
+                tracing::warn!("job {}: the payment could not be checked: {why}", job.job);
+            }
             ledger.note_debt(promise);
         }
+    }
+}
+
+/// Why a payment was not recorded.
+#[derive(Debug)]
+enum Refused {
+    /// The payment is wrong: the requester's fault.
+    Bad(String),
+    /// It could not be checked now (its chain unreachable, or the entry no longer known here):
+    /// nobody's fault yet; it is delivered again later.
+    Unchecked(String),
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refused::Bad(m) | Refused::Unchecked(m) => f.write_str(m),
+        }
+    }
+}
+
+impl From<String> for Refused {
+    fn from(m: String) -> Refused {
+        Refused::Bad(m)
+    }
+}
+
+impl From<&str> for Refused {
+    fn from(m: &str) -> Refused {
+        Refused::Bad(m.to_string())
     }
 }
 
@@ -107,10 +141,11 @@ pub(super) async fn standalone(net: &Net, peer: NodeId, entry: &str, head: &Head
                 _ => Reply::refused(RefuseCode::Busy, "the earning could not be read back"),
             }
         }
-        Err(why) => {
+        Err(Refused::Bad(why)) => {
             net.strike(&peer, &format!("a bad payment: {why}"));
             Reply::refused(RefuseCode::Ledger, why)
         }
+        Err(Refused::Unchecked(why)) => Reply::refused(RefuseCode::Busy, why),
     }
 }
 
@@ -125,7 +160,7 @@ async fn record(
     expected: Option<&Receipt>,
     entry: &str,
     head: &Head,
-) -> Result<Option<Entry>, String> {
+) -> Result<Option<Entry>, Refused> {
     let raw = hex::decode(entry).map_err(|_| "its spend entry is not hex".to_string())?;
     let e = Entry::decode(&raw).map_err(|m| format!("its spend entry: {m}"))?;
     match (&e.payload, expected) {
@@ -149,25 +184,38 @@ async fn record(
     // added since, up to this head, and checks every link.
     match ledger.audit(net.tasks(), head, net.chain_fetcher()).await {
         Ok(_) => {}
-        Err(AuditError::Bad(why)) => return Err(format!("its chain with the payment: {why}")),
+        Err(AuditError::Bad(why)) => {
+            return Err(format!("its chain with the payment: {why}").into());
+        }
         Err(AuditError::Fetch(why)) => {
-            return Err(format!(
+            return Err(Refused::Unchecked(format!(
                 "its chain could not be read to check the payment: {why}"
-            ));
+            )));
         }
     }
-    // The audit verified the chain through that seq: the entry there must be this one (an old
-    // seq the audit did not read again is refused rather than trusted).
-    if ledger.audited_hash(&peer, e.seq) != Some(head.hash) {
-        return Err(format!(
-            "its spend at seq {} is not the entry its audited chain holds there",
-            e.seq
-        ));
+    // The audit verified the chain through that seq: the entry there must be this one. One
+    // audited long ago (its hash no longer remembered) counts if an audit saw that very spend.
+    match ledger.audited_hash(&peer, e.seq) {
+        Some(h) if h == head.hash => {}
+        None if ledger.is_backed(&head.hash) => {}
+        Some(_) => {
+            return Err(format!(
+                "its spend at seq {} is not the entry its audited chain holds there",
+                e.seq
+            )
+            .into());
+        }
+        None => {
+            return Err(Refused::Unchecked(format!(
+                "its spend at seq {} is older than what this node remembers of its chain",
+                e.seq
+            )));
+        }
     }
     let earned = match ledger.earn(raw).await {
         Ok(e) => Some(e),
         Err(LedgerError::Replay(_)) => None,
-        Err(e) => return Err(e.to_string()),
+        Err(e) => return Err(e.to_string().into()),
     };
     ledger.note_paid_head(head.clone());
     Ok(earned)

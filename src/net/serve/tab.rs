@@ -12,6 +12,20 @@ pub(super) const WINDOW: u32 = 32;
 /// How long a worker waits for a promise once the window is full.
 pub(super) const PAY_WAIT: Duration = Duration::from_secs(10);
 
+/// A promise is made now: its time within the clock tolerance of this node's (an old one would
+/// be too old to record by the time it is paid).
+pub(super) fn fresh(r: &crate::ledger::Receipt) -> Result<(), String> {
+    let now = crate::ids::now_ms();
+    let skew = crate::ledger::chain::FUTURE_TOLERANCE_MS;
+    if r.time_ms > now + skew || r.time_ms + skew < now {
+        return Err(format!(
+            "a promise dated {} s from this node's clock",
+            (r.time_ms as i128 - now as i128) / 1000
+        ));
+    }
+    Ok(())
+}
+
 pub(super) struct Tab {
     pub(super) latest: Promise,
     parameters: u64,
@@ -44,6 +58,7 @@ impl Tab {
         if ledger.is_equivocator(&p.receipt.requester) {
             return Err("the requester was proven to fork its chain".into());
         }
+        fresh(&p.receipt)?;
         let (new, old) = (&p.receipt, &self.latest.receipt);
         let same = new.job == old.job
             && new.requester == old.requester
