@@ -81,10 +81,14 @@ async fn stopping_a_node_ends_its_tasks_and_threads_and_closes_its_ledger() {
     // The engine and ledger threads were joined. llama.cpp's OpenMP workers, which carry the
     // engine thread's name, are released when it ends and exit a moment later (longer on a
     // loaded machine): wait for them a bounded time.
-    let left = eventually(10, "every engine thread and the ledger writer end", async || {
-        let t = node_threads();
-        t.is_empty().then_some(t)
-    })
+    let left = eventually(
+        10,
+        "every engine thread and the ledger writer end",
+        async || {
+            let t = node_threads();
+            t.is_empty().then_some(t)
+        },
+    )
     .await;
     assert!(left.is_empty());
     // The ledger file is closed: this process can open it again (redb refuses a second open

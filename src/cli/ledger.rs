@@ -180,7 +180,9 @@ async fn verify(
     if text.trim().is_empty() {
         // A node stopped before it wrote its first entry (the admitted grant).
         if json {
-            super::print_json(&serde_json::json!({"ok": true, "summary": null}))?;
+            super::print_json(
+                &serde_json::json!({"ok": true, "summary": {"entries": 0, "balance": 0}}),
+            )?;
         } else {
             println!(
                 "{what}: empty: no entries yet (a new node writes its first once it is admitted)"

@@ -106,6 +106,15 @@ fn print(s: &Snapshot) {
                 "credits   {} ({} held for running jobs), {} ledger entries",
                 l.balance, l.held, l.entries
             );
+            if l.debts_owed > 0 {
+                println!(
+                    "debts     {} promises owed to this node and not paid (refused until paid)",
+                    l.debts_owed
+                );
+            }
+            if let Some(why) = &l.stale {
+                println!("LEDGER BEHIND  {why}");
+            }
         }
         if let Some(n) = &s.network {
             println!(

@@ -303,6 +303,12 @@ async fn ui_loop(
                     }
                 }
                 Some(Err(e)) => {
+                    // A hang-up often shows first as a failed read: if its signal follows,
+                    // this is a leave like any other, not an error.
+                    if let Some(why) = hung_up(&mut rx).await {
+                        app.on_msg(Msg::Leave(why));
+                        break;
+                    }
                     tasks.stop().await;
                     return Err(anyhow::anyhow!("reading the terminal: {e}"));
                 }
@@ -412,4 +418,20 @@ fn perform(
         }
         Effect::Quit => {}
     }
+}
+
+/// After a failed read of the terminal: the reason to leave, if a hang-up or SIGTERM arrives
+/// within a moment (other news is dropped: the UI is ending).
+async fn hung_up(rx: &mut tokio::sync::mpsc::Receiver<Msg>) -> Option<String> {
+    tokio::time::timeout(Duration::from_millis(500), async {
+        while let Some(m) = rx.recv().await {
+            if let Msg::Leave(why) = m {
+                return Some(why);
+            }
+        }
+        None
+    })
+    .await
+    .ok()
+    .flatten()
 }

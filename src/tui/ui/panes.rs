@@ -394,6 +394,9 @@ fn credits_head(l: &LedgerStatus, forks: usize, ascii: bool, t: &Theme) -> Vec<L
         None => ("verifying the chain…".to_string(), t.warn),
     };
     head.push(Line::styled(mark, style));
+    if let Some(why) = &l.stale {
+        head.push(Line::styled(format!("LEDGER BEHIND: {why}"), t.error));
+    }
     head.push(Line::styled(
         format!(
             "peers audited {}  ·  forks proven {}",
@@ -401,6 +404,12 @@ fn credits_head(l: &LedgerStatus, forks: usize, ascii: bool, t: &Theme) -> Vec<L
         ),
         if forks > 0 { t.error } else { t.muted },
     ));
+    if l.debts_owed > 0 {
+        head.push(Line::styled(
+            format!("promises owed to this node, unpaid: {}", l.debts_owed),
+            t.warn,
+        ));
+    }
     head
 }
 
