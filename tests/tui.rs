@@ -233,10 +233,7 @@ async fn the_ui_chats_pauses_for_its_peers_and_opens_a_job() {
     ui.until(30, "the UI to exit", |_| ui.dead());
     let s = ui.screen();
     assert!(s.contains("stopping the node"), "{s}");
-    let out = run(llp()
-        .args(["ledger", "verify", "--data-dir"])
-        .arg(a_dir.path()));
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_chain_verifies(a_dir.path());
     assert!(
         a_dir
             .path()
@@ -343,10 +340,7 @@ async fn a_hang_up_stops_the_embedded_node_cleanly() {
         peer(&b.status().await, &a_id).is_none().then_some(())
     })
     .await;
-    let out = run(llp()
-        .args(["ledger", "verify", "--data-dir"])
-        .arg(a_dir.path()));
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_chain_verifies(a_dir.path());
 }
 
 #[test]

@@ -84,16 +84,7 @@ pub async fn run(entries: u64) -> anyhow::Result<LedgerReport> {
     let (check_ms, threads, expected_s) = time_admission(policy.admission_bits);
 
     let dir = tempfile::tempdir()?;
-    let path = dir.path().to_path_buf();
-    let l = tokio::task::spawn_blocking(move || {
-        let p = Policy {
-            admission_bits: 0,
-            ..Policy::default()
-        };
-        let key = iroh::SecretKey::generate();
-        Ledger::open(&path, key, p, sample_catalog(), "bench")
-    })
-    .await??;
+    let l = scratch_ledger(dir.path()).await?;
     let serial_n = 1000;
     let t = Instant::now();
     append_receipts(&l, serial_n, 1, |_| {}).await?;
@@ -159,11 +150,10 @@ fn time_export(raws: &[Vec<u8>], id: NodeId, head: &Head) -> f64 {
     t.elapsed().as_secs_f64() * 1e6 / raws.len() as f64
 }
 
-/// Microseconds per entry of a worker's first audit of this chain.
-async fn time_audit(raws: Vec<Vec<u8>>, head: Head) -> anyhow::Result<f64> {
-    let dir = tempfile::tempdir()?;
-    let path = dir.path().to_path_buf();
-    let auditor = tokio::task::spawn_blocking(move || {
+/// A ledger on network "bench" in `dir`, admitted at no cost, pricing the sample catalog.
+async fn scratch_ledger(dir: &std::path::Path) -> anyhow::Result<Ledger> {
+    let path = dir.to_path_buf();
+    let l = tokio::task::spawn_blocking(move || {
         let p = Policy {
             admission_bits: 0,
             ..Policy::default()
@@ -177,6 +167,13 @@ async fn time_audit(raws: Vec<Vec<u8>>, head: Head) -> anyhow::Result<f64> {
         )
     })
     .await??;
+    Ok(l)
+}
+
+/// Microseconds per entry of a worker's first audit of this chain.
+async fn time_audit(raws: Vec<Vec<u8>>, head: Head) -> anyhow::Result<f64> {
+    let dir = tempfile::tempdir()?;
+    let auditor = scratch_ledger(dir.path()).await?;
     let n = raws.len();
     let tasks = Tasks::new();
     let t = Instant::now();

@@ -426,7 +426,9 @@ impl AuditState {
                 .push(&raw)
                 .map_err(|e| bad(format!("its chain fails verification at {e}")))?;
             if let Some(r) = e.receipt() {
-                priced(ledger, r).map_err(|m| bad(format!("entry {}: {m}", e.seq)))?;
+                ledger
+                    .check_price(r)
+                    .map_err(|m| bad(format!("entry {}: {m}", e.seq)))?;
                 if e.kind() == super::Kind::Spend && ledger.owes(&r.replay_key()) {
                     self.payments.push((r.replay_key(), e.amount, raw.clone()));
                 }
@@ -453,37 +455,29 @@ impl AuditState {
 }
 
 impl Ledger {
-    /// Checks a receipt's price against this node's catalog (see [`priced`]).
+    /// A receipt's price checked against this node's catalog: a model it does not know, tokens
+    /// beyond the model's context, or credits other than the price of its tokens are refused.
     pub fn check_price(&self, r: &super::Receipt) -> Result<(), String> {
-        priced(self, r)
+        let Some(facts) = self.facts(&r.model) else {
+            return Err(format!(
+                "its receipt is for `{}`, a model outside the network's catalog (no price applies)",
+                r.model
+            ));
+        };
+        let tokens = r.prompt_tokens as u64 + r.completion_tokens as u64;
+        if tokens > facts.context as u64 {
+            return Err(format!(
+                "its receipt counts {tokens} tokens of {}, beyond its {}-token context",
+                r.model, facts.context
+            ));
+        }
+        let price = self.inner.policy.price(facts.parameters, &r.quant, tokens);
+        if r.credits != price {
+            return Err(format!(
+                "its receipt asks {} credits for {tokens} tokens of {}:{}, whose price is {price}",
+                r.credits, r.model, r.quant
+            ));
+        }
+        Ok(())
     }
-}
-
-/// A receipt's price checked against this node's catalog: a model it does not know, tokens
-/// beyond the model's context, or credits other than the price of its tokens are refused.
-pub(super) fn priced(ledger: &Ledger, r: &super::Receipt) -> Result<(), String> {
-    let Some(facts) = ledger.facts(&r.model) else {
-        return Err(format!(
-            "its receipt is for `{}`, a model outside the network's catalog (no price applies)",
-            r.model
-        ));
-    };
-    let tokens = r.prompt_tokens as u64 + r.completion_tokens as u64;
-    if tokens > facts.context as u64 {
-        return Err(format!(
-            "its receipt counts {tokens} tokens of {}, beyond its {}-token context",
-            r.model, facts.context
-        ));
-    }
-    let price = ledger
-        .inner
-        .policy
-        .price(facts.parameters, &r.quant, tokens);
-    if r.credits != price {
-        return Err(format!(
-            "its receipt asks {} credits for {tokens} tokens of {}:{}, whose price is {price}",
-            r.credits, r.model, r.quant
-        ));
-    }
-    Ok(())
 }

@@ -61,7 +61,7 @@ impl Ledger {
     /// catalog says. Returns whether it was new.
     pub fn adopt_debt(&self, promise: &Promise) -> Result<bool, String> {
         promise.check()?;
-        super::audit::priced(self, &promise.receipt)?;
+        self.check_price(&promise.receipt)?;
         let key = promise.receipt.replay_key();
         if promise.receipt.time_ms.saturating_add(super::RECORD_AGE_MS) < crate::ids::now_ms() {
             // Too old to be paid any more: refusing the debtor for it would be for ever.
@@ -133,17 +133,6 @@ impl Ledger {
             .collect();
         v.sort_by_key(|(t, _)| std::cmp::Reverse(*t));
         v.into_iter().map(|(_, p)| p).collect()
-    }
-
-    /// Every debt known (for status).
-    pub fn debts(&self) -> Vec<Debt> {
-        self.inner
-            .debts
-            .lock()
-            .expect("debts")
-            .values()
-            .cloned()
-            .collect()
     }
 
     /// Whether a debt with this replay key is known.

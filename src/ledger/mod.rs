@@ -423,7 +423,7 @@ impl Ledger {
             time_ms: 0,
         }
         .replay_key();
-        self.inner.store.recorded(&key)
+        Ok(self.inner.store.recorded_at(&key)?.is_some())
     }
 
     async fn append(&self, amount: u64, payload: Payload) -> Result<Entry, LedgerError> {
@@ -504,7 +504,7 @@ impl Ledger {
                 RECORD_AGE_MS / 86_400_000
             )));
         }
-        audit::priced(self, r).map_err(LedgerError::Invalid)?;
+        self.check_price(r).map_err(LedgerError::Invalid)?;
         Ok(())
     }
 

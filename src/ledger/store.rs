@@ -176,13 +176,6 @@ impl Store {
         drop(self.db.lock().expect("ledger db").take());
     }
 
-    /// Whether the chain records a receipt with this replay key.
-    pub(super) fn recorded(&self, key: &[u8; 32]) -> Result<bool, LedgerError> {
-        let r = self.db()?.begin_read().map_err(read_err)?;
-        let t = r.open_table(RECEIPTS).map_err(read_err)?;
-        Ok(t.get(key.as_slice()).map_err(read_err)?.is_some())
-    }
-
     /// The seq of the entry that records the receipt with this replay key, if any.
     pub(super) fn recorded_at(&self, key: &[u8; 32]) -> Result<Option<u64>, LedgerError> {
         let r = self.db()?.begin_read().map_err(read_err)?;

@@ -91,6 +91,15 @@ pub fn test_pricing_id() -> String {
     test_policy().pricing_id(&local_llm_proxy::ledger::catalog_facts(&catalog))
 }
 
+/// `llp ledger verify` on a node's data dir passes.
+pub fn assert_chain_verifies(data_dir: &Path) {
+    let out = run(llp()
+        .args(["ledger", "verify"])
+        .arg("--data-dir")
+        .arg(data_dir));
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
 /// A config file in `dir` with `text`, whose `[credits]` table (added if missing) holds the
 /// tests' light admission.
 pub fn config_file(dir: &Path, text: &str) -> PathBuf {

@@ -452,18 +452,6 @@ impl<'a> Reader<'a> {
     }
 }
 
-impl Receipt {
-    /// Decodes a receipt's fields (as [`Receipt::signed_bytes`] writes them, without the magic).
-    pub fn decode_fields(bytes: &[u8]) -> Result<Receipt, String> {
-        let mut r = Reader { b: bytes, at: 0 };
-        let receipt = r.receipt()?;
-        if r.at != bytes.len() {
-            return Err("bytes after the end of the receipt".into());
-        }
-        Ok(receipt)
-    }
-}
-
 /// The owner's signed statement of its chain's latest entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

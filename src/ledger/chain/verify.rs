@@ -153,30 +153,24 @@ impl Verifier {
             Ok(e) => e,
             Err(r) => return Err(self.flush_then(bad(format!("malformed: {r}")))),
         };
-        if let Err(r) = self.rules(&e) {
-            return Err(self.flush_then(bad(r)));
-        }
+        let backing = match self.rules(&e) {
+            Ok(b) => b,
+            Err(r) => return Err(self.flush_then(bad(r))),
+        };
         // The owner's own signature is not checked here: the signed head the chain ends at
         // covers every entry through the hash links. The payer's signature on an earning's
         // spend is what makes the earning backed.
         if self.owner_sigs {
             self.queue(index, Sig::Owner, e.owner, e.sig, &raw[..raw.len() - 64]);
         }
-        if let Payload::Earn { spend, receipt } = &e.payload {
-            if self.payer_sigs {
-                let (body, sig) = spend.split_at(spend.len() - 64);
-                let sig: [u8; 64] = sig.try_into().expect("64 bytes");
-                self.queue(index, Sig::Payer, receipt.requester, sig, body);
-            }
-            let s = Entry::decode(spend).expect("decoded with the earning");
-            self.backing.push(Backing {
-                payer: s.owner,
-                seq: s.seq,
-                hash: *blake3::hash(spend).as_bytes(),
-                credits: s.amount,
-                earned_at: index,
-            });
+        if let Payload::Earn { spend, receipt } = &e.payload
+            && self.payer_sigs
+        {
+            let (body, sig) = spend.split_at(spend.len() - 64);
+            let sig: [u8; 64] = sig.try_into().expect("64 bytes");
+            self.queue(index, Sig::Payer, receipt.requester, sig, body);
         }
+        self.backing.extend(backing);
         self.owner = Some(e.owner);
         self.at = Position {
             next: index + 1,
@@ -190,7 +184,8 @@ impl Verifier {
         Ok(e)
     }
 
-    fn rules(&mut self, e: &Entry) -> Result<(), String> {
+    /// The chain's rules for `e`; for an earning, the spend it relies on.
+    fn rules(&mut self, e: &Entry) -> Result<Option<Backing>, String> {
         let at = &self.at;
         if let Some(o) = self.owner
             && e.owner != o
@@ -224,12 +219,13 @@ impl Verifier {
             ));
         }
         match &e.payload {
-            Payload::Grant(a) => self.grant_rules(e, a),
+            Payload::Grant(a) => self.grant_rules(e, a).map(|()| None),
             Payload::Earn { receipt, spend } => {
-                earn_rules(e, receipt, spend)?;
-                self.payment_rules(e, Kind::Earn, receipt)
+                let backing = earn_rules(e, receipt, spend)?;
+                self.payment_rules(e, Kind::Earn, receipt)?;
+                Ok(Some(backing))
             }
-            Payload::Spend(r) => self.payment_rules(e, Kind::Spend, r),
+            Payload::Spend(r) => self.payment_rules(e, Kind::Spend, r).map(|()| None),
         }
     }
 
@@ -483,7 +479,7 @@ pub struct Verified {
 
 /// An earning's payload: the spend it carries must be the payer's, record this very receipt, and
 /// pay what the earning adds.
-fn earn_rules(e: &Entry, receipt: &Receipt, spend: &[u8]) -> Result<(), String> {
+fn earn_rules(e: &Entry, receipt: &Receipt, spend: &[u8]) -> Result<Backing, String> {
     let s = Entry::decode(spend).map_err(|m| format!("its payer's spend: {m}"))?;
     if s.owner != receipt.requester {
         return Err("the spend that backs it is not the requester's".into());
@@ -494,7 +490,13 @@ fn earn_rules(e: &Entry, receipt: &Receipt, spend: &[u8]) -> Result<(), String> 
             e.amount, s.amount
         ));
     }
-    Ok(())
+    Ok(Backing {
+        payer: s.owner,
+        seq: s.seq,
+        hash: *blake3::hash(spend).as_bytes(),
+        credits: s.amount,
+        earned_at: e.seq,
+    })
 }
 
 /// Verifies an export (JSON lines: one entry per line, then `{"head": ...}`). Each line's

@@ -248,11 +248,8 @@ async fn open(
 
 /// Whether a peer's `Accepted` names the variant that was asked for.
 fn same_variant(accepted: &str, asked: &str) -> bool {
-    let (a, b) = (ModelRef::parse(accepted), ModelRef::parse(asked));
-    a.name.eq_ignore_ascii_case(&b.name)
-        && a.quant
-            .unwrap_or_default()
-            .eq_ignore_ascii_case(&b.quant.unwrap_or_default())
+    let a = ModelRef::parse(accepted);
+    ModelRef::parse(asked).matches(&a.name, a.quant.as_deref().unwrap_or(""))
 }
 
 /// Starts a job on the peer `claim` holds a place on. On failure the job's guard comes back

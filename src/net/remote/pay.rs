@@ -25,7 +25,6 @@ pub(super) struct Tab {
     base: Receipt,
     parameters: u64,
     context: u32,
-    promised: u32,
 }
 
 impl Tab {
@@ -141,7 +140,6 @@ pub(super) fn payment(
         base,
         parameters: facts.parameters,
         context: facts.context,
-        promised: 0,
     };
     let promise = tab.promise(ledger, 0);
     Ok(Offer {
@@ -230,7 +228,7 @@ pub(in crate::net) async fn redeliver(net: &Net) {
 /// After the segment's `received`-th token: a new promise every [`PROMISE_EVERY`] tokens (never
 /// past what the segment pays for).
 pub(super) async fn promise_more(net: &Net, s: &mut Segment, received: u32) {
-    let Some(tab) = s.tab.as_mut() else {
+    let Some(tab) = s.tab.as_ref() else {
         return;
     };
     if !received.is_multiple_of(PROMISE_EVERY) || received > tab.payable() {
@@ -239,7 +237,6 @@ pub(super) async fn promise_more(net: &Net, s: &mut Segment, received: u32) {
     let Some(ledger) = net.node().ledger() else {
         return;
     };
-    tab.promised = received;
     let p = tab.promise(ledger, received);
     // A failed write shows up as a broken stream on the next read.
     let _ = wire::write(&mut s.send, &Request::Pay(Box::new(p))).await;
