@@ -442,11 +442,7 @@ async fn payments_must_continue_the_audited_chain_and_pay_the_last_promise() {
     let (_tx, mut rx) = p.job("job-again", 4, 100).await;
     let (code, msg) = refused(wire::read(&mut rx, wire::MAX_SMALL_FRAME).await.unwrap());
     assert_eq!(code, "debt", "{msg}");
-    let out = run(llp()
-        .args(["ledger", "verify"])
-        .arg("--data-dir")
-        .arg(node.data_dir()));
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_chain_verifies(node.data_dir());
 }
 
 #[tokio::test]
@@ -509,11 +505,7 @@ async fn an_unpaid_promise_is_a_debt_every_node_refuses_until_it_is_paid() {
         "W collected the debt"
     );
     for n in [&w, &c] {
-        let out = run(llp()
-            .args(["ledger", "verify"])
-            .arg("--data-dir")
-            .arg(n.data_dir()));
-        assert!(out.status.success(), "{}", stderr(&out));
+        assert_chain_verifies(n.data_dir());
     }
 }
 
@@ -718,10 +710,53 @@ async fn credits_are_conserved_through_random_jobs_failovers_and_disconnects() {
     eprintln!("the gateways paid {spent} credits; the workers earned as much");
     assert!(spent > 0);
     for n in nodes {
-        let out = run(llp()
-            .args(["ledger", "verify"])
-            .arg("--data-dir")
-            .arg(n.data_dir()));
-        assert!(out.status.success(), "{}", stderr(&out));
+        assert_chain_verifies(n.data_dir());
     }
+}
+
+#[tokio::test]
+async fn a_web_page_cannot_make_the_node_spend_its_credits() {
+    let w = first(&[]);
+    let g = joiner(&w.ticket(), &["--model", "none"]);
+    until_routable(&g, &[&w]).await;
+    let before = ledger_of(&g).await;
+    let url = g.url("/v1/chat/completions");
+    let body = chat_body("Hi.", 4).to_string();
+    // A page's form or `fetch(..., {mode: "no-cors"})`: text/plain, named by its Origin.
+    let page = reqwest::Client::new()
+        .post(&url)
+        .header("content-type", "text/plain")
+        .header("origin", "https://evil.example")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 403);
+    let text = page.text().await.unwrap();
+    assert!(
+        text.contains("forbidden_origin") && text.contains("evil.example"),
+        "{text}"
+    );
+    // A page that rebound its own name to 127.0.0.1: the Host says so.
+    let port = url.split(':').nth(2).unwrap().split('/').next().unwrap();
+    let rebound = reqwest::Client::new()
+        .post(&url)
+        .header("host", format!("evil.example:{port}"))
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rebound.status(), 403);
+    assert_eq!(
+        ledger_of(&g).await,
+        before,
+        "a page spent the node's credits"
+    );
+    // The user's own client, on this machine, is served and pays.
+    let (code, _, v) = post(&url, &chat_body("Hi.", 4)).await;
+    assert_eq!(code, 200, "{v}");
+    eventually(20, "the user's own request is paid", async || {
+        (ledger_of(&g).await.0 == before.0 + 1).then_some(())
+    })
+    .await;
 }

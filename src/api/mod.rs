@@ -72,6 +72,7 @@ pub fn routes(router: Router) -> axum::Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(router.clone(), auth))
+        .layer(middleware::from_fn_with_state(router.clone(), same_machine))
         .layer(middleware::from_fn_with_state(
             router.clone(),
             name_the_node,
@@ -89,6 +90,48 @@ async fn name_the_node(State(r): State<Router>, req: Request, next: Next) -> Res
         resp.headers_mut().insert("x-llp-node", v);
     }
     resp
+}
+
+/// A web page the user visits can send requests to this API on loopback (a form, or a fetch
+/// with `mode: "no-cors"`, needs no permission) and spend the node's credits, or rebind a name
+/// of its own to 127.0.0.1 to read the answers. Browsers name the page in `Origin`, and a
+/// rebound name shows in `Host`: without a token, both must be this machine's.
+async fn same_machine(State(r): State<Router>, req: Request, next: Next) -> Response {
+    if r.node().settings().api.token.is_none() {
+        for name in [header::ORIGIN, header::HOST] {
+            let Some(v) = req.headers().get(&name) else {
+                continue;
+            };
+            let value = v.to_str().unwrap_or("?");
+            if !loopback_authority(value) {
+                return ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    format!(
+                        "Refused: this request comes from a web page or a name other than this \
+                         machine's ({name}: {value}); a page in your browser must not use your \
+                         node or spend its credits. Set an API token to serve other origins"
+                    ),
+                )
+                .code("forbidden_origin")
+                .into_response();
+            }
+        }
+    }
+    next.run(req).await
+}
+
+/// Whether an `Origin` (`scheme://host[:port]`) or `Host` (`host[:port]`) names this machine.
+fn loopback_authority(value: &str) -> bool {
+    let rest = value.split_once("://").map_or(value, |(_, r)| r);
+    let host = if let Some(v6) = rest.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("")
+    } else {
+        rest.split(':').next().unwrap_or("")
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// When the API is bound beyond loopback a bearer token is required (config refuses to start
@@ -201,5 +244,34 @@ impl From<Refusal> for ApiError {
             e = e.retry_after(s);
         }
         e
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loopback_authority;
+
+    #[test]
+    fn only_this_machine_is_loopback() {
+        for ok in [
+            "127.0.0.1:8686",
+            "localhost",
+            "http://localhost:3000",
+            "http://127.0.0.1:8686",
+            "[::1]:8686",
+            "http://[::1]",
+        ] {
+            assert!(loopback_authority(ok), "{ok}");
+        }
+        for bad in [
+            "https://evil.example",
+            "null",
+            "evil.example:8686",
+            "http://127.0.0.1.evil.example",
+            "http://localhost.evil.example:80",
+            "10.0.0.5:8686",
+        ] {
+            assert!(!loopback_authority(bad), "{bad}");
+        }
     }
 }
