@@ -263,8 +263,9 @@ async fn a_saturated_worker_serves_the_better_standing_requester_first() {
     })
     .await;
 
-    // The worker's own long job takes its one slot.
-    let mut long = chat_body("Write a long essay.", 400);
+    // The worker's own long job takes its one slot, for longer than a requester waits for a
+    // first token (the queued jobs say they are waiting, and are waited for).
+    let mut long = chat_body("Write a long essay.", 1500);
     long["ignore_eos"] = json!(true);
     let wurl = w.url("/v1/chat/completions");
     let blocker = tokio::spawn(async move { post(&wurl, &long).await });

@@ -297,6 +297,9 @@ pub enum Reply {
         max_tokens: u32,
         warning: Option<String>,
     },
+    /// The job waits in the worker's queue (or reads its prompt): sent every few seconds until
+    /// its first token, so a busy worker is not taken for a stalled one.
+    Waiting,
     Token {
         id: u32,
         piece: Vec<u8>,

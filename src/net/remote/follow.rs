@@ -19,6 +19,8 @@ use crate::node::JobGuard;
 const MAX_FAILOVERS: u32 = 8;
 /// How long a failed-over job looks for another node before it gives up.
 const FAILOVER_SEARCH: Duration = Duration::from_secs(30);
+/// The longest a job waits in a busy peer's queue before it goes elsewhere.
+const MAX_QUEUE_WAIT: Duration = Duration::from_secs(180);
 /// How often a failed-over job looks again when no news of room arrives.
 const ROOM_POLL: Duration = Duration::from_millis(200);
 
@@ -54,6 +56,8 @@ enum Step {
     Event(Event),
     /// The source failed; the reason, for the log and the peer's record.
     Broken(String),
+    /// The job waits in the peer's queue: its first token is not due yet.
+    Waiting,
 }
 
 /// How following one source ended.
@@ -146,6 +150,7 @@ impl Follow {
         let mut seg_tokens = 0u32;
         let mut last = Instant::now();
         let mut gaps = Duration::ZERO;
+        let began = Instant::now();
         loop {
             let mean = (seg_tokens > 1).then(|| gaps / (seg_tokens - 1));
             let limit = self.stall_limit(mean, seg_tokens == 0);
@@ -187,6 +192,23 @@ impl Follow {
                     let f = self.done(source, f, offset, seg_tokens).await;
                     let _ = tx.send(Event::Done(f)).await;
                     return Outcome::Over;
+                }
+                // A busy peer's queue: waited for, within a bound (a peer that only ever says
+                // "waiting" is a stalled one).
+                Step::Waiting if seg_tokens == 0 && began.elapsed() < MAX_QUEUE_WAIT => {}
+                Step::Waiting => {
+                    let why = if seg_tokens == 0 {
+                        format!(
+                            "kept the job queued for over {} s",
+                            MAX_QUEUE_WAIT.as_secs()
+                        )
+                    } else {
+                        "said the job was queued in the middle of its answer".into()
+                    };
+                    return Outcome::Broke {
+                        tokens: seg_tokens,
+                        why,
+                    };
                 }
                 Step::Event(Event::Failed(why)) | Step::Broken(why) => {
                     return Outcome::Broke {
@@ -447,6 +469,7 @@ async fn next_frame(s: &mut Segment, limit: Duration) -> Step {
             Step::Broken(format!("sent a {}-byte token", piece.len()))
         }
         Reply::Token { id, piece } => Step::Event(Event::Token { id, piece }),
+        Reply::Waiting => Step::Waiting,
         Reply::Done {
             reason,
             completion_tokens,

@@ -21,6 +21,8 @@
 //! `max(stall_min, stall_factor × the mean time between this job's tokens so far)`
 //! (defaults 500 ms and 10×); before the first token, the wait is
 //! `FIRST_TOKEN_WAIT + 20 ms per prompt token`, since the peer may be reading a long prompt.
+//! A job queued behind others on a busy peer is not stalled: the peer says `Waiting` every few
+//! seconds until its first token, and is waited for up to 3 minutes.
 
 mod follow;
 mod pay;

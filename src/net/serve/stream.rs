@@ -15,6 +15,9 @@ use crate::ids::{ModelId, ModelRef, NodeId};
 use crate::job::{self, Event};
 use crate::node::JobGuard;
 
+/// How often a job that has not started yet tells its requester it is waiting.
+const QUEUE_BEAT: std::time::Duration = std::time::Duration::from_secs(4);
+
 /// A peer's job queued on this node's engine.
 pub(super) struct Running {
     pub guard: JobGuard,
@@ -143,6 +146,8 @@ async fn stream(
                 // The requester went away, or sent something else mid-job: the job ends here.
                 _ => return n,
             },
+            // Queued behind other jobs: the requester hears that the job is alive.
+            _ = tokio::time::sleep(QUEUE_BEAT), if n == 0 && may_send => Reply::Waiting,
             _ = tokio::time::sleep(PAY_WAIT), if !may_send => {
                 let m = format!(
                     "no promise to pay for {n} tokens within {} s: the job stops here",
