@@ -9,6 +9,7 @@ use iroh::SecretKey;
 use iroh::endpoint::{Connection, RecvStream, SendStream};
 use local_llm_proxy::bench::ledger::{payer_spend, sample_chain_in};
 use local_llm_proxy::ids::{NodeId, now_ms};
+use local_llm_proxy::ledger::chain::Reserve;
 use local_llm_proxy::ledger::{
     Admission, Entry, Head, Payload, Policy, Position, Promise, Receipt,
 };
@@ -46,7 +47,7 @@ async fn serve_chain(conn: Connection, chain: Arc<Mutex<Vec<Vec<u8>>>>) {
 /// The first entry of a chain: `amount` credits granted, with `admission`.
 fn grant(key: &SecretKey, admission: Admission, amount: u64) -> Vec<u8> {
     Position::START
-        .append(key, amount, Payload::Grant(admission), now_ms())
+        .append(key, amount, 0, Payload::Grant(admission), now_ms())
         .unwrap()
         .encode()
 }
@@ -81,7 +82,7 @@ impl Payer {
     }
 
     /// The same identity and chain, talking to another node.
-    async fn to(&self, node: &Node) -> Payer {
+    pub(crate) async fn to(&self, node: &Node) -> Payer {
         let at = attacker_as(node, self.key.clone()).await;
         let conn = at.member().await;
         tokio::spawn(serve_chain(conn.clone(), self.chain.clone()));
@@ -95,7 +96,7 @@ impl Payer {
 
     /// The same identity talking to another node, showing it another chain: its first `keep`
     /// entries, then whatever it appends (a fork).
-    async fn forked_to(&self, node: &Node, keep: usize) -> Payer {
+    pub(crate) async fn forked_to(&self, node: &Node, keep: usize) -> Payer {
         let at = attacker_as(node, self.key.clone()).await;
         let conn = at.member().await;
         let chain = Arc::new(Mutex::new(self.chain.lock().unwrap()[..keep].to_vec()));
@@ -109,7 +110,7 @@ impl Payer {
     }
 
     /// Pays its promise for `n` tokens of `job` at the end of its chain, and says so.
-    async fn pay(&self, tx: &mut SendStream, job: &str, n: u32) -> Promise {
+    pub(crate) async fn pay(&self, tx: &mut SendStream, job: &str, n: u32) -> Promise {
         let last = self.promise(job, n);
         wire::write(tx, &Request::Pay(Box::new(last.clone())))
             .await
@@ -131,13 +132,18 @@ impl Payer {
         Head::sign(&self.key, e.seq, *blake3::hash(last).as_bytes(), e.balance)
     }
 
+    /// The price of a job of `completion` answer tokens after its prompt.
+    pub(crate) fn price_of(completion: u32) -> u64 {
+        test_policy().price(PARAMETERS, "q4_1", (Self::billed() + completion) as u64)
+    }
+
     /// The prompt tokens a job is billed (the rule both sides compute).
     fn billed() -> u32 {
         Policy::billed_prompt("user".len() + PROMPT.len(), 1, 0, CONTEXT)
     }
 
     /// Its promise for `completion` answer tokens of `job`.
-    fn promise(&self, job: &str, completion: u32) -> Promise {
+    pub(crate) fn promise(&self, job: &str, completion: u32) -> Promise {
         let prompt = Self::billed();
         let r = Receipt {
             job: job.into(),
@@ -153,9 +159,55 @@ impl Payer {
         Promise::new(r, &self.key)
     }
 
-    /// Sends a paid job (`max_tokens` answer tokens, `budget` credits) with its head and its
-    /// promise for the prompt; returns the job's stream.
-    async fn job(&self, job: &str, max_tokens: u32, budget: u64) -> (SendStream, RecvStream) {
+    /// Sets `budget` credits aside for `job` on its worker: a hold at the end of its chain.
+    pub(crate) fn hold(&self, job: &str, budget: u64) {
+        let mut chain = self.chain.lock().unwrap();
+        let last = chain.last().unwrap().clone();
+        let reserve = Reserve {
+            job: job.into(),
+            worker: self.worker(),
+        };
+        let e = Position::after(&Entry::decode(&last).unwrap(), &last)
+            .append(&self.key, budget, 0, Payload::Hold(reserve), now_ms())
+            .expect("a hold within the balance");
+        chain.push(e.encode());
+    }
+
+    /// The credits its chain holds for `job`, if a hold is open.
+    fn held(&self, job: &str) -> u64 {
+        let mut held = 0;
+        for raw in self.chain.lock().unwrap().iter() {
+            match Entry::decode(raw).unwrap().payload {
+                Payload::Hold(r) if r.job == job => held = Entry::decode(raw).unwrap().amount,
+                Payload::Spend(r) if r.job == job => held = 0,
+                Payload::Release(r) if r.job == job => held = 0,
+                _ => {}
+            }
+        }
+        held
+    }
+
+    /// Sends a paid job (`max_tokens` answer tokens, `budget` credits, held on its chain first)
+    /// with its head and its promise for the prompt; returns the job's stream.
+    pub(crate) async fn job(
+        &self,
+        job: &str,
+        max_tokens: u32,
+        budget: u64,
+    ) -> (SendStream, RecvStream) {
+        if budget > 0 {
+            self.hold(job, budget);
+        }
+        self.job_as_is(job, max_tokens, budget).await
+    }
+
+    /// Sends a paid job without holding its credits first.
+    pub(crate) async fn job_as_is(
+        &self,
+        job: &str,
+        max_tokens: u32,
+        budget: u64,
+    ) -> (SendStream, RecvStream) {
         let req = Request::Infer(wire::InferRequest {
             job: job.into(),
             model: format!("{MODEL}:q4_1"),
@@ -178,7 +230,7 @@ impl Payer {
     }
 
     /// Reads a job's frames to its end; the tokens received.
-    async fn tokens(rx: &mut RecvStream) -> u32 {
+    pub(crate) async fn tokens(rx: &mut RecvStream) -> u32 {
         let mut n = 0;
         loop {
             let r = tokio::time::timeout(
@@ -201,6 +253,11 @@ impl Payer {
     /// Records a spend of `p` in its chain (as it serves it), at `seq` after `prev` when given
     /// (a lie), else at the chain's end; returns the `Paid` frame.
     fn spend(&self, p: &Promise, at: Option<(u64, [u8; 32], u64)>) -> Request {
+        let held = if at.is_none() {
+            self.held(&p.receipt.job)
+        } else {
+            0
+        };
         let mut chain = self.chain.lock().unwrap();
         let last = chain.last().unwrap().clone();
         let le = Entry::decode(&last).unwrap();
@@ -217,6 +274,7 @@ impl Payer {
             .append(
                 &self.key,
                 p.receipt.credits,
+                held,
                 Payload::Spend(p.receipt.clone()),
                 now_ms(),
             )
@@ -349,6 +407,7 @@ async fn chains_with_unbacked_or_mispriced_earnings_are_refused() {
                 .append(
                     key,
                     r.credits,
+                    0,
                     Payload::Earn {
                         spend: payer_spend(&payer, 1, r.clone()),
                         receipt: r,
@@ -523,11 +582,11 @@ async fn a_node_restored_from_an_old_ledger_is_told_what_to_do_and_does_not_fork
         std::fs::copy(dir.join("ledger.redb"), &saved).unwrap();
     });
     until_routable(&r, &[&w]).await;
-    // It spends: W now holds its head for that payment.
+    // It spends (a hold, then its spend): W now holds its head for that payment.
     let (code, _, body) = post(&r.url("/v1/chat/completions"), &chat_body("Hi.", 4)).await;
     assert_eq!(code, 200, "{body}");
     eventually(20, "the payment is recorded", async || {
-        (ledger_of(&r).await.0 == 2).then_some(())
+        (ledger_of(&r).await.0 == 3).then_some(())
     })
     .await;
     // Restored from the old backup: its file ends before the chain W saw.
@@ -542,7 +601,7 @@ async fn a_node_restored_from_an_old_ledger_is_told_what_to_do_and_does_not_fork
     })
     .await;
     assert!(
-        why.contains("restore") && why.contains("new identity") && why.contains("seq 1"),
+        why.contains("restore") && why.contains("new identity") && why.contains("seq 2"),
         "{why}"
     );
     // It neither spends nor earns, says why, and nothing forks.
@@ -609,7 +668,7 @@ async fn a_requester_that_pays_two_workers_from_one_balance_is_proven_forked_eve
         })
         .await;
     }
-    let (_tx, mut rx) = p1.job("third", 4, 1).await;
+    let (_tx, mut rx) = p1.job_as_is("third", 4, 1).await;
     let (code, msg) = refused(wire::read(&mut rx, wire::MAX_SMALL_FRAME).await.unwrap());
     assert_eq!(code, "banned", "{msg}");
     let out = run(llp().args(["status"]).arg("--data-dir").arg(w3.data_dir()));
@@ -756,7 +815,7 @@ async fn a_web_page_cannot_make_the_node_spend_its_credits() {
     let (code, _, v) = post(&url, &chat_body("Hi.", 4)).await;
     assert_eq!(code, 200, "{v}");
     eventually(20, "the user's own request is paid", async || {
-        (ledger_of(&g).await.0 == before.0 + 1).then_some(())
+        (ledger_of(&g).await.0 == before.0 + 2).then_some(())
     })
     .await;
 }

@@ -13,6 +13,7 @@ mod api;
 mod bad_input;
 mod cli;
 mod concurrency;
+mod double_spend;
 mod economy;
 mod fetch;
 mod ledger;

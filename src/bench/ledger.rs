@@ -284,7 +284,7 @@ pub fn sample_chain_in(
         let time_ms = 1_000 + seq;
         let e = if seq == 0 {
             let a = Admission::solve(&id, network, bits, 1, &|_| {});
-            at.append(owner, 100, Payload::Grant(a), time_ms)
+            at.append(owner, 100, 0, Payload::Grant(a), time_ms)
         } else {
             let peer = &peers[seq as usize % peers.len()];
             let earn = seq % 3 != 0;
@@ -312,7 +312,7 @@ pub fn sample_chain_in(
             } else {
                 Payload::Spend(r)
             };
-            at.append(owner, credits, payload, time_ms)
+            at.append(owner, credits, 0, payload, time_ms)
         };
         let e = e.expect("a sample chain keeps the rules");
         let raw = e.encode();
@@ -332,7 +332,7 @@ pub fn payer_spend(payer: &iroh::SecretKey, seq: u64, r: Receipt) -> Vec<u8> {
         balance: 1 << 40,
     };
     let credits = r.credits;
-    at.append(payer, credits, Payload::Spend(r), at.time_ms)
+    at.append(payer, credits, 0, Payload::Spend(r), at.time_ms)
         .expect("a spend within the balance")
         .encode()
 }

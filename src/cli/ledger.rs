@@ -126,7 +126,7 @@ async fn show(g: &Global, json: bool) -> anyhow::Result<ExitCode> {
     );
     for l in &lines {
         let sign = match l.kind {
-            ledger::Kind::Spend => "-",
+            ledger::Kind::Spend | ledger::Kind::Hold => "-",
             _ => "+",
         };
         println!(
@@ -140,6 +140,8 @@ async fn show(g: &Global, json: bool) -> anyhow::Result<ExitCode> {
                 .map_or(String::new(), |c| c.to_string()[..12].to_string()),
             match (&l.model, l.tokens, &l.job) {
                 (Some(m), Some(t), Some(j)) => format!("{m}, {t} tokens, {j}"),
+                (_, _, Some(j)) if l.kind == ledger::Kind::Hold => format!("held for {j}"),
+                (_, _, Some(j)) => format!("hold of {j} released unpaid"),
                 _ => "starter grant".into(),
             }
         );

@@ -360,8 +360,18 @@ impl Ledger {
             .lock()
             .expect("books")
             .get(peer)
-            .and_then(|b| b.jobs.get(key))
+            .and_then(|b| b.jobs.receipts.get(key))
             .is_some_and(|(_, c)| *c >= credits)
+    }
+
+    /// The hold `peer`'s audited chain has open for the job with this key, if any.
+    pub fn open_hold(&self, peer: &NodeId, key: &[u8; 32]) -> Option<super::chain::OpenHold> {
+        self.inner
+            .books
+            .lock()
+            .expect("books")
+            .get(peer)
+            .and_then(|b| b.jobs.holds.get(key).copied())
     }
 
     /// The hash of a peer's entry at `seq`, if a recent audit verified it.
@@ -378,7 +388,7 @@ impl Ledger {
     fn forget_audit(&self, peer: &NodeId) {
         if let Some(b) = self.inner.books.lock().expect("books").get_mut(peer) {
             b.audited = None;
-            b.jobs.clear();
+            b.jobs = Default::default();
             b.hashes.clear();
             b.unbacked.clear();
         }

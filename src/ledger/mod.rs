@@ -161,7 +161,10 @@ impl EntryLine {
             amount: e.amount,
             balance: e.balance,
             counterparty: e.counterparty(),
-            job: r.map(|r| r.job.clone()),
+            job: match &e.payload {
+                Payload::Hold(h) | Payload::Release(h) => Some(h.job.clone()),
+                _ => r.map(|r| r.job.clone()),
+            },
             model: r.map(|r| ModelId::new(&r.model, &r.quant)),
             tokens: r.map(|r| r.prompt_tokens + r.completion_tokens),
         }
@@ -200,6 +203,8 @@ struct Inner {
     stale: Mutex<Option<String>>,
     /// Requesters' heads of the latest payments accepted (announced).
     paid_heads: Mutex<std::collections::VecDeque<Head>>,
+    /// Heads this node witnessed for workers, of chains it does not deal with itself.
+    witnessed: Mutex<proofs::Witnessed>,
     events: broadcast::Sender<LedgerEvent>,
 }
 
@@ -231,16 +236,27 @@ impl Drop for Inner {
     }
 }
 
-/// Credits set aside for a running job; released when dropped.
+/// Credits set aside for a running job; released when dropped. Once [`Ledger::reserve`] has
+/// recorded them as a hold on the chain, the chain keeps them aside instead.
 pub struct Hold {
     ledger: Ledger,
     amount: u64,
+    on_chain: bool,
+}
+
+impl Hold {
+    fn release_here(&mut self) {
+        if !self.on_chain {
+            let mut s = self.ledger.inner.state.lock().expect("ledger state");
+            s.held = s.held.saturating_sub(self.amount);
+            self.on_chain = true;
+        }
+    }
 }
 
 impl Drop for Hold {
     fn drop(&mut self) {
-        let mut s = self.ledger.inner.state.lock().expect("ledger state");
-        s.held = s.held.saturating_sub(self.amount);
+        self.release_here();
     }
 }
 
@@ -302,6 +318,7 @@ impl Ledger {
                 checked: Mutex::new(None),
                 stale: Mutex::new(None),
                 paid_heads: Mutex::new(std::collections::VecDeque::new()),
+                witnessed: Mutex::new(proofs::Witnessed::default()),
                 events: broadcast::channel(64).0,
             }),
         };
@@ -401,7 +418,56 @@ impl Ledger {
         Ok(Hold {
             ledger: self.clone(),
             amount,
+            on_chain: false,
         })
+    }
+
+    /// Records `hold` on the chain for `job` on `worker`: a hold entry, which every auditor
+    /// sees, so these credits back no other job. The job's spend closes it. Returns the credits
+    /// the chain holds for the job: `hold`'s, or those of a hold already open for it (a job
+    /// sent again to the same worker after a refusal), if fewer.
+    pub async fn reserve(
+        &self,
+        hold: &mut Hold,
+        job: &str,
+        worker: NodeId,
+    ) -> Result<u64, LedgerError> {
+        let r = chain::Reserve {
+            job: job.to_string(),
+            worker,
+        };
+        let (l, key) = (self.clone(), r.key(&self.inner.id));
+        let open = tokio::task::spawn_blocking(move || l.inner.store.open_hold(&key))
+            .await
+            .map_err(|e| LedgerError::Read(e.to_string()))??;
+        let held = match open {
+            Some(e) => e.amount.min(hold.amount),
+            None => self.append(hold.amount, Payload::Hold(r)).await?.amount,
+        };
+        hold.release_here();
+        Ok(held)
+    }
+
+    /// Gives back the holds whose time is up and whose jobs were not paid (a job refused or
+    /// lost before its spend): their credits are this node's to spend again. Returns how many.
+    pub async fn release_expired(&self) -> Result<usize, LedgerError> {
+        let l = self.clone();
+        let open = tokio::task::spawn_blocking(move || l.inner.store.open_holds())
+            .await
+            .map_err(|e| LedgerError::Read(e.to_string()))??;
+        let now = now_ms();
+        let mut n = 0;
+        for e in open {
+            let Payload::Hold(r) = e.payload else {
+                continue;
+            };
+            if e.time_ms + chain::HOLD_TTL_MS > now {
+                break;
+            }
+            self.append(e.amount, Payload::Release(r)).await?;
+            n += 1;
+        }
+        Ok(n)
     }
 
     /// Whether this chain already records a receipt for `job` between these two nodes.

@@ -18,6 +18,20 @@ const PAID_HEADS: usize = 8;
 /// Proofs of equivocation kept at most (the oldest give way).
 const MAX_EQUIVOCATORS: usize = 4096;
 
+/// Chains whose heads this node keeps as a witness only, at most.
+const WITNESSED_OWNERS: usize = 4096;
+/// Heads kept per witnessed chain.
+const WITNESSED_HEADS: usize = 16;
+
+/// Heads shown to this node as a witness, of chains it does not deal with itself (bounded
+/// apart from the audit books, so a flood of made-up keys cannot push those out): by owner,
+/// when last touched and the heads by seq.
+#[derive(Default)]
+pub(super) struct Witnessed {
+    owners: std::collections::HashMap<NodeId, (u64, std::collections::BTreeMap<u64, Head>)>,
+    clock: u64,
+}
+
 /// A key caught signing two chains.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Equivocation {
@@ -73,6 +87,16 @@ impl Ledger {
             .iter()
             .cloned()
             .collect()
+    }
+
+    /// The proof that `peer` forked its chain, if this node holds one.
+    pub fn equivocation_of(&self, peer: &NodeId) -> Option<Equivocation> {
+        self.inner
+            .equivocators
+            .lock()
+            .expect("equivocators")
+            .get(peer)
+            .cloned()
     }
 
     pub fn is_equivocator(&self, peer: &NodeId) -> bool {
@@ -131,6 +155,53 @@ impl Ledger {
             // Reported whether or not it was new: the caller must refuse the key either way.
             Some(p) => {
                 self.adopt(p.clone())?;
+                Ok(Some(p))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Keeps a head a worker showed this node as a witness of its owner's chain. Returns a proof
+    /// if it contradicts a head of that seq seen before (adopted here, so it spreads). A chain
+    /// this node deals with is kept in its book (as [`Ledger::observe_head`]); another, apart
+    /// and bounded.
+    pub fn witness_head(&self, head: &Head) -> Result<Option<Proof>, String> {
+        if self.knows(&head.owner) || head.owner == self.inner.id {
+            return self.observe_head(head);
+        }
+        if !head.valid() {
+            return Err("a ledger head with a bad signature".into());
+        }
+        let conflict = {
+            let mut w = self.inner.witnessed.lock().expect("witnessed");
+            w.clock += 1;
+            let clock = w.clock;
+            if !w.owners.contains_key(&head.owner)
+                && w.owners.len() >= WITNESSED_OWNERS
+                && let Some(old) = w.owners.iter().min_by_key(|(_, v)| v.0).map(|(k, _)| *k)
+            {
+                w.owners.remove(&old);
+            }
+            let (touched, heads) = w.owners.entry(head.owner).or_default();
+            *touched = clock;
+            match heads.get(&head.seq) {
+                Some(h) if h.hash != head.hash => Some(Proof {
+                    a: h.clone(),
+                    b: head.clone(),
+                }),
+                Some(_) => None,
+                None => {
+                    heads.insert(head.seq, head.clone());
+                    while heads.len() > WITNESSED_HEADS {
+                        heads.pop_first();
+                    }
+                    None
+                }
+            }
+        };
+        match conflict {
+            Some(p) => {
+                self.adopt_hearsay(p.clone())?;
                 Ok(Some(p))
             }
             None => Ok(None),

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc as std_mpsc;
 use std::sync::{Arc, Mutex, Weak};
 
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 
 use super::chain::{self, Admission, Entry, Payload, Position};
 use super::{Equivocation, Inner, LedgerError};
@@ -26,6 +26,8 @@ const EQUIVOCATORS: TableDefinition<&[u8], &str> = TableDefinition::new("equivoc
 const UNCONFIRMED: TableDefinition<&[u8], u64> = TableDefinition::new("unconfirmed");
 /// Promises owed to this node and not paid, by replay key (JSON).
 const DEBTS: TableDefinition<&[u8], &str> = TableDefinition::new("debts");
+/// This chain's open holds: job key to the hold's seq.
+const HOLDS: TableDefinition<&[u8], u64> = TableDefinition::new("holds");
 /// Appends written in one transaction at most.
 const GROUP: usize = 512;
 
@@ -104,6 +106,7 @@ impl Store {
             w.open_table(EQUIVOCATORS).map_err(|e| open_err(&path, e))?;
             w.open_table(DEBTS).map_err(|e| open_err(&path, e))?;
             w.open_table(UNCONFIRMED).map_err(|e| open_err(&path, e))?;
+            w.open_table(HOLDS).map_err(|e| open_err(&path, e))?;
         }
         w.commit().map_err(|e| open_err(&path, e))?;
         let tip = match last_entry(&db).map_err(|e| open_err(&path, e))? {
@@ -196,6 +199,36 @@ impl Store {
                 out.push(v.value().to_vec());
             }
         }
+        Ok(out)
+    }
+
+    /// The open hold entry of the job with this key, if any.
+    pub(super) fn open_hold(&self, key: &[u8; 32]) -> Result<Option<Entry>, LedgerError> {
+        let r = self.db()?.begin_read().map_err(read_err)?;
+        let t = r.open_table(HOLDS).map_err(read_err)?;
+        let e = r.open_table(ENTRIES).map_err(read_err)?;
+        let Some(seq) = t.get(key.as_slice()).map_err(read_err)? else {
+            return Ok(None);
+        };
+        match e.get(seq.value()).map_err(read_err)? {
+            Some(v) => Ok(Some(Entry::decode(v.value()).map_err(read_err)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The hold entries of this chain still open, oldest first.
+    pub(super) fn open_holds(&self) -> Result<Vec<Entry>, LedgerError> {
+        let r = self.db()?.begin_read().map_err(read_err)?;
+        let t = r.open_table(HOLDS).map_err(read_err)?;
+        let e = r.open_table(ENTRIES).map_err(read_err)?;
+        let mut out = Vec::new();
+        for row in t.iter().map_err(read_err)? {
+            let (_, seq) = row.map_err(read_err)?;
+            if let Some(v) = e.get(seq.value()).map_err(read_err)? {
+                out.push(Entry::decode(v.value()).map_err(read_err)?);
+            }
+        }
+        out.sort_by_key(|e| e.seq);
         Ok(out)
     }
 
@@ -303,7 +336,7 @@ fn write_genesis(
 ) -> Result<Position, LedgerError> {
     let admission = (genesis.admit)();
     let e = Position::START
-        .append(key, genesis.grant, Payload::Grant(admission), now_ms())
+        .append(key, genesis.grant, 0, Payload::Grant(admission), now_ms())
         .expect("a grant starts a chain");
     let raw = e.encode();
     let w = db.begin_write().map_err(|e| open_err(path, e))?;
@@ -445,6 +478,65 @@ fn write_loop(
     }
 }
 
+/// The tables [`append_rules`] reads: receipts, holds, entries.
+type RuleTables<'a, 'b> = (
+    &'a redb::Table<'b, &'static [u8], u64>,
+    &'a redb::Table<'b, &'static [u8], u64>,
+    &'a redb::Table<'b, u64, &'static [u8]>,
+);
+
+/// An append's amount and the credits of the hold it closes, by the chain's rules (see
+/// [`chain`]): no receipt or hold for a job already paid; a hold not already open and within
+/// the bound; a release of an open hold whose time is up, for all of it; a spend within its
+/// job's hold. The inner error refuses the append.
+fn append_rules(
+    a: &Append,
+    key: &[u8; 32],
+    (receipts, holds, entries): RuleTables<'_, '_>,
+    now: u64,
+) -> Result<Result<(u64, u64), LedgerError>, redb::Error> {
+    let paid = !matches!(a.payload, Payload::Release(_) | Payload::Grant(_))
+        && receipts.get(key.as_slice())?.is_some();
+    if paid {
+        let job = match &a.payload {
+            Payload::Earn { receipt: r, .. } | Payload::Spend(r) => r.job.clone(),
+            Payload::Hold(h) | Payload::Release(h) => h.job.clone(),
+            Payload::Grant(_) => String::new(),
+        };
+        return Ok(Err(LedgerError::Replay(job)));
+    }
+    let invalid = |m: String| Ok(Err(LedgerError::Invalid(m)));
+    let open = match holds.get(key.as_slice())? {
+        Some(seq) => match entries.get(seq.value())? {
+            Some(raw) => Entry::decode(raw.value()).ok(),
+            None => None,
+        },
+        None => None,
+    };
+    match (&a.payload, open) {
+        (Payload::Hold(h), Some(_)) => invalid(format!("job {} already holds credits", h.job)),
+        (Payload::Hold(_), None) if holds.len()? >= chain::MAX_OPEN_HOLDS as u64 => {
+            invalid(format!(
+                "{} holds are open already (the most a chain may have)",
+                chain::MAX_OPEN_HOLDS
+            ))
+        }
+        (Payload::Release(h), None) => invalid(format!("job {} holds no credits", h.job)),
+        (Payload::Release(h), Some(o)) if now < o.time_ms + chain::HOLD_TTL_MS => invalid(format!(
+            "the hold for job {} lasts until {} min after it was made",
+            h.job,
+            chain::HOLD_TTL_MS / 60_000
+        )),
+        (Payload::Release(_), Some(o)) => Ok(Ok((o.amount, o.amount))),
+        (Payload::Spend(r), Some(o)) if r.credits > o.amount => invalid(format!(
+            "job {} pays {} credits, more than the {} it holds",
+            r.job, r.credits, o.amount
+        )),
+        (Payload::Spend(_), Some(o)) => Ok(Ok((a.amount, o.amount))),
+        _ => Ok(Ok((a.amount, 0))),
+    }
+}
+
 /// Writes one group in one transaction, refusing replays and overdrafts one by one.
 fn write_group(
     db: &Database,
@@ -460,6 +552,8 @@ fn write_group(
         let mut equivocators = w.open_table(EQUIVOCATORS)?;
         let mut debts = w.open_table(DEBTS)?;
         let mut unconfirmed = w.open_table(UNCONFIRMED)?;
+        let mut holds = w.open_table(HOLDS)?;
+        let owner = NodeId::from(key);
         for a in writes {
             let a = match a {
                 Write::Append(a) => a,
@@ -480,18 +574,21 @@ fn write_group(
                     continue;
                 }
             };
-            let receipt = match &a.payload {
-                Payload::Earn { receipt, .. } | Payload::Spend(receipt) => Some(receipt),
-                Payload::Grant(_) => None,
+            let job_key = match &a.payload {
+                Payload::Earn { receipt: r, .. } | Payload::Spend(r) => r.replay_key(),
+                Payload::Hold(h) | Payload::Release(h) => h.key(&owner),
+                Payload::Grant(_) => [0; 32],
             };
-            if let Some(r) = receipt
-                && receipts.get(r.replay_key().as_slice())?.is_some()
-            {
-                let job = r.job.clone();
-                group.refused.push((a, LedgerError::Replay(job)));
-                continue;
-            }
-            let Some(e) = tip.append(key, a.amount, a.payload.clone(), now_ms()) else {
+            let now = now_ms().max(tip.time_ms);
+            let tables = (&receipts, &holds, &entries);
+            let (amount, held) = match append_rules(&a, &job_key, tables, now)? {
+                Ok(x) => x,
+                Err(e) => {
+                    group.refused.push((a, e));
+                    continue;
+                }
+            };
+            let Some(e) = tip.append(key, amount, held, a.payload.clone(), now) else {
                 let e = LedgerError::Short {
                     balance: tip.balance,
                     available: tip.balance,
@@ -507,6 +604,11 @@ fn write_group(
             // A payment stays to be confirmed by its worker (in the same commit as the spend).
             if let Payload::Spend(r) = &e.payload {
                 unconfirmed.insert(r.replay_key().as_slice(), e.seq)?;
+            }
+            if let Payload::Hold(_) = &e.payload {
+                holds.insert(job_key.as_slice(), e.seq)?;
+            } else if held > 0 {
+                holds.remove(job_key.as_slice())?;
             }
             *tip = Position::after(&e, &raw);
             group.done.push((a, e));

@@ -204,3 +204,50 @@ async fn audits_verify_only_new_entries_and_catch_forks() {
     bad.b.balance += 1;
     assert!(l.adopt(bad).is_err());
 }
+
+#[tokio::test]
+async fn a_hold_on_the_chain_backs_one_job_and_its_spend_gives_back_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = iroh::SecretKey::generate();
+    let l = open(dir.path(), &key).unwrap();
+    let peer = iroh::SecretKey::generate();
+    let r = Receipt {
+        requester: l.id(),
+        worker: NodeId::from(&peer),
+        ..receipt(&peer, NodeId::default(), "held", 145)
+    };
+    // 60 set aside on the chain for the job: the balance drops, nothing is held in memory.
+    let mut h = l.hold(60).unwrap();
+    assert_eq!(l.reserve(&mut h, "held", r.worker).await.unwrap(), 60);
+    assert_eq!(
+        (l.balance(), l.available(), l.status().entries),
+        (40, 40, 2)
+    );
+    // Sent again to the same worker (after a refusal): the open hold serves, no new entry.
+    let mut again = l.hold(40).unwrap();
+    assert_eq!(l.reserve(&mut again, "held", r.worker).await.unwrap(), 40);
+    drop(again);
+    assert_eq!((l.balance(), l.status().entries), (40, 2));
+    // Its spend (30 credits) closes it: 30 come back.
+    let e = l.spend(h, r.clone()).await.unwrap();
+    assert_eq!((e.seq, e.balance, l.available()), (2, 70, 70));
+    // A hold of more than the balance is refused by the writer; an unexpired one is not
+    // released.
+    let mut big = l.hold(70).unwrap();
+    big.amount = 80;
+    assert!(matches!(
+        l.reserve(&mut big, "big", r.worker).await,
+        Err(LedgerError::Short { .. })
+    ));
+    drop(big);
+    let mut h = l.hold(10).unwrap();
+    l.reserve(&mut h, "open", r.worker).await.unwrap();
+    assert_eq!(l.release_expired().await.unwrap(), 0);
+    assert_eq!(l.balance(), 60);
+    // The chain verifies, holds and all, after a reopen.
+    l.close();
+    drop(l);
+    let l = open(dir.path(), &key).unwrap();
+    assert_eq!((l.balance(), l.status().entries), (60, 4));
+    assert!(l.check_self().ok, "{:?}", l.check_self());
+}

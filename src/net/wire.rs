@@ -94,6 +94,11 @@ pub enum Request {
     HeadOf {
         id: String,
     },
+    /// A worker about to run a job for `head`'s owner shows the head it audited to a witness of
+    /// that chain, which keeps it and answers `Witnessed`.
+    Witness {
+        head: Box<crate::ledger::Head>,
+    },
     /// On a job's stream: the requester's promise to pay for the tokens it received so far (a
     /// receipt it signed, cumulative: each replaces the one before).
     Pay(Box<crate::ledger::Promise>),
@@ -328,6 +333,11 @@ pub enum Reply {
     /// The head asked for by `HeadOf` (none if unknown here).
     Head {
         head: Option<Box<crate::ledger::Head>>,
+    },
+    /// A witness kept the head; `proof`: the owner forked its chain (another head at that seq,
+    /// or an older proof).
+    Witnessed {
+        proof: Option<Box<crate::ledger::Proof>>,
     },
     /// The worker recorded its earning for the job at this seq of its chain.
     Settled {

@@ -4,12 +4,19 @@
 //! ## Encoding (format 2)
 //! Integers are big-endian; ids are 32-byte ed25519 public keys; strings are a 1-byte length and
 //! UTF-8 bytes. An **entry** is
-//! `"LLPE" 02 | owner[32] | seq u64 | prev[32] | time_ms u64 | kind u8 (0 grant, 1 earn, 2 spend)
-//! | amount u64 | balance u64 | payload | sig[64]`, where `sig` is the owner's ed25519 signature
+//! `"LLPE" 02 | owner[32] | seq u64 | prev[32] | time_ms u64 | kind u8 (0 grant, 1 earn, 2 spend,
+//! 3 hold, 4 release) | amount u64 | balance u64 | payload | sig[64]`, where `sig` is the owner's ed25519 signature
 //! over every byte before it, and the entry's hash is BLAKE3 of all its bytes, signature
 //! included. `prev` is the previous entry's hash (32 zero bytes for seq 0). The payload is
 //! - a grant (seq 0 only): its admission, `network str | bits u8 | nonce u64` ([`admission`]);
-//! - a spend: the receipt;
+//! - a spend: the receipt; when the chain holds credits for its job, the spend closes that hold
+//!   and its balance is the one before plus the credits held less the credits paid;
+//! - a hold or a release: `job str | worker[32]`. A **hold** sets `amount` credits aside for one
+//!   job on one worker before the job goes out (the balance drops by it), so one balance cannot
+//!   back jobs on several workers at once without a fork, which witnesses prove. A hold is
+//!   closed by its job's spend, or by a **release** of the same amount no sooner than
+//!   [`HOLD_TTL_MS`] after it (entry clocks never run backwards nor far ahead, so a release
+//!   cannot appear while the worker still runs the job). At most [`MAX_OPEN_HOLDS`] are open;
 //! - an earning: `len u16 | the payer's spend entry` (its bytes, signed by the payer), whose
 //!   receipt is the earning's: an earning carries its backing.
 //!
@@ -36,7 +43,7 @@ mod verify;
 pub use admission::Admission;
 pub use verify::Backing;
 pub use verify::{
-    BadEntry, Jobs, RECEIPT_AGE_MS, Rules, Summary, Verified, Verifier, verify_export,
+    BadEntry, Jobs, OpenHold, RECEIPT_AGE_MS, Rules, Summary, Verified, Verifier, verify_export,
 };
 
 pub const FORMAT: u8 = 2;
@@ -53,6 +60,10 @@ pub const MAX_QUANT: usize = 32;
 const BATCH: usize = 4096;
 /// Longest spend entry an earning may carry.
 pub const MAX_SPEND: usize = 1024;
+/// How long a hold stays open before its owner may release it unpaid.
+pub const HOLD_TTL_MS: u64 = 30 * 60 * 1000;
+/// Holds a chain may have open at once.
+pub const MAX_OPEN_HOLDS: usize = 64;
 
 /// Hex (de)serialization of fixed-size byte arrays, for the JSON forms.
 pub mod hexarr {
@@ -81,6 +92,10 @@ pub enum Kind {
     Earn,
     /// Credits paid for work a peer did for this node.
     Spend,
+    /// Credits set aside for one job on one worker.
+    Hold,
+    /// A hold that was not paid, given back after its time.
+    Release,
 }
 
 impl Kind {
@@ -89,6 +104,8 @@ impl Kind {
             Kind::Grant => 0,
             Kind::Earn => 1,
             Kind::Spend => 2,
+            Kind::Hold => 3,
+            Kind::Release => 4,
         }
     }
 
@@ -97,6 +114,8 @@ impl Kind {
             Kind::Grant => "grant",
             Kind::Earn => "earn",
             Kind::Spend => "spend",
+            Kind::Hold => "hold",
+            Kind::Release => "release",
         }
     }
 }
@@ -170,12 +189,42 @@ impl Receipt {
 
     /// The key that identifies this receipt in one party's chain (replays are refused).
     pub fn replay_key(&self) -> [u8; 32] {
-        let mut h = blake3::Hasher::new();
-        h.update(self.job.as_bytes());
-        h.update(&[0]);
-        h.update(self.requester.as_bytes());
-        h.update(self.worker.as_bytes());
-        *h.finalize().as_bytes()
+        job_key(&self.job, &self.requester, &self.worker)
+    }
+}
+
+/// The key of one job between two nodes: its receipt's, and its hold's.
+pub fn job_key(job: &str, requester: &NodeId, worker: &NodeId) -> [u8; 32] {
+    let mut h = blake3::Hasher::new();
+    h.update(job.as_bytes());
+    h.update(&[0]);
+    h.update(requester.as_bytes());
+    h.update(worker.as_bytes());
+    *h.finalize().as_bytes()
+}
+
+/// The job a hold (or its release) is for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reserve {
+    pub job: String,
+    pub worker: NodeId,
+}
+
+impl Reserve {
+    /// Its job's key in the chain of `requester`.
+    pub fn key(&self, requester: &NodeId) -> [u8; 32] {
+        job_key(&self.job, requester, &self.worker)
+    }
+
+    fn check(&self, owner: &NodeId) -> Result<(), String> {
+        if self.job.is_empty() || self.job.len() > MAX_JOB {
+            return Err(format!("job id must be 1 to {MAX_JOB} bytes"));
+        }
+        if self.worker == *owner {
+            return Err("a hold for a job on its own node".into());
+        }
+        Ok(())
     }
 }
 
@@ -215,6 +264,10 @@ pub enum Payload {
     Earn { receipt: Receipt, spend: Vec<u8> },
     /// Credits paid for work a peer did.
     Spend(Receipt),
+    /// Credits set aside for a job about to go out.
+    Hold(Reserve),
+    /// A hold given back unpaid.
+    Release(Reserve),
 }
 
 /// One link of a chain.
@@ -243,13 +296,15 @@ impl Entry {
             Payload::Grant(_) => Kind::Grant,
             Payload::Earn { .. } => Kind::Earn,
             Payload::Spend(_) => Kind::Spend,
+            Payload::Hold(_) => Kind::Hold,
+            Payload::Release(_) => Kind::Release,
         }
     }
 
     /// The receipt of an earning or a spending.
     pub fn receipt(&self) -> Option<&Receipt> {
         match &self.payload {
-            Payload::Grant(_) => None,
+            Payload::Grant(_) | Payload::Hold(_) | Payload::Release(_) => None,
             Payload::Earn { receipt, .. } | Payload::Spend(receipt) => Some(receipt),
         }
     }
@@ -278,6 +333,10 @@ impl Entry {
                 out.extend_from_slice(spend);
             }
             Payload::Spend(r) => r.encode_into(&mut out),
+            Payload::Hold(h) | Payload::Release(h) => {
+                put_str(&mut out, &h.job);
+                out.extend_from_slice(h.worker.as_bytes());
+            }
         }
         out
     }
@@ -309,6 +368,7 @@ impl Entry {
             Payload::Grant(_) => None,
             Payload::Earn { receipt, .. } => Some(receipt.requester),
             Payload::Spend(r) => Some(r.worker),
+            Payload::Hold(h) | Payload::Release(h) => Some(h.worker),
         }
     }
 
@@ -351,6 +411,8 @@ impl Entry {
                 Payload::Earn { receipt, spend }
             }
             2 => Payload::Spend(r.receipt()?),
+            3 => Payload::Hold(r.reserve()?),
+            4 => Payload::Release(r.reserve()?),
             k => return Err(format!("unknown entry kind {k}")),
         };
         let sig = r.arr::<64>()?;
@@ -383,7 +445,13 @@ impl Entry {
                        "hash": blake3::hash(spend).to_hex().to_string()})
                 }),
             ),
-            Payload::Spend(_) => (None, None),
+            Payload::Spend(_) | Payload::Hold(_) | Payload::Release(_) => (None, None),
+        };
+        let hold = match &self.payload {
+            Payload::Hold(h) | Payload::Release(h) => {
+                Some(serde_json::to_value(h).expect("reserve"))
+            }
+            _ => None,
         };
         json!({
             "seq": self.seq,
@@ -397,6 +465,7 @@ impl Entry {
             "receipt": self.receipt().map(|r| serde_json::to_value(r).expect("receipt")),
             "admission": admission.map(|a| serde_json::to_value(a).expect("admission")),
             "payment": payment,
+            "hold": hold,
             "sig": hex::encode(self.sig),
             "raw": hex::encode(raw),
         })
@@ -436,6 +505,12 @@ impl<'a> Reader<'a> {
     fn str(&mut self) -> Result<String, String> {
         let n = self.u8()? as usize;
         String::from_utf8(self.take(n)?.to_vec()).map_err(|_| "a string is not UTF-8".into())
+    }
+    fn reserve(&mut self) -> Result<Reserve, String> {
+        Ok(Reserve {
+            job: self.str()?,
+            worker: NodeId::from_bytes(self.arr::<32>()?),
+        })
     }
     fn receipt(&mut self) -> Result<Receipt, String> {
         Ok(Receipt {
@@ -566,21 +641,23 @@ impl Position {
     }
 
     /// The entry that continues the chain here, signed by `key`: its balance moved by `amount`
-    /// as its kind says, its clock never behind the chain's. `None` when the chain's rules
-    /// forbid it: a spend beyond the balance, an earning that overflows, a grant after the first
-    /// entry.
+    /// as its kind says (a spend that closes a hold of `held` credits gets them back first), its
+    /// clock never behind the chain's. `None` when the chain's rules forbid it: a spend or a
+    /// hold beyond the balance, an earning that overflows, a grant after the first entry.
     pub fn append(
         &self,
         key: &iroh::SecretKey,
         amount: u64,
+        held: u64,
         payload: Payload,
         time_ms: u64,
     ) -> Option<Entry> {
         let balance = match &payload {
             Payload::Grant(_) if self.next == 0 => Some(amount),
             Payload::Grant(_) => None,
-            Payload::Earn { .. } => self.balance.checked_add(amount),
-            Payload::Spend(_) => self.balance.checked_sub(amount),
+            Payload::Earn { .. } | Payload::Release(_) => self.balance.checked_add(amount),
+            Payload::Spend(_) => self.balance.checked_add(held)?.checked_sub(amount),
+            Payload::Hold(_) => self.balance.checked_sub(amount),
         }?;
         Some(
             Entry {

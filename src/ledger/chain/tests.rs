@@ -69,7 +69,7 @@ fn grants_need_an_admission_for_this_network_at_its_difficulty() {
     let id = NodeId::from(&owner);
     let chain = |a: Admission| {
         let e = Position::START
-            .append(&owner, 100, Payload::Grant(a), 1_000)
+            .append(&owner, 100, 0, Payload::Grant(a), 1_000)
             .unwrap();
         let raw = e.encode();
         let mut v = Verifier::new(
@@ -308,4 +308,185 @@ fn heads_and_proofs() {
     let mut forged = b.clone();
     forged.balance = 11;
     assert!(Proof { a, b: forged }.check().is_err());
+}
+
+/// A chain of `owner` from `raws`, extended by `payload` (moving `amount`, closing `held`) at
+/// `time_ms`; the new entry's bytes.
+fn extend(
+    owner: &iroh::SecretKey,
+    raws: &[Vec<u8>],
+    amount: u64,
+    held: u64,
+    payload: Payload,
+    time_ms: u64,
+) -> Vec<u8> {
+    let last = raws.last().unwrap();
+    Position::after(&Entry::decode(last).unwrap(), last)
+        .append(owner, amount, held, payload, time_ms)
+        .unwrap()
+        .encode()
+}
+
+/// Verifies `raws`, naming the first bad entry.
+fn verify_all(
+    owner: &iroh::SecretKey,
+    raws: &[Vec<u8>],
+    now_ms: u64,
+) -> Result<Verified, BadEntry> {
+    let mut v = Verifier::new(Some(NodeId::from(owner)), rules(), now_ms);
+    for r in raws {
+        v.push(r)?;
+    }
+    v.finish_at(&sample_head(owner, raws))
+}
+
+/// A hold of `job` by a chain's owner on `worker`.
+fn reserve(job: &str, worker: NodeId) -> Reserve {
+    Reserve {
+        job: job.into(),
+        worker,
+    }
+}
+
+/// A spend of `credits` for `job` by `owner` on `worker`.
+fn spend_of(owner: &iroh::SecretKey, worker: NodeId, job: &str, credits: u64) -> Payload {
+    Payload::Spend(Receipt {
+        job: job.into(),
+        requester: NodeId::from(owner),
+        worker,
+        model: crate::bench::ledger::SAMPLE_MODEL.into(),
+        quant: "q4_1".into(),
+        prompt_tokens: 20,
+        completion_tokens: 1,
+        credits,
+        time_ms: 2_000,
+    })
+}
+
+/// `c` and then `extra`.
+fn then(c: &[Vec<u8>], extra: Vec<u8>) -> Vec<Vec<u8>> {
+    let mut all = c.to_vec();
+    all.push(extra);
+    all
+}
+
+#[test]
+fn holds_set_credits_aside_until_their_spend() {
+    let (owner, worker) = (key(), NodeId::from(&key()));
+    let hold = |job: &str| Payload::Hold(reserve(job, worker));
+    let now = 10 * HOLD_TTL_MS;
+    let mut c = sample_chain(&owner, &[key()], 1);
+    // 100 credits: 60 held for job a, which pays 25 of them (35 come back).
+    c.push(extend(&owner, &c, 60, 0, hold("a"), 2_000));
+    c.push(extend(
+        &owner,
+        &c,
+        25,
+        60,
+        spend_of(&owner, worker, "a", 25),
+        2_000,
+    ));
+    let v = verify_all(&owner, &c, now).unwrap();
+    assert_eq!(v.summary.balance, 75);
+    assert!(v.jobs.holds.is_empty());
+    let text = export(&owner, &c).join("\n");
+    assert!(text.contains("\"kind\":\"hold\""), "{text}");
+    verify_export(&text, Some(NodeId::from(&owner)), rules(), now).unwrap();
+
+    // What each rule refuses.
+    let bad = |all: Vec<Vec<u8>>, want: &str| {
+        let e = verify_all(&owner, &all, now).unwrap_err();
+        assert!(e.reason.contains(want), "{want}: {e}");
+    };
+    // A hold beyond the balance (forged: the writer makes none).
+    let last = c.last().unwrap();
+    let mut e = Position::after(&Entry::decode(last).unwrap(), last)
+        .append(&owner, 1, 0, hold("b"), 3_000)
+        .unwrap();
+    (e.amount, e.balance) = (80, 0);
+    bad(then(&c, e.signed(&owner).encode()), "with a balance of 75");
+    // The same job held twice; a job already paid, held again.
+    let b = then(&c, extend(&owner, &c, 10, 0, hold("b"), 3_000));
+    bad(
+        then(&b, extend(&owner, &b, 10, 0, hold("b"), 3_000)),
+        "job b twice",
+    );
+    bad(
+        then(&c, extend(&owner, &c, 10, 0, hold("a"), 3_000)),
+        "already paid",
+    );
+    // A spend above its hold.
+    let over = extend(&owner, &b, 11, 10, spend_of(&owner, worker, "b", 11), 3_000);
+    bad(then(&b, over), "which it held 10 credits for");
+}
+
+#[test]
+fn a_hold_is_released_only_after_its_time_and_few_are_open_at_once() {
+    let (owner, worker) = (key(), NodeId::from(&key()));
+    let now = 10 * HOLD_TTL_MS;
+    let c = sample_chain(&owner, &[key()], 1);
+    let held = then(
+        &c,
+        extend(
+            &owner,
+            &c,
+            10,
+            0,
+            Payload::Hold(reserve("b", worker)),
+            3_000,
+        ),
+    );
+    let release = |at: u64| {
+        extend(
+            &owner,
+            &held,
+            10,
+            0,
+            Payload::Release(reserve("b", worker)),
+            at,
+        )
+    };
+    // Before its time is up: refused. After: its credits come back.
+    let err = verify_all(&owner, &then(&held, release(63_000)), now).unwrap_err();
+    assert!(err.reason.contains("a hold lasts 30 min"), "{err}");
+    let released = then(&held, release(3_000 + HOLD_TTL_MS));
+    assert_eq!(
+        verify_all(&owner, &released, now).unwrap().summary.balance,
+        100
+    );
+    // A spend of a released job comes from the balance; a release of a hold not open is bad.
+    let late = extend(
+        &owner,
+        &released,
+        5,
+        0,
+        spend_of(&owner, worker, "b", 5),
+        now,
+    );
+    assert_eq!(
+        verify_all(&owner, &then(&released, late), now)
+            .unwrap()
+            .summary
+            .balance,
+        95
+    );
+    let none = extend(
+        &owner,
+        &c,
+        10,
+        0,
+        Payload::Release(reserve("z", worker)),
+        now,
+    );
+    let err = verify_all(&owner, &then(&c, none), now).unwrap_err();
+    assert!(err.reason.contains("not open"), "{err}");
+    // At most MAX_OPEN_HOLDS open at once.
+    let mut many = c.clone();
+    for i in 0..=MAX_OPEN_HOLDS {
+        let h = Payload::Hold(reserve(&format!("j{i}"), worker));
+        many.push(extend(&owner, &many, 1, 0, h, 2_000));
+    }
+    let e = verify_all(&owner, &many, now).unwrap_err();
+    assert_eq!(e.index, MAX_OPEN_HOLDS as u64 + 1);
+    assert!(e.reason.contains("holds at once"), "{e}");
 }

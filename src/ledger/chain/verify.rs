@@ -9,7 +9,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{
-    Admission, BATCH, Entry, FUTURE_TOLERANCE_MS, Head, Kind, Payload, Position, Receipt, hexarr,
+    Admission, BATCH, Entry, FUTURE_TOLERANCE_MS, HOLD_TTL_MS, Head, Kind, MAX_OPEN_HOLDS, Payload,
+    Position, Receipt, Reserve, hexarr,
 };
 use crate::ids::NodeId;
 
@@ -57,8 +58,21 @@ pub struct Backing {
     pub earned_at: u64,
 }
 
-/// The replay keys of a chain's recent receipts, with their times and credits.
-pub type Jobs = HashMap<[u8; 32], (u64, u64)>;
+/// A hold open in a chain: the credits it sets aside, and when and where it was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenHold {
+    pub amount: u64,
+    pub time_ms: u64,
+    pub seq: u64,
+}
+
+/// What a chain's verification carries on to the next part of the chain: the replay keys of
+/// its recent receipts (with their times and credits), and its open holds, by job key.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Jobs {
+    pub receipts: HashMap<[u8; 32], (u64, u64)>,
+    pub holds: HashMap<[u8; 32], OpenHold>,
+}
 
 /// How old a receipt may be when it is recorded (a debt must be paid within it).
 pub const RECEIPT_AGE_MS: u64 = 30 * 86_400_000;
@@ -77,6 +91,8 @@ pub struct Verifier {
     pruned_at: usize,
     /// Receipts this verifier added to `jobs` (undone by [`Verifier::rollback`]).
     added: Vec<[u8; 32]>,
+    /// Holds this verifier opened or closed, with what was there before (undone likewise).
+    holds_before: Vec<([u8; 32], Option<OpenHold>)>,
     batch: ed25519_zebra::batch::Verifier,
     pending: Vec<(u64, Sig, ed25519_zebra::batch::Item)>,
     /// Also check each entry's own signature (an export: a file anyone may have altered).
@@ -106,9 +122,10 @@ impl Verifier {
             rules,
             now_ms,
             backing: Vec::new(),
-            jobs: Jobs::new(),
+            jobs: Jobs::default(),
             pruned_at: 0,
             added: Vec::new(),
+            holds_before: Vec::new(),
             batch: ed25519_zebra::batch::Verifier::new(),
             pending: Vec::new(),
             owner_sigs: false,
@@ -226,7 +243,138 @@ impl Verifier {
                 Ok(Some(backing))
             }
             Payload::Spend(r) => self.payment_rules(e, Kind::Spend, r).map(|()| None),
+            Payload::Hold(h) => self.hold_rules(e, h).map(|()| None),
+            Payload::Release(h) => self.release_rules(e, h).map(|()| None),
         }
+    }
+
+    /// A hold: after the grant, for a job on another node not paid yet and not held yet, within
+    /// the open-hold bound and the balance.
+    fn hold_rules(&mut self, e: &Entry, h: &Reserve) -> Result<(), String> {
+        if e.seq == 0 {
+            return Err("the chain does not start with its grant".into());
+        }
+        h.check(&e.owner)?;
+        let key = h.key(&e.owner);
+        if e.amount == 0 {
+            return Err("a hold of no credits".into());
+        }
+        if self.jobs.receipts.contains_key(&key) {
+            return Err(format!("holds credits for job {}, already paid", h.job));
+        }
+        if self.jobs.holds.contains_key(&key) {
+            return Err(format!("holds credits for job {} twice", h.job));
+        }
+        if self.jobs.holds.len() >= MAX_OPEN_HOLDS {
+            return Err(format!("opens more than {MAX_OPEN_HOLDS} holds at once"));
+        }
+        if self.at.balance.checked_sub(e.amount) != Some(e.balance) {
+            return Err(format!(
+                "holds {} credits with a balance of {}, leaving {}",
+                e.amount, self.at.balance, e.balance
+            ));
+        }
+        let open = OpenHold {
+            amount: e.amount,
+            time_ms: e.time_ms,
+            seq: e.seq,
+        };
+        self.set_hold(key, Some(open));
+        Ok(())
+    }
+
+    /// A release: of an open hold, all of it, no sooner than its time is up.
+    fn release_rules(&mut self, e: &Entry, h: &Reserve) -> Result<(), String> {
+        let key = h.key(&e.owner);
+        let Some(open) = self.jobs.holds.get(&key).copied() else {
+            return Err(format!(
+                "releases a hold for job {} that is not open",
+                h.job
+            ));
+        };
+        if open.amount != e.amount {
+            return Err(format!(
+                "releases {} credits of a {}-credit hold",
+                e.amount, open.amount
+            ));
+        }
+        if e.time_ms < open.time_ms.saturating_add(HOLD_TTL_MS) {
+            return Err(format!(
+                "releases the hold for job {} {} s after making it; a hold lasts {} min",
+                h.job,
+                (e.time_ms - open.time_ms) / 1000,
+                HOLD_TTL_MS / 60_000
+            ));
+        }
+        if self.at.balance.checked_add(e.amount) != Some(e.balance) {
+            return Err(format!(
+                "balance {} does not follow from {} + {}",
+                e.balance, self.at.balance, e.amount
+            ));
+        }
+        self.set_hold(key, None);
+        Ok(())
+    }
+
+    /// An earning's or a spending's balance: the one before plus or minus its amount; a spend
+    /// of a held job pays from its hold, and what is left comes back. Returns the hold it
+    /// closes.
+    fn balance_rules(
+        &self,
+        e: &Entry,
+        kind: Kind,
+        key: &[u8; 32],
+        r: &Receipt,
+    ) -> Result<Option<u64>, String> {
+        let at = &self.at;
+        // A spend of a held job pays from its hold; what is left comes back.
+        let held = match self.jobs.holds.get(key) {
+            Some(h) if kind == Kind::Spend => Some(h.amount),
+            _ => None,
+        };
+        if let Some(h) = held
+            && e.amount > h
+        {
+            return Err(format!(
+                "pays {} credits for job {}, which it held {h} credits for",
+                e.amount, r.job
+            ));
+        }
+        let expected = if kind == Kind::Earn {
+            at.balance.checked_add(e.amount)
+        } else {
+            at.balance
+                .checked_add(held.unwrap_or(0))
+                .and_then(|b| b.checked_sub(e.amount))
+        };
+        match expected {
+            None if kind == Kind::Spend => {
+                return Err(format!(
+                    "spends {} credits with a balance of {}",
+                    e.amount, at.balance
+                ));
+            }
+            Some(b) if b == e.balance => {}
+            _ => {
+                return Err(format!(
+                    "balance {} does not follow from {} {} {}",
+                    e.balance,
+                    at.balance,
+                    if kind == Kind::Earn { "+" } else { "-" },
+                    e.amount
+                ));
+            }
+        }
+        Ok(held)
+    }
+
+    /// Opens (`Some`) or closes a hold, remembering what to undo.
+    fn set_hold(&mut self, key: [u8; 32], hold: Option<OpenHold>) {
+        let before = match hold {
+            Some(h) => self.jobs.holds.insert(key, h),
+            None => self.jobs.holds.remove(&key),
+        };
+        self.holds_before.push((key, before));
     }
 
     /// A grant: the first entry only, within the network's starter grant, admitted by a solved
@@ -268,7 +416,6 @@ impl Verifier {
     /// An earning or a spending: its receipt names the owner on the right side, its amount is
     /// the receipt's, its balance follows, and no receipt is recorded twice.
     fn payment_rules(&mut self, e: &Entry, kind: Kind, r: &Receipt) -> Result<(), String> {
-        let at = &self.at;
         if e.seq == 0 {
             return Err("the chain does not start with its grant".into());
         }
@@ -290,29 +437,8 @@ impl Verifier {
                 e.amount, r.credits
             ));
         }
-        let expected = if kind == Kind::Earn {
-            at.balance.checked_add(e.amount)
-        } else {
-            at.balance.checked_sub(e.amount)
-        };
-        match expected {
-            None if kind == Kind::Spend => {
-                return Err(format!(
-                    "spends {} credits with a balance of {}",
-                    e.amount, at.balance
-                ));
-            }
-            Some(b) if b == e.balance => {}
-            _ => {
-                return Err(format!(
-                    "balance {} does not follow from {} {} {}",
-                    e.balance,
-                    at.balance,
-                    if kind == Kind::Earn { "+" } else { "-" },
-                    e.amount
-                ));
-            }
-        }
+        let key = r.replay_key();
+        let held = self.balance_rules(e, kind, &key, r)?;
         // Receipts are recorded within RECEIPT_AGE of their making: a replay of an older one
         // is refused by its age, so only the recent ones need remembering.
         if r.time_ms.saturating_add(RECEIPT_AGE_MS) < e.time_ms {
@@ -325,15 +451,23 @@ impl Verifier {
         if r.time_ms > e.time_ms.saturating_add(FUTURE_TOLERANCE_MS) {
             return Err("records a receipt made after it".into());
         }
-        let key = r.replay_key();
-        if self.jobs.insert(key, (r.time_ms, r.credits)).is_some() {
+        if self
+            .jobs
+            .receipts
+            .insert(key, (r.time_ms, r.credits))
+            .is_some()
+        {
             return Err(format!("replays the receipt of job {}", r.job));
         }
         self.added.push(key);
-        if self.jobs.len() > self.pruned_at.max(1 << 16) * 2 {
+        if held.is_some() {
+            self.set_hold(key, None);
+        }
+        let receipts = &mut self.jobs.receipts;
+        if receipts.len() > self.pruned_at.max(1 << 16) * 2 {
             let oldest = e.time_ms.saturating_sub(RECEIPT_AGE_MS);
-            self.jobs.retain(|_, (t, _)| *t >= oldest);
-            self.pruned_at = self.jobs.len();
+            receipts.retain(|_, (t, _)| *t >= oldest);
+            self.pruned_at = receipts.len();
         }
         Ok(())
     }
@@ -390,7 +524,13 @@ impl Verifier {
     /// leave the entries it read counted (they come again next time).
     pub fn rollback(mut self) -> Jobs {
         for k in &self.added {
-            self.jobs.remove(k);
+            self.jobs.receipts.remove(k);
+        }
+        for (k, before) in self.holds_before.into_iter().rev() {
+            match before {
+                Some(h) => self.jobs.holds.insert(k, h),
+                None => self.jobs.holds.remove(&k),
+            };
         }
         self.jobs
     }

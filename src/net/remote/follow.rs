@@ -348,7 +348,9 @@ impl Follow {
                 &job,
                 self.tokens.len(),
                 Some(remaining),
-            ) {
+            )
+            .await
+            {
                 Ok(p) => p,
                 Err(r) => {
                     skip.push(peer);

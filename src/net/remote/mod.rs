@@ -265,7 +265,7 @@ pub async fn start(
     let hint = spec.prompt.token_hint();
     let peer = claim.peer;
     let job = segment_id(guard.id(), 0);
-    let mut offer = match pay::payment(net, &peer, spec, &job, 0, spec.max_tokens) {
+    let mut offer = match pay::payment(net, &peer, spec, &job, 0, spec.max_tokens).await {
         Ok(p) => p,
         Err(r) => return Err((guard, r)),
     };

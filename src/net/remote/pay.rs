@@ -12,7 +12,7 @@ use super::super::wire::{self, Request};
 use super::Segment;
 use crate::ids::{ModelRef, NodeId, now_ms};
 use crate::job::{ErrorCode, Refusal, Spec};
-use crate::ledger::{Hold, Ledger, Policy, Promise, Receipt};
+use crate::ledger::{Hold, Ledger, LedgerError, Policy, Promise, Receipt};
 use crate::node::JobGuard;
 
 /// Answer tokens between two promises.
@@ -59,12 +59,24 @@ pub(super) struct Offer {
     pub promise: Option<Promise>,
 }
 
+impl Offer {
+    /// An offer of no credits: asked to be served free.
+    fn free(model: String) -> Offer {
+        Offer {
+            tab: None,
+            budget: 0,
+            model,
+            promise: None,
+        }
+    }
+}
+
 /// The offer for segment `job` on `peer`: the variant the peer announced for the job's model,
 /// priced from this node's catalog; credits held: what this node has available, at most the
 /// price of the most tokens the job can use (its billed prompt and its `max_tokens`, within the
 /// model's context). A node with nothing available asks to be served free (when the network's
 /// policy allows that on idle capacity), else gets 402.
-pub(super) fn payment(
+pub(super) async fn payment(
     net: &Net,
     peer: &NodeId,
     spec: &Spec,
@@ -81,12 +93,7 @@ pub(super) fn payment(
         .unwrap_or_default();
     let exact = format!("{}:{quant}", model.name);
     let Some(ledger) = net.node().ledger() else {
-        return Ok(Offer {
-            tab: None,
-            budget: 0,
-            model: exact,
-            promise: None,
-        });
+        return Ok(Offer::free(exact));
     };
     if let Some(why) = ledger.stale() {
         return Err(Refusal::new(402, why).code(ErrorCode::InsufficientCredits));
@@ -112,17 +119,16 @@ pub(super) fn payment(
     let budget = ledger.available().min(bound);
     if budget == 0 || budget < prompt_price.saturating_add(1) {
         if budget == 0 && ledger.policy().free_when_idle {
-            return Ok(Offer {
-                tab: None,
-                budget: 0,
-                model: exact,
-                promise: None,
-            });
+            return Ok(Offer::free(exact));
         }
         return Err(insufficient(ledger, &name, &quant, spec, hint, None));
     }
-    let Ok(hold) = ledger.hold(budget) else {
-        return Err(insufficient(ledger, &name, &quant, spec, hint, None));
+    let (hold, budget) = match hold_on_chain(ledger, budget, job, *peer).await {
+        Ok((hold, held)) if held > prompt_price => (hold, held),
+        Err(Some(e @ LedgerError::Stale(_))) => {
+            return Err(Refusal::new(402, e.to_string()).code(ErrorCode::InsufficientCredits));
+        }
+        _ => return Err(insufficient(ledger, &name, &quant, spec, hint, None)),
     };
     let base = Receipt {
         job: job.to_string(),
@@ -148,6 +154,26 @@ pub(super) fn payment(
         model: exact,
         promise: Some(promise),
     })
+}
+
+/// Holds `budget` credits for segment `job` on `peer`, on the chain before the job goes out:
+/// the worker sees them set aside for it. Returns the hold and the credits the chain holds for
+/// the job; `Err(None)` when they are not there.
+async fn hold_on_chain(
+    ledger: &Ledger,
+    budget: u64,
+    job: &str,
+    peer: NodeId,
+) -> Result<(Hold, u64), Option<LedgerError>> {
+    let mut hold = ledger.hold(budget).map_err(|_| None)?;
+    match ledger.reserve(&mut hold, job, peer).await {
+        Ok(held) => Ok((hold, held)),
+        Err(e @ LedgerError::Stale(_)) => Err(Some(e)),
+        Err(e) => {
+            tracing::warn!("job {job}: could not hold its credits: {e}");
+            Err(None)
+        }
+    }
 }
 
 /// How long a requester waits for the worker's confirmation of a payment.
@@ -181,6 +207,13 @@ pub(in crate::net) async fn redeliver(net: &Net) {
     let Some(ledger) = net.node().ledger().cloned() else {
         return;
     };
+    // Holds of jobs that were never paid (refused, or lost before their spend) come back once
+    // their time is up.
+    match ledger.release_expired().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!("released {n} expired holds of unpaid jobs"),
+        Err(e) => tracing::warn!("could not release expired holds: {e}"),
+    }
     let l = ledger.clone();
     let Ok(Ok(raws)) = net.tasks().spawn_blocking(move || l.unconfirmed(16)).await else {
         return;

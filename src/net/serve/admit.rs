@@ -15,7 +15,11 @@ use crate::engine::Engine;
 use crate::ids::{JobId, ModelRef, NodeId};
 use crate::job::local::{FREE_PRIORITY, Prepared, prepare_off_runtime};
 use crate::job::{self, Spec};
+use crate::ledger::chain::{HOLD_TTL_MS, OpenHold, job_key};
 use crate::ledger::{AuditError, Ledger, Policy, Promise};
+
+/// The least time a hold must have left when its job is admitted.
+const MIN_HOLD_LEFT_MS: u64 = 10 * 60 * 1000;
 
 /// Longest failover continuation a peer may send, in tokens.
 const MAX_CONTINUATION: usize = 1 << 20;
@@ -30,6 +34,10 @@ pub(super) enum Terms {
         budget: u64,
         standing: u64,
         promise: Box<Promise>,
+        /// When the requester may release the job's hold: the job ends before.
+        hold_until: u64,
+        /// The requester's head the audit ended at (shown to its witnesses again later).
+        head: Box<crate::ledger::Head>,
     },
     /// No credits offered: served only on idle capacity, for nothing.
     Free,
@@ -171,6 +179,7 @@ impl Admitted {
             budget,
             standing,
             ref promise,
+            ..
         } = self.terms
         else {
             return None;
@@ -256,20 +265,66 @@ async fn terms(net: &Net, peer: NodeId, job: &InferRequest, idle: bool) -> Resul
     if let Some(debt) = ledger.debt_of(&peer) {
         return Err(in_debt(&debt));
     }
-    // Not a strike: its earnings this node could not back yet do not count here.
-    if balance < job.budget {
+    // Its holds are backed when its unbacked earnings fit in what it has left (the audit gives
+    // its balance less them, at least 0).
+    let backed = (balance > 0 || head.balance == 0).then_some(balance);
+    let hold = held_for(&ledger, peer, job, backed).map_err(|m| {
+        net.strike(&peer, &m);
+        Reply::refused(RefuseCode::Credits, m)
+    })?;
+    // Its witnesses see this head before any work: the same credits held for another worker
+    // on another branch of its chain are caught here (or by that worker).
+    if let Some(p) = super::witness::check(net, peer, head).await {
+        net.with_table(|t| t.remove(&peer));
         let m = format!(
-            "it offered {} credits but its audited balance (earnings backed by their payers' \
-             chains) is {balance}",
-            job.budget
+            "this node refuses you: you signed two different ledger heads at seq {}",
+            p.a.seq
         );
-        return Err(Reply::refused(RefuseCode::Credits, m));
+        return Err(Reply::refused(RefuseCode::Banned, m));
     }
     Ok(Terms::Paid {
         budget: job.budget,
         standing: balance,
         promise,
+        hold_until: hold.time_ms + HOLD_TTL_MS,
+        head: Box::new(head.clone()),
     })
+}
+
+/// The hold the requester's audited chain has open for this job on this node: at least the
+/// budget offered, recent enough to run the job before the requester may release it, and backed
+/// (the chain's earnings this node could not back yet do not pay for holds).
+fn held_for(
+    ledger: &Ledger,
+    peer: NodeId,
+    job: &InferRequest,
+    audited: Option<u64>,
+) -> Result<OpenHold, String> {
+    let key = job_key(&job.job, &peer, &ledger.id());
+    let Some(hold) = ledger.open_hold(&peer, &key) else {
+        return Err(format!(
+            "your chain holds no credits for job {} on this node (a paid job's budget must be \
+             set aside by a hold entry first)",
+            job.job
+        ));
+    };
+    if hold.amount < job.budget {
+        return Err(format!(
+            "it offered {} credits but its chain holds {} for the job",
+            job.budget, hold.amount
+        ));
+    }
+    if hold.time_ms + HOLD_TTL_MS < crate::ids::now_ms() + MIN_HOLD_LEFT_MS {
+        return Err(format!("the hold for job {} is about to expire", job.job));
+    }
+    if audited.is_none() {
+        return Err(
+            "its chain's earnings that back its holds are not backed by their payers' chains \
+             (yet)"
+                .into(),
+        );
+    }
+    Ok(hold)
 }
 
 /// A job that offers nothing: served free on an idle slot where the policy allows it (never to

@@ -13,6 +13,7 @@ mod admit;
 mod settle;
 mod stream;
 mod tab;
+mod witness;
 
 use iroh::endpoint::{Connection, RecvStream, SendStream};
 
@@ -41,6 +42,7 @@ pub(super) fn kind(r: &Request) -> &'static str {
         Request::GetAnnouncement => "get_announcement",
         Request::GetChain { .. } => "get_chain",
         Request::HeadOf { .. } => "head_of",
+        Request::Witness { .. } => "witness",
         Request::Paid { .. } => "a payment",
         Request::Pay(_) | Request::Stop => "a job's follow-up outside a job",
     }
@@ -101,6 +103,7 @@ async fn one_stream(net: &Net, peer: NodeId, mut send: SendStream, mut recv: Rec
                 Reply::refused(RefuseCode::Invalid, e.to_string())
             }
         },
+        Request::Witness { head } => witness::serve(net, peer, &head),
         Request::Hello { .. } => Reply::refused(RefuseCode::Handshake, "already introduced"),
         Request::Infer(job) => {
             infer(net, peer, job, &mut send, recv).await;

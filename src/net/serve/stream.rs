@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use super::super::Net;
 use super::super::wire::{self, InferRequest, Reply, Request};
 use super::admit::{Admitted, Terms};
-use super::tab::{PAY_WAIT, Tab};
+use super::tab::{PAY_WAIT, Tab, WINDOW};
 use crate::ids::{ModelId, ModelRef, NodeId};
 use crate::job::{self, Event};
 use crate::node::JobGuard;
@@ -66,7 +66,12 @@ impl Admitted {
         }
         guard.progress(0);
         let tab = match self.terms {
-            Terms::Paid { promise, .. } => Some(Tab::new(*promise, self.parameters)),
+            Terms::Paid {
+                promise,
+                hold_until,
+                head,
+                ..
+            } => Some(Tab::new(*promise, self.parameters, hold_until, *head)),
             Terms::Free => None,
         };
         Some(Running { guard, events, tab })
@@ -89,6 +94,36 @@ pub(super) async fn run(
     sent
 }
 
+/// Why a paid job must stop before its next token (`n` sent), if it must: its requester was
+/// proven to fork its chain (a witness or gossip brought the proof while it ran), or its hold is
+/// about to expire.
+fn stop_paid(
+    net: &Net,
+    peer: NodeId,
+    tab: Option<&Tab>,
+    n: u32,
+    rechecked: &mut bool,
+) -> Option<&'static str> {
+    let tab = tab?;
+    // A second look at the witnesses once the first window is out: a worker shown another
+    // branch of the chain after this one asked them was refused there, and the proof is there
+    // now (or reached this node by gossip first). Asked aside, so the answer goes on streaming
+    // meanwhile (a witness that is gone takes seconds to time out); a proof it brings is
+    // adopted, and stops the job at its next token.
+    if n >= WINDOW && !*rechecked {
+        *rechecked = true;
+        let (net2, head) = (net.clone(), tab.head.clone());
+        net.tasks().spawn(async move {
+            let _ = super::witness::check(&net2, peer, &head).await;
+        });
+    }
+    if net.node().ledger().is_some_and(|l| l.is_equivocator(&peer)) {
+        return Some("the requester was proven to fork its chain: the job stops here");
+    }
+    tab.expiring()
+        .then_some("the requester's hold on its credits for this job is about to expire")
+}
+
 async fn stream(
     net: &Net,
     peer: NodeId,
@@ -98,7 +133,13 @@ async fn stream(
 ) -> u32 {
     let guard = running.guard.clone();
     let mut n = 0u32;
+    let mut rechecked = false;
     loop {
+        if let Some(m) = stop_paid(net, peer, running.tab.as_ref(), n, &mut rechecked) {
+            guard.fail(m);
+            let _ = wire::write(send, &Reply::Failed { message: m.into() }).await;
+            return n;
+        }
         let may_send = running.tab.as_ref().is_none_or(|t| t.may_send(n));
         let frame = tokio::select! {
             ev = running.events.recv(), if may_send => match ev {

@@ -29,14 +29,32 @@ pub(super) fn fresh(r: &crate::ledger::Receipt) -> Result<(), String> {
 pub(super) struct Tab {
     pub(super) latest: Promise,
     parameters: u64,
+    /// When the requester may release the credits its chain holds for the job.
+    hold_until: u64,
+    /// The requester's head the job was admitted on.
+    pub(super) head: crate::ledger::Head,
 }
 
 impl Tab {
-    pub(super) fn new(first: Promise, parameters: u64) -> Tab {
+    pub(super) fn new(
+        first: Promise,
+        parameters: u64,
+        hold_until: u64,
+        head: crate::ledger::Head,
+    ) -> Tab {
         Tab {
             latest: first,
             parameters,
+            hold_until,
+            head,
         }
+    }
+
+    /// Whether the job must end now: its hold could be released soon (a release may be dated
+    /// up to the clock tolerance ahead; a minute more for the settlement).
+    pub(super) fn expiring(&self) -> bool {
+        let skew = crate::ledger::chain::FUTURE_TOLERANCE_MS + 60_000;
+        crate::ids::now_ms() + skew >= self.hold_until
     }
 
     /// Answer tokens promised so far.

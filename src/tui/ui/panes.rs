@@ -416,11 +416,13 @@ fn credits_head(l: &LedgerStatus, forks: usize, ascii: bool, t: &Theme) -> Vec<L
 /// One ledger entry: seq, kind, amount, balance, and what it paid for.
 fn entry_line(e: &EntryLine, t: &Theme) -> Line<'static> {
     let (sign, style) = match e.kind {
-        crate::ledger::Kind::Spend => ("-", t.warn),
+        crate::ledger::Kind::Spend | crate::ledger::Kind::Hold => ("-", t.warn),
         _ => ("+", t.ok),
     };
     let what = match (&e.model, e.tokens, &e.counterparty) {
         (Some(m), Some(tok), Some(c)) => format!("{m} {tok} tok, {}", short(c)),
+        (_, _, Some(c)) if e.kind == crate::ledger::Kind::Hold => format!("held, {}", short(c)),
+        (_, _, Some(c)) => format!("released, {}", short(c)),
         _ => "starter grant".into(),
     };
     Line::from(vec![

@@ -1,0 +1,172 @@
+//! Spending one balance twice (property 4 of the economy): concurrently on several workers, or
+//! by showing a worker a stale head. A paid job's credits are held on the requester's chain
+//! first, so one balance backs jobs on several workers only through a fork, and the workers'
+//! witnesses catch a fork before the work (or within the first window of tokens).
+
+use iroh::endpoint::{RecvStream, SendStream};
+use local_llm_proxy::net::wire::{self, Reply, Request};
+
+use crate::common::*;
+use crate::economy::Payer;
+use crate::network::{first, joiner, until_routable};
+use crate::wire::refused;
+
+/// Tokens a worker streams beyond the requester's last promise (`net::serve::tab::WINDOW`).
+const WINDOW: u32 = 32;
+
+/// How a job of the double spender's went on one worker.
+#[derive(Debug)]
+enum Outcome {
+    /// Refused before any work: the refusal's code and message.
+    Refused(String, String),
+    /// Accepted: the tokens it streamed before it stopped, and how it ended.
+    Streamed(u32, String),
+}
+
+/// Follows a job as a requester that looks honest would (a promise every 8 tokens), so the
+/// worker goes on as long as it does not know better.
+async fn follow_promising(p: &Payer, job: &str, mut tx: SendStream, mut rx: RecvStream) -> Outcome {
+    let mut n = 0;
+    loop {
+        let frame = tokio::time::timeout(
+            std::time::Duration::from_secs(60),
+            wire::read::<Reply, _>(&mut rx, wire::MAX_SMALL_FRAME),
+        )
+        .await
+        .unwrap();
+        match frame {
+            Ok(Some(Reply::Refused { code, message })) => {
+                return Outcome::Refused(code.to_string(), message);
+            }
+            Ok(Some(Reply::Token { .. })) => {
+                n += 1;
+                if n % 8 == 0 {
+                    let pay = Request::Pay(Box::new(p.promise(job, n)));
+                    let _ = wire::write(&mut tx, &pay).await;
+                }
+            }
+            Ok(Some(Reply::Failed { message })) => return Outcome::Streamed(n, message),
+            Ok(Some(Reply::Done { reason, .. })) => return Outcome::Streamed(n, reason),
+            Ok(Some(_)) => {}
+            Ok(None) | Err(_) => return Outcome::Streamed(n, "stream closed".into()),
+        }
+    }
+}
+
+#[tokio::test]
+async fn one_balance_on_three_workers_and_a_stale_head_cost_at_most_the_window_and_ban_the_key() {
+    let w1 = first(&[]);
+    let ticket = w1.ticket();
+    let (w2, w3, w4) = (
+        joiner(&ticket, &[]),
+        joiner(&ticket, &[]),
+        joiner(&ticket, &[]),
+    );
+    for w in [&w2, &w3, &w4] {
+        until_routable(w, &[&w1]).await;
+    }
+    until_routable(&w1, &[&w2, &w3, &w4]).await;
+    let workers = [&w1, &w2, &w3, &w4];
+    let before: Vec<u64> = balances(&workers).await;
+    // Enough credits for one long job: every job below asks for all of them.
+    let budget = Payer::price_of(400);
+    let p1 = Payer::new(&w1, |key, network| Payer::admitted(key, network, budget)).await;
+
+    // Without a fork, the balance is held for one job only: W1's job runs and is paid, while
+    // W2, asked at once for another job on the same balance, finds no hold for it and refuses
+    // it before any work.
+    let p2 = p1.to(&w2).await;
+    let (mut t1, mut r1) = p1.job("j1", 8, budget).await;
+    let (_t2, mut r2) = p2.job_as_is("j2", 400, budget).await;
+    let (code, msg) = refused(wire::read(&mut r2, wire::MAX_SMALL_FRAME).await.unwrap());
+    assert_eq!(code, "credits", "{msg}");
+    assert!(msg.contains("holds no credits for job j2"), "{msg}");
+    assert_eq!(Payer::tokens(&mut r1).await, 8);
+    let paid = p1.pay(&mut t1, "j1", 8).await.receipt.credits;
+    eventually(20, "W1 earns it", async || {
+        (balances(&[&w1]).await[0] == before[0] + paid).then_some(())
+    })
+    .await;
+
+    // A stale head shown to a fourth: the chain as it was before that job (its grant), then
+    // the same credits held for W4. W4's witnesses hold the newer heads: refused, proven.
+    let p4 = p1.forked_to(&w4, 1).await;
+    p4.hold("j4", budget);
+    let (t4, r4) = p4.job_as_is("j4", 400, budget).await;
+    let o4 = follow_promising(&p4, "j4", t4, r4).await;
+    assert!(
+        matches!(&o4, Outcome::Refused(code, _) if code == "banned"),
+        "{o4:?}"
+    );
+    proven_everywhere(&workers, &p1.at.id()).await;
+
+    // One balance on three workers at once: three branches of a new chain, each holding all
+    // of it for one worker, followed as an honest requester would. W1's job is streaming
+    // before the other two are sent: they are refused before any work, and the proof stops
+    // W1's job within its first windows.
+    let q1 = Payer::new(&w1, |key, network| Payer::admitted(key, network, budget)).await;
+    let q_id = q1.at.id();
+    let (q2, q3) = (q1.forked_to(&w2, 1).await, q1.forked_to(&w3, 1).await);
+    q1.hold("k1", budget);
+    let (tx, rx) = q1.job_as_is("k1", 400, budget).await;
+    let on_w1 = tokio::spawn(async move { follow_promising(&q1, "k1", tx, rx).await });
+    eventually(30, "W1 runs the first job", async || {
+        (!w1.status().await["jobs"].as_array()?.is_empty()).then_some(())
+    })
+    .await;
+    let mut jobs = Vec::new();
+    for (q, job) in [(&q2, "k2"), (&q3, "k3")] {
+        q.hold(job, budget);
+        let (tx, rx) = q.job_as_is(job, 400, budget).await;
+        jobs.push(follow_promising(q, job, tx, rx));
+    }
+    let mut outcomes = futures_util::future::join_all(jobs).await;
+    outcomes.insert(0, on_w1.await.unwrap());
+    eprintln!("{outcomes:?}");
+    for o in &outcomes {
+        match o {
+            Outcome::Refused(code, msg) => assert_eq!(code, "banned", "{msg}"),
+            Outcome::Streamed(n, why) => {
+                assert!(
+                    *n <= 2 * WINDOW,
+                    "streamed {n} tokens to a double spender ({why})"
+                );
+                assert!(why.contains("fork"), "{why}");
+            }
+        }
+    }
+    proven_everywhere(&workers, &q_id).await;
+    let (_tx, mut rx) = q2.job_as_is("k5", 4, 1).await;
+    let (code, msg) = refused(wire::read(&mut rx, wire::MAX_SMALL_FRAME).await.unwrap());
+    assert_eq!(code, "banned", "{msg}");
+
+    // Nothing else was earned from them; every honest chain verifies.
+    let mut after = before.clone();
+    after[0] += paid;
+    assert_eq!(balances(&workers).await, after);
+    for w in workers {
+        assert_chain_verifies(w.data_dir());
+    }
+}
+
+/// Waits until every node holds the proof that `id` forked its chain at seq 1.
+async fn proven_everywhere(nodes: &[&Node], id: &str) {
+    for n in nodes {
+        eventually(30, &format!("{} knows it forked", &n.id[..8]), async || {
+            let s = n.status().await;
+            let list = s["network"]["equivocators"].as_array()?;
+            list.iter()
+                .any(|e| e["peer"] == id && e["seq"] == 1)
+                .then_some(())
+        })
+        .await;
+    }
+}
+
+async fn balances(nodes: &[&Node]) -> Vec<u64> {
+    let mut out = Vec::new();
+    for n in nodes {
+        out.push(n.status().await["ledger"]["balance"].as_u64().unwrap());
+    }
+    out
+}
