@@ -9,7 +9,6 @@ use local_llm_proxy::net::wire::{self, Reply, Request};
 use crate::common::*;
 use crate::economy::Payer;
 use crate::network::{first, joiner, until_routable};
-use crate::wire::refused;
 
 /// Tokens a worker streams beyond the requester's last promise (`net::serve::tab::WINDOW`).
 const WINDOW: u32 = 32;
@@ -72,13 +71,22 @@ async fn one_balance_on_three_workers_and_a_stale_head_cost_at_most_the_window_a
     let budget = Payer::price_of(400);
     let p1 = Payer::new(&w1, |key, network| Payer::admitted(key, network, budget)).await;
 
+    // A paid job W1 refuses (a variant it does not serve) comes with its waiver: the hold
+    // is released at once, and W1's audits accept the release (the next hold uses the same
+    // credits).
+    p1.hold("j0", budget);
+    let (_t0, mut r0) = p1.job_of(&format!("{MODEL}:q8_0"), "j0", 8, budget).await;
+    let (code, msg, waiver) = Payer::refusal(&mut r0).await;
+    assert_eq!(code, "model", "{msg}");
+    p1.release("j0", waiver.expect("a paid job's refusal carries a waiver"));
+
     // Without a fork, the balance is held for one job only: W1's job runs and is paid, while
     // W2, asked at once for another job on the same balance, finds no hold for it and refuses
     // it before any work.
     let p2 = p1.to(&w2).await;
     let (mut t1, mut r1) = p1.job("j1", 8, budget).await;
     let (_t2, mut r2) = p2.job_as_is("j2", 400, budget).await;
-    let (code, msg) = refused(wire::read(&mut r2, wire::MAX_SMALL_FRAME).await.unwrap());
+    let (code, msg, _) = Payer::refusal(&mut r2).await;
     assert_eq!(code, "credits", "{msg}");
     assert!(msg.contains("holds no credits for job j2"), "{msg}");
     assert_eq!(Payer::tokens(&mut r1).await, 8);
@@ -88,17 +96,28 @@ async fn one_balance_on_three_workers_and_a_stale_head_cost_at_most_the_window_a
     })
     .await;
 
-    // A stale head shown to a fourth: the chain as it was before that job (its grant), then
-    // the same credits held for W4. W4's witnesses hold the newer heads: refused, proven.
+    // A stale head shown to a fourth: its chain as it was before those jobs (its grant), then
+    // the same credits held for W4. W4's witnesses hold a later head, and the requester
+    // cannot serve a chain from W4's head to it: refused before any work.
     let p4 = p1.forked_to(&w4, 1).await;
     p4.hold("j4", budget);
     let (t4, r4) = p4.job_as_is("j4", 400, budget).await;
     let o4 = follow_promising(&p4, "j4", t4, r4).await;
     assert!(
-        matches!(&o4, Outcome::Refused(code, _) if code == "banned"),
+        matches!(&o4, Outcome::Refused(code, m) if code == "ledger" && m.contains("does not lead")),
         "{o4:?}"
     );
-    proven_everywhere(&workers, &p1.at.id()).await;
+    // The same to W3 from the head before the paid job's hold (seq 3, which W1 showed its
+    // witnesses too): two heads of one seq, a proof that reaches every node.
+    let p5 = p1.forked_to(&w3, 3).await;
+    p5.hold("j6", budget);
+    let (t5, r5) = p5.job_as_is("j6", 400, budget).await;
+    let o5 = follow_promising(&p5, "j6", t5, r5).await;
+    assert!(
+        matches!(&o5, Outcome::Refused(code, m) if code == "banned" || m.contains("forked")),
+        "{o5:?}"
+    );
+    proven_everywhere(&workers, &p1.at.id(), 3).await;
 
     // One balance on three workers at once: three branches of a new chain, each holding all
     // of it for one worker, followed as an honest requester would. W1's job is streaming
@@ -135,9 +154,9 @@ async fn one_balance_on_three_workers_and_a_stale_head_cost_at_most_the_window_a
             }
         }
     }
-    proven_everywhere(&workers, &q_id).await;
+    proven_everywhere(&workers, &q_id, 1).await;
     let (_tx, mut rx) = q2.job_as_is("k5", 4, 1).await;
-    let (code, msg) = refused(wire::read(&mut rx, wire::MAX_SMALL_FRAME).await.unwrap());
+    let (code, msg, _) = Payer::refusal(&mut rx).await;
     assert_eq!(code, "banned", "{msg}");
 
     // Nothing else was earned from them; every honest chain verifies.
@@ -149,14 +168,14 @@ async fn one_balance_on_three_workers_and_a_stale_head_cost_at_most_the_window_a
     }
 }
 
-/// Waits until every node holds the proof that `id` forked its chain at seq 1.
-async fn proven_everywhere(nodes: &[&Node], id: &str) {
+/// Waits until every node holds the proof that `id` forked its chain at `seq`.
+async fn proven_everywhere(nodes: &[&Node], id: &str, seq: u64) {
     for n in nodes {
         eventually(30, &format!("{} knows it forked", &n.id[..8]), async || {
             let s = n.status().await;
             let list = s["network"]["equivocators"].as_array()?;
             list.iter()
-                .any(|e| e["peer"] == id && e["seq"] == 1)
+                .any(|e| e["peer"] == id && e["seq"] == seq)
                 .then_some(())
         })
         .await;

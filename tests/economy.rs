@@ -9,7 +9,7 @@ use iroh::SecretKey;
 use iroh::endpoint::{Connection, RecvStream, SendStream};
 use local_llm_proxy::bench::ledger::{payer_spend, sample_chain_in};
 use local_llm_proxy::ids::{NodeId, now_ms};
-use local_llm_proxy::ledger::chain::Reserve;
+use local_llm_proxy::ledger::chain::{Reserve, Waiver};
 use local_llm_proxy::ledger::{
     Admission, Entry, Head, Payload, Policy, Position, Promise, Receipt,
 };
@@ -166,6 +166,7 @@ impl Payer {
         let reserve = Reserve {
             job: job.into(),
             worker: self.worker(),
+            waiver: None,
         };
         let e = Position::after(&Entry::decode(&last).unwrap(), &last)
             .append(&self.key, budget, 0, Payload::Hold(reserve), now_ms())
@@ -208,9 +209,21 @@ impl Payer {
         max_tokens: u32,
         budget: u64,
     ) -> (SendStream, RecvStream) {
+        self.job_of(&format!("{MODEL}:q4_1"), job, max_tokens, budget)
+            .await
+    }
+
+    /// Sends a paid job for `model` (`name:quant`) without holding its credits first.
+    pub(crate) async fn job_of(
+        &self,
+        model: &str,
+        job: &str,
+        max_tokens: u32,
+        budget: u64,
+    ) -> (SendStream, RecvStream) {
         let req = Request::Infer(wire::InferRequest {
             job: job.into(),
-            model: format!("{MODEL}:q4_1"),
+            model: model.into(),
             prompt: wire::Prompt::Chat(vec![("user".into(), PROMPT.into())]),
             continuation: vec![],
             max_tokens: Some(max_tokens),
@@ -227,6 +240,54 @@ impl Payer {
         let (mut tx, rx) = self.conn.open_bi().await.unwrap();
         wire::write(&mut tx, &req).await.unwrap();
         (tx, rx)
+    }
+
+    /// The first answer to a job (past the waiver that comes before a refusal).
+    pub(crate) async fn first(rx: &mut RecvStream) -> Option<Reply> {
+        loop {
+            match wire::read::<Reply, _>(rx, wire::MAX_SMALL_FRAME)
+                .await
+                .unwrap()
+            {
+                Some(Reply::Waived { .. }) => continue,
+                other => return other,
+            }
+        }
+    }
+
+    /// Reads a refusal of a job: its code and message, and the worker's waiver of the job's
+    /// hold that comes before it for a paid job.
+    pub(crate) async fn refusal(rx: &mut RecvStream) -> (String, String, Option<Waiver>) {
+        let mut waiver = None;
+        loop {
+            match wire::read::<Reply, _>(rx, wire::MAX_SMALL_FRAME)
+                .await
+                .unwrap()
+            {
+                Some(Reply::Waived { waiver: w }) => waiver = Some(w),
+                other => {
+                    let (code, msg) = refused(other);
+                    return (code, msg, waiver);
+                }
+            }
+        }
+    }
+
+    /// Releases its hold of `job` at once with the worker's waiver (a release at the end of
+    /// its chain).
+    pub(crate) fn release(&self, job: &str, waiver: Waiver) {
+        let held = self.held(job);
+        let mut chain = self.chain.lock().unwrap();
+        let last = chain.last().unwrap().clone();
+        let reserve = Reserve {
+            job: job.into(),
+            worker: self.worker(),
+            waiver: Some(waiver),
+        };
+        let e = Position::after(&Entry::decode(&last).unwrap(), &last)
+            .append(&self.key, held, held, Payload::Release(reserve), now_ms())
+            .unwrap();
+        chain.push(e.encode());
     }
 
     /// Reads a job's frames to its end; the tokens received.
@@ -331,7 +392,7 @@ async fn fresh_identities_cannot_spend_before_paying_admission() {
         })
         .await;
         let (_tx, mut rx) = p.job(&format!("farm-{i}"), 4, 100).await;
-        let (code, msg) = refused(wire::read(&mut rx, wire::MAX_SMALL_FRAME).await.unwrap());
+        let (code, msg, _) = Payer::refusal(&mut rx).await;
         assert_eq!(code, "ledger", "{msg}");
         assert!(
             msg.contains("admission puzzle is not solved") || msg.contains("this network asks 4"),
@@ -420,7 +481,7 @@ async fn chains_with_unbacked_or_mispriced_earnings_are_refused() {
         })
         .await;
         let (_tx, mut rx) = p.job("spend-it", 4, 100).await;
-        let (code, msg) = refused(wire::read(&mut rx, wire::MAX_SMALL_FRAME).await.unwrap());
+        let (code, msg, _) = Payer::refusal(&mut rx).await;
         assert_eq!(code, "ledger", "{what}: {msg}");
         assert!(msg.contains(want), "{what}: {msg}");
         assert!(strikes_of(&node, &p.at.id()).await >= 1, "{what}");
@@ -431,7 +492,7 @@ async fn chains_with_unbacked_or_mispriced_earnings_are_refused() {
     })
     .await;
     let (_tx, mut rx) = p.job("spend-it", 4, 10).await;
-    let (code, msg) = refused(wire::read(&mut rx, wire::MAX_SMALL_FRAME).await.unwrap());
+    let (code, msg, _) = Payer::refusal(&mut rx).await;
     assert_eq!(code, "ledger", "{msg}");
     assert!(msg.contains("network `elsewhere`"), "{msg}");
     assert_eq!(ledger_of(&node).await, before);
@@ -467,7 +528,7 @@ async fn payments_must_continue_the_audited_chain_and_pay_the_last_promise() {
     assert!(strikes_of(&node, &p.at.id()).await >= 1);
     // It owes that promise now: refused until its chain shows the payment.
     let (_tx, mut rx) = p.job("job-next", 4, 100).await;
-    let (code, msg) = refused(wire::read(&mut rx, wire::MAX_SMALL_FRAME).await.unwrap());
+    let (code, msg, _) = Payer::refusal(&mut rx).await;
     assert_eq!(code, "debt", "{msg}");
     assert!(msg.contains("job-ahead"), "{msg}");
     // It pays (a spend at the end of its chain): the next audit sees it, the debt is
@@ -499,7 +560,7 @@ async fn payments_must_continue_the_audited_chain_and_pay_the_last_promise() {
     })
     .await;
     let (_tx, mut rx) = p.job("job-again", 4, 100).await;
-    let (code, msg) = refused(wire::read(&mut rx, wire::MAX_SMALL_FRAME).await.unwrap());
+    let (code, msg, _) = Payer::refusal(&mut rx).await;
     assert_eq!(code, "debt", "{msg}");
     assert_chain_verifies(node.data_dir());
 }
@@ -529,13 +590,13 @@ async fn an_unpaid_promise_is_a_debt_every_node_refuses_until_it_is_paid() {
     eventually(30, "the debt reaches C", async || {
         let job = format!("again-{}", rand_hex());
         let (mut tx, mut rx) = on_c.job(&job, 4, 100).await;
-        match wire::read::<Reply, _>(&mut rx, wire::MAX_SMALL_FRAME).await {
-            Ok(Some(Reply::Refused { code, message })) if code == "debt" => {
+        match Payer::first(&mut rx).await {
+            Some(Reply::Refused { code, message }) if code == "debt" => {
                 assert!(message.contains("dodged"), "{message}");
                 Some(())
             }
             // Not yet: served, and paid like the honest job.
-            Ok(Some(Reply::Accepted { .. })) => {
+            Some(Reply::Accepted { .. }) => {
                 let n = Payer::tokens(&mut rx).await;
                 on_c.pay(&mut tx, &job, n).await;
                 None
@@ -642,10 +703,7 @@ async fn a_requester_that_pays_two_workers_from_one_balance_is_proven_forked_eve
     // The same balance, shown to W2 from a chain without that spend: a second spend at seq 1.
     let p2 = p1.forked_to(&w2, 1).await;
     let (mut tx, mut rx) = p2.job("second", 4, credits).await;
-    match wire::read::<Reply, _>(&mut rx, wire::MAX_SMALL_FRAME)
-        .await
-        .unwrap()
-    {
+    match Payer::first(&mut rx).await {
         // W2 already heard of the first payment's head: refused at once.
         Some(Reply::Refused { code, .. }) => {
             assert!(code == "ledger" || code == "banned", "{code}")
@@ -669,7 +727,7 @@ async fn a_requester_that_pays_two_workers_from_one_balance_is_proven_forked_eve
         .await;
     }
     let (_tx, mut rx) = p1.job_as_is("third", 4, 1).await;
-    let (code, msg) = refused(wire::read(&mut rx, wire::MAX_SMALL_FRAME).await.unwrap());
+    let (code, msg, _) = Payer::refusal(&mut rx).await;
     assert_eq!(code, "banned", "{msg}");
     let out = run(llp().args(["status"]).arg("--data-dir").arg(w3.data_dir()));
     assert!(stdout(&out).contains("FORKED"), "{}", stdout(&out));

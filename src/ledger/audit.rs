@@ -53,6 +53,8 @@ pub(super) struct Book {
     pub(super) unbacked: Vec<super::chain::Backing>,
     /// Credits of its earnings refused as unbacked (the payer's chain holds no such spend).
     pub(super) void: u64,
+    /// Its open holds at the audited position (a copy: `jobs` is away while an audit runs).
+    holds: std::collections::HashMap<[u8; 32], super::chain::OpenHold>,
     /// When it was last used (seconds).
     touched: u64,
 }
@@ -327,6 +329,7 @@ impl Ledger {
             time_ms: s.time_ms,
             balance: s.balance,
         });
+        book.holds = verified.jobs.holds.clone();
         book.jobs = verified.jobs;
         book.unbacked.extend(verified.backing);
         book.hashes.extend(recent);
@@ -364,14 +367,19 @@ impl Ledger {
             .is_some_and(|(_, c)| *c >= credits)
     }
 
-    /// The hold `peer`'s audited chain has open for the job with this key, if any.
-    pub fn open_hold(&self, peer: &NodeId, key: &[u8; 32]) -> Option<super::chain::OpenHold> {
-        self.inner
-            .books
-            .lock()
-            .expect("books")
-            .get(peer)
-            .and_then(|b| b.jobs.holds.get(key).copied())
+    /// The hold `peer`'s audited chain has open for the job with this key, if any, and whether
+    /// its holds are backed: its earnings that do not count (not backed yet, or void) fit in its
+    /// balance (else a hold could set aside credits its payers never paid).
+    pub fn open_hold(
+        &self,
+        peer: &NodeId,
+        key: &[u8; 32],
+    ) -> Option<(super::chain::OpenHold, bool)> {
+        let books = self.inner.books.lock().expect("books");
+        let b = books.get(peer)?;
+        let uncounted = b.void + b.unbacked.iter().map(|x| x.credits).sum::<u64>();
+        let balance = b.audited.map_or(0, |a| a.balance);
+        Some((*b.holds.get(key)?, uncounted <= balance))
     }
 
     /// The hash of a peer's entry at `seq`, if a recent audit verified it.
@@ -389,6 +397,7 @@ impl Ledger {
         if let Some(b) = self.inner.books.lock().expect("books").get_mut(peer) {
             b.audited = None;
             b.jobs = Default::default();
+            b.holds.clear();
             b.hashes.clear();
             b.unbacked.clear();
         }

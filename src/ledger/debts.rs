@@ -192,7 +192,19 @@ impl Ledger {
         if recorded {
             return Ok(0);
         }
-        let hold = self.hold(r.credits)?;
+        // A job whose hold is still open pays from it (the balance is short of it meanwhile).
+        let (l, key) = (self.clone(), r.replay_key());
+        let open = tokio::task::spawn_blocking(move || l.inner.store.open_hold(&key))
+            .await
+            .map_err(|e| LedgerError::Read(e.to_string()))??;
+        let hold = match open {
+            Some(h) if h.amount >= r.credits => super::Hold {
+                ledger: self.clone(),
+                amount: h.amount,
+                on_chain: true,
+            },
+            _ => self.hold(r.credits)?,
+        };
         let e = self.spend(hold, r.clone()).await?;
         tracing::warn!(
             "paid {} credits owed to {} for job {} (a promise this node signed; the job's \

@@ -435,6 +435,7 @@ impl Ledger {
         let r = chain::Reserve {
             job: job.to_string(),
             worker,
+            waiver: None,
         };
         let (l, key) = (self.clone(), r.key(&self.inner.id));
         let open = tokio::task::spawn_blocking(move || l.inner.store.open_hold(&key))
@@ -446,6 +447,27 @@ impl Ledger {
         };
         hold.release_here();
         Ok(held)
+    }
+
+    /// Gives back the hold of `job` on `worker` at once: the worker refused the job and waived
+    /// it (its signature is checked, as every auditor will).
+    pub async fn release_waived(
+        &self,
+        job: &str,
+        worker: NodeId,
+        waiver: chain::Waiver,
+    ) -> Result<Entry, LedgerError> {
+        let r = chain::Reserve {
+            job: job.to_string(),
+            worker,
+            waiver: Some(waiver),
+        };
+        if !r.waived(&self.inner.id) {
+            return Err(LedgerError::Invalid(
+                "the waiver is not the worker's".into(),
+            ));
+        }
+        self.append(0, Payload::Release(r)).await
     }
 
     /// Gives back the holds whose time is up and whose jobs were not paid (a job refused or
@@ -577,6 +599,12 @@ impl Ledger {
     /// This node's promise to pay: the receipt, signed.
     pub fn promise(&self, receipt: Receipt) -> Promise {
         Promise::new(receipt, &self.inner.key)
+    }
+
+    /// This node's waiver of `job` of `requester`, a paid job it refused: the requester may
+    /// release its hold for it at once.
+    pub fn waiver(&self, job: &str, requester: &NodeId) -> chain::Waiver {
+        chain::Waiver::sign(&self.inner.key, job, requester)
     }
 
     /// Signs a receipt with this node's key.

@@ -208,6 +208,22 @@ impl Ledger {
         }
     }
 
+    /// The latest head of `owner` this node holds, from its books or as a witness.
+    pub fn latest_head(&self, owner: &NodeId) -> Option<Head> {
+        let witnessed = self
+            .inner
+            .witnessed
+            .lock()
+            .expect("witnessed")
+            .owners
+            .get(owner)
+            .and_then(|(_, h)| h.values().next_back().cloned());
+        match (self.peer_head(owner), witnessed) {
+            (Some(a), Some(b)) => Some(if a.seq >= b.seq { a } else { b }),
+            (a, b) => a.or(b),
+        }
+    }
+
     /// Records a proof of equivocation (checked here). Returns it if it was new.
     pub fn adopt(&self, proof: Proof) -> Result<Option<Proof>, String> {
         self.adopt_as(proof, false)

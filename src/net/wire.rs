@@ -302,6 +302,11 @@ pub enum Reply {
         max_tokens: u32,
         warning: Option<String>,
     },
+    /// Before the `Refused` of a paid job: the worker waives the requester's hold for it (see
+    /// `ledger::chain::Waiver`), so the requester may release it at once.
+    Waived {
+        waiver: crate::ledger::chain::Waiver,
+    },
     /// The job waits in the worker's queue (or reads its prompt): sent every few seconds until
     /// its first token, so a busy worker is not taken for a stalled one.
     Waiting,
@@ -338,6 +343,9 @@ pub enum Reply {
     /// or an older proof).
     Witnessed {
         proof: Option<Box<crate::ledger::Proof>>,
+        /// The latest head of the owner this witness holds.
+        #[serde(default)]
+        latest: Option<Box<crate::ledger::Head>>,
     },
     /// The worker recorded its earning for the job at this seq of its chain.
     Settled {

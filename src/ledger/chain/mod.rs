@@ -11,12 +11,14 @@
 //! - a grant (seq 0 only): its admission, `network str | bits u8 | nonce u64` ([`admission`]);
 //! - a spend: the receipt; when the chain holds credits for its job, the spend closes that hold
 //!   and its balance is the one before plus the credits held less the credits paid;
-//! - a hold or a release: `job str | worker[32]`. A **hold** sets `amount` credits aside for one
+//! - a hold: `job str | worker[32]`; a release: the same, then `waived u8 (0 or 1) |
+//!   [the worker's waiver, sig[64]]`. A **hold** sets `amount` credits aside for one
 //!   job on one worker before the job goes out (the balance drops by it), so one balance cannot
 //!   back jobs on several workers at once without a fork, which witnesses prove. A hold is
-//!   closed by its job's spend, or by a **release** of the same amount no sooner than
-//!   [`HOLD_TTL_MS`] after it (entry clocks never run backwards nor far ahead, so a release
-//!   cannot appear while the worker still runs the job). At most [`MAX_OPEN_HOLDS`] are open;
+//!   closed by its job's spend, or by a **release** of the same amount: at once with the
+//!   worker's [`Waiver`] (it refused the job), else no sooner than [`HOLD_TTL_MS`] after it
+//!   (entry clocks never run backwards nor far ahead, so a release cannot appear while the
+//!   worker still runs the job). At most [`MAX_OPEN_HOLDS`] are open;
 //! - an earning: `len u16 | the payer's spend entry` (its bytes, signed by the payer), whose
 //!   receipt is the earning's: an earning carries its backing.
 //!
@@ -50,6 +52,7 @@ pub const FORMAT: u8 = 2;
 const ENTRY_MAGIC: &[u8; 4] = b"LLPE";
 const RECEIPT_MAGIC: &[u8; 4] = b"LLPR";
 const HEAD_MAGIC: &[u8; 4] = b"LLPH";
+const WAIVER_MAGIC: &[u8; 4] = b"LLPW";
 /// How far an entry's clock may run ahead of the verifier's.
 pub const FUTURE_TOLERANCE_MS: u64 = 5 * 60 * 1000;
 /// Longest job id, model name and quantization name a receipt may carry.
@@ -209,15 +212,47 @@ pub fn job_key(job: &str, requester: &NodeId, worker: &NodeId) -> [u8; 32] {
 pub struct Reserve {
     pub job: String,
     pub worker: NodeId,
+    /// A release only: the worker's waiver of the job (it refused it), which lets the hold go
+    /// before its time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiver: Option<Waiver>,
+}
+
+/// A worker's signature over `"LLPW" 02 | the job's key`: it waives the requester's hold for
+/// a job it refused, so the requester need not wait for the hold's time to use its credits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Waiver(#[serde(with = "hexarr")] pub [u8; 64]);
+
+impl Waiver {
+    fn message(key: &[u8; 32]) -> Vec<u8> {
+        let mut m = WAIVER_MAGIC.to_vec();
+        m.push(FORMAT);
+        m.extend_from_slice(key);
+        m
+    }
+
+    /// The worker's waiver of `job` of `requester`, signed by the worker's `key`.
+    pub fn sign(key: &iroh::SecretKey, job: &str, requester: &NodeId) -> Waiver {
+        let k = job_key(job, requester, &NodeId::from(key));
+        Waiver(key.sign(&Waiver::message(&k)).to_bytes())
+    }
 }
 
 impl Reserve {
+    /// Whether the release carries a valid waiver of the hold's worker.
+    pub fn waived(&self, requester: &NodeId) -> bool {
+        self.waiver
+            .is_some_and(|w| verify_one(&self.worker, &w.0, &Waiver::message(&self.key(requester))))
+    }
+
     /// Its job's key in the chain of `requester`.
     pub fn key(&self, requester: &NodeId) -> [u8; 32] {
         job_key(&self.job, requester, &self.worker)
     }
 
-    fn check(&self, owner: &NodeId) -> Result<(), String> {
+    /// Field bounds: a job id that can be encoded, on another node than `owner`.
+    pub fn check(&self, owner: &NodeId) -> Result<(), String> {
         if self.job.is_empty() || self.job.len() > MAX_JOB {
             return Err(format!("job id must be 1 to {MAX_JOB} bytes"));
         }
@@ -333,9 +368,20 @@ impl Entry {
                 out.extend_from_slice(spend);
             }
             Payload::Spend(r) => r.encode_into(&mut out),
-            Payload::Hold(h) | Payload::Release(h) => {
+            Payload::Hold(h) => {
                 put_str(&mut out, &h.job);
                 out.extend_from_slice(h.worker.as_bytes());
+            }
+            Payload::Release(h) => {
+                put_str(&mut out, &h.job);
+                out.extend_from_slice(h.worker.as_bytes());
+                match &h.waiver {
+                    Some(w) => {
+                        out.push(1);
+                        out.extend_from_slice(&w.0);
+                    }
+                    None => out.push(0),
+                }
             }
         }
         out
@@ -411,8 +457,8 @@ impl Entry {
                 Payload::Earn { receipt, spend }
             }
             2 => Payload::Spend(r.receipt()?),
-            3 => Payload::Hold(r.reserve()?),
-            4 => Payload::Release(r.reserve()?),
+            3 => Payload::Hold(r.reserve(false)?),
+            4 => Payload::Release(r.reserve(true)?),
             k => return Err(format!("unknown entry kind {k}")),
         };
         let sig = r.arr::<64>()?;
@@ -506,10 +552,18 @@ impl<'a> Reader<'a> {
         let n = self.u8()? as usize;
         String::from_utf8(self.take(n)?.to_vec()).map_err(|_| "a string is not UTF-8".into())
     }
-    fn reserve(&mut self) -> Result<Reserve, String> {
+    fn reserve(&mut self, release: bool) -> Result<Reserve, String> {
+        let job = self.str()?;
+        let worker = NodeId::from_bytes(self.arr::<32>()?);
+        let waiver = match release.then(|| self.u8()).transpose()? {
+            None | Some(0) => None,
+            Some(1) => Some(Waiver(self.arr::<64>()?)),
+            Some(f) => return Err(format!("a release's waiver flag is {f}")),
+        };
         Ok(Reserve {
-            job: self.str()?,
-            worker: NodeId::from_bytes(self.arr::<32>()?),
+            job,
+            worker,
+            waiver,
         })
     }
     fn receipt(&mut self) -> Result<Receipt, String> {

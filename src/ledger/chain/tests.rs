@@ -345,6 +345,7 @@ fn reserve(job: &str, worker: NodeId) -> Reserve {
     Reserve {
         job: job.into(),
         worker,
+        waiver: None,
     }
 }
 
@@ -422,7 +423,8 @@ fn holds_set_credits_aside_until_their_spend() {
 
 #[test]
 fn a_hold_is_released_only_after_its_time_and_few_are_open_at_once() {
-    let (owner, worker) = (key(), NodeId::from(&key()));
+    let (owner, worker_key) = (key(), key());
+    let worker = NodeId::from(&worker_key);
     let now = 10 * HOLD_TTL_MS;
     let c = sample_chain(&owner, &[key()], 1);
     let held = then(
@@ -449,6 +451,19 @@ fn a_hold_is_released_only_after_its_time_and_few_are_open_at_once() {
     // Before its time is up: refused. After: its credits come back.
     let err = verify_all(&owner, &then(&held, release(63_000)), now).unwrap_err();
     assert!(err.reason.contains("a hold lasts 30 min"), "{err}");
+    // At once with the worker's waiver; not with another key's.
+    let waived = |by: &iroh::SecretKey| {
+        let w = Waiver::sign(by, "b", &NodeId::from(&owner));
+        let r = Reserve {
+            waiver: Some(w),
+            ..reserve("b", worker)
+        };
+        extend(&owner, &held, 10, 0, Payload::Release(r), 4_000)
+    };
+    let err = verify_all(&owner, &then(&held, waived(&key())), now).unwrap_err();
+    assert!(err.reason.contains("a hold lasts 30 min"), "{err}");
+    let v = verify_all(&owner, &then(&held, waived(&worker_key)), now).unwrap();
+    assert_eq!(v.summary.balance, 100);
     let released = then(&held, release(3_000 + HOLD_TTL_MS));
     assert_eq!(
         verify_all(&owner, &released, now).unwrap().summary.balance,

@@ -256,6 +256,9 @@ impl Verifier {
         }
         h.check(&e.owner)?;
         let key = h.key(&e.owner);
+        if h.waiver.is_some() {
+            return Err("a hold with a waiver".into());
+        }
         if e.amount == 0 {
             return Err("a hold of no credits".into());
         }
@@ -298,7 +301,7 @@ impl Verifier {
                 e.amount, open.amount
             ));
         }
-        if e.time_ms < open.time_ms.saturating_add(HOLD_TTL_MS) {
+        if e.time_ms < open.time_ms.saturating_add(HOLD_TTL_MS) && !h.waived(&e.owner) {
             return Err(format!(
                 "releases the hold for job {} {} s after making it; a hold lasts {} min",
                 h.job,

@@ -184,11 +184,7 @@ async fn open(
     wire::write(&mut send, req)
         .await
         .map_err(|e| unreachable(e.to_string()))?;
-    let first = tokio::time::timeout(
-        first_token_wait(prompt_hint),
-        wire::read::<Reply, _>(&mut recv, wire::MAX_SMALL_FRAME),
-    )
-    .await;
+    let (first, waiver) = first_reply(&mut recv, first_token_wait(prompt_hint)).await;
     let failure = |why: &str| {
         net.with_table(|t| t.failure(&peer, why, Instant::now()));
         unreachable(why.to_string())
@@ -227,7 +223,12 @@ async fn open(
             }
             Ok(seg)
         }
-        Ok(Ok(Some(Reply::Refused { code, message }))) => Err(refusal(code, message)),
+        Ok(Ok(Some(Reply::Refused { code, message }))) => {
+            if let (Some(w), Some(_), Request::Infer(r)) = (waiver, &tab, req) {
+                release_waived(net, &r.job, peer, w).await;
+            }
+            Err(refusal(code, message))
+        }
         Ok(Ok(Some(other))) => {
             net.strike(&peer, &format!("answered a job with {other:?}"));
             Err(unreachable("broke the protocol".into()))
@@ -245,6 +246,50 @@ async fn open(
             net.with_table(|t| t.failure(&peer, "did not accept the job in time", Instant::now()));
             Err(unreachable("no answer in time".into()))
         }
+    }
+}
+
+/// The peer's first answer to a job, within `wait`, and the waiver of the job's hold that may
+/// come before a refusal.
+async fn first_reply(
+    recv: &mut iroh::endpoint::RecvStream,
+    wait: std::time::Duration,
+) -> (
+    Result<Result<Option<Reply>, wire::WireError>, tokio::time::error::Elapsed>,
+    Option<crate::ledger::chain::Waiver>,
+) {
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut waiver = None;
+    loop {
+        let r = tokio::time::timeout_at(
+            deadline,
+            wire::read::<Reply, _>(recv, wire::MAX_SMALL_FRAME),
+        )
+        .await;
+        match r {
+            Ok(Ok(Some(Reply::Waived { waiver: w }))) if waiver.is_none() => waiver = Some(w),
+            other => return (other, waiver),
+        }
+    }
+}
+
+/// Gives back a job's hold at once: the worker refused the job and waived it.
+async fn release_waived(net: &Net, job: &str, peer: NodeId, w: crate::ledger::chain::Waiver) {
+    let Some(ledger) = net.node().ledger() else {
+        return;
+    };
+    let r = crate::ledger::chain::Reserve {
+        job: job.to_string(),
+        worker: peer,
+        waiver: Some(w),
+    };
+    if !r.waived(&ledger.id()) {
+        // Not the worker's: the hold stays until its time is up.
+        return net.strike(&peer, "sent a waiver it did not sign");
+    }
+    match ledger.release_waived(job, peer, w).await {
+        Ok(e) => tracing::debug!("job {job}: refused; its hold released (seq {})", e.seq),
+        Err(e) => tracing::warn!("job {job}: could not release its hold: {e}"),
     }
 }
 

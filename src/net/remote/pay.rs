@@ -123,6 +123,10 @@ pub(super) async fn payment(
         }
         return Err(insufficient(ledger, &name, &quant, spec, hint, None));
     }
+    // Reachable first: a hold for a peer that cannot be reached would stay until its time.
+    if let Err(e) = net.connect(peer).await {
+        return Err(Refusal::busy(format!("peer {}: {e:#}", peer.short()), 1));
+    }
     let (hold, budget) = match hold_on_chain(ledger, budget, job, *peer).await {
         Ok((hold, held)) if held > prompt_price => (hold, held),
         Err(Some(e @ LedgerError::Stale(_))) => {

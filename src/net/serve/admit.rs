@@ -43,8 +43,39 @@ pub(super) enum Terms {
     Free,
 }
 
+/// A peer's job id taken on this node while its job runs and settles (see `Net::running`).
+pub(super) struct Claim {
+    net: Net,
+    key: [u8; 32],
+}
+
+impl Claim {
+    /// Takes `job` of `peer`, unless a job with that id of that peer runs here already.
+    fn take(net: &Net, peer: NodeId, job: &str) -> Option<Claim> {
+        let key = job_key(job, &peer, &net.id());
+        let fresh = net.inner.running.lock().expect("running").insert(key);
+        fresh.then(|| Claim {
+            net: net.clone(),
+            key,
+        })
+    }
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        self.net
+            .inner
+            .running
+            .lock()
+            .expect("running")
+            .remove(&self.key);
+    }
+}
+
 /// A peer's job, checked, paid for and tokenized: ready to queue.
 pub(super) struct Admitted {
+    /// Its job id, taken here until it has settled.
+    pub claim: Claim,
     pub engine: Engine,
     pub spec: Spec,
     pub prepared: Prepared,
@@ -83,8 +114,9 @@ fn check(job: &InferRequest) -> Result<(), String> {
         .map_err(|e| e.message)
 }
 
-/// Checks, pays for and prepares a peer's job; a refusal is the reply to send.
-pub(super) async fn admit(net: &Net, peer: NodeId, job: &InferRequest) -> Result<Admitted, Reply> {
+/// The model a job names and this node's engine for it: not while paused; a paid job names the
+/// exact variant (its price depends on it).
+fn engine_for(net: &Net, job: &InferRequest) -> Result<(ModelRef, Engine), Reply> {
     let node = net.node();
     if node.paused() {
         let m = "this node has paused its contribution";
@@ -95,7 +127,6 @@ pub(super) async fn admit(net: &Net, peer: NodeId, job: &InferRequest) -> Result
         let m = format!("this node does not serve {}", job.model);
         return Err(Reply::refused(RefuseCode::Model, m));
     };
-    // A paid job names the exact variant: its price depends on it.
     if job.budget > 0 && model.quant.is_none() {
         let m = format!(
             "a paid job must name the variant it pays for (`{}:{}`)",
@@ -104,6 +135,13 @@ pub(super) async fn admit(net: &Net, peer: NodeId, job: &InferRequest) -> Result
         );
         return Err(Reply::refused(RefuseCode::Model, m));
     }
+    Ok((model, engine))
+}
+
+/// Checks, pays for and prepares a peer's job; a refusal is the reply to send.
+pub(super) async fn admit(net: &Net, peer: NodeId, job: &InferRequest) -> Result<Admitted, Reply> {
+    let node = net.node();
+    let (model, engine) = engine_for(net, job)?;
     // A malformed request is refused as such, before its payment is looked at.
     let vocab = engine.n_vocab();
     let bad_token = job
@@ -121,6 +159,11 @@ pub(super) async fn admit(net: &Net, peer: NodeId, job: &InferRequest) -> Result
         let m = "every slot and queue place is taken";
         return Err(Reply::refused(RefuseCode::Busy, m));
     }
+    let Some(claim) = Claim::take(net, peer, &job.job) else {
+        let m = format!("job {} is running here already", job.job);
+        net.strike(&peer, &m);
+        return Err(Reply::refused(RefuseCode::Invalid, m));
+    };
     let stats = engine.stats();
     let idle =
         stats.busy_slots.load(Ordering::Relaxed) == 0 && stats.queued.load(Ordering::Relaxed) == 0;
@@ -155,6 +198,7 @@ pub(super) async fn admit(net: &Net, peer: NodeId, job: &InferRequest) -> Result
     let (bytes, messages) = spec.prompt.size();
     let billed = Policy::billed_prompt(bytes, messages, job.continuation.len(), context);
     let mut a = Admitted {
+        claim,
         billed: billed as u64,
         context,
         engine,
@@ -265,23 +309,10 @@ async fn terms(net: &Net, peer: NodeId, job: &InferRequest, idle: bool) -> Resul
     if let Some(debt) = ledger.debt_of(&peer) {
         return Err(in_debt(&debt));
     }
-    // Its holds are backed when its unbacked earnings fit in what it has left (the audit gives
-    // its balance less them, at least 0).
-    let backed = (balance > 0 || head.balance == 0).then_some(balance);
-    let hold = held_for(&ledger, peer, job, backed).map_err(|m| {
-        net.strike(&peer, &m);
-        Reply::refused(RefuseCode::Credits, m)
-    })?;
-    // Its witnesses see this head before any work: the same credits held for another worker
-    // on another branch of its chain are caught here (or by that worker).
-    if let Some(p) = super::witness::check(net, peer, head).await {
-        net.with_table(|t| t.remove(&peer));
-        let m = format!(
-            "this node refuses you: you signed two different ledger heads at seq {}",
-            p.a.seq
-        );
-        return Err(Reply::refused(RefuseCode::Banned, m));
-    }
+    // Not a strike: a hold that expires soon, or earnings not backed yet, can be honest.
+    let hold =
+        held_for(&ledger, peer, job, head).map_err(|m| Reply::refused(RefuseCode::Credits, m))?;
+    witnessed(net, &ledger, peer, head).await?;
     Ok(Terms::Paid {
         budget: job.budget,
         standing: balance,
@@ -291,6 +322,39 @@ async fn terms(net: &Net, peer: NodeId, job: &InferRequest, idle: bool) -> Resul
     })
 }
 
+/// Shows the requester's head to its witnesses before any work: the same credits held for
+/// another worker on another branch of its chain are caught here (or by that worker).
+async fn witnessed(
+    net: &Net,
+    ledger: &Ledger,
+    peer: NodeId,
+    head: &crate::ledger::Head,
+) -> Result<(), Reply> {
+    let seen = super::witness::check(net, peer, head).await;
+    if let Some(p) = seen.proof {
+        net.with_table(|t| t.remove(&peer));
+        let m = format!(
+            "this node refuses you: you signed two different ledger heads at seq {}",
+            p.a.seq
+        );
+        return Err(Reply::refused(RefuseCode::Banned, m));
+    }
+    // A witness holds a later head: the chain shown must lead to it. A requester that showed
+    // this node an old head, or another branch, cannot serve a chain from here to there.
+    if let Some(later) = &seen.later
+        && let Err(e) = ledger.audit(net.tasks(), later, net.chain_fetcher()).await
+    {
+        let m = format!(
+            "your chain does not lead from the head you sent (seq {}) to the later one your \
+             witnesses hold (seq {}): {e}",
+            head.seq, later.seq
+        );
+        net.strike(&peer, &m);
+        return Err(Reply::refused(RefuseCode::Ledger, m));
+    }
+    Ok(())
+}
+
 /// The hold the requester's audited chain has open for this job on this node: at least the
 /// budget offered, recent enough to run the job before the requester may release it, and backed
 /// (the chain's earnings this node could not back yet do not pay for holds).
@@ -298,16 +362,23 @@ fn held_for(
     ledger: &Ledger,
     peer: NodeId,
     job: &InferRequest,
-    audited: Option<u64>,
+    head: &crate::ledger::Head,
 ) -> Result<OpenHold, String> {
     let key = job_key(&job.job, &peer, &ledger.id());
-    let Some(hold) = ledger.open_hold(&peer, &key) else {
+    let Some((hold, backed)) = ledger.open_hold(&peer, &key) else {
         return Err(format!(
             "your chain holds no credits for job {} on this node (a paid job's budget must be \
              set aside by a hold entry first)",
             job.job
         ));
     };
+    // The head shown (to this node's witnesses too) must include the hold.
+    if hold.seq > head.seq {
+        return Err(format!(
+            "the head you sent (seq {}) comes before the hold for job {} (seq {})",
+            head.seq, job.job, hold.seq
+        ));
+    }
     if hold.amount < job.budget {
         return Err(format!(
             "it offered {} credits but its chain holds {} for the job",
@@ -317,7 +388,7 @@ fn held_for(
     if hold.time_ms + HOLD_TTL_MS < crate::ids::now_ms() + MIN_HOLD_LEFT_MS {
         return Err(format!("the hold for job {} is about to expire", job.job));
     }
-    if audited.is_none() {
+    if !backed {
         return Err(
             "its chain's earnings that back its holds are not backed by their payers' chains \
              (yet)"

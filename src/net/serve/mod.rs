@@ -148,10 +148,7 @@ async fn infer(
 ) {
     let admitted = match admit::admit(net, peer, &job).await {
         Ok(a) => a,
-        Err(reply) => {
-            let _ = wire::write(send, &reply).await;
-            return;
-        }
+        Err(reply) => return refuse(net, peer, &job, send, &reply).await,
     };
     let Some(mut running) = admitted.start(net, peer, &job, send).await else {
         return;
@@ -171,6 +168,26 @@ async fn infer(
         &mut from_requester,
     )
     .await;
+}
+
+/// Refuses a job; a paid one with this node's waiver first, so the requester need not wait for
+/// its hold's time to use the credits it held for the job.
+pub(super) async fn refuse(
+    net: &Net,
+    peer: NodeId,
+    job: &InferRequest,
+    send: &mut SendStream,
+    reply: &Reply,
+) {
+    if job.budget > 0
+        && let Some(l) = net.node().ledger()
+    {
+        let waived = Reply::Waived {
+            waiver: l.waiver(&job.job, &peer),
+        };
+        let _ = wire::write(send, &waived).await;
+    }
+    let _ = wire::write(send, reply).await;
 }
 
 /// Reads the requester's frames during its job, until the stream ends, a frame is bad or the

@@ -24,6 +24,8 @@ pub(super) struct Running {
     pub events: mpsc::Receiver<Event>,
     /// The requester's promises (a paid job), else `None` (a free one).
     pub tab: Option<Tab>,
+    /// Its job id, taken until the job has settled.
+    pub _claim: super::admit::Claim,
 }
 
 impl Admitted {
@@ -50,7 +52,7 @@ impl Admitted {
             Ok(rx) => rx,
             Err(r) => {
                 guard.refuse(&r.message);
-                let _ = wire::write(send, &super::refused(&r)).await;
+                super::refuse(net, peer, job, send, &super::refused(&r)).await;
                 return None;
             }
         };
@@ -74,7 +76,12 @@ impl Admitted {
             } => Some(Tab::new(*promise, self.parameters, hold_until, *head)),
             Terms::Free => None,
         };
-        Some(Running { guard, events, tab })
+        Some(Running {
+            guard,
+            events,
+            tab,
+            _claim: self.claim,
+        })
     }
 }
 

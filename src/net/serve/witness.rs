@@ -27,17 +27,22 @@ const WITNESS_WAIT: Duration = Duration::from_secs(3);
 /// with a proof that its owner forked, if this node holds or now finds one.
 pub(super) fn serve(net: &Net, peer: NodeId, head: &Head) -> Reply {
     let Some(ledger) = net.node().ledger() else {
-        return Reply::Witnessed { proof: None };
+        return Reply::Witnessed {
+            proof: None,
+            latest: None,
+        };
     };
     let owner = head.owner;
     if let Some(e) = ledger.equivocation_of(&owner) {
         return Reply::Witnessed {
             proof: Some(Box::new(e.proof)),
+            latest: None,
         };
     }
     match ledger.witness_head(head) {
         Ok(proof) => Reply::Witnessed {
             proof: proof.map(Box::new),
+            latest: ledger.latest_head(&owner).map(Box::new),
         },
         Err(e) => {
             net.strike(&peer, &format!("witness: {e}"));
@@ -49,15 +54,25 @@ pub(super) fn serve(net: &Net, peer: NodeId, head: &Head) -> Reply {
 /// A boxed future of a named type: serving a job asks witnesses, asking dials, and dialing
 /// serves streams, so the compiler needs this link's type spelled out to see the cycle is
 /// `Send` (as with `Net::fetch_chain`).
-type Checked<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Option<Proof>> + Send + 'a>>;
+type Checked<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Seen> + Send + 'a>>;
+
+/// What the witnesses said of a requester's chain.
+#[derive(Default)]
+pub(super) struct Seen {
+    /// A proof that it forked (checked and adopted here, so it spreads).
+    pub proof: Option<Proof>,
+    /// The latest head of it a witness holds, when later than the one shown: the head shown
+    /// must be on the way to it (else the requester forked, or shows an old head).
+    pub later: Option<Head>,
+}
 
 /// Shows `head` (of `requester`, already kept by this node's audit) to its witnesses; returns
-/// a proof that it forked if one of them holds one (checked and adopted here, so it spreads).
+/// what they hold against it.
 pub(super) fn check<'a>(net: &'a Net, requester: NodeId, head: &'a Head) -> Checked<'a> {
     Box::pin(check_inner(net, requester, head))
 }
 
-async fn check_inner(net: &Net, requester: NodeId, head: &Head) -> Option<Proof> {
+async fn check_inner(net: &Net, requester: NodeId, head: &Head) -> Seen {
     let me = net.id();
     let witnesses: Vec<NodeId> = net
         .with_table(|t| t.closest(&requester, WITNESSES + 2))
@@ -75,9 +90,23 @@ async fn check_inner(net: &Net, requester: NodeId, head: &Head) -> Option<Proof>
             .map(|w| tokio::time::timeout(WITNESS_WAIT, net.call(w, &ask))),
     )
     .await;
-    let ledger = net.node().ledger()?;
+    let mut seen = Seen::default();
+    let Some(ledger) = net.node().ledger() else {
+        return seen;
+    };
     for (w, answer) in witnesses.iter().zip(answers) {
-        let Ok(Ok(Reply::Witnessed { proof: Some(p) })) = answer else {
+        let Ok(Ok(Reply::Witnessed { proof, latest })) = answer else {
+            continue;
+        };
+        if let Some(l) = latest
+            && l.owner == requester
+            && l.seq > head.seq
+            && seen.later.as_ref().is_none_or(|s| s.seq < l.seq)
+            && l.valid()
+        {
+            seen.later = Some(*l);
+        }
+        let Some(p) = proof else {
             continue;
         };
         match ledger.adopt(*p.clone()) {
@@ -88,7 +117,8 @@ async fn check_inner(net: &Net, requester: NodeId, head: &Head) -> Option<Proof>
                     requester.short(),
                     p.a.seq
                 );
-                return Some(*p);
+                seen.proof = Some(*p);
+                return seen;
             }
             Ok(_) => net.strike(
                 w,
@@ -97,5 +127,5 @@ async fn check_inner(net: &Net, requester: NodeId, head: &Head) -> Option<Proof>
             Err(e) => net.strike(w, &format!("sent a false equivocation proof: {e}")),
         }
     }
-    None
+    seen
 }
