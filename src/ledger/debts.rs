@@ -202,6 +202,7 @@ impl Ledger {
                 ledger: self.clone(),
                 amount: h.amount,
                 on_chain: true,
+                live: None,
             },
             _ => self.hold(r.credits)?,
         };

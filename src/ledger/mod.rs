@@ -212,6 +212,9 @@ struct State {
     /// Where the next entry goes.
     tip: Position,
     held: u64,
+    /// The job keys of holds on the chain whose jobs still run here: not released, whatever
+    /// their time (a worker that runs past it is paid from the hold at the end).
+    live: std::collections::HashSet<[u8; 32]>,
     signed: Head,
 }
 
@@ -242,6 +245,8 @@ pub struct Hold {
     ledger: Ledger,
     amount: u64,
     on_chain: bool,
+    /// The job key of the chain's hold it stands for, while its job runs.
+    live: Option<[u8; 32]>,
 }
 
 impl Hold {
@@ -257,6 +262,10 @@ impl Hold {
 impl Drop for Hold {
     fn drop(&mut self) {
         self.release_here();
+        if let Some(k) = self.live.take() {
+            let mut s = self.ledger.inner.state.lock().expect("ledger state");
+            s.live.remove(&k);
+        }
     }
 }
 
@@ -293,6 +302,7 @@ impl Ledger {
                 state: Mutex::new(State {
                     tip,
                     held: 0,
+                    live: Default::default(),
                     signed,
                 }),
                 books: Mutex::new(HashMap::new()),
@@ -419,6 +429,7 @@ impl Ledger {
             ledger: self.clone(),
             amount,
             on_chain: false,
+            live: None,
         })
     }
 
@@ -438,6 +449,13 @@ impl Ledger {
             waiver: None,
         };
         let (l, key) = (self.clone(), r.key(&self.inner.id));
+        self.inner
+            .state
+            .lock()
+            .expect("ledger state")
+            .live
+            .insert(key);
+        hold.live = Some(key);
         let open = tokio::task::spawn_blocking(move || l.inner.store.open_hold(&key))
             .await
             .map_err(|e| LedgerError::Read(e.to_string()))??;
@@ -485,6 +503,16 @@ impl Ledger {
             };
             if e.time_ms + chain::HOLD_TTL_MS > now {
                 break;
+            }
+            let live = self
+                .inner
+                .state
+                .lock()
+                .expect("ledger state")
+                .live
+                .contains(&r.key(&self.inner.id));
+            if live {
+                continue;
             }
             self.append(e.amount, Payload::Release(r)).await?;
             n += 1;
