@@ -459,9 +459,19 @@ impl AuditState {
             if let Some(h) = self.heads.get(&e.seq)
                 && h.hash != hash
             {
+                // The entry is signed by its owner too: with the head, a proof for every node.
+                let proof = super::Proof {
+                    a: h.clone(),
+                    b: super::chain::Statement::Entry {
+                        entry: hex::encode(&raw),
+                    },
+                };
+                let proven = ledger.adopt(proof).is_ok();
                 return Err(bad(format!(
-                    "entry {} differs from the head it signed for that seq before (its chain forked)",
-                    e.seq
+                    "entry {} differs from the head it signed for that seq before (its chain \
+                     forked{})",
+                    e.seq,
+                    if proven { "; proven" } else { "" }
                 )));
             }
             self.recent.push((e.seq, hash));

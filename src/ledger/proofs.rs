@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::chain::{Entry, Head, Proof};
+use super::chain::{Entry, Head, Proof, Statement};
 use super::{Ledger, LedgerEvent};
 use crate::ids::{NodeId, unix_now};
 
@@ -139,7 +139,7 @@ impl Ledger {
             match book.heads.get(&head.seq) {
                 Some(h) if h.hash != head.hash => Some(Proof {
                     a: h.clone(),
-                    b: head.clone(),
+                    b: Statement::Head(head.clone()),
                 }),
                 Some(_) => None,
                 None => {
@@ -187,7 +187,7 @@ impl Ledger {
             match heads.get(&head.seq) {
                 Some(h) if h.hash != head.hash => Some(Proof {
                     a: h.clone(),
-                    b: head.clone(),
+                    b: Statement::Head(head.clone()),
                 }),
                 Some(_) => None,
                 None => {

@@ -629,30 +629,69 @@ impl Head {
     }
 }
 
-/// Two heads of one key for one seq with different hashes: the key forked its chain.
+/// A signed head `a` of a key, and another statement of that key that contradicts it: the key
+/// forked its chain at `a.seq`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Proof {
     pub a: Head,
-    pub b: Head,
+    pub b: Statement,
+}
+
+/// What a key signed about its chain: a head, or an entry shown on its own (its signature over
+/// its bytes binds its seq, and its `prev` the entry before it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Statement {
+    Head(Head),
+    /// An entry's bytes, hex.
+    Entry {
+        entry: String,
+    },
 }
 
 impl Proof {
-    /// Checks the proof on its own: nothing else needs to be trusted.
+    /// Checks the proof on its own: nothing else needs to be trusted. Two heads of one seq
+    /// with different hashes; or a head and an entry of that seq with another hash, or of
+    /// the next seq linked to another entry.
     pub fn check(&self) -> Result<NodeId, String> {
-        if self.a.owner != self.b.owner {
-            return Err("the heads are by different keys".into());
-        }
-        if self.a.seq != self.b.seq {
-            return Err("the heads are for different sequence numbers".into());
-        }
-        if self.a.hash == self.b.hash {
-            return Err("the heads agree".into());
-        }
-        if !self.a.valid() || !self.b.valid() {
+        let a = &self.a;
+        if !a.valid() {
             return Err("a head's signature is bad".into());
         }
-        Ok(self.a.owner)
+        match &self.b {
+            Statement::Head(b) => {
+                if a.owner != b.owner {
+                    return Err("the heads are by different keys".into());
+                }
+                if a.seq != b.seq {
+                    return Err("the heads are for different sequence numbers".into());
+                }
+                if a.hash == b.hash {
+                    return Err("the heads agree".into());
+                }
+                if !b.valid() {
+                    return Err("a head's signature is bad".into());
+                }
+            }
+            Statement::Entry { entry } => {
+                let raw = hex::decode(entry).map_err(|_| "the entry is not hex".to_string())?;
+                let e = Entry::decode(&raw)?;
+                if e.owner != a.owner {
+                    return Err("the head and the entry are by different keys".into());
+                }
+                if !e.signature_ok(&raw) {
+                    return Err("the entry's signature is bad".into());
+                }
+                let hash = *blake3::hash(&raw).as_bytes();
+                let other = (e.seq == a.seq && hash != a.hash)
+                    || (e.seq == a.seq.wrapping_add(1) && e.prev != a.hash);
+                if !other {
+                    return Err("the head and the entry agree".into());
+                }
+            }
+        }
+        Ok(a.owner)
     }
 }
 

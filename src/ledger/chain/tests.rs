@@ -288,26 +288,49 @@ fn heads_and_proofs() {
     let a = Head::sign(&k, 3, [1; 32], 10);
     let b = Head::sign(&k, 3, [2; 32], 10);
     assert!(a.valid());
-    assert_eq!(
+    let proof = |a: &Head, b: &Head| {
         Proof {
             a: a.clone(),
-            b: b.clone()
+            b: Statement::Head(b.clone()),
         }
         .check()
-        .unwrap(),
-        NodeId::from(&k)
-    );
-    assert!(
-        Proof {
-            a: a.clone(),
-            b: a.clone()
-        }
-        .check()
-        .is_err()
-    );
+    };
+    assert_eq!(proof(&a, &b).unwrap(), NodeId::from(&k));
+    assert!(proof(&a, &a).is_err());
     let mut forged = b.clone();
     forged.balance = 11;
-    assert!(Proof { a, b: forged }.check().is_err());
+    assert!(proof(&a, &forged).is_err());
+}
+
+#[test]
+fn a_head_and_an_entry_that_disagree_prove_a_fork() {
+    let k = key();
+    let raws = sample_chain(&k, &[key()], 3);
+    let entry = |i: usize| Statement::Entry {
+        entry: hex::encode(&raws[i]),
+    };
+    let hash = |i: usize| *blake3::hash(&raws[i]).as_bytes();
+    let at = |seq: u64, h: [u8; 32]| Head::sign(&k, seq, h, 0);
+    let check = |a: Head, b: Statement| Proof { a, b }.check();
+    // A head of seq 1 for another entry than entry 1; or that entry 2 does not follow.
+    assert!(check(at(1, [9; 32]), entry(1)).is_ok());
+    assert!(check(at(1, [9; 32]), entry(2)).is_ok());
+    // The head and the entries of one chain agree.
+    assert!(check(at(1, hash(1)), entry(1)).is_err());
+    assert!(check(at(1, hash(1)), entry(2)).is_err());
+    assert!(check(at(0, [9; 32]), entry(2)).is_err());
+    // An entry altered by someone else, or by another key, proves nothing.
+    let mut altered = raws[1].clone();
+    altered[60] ^= 1;
+    let altered = Statement::Entry {
+        entry: hex::encode(altered),
+    };
+    assert!(check(at(1, [9; 32]), altered).is_err());
+    let other = sample_chain(&key(), &[key()], 2);
+    let theirs = Statement::Entry {
+        entry: hex::encode(&other[1]),
+    };
+    assert!(check(at(1, [9; 32]), theirs).is_err());
 }
 
 /// A chain of `owner` from `raws`, extended by `payload` (moving `amount`, closing `held`) at
