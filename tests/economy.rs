@@ -273,23 +273,6 @@ impl Payer {
         }
     }
 
-    /// Releases its hold of `job` at once with the worker's waiver (a release at the end of
-    /// its chain).
-    pub(crate) fn release(&self, job: &str, waiver: Waiver) {
-        let held = self.held(job);
-        let mut chain = self.chain.lock().unwrap();
-        let last = chain.last().unwrap().clone();
-        let reserve = Reserve {
-            job: job.into(),
-            worker: self.worker(),
-            waiver: Some(waiver),
-        };
-        let e = Position::after(&Entry::decode(&last).unwrap(), &last)
-            .append(&self.key, held, held, Payload::Release(reserve), now_ms())
-            .unwrap();
-        chain.push(e.encode());
-    }
-
     /// Reads a job's frames to its end; the tokens received.
     pub(crate) async fn tokens(rx: &mut RecvStream) -> u32 {
         let mut n = 0;

@@ -159,10 +159,10 @@ pub(super) async fn admit(net: &Net, peer: NodeId, job: &InferRequest) -> Result
         let m = "every slot and queue place is taken";
         return Err(Reply::refused(RefuseCode::Busy, m));
     }
+    // Not a strike: a requester may send a job again after a broken connection.
     let Some(claim) = Claim::take(net, peer, &job.job) else {
         let m = format!("job {} is running here already", job.job);
-        net.strike(&peer, &m);
-        return Err(Reply::refused(RefuseCode::Invalid, m));
+        return Err(Reply::refused(RefuseCode::Busy, m));
     };
     let stats = engine.stats();
     let idle =
@@ -349,6 +349,10 @@ async fn witnessed(
              witnesses hold (seq {}): {e}",
             head.seq, later.seq
         );
+        // Unreachable or slow: nobody's fault yet.
+        if let AuditError::Fetch(_) = e {
+            return Err(Reply::refused(RefuseCode::Busy, m));
+        }
         net.strike(&peer, &m);
         return Err(Reply::refused(RefuseCode::Ledger, m));
     }

@@ -170,23 +170,16 @@ async fn infer(
     .await;
 }
 
-/// Refuses a job; a paid one with this node's waiver first, so the requester need not wait for
-/// its hold's time to use the credits it held for the job.
+/// Refuses a job. No waiver of its hold goes with it yet: a waiver bound only to the job's key
+/// would release any later hold for that key too, even one of a job this node then runs (a
+/// waiver must name the hold it releases, and this node must refuse that key after it).
 pub(super) async fn refuse(
-    net: &Net,
-    peer: NodeId,
-    job: &InferRequest,
+    _net: &Net,
+    _peer: NodeId,
+    _job: &InferRequest,
     send: &mut SendStream,
     reply: &Reply,
 ) {
-    if job.budget > 0
-        && let Some(l) = net.node().ledger()
-    {
-        let waived = Reply::Waived {
-            waiver: l.waiver(&job.job, &peer),
-        };
-        let _ = wire::write(send, &waived).await;
-    }
     let _ = wire::write(send, reply).await;
 }
 
