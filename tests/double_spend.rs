@@ -95,10 +95,7 @@ async fn one_balance_on_three_workers_and_a_stale_head_cost_at_most_the_window_a
     // A stale head shown to a fourth: its chain as it was before those jobs (its grant), then
     // the same credits held for W4. W4's witnesses hold a later head, and the requester
     // cannot serve a chain from W4's head to it: refused before any work.
-    let p4 = p1.forked_to(&w4, 1).await;
-    p4.hold("j4", budget);
-    let (t4, r4) = p4.job_as_is("j4", 400, budget).await;
-    let o4 = follow_promising(&p4, "j4", t4, r4).await;
+    let o4 = on_branch(&p1, &w4, &[("j4", budget)]).await;
     assert!(
         matches!(&o4, Outcome::Refused(code, m) if code == "ledger" && m.contains("does not lead")),
         "{o4:?}"
@@ -106,11 +103,7 @@ async fn one_balance_on_three_workers_and_a_stale_head_cost_at_most_the_window_a
     // Then W4 is shown yet another branch from the grant, with a new hold: its entry 1 and
     // the head of seq 1 W4 was shown before are both signed by the key and disagree, a proof
     // that reaches every node.
-    let p5 = p1.forked_to(&w4, 1).await;
-    p5.hold("j7", 1);
-    p5.hold("j6", budget);
-    let (t5, r5) = p5.job_as_is("j6", 400, budget).await;
-    let o5 = follow_promising(&p5, "j6", t5, r5).await;
+    let o5 = on_branch(&p1, &w4, &[("j7", 1), ("j6", budget)]).await;
     assert!(
         matches!(&o5, Outcome::Refused(code, m) if code == "ledger" && m.contains("proven")),
         "{o5:?}"
@@ -164,6 +157,18 @@ async fn one_balance_on_three_workers_and_a_stale_head_cost_at_most_the_window_a
     for w in workers {
         assert_chain_verifies(w.data_dir());
     }
+}
+
+/// Shows `w` a branch of `p`'s chain from its grant with these holds, and sends the job of the
+/// last one (all its credits), followed as an honest requester would.
+async fn on_branch(p: &Payer, w: &Node, holds: &[(&str, u64)]) -> Outcome {
+    let branch = p.forked_to(w, 1).await;
+    for (job, credits) in holds {
+        branch.hold(job, *credits);
+    }
+    let (job, budget) = *holds.last().unwrap();
+    let (tx, rx) = branch.job_as_is(job, 400, budget).await;
+    follow_promising(&branch, job, tx, rx).await
 }
 
 /// Waits until every node holds the proof that `id` forked its chain at `seq`.

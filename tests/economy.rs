@@ -178,8 +178,9 @@ impl Payer {
     fn held(&self, job: &str) -> u64 {
         let mut held = 0;
         for raw in self.chain.lock().unwrap().iter() {
-            match Entry::decode(raw).unwrap().payload {
-                Payload::Hold(r) if r.job == job => held = Entry::decode(raw).unwrap().amount,
+            let e = Entry::decode(raw).unwrap();
+            match e.payload {
+                Payload::Hold(r) if r.job == job => held = e.amount,
                 Payload::Spend(r) if r.job == job => held = 0,
                 Payload::Release(r) if r.job == job => held = 0,
                 _ => {}

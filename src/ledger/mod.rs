@@ -629,12 +629,6 @@ impl Ledger {
         Promise::new(receipt, &self.inner.key)
     }
 
-    /// This node's waiver of `job` of `requester`, a paid job it refused: the requester may
-    /// release its hold for it at once.
-    pub fn waiver(&self, job: &str, requester: &NodeId) -> chain::Waiver {
-        chain::Waiver::sign(&self.inner.key, job, requester)
-    }
-
     /// Signs a receipt with this node's key.
     pub fn sign(&self, r: &Receipt) -> [u8; 64] {
         r.sign(&self.inner.key)

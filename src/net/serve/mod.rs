@@ -148,7 +148,12 @@ async fn infer(
 ) {
     let admitted = match admit::admit(net, peer, &job).await {
         Ok(a) => a,
-        Err(reply) => return refuse(net, peer, &job, send, &reply).await,
+        // No waiver of its hold goes with a refusal yet: one bound only to the job's key would
+        // release any later hold of that key too, even one of a job this node then runs.
+        Err(reply) => {
+            let _ = wire::write(send, &reply).await;
+            return;
+        }
     };
     let Some(mut running) = admitted.start(net, peer, &job, send).await else {
         return;
@@ -168,19 +173,6 @@ async fn infer(
         &mut from_requester,
     )
     .await;
-}
-
-/// Refuses a job. No waiver of its hold goes with it yet: a waiver bound only to the job's key
-/// would release any later hold for that key too, even one of a job this node then runs (a
-/// waiver must name the hold it releases, and this node must refuse that key after it).
-pub(super) async fn refuse(
-    _net: &Net,
-    _peer: NodeId,
-    _job: &InferRequest,
-    send: &mut SendStream,
-    reply: &Reply,
-) {
-    let _ = wire::write(send, reply).await;
 }
 
 /// Reads the requester's frames during its job, until the stream ends, a frame is bad or the

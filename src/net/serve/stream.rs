@@ -52,7 +52,7 @@ impl Admitted {
             Ok(rx) => rx,
             Err(r) => {
                 guard.refuse(&r.message);
-                super::refuse(net, peer, job, send, &super::refused(&r)).await;
+                let _ = wire::write(send, &super::refused(&r)).await;
                 return None;
             }
         };
