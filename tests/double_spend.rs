@@ -159,6 +159,45 @@ async fn one_balance_on_three_workers_and_a_stale_head_cost_at_most_the_window_a
     }
 }
 
+#[tokio::test]
+async fn a_refused_job_s_hold_is_waived_and_the_waiver_releases_that_hold_only() {
+    let w = first(&[]);
+    let before = balances(&[&w]).await[0];
+    let budget = Payer::price_of(16);
+    let p = Payer::new(&w, |key, network| Payer::admitted(key, network, budget + 2)).await;
+    // A job for a model the worker does not serve: refused, and its hold waived.
+    p.hold("r1", budget);
+    let (_tx, mut rx) = p.job_of("no-such-model:q4_1", "r1", 8, budget).await;
+    let (code, msg, waiver) = Payer::refusal(&mut rx).await;
+    assert_eq!(code, "model", "{msg}");
+    let waiver = waiver.expect("a refused job's hold is waived");
+    // The waived hold sent again with a job the worker can run: refused, it backs no work.
+    let (_tx, mut rx) = p.job_as_is("r1", 8, budget).await;
+    let (code, msg, _) = Payer::refusal(&mut rx).await;
+    assert_eq!(code, "credits", "{msg}");
+    assert!(msg.contains("waived the hold for job r1"), "{msg}");
+    // Released with the waiver at once, its credits back a job that runs and is paid.
+    p.release("r1", Some(waiver));
+    let (mut tx, mut rx) = p.job("r2", 8, budget).await;
+    assert_eq!(Payer::tokens(&mut rx).await, 8);
+    let paid = p.pay(&mut tx, "r2", 8).await.receipt.credits;
+    eventually(20, "the worker earns it", async || {
+        (balances(&[&w]).await[0] == before + paid).then_some(())
+    })
+    .await;
+    // That waiver does not release another hold of the same job: the chain that says it does
+    // fails the worker's audit.
+    p.hold("r1", 1);
+    p.release("r1", Some(waiver));
+    p.hold("r3", 1);
+    let (_tx, mut rx) = p.job_as_is("r3", 8, 1).await;
+    let (code, msg, _) = Payer::refusal(&mut rx).await;
+    assert_eq!(code, "ledger", "{msg}");
+    assert!(msg.contains("a hold lasts 30 min"), "{msg}");
+    assert_eq!(balances(&[&w]).await[0], before + paid);
+    assert_chain_verifies(w.data_dir());
+}
+
 /// Shows `w` a branch of `p`'s chain from its grant with these holds, and sends the job of the
 /// last one (all its credits), followed as an honest requester would.
 async fn on_branch(p: &Payer, w: &Node, holds: &[(&str, u64)]) -> Outcome {

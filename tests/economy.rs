@@ -174,19 +174,40 @@ impl Payer {
         chain.push(e.encode());
     }
 
-    /// The credits its chain holds for `job`, if a hold is open.
-    fn held(&self, job: &str) -> u64 {
-        let mut held = 0;
+    /// Releases its open hold for `job` (with `waiver`, or without), whatever the rules say.
+    pub(crate) fn release(&self, job: &str, waiver: Option<Waiver>) {
+        let amount = self.held(job);
+        let mut chain = self.chain.lock().unwrap();
+        let last = chain.last().unwrap().clone();
+        let reserve = Reserve {
+            job: job.into(),
+            worker: self.worker(),
+            waiver,
+        };
+        let e = Position::after(&Entry::decode(&last).unwrap(), &last)
+            .append(&self.key, amount, 0, Payload::Release(reserve), now_ms())
+            .unwrap();
+        chain.push(e.encode());
+    }
+
+    /// Its chain's hold entry for `job`, if one is open.
+    pub(crate) fn hold_entry(&self, job: &str) -> Option<Vec<u8>> {
+        let mut open = None;
         for raw in self.chain.lock().unwrap().iter() {
-            let e = Entry::decode(raw).unwrap();
-            match e.payload {
-                Payload::Hold(r) if r.job == job => held = e.amount,
-                Payload::Spend(r) if r.job == job => held = 0,
-                Payload::Release(r) if r.job == job => held = 0,
+            match Entry::decode(raw).unwrap().payload {
+                Payload::Hold(r) if r.job == job => open = Some(raw.clone()),
+                Payload::Spend(r) if r.job == job => open = None,
+                Payload::Release(r) if r.job == job => open = None,
                 _ => {}
             }
         }
-        held
+        open
+    }
+
+    /// The credits its chain holds for `job`, if a hold is open.
+    fn held(&self, job: &str) -> u64 {
+        self.hold_entry(job)
+            .map_or(0, |raw| Entry::decode(&raw).unwrap().amount)
     }
 
     /// Sends a paid job (`max_tokens` answer tokens, `budget` credits, held on its chain first)
@@ -237,6 +258,7 @@ impl Payer {
             budget,
             head: Some(Box::new(self.head())),
             promise: Some(Box::new(self.promise(job, 0))),
+            hold: self.hold_entry(job).map(hex::encode),
         });
         let (mut tx, rx) = self.conn.open_bi().await.unwrap();
         wire::write(&mut tx, &req).await.unwrap();

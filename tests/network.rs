@@ -118,12 +118,23 @@ async fn a_node_without_the_model_joins_by_ticket_and_routes_to_its_peer() {
         direct["usage"]["completion_tokens"]
     );
 
-    // Errors from the peer come back as the same HTTP errors.
+    // Errors from the peer come back as the same HTTP errors. The credits the gateway held for
+    // the refused job come back at once, by the peer's waiver of the hold: the chain's hold
+    // and its release.
+    let ledger = |s: serde_json::Value| {
+        let l = &s["ledger"];
+        (
+            l["balance"].as_u64().unwrap(),
+            l["entries"].as_u64().unwrap(),
+        )
+    };
+    let (balance, entries) = ledger(gw.status().await);
     let mut long = chat_body(&"word ".repeat(3000), 8);
     long["max_tokens"] = json!(8);
     let (status, _, e) = post(&gw.url("/v1/chat/completions"), &long).await;
     assert_eq!(status, 400, "{e}");
     assert_eq!(e["error"]["code"], "context_length_exceeded", "{e}");
+    assert_eq!(ledger(gw.status().await), (balance, entries + 2));
     let (status, _, e) = post(
         &gw.url("/v1/chat/completions"),
         &json!({"model": "no-such-model", "messages": [{"role": "user", "content": "hi"}]}),

@@ -435,14 +435,14 @@ impl Ledger {
 
     /// Records `hold` on the chain for `job` on `worker`: a hold entry, which every auditor
     /// sees, so these credits back no other job. The job's spend closes it. Returns the credits
-    /// the chain holds for the job: `hold`'s, or those of a hold already open for it (a job
-    /// sent again to the same worker after a refusal), if fewer.
+    /// the chain holds for the job (`hold`'s, or those of a hold already open for it, a job
+    /// sent again to the same worker after a refusal, if fewer) and that hold's entry.
     pub async fn reserve(
         &self,
         hold: &mut Hold,
         job: &str,
         worker: NodeId,
-    ) -> Result<u64, LedgerError> {
+    ) -> Result<(u64, Entry), LedgerError> {
         let r = chain::Reserve {
             job: job.to_string(),
             worker,
@@ -460,15 +460,18 @@ impl Ledger {
             .await
             .map_err(|e| LedgerError::Read(e.to_string()))??;
         let held = match open {
-            Some(e) => e.amount.min(hold.amount),
-            None => self.append(hold.amount, Payload::Hold(r)).await?.amount,
+            Some(e) => (e.amount.min(hold.amount), e),
+            None => {
+                let e = self.append(hold.amount, Payload::Hold(r)).await?;
+                (e.amount, e)
+            }
         };
         hold.release_here();
         Ok(held)
     }
 
     /// Gives back the hold of `job` on `worker` at once: the worker refused the job and waived
-    /// it (its signature is checked, as every auditor will).
+    /// that hold (its signature over the hold's seq is checked, as every auditor will).
     pub async fn release_waived(
         &self,
         job: &str,
@@ -480,10 +483,18 @@ impl Ledger {
             worker,
             waiver: Some(waiver),
         };
-        if !r.waived(&self.inner.id) {
-            return Err(LedgerError::Invalid(
-                "the waiver is not the worker's".into(),
-            ));
+        let (l, key) = (self.clone(), r.key(&self.inner.id));
+        let open = tokio::task::spawn_blocking(move || l.inner.store.open_hold(&key))
+            .await
+            .map_err(|e| LedgerError::Read(e.to_string()))??;
+        let Some(open) = open else {
+            return Err(LedgerError::Invalid(format!("job {job} holds no credits")));
+        };
+        if !r.waived(&open.hash()) {
+            return Err(LedgerError::Invalid(format!(
+                "the waiver is not the worker's waiver of the hold at seq {}",
+                open.seq
+            )));
         }
         self.append(0, Payload::Release(r)).await
     }
@@ -622,6 +633,12 @@ impl Ledger {
         }
         self.check_price(r).map_err(LedgerError::Invalid)?;
         Ok(())
+    }
+
+    /// This node's waiver of a requester's hold (the hash of its hold entry) for a job it
+    /// refused: the requester may release it at once.
+    pub fn waive(&self, hold: &[u8; 32]) -> chain::Waiver {
+        chain::Waiver::sign(&self.inner.key, hold)
     }
 
     /// This node's promise to pay: the receipt, signed.

@@ -534,7 +534,7 @@ fn append_rules(
         }
         (Payload::Release(h), None) => invalid(format!("job {} holds no credits", h.job)),
         (Payload::Release(h), Some(o))
-            if now < o.time_ms + chain::HOLD_TTL_MS && !h.waived(owner) =>
+            if now < o.time_ms + chain::HOLD_TTL_MS && !h.waived(&o.hash()) =>
         {
             invalid(format!(
                 "the hold for job {} lasts until {} min after it was made",

@@ -220,14 +220,16 @@ async fn a_hold_on_the_chain_backs_one_job_and_its_spend_gives_back_the_rest() {
     };
     // 60 set aside on the chain for the job: the balance drops, nothing is held in memory.
     let mut h = l.hold(60).unwrap();
-    assert_eq!(l.reserve(&mut h, "held", r.worker).await.unwrap(), 60);
+    let (held, entry) = l.reserve(&mut h, "held", r.worker).await.unwrap();
+    assert_eq!((held, entry.seq), (60, 1));
     assert_eq!(
         (l.balance(), l.available(), l.status().entries),
         (40, 40, 2)
     );
     // Sent again to the same worker (after a refusal): the open hold serves, no new entry.
     let mut again = l.hold(40).unwrap();
-    assert_eq!(l.reserve(&mut again, "held", r.worker).await.unwrap(), 40);
+    let (held, same) = l.reserve(&mut again, "held", r.worker).await.unwrap();
+    assert_eq!((held, same.hash()), (40, entry.hash()));
     drop(again);
     assert_eq!((l.balance(), l.status().entries), (40, 2));
     // Its spend (30 credits) closes it: 30 come back.
@@ -243,13 +245,31 @@ async fn a_hold_on_the_chain_backs_one_job_and_its_spend_gives_back_the_rest() {
     ));
     drop(big);
     let mut h = l.hold(10).unwrap();
-    l.reserve(&mut h, "open", r.worker).await.unwrap();
+    let (_, open_hold) = l.reserve(&mut h, "open", r.worker).await.unwrap();
     assert_eq!(l.release_expired().await.unwrap(), 0);
+    assert_eq!(l.balance(), 60);
+    // The worker's waiver of that hold entry releases it at once; its waiver of another entry,
+    // or another key's waiver, does not.
+    for w in [
+        chain::Waiver::sign(&peer, &entry.hash()),
+        chain::Waiver::sign(&key, &open_hold.hash()),
+    ] {
+        let err = l.release_waived("open", r.worker, w).await.unwrap_err();
+        assert!(err.to_string().contains("not the worker's waiver"), "{err}");
+    }
+    let w = chain::Waiver::sign(&peer, &open_hold.hash());
+    l.release_waived("open", r.worker, w).await.unwrap();
+    assert_eq!(l.balance(), 70);
+    drop(h);
+    let mut h = l.hold(10).unwrap();
+    l.reserve(&mut h, "open", r.worker).await.unwrap();
+    let err = l.release_waived("open", r.worker, w).await.unwrap_err();
+    assert!(err.to_string().contains("not the worker's waiver"), "{err}");
     assert_eq!(l.balance(), 60);
     // The chain verifies, holds and all, after a reopen.
     l.close();
     drop(l);
     let l = open(dir.path(), &key).unwrap();
-    assert_eq!((l.balance(), l.status().entries), (60, 4));
+    assert_eq!((l.balance(), l.status().entries), (60, 6));
     assert!(l.check_self().ok, "{:?}", l.check_self());
 }

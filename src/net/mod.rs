@@ -95,9 +95,8 @@ struct Inner {
     dials: tokio::sync::Semaphore,
     /// Peers' prompts being tokenized, a few at a time.
     prepares: tokio::sync::Semaphore,
-    /// The peers' jobs running here, by job key (requester and job id): one job id runs once
-    /// at a time, so one hold cannot back two jobs.
-    running: Mutex<std::collections::HashSet<[u8; 32]>>,
+    /// The peers' jobs running here, and the holds this node ran a job on or waived.
+    claims: Mutex<serve::Claims>,
     /// The last announcement sent, sealed: what `GetAnnouncement` answers (cheap to serve;
     /// empty until the first is sent).
     sealed: tokio::sync::watch::Sender<Vec<u8>>,
@@ -138,7 +137,7 @@ impl Net {
                 seq: AtomicU64::new(unix_now() * 1000),
                 dials: tokio::sync::Semaphore::new(8),
                 prepares: tokio::sync::Semaphore::new(4),
-                running: Mutex::new(Default::default()),
+                claims: Mutex::new(Default::default()),
                 sealed: tokio::sync::watch::channel(Vec::new()).0,
                 last_broadcast: Mutex::new(Instant::now()),
                 change_pending: AtomicBool::new(false),

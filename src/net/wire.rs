@@ -138,6 +138,10 @@ pub struct InferRequest {
     /// token yet, signed.
     #[serde(default)]
     pub promise: Option<Box<crate::ledger::Promise>>,
+    /// The requester's hold entry for this job, hex (with a budget): a worker that refuses the
+    /// job may waive that hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -663,7 +667,7 @@ mod tests {
         #[test]
         fn frames_round_trip(nonce in any::<u64>(), id in any::<u32>(), piece in proptest::collection::vec(any::<u8>(), 0..32), text in ".{0,64}") {
             let req = Request::Infer(InferRequest {
-                promise: None,
+                promise: None, hold: None,
                 job: text.clone(), model: "m".into(), prompt: Prompt::Chat(vec![("user".into(), text.clone())]),
                 continuation: vec![id], max_tokens: Some(id), sampling: WireSampling { seed: Some(nonce), ..Default::default() },
                 stop: vec![text], ignore_eos: false, budget: nonce, head: None,

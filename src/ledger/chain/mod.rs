@@ -16,7 +16,8 @@
 //!   job on one worker before the job goes out (the balance drops by it), so one balance cannot
 //!   back jobs on several workers at once without a fork, which witnesses prove. A hold is
 //!   closed by its job's spend, or by a **release** of the same amount: at once with the
-//!   worker's [`Waiver`] (it refused the job), else no sooner than [`HOLD_TTL_MS`] after it
+//!   worker's [`Waiver`] of that hold entry (it refused the job), else no sooner than
+//!   [`HOLD_TTL_MS`] after it
 //!   (entry clocks never run backwards nor far ahead, so a release cannot appear while the
 //!   worker still runs the job). At most [`MAX_OPEN_HOLDS`] are open;
 //! - an earning: `len u16 | the payer's spend entry` (its bytes, signed by the payer), whose
@@ -218,32 +219,35 @@ pub struct Reserve {
     pub waiver: Option<Waiver>,
 }
 
-/// A worker's signature over `"LLPW" 02 | the job's key`: it waives the requester's hold for
-/// a job it refused, so the requester need not wait for the hold's time to use its credits.
+/// A worker's signature over `"LLPW" 02 | the hold entry's hash`: it waives the requester's
+/// hold for a job it refused, so the requester need not wait for the hold's time to use its
+/// credits. It names one hold entry, not the job: a waiver must not release a later hold of the
+/// same job, which the worker may then run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Waiver(#[serde(with = "hexarr")] pub [u8; 64]);
 
 impl Waiver {
-    fn message(key: &[u8; 32]) -> Vec<u8> {
+    fn message(hold: &[u8; 32]) -> Vec<u8> {
         let mut m = WAIVER_MAGIC.to_vec();
         m.push(FORMAT);
-        m.extend_from_slice(key);
+        m.extend_from_slice(hold);
         m
     }
 
-    /// The worker's waiver of `job` of `requester`, signed by the worker's `key`.
-    pub fn sign(key: &iroh::SecretKey, job: &str, requester: &NodeId) -> Waiver {
-        let k = job_key(job, requester, &NodeId::from(key));
-        Waiver(key.sign(&Waiver::message(&k)).to_bytes())
+    /// The worker's waiver of the hold entry whose hash is `hold`, signed by the worker's `key`.
+    pub fn sign(key: &iroh::SecretKey, hold: &[u8; 32]) -> Waiver {
+        Waiver(key.sign(&Waiver::message(hold)).to_bytes())
     }
 }
 
 impl Reserve {
-    /// Whether the release carries a valid waiver of the hold's worker.
-    pub fn waived(&self, requester: &NodeId) -> bool {
+    /// Whether the release carries its worker's valid waiver of the hold entry whose hash is
+    /// `hold`.
+    pub fn waived(&self, hold: &[u8; 32]) -> bool {
+        let m = Waiver::message(hold);
         self.waiver
-            .is_some_and(|w| verify_one(&self.worker, &w.0, &Waiver::message(&self.key(requester))))
+            .is_some_and(|w| verify_one(&self.worker, &w.0, &m))
     }
 
     /// Its job's key in the chain of `requester`.

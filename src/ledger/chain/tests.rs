@@ -444,8 +444,41 @@ fn holds_set_credits_aside_until_their_spend() {
     bad(then(&b, over), "which it held 10 credits for");
 }
 
+/// A chain holding 10 credits for a job, and it with the hold released when its time is up
+/// (checked: released sooner, it is refused).
+fn hold_and_release(
+    owner: &iroh::SecretKey,
+    worker: NodeId,
+    now: u64,
+) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+    let c = sample_chain(owner, &[key()], 1);
+    let held = then(
+        &c,
+        extend(owner, &c, 10, 0, Payload::Hold(reserve("b", worker)), 3_000),
+    );
+    let release = |at: u64| {
+        extend(
+            owner,
+            &held,
+            10,
+            0,
+            Payload::Release(reserve("b", worker)),
+            at,
+        )
+    };
+    // Before its time is up: refused. After: its credits come back.
+    let err = verify_all(owner, &then(&held, release(63_000)), now).unwrap_err();
+    assert!(err.reason.contains("a hold lasts 30 min"), "{err}");
+    let released = then(&held, release(3_000 + HOLD_TTL_MS));
+    assert_eq!(
+        verify_all(owner, &released, now).unwrap().summary.balance,
+        100
+    );
+    (c, released)
+}
+
 #[test]
-fn a_hold_is_released_only_after_its_time_and_few_are_open_at_once() {
+fn a_waiver_releases_at_once_the_one_hold_it_names() {
     let (owner, worker_key) = (key(), key());
     let worker = NodeId::from(&worker_key);
     let now = 10 * HOLD_TTL_MS;
@@ -461,37 +494,46 @@ fn a_hold_is_released_only_after_its_time_and_few_are_open_at_once() {
             3_000,
         ),
     );
-    let release = |at: u64| {
-        extend(
-            &owner,
-            &held,
-            10,
-            0,
-            Payload::Release(reserve("b", worker)),
-            at,
-        )
+    // At once with the worker's waiver of this hold entry; not with another key's, nor with
+    // a waiver of another hold entry.
+    let hold = *blake3::hash(held.last().unwrap()).as_bytes();
+    let waiver = |by: &iroh::SecretKey, hold: [u8; 32]| Reserve {
+        waiver: Some(Waiver::sign(by, &hold)),
+        ..reserve("b", worker)
     };
-    // Before its time is up: refused. After: its credits come back.
-    let err = verify_all(&owner, &then(&held, release(63_000)), now).unwrap_err();
-    assert!(err.reason.contains("a hold lasts 30 min"), "{err}");
-    // At once with the worker's waiver; not with another key's.
-    let waived = |by: &iroh::SecretKey| {
-        let w = Waiver::sign(by, "b", &NodeId::from(&owner));
-        let r = Reserve {
-            waiver: Some(w),
-            ..reserve("b", worker)
-        };
-        extend(&owner, &held, 10, 0, Payload::Release(r), 4_000)
+    let waived = |chain: &[Vec<u8>], r: Reserve, at: u64| {
+        extend(&owner, chain, 10, 0, Payload::Release(r), at)
     };
-    let err = verify_all(&owner, &then(&held, waived(&key())), now).unwrap_err();
-    assert!(err.reason.contains("a hold lasts 30 min"), "{err}");
-    let v = verify_all(&owner, &then(&held, waived(&worker_key)), now).unwrap();
-    assert_eq!(v.summary.balance, 100);
-    let released = then(&held, release(3_000 + HOLD_TTL_MS));
+    for (by, h) in [(&key(), hold), (&worker_key, [7; 32])] {
+        let bad = waived(&held, waiver(by, h), 4_000);
+        let err = verify_all(&owner, &then(&held, bad), now).unwrap_err();
+        assert!(err.reason.contains("a hold lasts 30 min"), "{err}");
+    }
+    let first = then(&held, waived(&held, waiver(&worker_key, hold), 4_000));
     assert_eq!(
-        verify_all(&owner, &released, now).unwrap().summary.balance,
+        verify_all(&owner, &first, now).unwrap().summary.balance,
         100
     );
+    // The same job held again: the first hold's waiver does not release it.
+    let again = extend(
+        &owner,
+        &first,
+        10,
+        0,
+        Payload::Hold(reserve("b", worker)),
+        5_000,
+    );
+    let again = then(&first, again);
+    let replayed = waived(&again, waiver(&worker_key, hold), 6_000);
+    let err = verify_all(&owner, &then(&again, replayed), now).unwrap_err();
+    assert!(err.reason.contains("a hold lasts 30 min"), "{err}");
+}
+
+#[test]
+fn a_hold_is_released_only_after_its_time_and_few_are_open_at_once() {
+    let (owner, worker) = (key(), NodeId::from(&key()));
+    let now = 10 * HOLD_TTL_MS;
+    let (c, released) = hold_and_release(&owner, worker, now);
     // A spend of a released job comes from the balance; a release of a hold not open is bad.
     let late = extend(
         &owner,

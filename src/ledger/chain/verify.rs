@@ -64,6 +64,8 @@ pub struct OpenHold {
     pub amount: u64,
     pub time_ms: u64,
     pub seq: u64,
+    /// The hold entry's hash (what a worker's waiver of it signs).
+    pub hash: [u8; 32],
 }
 
 /// What a chain's verification carries on to the next part of the chain: the replay keys of
@@ -281,6 +283,7 @@ impl Verifier {
             amount: e.amount,
             time_ms: e.time_ms,
             seq: e.seq,
+            hash: e.hash(),
         };
         self.set_hold(key, Some(open));
         Ok(())
@@ -301,7 +304,7 @@ impl Verifier {
                 e.amount, open.amount
             ));
         }
-        if e.time_ms < open.time_ms.saturating_add(HOLD_TTL_MS) && !h.waived(&e.owner) {
+        if e.time_ms < open.time_ms.saturating_add(HOLD_TTL_MS) && !h.waived(&open.hash) {
             return Err(format!(
                 "releases the hold for job {} {} s after making it; a hold lasts {} min",
                 h.job,

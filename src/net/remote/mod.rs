@@ -134,6 +134,7 @@ fn request(
             .then(|| net.node().ledger().map(|l| Box::new(l.head())))
             .flatten(),
         promise: offer.promise.clone().map(Box::new),
+        hold: offer.hold.clone(),
         job,
         model: offer.model.clone(),
         prompt: (&spec.prompt).into(),
@@ -278,17 +279,12 @@ async fn release_waived(net: &Net, job: &str, peer: NodeId, w: crate::ledger::ch
     let Some(ledger) = net.node().ledger() else {
         return;
     };
-    let r = crate::ledger::chain::Reserve {
-        job: job.to_string(),
-        worker: peer,
-        waiver: Some(w),
-    };
-    if !r.waived(&ledger.id()) {
-        // Not the worker's: the hold stays until its time is up.
-        return net.strike(&peer, "sent a waiver it did not sign");
-    }
     match ledger.release_waived(job, peer, w).await {
         Ok(e) => tracing::debug!("job {job}: refused; its hold released (seq {})", e.seq),
+        // Not the worker's waiver of this hold: the hold stays until its time is up.
+        Err(crate::ledger::LedgerError::Invalid(m)) => {
+            net.strike(&peer, &format!("sent a waiver that releases nothing: {m}"));
+        }
         Err(e) => tracing::warn!("job {job}: could not release its hold: {e}"),
     }
 }

@@ -12,6 +12,7 @@ use super::super::wire::{self, Request};
 use super::Segment;
 use crate::ids::{ModelRef, NodeId, now_ms};
 use crate::job::{ErrorCode, Refusal, Spec};
+use crate::ledger::chain::Entry;
 use crate::ledger::{Hold, Ledger, LedgerError, Policy, Promise, Receipt};
 use crate::node::JobGuard;
 
@@ -57,6 +58,8 @@ pub(super) struct Offer {
     pub model: String,
     /// The promise for the prompt (paid jobs).
     pub promise: Option<Promise>,
+    /// The chain's hold entry for the job, hex (paid jobs): what a refusing worker waives.
+    pub hold: Option<String>,
 }
 
 impl Offer {
@@ -67,6 +70,7 @@ impl Offer {
             budget: 0,
             model,
             promise: None,
+            hold: None,
         }
     }
 }
@@ -127,8 +131,8 @@ pub(super) async fn payment(
     if let Err(e) = net.connect(peer).await {
         return Err(Refusal::busy(format!("peer {}: {e:#}", peer.short()), 1));
     }
-    let (hold, budget) = match hold_on_chain(ledger, budget, job, *peer).await {
-        Ok((hold, held)) if held > prompt_price => (hold, held),
+    let (hold, budget, entry) = match hold_on_chain(ledger, budget, job, *peer).await {
+        Ok((hold, (held, e))) if held > prompt_price => (hold, held, e),
         Err(Some(e @ LedgerError::Stale(_))) => {
             return Err(Refusal::new(402, e.to_string()).code(ErrorCode::InsufficientCredits));
         }
@@ -157,18 +161,19 @@ pub(super) async fn payment(
         budget,
         model: exact,
         promise: Some(promise),
+        hold: Some(hex::encode(entry.encode())),
     })
 }
 
 /// Holds `budget` credits for segment `job` on `peer`, on the chain before the job goes out:
-/// the worker sees them set aside for it. Returns the hold and the credits the chain holds for
-/// the job; `Err(None)` when they are not there.
+/// the worker sees them set aside for it. Returns the hold, and the credits the chain holds for
+/// the job with that hold's entry; `Err(None)` when they are not there.
 async fn hold_on_chain(
     ledger: &Ledger,
     budget: u64,
     job: &str,
     peer: NodeId,
-) -> Result<(Hold, u64), Option<LedgerError>> {
+) -> Result<(Hold, (u64, Entry)), Option<LedgerError>> {
     let mut hold = ledger.hold(budget).map_err(|_| None)?;
     match ledger.reserve(&mut hold, job, peer).await {
         Ok(held) => Ok((hold, held)),

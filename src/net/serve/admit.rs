@@ -6,6 +6,7 @@
 //! idle slot. Then it is tokenized (a few at a time), clamped to what its budget pays for and to
 //! the model's context, and queued by the requester's credit standing.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -15,7 +16,9 @@ use crate::engine::Engine;
 use crate::ids::{JobId, ModelRef, NodeId};
 use crate::job::local::{FREE_PRIORITY, Prepared, prepare_off_runtime};
 use crate::job::{self, Spec};
-use crate::ledger::chain::{HOLD_TTL_MS, OpenHold, job_key};
+use crate::ledger::chain::{
+    Entry, FUTURE_TOLERANCE_MS, HOLD_TTL_MS, OpenHold, Payload, Waiver, job_key,
+};
 use crate::ledger::{AuditError, Ledger, Policy, Promise};
 
 /// The least time a hold must have left when its job is admitted.
@@ -38,12 +41,60 @@ pub(super) enum Terms {
         hold_until: u64,
         /// The requester's head the audit ended at (shown to its witnesses again later).
         head: Box<crate::ledger::Head>,
+        /// The hash of the chain's hold entry the job runs on.
+        hold: [u8; 32],
     },
     /// No credits offered: served only on idle capacity, for nothing.
     Free,
 }
 
-/// A peer's job id taken on this node while its job runs and settles (see `Net::running`).
+/// What a requester's hold was used for on this node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Used {
+    /// A job ran (or runs) on it: it is never waived.
+    Ran,
+    /// It was waived: no job runs on it.
+    Waived,
+}
+
+/// Most holds remembered at once; past it (once those whose time is up are dropped), no hold
+/// is waived and no paid job is taken.
+const MAX_HOLDS_SEEN: usize = 1 << 16;
+
+/// Peers' job ids running here, and the holds this node ran a job on or waived: one job id
+/// runs once at a time, so one hold cannot back two jobs, and a hold it waived (the requester
+/// may release it at once) backs no job here.
+#[derive(Default)]
+pub(crate) struct Claims {
+    /// By job key (requester, job id and this node).
+    running: HashSet<[u8; 32]>,
+    /// By hold entry hash: what it was used for, and when its time is up (then a release
+    /// needs no waiver, and no job is admitted on it: what it was used for no longer matters).
+    holds: HashMap<[u8; 32], (Used, u64)>,
+}
+
+impl Claims {
+    /// Records that `hold` (whose time is up at `until`) is used for `used`; false when it was
+    /// used otherwise before, or too many holds are remembered.
+    fn mark(&mut self, hold: [u8; 32], until: u64, used: Used) -> bool {
+        let now = crate::ids::now_ms();
+        if let Some(&(u, t)) = self.holds.get(&hold)
+            && t > now
+        {
+            return u == used;
+        }
+        if self.holds.len() >= MAX_HOLDS_SEEN {
+            self.holds.retain(|_, &mut (_, t)| t > now);
+        }
+        if self.holds.len() >= MAX_HOLDS_SEEN {
+            return false;
+        }
+        self.holds.insert(hold, (used, until));
+        true
+    }
+}
+
+/// A peer's job id taken on this node while its job runs and settles (see `Net::claims`).
 pub(super) struct Claim {
     net: Net,
     key: [u8; 32],
@@ -53,7 +104,7 @@ impl Claim {
     /// Takes `job` of `peer`, unless a job with that id of that peer runs here already.
     fn take(net: &Net, peer: NodeId, job: &str) -> Option<Claim> {
         let key = job_key(job, &peer, &net.id());
-        let fresh = net.inner.running.lock().expect("running").insert(key);
+        let fresh = net.inner.claims.lock().expect("claims").running.insert(key);
         fresh.then(|| Claim {
             net: net.clone(),
             key,
@@ -65,11 +116,67 @@ impl Drop for Claim {
     fn drop(&mut self) {
         self.net
             .inner
-            .running
+            .claims
             .lock()
-            .expect("running")
+            .expect("claims")
+            .running
             .remove(&self.key);
     }
+}
+
+/// Marks the hold a paid job runs on: from here on it is never waived. Refused when it was.
+fn runs_on(net: &Net, terms: &Terms, job: &str) -> Result<(), Reply> {
+    let Terms::Paid {
+        hold, hold_until, ..
+    } = terms
+    else {
+        return Ok(());
+    };
+    if net
+        .inner
+        .claims
+        .lock()
+        .expect("claims")
+        .mark(*hold, *hold_until, Used::Ran)
+    {
+        return Ok(());
+    }
+    let m = format!(
+        "this node waived the hold for job {job} when it refused the job: hold credits for it \
+         again"
+    );
+    Err(Reply::refused(RefuseCode::Credits, m))
+}
+
+/// This node's waiver of the hold a refused paid job carries, so that the requester has its
+/// credits back at once: given only for the requester's own hold entry for this job on this
+/// node whose time is not up, when no job runs or ran on it here. The hold is remembered as
+/// waived until its time is up, and no job is admitted on it.
+pub(super) fn waiver(net: &Net, peer: NodeId, job: &InferRequest) -> Option<Waiver> {
+    let ledger = net.node().ledger()?;
+    let raw = hex::decode(job.hold.as_deref()?).ok()?;
+    let e = Entry::decode(&raw).ok()?;
+    let Payload::Hold(h) = &e.payload else {
+        return None;
+    };
+    let now = crate::ids::now_ms();
+    let until = e.time_ms.saturating_add(HOLD_TTL_MS);
+    let fits = e.owner == peer
+        && h.job == job.job
+        && h.worker == ledger.id()
+        && e.time_ms <= now + FUTURE_TOLERANCE_MS
+        && until > now;
+    if !fits || !e.signature_ok(&raw) {
+        return None;
+    }
+    let hash = e.hash();
+    let key = job_key(&job.job, &peer, &ledger.id());
+    let mut claims = net.inner.claims.lock().expect("claims");
+    if claims.running.contains(&key) || !claims.mark(hash, until, Used::Waived) {
+        return None;
+    }
+    drop(claims);
+    Some(ledger.waive(&hash))
 }
 
 /// A peer's job, checked, paid for and tokenized: ready to queue.
@@ -190,6 +297,7 @@ pub(super) async fn admit(net: &Net, peer: NodeId, job: &InferRequest) -> Result
         .await
     };
     let prepared = prepared.map_err(|r| super::refused(&r))?;
+    runs_on(net, &terms, &job.job)?;
     let info = engine.info();
     // Priced from the catalog, as the requester prices it.
     let facts = node.ledger().and_then(|l| l.facts(&info.name));
@@ -319,6 +427,7 @@ async fn terms(net: &Net, peer: NodeId, job: &InferRequest, idle: bool) -> Resul
         promise,
         hold_until: hold.time_ms + HOLD_TTL_MS,
         head: Box::new(head.clone()),
+        hold: hold.hash,
     })
 }
 
@@ -568,5 +677,36 @@ impl Net {
                 None => return Err("closed the stream before the end of its chain".into()),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hold_a_job_ran_on_is_never_waived_and_a_waived_hold_runs_nothing() {
+        let mut c = Claims::default();
+        let until = crate::ids::now_ms() + 60_000;
+        // A job ran on hold 1 (and may run again on it, sent again): it is not waived.
+        assert!(c.mark([1; 32], until, Used::Ran));
+        assert!(c.mark([1; 32], until, Used::Ran));
+        assert!(!c.mark([1; 32], until, Used::Waived));
+        // Hold 2 was waived (again, the same waiver): no job runs on it.
+        assert!(c.mark([2; 32], until, Used::Waived));
+        assert!(c.mark([2; 32], until, Used::Waived));
+        assert!(!c.mark([2; 32], until, Used::Ran));
+        // Once a hold's time is up, what it was used for no longer matters.
+        assert!(c.mark([3; 32], 1, Used::Waived));
+        assert!(c.mark([3; 32], until, Used::Ran));
+        // Bounded: with the most remembered, none of them expired, nothing new is marked.
+        for i in 0..MAX_HOLDS_SEEN as u32 {
+            c.holds.insert(
+                *blake3::hash(&i.to_be_bytes()).as_bytes(),
+                (Used::Ran, until),
+            );
+        }
+        assert!(!c.mark([4; 32], until, Used::Waived));
+        assert!(!c.mark([4; 32], until, Used::Ran));
     }
 }

@@ -10,6 +10,7 @@
 //! reputation; other streams and jobs go on.
 
 mod admit;
+pub(super) use admit::Claims;
 mod settle;
 mod stream;
 mod tab;
@@ -148,9 +149,12 @@ async fn infer(
 ) {
     let admitted = match admit::admit(net, peer, &job).await {
         Ok(a) => a,
-        // No waiver of its hold goes with a refusal yet: one bound only to the job's key would
-        // release any later hold of that key too, even one of a job this node then runs.
+        // With the waiver of its hold, when this node may give one: the requester has its
+        // credits back at once, not when the hold's time is up.
         Err(reply) => {
+            if let Some(waiver) = admit::waiver(net, peer, &job) {
+                let _ = wire::write(send, &Reply::Waived { waiver }).await;
+            }
             let _ = wire::write(send, &reply).await;
             return;
         }
