@@ -471,13 +471,14 @@ impl Ledger {
     }
 
     /// Gives back the hold of `job` on `worker` at once: the worker refused the job and waived
-    /// that hold (its signature over the hold's seq is checked, as every auditor will).
+    /// that hold entry (its signature over the entry's hash is checked, as every auditor will).
+    /// `None` when no hold is open for the job (released already).
     pub async fn release_waived(
         &self,
         job: &str,
         worker: NodeId,
         waiver: chain::Waiver,
-    ) -> Result<Entry, LedgerError> {
+    ) -> Result<Option<Entry>, LedgerError> {
         let r = chain::Reserve {
             job: job.to_string(),
             worker,
@@ -488,7 +489,7 @@ impl Ledger {
             .await
             .map_err(|e| LedgerError::Read(e.to_string()))??;
         let Some(open) = open else {
-            return Err(LedgerError::Invalid(format!("job {job} holds no credits")));
+            return Ok(None);
         };
         if !r.waived(&open.hash()) {
             return Err(LedgerError::Invalid(format!(
@@ -496,7 +497,7 @@ impl Ledger {
                 open.seq
             )));
         }
-        self.append(0, Payload::Release(r)).await
+        self.append(0, Payload::Release(r)).await.map(Some)
     }
 
     /// Gives back the holds whose time is up and whose jobs were not paid (a job refused or

@@ -258,7 +258,19 @@ async fn a_hold_on_the_chain_backs_one_job_and_its_spend_gives_back_the_rest() {
         assert!(err.to_string().contains("not the worker's waiver"), "{err}");
     }
     let w = chain::Waiver::sign(&peer, &open_hold.hash());
-    l.release_waived("open", r.worker, w).await.unwrap();
+    assert!(
+        l.release_waived("open", r.worker, w)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    // Released already: nothing to do, and no fault of the worker's.
+    assert!(
+        l.release_waived("open", r.worker, w)
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(l.balance(), 70);
     drop(h);
     let mut h = l.hold(10).unwrap();

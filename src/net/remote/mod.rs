@@ -280,7 +280,8 @@ async fn release_waived(net: &Net, job: &str, peer: NodeId, w: crate::ledger::ch
         return;
     };
     match ledger.release_waived(job, peer, w).await {
-        Ok(e) => tracing::debug!("job {job}: refused; its hold released (seq {})", e.seq),
+        Ok(Some(e)) => tracing::debug!("job {job}: refused; its hold released (seq {})", e.seq),
+        Ok(None) => tracing::debug!("job {job}: refused; its hold was released already"),
         // Not the worker's waiver of this hold: the hold stays until its time is up.
         Err(crate::ledger::LedgerError::Invalid(m)) => {
             net.strike(&peer, &format!("sent a waiver that releases nothing: {m}"));

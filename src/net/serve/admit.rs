@@ -17,7 +17,7 @@ use crate::ids::{JobId, ModelRef, NodeId};
 use crate::job::local::{FREE_PRIORITY, Prepared, prepare_off_runtime};
 use crate::job::{self, Spec};
 use crate::ledger::chain::{
-    Entry, FUTURE_TOLERANCE_MS, HOLD_TTL_MS, OpenHold, Payload, Waiver, job_key,
+    Entry, HOLD_TTL_MS, MAX_OPEN_HOLDS, OpenHold, Payload, Waiver, job_key,
 };
 use crate::ledger::{AuditError, Ledger, Policy, Promise};
 
@@ -48,48 +48,94 @@ pub(super) enum Terms {
     Free,
 }
 
-/// What a requester's hold was used for on this node.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Used {
-    /// A job ran (or runs) on it: it is never waived.
-    Ran,
-    /// It was waived: no job runs on it.
-    Waived,
-}
-
-/// Most holds remembered at once; past it (once those whose time is up are dropped), no hold
-/// is waived and no paid job is taken.
-const MAX_HOLDS_SEEN: usize = 1 << 16;
+/// Most holds waived and remembered at once; past it, no waiver is given (jobs are still
+/// taken). One requester's are bounded by [`MAX_OPEN_HOLDS`] too: no chain has more open.
+const MAX_WAIVED: usize = 1 << 14;
 
 /// Peers' job ids running here, and the holds this node ran a job on or waived: one job id
-/// runs once at a time, so one hold cannot back two jobs, and a hold it waived (the requester
-/// may release it at once) backs no job here.
-#[derive(Default)]
+/// runs once at a time, so one hold cannot back two jobs; a hold it waived (the requester may
+/// release it at once) backs no job here, and a hold a job ran on is never waived.
 pub(crate) struct Claims {
     /// By job key (requester, job id and this node).
     running: HashSet<[u8; 32]>,
-    /// By hold entry hash: what it was used for, and when its time is up (then a release
-    /// needs no waiver, and no job is admitted on it: what it was used for no longer matters).
-    holds: HashMap<[u8; 32], (Used, u64)>,
+    /// Holds waived here, by entry hash: the requester, and when the hold's time is up (then a
+    /// release needs no waiver, and no job is admitted on it: the mark no longer matters).
+    waived: HashMap<[u8; 32], (NodeId, u64)>,
+    /// Holds a job ran or runs on here, by entry hash: when their time is up.
+    ran: HashMap<[u8; 32], u64>,
+    /// Past this many, the next mark of a run drops those whose time is up.
+    prune_ran_at: usize,
+    /// When this node started. What it waived or ran on before is forgotten, so a hold made
+    /// before is neither run on (it may have been waived) nor waived (a job may have run on it).
+    started: u64,
+}
+
+impl Default for Claims {
+    fn default() -> Claims {
+        Claims {
+            running: HashSet::new(),
+            waived: HashMap::new(),
+            ran: HashMap::new(),
+            prune_ran_at: 4096,
+            started: crate::ids::now_ms(),
+        }
+    }
 }
 
 impl Claims {
-    /// Records that `hold` (whose time is up at `until`) is used for `used`; false when it was
-    /// used otherwise before, or too many holds are remembered.
-    fn mark(&mut self, hold: [u8; 32], until: u64, used: Used) -> bool {
+    /// Marks `hold` (made at `time_ms`, its time up at `until`) as one a job runs on, unless
+    /// it was waived here or made before this node started.
+    fn run_on(&mut self, hold: [u8; 32], time_ms: u64, until: u64) -> Result<(), &'static str> {
         let now = crate::ids::now_ms();
-        if let Some(&(u, t)) = self.holds.get(&hold)
-            && t > now
+        if time_ms < self.started {
+            return Err("was made before this node started (it keeps no record of it)");
+        }
+        if self.waived.get(&hold).is_some_and(|&(_, t)| t > now) {
+            return Err("was waived by this node when it refused the job");
+        }
+        if self.ran.len() >= self.prune_ran_at {
+            self.ran.retain(|_, t| *t > now);
+            self.prune_ran_at = (2 * self.ran.len()).max(4096);
+        }
+        self.ran.insert(hold, until);
+        Ok(())
+    }
+
+    /// Marks `hold` of `peer` for the job with `key` (made at `time_ms`, its time up at
+    /// `until`) as waived; false when it may not be: its job runs here, a job ran on it, it
+    /// was made before this node started or is from the future, or too many are waived.
+    fn waive(
+        &mut self,
+        peer: NodeId,
+        key: &[u8; 32],
+        hold: [u8; 32],
+        time_ms: u64,
+        until: u64,
+    ) -> bool {
+        let now = crate::ids::now_ms();
+        if self.running.contains(key)
+            || time_ms < self.started
+            || time_ms > now
+            || until <= now
+            || self.ran.get(&hold).is_some_and(|t| *t > now)
         {
-            return u == used;
-        }
-        if self.holds.len() >= MAX_HOLDS_SEEN {
-            self.holds.retain(|_, &mut (_, t)| t > now);
-        }
-        if self.holds.len() >= MAX_HOLDS_SEEN {
             return false;
         }
-        self.holds.insert(hold, (used, until));
+        if self.waived.contains_key(&hold) {
+            return true;
+        }
+        if self.waived.len() >= MAX_WAIVED {
+            self.waived.retain(|_, (_, t)| *t > now);
+        }
+        let of_peer = self
+            .waived
+            .values()
+            .filter(|(p, t)| *p == peer && *t > now)
+            .count();
+        if self.waived.len() >= MAX_WAIVED || of_peer >= MAX_OPEN_HOLDS {
+            return false;
+        }
+        self.waived.insert(hold, (peer, until));
         true
     }
 }
@@ -124,7 +170,9 @@ impl Drop for Claim {
     }
 }
 
-/// Marks the hold a paid job runs on: from here on it is never waived. Refused when it was.
+/// Marks the hold a paid job runs on, just before the job is queued: from here on it is never
+/// waived. Refused when it was waived, was made before this node started, or has too little
+/// time left (the job waited to be tokenized).
 fn runs_on(net: &Net, terms: &Terms, job: &str) -> Result<(), Reply> {
     let Terms::Paid {
         hold, hold_until, ..
@@ -132,26 +180,26 @@ fn runs_on(net: &Net, terms: &Terms, job: &str) -> Result<(), Reply> {
     else {
         return Ok(());
     };
-    if net
-        .inner
-        .claims
-        .lock()
-        .expect("claims")
-        .mark(*hold, *hold_until, Used::Ran)
-    {
-        return Ok(());
+    let refused = |why: &str| {
+        let m = format!("the hold for job {job} {why}: hold credits for a new job id");
+        Err(Reply::refused(RefuseCode::Credits, m))
+    };
+    if *hold_until < crate::ids::now_ms() + MIN_HOLD_LEFT_MS {
+        return refused("is about to expire");
     }
-    let m = format!(
-        "this node waived the hold for job {job} when it refused the job: hold credits for it \
-         again"
-    );
-    Err(Reply::refused(RefuseCode::Credits, m))
+    let made = hold_until - HOLD_TTL_MS;
+    let mut claims = net.inner.claims.lock().expect("claims");
+    match claims.run_on(*hold, made, *hold_until) {
+        Ok(()) => Ok(()),
+        Err(why) => refused(why),
+    }
 }
 
 /// This node's waiver of the hold a refused paid job carries, so that the requester has its
 /// credits back at once: given only for the requester's own hold entry for this job on this
-/// node whose time is not up, when no job runs or ran on it here. The hold is remembered as
-/// waived until its time is up, and no job is admitted on it.
+/// node, made since this node started and not in the future, whose time is not up, when no job
+/// runs or ran on it here and the requester owes no debt. The hold is remembered as waived
+/// until its time is up, and no job is admitted on it.
 pub(super) fn waiver(net: &Net, peer: NodeId, job: &InferRequest) -> Option<Waiver> {
     let ledger = net.node().ledger()?;
     let raw = hex::decode(job.hold.as_deref()?).ok()?;
@@ -159,20 +207,14 @@ pub(super) fn waiver(net: &Net, peer: NodeId, job: &InferRequest) -> Option<Waiv
     let Payload::Hold(h) = &e.payload else {
         return None;
     };
-    let now = crate::ids::now_ms();
-    let until = e.time_ms.saturating_add(HOLD_TTL_MS);
-    let fits = e.owner == peer
-        && h.job == job.job
-        && h.worker == ledger.id()
-        && e.time_ms <= now + FUTURE_TOLERANCE_MS
-        && until > now;
-    if !fits || !e.signature_ok(&raw) {
+    let fits = e.owner == peer && h.job == job.job && h.worker == ledger.id();
+    if !fits || ledger.debt_of(&peer).is_some() || !e.signature_ok(&raw) {
         return None;
     }
-    let hash = e.hash();
+    let (hash, until) = (e.hash(), e.time_ms.saturating_add(HOLD_TTL_MS));
     let key = job_key(&job.job, &peer, &ledger.id());
     let mut claims = net.inner.claims.lock().expect("claims");
-    if claims.running.contains(&key) || !claims.mark(hash, until, Used::Waived) {
+    if !claims.waive(peer, &key, hash, e.time_ms, until) {
         return None;
     }
     drop(claims);
@@ -297,7 +339,6 @@ pub(super) async fn admit(net: &Net, peer: NodeId, job: &InferRequest) -> Result
         .await
     };
     let prepared = prepared.map_err(|r| super::refused(&r))?;
-    runs_on(net, &terms, &job.job)?;
     let info = engine.info();
     // Priced from the catalog, as the requester prices it.
     let facts = node.ledger().and_then(|l| l.facts(&info.name));
@@ -316,10 +357,11 @@ pub(super) async fn admit(net: &Net, peer: NodeId, job: &InferRequest) -> Result
         parameters,
         priority: FREE_PRIORITY,
     };
-    match a.price(net) {
-        Some(refusal) => Err(refusal),
-        None => Ok(a),
+    if let Some(refusal) = a.price(net) {
+        return Err(refusal);
     }
+    runs_on(net, &a.terms, &job.job)?;
+    Ok(a)
 }
 
 impl Admitted {
@@ -687,26 +729,43 @@ mod tests {
     #[test]
     fn a_hold_a_job_ran_on_is_never_waived_and_a_waived_hold_runs_nothing() {
         let mut c = Claims::default();
-        let until = crate::ids::now_ms() + 60_000;
+        let now = crate::ids::now_ms();
+        let (peer, until) = (NodeId::from(&iroh::SecretKey::generate()), now + 60_000);
+        let waive = |c: &mut Claims, hold: u8, time_ms: u64| {
+            c.waive(peer, &[hold; 32], [hold; 32], time_ms, until)
+        };
         // A job ran on hold 1 (and may run again on it, sent again): it is not waived.
-        assert!(c.mark([1; 32], until, Used::Ran));
-        assert!(c.mark([1; 32], until, Used::Ran));
-        assert!(!c.mark([1; 32], until, Used::Waived));
+        assert!(c.run_on([1; 32], now, until).is_ok());
+        assert!(c.run_on([1; 32], now, until).is_ok());
+        assert!(!waive(&mut c, 1, now));
         // Hold 2 was waived (again, the same waiver): no job runs on it.
-        assert!(c.mark([2; 32], until, Used::Waived));
-        assert!(c.mark([2; 32], until, Used::Waived));
-        assert!(!c.mark([2; 32], until, Used::Ran));
+        assert!(waive(&mut c, 2, now));
+        assert!(waive(&mut c, 2, now));
+        assert!(
+            c.run_on([2; 32], now, until)
+                .unwrap_err()
+                .contains("waived")
+        );
+        // Its job runs here: hold 3 is not waived.
+        c.running.insert([3; 32]);
+        assert!(!waive(&mut c, 3, now));
+        // Holds made before this node started (it forgot what it did with them), or from the
+        // future: neither waived nor run on.
+        let before = c.started - 1;
+        assert!(!waive(&mut c, 4, before));
+        assert!(!waive(&mut c, 4, now + 60_000));
+        assert!(c.run_on([4; 32], before, until).is_err());
         // Once a hold's time is up, what it was used for no longer matters.
-        assert!(c.mark([3; 32], 1, Used::Waived));
-        assert!(c.mark([3; 32], until, Used::Ran));
-        // Bounded: with the most remembered, none of them expired, nothing new is marked.
-        for i in 0..MAX_HOLDS_SEEN as u32 {
-            c.holds.insert(
-                *blake3::hash(&i.to_be_bytes()).as_bytes(),
-                (Used::Ran, until),
-            );
+        assert!(!c.waive(peer, &[5; 32], [5; 32], now, 1));
+        c.waived.insert([6; 32], (peer, 1));
+        assert!(c.run_on([6; 32], now, until).is_ok());
+        // One requester has at most as many waived as a chain has holds open.
+        for i in 0..MAX_OPEN_HOLDS as u32 {
+            let h = *blake3::hash(&i.to_be_bytes()).as_bytes();
+            assert!(c.waive(peer, &h, h, now, until) || i + 1 >= MAX_OPEN_HOLDS as u32);
         }
-        assert!(!c.mark([4; 32], until, Used::Waived));
-        assert!(!c.mark([4; 32], until, Used::Ran));
+        assert!(!waive(&mut c, 7, now));
+        let other = NodeId::from(&iroh::SecretKey::generate());
+        assert!(c.waive(other, &[7; 32], [7; 32], now, until));
     }
 }
