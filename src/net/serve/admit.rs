@@ -58,15 +58,19 @@ const MAX_WAIVED: usize = 1 << 14;
 pub(crate) struct Claims {
     /// By job key (requester, job id and this node).
     running: HashSet<[u8; 32]>,
-    /// Holds waived here, by entry hash: the requester, and when the hold's time is up (then a
-    /// release needs no waiver, and no job is admitted on it: the mark no longer matters).
-    waived: HashMap<[u8; 32], (NodeId, u64)>,
+    /// Holds waived here, by requester: each hold's entry hash, and when its time is up (then
+    /// a release needs no waiver, and no job is admitted on it: the mark no longer matters).
+    /// At most [`MAX_OPEN_HOLDS`] per requester, [`MAX_WAIVED`] in all.
+    waived: HashMap<NodeId, Vec<([u8; 32], u64)>>,
+    waived_total: usize,
+    /// When the waived holds whose time is up may be dropped next, with the table full.
+    next_prune_ms: u64,
     /// Holds a job ran or runs on here, by entry hash: when their time is up.
     ran: HashMap<[u8; 32], u64>,
     /// Past this many, the next mark of a run drops those whose time is up.
     prune_ran_at: usize,
-    /// When this node started. What it waived or ran on before is forgotten, so a hold made
-    /// before is neither run on (it may have been waived) nor waived (a job may have run on it).
+    /// When this node started. What it waived before is forgotten, so a hold made before is
+    /// not run on (it may have been waived), nor waived.
     started: u64,
 }
 
@@ -75,6 +79,8 @@ impl Default for Claims {
         Claims {
             running: HashSet::new(),
             waived: HashMap::new(),
+            waived_total: 0,
+            next_prune_ms: 0,
             ran: HashMap::new(),
             prune_ran_at: 4096,
             started: crate::ids::now_ms(),
@@ -83,27 +89,46 @@ impl Default for Claims {
 }
 
 impl Claims {
-    /// Marks `hold` (made at `time_ms`, its time up at `until`) as one a job runs on, unless
-    /// it was waived here or made before this node started.
-    fn run_on(&mut self, hold: [u8; 32], time_ms: u64, until: u64) -> Result<(), &'static str> {
+    /// Marks `hold` of `peer` (made at `time_ms`, its time up at `until`) as one a job runs on,
+    /// unless it was waived here or made before this node started. Returns whether the mark
+    /// is new (no job ran on the hold here before).
+    fn run_on(
+        &mut self,
+        peer: &NodeId,
+        hold: [u8; 32],
+        time_ms: u64,
+        until: u64,
+    ) -> Result<bool, (RefuseCode, &'static str)> {
         let now = crate::ids::now_ms();
         if time_ms < self.started {
-            return Err("was made before this node started (it keeps no record of it)");
+            // Not the requester's fault: it may send the job elsewhere.
+            let why = "was made before this node started (it keeps no record of it)";
+            return Err((RefuseCode::Busy, why));
         }
-        if self.waived.get(&hold).is_some_and(|&(_, t)| t > now) {
-            return Err("was waived by this node when it refused the job");
+        let waived = self.waived.get(peer).into_iter().flatten();
+        if waived.into_iter().any(|&(h, t)| h == hold && t > now) {
+            return Err((
+                RefuseCode::Credits,
+                "was waived by this node when it refused the job",
+            ));
         }
         if self.ran.len() >= self.prune_ran_at {
             self.ran.retain(|_, t| *t > now);
             self.prune_ran_at = (2 * self.ran.len()).max(4096);
         }
-        self.ran.insert(hold, until);
-        Ok(())
+        Ok(self.ran.insert(hold, until).is_none_or(|t| t <= now))
+    }
+
+    /// Forgets that a job runs on `hold`: its job was refused before any work, and no job ran
+    /// on it before.
+    fn unrun(&mut self, hold: &[u8; 32]) {
+        self.ran.remove(hold);
     }
 
     /// Marks `hold` of `peer` for the job with `key` (made at `time_ms`, its time up at
     /// `until`) as waived; false when it may not be: its job runs here, a job ran on it, it
-    /// was made before this node started or is from the future, or too many are waived.
+    /// was made before this node started or after now (a requester's clock ahead of this
+    /// node's gets no waivers), or too many are waived.
     fn waive(
         &mut self,
         peer: NodeId,
@@ -121,21 +146,28 @@ impl Claims {
         {
             return false;
         }
-        if self.waived.contains_key(&hold) {
+        if self.waived_total >= MAX_WAIVED && now >= self.next_prune_ms {
+            // At most once a minute: a table full of live holds is not scanned at each call.
+            self.next_prune_ms = now + 60_000;
+            self.waived.retain(|_, v| {
+                v.retain(|&(_, t)| t > now);
+                !v.is_empty()
+            });
+            self.waived_total = self.waived.values().map(Vec::len).sum();
+        }
+        let full = self.waived_total >= MAX_WAIVED;
+        let mine = self.waived.entry(peer).or_default();
+        let before = mine.len();
+        mine.retain(|&(_, t)| t > now);
+        self.waived_total -= before - mine.len();
+        if mine.iter().any(|&(h, _)| h == hold) {
             return true;
         }
-        if self.waived.len() >= MAX_WAIVED {
-            self.waived.retain(|_, (_, t)| *t > now);
-        }
-        let of_peer = self
-            .waived
-            .values()
-            .filter(|(p, t)| *p == peer && *t > now)
-            .count();
-        if self.waived.len() >= MAX_WAIVED || of_peer >= MAX_OPEN_HOLDS {
+        if full || mine.len() >= MAX_OPEN_HOLDS {
             return false;
         }
-        self.waived.insert(hold, (peer, until));
+        mine.push((hold, until));
+        self.waived_total += 1;
         true
     }
 }
@@ -172,27 +204,48 @@ impl Drop for Claim {
 
 /// Marks the hold a paid job runs on, just before the job is queued: from here on it is never
 /// waived. Refused when it was waived, was made before this node started, or has too little
-/// time left (the job waited to be tokenized).
-fn runs_on(net: &Net, terms: &Terms, job: &str) -> Result<(), Reply> {
+/// time left (the job waited to be tokenized). Returns whether the mark is new.
+fn runs_on(net: &Net, peer: NodeId, terms: &Terms, job: &str) -> Result<bool, Reply> {
     let Terms::Paid {
         hold, hold_until, ..
     } = terms
     else {
-        return Ok(());
-    };
-    let refused = |why: &str| {
-        let m = format!("the hold for job {job} {why}: hold credits for a new job id");
-        Err(Reply::refused(RefuseCode::Credits, m))
+        return Ok(false);
     };
     if *hold_until < crate::ids::now_ms() + MIN_HOLD_LEFT_MS {
-        return refused("is about to expire");
+        let m = format!("the hold for job {job} is about to expire");
+        return Err(Reply::refused(RefuseCode::Credits, m));
     }
     let made = hold_until - HOLD_TTL_MS;
     let mut claims = net.inner.claims.lock().expect("claims");
-    match claims.run_on(*hold, made, *hold_until) {
-        Ok(()) => Ok(()),
-        Err(why) => refused(why),
+    match claims.run_on(&peer, *hold, made, *hold_until) {
+        Ok(fresh) => Ok(fresh),
+        Err((code, why)) => {
+            let m = format!("the hold for job {job} {why}");
+            Err(Reply::refused(code, m))
+        }
     }
+}
+
+/// The waiver of the hold of a job refused after it was marked to run on it (the engine's
+/// queue filled while it was tokenized): the mark is taken back when it was this job's, and
+/// the job's id given up first, so the waiver's checks are those of any refusal.
+pub(super) fn unrun(
+    net: &Net,
+    peer: NodeId,
+    job: &InferRequest,
+    admitted: Admitted,
+) -> Option<Waiver> {
+    let fresh = admitted.fresh_mark;
+    let hold = match admitted.terms {
+        Terms::Paid { hold, .. } => hold,
+        Terms::Free => return None,
+    };
+    drop(admitted.claim);
+    if fresh {
+        net.inner.claims.lock().expect("claims").unrun(&hold);
+    }
+    waiver(net, peer, job)
 }
 
 /// This node's waiver of the hold a refused paid job carries, so that the requester has its
@@ -236,6 +289,8 @@ pub(super) struct Admitted {
     /// The catalog's context of the model: prompt and answer billed never exceed it.
     pub context: u32,
     pub priority: i64,
+    /// Whether this job marked its hold as run on here (no job ran on it before).
+    pub fresh_mark: bool,
 }
 
 /// The same bounds the HTTP API enforces, for requests that come from peers.
@@ -356,11 +411,12 @@ pub(super) async fn admit(net: &Net, peer: NodeId, job: &InferRequest) -> Result
         terms,
         parameters,
         priority: FREE_PRIORITY,
+        fresh_mark: false,
     };
     if let Some(refusal) = a.price(net) {
         return Err(refusal);
     }
-    runs_on(net, &a.terms, &job.job)?;
+    a.fresh_mark = runs_on(net, peer, &a.terms, &job.job)?;
     Ok(a)
 }
 
@@ -735,37 +791,44 @@ mod tests {
             c.waive(peer, &[hold; 32], [hold; 32], time_ms, until)
         };
         // A job ran on hold 1 (and may run again on it, sent again): it is not waived.
-        assert!(c.run_on([1; 32], now, until).is_ok());
-        assert!(c.run_on([1; 32], now, until).is_ok());
+        assert_eq!(c.run_on(&peer, [1; 32], now, until), Ok(true));
+        assert_eq!(c.run_on(&peer, [1; 32], now, until), Ok(false));
         assert!(!waive(&mut c, 1, now));
+        // A job refused before any work takes its fresh mark back: then it may be waived.
+        assert_eq!(c.run_on(&peer, [8; 32], now, until), Ok(true));
+        c.unrun(&[8; 32]);
+        assert!(waive(&mut c, 8, now));
         // Hold 2 was waived (again, the same waiver): no job runs on it.
         assert!(waive(&mut c, 2, now));
         assert!(waive(&mut c, 2, now));
+        let (code, why) = c.run_on(&peer, [2; 32], now, until).unwrap_err();
         assert!(
-            c.run_on([2; 32], now, until)
-                .unwrap_err()
-                .contains("waived")
+            code == RefuseCode::Credits && why.contains("waived"),
+            "{why}"
         );
         // Its job runs here: hold 3 is not waived.
         c.running.insert([3; 32]);
         assert!(!waive(&mut c, 3, now));
-        // Holds made before this node started (it forgot what it did with them), or from the
-        // future: neither waived nor run on.
+        // Holds made before this node started (it forgot what it waived), or after now: not
+        // waived; nor run on, when made before it started.
         let before = c.started - 1;
         assert!(!waive(&mut c, 4, before));
         assert!(!waive(&mut c, 4, now + 60_000));
-        assert!(c.run_on([4; 32], before, until).is_err());
+        let (code, _) = c.run_on(&peer, [4; 32], before, until).unwrap_err();
+        assert!(code == RefuseCode::Busy);
         // Once a hold's time is up, what it was used for no longer matters.
         assert!(!c.waive(peer, &[5; 32], [5; 32], now, 1));
-        c.waived.insert([6; 32], (peer, 1));
-        assert!(c.run_on([6; 32], now, until).is_ok());
+        c.waived.entry(peer).or_default().push(([6; 32], 1));
+        c.waived_total += 1;
+        assert_eq!(c.run_on(&peer, [6; 32], now, until), Ok(true));
         // One requester has at most as many waived as a chain has holds open.
         for i in 0..MAX_OPEN_HOLDS as u32 {
             let h = *blake3::hash(&i.to_be_bytes()).as_bytes();
-            assert!(c.waive(peer, &h, h, now, until) || i + 1 >= MAX_OPEN_HOLDS as u32);
+            c.waive(peer, &h, h, now, until);
         }
         assert!(!waive(&mut c, 7, now));
         let other = NodeId::from(&iroh::SecretKey::generate());
         assert!(c.waive(other, &[7; 32], [7; 32], now, until));
+        assert_eq!(c.waived_total, MAX_OPEN_HOLDS + 1);
     }
 }

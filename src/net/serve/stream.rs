@@ -52,6 +52,10 @@ impl Admitted {
             Ok(rx) => rx,
             Err(r) => {
                 guard.refuse(&r.message);
+                // Refused before any work: its hold is waived as at any refusal.
+                if let Some(waiver) = super::admit::unrun(net, peer, job, self) {
+                    let _ = wire::write(send, &Reply::Waived { waiver }).await;
+                }
                 let _ = wire::write(send, &super::refused(&r)).await;
                 return None;
             }
