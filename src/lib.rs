@@ -19,6 +19,7 @@
 //! - [`job`]: what a job is (spec, prompt, sampling, refusal, events, state) and the local
 //!   submit path.
 //! - [`engine`]: llama.cpp inference with continuous batching on its own thread.
+//! - [`trust`]: verified work: spot checks of peers' answers by teacher forcing.
 //! - [`ledger`]: the credit ledger (a hash-chained, signed chain in redb), pricing, holds,
 //!   audits of peers' chains and proofs.
 //! - The vocabulary: [`ids`] (node, model and job ids), [`config`], [`catalog`] (the
@@ -42,4 +43,5 @@ pub mod node;
 pub mod route;
 pub mod status;
 pub mod tasks;
+pub mod trust;
 pub mod tui;

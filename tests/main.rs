@@ -19,5 +19,6 @@ mod fetch;
 mod ledger;
 mod lifecycle;
 mod network;
+mod trust;
 mod tui;
 mod wire;

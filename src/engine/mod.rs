@@ -12,6 +12,7 @@
 
 mod prompt;
 mod scheduler;
+pub mod score;
 pub mod text;
 
 use std::num::NonZeroU32;
@@ -308,6 +309,14 @@ impl Engine {
     /// The vocabulary size: token ids from elsewhere (failover continuations) must be below it.
     pub fn n_vocab(&self) -> u32 {
         self.inner.model.n_vocab().max(0) as u32
+    }
+
+    /// Whether `token` ends generation (an end-of-generation token of the model).
+    pub fn is_end(&self, token: u32) -> bool {
+        self.inner
+            .model
+            .vocab()
+            .is_eog(LlamaToken::new(token as i32))
     }
 
     /// Tokens of `text` as plain text, with BOS only if `add_special` and the model wants one.

@@ -30,7 +30,7 @@ pub(super) const BATCH_TOKENS: u32 = 2048;
 pub(super) const STALL_LIMIT: Duration = Duration::from_secs(60);
 
 /// Creating contexts in parallel is unsound in llama-cpp-2 (see `LlamaModel::new_context`).
-static NEW_CONTEXT: Mutex<()> = Mutex::new(());
+pub(super) static NEW_CONTEXT: Mutex<()> = Mutex::new(());
 
 struct Slot {
     job: Job,

@@ -1,0 +1,7 @@
+//! Verified work: whether a worker ran the model it named, at the settings asked for, on the
+//! prompt it was sent.
+//!
+//! Owns: judging a claimed answer from the model's own view of it ([`check`]). Must not touch:
+//! the engine's scheduling (a check scores on a context of its own), the network, the ledger.
+
+pub mod check;
