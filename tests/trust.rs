@@ -3,12 +3,17 @@
 //! neighbours, pass the check; answers altered as a cheater would alter them fail it, at the
 //! position where they were altered.
 
+use iroh::endpoint::Connection;
 use local_llm_proxy::engine::score::Position;
 use local_llm_proxy::engine::{Engine, EngineConfig, Job, Message, Role};
 use local_llm_proxy::job::{Event, FinishReason, Sampling};
+use local_llm_proxy::net::wire::{self, Reply, Request};
 use local_llm_proxy::trust::check::{Fault, Tolerance, judge};
+use serde_json::json;
 
 use crate::common::*;
+use crate::network::{joiner, until_routable};
+use crate::wire::{Attacker, attacker, strikes_of};
 
 fn engine(threads: u32, slots: u32) -> Engine {
     Engine::load(EngineConfig {
@@ -98,7 +103,7 @@ async fn generate(e: &Engine, s: impl Fn(usize) -> Sampling, ignore_eos: bool) -
 /// The checker's scores of `tokens` as the answer to prompt `i`.
 async fn score(checker: &Engine, i: usize, tokens: &[u32], s: &Sampling) -> Vec<Position> {
     let (e, t, s) = (checker.clone(), tokens.to_vec(), s.clone());
-    tokio::task::spawn_blocking(move || e.score(&prompt_of(&e, PROMPTS[i]), &t, &s))
+    tokio::task::spawn_blocking(move || e.score(&prompt_of(&e, PROMPTS[i]), &t, &s, None))
         .await
         .unwrap()
         .unwrap()
@@ -187,4 +192,146 @@ async fn honest_answers_pass_the_spot_check_and_altered_ones_fail_where_altered(
     }
     assert!(caught >= 4, "too few cheats tried: {caught}");
     eprintln!("{caught} altered answers caught");
+}
+
+/// A member that serves the model and answers every job with `answer` (token ids), the
+/// protocol otherwise kept: a worker that returns another answer than the model's.
+async fn wrong_answers(at: &Attacker, conn: Connection, answer: Vec<u32>) {
+    let model = wire::ModelAd {
+        name: MODEL.into(),
+        quant: "q4_1".into(),
+        slots: 4,
+        busy: 0,
+        queued: 0,
+        ctx: 2048,
+        tokens_per_s: 100.0,
+    };
+    let mut seq = 1;
+    while let Ok((mut tx, mut rx)) = conn.accept_bi().await {
+        let Ok(Some(req)) = wire::read::<Request, _>(&mut rx, wire::MAX_FRAME).await else {
+            continue;
+        };
+        let reply = match req {
+            Request::GetAnnouncement => {
+                seq += 1;
+                let a = wire::Announcement::new(seq, &at.ticket.network, vec![model.clone()]);
+                let signed = wire::seal(at.ep.secret_key(), &at.topic(), &a);
+                Reply::Announcement { signed }
+            }
+            Request::Ping { nonce } => Reply::Pong { nonce },
+            Request::Infer(job) => {
+                let max = job.max_tokens.unwrap_or(16) as usize;
+                let accepted = Reply::Accepted {
+                    model: format!("{MODEL}:q4_1"),
+                    prompt_tokens: 20,
+                    max_tokens: max as u32,
+                    warning: None,
+                };
+                let _ = wire::write(&mut tx, &accepted).await;
+                let n = answer.len().min(max);
+                for &id in &answer[..n] {
+                    let piece = format!("w{id} ").into_bytes();
+                    let _ = wire::write(&mut tx, &Reply::Token { id, piece }).await;
+                }
+                let reason = if n == max { "length" } else { "stop" };
+                let _ = wire::write(
+                    &mut tx,
+                    &Reply::Done {
+                        reason: reason.into(),
+                        completion_tokens: n as u32,
+                        cached_tokens: 0,
+                        ttft_ms: 1.0,
+                        prompt_ms: 1.0,
+                        generation_ms: 5.0,
+                    },
+                )
+                .await;
+                // Its promises and payment, read and dropped.
+                while let Ok(Some(_)) =
+                    wire::read::<Request, _>(&mut rx, wire::MAX_SMALL_FRAME).await
+                {}
+                continue;
+            }
+            _ => continue,
+        };
+        let _ = wire::write(&mut tx, &reply).await;
+    }
+}
+
+/// The spot checks of the jobs in `node`'s log, oldest first.
+async fn checks_of(node: &Node) -> Vec<String> {
+    let log = node.get_json("/api/jobs").await;
+    let mut out = Vec::new();
+    for j in log["jobs"].as_array().unwrap() {
+        let id = j["id"].as_str().unwrap();
+        let job = node.get_json(&format!("/api/jobs/{id}")).await;
+        if let Some(c) = job["detail"]["check"].as_str() {
+            out.push(c.to_string());
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_worker_whose_answers_fail_a_spot_check_is_banned_and_honest_ones_pass() {
+    // The requester runs the model but has paused its contribution: it sends its own jobs to
+    // peers, and checks their answers with its own model.
+    let r = Node::start(&["--paused", "--announce-interval-ms", "500"]);
+    let at = attacker(&r).await;
+    let conn = at.member().await;
+    let wrong: Vec<u32> = reference_model()
+        .vocab()
+        .tokenize(b"The capital of France is Berlin, in Spain.", false, false)
+        .iter()
+        .map(|t| t.0 as u32)
+        .collect();
+    let server = {
+        let at = at.clone();
+        tokio::spawn(async move { wrong_answers(&at, conn, wrong).await })
+    };
+    eventually(30, "the requester routes to the cheater", async || {
+        let s = r.status().await;
+        let ok = |p: &&serde_json::Value| p["id"] == at.id() && p["health"]["state"] == "ok";
+        s["peers"].as_array()?.iter().any(|p| ok(&p)).then_some(())
+    })
+    .await;
+    let body = chat_body("What is the capital of France?", 8);
+    let (status, _, v) = post(&r.url("/v1/chat/completions"), &body).await;
+    assert_eq!(status, 200, "{v}");
+    let check = eventually(30, "the job's spot check is in its log", async || {
+        checks_of(&r).await.pop()
+    })
+    .await;
+    assert!(
+        check.contains("FAILED") && check.contains("not the model's choice"),
+        "{check}"
+    );
+    assert!(strikes_of(&r, &at.id()).await >= 5, "the cheater is banned");
+    assert!(r.log_text().contains("failed a spot check twice"));
+    server.abort();
+
+    // An honest worker with other threads (1, where the requester checks with 2) and slots:
+    // its greedy and sampled answers pass, and it is not accused.
+    let w = joiner(&r.ticket(), &["--slots", "3"]);
+    until_routable(&r, &[&w]).await;
+    for (i, prompt) in PROMPTS.iter().enumerate() {
+        let mut body = chat_body(prompt, 24);
+        if i % 2 == 1 {
+            body["temperature"] = json!(0.8);
+            body["top_p"] = json!(0.9);
+            body["seed"] = json!(i);
+        }
+        let (status, headers, v) = post(&r.url("/v1/chat/completions"), &body).await;
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(headers["x-llp-node"].to_str().unwrap(), w.id, "{v}");
+    }
+    let checks = eventually(30, "the honest jobs' checks are in the log", async || {
+        let c = checks_of(&r).await;
+        (c.len() == 1 + PROMPTS.len()).then_some(c)
+    })
+    .await;
+    for c in &checks[1..] {
+        assert!(c.starts_with("spot check passed"), "{c}");
+    }
+    assert_eq!(strikes_of(&r, &w.id).await, 0);
 }

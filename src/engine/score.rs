@@ -58,12 +58,14 @@ pub enum ScoreError {
 impl Engine {
     /// Scores `claimed` as the answer to `prompt` under `sampling`: one [`Position`] per claimed
     /// token, then one for the position after the last. Blocking and CPU-heavy (a prefill of
-    /// prompt and answer): run it on a thread of its own.
+    /// prompt and answer): run it on a thread of its own. `threads`: llama.cpp's threads, else
+    /// the engine's (another count sums in another order: a second, independent look).
     pub fn score(
         &self,
         prompt: &[LlamaToken],
         claimed: &[u32],
         sampling: &Sampling,
+        threads: Option<u32>,
     ) -> Result<Vec<Position>, ScoreError> {
         if prompt.is_empty() {
             return Err(ScoreError::Empty);
@@ -86,8 +88,8 @@ impl Engine {
             .with_n_ctx(std::num::NonZeroU32::new((len + 1) as u32))
             .with_n_batch(CHUNK as u32)
             .with_n_ubatch(CHUNK as u32)
-            .with_n_threads(self.inner.info.threads as i32)
-            .with_n_threads_batch(self.inner.info.threads as i32);
+            .with_n_threads(threads.unwrap_or(self.inner.info.threads) as i32)
+            .with_n_threads_batch(threads.unwrap_or(self.inner.info.threads) as i32);
         let backend = super::backend().map_err(|e| ScoreError::Llama(e.to_string()))?;
         let mut ctx = {
             let _guard = super::scheduler::NEW_CONTEXT

@@ -97,6 +97,8 @@ struct Inner {
     prepares: tokio::sync::Semaphore,
     /// The peers' jobs running here, and the holds this node ran a job on or waived.
     claims: Mutex<serve::Claims>,
+    /// What this node found checking its workers' answers.
+    checks: crate::trust::spot::Checks,
     /// The last announcement sent, sealed: what `GetAnnouncement` answers (cheap to serve;
     /// empty until the first is sent).
     sealed: tokio::sync::watch::Sender<Vec<u8>>,
@@ -138,6 +140,7 @@ impl Net {
                 dials: tokio::sync::Semaphore::new(8),
                 prepares: tokio::sync::Semaphore::new(4),
                 claims: Mutex::new(Default::default()),
+                checks: Default::default(),
                 sealed: tokio::sync::watch::channel(Vec::new()).0,
                 last_broadcast: Mutex::new(Instant::now()),
                 change_pending: AtomicBool::new(false),
@@ -257,6 +260,11 @@ impl Net {
 
     pub fn settings(&self) -> &NetSettings {
         &self.inner.settings
+    }
+
+    /// What this node found checking its workers' answers (spot checks).
+    pub fn checks(&self) -> &crate::trust::spot::Checks {
+        &self.inner.checks
     }
 
     /// The credit policy's fingerprint, which peers must share.

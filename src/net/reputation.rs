@@ -101,7 +101,22 @@ impl Net {
     /// Records a protocol violation by `peer`, with the reason, in the log and its reputation.
     pub fn strike(&self, peer: &NodeId, reason: &str) {
         tracing::warn!("peer {}: {reason}; its reputation drops", peer.short());
-        let count = self.inner.reputation.record(peer, reason);
+        self.strike_to(peer, reason, 0);
+    }
+
+    /// Bans `peer` at once: a violation it cannot have made by accident (its answer failed a
+    /// spot check twice).
+    pub fn ban(&self, peer: &NodeId, reason: &str) {
+        tracing::warn!("peer {}: {reason}; banned", peer.short());
+        self.strike_to(peer, reason, BAN_STRIKES);
+    }
+
+    /// A strike that brings `peer`'s count to at least `least`.
+    fn strike_to(&self, peer: &NodeId, reason: &str, least: u32) {
+        let mut count = self.inner.reputation.record(peer, reason);
+        while count < least {
+            count = self.inner.reputation.record(peer, reason);
+        }
         let now = Instant::now();
         self.with_peer(peer, |t| {
             t.failure(peer, reason, now);

@@ -163,6 +163,9 @@ pub struct JobDetail {
     pub finish_reason: Option<FinishReason>,
     pub error: Option<String>,
     pub warning: Option<String>,
+    /// What a spot check of a peer's answer found (or why none ran).
+    #[serde(default)]
+    pub check: Option<String>,
     pub completion_tokens: u32,
     pub cached_tokens: u32,
     pub time_to_first_token_ms: Option<f64>,
@@ -446,6 +449,11 @@ impl JobGuard {
 
     pub fn set_warning(&self, warning: Option<&str>) {
         self.detail(|d| d.warning = warning.map(str::to_string));
+    }
+
+    /// What a spot check of a peer's answer found.
+    pub fn set_check(&self, check: String) {
+        self.detail(|d| d.check = Some(check));
     }
 
     /// The job ended with an answer: its counts and timings.

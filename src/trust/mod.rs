@@ -5,3 +5,4 @@
 //! the engine's scheduling (a check scores on a context of its own), the network, the ledger.
 
 pub mod check;
+pub mod spot;

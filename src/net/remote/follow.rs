@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 
 use super::super::Net;
 use super::super::wire::{self, Reply};
-use super::{Inflight, Segment, first_token_wait, open, pay, request, segment_id};
+use super::{Inflight, Segment, check, first_token_wait, open, pay, request, segment_id};
 use crate::ids::{ModelRef, NodeId};
 use crate::job::local::{OWN_PRIORITY, prepare_off_runtime, submit};
 use crate::job::{EVENT_CHANNEL, Event, Finish, FinishReason, Spec};
@@ -238,6 +238,15 @@ impl Follow {
         }
         if let Source::Peer(s) = source {
             self.net.with_table(|t| t.success(&s.peer, Instant::now()));
+            let (before, tokens) = self.tokens.split_at(offset as usize);
+            let claim = check::Claim {
+                peer: s.peer,
+                variant: &s.accepted.model,
+                before,
+                tokens,
+                reason: f.reason,
+            };
+            check::spot(&self.net, &self.guard, &self.spec, &claim).await;
             f.credits = pay::settle(&self.net, Some(&self.guard), s, seg_tokens, false).await;
         }
         f

@@ -24,6 +24,7 @@
 //! A job queued behind others on a busy peer is not stalled: the peer says `Waiting` every few
 //! seconds until its first token, and is waited for up to 3 minutes.
 
+mod check;
 mod follow;
 mod pay;
 

@@ -278,6 +278,7 @@ impl Detail<'_> {
         }
         for (k, v, style) in [
             ("warning", &dd.warning, t.warn),
+            ("check", &dd.check, t.title),
             ("error", &dd.error, t.error),
         ] {
             if let Some(v) = v {

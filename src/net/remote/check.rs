@@ -1,0 +1,106 @@
+//! Spot checks of a peer's answer by this node, when it runs the same variant itself: the
+//! finished segment's tokens go through this node's model by teacher forcing
+//! (`engine::score`) and are judged (`trust::check`). Drawn at the worker's rate
+//! (`trust::spot`); a failure is looked at again on another numeric path (one thread) before
+//! the worker is accused, and a worker that fails both is banned here. The answer has reached
+//! the client by then: a check decides what the worker's record and reputation become.
+
+use std::time::Instant;
+
+use super::super::Net;
+use crate::ids::{ModelRef, NodeId};
+use crate::job::local::prepare_off_runtime;
+use crate::job::{FinishReason, Spec};
+use crate::node::JobGuard;
+use crate::trust::check::{Fault, Tolerance, judge};
+
+/// A finished segment of a job: what the worker claimed to have generated.
+pub(super) struct Claim<'a> {
+    pub peer: NodeId,
+    /// The variant it ran (`name:quant`, as accepted).
+    pub variant: &'a str,
+    /// The answer's tokens before this segment (from other nodes), and the segment's own.
+    pub before: &'a [u32],
+    pub tokens: &'a [u32],
+    pub reason: FinishReason,
+}
+
+/// Checks `claim` if this node serves its variant and the draw says so; the fault found, if the
+/// worker failed the check.
+pub(super) async fn spot(
+    net: &Net,
+    guard: &JobGuard,
+    spec: &Spec,
+    claim: &Claim<'_>,
+) -> Option<Fault> {
+    // Only the very variant it ran: another quantization computes other logits.
+    let variant = ModelRef::parse(claim.variant);
+    if variant.quant.is_none() || claim.tokens.is_empty() {
+        return None;
+    }
+    let engine = net.node().engine_for(Some(&variant))?.clone();
+    let rate = net.checks().get(&claim.peer).rate();
+    if !net.checks().pick(&claim.peer) {
+        guard.set_check(format!("not drawn for a spot check (rate {rate:.2})"));
+        return None;
+    }
+    let started = Instant::now();
+    let prepared =
+        prepare_off_runtime(net.tasks(), &engine, &spec.prompt, claim.before, Some(1)).await;
+    let prompt = match prepared {
+        Ok(p) => p.tokens,
+        Err(r) => {
+            guard.set_check(format!("spot check not run: {}", r.message));
+            return None;
+        }
+    };
+    // The end is judged only where the answer claims the model ended it.
+    let ended = claim.reason == FinishReason::Stop && spec.stop.is_empty() && !spec.ignore_eos;
+    let look = |threads: Option<u32>| {
+        let (e, p, t, s) = (
+            engine.clone(),
+            prompt.clone(),
+            claim.tokens.to_vec(),
+            spec.sampling.clone(),
+        );
+        net.tasks().spawn_blocking(move || {
+            let mut scored = e.score(&p, &t, &s, threads)?;
+            if !ended {
+                scored.pop();
+            }
+            Ok::<_, crate::engine::score::ScoreError>(judge(&scored, &s, &Tolerance::default()))
+        })
+    };
+    let verdict = match look(None).await {
+        Ok(Ok(Err(_))) => look(Some(1)).await,
+        other => other,
+    };
+    let ms = started.elapsed().as_millis();
+    let n = claim.tokens.len();
+    match verdict {
+        Ok(Ok(Ok(()))) => {
+            let r = net.checks().record(&claim.peer, true);
+            guard.set_check(format!(
+                "spot check passed: {n} tokens of {} checked in {ms} ms (its run: {})",
+                claim.peer.short(),
+                r.run
+            ));
+            None
+        }
+        Ok(Ok(Err(fault))) => {
+            net.checks().record(&claim.peer, false);
+            let m = format!("its answer failed a spot check twice: {fault}");
+            guard.set_check(format!("spot check FAILED ({ms} ms): {fault}"));
+            net.ban(&claim.peer, &m);
+            Some(fault)
+        }
+        Ok(Err(e)) => {
+            guard.set_check(format!("spot check not run: {e}"));
+            None
+        }
+        Err(e) => {
+            guard.set_check(format!("spot check not run: {e}"));
+            None
+        }
+    }
+}
