@@ -276,7 +276,15 @@ async fn checks_of(node: &Node) -> Vec<String> {
 async fn a_worker_whose_answers_fail_a_spot_check_is_banned_and_honest_ones_pass() {
     // The requester runs the model but has paused its contribution: it sends its own jobs to
     // peers, and checks their answers with its own model.
-    let r = Node::start(&["--paused", "--announce-interval-ms", "500"]);
+    let net = format!("n{}", rand_hex());
+    let args = [
+        "--network",
+        &net,
+        "--paused",
+        "--announce-interval-ms",
+        "500",
+    ];
+    let r = Node::start(&args);
     let at = attacker(&r).await;
     let conn = at.member().await;
     let wrong: Vec<u32> = reference_model()
@@ -334,4 +342,25 @@ async fn a_worker_whose_answers_fail_a_spot_check_is_banned_and_honest_ones_pass
         assert!(c.starts_with("spot check passed"), "{c}");
     }
     assert_eq!(strikes_of(&r, &w.id).await, 0);
+
+    // The records show in status, and a restarted requester still has them: the honest worker
+    // keeps its run, the cheater its failure.
+    let record = |s: &serde_json::Value, id: &str| {
+        let p = s["peers"].as_array()?.iter().find(|p| p["id"] == id)?;
+        let c = &p["checks"];
+        Some((c["passed"].as_u64()?, c["failed"].as_u64()?))
+    };
+    let n = PROMPTS.len() as u64;
+    assert_eq!(record(&r.status().await, &w.id), Some((n, 0)));
+    let r = r.restart(&args);
+    assert!(
+        strikes_of(&r, &at.id()).await >= 5,
+        "the cheater is still banned"
+    );
+    eventually(
+        30,
+        "the restarted requester shows the honest worker's record",
+        async || (record(&r.status().await, &w.id)? == (n, 0)).then_some(()),
+    )
+    .await;
 }

@@ -118,6 +118,16 @@ impl Net {
             .max_message_size(wire::MAX_ANNOUNCEMENT + 1024)
             .spawn(endpoint.clone());
         let id = NodeId::from_bytes(*endpoint.id().as_bytes());
+        let trust = node.settings().data_dir.join("trust.redb");
+        let checks = tokio::task::spawn_blocking(move || crate::trust::spot::Checks::open(&trust))
+            .await?
+            .unwrap_or_else(|e| {
+                // Not fatal, and nothing is overwritten: this run's checks stay in memory.
+                tracing::error!(
+                    "could not open the spot-check records ({e}); keeping them in memory"
+                );
+                Default::default()
+            });
         let net = Net {
             inner: Arc::new(Inner {
                 topic: wire::topic(&settings.network, &settings.secret),
@@ -140,7 +150,7 @@ impl Net {
                 dials: tokio::sync::Semaphore::new(8),
                 prepares: tokio::sync::Semaphore::new(4),
                 claims: Mutex::new(Default::default()),
-                checks: Default::default(),
+                checks,
                 sealed: tokio::sync::watch::channel(Vec::new()).0,
                 last_broadcast: Mutex::new(Instant::now()),
                 change_pending: AtomicBool::new(false),
@@ -153,6 +163,15 @@ impl Net {
             .accept(iroh_gossip::ALPN, gossip)
             .spawn();
         let _ = net.inner.router.set(router);
+        // A worker proven to cheat before the restart stays banned after it.
+        for (peer, r) in net.checks().all() {
+            if r.failed > 0 {
+                net.ban(
+                    &peer,
+                    "its answers failed a spot check (before this node restarted)",
+                );
+            }
+        }
         let bootstrap = net.bootstrap()?;
         let ids: Vec<iroh::PublicKey> = bootstrap.iter().filter_map(NodeId::public_key).collect();
         let topic = net

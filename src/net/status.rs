@@ -28,6 +28,9 @@ pub struct PeerStatus {
     pub reliability: f64,
     pub inflight: u32,
     pub strikes: u32,
+    /// What this node's spot checks of its answers found (none before the first).
+    #[serde(default)]
+    pub checks: Option<crate::trust::spot::Record>,
     /// The seq and balance of the latest ledger head it signed that this node saw.
     pub ledger_seq: Option<u64>,
     pub balance: Option<u64>,
@@ -72,6 +75,7 @@ impl PeerStatus {
             reliability: p.reliability.value(),
             inflight: p.inflight,
             strikes: p.strikes,
+            checks: None,
             ledger_seq: head.as_ref().map(|h| h.seq),
             balance: head.as_ref().map(|h| h.balance),
             last_heard_s: now.saturating_duration_since(p.heard).as_secs_f64(),
@@ -90,6 +94,10 @@ impl Net {
                 .map(|p| PeerStatus::of(p, &w, ledger, now))
                 .collect()
         });
+        let checks = self.checks().all();
+        for p in &mut out {
+            p.checks = checks.get(&p.id).copied();
+        }
         out.sort_by_key(|p| p.id);
         out
     }

@@ -7,9 +7,15 @@
 //! ends, after the worker has streamed it: the worker cannot know.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+
 use crate::ids::NodeId;
+
+/// The records, by worker id: `run u32 | passed u32 | failed u32`, big-endian.
+const RECORDS: TableDefinition<&[u8; 32], [u8; 12]> = TableDefinition::new("checks");
 
 /// Jobs checked every time before the rate starts to fall.
 pub const PROBATION: u32 = 10;
@@ -38,13 +44,76 @@ impl Record {
     }
 }
 
-/// The records of the workers this node checked.
+impl Record {
+    fn encode(&self) -> [u8; 12] {
+        let mut b = [0; 12];
+        b[..4].copy_from_slice(&self.run.to_be_bytes());
+        b[4..8].copy_from_slice(&self.passed.to_be_bytes());
+        b[8..].copy_from_slice(&self.failed.to_be_bytes());
+        b
+    }
+
+    fn decode(b: [u8; 12]) -> Record {
+        let at = |i: usize| u32::from_be_bytes(b[i..i + 4].try_into().expect("4 bytes"));
+        Record {
+            run: at(0),
+            passed: at(4),
+            failed: at(8),
+        }
+    }
+}
+
+/// The records of the workers this node checked, kept in `trust.redb` in the data dir so a
+/// restart does not put a worker back on probation, nor a cheater back in good standing.
 #[derive(Debug, Default)]
 pub struct Checks {
     records: Mutex<HashMap<NodeId, Record>>,
+    db: Option<(PathBuf, Database)>,
 }
 
 impl Checks {
+    /// Opens (or creates) the records at `path`. Blocking: call off the async runtime.
+    pub fn open(path: &Path) -> Result<Checks, String> {
+        let err = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+        let db = Database::create(path).map_err(|e| err(&e))?;
+        let w = db.begin_write().map_err(|e| err(&e))?;
+        w.open_table(RECORDS).map_err(|e| err(&e))?;
+        w.commit().map_err(|e| err(&e))?;
+        let mut records = HashMap::new();
+        {
+            let r = db.begin_read().map_err(|e| err(&e))?;
+            let t = r.open_table(RECORDS).map_err(|e| err(&e))?;
+            for row in t.iter().map_err(|e| err(&e))? {
+                let (k, v) = row.map_err(|e| err(&e))?;
+                records.insert(NodeId::from_bytes(*k.value()), Record::decode(v.value()));
+            }
+        }
+        Ok(Checks {
+            records: Mutex::new(records),
+            db: Some((path.to_path_buf(), db)),
+        })
+    }
+
+    /// Writes `worker`'s record durably. Blocking: call off the async runtime.
+    pub fn save(&self, worker: &NodeId, r: &Record) -> Result<(), String> {
+        let Some((path, db)) = &self.db else {
+            return Ok(());
+        };
+        let err = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+        let w = db.begin_write().map_err(|e| err(&e))?;
+        {
+            let mut t = w.open_table(RECORDS).map_err(|e| err(&e))?;
+            t.insert(worker.as_bytes(), r.encode())
+                .map_err(|e| err(&e))?;
+        }
+        w.commit().map_err(|e| err(&e))
+    }
+
+    /// Every worker's record.
+    pub fn all(&self) -> HashMap<NodeId, Record> {
+        self.records.lock().expect("checks").clone()
+    }
+
     /// Whether to check a job `worker` just finished: drawn at its rate.
     pub fn pick(&self, worker: &NodeId) -> bool {
         let rate = self.get(worker).rate();
@@ -84,6 +153,23 @@ impl Checks {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn records_survive_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("trust.redb");
+        let w = NodeId::from(&iroh::SecretKey::generate());
+        let checks = Checks::open(&path).unwrap();
+        for passed in [true, true, false, true] {
+            let r = checks.record(&w, passed);
+            checks.save(&w, &r).unwrap();
+        }
+        drop(checks);
+        let again = Checks::open(&path).unwrap();
+        let r = again.get(&w);
+        assert_eq!((r.run, r.passed, r.failed), (1, 3, 1));
+        assert_eq!(again.all().len(), 1);
+    }
 
     #[test]
     fn the_rate_falls_with_a_run_of_passed_checks_and_a_failure_resets_it() {

@@ -88,6 +88,7 @@ fn peer(i: usize, paused: bool) -> Value {
                     "queued": 0, "ctx": 2048, "tokens_per_s": 80.0}],
         "load": (i % 4) as f64 / 4.0, "score": 0.9 - i as f64 * 0.05,
         "reliability": 1.0 - i as f64 * 0.02, "inflight": 0, "strikes": 0,
+        "checks": (!i.is_multiple_of(3)).then(|| json!({"run": i, "passed": 3 * i, "failed": i % 3 - 1})),
         "ledger_seq": 3 + i, "balance": 50_000 - i * 10, "last_heard_s": 1.0,
     })
 }

@@ -15,26 +15,21 @@ use crate::node::JobGuard;
 use crate::trust::check::{Fault, Tolerance, judge};
 
 /// A finished segment of a job: what the worker claimed to have generated.
-pub(super) struct Claim<'a> {
+pub(super) struct Claim {
     pub peer: NodeId,
     /// The variant it ran (`name:quant`, as accepted).
-    pub variant: &'a str,
+    pub variant: String,
     /// The answer's tokens before this segment (from other nodes), and the segment's own.
-    pub before: &'a [u32],
-    pub tokens: &'a [u32],
+    pub before: Vec<u32>,
+    pub tokens: Vec<u32>,
     pub reason: FinishReason,
 }
 
 /// Checks `claim` if this node serves its variant and the draw says so; the fault found, if the
 /// worker failed the check.
-pub(super) async fn spot(
-    net: &Net,
-    guard: &JobGuard,
-    spec: &Spec,
-    claim: &Claim<'_>,
-) -> Option<Fault> {
+pub(super) async fn spot(net: &Net, guard: &JobGuard, spec: &Spec, claim: &Claim) -> Option<Fault> {
     // Only the very variant it ran: another quantization computes other logits.
-    let variant = ModelRef::parse(claim.variant);
+    let variant = ModelRef::parse(&claim.variant);
     if variant.quant.is_none() || claim.tokens.is_empty() {
         return None;
     }
@@ -46,7 +41,7 @@ pub(super) async fn spot(
     }
     let started = Instant::now();
     let prepared =
-        prepare_off_runtime(net.tasks(), &engine, &spec.prompt, claim.before, Some(1)).await;
+        prepare_off_runtime(net.tasks(), &engine, &spec.prompt, &claim.before, Some(1)).await;
     let prompt = match prepared {
         Ok(p) => p.tokens,
         Err(r) => {
@@ -60,7 +55,7 @@ pub(super) async fn spot(
         let (e, p, t, s) = (
             engine.clone(),
             prompt.clone(),
-            claim.tokens.to_vec(),
+            claim.tokens.clone(),
             spec.sampling.clone(),
         );
         net.tasks().spawn_blocking(move || {
@@ -79,7 +74,7 @@ pub(super) async fn spot(
     let n = claim.tokens.len();
     match verdict {
         Ok(Ok(Ok(()))) => {
-            let r = net.checks().record(&claim.peer, true);
+            let r = record(net, claim.peer, true).await;
             guard.set_check(format!(
                 "spot check passed: {n} tokens of {} checked in {ms} ms (its run: {})",
                 claim.peer.short(),
@@ -88,7 +83,7 @@ pub(super) async fn spot(
             None
         }
         Ok(Ok(Err(fault))) => {
-            net.checks().record(&claim.peer, false);
+            record(net, claim.peer, false).await;
             let m = format!("its answer failed a spot check twice: {fault}");
             guard.set_check(format!("spot check FAILED ({ms} ms): {fault}"));
             net.ban(&claim.peer, &m);
@@ -103,4 +98,21 @@ pub(super) async fn spot(
             None
         }
     }
+}
+
+/// Records a check's outcome, durably.
+async fn record(net: &Net, peer: NodeId, passed: bool) -> crate::trust::spot::Record {
+    let r = net.checks().record(&peer, passed);
+    let n = net.clone();
+    let saved = net
+        .tasks()
+        .spawn_blocking(move || n.checks().save(&peer, &r))
+        .await;
+    if let Ok(Err(e)) = saved {
+        tracing::error!(
+            "could not save the spot-check record of {}: {e}",
+            peer.short()
+        );
+    }
+    r
 }

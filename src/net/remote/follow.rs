@@ -238,23 +238,37 @@ impl Follow {
         }
         if let Source::Peer(s) = source {
             self.net.with_table(|t| t.success(&s.peer, Instant::now()));
-            let (before, tokens) = self.tokens.split_at(offset as usize);
-            let claim = check::Claim {
-                peer: s.peer,
-                variant: &s.accepted.model,
-                before,
-                tokens,
-                reason: f.reason,
-            };
-            check::spot(&self.net, &self.guard, &self.spec, &claim).await;
+            self.check(s, seg_tokens, f.reason).await;
             f.credits = pay::settle(&self.net, Some(&self.guard), s, seg_tokens, false).await;
         }
         f
     }
 
-    /// The client went away: a peer's segment is stopped and paid for what it delivered.
+    /// A spot check of the `seg_tokens` tokens a peer's segment delivered (the last ones of the
+    /// answer so far), which ended for `reason` (`Length` when it was cut: its end is not
+    /// judged).
+    async fn check(&self, s: &Segment, seg_tokens: u32, reason: FinishReason) {
+        let claim = self.claim(s, seg_tokens, reason);
+        check::spot(&self.net, &self.guard, &self.spec, &claim).await;
+    }
+
+    fn claim(&self, s: &Segment, seg_tokens: u32, reason: FinishReason) -> check::Claim {
+        let at = self.tokens.len().saturating_sub(seg_tokens as usize);
+        let (before, tokens) = self.tokens.split_at(at);
+        check::Claim {
+            peer: s.peer,
+            variant: s.accepted.model.clone(),
+            before: before.to_vec(),
+            tokens: tokens.to_vec(),
+            reason,
+        }
+    }
+
+    /// The client went away (or the job reached its budget): a peer's segment is stopped,
+    /// checked and paid for what it delivered.
     async fn abandon(&self, source: &mut Source, received: u32) -> Outcome {
         if let Source::Peer(s) = source {
+            self.check(s, received, FinishReason::Length).await;
             pay::settle(&self.net, Some(&self.guard), s, received, true).await;
         }
         Outcome::Over
@@ -267,6 +281,13 @@ impl Follow {
         let Source::Peer(mut s) = source else {
             return "the local engine".to_string();
         };
+        // Its tokens go on in the answer: they are checked like any, aside (the failover does
+        // not wait for the check).
+        let claim = self.claim(&s, seg_tokens, FinishReason::Length);
+        let (net, guard, spec) = (self.net.clone(), self.guard.clone(), self.spec.clone());
+        self.net.tasks().spawn(async move {
+            check::spot(&net, &guard, &spec, &claim).await;
+        });
         pay::settle(&self.net, Some(&self.guard), &mut s, seg_tokens, true).await;
         let id = s.peer;
         let dead = s.conn.close_reason().is_some();

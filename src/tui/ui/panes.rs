@@ -278,6 +278,7 @@ fn peer_row(
             Cell::from(format!("{:.0}%", p.load * 100.0)),
             Cell::from(p.score.map_or("-".into(), |v| format!("{v:.2}"))),
             Cell::from(format!("{:.0}%", p.reliability * 100.0)),
+            checks_cell(p, t),
             Cell::from(Span::styled(state, style)),
             Cell::from(if models.is_empty() {
                 "-".to_string()
@@ -286,6 +287,17 @@ fn peer_row(
             }),
         ],
     ))
+}
+
+/// What this node's spot checks of a peer found: passed/failed, a failure in the error style.
+fn checks_cell(p: &PeerStatus, t: &Theme) -> Cell<'static> {
+    match p.checks {
+        None => Cell::from("-"),
+        Some(c) if c.failed > 0 => {
+            Cell::from(Span::styled(format!("{}/{}", c.passed, c.failed), t.error))
+        }
+        Some(c) => Cell::from(format!("{}/0", c.passed)),
+    }
 }
 
 pub(super) fn draw_peers(f: &mut Frame, app: &mut App, r: Rect) {
@@ -309,10 +321,12 @@ pub(super) fn draw_peers(f: &mut Frame, app: &mut App, r: Rect) {
         .min(count.saturating_sub(1));
     let offset = window(sel, app.peers_table.offset(), height);
     let spark_w = 12usize;
-    let keep: &[usize] = if r.width >= 66 {
-        &[0, 1, 2, 3, 4, 5, 6, 7]
+    let keep: &[usize] = if r.width >= 74 {
+        &[0, 1, 2, 3, 4, 5, 6, 7, 8]
+    } else if r.width >= 66 {
+        &[0, 1, 2, 3, 4, 5, 7, 8]
     } else {
-        &[0, 1, 2, 3, 6]
+        &[0, 1, 2, 3, 7]
     };
     let rows: Vec<Row> = s
         .peers
@@ -338,6 +352,7 @@ pub(super) fn draw_peers(f: &mut Frame, app: &mut App, r: Rect) {
         ("load", Constraint::Length(4)),
         ("score", Constraint::Length(5)),
         ("rel", Constraint::Length(4)),
+        ("checks", Constraint::Length(6)),
         ("state", Constraint::Length(7)),
         ("models", Constraint::Fill(1)),
     ];
