@@ -46,6 +46,10 @@ pub struct NetworkStatus {
     pub misbehaving: Vec<Misbehaviour>,
     /// Peers caught signing two different ledger heads for one seq: refused for good.
     pub equivocators: Vec<Equivocation>,
+    /// Fraud proofs this node made: workers whose signed answers failed its spot checks
+    /// (`/api/proofs` has them whole).
+    #[serde(default)]
+    pub frauds: Vec<crate::trust::proof::Fraud>,
 }
 
 /// The snapshot of a running node. Blocking (reads the ledger's newest entries).
@@ -62,6 +66,11 @@ pub fn snapshot(router: &Router) -> Snapshot {
             relay: c.relay,
             waiting,
             misbehaving: n.misbehaving(),
+            frauds: n
+                .proofs()
+                .iter()
+                .map(crate::trust::proof::Fraud::of)
+                .collect(),
             equivocators: node.ledger().map(|l| l.equivocators()).unwrap_or_default(),
         }
     });

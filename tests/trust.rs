@@ -6,9 +6,12 @@
 use iroh::endpoint::Connection;
 use local_llm_proxy::engine::score::Position;
 use local_llm_proxy::engine::{Engine, EngineConfig, Job, Message, Role};
+use local_llm_proxy::ids::NodeId;
+use local_llm_proxy::job::Prompt;
 use local_llm_proxy::job::{Event, FinishReason, Sampling};
 use local_llm_proxy::net::wire::{self, Reply, Request};
 use local_llm_proxy::trust::check::{Fault, Tolerance, judge};
+use local_llm_proxy::trust::proof::{Commitment, FraudProof, prompt_hash};
 use serde_json::json;
 
 use crate::common::*;
@@ -233,19 +236,34 @@ async fn wrong_answers(at: &Attacker, conn: Connection, answer: Vec<u32>) {
                     let piece = format!("w{id} ").into_bytes();
                     let _ = wire::write(&mut tx, &Reply::Token { id, piece }).await;
                 }
-                let reason = if n == max { "length" } else { "stop" };
-                let _ = wire::write(
-                    &mut tx,
-                    &Reply::Done {
-                        reason: reason.into(),
-                        completion_tokens: n as u32,
-                        cached_tokens: 0,
-                        ttft_ms: 1.0,
-                        prompt_ms: 1.0,
-                        generation_ms: 5.0,
-                    },
-                )
-                .await;
+                let finish = if n == max {
+                    FinishReason::Length
+                } else {
+                    FinishReason::Stop
+                };
+                // It signs what it sent, as an honest worker does.
+                let prompt: Prompt = job.prompt.clone().into();
+                let commitment = Commitment {
+                    job: job.job.clone(),
+                    requester: NodeId::from(conn.remote_id()),
+                    worker: NodeId::from(at.ep.id()),
+                    model: format!("{MODEL}:q4_1"),
+                    prompt: prompt_hash(&prompt, &job.continuation),
+                    sampling: (&job.sampling).into(),
+                    ignore_eos: job.ignore_eos,
+                    tokens: answer[..n].to_vec(),
+                    finish,
+                };
+                let done = Reply::Done {
+                    reason: finish.as_str().into(),
+                    completion_tokens: n as u32,
+                    cached_tokens: 0,
+                    ttft_ms: 1.0,
+                    prompt_ms: 1.0,
+                    generation_ms: 5.0,
+                    commitment: Some(commitment.sign(at.ep.secret_key())),
+                };
+                let _ = wire::write(&mut tx, &done).await;
                 // Its promises and payment, read and dropped.
                 while let Ok(Some(_)) =
                     wire::read::<Request, _>(&mut rx, wire::MAX_SMALL_FRAME).await
@@ -314,9 +332,26 @@ async fn a_worker_whose_answers_fail_a_spot_check_is_banned_and_honest_ones_pass
         check.contains("FAILED") && check.contains("not the model's choice"),
         "{check}"
     );
+    assert!(check.contains("fraud proof"), "{check}");
     assert!(strikes_of(&r, &at.id()).await >= 5, "the cheater is banned");
     assert!(r.log_text().contains("failed a spot check twice"));
     server.abort();
+    // Its signed commitment and the prompt make a proof that another node, with the same
+    // model, re-runs and finds the same fault; altered, the proof no longer holds.
+    let frauds = r.status().await["network"]["frauds"].clone();
+    assert_eq!(frauds.as_array().unwrap().len(), 1, "{frauds}");
+    assert_eq!(frauds[0]["worker"], at.id());
+    let proofs = r.get_json("/api/proofs").await;
+    let proof: FraudProof = serde_json::from_value(proofs["proofs"][0].clone()).unwrap();
+    let verifier = engine(1, 1);
+    let (v, p) = (verifier.clone(), proof.clone());
+    let found = tokio::task::spawn_blocking(move || p.verify(&v))
+        .await
+        .unwrap();
+    assert!(matches!(found, Ok(Fault::NotTop { .. })), "{found:?}");
+    let mut altered = proof.clone();
+    altered.commitment.tokens[5] = 7042;
+    assert!(altered.check().is_err());
 
     // An honest worker with other threads (1, where the requester checks with 2) and slots:
     // its greedy and sampled answers pass, and it is not accused.

@@ -66,6 +66,7 @@ pub fn routes(router: Router) -> axum::Router {
         .route("/api/ledger/entries", get(node::ledger_entries))
         .route("/api/jobs", get(node::jobs))
         .route("/api/jobs/{id}", get(node::job))
+        .route("/api/proofs", get(node::proofs))
         .route("/metrics", get(node::metrics))
         .route("/tokenize", post(node::tokenize))
         .fallback(not_found)

@@ -140,6 +140,12 @@ fn after_query(q: QueryResult) -> Result<AfterQuery, ApiError> {
         .map_err(|e| ApiError::bad_request(e.body_text()))
 }
 
+/// The fraud proofs this node made, whole (any node that runs the variant can re-run them).
+pub(super) async fn proofs(State(r): State<Router>) -> Response {
+    let proofs = r.net().map(crate::net::Net::proofs).unwrap_or_default();
+    Json(json!({ "proofs": proofs })).into_response()
+}
+
 /// `?after=SEQ&limit=N`: the job log, ended jobs after log seq SEQ, oldest first.
 pub(super) async fn jobs(State(r): State<Router>, q: QueryResult) -> Response {
     let q = match after_query(q) {

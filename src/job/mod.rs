@@ -33,7 +33,8 @@ pub enum Kind {
 }
 
 /// What the model reads.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Prompt {
     /// Chat messages as (role, content); the serving node applies the model's template.
     Chat(Vec<(String, String)>),
@@ -88,7 +89,7 @@ impl Prompt {
 }
 
 /// Sampling settings of one job.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Sampling {
     /// 0 means greedy (deterministic).
     pub temperature: f32,

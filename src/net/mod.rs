@@ -65,6 +65,8 @@ pub type ChainFetch<'a> =
 
 /// How long [`Net::stop`] waits for connected peers to hear that this node leaves.
 const LEAVE_WAIT: Duration = Duration::from_secs(1);
+/// Fraud proofs a node keeps (its newest).
+const MAX_PROOFS: usize = 64;
 
 /// A handle to the network. Clone freely.
 #[derive(Clone)]
@@ -99,6 +101,8 @@ struct Inner {
     claims: Mutex<serve::Claims>,
     /// What this node found checking its workers' answers.
     checks: crate::trust::spot::Checks,
+    /// The fraud proofs it made, newest last (at most [`MAX_PROOFS`]).
+    proofs: Mutex<std::collections::VecDeque<crate::trust::proof::FraudProof>>,
     /// The last announcement sent, sealed: what `GetAnnouncement` answers (cheap to serve;
     /// empty until the first is sent).
     sealed: tokio::sync::watch::Sender<Vec<u8>>,
@@ -151,6 +155,7 @@ impl Net {
                 prepares: tokio::sync::Semaphore::new(4),
                 claims: Mutex::new(Default::default()),
                 checks,
+                proofs: Mutex::new(Default::default()),
                 sealed: tokio::sync::watch::channel(Vec::new()).0,
                 last_broadcast: Mutex::new(Instant::now()),
                 change_pending: AtomicBool::new(false),
@@ -284,6 +289,26 @@ impl Net {
     /// What this node found checking its workers' answers (spot checks).
     pub fn checks(&self) -> &crate::trust::spot::Checks {
         &self.inner.checks
+    }
+
+    /// Keeps a fraud proof this node made (the oldest goes past [`MAX_PROOFS`]).
+    pub fn keep_proof(&self, p: crate::trust::proof::FraudProof) {
+        let mut all = self.inner.proofs.lock().expect("proofs");
+        if all.len() >= MAX_PROOFS {
+            all.pop_front();
+        }
+        all.push_back(p);
+    }
+
+    /// The fraud proofs this node made, oldest first.
+    pub fn proofs(&self) -> Vec<crate::trust::proof::FraudProof> {
+        self.inner
+            .proofs
+            .lock()
+            .expect("proofs")
+            .iter()
+            .cloned()
+            .collect()
     }
 
     /// The credit policy's fingerprint, which peers must share.

@@ -325,6 +325,9 @@ pub enum Reply {
         ttft_ms: f64,
         prompt_ms: f64,
         generation_ms: f64,
+        /// The worker's signature over its commitment to the answer (`trust::proof`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        commitment: Option<crate::trust::proof::Signature>,
     },
     Failed {
         message: String,

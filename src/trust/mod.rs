@@ -5,4 +5,5 @@
 //! the engine's scheduling (a check scores on a context of its own), the network, the ledger.
 
 pub mod check;
+pub mod proof;
 pub mod spot;

@@ -13,6 +13,7 @@ use crate::job::local::prepare_off_runtime;
 use crate::job::{FinishReason, Spec};
 use crate::node::JobGuard;
 use crate::trust::check::{Fault, Tolerance, judge};
+use crate::trust::proof::{Commitment, FraudProof, Signature};
 
 /// A finished segment of a job: what the worker claimed to have generated.
 pub(super) struct Claim {
@@ -23,6 +24,9 @@ pub(super) struct Claim {
     pub before: Vec<u32>,
     pub tokens: Vec<u32>,
     pub reason: FinishReason,
+    /// The worker's commitment to it and its signature (a segment it ended with `Done`): a
+    /// failed check then makes a fraud proof.
+    pub signed: Option<(Commitment, Signature)>,
 }
 
 /// Checks `claim` if this node serves its variant and the draw says so; the fault found, if the
@@ -84,9 +88,8 @@ pub(super) async fn spot(net: &Net, guard: &JobGuard, spec: &Spec, claim: &Claim
         }
         Ok(Ok(Err(fault))) => {
             record(net, claim.peer, false).await;
-            let m = format!("its answer failed a spot check twice: {fault}");
-            guard.set_check(format!("spot check FAILED ({ms} ms): {fault}"));
-            net.ban(&claim.peer, &m);
+            let proven = accuse(net, spec, claim, &fault);
+            guard.set_check(format!("spot check FAILED ({ms} ms): {fault}{proven}"));
             Some(fault)
         }
         Ok(Err(e)) => {
@@ -98,6 +101,26 @@ pub(super) async fn spot(net: &Net, guard: &JobGuard, spec: &Spec, claim: &Claim
             None
         }
     }
+}
+
+/// Bans the worker whose answer failed twice, and keeps the fraud proof its signed commitment
+/// makes; what to add to the job's check line.
+fn accuse(net: &Net, spec: &Spec, claim: &Claim, fault: &Fault) -> &'static str {
+    net.ban(
+        &claim.peer,
+        &format!("its answer failed a spot check twice: {fault}"),
+    );
+    let Some((commitment, signature)) = &claim.signed else {
+        return "";
+    };
+    net.keep_proof(FraudProof {
+        commitment: commitment.clone(),
+        signature: *signature,
+        prompt: spec.prompt.clone(),
+        before: claim.before.clone(),
+        fault: fault.to_string(),
+    });
+    "; its signed commitment makes a fraud proof"
 }
 
 /// Records a check's outcome, durably.

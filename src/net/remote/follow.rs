@@ -14,6 +14,7 @@ use crate::ids::{ModelRef, NodeId};
 use crate::job::local::{OWN_PRIORITY, prepare_off_runtime, submit};
 use crate::job::{EVENT_CHANNEL, Event, Finish, FinishReason, Spec};
 use crate::node::JobGuard;
+use crate::trust::proof::{Commitment, prompt_hash};
 
 /// Failovers one job may go through before it gives up.
 const MAX_FAILOVERS: u32 = 8;
@@ -255,12 +256,35 @@ impl Follow {
     fn claim(&self, s: &Segment, seg_tokens: u32, reason: FinishReason) -> check::Claim {
         let at = self.tokens.len().saturating_sub(seg_tokens as usize);
         let (before, tokens) = self.tokens.split_at(at);
+        let commitment = Commitment {
+            job: s.job.clone(),
+            requester: self.net.id(),
+            worker: s.peer,
+            model: s.accepted.model.clone(),
+            prompt: prompt_hash(&self.spec.prompt, before),
+            sampling: self.spec.sampling.clone(),
+            ignore_eos: self.spec.ignore_eos,
+            tokens: tokens.to_vec(),
+            finish: reason,
+        };
+        // The worker's signature, when it sent one and it signs what this node received.
+        let signed = s
+            .commitment
+            .filter(|sig| commitment.signed_by_worker(sig))
+            .map(|sig| (commitment, sig));
+        if s.commitment.is_some() && signed.is_none() {
+            self.net.strike(
+                &s.peer,
+                "signed a commitment to another answer than the one it sent",
+            );
+        }
         check::Claim {
             peer: s.peer,
             variant: s.accepted.model.clone(),
             before: before.to_vec(),
             tokens: tokens.to_vec(),
             reason,
+            signed,
         }
     }
 
@@ -509,16 +533,20 @@ async fn next_frame(s: &mut Segment, limit: Duration) -> Step {
             ttft_ms,
             prompt_ms,
             generation_ms,
-        } => Step::Event(Event::Done(Finish {
-            reason: FinishReason::parse(&reason),
-            prompt_tokens: 0,
-            cached_tokens,
-            completion_tokens,
-            time_to_first_token: millis(ttft_ms),
-            prompt_time: millis(prompt_ms),
-            generation_time: millis(generation_ms),
-            credits: 0,
-        })),
+            commitment,
+        } => {
+            s.commitment = commitment;
+            Step::Event(Event::Done(Finish {
+                reason: FinishReason::parse(&reason),
+                prompt_tokens: 0,
+                cached_tokens,
+                completion_tokens,
+                time_to_first_token: millis(ttft_ms),
+                prompt_time: millis(prompt_ms),
+                generation_time: millis(generation_ms),
+                credits: 0,
+            }))
+        }
         Reply::Failed { message } => Step::Event(Event::Failed(message)),
         other => Step::Broken(format!("sent {other:?} in the middle of a job")),
     }

@@ -99,6 +99,10 @@ struct Segment {
     accepted: Accepted,
     /// What this segment pays with (none for a free job): the credits held, the promises.
     tab: Option<pay::Tab>,
+    /// Its wire job id.
+    job: String,
+    /// The worker's signature over its commitment to the answer, sent with `Done`.
+    commitment: Option<crate::trust::proof::Signature>,
 }
 
 /// What the peer said when it took the segment.
@@ -169,10 +173,7 @@ async fn open(
     prompt_hint: usize,
     tab: Option<pay::Tab>,
 ) -> Result<Segment, Refusal> {
-    let asked = match req {
-        Request::Infer(r) => r.model.clone(),
-        _ => String::new(),
-    };
+    let (asked, job) = asked_of(req);
     let peer = inflight.peer;
     let unreachable = |e: String| Refusal::busy(format!("peer {}: {e}", peer.short()), 1);
     let conn = net
@@ -211,6 +212,8 @@ async fn open(
                     warning,
                 },
                 tab,
+                job,
+                commitment: None,
             };
             if seg.tab.is_some() && !same_variant(&seg.accepted.model, &asked) {
                 // Another model than the one asked (and priced): refused, and paid only the
@@ -248,6 +251,14 @@ async fn open(
             net.with_table(|t| t.failure(&peer, "did not accept the job in time", Instant::now()));
             Err(unreachable("no answer in time".into()))
         }
+    }
+}
+
+/// The variant a job asks for and its wire id.
+fn asked_of(req: &Request) -> (String, String) {
+    match req {
+        Request::Infer(r) => (r.model.clone(), r.job.clone()),
+        _ => (String::new(), String::new()),
     }
 }
 

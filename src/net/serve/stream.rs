@@ -14,6 +14,7 @@ use super::tab::{PAY_WAIT, Tab, WINDOW};
 use crate::ids::{ModelId, ModelRef, NodeId};
 use crate::job::{self, Event};
 use crate::node::JobGuard;
+use crate::trust::proof::{Commitment, prompt_hash};
 
 /// How often a job that has not started yet tells its requester it is waiting.
 const QUEUE_BEAT: std::time::Duration = std::time::Duration::from_secs(4);
@@ -26,6 +27,8 @@ pub(super) struct Running {
     pub tab: Option<Tab>,
     /// Its job id, taken until the job has settled.
     pub _claim: super::admit::Claim,
+    /// What this node commits to at the end: the job as asked and the tokens sent.
+    pub work: Commitment,
 }
 
 impl Admitted {
@@ -80,11 +83,23 @@ impl Admitted {
             } => Some(Tab::new(*promise, self.parameters, hold_until, *head)),
             Terms::Free => None,
         };
+        let work = Commitment {
+            job: job.job.clone(),
+            requester: peer,
+            worker: net.id(),
+            model: model.to_string(),
+            prompt: prompt_hash(&self.spec.prompt, &job.continuation),
+            sampling: self.spec.sampling.clone(),
+            ignore_eos: job.ignore_eos,
+            tokens: Vec::new(),
+            finish: crate::job::FinishReason::Stop,
+        };
         Some(Running {
             guard,
             events,
             tab,
             _claim: self.claim,
+            work,
         })
     }
 }
@@ -156,6 +171,7 @@ async fn stream(
             ev = running.events.recv(), if may_send => match ev {
                 Some(Event::Token { id, piece }) => {
                     n += 1;
+                    running.work.tokens.push(id);
                     if n.is_multiple_of(16) {
                         guard.progress(n);
                     }
@@ -164,7 +180,9 @@ async fn stream(
                 }
                 Some(Event::Done(f)) => {
                     guard.finish(&f);
+                    running.work.finish = f.reason;
                     Reply::Done {
+                        commitment: Some(running.work.sign(&net.inner.key)),
                         reason: f.reason.as_str().into(),
                         completion_tokens: f.completion_tokens,
                         cached_tokens: f.cached_tokens,

@@ -1,0 +1,292 @@
+//! A worker's signed commitment to what it produced, and the fraud proof it becomes when a
+//! check fails: the commitment, the prompt and the tokens, which any node that runs the same
+//! variant re-runs (`FraudProof::verify`) to see the fault for itself.
+//!
+//! The worker signs `"LLPC" 01 | job str | requester[32] | worker[32] | model str | prompt[32] |
+//! temperature f32 | top_p f32 | seed u8 (0 none, 1 some) u64 | frequency_penalty f32 |
+//! presence_penalty f32 | ignore_eos u8 | n u32 | tokens[32] | finish u8 (0 stop, 1 length)`,
+//! big-endian, strings with a 1-byte length (at most 255 bytes, longer ones cut), where
+//! `prompt` is [`prompt_hash`] of the prompt and the tokens before the segment, and `tokens`
+//! is [`tokens_hash`] of the `n` answer tokens it sent.
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::Engine;
+use crate::ids::NodeId;
+use crate::job::{FinishReason, Prompt, Sampling};
+
+use super::check::{Fault, Tolerance, judge};
+
+const MAGIC: &[u8; 4] = b"LLPC";
+const FORMAT: u8 = 1;
+
+/// The hash a commitment names of a prompt (and the tokens before its segment).
+pub fn prompt_hash(prompt: &Prompt, before: &[u32]) -> [u8; 32] {
+    let mut h = blake3::Hasher::new();
+    match prompt {
+        Prompt::Chat(m) => {
+            h.update(b"chat");
+            for (role, content) in m {
+                h.update(&(role.len() as u64).to_be_bytes());
+                h.update(role.as_bytes());
+                h.update(&(content.len() as u64).to_be_bytes());
+                h.update(content.as_bytes());
+            }
+        }
+        Prompt::Text(t) => {
+            h.update(b"text");
+            h.update(&(t.len() as u64).to_be_bytes());
+            h.update(t.as_bytes());
+        }
+    }
+    h.update(&tokens_hash(before));
+    *h.finalize().as_bytes()
+}
+
+/// The hash a commitment names of its tokens.
+pub fn tokens_hash(tokens: &[u32]) -> [u8; 32] {
+    let mut h = blake3::Hasher::new();
+    for t in tokens {
+        h.update(&t.to_be_bytes());
+    }
+    *h.finalize().as_bytes()
+}
+
+/// What a worker commits to at the end of a segment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Commitment {
+    pub job: String,
+    pub requester: NodeId,
+    pub worker: NodeId,
+    /// The variant it ran, `name:quant`.
+    pub model: String,
+    #[serde(with = "crate::ledger::chain::hexarr")]
+    pub prompt: [u8; 32],
+    pub sampling: Sampling,
+    pub ignore_eos: bool,
+    pub tokens: Vec<u32>,
+    pub finish: FinishReason,
+}
+
+impl Commitment {
+    fn message(&self) -> Vec<u8> {
+        let mut m = MAGIC.to_vec();
+        m.push(FORMAT);
+        let put_str = |m: &mut Vec<u8>, s: &str| {
+            let b = &s.as_bytes()[..s.len().min(255)];
+            m.push(b.len() as u8);
+            m.extend_from_slice(b);
+        };
+        put_str(&mut m, &self.job);
+        m.extend_from_slice(self.requester.as_bytes());
+        m.extend_from_slice(self.worker.as_bytes());
+        put_str(&mut m, &self.model);
+        m.extend_from_slice(&self.prompt);
+        let s = &self.sampling;
+        m.extend_from_slice(&s.temperature.to_be_bytes());
+        m.extend_from_slice(&s.top_p.to_be_bytes());
+        m.push(u8::from(s.seed.is_some()));
+        m.extend_from_slice(&s.seed.unwrap_or(0).to_be_bytes());
+        m.extend_from_slice(&s.frequency_penalty.to_be_bytes());
+        m.extend_from_slice(&s.presence_penalty.to_be_bytes());
+        m.push(u8::from(self.ignore_eos));
+        m.extend_from_slice(&(self.tokens.len() as u32).to_be_bytes());
+        m.extend_from_slice(&tokens_hash(&self.tokens));
+        m.push(match self.finish {
+            FinishReason::Stop => 0,
+            FinishReason::Length => 1,
+        });
+        m
+    }
+
+    /// The worker's signature over it.
+    pub fn sign(&self, key: &iroh::SecretKey) -> Signature {
+        Signature(key.sign(&self.message()).to_bytes())
+    }
+
+    /// Whether `sig` is the worker's signature over it.
+    pub fn signed_by_worker(&self, sig: &Signature) -> bool {
+        crate::ledger::chain::verify_one(&self.worker, &sig.0, &self.message())
+    }
+}
+
+/// An ed25519 signature, hex in JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signature(#[serde(with = "crate::ledger::chain::hexarr")] pub [u8; 64]);
+
+/// A worker's signed commitment whose answer failed a check, with the prompt it answered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FraudProof {
+    pub commitment: Commitment,
+    pub signature: Signature,
+    pub prompt: Prompt,
+    /// The answer's tokens before the segment (from other workers).
+    pub before: Vec<u32>,
+    /// What the checker found (for people; a verifier finds it again).
+    pub fault: String,
+}
+
+/// A fraud proof as status lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fraud {
+    pub worker: NodeId,
+    pub job: String,
+    pub model: String,
+    pub fault: String,
+}
+
+impl Fraud {
+    pub fn of(p: &FraudProof) -> Fraud {
+        Fraud {
+            worker: p.commitment.worker,
+            job: p.commitment.job.clone(),
+            model: p.commitment.model.clone(),
+            fault: p.fault.clone(),
+        }
+    }
+}
+
+/// Why a fraud proof does not hold.
+#[derive(Debug, thiserror::Error)]
+pub enum ProofError {
+    #[error("the commitment is not signed by the worker it names")]
+    Signature,
+    #[error("the prompt is not the one the worker committed to")]
+    Prompt,
+    #[error("this node runs {ran}, not {asked}: it cannot re-run the proof")]
+    Variant { asked: String, ran: String },
+    #[error("the answer passes the check here: no fraud")]
+    Passes,
+    #[error("the proof could not be re-run: {0}")]
+    Run(String),
+}
+
+impl FraudProof {
+    /// Checks the proof's signature and prompt (cheap; any node).
+    pub fn check(&self) -> Result<(), ProofError> {
+        if !self.commitment.signed_by_worker(&self.signature) {
+            return Err(ProofError::Signature);
+        }
+        if prompt_hash(&self.prompt, &self.before) != self.commitment.prompt {
+            return Err(ProofError::Prompt);
+        }
+        Ok(())
+    }
+
+    /// Re-runs the proof on `engine` (which must run the committed variant): the fault found.
+    /// Blocking and CPU-heavy: a prefill of prompt and answer.
+    pub fn verify(&self, engine: &Engine) -> Result<Fault, ProofError> {
+        self.check()?;
+        let c = &self.commitment;
+        let ran = engine.info().id().to_string();
+        if !ran.eq_ignore_ascii_case(&c.model) {
+            return Err(ProofError::Variant {
+                asked: c.model.clone(),
+                ran,
+            });
+        }
+        let prepared = crate::job::local::prepare(engine, &self.prompt, &self.before, Some(1))
+            .map_err(|r| ProofError::Run(r.message))?;
+        let mut scored = engine
+            .score(&prepared.tokens, &c.tokens, &c.sampling, None)
+            .map_err(|e| ProofError::Run(e.to_string()))?;
+        // The end is judged only where the worker said the model ended the answer.
+        if c.finish != FinishReason::Stop || c.ignore_eos {
+            scored.pop();
+        }
+        match judge(&scored, &c.sampling, &Tolerance::default()) {
+            Ok(()) => Err(ProofError::Passes),
+            Err(f) => Ok(f),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn commitment(worker: &iroh::SecretKey) -> Commitment {
+        let prompt = Prompt::Chat(vec![("user".into(), "hi".into())]);
+        Commitment {
+            job: "job-1".into(),
+            requester: NodeId::from(&iroh::SecretKey::generate()),
+            worker: NodeId::from(worker),
+            model: "m:q4_1".into(),
+            prompt: prompt_hash(&prompt, &[1, 2]),
+            sampling: Sampling {
+                temperature: 0.0,
+                top_p: 1.0,
+                seed: Some(7),
+                frequency_penalty: 0.0,
+                presence_penalty: 0.0,
+            },
+            ignore_eos: false,
+            tokens: vec![5, 6, 7],
+            finish: FinishReason::Stop,
+        }
+    }
+
+    #[test]
+    fn a_commitment_binds_every_field_it_names() {
+        let key = iroh::SecretKey::generate();
+        let c = commitment(&key);
+        let sig = c.sign(&key);
+        assert!(c.signed_by_worker(&sig));
+        let other = iroh::SecretKey::generate();
+        assert!(!c.signed_by_worker(&c.sign(&other)));
+        let changed: Vec<Commitment> = vec![
+            Commitment {
+                tokens: vec![5, 6, 8],
+                ..c.clone()
+            },
+            Commitment {
+                job: "job-2".into(),
+                ..c.clone()
+            },
+            Commitment {
+                model: "m:q8_0".into(),
+                ..c.clone()
+            },
+            Commitment {
+                finish: FinishReason::Length,
+                ..c.clone()
+            },
+            Commitment {
+                ignore_eos: true,
+                ..c.clone()
+            },
+            Commitment {
+                sampling: Sampling {
+                    seed: None,
+                    ..c.sampling.clone()
+                },
+                ..c.clone()
+            },
+        ];
+        for x in changed {
+            assert!(!x.signed_by_worker(&sig), "{x:?}");
+        }
+        // The prompt: another prompt, or other tokens before the segment, hash otherwise.
+        let chat = Prompt::Chat(vec![("user".into(), "hi".into())]);
+        assert_ne!(prompt_hash(&chat, &[1]), prompt_hash(&chat, &[1, 2]));
+        assert_ne!(
+            prompt_hash(&Prompt::Text("hi".into()), &[]),
+            prompt_hash(&chat, &[])
+        );
+        let proof = FraudProof {
+            commitment: c.clone(),
+            signature: sig,
+            prompt: chat.clone(),
+            before: vec![1, 2],
+            fault: String::new(),
+        };
+        assert!(proof.check().is_ok());
+        let json = serde_json::to_string(&proof).unwrap();
+        assert_eq!(serde_json::from_str::<FraudProof>(&json).unwrap(), proof);
+        let wrong = FraudProof {
+            before: vec![1],
+            ..proof
+        };
+        assert!(matches!(wrong.check(), Err(ProofError::Prompt)));
+    }
+}
