@@ -375,6 +375,7 @@ async fn a_worker_whose_answers_fail_a_spot_check_is_banned_and_honest_ones_pass
     .await;
     for c in &checks[1..] {
         assert!(c.starts_with("spot check passed"), "{c}");
+        eprintln!("{c}");
     }
     assert_eq!(strikes_of(&r, &w.id).await, 0);
 
@@ -386,7 +387,17 @@ async fn a_worker_whose_answers_fail_a_spot_check_is_banned_and_honest_ones_pass
         Some((c["passed"].as_u64()?, c["failed"].as_u64()?))
     };
     let n = PROMPTS.len() as u64;
-    assert_eq!(record(&r.status().await, &w.id), Some((n, 0)));
+    let s = r.status().await;
+    assert_eq!(record(&s, &w.id), Some((n, 0)));
+    // Its speed, as the requester measured it on those answers (what routing scores).
+    let p = s["peers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == w.id.as_str());
+    let tps = p.unwrap()["observed_tps"].as_f64().unwrap_or(0.0);
+    assert!(tps > 1.0, "{tps}");
+    eprintln!("the honest worker's speed, measured by the requester: {tps:.0} tokens/s");
     let r = r.restart(&args);
     assert!(
         strikes_of(&r, &at.id()).await >= 5,

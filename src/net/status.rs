@@ -28,6 +28,9 @@ pub struct PeerStatus {
     pub reliability: f64,
     pub inflight: u32,
     pub strikes: u32,
+    /// Its speed as this node measured it on the answers it streamed here (tokens a second).
+    #[serde(default)]
+    pub observed_tps: Option<f64>,
     /// What this node's spot checks of its answers found (none before the first).
     #[serde(default)]
     pub checks: Option<crate::trust::spot::Record>,
@@ -76,6 +79,7 @@ impl PeerStatus {
             inflight: p.inflight,
             strikes: p.strikes,
             checks: None,
+            observed_tps: p.observed_tps,
             ledger_seq: head.as_ref().map(|h| h.seq),
             balance: head.as_ref().map(|h| h.balance),
             last_heard_s: now.saturating_duration_since(p.heard).as_secs_f64(),

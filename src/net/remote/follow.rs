@@ -190,6 +190,11 @@ impl Follow {
                     }
                 }
                 Step::Event(Event::Done(f)) => {
+                    // Its speed as measured here (the score's, never its own claim).
+                    if let (Source::Peer(s), true) = (&*source, seg_tokens > 1) {
+                        let tps = f64::from(seg_tokens - 1) / gaps.as_secs_f64();
+                        self.net.with_table(|t| t.observe_speed(&s.peer, tps));
+                    }
                     let f = self.done(source, f, offset, seg_tokens).await;
                     let _ = tx.send(Event::Done(f)).await;
                     return Outcome::Over;

@@ -127,6 +127,9 @@ pub struct Peer {
     /// When a fresh connection last cleared its failure count (at most once a minute, so a
     /// peer cannot dodge eviction by reconnecting).
     pub fresh_start: Option<Instant>,
+    /// Its speed as this node measured it on the answers it streamed (tokens a second, a
+    /// moving average): what the score uses, never the speed it announces.
+    pub observed_tps: Option<f64>,
     /// Smooth weighted round-robin state.
     current: f64,
 }
@@ -168,11 +171,9 @@ impl Peer {
             .map(|d| d.as_secs_f64() * 1e3)
             .unwrap_or(w.latency_ref_ms * 2.0);
         let latency = w.latency_ref_ms / (w.latency_ref_ms + rtt_ms);
-        let capability = if ad.tokens_per_s > 0.0 {
-            ad.tokens_per_s / (ad.tokens_per_s + w.speed_ref_tps)
-        } else {
-            0.5
-        };
+        // Measured here, not announced: a peer cannot talk its way up the ranking. Until it
+        // has streamed an answer to this node it counts as the reference speed.
+        let capability = self.observed_tps.map_or(0.5, |t| t / (t + w.speed_ref_tps));
         let total = w.load + w.latency + w.capability + w.reliability;
         let s = (w.load * load
             + w.latency * latency
@@ -273,6 +274,7 @@ impl Table {
             inflight: 0,
             strikes: 0,
             fresh_start: None,
+            observed_tps: None,
             current: 0.0,
         }
     }
@@ -430,6 +432,16 @@ impl Table {
     }
 
     /// A job went well on `id`.
+    /// Records a speed measured on an answer `id` streamed here (tokens a second).
+    pub fn observe_speed(&mut self, id: &NodeId, tps: f64) {
+        if !tps.is_finite() || tps <= 0.0 {
+            return;
+        }
+        if let Some(p) = self.peers.get_mut(id) {
+            p.observed_tps = Some(p.observed_tps.map_or(tps, |old| 0.7 * old + 0.3 * tps));
+        }
+    }
+
     pub fn success(&mut self, id: &NodeId, now: Instant) {
         if let Some(p) = self.peers.get_mut(id) {
             p.reliability.decay(now);

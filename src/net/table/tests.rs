@@ -52,7 +52,10 @@ fn shared_prefix_counts_leading_equal_bits() {
 
 #[test]
 fn round_robin_follows_scores_and_respects_caps() {
-    let mut t = table_with(&[(1, 4, 0, 100.0), (2, 4, 0, 5.0)]);
+    // Both announce the same speed; this node measured peer 1 twenty times faster.
+    let mut t = table_with(&[(1, 4, 0, 10.0), (2, 4, 0, 10.0)]);
+    t.observe_speed(&id(1), 100.0);
+    t.observe_speed(&id(2), 5.0);
     let mut counts = HashMap::new();
     for _ in 0..100 {
         let p = t.pick(&m("m"), &[]).unwrap();
@@ -72,6 +75,24 @@ fn round_robin_follows_scores_and_respects_caps() {
     assert_eq!(t.pick(&m("m"), &[]), None);
     assert!(t.any_capable(&m("m")));
     assert!(!t.any_capable(&m("other")));
+}
+
+#[test]
+fn the_score_uses_the_speed_measured_here_not_the_one_announced() {
+    let mut t = table_with(&[(1, 4, 0, 1e9), (2, 4, 0, 1.0)]);
+    let w = t.weights;
+    let score = |t: &mut Table, n: u8| t.get_mut(&id(n)).unwrap().score(&m("m"), &w).unwrap();
+    // A huge claim buys nothing: both count as the reference speed until measured.
+    assert_eq!(score(&mut t, 1), score(&mut t, 2));
+    t.observe_speed(&id(1), 2.0);
+    t.observe_speed(&id(2), 80.0);
+    assert!(score(&mut t, 2) > score(&mut t, 1));
+    // A moving average: one fast answer does not erase a slow record.
+    t.observe_speed(&id(1), 1000.0);
+    let tps = t.get_mut(&id(1)).unwrap().observed_tps.unwrap();
+    assert!((tps - (0.7 * 2.0 + 0.3 * 1000.0)).abs() < 1e-9, "{tps}");
+    t.observe_speed(&id(1), f64::NAN);
+    assert_eq!(t.get_mut(&id(1)).unwrap().observed_tps, Some(tps));
 }
 
 #[test]
