@@ -251,6 +251,7 @@ async fn wrong_answers(at: &Attacker, conn: Connection, answer: Vec<u32>) {
                     prompt: prompt_hash(&prompt, &job.continuation),
                     sampling: (&job.sampling).into(),
                     ignore_eos: job.ignore_eos,
+                    stop: job.stop.clone(),
                     tokens: answer[..n].to_vec(),
                     finish,
                 };

@@ -4,7 +4,8 @@
 //!
 //! The worker signs `"LLPC" 01 | job str | requester[32] | worker[32] | model str | prompt[32] |
 //! temperature f32 | top_p f32 | seed u8 (0 none, 1 some) u64 | frequency_penalty f32 |
-//! presence_penalty f32 | ignore_eos u8 | n u32 | tokens[32] | finish u8 (0 stop, 1 length)`,
+//! presence_penalty f32 | ignore_eos u8 | stops u8 | (stop str)* | n u32 | tokens[32] | finish u8
+//! (0 stop, 1 length)`,
 //! big-endian, strings with a 1-byte length (at most 255 bytes, longer ones cut), where
 //! `prompt` is [`prompt_hash`] of the prompt and the tokens before the segment, and `tokens`
 //! is [`tokens_hash`] of the `n` answer tokens it sent.
@@ -64,6 +65,10 @@ pub struct Commitment {
     pub prompt: [u8; 32],
     pub sampling: Sampling,
     pub ignore_eos: bool,
+    /// The stop sequences asked for: an answer that stops may have met one of them, so its
+    /// end is judged only without them.
+    #[serde(default)]
+    pub stop: Vec<String>,
     pub tokens: Vec<u32>,
     pub finish: FinishReason,
 }
@@ -90,6 +95,10 @@ impl Commitment {
         m.extend_from_slice(&s.frequency_penalty.to_be_bytes());
         m.extend_from_slice(&s.presence_penalty.to_be_bytes());
         m.push(u8::from(self.ignore_eos));
+        m.push(self.stop.len().min(255) as u8);
+        for s in self.stop.iter().take(255) {
+            put_str(&mut m, s);
+        }
         m.extend_from_slice(&(self.tokens.len() as u32).to_be_bytes());
         m.extend_from_slice(&tokens_hash(&self.tokens));
         m.push(match self.finish {
@@ -97,6 +106,12 @@ impl Commitment {
             FinishReason::Length => 1,
         });
         m
+    }
+
+    /// Whether the answer claims the model ended it (not a stop sequence, not its length):
+    /// only then is the end judged.
+    pub fn ended_by_model(&self) -> bool {
+        self.finish == FinishReason::Stop && self.stop.is_empty() && !self.ignore_eos
     }
 
     /// The worker's signature over it.
@@ -191,7 +206,7 @@ impl FraudProof {
             .score(&prepared.tokens, &c.tokens, &c.sampling, None)
             .map_err(|e| ProofError::Run(e.to_string()))?;
         // The end is judged only where the worker said the model ended the answer.
-        if c.finish != FinishReason::Stop || c.ignore_eos {
+        if !c.ended_by_model() {
             scored.pop();
         }
         match judge(&scored, &c.sampling, &Tolerance::default()) {
@@ -221,6 +236,7 @@ mod tests {
                 presence_penalty: 0.0,
             },
             ignore_eos: false,
+            stop: vec![],
             tokens: vec![5, 6, 7],
             finish: FinishReason::Stop,
         }
@@ -253,6 +269,10 @@ mod tests {
             },
             Commitment {
                 ignore_eos: true,
+                ..c.clone()
+            },
+            Commitment {
+                stop: vec![".".into()],
                 ..c.clone()
             },
             Commitment {

@@ -5,6 +5,7 @@
 //! the worker is accused, and a worker that fails both is banned here. The answer has reached
 //! the client by then: a check decides what the worker's record and reputation become.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use super::super::Net;
@@ -14,6 +15,11 @@ use crate::job::{FinishReason, Spec};
 use crate::node::JobGuard;
 use crate::trust::check::{Fault, Tolerance, judge};
 use crate::trust::proof::{Commitment, FraudProof, Signature};
+
+/// Spot checks running on this node (one at a time), and waiting (at most [`MAX_WAITING`]).
+static CHECKING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+static WAITING: AtomicUsize = AtomicUsize::new(0);
+const MAX_WAITING: usize = 8;
 
 /// A finished segment of a job: what the worker claimed to have generated.
 pub(super) struct Claim {
@@ -43,6 +49,18 @@ pub(super) async fn spot(net: &Net, guard: &JobGuard, spec: &Spec, claim: &Claim
         guard.set_check(format!("not drawn for a spot check (rate {rate:.2})"));
         return None;
     }
+    // One check at a time on this node, and a few waiting: a crowd of workers (or throwaway
+    // identities sending garbage) cannot make it prefill without end.
+    if WAITING.fetch_add(1, Ordering::AcqRel) >= MAX_WAITING {
+        WAITING.fetch_sub(1, Ordering::AcqRel);
+        guard.set_check("not checked: too many spot checks were waiting".into());
+        return None;
+    }
+    let one = CHECKING.acquire().await;
+    WAITING.fetch_sub(1, Ordering::AcqRel);
+    let Ok(_one) = one else {
+        return None;
+    };
     let started = Instant::now();
     let prepared =
         prepare_off_runtime(net.tasks(), &engine, &spec.prompt, &claim.before, Some(1)).await;
@@ -54,6 +72,7 @@ pub(super) async fn spot(net: &Net, guard: &JobGuard, spec: &Spec, claim: &Claim
         }
     };
     // The end is judged only where the answer claims the model ended it.
+    // (The same rule as `Commitment::ended_by_model`, which a proof's verifier applies.)
     let ended = claim.reason == FinishReason::Stop && spec.stop.is_empty() && !spec.ignore_eos;
     let look = |threads: Option<u32>| {
         let (e, p, t, s) = (

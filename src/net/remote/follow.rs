@@ -244,8 +244,10 @@ impl Follow {
         }
         if let Source::Peer(s) = source {
             self.net.with_table(|t| t.success(&s.peer, Instant::now()));
-            self.check(s, seg_tokens, f.reason).await;
             f.credits = pay::settle(&self.net, Some(&self.guard), s, seg_tokens, false).await;
+            // Checked aside, after the payment: neither the client nor the worker waits for
+            // it (the worker cannot tell from the payment's timing whether it was checked).
+            self.check_aside(s, seg_tokens, f.reason);
         }
         f
     }
@@ -253,9 +255,12 @@ impl Follow {
     /// A spot check of the `seg_tokens` tokens a peer's segment delivered (the last ones of the
     /// answer so far), which ended for `reason` (`Length` when it was cut: its end is not
     /// judged).
-    async fn check(&self, s: &Segment, seg_tokens: u32, reason: FinishReason) {
+    fn check_aside(&self, s: &Segment, seg_tokens: u32, reason: FinishReason) {
         let claim = self.claim(s, seg_tokens, reason);
-        check::spot(&self.net, &self.guard, &self.spec, &claim).await;
+        let (net, guard, spec) = (self.net.clone(), self.guard.clone(), self.spec.clone());
+        self.net.tasks().spawn(async move {
+            check::spot(&net, &guard, &spec, &claim).await;
+        });
     }
 
     fn claim(&self, s: &Segment, seg_tokens: u32, reason: FinishReason) -> check::Claim {
@@ -269,6 +274,7 @@ impl Follow {
             prompt: prompt_hash(&self.spec.prompt, before),
             sampling: self.spec.sampling.clone(),
             ignore_eos: self.spec.ignore_eos,
+            stop: self.spec.stop.clone(),
             tokens: tokens.to_vec(),
             finish: reason,
         };
@@ -297,8 +303,8 @@ impl Follow {
     /// checked and paid for what it delivered.
     async fn abandon(&self, source: &mut Source, received: u32) -> Outcome {
         if let Source::Peer(s) = source {
-            self.check(s, received, FinishReason::Length).await;
             pay::settle(&self.net, Some(&self.guard), s, received, true).await;
+            self.check_aside(s, received, FinishReason::Length);
         }
         Outcome::Over
     }
@@ -310,14 +316,10 @@ impl Follow {
         let Source::Peer(mut s) = source else {
             return "the local engine".to_string();
         };
-        // Its tokens go on in the answer: they are checked like any, aside (the failover does
-        // not wait for the check).
-        let claim = self.claim(&s, seg_tokens, FinishReason::Length);
-        let (net, guard, spec) = (self.net.clone(), self.guard.clone(), self.spec.clone());
-        self.net.tasks().spawn(async move {
-            check::spot(&net, &guard, &spec, &claim).await;
-        });
         pay::settle(&self.net, Some(&self.guard), &mut s, seg_tokens, true).await;
+        // Its tokens go on in the answer: they are checked like any (the failover does not
+        // wait for the check).
+        self.check_aside(&s, seg_tokens, FinishReason::Length);
         let id = s.peer;
         let dead = s.conn.close_reason().is_some();
         if seg_tokens == 0 && !self.retried.contains(&id) && dead {

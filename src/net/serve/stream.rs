@@ -91,6 +91,7 @@ impl Admitted {
             prompt: prompt_hash(&self.spec.prompt, &job.continuation),
             sampling: self.spec.sampling.clone(),
             ignore_eos: job.ignore_eos,
+            stop: job.stop.clone(),
             tokens: Vec::new(),
             finish: crate::job::FinishReason::Stop,
         };

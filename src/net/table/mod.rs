@@ -431,7 +431,6 @@ impl Table {
             .collect()
     }
 
-    /// A job went well on `id`.
     /// Records a speed measured on an answer `id` streamed here (tokens a second).
     pub fn observe_speed(&mut self, id: &NodeId, tps: f64) {
         if !tps.is_finite() || tps <= 0.0 {
@@ -442,6 +441,7 @@ impl Table {
         }
     }
 
+    /// A job went well on `id`.
     pub fn success(&mut self, id: &NodeId, now: Instant) {
         if let Some(p) = self.peers.get_mut(id) {
             p.reliability.decay(now);
