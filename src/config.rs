@@ -127,6 +127,11 @@ pub struct Layer {
     /// the same.
     #[arg(skip)]
     pub credits: Option<Policy>,
+    /// Serve peers' jobs dishonestly, in this way (a build with `fault-injection` only: tests)
+    #[cfg(feature = "fault-injection")]
+    #[arg(long, global = true, value_enum)]
+    #[serde(skip)]
+    pub cheat: Option<crate::trust::cheat::Cheat>,
 }
 
 impl Layer {
@@ -202,6 +207,9 @@ pub struct NetSettings {
     pub stall_min: Duration,
     pub stall_factor: f64,
     pub score: Weights,
+    /// How this node cheats its peers (tests of verified work only).
+    #[cfg(feature = "fault-injection")]
+    pub cheat: Option<crate::trust::cheat::Cheat>,
 }
 
 pub const DEFAULT_API: &str = "127.0.0.1:8686";
@@ -443,6 +451,8 @@ impl NetSettings {
             stall_min: Duration::from_millis(file.stall_min_ms.unwrap_or(500)),
             stall_factor,
             score,
+            #[cfg(feature = "fault-injection")]
+            cheat: o.cheat,
         })
     }
 }

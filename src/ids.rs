@@ -287,6 +287,13 @@ pub fn random_hex(bytes: usize) -> String {
     hex::encode(b)
 }
 
+/// 32 bytes written as 64 hex digits (a hash), if `text` is that.
+pub fn hex32(text: &str) -> Option<[u8; 32]> {
+    let mut b = [0u8; 32];
+    hex::decode_to_slice(text, &mut b).ok()?;
+    Some(b)
+}
+
 /// A random number from the OS (seeds, nonces, picks).
 pub fn random_u64() -> u64 {
     getrandom::u64().expect("the OS random source")

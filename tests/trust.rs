@@ -396,6 +396,8 @@ async fn a_worker_whose_answers_fail_a_spot_check_is_banned_and_honest_ones_pass
         .unwrap()
         .iter()
         .find(|p| p["id"] == w.id.as_str());
+    // Its verified work ended its probation in routing.
+    assert_eq!(p.unwrap()["probation"], false);
     let tps = p.unwrap()["observed_tps"].as_f64().unwrap_or(0.0);
     assert!(tps > 1.0, "{tps}");
     eprintln!("the honest worker's speed, measured by the requester: {tps:.0} tokens/s");
@@ -404,10 +406,281 @@ async fn a_worker_whose_answers_fail_a_spot_check_is_banned_and_honest_ones_pass
         strikes_of(&r, &at.id()).await >= 5,
         "the cheater is still banned"
     );
+    // And its proof, kept in trust.redb.
+    let kept = r.get_json("/api/proofs").await;
+    let kept: FraudProof = serde_json::from_value(kept["proofs"][0].clone()).unwrap();
+    assert_eq!(kept, proof);
     eventually(
         30,
         "the restarted requester shows the honest worker's record",
         async || (record(&r.status().await, &w.id)? == (n, 0)).then_some(()),
     )
     .await;
+}
+
+/// Prompts of a cheater's turn: each job a new one (a replaying cheater answers the second
+/// with the first's answer).
+const CHEAT_PROMPTS: [&str; 3] = [
+    "What is the capital of France?",
+    "Name three colors.",
+    "Write a haiku about the sea.",
+];
+
+#[tokio::test]
+#[cfg_attr(
+    not(feature = "fault-injection"),
+    ignore = "needs a build with --features fault-injection (scripts/test.sh runs it)"
+)]
+async fn every_kind_of_cheater_is_caught_banned_and_proven() {
+    let net = format!("n{}", rand_hex());
+    let args = [
+        "--network",
+        &net,
+        "--paused",
+        "--announce-interval-ms",
+        "500",
+    ];
+    let r = Node::start(&args);
+    // A third node with the model, which sends no jobs: it hears of each cheater only through
+    // the proof the requester announces, re-runs it, and bans the cheater too.
+    let t = joiner(&r.ticket(), &["--paused"]);
+    let verifier = engine(1, 1);
+    let modes = ["random", "truncate", "past-end", "replay", "other-prompt"];
+    for (i, mode) in modes.iter().enumerate() {
+        let w = joiner(&r.ticket(), &["--cheat", mode]);
+        until_routable(&r, &[&w]).await;
+        let before = checks_of(&r).await.len();
+        let mut failed = None;
+        for (k, prompt) in CHEAT_PROMPTS.iter().enumerate() {
+            let (status, headers, v) =
+                post(&r.url("/v1/chat/completions"), &chat_body(prompt, 48)).await;
+            assert_eq!(status, 200, "{mode}: {v}");
+            assert_eq!(headers["x-llp-node"].to_str().unwrap(), w.id, "{mode}: {v}");
+            let c = eventually(30, "the job's spot check is in its log", async || {
+                let c = checks_of(&r).await;
+                (c.len() > before + k).then(|| c[before + k].clone())
+            })
+            .await;
+            eprintln!("{mode}, job {k}: {c}");
+            if c.contains("FAILED") {
+                failed = Some(c);
+                break;
+            }
+            assert!(c.starts_with("spot check passed"), "{mode}: {c}");
+        }
+        let c = failed.unwrap_or_else(|| panic!("the {mode} cheater was never caught"));
+        assert!(c.contains("fraud proof"), "{mode}: {c}");
+        assert!(
+            strikes_of(&r, &w.id).await >= 5,
+            "the {mode} cheater is banned"
+        );
+        // Its proof, re-run by another engine, finds the fault again.
+        let proofs = r.get_json("/api/proofs").await;
+        let all = proofs["proofs"].as_array().unwrap();
+        assert_eq!(all.len(), i + 1, "{mode}: {proofs}");
+        let proof: FraudProof = serde_json::from_value(all[i].clone()).unwrap();
+        assert_eq!(proof.commitment.worker.to_string(), w.id, "{mode}");
+        let (v, p) = (verifier.clone(), proof.clone());
+        let found = tokio::task::spawn_blocking(move || p.verify(&v))
+            .await
+            .unwrap();
+        eprintln!("{mode}: the proof re-run finds: {found:?}");
+        assert!(found.is_ok(), "{mode}: {found:?}");
+        eventually(
+            60,
+            "the third node re-runs the proof and bans the cheater",
+            async || (strikes_of(&t, &w.id).await >= 5).then_some(()),
+        )
+        .await;
+        let held = t.get_json("/api/proofs").await;
+        assert_eq!(
+            held["proofs"].as_array().unwrap().len(),
+            i + 1,
+            "{mode}: {held}"
+        );
+        assert!(t.log_text().contains("re-run here, finds"), "{mode}");
+        drop(w);
+    }
+
+    // A requester without the model has a verifier peer check the cheater's answers.
+    let n = joiner(&r.ticket(), &["--model", "none"]);
+    let v = joiner(&r.ticket(), &[]);
+    let w = joiner(&r.ticket(), &["--cheat", "random"]);
+    until_routable(&n, &[&v, &w]).await;
+    let mut caught = None;
+    for (k, prompt) in PROMPTS.iter().cycle().take(12).enumerate() {
+        let (status, headers, body) =
+            post(&n.url("/v1/chat/completions"), &chat_body(prompt, 16)).await;
+        assert_eq!(status, 200, "{body}");
+        let by = headers["x-llp-node"].to_str().unwrap().to_string();
+        let c = eventually(30, "the job's check is in its log", async || {
+            let c = checks_of(&n).await;
+            (c.len() > k).then(|| c[k].clone())
+        })
+        .await;
+        eprintln!("--model none, job {k} by {}: {c}", &by[..8]);
+        if by == w.id {
+            assert!(c.contains("FAILED") && c.contains("verified by"), "{c}");
+            caught = Some(c);
+            break;
+        }
+        assert!(
+            c.starts_with("spot check passed") && c.contains("verified by"),
+            "{c}"
+        );
+    }
+    assert!(caught.is_some(), "no job went to the cheater");
+    assert!(strikes_of(&n, &w.id).await >= 5, "the cheater is banned");
+    let held = n.get_json("/api/proofs").await;
+    assert_eq!(held["proofs"].as_array().unwrap().len(), 1, "{held}");
+}
+
+#[tokio::test]
+async fn a_requester_without_the_model_has_its_answers_checked_by_verifier_peers() {
+    let a = crate::network::first(&[]);
+    let b = joiner(&a.ticket(), &[]);
+    let n = joiner(&a.ticket(), &["--model", "none"]);
+    until_routable(&n, &[&a, &b]).await;
+    let mut by = Vec::new();
+    for (k, prompt) in PROMPTS.iter().take(4).enumerate() {
+        let (status, headers, body) =
+            post(&n.url("/v1/chat/completions"), &chat_body(prompt, 16)).await;
+        assert_eq!(status, 200, "{body}");
+        by.push(headers["x-llp-node"].to_str().unwrap().to_string());
+        let c = eventually(30, "the job's check is in its log", async || {
+            let c = checks_of(&n).await;
+            (c.len() > k).then(|| c[k].clone())
+        })
+        .await;
+        eprintln!("job {k}: {c}");
+        // Verified by the other worker, never by the one that ran it.
+        let other = if by[k] == a.id { &b.id } else { &a.id };
+        assert!(c.starts_with("spot check passed"), "{c}");
+        assert!(c.contains(&format!("verified by {}", &other[..10])), "{c}");
+    }
+    let s = n.status().await;
+    let passed: u64 = s["peers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["checks"]["passed"].as_u64())
+        .sum();
+    assert_eq!(passed, 4, "{s}");
+}
+
+#[test]
+#[cfg_attr(
+    feature = "fault-injection",
+    ignore = "a fault-injection build has the flag"
+)]
+fn a_default_build_has_no_way_to_cheat() {
+    let o = run(llp().args(["serve", "--cheat", "random"]));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("unexpected argument '--cheat'"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// An attacker member that announces the fraud proofs `offered` and serves them when asked.
+async fn proof_offerer(at: &Attacker, conn: Connection, offered: Vec<FraudProof>) {
+    let mut seq = 1;
+    while let Ok((mut tx, mut rx)) = conn.accept_bi().await {
+        let Ok(Some(req)) = wire::read::<Request, _>(&mut rx, wire::MAX_FRAME).await else {
+            continue;
+        };
+        let reply = match req {
+            Request::GetAnnouncement => {
+                seq += 1;
+                let mut a = wire::Announcement::new(seq, &at.ticket.network, vec![]);
+                a.frauds = offered.iter().map(|p| hex::encode(p.id())).collect();
+                let signed = wire::seal(at.ep.secret_key(), &at.topic(), &a);
+                Reply::Announcement { signed }
+            }
+            Request::Ping { nonce } => Reply::Pong { nonce },
+            Request::GetProof { id } => match offered.iter().find(|p| hex::encode(p.id()) == id) {
+                Some(p) => Reply::Proof {
+                    proof: Box::new(p.clone()),
+                },
+                None => continue,
+            },
+            _ => continue,
+        };
+        let _ = wire::write(&mut tx, &reply).await;
+        let _ = tx.finish();
+    }
+}
+
+#[tokio::test]
+async fn false_fraud_proofs_and_foreign_checks_cost_their_sender() {
+    let r = Node::start(&[]);
+    let at = attacker(&r).await;
+    let requester = NodeId::from(at.ep.id());
+    // An honest answer, really signed by its worker, to a job of the attacker's.
+    let e = engine(2, 1);
+    let honest = generate(&e, |_| sampling(0.0, 1), false).await.remove(1);
+    let worker = iroh::SecretKey::generate();
+    let prompt = Prompt::Chat(vec![("user".into(), PROMPTS[honest.prompt].into())]);
+    let commitment = Commitment {
+        job: "job-honest".into(),
+        requester,
+        worker: NodeId::from(&worker),
+        model: format!("{MODEL}:q4_1"),
+        prompt: prompt_hash(&prompt, &[]),
+        sampling: honest.sampling.clone(),
+        ignore_eos: false,
+        stop: vec![],
+        tokens: honest.tokens.clone(),
+        finish: honest.finish,
+    };
+    let passes = FraudProof {
+        signature: commitment.sign(&worker),
+        commitment: commitment.clone(),
+        prompt: prompt.clone(),
+        before: vec![],
+        fault: "made up".into(),
+    };
+    // The same with a token changed: no longer the worker's signature.
+    let mut forged = passes.clone();
+    forged.commitment.tokens[0] = 7042;
+    forged.commitment.job = "job-forged".into();
+    let conn = at.member().await;
+    let server = {
+        let (at, conn) = (at.clone(), conn.clone());
+        let offered = vec![forged.clone(), passes.clone()];
+        tokio::spawn(async move { proof_offerer(&at, conn, offered).await })
+    };
+    eventually(
+        30,
+        "the node fetches both proofs and finds them false",
+        async || {
+            let log = r.log_text();
+            (log.contains("sent a false fraud proof")
+                && log.contains("sent a fraud proof whose answer passes the check here"))
+            .then_some(())
+        },
+    )
+    .await;
+    assert_eq!(r.get_json("/api/proofs").await["proofs"], json!([]));
+    // A verification asked for a job of another node, or of an answer not signed as sent.
+    let ask = |claim: FraudProof| {
+        wire::encode(&Request::Verify {
+            claim: Box::new(claim),
+        })
+    };
+    let mut foreign = passes.clone();
+    foreign.commitment.requester = NodeId::from(&iroh::SecretKey::generate());
+    foreign.signature = foreign.commitment.sign(&worker);
+    let (code, m) = crate::wire::refused(at.raw(&conn, &ask(foreign)).await);
+    assert_eq!(code, "invalid", "{m}");
+    let (code, m) = crate::wire::refused(at.raw(&conn, &ask(forged)).await);
+    assert!(code == "invalid" && m.contains("not signed"), "{m}");
+    // Its own job, honestly answered: the verdict is a pass.
+    match at.raw(&conn, &ask(passes)).await {
+        Some(Reply::Verdict { fault: None }) => {}
+        other => panic!("expected a pass, got {other:?}"),
+    }
+    assert!(strikes_of(&r, &at.id()).await >= 4);
+    server.abort();
 }

@@ -76,7 +76,7 @@ impl Attacker {
     }
 
     /// Sends raw bytes on a new stream and reads the answer (None if the stream just ends).
-    async fn raw(&self, conn: &Connection, bytes: &[u8]) -> Option<Reply> {
+    pub(crate) async fn raw(&self, conn: &Connection, bytes: &[u8]) -> Option<Reply> {
         let (mut tx, mut rx) = conn.open_bi().await.unwrap();
         tx.write_all(bytes).await.unwrap();
         let _ = tx.finish();

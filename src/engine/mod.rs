@@ -311,6 +311,14 @@ impl Engine {
         self.inner.model.n_vocab().max(0) as u32
     }
 
+    /// The bytes of `token`, as an answer carries them.
+    pub fn piece(&self, token: u32) -> Vec<u8> {
+        self.inner
+            .model
+            .vocab()
+            .token_to_piece(LlamaToken::new(token as i32), false, None)
+    }
+
     /// Whether `token` ends generation (an end-of-generation token of the model).
     pub fn is_end(&self, token: u32) -> bool {
         self.inner

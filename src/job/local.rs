@@ -10,6 +10,7 @@ use crate::engine::{Engine, Job, Message, Role, SubmitError};
 use crate::tasks::Tasks;
 
 /// A job ready to submit to one engine.
+#[derive(Clone)]
 pub struct Prepared {
     pub tokens: Vec<LlamaToken>,
     /// Prompt tokens without the continuation.

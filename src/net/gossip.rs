@@ -98,6 +98,7 @@ impl Net {
                 .map(|l| l.own_debts().into_iter().take(8).collect())
                 .unwrap_or_default(),
             paid_heads: ledger.map(|l| l.paid_heads()).unwrap_or_default(),
+            frauds: self.fraud_ids(),
             capability: capability(&node.devices()),
         }
     }
@@ -266,6 +267,7 @@ impl Net {
         if !self.take_ledger_news(&author, &a) {
             return;
         }
+        self.take_frauds(&author, &a);
         if a.leaving {
             self.leave(&author, &a);
         } else {
@@ -369,6 +371,33 @@ impl Net {
         self.take_debts(author, a, ledger);
         self.take_paid_heads(author, a, ledger);
         true
+    }
+
+    /// The ids of the fraud proofs this node announces: its newest 8 small enough for a reply.
+    fn fraud_ids(&self) -> Vec<String> {
+        let fits = |p: &crate::trust::proof::FraudProof| {
+            serde_json::to_vec(p).is_ok_and(|b| b.len() + 1024 < wire::MAX_SMALL_FRAME)
+        };
+        let all = self.proofs();
+        let newest = all.iter().rev().filter(|p| fits(p)).take(8);
+        newest.map(|p| hex::encode(p.id())).collect()
+    }
+
+    /// The fraud proofs an announcement names: each one new here is fetched from its author
+    /// and re-run, aside (`remote::take_proof`).
+    fn take_frauds(&self, author: &NodeId, a: &Announcement) {
+        for id in a.frauds.iter().take(8) {
+            let Some(id) = crate::ids::hex32(id) else {
+                self.strike(author, "announced a fraud proof id that is not one");
+                return;
+            };
+            if self.checks().proof(&id).is_some() || !self.first_sight_of_proof(id) {
+                continue;
+            }
+            let (net, author) = (self.clone(), *author);
+            self.tasks()
+                .spawn(async move { super::remote::take_proof(&net, author, id).await });
+        }
     }
 
     /// The requesters' heads an announcement carries (payments its author accepted): each is

@@ -65,8 +65,6 @@ pub type ChainFetch<'a> =
 
 /// How long [`Net::stop`] waits for connected peers to hear that this node leaves.
 const LEAVE_WAIT: Duration = Duration::from_secs(1);
-/// Fraud proofs a node keeps (its newest).
-const MAX_PROOFS: usize = 64;
 
 /// A handle to the network. Clone freely.
 #[derive(Clone)]
@@ -101,8 +99,9 @@ struct Inner {
     claims: Mutex<serve::Claims>,
     /// What this node found checking its workers' answers.
     checks: crate::trust::spot::Checks,
-    /// The fraud proofs it made, newest last (at most [`MAX_PROOFS`]).
-    proofs: Mutex<std::collections::VecDeque<crate::trust::proof::FraudProof>>,
+    /// The fraud proofs whose ids announcements brought, fetched or being fetched (so each
+    /// is fetched and re-run once).
+    proofs_seen: Mutex<std::collections::HashSet<[u8; 32]>>,
     /// The last announcement sent, sealed: what `GetAnnouncement` answers (cheap to serve;
     /// empty until the first is sent).
     sealed: tokio::sync::watch::Sender<Vec<u8>>,
@@ -155,7 +154,7 @@ impl Net {
                 prepares: tokio::sync::Semaphore::new(4),
                 claims: Mutex::new(Default::default()),
                 checks,
-                proofs: Mutex::new(Default::default()),
+                proofs_seen: Mutex::new(Default::default()),
                 sealed: tokio::sync::watch::channel(Vec::new()).0,
                 last_broadcast: Mutex::new(Instant::now()),
                 change_pending: AtomicBool::new(false),
@@ -168,8 +167,10 @@ impl Net {
             .accept(iroh_gossip::ALPN, gossip)
             .spawn();
         let _ = net.inner.router.set(router);
-        // A worker proven to cheat before the restart stays banned after it.
+        // A worker proven to cheat before the restart stays banned after it; one with verified
+        // work is off probation.
         for (peer, r) in net.checks().all() {
+            net.with_table(|t| t.set_verified(&peer, r.failed == 0 && r.passed > 0));
             if r.failed > 0 {
                 net.ban(
                     &peer,
@@ -291,24 +292,37 @@ impl Net {
         &self.inner.checks
     }
 
-    /// Keeps a fraud proof this node made (the oldest goes past [`MAX_PROOFS`]).
-    pub fn keep_proof(&self, p: crate::trust::proof::FraudProof) {
-        let mut all = self.inner.proofs.lock().expect("proofs");
-        if all.len() >= MAX_PROOFS {
-            all.pop_front();
+    /// Keeps a fraud proof, durably (in `trust.redb`); whether it is new here. Kept proofs
+    /// are announced, so that the network's other nodes re-run them.
+    pub async fn keep_proof(&self, p: crate::trust::proof::FraudProof) -> bool {
+        let n = self.clone();
+        match self
+            .tasks()
+            .spawn_blocking(move || n.checks().keep_proof(&p))
+            .await
+        {
+            Ok(Ok(new)) => new,
+            Ok(Err(e)) => {
+                tracing::error!("could not save a fraud proof (it is kept in memory): {e}");
+                true
+            }
+            Err(_) => false,
         }
-        all.push_back(p);
     }
 
-    /// The fraud proofs this node made, oldest first.
+    /// The fraud proofs this node holds, oldest first.
     pub fn proofs(&self) -> Vec<crate::trust::proof::FraudProof> {
-        self.inner
-            .proofs
-            .lock()
-            .expect("proofs")
-            .iter()
-            .cloned()
-            .collect()
+        self.checks().proofs()
+    }
+
+    /// Marks a proof id an announcement brought as seen; whether it was new. The set is
+    /// bounded: past 4,096 ids it starts again (a proof fetched twice is re-run once more).
+    pub(crate) fn first_sight_of_proof(&self, id: [u8; 32]) -> bool {
+        let mut seen = self.inner.proofs_seen.lock().expect("proofs seen");
+        if seen.len() >= 4096 {
+            seen.clear();
+        }
+        seen.insert(id)
     }
 
     /// The credit policy's fingerprint, which peers must share.

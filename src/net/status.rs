@@ -34,6 +34,10 @@ pub struct PeerStatus {
     /// What this node's spot checks of its answers found (none before the first).
     #[serde(default)]
     pub checks: Option<crate::trust::spot::Record>,
+    /// On probation in routing here: no work of its passed a check yet (peers on probation
+    /// share at most a fifth of this node's jobs).
+    #[serde(default)]
+    pub probation: bool,
     /// The seq and balance of the latest ledger head it signed that this node saw.
     pub ledger_seq: Option<u64>,
     pub balance: Option<u64>,
@@ -79,6 +83,7 @@ impl PeerStatus {
             inflight: p.inflight,
             strikes: p.strikes,
             checks: None,
+            probation: false,
             observed_tps: p.observed_tps,
             ledger_seq: head.as_ref().map(|h| h.seq),
             balance: head.as_ref().map(|h| h.balance),
@@ -95,7 +100,10 @@ impl Net {
         let mut out: Vec<PeerStatus> = self.with_table(|t| {
             let w = t.weights;
             t.peers()
-                .map(|p| PeerStatus::of(p, &w, ledger, now))
+                .map(|p| PeerStatus {
+                    probation: t.on_probation(&p.id),
+                    ..PeerStatus::of(p, &w, ledger, now)
+                })
                 .collect()
         });
         let checks = self.checks().all();

@@ -99,6 +99,15 @@ pub enum Request {
     Witness {
         head: Box<crate::ledger::Head>,
     },
+    /// Checks an answer for its requester, which does not run the variant: the worker's signed
+    /// commitment with the prompt, re-run as a fraud proof is. Answered by `Verdict`.
+    Verify {
+        claim: Box<crate::trust::proof::FraudProof>,
+    },
+    /// A fraud proof the peer announced, by id (hex): answered by `Proof`.
+    GetProof {
+        id: String,
+    },
     /// On a job's stream: the requester's promise to pay for the tokens it received so far (a
     /// receipt it signed, cumulative: each replaces the one before).
     Pay(Box<crate::ledger::Promise>),
@@ -362,6 +371,14 @@ pub enum Reply {
     Entries {
         entries: Vec<String>,
     },
+    /// What a verifier found checking an answer: the fault, if it failed.
+    Verdict {
+        fault: Option<String>,
+    },
+    /// A fraud proof asked for by id.
+    Proof {
+        proof: Box<crate::trust::proof::FraudProof>,
+    },
     ChainEnd,
 }
 
@@ -404,6 +421,10 @@ pub struct Announcement {
     /// proven forked.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub paid_heads: Vec<crate::ledger::Head>,
+    /// The ids (hex) of the newest fraud proofs this node holds, made or re-run here: a node
+    /// that does not have one asks for it (`GetProof`) and re-runs it itself.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub frauds: Vec<String>,
 }
 
 impl Announcement {
@@ -424,6 +445,7 @@ impl Announcement {
             equivocations: Vec::new(),
             debts: Vec::new(),
             paid_heads: Vec::new(),
+            frauds: Vec::new(),
         }
     }
 }

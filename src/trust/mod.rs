@@ -4,6 +4,8 @@
 //! Owns: judging a claimed answer from the model's own view of it ([`check`]). Must not touch:
 //! the engine's scheduling (a check scores on a context of its own), the network, the ledger.
 
+#[cfg(feature = "fault-injection")]
+pub mod cheat;
 pub mod check;
 pub mod proof;
 pub mod spot;

@@ -6,16 +6,22 @@
 //! (and the worker is banned besides). Which jobs are checked is drawn at random when the job
 //! ends, after the worker has streamed it: the worker cannot know.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
+use super::proof::FraudProof;
 use crate::ids::NodeId;
 
 /// The records, by worker id: `run u32 | passed u32 | failed u32`, big-endian.
 const RECORDS: TableDefinition<&[u8; 32], [u8; 12]> = TableDefinition::new("checks");
+/// The fraud proofs, by id: `kept_ms u64 | the proof as JSON`.
+const PROOFS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("proofs");
+
+/// Fraud proofs kept (the newest; the oldest goes first past it).
+pub const MAX_PROOFS: usize = 64;
 
 /// Jobs checked every time before the rate starts to fall.
 pub const PROBATION: u32 = 10;
@@ -68,6 +74,8 @@ impl Record {
 #[derive(Debug, Default)]
 pub struct Checks {
     records: Mutex<HashMap<NodeId, Record>>,
+    /// The fraud proofs this node made or re-ran itself, oldest first.
+    proofs: Mutex<VecDeque<FraudProof>>,
     db: Option<(PathBuf, Database)>,
 }
 
@@ -78,8 +86,10 @@ impl Checks {
         let db = Database::create(path).map_err(|e| err(&e))?;
         let w = db.begin_write().map_err(|e| err(&e))?;
         w.open_table(RECORDS).map_err(|e| err(&e))?;
+        w.open_table(PROOFS).map_err(|e| err(&e))?;
         w.commit().map_err(|e| err(&e))?;
         let mut records = HashMap::new();
+        let mut proofs = Vec::new();
         {
             let r = db.begin_read().map_err(|e| err(&e))?;
             let t = r.open_table(RECORDS).map_err(|e| err(&e))?;
@@ -87,11 +97,77 @@ impl Checks {
                 let (k, v) = row.map_err(|e| err(&e))?;
                 records.insert(NodeId::from_bytes(*k.value()), Record::decode(v.value()));
             }
+            let t = r.open_table(PROOFS).map_err(|e| err(&e))?;
+            for row in t.iter().map_err(|e| err(&e))? {
+                let (k, v) = row.map_err(|e| err(&e))?;
+                let v = v.value();
+                let kept = v
+                    .get(..8)
+                    .map(|b| u64::from_be_bytes(b.try_into().unwrap_or([0; 8])));
+                match (kept, v.get(8..).map(serde_json::from_slice::<FraudProof>)) {
+                    (Some(kept), Some(Ok(p))) => proofs.push((kept, p)),
+                    // Kept, not deleted: what could not be read is not thrown away.
+                    _ => tracing::warn!(
+                        "{}: the fraud proof {} does not parse; skipped",
+                        path.display(),
+                        hex::encode(k.value())
+                    ),
+                }
+            }
         }
+        proofs.sort_by_key(|(kept, _)| *kept);
         Ok(Checks {
             records: Mutex::new(records),
+            proofs: Mutex::new(proofs.into_iter().map(|(_, p)| p).collect()),
             db: Some((path.to_path_buf(), db)),
         })
+    }
+
+    /// Keeps a fraud proof, durably; whether it is new here. The oldest goes past
+    /// [`MAX_PROOFS`]. Blocking: call off the async runtime.
+    pub fn keep_proof(&self, p: &FraudProof) -> Result<bool, String> {
+        let id = p.id();
+        let dropped = {
+            let mut all = self.proofs.lock().expect("proofs");
+            if all.iter().any(|q| q.id() == id) {
+                return Ok(false);
+            }
+            let dropped = (all.len() >= MAX_PROOFS).then(|| all.pop_front()).flatten();
+            all.push_back(p.clone());
+            dropped
+        };
+        let Some((path, db)) = &self.db else {
+            return Ok(true);
+        };
+        let err = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+        let mut value = crate::ids::now_ms().to_be_bytes().to_vec();
+        value.extend(serde_json::to_vec(p).map_err(|e| err(&e))?);
+        let w = db.begin_write().map_err(|e| err(&e))?;
+        {
+            let mut t = w.open_table(PROOFS).map_err(|e| err(&e))?;
+            t.insert(&id, value.as_slice()).map_err(|e| err(&e))?;
+            if let Some(old) = dropped {
+                t.remove(&old.id()).map_err(|e| err(&e))?;
+            }
+        }
+        w.commit().map_err(|e| err(&e))?;
+        Ok(true)
+    }
+
+    /// The fraud proofs kept, oldest first.
+    pub fn proofs(&self) -> Vec<FraudProof> {
+        self.proofs
+            .lock()
+            .expect("proofs")
+            .iter()
+            .cloned()
+            .collect()
+    }
+
+    /// The proof kept with id `id`.
+    pub fn proof(&self, id: &[u8; 32]) -> Option<FraudProof> {
+        let all = self.proofs.lock().expect("proofs");
+        all.iter().find(|p| p.id() == *id).cloned()
     }
 
     /// Writes `worker`'s record durably. Blocking: call off the async runtime.

@@ -22,6 +22,8 @@ const MAX_FAILOVERS: u32 = 8;
 const FAILOVER_SEARCH: Duration = Duration::from_secs(30);
 /// The longest a job waits in a busy peer's queue before it goes elsewhere.
 const MAX_QUEUE_WAIT: Duration = Duration::from_secs(180);
+/// Fewest tokens of a segment whose speed is measured (a short one says little).
+const MIN_SPEED_TOKENS: u32 = 4;
 /// How often a failed-over job looks again when no news of room arrives.
 const ROOM_POLL: Duration = Duration::from_millis(200);
 
@@ -190,9 +192,11 @@ impl Follow {
                     }
                 }
                 Step::Event(Event::Done(f)) => {
-                    // Its speed as measured here (the score's, never its own claim).
-                    if let (Source::Peer(s), true) = (&*source, seg_tokens > 1) {
-                        let tps = f64::from(seg_tokens - 1) / gaps.as_secs_f64();
+                    // Its speed as measured here (the score's, never its own claim): tokens over
+                    // the whole segment, first-token wait included, so an answer held back and
+                    // sent in one burst counts as slow as it was.
+                    if let (Source::Peer(s), true) = (&*source, seg_tokens >= MIN_SPEED_TOKENS) {
+                        let tps = f64::from(seg_tokens) / began.elapsed().as_secs_f64();
                         self.net.with_table(|t| t.observe_speed(&s.peer, tps));
                     }
                     let f = self.done(source, f, offset, seg_tokens).await;
@@ -244,6 +248,12 @@ impl Follow {
         }
         if let Source::Peer(s) = source {
             self.net.with_table(|t| t.success(&s.peer, Instant::now()));
+            if s.commitment.is_none() {
+                self.net.strike(
+                    &s.peer,
+                    "ended an answer without signing its commitment to it",
+                );
+            }
             f.credits = pay::settle(&self.net, Some(&self.guard), s, seg_tokens, false).await;
             // Checked aside, after the payment: neither the client nor the worker waits for
             // it (the worker cannot tell from the payment's timing whether it was checked).

@@ -25,6 +25,7 @@
 //! seconds until its first token, and is waited for up to 3 minutes.
 
 mod check;
+pub(in crate::net) use check::{take_proof, verify_for};
 mod follow;
 mod pay;
 

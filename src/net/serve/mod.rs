@@ -44,6 +44,8 @@ pub(super) fn kind(r: &Request) -> &'static str {
         Request::GetChain { .. } => "get_chain",
         Request::HeadOf { .. } => "head_of",
         Request::Witness { .. } => "witness",
+        Request::GetProof { .. } => "get_proof",
+        Request::Verify { .. } => "verify",
         Request::Paid { .. } => "a payment",
         Request::Pay(_) | Request::Stop => "a job's follow-up outside a job",
     }
@@ -105,6 +107,8 @@ async fn one_stream(net: &Net, peer: NodeId, mut send: SendStream, mut recv: Rec
             }
         },
         Request::Witness { head } => witness::serve(net, peer, &head),
+        Request::Verify { claim } => super::remote::verify_for(net, peer, *claim).await,
+        Request::GetProof { id } => get_proof(net, peer, &id),
         Request::Hello { .. } => Reply::refused(RefuseCode::Handshake, "already introduced"),
         Request::Infer(job) => {
             infer(net, peer, job, &mut send, recv).await;
@@ -125,6 +129,20 @@ async fn one_stream(net: &Net, peer: NodeId, mut send: SendStream, mut recv: Rec
         }
     };
     answer(&mut send, &reply).await;
+}
+
+/// The fraud proof `id` (hex), if this node holds it.
+fn get_proof(net: &Net, peer: NodeId, id: &str) -> Reply {
+    let Some(id) = crate::ids::hex32(id) else {
+        net.strike(&peer, "get_proof: not a proof id");
+        return Reply::refused(RefuseCode::Invalid, "not a proof id (64 hex digits)");
+    };
+    match net.checks().proof(&id) {
+        Some(proof) => Reply::Proof {
+            proof: Box::new(proof),
+        },
+        None => Reply::refused(RefuseCode::Invalid, "no such fraud proof here"),
+    }
 }
 
 /// A refusal of this node's engine, as the peer protocol says it.

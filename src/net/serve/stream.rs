@@ -29,6 +29,9 @@ pub(super) struct Running {
     pub _claim: super::admit::Claim,
     /// What this node commits to at the end: the job as asked and the tokens sent.
     pub work: Commitment,
+    /// How this node cheats, with the engine it cheats on (tests of verified work only).
+    #[cfg(feature = "fault-injection")]
+    pub cheat: Option<(crate::trust::cheat::Cheat, crate::engine::Engine)>,
 }
 
 impl Admitted {
@@ -51,7 +54,16 @@ impl Admitted {
         guard.set_prompt_text(crate::node::jobs::prompt_log(&self.spec.prompt));
         guard.set_warning(p.warning.as_deref());
         guard.run_locally();
-        let events = match job::local::submit(&self.engine, p, &self.spec, self.priority) {
+        #[cfg(feature = "fault-injection")]
+        let cheat = net.settings().cheat.map(|c| (c, self.engine.clone()));
+        #[cfg(feature = "fault-injection")]
+        let submitted = match &cheat {
+            Some((c, e)) => c.submit(e, p, &self.spec, self.priority),
+            None => job::local::submit(&self.engine, p, &self.spec, self.priority),
+        };
+        #[cfg(not(feature = "fault-injection"))]
+        let submitted = job::local::submit(&self.engine, p, &self.spec, self.priority);
+        let events = match submitted {
             Ok(rx) => rx,
             Err(r) => {
                 guard.refuse(&r.message);
@@ -101,6 +113,8 @@ impl Admitted {
             tab,
             _claim: self.claim,
             work,
+            #[cfg(feature = "fault-injection")]
+            cheat,
         })
     }
 }
@@ -119,6 +133,48 @@ pub(super) async fn run(
     // A stop or a departure cancels the job on the engine.
     running.events.close();
     sent
+}
+
+/// The job's last frame: how it ended, and this node's signed commitment to the answer.
+fn done(net: &Net, running: &mut Running, f: &job::Finish) -> Reply {
+    running.guard.finish(f);
+    running.work.finish = f.reason;
+    #[cfg(feature = "fault-injection")]
+    if let Some((c, e)) = &running.cheat {
+        c.finished(e, &running.work.tokens);
+    }
+    Reply::Done {
+        commitment: Some(running.work.sign(&net.inner.key)),
+        reason: f.reason.as_str().into(),
+        completion_tokens: f.completion_tokens,
+        cached_tokens: f.cached_tokens,
+        ttft_ms: f.time_to_first_token.as_secs_f64() * 1e3,
+        prompt_ms: f.prompt_time.as_secs_f64() * 1e3,
+        generation_ms: f.generation_time.as_secs_f64() * 1e3,
+    }
+}
+
+/// An event from the engine as this node sends it on.
+enum Cheated {
+    Send(Option<Event>),
+    /// Nothing is sent for it.
+    #[cfg_attr(not(feature = "fault-injection"), allow(dead_code))]
+    Skip,
+}
+
+/// The event as sent: as the engine made it, unless this node cheats (a `fault-injection` build
+/// started with `--cheat`).
+#[cfg_attr(not(feature = "fault-injection"), allow(unused_variables))]
+fn cheat(running: &Running, n: u32, ev: Option<Event>) -> Cheated {
+    #[cfg(feature = "fault-injection")]
+    if let Some((c, engine)) = &running.cheat {
+        return match ev.map(|ev| c.alter(engine, n, ev)) {
+            Some(None) => Cheated::Skip,
+            Some(Some(ev)) => Cheated::Send(Some(ev)),
+            None => Cheated::Send(None),
+        };
+    }
+    Cheated::Send(ev)
 }
 
 /// Why a paid job must stop before its next token (`n` sent), if it must: its requester was
@@ -169,8 +225,9 @@ async fn stream(
         }
         let may_send = running.tab.as_ref().is_none_or(|t| t.may_send(n));
         let frame = tokio::select! {
-            ev = running.events.recv(), if may_send => match ev {
-                Some(Event::Token { id, piece }) => {
+            ev = running.events.recv(), if may_send => match cheat(running, n, ev) {
+                Cheated::Skip => continue,
+                Cheated::Send(Some(Event::Token { id, piece })) => {
                     n += 1;
                     running.work.tokens.push(id);
                     if n.is_multiple_of(16) {
@@ -179,25 +236,13 @@ async fn stream(
                     guard.push_output(&piece);
                     Reply::Token { id, piece }
                 }
-                Some(Event::Done(f)) => {
-                    guard.finish(&f);
-                    running.work.finish = f.reason;
-                    Reply::Done {
-                        commitment: Some(running.work.sign(&net.inner.key)),
-                        reason: f.reason.as_str().into(),
-                        completion_tokens: f.completion_tokens,
-                        cached_tokens: f.cached_tokens,
-                        ttft_ms: f.time_to_first_token.as_secs_f64() * 1e3,
-                        prompt_ms: f.prompt_time.as_secs_f64() * 1e3,
-                        generation_ms: f.generation_time.as_secs_f64() * 1e3,
-                    }
-                }
-                Some(Event::Failed(message)) => {
+                Cheated::Send(Some(Event::Done(f))) => done(net, running, &f),
+                Cheated::Send(Some(Event::Failed(message))) => {
                     guard.fail(&message);
                     let _ = wire::write(send, &Reply::Failed { message }).await;
                     return n;
                 }
-                None => return n,
+                Cheated::Send(None) => return n,
             },
             r = from_requester.recv() => match r {
                 Some(Request::Pay(p)) => {

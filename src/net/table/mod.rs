@@ -184,8 +184,17 @@ impl Peer {
     }
 }
 
-/// Most peer records kept; announcements from further new ids are dropped until some expire.
+/// The highest speed a measurement counts (tokens a second).
+pub const MAX_TPS: f64 = 5_000.0;
+
+/// Most peer records kept. A new id past it takes the place of a record with no verified work
+/// and no job in flight, drawn from the most crowded bucket (see [`Table::make_room`]).
 pub const MAX_PEERS: usize = 20_000;
+
+/// The largest share of this node's jobs that goes to peers on probation (no verified work
+/// yet) while peers with verified work have room: a crowd of new identities, however well they
+/// score, cannot take over the routing.
+pub const PROBATION_SHARE: f64 = 0.2;
 
 /// Candidates kept per model for routing decisions (the best by score).
 pub const SHORTLIST: usize = 32;
@@ -208,6 +217,8 @@ pub struct Table {
     /// In-flight jobs on peers whose record was removed (left, expired) while jobs ran: a record
     /// created again for the same id takes them back, so caps hold across a rejoin.
     orphan_inflight: HashMap<NodeId, u32>,
+    /// Peers whose work passed a check here (the rest are on probation).
+    verified: std::collections::HashSet<NodeId>,
 }
 
 /// Leading bits two ids share (256 for the same id).
@@ -235,7 +246,23 @@ impl Table {
             k,
             shortlists: HashMap::new(),
             orphan_inflight: HashMap::new(),
+            verified: Default::default(),
         }
+    }
+
+    /// Marks `id` as having verified work (a check passed), or not (a check failed): peers
+    /// without are on probation, with a capped share of the jobs.
+    pub fn set_verified(&mut self, id: &NodeId, verified: bool) {
+        if verified {
+            self.verified.insert(*id);
+        } else {
+            self.verified.remove(id);
+        }
+    }
+
+    /// Whether `id` is on probation (no verified work here yet).
+    pub fn on_probation(&self, id: &NodeId) -> bool {
+        !self.verified.contains(id)
     }
 
     pub fn get(&self, id: &NodeId) -> Option<&Peer> {
@@ -330,7 +357,7 @@ impl Table {
             relay: a.relay.clone(),
         };
         if !self.peers.contains_key(&id) {
-            if self.peers.len() >= MAX_PEERS {
+            if self.peers.len() >= MAX_PEERS && !self.make_room() {
                 return false;
             }
             // Announcing peers always get a record; they also take a bucket place if free.
@@ -354,6 +381,27 @@ impl Table {
         if changed {
             self.shortlists.clear();
         }
+        true
+    }
+
+    /// Frees a record for a newcomer in a full table: a record with no verified work and no job
+    /// in flight, drawn at random from the bucket (shared-prefix length) with the most records.
+    /// Ids that flood the table are random, so they crowd the same buckets: they give way to
+    /// newcomers there, and a flood cannot lock newcomers out of every bucket. Whether there
+    /// was such a record.
+    fn make_room(&mut self) -> bool {
+        let mut by_bucket: HashMap<usize, Vec<NodeId>> = HashMap::new();
+        for p in self.peers.values() {
+            if p.inflight == 0 && !self.verified.contains(&p.id) {
+                let b = shared_prefix(&self.own, &p.id);
+                by_bucket.entry(b).or_default().push(p.id);
+            }
+        }
+        let Some(crowd) = by_bucket.into_values().max_by_key(Vec::len) else {
+            return false;
+        };
+        let victim = crowd[(crate::ids::random_u64() % crowd.len() as u64) as usize];
+        self.remove(&victim);
         true
     }
 
@@ -436,6 +484,8 @@ impl Table {
         if !tps.is_finite() || tps <= 0.0 {
             return;
         }
+        // Capped: no answer streamed over the network is faster, whatever the timing says.
+        let tps = tps.min(MAX_TPS);
         if let Some(p) = self.peers.get_mut(id) {
             p.observed_tps = Some(p.observed_tps.map_or(tps, |old| 0.7 * old + 0.3 * tps));
         }
@@ -563,6 +613,9 @@ impl Table {
         scored.into_iter().map(|(_, id)| id).collect()
     }
 
+    /// One turn of the weighted round-robin among `ids`. Peers on probation share at most
+    /// [`PROBATION_SHARE`] of the turns while verified peers have room: their weights are
+    /// scaled down together when they would take more (never up; alone they take every turn).
     fn round_robin<'a>(
         &mut self,
         model: &ModelRef,
@@ -570,10 +623,9 @@ impl Table {
         exclude: &[NodeId],
     ) -> Option<NodeId> {
         let w = self.weights;
-        let mut sum = 0.0;
-        let mut best: Option<(NodeId, f64)> = None;
+        let mut candidates: Vec<(NodeId, f64, bool)> = Vec::new();
         for id in ids {
-            let Some(p) = self.peers.get_mut(id) else {
+            let Some(p) = self.peers.get(id) else {
                 continue;
             };
             if !p.routable() || exclude.contains(&p.id) {
@@ -586,6 +638,21 @@ impl Table {
             let Some(s) = p.score(model, &w) else {
                 continue;
             };
+            candidates.push((p.id, s, !self.verified.contains(&p.id)));
+        }
+        let (on, off): (Vec<&(NodeId, f64, bool)>, Vec<_>) = candidates.iter().partition(|c| c.2);
+        let probation: f64 = on.iter().map(|c| c.1).sum();
+        let verified: f64 = off.iter().map(|c| c.1).sum();
+        let scale = if probation > 0.0 && verified > 0.0 {
+            (PROBATION_SHARE / (1.0 - PROBATION_SHARE) * verified / probation).min(1.0)
+        } else {
+            1.0
+        };
+        let mut sum = 0.0;
+        let mut best: Option<(NodeId, f64)> = None;
+        for (id, s, on_probation) in candidates {
+            let s = if on_probation { s * scale } else { s };
+            let p = self.peers.get_mut(&id).expect("a candidate");
             p.current += s;
             sum += s;
             if best.is_none_or(|(_, c)| p.current > c) {

@@ -78,6 +78,76 @@ fn round_robin_follows_scores_and_respects_caps() {
 }
 
 #[test]
+fn peers_on_probation_share_at_most_a_fifth_of_the_jobs() {
+    // One peer with verified work, and nine new ones that measure ten times faster.
+    let peers: Vec<(u8, u32, u32, f64)> = (1..=10).map(|n| (n, 4, 0, 10.0)).collect();
+    let mut t = table_with(&peers);
+    for n in 2..=10 {
+        t.observe_speed(&id(n), 1000.0);
+    }
+    t.observe_speed(&id(1), 100.0);
+    // None verified yet: the round-robin follows the scores alone.
+    let count = |t: &mut Table| {
+        let mut new = 0;
+        for _ in 0..1000 {
+            if t.pick(&m("m"), &[]).unwrap() != id(1) {
+                new += 1;
+            }
+        }
+        new
+    };
+    assert!(count(&mut t) > 850);
+    t.set_verified(&id(1), true);
+    let new = count(&mut t);
+    assert!(
+        (190..=210).contains(&new),
+        "{new} of 1000 jobs to peers on probation"
+    );
+    assert!(t.on_probation(&id(2)) && !t.on_probation(&id(1)));
+    // Full, the verified peer leaves them every job: probation caps a share, it locks no one
+    // out.
+    t.get_mut(&id(1)).unwrap().inflight = 4;
+    assert_eq!(count(&mut t), 1000);
+}
+
+#[test]
+fn a_full_table_makes_room_for_newcomers_from_the_crowd() {
+    let now = Instant::now();
+    let own = raw([0xff; 32]);
+    let mut t = Table::new(own, Weights::default());
+    // Peers with verified work, one in each of a few far buckets.
+    let far: Vec<NodeId> = (1..=4u8)
+        .map(|i| {
+            let mut b = [0xff; 32];
+            b[0] = 0xff ^ (0x80 >> i);
+            raw(b)
+        })
+        .collect();
+    for f in &far {
+        assert!(t.announce(*f, ad(4, 0, 10.0), now));
+        t.set_verified(f, true);
+    }
+    // A flood of ids fills the table (most in bucket 0, where random ids fall).
+    let mut n = 0u64;
+    while t.len() < MAX_PEERS {
+        let mut b = [0u8; 32];
+        b[..8].copy_from_slice(&n.to_be_bytes());
+        b[8] = 1;
+        n += 1;
+        t.announce(raw(b), ad(4, 0, 10.0), now);
+    }
+    // A newcomer still gets a record, and the verified peers keep theirs.
+    let mut b = [0x0f; 32];
+    b[0] = 0x7f;
+    assert!(t.announce(raw(b), ad(4, 0, 10.0), now));
+    assert!(t.get(&raw(b)).is_some());
+    assert_eq!(t.len(), MAX_PEERS);
+    for f in &far {
+        assert!(t.get(f).is_some());
+    }
+}
+
+#[test]
 fn the_score_uses_the_speed_measured_here_not_the_one_announced() {
     let mut t = table_with(&[(1, 4, 0, 1e9), (2, 4, 0, 1.0)]);
     let w = t.weights;
@@ -93,6 +163,10 @@ fn the_score_uses_the_speed_measured_here_not_the_one_announced() {
     assert!((tps - (0.7 * 2.0 + 0.3 * 1000.0)).abs() < 1e-9, "{tps}");
     t.observe_speed(&id(1), f64::NAN);
     assert_eq!(t.get_mut(&id(1)).unwrap().observed_tps, Some(tps));
+    // An absurd measurement counts as the cap.
+    t.observe_speed(&id(2), 1e12);
+    let two = t.get_mut(&id(2)).unwrap().observed_tps.unwrap();
+    assert!((two - (0.7 * 80.0 + 0.3 * MAX_TPS)).abs() < 1e-9, "{two}");
 }
 
 #[test]
