@@ -10,6 +10,8 @@
 
 pub mod ledger;
 pub mod net;
+#[cfg(feature = "fault-injection")]
+pub mod trust;
 pub mod tui;
 
 use std::process::ExitCode;
@@ -68,6 +70,13 @@ pub struct BenchArgs {
     /// CPU an idle UI uses (runs a node and the UI in tmux for --duration seconds)
     #[arg(long)]
     pub tui: bool,
+    /// Verified work's benchmark instead: a network with honest workers and a cheater of each
+    /// kind in turn (a build with the `fault-injection` feature only)
+    #[arg(long)]
+    pub trust: bool,
+    /// Jobs the trust benchmark sends before the cheaters join
+    #[arg(long, default_value_t = 200)]
+    pub jobs: usize,
     /// Entries in the chain the ledger benchmark verifies
     #[arg(long, default_value_t = 100_000)]
     pub entries: u64,
@@ -126,6 +135,9 @@ pub async fn run(g: &Global, a: BenchArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
+    if a.trust {
+        return trust(&settings, &a).await;
+    }
     if a.p2p {
         let r = net::run(&settings, a.reps.max(10), a.max_tokens).await?;
         if a.json {
@@ -134,6 +146,27 @@ pub async fn run(g: &Global, a: BenchArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     engine_and_api(&settings, &a).await
+}
+
+#[cfg(feature = "fault-injection")]
+async fn trust(settings: &crate::config::Settings, a: &BenchArgs) -> anyhow::Result<ExitCode> {
+    let r = trust::run(settings, a.jobs).await?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&r)?);
+    } else {
+        trust::print(&r);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Without the cheaters, there is nothing to measure.
+#[cfg(not(feature = "fault-injection"))]
+async fn trust(_: &crate::config::Settings, _: &BenchArgs) -> anyhow::Result<ExitCode> {
+    eprintln!(
+        "llp: `llp bench --trust` runs cheating nodes, which only a build with the \
+         fault-injection feature has: cargo build --release --features fault-injection"
+    );
+    Ok(ExitCode::from(2))
 }
 
 /// The engine's runs (on an embedded node) and the API's (on it, or on `--url`, or on the node

@@ -315,6 +315,16 @@ impl Net {
         self.checks().proofs()
     }
 
+    /// Forgets that a proof id was seen (it could not be fetched or re-run yet): its next
+    /// announcement, by any node, brings it again.
+    pub(crate) fn forget_proof_sight(&self, id: &[u8; 32]) {
+        self.inner
+            .proofs_seen
+            .lock()
+            .expect("proofs seen")
+            .remove(id);
+    }
+
     /// Marks a proof id an announcement brought as seen; whether it was new. The set is
     /// bounded: past 4,096 ids it starts again (a proof fetched twice is re-run once more).
     pub(crate) fn first_sight_of_proof(&self, id: [u8; 32]) -> bool {

@@ -22,10 +22,10 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// The node-to-node protocol, versioned in its name: a node speaking another version is refused
 /// by the QUIC handshake itself.
-pub const ALPN: &[u8] = b"llp/3";
+pub const ALPN: &[u8] = b"llp/4";
 /// The protocol version carried in [`Request::Hello`] (3: admitted chains, backed earnings,
 /// payment by signed promises).
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 /// Largest request frame (a whole conversation, as big as the HTTP body limit allows, plus room).
 pub const MAX_FRAME: usize = 4 << 20;
 /// Largest frame a server sends (a token, a status line, a list of contacts).

@@ -57,6 +57,25 @@ pub enum Fault {
     EndedEarly { at: usize, why: String },
 }
 
+impl Fault {
+    /// What the fault is, without the model's own choices: what a verifier tells the node
+    /// that asked (which does not run the model, and gets no free inference from a check).
+    pub fn summary(&self) -> String {
+        match self {
+            Fault::NotTop { at, .. } => format!("at answer token {at}: not the model's choice"),
+            Fault::Outside { at, .. } => {
+                format!("at answer token {at}: outside what the sampling settings allow")
+            }
+            Fault::PastTheEnd { at, .. } => {
+                format!("at answer token {at}: the answer went on where the model ends it")
+            }
+            Fault::EndedEarly { at, .. } => {
+                format!("the answer ends at token {at}, where the model would not end it")
+            }
+        }
+    }
+}
+
 /// Checks every scored position; the first fault, if any.
 pub fn judge(positions: &[Position], sampling: &Sampling, tol: &Tolerance) -> Result<(), Fault> {
     for (at, p) in positions.iter().enumerate() {

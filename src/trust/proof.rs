@@ -212,6 +212,14 @@ impl FraudProof {
         }
         let prepared = crate::job::local::prepare(engine, &self.prompt, &self.before, Some(1))
             .map_err(|r| ProofError::Run(r.message))?;
+        // Within this node's context: a claim is re-run on a context of its size, which a
+        // sender could otherwise make as large as it likes.
+        let ctx = engine.info().ctx_per_slot as usize;
+        if prepared.tokens.len() + c.tokens.len() >= ctx {
+            return Err(ProofError::Run(format!(
+                "prompt and answer are longer than this node's context ({ctx} tokens)"
+            )));
+        }
         let look = |threads: Option<u32>| {
             let mut scored = engine
                 .score(&prepared.tokens, &c.tokens, &c.sampling, threads)

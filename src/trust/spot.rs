@@ -209,7 +209,12 @@ impl Checks {
     pub fn record(&self, worker: &NodeId, passed: bool) -> Record {
         let mut all = self.records.lock().expect("checks");
         if all.len() >= MAX_WORKERS && !all.contains_key(worker) {
-            let least = all.iter().min_by_key(|(_, r)| r.passed + r.failed);
+            // Never a worker that failed: a flood of new identities must not make this node
+            // forget a cheater.
+            let least = all
+                .iter()
+                .filter(|(_, r)| r.failed == 0)
+                .min_by_key(|(_, r)| r.passed);
             if let Some(k) = least.map(|(k, _)| *k) {
                 all.remove(&k);
             }

@@ -254,6 +254,16 @@ impl Follow {
                     "ended an answer without signing its commitment to it",
                 );
             }
+            // `length` is the end only at the most tokens the worker accepted to send (its
+            // context bounds that figure too): short of it, the answer was cut, and a check
+            // would not judge its end.
+            if f.reason == FinishReason::Length && seg_tokens < s.accepted.max_tokens {
+                let m = format!(
+                    "ended an answer for its length after {seg_tokens} of {} tokens",
+                    s.accepted.max_tokens
+                );
+                self.net.strike(&s.peer, &m);
+            }
             f.credits = pay::settle(&self.net, Some(&self.guard), s, seg_tokens, false).await;
             // Checked aside, after the payment: neither the client nor the worker waits for
             // it (the worker cannot tell from the payment's timing whether it was checked).

@@ -25,7 +25,8 @@
 //! seconds until its first token, and is waited for up to 3 minutes.
 
 mod check;
-pub(in crate::net) use check::{take_proof, verify_for};
+mod verify;
+pub(in crate::net) use verify::{take_proof, verify_for};
 mod follow;
 mod pay;
 
@@ -216,9 +217,9 @@ async fn open(
                 job,
                 commitment: None,
             };
-            if seg.tab.is_some() && !same_variant(&seg.accepted.model, &asked) {
-                // Another model than the one asked (and priced): refused, and paid only the
-                // prompt it was promised.
+            if !same_variant(&seg.accepted.model, &asked) {
+                // Another model than the one asked (and priced, and checked): refused, and paid
+                // only the prompt it was promised (a free job, nothing).
                 let m = format!(
                     "answered with {} when {asked} was asked",
                     seg.accepted.model

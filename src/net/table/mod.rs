@@ -384,23 +384,29 @@ impl Table {
         true
     }
 
-    /// Frees a record for a newcomer in a full table: a record with no verified work and no job
-    /// in flight, drawn at random from the bucket (shared-prefix length) with the most records.
-    /// Ids that flood the table are random, so they crowd the same buckets: they give way to
-    /// newcomers there, and a flood cannot lock newcomers out of every bucket. Whether there
-    /// was such a record.
+    /// Frees a record for a newcomer in a full table: one with no verified work and no job in
+    /// flight, from the bucket (shared-prefix length) with the most such records: first one
+    /// never verified reachable (not `ok`), then the one heard from longest ago. Ids that flood
+    /// the table are random, so they crowd the same buckets: they give way to newcomers there
+    /// (a newcomer, just heard from, goes last), and a flood cannot lock newcomers out of every
+    /// bucket. Whether there was such a record.
     fn make_room(&mut self) -> bool {
-        let mut by_bucket: HashMap<usize, Vec<NodeId>> = HashMap::new();
+        let mut by_bucket: HashMap<usize, Vec<&Peer>> = HashMap::new();
         for p in self.peers.values() {
             if p.inflight == 0 && !self.verified.contains(&p.id) {
                 let b = shared_prefix(&self.own, &p.id);
-                by_bucket.entry(b).or_default().push(p.id);
+                by_bucket.entry(b).or_default().push(p);
             }
         }
-        let Some(crowd) = by_bucket.into_values().max_by_key(Vec::len) else {
+        let crowd = by_bucket.into_values().max_by_key(Vec::len);
+        let victim = crowd.and_then(|c| {
+            c.into_iter()
+                .min_by_key(|p| (p.health == Health::Ok, p.heard))
+                .map(|p| p.id)
+        });
+        let Some(victim) = victim else {
             return false;
         };
-        let victim = crowd[(crate::ids::random_u64() % crowd.len() as u64) as usize];
         self.remove(&victim);
         true
     }

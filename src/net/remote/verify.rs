@@ -1,0 +1,282 @@
+//! Checks that involve other nodes: a node without the model has verifier peers check its
+//! workers' answers ([`by_peers`]); a node checks answers for such peers ([`verify_for`]) and
+//! re-runs the fraud proofs its peers announce ([`take_proof`]).
+//!
+//! Peers' work runs in a queue of its own, one at a time and never waiting (a busy node
+//! refuses at once, and the asker goes to another): no peer, however many identities it has,
+//! can crowd out this node's own spot checks (`check`), nor make it prefill without end.
+
+use std::time::{Duration, Instant};
+
+use super::super::Net;
+use super::super::conn::call_on;
+use super::super::wire::{RefuseCode, Reply, Request};
+use super::check::{Claim, accuse, record};
+use crate::ids::{ModelRef, NodeId};
+use crate::job::Spec;
+use crate::node::JobGuard;
+use crate::trust::proof::{FraudProof, ProofError};
+
+/// Peers' checks and proofs running here: one at a time, none waiting.
+static FOREIGN: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+/// Proofs being fetched from their announcers: a few at a time (the rest wait for the next
+/// announcement).
+static FETCHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
+/// The candidates a node without the model draws its verifiers from: the best-reputed few.
+const CANDIDATES: usize = 8;
+/// How long a verifier has to answer (a check is a prefill or two, after any check of its own).
+const VERIFY_WAIT: Duration = Duration::from_secs(60);
+
+/// Checks `claim` by peers that run its variant, for a node that does not. Two verifiers are
+/// drawn at random among the best-reputed few (most checks passed here, then the nearest),
+/// never the worker: a pass from the first counts; a failure counts only when the second
+/// finds one too, and then the worker is banned here and the signed claim kept as a fraud
+/// proof, which other nodes re-run for themselves before they believe it. Otherwise no one is
+/// accused.
+pub(super) async fn by_peers(
+    net: &Net,
+    guard: &JobGuard,
+    spec: &Spec,
+    claim: &Claim,
+    variant: &ModelRef,
+) {
+    let Some((commitment, signature)) = &claim.signed else {
+        guard.set_check("not checked: the worker signed no commitment to send a verifier".into());
+        return;
+    };
+    let ask = Request::Verify {
+        claim: Box::new(FraudProof {
+            commitment: commitment.clone(),
+            signature: *signature,
+            prompt: spec.prompt.clone(),
+            before: claim.before.clone(),
+            fault: String::new(),
+        }),
+    };
+    let started = Instant::now();
+    let mut first: Option<(NodeId, String)> = None;
+    for v in verifiers(net, variant, &claim.peer) {
+        let Some(fault) = verdict(net, &v, &ask).await else {
+            continue;
+        };
+        let n = claim.tokens.len();
+        let ms = started.elapsed().as_millis();
+        match (fault, &first) {
+            (None, None) => {
+                let r = record(net, claim.peer, true).await;
+                guard.set_check(format!(
+                    "spot check passed: {n} tokens of {} verified by {} in {ms} ms (its run: {})",
+                    claim.peer.short(),
+                    v.short(),
+                    r.run
+                ));
+                return;
+            }
+            (None, Some((f, found))) => {
+                guard.set_check(format!(
+                    "spot check undecided: {} found a fault ({found}), {} none; no one is accused",
+                    f.short(),
+                    v.short()
+                ));
+                return;
+            }
+            (Some(found), None) => first = Some((v, found)),
+            (Some(_), Some((f, found))) => {
+                record(net, claim.peer, false).await;
+                let fault = format!("{found} (found by {} and {})", f.short(), v.short());
+                let proven = accuse(net, spec, claim, &fault).await;
+                guard.set_check(format!("spot check FAILED ({ms} ms): {fault}{proven}"));
+                return;
+            }
+        }
+    }
+    guard.set_check(match first {
+        Some((f, found)) => format!(
+            "spot check undecided: {} found a fault ({found}), and no second verifier could \
+             confirm it; no one is accused",
+            f.short()
+        ),
+        None => format!("not checked: no peer that runs {variant} could verify it"),
+    });
+}
+
+/// What verifier `v` found: `Some(None)` a pass, `Some(Some(fault))` a failure, `None` no
+/// verdict (busy, paused, gone, too slow).
+async fn verdict(net: &Net, v: &NodeId, ask: &Request) -> Option<Option<String>> {
+    let conn = net.connect(v).await.ok()?;
+    match tokio::time::timeout(VERIFY_WAIT, call_on(&conn, ask)).await {
+        Ok(Ok(Reply::Verdict { fault })) => Some(fault),
+        _ => None,
+    }
+}
+
+/// The peers to ask to verify an answer of `variant` by `worker`: the [`CANDIDATES`]
+/// best-reputed routable peers that run it, in a random order (a clique at the top of the
+/// ranking does not decide every check).
+fn verifiers(net: &Net, variant: &ModelRef, worker: &NodeId) -> Vec<NodeId> {
+    let checks = net.checks().all();
+    let mut all: Vec<(u32, u32, Duration, NodeId)> = net.with_table(|t| {
+        t.peers()
+            .filter(|p| p.id != *worker && p.routable() && p.serves(variant).is_some())
+            .map(|p| {
+                let r = checks.get(&p.id).copied().unwrap_or_default();
+                (
+                    r.failed,
+                    u32::MAX - r.passed,
+                    p.rtt.unwrap_or(Duration::MAX),
+                    p.id,
+                )
+            })
+            .collect()
+    });
+    all.sort();
+    let mut ids: Vec<NodeId> = all
+        .into_iter()
+        .take(CANDIDATES)
+        .map(|(.., id)| id)
+        .collect();
+    for i in (1..ids.len()).rev() {
+        let j = (crate::ids::random_u64() % (i as u64 + 1)) as usize;
+        ids.swap(i, j);
+    }
+    ids
+}
+
+/// Checks a finished answer for `peer`, the job's requester, which does not run its variant:
+/// the claim (the worker's signed commitment with the prompt) is re-run here as a proof is.
+/// Refused when this node is paused, does not run the variant, or is busy with another peer's
+/// check. The verdict names where the answer failed, never the model's own choice there (no
+/// free inference).
+pub(in crate::net) async fn verify_for(net: &Net, peer: NodeId, claim: FraudProof) -> Reply {
+    let c = &claim.commitment;
+    if net.node().paused() {
+        return Reply::refused(RefuseCode::Paused, "contribution is paused here");
+    }
+    if c.requester != peer || c.worker == net.id() || c.worker == peer {
+        net.strike(
+            &peer,
+            "asked to verify an answer not of its own job, or by itself",
+        );
+        return Reply::refused(
+            RefuseCode::Invalid,
+            "only a job's requester asks for its check",
+        );
+    }
+    if let Err(e) = claim.check() {
+        net.strike(
+            &peer,
+            &format!("asked to verify a claim that is not signed as sent: {e}"),
+        );
+        return Reply::refused(RefuseCode::Invalid, e.to_string());
+    }
+    let variant = ModelRef::parse(&c.model);
+    let engine = match variant.quant {
+        Some(_) => net.node().engine_for(Some(&variant)).cloned(),
+        None => None,
+    };
+    let Some(engine) = engine else {
+        return Reply::refused(
+            RefuseCode::Model,
+            format!("this node does not run {}", c.model),
+        );
+    };
+    let Ok(_one) = FOREIGN.try_acquire() else {
+        return Reply::refused(RefuseCode::Busy, "busy with another peer's check");
+    };
+    match net
+        .tasks()
+        .spawn_blocking(move || claim.verify(&engine))
+        .await
+    {
+        Ok(Ok(fault)) => Reply::Verdict {
+            fault: Some(fault.summary()),
+        },
+        Ok(Err(ProofError::Passes)) => Reply::Verdict { fault: None },
+        Ok(Err(e)) => Reply::refused(RefuseCode::Invalid, e.to_string()),
+        Err(e) => Reply::refused(RefuseCode::Busy, e.to_string()),
+    }
+}
+
+/// A fraud proof `author` announced (by `id`): fetched from it, checked, and re-run here when
+/// this node runs the variant and knows the worker (a peer in its table serving that variant:
+/// proofs against made-up keys cost nothing to make and are not worth a prefill). A proof that
+/// holds bans its worker here too and is kept (so this node announces it on). A proof that is
+/// not what it claims (another id, a bad signature, another prompt) costs its sender; one whose
+/// answer passes here does not (honest nodes' numbers differ at near-ties), it is only dropped.
+/// A proof not fetched or not re-run now is looked at again at its next announcement.
+pub(in crate::net) async fn take_proof(net: &Net, author: NodeId, id: [u8; 32]) {
+    let ran = fetch_and_run(net, author, id).await;
+    if !ran {
+        net.forget_proof_sight(&id);
+    }
+}
+
+/// [`take_proof`]'s work; whether the proof was dealt with (false: to look at again).
+async fn fetch_and_run(net: &Net, author: NodeId, id: [u8; 32]) -> bool {
+    let Ok(_fetch) = FETCHING.try_acquire() else {
+        return false;
+    };
+    let req = Request::GetProof {
+        id: hex::encode(id),
+    };
+    let proof = match net.call(&author, &req).await {
+        Ok(Reply::Proof { proof }) => *proof,
+        Ok(Reply::Refused { .. }) | Err(_) => return false,
+        Ok(_) => {
+            net.strike(&author, "answered get_proof with something else");
+            return true;
+        }
+    };
+    if proof.id() != id {
+        net.strike(
+            &author,
+            "sent another fraud proof than the one it announced",
+        );
+        return true;
+    }
+    if let Err(e) = proof.check() {
+        net.strike(&author, &format!("sent a false fraud proof: {e}"));
+        return true;
+    }
+    let worker = proof.commitment.worker;
+    let variant = ModelRef::parse(&proof.commitment.model);
+    let known = net.with_table(|t| t.get(&worker).is_some_and(|p| p.serves(&variant).is_some()));
+    let engine = match variant.quant {
+        Some(_) if known && worker != net.id() => net.node().engine_for(Some(&variant)).cloned(),
+        _ => None,
+    };
+    let Some(engine) = engine else {
+        tracing::debug!(
+            "a fraud proof against {} ({}): not re-run here (another variant, or a worker this \
+             node does not know)",
+            worker.short(),
+            proof.commitment.model
+        );
+        return true;
+    };
+    let Ok(_one) = FOREIGN.try_acquire() else {
+        return false;
+    };
+    let p = proof.clone();
+    match net.tasks().spawn_blocking(move || p.verify(&engine)).await {
+        Ok(Ok(fault)) => {
+            record(net, worker, false).await;
+            net.ban(
+                &worker,
+                &format!(
+                    "a fraud proof from {}, re-run here, finds: {fault}",
+                    author.short()
+                ),
+            );
+            net.keep_proof(proof).await;
+        }
+        Ok(Err(e)) => tracing::warn!(
+            "a fraud proof from {} against {} does not hold here: {e}",
+            author.short(),
+            worker.short()
+        ),
+        Err(_) => return false,
+    }
+    true
+}
