@@ -585,6 +585,14 @@ fn a_default_build_has_no_way_to_cheat() {
         "{}",
         stderr(&o)
     );
+    // Nor its benchmark, which says what it needs.
+    let o = run(llp().args(["bench", "--trust"]));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--features fault-injection"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 /// An attacker member that serves the model (it announces so) and the fraud proofs `offered`,

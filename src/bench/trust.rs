@@ -10,6 +10,8 @@
 //! - how many honest workers were ever accused, of how many checked jobs;
 //! - the compute the checks added: the requester's check time against the workers' time on
 //!   the same jobs (prompt and generation), overall and per check.
+//!
+//! Its progress goes to stderr (one line per mode); the report to stdout (`--json`: only JSON).
 
 use std::time::{Duration, Instant};
 
@@ -43,6 +45,12 @@ pub struct TrustReport {
     pub honest_checked: u64,
     /// Honest workers with a failed check (should be none).
     pub honest_accused: usize,
+    /// Greedy answers checked, those with a token that was not the checker's top (let through
+    /// as a near-tie), and the largest gap of those, in logits: the honest divergence the
+    /// tolerance (0.5) must cover.
+    pub greedy_checked: usize,
+    pub greedy_off_top: usize,
+    pub largest_gap: f64,
     pub modes: Vec<ModeReport>,
     /// Jobs served by peers whose check time and worker time were both known.
     pub jobs_measured: usize,
@@ -69,6 +77,10 @@ pub struct ModeReport {
 }
 
 pub async fn run(settings: &Settings, honest_jobs: usize) -> anyhow::Result<TrustReport> {
+    // The benchmark's own network: its requester pays for hundreds of jobs.
+    let mut settings = settings.clone();
+    settings.credits.starter_grant = 1_000_000;
+    let settings = &settings;
     let root = tempfile::Builder::new()
         .prefix("llp-bench-trust-")
         .tempdir()?;
@@ -139,7 +151,7 @@ impl Bench<'_> {
             self.members.push(w);
         }
         until_peers(&self.client, &self.members[0].api, honest.len()).await?;
-        println!(
+        eprintln!(
             "requester and {} honest workers (threads 1-2, slots 1-4); {honest_jobs} jobs, 4 at a time",
             honest.len()
         );
@@ -147,7 +159,12 @@ impl Bench<'_> {
         let mut modes = Vec::new();
         for (k, mode) in MODES.iter().enumerate() {
             let (m, more) = self.one_cheater(5 + k, mode).await?;
-            println!(
+            anyhow::ensure!(
+                m.cheater_jobs > 0,
+                "the {mode} cheater got none of {} jobs: see the requester's log",
+                m.jobs
+            );
+            eprintln!(
                 "{mode:>12}: {} after {} of its jobs ({} jobs in all): {}",
                 if m.caught { "caught" } else { "NOT caught" },
                 m.cheater_jobs,
@@ -197,8 +214,7 @@ impl Bench<'_> {
             .await?;
         let id = c.id.to_string();
         self.members.push(c);
-        let want = self.members.len() - 1;
-        until_peers(&self.client, &self.members[0].api, want).await?;
+        self.until_routable(&id).await?;
         let mut sent = Vec::new();
         let mut cheater_jobs = 0;
         let mut report = None;
@@ -230,6 +246,28 @@ impl Bench<'_> {
             },
             sent,
         ))
+    }
+
+    /// Waits until the requester can route to peer `id`.
+    async fn until_routable(&self, id: &str) -> anyhow::Result<()> {
+        let started = Instant::now();
+        loop {
+            let s = self.status().await?;
+            let p = s["peers"]
+                .as_array()
+                .and_then(|p| p.iter().find(|p| p["id"] == id));
+            if p.is_some_and(|p| {
+                p["health"]["state"] == "ok"
+                    && p["models"].as_array().is_some_and(|m| !m.is_empty())
+            }) {
+                return Ok(());
+            }
+            anyhow::ensure!(
+                started.elapsed() < Duration::from_secs(60),
+                "the requester cannot route to {id} after 60 s: {p:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     async fn status(&self) -> anyhow::Result<Value> {
@@ -311,8 +349,12 @@ impl Bench<'_> {
         let honest_jobs = sent.iter().filter(|s| honest.contains(&s.by)).count();
         let (mut check_ms, mut checked_job_ms, mut all_job_ms, mut measured) =
             (Vec::new(), 0.0, 0.0, 0);
+        let mut gaps = Vec::new();
         for d in self.details().await? {
             let detail = &d["detail"];
+            if let Some(g) = detail["check"].as_str().and_then(largest_gap) {
+                gaps.push(g);
+            }
             let work = detail["prompt_ms"].as_f64().unwrap_or(0.0)
                 + detail["generation_ms"].as_f64().unwrap_or(0.0);
             if work <= 0.0 {
@@ -339,6 +381,9 @@ impl Bench<'_> {
             honest_jobs,
             honest_checked: checked,
             honest_accused: accused,
+            greedy_checked: gaps.len(),
+            greedy_off_top: gaps.iter().filter(|g| **g > 0.0).count(),
+            largest_gap: gaps.iter().copied().fold(0.0, f64::max),
             modes,
             jobs_measured: measured,
             checks,
@@ -352,6 +397,12 @@ impl Bench<'_> {
     }
 }
 
+/// The largest gap a passed greedy check reports (`greedy, largest gap 0.115 logits`).
+fn largest_gap(line: &str) -> Option<f64> {
+    let rest = line.split("largest gap ").nth(1)?;
+    rest.split(' ').next()?.parse().ok()
+}
+
 /// The milliseconds a check line reports (`checked in 173 ms`, `FAILED (251 ms)`).
 fn check_time(line: &str) -> Option<f64> {
     let at = line.find(" ms")?;
@@ -359,10 +410,12 @@ fn check_time(line: &str) -> Option<f64> {
     digits.parse().ok()
 }
 
-/// One job through the requester: prompt `i` (greedy for even `i`, sampled for odd).
+/// One job through the requester: prompt `i` (greedy for even `i`, sampled for odd), each
+/// prompt a new one (a question and a number), so that answers differ.
 async fn one(client: &reqwest::Client, api: &str, i: usize) -> anyhow::Result<Sent> {
+    let prompt = format!("{} (Question {}.)", PROMPTS[i % PROMPTS.len()], i / 2);
     let mut body = json!({
-        "messages": [{"role": "user", "content": PROMPTS[i % PROMPTS.len()]}],
+        "messages": [{"role": "user", "content": prompt}],
         "max_tokens": 24,
         "temperature": 0,
     });
@@ -398,6 +451,11 @@ pub fn print(r: &TrustReport) {
         r.honest_accused, r.honest_workers, r.honest_checked, r.honest_jobs
     );
     println!(
+        "honest greedy answers checked: {}; with a token not the checker's top: {}; largest gap \
+         {:.3} logits (the tolerance is 0.5)",
+        r.greedy_checked, r.greedy_off_top, r.largest_gap
+    );
+    println!(
         "checks: {} (p50 {:.0} ms, p95 {:.0} ms); check time over the workers' time: {:.1}% of all \
          {} jobs, {:.0}% of a checked job",
         r.checks,
@@ -428,5 +486,8 @@ mod tests {
             Some(251.0)
         );
         assert_eq!(check_time("not drawn for a spot check (rate 0.50)"), None);
+        let line = "spot check passed: 7 tokens of ab checked in 1 ms (its run: 1; greedy, \
+                    largest gap 0.115 logits)";
+        assert_eq!(super::largest_gap(line), Some(0.115));
     }
 }

@@ -109,26 +109,34 @@ async fn here(
             if !ended {
                 scored.pop();
             }
-            Ok::<_, crate::engine::score::ScoreError>(judge(&scored, &s, &Tolerance::default()))
+            // Under greedy decoding, the largest gap let through: how close an honest answer
+            // came to the tolerance (the benchmark gathers these).
+            let closest =
+                (s.temperature <= 0.0).then(|| scored.iter().map(|p| p.gap).fold(0.0f32, f32::max));
+            let verdict = judge(&scored, &s, &Tolerance::default());
+            Ok::<_, crate::engine::score::ScoreError>((verdict, closest))
         })
     };
     let verdict = match look(None).await {
-        Ok(Ok(Err(_))) => look(Some(1)).await,
+        Ok(Ok((Err(_), _))) => look(Some(1)).await,
         other => other,
     };
     let ms = started.elapsed().as_millis();
     let n = claim.tokens.len();
     match verdict {
-        Ok(Ok(Ok(()))) => {
+        Ok(Ok((Ok(()), closest))) => {
             let r = record(net, claim.peer, true).await;
+            let closest = closest
+                .map(|g| format!("; greedy, largest gap {g:.3} logits"))
+                .unwrap_or_default();
             guard.set_check(format!(
-                "spot check passed: {n} tokens of {} checked in {ms} ms (its run: {})",
+                "spot check passed: {n} tokens of {} checked in {ms} ms (its run: {}{closest})",
                 claim.peer.short(),
                 r.run
             ));
             None
         }
-        Ok(Ok(Err(fault))) => {
+        Ok(Ok((Err(fault), _))) => {
             record(net, claim.peer, false).await;
             let proven = accuse(net, spec, claim, &fault.to_string()).await;
             guard.set_check(format!("spot check FAILED ({ms} ms): {fault}{proven}"));
