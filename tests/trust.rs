@@ -703,9 +703,25 @@ async fn false_fraud_proofs_and_foreign_checks_cost_their_sender() {
             claim: Box::new(claim),
         })
     };
-    let worker = iroh::SecretKey::generate();
-    let own = honest_claim(&honest, NodeId::from(at.ep.id()), &worker, "job-3");
-    let foreign = honest_claim(&honest, someone, &worker, "job-4");
+    // The worker of the claims: another member the node knows, serving the model.
+    let at2 = attacker(&r).await;
+    let conn2 = at2.member().await;
+    let server2 = {
+        let at2 = at2.clone();
+        tokio::spawn(async move { proof_offerer(&at2, conn2, vec![]).await })
+    };
+    eventually(30, "the node knows the second member's model", async || {
+        let s = r.status().await;
+        let p = s["peers"]
+            .as_array()?
+            .iter()
+            .find(|p| p["id"] == at2.id())?;
+        (!p["models"].as_array()?.is_empty()).then_some(())
+    })
+    .await;
+    let worker = at2.ep.secret_key();
+    let own = honest_claim(&honest, NodeId::from(at.ep.id()), worker, "job-3");
+    let foreign = honest_claim(&honest, someone, worker, "job-4");
     let (code, m) = crate::wire::refused(at.raw(&conn, &ask(foreign)).await);
     assert_eq!(code, "invalid", "{m}");
     let mut altered = own.clone();
@@ -718,5 +734,11 @@ async fn false_fraud_proofs_and_foreign_checks_cost_their_sender() {
         Some(Reply::Verdict { fault: None }) => {}
         other => panic!("expected a pass, got {other:?}"),
     }
+    // A claim by a worker the node does not know is not worth a prefill.
+    let stranger = iroh::SecretKey::generate();
+    let unknown = honest_claim(&honest, NodeId::from(at.ep.id()), &stranger, "job-5");
+    let (code, m) = crate::wire::refused(at.raw(&conn, &ask(unknown)).await);
+    assert!(code == "invalid" && m.contains("does not know"), "{m}");
     server.abort();
+    server2.abort();
 }

@@ -58,6 +58,16 @@ pub enum Fault {
 }
 
 impl Fault {
+    /// The answer position where the fault is (the answer's length for an end).
+    pub fn at(&self) -> usize {
+        match self {
+            Fault::NotTop { at, .. }
+            | Fault::Outside { at, .. }
+            | Fault::PastTheEnd { at, .. }
+            | Fault::EndedEarly { at, .. } => *at,
+        }
+    }
+
     /// What the fault is, without the model's own choices: what a verifier tells the node
     /// that asked (which does not run the model, and gets no free inference from a check).
     pub fn summary(&self) -> String {

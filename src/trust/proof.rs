@@ -215,24 +215,29 @@ impl FraudProof {
         // Within this node's context: a claim is re-run on a context of its size, which a
         // sender could otherwise make as large as it likes.
         let ctx = engine.info().ctx_per_slot as usize;
-        if prepared.tokens.len() + c.tokens.len() >= ctx {
+        if prepared.tokens.len() + c.tokens.len() > ctx {
             return Err(ProofError::Run(format!(
                 "prompt and answer are longer than this node's context ({ctx} tokens)"
             )));
         }
-        let look = |threads: Option<u32>| {
+        // `upto` answer tokens (all, or up to a fault found), the end judged only when they are
+        // all and the worker said the model ended the answer.
+        let look = |threads: Option<u32>, upto: usize| {
+            let tokens = &c.tokens[..upto];
             let mut scored = engine
-                .score(&prepared.tokens, &c.tokens, &c.sampling, threads)
+                .score(&prepared.tokens, tokens, &c.sampling, threads)
                 .map_err(|e| ProofError::Run(e.to_string()))?;
-            // The end is judged only where the worker said the model ended the answer.
-            if !c.ended_by_model() {
+            if upto < c.tokens.len() || !c.ended_by_model() {
                 scored.pop();
             }
             Ok::<_, ProofError>(judge(&scored, &c.sampling, &Tolerance::default()))
         };
-        match look(None)? {
+        let all = c.tokens.len();
+        match look(None, all)? {
             Ok(()) => Err(ProofError::Passes),
-            Err(_) => match look(Some(1))? {
+            // The second look goes only as far as the fault: the tokens after it do not
+            // matter, and a long answer would cost a long prefill again.
+            Err(f) => match look(Some(1), (f.at() + 1).min(all))? {
                 Ok(()) => Err(ProofError::Passes),
                 Err(f) => Ok(f),
             },

@@ -2,9 +2,9 @@
 //! workers' answers ([`by_peers`]); a node checks answers for such peers ([`verify_for`]) and
 //! re-runs the fraud proofs its peers announce ([`take_proof`]).
 //!
-//! Peers' work runs in a queue of its own, one at a time and never waiting (a busy node
-//! refuses at once, and the asker goes to another): no peer, however many identities it has,
-//! can crowd out this node's own spot checks (`check`), nor make it prefill without end.
+//! Peers' work runs in a queue of its own, two at a time (one per peer) and never waiting (a
+//! busy node refuses at once): no peer, however many identities it has, can crowd out this
+//! node's own spot checks (`check`), nor make it prefill without end.
 
 use std::time::{Duration, Instant};
 
@@ -17,14 +17,20 @@ use crate::job::Spec;
 use crate::node::JobGuard;
 use crate::trust::proof::{FraudProof, ProofError};
 
-/// Peers' checks and proofs running here: one at a time, none waiting.
-static FOREIGN: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+/// Peers' checks and proofs running here: two at a time, none waiting.
+static FOREIGN: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+/// The peers with a check running here: one each, so that one peer cannot hold both places.
+static ASKING: std::sync::Mutex<Vec<NodeId>> = std::sync::Mutex::new(Vec::new());
 /// Proofs being fetched from their announcers: a few at a time (the rest wait for the next
 /// announcement).
 static FETCHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
 
 /// The candidates a node without the model draws its verifiers from: the best-reputed few.
 const CANDIDATES: usize = 8;
+/// Verifiers asked for one check: the first, and a second to confirm a failure (or to stand in
+/// for a first that gave no verdict). Never more: a busy verifier is not a reason to go down the
+/// list until a willing (perhaps colluding) one is found.
+const VERIFIERS: usize = 2;
 /// How long a verifier has to answer (a check is a prefill or two, after any check of its own).
 const VERIFY_WAIT: Duration = Duration::from_secs(60);
 
@@ -56,7 +62,10 @@ pub(super) async fn by_peers(
     };
     let started = Instant::now();
     let mut first: Option<(NodeId, String)> = None;
-    for v in verifiers(net, variant, &claim.peer) {
+    for v in verifiers(net, variant, &claim.peer)
+        .into_iter()
+        .take(VERIFIERS)
+    {
         let Some(fault) = verdict(net, &v, &ask).await else {
             continue;
         };
@@ -181,8 +190,27 @@ pub(in crate::net) async fn verify_for(net: &Net, peer: NodeId, claim: FraudProo
             format!("this node does not run {}", c.model),
         );
     };
+    // A worker this node knows serving the variant: claims signed by made-up keys (which cost
+    // nothing to make) are not worth a prefill.
+    let known = net.with_table(|t| {
+        t.get(&c.worker)
+            .is_some_and(|p| p.serves(&variant).is_some())
+    });
+    if !known {
+        return Reply::refused(
+            RefuseCode::Invalid,
+            format!(
+                "this node does not know {} as a worker of {}",
+                c.worker.short(),
+                c.model
+            ),
+        );
+    }
+    let Some(_asking) = Asking::start(peer) else {
+        return Reply::refused(RefuseCode::Busy, "a check of yours is running here already");
+    };
     let Ok(_one) = FOREIGN.try_acquire() else {
-        return Reply::refused(RefuseCode::Busy, "busy with another peer's check");
+        return Reply::refused(RefuseCode::Busy, "busy with other peers' checks");
     };
     match net
         .tasks()
@@ -195,6 +223,26 @@ pub(in crate::net) async fn verify_for(net: &Net, peer: NodeId, claim: FraudProo
         Ok(Err(ProofError::Passes)) => Reply::Verdict { fault: None },
         Ok(Err(e)) => Reply::refused(RefuseCode::Invalid, e.to_string()),
         Err(e) => Reply::refused(RefuseCode::Busy, e.to_string()),
+    }
+}
+
+/// A peer's place in [`ASKING`] while its check runs.
+struct Asking(NodeId);
+
+impl Asking {
+    fn start(peer: NodeId) -> Option<Asking> {
+        let mut all = ASKING.lock().expect("asking");
+        if all.contains(&peer) {
+            return None;
+        }
+        all.push(peer);
+        Some(Asking(peer))
+    }
+}
+
+impl Drop for Asking {
+    fn drop(&mut self) {
+        ASKING.lock().expect("asking").retain(|p| *p != self.0);
     }
 }
 
@@ -253,7 +301,8 @@ async fn fetch_and_run(net: &Net, author: NodeId, id: [u8; 32]) -> bool {
             worker.short(),
             proof.commitment.model
         );
-        return true;
+        // Looked at again when announced again: the worker may be known by then.
+        return variant.quant.is_none() || known;
     };
     let Ok(_one) = FOREIGN.try_acquire() else {
         return false;

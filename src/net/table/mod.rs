@@ -385,11 +385,10 @@ impl Table {
     }
 
     /// Frees a record for a newcomer in a full table: one with no verified work and no job in
-    /// flight, from the bucket (shared-prefix length) with the most such records: first one
-    /// never verified reachable (not `ok`), then the one heard from longest ago. Ids that flood
-    /// the table are random, so they crowd the same buckets: they give way to newcomers there
-    /// (a newcomer, just heard from, goes last), and a flood cannot lock newcomers out of every
-    /// bucket. Whether there was such a record.
+    /// flight, drawn at random from the bucket (shared-prefix length) with the most such
+    /// records. Ids that flood the table are random, so they crowd the same buckets: they give
+    /// way to newcomers there, and a flood cannot lock newcomers out of every bucket. Whether
+    /// there was such a record.
     fn make_room(&mut self) -> bool {
         let mut by_bucket: HashMap<usize, Vec<&Peer>> = HashMap::new();
         for p in self.peers.values() {
@@ -398,15 +397,10 @@ impl Table {
                 by_bucket.entry(b).or_default().push(p);
             }
         }
-        let crowd = by_bucket.into_values().max_by_key(Vec::len);
-        let victim = crowd.and_then(|c| {
-            c.into_iter()
-                .min_by_key(|p| (p.health == Health::Ok, p.heard))
-                .map(|p| p.id)
-        });
-        let Some(victim) = victim else {
+        let Some(crowd) = by_bucket.into_values().max_by_key(Vec::len) else {
             return false;
         };
+        let victim = crowd[(crate::ids::random_u64() % crowd.len() as u64) as usize].id;
         self.remove(&victim);
         true
     }
