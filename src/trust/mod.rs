@@ -8,4 +8,5 @@
 pub mod cheat;
 pub mod check;
 pub mod proof;
+pub mod speed;
 pub mod spot;

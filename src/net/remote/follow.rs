@@ -198,6 +198,7 @@ impl Follow {
                     if let (Source::Peer(s), true) = (&*source, seg_tokens >= MIN_SPEED_TOKENS) {
                         let tps = f64::from(seg_tokens) / began.elapsed().as_secs_f64();
                         self.net.with_table(|t| t.observe_speed(&s.peer, tps));
+                        self.impossible_speed(s, tps);
                     }
                     let f = self.done(source, f, offset, seg_tokens).await;
                     let _ = tx.send(Event::Done(f)).await;
@@ -270,6 +271,25 @@ impl Follow {
             self.check_aside(s, seg_tokens, f.reason);
         }
         f
+    }
+
+    /// Strikes a worker that streamed one answer faster than any device runs its model
+    /// (`trust::speed`): the speed counts the whole segment, so a slow network or a busy node
+    /// here only ever makes it look slower.
+    fn impossible_speed(&self, s: &Segment, tps: f64) {
+        let name = ModelRef::parse(&s.accepted.model).name;
+        let Some(parameters) = self.net.node().ledger().and_then(|l| l.parameters(&name)) else {
+            return;
+        };
+        let most = crate::trust::speed::fastest_tps(parameters);
+        if tps > most {
+            let m = format!(
+                "streamed {tps:.0} tokens/s of one answer of {}: no device runs it faster than \
+                 {most:.0}",
+                s.accepted.model
+            );
+            self.net.strike(&s.peer, &m);
+        }
     }
 
     /// A spot check of the `seg_tokens` tokens a peer's segment delivered (the last ones of the
