@@ -209,12 +209,13 @@ impl Checks {
     pub fn record(&self, worker: &NodeId, passed: bool) -> Record {
         let mut all = self.records.lock().expect("checks");
         if all.len() >= MAX_WORKERS && !all.contains_key(worker) {
-            // Never a worker that failed: a flood of new identities must not make this node
-            // forget a cheater.
+            // A worker that failed goes last: a flood of new identities must not make this
+            // node forget a cheater. When every record holds a failure (a flood of
+            // self-incriminating throwaway keys), the one with the fewest goes, so memory stays
+            // bounded and the workers that failed most are remembered.
             let least = all
                 .iter()
-                .filter(|(_, r)| r.failed == 0)
-                .min_by_key(|(_, r)| r.passed);
+                .min_by_key(|(_, r)| (r.failed > 0, r.failed, r.passed));
             if let Some(k) = least.map(|(k, _)| *k) {
                 all.remove(&k);
             }
@@ -250,6 +251,31 @@ mod tests {
         let r = again.get(&w);
         assert_eq!((r.run, r.passed, r.failed), (1, 3, 1));
         assert_eq!(again.all().len(), 1);
+    }
+
+    #[test]
+    fn records_stay_bounded_and_keep_failures_longest() {
+        let c = Checks::default();
+        let key = |i: u32| {
+            let mut b = [0u8; 32];
+            b[..4].copy_from_slice(&i.to_be_bytes());
+            NodeId::from_bytes(b)
+        };
+        // A cheater that failed twice, then a flood of keys that each failed once.
+        c.record(&key(0), false);
+        c.record(&key(0), false);
+        for i in 1..MAX_WORKERS as u32 {
+            c.record(&key(i), false);
+        }
+        // An honest worker's record still finds a place, and the count stays bounded.
+        c.record(&key(u32::MAX), true);
+        assert_eq!(c.all().len(), MAX_WORKERS);
+        assert_eq!(c.get(&key(0)).failed, 2);
+        assert_eq!(c.get(&key(u32::MAX)).passed, 1);
+        // A clean record goes before any with a failure.
+        c.record(&key(u32::MAX - 1), false);
+        assert_eq!(c.get(&key(u32::MAX)).passed, 0);
+        assert_eq!(c.get(&key(0)).failed, 2);
     }
 
     #[test]
