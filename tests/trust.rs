@@ -197,10 +197,9 @@ async fn honest_answers_pass_the_spot_check_and_altered_ones_fail_where_altered(
     eprintln!("{caught} altered answers caught");
 }
 
-/// A member that serves the model and answers every job with `answer` (token ids), the
-/// protocol otherwise kept: a worker that returns another answer than the model's.
-async fn wrong_answers(at: &Attacker, conn: Connection, answer: Vec<u32>) {
-    let model = wire::ModelAd {
+/// The default model, as a hand-built member announces it.
+fn model_ad() -> wire::ModelAd {
+    wire::ModelAd {
         name: MODEL.into(),
         quant: "q4_1".into(),
         slots: 4,
@@ -208,7 +207,13 @@ async fn wrong_answers(at: &Attacker, conn: Connection, answer: Vec<u32>) {
         queued: 0,
         ctx: 2048,
         tokens_per_s: 100.0,
-    };
+    }
+}
+
+/// A member that serves the model and answers every job with `answer` (token ids), the
+/// protocol otherwise kept: a worker that returns another answer than the model's.
+async fn wrong_answers(at: &Attacker, conn: Connection, answer: Vec<u32>) {
+    let model = model_ad();
     let mut seq = 1;
     while let Ok((mut tx, mut rx)) = conn.accept_bi().await {
         let Ok(Some(req)) = wire::read::<Request, _>(&mut rx, wire::MAX_FRAME).await else {
@@ -598,15 +603,7 @@ fn a_default_build_has_no_way_to_cheat() {
 /// An attacker member that serves the model (it announces so) and the fraud proofs `offered`,
 /// whose ids it announces.
 async fn proof_offerer(at: &Attacker, conn: Connection, offered: Vec<FraudProof>) {
-    let model = wire::ModelAd {
-        name: MODEL.into(),
-        quant: "q4_1".into(),
-        slots: 4,
-        busy: 0,
-        queued: 0,
-        ctx: 2048,
-        tokens_per_s: 100.0,
-    };
+    let model = model_ad();
     let mut seq = 1;
     while let Ok((mut tx, mut rx)) = conn.accept_bi().await {
         let Ok(Some(req)) = wire::read::<Request, _>(&mut rx, wire::MAX_FRAME).await else {

@@ -252,11 +252,8 @@ impl Bench<'_> {
     async fn until_routable(&self, id: &str) -> anyhow::Result<()> {
         let started = Instant::now();
         loop {
-            let s = self.status().await?;
-            let p = s["peers"]
-                .as_array()
-                .and_then(|p| p.iter().find(|p| p["id"] == id));
-            if p.is_some_and(|p| {
+            let p = self.peer(id).await?;
+            if p.as_ref().is_some_and(|p| {
                 p["health"]["state"] == "ok"
                     && p["models"].as_array().is_some_and(|m| !m.is_empty())
             }) {
@@ -270,10 +267,22 @@ impl Bench<'_> {
         }
     }
 
-    async fn status(&self) -> anyhow::Result<Value> {
+    /// A GET of the requester's API, as JSON.
+    async fn get(&self, path: &str) -> anyhow::Result<Value> {
         let api = &self.members[0].api;
-        let url = format!("http://{api}/api/status");
+        let url = format!("http://{api}{path}");
         Ok(self.client.get(url).send().await?.json().await?)
+    }
+
+    async fn status(&self) -> anyhow::Result<Value> {
+        self.get("/api/status").await
+    }
+
+    /// Peer `id` as the requester's status shows it.
+    async fn peer(&self, id: &str) -> anyhow::Result<Option<Value>> {
+        let s = self.status().await?;
+        let all = s["peers"].as_array();
+        Ok(all.and_then(|p| p.iter().find(|p| p["id"] == id)).cloned())
     }
 
     /// The requester's checks of peer `id` (checked, failed), once `jobs` of them are in (or
@@ -281,11 +290,8 @@ impl Bench<'_> {
     async fn checks_of(&self, id: &str, jobs: u64) -> anyhow::Result<(u64, u64)> {
         let started = Instant::now();
         loop {
-            let s = self.status().await?;
-            let p = s["peers"]
-                .as_array()
-                .and_then(|p| p.iter().find(|p| p["id"] == id));
-            let c = p.map(|p| &p["checks"]);
+            let p = self.peer(id).await?;
+            let c = p.as_ref().map(|p| &p["checks"]);
             let passed = c.and_then(|c| c["passed"].as_u64()).unwrap_or(0);
             let failed = c.and_then(|c| c["failed"].as_u64()).unwrap_or(0);
             if passed + failed >= jobs || failed > 0 || started.elapsed() > Duration::from_secs(30)
@@ -308,19 +314,11 @@ impl Bench<'_> {
 
     /// Every job in the requester's log, whole.
     async fn details(&self) -> anyhow::Result<Vec<Value>> {
-        let api = &self.members[0].api;
-        let log: Value = self
-            .client
-            .get(format!("http://{api}/api/jobs"))
-            .send()
-            .await?
-            .json()
-            .await?;
+        let log = self.get("/api/jobs").await?;
         let mut out = Vec::new();
         for j in log["jobs"].as_array().into_iter().flatten() {
             let Some(id) = j["id"].as_str() else { continue };
-            let url = format!("http://{api}/api/jobs/{id}");
-            out.push(self.client.get(url).send().await?.json().await?);
+            out.push(self.get(&format!("/api/jobs/{id}")).await?);
         }
         Ok(out)
     }

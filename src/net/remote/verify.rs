@@ -180,11 +180,7 @@ pub(in crate::net) async fn verify_for(net: &Net, peer: NodeId, claim: FraudProo
         return Reply::refused(RefuseCode::Invalid, e.to_string());
     }
     let variant = ModelRef::parse(&c.model);
-    let engine = match variant.quant {
-        Some(_) => net.node().engine_for(Some(&variant)).cloned(),
-        None => None,
-    };
-    let Some(engine) = engine else {
+    let Some(engine) = engine_of(net, &variant) else {
         return Reply::refused(
             RefuseCode::Model,
             format!("this node does not run {}", c.model),
@@ -192,11 +188,7 @@ pub(in crate::net) async fn verify_for(net: &Net, peer: NodeId, claim: FraudProo
     };
     // A worker this node knows serving the variant: claims signed by made-up keys (which cost
     // nothing to make) are not worth a prefill.
-    let known = net.with_table(|t| {
-        t.get(&c.worker)
-            .is_some_and(|p| p.serves(&variant).is_some())
-    });
-    if !known {
+    if !known_worker(net, &c.worker, &variant) {
         return Reply::refused(
             RefuseCode::Invalid,
             format!(
@@ -224,6 +216,19 @@ pub(in crate::net) async fn verify_for(net: &Net, peer: NodeId, claim: FraudProo
         Ok(Err(e)) => Reply::refused(RefuseCode::Invalid, e.to_string()),
         Err(e) => Reply::refused(RefuseCode::Busy, e.to_string()),
     }
+}
+
+/// This node's engine of exactly `variant` (a quantization named): another computes other
+/// logits, so only it can re-run a claim.
+fn engine_of(net: &Net, variant: &ModelRef) -> Option<crate::engine::Engine> {
+    variant.quant.as_ref()?;
+    net.node().engine_for(Some(variant)).cloned()
+}
+
+/// Whether `worker` is a peer this node knows serving `variant`: claims and proofs about
+/// made-up keys (which cost nothing to make) are not worth a prefill.
+fn known_worker(net: &Net, worker: &NodeId, variant: &ModelRef) -> bool {
+    net.with_table(|t| t.get(worker).is_some_and(|p| p.serves(variant).is_some()))
 }
 
 /// A peer's place in [`ASKING`] while its check runs.
@@ -289,11 +294,8 @@ async fn fetch_and_run(net: &Net, author: NodeId, id: [u8; 32]) -> bool {
     }
     let worker = proof.commitment.worker;
     let variant = ModelRef::parse(&proof.commitment.model);
-    let known = net.with_table(|t| t.get(&worker).is_some_and(|p| p.serves(&variant).is_some()));
-    let engine = match variant.quant {
-        Some(_) if known && worker != net.id() => net.node().engine_for(Some(&variant)).cloned(),
-        _ => None,
-    };
+    let known = known_worker(net, &worker, &variant);
+    let engine = engine_of(net, &variant).filter(|_| known && worker != net.id());
     let Some(engine) = engine else {
         tracing::debug!(
             "a fraud proof against {} ({}): not re-run here (another variant, or a worker this \
