@@ -296,6 +296,30 @@ async fn checks_of(node: &Node) -> Vec<String> {
     out
 }
 
+/// The jobs in `node`'s log that `worker` served, oldest first: each one's check line and the
+/// credits this node paid it for the job (`None`: nothing).
+async fn paid_to(node: &Node, worker: &str) -> Vec<(String, Option<u64>)> {
+    let log = node.get_json("/api/jobs").await;
+    let mut out = Vec::new();
+    for j in log["jobs"].as_array().unwrap() {
+        let id = j["id"].as_str().unwrap();
+        let d = node.get_json(&format!("/api/jobs/{id}")).await["detail"].clone();
+        let route = d["route"].as_array().unwrap();
+        if !route.iter().any(|h| h["node"] == worker) {
+            continue;
+        }
+        let paid = d["settlements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["receipt"]["worker"] == worker)
+            .map(|s| s["receipt"]["credits"].as_u64().unwrap())
+            .reduce(|a, b| a + b);
+        out.push((d["check"].as_str().unwrap_or("").to_string(), paid));
+    }
+    out
+}
+
 #[tokio::test]
 async fn a_worker_whose_answers_fail_a_spot_check_is_banned_and_honest_ones_pass() {
     // The requester runs the model but has paused its contribution: it sends its own jobs to
@@ -339,6 +363,17 @@ async fn a_worker_whose_answers_fail_a_spot_check_is_banned_and_honest_ones_pass
         "{check}"
     );
     assert!(check.contains("fraud proof"), "{check}");
+    // Its answer is not paid: no settlement, and nothing spent on this node's chain.
+    assert!(check.contains("not paid"), "{check}");
+    assert_eq!(paid_to(&r, &at.id()).await, [(check.clone(), None)]);
+    let entries = r.get_json("/api/ledger/entries").await;
+    let kinds: Vec<&str> = entries["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(!kinds.contains(&"spend"), "{entries}");
     assert!(strikes_of(&r, &at.id()).await >= 5, "the cheater is banned");
     assert!(r.log_text().contains("failed a spot check twice"));
     server.abort();
@@ -436,7 +471,7 @@ const CHEAT_PROMPTS: [&str; 3] = [
     not(feature = "fault-injection"),
     ignore = "needs a build with --features fault-injection (scripts/test.sh runs it)"
 )]
-async fn every_kind_of_cheater_is_caught_banned_and_proven() {
+async fn every_kind_of_cheater_is_caught_banned_proven_and_not_paid() {
     let net = format!("n{}", rand_hex());
     let args = [
         "--network",
@@ -450,10 +485,26 @@ async fn every_kind_of_cheater_is_caught_banned_and_proven() {
     // the proof the requester announces, re-runs it, and bans the cheater too.
     let t = joiner(&r.ticket(), &["--paused"]);
     let verifier = engine(1, 1);
-    let modes = ["random", "truncate", "past-end", "replay", "other-prompt"];
+    let modes = [
+        "random",
+        "truncate",
+        "past-end",
+        "replay",
+        "other-prompt",
+        "skip",
+    ];
+    let mut cheaters = Vec::new();
     for (i, mode) in modes.iter().enumerate() {
         let w = joiner(&r.ticket(), &["--cheat", mode]);
         until_routable(&r, &[&w]).await;
+        // The earlier cheaters hold the requester's promises for their failed answers, as
+        // debts they announce; a node that joins voids them as it re-runs the proofs (until
+        // then it refuses the requester).
+        eventually(60, "the new worker re-ran the earlier proofs", async || {
+            let held = w.get_json("/api/proofs").await;
+            (held["proofs"].as_array()?.len() == i).then_some(())
+        })
+        .await;
         let before = checks_of(&r).await.len();
         let mut failed = None;
         for (k, prompt) in CHEAT_PROMPTS.iter().enumerate() {
@@ -475,6 +526,17 @@ async fn every_kind_of_cheater_is_caught_banned_and_proven() {
         }
         let c = failed.unwrap_or_else(|| panic!("the {mode} cheater was never caught"));
         assert!(c.contains("fraud proof"), "{mode}: {c}");
+        // Paid for its answers that passed, not for the one that failed.
+        let jobs = paid_to(&r, &w.id).await;
+        let (last, paid) = jobs.last().unwrap();
+        assert!(
+            last.contains("not paid") && paid.is_none(),
+            "{mode}: {jobs:?}"
+        );
+        assert!(
+            jobs[..jobs.len() - 1].iter().all(|(_, p)| p.is_some()),
+            "{mode}: {jobs:?}"
+        );
         assert!(
             strikes_of(&r, &w.id).await >= 5,
             "the {mode} cheater is banned"
@@ -504,8 +566,26 @@ async fn every_kind_of_cheater_is_caught_banned_and_proven() {
             "{mode}: {held}"
         );
         assert!(t.log_text().contains("re-run here, finds"), "{mode}");
-        drop(w);
+        let earned: u64 = jobs.iter().filter_map(|(_, p)| *p).sum();
+        cheaters.push((w, earned));
     }
+    // Each cheater waited for the payment of its failed answer in vain: its balance is its
+    // grant and the answers that passed, and the promises it holds for the failed one are
+    // void wherever the proof went.
+    for (w, earned) in &cheaters {
+        eventually(40, "the cheater gives up on its payment", async || {
+            w.log_text()
+                .contains("did not pay its promise")
+                .then_some(())
+        })
+        .await;
+        eventually(20, "the cheater's balance settles", async || {
+            let s = w.status().await;
+            (s["ledger"]["balance"].as_u64()? == 1000 + earned).then_some(())
+        })
+        .await;
+    }
+    drop(cheaters);
 
     // A requester without the model has a verifier peer check the cheater's answers.
     let n = joiner(&r.ticket(), &["--model", "none"]);

@@ -24,7 +24,14 @@ use crate::config::Settings;
 /// A cheater not caught within this many of its jobs counts as missed.
 pub const MAX_CHEATER_JOBS: usize = 50;
 
-const MODES: [&str; 5] = ["random", "truncate", "past-end", "replay", "other-prompt"];
+const MODES: [&str; 6] = [
+    "random",
+    "truncate",
+    "past-end",
+    "replay",
+    "other-prompt",
+    "skip",
+];
 
 const PROMPTS: [&str; 8] = [
     "Name three colors.",

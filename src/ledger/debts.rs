@@ -95,6 +95,26 @@ impl Ledger {
         Ok(true)
     }
 
+    /// Drops the debt of `requester` to `worker` for `job`: a fraud proof shows the work failed
+    /// its check (or disputes it), so it is not held against the requester here; `why` says
+    /// which, for the log. Whether there was one.
+    pub fn void_debt(&self, job: &str, requester: &NodeId, worker: &NodeId, why: &str) -> bool {
+        let key = super::chain::job_key(job, requester, worker);
+        let Some(d) = self.inner.debts.lock().expect("debts").remove(&key) else {
+            return false;
+        };
+        if d.own {
+            let _ = self.inner.store.send(super::store::Write::Debt(key, None));
+        }
+        tracing::warn!(
+            "the debt of {} to {} for job {job} ({} credits) is void here: {why}",
+            requester.short(),
+            worker.short(),
+            d.promise.receipt.credits
+        );
+        true
+    }
+
     /// An unpaid debt of `peer`, if it has one (one its audited chain pays is dropped).
     pub fn debt_of(&self, peer: &NodeId) -> Option<Promise> {
         let debts: Vec<Promise> = self

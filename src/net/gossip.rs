@@ -434,6 +434,11 @@ impl Net {
                 self.strike(author, "announced a debt owed to another node");
                 return;
             }
+            // Work a fraud proof shows false is not owed: not paid here, not held against its
+            // requester.
+            if self.debt_void(&r.job, &r.requester, &r.worker) {
+                continue;
+            }
             if r.requester == ledger.id() {
                 let (l, p) = (ledger.clone(), p.clone());
                 self.tasks().spawn(async move {

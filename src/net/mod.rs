@@ -102,6 +102,9 @@ struct Inner {
     /// The fraud proofs whose ids announcements brought, fetched or being fetched (so each
     /// is fetched and re-run once).
     proofs_seen: Mutex<std::collections::HashSet<[u8; 32]>>,
+    /// Jobs (their keys) whose work a well-formed fraud proof disputes that this node could
+    /// not re-run (it lacks the variant): it holds no debt for them.
+    disputed: Mutex<std::collections::HashSet<[u8; 32]>>,
     /// The last announcement sent, sealed: what `GetAnnouncement` answers (cheap to serve;
     /// empty until the first is sent).
     sealed: tokio::sync::watch::Sender<Vec<u8>>,
@@ -155,6 +158,7 @@ impl Net {
                 claims: Mutex::new(Default::default()),
                 checks,
                 proofs_seen: Mutex::new(Default::default()),
+                disputed: Mutex::new(Default::default()),
                 sealed: tokio::sync::watch::channel(Vec::new()).0,
                 last_broadcast: Mutex::new(Instant::now()),
                 change_pending: AtomicBool::new(false),
@@ -295,6 +299,12 @@ impl Net {
     /// Keeps a fraud proof, durably (in `trust.redb`); whether it is new here. Kept proofs
     /// are announced, so that the network's other nodes re-run them.
     pub async fn keep_proof(&self, p: crate::trust::proof::FraudProof) -> bool {
+        // The work it proves false is owed nothing: a debt for it is dropped.
+        if let Some(l) = self.node().ledger() {
+            let c = &p.commitment;
+            let why = "a fraud proof shows that work failed its check";
+            l.void_debt(&c.job, &c.requester, &c.worker, why);
+        }
         let n = self.clone();
         match self
             .tasks()
@@ -323,6 +333,36 @@ impl Net {
             .lock()
             .expect("proofs seen")
             .remove(id);
+    }
+
+    /// A well-formed fraud proof this node cannot re-run (it lacks the variant) disputes its
+    /// job's work: this node holds no debt for it. The nodes that run the variant judge the
+    /// dispute (a requester that disputes honest work stays in debt with them, and with its
+    /// worker); the others stay out of it. Bounded like the proofs seen.
+    pub(crate) fn dispute(&self, c: &crate::trust::proof::Commitment) {
+        {
+            let mut d = self.inner.disputed.lock().expect("disputed");
+            if d.len() >= 4096 {
+                d.clear();
+            }
+            d.insert(crate::ledger::chain::job_key(
+                &c.job,
+                &c.requester,
+                &c.worker,
+            ));
+        }
+        if let Some(l) = self.node().ledger() {
+            let why = "a fraud proof disputes that work (this node cannot re-run it)";
+            l.void_debt(&c.job, &c.requester, &c.worker, why);
+        }
+    }
+
+    /// Whether a debt for this job is not owed: a fraud proof kept here shows its work false,
+    /// or one this node could not re-run disputes it.
+    pub(crate) fn debt_void(&self, job: &str, requester: &NodeId, worker: &NodeId) -> bool {
+        let key = crate::ledger::chain::job_key(job, requester, worker);
+        self.checks().proves(job, requester, worker)
+            || self.inner.disputed.lock().expect("disputed").contains(&key)
     }
 
     /// Marks a proof id an announcement brought as seen; whether it was new. The set is

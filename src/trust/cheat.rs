@@ -35,6 +35,9 @@ pub enum Cheat {
     /// Runs a cheaper job than it was sent: only the last quarter of the prompt's tokens (the
     /// stand-in for a smaller model: one model file is all this machine has offline).
     OtherPrompt,
+    /// Skips the work: takes the job and answers at once that the model ended the answer
+    /// before its first token (the prompt billed, nothing run).
+    Skip,
 }
 
 /// The first answer a replaying cheater made: its tokens with their bytes.
@@ -55,6 +58,11 @@ impl Cheat {
                 if let Some(rx) = canned() {
                     return Ok(rx);
                 }
+            }
+            Cheat::Skip => {
+                let (tx, rx) = mpsc::channel(1);
+                let _ = tx.try_send(Event::Done(finish(0, FinishReason::Stop)));
+                return Ok(rx);
             }
             Cheat::PastEnd => s.ignore_eos = true,
             Cheat::OtherPrompt => {

@@ -164,6 +164,16 @@ impl Checks {
             .collect()
     }
 
+    /// Whether a proof kept here shows that `worker`'s answer to `requester` for `job` failed:
+    /// that work is not paid, and a debt for it is void.
+    pub fn proves(&self, job: &str, requester: &NodeId, worker: &NodeId) -> bool {
+        let all = self.proofs.lock().expect("proofs");
+        all.iter().any(|p| {
+            let c = &p.commitment;
+            c.job == job && c.requester == *requester && c.worker == *worker
+        })
+    }
+
     /// The proof kept with id `id`.
     pub fn proof(&self, id: &[u8; 32]) -> Option<FraudProof> {
         let all = self.proofs.lock().expect("proofs");

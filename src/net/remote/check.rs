@@ -2,8 +2,9 @@
 //! finished segment's tokens go through this node's model by teacher forcing
 //! (`engine::score`) and are judged (`trust::check`). Drawn at the worker's rate
 //! (`trust::spot`); a failure is looked at again on another numeric path (one thread) before
-//! the worker is accused, and a worker that fails both is banned here. The answer has reached
-//! the client by then: a check decides what the worker's record and reputation become.
+//! the worker is accused, and a worker that fails both is banned here. The answer's tokens have
+//! reached the client by then; a segment that ended is checked before it is paid, and one that
+//! fails with a fraud proof is not paid (the proof voids the worker's claim to its promises).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -13,7 +14,7 @@ use crate::ids::{ModelRef, NodeId};
 use crate::job::local::prepare_off_runtime;
 use crate::job::{FinishReason, Spec};
 use crate::node::JobGuard;
-use crate::trust::check::{Fault, Tolerance, judge};
+use crate::trust::check::{Tolerance, judge};
 use crate::trust::proof::{Commitment, FraudProof, Signature};
 
 /// Spot checks running on this node (one at a time), and waiting (at most [`MAX_WAITING`]).
@@ -51,38 +52,40 @@ async fn turn() -> Option<tokio::sync::SemaphorePermit<'static>> {
 }
 
 /// Checks `claim` if the draw says so: here when this node serves its variant, else by verifier
-/// peers that do.
-pub(super) async fn spot(net: &Net, guard: &JobGuard, spec: &Spec, claim: &Claim) {
+/// peers that do. Returns whether the answer failed and a fraud proof shows it (the worker's
+/// signed commitment): such an answer is not paid.
+pub(super) async fn spot(net: &Net, guard: &JobGuard, spec: &Spec, claim: &Claim) -> bool {
     // Only the very variant it ran: another quantization computes other logits.
     let variant = ModelRef::parse(&claim.variant);
-    if variant.quant.is_none() || claim.tokens.is_empty() {
-        return;
+    // An empty answer is checked too when it claims the model ended it at once: a worker
+    // that skips the work says just that.
+    let nothing = claim.tokens.is_empty() && claim.reason != FinishReason::Stop;
+    if variant.quant.is_none() || nothing {
+        return false;
     }
     let rate = net.checks().get(&claim.peer).rate();
     if !net.checks().pick(&claim.peer) {
         guard.set_check(format!("not drawn for a spot check (rate {rate:.2})"));
-        return;
+        return false;
     }
     match net.node().engine_for(Some(&variant)).cloned() {
-        Some(engine) => {
-            here(net, guard, spec, claim, engine).await;
-        }
+        Some(engine) => here(net, guard, spec, claim, engine).await,
         None => super::verify::by_peers(net, guard, spec, claim, &variant).await,
     }
 }
 
-/// Checks `claim` on this node's own engine of its variant; the fault found, if the worker
-/// failed the check.
+/// Checks `claim` on this node's own engine of its variant; whether the worker failed the
+/// check and is proven to.
 async fn here(
     net: &Net,
     guard: &JobGuard,
     spec: &Spec,
     claim: &Claim,
     engine: crate::engine::Engine,
-) -> Option<Fault> {
+) -> bool {
     let Some(_one) = turn().await else {
         guard.set_check("not checked: too many spot checks were waiting".into());
-        return None;
+        return false;
     };
     let started = Instant::now();
     let prepared =
@@ -91,7 +94,7 @@ async fn here(
         Ok(p) => p.tokens,
         Err(r) => {
             guard.set_check(format!("spot check not run: {}", r.message));
-            return None;
+            return false;
         }
     };
     // The end is judged only where the answer claims the model ended it.
@@ -134,34 +137,46 @@ async fn here(
                 claim.peer.short(),
                 r.run
             ));
-            None
+            false
         }
         Ok(Ok((Err(fault), _))) => {
             record(net, claim.peer, false).await;
             let proven = accuse(net, spec, claim, &fault.to_string()).await;
-            guard.set_check(format!("spot check FAILED ({ms} ms): {fault}{proven}"));
-            Some(fault)
+            guard.set_check(format!(
+                "spot check FAILED ({ms} ms): {fault}{}",
+                proven_line(proven)
+            ));
+            proven
         }
         Ok(Err(e)) => {
             guard.set_check(format!("spot check not run: {e}"));
-            None
+            false
         }
         Err(e) => {
             guard.set_check(format!("spot check not run: {e}"));
-            None
+            false
         }
     }
 }
 
+/// What a failed check's line adds on its proof and the payment.
+pub(super) fn proven_line(proven: bool) -> &'static str {
+    if proven {
+        "; its signed commitment makes a fraud proof, and the answer is not paid"
+    } else {
+        "; paid all the same (no signed commitment makes a proof of it)"
+    }
+}
+
 /// Bans the worker whose answer failed twice, and keeps the fraud proof its signed commitment
-/// makes; what to add to the job's check line.
-pub(super) async fn accuse(net: &Net, spec: &Spec, claim: &Claim, fault: &str) -> &'static str {
+/// makes; whether there is one.
+pub(super) async fn accuse(net: &Net, spec: &Spec, claim: &Claim, fault: &str) -> bool {
     net.ban(
         &claim.peer,
         &format!("its answer failed a spot check twice: {fault}"),
     );
     let Some((commitment, signature)) = &claim.signed else {
-        return "";
+        return false;
     };
     net.keep_proof(FraudProof {
         commitment: commitment.clone(),
@@ -171,7 +186,7 @@ pub(super) async fn accuse(net: &Net, spec: &Spec, claim: &Claim, fault: &str) -
         fault: fault.to_string(),
     })
     .await;
-    "; its signed commitment makes a fraud proof"
+    true
 }
 
 /// Records a check's outcome, durably, and what it means for routing.

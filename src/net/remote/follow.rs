@@ -26,6 +26,9 @@ const MAX_QUEUE_WAIT: Duration = Duration::from_secs(180);
 const MIN_SPEED_TOKENS: u32 = 4;
 /// How often a failed-over job looks again when no news of room arrives.
 const ROOM_POLL: Duration = Duration::from_millis(200);
+/// The longest a segment's payment waits for its spot check (well within the worker's wait
+/// for it, 20 s).
+const CHECK_BEFORE_PAY: Duration = Duration::from_secs(10);
 
 /// A remote job being followed to its end.
 pub(super) struct Follow {
@@ -265,12 +268,33 @@ impl Follow {
                 );
                 self.net.strike(&s.peer, &m);
             }
-            f.credits = pay::settle(&self.net, Some(&self.guard), s, seg_tokens, false).await;
-            // Checked aside, after the payment: neither the client nor the worker waits for
-            // it (the worker cannot tell from the payment's timing whether it was checked).
-            self.check_aside(s, seg_tokens, f.reason);
+            // Checked before it is paid: an answer proven false is not.
+            if self.checked_first(s, seg_tokens, f.reason).await {
+                pay::withhold(s);
+            } else {
+                f.credits = pay::settle(&self.net, Some(&self.guard), s, seg_tokens, false).await;
+            }
         }
         f
+    }
+
+    /// The spot check of a segment that ended, if one is drawn, before its payment; whether
+    /// its answer failed and a fraud proof shows it. A check that takes longer than
+    /// [`CHECK_BEFORE_PAY`] goes on aside, and the segment is paid meanwhile. The client's last
+    /// chunk waits for it (its tokens do not): the check costs a prefill, a fraction of the
+    /// job's time. The worker sees a checked job's payment come later; the draw is random for
+    /// every job, so knowing which past jobs were checked tells it nothing of the next.
+    async fn checked_first(&self, s: &Segment, seg_tokens: u32, reason: FinishReason) -> bool {
+        let claim = self.claim(s, seg_tokens, reason);
+        let (net, guard, spec) = (self.net.clone(), self.guard.clone(), self.spec.clone());
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.net.tasks().spawn(async move {
+            let _ = tx.send(check::spot(&net, &guard, &spec, &claim).await);
+        });
+        matches!(
+            tokio::time::timeout(CHECK_BEFORE_PAY, rx).await,
+            Ok(Ok(true))
+        )
     }
 
     /// Strikes a worker that streamed one answer faster than any device runs its model

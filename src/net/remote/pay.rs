@@ -389,6 +389,14 @@ pub(super) async fn settle(
     }
 }
 
+/// Pays nothing for a segment whose answer failed its check (a fraud proof shows it): its hold
+/// goes back when its time is up, and the worker's claim to the promises it holds is void
+/// wherever the proof goes (`Net::keep_proof`).
+pub(super) fn withhold(s: &mut Segment) {
+    drop(s.tab.take());
+    let _ = s.send.finish();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -46,10 +46,10 @@ pub(super) async fn by_peers(
     spec: &Spec,
     claim: &Claim,
     variant: &ModelRef,
-) {
+) -> bool {
     let Some((commitment, signature)) = &claim.signed else {
         guard.set_check("not checked: the worker signed no commitment to send a verifier".into());
-        return;
+        return false;
     };
     let ask = Request::Verify {
         claim: Box::new(FraudProof {
@@ -80,7 +80,7 @@ pub(super) async fn by_peers(
                     v.short(),
                     r.run
                 ));
-                return;
+                return false;
             }
             (None, Some((f, found))) => {
                 guard.set_check(format!(
@@ -88,15 +88,18 @@ pub(super) async fn by_peers(
                     f.short(),
                     v.short()
                 ));
-                return;
+                return false;
             }
             (Some(found), None) => first = Some((v, found)),
             (Some(_), Some((f, found))) => {
                 record(net, claim.peer, false).await;
                 let fault = format!("{found} (found by {} and {})", f.short(), v.short());
                 let proven = accuse(net, spec, claim, &fault).await;
-                guard.set_check(format!("spot check FAILED ({ms} ms): {fault}{proven}"));
-                return;
+                guard.set_check(format!(
+                    "spot check FAILED ({ms} ms): {fault}{}",
+                    super::check::proven_line(proven)
+                ));
+                return proven;
             }
         }
     }
@@ -108,6 +111,7 @@ pub(super) async fn by_peers(
         ),
         None => format!("not checked: no peer that runs {variant} could verify it"),
     });
+    false
 }
 
 /// What verifier `v` found: `Some(None)` a pass, `Some(Some(fault))` a failure, `None` no
@@ -295,7 +299,11 @@ async fn fetch_and_run(net: &Net, author: NodeId, id: [u8; 32]) -> bool {
     let worker = proof.commitment.worker;
     let variant = ModelRef::parse(&proof.commitment.model);
     let known = known_worker(net, &worker, &variant);
-    let engine = engine_of(net, &variant).filter(|_| known && worker != net.id());
+    let engine = engine_of(net, &variant);
+    if engine.is_none() && worker != net.id() {
+        net.dispute(&proof.commitment);
+    }
+    let engine = engine.filter(|_| known && worker != net.id());
     let Some(engine) = engine else {
         tracing::debug!(
             "a fraud proof against {} ({}): not re-run here (another variant, or a worker this \
