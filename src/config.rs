@@ -114,6 +114,9 @@ pub struct Layer {
     /// A peer not heard from for this long is dropped, in ms [default: 5 announce intervals, at least 5000]
     #[arg(long, env = "LLP_PEER_EXPIRY_MS", global = true)]
     pub peer_expiry_ms: Option<u64>,
+    /// The mean time between challenges this node sends to peers on probation, in ms; 0: none [default: 300000]
+    #[arg(long, env = "LLP_CHALLENGE_INTERVAL_MS", global = true)]
+    pub challenge_interval_ms: Option<u64>,
     /// Failover: the shortest stall timeout, in ms (file only).
     #[arg(skip)]
     pub stall_min_ms: Option<u64>,
@@ -202,6 +205,8 @@ pub struct NetSettings {
     pub secret: String,
     pub announce_interval: Duration,
     pub peer_expiry: Duration,
+    /// The mean time between challenges (`None`: no challenges).
+    pub challenge_interval: Option<Duration>,
     /// Failover: the shortest stall timeout, and the multiple of a peer's mean time between
     /// tokens that counts as a stall.
     pub stall_min: Duration,
@@ -448,6 +453,10 @@ impl NetSettings {
                 .unwrap_or_default(),
             announce_interval: interval,
             peer_expiry: expiry,
+            challenge_interval: match pick(o.challenge_interval_ms, file.challenge_interval_ms).0 {
+                Some(0) => None,
+                ms => Some(Duration::from_millis(ms.unwrap_or(300_000).max(100))),
+            },
             stall_min: Duration::from_millis(file.stall_min_ms.unwrap_or(500)),
             stall_factor,
             score,

@@ -625,6 +625,97 @@ async fn every_kind_of_cheater_is_caught_banned_proven_and_not_paid() {
 }
 
 #[tokio::test]
+async fn challenges_catch_a_fake_worker_and_end_an_honest_ones_probation_without_real_jobs() {
+    // The requester runs the model, sends its own jobs to peers, and challenges a peer on
+    // probation about every second (the default is every 5 minutes).
+    let net = format!("n{}", rand_hex());
+    let args = [
+        "--network",
+        &net,
+        "--paused",
+        "--announce-interval-ms",
+        "500",
+        "--challenge-interval-ms",
+        "1000",
+    ];
+    let r = Node::start(&args);
+    // Its real jobs on an honest worker: answers it checked, which its challenges ask again.
+    let w = joiner(&r.ticket(), &[]);
+    until_routable(&r, &[&w]).await;
+    for prompt in PROMPTS.iter().take(3) {
+        let (status, headers, v) =
+            post(&r.url("/v1/chat/completions"), &chat_body(prompt, 24)).await;
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(headers["x-llp-node"].to_str().unwrap(), w.id, "{v}");
+    }
+    eventually(30, "the honest answers are checked", async || {
+        let c = checks_of(&r).await;
+        (c.iter()
+            .filter(|c| c.starts_with("spot check passed"))
+            .count()
+            == 3)
+            .then_some(())
+    })
+    .await;
+    // A member that answers every job with another answer than the model's joins. It gets no
+    // real job: a challenge finds it out, proves it, and does not pay it.
+    let at = attacker(&r).await;
+    let conn = at.member().await;
+    let wrong: Vec<u32> = reference_model()
+        .vocab()
+        .tokenize(b"The capital of France is Berlin, in Spain.", false, false)
+        .iter()
+        .map(|t| t.0 as u32)
+        .collect();
+    let server = {
+        let at = at.clone();
+        tokio::spawn(async move { wrong_answers(&at, conn, wrong).await })
+    };
+    let caught = eventually(90, "a challenge catches the fake worker", async || {
+        let c = checks_of(&r).await;
+        c.into_iter()
+            .find(|c| c.starts_with("challenge") && c.contains("FAILED"))
+    })
+    .await;
+    eprintln!("{caught}");
+    assert!(
+        caught.contains("fraud proof") && caught.contains("not paid"),
+        "{caught}"
+    );
+    assert_eq!(paid_to(&r, &at.id()).await, [(caught.clone(), None)]);
+    assert!(
+        strikes_of(&r, &at.id()).await >= 5,
+        "the fake worker is banned"
+    );
+    server.abort();
+    // An honest newcomer answers its challenge with the known answer: it passes without a
+    // prefill, and its probation ends with no real job sent to it.
+    let w2 = joiner(&r.ticket(), &["--slots", "2"]);
+    let passed = eventually(90, "the newcomer passes a challenge", async || {
+        let c = checks_of(&r).await;
+        c.into_iter()
+            .find(|c| c.starts_with("challenge passed") && c.contains(&w2.id[..10]))
+    })
+    .await;
+    eprintln!("{passed}");
+    assert!(passed.contains("the known answer"), "{passed}");
+    let s = r.status().await;
+    let p = s["peers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == w2.id.as_str());
+    assert_eq!(p.unwrap()["probation"], false, "{s}");
+    // Only peers on probation that were never checked are challenged: the verified workers
+    // got none.
+    let challenged = paid_to(&r, &w.id).await;
+    assert!(
+        challenged.iter().all(|(c, _)| !c.starts_with("challenge")),
+        "{challenged:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_requester_without_the_model_has_its_answers_checked_by_verifier_peers() {
     let a = crate::network::first(&[]);
     let b = joiner(&a.ticket(), &[]);

@@ -99,6 +99,8 @@ struct Inner {
     claims: Mutex<serve::Claims>,
     /// What this node found checking its workers' answers.
     checks: crate::trust::spot::Checks,
+    /// Answers this node checked, for challenges.
+    known: crate::trust::challenge::Book,
     /// The fraud proofs whose ids announcements brought, fetched or being fetched (so each
     /// is fetched and re-run once).
     proofs_seen: Mutex<std::collections::HashSet<[u8; 32]>>,
@@ -159,6 +161,7 @@ impl Net {
                 checks,
                 proofs_seen: Mutex::new(Default::default()),
                 disputed: Mutex::new(Default::default()),
+                known: Default::default(),
                 sealed: tokio::sync::watch::channel(Vec::new()).0,
                 last_broadcast: Mutex::new(Instant::now()),
                 change_pending: AtomicBool::new(false),
@@ -239,6 +242,9 @@ impl Net {
         tasks.spawn(self.clone().announce_changes());
         tasks.spawn(self.clone().maintain());
         tasks.spawn(self.clone().check_own_chain());
+        if let Some(mean) = self.inner.settings.challenge_interval {
+            tasks.spawn(remote::challenges(self.clone(), mean));
+        }
         if self.inner.settings.mdns {
             tasks.spawn(self.clone().mdns());
         }
@@ -289,6 +295,11 @@ impl Net {
 
     pub fn settings(&self) -> &NetSettings {
         &self.inner.settings
+    }
+
+    /// The answers this node checked (what its challenges ask again).
+    pub fn known_answers(&self) -> &crate::trust::challenge::Book {
+        &self.inner.known
     }
 
     /// What this node found checking its workers' answers (spot checks).

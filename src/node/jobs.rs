@@ -456,6 +456,11 @@ impl JobGuard {
         self.detail(|d| d.check = Some(check));
     }
 
+    /// The check line so far.
+    pub fn check(&self) -> Option<String> {
+        self.0.cell.detail.lock().expect("job detail").check.clone()
+    }
+
     /// The job ended with an answer: its counts and timings.
     pub fn finish(&self, f: &Finish) {
         let elapsed = self.0.cell.started.elapsed();

@@ -51,10 +51,16 @@ async fn turn() -> Option<tokio::sync::SemaphorePermit<'static>> {
     one.ok()
 }
 
-/// Checks `claim` if the draw says so: here when this node serves its variant, else by verifier
-/// peers that do. Returns whether the answer failed and a fraud proof shows it (the worker's
-/// signed commitment): such an answer is not paid.
-pub(super) async fn spot(net: &Net, guard: &JobGuard, spec: &Spec, claim: &Claim) -> bool {
+/// Checks `claim` if the draw says so (always, when `forced`: a challenge): here when this
+/// node serves its variant, else by verifier peers that do. Returns whether the answer failed
+/// and a fraud proof shows it (the worker's signed commitment): such an answer is not paid.
+pub(super) async fn spot(
+    net: &Net,
+    guard: &JobGuard,
+    spec: &Spec,
+    claim: &Claim,
+    forced: bool,
+) -> bool {
     // Only the very variant it ran: another quantization computes other logits.
     let variant = ModelRef::parse(&claim.variant);
     // An empty answer is checked too when it claims the model ended it at once: a worker
@@ -64,7 +70,7 @@ pub(super) async fn spot(net: &Net, guard: &JobGuard, spec: &Spec, claim: &Claim
         return false;
     }
     let rate = net.checks().get(&claim.peer).rate();
-    if !net.checks().pick(&claim.peer) {
+    if !forced && !net.checks().pick(&claim.peer) {
         guard.set_check(format!("not drawn for a spot check (rate {rate:.2})"));
         return false;
     }
@@ -129,6 +135,7 @@ async fn here(
     match verdict {
         Ok(Ok((Ok(()), closest))) => {
             let r = record(net, claim.peer, true).await;
+            learn(net, spec, claim);
             let closest = closest
                 .map(|g| format!("; greedy, largest gap {g:.3} logits"))
                 .unwrap_or_default();
@@ -156,6 +163,19 @@ async fn here(
             guard.set_check(format!("spot check not run: {e}"));
             false
         }
+    }
+}
+
+/// Keeps an answer that passed a check here, a whole one (from the prompt), for challenges.
+pub(super) fn learn(net: &Net, spec: &Spec, claim: &Claim) {
+    if claim.before.is_empty() && !claim.tokens.is_empty() {
+        net.known_answers().learn(crate::trust::challenge::Known {
+            spec: spec.clone(),
+            variant: claim.variant.clone(),
+            tokens: claim.tokens.clone(),
+            reason: claim.reason,
+            by: claim.peer,
+        });
     }
 }
 

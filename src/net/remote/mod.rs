@@ -27,6 +27,8 @@
 mod check;
 mod verify;
 pub(in crate::net) use verify::{take_proof, verify_for};
+mod challenge;
+pub(super) use challenge::challenges;
 mod follow;
 mod pay;
 
@@ -70,6 +72,23 @@ impl Inflight {
             let id = t.pick(model, exclude)?;
             t.take_place(&id);
             Some(id)
+        })?;
+        Some(Inflight {
+            net: net.clone(),
+            peer,
+        })
+    }
+
+    /// A place on `peer`, if it serves `model` with room.
+    fn on(net: &Net, peer: NodeId, model: &ModelRef) -> Option<Inflight> {
+        net.with_table(|t| {
+            let p = t.get(&peer)?;
+            let ad = p.serves(model)?;
+            if !p.routable() || p.inflight >= ad.slots {
+                return None;
+            }
+            t.take_place(&peer);
+            Some(())
         })?;
         Some(Inflight {
             net: net.clone(),
@@ -318,6 +337,17 @@ pub async fn start(
     spec: &Spec,
     guard: JobGuard,
 ) -> Result<Routed, (JobGuard, Refusal)> {
+    start_known(net, claim, spec, guard, None).await
+}
+
+/// [`start`], for a job whose answer this node knows (a challenge).
+async fn start_known(
+    net: &Net,
+    claim: Inflight,
+    spec: &Spec,
+    guard: JobGuard,
+    known: Option<crate::trust::challenge::Known>,
+) -> Result<Routed, (JobGuard, Refusal)> {
     let hint = spec.prompt.token_hint();
     let peer = claim.peer;
     let job = segment_id(guard.id(), 0);
@@ -347,6 +377,6 @@ pub async fn start(
         warning: seg.accepted.warning.clone(),
         guard: guard.clone(),
     };
-    follow::Follow::spawn(net, spec, guard, seg, tx);
+    follow::Follow::spawn(net, spec, guard, seg, tx, known);
     Ok(routed)
 }

@@ -74,6 +74,7 @@ pub(super) async fn by_peers(
         match (fault, &first) {
             (None, None) => {
                 let r = record(net, claim.peer, true).await;
+                super::check::learn(net, spec, claim);
                 guard.set_check(format!(
                     "spot check passed: {n} tokens of {} verified by {} in {ms} ms (its run: {})",
                     claim.peer.short(),
