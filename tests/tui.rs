@@ -202,10 +202,24 @@ async fn the_ui_chats_pauses_for_its_peers_and_opens_a_job() {
     .await;
 
     // The job's detail: prompt, output, route; then export it.
-    ui.keys(&["2", "Enter"]);
-    let s = ui.until(20, "the job detail", |s| {
-        s.contains("Prompt") && s.contains("Output")
-    });
+    // The Jobs pane first, then Enter on its selected job: on a loaded machine the list may
+    // not have its selection when the key lands, so Enter is pressed again until it opens.
+    ui.keys(&["2"]);
+    ui.until_shows(20, "Enter open the job's detail");
+    let detail = |s: &str| s.contains("Prompt") && s.contains("Output");
+    let mut s = String::new();
+    for _ in 0..8 {
+        ui.keys(&["Enter"]);
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline && !detail(&s) {
+            std::thread::sleep(Duration::from_millis(100));
+            s = ui.screen();
+        }
+        if detail(&s) {
+            break;
+        }
+    }
+    let s = ui.until(5, "the job detail", detail);
     assert!(s.contains("user: Say hello in five words."), "{s}");
     assert!(s.contains("this node's own API"), "{s}");
     ui.keys(&["x"]);

@@ -3,7 +3,8 @@
 //! check here, a whole answer from the prompt); now and then it sends one of those prompts again,
 //! with the same settings, to a peer on probation that it never checked, as an ordinary paid
 //! job. The peer cannot tell it from a real job: the prompt is a real one (from another
-//! worker's job, never its own), of a real size, sent at random times (exponential gaps). An
+//! worker's job, never its own), of a real size, sent at random times (exponential gaps), and
+//! only while the node would send its own jobs out (paused, or its engine full). An
 //! answer that is the known one passes without a prefill; any other is checked by teacher
 //! forcing like a spot check (sampling and thread counts make honest answers differ at
 //! near-ties), and one that fails is proven, banned and not paid.

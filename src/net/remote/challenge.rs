@@ -27,14 +27,21 @@ pub(in crate::net) async fn challenges(net: Net, mean: Duration) {
 
 /// A peer to challenge and the answer to ask it for: a peer on probation here, never checked
 /// here and not banned, serving a variant this node runs, with room, and a known answer of that
-/// variant from another worker.
+/// variant from another worker. Only variants this node would send out now (it is paused, or
+/// its engine has no free slot): a node with room runs its own jobs, so a job from it while
+/// its announcement shows room would give a challenge away.
 fn pick(net: &Net) -> Option<(NodeId, Known)> {
+    let paused = net.node().paused();
     let variants: Vec<String> = net
         .node()
         .engines()
         .iter()
+        .filter(|e| paused || !e.has_free_slot())
         .map(|e| e.info().id().to_string())
         .collect();
+    if variants.is_empty() {
+        return None;
+    }
     let mut fit: Vec<(NodeId, Known)> = Vec::new();
     let peers: Vec<(NodeId, Vec<String>)> = net.with_table(|t| {
         t.peers()

@@ -166,9 +166,14 @@ async fn here(
     }
 }
 
-/// Keeps an answer that passed a check here, a whole one (from the prompt), for challenges.
+/// Keeps an answer that passed a check here, a whole one (from the prompt) of a variant this
+/// node runs (it can check a challenge's other answer), for challenges.
 pub(super) fn learn(net: &Net, spec: &Spec, claim: &Claim) {
-    if claim.before.is_empty() && !claim.tokens.is_empty() {
+    let runs = net
+        .node()
+        .engine_for(Some(&ModelRef::parse(&claim.variant)))
+        .is_some();
+    if runs && claim.before.is_empty() && !claim.tokens.is_empty() {
         net.known_answers().learn(crate::trust::challenge::Known {
             spec: spec.clone(),
             variant: claim.variant.clone(),
