@@ -211,8 +211,10 @@ fn model_ad() -> wire::ModelAd {
 }
 
 /// A member that serves the model and answers every job with `answer` (token ids), the
-/// protocol otherwise kept: a worker that returns another answer than the model's.
-async fn wrong_answers(at: &Attacker, conn: Connection, answer: Vec<u32>) {
+/// protocol otherwise kept (a running commitment every 8 tokens, a signed commitment at the
+/// end): a worker that returns another answer than the model's. With `cut`, it stops after
+/// that many tokens and closes the stream without `Done`, as a worker that breaks does.
+async fn wrong_answers(at: &Attacker, conn: Connection, answer: Vec<u32>, cut: Option<usize>) {
     let model = model_ad();
     let mut seq = 1;
     while let Ok((mut tx, mut rx)) = conn.accept_bi().await {
@@ -236,11 +238,7 @@ async fn wrong_answers(at: &Attacker, conn: Connection, answer: Vec<u32>) {
                     warning: None,
                 };
                 let _ = wire::write(&mut tx, &accepted).await;
-                let n = answer.len().min(max);
-                for &id in &answer[..n] {
-                    let piece = format!("w{id} ").into_bytes();
-                    let _ = wire::write(&mut tx, &Reply::Token { id, piece }).await;
-                }
+                let n = answer.len().min(max).min(cut.unwrap_or(usize::MAX));
                 let finish = if n == max {
                     FinishReason::Length
                 } else {
@@ -260,6 +258,24 @@ async fn wrong_answers(at: &Attacker, conn: Connection, answer: Vec<u32>) {
                     tokens: answer[..n].to_vec(),
                     finish,
                 };
+                for (i, &id) in answer[..n].iter().enumerate() {
+                    let piece = format!("w{id} ").into_bytes();
+                    let _ = wire::write(&mut tx, &Reply::Token { id, piece }).await;
+                    if (i + 1) % 8 == 0 {
+                        let running = commitment.cut(i + 1).sign(at.ep.secret_key());
+                        let frame = Reply::Committed {
+                            n: i as u32 + 1,
+                            commitment: running,
+                        };
+                        let _ = wire::write(&mut tx, &frame).await;
+                    }
+                }
+                if cut.is_some() {
+                    // Gone mid-answer: its promises read, then the stream closed.
+                    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                    let _ = tx.finish();
+                    continue;
+                }
                 let done = Reply::Done {
                     reason: finish.as_str().into(),
                     completion_tokens: n as u32,
@@ -343,7 +359,7 @@ async fn a_worker_whose_answers_fail_a_spot_check_is_banned_and_honest_ones_pass
         .collect();
     let server = {
         let at = at.clone();
-        tokio::spawn(async move { wrong_answers(&at, conn, wrong).await })
+        tokio::spawn(async move { wrong_answers(&at, conn, wrong, None).await })
     };
     eventually(30, "the requester routes to the cheater", async || {
         let s = r.status().await;
@@ -456,6 +472,115 @@ async fn a_worker_whose_answers_fail_a_spot_check_is_banned_and_honest_ones_pass
         async || (record(&r.status().await, &w.id)? == (n, 0)).then_some(()),
     )
     .await;
+}
+
+#[tokio::test]
+async fn a_worker_that_breaks_off_a_false_answer_is_proven_by_its_running_commitment() {
+    let net = format!("n{}", rand_hex());
+    let args = [
+        "--network",
+        &net,
+        "--paused",
+        "--announce-interval-ms",
+        "500",
+    ];
+    let r = Node::start(&args);
+    let at = attacker(&r).await;
+    let conn = at.member().await;
+    let wrong: Vec<u32> = reference_model()
+        .vocab()
+        .tokenize(b"The capital of France is Berlin, in Spain.", false, false)
+        .iter()
+        .map(|t| t.0 as u32)
+        .collect();
+    let server = {
+        let at = at.clone();
+        tokio::spawn(async move { wrong_answers(&at, conn, wrong, Some(8)).await })
+    };
+    eventually(30, "the requester routes to the cheater", async || {
+        let s = r.status().await;
+        let ok = |p: &&serde_json::Value| p["id"] == at.id() && p["health"]["state"] == "ok";
+        s["peers"].as_array()?.iter().any(|p| ok(&p)).then_some(())
+    })
+    .await;
+    // It sends 8 false tokens with its running commitment to them, then goes: the job fails
+    // over (to the requester's own engine), and the 8 tokens it was promised for are checked
+    // before they are paid.
+    let body = chat_body("What is the capital of France?", 24);
+    let (status, _, v) = post(&r.url("/v1/chat/completions"), &body).await;
+    assert_eq!(status, 200, "{v}");
+    let check = eventually(30, "the broken segment's check is in the log", async || {
+        checks_of(&r).await.pop()
+    })
+    .await;
+    eprintln!("{check}");
+    assert!(
+        check.contains("FAILED") && check.contains("not paid"),
+        "{check}"
+    );
+    assert_eq!(paid_to(&r, &at.id()).await, [(check.clone(), None)]);
+    assert!(strikes_of(&r, &at.id()).await >= 5, "the cheater is banned");
+    server.abort();
+    // The running commitment made the proof: its 8 tokens, cut there, and another node with
+    // the model finds the fault in it.
+    let proofs = r.get_json("/api/proofs").await;
+    let proof: FraudProof = serde_json::from_value(proofs["proofs"][0].clone()).unwrap();
+    assert_eq!(proof.commitment.tokens.len(), 8);
+    assert_eq!(proof.commitment.finish, FinishReason::Length);
+    let verifier = engine(1, 1);
+    let found = tokio::task::spawn_blocking(move || proof.verify(&verifier))
+        .await
+        .unwrap();
+    assert!(matches!(found, Ok(Fault::NotTop { .. })), "{found:?}");
+}
+
+#[test]
+fn an_answer_ended_with_stop_sequences_is_judged_at_its_end_unless_its_text_meets_one() {
+    use local_llm_proxy::trust::proof::ended_by_model;
+    let e = engine(1, 1);
+    let ids = |text: &str| -> Vec<u32> {
+        reference_model()
+            .vocab()
+            .tokenize(text.as_bytes(), false, false)
+            .iter()
+            .map(|t| t.0 as u32)
+            .collect()
+    };
+    let stops = ["Paris".to_string(), "\n\n".to_string()];
+    let stop = FinishReason::Stop;
+    // It met a stop sequence: the end is the stop's, not the model's.
+    assert!(!ended_by_model(
+        &e,
+        &ids("The capital is Paris"),
+        stop,
+        &stops,
+        false
+    ));
+    // It met none (or had nothing at all): it claims the model ended it, and is judged so.
+    assert!(ended_by_model(
+        &e,
+        &ids("The capital is"),
+        stop,
+        &stops,
+        false
+    ));
+    assert!(ended_by_model(&e, &[], stop, &stops, false));
+    // Cut for its length, or with the end token not allowed: never the model's end.
+    let length = FinishReason::Length;
+    assert!(!ended_by_model(
+        &e,
+        &ids("The capital is"),
+        length,
+        &stops,
+        false
+    ));
+    assert!(!ended_by_model(
+        &e,
+        &ids("The capital is"),
+        stop,
+        &stops,
+        true
+    ));
 }
 
 /// Prompts of a cheater's turn: each job a new one (a replaying cheater answers the second
@@ -669,7 +794,7 @@ async fn challenges_catch_a_fake_worker_and_end_an_honest_ones_probation_without
         .collect();
     let server = {
         let at = at.clone();
-        tokio::spawn(async move { wrong_answers(&at, conn, wrong).await })
+        tokio::spawn(async move { wrong_answers(&at, conn, wrong, None).await })
     };
     let caught = eventually(90, "a challenge catches the fake worker", async || {
         let c = checks_of(&r).await;

@@ -22,10 +22,13 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// The node-to-node protocol, versioned in its name: a node speaking another version is refused
 /// by the QUIC handshake itself.
-pub const ALPN: &[u8] = b"llp/4";
+pub const ALPN: &[u8] = b"llp/5";
 /// The protocol version carried in [`Request::Hello`] (3: admitted chains, backed earnings,
-/// payment by signed promises).
-pub const VERSION: u32 = 4;
+/// payment by signed promises; 4: commitments, proofs, verifiers; 5: running commitments).
+pub const VERSION: u32 = 5;
+/// A worker signs a running commitment to the answer so far after every this many tokens
+/// ([`Reply::Committed`]), and its requester promises to pay for those tokens only then.
+pub const COMMIT_EVERY: u32 = 8;
 /// Largest request frame (a whole conversation, as big as the HTTP body limit allows, plus room).
 pub const MAX_FRAME: usize = 4 << 20;
 /// Largest frame a server sends (a token, a status line, a list of contacts).
@@ -326,6 +329,13 @@ pub enum Reply {
     Token {
         id: u32,
         piece: Vec<u8>,
+    },
+    /// The worker's signature over its commitment to the segment's first `n` tokens, as cut
+    /// there (`finish` length), after every [`COMMIT_EVERY`]-th token: what its requester's
+    /// next promise pays for, and a fraud proof if those tokens are not the model's.
+    Committed {
+        n: u32,
+        commitment: crate::trust::proof::Signature,
     },
     Done {
         reason: String,

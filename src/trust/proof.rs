@@ -53,6 +53,32 @@ pub fn tokens_hash(tokens: &[u32]) -> [u8; 32] {
     *h.finalize().as_bytes()
 }
 
+/// Whether an answer of `tokens` that ended for `finish` claims the model ended it: it ended
+/// (`stop`), not by a stop sequence its text meets (the engine sends the token that completes
+/// one, then ends), and the end token was allowed. An answer with stop sequences that meets
+/// none must have ended by the model's own choice, which a check judges.
+pub fn ended_by_model(
+    engine: &Engine,
+    tokens: &[u32],
+    finish: FinishReason,
+    stop: &[String],
+    ignore_eos: bool,
+) -> bool {
+    if finish != FinishReason::Stop || ignore_eos {
+        return false;
+    }
+    if stop.is_empty() {
+        return true;
+    }
+    let mut text = crate::engine::text::TextStream::new(stop.to_vec());
+    !tokens.iter().any(|&t| {
+        matches!(
+            text.push(&engine.piece(t)),
+            crate::engine::text::Push::Stop(_)
+        )
+    })
+}
+
 /// What a worker commits to at the end of a segment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Commitment {
@@ -108,15 +134,30 @@ impl Commitment {
         m
     }
 
-    /// Whether the answer claims the model ended it (not a stop sequence, not its length):
-    /// only then is the end judged.
-    pub fn ended_by_model(&self) -> bool {
-        self.finish == FinishReason::Stop && self.stop.is_empty() && !self.ignore_eos
+    /// Whether the answer claims the model ended it (not a stop sequence its tokens meet, not
+    /// its length): only then is the end judged.
+    pub fn ended_by_model(&self, engine: &Engine) -> bool {
+        ended_by_model(
+            engine,
+            &self.tokens,
+            self.finish,
+            &self.stop,
+            self.ignore_eos,
+        )
     }
 
     /// The worker's signature over it.
     pub fn sign(&self, key: &iroh::SecretKey) -> Signature {
         Signature(key.sign(&self.message()).to_bytes())
+    }
+
+    /// The commitment to its first `n` tokens, cut there (a running commitment).
+    pub fn cut(&self, n: usize) -> Commitment {
+        Commitment {
+            tokens: self.tokens[..n.min(self.tokens.len())].to_vec(),
+            finish: FinishReason::Length,
+            ..self.clone()
+        }
     }
 
     /// Whether `sig` is the worker's signature over it.
@@ -227,7 +268,7 @@ impl FraudProof {
             let mut scored = engine
                 .score(&prepared.tokens, tokens, &c.sampling, threads)
                 .map_err(|e| ProofError::Run(e.to_string()))?;
-            if upto < c.tokens.len() || !c.ended_by_model() {
+            if upto < c.tokens.len() || !c.ended_by_model(engine) {
                 scored.pop();
             }
             Ok::<_, ProofError>(judge(&scored, &c.sampling, &Tolerance::default()))

@@ -104,8 +104,14 @@ async fn here(
         }
     };
     // The end is judged only where the answer claims the model ended it.
-    // (The same rule as `Commitment::ended_by_model`, which a proof's verifier applies.)
-    let ended = claim.reason == FinishReason::Stop && spec.stop.is_empty() && !spec.ignore_eos;
+    // (The same rule a proof's verifier applies.)
+    let ended = crate::trust::proof::ended_by_model(
+        &engine,
+        &claim.tokens,
+        claim.reason,
+        &spec.stop,
+        spec.ignore_eos,
+    );
     let look = |threads: Option<u32>| {
         let (e, p, t, s) = (
             engine.clone(),

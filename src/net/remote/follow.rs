@@ -14,7 +14,7 @@ use crate::ids::{ModelRef, NodeId};
 use crate::job::local::{OWN_PRIORITY, prepare_off_runtime, submit};
 use crate::job::{EVENT_CHANNEL, Event, Finish, FinishReason, Spec};
 use crate::node::JobGuard;
-use crate::trust::proof::{Commitment, prompt_hash};
+use crate::trust::proof::{Commitment, Signature, prompt_hash};
 
 /// Failovers one job may go through before it gives up.
 const MAX_FAILOVERS: u32 = 8;
@@ -26,8 +26,9 @@ const MAX_QUEUE_WAIT: Duration = Duration::from_secs(180);
 const MIN_SPEED_TOKENS: u32 = 4;
 /// How often a failed-over job looks again when no news of room arrives.
 const ROOM_POLL: Duration = Duration::from_millis(200);
-/// The longest a segment's payment waits for its spot check (well within the worker's wait
-/// for it, 20 s).
+/// The longest the client's last chunk waits for its segment's check and payment (the payment
+/// itself waits for the check however long it takes; past the worker's wait, 20 s, it reaches
+/// the worker as a late payment).
 const CHECK_BEFORE_PAY: Duration = Duration::from_secs(10);
 
 /// A remote job being followed to its end.
@@ -66,6 +67,8 @@ enum Step {
     Broken(String),
     /// The job waits in the peer's queue: its first token is not due yet.
     Waiting,
+    /// The worker's running commitment to the segment's first `n` tokens.
+    Committed(u32, Signature),
 }
 
 /// How following one source ended.
@@ -189,9 +192,6 @@ impl Follow {
                     last = Instant::now();
                     seg_tokens += 1;
                     self.tokens.push(id);
-                    if let Source::Peer(s) = source {
-                        pay::promise_more(&self.net, s, seg_tokens).await;
-                    }
                     // (The client's reader of these events keeps the status table's count.)
                     if tx.send(Event::Token { id, piece }).await.is_err() {
                         // The client went away: stop the job there, pay what was delivered.
@@ -210,6 +210,16 @@ impl Follow {
                     let f = self.done(source, f, offset, seg_tokens).await;
                     let _ = tx.send(Event::Done(f)).await;
                     return Outcome::Over;
+                }
+                Step::Committed(n, sig) => {
+                    if let Source::Peer(s) = source
+                        && let Err(why) = self.take_running(s, seg_tokens, n, sig).await
+                    {
+                        return Outcome::Broke {
+                            tokens: seg_tokens,
+                            why,
+                        };
+                    }
                 }
                 // A busy peer's queue: waited for, within a bound (a peer that only ever says
                 // "waiting" is a stalled one).
@@ -254,7 +264,7 @@ impl Follow {
             // After a failover the last node's timings cover only its part.
             f.generation_time = self.started.elapsed();
         }
-        if let Source::Peer(s) = source {
+        if let Source::Peer(s) = &*source {
             self.net.with_table(|t| t.success(&s.peer, Instant::now()));
             if s.commitment.is_none() {
                 self.net.strike(
@@ -272,48 +282,78 @@ impl Follow {
                 );
                 self.net.strike(&s.peer, &m);
             }
-            // Checked before it is paid: an answer proven false is not.
-            if self.checked_first(s, seg_tokens, f.reason).await {
-                pay::withhold(s);
-            } else {
-                f.credits = pay::settle(&self.net, Some(&self.guard), s, seg_tokens, false).await;
-            }
+            f.credits = self
+                .settle_segment(take_peer(source), seg_tokens, f.reason, false, true)
+                .await;
         }
         f
     }
 
-    /// The spot check of a segment that ended, if one is drawn, before its payment; whether
-    /// its answer failed and a fraud proof shows it. A check that takes longer than
-    /// [`CHECK_BEFORE_PAY`] goes on aside, and the segment is paid meanwhile. The client's last
-    /// chunk waits for it (its tokens do not): the check costs a prefill, a fraction of the
-    /// job's time. The worker sees a checked job's payment come later; the draw is random for
-    /// every job, so knowing which past jobs were checked tells it nothing of the next.
-    async fn checked_first(&self, s: &Segment, seg_tokens: u32, reason: FinishReason) -> bool {
-        let claim = self.claim(s, seg_tokens, reason);
-        // A challenge answered with the known answer passes without a prefill.
-        if let Some(k) = &self.known
-            && claim.before.is_empty()
-            && k.is(&claim.tokens, reason)
-        {
-            let r = check::record(&self.net, claim.peer, true).await;
-            self.guard.set_check(format!(
-                "passed: {} tokens of {}, the known answer (no prefill; its run: {})",
-                claim.tokens.len(),
-                claim.peer.short(),
-                r.run
-            ));
-            return false;
-        }
-        let (net, guard, spec) = (self.net.clone(), self.guard.clone(), self.spec.clone());
-        let forced = self.known.is_some();
+    /// Checks a peer's segment (when drawn; always for a challenge) and then pays it, or
+    /// withholds the payment when a fraud proof shows the answer false, in a task of its own;
+    /// the credits paid when `wait` and that ends within [`CHECK_BEFORE_PAY`] (else 0: the
+    /// payment follows the check, however long it takes, and reaches a worker that stopped
+    /// waiting as a late payment). The client's last chunk waits for it when it ends the job
+    /// (its tokens do not): a check costs a prefill, a fraction of the job's time. The worker
+    /// sees a checked job's payment come later; the draw is random for every job, so knowing
+    /// which past jobs were checked tells it nothing of the next.
+    async fn settle_segment(
+        &self,
+        s: Box<Segment>,
+        seg_tokens: u32,
+        reason: FinishReason,
+        stop: bool,
+        wait: bool,
+    ) -> u64 {
+        let (claim, paid) = self.claim(&s, seg_tokens, reason);
+        let c = Settling {
+            net: self.net.clone(),
+            guard: self.guard.clone(),
+            spec: self.spec.clone(),
+            known: self.known.clone(),
+        };
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.net.tasks().spawn(async move {
-            let _ = tx.send(check::spot(&net, &guard, &spec, &claim, forced).await);
+            let _ = tx.send(check_then_pay(c, s, claim, paid, stop).await);
         });
-        matches!(
-            tokio::time::timeout(CHECK_BEFORE_PAY, rx).await,
-            Ok(Ok(true))
-        )
+        if !wait {
+            return 0;
+        }
+        tokio::time::timeout(CHECK_BEFORE_PAY, rx)
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or(0)
+    }
+
+    /// A running commitment from the worker of `s`, after its `seg_tokens`-th token: kept when
+    /// it signs the segment's tokens so far, and promised for; else the segment breaks.
+    async fn take_running(
+        &self,
+        s: &mut Segment,
+        seg_tokens: u32,
+        n: u32,
+        sig: Signature,
+    ) -> Result<(), String> {
+        let at = self.tokens.len() - seg_tokens as usize;
+        let signed = n == seg_tokens
+            && n.is_multiple_of(wire::COMMIT_EVERY)
+            && self
+                .commitment(
+                    s,
+                    &self.tokens[..at],
+                    &self.tokens[at..],
+                    FinishReason::Length,
+                )
+                .signed_by_worker(&sig);
+        if !signed {
+            let why = "signed a running commitment to another answer than the one it sent";
+            self.net.strike(&s.peer, why);
+            return Err(why.into());
+        }
+        s.running = Some((n, sig));
+        pay::promise_more(&self.net, s, n).await;
+        Ok(())
     }
 
     /// Strikes a worker that streamed one answer faster than any device runs its model
@@ -335,22 +375,16 @@ impl Follow {
         }
     }
 
-    /// A spot check of the `seg_tokens` tokens a peer's segment delivered (the last ones of the
-    /// answer so far), which ended for `reason` (`Length` when it was cut: its end is not
-    /// judged).
-    fn check_aside(&self, s: &Segment, seg_tokens: u32, reason: FinishReason) {
-        let claim = self.claim(s, seg_tokens, reason);
-        let (net, guard, spec) = (self.net.clone(), self.guard.clone(), self.spec.clone());
-        let forced = self.known.is_some();
-        self.net.tasks().spawn(async move {
-            check::spot(&net, &guard, &spec, &claim, forced).await;
-        });
-    }
-
-    fn claim(&self, s: &Segment, seg_tokens: u32, reason: FinishReason) -> check::Claim {
-        let at = self.tokens.len().saturating_sub(seg_tokens as usize);
-        let (before, tokens) = self.tokens.split_at(at);
-        let commitment = Commitment {
+    /// The commitment to `tokens` after `before`, ended for `finish`, as the worker of `s`
+    /// would sign it.
+    fn commitment(
+        &self,
+        s: &Segment,
+        before: &[u32],
+        tokens: &[u32],
+        finish: FinishReason,
+    ) -> Commitment {
+        Commitment {
             job: s.job.clone(),
             requester: self.net.id(),
             worker: s.peer,
@@ -360,52 +394,75 @@ impl Follow {
             ignore_eos: self.spec.ignore_eos,
             stop: self.spec.stop.clone(),
             tokens: tokens.to_vec(),
-            finish: reason,
-        };
-        // The worker's signature, when it sent one and it signs what this node received.
-        let signed = s
-            .commitment
-            .filter(|sig| commitment.signed_by_worker(sig))
-            .map(|sig| (commitment, sig));
-        if s.commitment.is_some() && signed.is_none() {
-            self.net.strike(
-                &s.peer,
-                "signed a commitment to another answer than the one it sent",
-            );
+            finish,
         }
-        check::Claim {
+    }
+
+    /// What the worker of `s` claims for the `seg_tokens` tokens its segment delivered (the
+    /// last ones of the answer so far), ended for `reason`, and how many of them are paid: all,
+    /// with its signed commitment to the whole segment; else those its last running commitment
+    /// covers (what its promises cover), judged as cut there.
+    fn claim(&self, s: &Segment, seg_tokens: u32, reason: FinishReason) -> (check::Claim, u32) {
+        let at = self.tokens.len().saturating_sub(seg_tokens as usize);
+        let (before, tokens) = self.tokens.split_at(at);
+        let whole = self.commitment(s, before, tokens, reason);
+        let claim = |tokens: &[u32], reason, signed| check::Claim {
             peer: s.peer,
             variant: s.accepted.model.clone(),
             before: before.to_vec(),
             tokens: tokens.to_vec(),
             reason,
             signed,
+        };
+        match s.commitment {
+            Some(sig) if whole.signed_by_worker(&sig) => {
+                return (claim(tokens, reason, Some((whole, sig))), seg_tokens);
+            }
+            Some(_) => self.net.strike(
+                &s.peer,
+                "signed a commitment to another answer than the one it sent",
+            ),
+            None => {}
+        }
+        match s.running {
+            Some((n, sig)) => {
+                let cut = whole.cut(n as usize);
+                (
+                    claim(
+                        &tokens[..n as usize],
+                        FinishReason::Length,
+                        Some((cut, sig)),
+                    ),
+                    n,
+                )
+            }
+            None => (claim(tokens, reason, None), 0),
         }
     }
 
     /// The client went away (or the job reached its budget): a peer's segment is stopped,
     /// checked and paid for what it delivered.
     async fn abandon(&self, source: &mut Source, received: u32) -> Outcome {
-        if let Source::Peer(s) = source {
-            pay::settle(&self.net, Some(&self.guard), s, received, true).await;
-            self.check_aside(s, received, FinishReason::Length);
+        if let Source::Peer(_) = source {
+            let s = take_peer(source);
+            self.settle_segment(s, received, FinishReason::Length, true, true)
+                .await;
         }
         Outcome::Over
     }
 
-    /// A source broke after `seg_tokens` of its tokens: a peer's segment is paid for what it
-    /// delivered (those tokens go on in the answer), scored down, and a dead connection
-    /// forgotten. Returns what it was, for the log.
+    /// A source broke after `seg_tokens` of its tokens: a peer's segment is checked and paid
+    /// for what its running commitment covers (its tokens go on in the answer), aside (the
+    /// failover does not wait), scored down, and a dead connection forgotten. Returns what it
+    /// was, for the log.
     async fn broken(&mut self, source: Source, seg_tokens: u32, why: &str) -> String {
-        let Source::Peer(mut s) = source else {
+        let Source::Peer(s) = source else {
             return "the local engine".to_string();
         };
-        pay::settle(&self.net, Some(&self.guard), &mut s, seg_tokens, true).await;
-        // Its tokens go on in the answer: they are checked like any (the failover does not
-        // wait for the check).
-        self.check_aside(&s, seg_tokens, FinishReason::Length);
-        let id = s.peer;
-        let dead = s.conn.close_reason().is_some();
+        let (id, conn) = (s.peer, s.conn.clone());
+        let dead = conn.close_reason().is_some();
+        self.settle_segment(s, seg_tokens, FinishReason::Length, true, false)
+            .await;
         if seg_tokens == 0 && !self.retried.contains(&id) && dead {
             self.retried.push(id);
         } else {
@@ -414,7 +471,7 @@ impl Follow {
         // A dead connection is forgotten; a live one (a stalled job on a peer that still
         // answers) keeps serving the peer's other jobs.
         if dead {
-            self.net.forget_connection(&id, Some(&s.conn)).await;
+            self.net.forget_connection(&id, Some(&conn)).await;
         }
         if self.net.with_table(|t| t.failure(&id, why, Instant::now())) {
             tracing::warn!("peer {} evicted from routing: {why}", id.short());
@@ -617,6 +674,7 @@ async fn next_frame(s: &mut Segment, limit: Duration) -> Step {
         }
         Reply::Token { id, piece } => Step::Event(Event::Token { id, piece }),
         Reply::Waiting => Step::Waiting,
+        Reply::Committed { n, commitment } => Step::Committed(n, commitment),
         Reply::Done {
             reason,
             completion_tokens,
@@ -646,4 +704,50 @@ async fn next_frame(s: &mut Segment, limit: Duration) -> Step {
 /// A peer's reported milliseconds as a duration; nonsense (negative, NaN, huge) becomes zero.
 fn millis(ms: f64) -> Duration {
     Duration::try_from_secs_f64(ms / 1e3).unwrap_or_default()
+}
+
+/// The peer segment `source` was, taken out of it (a closed channel left in its place).
+fn take_peer(source: &mut Source) -> Box<Segment> {
+    let (_, closed) = mpsc::channel(1);
+    match std::mem::replace(source, Source::Local(closed)) {
+        Source::Peer(s) => s,
+        Source::Local(_) => unreachable!("taken only from a peer's segment"),
+    }
+}
+
+/// What a segment's check and payment need of its job.
+struct Settling {
+    net: Net,
+    guard: JobGuard,
+    spec: Spec,
+    known: Option<crate::trust::challenge::Known>,
+}
+
+/// Checks a segment's `claim` (when drawn; always for a challenge, whose known answer passes
+/// without a prefill), then pays `paid` of its tokens, or nothing when a fraud proof shows the
+/// answer false. Returns the credits paid.
+async fn check_then_pay(
+    c: Settling,
+    mut s: Box<Segment>,
+    claim: check::Claim,
+    paid: u32,
+    stop: bool,
+) -> u64 {
+    let known = c
+        .known
+        .as_ref()
+        .is_some_and(|k| claim.before.is_empty() && k.is(&claim.tokens, claim.reason));
+    if known {
+        let r = check::record(&c.net, claim.peer, true).await;
+        c.guard.set_check(format!(
+            "passed: {} tokens of {}, the known answer (no prefill; its run: {})",
+            claim.tokens.len(),
+            claim.peer.short(),
+            r.run
+        ));
+    } else if check::spot(&c.net, &c.guard, &c.spec, &claim, c.known.is_some()).await {
+        pay::withhold(&mut s, stop).await;
+        return 0;
+    }
+    pay::settle(&c.net, Some(&c.guard), &mut s, paid, stop).await
 }

@@ -124,6 +124,8 @@ struct Segment {
     job: String,
     /// The worker's signature over its commitment to the answer, sent with `Done`.
     commitment: Option<crate::trust::proof::Signature>,
+    /// Its last running commitment: the segment's first `n` tokens, and its signature.
+    running: Option<(u32, crate::trust::proof::Signature)>,
 }
 
 /// What the peer said when it took the segment.
@@ -235,6 +237,7 @@ async fn open(
                 tab,
                 job,
                 commitment: None,
+                running: None,
             };
             if !same_variant(&seg.accepted.model, &asked) {
                 // Another model than the one asked (and priced, and checked): refused, and paid

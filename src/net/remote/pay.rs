@@ -2,10 +2,12 @@
 //! for it and offered to the peer as its budget, with this node's signed head and its signed
 //! promise for the prompt (billed by [`Policy::billed_prompt`], priced from this node's own
 //! catalog for the exact variant asked). While tokens arrive this node signs a cumulative
-//! promise every [`PROMISE_EVERY`] tokens; the worker streams at most a window beyond the last
-//! one. At the segment's end — done, stopped, or broken and failed over — this node records the
-//! spend for the tokens it received (the prompt included) and sends the entry with its signed
-//! head, so the worker can check it continues the chain it audited and record its earning.
+//! promise for the tokens each of the worker's running commitments covers (every
+//! [`PROMISE_EVERY`] tokens); the worker streams at most a window beyond the last one. At the
+//! segment's end — done, stopped, or broken and failed over — and after its check, this node
+//! records the spend for the tokens the worker's commitments cover (the prompt included) and
+//! sends the entry with its signed head, so the worker can check it continues the chain it
+//! audited and record its earning; or, when a fraud proof shows the answer false, nothing.
 
 use super::super::Net;
 use super::super::wire::{self, Request};
@@ -17,7 +19,7 @@ use crate::ledger::{Hold, Ledger, LedgerError, Policy, Promise, Receipt};
 use crate::node::JobGuard;
 
 /// Answer tokens between two promises.
-pub(super) const PROMISE_EVERY: u32 = 8;
+pub(super) const PROMISE_EVERY: u32 = wire::COMMIT_EVERY;
 
 /// A paid segment's tab on the requester: the credits held and what was promised.
 pub(super) struct Tab {
@@ -392,8 +394,11 @@ pub(super) async fn settle(
 /// Pays nothing for a segment whose answer failed its check (a fraud proof shows it): its hold
 /// goes back when its time is up, and the worker's claim to the promises it holds is void
 /// wherever the proof goes (`Net::keep_proof`).
-pub(super) fn withhold(s: &mut Segment) {
+pub(super) async fn withhold(s: &mut Segment, stop: bool) {
     drop(s.tab.take());
+    if stop {
+        let _ = wire::write(&mut s.send, &Request::Stop).await;
+    }
     let _ = s.send.finish();
 }
 

@@ -1,5 +1,6 @@
 //! Streaming a peer's job: queued on the engine and registered in the job log, `Accepted` sent,
-//! then one `Token` frame per generated token and a last `Done` (or `Failed`), until the job
+//! then one `Token` frame per generated token (and a signed running commitment, `Committed`,
+//! after every [`wire::COMMIT_EVERY`]-th), and a last `Done` (or `Failed`), until the job
 //! ends, the requester stops it, or goes away (which cancels it here). A paid job streams within
 //! its tab's window: past it, the job waits for the requester's next promise, and ends unpaid
 //! if none comes.
@@ -275,12 +276,23 @@ async fn stream(
             }
         };
         let done = matches!(frame, Reply::Done { .. });
+        let token = matches!(frame, Reply::Token { .. });
         // The requester went away (or failed over): the job ends here.
         if wire::write(send, &frame).await.is_err() {
             return n;
         }
         if done {
             return n;
+        }
+        // The running commitment its requester pays by.
+        if token && n.is_multiple_of(wire::COMMIT_EVERY) {
+            let commitment = running.work.cut(n as usize).sign(&net.inner.key);
+            if wire::write(send, &Reply::Committed { n, commitment })
+                .await
+                .is_err()
+            {
+                return n;
+            }
         }
     }
 }
