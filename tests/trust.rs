@@ -536,7 +536,7 @@ async fn a_worker_that_breaks_off_a_false_answer_is_proven_by_its_running_commit
 
 #[test]
 fn an_answer_ended_with_stop_sequences_is_judged_at_its_end_unless_its_text_meets_one() {
-    use local_llm_proxy::trust::proof::ended_by_model;
+    use local_llm_proxy::trust::proof::{ended_by_model, past_stop};
     let e = engine(1, 1);
     let ids = |text: &str| -> Vec<u32> {
         reference_model()
@@ -581,6 +581,16 @@ fn an_answer_ended_with_stop_sequences_is_judged_at_its_end_unless_its_text_meet
         &stops,
         true
     ));
+    // Tokens after the stop it met are billed past the end: a fault, read from the text.
+    let over = ids("The capital is Paris, of course.");
+    let at = ids("The capital is Paris").len();
+    let found = past_stop(&e, &over, &stops);
+    assert!(
+        matches!(found, Some(Fault::PastStop { at: a }) if a == at),
+        "{found:?}"
+    );
+    assert!(past_stop(&e, &ids("The capital is Paris"), &stops).is_none());
+    assert!(past_stop(&e, &over, &[]).is_none());
 }
 
 /// Prompts of a cheater's turn: each job a new one (a replaying cheater answers the second
@@ -710,7 +720,23 @@ async fn every_kind_of_cheater_is_caught_banned_proven_and_not_paid() {
         })
         .await;
     }
-    drop(cheaters);
+    // A node that joins now hears every cheater's debt against the requester. It asks the
+    // requester for its proof against that job before it holds the debt (and gets the proofs'
+    // ids by gossip too), re-runs them, and holds none: it serves the requester's jobs.
+    let late = joiner(&r.ticket(), &[]);
+    until_routable(&r, &[&late]).await;
+    eventually(90, "the late node re-ran every proof", async || {
+        let held = late.get_json("/api/proofs").await;
+        (held["proofs"].as_array()?.len() == modes.len()).then_some(())
+    })
+    .await;
+    for prompt in ["Name a colour.", "Name a fruit."] {
+        let (status, headers, v) =
+            post(&r.url("/v1/chat/completions"), &chat_body(prompt, 8)).await;
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(headers["x-llp-node"].to_str().unwrap(), late.id, "{v}");
+    }
+    drop((cheaters, late));
 
     // A requester without the model has a verifier peer check the cheater's answers.
     let n = joiner(&r.ticket(), &["--model", "none"]);
@@ -858,11 +884,35 @@ async fn a_requester_without_the_model_has_its_answers_checked_by_verifier_peers
         })
         .await;
         eprintln!("job {k}: {c}");
-        // Verified by the other worker, never by the one that ran it.
+        // Verified by the other worker, never by the one that ran it, and paid for it.
         let other = if by[k] == a.id { &b.id } else { &a.id };
         assert!(c.starts_with("spot check passed"), "{c}");
         assert!(c.contains(&format!("verified by {}", &other[..10])), "{c}");
+        assert!(c.contains("its verifiers were paid"), "{c}");
     }
+    // Each check is a spend on the requester's chain and an earning on its verifier's, for a
+    // job of its own (`<job>.check`), priced as a prefill of prompt and answer.
+    let checks = |entries: &serde_json::Value, kind: &str| -> u64 {
+        entries["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == kind && e["job"].as_str().unwrap().ends_with(".check"))
+            .map(|e| e["amount"].as_u64().unwrap())
+            .sum()
+    };
+    let spent = checks(&n.get_json("/api/ledger/entries").await, "spend");
+    assert!(spent > 0);
+    eventually(
+        30,
+        "the verifiers earn what the requester spent on checks",
+        async || {
+            let a = checks(&a.get_json("/api/ledger/entries").await, "earn");
+            let b = checks(&b.get_json("/api/ledger/entries").await, "earn");
+            (a + b == spent).then_some(())
+        },
+    )
+    .await;
     let s = n.status().await;
     let passed: u64 = s["peers"]
         .as_array()

@@ -156,7 +156,7 @@ impl Ledger {
     }
 
     /// Whether a debt with this replay key is known.
-    pub(super) fn owes(&self, key: &[u8; 32]) -> bool {
+    pub fn owes(&self, key: &[u8; 32]) -> bool {
         self.inner.debts.lock().expect("debts").contains_key(key)
     }
 
@@ -202,6 +202,18 @@ impl Ledger {
         let r = &promise.receipt;
         if r.requester != self.inner.id || !r.signed_by(&self.inner.id, &promise.sig) {
             return Err(LedgerError::Invalid("not a promise of this node's".into()));
+        }
+        // A job whose settlement is still under way here (its answer being checked before it
+        // is paid): that settlement decides, not a debt its worker announced meanwhile.
+        let live = self
+            .inner
+            .state
+            .lock()
+            .expect("ledger state")
+            .live
+            .contains(&r.replay_key());
+        if live {
+            return Ok(0);
         }
         let (l, job, worker) = (self.clone(), r.job.clone(), r.worker);
         let recorded = tokio::task::spawn_blocking(move || {

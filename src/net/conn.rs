@@ -491,7 +491,12 @@ pub(super) async fn call_on(conn: &Connection, req: &Request) -> anyhow::Result<
     let (mut tx, mut rx) = conn.open_bi().await?;
     wire::write(&mut tx, req).await?;
     tx.finish()?;
-    wire::read(&mut rx, wire::MAX_SMALL_FRAME)
+    // A fraud proof carries its prompt: as large as a job's request may be.
+    let limit = match req {
+        Request::GetProof { .. } => wire::MAX_FRAME,
+        _ => wire::MAX_SMALL_FRAME,
+    };
+    wire::read(&mut rx, limit)
         .await?
         .ok_or_else(|| anyhow::anyhow!("closed the stream without an answer"))
 }

@@ -375,11 +375,8 @@ impl Net {
 
     /// The ids of the fraud proofs this node announces: its newest 8 small enough for a reply.
     fn fraud_ids(&self) -> Vec<String> {
-        let fits = |p: &crate::trust::proof::FraudProof| {
-            serde_json::to_vec(p).is_ok_and(|b| b.len() + 1024 < wire::MAX_SMALL_FRAME)
-        };
         let all = self.proofs();
-        let newest = all.iter().rev().filter(|p| fits(p)).take(8);
+        let newest = all.iter().rev().take(8);
         newest.map(|p| hex::encode(p.id())).collect()
     }
 
@@ -457,12 +454,18 @@ impl Net {
             // Only debts of nodes this one knows: a flood about made-up keys is noise.
             let known =
                 self.with_table(|t| t.get(&r.requester).is_some()) || ledger.knows(&r.requester);
-            if !known {
+            if !known || ledger.owes(&r.replay_key()) {
                 continue;
             }
-            if let Err(e) = ledger.adopt_debt(p) {
+            if let Err(e) = p.check() {
                 self.strike(author, &format!("announced a false debt: {e}"));
                 return;
+            }
+            // Its debtor is asked first for a proof that voids it (aside), once per debt.
+            if self.first_sight_of_debt(r.replay_key()) {
+                let (net, author, p) = (self.clone(), *author, p.clone());
+                self.tasks()
+                    .spawn(async move { super::remote::debt_heard(&net, author, p).await });
             }
         }
     }

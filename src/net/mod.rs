@@ -107,6 +107,8 @@ struct Inner {
     /// Jobs (their keys) whose work a well-formed fraud proof disputes that this node could
     /// not re-run (it lacks the variant): it holds no debt for them.
     disputed: Mutex<std::collections::HashSet<[u8; 32]>>,
+    /// Debts heard of whose debtor was asked for a proof against their job (once each).
+    debts_asked: Mutex<std::collections::HashSet<[u8; 32]>>,
     /// The last announcement sent, sealed: what `GetAnnouncement` answers (cheap to serve;
     /// empty until the first is sent).
     sealed: tokio::sync::watch::Sender<Vec<u8>>,
@@ -161,6 +163,7 @@ impl Net {
                 checks,
                 proofs_seen: Mutex::new(Default::default()),
                 disputed: Mutex::new(Default::default()),
+                debts_asked: Mutex::new(Default::default()),
                 known: Default::default(),
                 sealed: tokio::sync::watch::channel(Vec::new()).0,
                 last_broadcast: Mutex::new(Instant::now()),
@@ -374,6 +377,16 @@ impl Net {
         let key = crate::ledger::chain::job_key(job, requester, worker);
         self.checks().proves(job, requester, worker)
             || self.inner.disputed.lock().expect("disputed").contains(&key)
+    }
+
+    /// Marks a debt (its key) heard of as asked about; whether it was new. Bounded like the
+    /// proofs seen (past 4,096 it starts again: a debtor asked once more).
+    pub(crate) fn first_sight_of_debt(&self, key: [u8; 32]) -> bool {
+        let mut seen = self.inner.debts_asked.lock().expect("debts asked");
+        if seen.len() >= 4096 {
+            seen.clear();
+        }
+        seen.insert(key)
     }
 
     /// Marks a proof id an announcement brought as seen; whether it was new. The set is

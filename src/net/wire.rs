@@ -107,7 +107,9 @@ pub enum Request {
     Verify {
         claim: Box<crate::trust::proof::FraudProof>,
     },
-    /// A fraud proof the peer announced, by id (hex): answered by `Proof`.
+    /// A fraud proof the peer announced, by id (hex), or the one it holds against a job (the
+    /// hex key of job, requester and worker: asked by a node that heard of a debt for that
+    /// job): answered by `Proof` (read up to [`MAX_FRAME`]: it carries its prompt).
     GetProof {
         id: String,
     },

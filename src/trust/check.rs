@@ -55,6 +55,8 @@ pub enum Fault {
     PastTheEnd { at: usize, end: f32 },
     #[error("the answer ends at token {at}, where the model would not end it ({why})")]
     EndedEarly { at: usize, why: String },
+    #[error("at answer token {at}: the answer went on past a stop sequence it had met")]
+    PastStop { at: usize },
 }
 
 impl Fault {
@@ -64,7 +66,8 @@ impl Fault {
             Fault::NotTop { at, .. }
             | Fault::Outside { at, .. }
             | Fault::PastTheEnd { at, .. }
-            | Fault::EndedEarly { at, .. } => *at,
+            | Fault::EndedEarly { at, .. }
+            | Fault::PastStop { at } => *at,
         }
     }
 
@@ -72,6 +75,7 @@ impl Fault {
     /// that asked (which does not run the model, and gets no free inference from a check).
     pub fn summary(&self) -> String {
         match self {
+            Fault::PastStop { .. } => self.to_string(),
             Fault::NotTop { at, .. } => format!("at answer token {at}: not the model's choice"),
             Fault::Outside { at, .. } => {
                 format!("at answer token {at}: outside what the sampling settings allow")

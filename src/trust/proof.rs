@@ -64,19 +64,28 @@ pub fn ended_by_model(
     stop: &[String],
     ignore_eos: bool,
 ) -> bool {
-    if finish != FinishReason::Stop || ignore_eos {
-        return false;
-    }
+    finish == FinishReason::Stop && !ignore_eos && stop_met(engine, tokens, stop).is_none()
+}
+
+/// The answer token that completes the first of `stop` its text meets, if any.
+fn stop_met(engine: &Engine, tokens: &[u32], stop: &[String]) -> Option<usize> {
     if stop.is_empty() {
-        return true;
+        return None;
     }
     let mut text = crate::engine::text::TextStream::new(stop.to_vec());
-    !tokens.iter().any(|&t| {
+    tokens.iter().position(|&t| {
         matches!(
             text.push(&engine.piece(t)),
             crate::engine::text::Push::Stop(_)
         )
     })
+}
+
+/// The fault of an answer that goes on past a stop sequence it met (the engine ends at the
+/// token that completes one): tokens billed after the end.
+pub fn past_stop(engine: &Engine, tokens: &[u32], stop: &[String]) -> Option<Fault> {
+    let at = stop_met(engine, tokens, stop)? + 1;
+    (at < tokens.len()).then_some(Fault::PastStop { at })
 }
 
 /// What a worker commits to at the end of a segment.
@@ -274,6 +283,9 @@ impl FraudProof {
             Ok::<_, ProofError>(judge(&scored, &c.sampling, &Tolerance::default()))
         };
         let all = c.tokens.len();
+        if let Some(f) = past_stop(engine, &c.tokens, &c.stop) {
+            return Ok(f);
+        }
         match look(None, all)? {
             Ok(()) => Err(ProofError::Passes),
             // The second look goes only as far as the fault: the tokens after it do not

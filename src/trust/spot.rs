@@ -174,6 +174,18 @@ impl Checks {
         })
     }
 
+    /// The proof kept against the job with key `key` (`ledger::chain::job_key` of its job,
+    /// requester and worker).
+    pub fn proof_of_job(&self, key: &[u8; 32]) -> Option<FraudProof> {
+        let all = self.proofs.lock().expect("proofs");
+        all.iter()
+            .find(|p| {
+                let c = &p.commitment;
+                crate::ledger::chain::job_key(&c.job, &c.requester, &c.worker) == *key
+            })
+            .cloned()
+    }
+
     /// The proof kept with id `id`.
     pub fn proof(&self, id: &[u8; 32]) -> Option<FraudProof> {
         let all = self.proofs.lock().expect("proofs");

@@ -15,7 +15,7 @@ use crate::job::local::prepare_off_runtime;
 use crate::job::{FinishReason, Spec};
 use crate::node::JobGuard;
 use crate::trust::check::{Tolerance, judge};
-use crate::trust::proof::{Commitment, FraudProof, Signature};
+use crate::trust::proof::{self, Commitment, FraudProof, Signature};
 
 /// Spot checks running on this node (one at a time), and waiting (at most [`MAX_WAITING`]).
 static CHECKING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
@@ -98,14 +98,11 @@ async fn here(
         prepare_off_runtime(net.tasks(), &engine, &spec.prompt, &claim.before, Some(1)).await;
     let prompt = match prepared {
         Ok(p) => p.tokens,
-        Err(r) => {
-            guard.set_check(format!("spot check not run: {}", r.message));
-            return false;
-        }
+        Err(r) => return not_run(guard, &r.message),
     };
-    // The end is judged only where the answer claims the model ended it.
-    // (The same rule a proof's verifier applies.)
-    let ended = crate::trust::proof::ended_by_model(
+    // The end is judged only where the answer claims the model ended it (the same rule a
+    // proof's verifier applies).
+    let ended = proof::ended_by_model(
         &engine,
         &claim.tokens,
         claim.reason,
@@ -132,9 +129,13 @@ async fn here(
             Ok::<_, crate::engine::score::ScoreError>((verdict, closest))
         })
     };
-    let verdict = match look(None).await {
-        Ok(Ok((Err(_), _))) => look(Some(1)).await,
-        other => other,
+    // Tokens after a stop sequence it met: a fault read from the text, no prefill needed.
+    let verdict = match proof::past_stop(&engine, &claim.tokens, &spec.stop) {
+        Some(f) => Ok(Ok((Err(f), None))),
+        None => match look(None).await {
+            Ok(Ok((Err(_), _))) => look(Some(1)).await,
+            other => other,
+        },
     };
     let ms = started.elapsed().as_millis();
     let n = claim.tokens.len();
@@ -161,15 +162,15 @@ async fn here(
             ));
             proven
         }
-        Ok(Err(e)) => {
-            guard.set_check(format!("spot check not run: {e}"));
-            false
-        }
-        Err(e) => {
-            guard.set_check(format!("spot check not run: {e}"));
-            false
-        }
+        Ok(Err(e)) => not_run(guard, &e),
+        Err(e) => not_run(guard, &e),
     }
+}
+
+/// A check that could not run: the job's line says why; nobody is accused.
+fn not_run(guard: &JobGuard, why: &dyn std::fmt::Display) -> bool {
+    guard.set_check(format!("spot check not run: {why}"));
+    false
 }
 
 /// Keeps an answer that passed a check here, a whole one (from the prompt) of a variant this

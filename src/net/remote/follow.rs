@@ -306,6 +306,13 @@ impl Follow {
         wait: bool,
     ) -> u64 {
         let (claim, paid) = self.claim(&s, seg_tokens, reason);
+        // Its job has ended there: the worker is stopped and its place freed now, whatever the
+        // check and the payment take.
+        let mut s = s;
+        s.inflight = None;
+        if stop {
+            let _ = wire::write(&mut s.send, &super::super::wire::Request::Stop).await;
+        }
         let c = Settling {
             net: self.net.clone(),
             guard: self.guard.clone(),
@@ -314,7 +321,7 @@ impl Follow {
         };
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.net.tasks().spawn(async move {
-            let _ = tx.send(check_then_pay(c, s, claim, paid, stop).await);
+            let _ = tx.send(check_then_pay(c, s, claim, paid).await);
         });
         if !wait {
             return 0;
@@ -336,7 +343,12 @@ impl Follow {
         sig: Signature,
     ) -> Result<(), String> {
         let at = self.tokens.len() - seg_tokens as usize;
+        // One per `COMMIT_EVERY` tokens, each further than the last: a worker cannot stall a
+        // job (or make this node hash and sign) with commitments and no tokens.
+        let further = s.running.is_none_or(|(last, _)| n > last);
         let signed = n == seg_tokens
+            && n > 0
+            && further
             && n.is_multiple_of(wire::COMMIT_EVERY)
             && self
                 .commitment(
@@ -726,13 +738,7 @@ struct Settling {
 /// Checks a segment's `claim` (when drawn; always for a challenge, whose known answer passes
 /// without a prefill), then pays `paid` of its tokens, or nothing when a fraud proof shows the
 /// answer false. Returns the credits paid.
-async fn check_then_pay(
-    c: Settling,
-    mut s: Box<Segment>,
-    claim: check::Claim,
-    paid: u32,
-    stop: bool,
-) -> u64 {
+async fn check_then_pay(c: Settling, mut s: Box<Segment>, claim: check::Claim, paid: u32) -> u64 {
     let known = c
         .known
         .as_ref()
@@ -746,8 +752,8 @@ async fn check_then_pay(
             r.run
         ));
     } else if check::spot(&c.net, &c.guard, &c.spec, &claim, c.known.is_some()).await {
-        pay::withhold(&mut s, stop).await;
+        pay::withhold(&mut s);
         return 0;
     }
-    pay::settle(&c.net, Some(&c.guard), &mut s, paid, stop).await
+    pay::settle(&c.net, Some(&c.guard), &mut s, paid, false).await
 }

@@ -26,7 +26,7 @@
 
 mod check;
 mod verify;
-pub(in crate::net) use verify::{take_proof, verify_for};
+pub(in crate::net) use verify::{debt_heard, take_proof, verify_for};
 mod challenge;
 pub(super) use challenge::challenges;
 mod follow;
@@ -116,7 +116,9 @@ struct Segment {
     /// The peer's frames, read by their own task: waiting for one can be abandoned (a stall,
     /// a client leaving) without cutting a frame in half.
     frames: mpsc::Receiver<Result<Reply, wire::WireError>>,
-    _inflight: Inflight,
+    /// Its place on the peer, freed when the segment's job ends there (its check and payment
+    /// may take longer).
+    inflight: Option<Inflight>,
     accepted: Accepted,
     /// What this segment pays with (none for a free job): the credits held, the promises.
     tab: Option<pay::Tab>,
@@ -227,7 +229,7 @@ async fn open(
                 conn,
                 send,
                 frames: follow::read_frames(net, recv),
-                _inflight: inflight,
+                inflight: Some(inflight),
                 accepted: Accepted {
                     model,
                     prompt_tokens,

@@ -394,11 +394,8 @@ pub(super) async fn settle(
 /// Pays nothing for a segment whose answer failed its check (a fraud proof shows it): its hold
 /// goes back when its time is up, and the worker's claim to the promises it holds is void
 /// wherever the proof goes (`Net::keep_proof`).
-pub(super) async fn withhold(s: &mut Segment, stop: bool) {
+pub(super) fn withhold(s: &mut Segment) {
     drop(s.tab.take());
-    if stop {
-        let _ = wire::write(&mut s.send, &Request::Stop).await;
-    }
     let _ = s.send.finish();
 }
 

@@ -12,8 +12,9 @@ use super::super::Net;
 use super::super::conn::call_on;
 use super::super::wire::{RefuseCode, Reply, Request};
 use super::check::{Claim, accuse, record};
-use crate::ids::{ModelRef, NodeId};
+use crate::ids::{ModelRef, NodeId, now_ms};
 use crate::job::Spec;
+use crate::ledger::{Policy, Receipt};
 use crate::node::JobGuard;
 use crate::trust::proof::{FraudProof, ProofError};
 
@@ -60,35 +61,57 @@ pub(super) async fn by_peers(
             fault: String::new(),
         }),
     };
+    by_two(net, guard, spec, claim, variant, &ask).await
+}
+
+/// [`by_peers`]' asking of its two verifiers, `ask` being the claim.
+async fn by_two(
+    net: &Net,
+    guard: &JobGuard,
+    spec: &Spec,
+    claim: &Claim,
+    variant: &ModelRef,
+    ask: &Request,
+) -> bool {
     let started = Instant::now();
     let mut first: Option<(NodeId, String)> = None;
+    let mut fees = 0;
     for v in verifiers(net, variant, &claim.peer)
         .into_iter()
         .take(VERIFIERS)
     {
-        let Some(fault) = verdict(net, &v, &ask).await else {
+        let Some(fault) = verdict(net, &v, ask).await else {
             continue;
         };
+        fees += pay_counted(net, v, &fault, &first, spec, claim, variant);
         let n = claim.tokens.len();
         let ms = started.elapsed().as_millis();
         match (fault, &first) {
             (None, None) => {
                 let r = record(net, claim.peer, true).await;
                 super::check::learn(net, spec, claim);
-                guard.set_check(format!(
-                    "spot check passed: {n} tokens of {} verified by {} in {ms} ms (its run: {})",
-                    claim.peer.short(),
-                    v.short(),
-                    r.run
-                ));
+                checked(
+                    guard,
+                    fees,
+                    format!(
+                        "spot check passed: {n} tokens of {} verified by {} in {ms} ms (its run: {})",
+                        claim.peer.short(),
+                        v.short(),
+                        r.run
+                    ),
+                );
                 return false;
             }
             (None, Some((f, found))) => {
-                guard.set_check(format!(
-                    "spot check undecided: {} found a fault ({found}), {} none; no one is accused",
-                    f.short(),
-                    v.short()
-                ));
+                checked(
+                    guard,
+                    fees,
+                    format!(
+                        "spot check undecided: {} found a fault ({found}), {} none; no one is accused",
+                        f.short(),
+                        v.short()
+                    ),
+                );
                 return false;
             }
             (Some(found), None) => first = Some((v, found)),
@@ -96,23 +119,115 @@ pub(super) async fn by_peers(
                 record(net, claim.peer, false).await;
                 let fault = format!("{found} (found by {} and {})", f.short(), v.short());
                 let proven = accuse(net, spec, claim, &fault).await;
-                guard.set_check(format!(
-                    "spot check FAILED ({ms} ms): {fault}{}",
-                    super::check::proven_line(proven)
-                ));
+                checked(
+                    guard,
+                    fees,
+                    format!(
+                        "spot check FAILED ({ms} ms): {fault}{}",
+                        super::check::proven_line(proven)
+                    ),
+                );
                 return proven;
             }
         }
     }
-    guard.set_check(match first {
-        Some((f, found)) => format!(
-            "spot check undecided: {} found a fault ({found}), and no second verifier could \
+    checked(
+        guard,
+        fees,
+        match first {
+            Some((f, found)) => format!(
+                "spot check undecided: {} found a fault ({found}), and no second verifier could \
              confirm it; no one is accused",
-            f.short()
-        ),
-        None => format!("not checked: no peer that runs {variant} could verify it"),
-    });
+                f.short()
+            ),
+            None => format!("not checked: no peer that runs {variant} could verify it"),
+        },
+    );
     false
+}
+
+/// Pays for verifier `v`'s verdict `fault` when it counts: a pass, and a fault once a second
+/// verifier confirms it (then the `first` is paid too); an unconfirmed fault is not (crying
+/// fault would earn a verifier a second fee). The credits paid.
+fn pay_counted(
+    net: &Net,
+    v: NodeId,
+    fault: &Option<String>,
+    first: &Option<(NodeId, String)>,
+    spec: &Spec,
+    claim: &Claim,
+    variant: &ModelRef,
+) -> u64 {
+    match (fault, first) {
+        (None, _) => pay_for_check(net, v, spec, claim, variant),
+        (Some(_), Some((f, _))) => {
+            pay_for_check(net, *f, spec, claim, variant)
+                + pay_for_check(net, v, spec, claim, variant)
+        }
+        (Some(_), None) => 0,
+    }
+}
+
+/// Sets a verified job's check line, with what its verifiers were paid.
+fn checked(guard: &JobGuard, fees: u64, line: String) {
+    if fees > 0 {
+        guard.set_check(format!("{line}; its verifiers were paid {fees} credits"));
+    } else {
+        guard.set_check(line);
+    }
+}
+
+/// Pays verifier `v` for its verdict on `claim`: a check is a prefill of the prompt and the
+/// answer, priced by its FLOPs as any job is (the catalog's price of this node's billed prompt,
+/// the tokens before the segment included, and the answer's tokens; what this node can count
+/// without the model). The spend is recorded here and delivered aside (a verifier that does not
+/// confirm it gets it again later, as any payment). Returns the credits; 0 when this node
+/// keeps no ledger or has not the credits (the verifier checked for free).
+fn pay_for_check(net: &Net, v: NodeId, spec: &Spec, claim: &Claim, variant: &ModelRef) -> u64 {
+    let (Some(ledger), Some(quant), Some((c, _))) =
+        (net.node().ledger(), variant.quant.clone(), &claim.signed)
+    else {
+        return 0;
+    };
+    let Some(facts) = ledger.facts(&variant.name) else {
+        return 0;
+    };
+    let (bytes, messages) = spec.prompt.size();
+    let billed = Policy::billed_prompt(bytes, messages, claim.before.len(), facts.context);
+    let tokens = (billed as u64 + claim.tokens.len() as u64).min(facts.context as u64);
+    let credits = ledger.policy().price(facts.parameters, &quant, tokens);
+    let Ok(hold) = ledger.hold(credits) else {
+        return 0;
+    };
+    let receipt = Receipt {
+        job: format!("{}.check", c.job),
+        requester: ledger.id(),
+        worker: v,
+        model: variant.name.clone(),
+        quant,
+        prompt_tokens: tokens as u32,
+        completion_tokens: 0,
+        credits,
+        time_ms: now_ms(),
+    };
+    let (net, ledger) = (net.clone(), ledger.clone());
+    net.clone().tasks().spawn(async move {
+        let e = match ledger.spend(hold, receipt.clone()).await {
+            Ok(e) => e,
+            Err(e) => {
+                tracing::warn!("paying verifier {} failed: {e}", v.short());
+                return;
+            }
+        };
+        let paid = Request::Paid {
+            entry: hex::encode(e.encode()),
+            head: Box::new(ledger.head_of(&e)),
+        };
+        if let Ok(Reply::Settled { .. }) = net.call(&v, &paid).await {
+            ledger.confirm(&receipt);
+        }
+    });
+    credits
 }
 
 /// What verifier `v` found: `Some(None)` a pass, `Some(Some(fault))` a failure, `None` no
@@ -293,6 +408,53 @@ async fn fetch_and_run(net: &Net, author: NodeId, id: [u8; 32]) -> bool {
         );
         return true;
     }
+    judge(net, author, proof, false).await
+}
+
+/// How long the debtor of a debt heard of has to send its proof against that job.
+const DEBTOR_WAIT: Duration = Duration::from_secs(10);
+
+/// A debt `p` its creditor `author` announced, for a job of a node this one knows: before it is
+/// held against the debtor, the debtor is asked for its fraud proof against that job (it
+/// withheld the payment because of one). A proof that holds here, or that this node cannot
+/// re-run (disputed), voids the debt; otherwise it is kept, and the debtor refused until it
+/// pays. So a void does not depend on the proof reaching this node by gossip first.
+pub(in crate::net) async fn debt_heard(net: &Net, author: NodeId, p: crate::ledger::Promise) {
+    let r = &p.receipt;
+    let key = crate::ledger::chain::job_key(&r.job, &r.requester, &r.worker);
+    let ask = Request::GetProof {
+        id: hex::encode(key),
+    };
+    let answer = match FETCHING.acquire().await {
+        Ok(_fetch) => tokio::time::timeout(DEBTOR_WAIT, net.call(&r.requester, &ask)).await,
+        Err(_) => return,
+    };
+    if let Ok(Ok(Reply::Proof { proof })) = answer {
+        let c = &proof.commitment;
+        if c.job == r.job && c.requester == r.requester && c.worker == r.worker {
+            // This node's own question: it waits for its turn in the queue for peers' work.
+            judge(net, r.requester, *proof, true).await;
+        } else {
+            net.strike(
+                &r.requester,
+                "answered get_proof with a proof of another job",
+            );
+        }
+    }
+    if net.debt_void(&r.job, &r.requester, &r.worker) {
+        return;
+    }
+    if let Some(l) = net.node().ledger()
+        && let Err(e) = l.adopt_debt(&p)
+    {
+        net.strike(&author, &format!("announced a false debt: {e}"));
+    }
+}
+
+/// Judges a fraud proof `author` sent (see [`take_proof`]); whether it was dealt with (false: to
+/// look at again when it is announced again). Its re-run takes a place in the queue for peers'
+/// work at once, or (`wait`) when one frees.
+async fn judge(net: &Net, author: NodeId, proof: FraudProof, wait: bool) -> bool {
     if let Err(e) = proof.check() {
         net.strike(&author, &format!("sent a false fraud proof: {e}"));
         return true;
@@ -315,7 +477,12 @@ async fn fetch_and_run(net: &Net, author: NodeId, id: [u8; 32]) -> bool {
         // Looked at again when announced again: the worker may be known by then.
         return variant.quant.is_none() || known;
     };
-    let Ok(_one) = FOREIGN.try_acquire() else {
+    let one = if wait {
+        FOREIGN.acquire().await.ok()
+    } else {
+        FOREIGN.try_acquire().ok()
+    };
+    let Some(_one) = one else {
         return false;
     };
     let p = proof.clone();

@@ -137,7 +137,11 @@ fn get_proof(net: &Net, peer: NodeId, id: &str) -> Reply {
         net.strike(&peer, "get_proof: not a proof id");
         return Reply::refused(RefuseCode::Invalid, "not a proof id (64 hex digits)");
     };
-    match net.checks().proof(&id) {
+    match net
+        .checks()
+        .proof(&id)
+        .or_else(|| net.checks().proof_of_job(&id))
+    {
         Some(proof) => Reply::Proof {
             proof: Box::new(proof),
         },

@@ -16,8 +16,9 @@ use super::stream::Running;
 use crate::ids::NodeId;
 use crate::ledger::{AuditError, Entry, Head, Ledger, LedgerError, Payload, Receipt};
 
-/// How long a worker waits for the requester's payment.
-const SETTLE_WAIT: Duration = Duration::from_secs(20);
+/// How long a worker waits for the requester's payment: it comes after the requester's check
+/// of the answer, which may need two verifier peers' verdicts (a minute each at most).
+const SETTLE_WAIT: Duration = Duration::from_secs(150);
 
 /// Settles a job that sent `sent` tokens (a free job has nothing to settle).
 pub(super) async fn settle(

@@ -51,9 +51,10 @@ impl Tab {
     }
 
     /// Whether the job must end now: its hold could be released soon (a release may be dated
-    /// up to the clock tolerance ahead; a minute more for the settlement).
+    /// up to the clock tolerance ahead; three minutes more for the settlement, which follows
+    /// the requester's check of the answer).
     pub(super) fn expiring(&self) -> bool {
-        let skew = crate::ledger::chain::FUTURE_TOLERANCE_MS + 60_000;
+        let skew = crate::ledger::chain::FUTURE_TOLERANCE_MS + 180_000;
         crate::ids::now_ms() + skew >= self.hold_until
     }
 
