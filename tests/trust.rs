@@ -724,11 +724,26 @@ async fn every_kind_of_cheater_is_caught_banned_proven_and_not_paid() {
     // requester for its proof against that job before it holds the debt (and gets the proofs'
     // ids by gossip too), re-runs them, and holds none: it serves the requester's jobs.
     let late = joiner(&r.ticket(), &[]);
+    // One without the model cannot re-run the proofs: two verifier peers judge each for it
+    // (never the requester that made it), and it holds none of those debts either.
+    let blind = joiner(&r.ticket(), &["--model", "none"]);
     until_routable(&r, &[&late]).await;
     eventually(90, "the late node re-ran every proof", async || {
         let held = late.get_json("/api/proofs").await;
         (held["proofs"].as_array()?.len() == modes.len()).then_some(())
     })
+    .await;
+    eventually(
+        120,
+        "the node without the model holds no debt of the requester",
+        async || {
+            let s = blind.status().await;
+            let log = blind.log_text();
+            let settled =
+                log.matches("is not held here").count() + log.matches("is void here").count();
+            (settled >= modes.len() && s["ledger"]["debts_held"].as_u64()? == 0).then_some(())
+        },
+    )
     .await;
     for prompt in ["Name a colour.", "Name a fruit."] {
         let (status, headers, v) =
@@ -736,7 +751,7 @@ async fn every_kind_of_cheater_is_caught_banned_proven_and_not_paid() {
         assert_eq!(status, 200, "{v}");
         assert_eq!(headers["x-llp-node"].to_str().unwrap(), late.id, "{v}");
     }
-    drop((cheaters, late));
+    drop((cheaters, late, blind));
 
     // A requester without the model has a verifier peer check the cheater's answers.
     let n = joiner(&r.ticket(), &["--model", "none"]);
@@ -1064,7 +1079,9 @@ async fn false_fraud_proofs_and_foreign_checks_cost_their_sender() {
     .await;
     let worker = at2.ep.secret_key();
     let own = honest_claim(&honest, NodeId::from(at.ep.id()), worker, "job-3");
-    let foreign = honest_claim(&honest, someone, worker, "job-4");
+    // (A check, not a proof: no fault named.)
+    let mut foreign = honest_claim(&honest, someone, worker, "job-4");
+    foreign.fault = String::new();
     let (code, m) = crate::wire::refused(at.raw(&conn, &ask(foreign)).await);
     assert_eq!(code, "invalid", "{m}");
     let mut altered = own.clone();
@@ -1077,6 +1094,15 @@ async fn false_fraud_proofs_and_foreign_checks_cost_their_sender() {
         Some(Reply::Verdict { fault: None }) => {}
         other => panic!("expected a pass, got {other:?}"),
     }
+    // Any node may have a fraud proof judged (one that cannot re-run it, with a debt hanging
+    // on it): a proof of another node's job, against an honest answer, passes, at no cost.
+    let mut disputed = honest_claim(&honest, someone, worker, "job-6");
+    disputed.fault = "at answer token 1: not the model's choice".into();
+    match at.raw(&conn, &ask(disputed)).await {
+        Some(Reply::Verdict { fault: None }) => {}
+        other => panic!("expected a pass, got {other:?}"),
+    }
+    assert_eq!(strikes_of(&r, &at.id()).await, 3);
     // A claim by a worker the node does not know is not worth a prefill.
     let stranger = iroh::SecretKey::generate();
     let unknown = honest_claim(&honest, NodeId::from(at.ep.id()), &stranger, "job-5");

@@ -140,6 +140,12 @@ impl Ledger {
         None
     }
 
+    /// How many other nodes' debts this node holds.
+    pub fn debts_held(&self) -> usize {
+        let debts = self.inner.debts.lock().expect("debts");
+        debts.values().filter(|d| !d.own).count()
+    }
+
     /// The debts owed to this node, newest first.
     pub fn own_debts(&self) -> Vec<Promise> {
         let mut v: Vec<_> = self

@@ -123,6 +123,9 @@ pub struct LedgerStatus {
     /// Promises owed to this node and not paid.
     #[serde(default)]
     pub debts_owed: usize,
+    /// Other nodes' debts held here (their debtors refused until they pay).
+    #[serde(default)]
+    pub debts_held: usize,
 }
 
 /// The result of verifying this node's own chain from the first entry.
@@ -702,6 +705,7 @@ impl Ledger {
             peers_audited: self.inner.books.lock().expect("books").len(),
             stale: self.stale(),
             debts_owed: self.own_debts().len(),
+            debts_held: self.debts_held(),
         }
     }
 

@@ -168,6 +168,29 @@ fn pay_counted(
     }
 }
 
+/// Whether two verifier peers that run a proof's variant both find its fault (`Some(true)`), or
+/// one finds none (`Some(false)`); `None` when two verdicts could not be had now. Its accuser
+/// (the requester) and its worker are never among them.
+async fn judged_by_verifiers(net: &Net, proof: &FraudProof) -> Option<bool> {
+    let c = &proof.commitment;
+    let variant = ModelRef::parse(&c.model);
+    let ask = Request::Verify {
+        claim: Box::new(proof.clone()),
+    };
+    let mut faults = 0;
+    for v in verifiers(net, &variant, &c.worker)
+        .into_iter()
+        .filter(|v| *v != c.requester)
+        .take(VERIFIERS)
+    {
+        match verdict(net, &v, &ask).await? {
+            Some(_) => faults += 1,
+            None => return Some(false),
+        }
+    }
+    (faults == VERIFIERS).then_some(true)
+}
+
 /// Sets a verified job's check line, with what its verifiers were paid.
 fn checked(guard: &JobGuard, fees: u64, line: String) {
     if fees > 0 {
@@ -282,7 +305,10 @@ pub(in crate::net) async fn verify_for(net: &Net, peer: NodeId, claim: FraudProo
     if net.node().paused() {
         return Reply::refused(RefuseCode::Paused, "contribution is paused here");
     }
-    if c.requester != peer || c.worker == net.id() || c.worker == peer {
+    // A job's requester asks for its check; any node may ask to have a fraud proof judged (it
+    // cannot re-run it, and a debt hangs on it).
+    let mine = c.requester == peer || !claim.fault.is_empty();
+    if !mine || c.worker == net.id() || c.worker == peer {
         net.strike(
             &peer,
             "asked to verify an answer not of its own job, or by itself",
@@ -299,6 +325,18 @@ pub(in crate::net) async fn verify_for(net: &Net, peer: NodeId, claim: FraudProo
         );
         return Reply::refused(RefuseCode::Invalid, e.to_string());
     }
+    // A proof this node holds already (it made or re-ran it): it holds, at no cost.
+    let key = crate::ledger::chain::job_key(&c.job, &c.requester, &c.worker);
+    if !claim.fault.is_empty()
+        && net
+            .checks()
+            .proof_of_job(&key)
+            .is_some_and(|p| p.commitment == *c && p.signature == claim.signature)
+    {
+        return Reply::Verdict {
+            fault: Some("the proof holds here (re-run before)".into()),
+        };
+    }
     let variant = ModelRef::parse(&c.model);
     let Some(engine) = engine_of(net, &variant) else {
         return Reply::refused(
@@ -306,9 +344,10 @@ pub(in crate::net) async fn verify_for(net: &Net, peer: NodeId, claim: FraudProo
             format!("this node does not run {}", c.model),
         );
     };
-    // A worker this node knows serving the variant: claims signed by made-up keys (which cost
-    // nothing to make) are not worth a prefill.
-    if !known_worker(net, &c.worker, &variant) {
+    // A worker this node knows serving the variant, or one it caught failing: claims signed by
+    // made-up keys (which cost nothing to make) are not worth a prefill.
+    let caught = net.checks().get(&c.worker).failed > 0;
+    if !caught && !known_worker(net, &c.worker, &variant) {
         return Reply::refused(
             RefuseCode::Invalid,
             format!(
@@ -442,6 +481,13 @@ pub(in crate::net) async fn debt_heard(net: &Net, author: NodeId, p: crate::ledg
         }
     }
     if net.debt_void(&r.job, &r.requester, &r.worker) {
+        tracing::warn!(
+            "the debt of {} to {} for job {} is not held here: a fraud proof shows or disputes \
+             that work",
+            r.requester.short(),
+            r.worker.short(),
+            r.job
+        );
         return;
     }
     if let Some(l) = net.node().ledger()
@@ -463,8 +509,17 @@ async fn judge(net: &Net, author: NodeId, proof: FraudProof, wait: bool) -> bool
     let variant = ModelRef::parse(&proof.commitment.model);
     let known = known_worker(net, &worker, &variant);
     let engine = engine_of(net, &variant);
-    if engine.is_none() && worker != net.id() {
-        net.dispute(&proof.commitment);
+    if engine.is_none() && known && worker != net.id() {
+        // This node cannot re-run it: two verifier peers that can (never its accuser) judge
+        // it, and a fault both find disputes that work here (no debt for it is held).
+        return match judged_by_verifiers(net, &proof).await {
+            Some(true) => {
+                net.dispute(&proof.commitment);
+                true
+            }
+            Some(false) => true,
+            None => false,
+        };
     }
     let engine = engine.filter(|_| known && worker != net.id());
     let Some(engine) = engine else {
