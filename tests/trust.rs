@@ -298,6 +298,40 @@ async fn wrong_answers(at: &Attacker, conn: Connection, answer: Vec<u32>, cut: O
     }
 }
 
+/// A hand-built member of `r`'s network that serves the model and answers every job with
+/// the same false answer ([`wrong_answers`], cut after `cut` tokens when given), and the task
+/// that serves it; `r` does not route to it yet.
+async fn fake_worker_joining(
+    r: &Node,
+    cut: Option<usize>,
+) -> (Attacker, tokio::task::JoinHandle<()>) {
+    let at = attacker(r).await;
+    let conn = at.member().await;
+    let wrong: Vec<u32> = reference_model()
+        .vocab()
+        .tokenize(b"The capital of France is Berlin, in Spain.", false, false)
+        .iter()
+        .map(|t| t.0 as u32)
+        .collect();
+    let server = {
+        let at = at.clone();
+        tokio::spawn(async move { wrong_answers(&at, conn, wrong, cut).await })
+    };
+    (at, server)
+}
+
+/// [`fake_worker_joining`], once `r` routes to it.
+async fn fake_worker(r: &Node, cut: Option<usize>) -> (Attacker, tokio::task::JoinHandle<()>) {
+    let (at, server) = fake_worker_joining(r, cut).await;
+    eventually(30, "the requester routes to the cheater", async || {
+        let s = r.status().await;
+        let ok = |p: &&serde_json::Value| p["id"] == at.id() && p["health"]["state"] == "ok";
+        s["peers"].as_array()?.iter().any(|p| ok(&p)).then_some(())
+    })
+    .await;
+    (at, server)
+}
+
 /// The spot checks of the jobs in `node`'s log, oldest first.
 async fn checks_of(node: &Node) -> Vec<String> {
     let log = node.get_json("/api/jobs").await;
@@ -349,24 +383,7 @@ async fn a_worker_whose_answers_fail_a_spot_check_is_banned_and_honest_ones_pass
         "500",
     ];
     let r = Node::start(&args);
-    let at = attacker(&r).await;
-    let conn = at.member().await;
-    let wrong: Vec<u32> = reference_model()
-        .vocab()
-        .tokenize(b"The capital of France is Berlin, in Spain.", false, false)
-        .iter()
-        .map(|t| t.0 as u32)
-        .collect();
-    let server = {
-        let at = at.clone();
-        tokio::spawn(async move { wrong_answers(&at, conn, wrong, None).await })
-    };
-    eventually(30, "the requester routes to the cheater", async || {
-        let s = r.status().await;
-        let ok = |p: &&serde_json::Value| p["id"] == at.id() && p["health"]["state"] == "ok";
-        s["peers"].as_array()?.iter().any(|p| ok(&p)).then_some(())
-    })
-    .await;
+    let (at, server) = fake_worker(&r, None).await;
     let body = chat_body("What is the capital of France?", 8);
     let (status, _, v) = post(&r.url("/v1/chat/completions"), &body).await;
     assert_eq!(status, 200, "{v}");
@@ -485,24 +502,7 @@ async fn a_worker_that_breaks_off_a_false_answer_is_proven_by_its_running_commit
         "500",
     ];
     let r = Node::start(&args);
-    let at = attacker(&r).await;
-    let conn = at.member().await;
-    let wrong: Vec<u32> = reference_model()
-        .vocab()
-        .tokenize(b"The capital of France is Berlin, in Spain.", false, false)
-        .iter()
-        .map(|t| t.0 as u32)
-        .collect();
-    let server = {
-        let at = at.clone();
-        tokio::spawn(async move { wrong_answers(&at, conn, wrong, Some(8)).await })
-    };
-    eventually(30, "the requester routes to the cheater", async || {
-        let s = r.status().await;
-        let ok = |p: &&serde_json::Value| p["id"] == at.id() && p["health"]["state"] == "ok";
-        s["peers"].as_array()?.iter().any(|p| ok(&p)).then_some(())
-    })
-    .await;
+    let (at, server) = fake_worker(&r, Some(8)).await;
     // It sends 8 false tokens with its running commitment to them, then goes: the job fails
     // over (to the requester's own engine), and the 8 tokens it was promised for are checked
     // before they are paid.
@@ -825,18 +825,7 @@ async fn challenges_catch_a_fake_worker_and_end_an_honest_ones_probation_without
     .await;
     // A member that answers every job with another answer than the model's joins. It gets no
     // real job: a challenge finds it out, proves it, and does not pay it.
-    let at = attacker(&r).await;
-    let conn = at.member().await;
-    let wrong: Vec<u32> = reference_model()
-        .vocab()
-        .tokenize(b"The capital of France is Berlin, in Spain.", false, false)
-        .iter()
-        .map(|t| t.0 as u32)
-        .collect();
-    let server = {
-        let at = at.clone();
-        tokio::spawn(async move { wrong_answers(&at, conn, wrong, None).await })
-    };
+    let (at, server) = fake_worker_joining(&r, None).await;
     let caught = eventually(90, "a challenge catches the fake worker", async || {
         let c = checks_of(&r).await;
         c.into_iter()

@@ -211,14 +211,7 @@ impl Ledger {
         }
         // A job whose settlement is still under way here (its answer being checked before it
         // is paid): that settlement decides, not a debt its worker announced meanwhile.
-        let live = self
-            .inner
-            .state
-            .lock()
-            .expect("ledger state")
-            .live
-            .contains(&r.replay_key());
-        if live {
+        if self.is_live(&r.replay_key()) {
             return Ok(0);
         }
         let (l, job, worker) = (self.clone(), r.job.clone(), r.worker);

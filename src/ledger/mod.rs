@@ -519,20 +519,19 @@ impl Ledger {
             if e.time_ms + chain::HOLD_TTL_MS > now {
                 break;
             }
-            let live = self
-                .inner
-                .state
-                .lock()
-                .expect("ledger state")
-                .live
-                .contains(&r.key(&self.inner.id));
-            if live {
+            if self.is_live(&r.key(&self.inner.id)) {
                 continue;
             }
             self.append(e.amount, Payload::Release(r)).await?;
             n += 1;
         }
         Ok(n)
+    }
+
+    /// Whether the job with hold key `key` still runs or settles here (its hold not dropped).
+    fn is_live(&self, key: &[u8; 32]) -> bool {
+        let s = self.inner.state.lock().expect("ledger state");
+        s.live.contains(key)
     }
 
     /// Whether this chain already records a receipt for `job` between these two nodes.

@@ -349,24 +349,14 @@ impl Net {
             .remove(id);
     }
 
-    /// A well-formed fraud proof this node cannot re-run (it lacks the variant) disputes its
-    /// job's work: this node holds no debt for it. The nodes that run the variant judge the
-    /// dispute (a requester that disputes honest work stays in debt with them, and with its
-    /// worker); the others stay out of it. Bounded like the proofs seen.
+    /// A fraud proof this node cannot re-run (it lacks the variant), which two verifier peers
+    /// that run it confirmed, disputes its job's work: this node holds no debt for it. Bounded
+    /// like the proofs seen.
     pub(crate) fn dispute(&self, c: &crate::trust::proof::Commitment) {
-        {
-            let mut d = self.inner.disputed.lock().expect("disputed");
-            if d.len() >= 4096 {
-                d.clear();
-            }
-            d.insert(crate::ledger::chain::job_key(
-                &c.job,
-                &c.requester,
-                &c.worker,
-            ));
-        }
+        let key = crate::ledger::chain::job_key(&c.job, &c.requester, &c.worker);
+        insert_bounded(&self.inner.disputed, key);
         if let Some(l) = self.node().ledger() {
-            let why = "a fraud proof disputes that work (this node cannot re-run it)";
+            let why = "a fraud proof two verifiers confirmed disputes that work";
             l.void_debt(&c.job, &c.requester, &c.worker, why);
         }
     }
@@ -382,21 +372,13 @@ impl Net {
     /// Marks a debt (its key) heard of as asked about; whether it was new. Bounded like the
     /// proofs seen (past 4,096 it starts again: a debtor asked once more).
     pub(crate) fn first_sight_of_debt(&self, key: [u8; 32]) -> bool {
-        let mut seen = self.inner.debts_asked.lock().expect("debts asked");
-        if seen.len() >= 4096 {
-            seen.clear();
-        }
-        seen.insert(key)
+        insert_bounded(&self.inner.debts_asked, key)
     }
 
     /// Marks a proof id an announcement brought as seen; whether it was new. The set is
     /// bounded: past 4,096 ids it starts again (a proof fetched twice is re-run once more).
     pub(crate) fn first_sight_of_proof(&self, id: [u8; 32]) -> bool {
-        let mut seen = self.inner.proofs_seen.lock().expect("proofs seen");
-        if seen.len() >= 4096 {
-            seen.clear();
-        }
-        seen.insert(id)
+        insert_bounded(&self.inner.proofs_seen, id)
     }
 
     /// The credit policy's fingerprint, which peers must share.
@@ -543,4 +525,14 @@ async fn bind(settings: &NetSettings, key: &SecretKey) -> anyhow::Result<(Endpoi
         .await
         .with_context(|| format!("binding the P2P endpoint on {listen}"))?;
     Ok((endpoint, memory))
+}
+
+/// Inserts `key` in a set of keys kept at most 4,096 (past that it starts again); whether it
+/// was new.
+fn insert_bounded(set: &Mutex<std::collections::HashSet<[u8; 32]>>, key: [u8; 32]) -> bool {
+    let mut s = set.lock().expect("a set of keys");
+    if s.len() >= 4096 {
+        s.clear();
+    }
+    s.insert(key)
 }

@@ -266,7 +266,7 @@ impl Follow {
         }
         if let Source::Peer(s) = &*source {
             self.net.with_table(|t| t.success(&s.peer, Instant::now()));
-            if s.commitment.is_none() {
+            if s.signed.last.is_none() {
                 self.net.strike(
                     &s.peer,
                     "ended an answer without signing its commitment to it",
@@ -345,7 +345,7 @@ impl Follow {
         let at = self.tokens.len() - seg_tokens as usize;
         // One per `COMMIT_EVERY` tokens, each further than the last: a worker cannot stall a
         // job (or make this node hash and sign) with commitments and no tokens.
-        let further = s.running.is_none_or(|(last, _)| n > last);
+        let further = s.signed.running.is_none_or(|(last, _)| n > last);
         let signed = n == seg_tokens
             && n > 0
             && further
@@ -363,7 +363,7 @@ impl Follow {
             self.net.strike(&s.peer, why);
             return Err(why.into());
         }
-        s.running = Some((n, sig));
+        s.signed.running = Some((n, sig));
         pay::promise_more(&self.net, s, n).await;
         Ok(())
     }
@@ -401,7 +401,10 @@ impl Follow {
             requester: self.net.id(),
             worker: s.peer,
             model: s.accepted.model.clone(),
-            prompt: prompt_hash(&self.spec.prompt, before),
+            prompt: *s
+                .signed
+                .prompt_hash
+                .get_or_init(|| prompt_hash(&self.spec.prompt, before)),
             sampling: self.spec.sampling.clone(),
             ignore_eos: self.spec.ignore_eos,
             stop: self.spec.stop.clone(),
@@ -426,7 +429,7 @@ impl Follow {
             reason,
             signed,
         };
-        match s.commitment {
+        match s.signed.last {
             Some(sig) if whole.signed_by_worker(&sig) => {
                 return (claim(tokens, reason, Some((whole, sig))), seg_tokens);
             }
@@ -436,7 +439,7 @@ impl Follow {
             ),
             None => {}
         }
-        match s.running {
+        match s.signed.running {
             Some((n, sig)) => {
                 let cut = whole.cut(n as usize);
                 (
@@ -696,7 +699,7 @@ async fn next_frame(s: &mut Segment, limit: Duration) -> Step {
             generation_ms,
             commitment,
         } => {
-            s.commitment = commitment;
+            s.signed.last = commitment;
             Step::Event(Event::Done(Finish {
                 reason: FinishReason::parse(&reason),
                 prompt_tokens: 0,

@@ -124,10 +124,20 @@ struct Segment {
     tab: Option<pay::Tab>,
     /// Its wire job id.
     job: String,
-    /// The worker's signature over its commitment to the answer, sent with `Done`.
-    commitment: Option<crate::trust::proof::Signature>,
+    /// What the worker signed of the segment.
+    signed: Signed,
+}
+
+/// A segment's commitments, as its worker signed them.
+#[derive(Default)]
+struct Signed {
+    /// Its signature over its commitment to the answer, sent with `Done`.
+    last: Option<crate::trust::proof::Signature>,
     /// Its last running commitment: the segment's first `n` tokens, and its signature.
     running: Option<(u32, crate::trust::proof::Signature)>,
+    /// The hash its commitments name of the prompt and the tokens before it (made once: a
+    /// running commitment comes every few tokens, and a prompt may be megabytes).
+    prompt_hash: std::sync::OnceLock<[u8; 32]>,
 }
 
 /// What the peer said when it took the segment.
@@ -238,8 +248,7 @@ async fn open(
                 },
                 tab,
                 job,
-                commitment: None,
-                running: None,
+                signed: Signed::default(),
             };
             if !same_variant(&seg.accepted.model, &asked) {
                 // Another model than the one asked (and priced, and checked): refused, and paid
