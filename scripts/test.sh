@@ -9,5 +9,5 @@ cargo test --locked "$@"
 # a default or release build, whose test above shows it has no such flag).
 if [ $# -eq 0 ]; then
     say "running the cheater tests (a build with --features fault-injection)"
-    cargo test --locked --features fault-injection --test main -- trust::every_kind_of_cheater
+    cargo test --locked --features fault-injection --test main -- trust::every_kind_of_cheater trust::a_worker_that_claims_a_bigger_model
 fi

@@ -113,6 +113,37 @@ async fn score(checker: &Engine, i: usize, tokens: &[u32], s: &Sampling) -> Vec<
 }
 
 #[tokio::test]
+async fn a_check_on_the_kept_context_scores_as_one_on_a_fresh_context() {
+    // Checks at the engine's thread count reuse one context, cleared between them; one at
+    // another count takes a fresh context. Short, long, then short again (the kept context
+    // grows, and what an earlier check left in it must not leak into the next).
+    let e = engine(2, 1);
+    let answers = generate(&e, |_| sampling(0.0, 0), false).await;
+    let long: Vec<u32> = answers.iter().flat_map(|a| a.tokens.clone()).collect();
+    let g = sampling(0.0, 0);
+    for (i, tokens) in [(0, &answers[0].tokens), (1, &long), (2, &answers[2].tokens)] {
+        let kept = score(&e, i, tokens, &g).await;
+        let again = score(&e, i, tokens, &g).await;
+        let (e2, t, s) = (e.clone(), tokens.clone(), g.clone());
+        let fresh = tokio::task::spawn_blocking(move || {
+            e2.score(&prompt_of(&e2, PROMPTS[i]), &t, &s, Some(2))
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!(kept, again, "the same check twice on the kept context");
+        assert_eq!(kept.len(), fresh.len());
+        for (k, f) in kept.iter().zip(&fresh) {
+            assert_eq!((k.claimed, k.top, k.rank), (f.claimed, f.top, f.rank));
+            assert!(
+                (k.gap - f.gap).abs() < 1e-3 && (k.end - f.end).abs() < 1e-3,
+                "{k:?} {f:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
 async fn honest_answers_pass_the_spot_check_and_altered_ones_fail_where_altered() {
     let checker = engine(2, 1);
     let workers = [engine(1, 4), engine(2, 3)];
@@ -210,11 +241,23 @@ fn model_ad() -> wire::ModelAd {
     }
 }
 
+/// How a fake worker's answer goes on.
+#[derive(Clone, Copy, PartialEq)]
+enum Then {
+    /// To its end, with its signed commitment.
+    Ends,
+    /// It stops after this many tokens and closes the stream without `Done`, as a worker that
+    /// breaks does.
+    Breaks(usize),
+    /// After its first running commitment it sends the same one again, a thousand times: a
+    /// flood that covers no new tokens.
+    Repeats,
+}
+
 /// A member that serves the model and answers every job with `answer` (token ids), the
 /// protocol otherwise kept (a running commitment every 8 tokens, a signed commitment at the
-/// end): a worker that returns another answer than the model's. With `cut`, it stops after
-/// that many tokens and closes the stream without `Done`, as a worker that breaks does.
-async fn wrong_answers(at: &Attacker, conn: Connection, answer: Vec<u32>, cut: Option<usize>) {
+/// end), unless `then` says otherwise: a worker that returns another answer than the model's.
+async fn wrong_answers(at: &Attacker, conn: Connection, answer: Vec<u32>, then: Then) {
     let model = model_ad();
     let mut seq = 1;
     while let Ok((mut tx, mut rx)) = conn.accept_bi().await {
@@ -238,7 +281,11 @@ async fn wrong_answers(at: &Attacker, conn: Connection, answer: Vec<u32>, cut: O
                     warning: None,
                 };
                 let _ = wire::write(&mut tx, &accepted).await;
-                let n = answer.len().min(max).min(cut.unwrap_or(usize::MAX));
+                let cut = match then {
+                    Then::Breaks(n) => n,
+                    _ => usize::MAX,
+                };
+                let n = answer.len().min(max).min(cut);
                 let finish = if n == max {
                     FinishReason::Length
                 } else {
@@ -268,9 +315,15 @@ async fn wrong_answers(at: &Attacker, conn: Connection, answer: Vec<u32>, cut: O
                             commitment: running,
                         };
                         let _ = wire::write(&mut tx, &frame).await;
+                        for _ in 0..1000 {
+                            if then != Then::Repeats || wire::write(&mut tx, &frame).await.is_err()
+                            {
+                                break;
+                            }
+                        }
                     }
                 }
-                if cut.is_some() {
+                if matches!(then, Then::Breaks(_)) {
                     // Gone mid-answer: its promises read, then the stream closed.
                     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
                     let _ = tx.finish();
@@ -299,12 +352,9 @@ async fn wrong_answers(at: &Attacker, conn: Connection, answer: Vec<u32>, cut: O
 }
 
 /// A hand-built member of `r`'s network that serves the model and answers every job with
-/// the same false answer ([`wrong_answers`], cut after `cut` tokens when given), and the task
-/// that serves it; `r` does not route to it yet.
-async fn fake_worker_joining(
-    r: &Node,
-    cut: Option<usize>,
-) -> (Attacker, tokio::task::JoinHandle<()>) {
+/// the same false answer ([`wrong_answers`], going on as `then` says), and the task that serves
+/// it; `r` does not route to it yet.
+async fn fake_worker_joining(r: &Node, then: Then) -> (Attacker, tokio::task::JoinHandle<()>) {
     let at = attacker(r).await;
     let conn = at.member().await;
     let wrong: Vec<u32> = reference_model()
@@ -315,14 +365,14 @@ async fn fake_worker_joining(
         .collect();
     let server = {
         let at = at.clone();
-        tokio::spawn(async move { wrong_answers(&at, conn, wrong, cut).await })
+        tokio::spawn(async move { wrong_answers(&at, conn, wrong, then).await })
     };
     (at, server)
 }
 
 /// [`fake_worker_joining`], once `r` routes to it.
-async fn fake_worker(r: &Node, cut: Option<usize>) -> (Attacker, tokio::task::JoinHandle<()>) {
-    let (at, server) = fake_worker_joining(r, cut).await;
+async fn fake_worker(r: &Node, then: Then) -> (Attacker, tokio::task::JoinHandle<()>) {
+    let (at, server) = fake_worker_joining(r, then).await;
     eventually(30, "the requester routes to the cheater", async || {
         let s = r.status().await;
         let ok = |p: &&serde_json::Value| p["id"] == at.id() && p["health"]["state"] == "ok";
@@ -383,7 +433,7 @@ async fn a_worker_whose_answers_fail_a_spot_check_is_banned_and_honest_ones_pass
         "500",
     ];
     let r = Node::start(&args);
-    let (at, server) = fake_worker(&r, None).await;
+    let (at, server) = fake_worker(&r, Then::Ends).await;
     let body = chat_body("What is the capital of France?", 8);
     let (status, _, v) = post(&r.url("/v1/chat/completions"), &body).await;
     assert_eq!(status, 200, "{v}");
@@ -502,7 +552,7 @@ async fn a_worker_that_breaks_off_a_false_answer_is_proven_by_its_running_commit
         "500",
     ];
     let r = Node::start(&args);
-    let (at, server) = fake_worker(&r, Some(8)).await;
+    let (at, server) = fake_worker(&r, Then::Breaks(8)).await;
     // It sends 8 false tokens with its running commitment to them, then goes: the job fails
     // over (to the requester's own engine), and the 8 tokens it was promised for are checked
     // before they are paid.
@@ -532,6 +582,54 @@ async fn a_worker_that_breaks_off_a_false_answer_is_proven_by_its_running_commit
         .await
         .unwrap();
     assert!(matches!(found, Ok(Fault::NotTop { .. })), "{found:?}");
+}
+
+#[tokio::test]
+async fn a_worker_that_floods_the_same_running_commitment_is_struck_and_the_job_fails_over() {
+    let net = format!("n{}", rand_hex());
+    let args = [
+        "--network",
+        &net,
+        "--paused",
+        "--announce-interval-ms",
+        "500",
+    ];
+    let r = Node::start(&args);
+    let (at, server) = fake_worker(&r, Then::Repeats).await;
+    // After 8 tokens and its running commitment to them it sends that commitment again and
+    // again (each one a signature to check): the first repeat ends its part of the job, which
+    // fails over to the requester's own engine, and goes on from its 8 tokens to the end.
+    let body = chat_body("What is the capital of France?", 24);
+    let (status, _, v) = post(&r.url("/v1/chat/completions"), &body).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["llp_served_by"], r.id, "{v}");
+    let answer = v["choices"][0]["message"]["content"].as_str().unwrap();
+    assert!(answer.starts_with("w504 "), "{v}");
+    assert!(v["usage"]["completion_tokens"].as_u64().unwrap() > 8, "{v}");
+    let struck = eventually(10, "the worker is struck for it", async || {
+        let log = r.log_text();
+        log.contains("covers no more of the answer than its last")
+            .then_some(log)
+    })
+    .await;
+    assert_eq!(
+        struck
+            .matches("than its last; its reputation drops")
+            .count(),
+        1,
+        "struck once, not once per repeat: {struck}"
+    );
+    // Its 8 tokens were promised for; they are checked (false: a proof) and not paid.
+    let check = eventually(30, "the segment's check is in the log", async || {
+        checks_of(&r).await.pop()
+    })
+    .await;
+    assert!(
+        check.contains("FAILED") && check.contains("not paid"),
+        "{check}"
+    );
+    assert!(strikes_of(&r, &at.id()).await >= 5, "the cheater is banned");
+    server.abort();
 }
 
 #[test]
@@ -825,7 +923,7 @@ async fn challenges_catch_a_fake_worker_and_end_an_honest_ones_probation_without
     .await;
     // A member that answers every job with another answer than the model's joins. It gets no
     // real job: a challenge finds it out, proves it, and does not pay it.
-    let (at, server) = fake_worker_joining(&r, None).await;
+    let (at, server) = fake_worker_joining(&r, Then::Ends).await;
     let caught = eventually(90, "a challenge catches the fake worker", async || {
         let c = checks_of(&r).await;
         c.into_iter()
@@ -925,6 +1023,90 @@ async fn a_requester_without_the_model_has_its_answers_checked_by_verifier_peers
         .filter_map(|p| p["checks"]["passed"].as_u64())
         .sum();
     assert_eq!(passed, 4, "{s}");
+}
+
+/// (Only in a build with `fault-injection`: the stand-in for a bigger model is made there.)
+#[cfg(feature = "fault-injection")]
+#[tokio::test]
+async fn a_worker_that_claims_a_bigger_model_is_caught_proven_and_not_paid() {
+    use crate::network::first;
+    use local_llm_proxy::trust::stand_in::NAME as STAND_IN;
+    // The "bigger" model: the default one with scrambled weights, listed as a 1.7B model in the
+    // catalog every node of this network uses (its facts set the network's prices).
+    let dir = tempfile::tempdir().unwrap();
+    let s = local_llm_proxy::trust::stand_in::write(&models_dir(), dir.path()).unwrap();
+    let (catalog, models) = (s.catalog.to_str().unwrap(), s.models_dir.to_str().unwrap());
+    let big = [
+        "--catalog",
+        catalog,
+        "--models-dir",
+        models,
+        "--paused",
+        "--model",
+        &s.stand_in,
+    ];
+    let r = first(&big);
+    // A third node with the bigger model: it hears of the cheater only through the proof.
+    let t = joiner(&r.ticket(), &big);
+    // The cheater runs the default model and announces the bigger one.
+    let w = joiner(
+        &r.ticket(),
+        &[
+            &big[..4],
+            &["--model", &s.default, "--cheat", "claim-bigger"],
+        ]
+        .concat(),
+    );
+    until_routable(&r, &[&w]).await;
+    let ad = r.status().await;
+    let ad = crate::network::peer(&ad, &w.id).unwrap()["models"].clone();
+    assert!(ad.to_string().contains(STAND_IN), "{ad}");
+    assert!(!ad.to_string().contains(MODEL), "{ad}");
+    let mut failed = None;
+    for (k, prompt) in CHEAT_PROMPTS.iter().enumerate() {
+        let mut body = chat_body(prompt, 48);
+        body["model"] = json!(s.stand_in);
+        let (status, headers, v) = post(&r.url("/v1/chat/completions"), &body).await;
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(headers["x-llp-node"].to_str().unwrap(), w.id, "{v}");
+        let c = eventually(30, "the job's spot check is in its log", async || {
+            let c = checks_of(&r).await;
+            (c.len() > k).then(|| c[k].clone())
+        })
+        .await;
+        eprintln!("claim-bigger, job {k}: {c}");
+        if c.contains("FAILED") {
+            failed = Some(c);
+            break;
+        }
+    }
+    let c = failed.expect("the cheater that claims a bigger model was never caught");
+    assert!(c.contains("fraud proof"), "{c}");
+    let jobs = paid_to(&r, &w.id).await;
+    let (last, paid) = jobs.last().unwrap();
+    assert!(last.contains("not paid") && paid.is_none(), "{jobs:?}");
+    assert!(strikes_of(&r, &w.id).await >= 5, "the cheater is banned");
+    // The proof names the bigger model, and the third node re-runs it on that model.
+    let proofs = r.get_json("/api/proofs").await;
+    let proof: FraudProof = serde_json::from_value(proofs["proofs"][0].clone()).unwrap();
+    assert!(proof.commitment.model.starts_with(STAND_IN), "{proofs}");
+    eventually(
+        60,
+        "the third node re-runs the proof and bans the cheater",
+        async || (strikes_of(&t, &w.id).await >= 5).then_some(()),
+    )
+    .await;
+    assert!(t.log_text().contains("re-run here, finds"));
+    // Paid for its answers that passed (if any), never for the one that failed.
+    let earned: u64 = jobs.iter().filter_map(|(_, p)| *p).sum();
+    eventually(40, "the cheater gives up on its payment", async || {
+        w.log_text()
+            .contains("did not pay its promise")
+            .then_some(())
+    })
+    .await;
+    let s = w.status().await;
+    assert_eq!(s["ledger"]["balance"].as_u64(), Some(1000 + earned), "{s}");
 }
 
 #[test]

@@ -3,8 +3,10 @@
 //!
 //! A requester (paused: it sends its jobs to peers, and checks their answers with its own
 //! model), four honest workers with 1 or 2 threads and 1 to 4 slots, and one cheater at a time
-//! (a fifth of the workers), each cheating mode in turn. The requester sends jobs four at a
-//! time, greedy and sampled, and the benchmark reports:
+//! (a fifth of the workers), each cheating mode in turn. The requester also holds a stand-in for
+//! a bigger model ([`crate::trust::stand_in`]), which only the `claim-bigger` cheater announces
+//! (running the default model): in that mode the jobs are for the bigger model. The requester
+//! sends jobs four at a time, greedy and sampled, and the benchmark reports:
 //! - per mode, how many of the cheater's jobs it ran before a check caught it (and whether it
 //!   was caught within [`MAX_CHEATER_JOBS`]);
 //! - how many honest workers were ever accused, of how many checked jobs;
@@ -24,13 +26,14 @@ use crate::config::Settings;
 /// A cheater not caught within this many of its jobs counts as missed.
 pub const MAX_CHEATER_JOBS: usize = 50;
 
-const MODES: [&str; 6] = [
+const MODES: [&str; 7] = [
     "random",
     "truncate",
     "past-end",
     "replay",
     "other-prompt",
     "skip",
+    "claim-bigger",
 ];
 
 const PROMPTS: [&str; 8] = [
@@ -84,15 +87,21 @@ pub struct ModeReport {
 }
 
 pub async fn run(settings: &Settings, honest_jobs: usize) -> anyhow::Result<TrustReport> {
-    // The benchmark's own network: its requester pays for hundreds of jobs.
-    let mut settings = settings.clone();
-    settings.credits.starter_grant = 1_000_000;
-    let settings = &settings;
     let root = tempfile::Builder::new()
         .prefix("llp-bench-trust-")
         .tempdir()?;
+    // The bigger model that the `claim-bigger` cheater names: the requester holds it (and
+    // checks with it); every node uses the catalog that lists it.
+    eprintln!("writing the stand-in for a bigger model");
+    let stand_in = crate::trust::stand_in::write(&settings.models_dir, root.path())?;
+    // The benchmark's own network: its requester pays for hundreds of jobs.
+    let mut settings = settings.clone();
+    settings.credits.starter_grant = 1_000_000;
+    settings.models_dir = stand_in.models_dir.clone();
+    let settings = &settings;
     let mut b = Bench {
         root: root.path(),
+        stand_in,
         settings,
         network: format!("bench-{}", crate::ids::random_hex(4)),
         secret: crate::ids::random_hex(8),
@@ -112,6 +121,7 @@ pub async fn run(settings: &Settings, honest_jobs: usize) -> anyhow::Result<Trus
 
 struct Bench<'a> {
     root: &'a std::path::Path,
+    stand_in: crate::trust::stand_in::StandIn,
     settings: &'a Settings,
     network: String,
     secret: String,
@@ -131,7 +141,12 @@ impl Bench<'_> {
             Some(r) => crate::node::datadir::running_node(&r.dir).and_then(|n| n.ticket),
             None => None,
         };
-        let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        let catalog = self.stand_in.catalog.to_string_lossy();
+        let extra: Vec<String> = ["--catalog", &catalog]
+            .iter()
+            .chain(extra)
+            .map(|s| s.to_string())
+            .collect();
         let (root, s) = (self.root, self.settings);
         spawn(
             i,
@@ -146,14 +161,30 @@ impl Bench<'_> {
     }
 
     async fn all(&mut self, honest_jobs: usize) -> anyhow::Result<TrustReport> {
+        let both = format!("{},{}", self.stand_in.default, self.stand_in.stand_in);
         let r = self
-            .spawn(0, &["--paused", "--threads", "1", "--slots", "4"])
+            .spawn(
+                0,
+                &[
+                    "--paused",
+                    "--model",
+                    &both,
+                    "--threads",
+                    "1",
+                    "--slots",
+                    "4",
+                ],
+            )
             .await?;
         self.members.push(r);
         let honest = [("1", "1"), ("2", "2"), ("1", "3"), ("2", "4")];
         for (i, (threads, slots)) in honest.iter().enumerate() {
+            let model = &self.stand_in.default;
             let w = self
-                .spawn(i + 1, &["--threads", threads, "--slots", slots])
+                .spawn(
+                    i + 1,
+                    &["--model", model, "--threads", threads, "--slots", slots],
+                )
                 .await?;
             self.members.push(w);
         }
@@ -187,10 +218,12 @@ impl Bench<'_> {
     /// Sends `n` jobs through the requester, 4 at a time; who served each.
     async fn jobs(&self, n: usize) -> anyhow::Result<Vec<Sent>> {
         let api = self.members[0].api.clone();
+        let model = self.stand_in.default.clone();
         let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let mut tasks = tokio::task::JoinSet::new();
         for _ in 0..4 {
             let (api, next, client) = (api.clone(), next.clone(), self.client.clone());
+            let model = model.clone();
             tasks.spawn(async move {
                 let mut out = Vec::new();
                 loop {
@@ -198,7 +231,7 @@ impl Bench<'_> {
                     if i >= n {
                         return anyhow::Ok(out);
                     }
-                    out.push(one(&client, &api, i).await?);
+                    out.push(one(&client, &api, &model, i).await?);
                 }
             });
         }
@@ -217,8 +250,25 @@ impl Bench<'_> {
         mode: &str,
     ) -> anyhow::Result<(ModeReport, Vec<Sent>)> {
         let c = self
-            .spawn(i, &["--cheat", mode, "--threads", "1", "--slots", "2"])
+            .spawn(
+                i,
+                &[
+                    "--model",
+                    &self.stand_in.default.clone(),
+                    "--cheat",
+                    mode,
+                    "--threads",
+                    "1",
+                    "--slots",
+                    "2",
+                ],
+            )
             .await?;
+        // Its jobs are for the model it names.
+        let model = match mode {
+            "claim-bigger" => self.stand_in.stand_in.clone(),
+            _ => self.stand_in.default.clone(),
+        };
         let id = c.id.to_string();
         self.members.push(c);
         self.until_routable(&id).await?;
@@ -226,7 +276,7 @@ impl Bench<'_> {
         let mut cheater_jobs = 0;
         let mut report = None;
         for k in 0..MAX_CHEATER_JOBS * 10 {
-            let s = one(&self.client, &self.members[0].api, k).await?;
+            let s = one(&self.client, &self.members[0].api, &model, k).await?;
             let by_cheater = s.by == id;
             sent.push(s);
             if !by_cheater {
@@ -415,11 +465,12 @@ fn check_time(line: &str) -> Option<f64> {
     digits.parse().ok()
 }
 
-/// One job through the requester: prompt `i` (greedy for even `i`, sampled for odd), each
-/// prompt a new one (a question and a number), so that answers differ.
-async fn one(client: &reqwest::Client, api: &str, i: usize) -> anyhow::Result<Sent> {
+/// One job for `model` through the requester: prompt `i` (greedy for even `i`, sampled for
+/// odd), each prompt a new one (a question and a number), so that answers differ.
+async fn one(client: &reqwest::Client, api: &str, model: &str, i: usize) -> anyhow::Result<Sent> {
     let prompt = format!("{} (Question {}.)", PROMPTS[i % PROMPTS.len()], i / 2);
     let mut body = json!({
+        "model": model,
         "messages": [{"role": "user", "content": prompt}],
         "max_tokens": 24,
         "temperature": 0,

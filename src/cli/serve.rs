@@ -208,8 +208,15 @@ async fn load_engines(catalog: &Catalog, settings: &Settings) -> anyhow::Result<
         crate::engine::check_gguf(&path)
             .map_err(|e| UsageError(format!("model file {}: {e}", path.display())))?;
         let e = &settings.engine;
+        #[cfg(feature = "fault-injection")]
+        let name = match settings.net.cheat {
+            Some(c) => c.name_for(catalog, &choice).map_err(UsageError)?,
+            None => choice.model.name.clone(),
+        };
+        #[cfg(not(feature = "fault-injection"))]
+        let name = choice.model.name.clone();
         let config = EngineConfig {
-            name: choice.model.name.clone(),
+            name,
             quant: choice.variant.quant.clone(),
             path: path.clone(),
             threads: e.threads,

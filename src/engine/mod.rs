@@ -1,7 +1,8 @@
 //! The inference engine: llama.cpp (through llama-cpp-2) running one model on its own thread.
 //!
-//! Owns: the loaded model, its one llama.cpp context, the slots (parallel sequences) in that
-//! context and the fair FIFO queue in front of them. Several sequences decode together in one
+//! Owns: the loaded model, its one llama.cpp context for jobs (and one kept for checks, see
+//! [`score`]), the slots (parallel sequences) in that context and the fair FIFO queue in front
+//! of them. Several sequences decode together in one
 //! batch (continuous batching, as llama-server's parallel slots do), so a new request joins the
 //! running batch at the next step instead of waiting for the others to finish.
 //!
@@ -151,6 +152,8 @@ struct Inner {
     stats: Arc<EngineStats>,
     /// Slots held by [`Engine::reserve`] for jobs about to be submitted.
     reserved: AtomicUsize,
+    /// The queue of its check thread (`score`), once a check started it.
+    checker: Mutex<Option<score::Checker>>,
 }
 
 /// A slot held for a job about to be submitted (see [`Engine::reserve`]).
@@ -239,6 +242,7 @@ impl Engine {
                 thread: Mutex::new(Some(thread)),
                 stats,
                 reserved: AtomicUsize::new(0),
+                checker: Mutex::new(None),
             }),
         })
     }
@@ -375,6 +379,8 @@ impl Engine {
     pub fn shutdown(&self) {
         self.inner.stats.stopping.store(true, Ordering::Release);
         drop(self.inner.submit.lock().expect("engine queue").take());
+        // Its check thread ends after the check it runs.
+        drop(self.inner.checker.lock().expect("engine checker").take());
         let thread = self.inner.thread.lock().expect("engine thread").take();
         if let Some(t) = thread
             && t.thread().id() != std::thread::current().id()

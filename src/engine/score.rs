@@ -9,8 +9,19 @@
 //! seeded draw. The draw itself is not replayed (logits differ in their last bits between
 //! thread counts and batch neighbours, so one flipped draw would desynchronise the rest);
 //! what is checked is that each claimed token was one the settings could draw.
+//!
+//! Creating a context is most of a short check's time, so each engine keeps one for its checks
+//! (at most a slot's size), on a thread of its own ([`checker`]): checks at the engine's thread
+//! count queue there, one at a time, on that context, its cache cleared between them. A second
+//! look at another thread count (before anyone is accused) takes a context of its own.
 
+use std::sync::Arc;
+use std::sync::mpsc as std_mpsc;
+
+use llama_cpp_2::context::LlamaContext;
+use llama_cpp_2::llama_backend::LlamaBackend;
 use llama_cpp_2::llama_batch::LlamaBatch;
+use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::token::LlamaToken;
 
 use super::Engine;
@@ -18,6 +29,8 @@ use crate::job::Sampling;
 
 /// Tokens per decode while scoring: each asks for a row of logits (n_vocab floats).
 const CHUNK: usize = 256;
+/// The smallest context kept for checks; it grows (by powers of two) to the longest check seen.
+const KEPT_MIN_CTX: usize = 512;
 /// The sampler's top-k, penalty window and min-p (as in `scheduler::make_sampler`).
 pub const TOP_K: usize = 40;
 const PENALTY_WINDOW: usize = 64;
@@ -83,29 +96,143 @@ impl Engine {
         if len + 1 > ctx_max as usize {
             return Err(ScoreError::TooLong { len, ctx: ctx_max });
         }
-        let model = &self.inner.model;
-        let params = llama_cpp_2::context::params::LlamaContextParams::default()
-            .with_n_ctx(std::num::NonZeroU32::new((len + 1) as u32))
-            .with_n_batch(CHUNK as u32)
-            .with_n_ubatch(CHUNK as u32)
-            .with_n_threads(threads.unwrap_or(self.inner.info.threads) as i32)
-            .with_n_threads_batch(threads.unwrap_or(self.inner.info.threads) as i32);
         let backend = super::backend().map_err(|e| ScoreError::Llama(e.to_string()))?;
-        let mut ctx = {
-            let _guard = super::scheduler::NEW_CONTEXT
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            model.new_context(backend, params)
+        let job = Scoring {
+            tokens: prompt
+                .iter()
+                .copied()
+                .chain(claimed.iter().map(|&t| LlamaToken::new(t as i32)))
+                .collect(),
+            first: prompt.len() - 1,
+            claimed: claimed.to_vec(),
+            sampling: sampling.clone(),
+        };
+        // The kept context holds at most a slot's context: a longer check (rare: a verifier
+        // refuses those) takes one of its own, freed after it.
+        let slot = self.inner.info.ctx_per_slot as usize;
+        if threads.is_none()
+            && len < slot
+            && let Some(checker) = self.checker(backend, slot)
+        {
+            let (reply, answer) = std_mpsc::channel();
+            if checker.send((job, reply)).is_ok() {
+                return answer
+                    .recv()
+                    .unwrap_or_else(|_| Err(ScoreError::Llama("the check thread ended".into())));
+            }
+            return Err(ScoreError::Llama("the check thread ended".into()));
         }
-        .map_err(|e| ScoreError::Llama(e.to_string()))?;
-        let tokens: Vec<LlamaToken> = prompt
-            .iter()
-            .copied()
-            .chain(claimed.iter().map(|&t| LlamaToken::new(t as i32)))
-            .collect();
+        let threads = threads.unwrap_or(self.inner.info.threads);
+        let mut ctx = context(backend, &self.inner.model, len + 1, threads)?;
+        job.run(&self.inner.model, &mut ctx)
+    }
+
+    /// The engine's check thread, started at its first check (`None` once the engine stopped).
+    fn checker(&self, backend: &'static LlamaBackend, ctx_max: usize) -> Option<Checker> {
+        let mut kept = self.inner.checker.lock().unwrap_or_else(|e| e.into_inner());
+        let stopping = self
+            .inner
+            .stats
+            .stopping
+            .load(std::sync::atomic::Ordering::Acquire);
+        if kept.is_none() && !stopping {
+            let (tx, rx) = std_mpsc::channel();
+            let (model, threads) = (self.inner.model.clone(), self.inner.info.threads);
+            std::thread::Builder::new()
+                .name(format!("check-{}", self.inner.info.name))
+                .spawn(move || checker(backend, &model, threads, ctx_max, &rx))
+                .ok()?;
+            *kept = Some(tx);
+        }
+        kept.clone()
+    }
+}
+
+/// A check for an engine's check thread, with where its answer goes.
+type Check = (Scoring, std_mpsc::Sender<Result<Vec<Position>, ScoreError>>);
+/// The queue of an engine's check thread.
+pub(super) type Checker = std_mpsc::Sender<Check>;
+
+/// Prompt and claimed answer, to score.
+pub(super) struct Scoring {
+    tokens: Vec<LlamaToken>,
+    /// The prompt's last position: its logits predict the first claimed token.
+    first: usize,
+    claimed: Vec<u32>,
+    sampling: Sampling,
+}
+
+/// A context of `n_ctx` for scoring.
+fn context<'m>(
+    backend: &LlamaBackend,
+    model: &'m LlamaModel,
+    n_ctx: usize,
+    threads: u32,
+) -> Result<LlamaContext<'m>, ScoreError> {
+    let params = llama_cpp_2::context::params::LlamaContextParams::default()
+        .with_n_ctx(std::num::NonZeroU32::new(n_ctx as u32))
+        .with_n_batch(CHUNK as u32)
+        .with_n_ubatch(CHUNK as u32)
+        .with_n_threads(threads as i32)
+        .with_n_threads_batch(threads as i32);
+    let _guard = super::scheduler::NEW_CONTEXT
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    model
+        .new_context(backend, params)
+        .map_err(|e| ScoreError::Llama(e.to_string()))
+}
+
+/// An engine's check thread: scores the checks sent to it one at a time on the context it keeps
+/// (made larger when a check needs more room), until the engine is dropped or stopped.
+fn checker(
+    backend: &LlamaBackend,
+    model: &Arc<LlamaModel>,
+    threads: u32,
+    ctx_max: usize,
+    checks: &std_mpsc::Receiver<Check>,
+) {
+    let mut kept: Option<LlamaContext<'_>> = None;
+    for (job, reply) in checks {
+        let need = job.tokens.len() + 1;
+        if kept.as_ref().is_none_or(|c| (c.n_ctx() as usize) < need) {
+            // The old context goes before the new one is made: one at a time in memory.
+            kept = None;
+            let n_ctx = need
+                .next_power_of_two()
+                .max(KEPT_MIN_CTX)
+                .min(ctx_max)
+                .max(need);
+            match context(backend, model, n_ctx, threads) {
+                Ok(c) => kept = Some(c),
+                Err(e) => {
+                    let _ = reply.send(Err(e));
+                    continue;
+                }
+            }
+        }
+        let ctx = kept.as_mut().expect("made above");
+        ctx.clear_kv_cache();
+        let scored = job.run(model, ctx);
+        if scored.is_err() {
+            // A context that failed a decode is not trusted with the next check.
+            kept = None;
+        }
+        let _ = reply.send(scored);
+    }
+}
+
+impl Scoring {
+    /// Scores on `ctx`, whose cache is empty.
+    fn run(
+        &self,
+        model: &LlamaModel,
+        ctx: &mut LlamaContext<'_>,
+    ) -> Result<Vec<Position>, ScoreError> {
+        let (tokens, first, claimed, sampling) =
+            (&self.tokens, self.first, &self.claimed, &self.sampling);
         // The logits at position i predict token i + 1: the prompt's last position predicts the
         // first claimed token, and the last position predicts what came after the answer.
-        let first = prompt.len() - 1;
         let penalized = sampling.frequency_penalty != 0.0 || sampling.presence_penalty != 0.0;
         let mut out = Vec::with_capacity(claimed.len() + 1);
         let mut batch = LlamaBatch::new(CHUNK, 1);

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
+use crate::catalog::{Catalog, Choice};
 use crate::engine::Engine;
 use crate::job::local::Prepared;
 use crate::job::{Event, Finish, FinishReason, Refusal, Spec};
@@ -38,6 +39,10 @@ pub enum Cheat {
     /// Skips the work: takes the job and answers at once that the model ended the answer
     /// before its first token (the prompt billed, nothing run).
     Skip,
+    /// Runs its own model but names a bigger one (the catalog's biggest in the same
+    /// quantization) in its announcements, acceptances and commitments: its jobs are priced
+    /// as the bigger model's.
+    ClaimBigger,
 }
 
 /// The first answer a replaying cheater made: its tokens with their bytes.
@@ -69,7 +74,7 @@ impl Cheat {
                 let keep = (p.tokens.len() / 4).max(1);
                 p.tokens.drain(..p.tokens.len() - keep);
             }
-            Cheat::Random | Cheat::Truncate => {}
+            Cheat::Random | Cheat::Truncate | Cheat::ClaimBigger => {}
         }
         crate::job::local::submit(engine, &p, &s, priority)
     }
@@ -97,6 +102,33 @@ impl Cheat {
             (Cheat::PastEnd, Event::Token { id, .. }) if engine.is_end(id) => None,
             (_, ev) => Some(ev),
         }
+    }
+
+    /// The name this cheater gives the model of `choice` it runs: its own, or (`claim-bigger`)
+    /// the catalog's biggest model with a variant in the same quantization.
+    pub fn name_for(self, catalog: &Catalog, choice: &Choice<'_>) -> Result<String, String> {
+        let own = choice.model;
+        if self != Cheat::ClaimBigger {
+            return Ok(own.name.clone());
+        }
+        let quant = &choice.variant.quant;
+        catalog
+            .models
+            .iter()
+            .filter(|m| m.parameters > own.parameters)
+            .filter(|m| {
+                m.variants
+                    .iter()
+                    .any(|v| v.quant.eq_ignore_ascii_case(quant))
+            })
+            .max_by_key(|m| m.parameters)
+            .map(|m| m.name.clone())
+            .ok_or_else(|| {
+                format!(
+                    "--cheat claim-bigger: the catalog has no model bigger than {} in {quant}",
+                    own.name
+                )
+            })
     }
 
     /// Keeps a finished answer, the first one, for a replaying cheater.

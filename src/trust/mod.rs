@@ -13,3 +13,5 @@ pub mod check;
 pub mod proof;
 pub mod speed;
 pub mod spot;
+#[cfg(feature = "fault-injection")]
+pub mod stand_in;

@@ -204,12 +204,12 @@ impl Node {
         if !extra.iter().any(|a| a.starts_with("--no-mdns")) {
             cmd.arg("--no-mdns");
         }
+        let models = models_dir();
         cmd.arg("--data-dir")
             .arg(data.path())
-            .arg("--models-dir")
-            .arg(models_dir())
             .args(
                 [
+                    ("--models-dir", models.to_str().unwrap()),
                     ("--api", "127.0.0.1:0"),
                     ("--relay", "disabled"),
                     ("--threads", "2"),

@@ -344,11 +344,14 @@ impl Follow {
     ) -> Result<(), String> {
         let at = self.tokens.len() - seg_tokens as usize;
         // One per `COMMIT_EVERY` tokens, each further than the last: a worker cannot stall a
-        // job (or make this node hash and sign) with commitments and no tokens.
-        let further = s.signed.running.is_none_or(|(last, _)| n > last);
+        // job (or make this node hash and check signatures) with commitments and no tokens.
+        if s.signed.running.is_some_and(|(last, _)| n <= last) {
+            let why = "sent a running commitment that covers no more of the answer than its last";
+            self.net.strike(&s.peer, why);
+            return Err(why.into());
+        }
         let signed = n == seg_tokens
             && n > 0
-            && further
             && n.is_multiple_of(wire::COMMIT_EVERY)
             && self
                 .commitment(
