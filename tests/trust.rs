@@ -4,7 +4,7 @@
 //! position where they were altered.
 
 use iroh::endpoint::Connection;
-use local_llm_proxy::engine::score::Position;
+use local_llm_proxy::engine::score::{On, Position};
 use local_llm_proxy::engine::{Engine, EngineConfig, Job, Message, Role};
 use local_llm_proxy::ids::NodeId;
 use local_llm_proxy::job::Prompt;
@@ -106,17 +106,17 @@ async fn generate(e: &Engine, s: impl Fn(usize) -> Sampling, ignore_eos: bool) -
 /// The checker's scores of `tokens` as the answer to prompt `i`.
 async fn score(checker: &Engine, i: usize, tokens: &[u32], s: &Sampling) -> Vec<Position> {
     let (e, t, s) = (checker.clone(), tokens.to_vec(), s.clone());
-    tokio::task::spawn_blocking(move || e.score(&prompt_of(&e, PROMPTS[i]), &t, &s, None))
+    tokio::task::spawn_blocking(move || e.score(&prompt_of(&e, PROMPTS[i]), &t, &s, On::Own))
         .await
         .unwrap()
         .unwrap()
 }
 
 #[tokio::test]
-async fn a_check_on_the_kept_context_scores_as_one_on_a_fresh_context() {
-    // Checks at the engine's thread count reuse one context, cleared between them; one at
-    // another count takes a fresh context. Short, long, then short again (the kept context
-    // grows, and what an earlier check left in it must not leak into the next).
+async fn a_check_on_the_kept_contexts_scores_as_one_on_a_fresh_context() {
+    // This node's own checks reuse one context and peers' work another, each cleared between
+    // scorings; a second look takes a fresh context. Short, long, then short again (a kept
+    // context grows, and what an earlier check left in it must not leak into the next).
     let e = engine(2, 1);
     let answers = generate(&e, |_| sampling(0.0, 0), false).await;
     let long: Vec<u32> = answers.iter().flat_map(|a| a.tokens.clone()).collect();
@@ -124,14 +124,14 @@ async fn a_check_on_the_kept_context_scores_as_one_on_a_fresh_context() {
     for (i, tokens) in [(0, &answers[0].tokens), (1, &long), (2, &answers[2].tokens)] {
         let kept = score(&e, i, tokens, &g).await;
         let again = score(&e, i, tokens, &g).await;
-        let (e2, t, s) = (e.clone(), tokens.clone(), g.clone());
-        let fresh = tokio::task::spawn_blocking(move || {
-            e2.score(&prompt_of(&e2, PROMPTS[i]), &t, &s, Some(2))
-        })
-        .await
-        .unwrap()
-        .unwrap();
+        let on = |on: On| {
+            let (e2, t, s) = (e.clone(), tokens.clone(), g.clone());
+            tokio::task::spawn_blocking(move || e2.score(&prompt_of(&e2, PROMPTS[i]), &t, &s, on))
+        };
+        let fresh = on(On::Fresh(2)).await.unwrap().unwrap();
+        let peers = on(On::Peers).await.unwrap().unwrap();
         assert_eq!(kept, again, "the same check twice on the kept context");
+        assert_eq!(kept, peers, "the same check on the other kept context");
         assert_eq!(kept.len(), fresh.len());
         for (k, f) in kept.iter().zip(&fresh) {
             assert_eq!((k.claimed, k.top, k.rank), (f.claimed, f.top, f.rank));

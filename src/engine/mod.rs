@@ -152,8 +152,8 @@ struct Inner {
     stats: Arc<EngineStats>,
     /// Slots held by [`Engine::reserve`] for jobs about to be submitted.
     reserved: AtomicUsize,
-    /// The queue of its check thread (`score`), once a check started it.
-    checker: Mutex<Option<score::Checker>>,
+    /// The queues of its check threads (`score`), each once a check started it.
+    checker: Mutex<[Option<score::Checker>; score::KEPT]>,
 }
 
 /// A slot held for a job about to be submitted (see [`Engine::reserve`]).
@@ -242,7 +242,7 @@ impl Engine {
                 thread: Mutex::new(Some(thread)),
                 stats,
                 reserved: AtomicUsize::new(0),
-                checker: Mutex::new(None),
+                checker: Mutex::new([None, None]),
             }),
         })
     }
@@ -379,8 +379,11 @@ impl Engine {
     pub fn shutdown(&self) {
         self.inner.stats.stopping.store(true, Ordering::Release);
         drop(self.inner.submit.lock().expect("engine queue").take());
-        // Its check thread ends after the check it runs.
-        drop(self.inner.checker.lock().expect("engine checker").take());
+        // Its check threads end after the checks they were sent (at most a few: callers hold a
+        // permit per check).
+        let kept =
+            std::mem::take(&mut *self.inner.checker.lock().unwrap_or_else(|e| e.into_inner()));
+        drop(kept);
         let thread = self.inner.thread.lock().expect("engine thread").take();
         if let Some(t) = thread
             && t.thread().id() != std::thread::current().id()

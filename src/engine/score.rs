@@ -10,10 +10,12 @@
 //! thread counts and batch neighbours, so one flipped draw would desynchronise the rest);
 //! what is checked is that each claimed token was one the settings could draw.
 //!
-//! Creating a context is most of a short check's time, so each engine keeps one for its checks
-//! (at most a slot's size), on a thread of its own ([`checker`]): checks at the engine's thread
-//! count queue there, one at a time, on that context, its cache cleared between them. A second
-//! look at another thread count (before anyone is accused) takes a context of its own.
+//! Creating a context is most of a short check's time, so each engine keeps two for scoring (at
+//! most a slot's size each), each on a thread of its own ([`checker`]): one for this node's own
+//! checks, one for peers' work (proofs, verifications), so that peers never delay this node's
+//! checks (and the payments that wait for them). Scorings queue on their context's thread, one
+//! at a time, its cache cleared between them. A second look at another thread count (before
+//! anyone is accused) takes a context of its own.
 
 use std::sync::Arc;
 use std::sync::mpsc as std_mpsc;
@@ -68,17 +70,32 @@ pub enum ScoreError {
     Llama(String),
 }
 
+/// Which context a scoring runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum On {
+    /// The context kept for this node's own checks (which run one at a time).
+    Own,
+    /// The context kept for peers' work: fraud proofs to re-run, checks asked of this node as a
+    /// verifier. They queue there, never in front of this node's own checks.
+    Peers,
+    /// A context of its own, freed after, with this many llama.cpp threads: a second look
+    /// (another count sums in another order).
+    Fresh(u32),
+}
+
+/// The kept contexts: [`On::Own`]'s and [`On::Peers`]'s.
+pub(super) const KEPT: usize = 2;
+
 impl Engine {
     /// Scores `claimed` as the answer to `prompt` under `sampling`: one [`Position`] per claimed
     /// token, then one for the position after the last. Blocking and CPU-heavy (a prefill of
-    /// prompt and answer): run it on a thread of its own. `threads`: llama.cpp's threads, else
-    /// the engine's (another count sums in another order: a second, independent look).
+    /// prompt and answer): run it on a thread of its own.
     pub fn score(
         &self,
         prompt: &[LlamaToken],
         claimed: &[u32],
         sampling: &Sampling,
-        threads: Option<u32>,
+        on: On,
     ) -> Result<Vec<Position>, ScoreError> {
         if prompt.is_empty() {
             return Err(ScoreError::Empty);
@@ -110,41 +127,60 @@ impl Engine {
         // The kept context holds at most a slot's context: a longer check (rare: a verifier
         // refuses those) takes one of its own, freed after it.
         let slot = self.inner.info.ctx_per_slot as usize;
-        if threads.is_none()
-            && len < slot
-            && let Some(checker) = self.checker(backend, slot)
-        {
-            let (reply, answer) = std_mpsc::channel();
-            if checker.send((job, reply)).is_ok() {
-                return answer
-                    .recv()
-                    .unwrap_or_else(|_| Err(ScoreError::Llama("the check thread ended".into())));
+        let (job, threads) = match on {
+            On::Own | On::Peers if len < slot => {
+                match self.on_kept(backend, usize::from(on == On::Peers), slot, job) {
+                    Ok(scored) => return scored,
+                    Err(job) => (job, self.inner.info.threads),
+                }
             }
-            return Err(ScoreError::Llama("the check thread ended".into()));
-        }
-        let threads = threads.unwrap_or(self.inner.info.threads);
+            On::Own | On::Peers => (job, self.inner.info.threads),
+            On::Fresh(threads) => (job, threads),
+        };
         let mut ctx = context(backend, &self.inner.model, len + 1, threads)?;
         job.run(&self.inner.model, &mut ctx)
     }
 
-    /// The engine's check thread, started at its first check (`None` once the engine stopped).
-    fn checker(&self, backend: &'static LlamaBackend, ctx_max: usize) -> Option<Checker> {
-        let mut kept = self.inner.checker.lock().unwrap_or_else(|e| e.into_inner());
-        let stopping = self
-            .inner
-            .stats
-            .stopping
-            .load(std::sync::atomic::Ordering::Acquire);
-        if kept.is_none() && !stopping {
-            let (tx, rx) = std_mpsc::channel();
-            let (model, threads) = (self.inner.model.clone(), self.inner.info.threads);
-            std::thread::Builder::new()
-                .name(format!("check-{}", self.inner.info.name))
-                .spawn(move || checker(backend, &model, threads, ctx_max, &rx))
-                .ok()?;
-            *kept = Some(tx);
+    /// Scores `job` on kept context `k` (its thread started at its first check); the job back
+    /// when that context is not to be had (the engine stopped), to run on a fresh one.
+    fn on_kept(
+        &self,
+        backend: &'static LlamaBackend,
+        k: usize,
+        ctx_max: usize,
+        job: Scoring,
+    ) -> Result<Result<Vec<Position>, ScoreError>, Scoring> {
+        let checker = {
+            let mut kept = self.inner.checker.lock().unwrap_or_else(|e| e.into_inner());
+            let stopping = self
+                .inner
+                .stats
+                .stopping
+                .load(std::sync::atomic::Ordering::Acquire);
+            if kept[k].is_none() && !stopping {
+                let (tx, rx) = std_mpsc::channel();
+                let (model, threads) = (self.inner.model.clone(), self.inner.info.threads);
+                let spawned = std::thread::Builder::new()
+                    .name(format!("check-{k}-{}", self.inner.info.name))
+                    .spawn(move || checker(backend, &model, threads, ctx_max, &rx));
+                kept[k] = spawned.ok().map(|_| tx);
+            }
+            kept[k].clone()
+        };
+        let Some(checker) = checker else {
+            return Err(job);
+        };
+        let (reply, answer) = std_mpsc::channel();
+        if let Err(e) = checker.send((job, reply)) {
+            return Err(e.0.0);
         }
-        kept.clone()
+        Ok(answer.recv().unwrap_or_else(|_| {
+            // Its thread ended mid-check (a panic in llama.cpp's bindings): the next check
+            // starts another.
+            let mut kept = self.inner.checker.lock().unwrap_or_else(|e| e.into_inner());
+            kept[k] = None;
+            Err(ScoreError::Llama("the check thread ended".into()))
+        }))
     }
 }
 

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use super::super::Net;
+use crate::engine::score::On;
 use crate::ids::{ModelRef, NodeId};
 use crate::job::local::prepare_off_runtime;
 use crate::job::{FinishReason, Spec};
@@ -109,7 +110,7 @@ async fn here(
         &spec.stop,
         spec.ignore_eos,
     );
-    let look = |threads: Option<u32>| {
+    let look = |on: On| {
         let (e, p, t, s) = (
             engine.clone(),
             prompt.clone(),
@@ -117,7 +118,7 @@ async fn here(
             spec.sampling.clone(),
         );
         net.tasks().spawn_blocking(move || {
-            let mut scored = e.score(&p, &t, &s, threads)?;
+            let mut scored = e.score(&p, &t, &s, on)?;
             if !ended {
                 scored.pop();
             }
@@ -132,8 +133,8 @@ async fn here(
     // Tokens after a stop sequence it met: a fault read from the text, no prefill needed.
     let verdict = match proof::past_stop(&engine, &claim.tokens, &spec.stop) {
         Some(f) => Ok(Ok((Err(f), None))),
-        None => match look(None).await {
-            Ok(Ok((Err(_), _))) => look(Some(1)).await,
+        None => match look(On::Own).await {
+            Ok(Ok((Err(_), _))) => look(On::Fresh(1)).await,
             other => other,
         },
     };
