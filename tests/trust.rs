@@ -4,7 +4,7 @@
 //! position where they were altered.
 
 use iroh::endpoint::Connection;
-use local_llm_proxy::engine::score::{On, Position};
+use local_llm_proxy::engine::score::Position;
 use local_llm_proxy::engine::{Engine, EngineConfig, Job, Message, Role};
 use local_llm_proxy::ids::NodeId;
 use local_llm_proxy::job::Prompt;
@@ -106,41 +106,10 @@ async fn generate(e: &Engine, s: impl Fn(usize) -> Sampling, ignore_eos: bool) -
 /// The checker's scores of `tokens` as the answer to prompt `i`.
 async fn score(checker: &Engine, i: usize, tokens: &[u32], s: &Sampling) -> Vec<Position> {
     let (e, t, s) = (checker.clone(), tokens.to_vec(), s.clone());
-    tokio::task::spawn_blocking(move || e.score(&prompt_of(&e, PROMPTS[i]), &t, &s, On::Own))
+    tokio::task::spawn_blocking(move || e.score(&prompt_of(&e, PROMPTS[i]), &t, &s, None))
         .await
         .unwrap()
         .unwrap()
-}
-
-#[tokio::test]
-async fn a_check_on_the_kept_contexts_scores_as_one_on_a_fresh_context() {
-    // This node's own checks reuse one context and peers' work another, each cleared between
-    // scorings; a second look takes a fresh context. Short, long, then short again (a kept
-    // context grows, and what an earlier check left in it must not leak into the next).
-    let e = engine(2, 1);
-    let answers = generate(&e, |_| sampling(0.0, 0), false).await;
-    let long: Vec<u32> = answers.iter().flat_map(|a| a.tokens.clone()).collect();
-    let g = sampling(0.0, 0);
-    for (i, tokens) in [(0, &answers[0].tokens), (1, &long), (2, &answers[2].tokens)] {
-        let kept = score(&e, i, tokens, &g).await;
-        let again = score(&e, i, tokens, &g).await;
-        let on = |on: On| {
-            let (e2, t, s) = (e.clone(), tokens.clone(), g.clone());
-            tokio::task::spawn_blocking(move || e2.score(&prompt_of(&e2, PROMPTS[i]), &t, &s, on))
-        };
-        let fresh = on(On::Fresh(2)).await.unwrap().unwrap();
-        let peers = on(On::Peers).await.unwrap().unwrap();
-        assert_eq!(kept, again, "the same check twice on the kept context");
-        assert_eq!(kept, peers, "the same check on the other kept context");
-        assert_eq!(kept.len(), fresh.len());
-        for (k, f) in kept.iter().zip(&fresh) {
-            assert_eq!((k.claimed, k.top, k.rank), (f.claimed, f.top, f.rank));
-            assert!(
-                (k.gap - f.gap).abs() < 1e-3 && (k.end - f.end).abs() < 1e-3,
-                "{k:?} {f:?}"
-            );
-        }
-    }
 }
 
 #[tokio::test]
@@ -629,6 +598,62 @@ async fn a_worker_that_floods_the_same_running_commitment_is_struck_and_the_job_
         "{check}"
     );
     assert!(strikes_of(&r, &at.id()).await >= 5, "the cheater is banned");
+    server.abort();
+}
+
+#[tokio::test]
+async fn a_worker_that_names_a_variant_outside_the_catalog_gets_no_job() {
+    // A member that announces the model in a quantization the catalog does not list (say, to
+    // name a bigger model in a variant nobody runs, whose answers no node could check): the
+    // requester does not pay it for jobs, and serves them itself.
+    let r = crate::network::first(&["--paused"]);
+    let at = attacker(&r).await;
+    let conn = at.member().await;
+    let jobs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let server = {
+        let (at, jobs) = (at.clone(), jobs.clone());
+        tokio::spawn(async move {
+            let ad = wire::ModelAd {
+                quant: "f32".into(),
+                ..model_ad()
+            };
+            let mut seq = 1;
+            while let Ok((mut tx, mut rx)) = conn.accept_bi().await {
+                let Ok(Some(req)) = wire::read::<Request, _>(&mut rx, wire::MAX_FRAME).await else {
+                    continue;
+                };
+                let reply = match req {
+                    Request::GetAnnouncement => {
+                        seq += 1;
+                        let a = wire::Announcement::new(seq, &at.ticket.network, vec![ad.clone()]);
+                        let signed = wire::seal(at.ep.secret_key(), &at.topic(), &a);
+                        Reply::Announcement { signed }
+                    }
+                    Request::Ping { nonce } => Reply::Pong { nonce },
+                    Request::Infer(_) => {
+                        jobs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        continue;
+                    }
+                    _ => continue,
+                };
+                let _ = wire::write(&mut tx, &reply).await;
+            }
+        })
+    };
+    eventually(
+        30,
+        "the requester knows the member and its variant",
+        async || {
+            let s = r.status().await;
+            let p = crate::network::peer(&s, &at.id())?.clone();
+            (p["health"]["state"] == "ok" && p["models"].to_string().contains("f32")).then_some(())
+        },
+    )
+    .await;
+    let (status, _, v) = post(&r.url("/v1/chat/completions"), &chat_body("Hi!", 8)).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["llp_served_by"], r.id, "{v}");
+    assert_eq!(jobs.load(std::sync::atomic::Ordering::SeqCst), 0);
     server.abort();
 }
 

@@ -1,8 +1,7 @@
 //! The inference engine: llama.cpp (through llama-cpp-2) running one model on its own thread.
 //!
-//! Owns: the loaded model, its one llama.cpp context for jobs (and one kept for checks, see
-//! [`score`]), the slots (parallel sequences) in that context and the fair FIFO queue in front
-//! of them. Several sequences decode together in one
+//! Owns: the loaded model, its one llama.cpp context, the slots (parallel sequences) in that
+//! context and the fair FIFO queue in front of them. Several sequences decode together in one
 //! batch (continuous batching, as llama-server's parallel slots do), so a new request joins the
 //! running batch at the next step instead of waiting for the others to finish.
 //!
@@ -152,8 +151,6 @@ struct Inner {
     stats: Arc<EngineStats>,
     /// Slots held by [`Engine::reserve`] for jobs about to be submitted.
     reserved: AtomicUsize,
-    /// The queues of its check threads (`score`), each once a check started it.
-    checker: Mutex<[Option<score::Checker>; score::KEPT]>,
 }
 
 /// A slot held for a job about to be submitted (see [`Engine::reserve`]).
@@ -242,7 +239,6 @@ impl Engine {
                 thread: Mutex::new(Some(thread)),
                 stats,
                 reserved: AtomicUsize::new(0),
-                checker: Mutex::new([None, None]),
             }),
         })
     }
@@ -379,11 +375,6 @@ impl Engine {
     pub fn shutdown(&self) {
         self.inner.stats.stopping.store(true, Ordering::Release);
         drop(self.inner.submit.lock().expect("engine queue").take());
-        // Its check threads end after the checks they were sent (at most a few: callers hold a
-        // permit per check).
-        let kept =
-            std::mem::take(&mut *self.inner.checker.lock().unwrap_or_else(|e| e.into_inner()));
-        drop(kept);
         let thread = self.inner.thread.lock().expect("engine thread").take();
         if let Some(t) = thread
             && t.thread().id() != std::thread::current().id()

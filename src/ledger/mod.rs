@@ -47,19 +47,24 @@ use crate::ids::{JobId, ModelId, NodeId, now_ms, unix_now};
 /// ([`chain::RECEIPT_AGE_MS`]), so clocks a little apart never make an entry they reject.
 pub const RECORD_AGE_MS: u64 = chain::RECEIPT_AGE_MS - 86_400_000;
 
-/// The pricing facts of a catalog's models, by lower-case name.
+/// The pricing facts of a catalog's models, by lower-case name, and again by each of their
+/// variants' `name:quant`: a variant outside the catalog has no facts, so no peer is paid for
+/// serving one (nobody could check it), and nodes whose catalogs list other variants do not
+/// share a network (the handshake compares these facts).
 pub fn catalog_facts(catalog: &crate::catalog::Catalog) -> HashMap<String, ModelFacts> {
-    catalog
-        .models
-        .iter()
-        .map(|m| {
-            let facts = ModelFacts {
-                parameters: m.parameters,
-                context: m.context_length,
-            };
-            (m.name.to_ascii_lowercase(), facts)
-        })
-        .collect()
+    let mut all = HashMap::new();
+    for m in &catalog.models {
+        let facts = ModelFacts {
+            parameters: m.parameters,
+            context: m.context_length,
+        };
+        let name = m.name.to_ascii_lowercase();
+        for v in &m.variants {
+            all.insert(format!("{name}:{}", v.quant.to_ascii_lowercase()), facts);
+        }
+        all.insert(name, facts);
+    }
+    all
 }
 
 /// What pricing and receipt checks need to know of a catalog model.
@@ -383,9 +388,21 @@ impl Ledger {
         self.facts(model).map(|f| f.parameters)
     }
 
-    /// What the catalog says of a model.
+    /// What the catalog says of a model, by its name.
     pub fn facts(&self, model: &str) -> Option<ModelFacts> {
+        if model.contains(':') {
+            return None;
+        }
         self.inner.params.get(&model.to_ascii_lowercase()).copied()
+    }
+
+    /// Whether the catalog lists the variant `name:quant`.
+    pub fn lists_variant(&self, variant: &str) -> bool {
+        variant.contains(':')
+            && self
+                .inner
+                .params
+                .contains_key(&variant.to_ascii_lowercase())
     }
 
     /// The price of `tokens` on `model` (`None` for a model outside the catalog).

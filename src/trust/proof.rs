@@ -13,7 +13,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::Engine;
-use crate::engine::score::On;
 use crate::ids::NodeId;
 use crate::job::{FinishReason, Prompt, Sampling};
 
@@ -273,10 +272,10 @@ impl FraudProof {
         }
         // `upto` answer tokens (all, or up to a fault found), the end judged only when they are
         // all and the worker said the model ended the answer.
-        let look = |on: On, upto: usize| {
+        let look = |threads: Option<u32>, upto: usize| {
             let tokens = &c.tokens[..upto];
             let mut scored = engine
-                .score(&prepared.tokens, tokens, &c.sampling, on)
+                .score(&prepared.tokens, tokens, &c.sampling, threads)
                 .map_err(|e| ProofError::Run(e.to_string()))?;
             if upto < c.tokens.len() || !c.ended_by_model(engine) {
                 scored.pop();
@@ -287,11 +286,11 @@ impl FraudProof {
         if let Some(f) = past_stop(engine, &c.tokens, &c.stop) {
             return Ok(f);
         }
-        match look(On::Peers, all)? {
+        match look(None, all)? {
             Ok(()) => Err(ProofError::Passes),
             // The second look goes only as far as the fault: the tokens after it do not
             // matter, and a long answer would cost a long prefill again.
-            Err(f) => match look(On::Fresh(1), (f.at() + 1).min(all))? {
+            Err(f) => match look(Some(1), (f.at() + 1).min(all))? {
                 Ok(()) => Err(ProofError::Passes),
                 Err(f) => Ok(f),
             },

@@ -10,7 +10,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use super::super::Net;
-use crate::engine::score::On;
 use crate::ids::{ModelRef, NodeId};
 use crate::job::local::prepare_off_runtime;
 use crate::job::{FinishReason, Spec};
@@ -110,7 +109,7 @@ async fn here(
         &spec.stop,
         spec.ignore_eos,
     );
-    let look = |on: On| {
+    let look = |threads: Option<u32>| {
         let (e, p, t, s) = (
             engine.clone(),
             prompt.clone(),
@@ -118,7 +117,7 @@ async fn here(
             spec.sampling.clone(),
         );
         net.tasks().spawn_blocking(move || {
-            let mut scored = e.score(&p, &t, &s, on)?;
+            let mut scored = e.score(&p, &t, &s, threads)?;
             if !ended {
                 scored.pop();
             }
@@ -133,8 +132,8 @@ async fn here(
     // Tokens after a stop sequence it met: a fault read from the text, no prefill needed.
     let verdict = match proof::past_stop(&engine, &claim.tokens, &spec.stop) {
         Some(f) => Ok(Ok((Err(f), None))),
-        None => match look(On::Own).await {
-            Ok(Ok((Err(_), _))) => look(On::Fresh(1)).await,
+        None => match look(None).await {
+            Ok(Ok((Err(_), _))) => look(Some(1)).await,
             other => other,
         },
     };

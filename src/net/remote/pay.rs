@@ -82,6 +82,34 @@ impl Offer {
 /// price of the most tokens the job can use (its billed prompt and its `max_tokens`, within the
 /// model's context). A node with nothing available asks to be served free (when the network's
 /// policy allows that on idle capacity), else gets 402.
+/// The catalog's facts of model `name`, whose variant `exact` the peer serves: refused when
+/// the catalog does not list them (a worker that names a bigger model in a quantization nobody
+/// runs: no node could check its answers, and nothing prices it).
+fn listed(
+    ledger: &crate::ledger::Ledger,
+    peer: &NodeId,
+    name: &str,
+    exact: &str,
+) -> Result<crate::ledger::ModelFacts, Refusal> {
+    let refused = |m: String| {
+        Refusal::new(404, m)
+            .param("model")
+            .code(ErrorCode::ModelNotFound)
+    };
+    let Some(facts) = ledger.facts(name) else {
+        return Err(refused(format!(
+            "The model `{name}` is not in this node's catalog, so its price is unknown"
+        )));
+    };
+    if !ledger.lists_variant(exact) {
+        return Err(refused(format!(
+            "Peer {} serves `{exact}`, a variant not in this node's catalog",
+            peer.short()
+        )));
+    }
+    Ok(facts)
+}
+
 pub(super) async fn payment(
     net: &Net,
     peer: &NodeId,
@@ -105,14 +133,7 @@ pub(super) async fn payment(
         return Err(Refusal::new(402, why).code(ErrorCode::InsufficientCredits));
     }
     let name = model.name.clone();
-    let Some(facts) = ledger.facts(&name) else {
-        return Err(Refusal::new(
-            404,
-            format!("The model `{name}` is not in this node's catalog, so its price is unknown"),
-        )
-        .param("model")
-        .code(ErrorCode::ModelNotFound));
-    };
+    let facts = listed(ledger, peer, &name, &exact)?;
     let (bytes, messages) = spec.prompt.size();
     let billed = Policy::billed_prompt(bytes, messages, continuation, facts.context);
     let most = (billed as u64 + max_tokens.map_or(facts.context as u64, u64::from))
