@@ -147,7 +147,14 @@ impl Catalog {
         })?;
         let mut seen = BTreeMap::new();
         for m in &catalog.models {
-            if seen.insert(m.name.as_str(), ()).is_some() {
+            // `NAME:QUANT` names a variant: a name with a colon would read as one.
+            if m.name.is_empty() || m.name.contains(':') {
+                return Err(CatalogError::Parse {
+                    file: file.into(),
+                    message: format!("model name `{}` must be non-empty, without `:`", m.name),
+                });
+            }
+            if seen.insert(m.name.to_ascii_lowercase(), ()).is_some() {
                 return Err(CatalogError::Parse {
                     file: file.into(),
                     message: format!("model `{}` is listed twice", m.name),
@@ -319,5 +326,24 @@ sha256 = "unknown"
         assert_eq!(m.fitting(4_000_000_000).unwrap().quant, "b");
         assert_eq!(m.fitting(1_500_000_000).unwrap().quant, "a");
         assert!(m.fitting(100).is_none());
+        // A name with a colon would read as a variant; names differ ignoring case.
+        let colon = text.replace("name = \"m\"", "name = \"m:x\"");
+        let e = Catalog::parse(&colon, "t").unwrap_err().to_string();
+        assert!(e.contains("without `:`"), "{e}");
+        let twice = format!("{text}{}", &text[text.find("[[model]]").unwrap()..]).replacen(
+            "name = \"m\"",
+            "name = \"M\"",
+            1,
+        );
+        let e = Catalog::parse(&twice, "t").unwrap_err().to_string();
+        assert!(e.contains("listed twice"), "{e}");
+    }
+
+    #[test]
+    fn a_catalogs_pricing_facts_list_its_models_and_their_variants() {
+        let facts = crate::ledger::catalog_facts(&Catalog::builtin());
+        assert!(facts.contains_key("smollm2-135m-instruct"));
+        assert!(facts.contains_key("smollm2-135m-instruct:q4_1"));
+        assert!(!facts.contains_key("smollm2-135m-instruct:f32"));
     }
 }

@@ -1,7 +1,9 @@
 //! The ledger on real redb files: appends, holds, replays, reopening, audits and proofs.
 
 use super::*;
-use crate::bench::ledger::{payer_spend, sample_catalog, sample_chain_in};
+use crate::bench::ledger::{
+    SAMPLE_FACTS, SAMPLE_MODEL, payer_spend, sample_catalog, sample_chain_in,
+};
 
 /// A receipt of `tokens` tokens of the sample model, priced as the catalog says (145 tokens:
 /// 30 credits; 20 tokens: 5).
@@ -284,4 +286,19 @@ async fn a_hold_on_the_chain_backs_one_job_and_its_spend_gives_back_the_rest() {
     let l = open(dir.path(), &key).unwrap();
     assert_eq!((l.balance(), l.status().entries), (60, 6));
     assert!(l.check_self().ok, "{:?}", l.check_self());
+}
+
+#[tokio::test]
+async fn facts_are_found_by_name_and_variants_by_name_and_quant() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = iroh::SecretKey::generate();
+    let mut catalog = sample_catalog();
+    catalog.insert(format!("{SAMPLE_MODEL}:q4_1"), SAMPLE_FACTS);
+    let l = Ledger::open(dir.path(), key, policy(), catalog, "bench").unwrap();
+    assert_eq!(l.facts(SAMPLE_MODEL), Some(SAMPLE_FACTS));
+    // A variant is listed, but has no facts of its own: a receipt names the model.
+    assert_eq!(l.facts(&format!("{SAMPLE_MODEL}:q4_1")), None);
+    assert!(l.lists_variant(&format!("{}:Q4_1", SAMPLE_MODEL.to_uppercase())));
+    assert!(!l.lists_variant(&format!("{SAMPLE_MODEL}:f32")));
+    assert!(!l.lists_variant(SAMPLE_MODEL));
 }

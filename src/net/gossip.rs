@@ -489,7 +489,21 @@ impl Net {
     }
 
     /// Step 4: into the table (a replay is noise); its addresses; a dial to verify a new peer.
-    fn apply(&self, author: NodeId, a: Announcement) {
+    /// Variants the catalog does not list are left out: no job goes to them (nobody could
+    /// check or price it), and a router that counted them would wait for them in vain.
+    fn apply(&self, author: NodeId, mut a: Announcement) {
+        if let Some(ledger) = self.node().ledger() {
+            let before = a.models.len();
+            a.models
+                .retain(|m| ledger.lists_variant(&format!("{}:{}", m.name, m.quant)));
+            if a.models.len() < before {
+                tracing::debug!(
+                    "peer {}: {} announced variants are not in the catalog",
+                    author.short(),
+                    before - a.models.len()
+                );
+            }
+        }
         let contact = Contact {
             id: author.to_string(),
             addrs: a.addrs.clone(),

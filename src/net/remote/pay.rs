@@ -77,11 +77,6 @@ impl Offer {
     }
 }
 
-/// The offer for segment `job` on `peer`: the variant the peer announced for the job's model,
-/// priced from this node's catalog; credits held: what this node has available, at most the
-/// price of the most tokens the job can use (its billed prompt and its `max_tokens`, within the
-/// model's context). A node with nothing available asks to be served free (when the network's
-/// policy allows that on idle capacity), else gets 402.
 /// The catalog's facts of model `name`, whose variant `exact` the peer serves: refused when
 /// the catalog does not list them (a worker that names a bigger model in a quantization nobody
 /// runs: no node could check its answers, and nothing prices it).
@@ -110,6 +105,11 @@ fn listed(
     Ok(facts)
 }
 
+/// The offer for segment `job` on `peer`: the variant the peer announced for the job's model,
+/// priced from this node's catalog; credits held: what this node has available, at most the
+/// price of the most tokens the job can use (its billed prompt and its `max_tokens`, within the
+/// model's context). A node with nothing available asks to be served free (when the network's
+/// policy allows that on idle capacity), else gets 402.
 pub(super) async fn payment(
     net: &Net,
     peer: &NodeId,
