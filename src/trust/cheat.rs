@@ -3,9 +3,10 @@
 //! the `fault-injection` cargo feature, which no default or release build has: there the flag
 //! does not exist and no code path cheats.
 //!
-//! Owns: how a cheating worker alters a peer's job and the answer it sends. Must not touch:
-//! anything outside the worker's side of a job (the commitment it signs still names the job as
-//! asked, as a cheater's would).
+//! Owns: how a cheating worker alters a peer's job and the answer it sends, and the name it
+//! gives the model it runs (`claim-bigger`, applied where the node loads its models). Must not
+//! touch: anything outside the worker's side of a job (the commitment it signs still names the
+//! job as asked, as a cheater's would).
 
 use std::sync::Mutex;
 use std::time::Duration;
