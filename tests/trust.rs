@@ -283,10 +283,9 @@ async fn wrong_answers(at: &Attacker, conn: Connection, answer: Vec<u32>, then: 
                             n: i as u32 + 1,
                             commitment: running,
                         };
-                        let _ = wire::write(&mut tx, &frame).await;
-                        for _ in 0..1000 {
-                            if then != Then::Repeats || wire::write(&mut tx, &frame).await.is_err()
-                            {
+                        let repeats = if then == Then::Repeats { 1001 } else { 1 };
+                        for _ in 0..repeats {
+                            if wire::write(&mut tx, &frame).await.is_err() {
                                 break;
                             }
                         }
@@ -351,6 +350,28 @@ async fn fake_worker(r: &Node, then: Then) -> (Attacker, tokio::task::JoinHandle
     (at, server)
 }
 
+/// A requester in a new network that runs the model but has paused its contribution: it sends
+/// its own jobs to peers, and checks their answers with its own model.
+fn paused_requester(extra: &[&str]) -> Node {
+    let net = format!("n{}", rand_hex());
+    let head = [
+        "--network",
+        &net,
+        "--paused",
+        "--announce-interval-ms",
+        "500",
+    ];
+    Node::start(&[&head[..], extra].concat())
+}
+
+/// The newest spot check in `node`'s log, once there is one.
+async fn last_check(node: &Node) -> String {
+    eventually(30, "a job's spot check is in the log", async || {
+        checks_of(node).await.pop()
+    })
+    .await
+}
+
 /// The spot checks of the jobs in `node`'s log, oldest first.
 async fn checks_of(node: &Node) -> Vec<String> {
     let log = node.get_json("/api/jobs").await;
@@ -393,6 +414,7 @@ async fn paid_to(node: &Node, worker: &str) -> Vec<(String, Option<u64>)> {
 async fn a_worker_whose_answers_fail_a_spot_check_is_banned_and_honest_ones_pass() {
     // The requester runs the model but has paused its contribution: it sends its own jobs to
     // peers, and checks their answers with its own model.
+    // (Its arguments again at its restart.)
     let net = format!("n{}", rand_hex());
     let args = [
         "--network",
@@ -406,10 +428,7 @@ async fn a_worker_whose_answers_fail_a_spot_check_is_banned_and_honest_ones_pass
     let body = chat_body("What is the capital of France?", 8);
     let (status, _, v) = post(&r.url("/v1/chat/completions"), &body).await;
     assert_eq!(status, 200, "{v}");
-    let check = eventually(30, "the job's spot check is in its log", async || {
-        checks_of(&r).await.pop()
-    })
-    .await;
+    let check = last_check(&r).await;
     assert!(
         check.contains("FAILED") && check.contains("not the model's choice"),
         "{check}"
@@ -512,15 +531,7 @@ async fn a_worker_whose_answers_fail_a_spot_check_is_banned_and_honest_ones_pass
 
 #[tokio::test]
 async fn a_worker_that_breaks_off_a_false_answer_is_proven_by_its_running_commitment() {
-    let net = format!("n{}", rand_hex());
-    let args = [
-        "--network",
-        &net,
-        "--paused",
-        "--announce-interval-ms",
-        "500",
-    ];
-    let r = Node::start(&args);
+    let r = paused_requester(&[]);
     let (at, server) = fake_worker(&r, Then::Breaks(8)).await;
     // It sends 8 false tokens with its running commitment to them, then goes: the job fails
     // over (to the requester's own engine), and the 8 tokens it was promised for are checked
@@ -528,10 +539,7 @@ async fn a_worker_that_breaks_off_a_false_answer_is_proven_by_its_running_commit
     let body = chat_body("What is the capital of France?", 24);
     let (status, _, v) = post(&r.url("/v1/chat/completions"), &body).await;
     assert_eq!(status, 200, "{v}");
-    let check = eventually(30, "the broken segment's check is in the log", async || {
-        checks_of(&r).await.pop()
-    })
-    .await;
+    let check = last_check(&r).await;
     eprintln!("{check}");
     assert!(
         check.contains("FAILED") && check.contains("not paid"),
@@ -555,15 +563,7 @@ async fn a_worker_that_breaks_off_a_false_answer_is_proven_by_its_running_commit
 
 #[tokio::test]
 async fn a_worker_that_floods_the_same_running_commitment_is_struck_and_the_job_fails_over() {
-    let net = format!("n{}", rand_hex());
-    let args = [
-        "--network",
-        &net,
-        "--paused",
-        "--announce-interval-ms",
-        "500",
-    ];
-    let r = Node::start(&args);
+    let r = paused_requester(&[]);
     let (at, server) = fake_worker(&r, Then::Repeats).await;
     // After 8 tokens and its running commitment to them it sends that commitment again and
     // again (each one a signature to check): the first repeat ends its part of the job, which
@@ -589,10 +589,7 @@ async fn a_worker_that_floods_the_same_running_commitment_is_struck_and_the_job_
         "struck once, not once per repeat: {struck}"
     );
     // Its 8 tokens were promised for; they are checked (false: a proof) and not paid.
-    let check = eventually(30, "the segment's check is in the log", async || {
-        checks_of(&r).await.pop()
-    })
-    .await;
+    let check = last_check(&r).await;
     assert!(
         check.contains("FAILED") && check.contains("not paid"),
         "{check}"
@@ -728,15 +725,7 @@ const CHEAT_PROMPTS: [&str; 3] = [
     ignore = "needs a build with --features fault-injection (scripts/test.sh runs it)"
 )]
 async fn every_kind_of_cheater_is_caught_banned_proven_and_not_paid() {
-    let net = format!("n{}", rand_hex());
-    let args = [
-        "--network",
-        &net,
-        "--paused",
-        "--announce-interval-ms",
-        "500",
-    ];
-    let r = Node::start(&args);
+    let r = paused_requester(&[]);
     // A third node with the model, which sends no jobs: it hears of each cheater only through
     // the proof the requester announces, re-runs it, and bans the cheater too.
     let t = joiner(&r.ticket(), &["--paused"]);
@@ -915,17 +904,7 @@ async fn every_kind_of_cheater_is_caught_banned_proven_and_not_paid() {
 async fn challenges_catch_a_fake_worker_and_end_an_honest_ones_probation_without_real_jobs() {
     // The requester runs the model, sends its own jobs to peers, and challenges a peer on
     // probation about every second (the default is every 5 minutes).
-    let net = format!("n{}", rand_hex());
-    let args = [
-        "--network",
-        &net,
-        "--paused",
-        "--announce-interval-ms",
-        "500",
-        "--challenge-interval-ms",
-        "1000",
-    ];
-    let r = Node::start(&args);
+    let r = paused_requester(&["--challenge-interval-ms", "1000"]);
     // Its real jobs on an honest worker: answers it checked, which its challenges ask again.
     let w = joiner(&r.ticket(), &[]);
     until_routable(&r, &[&w]).await;

@@ -78,8 +78,10 @@ impl Offer {
 }
 
 /// The catalog's facts of model `name`, whose variant `exact` the peer serves: refused when
-/// the catalog does not list them (a worker that names a bigger model in a quantization nobody
-/// runs: no node could check its answers, and nothing prices it).
+/// the catalog does not list them. The table holds no unlisted variant (gossip leaves them
+/// out), so this refuses a peer whose announcement went meanwhile (`exact` has no quant then,
+/// and an honest worker's `Accepted` would not match it), and any later way an unlisted
+/// variant might reach routing: nobody could check or price it.
 fn listed(
     ledger: &crate::ledger::Ledger,
     peer: &NodeId,
