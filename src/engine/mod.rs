@@ -10,6 +10,7 @@
 //! is freed before the next token is decoded. [`Engine::shutdown`] ends the jobs it holds and
 //! waits for the thread.
 
+pub mod chat;
 mod prompt;
 mod scheduler;
 pub mod score;
