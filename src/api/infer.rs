@@ -14,27 +14,21 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::answer::{Choice, Reader, Shape, Step};
 use super::openai::{ChatRequest, CompletionRequest, PromptSpec, Validated};
 use super::{ApiError, openai, read_body};
-use crate::engine::text::{Push, TextStream};
+use crate::engine::constrain::needs_template;
 use crate::ids::{ModelRef, random_hex, unix_now};
-use crate::job::{Event, Finish, FinishReason, Kind, Prompt, Spec};
+use crate::job::{Finish, Kind, Prompt, Spec};
 use crate::node::jobs::prompt_log;
-use crate::node::{JobGuard, Routed};
 use crate::route::Router;
 
 pub(super) async fn chat(State(r): State<Router>, body: Result<Bytes, BytesRejection>) -> Response {
     r.node().count_request();
     let result = async {
         let (req, common): (ChatRequest, _) = openai::parse_request(&read_body(body)?)?;
-        let v = common.validate()?;
-        let messages = openai::messages(&req.messages)?;
-        let prompt = Prompt::Chat(
-            messages
-                .into_iter()
-                .map(|m| (m.role.as_str().to_string(), m.content))
-                .collect(),
-        );
+        let v = common.validate(true)?;
+        let prompt = Prompt::Chat(openai::messages(&req.messages)?);
         run(&r, req.model, prompt, v).await
     }
     .await;
@@ -51,7 +45,7 @@ pub(super) async fn completions(
     r.node().count_request();
     let result = async {
         let (req, common): (CompletionRequest, _) = openai::parse_request(&read_body(body)?)?;
-        let v = common.validate()?;
+        let v = common.validate(false)?;
         let prompt = match req.prompt {
             PromptSpec::One(p) => p,
             PromptSpec::Many(mut v) if v.len() == 1 => v.remove(0),
@@ -75,27 +69,42 @@ pub(super) async fn completions(
     })
 }
 
-/// Routes the job (this node or a peer) and answers in the requested form.
+/// Routes the request's jobs (one per choice; this node or peers) and answers in the requested
+/// form. Every choice is placed before the answer starts: a refusal refuses the request.
 async fn run(
     r: &Router,
     model: Option<String>,
     prompt: Prompt,
     v: Validated,
 ) -> Result<Response, ApiError> {
-    let spec = Spec {
-        model: model.as_deref().map(ModelRef::parse),
-        prompt,
-        max_tokens: v.max_tokens,
-        sampling: v.sampling,
-        stop: v.stop,
-        ignore_eos: v.ignore_eos,
+    let shape = Shape {
+        kind: prompt.kind(),
+        parsed: prompt.kind() == Kind::Chat && needs_template(&prompt, &v.constraints),
+        logprobs: v.logprobs.is_some(),
     };
-    let kind = spec.kind();
-    let stops = spec.stop.clone();
-    let prompt = prompt_log(&spec.prompt);
-    let routed = r.route(spec).await?;
-    routed.guard.set_prompt_text(prompt);
-    routed.guard.set_warning(routed.warning.as_deref());
+    let log = prompt_log(&prompt);
+    let mut jobs = Vec::with_capacity(v.n as usize);
+    for i in 0..v.n {
+        let mut sampling = v.sampling.clone();
+        // Each choice its own draw; with a seed, the same draws again for the same request.
+        sampling.seed = sampling.seed.map(|s| s.wrapping_add(u64::from(i)));
+        let spec = Spec {
+            model: model.as_deref().map(ModelRef::parse),
+            prompt: prompt.clone(),
+            max_tokens: v.max_tokens,
+            sampling,
+            stop: v.stop.clone(),
+            ignore_eos: v.ignore_eos,
+            constraints: v.constraints.clone(),
+            logprobs: v.logprobs,
+        };
+        let routed = r.route(spec).await?;
+        routed.guard.set_prompt_text(log.clone());
+        routed.guard.set_warning(routed.warning.as_deref());
+        jobs.push(Reader::new(routed, v.stop.clone()));
+    }
+    let first = &jobs[0].routed;
+    let kind = shape.kind;
     let meta = Meta {
         id: format!(
             "{}-{}",
@@ -107,20 +116,20 @@ async fn run(
             random_hex(12)
         ),
         created: unix_now(),
-        model: routed.model.clone(),
+        model: first.model.clone(),
         kind,
     };
     let mut headers = HeaderMap::new();
     // A job this node serves itself is free. A peer's job is settled when it ends, after a
     // streamed response's headers left: its cost is in the last chunk's `usage.llp_credits`.
-    let local = routed.served_by == r.node().id();
+    let local = jobs.iter().all(|j| j.routed.served_by == r.node().id());
     if local || !v.stream {
         headers.insert("x-llp-credits", HeaderValue::from_static("0"));
     }
-    if let Ok(v) = HeaderValue::from_str(&routed.served_by.to_string()) {
+    if let Ok(v) = HeaderValue::from_str(&first.served_by.to_string()) {
         headers.insert("x-llp-node", v);
     }
-    let warning = routed.warning.clone();
+    let warning = first.warning.clone();
     if let Some(w) = &warning {
         tracing::info!("{w}");
         // A peer wrote it: only printable ASCII goes into a header.
@@ -138,16 +147,15 @@ async fn run(
             headers.insert("x-llp-warning", v);
         }
     }
-    let text = TextStream::new(stops);
     if v.stream {
-        let stream = sse_stream(meta, routed, text, v.include_usage, warning);
+        let stream = sse_stream(meta, shape, jobs, v.include_usage, warning);
         Ok((
             headers,
             Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))),
         )
             .into_response())
     } else {
-        let (status, body) = collect(meta, routed, text, warning).await;
+        let (status, body) = collect(meta, shape, jobs, warning).await;
         if let Some(c) = body.pointer("/usage/llp_credits").and_then(Value::as_u64) {
             headers.insert("x-llp-credits", HeaderValue::from(c));
         }
@@ -163,26 +171,12 @@ struct Meta {
 }
 
 impl Meta {
-    fn chunk(&self, text: Option<&str>, first: bool, finish: Option<&str>) -> Value {
-        match self.kind {
-            Kind::Chat => {
-                let delta = match (first, text) {
-                    (true, _) => json!({"role": "assistant", "content": ""}),
-                    (false, Some(t)) => json!({"content": t}),
-                    (false, None) => json!({}),
-                };
-                json!({
-                    "id": self.id, "object": self.object(), "created": self.created,
-                    "model": self.model,
-                    "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}],
-                })
-            }
-            Kind::Text => json!({
-                "id": self.id, "object": self.object(), "created": self.created,
-                "model": self.model,
-                "choices": [{"index": 0, "text": text.unwrap_or(""), "logprobs": null, "finish_reason": finish}],
-            }),
-        }
+    /// A streamed chunk holding `choices`.
+    fn chunk(&self, choices: Vec<Value>) -> Value {
+        json!({
+            "id": self.id, "object": self.object(), "created": self.created,
+            "model": self.model, "choices": choices,
+        })
     }
 
     /// The `object` of a streamed chunk.
@@ -214,195 +208,139 @@ fn timings(f: &Finish) -> Value {
     })
 }
 
-/// Counts a token; the status table is refreshed every 16 (cheap, and often enough).
-fn progress(guard: &JobGuard, tokens: &mut u32) {
-    *tokens += 1;
-    if tokens.is_multiple_of(16) {
-        guard.progress(*tokens);
-    }
+/// What one choice's stream yields: chunks, then how it ended.
+enum Item {
+    Chunk(Value),
+    End { finish: Box<Finish> },
 }
 
-/// What one event means for the answer's text.
-enum Step {
-    Text(String),
-    /// A stop sequence matched (the text before it), or the job ended.
-    End(String, Finish),
-    Failed(String),
-}
-
-/// Turns the job's events into text: whole UTF-8 characters only, stop sequences cut, whichever
-/// nodes produced the tokens. A stop sequence seen here ends the answer even if the node that
-/// produced it (after a failover, without the text before) did not notice it.
-struct Reader {
-    routed: Routed,
-    text: TextStream,
-    tokens: u32,
-    started: std::time::Instant,
-    first: Option<std::time::Instant>,
-}
-
-impl Reader {
-    fn new(routed: Routed, text: TextStream) -> Self {
-        routed.guard.progress(0);
-        Reader {
-            routed,
-            text,
-            tokens: 0,
-            started: std::time::Instant::now(),
-            first: None,
+/// One choice's chunks.
+fn choice_stream(
+    meta_chunk: impl Fn(Vec<Value>) -> Value,
+    shape: Shape,
+    index: u32,
+    mut reader: Reader,
+    warning: Option<String>,
+) -> impl futures_util::Stream<Item = Item> {
+    async_stream::stream! {
+        let mut choice = Choice::default();
+        let mut seen_calls = 0;
+        if shape.kind == Kind::Chat {
+            yield Item::Chunk(meta_chunk(vec![json!({"index": index,
+                "delta": {"role": "assistant", "content": ""}, "logprobs": null,
+                "finish_reason": null})]));
         }
-    }
-
-    /// The next step, also written to the job log.
-    async fn next(&mut self) -> Option<Step> {
-        let step = self.step().await;
-        match &step {
-            Some(Step::End(_, f)) => self.routed.guard.finish(f),
-            Some(Step::Failed(msg)) => self.routed.guard.fail(msg),
-            _ => {}
-        }
-        step
-    }
-
-    async fn step(&mut self) -> Option<Step> {
-        let ev = self.routed.events.recv().await;
-        Some(match ev {
-            Some(Event::Token { piece, .. }) => {
-                progress(&self.routed.guard, &mut self.tokens);
-                self.routed.guard.push_output(&piece);
-                self.first.get_or_insert_with(std::time::Instant::now);
-                match self.text.push(&piece) {
-                    Push::Emit(t) => Step::Text(t),
-                    Push::Stop(t) => {
-                        // The producing node normally ends the job at the same token; its
-                        // `Done` carries the exact counts and timings.
-                        let f = match self.routed.events.recv().await {
-                            Some(Event::Done(f)) => f,
-                            _ => self.own_finish(FinishReason::Stop),
-                        };
-                        Step::End(
-                            t,
-                            Finish {
-                                reason: FinishReason::Stop,
-                                ..f
-                            },
-                        )
+        while let Some(step) = reader.next().await {
+            match step {
+                Step::Out(out) => {
+                    shape.add(&mut choice, &out);
+                    if let Some(c) = shape.chunk(index, &out, &mut seen_calls) {
+                        yield Item::Chunk(meta_chunk(vec![c]));
                     }
                 }
+                Step::End(out, f) => {
+                    shape.add(&mut choice, &out);
+                    if let Some(c) = shape.chunk(index, &out, &mut seen_calls) {
+                        yield Item::Chunk(meta_chunk(vec![c]));
+                    }
+                    let reason = shape.finish_reason(&choice, &f);
+                    let mut last = meta_chunk(vec![shape.end_chunk(index, reason)]);
+                    if let Some(w) = &warning {
+                        last["llp_warning"] = json!(w);
+                    }
+                    last["llp_timings"] = timings(&f);
+                    last["llp_served_by"] = json!(reader.guard().served_by());
+                    // The headers left before a peer's job was settled: its cost comes here.
+                    last["llp_credits"] = json!(f.credits);
+                    yield Item::Chunk(last);
+                    yield Item::End { finish: Box::new(f) };
+                    break;
+                }
+                Step::Failed(msg) => {
+                    yield Item::Chunk(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, msg).body());
+                    break;
+                }
             }
-            Some(Event::Done(f)) => Step::End(self.text.finish(), f),
-            Some(Event::Failed(msg)) => Step::Failed(msg),
-            None => Step::Failed("the node serving this job stopped mid-answer".into()),
-        })
-    }
-
-    /// Counts from what this side saw, when no node reported them.
-    fn own_finish(&self, reason: FinishReason) -> Finish {
-        let first = self.first.unwrap_or(self.started);
-        Finish {
-            reason,
-            prompt_tokens: self.routed.prompt_tokens,
-            cached_tokens: 0,
-            completion_tokens: self.tokens,
-            time_to_first_token: first.duration_since(self.started),
-            prompt_time: Duration::ZERO,
-            generation_time: first.elapsed(),
-            credits: 0,
         }
     }
 }
 
 fn sse_stream(
     meta: Meta,
-    routed: Routed,
-    text: TextStream,
+    shape: Shape,
+    jobs: Vec<Reader>,
     include_usage: bool,
     warning: Option<String>,
 ) -> impl futures_util::Stream<Item = Result<SseEvent, Infallible>> {
+    use futures_util::StreamExt;
     let data = |v: Value| Ok::<_, Infallible>(SseEvent::default().data(v.to_string()));
+    let meta = std::sync::Arc::new(meta);
+    let choices = jobs.into_iter().enumerate().map(|(i, reader)| {
+        let m = meta.clone();
+        let w = warning.clone();
+        Box::pin(choice_stream(
+            move |c| m.chunk(c),
+            shape,
+            i as u32,
+            reader,
+            w,
+        ))
+    });
+    let mut merged = futures_util::stream::select_all(choices);
     async_stream::stream! {
-        let mut reader = Reader::new(routed, text);
-        if meta.kind == Kind::Chat {
-            yield data(meta.chunk(None, true, None));
-        }
-        while let Some(step) = reader.next().await {
-            match step {
-                Step::Text(t) => {
-                    if !t.is_empty() {
-                        yield data(meta.chunk(Some(&t), false, None));
-                    }
-                }
-                Step::End(t, f) => {
-                    if !t.is_empty() {
-                        yield data(meta.chunk(Some(&t), false, None));
-                    }
-                    let mut last = meta.chunk(None, false, Some(f.reason.as_str()));
-                    if let Some(w) = &warning {
-                        last["llp_warning"] = json!(w);
-                    }
-                    last["llp_timings"] = timings(&f);
-                    last["llp_served_by"] = json!(reader.routed.guard.served_by());
-                    // The headers left before a peer's job was settled: its cost comes here.
-                    last["llp_credits"] = json!(f.credits);
-                    yield data(last);
-                    if include_usage {
-                        yield data(json!({
-                            "id": meta.id, "object": meta.object(), "created": meta.created,
-                            "model": meta.model, "choices": [], "usage": usage(&f),
-                        }));
-                    }
-                    break;
-                }
-                Step::Failed(msg) => {
-                    yield data(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, msg).body());
-                    break;
-                }
+        let mut finishes = Vec::new();
+        while let Some(item) = merged.next().await {
+            match item {
+                Item::Chunk(c) => yield data(c),
+                Item::End { finish } => finishes.push(*finish),
             }
+        }
+        if include_usage && let Some(f) = total(&finishes) {
+            let mut u = meta.chunk(Vec::new());
+            u["usage"] = usage(&f);
+            yield data(u);
         }
         yield Ok(SseEvent::default().data("[DONE]"));
     }
 }
 
+/// The choices' counts added up (timings from the slowest).
+fn total(finishes: &[Finish]) -> Option<Finish> {
+    let mut it = finishes.iter();
+    let mut t = it.next()?.clone();
+    for f in it {
+        t.completion_tokens += f.completion_tokens;
+        t.credits += f.credits;
+        t.time_to_first_token = t.time_to_first_token.max(f.time_to_first_token);
+        t.generation_time = t.generation_time.max(f.generation_time);
+        t.prompt_time = t.prompt_time.max(f.prompt_time);
+    }
+    Some(t)
+}
+
 async fn collect(
     meta: Meta,
-    routed: Routed,
-    text: TextStream,
+    shape: Shape,
+    jobs: Vec<Reader>,
     warning: Option<String>,
 ) -> (StatusCode, Value) {
-    let mut reader = Reader::new(routed, text);
-    let mut answer = String::new();
-    while let Some(step) = reader.next().await {
-        match step {
-            Step::Text(t) => answer.push_str(&t),
-            Step::End(t, f) => {
-                answer.push_str(&t);
-                let choice = match meta.kind {
-                    Kind::Chat => json!({
-                        "index": 0,
-                        "message": {"role": "assistant", "content": answer},
-                        "logprobs": null,
-                        "finish_reason": f.reason.as_str(),
-                    }),
-                    Kind::Text => json!({
-                        "index": 0, "text": answer, "logprobs": null, "finish_reason": f.reason.as_str(),
-                    }),
-                };
-                let mut body = json!({
-                    "id": meta.id,
-                    "object": if meta.kind == Kind::Chat { "chat.completion" } else { "text_completion" },
-                    "created": meta.created,
-                    "model": meta.model,
-                    "choices": [choice],
-                    "usage": usage(&f),
-                    "llp_timings": timings(&f),
-                    "llp_served_by": reader.routed.guard.served_by(),
-                });
-                if let Some(w) = warning {
-                    body["llp_warning"] = json!(w);
-                }
-                return (StatusCode::OK, body);
+    let answers = futures_util::future::join_all(
+        jobs.into_iter()
+            .enumerate()
+            .map(|(i, reader)| collect_one(shape, i as u32, reader)),
+    )
+    .await;
+    let mut choices = Vec::new();
+    let mut finishes = Vec::new();
+    let mut served_by = None;
+    for a in answers {
+        match a {
+            Ok((choice, f, s)) => {
+                choices.push(choice);
+                finishes.push(f);
+                served_by.get_or_insert(s);
             }
-            Step::Failed(msg) => {
+            Err(msg) => {
                 return (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, msg).body(),
@@ -410,5 +348,44 @@ async fn collect(
             }
         }
     }
-    unreachable!("the reader always ends with a last step")
+    let f = total(&finishes).expect("at least one choice");
+    let mut body = json!({
+        "id": meta.id,
+        "object": if meta.kind == Kind::Chat { "chat.completion" } else { "text_completion" },
+        "created": meta.created,
+        "model": meta.model,
+        "choices": choices,
+        "usage": usage(&f),
+        "llp_timings": timings(&f),
+        "llp_served_by": served_by,
+    });
+    if let Some(w) = warning {
+        body["llp_warning"] = json!(w);
+    }
+    (StatusCode::OK, body)
+}
+
+/// One choice, whole.
+async fn collect_one(
+    shape: Shape,
+    index: u32,
+    mut reader: Reader,
+) -> Result<(Value, Finish, crate::ids::NodeId), String> {
+    let mut choice = Choice::default();
+    while let Some(step) = reader.next().await {
+        match step {
+            Step::Out(out) => shape.add(&mut choice, &out),
+            Step::End(out, f) => {
+                shape.add(&mut choice, &out);
+                let reason = shape.finish_reason(&choice, &f);
+                return Ok((
+                    shape.choice(index, &choice, reason),
+                    f,
+                    reader.guard().served_by(),
+                ));
+            }
+            Step::Failed(msg) => return Err(msg),
+        }
+    }
+    Err("the job ended without an answer".into())
 }

@@ -12,6 +12,7 @@
 //!   models, tokenize).
 //! - `error`: errors in OpenAI's shape.
 
+mod answer;
 mod error;
 mod infer;
 mod node;

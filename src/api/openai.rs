@@ -4,9 +4,14 @@
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+use serde_json::Value;
+
 use super::error::ApiError;
-use crate::engine::{Message, Role};
-use crate::job::{Invalid, Sampling, check_stops};
+use crate::engine::Role;
+use crate::job::{
+    ChatMsg, Constraints, Format, Invalid, MAX_TOP_LOGPROBS, Sampling, Tool, ToolCall, ToolChoice,
+    check_constraints, check_stops,
+};
 
 #[derive(Debug, Deserialize)]
 pub(super) struct ChatRequest {
@@ -36,12 +41,34 @@ pub(super) struct Common {
     pub presence_penalty: Option<f32>,
     /// llama-server's extension: keep generating past end-of-generation (benchmarks).
     pub ignore_eos: Option<bool>,
-    // Fields we cannot honour, refused rather than silently ignored when they ask for something.
-    pub logprobs: Option<serde_json::Value>,
+    /// `true` on chat (with `top_logprobs` alternatives), a count of alternatives on
+    /// completions.
+    pub logprobs: Option<Value>,
     pub top_logprobs: Option<u32>,
+    pub tools: Option<Vec<ToolSpec>>,
+    pub tool_choice: Option<Value>,
+    pub parallel_tool_calls: Option<bool>,
+    pub response_format: Option<Value>,
+    // Fields we cannot honour, refused rather than silently ignored when they ask for something.
     pub echo: Option<bool>,
     pub best_of: Option<u32>,
-    pub tools: Option<Vec<serde_json::Value>>,
+}
+
+/// A tool as OpenAI describes it: `{"type": "function", "function": {...}}`.
+#[derive(Debug, Deserialize)]
+pub(super) struct ToolSpec {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub function: Option<FunctionSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct FunctionSpec {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub parameters: Option<Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -69,6 +96,25 @@ pub(super) struct ChatMessage {
     pub role: String,
     #[serde(default)]
     pub content: Option<Content>,
+    #[serde(default)]
+    pub tool_calls: Option<Vec<CallSpec>>,
+    #[serde(default)]
+    pub tool_call_id: Option<String>,
+}
+
+/// An assistant's tool call in a request's history.
+#[derive(Debug, Deserialize)]
+pub(super) struct CallSpec {
+    pub id: String,
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+    pub function: CalledFunction,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct CalledFunction {
+    pub name: String,
+    pub arguments: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -156,29 +202,28 @@ pub(super) struct Validated {
     pub stream: bool,
     pub include_usage: bool,
     pub ignore_eos: bool,
+    pub constraints: Constraints,
+    /// Logprobs with this many alternatives.
+    pub logprobs: Option<u8>,
+    /// Choices to generate.
+    pub n: u32,
 }
 
+/// Most choices one request may ask for.
+pub(super) const MAX_N: u32 = 8;
+
 impl Common {
-    pub(super) fn validate(&self) -> Result<Validated, ApiError> {
-        if let Some(n) = self.n
-            && n != 1
-        {
+    pub(super) fn validate(&self, chat: bool) -> Result<Validated, ApiError> {
+        let n = self.n.unwrap_or(1);
+        if !(1..=MAX_N).contains(&n) {
             return Err(ApiError::bad_request(format!(
-                "n={n} is not supported: this server returns one choice per request (n=1)"
+                "n={n} is out of range: ask for 1 to {MAX_N} choices"
             ))
             .param("n"));
         }
         let unsupported = [
-            (
-                "logprobs",
-                self.logprobs.as_ref().is_some_and(|v| {
-                    v == &serde_json::json!(true) || v.as_u64().is_some_and(|n| n > 0)
-                }),
-            ),
-            ("top_logprobs", self.top_logprobs.is_some_and(|n| n > 0)),
             ("echo", self.echo == Some(true)),
             ("best_of", self.best_of.is_some_and(|n| n > 1)),
-            ("tools", self.tools.as_ref().is_some_and(|t| !t.is_empty())),
         ];
         if let Some((name, _)) = unsupported.iter().find(|(_, asked)| *asked) {
             return Err(
@@ -209,6 +254,8 @@ impl Common {
             Some(StopSpec::Many(v)) => v.clone(),
         };
         check_stops(&stop)?;
+        let constraints = self.constraints(chat)?;
+        let logprobs = self.logprobs(chat)?;
         Ok(Validated {
             max_tokens,
             sampling,
@@ -219,12 +266,158 @@ impl Common {
                 .as_ref()
                 .is_some_and(|o| o.include_usage),
             ignore_eos: self.ignore_eos.unwrap_or(false),
+            constraints,
+            logprobs,
+            n,
         })
+    }
+
+    /// Chat: `logprobs: true` with `top_logprobs` alternatives. Completions: `logprobs: N`.
+    fn logprobs(&self, chat: bool) -> Result<Option<u8>, ApiError> {
+        let top = |n: u64, param: &str| {
+            if n > u64::from(MAX_TOP_LOGPROBS) {
+                Err(ApiError::bad_request(format!(
+                    "{param}={n} is out of range: at most {MAX_TOP_LOGPROBS} alternatives"
+                ))
+                .param(param))
+            } else {
+                Ok(n as u8)
+            }
+        };
+        match (&self.logprobs, chat) {
+            (None | Some(Value::Null), _) | (Some(Value::Bool(false)), true) => {
+                if self.top_logprobs.is_some_and(|n| n > 0) && chat {
+                    return Err(ApiError::bad_request("top_logprobs needs logprobs: true")
+                        .param("top_logprobs"));
+                }
+                Ok(None)
+            }
+            (Some(Value::Bool(true)), true) => Ok(Some(top(
+                u64::from(self.top_logprobs.unwrap_or(0)),
+                "top_logprobs",
+            )?)),
+            (Some(Value::Number(n)), false) if n.as_u64().is_some() => {
+                Ok(Some(top(n.as_u64().unwrap_or(0), "logprobs")?))
+            }
+            (Some(v), _) => Err(ApiError::bad_request(format!(
+                "logprobs must be {}, not {v}",
+                if chat {
+                    "true or false"
+                } else {
+                    "a count from 0 to 20"
+                }
+            ))
+            .param("logprobs")),
+        }
+    }
+
+    /// Tools, the tool choice and the response format, checked.
+    fn constraints(&self, chat: bool) -> Result<Constraints, ApiError> {
+        let mut tools = Vec::new();
+        for (i, t) in self.tools.iter().flatten().enumerate() {
+            let (Some(f), "function") = (&t.function, t.kind.as_str()) else {
+                return Err(ApiError::bad_request(format!(
+                    "tools[{i}] must be {{\"type\": \"function\", \"function\": {{...}}}}"
+                ))
+                .param(format!("tools[{i}]")));
+            };
+            let parameters = f
+                .parameters
+                .clone()
+                .unwrap_or_else(|| serde_json::json!({"type": "object", "properties": {}}));
+            crate::job::schema::check(&parameters).map_err(|e| {
+                ApiError::bad_request(format!("tools[{i}].function.parameters: {e}"))
+                    .param(format!("tools[{i}].function.parameters"))
+            })?;
+            tools.push(Tool {
+                name: f.name.clone(),
+                description: f.description.clone().unwrap_or_default(),
+                parameters,
+            });
+        }
+        if !chat && !tools.is_empty() {
+            return Err(ApiError::bad_request(
+                "tools are for /v1/chat/completions; a completion has no chat template",
+            )
+            .param("tools"));
+        }
+        let tool_choice = match &self.tool_choice {
+            None | Some(Value::Null) => ToolChoice::Auto,
+            Some(Value::String(s)) => match s.as_str() {
+                "auto" => ToolChoice::Auto,
+                "none" => ToolChoice::None,
+                "required" => ToolChoice::Required,
+                other => {
+                    return Err(ApiError::bad_request(format!(
+                        "tool_choice `{other}` is not one of none, auto, required"
+                    ))
+                    .param("tool_choice"));
+                }
+            },
+            Some(v) => match v.pointer("/function/name").and_then(Value::as_str) {
+                Some(name) if v.get("type").and_then(Value::as_str) == Some("function") => {
+                    ToolChoice::Function(name.to_string())
+                }
+                _ => {
+                    return Err(ApiError::bad_request(
+                        "tool_choice must be none, auto, required or {\"type\": \"function\", \
+                         \"function\": {\"name\": ...}}",
+                    )
+                    .param("tool_choice"));
+                }
+            },
+        };
+        let c = Constraints {
+            tools,
+            tool_choice,
+            parallel_tool_calls: self.parallel_tool_calls.unwrap_or(false),
+            format: self.format()?,
+        };
+        check_constraints(&c).map_err(ApiError::from)?;
+        if let Some(Format::Schema(s)) = &c.format {
+            crate::engine::chat::schema_grammar(s).map_err(|e| {
+                ApiError::bad_request(format!("response_format: {e}"))
+                    .param("response_format.json_schema.schema")
+            })?;
+        }
+        Ok(c)
+    }
+
+    /// `{"type": "text" | "json_object" | "json_schema", "json_schema": {"schema": ...}}`.
+    fn format(&self) -> Result<Option<Format>, ApiError> {
+        let Some(rf) = &self.response_format else {
+            return Ok(None);
+        };
+        let bad = |m: String, p: &str| Err(ApiError::bad_request(m).param(p));
+        match rf.get("type").and_then(Value::as_str) {
+            Some("text") => Ok(None),
+            Some("json_object") => Ok(Some(Format::Json)),
+            Some("json_schema") => {
+                let Some(schema) = rf.pointer("/json_schema/schema") else {
+                    return bad(
+                        "response_format.json_schema.schema is missing".into(),
+                        "response_format.json_schema.schema",
+                    );
+                };
+                crate::job::schema::check(schema).map_err(|e| {
+                    ApiError::bad_request(format!("response_format.json_schema.schema: {e}"))
+                        .param("response_format.json_schema.schema")
+                })?;
+                Ok(Some(Format::Schema(schema.clone())))
+            }
+            other => bad(
+                format!(
+                    "response_format.type must be text, json_object or json_schema, not {}",
+                    other.map_or_else(|| "missing".to_string(), |t| format!("`{t}`"))
+                ),
+                "response_format.type",
+            ),
+        }
     }
 }
 
-/// Validates chat messages into the engine's terms.
-pub(super) fn messages(msgs: &[ChatMessage]) -> Result<Vec<Message>, ApiError> {
+/// Validates chat messages into the job's terms.
+pub(super) fn messages(msgs: &[ChatMessage]) -> Result<Vec<ChatMsg>, ApiError> {
     if msgs.is_empty() {
         return Err(
             ApiError::bad_request("messages is empty: send at least one message").param("messages"),
@@ -234,15 +427,14 @@ pub(super) fn messages(msgs: &[ChatMessage]) -> Result<Vec<Message>, ApiError> {
         .enumerate()
         .map(|(i, m)| {
             let role = match m.role.as_str() {
-                "system" | "developer" => Role::System,
-                "user" => Role::User,
-                "assistant" => Role::Assistant,
-                other => {
-                    return Err(ApiError::bad_request(format!(
-                        "messages[{i}].role `{other}` is not supported; use system, user or assistant"
+                "tool" => None,
+                other => Some(Role::parse(other).ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "messages[{i}].role `{other}` is not supported; use system, user, \
+                         assistant or tool"
                     ))
-                    .param(format!("messages[{i}].role")));
-                }
+                    .param(format!("messages[{i}].role"))
+                })?),
             };
             let content = match &m.content {
                 None => String::new(),
@@ -263,11 +455,53 @@ pub(super) fn messages(msgs: &[ChatMessage]) -> Result<Vec<Message>, ApiError> {
                     s
                 }
             };
-            if role != Role::Assistant && content.is_empty() && m.content.is_none() {
+            let calls = m.tool_calls.as_deref().unwrap_or_default();
+            if role != Some(Role::Assistant) && !calls.is_empty() {
+                return Err(ApiError::bad_request(format!(
+                    "messages[{i}].tool_calls: only an assistant message makes tool calls"
+                ))
+                .param(format!("messages[{i}].tool_calls")));
+            }
+            if role != Some(Role::Assistant) && content.is_empty() && m.content.is_none() {
                 return Err(ApiError::bad_request(format!("messages[{i}].content is missing"))
                     .param(format!("messages[{i}].content")));
             }
-            Ok(Message { role, content })
+            let tool_call_id = match (role, &m.tool_call_id) {
+                (None, None) => {
+                    return Err(ApiError::bad_request(format!(
+                        "messages[{i}] is a tool result without tool_call_id"
+                    ))
+                    .param(format!("messages[{i}].tool_call_id")));
+                }
+                (None, id) => id.clone(),
+                _ => None,
+            };
+            let mut tool_calls = Vec::with_capacity(calls.len());
+            for (j, c) in calls.iter().enumerate() {
+                if c.kind.as_deref().is_some_and(|k| k != "function") {
+                    return Err(ApiError::bad_request(format!(
+                        "messages[{i}].tool_calls[{j}].type must be `function`"
+                    ))
+                    .param(format!("messages[{i}].tool_calls[{j}].type")));
+                }
+                if serde_json::from_str::<Value>(&c.function.arguments).is_err() {
+                    return Err(ApiError::bad_request(format!(
+                        "messages[{i}].tool_calls[{j}].function.arguments is not JSON"
+                    ))
+                    .param(format!("messages[{i}].tool_calls[{j}].function.arguments")));
+                }
+                tool_calls.push(ToolCall {
+                    id: c.id.clone(),
+                    name: c.function.name.clone(),
+                    arguments: c.function.arguments.clone(),
+                });
+            }
+            Ok(ChatMsg {
+                role: role.map_or("tool", Role::as_str).to_string(),
+                content,
+                tool_calls,
+                tool_call_id,
+            })
         })
         .collect()
 }

@@ -330,6 +330,8 @@ async fn one(
         ignore_eos: true,
         priority: 0,
         events: tx,
+        constrained: None,
+        logprobs: None,
     })?;
     while let Some(ev) = rx.recv().await {
         match ev {

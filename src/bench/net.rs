@@ -69,6 +69,7 @@ pub fn routing(n: usize) -> (f64, f64) {
             queued: 0,
             ctx: 2048,
             tokens_per_s: (next() % 200) as f64,
+            features: Vec::new(),
         };
         let id = NodeId::from_bytes(id);
         t.announce(id, Announcement::new(1, "bench", vec![model]), now);

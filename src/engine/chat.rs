@@ -181,8 +181,10 @@ pub struct Parsed {
 /// The parser of one rendered chat's answers.
 pub struct Parser(NonNull<RawParser>);
 
-// SAFETY: a parser is used by one owner at a time (`&mut self` is not needed: parsing reads it).
+// SAFETY: parsing only reads the parser (llama.cpp's `common_chat_parse` takes it const and
+// keeps its state in a context of its own), so threads may share one.
 unsafe impl Send for Parser {}
+unsafe impl Sync for Parser {}
 
 impl Drop for Parser {
     fn drop(&mut self) {

@@ -11,6 +11,7 @@
 //! waits for the thread.
 
 pub mod chat;
+pub mod constrain;
 mod prompt;
 mod scheduler;
 pub mod score;
@@ -30,7 +31,7 @@ use tokio::sync::mpsc;
 
 use crate::job::{Event, Sampling};
 
-pub use prompt::{Message, PromptError, Role};
+pub use prompt::{MAX_MESSAGES, Message, PromptError, Role};
 
 /// Settings of one loaded model.
 #[derive(Debug, Clone)]
@@ -47,6 +48,8 @@ pub struct EngineConfig {
     pub ctx_per_slot: u32,
     /// Jobs waiting for a slot before new ones are refused.
     pub queue_limit: usize,
+    /// A Jinja chat template that replaces the model's own (for tools and formats).
+    pub chat_template: Option<String>,
 }
 
 /// What a loaded model is, for `/v1/models`, status and bench.
@@ -76,6 +79,10 @@ pub struct Job {
     /// node's own requests first, then peers by their credit standing).
     pub priority: i64,
     pub events: mpsc::Sender<Event>,
+    /// The grammar and parser of a job with tools or a response format.
+    pub constrained: Option<Box<constrain::Setup>>,
+    /// Log probabilities with each token, and this many alternatives.
+    pub logprobs: Option<u8>,
 }
 
 impl ModelInfo {
@@ -144,6 +151,8 @@ pub struct Engine {
 struct Inner {
     model: Arc<LlamaModel>,
     template: LlamaChatTemplate,
+    /// The Jinja templates for constrained chats (why not, if llama.cpp could not read them).
+    templates: Result<constrain::ModelTemplates, String>,
     info: ModelInfo,
     queue_limit: usize,
     /// The only sender of the scheduler's queue: taking it out ends the thread.
@@ -201,6 +210,12 @@ impl Engine {
             threads: config.threads,
         };
         let template = prompt::chat_template(&model);
+        let templates = constrain::ModelTemplates::load(&model, config.chat_template.as_deref());
+        if let Err(e) = &templates {
+            tracing::warn!(model = %config.name, error = %e,
+                "llama.cpp cannot read this model's chat template: requests with tools or a \
+                 response format will be refused");
+        }
         let stats = Arc::new(EngineStats::default());
         let (tx, rx) = std_mpsc::channel();
         let (ready_tx, ready_rx) = std_mpsc::channel();
@@ -234,6 +249,7 @@ impl Engine {
             inner: Arc::new(Inner {
                 model,
                 template,
+                templates,
                 info,
                 queue_limit: config.queue_limit,
                 submit: Mutex::new(Some(tx)),
@@ -261,6 +277,37 @@ impl Engine {
     /// the async runtime for long conversations.
     pub fn chat_tokens(&self, messages: &[Message]) -> Result<Vec<LlamaToken>, PromptError> {
         prompt::chat_tokens(&self.inner.model, &self.inner.template, messages)
+    }
+
+    /// A job with tools or a response format (or a chat with tool calls in it): its prompt
+    /// tokens and its grammar and parser. CPU work: call off the async runtime.
+    pub fn constrained(
+        &self,
+        prompt: &crate::job::Prompt,
+        c: &crate::job::Constraints,
+        continuation: &[u32],
+    ) -> Result<(Vec<LlamaToken>, constrain::Setup), PromptError> {
+        let templates = self
+            .inner
+            .templates
+            .as_ref()
+            .map_err(|e| PromptError::Template(e.clone()))?;
+        constrain::render(
+            &self.inner.model,
+            &self.inner.info.name,
+            templates,
+            prompt,
+            c,
+            continuation,
+        )
+    }
+
+    /// Whether this model's template renders tools.
+    pub fn supports_tools(&self) -> bool {
+        self.inner
+            .templates
+            .as_ref()
+            .is_ok_and(constrain::ModelTemplates::supports_tools)
     }
 
     /// Tokens of a plain-text prompt (special-token text stays text).

@@ -53,6 +53,18 @@ pub enum PromptError {
     Nul(usize),
     #[error("{0} messages is more than the {MAX_MESSAGES} one conversation may hold")]
     TooMany(usize),
+    #[error(
+        "the chat template of {0} has no tool support (it does not render `tools`); send the \
+         request without `tools`, or to a model whose template takes them"
+    )]
+    NoTools(String),
+    #[error(
+        "{0} contains the text of one of the model's control tokens, which a request with tools \
+         or a response format cannot carry"
+    )]
+    SpecialText(String),
+    #[error("response_format: {0}")]
+    Schema(String),
 }
 
 /// The chat template of a model: its own from the GGUF, else ChatML.
@@ -64,7 +76,7 @@ pub(super) fn chat_template(model: &LlamaModel) -> LlamaChatTemplate {
 }
 
 /// Most messages in one conversation (a bound on the work one request can cause).
-pub(super) const MAX_MESSAGES: usize = 4096;
+pub const MAX_MESSAGES: usize = 4096;
 
 /// Renders `messages` with the model's template (ending with the assistant's turn opened) and
 /// tokenizes it, with message contents as plain text.
@@ -156,7 +168,11 @@ fn render(
 }
 
 /// Puts BOS in front if the model wants one and the template did not already write it.
-fn with_bos(model: &LlamaModel, rendered: &str, mut tokens: Vec<LlamaToken>) -> Vec<LlamaToken> {
+pub(super) fn with_bos(
+    model: &LlamaModel,
+    rendered: &str,
+    mut tokens: Vec<LlamaToken>,
+) -> Vec<LlamaToken> {
     let vocab = model.vocab();
     // A model without BOS has bos() == -1, which llama.cpp must never be asked to render.
     if !vocab.should_add_bos() || vocab.bos().0 < 0 {

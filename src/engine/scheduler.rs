@@ -20,7 +20,7 @@ use tokio::sync::mpsc::error::TrySendError;
 
 use super::text::{Push, TextStream};
 use super::{EngineConfig, EngineStats, Job};
-use crate::job::{Event, Finish, FinishReason, Sampling};
+use crate::job::{Event, Finish, FinishReason, Logprobs, Sampling, TokenExtra, TopLogprob};
 
 /// Most tokens decoded in one step (all slots together).
 pub(super) const BATCH_TOKENS: u32 = 2048;
@@ -274,7 +274,19 @@ impl Scheduler<'_> {
             self.stats
                 .prompt_tokens_cached
                 .fetch_add(keep as u64, Ordering::Relaxed);
-            let sampler = make_sampler(self.model, &job.sampling);
+            let grammar = match job.constrained.as_ref().map(|s| s.sampler(self.model)) {
+                Some(Err(e)) => {
+                    self.stats.busy_slots.fetch_sub(1, Ordering::Relaxed);
+                    self.draining.push(Draining {
+                        events: job.events,
+                        outbox: VecDeque::from([Event::Failed(e)]),
+                    });
+                    continue;
+                }
+                Some(Ok(g)) => g,
+                None => None,
+            };
+            let sampler = make_sampler(self.model, &job.sampling, grammar);
             let text = TextStream::new(job.stop.clone());
             let kv = job.tokens[..keep].to_vec();
             self.slots[i] = Some(Slot {
@@ -454,14 +466,35 @@ impl Scheduler<'_> {
         if vocab.is_eog(token) && !slot.job.ignore_eos {
             return Some(FinishReason::Stop);
         }
-        let piece = vocab.token_to_piece(token, false, None);
-        // The engine's own text view only decides when a stop sequence ends the job; the
-        // consumer makes the text from the token bytes.
-        let stopped = matches!(slot.text.push(&piece), Push::Stop(_));
+        let logprobs = slot
+            .job
+            .logprobs
+            .map(|top| logprobs(self.model, ctx.get_logits_ith(at), token, top));
+        // A constrained answer keeps the text of the special tokens its parser reads.
+        let special = slot
+            .job
+            .constrained
+            .as_ref()
+            .is_some_and(|s| s.preserved.contains(&token));
+        let piece = vocab.token_to_piece(token, special, None);
+        // The engine's own text view decides when a stop sequence ends the job, and feeds a
+        // constrained answer's parser; the consumer makes the text from the token bytes.
+        let (released, stopped) = match slot.text.push(&piece) {
+            Push::Emit(t) => (t, false),
+            Push::Stop(t) => (t, true),
+        };
+        let delta = slot
+            .job
+            .constrained
+            .as_mut()
+            .and_then(|s| s.read(&released));
+        let extra = (logprobs.is_some() || delta.is_some())
+            .then(|| Box::new(TokenExtra { logprobs, delta }));
         // Capacity was checked before the slot joined the batch and only this thread sends.
         let _ = slot.job.events.try_send(Event::Token {
             id: token.0 as u32,
             piece,
+            extra,
         });
         if stopped {
             return Some(FinishReason::Stop);
@@ -484,6 +517,15 @@ impl Scheduler<'_> {
         self.stats.jobs_done.fetch_add(1, Ordering::Relaxed);
         let mut outbox = VecDeque::new();
         let first = slot.first_token.unwrap_or_else(Instant::now);
+        let delta = slot.job.constrained.as_mut().and_then(|s| {
+            let tail = slot.text.finish();
+            let mut d = s.read(&tail).unwrap_or_default();
+            if let Some(last) = s.finish() {
+                d.content.push_str(&last.content);
+                d.tool_calls.extend(last.tool_calls);
+            }
+            (!d.is_empty()).then_some(d)
+        });
         tracing::debug!(
             generated = slot.generated,
             decode_ms = slot.decode_time.as_secs_f64() * 1e3,
@@ -499,6 +541,7 @@ impl Scheduler<'_> {
             prompt_time: slot.prompt_time,
             generation_time: first.elapsed(),
             credits: 0,
+            delta,
         }));
         self.draining.push(Draining {
             events: slot.job.events,
@@ -508,8 +551,11 @@ impl Scheduler<'_> {
     }
 }
 
-fn make_sampler(model: &LlamaModel, s: &Sampling) -> LlamaSampler {
+/// The engine's sampler: a grammar first (it masks what the answer may not say), penalties, then
+/// greedy or top-k 40, top-p, min-p 0.05, temperature and a seeded draw.
+fn make_sampler(model: &LlamaModel, s: &Sampling, grammar: Option<LlamaSampler>) -> LlamaSampler {
     let mut chain = Vec::new();
+    chain.extend(grammar);
     if s.frequency_penalty != 0.0 || s.presence_penalty != 0.0 {
         chain.push(LlamaSampler::penalties(
             model.n_vocab(),
@@ -533,6 +579,26 @@ fn make_sampler(model: &LlamaModel, s: &Sampling) -> LlamaSampler {
         chain.push(LlamaSampler::dist(seed));
     }
     LlamaSampler::chain_simple(chain)
+}
+
+/// The log probability of `token` under `logits` (softmax at temperature 1) and the `top`
+/// likeliest tokens with theirs.
+fn logprobs(model: &LlamaModel, logits: &[f32], token: LlamaToken, top: u8) -> Logprobs {
+    let lse = super::score::log_sum_exp(logits);
+    let at = |t: usize| logits.get(t).map_or(f32::NEG_INFINITY, |l| l - lse);
+    let vocab = model.vocab();
+    let top = super::score::top_n(logits, top as usize)
+        .into_iter()
+        .map(|t| TopLogprob {
+            id: t as u32,
+            piece: vocab.token_to_piece(LlamaToken::new(t as i32), false, None),
+            logprob: at(t),
+        })
+        .collect();
+    Logprobs {
+        logprob: at(token.0 as usize),
+        top,
+    }
 }
 
 fn common_prefix(a: &[LlamaToken], b: &[LlamaToken]) -> usize {

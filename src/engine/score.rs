@@ -13,7 +13,12 @@
 use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::token::LlamaToken;
 
+use llama_cpp_2::sampling::LlamaSampler;
+use llama_cpp_2::token::data::LlamaTokenData;
+use llama_cpp_2::token::data_array::LlamaTokenDataArray;
+
 use super::Engine;
+use super::constrain::Setup;
 use crate::job::Sampling;
 
 /// Tokens per decode while scoring: each asks for a row of logits (n_vocab floats).
@@ -66,6 +71,7 @@ impl Engine {
         claimed: &[u32],
         sampling: &Sampling,
         threads: Option<u32>,
+        constrained: Option<&Setup>,
     ) -> Result<Vec<Position>, ScoreError> {
         if prompt.is_empty() {
             return Err(ScoreError::Empty);
@@ -112,6 +118,13 @@ impl Engine {
         let ends: Vec<u32> = (0..self.n_vocab())
             .filter(|&t| vocab.is_eog(LlamaToken::new(t as i32)))
             .collect();
+        // A constrained answer was sampled under its grammar: judged under it too, the grammar
+        // reading each claimed token after its position is judged.
+        let mut grammar = match constrained.map(|s| s.sampler(model)) {
+            Some(Err(e)) => return Err(ScoreError::Llama(e)),
+            Some(Ok(g)) => g,
+            None => None,
+        };
         let mut out = Vec::with_capacity(claimed.len() + 1);
         let mut batch = LlamaBatch::new(CHUNK, 1);
         for (c, chunk) in tokens.chunks(CHUNK).enumerate() {
@@ -135,10 +148,36 @@ impl Engine {
                     let window = &claimed[k.saturating_sub(PENALTY_WINDOW)..k];
                     penalize(&mut logits, window, sampling);
                 }
+                if let Some(g) = &mut grammar {
+                    mask(g, &mut logits);
+                }
                 out.push(position(&logits, claimed.get(k).copied(), &ends));
+                if let (Some(g), Some(&t)) = (&mut grammar, claimed.get(k))
+                    && g.try_accept(LlamaToken::new(t as i32)).is_err()
+                {
+                    // Not a token the grammar allows: this position's gap says so; the
+                    // grammar cannot follow the answer past it.
+                    grammar = None;
+                }
             }
         }
         Ok(out)
+    }
+}
+
+/// Sets the logits of the tokens `grammar` does not allow next to -∞.
+fn mask(grammar: &mut LlamaSampler, logits: &mut [f32]) {
+    let data = logits
+        .iter()
+        .enumerate()
+        .map(|(t, &l)| LlamaTokenData::new(LlamaToken::new(t as i32), l, 0.0))
+        .collect();
+    let mut array = LlamaTokenDataArray::new(data, false);
+    array.apply_sampler(grammar);
+    for d in &array.data {
+        if let Some(l) = logits.get_mut(d.id().0 as usize) {
+            *l = d.logit();
+        }
     }
 }
 
@@ -154,6 +193,35 @@ fn penalize(logits: &mut [f32], window: &[u32], s: &Sampling) {
             *l -= n as f32 * s.frequency_penalty + s.presence_penalty;
         }
     }
+}
+
+/// log Σ exp(logits), stable against the largest: a logit less this is its log probability at
+/// temperature 1 (what `logprobs` reports, and what checks weigh).
+pub fn log_sum_exp(logits: &[f32]) -> f32 {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    if !max.is_finite() {
+        return max;
+    }
+    let sum: f64 = logits.iter().map(|&l| f64::from(l - max).exp()).sum();
+    max + sum.ln() as f32
+}
+
+/// The `n` tokens with the highest logits, highest first (ties: lower id first, as llama.cpp
+/// orders them).
+pub fn top_n(logits: &[f32], n: usize) -> Vec<usize> {
+    let mut best: Vec<usize> = Vec::with_capacity(n + 1);
+    if n == 0 {
+        return best;
+    }
+    for (t, &l) in logits.iter().enumerate() {
+        if best.len() == n && l <= logits[best[n - 1]] {
+            continue;
+        }
+        let at = best.partition_point(|&b| logits[b] >= l);
+        best.insert(at, t);
+        best.truncate(n);
+    }
+    best
 }
 
 /// The numbers of one position from its logits.
@@ -211,6 +279,17 @@ fn position(logits: &[f32], claimed: Option<u32>, ends: &[u32]) -> Position {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log_probabilities_and_the_top_tokens() {
+        let logits = [1.0f32, 3.0, 2.0, 3.0];
+        let lse = log_sum_exp(&logits);
+        let p: f32 = logits.iter().map(|l| (l - lse).exp()).sum();
+        assert!((p - 1.0).abs() < 1e-5, "{p}");
+        assert_eq!(top_n(&logits, 3), vec![1, 3, 2]);
+        assert_eq!(top_n(&logits, 0), Vec::<usize>::new());
+        assert_eq!(top_n(&logits, 9).len(), 4);
+    }
 
     #[test]
     fn a_position_ranks_the_claimed_token_and_weighs_what_is_above_it() {

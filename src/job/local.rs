@@ -5,14 +5,19 @@
 use llama_cpp_2::token::LlamaToken;
 use tokio::sync::mpsc;
 
-use super::{EVENT_CHANNEL, Event, Prompt, Refusal, Spec, context_exceeded, retry_after};
-use crate::engine::{Engine, Job, Message, Role, SubmitError};
+use super::{
+    Constraints, EVENT_CHANNEL, Event, Prompt, Refusal, Spec, context_exceeded, retry_after,
+};
+use crate::engine::constrain::{Setup, needs_template};
+use crate::engine::{Engine, Job, Message, PromptError, Role, SubmitError};
 use crate::tasks::Tasks;
 
 /// A job ready to submit to one engine.
 #[derive(Clone)]
 pub struct Prepared {
     pub tokens: Vec<LlamaToken>,
+    /// The grammar and parser of a constrained job.
+    pub setup: Option<Box<Setup>>,
     /// Prompt tokens without the continuation.
     pub prompt_tokens: u32,
     pub max_tokens: u32,
@@ -34,10 +39,30 @@ impl Prepared {
 pub fn prepare(
     engine: &Engine,
     prompt: &Prompt,
+    constraints: &Constraints,
     continuation: &[u32],
     max_tokens: Option<u32>,
 ) -> Result<Prepared, Refusal> {
-    let (mut tokens, what) = tokenize(engine, prompt)?;
+    let what = match prompt {
+        Prompt::Chat(_) => "messages",
+        Prompt::Text(_) => "prompt",
+    };
+    let (mut tokens, setup) = if needs_template(prompt, constraints) {
+        check_roles(prompt)?;
+        let (t, s) = engine
+            .constrained(prompt, constraints, continuation)
+            .map_err(|e| {
+                let param = match e {
+                    PromptError::Schema(_) => "response_format",
+                    PromptError::NoTools(_) => "tools",
+                    _ => what,
+                };
+                Refusal::new(400, e.to_string()).param(param)
+            })?;
+        (t, Some(Box::new(s)))
+    } else {
+        (tokenize(engine, prompt)?.0, None)
+    };
     if tokens.is_empty() {
         return Err(Refusal::new(400, format!("{what} is empty")).param(what));
     }
@@ -72,6 +97,7 @@ pub fn prepare(
     };
     Ok(Prepared {
         tokens,
+        setup,
         prompt_tokens,
         max_tokens,
         warning,
@@ -83,14 +109,17 @@ fn tokenize(engine: &Engine, prompt: &Prompt) -> Result<(Vec<LlamaToken>, &'stat
     match prompt {
         Prompt::Chat(msgs) => {
             let mut messages = Vec::with_capacity(msgs.len());
-            for (i, (role, content)) in msgs.iter().enumerate() {
-                let role = Role::parse(role).ok_or_else(|| {
-                    Refusal::new(400, format!("messages[{i}].role `{role}` is not supported"))
-                        .param("messages")
+            for (i, m) in msgs.iter().enumerate() {
+                let role = Role::parse(&m.role).ok_or_else(|| {
+                    Refusal::new(
+                        400,
+                        format!("messages[{i}].role `{}` is not supported", m.role),
+                    )
+                    .param("messages")
                 })?;
                 messages.push(Message {
                     role,
-                    content: content.clone(),
+                    content: m.content.clone(),
                 });
             }
             let t = engine
@@ -102,18 +131,46 @@ fn tokenize(engine: &Engine, prompt: &Prompt) -> Result<(Vec<LlamaToken>, &'stat
     }
 }
 
+/// The roles a chat with tools may hold (a peer's request is not trusted to have them right).
+fn check_roles(prompt: &Prompt) -> Result<(), Refusal> {
+    if let Prompt::Chat(msgs) = prompt {
+        if msgs.len() > crate::engine::MAX_MESSAGES {
+            return Err(Refusal::new(
+                400,
+                PromptError::TooMany(msgs.len()).to_string(),
+            ));
+        }
+        for (i, m) in msgs.iter().enumerate() {
+            if Role::parse(&m.role).is_none() && m.role != "tool" {
+                return Err(Refusal::new(
+                    400,
+                    format!("messages[{i}].role `{}` is not supported", m.role),
+                )
+                .param("messages"));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Prepares a job off the async threads, on a blocking thread owned by `tasks` (so that
 /// stopping that part waits for it before its engine shuts down).
 pub async fn prepare_off_runtime(
     tasks: &Tasks,
     engine: &Engine,
     prompt: &Prompt,
+    constraints: &Constraints,
     continuation: &[u32],
     max_tokens: Option<u32>,
 ) -> Result<Prepared, Refusal> {
-    let (e, prompt, cont) = (engine.clone(), prompt.clone(), continuation.to_vec());
+    let (e, prompt, c, cont) = (
+        engine.clone(),
+        prompt.clone(),
+        constraints.clone(),
+        continuation.to_vec(),
+    );
     tasks
-        .spawn_blocking(move || prepare(&e, &prompt, &cont, max_tokens))
+        .spawn_blocking(move || prepare(&e, &prompt, &c, &cont, max_tokens))
         .await
         .map_err(|e| Refusal::new(500, e.to_string()))?
 }
@@ -135,6 +192,8 @@ pub fn submit(
         ignore_eos: spec.ignore_eos,
         priority,
         events: tx,
+        constrained: p.setup.clone(),
+        logprobs: spec.logprobs,
     };
     engine.submit(job).map_err(|e| match e {
         SubmitError::QueueFull(n) => Refusal::busy(

@@ -9,6 +9,7 @@
 //! [`check_stops`]) serves requests from the API and from peers alike.
 
 pub mod local;
+pub mod schema;
 
 use std::fmt;
 use std::time::Duration;
@@ -36,9 +37,191 @@ pub enum Kind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Prompt {
-    /// Chat messages as (role, content); the serving node applies the model's template.
-    Chat(Vec<(String, String)>),
+    /// Chat messages; the serving node applies the model's template.
+    Chat(Vec<ChatMsg>),
     Text(String),
+}
+
+/// One message of a chat. Its wire form is its serde form (`net::wire` carries it as is).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChatMsg {
+    pub role: String,
+    pub content: String,
+    /// The calls an assistant made (OpenAI's `tool_calls`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ToolCall>,
+    /// The call a `tool` message answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_call_id: Option<String>,
+}
+
+impl ChatMsg {
+    pub fn new(role: impl Into<String>, content: impl Into<String>) -> ChatMsg {
+        ChatMsg {
+            role: role.into(),
+            content: content.into(),
+            tool_calls: Vec::new(),
+            tool_call_id: None,
+        }
+    }
+
+    /// Its bytes, as [`Prompt::size`] counts them.
+    fn len(&self) -> usize {
+        self.role.len()
+            + self.content.len()
+            + self
+                .tool_calls
+                .iter()
+                .map(|c| c.id.len() + c.name.len() + c.arguments.len())
+                .sum::<usize>()
+            + self.tool_call_id.as_ref().map_or(0, String::len)
+    }
+}
+
+/// A function call, as a model made it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolCall {
+    pub id: String,
+    pub name: String,
+    /// JSON text, as OpenAI carries it.
+    pub arguments: String,
+}
+
+/// A function the model may call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tool {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// A JSON schema of its arguments.
+    pub parameters: serde_json::Value,
+}
+
+/// Whether and which tool the model must call.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolChoice {
+    #[default]
+    Auto,
+    None,
+    Required,
+    /// This function, and no other.
+    Function(String),
+}
+
+/// The shape the answer must have (OpenAI's `response_format`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    /// Any JSON object.
+    Json,
+    /// JSON that matches this schema.
+    Schema(serde_json::Value),
+}
+
+/// What constrains an answer beyond free text: tools it may call and the format it must have.
+/// Sampling follows a grammar made from them, and the answer is read back by the model's own
+/// parser (`engine::chat`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Constraints {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tools: Vec<Tool>,
+    #[serde(default)]
+    pub tool_choice: ToolChoice,
+    #[serde(default)]
+    pub parallel_tool_calls: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<Format>,
+}
+
+impl Constraints {
+    /// Whether it is the default (nothing asked), for serde.
+    pub fn is_default(&self) -> bool {
+        *self == Constraints::default()
+    }
+
+    /// Whether there is nothing to constrain.
+    pub fn is_empty(&self) -> bool {
+        (self.tools.is_empty() || self.tool_choice == ToolChoice::None) && self.format.is_none()
+    }
+
+    /// Whether the answer may hold tool calls.
+    pub fn has_tools(&self) -> bool {
+        !self.tools.is_empty() && self.tool_choice != ToolChoice::None
+    }
+
+    /// Its bytes, for bounds.
+    pub fn size(&self) -> usize {
+        if self.is_empty() {
+            return 0;
+        }
+        serde_json::to_vec(self).map_or(0, |v| v.len())
+    }
+}
+
+/// Most alternatives `top_logprobs` may ask for (OpenAI's limit).
+pub const MAX_TOP_LOGPROBS: u8 = 20;
+
+/// A token's log probability under the model (the softmax of its raw logits, before sampling
+/// settings and grammar), with the most likely alternatives at that position.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Logprobs {
+    pub logprob: f32,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub top: Vec<TopLogprob>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopLogprob {
+    pub id: u32,
+    pub piece: Vec<u8>,
+    pub logprob: f32,
+}
+
+/// What the parser read anew in an answer since the last delta: content, and tool calls by
+/// index (a call's id and name come once, with its first delta; its arguments in pieces).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MsgDelta {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub content: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<CallDelta>,
+}
+
+impl MsgDelta {
+    pub fn is_empty(&self) -> bool {
+        self.content.is_empty() && self.tool_calls.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallDelta {
+    pub index: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub arguments: String,
+}
+
+/// What a token carries besides its bytes, when the job asked for it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenExtra {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logprobs: Option<Logprobs>,
+    /// What the answer's parser read anew with this token (constrained jobs only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delta: Option<MsgDelta>,
 }
 
 impl Prompt {
@@ -53,7 +236,7 @@ impl Prompt {
     /// since a token is at least a byte and a chat template adds a few per message.
     pub fn size(&self) -> (usize, usize) {
         match self {
-            Prompt::Chat(m) => (m.iter().map(|(r, c)| r.len() + c.len()).sum(), m.len()),
+            Prompt::Chat(m) => (m.iter().map(ChatMsg::len).sum(), m.len()),
             Prompt::Text(t) => (t.len(), 1),
         }
     }
@@ -61,7 +244,7 @@ impl Prompt {
     /// A rough count of its tokens (a quarter of the content's bytes), for waits and estimates.
     pub fn token_hint(&self) -> usize {
         match self {
-            Prompt::Chat(m) => m.iter().map(|(_, c)| c.len() / 4).sum(),
+            Prompt::Chat(m) => m.iter().map(|m| m.len() / 4).sum(),
             Prompt::Text(t) => t.len() / 4,
         }
     }
@@ -71,7 +254,13 @@ impl Prompt {
         let mut text = match self {
             Prompt::Chat(msgs) => msgs
                 .iter()
-                .map(|(role, content)| format!("{role}: {content}"))
+                .map(|m| {
+                    let mut s = format!("{}: {}", m.role, m.content);
+                    for c in &m.tool_calls {
+                        s.push_str(&format!("\n[calls {}({})]", c.name, c.arguments));
+                    }
+                    s
+                })
                 .collect::<Vec<_>>()
                 .join("\n\n"),
             Prompt::Text(t) => t.clone(),
@@ -141,6 +330,77 @@ impl Sampling {
     }
 }
 
+/// Most tools one request may offer, and the most bytes of them all with the response format.
+pub const MAX_TOOLS: usize = 128;
+pub const MAX_CONSTRAINT_BYTES: usize = 256 << 10;
+
+/// The bounds of tools and a response format, for requests from the API and from peers alike:
+/// named tools, a named choice among them, at most [`MAX_TOOLS`] in at most
+/// [`MAX_CONSTRAINT_BYTES`].
+pub fn check_constraints(c: &Constraints) -> Result<(), Invalid> {
+    if c.tools.len() > MAX_TOOLS {
+        return Err(Invalid {
+            param: "tools",
+            message: format!(
+                "{} tools is more than the {MAX_TOOLS} allowed",
+                c.tools.len()
+            ),
+        });
+    }
+    let size = c.size();
+    if size > MAX_CONSTRAINT_BYTES {
+        return Err(Invalid {
+            param: "tools",
+            message: format!(
+                "tools and response_format take {size} bytes; at most {MAX_CONSTRAINT_BYTES} \
+                 are allowed"
+            ),
+        });
+    }
+    if let Some(i) = c.tools.iter().position(|t| !valid_name(&t.name)) {
+        return Err(Invalid {
+            param: "tools",
+            message: format!(
+                "tools[{i}].function.name must be 1 to 64 letters, digits, '_' or '-'"
+            ),
+        });
+    }
+    for (i, t) in c.tools.iter().enumerate() {
+        schema::check(&t.parameters).map_err(|e| Invalid {
+            param: "tools",
+            message: format!("tools[{i}].function.parameters: {e}"),
+        })?;
+    }
+    if let Some(Format::Schema(s)) = &c.format {
+        schema::check(s).map_err(|e| Invalid {
+            param: "response_format",
+            message: format!("response_format.json_schema.schema: {e}"),
+        })?;
+    }
+    if let ToolChoice::Function(name) = &c.tool_choice
+        && !c.tools.iter().any(|t| &t.name == name)
+    {
+        return Err(Invalid {
+            param: "tool_choice",
+            message: format!("tool_choice names `{name}`, which is not among the tools"),
+        });
+    }
+    if c.tool_choice == ToolChoice::Required && c.tools.is_empty() {
+        return Err(Invalid {
+            param: "tool_choice",
+            message: "tool_choice `required` needs at least one tool".into(),
+        });
+    }
+    Ok(())
+}
+
+/// OpenAI's rule for function names.
+fn valid_name(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
 /// At most [`MAX_STOPS`] stop sequences of at most [`MAX_STOP_BYTES`] each.
 pub fn check_stops(stop: &[String]) -> Result<(), Invalid> {
     if let Some(long) = stop.iter().find(|s| s.len() > MAX_STOP_BYTES) {
@@ -175,6 +435,10 @@ pub struct Spec {
     pub stop: Vec<String>,
     /// Keep generating through end-of-generation tokens (benchmarks only).
     pub ignore_eos: bool,
+    /// Tools and format (chat only for tools).
+    pub constraints: Constraints,
+    /// Log probabilities with each token and this many alternatives (None: none).
+    pub logprobs: Option<u8>,
 }
 
 impl Spec {
@@ -184,11 +448,16 @@ impl Spec {
 }
 
 /// What a job sends back, in order: one `Token` per generated token (its id and its bytes,
-/// which may split a UTF-8 character; `engine::text::TextStream` makes text of them), then
-/// exactly one `Done` or `Failed`. End-of-generation tokens are not sent, but count in `Done`.
+/// which may split a UTF-8 character; `engine::text::TextStream` makes text of them, and what
+/// the job asked for besides: logprobs, the parser's delta), then exactly one `Done` or `Failed`.
+/// End-of-generation tokens are not sent, but count in `Done`.
 #[derive(Debug, Clone)]
 pub enum Event {
-    Token { id: u32, piece: Vec<u8> },
+    Token {
+        id: u32,
+        piece: Vec<u8>,
+        extra: Option<Box<TokenExtra>>,
+    },
     Done(Finish),
     Failed(String),
 }
@@ -245,6 +514,9 @@ pub struct Finish {
     pub credits: u64,
     /// From the first sampled token to the last.
     pub generation_time: Duration,
+    /// What the parser read anew when the answer ended (constrained jobs: the final, complete
+    /// reading may differ from the last partial one).
+    pub delta: Option<MsgDelta>,
 }
 
 /// The OpenAI error codes a refusal may carry.

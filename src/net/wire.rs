@@ -22,10 +22,11 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// The node-to-node protocol, versioned in its name: a node speaking another version is refused
 /// by the QUIC handshake itself.
-pub const ALPN: &[u8] = b"llp/5";
+pub const ALPN: &[u8] = b"llp/6";
 /// The protocol version carried in [`Request::Hello`] (3: admitted chains, backed earnings,
-/// payment by signed promises; 4: commitments, proofs, verifiers; 5: running commitments).
-pub const VERSION: u32 = 5;
+/// payment by signed promises; 4: commitments, proofs, verifiers; 5: running commitments;
+/// 6: tools, response formats, logprobs, chat messages with tool calls).
+pub const VERSION: u32 = 6;
 /// A worker signs a running commitment to the answer so far after every this many tokens
 /// ([`Reply::Committed`]), and its requester promises to pay for those tokens only then.
 pub const COMMIT_EVERY: u32 = 8;
@@ -156,13 +157,19 @@ pub struct InferRequest {
     /// job may waive that hold.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hold: Option<String>,
+    /// Tools and response format: a worker that cannot honour them refuses the job.
+    #[serde(default, skip_serializing_if = "job::Constraints::is_default")]
+    pub constraints: job::Constraints,
+    /// Log probabilities with each token, and this many alternatives.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logprobs: Option<u8>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]
 pub enum Prompt {
-    /// Chat messages as (role, content); the serving node applies the model's template.
-    Chat(Vec<(String, String)>),
+    /// Chat messages; the serving node applies the model's template.
+    Chat(Vec<job::ChatMsg>),
     Text(String),
 }
 
@@ -250,6 +257,8 @@ pub enum RefuseCode {
     Ledger,
     /// It owes a worker for a job (a promise it signed and has not paid).
     Debt,
+    /// The model here cannot honour what the job asks (tools its template does not render).
+    Unsupported,
     /// A code this version does not know.
     #[serde(other)]
     Unknown,
@@ -271,6 +280,7 @@ impl RefuseCode {
             RefuseCode::Credits => "credits",
             RefuseCode::Ledger => "ledger",
             RefuseCode::Debt => "debt",
+            RefuseCode::Unsupported => "unsupported",
             RefuseCode::Unknown => "unknown",
         }
     }
@@ -331,6 +341,9 @@ pub enum Reply {
     Token {
         id: u32,
         piece: Vec<u8>,
+        /// Logprobs and the parser's delta, when the job asked for them.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        extra: Option<Box<job::TokenExtra>>,
     },
     /// The worker's signature over its commitment to the segment's first `n` tokens, as cut
     /// there (`finish` length), after every [`COMMIT_EVERY`]-th token: what its requester's
@@ -349,6 +362,9 @@ pub enum Reply {
         /// The worker's signature over its commitment to the answer (`trust::proof`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         commitment: Option<crate::trust::proof::Signature>,
+        /// What the parser read anew at the end (constrained jobs).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        delta: Option<job::MsgDelta>,
     },
     Failed {
         message: String,
@@ -462,6 +478,9 @@ impl Announcement {
     }
 }
 
+/// The [`ModelAd::features`] word of a model whose template renders tools.
+pub const FEATURE_TOOLS: &str = "tools";
+
 /// A model a node serves, with its load.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -474,6 +493,10 @@ pub struct ModelAd {
     pub ctx: u32,
     /// Measured generation speed of one slot, tokens per second (0 until measured).
     pub tokens_per_s: f64,
+    /// What it can do besides plain generation that not every model can: `tools` (its chat
+    /// template renders them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub features: Vec<String>,
 }
 
 impl ModelAd {

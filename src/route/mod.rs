@@ -58,11 +58,39 @@ struct Attempt {
     guard: JobGuard,
     /// Peers not to try again now.
     excluded: Vec<NodeId>,
+    /// The job calls tools: only nodes whose template renders them may take it.
+    needs_tools: bool,
     last_refusal: Option<Refusal>,
     /// Peers that judged the request itself bad, with their refusal.
     refused_invalid: Vec<(NodeId, Refusal)>,
     started: Instant,
     ticket: Option<WaitTicket>,
+}
+
+impl Attempt {
+    /// The peers not to try: those excluded now, and those that cannot honour the job.
+    fn excluded_in(&self, t: &crate::net::table::Table) -> Vec<NodeId> {
+        let mut out = self.excluded.clone();
+        if self.needs_tools {
+            out.extend(
+                t.peers()
+                    .filter(|p| !fits(p, &self.model, true))
+                    .map(|p| p.id),
+            );
+        }
+        out
+    }
+}
+
+/// Whether a peer serves `model` with what the job needs (`tools`: its template renders them).
+fn fits(p: &crate::net::table::Peer, model: &ModelRef, tools: bool) -> bool {
+    p.serves(model).is_some_and(|ad| {
+        !tools
+            || ad
+                .features
+                .iter()
+                .any(|f| f == crate::net::wire::FEATURE_TOOLS)
+    })
 }
 
 impl Router {
@@ -89,11 +117,22 @@ impl Router {
                 Refusal::new(404, "No model is served by this node or its peers").param("model")
             })?;
         spec.model = Some(model.clone());
-        let local = self.node.engine_for(Some(&model)).cloned();
-        let peers_capable = self
-            .net
-            .as_ref()
-            .is_some_and(|n| n.with_table(|t| t.any_capable(&model)));
+        let needs_tools = spec.constraints.has_tools();
+        let mut local = self.node.engine_for(Some(&model)).cloned();
+        let peers_capable = self.net.as_ref().is_some_and(|n| {
+            n.with_table(|t| {
+                if needs_tools {
+                    t.peers().any(|p| p.routable() && fits(p, &model, true))
+                } else {
+                    t.any_capable(&model)
+                }
+            })
+        });
+        // A local model without tools still answers when no peer can: with the 400 that says
+        // its template has none.
+        if needs_tools && peers_capable && !local.as_ref().is_some_and(Engine::supports_tools) {
+            local = None;
+        }
         let first = View {
             first: true,
             local: local.is_some(),
@@ -110,6 +149,7 @@ impl Router {
             model,
             local,
             excluded: Vec::new(),
+            needs_tools,
             last_refusal: None,
             refused_invalid: Vec::new(),
             started: Instant::now(),
@@ -132,8 +172,13 @@ impl Router {
         let net = self.net.as_ref();
         let (peers_capable, peer_room, all_refused) = net.map_or((false, false, false), |n| {
             n.with_table(|t| {
-                let capable = t.any_capable(&a.model);
-                let room = t.has_room(&a.model, &a.excluded);
+                let excluded = a.excluded_in(t);
+                let capable = if a.needs_tools {
+                    t.peers().any(|p| p.routable() && fits(p, &a.model, true))
+                } else {
+                    t.any_capable(&a.model)
+                };
+                let room = t.has_room(&a.model, &excluded);
                 let all = !a.refused_invalid.is_empty()
                     && t.peers()
                         .filter(|p| p.routable() && p.serves(&a.model).is_some())
@@ -225,7 +270,8 @@ impl Router {
     /// its place first).
     async fn try_peer(&self, spec: &Spec, a: &mut Attempt) -> Option<Result<Routed, Refusal>> {
         let net = self.net.as_ref()?;
-        let claim = Inflight::claim(net, &a.model, &a.excluded)?;
+        let excluded = net.with_table(|t| a.excluded_in(t));
+        let claim = Inflight::claim(net, &a.model, &excluded)?;
         let peer = claim.peer();
         match remote::start(net, claim, spec, a.guard.clone()).await {
             Ok(r) => {
@@ -266,6 +312,7 @@ impl Router {
             self.node.tasks(),
             &engine,
             &spec.prompt,
+            &spec.constraints,
             &[],
             spec.max_tokens,
         )

@@ -14,32 +14,43 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::Engine;
 use crate::ids::NodeId;
-use crate::job::{FinishReason, Prompt, Sampling};
+use crate::job::{Constraints, FinishReason, Prompt, Sampling};
 
 use super::check::{Fault, Tolerance, judge};
 
 const MAGIC: &[u8; 4] = b"LLPC";
 const FORMAT: u8 = 1;
 
-/// The hash a commitment names of a prompt (and the tokens before its segment).
-pub fn prompt_hash(prompt: &Prompt, before: &[u32]) -> [u8; 32] {
+/// The hash a commitment names of a prompt, what constrains its answer (tools and format: they
+/// change which tokens are allowed) and the tokens before its segment.
+pub fn prompt_hash(prompt: &Prompt, constraints: &Constraints, before: &[u32]) -> [u8; 32] {
     let mut h = blake3::Hasher::new();
+    let mut field = |b: &[u8]| {
+        h.update(&(b.len() as u64).to_be_bytes());
+        h.update(b);
+    };
     match prompt {
         Prompt::Chat(m) => {
-            h.update(b"chat");
-            for (role, content) in m {
-                h.update(&(role.len() as u64).to_be_bytes());
-                h.update(role.as_bytes());
-                h.update(&(content.len() as u64).to_be_bytes());
-                h.update(content.as_bytes());
+            field(b"chat");
+            for m in m {
+                field(m.role.as_bytes());
+                field(m.content.as_bytes());
+                field(&(m.tool_calls.len() as u64).to_be_bytes());
+                for c in &m.tool_calls {
+                    field(c.id.as_bytes());
+                    field(c.name.as_bytes());
+                    field(c.arguments.as_bytes());
+                }
+                field(m.tool_call_id.as_deref().unwrap_or("").as_bytes());
             }
         }
         Prompt::Text(t) => {
-            h.update(b"text");
-            h.update(&(t.len() as u64).to_be_bytes());
-            h.update(t.as_bytes());
+            field(b"text");
+            field(t.as_bytes());
         }
     }
+    // serde_json writes a value's map keys in order: one constraint, one text.
+    field(&serde_json::to_vec(constraints).unwrap_or_default());
     h.update(&tokens_hash(before));
     *h.finalize().as_bytes()
 }
@@ -185,6 +196,9 @@ pub struct FraudProof {
     pub commitment: Commitment,
     pub signature: Signature,
     pub prompt: Prompt,
+    /// Tools and format the answer was made under.
+    #[serde(default, skip_serializing_if = "Constraints::is_default")]
+    pub constraints: Constraints,
     /// The answer's tokens before the segment (from other workers).
     pub before: Vec<u32>,
     /// What the checker found (for people; a verifier finds it again).
@@ -240,7 +254,7 @@ impl FraudProof {
         if !self.commitment.signed_by_worker(&self.signature) {
             return Err(ProofError::Signature);
         }
-        if prompt_hash(&self.prompt, &self.before) != self.commitment.prompt {
+        if prompt_hash(&self.prompt, &self.constraints, &self.before) != self.commitment.prompt {
             return Err(ProofError::Prompt);
         }
         Ok(())
@@ -260,8 +274,14 @@ impl FraudProof {
                 ran,
             });
         }
-        let prepared = crate::job::local::prepare(engine, &self.prompt, &self.before, Some(1))
-            .map_err(|r| ProofError::Run(r.message))?;
+        let prepared = crate::job::local::prepare(
+            engine,
+            &self.prompt,
+            &self.constraints,
+            &self.before,
+            Some(1),
+        )
+        .map_err(|r| ProofError::Run(r.message))?;
         // Within this node's context: a claim is re-run on a context of its size, which a
         // sender could otherwise make as large as it likes.
         let ctx = engine.info().ctx_per_slot as usize;
@@ -275,7 +295,13 @@ impl FraudProof {
         let look = |threads: Option<u32>, upto: usize| {
             let tokens = &c.tokens[..upto];
             let mut scored = engine
-                .score(&prepared.tokens, tokens, &c.sampling, threads)
+                .score(
+                    &prepared.tokens,
+                    tokens,
+                    &c.sampling,
+                    threads,
+                    prepared.setup.as_deref(),
+                )
                 .map_err(|e| ProofError::Run(e.to_string()))?;
             if upto < c.tokens.len() || !c.ended_by_model(engine) {
                 scored.pop();
@@ -303,13 +329,13 @@ mod tests {
     use super::*;
 
     fn commitment(worker: &iroh::SecretKey) -> Commitment {
-        let prompt = Prompt::Chat(vec![("user".into(), "hi".into())]);
+        let prompt = Prompt::Chat(vec![crate::job::ChatMsg::new("user", "hi")]);
         Commitment {
             job: "job-1".into(),
             requester: NodeId::from(&iroh::SecretKey::generate()),
             worker: NodeId::from(worker),
             model: "m:q4_1".into(),
-            prompt: prompt_hash(&prompt, &[1, 2]),
+            prompt: prompt_hash(&prompt, &Constraints::default(), &[1, 2]),
             sampling: Sampling {
                 temperature: 0.0,
                 top_p: 1.0,
@@ -369,11 +395,14 @@ mod tests {
             assert!(!x.signed_by_worker(&sig), "{x:?}");
         }
         // The prompt: another prompt, or other tokens before the segment, hash otherwise.
-        let chat = Prompt::Chat(vec![("user".into(), "hi".into())]);
-        assert_ne!(prompt_hash(&chat, &[1]), prompt_hash(&chat, &[1, 2]));
+        let chat = Prompt::Chat(vec![crate::job::ChatMsg::new("user", "hi")]);
         assert_ne!(
-            prompt_hash(&Prompt::Text("hi".into()), &[]),
-            prompt_hash(&chat, &[])
+            prompt_hash(&chat, &Constraints::default(), &[1]),
+            prompt_hash(&chat, &Constraints::default(), &[1, 2])
+        );
+        assert_ne!(
+            prompt_hash(&Prompt::Text("hi".into()), &Constraints::default(), &[]),
+            prompt_hash(&chat, &Constraints::default(), &[])
         );
         let proof = FraudProof {
             commitment: c.clone(),

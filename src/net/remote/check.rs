@@ -94,10 +94,17 @@ async fn here(
         return false;
     };
     let started = Instant::now();
-    let prepared =
-        prepare_off_runtime(net.tasks(), &engine, &spec.prompt, &claim.before, Some(1)).await;
-    let prompt = match prepared {
-        Ok(p) => p.tokens,
+    let prepared = prepare_off_runtime(
+        net.tasks(),
+        &engine,
+        &spec.prompt,
+        &spec.constraints,
+        &claim.before,
+        Some(1),
+    )
+    .await;
+    let (prompt, setup) = match prepared {
+        Ok(p) => (p.tokens, p.setup),
         Err(r) => return not_run(guard, &r.message),
     };
     // The end is judged only where the answer claims the model ended it (the same rule a
@@ -110,14 +117,15 @@ async fn here(
         spec.ignore_eos,
     );
     let look = |threads: Option<u32>| {
-        let (e, p, t, s) = (
+        let (e, p, t, s, g) = (
             engine.clone(),
             prompt.clone(),
             claim.tokens.clone(),
             spec.sampling.clone(),
+            setup.clone(),
         );
         net.tasks().spawn_blocking(move || {
-            let mut scored = e.score(&p, &t, &s, threads)?;
+            let mut scored = e.score(&p, &t, &s, threads, g.as_deref())?;
             if !ended {
                 scored.pop();
             }
@@ -214,6 +222,7 @@ pub(super) async fn accuse(net: &Net, spec: &Spec, claim: &Claim, fault: &str) -
         commitment: commitment.clone(),
         signature: *signature,
         prompt: spec.prompt.clone(),
+        constraints: spec.constraints.clone(),
         before: claim.before.clone(),
         fault: fault.to_string(),
     })

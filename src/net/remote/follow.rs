@@ -133,6 +133,7 @@ impl Follow {
             prompt_time: Duration::ZERO,
             generation_time: self.started.elapsed(),
             credits: 0,
+            delta: None,
         }
     }
 
@@ -185,7 +186,7 @@ impl Follow {
                     // Stopped there, and paid what it promised: the tokens it used.
                     return self.abandon(source, seg_tokens).await;
                 }
-                Step::Event(Event::Token { id, piece }) => {
+                Step::Event(Event::Token { id, piece, extra }) => {
                     if seg_tokens > 0 {
                         gaps += last.elapsed();
                     }
@@ -193,7 +194,7 @@ impl Follow {
                     seg_tokens += 1;
                     self.tokens.push(id);
                     // (The client's reader of these events keeps the status table's count.)
-                    if tx.send(Event::Token { id, piece }).await.is_err() {
+                    if tx.send(Event::Token { id, piece, extra }).await.is_err() {
                         // The client went away: stop the job there, pay what was delivered.
                         return self.abandon(source, seg_tokens).await;
                     }
@@ -407,7 +408,7 @@ impl Follow {
             prompt: *s
                 .signed
                 .prompt_hash
-                .get_or_init(|| prompt_hash(&self.spec.prompt, before)),
+                .get_or_init(|| prompt_hash(&self.spec.prompt, &self.spec.constraints, before)),
             sampling: self.spec.sampling.clone(),
             ignore_eos: self.spec.ignore_eos,
             stop: self.spec.stop.clone(),
@@ -538,6 +539,7 @@ impl Follow {
             self.net.tasks(),
             &engine,
             &self.spec.prompt,
+            &self.spec.constraints,
             &self.tokens,
             Some(remaining),
         )
@@ -679,6 +681,18 @@ pub(super) fn read_frames(
 }
 
 /// Reads the next frame of a segment as an event, within the stall limit.
+/// Whether a token's extras are what the job asked: logprobs only if asked, with at most the
+/// alternatives asked, each a token's bytes.
+fn extra_fits(x: &crate::job::TokenExtra, asked: Option<u8>) -> bool {
+    match (&x.logprobs, asked) {
+        (None, _) => true,
+        (Some(_), None) => false,
+        (Some(l), Some(n)) => {
+            l.top.len() <= n as usize && l.top.iter().all(|t| t.piece.len() <= 256)
+        }
+    }
+}
+
 async fn next_frame(s: &mut Segment, limit: Duration) -> Step {
     let reply = match tokio::time::timeout(limit, s.frames.recv()).await {
         Err(_) => return Step::Broken(format!("stalled: no token for {} ms", limit.as_millis())),
@@ -690,7 +704,10 @@ async fn next_frame(s: &mut Segment, limit: Duration) -> Step {
         Reply::Token { piece, .. } if piece.len() > 256 => {
             Step::Broken(format!("sent a {}-byte token", piece.len()))
         }
-        Reply::Token { id, piece } => Step::Event(Event::Token { id, piece }),
+        Reply::Token { extra: Some(x), .. } if !extra_fits(&x, s.logprobs) => {
+            Step::Broken("sent logprobs the job did not ask for".into())
+        }
+        Reply::Token { id, piece, extra } => Step::Event(Event::Token { id, piece, extra }),
         Reply::Waiting => Step::Waiting,
         Reply::Committed { n, commitment } => Step::Committed(n, commitment),
         Reply::Done {
@@ -701,6 +718,7 @@ async fn next_frame(s: &mut Segment, limit: Duration) -> Step {
             prompt_ms,
             generation_ms,
             commitment,
+            delta,
         } => {
             s.signed.last = commitment;
             Step::Event(Event::Done(Finish {
@@ -712,6 +730,7 @@ async fn next_frame(s: &mut Segment, limit: Duration) -> Step {
                 prompt_time: millis(prompt_ms),
                 generation_time: millis(generation_ms),
                 credits: 0,
+                delta,
             }))
         }
         Reply::Failed { message } => Step::Event(Event::Failed(message)),

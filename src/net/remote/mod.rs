@@ -126,6 +126,8 @@ struct Segment {
     job: String,
     /// What the worker signed of the segment.
     signed: Signed,
+    /// The alternatives asked for with each token's logprob (more, or unasked ones, break it).
+    logprobs: Option<u8>,
 }
 
 /// A segment's commitments, as its worker signed them.
@@ -183,6 +185,8 @@ fn request(
         sampling: WireSampling::from(&spec.sampling),
         stop: spec.stop.clone(),
         ignore_eos: spec.ignore_eos,
+        constraints: spec.constraints.clone(),
+        logprobs: spec.logprobs,
     })
 }
 
@@ -196,6 +200,8 @@ fn refusal(code: RefuseCode, message: String) -> Refusal {
         RefuseCode::Credits => Refusal::new(402, message),
         RefuseCode::Banned => Refusal::new(403, message),
         RefuseCode::Model => Refusal::new(404, message),
+        // Another node may honour it: the router tries one.
+        RefuseCode::Unsupported => Refusal::new(501, message),
         _ => Refusal::busy(message, 1),
     }
 }
@@ -249,6 +255,10 @@ async fn open(
                 tab,
                 job,
                 signed: Signed::default(),
+                logprobs: match req {
+                    Request::Infer(r) => r.logprobs,
+                    _ => None,
+                },
             };
             if !same_variant(&seg.accepted.model, &asked) {
                 // Another model than the one asked (and priced, and checked): refused, and paid

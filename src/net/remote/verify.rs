@@ -57,6 +57,7 @@ pub(super) async fn by_peers(
             commitment: commitment.clone(),
             signature: *signature,
             prompt: spec.prompt.clone(),
+            constraints: spec.constraints.clone(),
             before: claim.before.clone(),
             fault: String::new(),
         }),

@@ -313,6 +313,13 @@ fn check(job: &InferRequest) -> Result<(), String> {
     if job.continuation.len() > MAX_CONTINUATION {
         return Err("continuation too long".into());
     }
+    job::check_constraints(&job.constraints).map_err(|e| e.message)?;
+    if job.logprobs.is_some_and(|n| n > job::MAX_TOP_LOGPROBS) {
+        return Err(format!(
+            "top_logprobs may be at most {}",
+            job::MAX_TOP_LOGPROBS
+        ));
+    }
     job::Sampling::from(&job.sampling)
         .check()
         .map_err(|e| e.message)
@@ -338,6 +345,13 @@ fn engine_for(net: &Net, job: &InferRequest) -> Result<(ModelRef, Engine), Reply
             engine.info().quant
         );
         return Err(Reply::refused(RefuseCode::Model, m));
+    }
+    if job.constraints.has_tools() && !engine.supports_tools() {
+        let m = format!(
+            "the chat template of {} here does not render tools",
+            engine.info().name
+        );
+        return Err(Reply::refused(RefuseCode::Unsupported, m));
     }
     Ok((model, engine))
 }
@@ -379,6 +393,8 @@ pub(super) async fn admit(net: &Net, peer: NodeId, job: &InferRequest) -> Result
         sampling: (&job.sampling).into(),
         stop: job.stop.clone(),
         ignore_eos: job.ignore_eos,
+        constraints: job.constraints.clone(),
+        logprobs: job.logprobs,
     };
     let prepared = {
         let Ok(_permit) = net.inner.prepares.acquire().await else {
@@ -388,6 +404,7 @@ pub(super) async fn admit(net: &Net, peer: NodeId, job: &InferRequest) -> Result
             net.tasks(),
             &engine,
             &spec.prompt,
+            &spec.constraints,
             &job.continuation,
             job.max_tokens,
         )

@@ -101,7 +101,7 @@ impl Admitted {
             requester: peer,
             worker: net.id(),
             model: model.to_string(),
-            prompt: prompt_hash(&self.spec.prompt, &job.continuation),
+            prompt: prompt_hash(&self.spec.prompt, &self.spec.constraints, &job.continuation),
             sampling: self.spec.sampling.clone(),
             ignore_eos: job.ignore_eos,
             stop: job.stop.clone(),
@@ -152,6 +152,7 @@ fn done(net: &Net, running: &mut Running, f: &job::Finish) -> Reply {
         ttft_ms: f.time_to_first_token.as_secs_f64() * 1e3,
         prompt_ms: f.prompt_time.as_secs_f64() * 1e3,
         generation_ms: f.generation_time.as_secs_f64() * 1e3,
+        delta: f.delta.clone(),
     }
 }
 
@@ -228,14 +229,14 @@ async fn stream(
         let frame = tokio::select! {
             ev = running.events.recv(), if may_send => match cheat(running, n, ev) {
                 Cheated::Skip => continue,
-                Cheated::Send(Some(Event::Token { id, piece })) => {
+                Cheated::Send(Some(Event::Token { id, piece, extra })) => {
                     n += 1;
                     running.work.tokens.push(id);
                     if n.is_multiple_of(16) {
                         guard.progress(n);
                     }
                     guard.push_output(&piece);
-                    Reply::Token { id, piece }
+                    Reply::Token { id, piece, extra }
                 }
                 Cheated::Send(Some(Event::Done(f))) => done(net, running, &f),
                 Cheated::Send(Some(Event::Failed(message))) => {
