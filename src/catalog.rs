@@ -201,11 +201,7 @@ impl Catalog {
                     message: format!("model `{}` has no variants", m.name),
                 });
             }
-            if let Some(p) = m
-                .variants
-                .iter()
-                .find_map(|v| v.source.as_ref()?.problem())
-            {
+            if let Some(p) = m.variants.iter().find_map(|v| v.source.as_ref()?.problem()) {
                 return Err(CatalogError::Parse {
                     file: file.into(),
                     message: format!("model `{}`: {p}", m.name),

@@ -71,9 +71,16 @@ pub fn bert_to_gguf(dir: &Path, name: &str, out: &Path) -> Result<(), ConvertErr
             .as_str()
             .or_else(|| specials[k]["content"].as_str())
             .ok_or_else(|| err(&dir.join("special_tokens_map.json"), format!("no `{k}`")))?;
-        vocab.iter().position(|t| *t == tok).map(|i| i as u32).ok_or_else(|| {
-            err(&dir.join("vocab.txt"), format!("the {k} `{tok}` is not in the vocabulary"))
-        })
+        vocab
+            .iter()
+            .position(|t| *t == tok)
+            .map(|i| i as u32)
+            .ok_or_else(|| {
+                err(
+                    &dir.join("vocab.txt"),
+                    format!("the {k} `{tok}` is not in the vocabulary"),
+                )
+            })
     };
     let (cls, sep, unk, pad, mask) = (
         id_of("cls_token")?,
@@ -101,11 +108,20 @@ pub fn bert_to_gguf(dir: &Path, name: &str, out: &Path) -> Result<(), ConvertErr
     let kvs: Vec<(&str, Kv)> = vec![
         ("general.architecture", Kv::Str("bert".into())),
         ("general.name", Kv::Str(name.into())),
-        ("bert.context_length", Kv::U32(cfg("max_position_embeddings")?)),
+        (
+            "bert.context_length",
+            Kv::U32(cfg("max_position_embeddings")?),
+        ),
         ("bert.embedding_length", Kv::U32(cfg("hidden_size")?)),
-        ("bert.feed_forward_length", Kv::U32(cfg("intermediate_size")?)),
+        (
+            "bert.feed_forward_length",
+            Kv::U32(cfg("intermediate_size")?),
+        ),
         ("bert.block_count", Kv::U32(layers)),
-        ("bert.attention.head_count", Kv::U32(cfg("num_attention_heads")?)),
+        (
+            "bert.attention.head_count",
+            Kv::U32(cfg("num_attention_heads")?),
+        ),
         (
             "bert.attention.layer_norm_epsilon",
             Kv::F32(config["layer_norm_eps"].as_f64().unwrap_or(1e-12) as f32),
@@ -117,7 +133,10 @@ pub fn bert_to_gguf(dir: &Path, name: &str, out: &Path) -> Result<(), ConvertErr
         ("tokenizer.ggml.pre", Kv::Str("bert-bge".into())),
         ("tokenizer.ggml.tokens", Kv::Strs(tokens)),
         ("tokenizer.ggml.token_type", Kv::I32s(types)),
-        ("tokenizer.ggml.token_type_count", Kv::U32(cfg("type_vocab_size")?)),
+        (
+            "tokenizer.ggml.token_type_count",
+            Kv::U32(cfg("type_vocab_size")?),
+        ),
         ("tokenizer.ggml.bos_token_id", Kv::U32(cls)),
         ("tokenizer.ggml.eos_token_id", Kv::U32(sep)),
         ("tokenizer.ggml.unknown_token_id", Kv::U32(unk)),
@@ -166,10 +185,26 @@ pub fn bert_to_gguf(dir: &Path, name: &str, out: &Path) -> Result<(), ConvertErr
 fn tensor_plan(prefix: &str, layers: u32) -> Vec<(String, String, bool)> {
     let e = |s: &str| format!("{prefix}embeddings.{s}");
     let mut plan = vec![
-        ("token_embd.weight".into(), e("word_embeddings.weight"), true),
-        ("token_types.weight".into(), e("token_type_embeddings.weight"), false),
-        ("position_embd.weight".into(), e("position_embeddings.weight"), true),
-        ("token_embd_norm.weight".into(), e("LayerNorm.weight"), false),
+        (
+            "token_embd.weight".into(),
+            e("word_embeddings.weight"),
+            true,
+        ),
+        (
+            "token_types.weight".into(),
+            e("token_type_embeddings.weight"),
+            false,
+        ),
+        (
+            "position_embd.weight".into(),
+            e("position_embeddings.weight"),
+            true,
+        ),
+        (
+            "token_embd_norm.weight".into(),
+            e("LayerNorm.weight"),
+            false,
+        ),
         ("token_embd_norm.bias".into(), e("LayerNorm.bias"), false),
     ];
     for i in 0..layers {
@@ -182,15 +217,31 @@ fn tensor_plan(prefix: &str, layers: u32) -> Vec<(String, String, bool)> {
             ("intermediate.dense", "ffn_up"),
             ("output.dense", "ffn_down"),
         ] {
-            plan.push((format!("blk.{i}.{to}.weight"), l(&format!("{from}.weight")), true));
-            plan.push((format!("blk.{i}.{to}.bias"), l(&format!("{from}.bias")), false));
+            plan.push((
+                format!("blk.{i}.{to}.weight"),
+                l(&format!("{from}.weight")),
+                true,
+            ));
+            plan.push((
+                format!("blk.{i}.{to}.bias"),
+                l(&format!("{from}.bias")),
+                false,
+            ));
         }
         for (from, to) in [
             ("attention.output.LayerNorm", "attn_output_norm"),
             ("output.LayerNorm", "layer_output_norm"),
         ] {
-            plan.push((format!("blk.{i}.{to}.weight"), l(&format!("{from}.weight")), false));
-            plan.push((format!("blk.{i}.{to}.bias"), l(&format!("{from}.bias")), false));
+            plan.push((
+                format!("blk.{i}.{to}.weight"),
+                l(&format!("{from}.weight")),
+                false,
+            ));
+            plan.push((
+                format!("blk.{i}.{to}.bias"),
+                l(&format!("{from}.bias")),
+                false,
+            ));
         }
     }
     plan

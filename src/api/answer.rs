@@ -119,6 +119,9 @@ impl Reader {
                 Step::End(merge(out, f.delta.clone()), f)
             }
             Some(Event::Failed(msg)) => Step::Failed(msg),
+            Some(Event::Embeddings(_)) => {
+                Step::Failed("the node serving this job sent vectors, not text".into())
+            }
             None => Step::Failed("the node serving this job stopped mid-answer".into()),
         })
     }
@@ -267,7 +270,7 @@ impl Shape {
                 }
                 json!({"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": null})
             }
-            Kind::Text => {
+            Kind::Text | Kind::Embed => {
                 json!({"index": index, "text": out.text, "logprobs": logprobs, "finish_reason": null})
             }
         })
@@ -279,7 +282,7 @@ impl Shape {
             Kind::Chat => {
                 json!({"index": index, "delta": {}, "logprobs": null, "finish_reason": reason})
             }
-            Kind::Text => {
+            Kind::Text | Kind::Embed => {
                 json!({"index": index, "text": "", "logprobs": null, "finish_reason": reason})
             }
         }
@@ -307,8 +310,10 @@ impl Shape {
                 json!({"index": index, "message": message, "logprobs": logprobs,
                     "finish_reason": reason})
             }
-            Kind::Text => json!({"index": index, "text": c.content, "logprobs": logprobs,
-                "finish_reason": reason}),
+            Kind::Text | Kind::Embed => {
+                json!({"index": index, "text": c.content, "logprobs": logprobs,
+                "finish_reason": reason})
+            }
         }
     }
 
@@ -328,7 +333,7 @@ impl Shape {
                     "token": text(&t.piece), "logprob": t.logprob, "bytes": t.piece,
                 })).collect::<Vec<_>>(),
             })).collect::<Vec<_>>()}),
-            Kind::Text => {
+            Kind::Text | Kind::Embed => {
                 let mut offset = 0usize;
                 let mut offsets = Vec::with_capacity(l.len());
                 for (piece, _) in l {

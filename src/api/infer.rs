@@ -184,6 +184,7 @@ impl Meta {
         match self.kind {
             Kind::Chat => "chat.completion.chunk",
             Kind::Text => "text_completion",
+            Kind::Embed => "list",
         }
     }
 }

@@ -13,6 +13,7 @@
 //! - `error`: errors in OpenAI's shape.
 
 mod answer;
+mod embed;
 mod error;
 mod infer;
 mod node;
@@ -60,6 +61,7 @@ pub fn routes(router: Router) -> axum::Router {
         .route("/v1/models", get(node::models))
         .route("/v1/chat/completions", post(infer::chat))
         .route("/v1/completions", post(infer::completions))
+        .route("/v1/embeddings", post(embed::embeddings))
         .route("/api/status", get(node::status))
         .route("/api/contribution", post(node::contribution))
         .route("/api/invite", get(node::invite))

@@ -335,7 +335,7 @@ async fn one(
     })?;
     while let Some(ev) = rx.recv().await {
         match ev {
-            Event::Token { .. } => {}
+            Event::Token { .. } | Event::Embeddings(_) => {}
             Event::Done(f) => return Ok(f),
             Event::Failed(e) => anyhow::bail!("engine failed: {e}"),
         }

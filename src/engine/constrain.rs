@@ -202,6 +202,28 @@ pub(crate) fn diff(sent: &mut Parsed, now: &Parsed, ids: &mut Vec<String>) -> Ms
     d
 }
 
+/// A grammar whose answer is a tool call from its first token: llama.cpp's grammar for a
+/// required call lets free text come first (`root ::= ... until-N? tool-calls`), and a small
+/// model told it must call a tool writes the call as that text, where no parser reads it.
+/// OpenAI's forced calls are calls and nothing else; the optional text before is taken out.
+fn call_first(grammar: &str) -> String {
+    grammar
+        .lines()
+        .map(|line| match line.strip_prefix("root ::=") {
+            Some(rule) => {
+                let kept: Vec<&str> = rule
+                    .split(' ')
+                    .filter(|t| !(t.starts_with("until-") && t.ends_with('?')))
+                    .collect();
+                format!("root ::={}", kept.join(" "))
+            }
+            None => line.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
 /// The grammar of a response format on its own (a completion, where no template applies).
 fn format_grammar(format: &Format) -> Result<String, PromptError> {
     let schema = match format {
@@ -285,6 +307,11 @@ pub(super) fn render(
 ) -> Result<(Vec<LlamaToken>, Setup), PromptError> {
     let vocab = model.vocab();
     let (tokens, grammar, applied) = match prompt {
+        Prompt::Embed(_) => {
+            return Err(PromptError::Template(
+                "an embedding job has no tools or format".into(),
+            ));
+        }
         Prompt::Text(text) => {
             let grammar = c.format.as_ref().map(format_grammar).transpose()?;
             (super::prompt::text_tokens(model, text), grammar, None)
@@ -303,7 +330,17 @@ pub(super) fn render(
                 &applied.prompt,
                 vocab.tokenize(applied.prompt.as_bytes(), false, true),
             );
-            let grammar = (!applied.grammar.is_empty()).then(|| applied.grammar.clone());
+            let forced = matches!(
+                c.tool_choice,
+                ToolChoice::Required | ToolChoice::Function(_)
+            ) && c.has_tools();
+            let grammar = (!applied.grammar.is_empty()).then(|| {
+                if forced {
+                    call_first(&applied.grammar)
+                } else {
+                    applied.grammar.clone()
+                }
+            });
             (tokens, grammar, Some(applied))
         }
     };
@@ -440,6 +477,18 @@ mod tests {
             arguments: args.into(),
             id: String::new(),
         }
+    }
+
+    #[test]
+    fn a_forced_call_comes_first() {
+        let g =
+            "root ::= \"<|im_start|>assistant\\n\" space until-161? tool-calls\nuntil-161 ::= x\n";
+        let f = call_first(g);
+        assert!(
+            f.starts_with("root ::= \"<|im_start|>assistant\\n\" space tool-calls\n"),
+            "{f}"
+        );
+        assert!(f.contains("until-161 ::= x"));
     }
 
     #[test]

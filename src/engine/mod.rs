@@ -12,6 +12,7 @@
 
 pub mod chat;
 pub mod constrain;
+pub mod embed;
 mod prompt;
 mod scheduler;
 pub mod score;
@@ -157,6 +158,9 @@ struct Inner {
     queue_limit: usize,
     /// The only sender of the scheduler's queue: taking it out ends the thread.
     submit: Mutex<Option<std_mpsc::Sender<Job>>>,
+    /// An embedding model's queue instead (the thread then embeds, and generates nothing).
+    embed: Mutex<Option<std_mpsc::Sender<embed::EmbedJob>>>,
+    embeds: bool,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     stats: Arc<EngineStats>,
     /// Slots held by [`Engine::reserve`] for jobs about to be submitted.
@@ -217,7 +221,9 @@ impl Engine {
                  response format will be refused");
         }
         let stats = Arc::new(EngineStats::default());
+        let embeds = embed::is_embedding_model(&model);
         let (tx, rx) = std_mpsc::channel();
+        let (embed_tx, embed_rx) = std_mpsc::channel();
         let (ready_tx, ready_rx) = std_mpsc::channel();
         let thread_model = model.clone();
         let thread_stats = stats.clone();
@@ -228,14 +234,25 @@ impl Engine {
                 // Marks the engine dead when this thread ends, however it ends (panics included).
                 let _alive = AliveGuard(thread_stats.clone());
                 thread_stats.alive.store(true, Ordering::Relaxed);
-                scheduler::run(
-                    backend,
-                    &thread_model,
-                    &thread_config,
-                    rx,
-                    thread_stats,
-                    ready_tx,
-                )
+                if embeds {
+                    embed::run(
+                        backend,
+                        &thread_model,
+                        &thread_config,
+                        embed_rx,
+                        thread_stats,
+                        ready_tx,
+                    );
+                } else {
+                    scheduler::run(
+                        backend,
+                        &thread_model,
+                        &thread_config,
+                        rx,
+                        thread_stats,
+                        ready_tx,
+                    );
+                }
             })
             .map_err(|e| LoadError::Backend(e.to_string()))?;
         ready_rx
@@ -252,7 +269,9 @@ impl Engine {
                 templates,
                 info,
                 queue_limit: config.queue_limit,
-                submit: Mutex::new(Some(tx)),
+                submit: Mutex::new((!embeds).then_some(tx)),
+                embed: Mutex::new(embeds.then_some(embed_tx)),
+                embeds,
                 thread: Mutex::new(Some(thread)),
                 stats,
                 reserved: AtomicUsize::new(0),
@@ -300,6 +319,42 @@ impl Engine {
             c,
             continuation,
         )
+    }
+
+    /// Whether this is an embedding model (it embeds, and generates no text).
+    pub fn embeds(&self) -> bool {
+        self.inner.embeds
+    }
+
+    /// One vector per input (each tokenized with [`Engine::embed_tokens`]), L2-normalized.
+    /// Queued behind the jobs already waiting, within the same queue limit as generation.
+    pub async fn embed(&self, inputs: Vec<Vec<LlamaToken>>) -> Result<Vec<Vec<f32>>, String> {
+        let stats = &self.inner.stats;
+        let (limit, _) = self.queue_bound();
+        stats
+            .queued
+            .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |q| {
+                (q < limit).then_some(q + 1)
+            })
+            .map_err(|q| SubmitError::QueueFull(q).to_string())?;
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let sent = match self.inner.embed.lock().expect("engine queue").as_ref() {
+            Some(tx) => tx.send(embed::EmbedJob { inputs, reply }).is_ok(),
+            None => false,
+        };
+        if !sent {
+            stats.queued.fetch_sub(1, Ordering::Relaxed);
+            return Err(format!("{} does not make embeddings", self.inner.info.name));
+        }
+        answer.await.map_err(|_| SubmitError::Stopped.to_string())?
+    }
+
+    /// Tokens of an input to embed: with the model's own markers (`[CLS]` ... `[SEP]`).
+    pub fn embed_tokens(&self, text: &str) -> Vec<LlamaToken> {
+        self.inner
+            .model
+            .vocab()
+            .tokenize(text.as_bytes(), true, false)
     }
 
     /// Whether this model's template renders tools.
@@ -423,6 +478,7 @@ impl Engine {
     pub fn shutdown(&self) {
         self.inner.stats.stopping.store(true, Ordering::Release);
         drop(self.inner.submit.lock().expect("engine queue").take());
+        drop(self.inner.embed.lock().expect("engine queue").take());
         let thread = self.inner.thread.lock().expect("engine thread").take();
         if let Some(t) = thread
             && t.thread().id() != std::thread::current().id()

@@ -16,6 +16,8 @@ use crate::tasks::Tasks;
 #[derive(Clone)]
 pub struct Prepared {
     pub tokens: Vec<LlamaToken>,
+    /// An embedding job's inputs, tokenized (its `tokens` are empty).
+    pub embed: Option<Vec<Vec<LlamaToken>>>,
     /// The grammar and parser of a constrained job.
     pub setup: Option<Box<Setup>>,
     /// Prompt tokens without the continuation.
@@ -46,7 +48,18 @@ pub fn prepare(
     let what = match prompt {
         Prompt::Chat(_) => "messages",
         Prompt::Text(_) => "prompt",
+        Prompt::Embed(inputs) => return prepare_embed(engine, inputs),
     };
+    if engine.embeds() {
+        return Err(Refusal::new(
+            400,
+            format!(
+                "{} is an embedding model: it makes vectors with /v1/embeddings, not text",
+                engine.info().name
+            ),
+        )
+        .param("model"));
+    }
     let (mut tokens, setup) = if needs_template(prompt, constraints) {
         check_roles(prompt)?;
         let (t, s) = engine
@@ -97,6 +110,7 @@ pub fn prepare(
     };
     Ok(Prepared {
         tokens,
+        embed: None,
         setup,
         prompt_tokens,
         max_tokens,
@@ -128,7 +142,58 @@ fn tokenize(engine: &Engine, prompt: &Prompt) -> Result<(Vec<LlamaToken>, &'stat
             Ok((t, "messages"))
         }
         Prompt::Text(text) => Ok((engine.text_tokens(text), "prompt")),
+        Prompt::Embed(_) => Err(Refusal::new(400, "an embedding job has no one prompt")),
     }
+}
+
+/// An embedding job: every input tokenized and within the model's context.
+fn prepare_embed(engine: &Engine, inputs: &[String]) -> Result<Prepared, Refusal> {
+    if !engine.embeds() {
+        return Err(Refusal::new(
+            400,
+            format!(
+                "{} makes text, not embeddings: ask an embedding model (such as \
+                 all-minilm-l6-v2)",
+                engine.info().name
+            ),
+        )
+        .param("model"));
+    }
+    if inputs.is_empty() || inputs.len() > super::MAX_EMBED_INPUTS {
+        return Err(Refusal::new(
+            400,
+            format!(
+                "input must hold 1 to {} texts, not {}",
+                super::MAX_EMBED_INPUTS,
+                inputs.len()
+            ),
+        )
+        .param("input"));
+    }
+    let ctx = engine.info().ctx_per_slot;
+    let mut all = Vec::with_capacity(inputs.len());
+    for (i, text) in inputs.iter().enumerate() {
+        if text.is_empty() {
+            return Err(Refusal::new(400, format!("input[{i}] is empty")).param("input"));
+        }
+        let t = engine.embed_tokens(text);
+        if t.len() as u32 > ctx {
+            return Err(context_exceeded(
+                &format!("input[{i}]"),
+                ctx,
+                t.len() as u32,
+            ));
+        }
+        all.push(t);
+    }
+    Ok(Prepared {
+        tokens: Vec::new(),
+        prompt_tokens: all.iter().map(|t| t.len() as u32).sum(),
+        embed: Some(all),
+        setup: None,
+        max_tokens: 0,
+        warning: None,
+    })
 }
 
 /// The roles a chat with tools may hold (a peer's request is not trusted to have them right).
@@ -184,6 +249,42 @@ pub fn submit(
     priority: i64,
 ) -> Result<mpsc::Receiver<Event>, Refusal> {
     let (tx, rx) = mpsc::channel(EVENT_CHANNEL);
+    if let Some(inputs) = &p.embed {
+        if !engine.has_room() {
+            let n = engine
+                .stats()
+                .queued
+                .load(std::sync::atomic::Ordering::Relaxed);
+            return Err(Refusal::busy(
+                format!("{n} requests are waiting for this model; retry shortly"),
+                retry_after(n, engine.info().slots),
+            ));
+        }
+        // The vectors come at once: one event with them all, then the end.
+        let (e, inputs, prompt_tokens) = (engine.clone(), inputs.clone(), p.prompt_tokens);
+        tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            let ev = match e.embed(inputs).await {
+                Ok(v) => {
+                    let _ = tx.send(Event::Embeddings(v)).await;
+                    Event::Done(super::Finish {
+                        reason: super::FinishReason::Stop,
+                        prompt_tokens,
+                        cached_tokens: 0,
+                        completion_tokens: 0,
+                        time_to_first_token: started.elapsed(),
+                        prompt_time: started.elapsed(),
+                        generation_time: std::time::Duration::ZERO,
+                        credits: 0,
+                        delta: None,
+                    })
+                }
+                Err(why) => Event::Failed(why),
+            };
+            let _ = tx.send(ev).await;
+        });
+        return Ok(rx);
+    }
     let job = Job {
         tokens: p.tokens.clone(),
         max_tokens: p.max_tokens,

@@ -26,11 +26,12 @@ pub const EVENT_CHANNEL: usize = 64;
 pub const MAX_STOPS: usize = 4;
 pub const MAX_STOP_BYTES: usize = 512;
 
-/// Chat (rendered with the model's template) or plain text completion.
+/// Chat (rendered with the model's template), plain text completion, or embeddings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Chat,
     Text,
+    Embed,
 }
 
 /// What the model reads.
@@ -40,7 +41,12 @@ pub enum Prompt {
     /// Chat messages; the serving node applies the model's template.
     Chat(Vec<ChatMsg>),
     Text(String),
+    /// Inputs to embed, one vector each (an embedding model's job).
+    Embed(Vec<String>),
 }
+
+/// Most inputs one embedding request may carry.
+pub const MAX_EMBED_INPUTS: usize = 2048;
 
 /// One message of a chat. Its wire form is its serde form (`net::wire` carries it as is).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -229,6 +235,7 @@ impl Prompt {
         match self {
             Prompt::Chat(_) => Kind::Chat,
             Prompt::Text(_) => Kind::Text,
+            Prompt::Embed(_) => Kind::Embed,
         }
     }
 
@@ -238,6 +245,7 @@ impl Prompt {
         match self {
             Prompt::Chat(m) => (m.iter().map(ChatMsg::len).sum(), m.len()),
             Prompt::Text(t) => (t.len(), 1),
+            Prompt::Embed(v) => (v.iter().map(String::len).sum(), v.len()),
         }
     }
 
@@ -246,6 +254,7 @@ impl Prompt {
         match self {
             Prompt::Chat(m) => m.iter().map(|m| m.len() / 4).sum(),
             Prompt::Text(t) => t.len() / 4,
+            Prompt::Embed(v) => v.iter().map(|t| t.len() / 4).sum(),
         }
     }
 
@@ -264,6 +273,7 @@ impl Prompt {
                 .collect::<Vec<_>>()
                 .join("\n\n"),
             Prompt::Text(t) => t.clone(),
+            Prompt::Embed(v) => v.join("\n\n"),
         };
         if text.len() > max {
             let mut cut = max;
@@ -458,6 +468,8 @@ pub enum Event {
         piece: Vec<u8>,
         extra: Option<Box<TokenExtra>>,
     },
+    /// An embedding job's vectors, one per input in order (before its `Done`).
+    Embeddings(Vec<Vec<f32>>),
     Done(Finish),
     Failed(String),
 }

@@ -42,7 +42,9 @@ fn model_ads(node: &Node) -> Vec<ModelAd> {
                 queued: s.queued.load(Ordering::Relaxed) as u32,
                 ctx: i.ctx_per_slot,
                 tokens_per_s: if secs > 0.0 { generated / secs } else { 0.0 },
-                features: if e.supports_tools() {
+                features: if e.embeds() {
+                    vec![crate::net::wire::FEATURE_EMBED.into()]
+                } else if e.supports_tools() {
                     vec![crate::net::wire::FEATURE_TOOLS.into()]
                 } else {
                     Vec::new()

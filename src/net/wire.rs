@@ -171,6 +171,7 @@ pub enum Prompt {
     /// Chat messages; the serving node applies the model's template.
     Chat(Vec<job::ChatMsg>),
     Text(String),
+    Embed(Vec<String>),
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -191,6 +192,7 @@ impl From<&job::Prompt> for Prompt {
         match p {
             job::Prompt::Chat(m) => Prompt::Chat(m.clone()),
             job::Prompt::Text(t) => Prompt::Text(t.clone()),
+            job::Prompt::Embed(v) => Prompt::Embed(v.clone()),
         }
     }
 }
@@ -200,6 +202,7 @@ impl From<Prompt> for job::Prompt {
         match p {
             Prompt::Chat(m) => job::Prompt::Chat(m),
             Prompt::Text(t) => job::Prompt::Text(t),
+            Prompt::Embed(v) => job::Prompt::Embed(v),
         }
     }
 }
@@ -345,6 +348,11 @@ pub enum Reply {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         extra: Option<Box<job::TokenExtra>>,
     },
+    /// One vector of an embedding job, in input order (the f32s little-endian, base64): all
+    /// of them come before `Done`.
+    Embedding {
+        vector: String,
+    },
     /// The worker's signature over its commitment to the segment's first `n` tokens, as cut
     /// there (`finish` length), after every [`COMMIT_EVERY`]-th token: what its requester's
     /// next promise pays for, and a fraud proof if those tokens are not the model's.
@@ -480,6 +488,27 @@ impl Announcement {
 
 /// The [`ModelAd::features`] word of a model whose template renders tools.
 pub const FEATURE_TOOLS: &str = "tools";
+/// The [`ModelAd::features`] word of an embedding model (it embeds, and generates no text).
+pub const FEATURE_EMBED: &str = "embed";
+
+/// A vector as [`Reply::Embedding`] carries it.
+pub fn encode_vector(v: &[f32]) -> String {
+    let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+    data_encoding::BASE64.encode(&bytes)
+}
+
+/// A vector from [`Reply::Embedding`], if it is one (whole f32s, all finite).
+pub fn decode_vector(s: &str) -> Option<Vec<f32>> {
+    let bytes = data_encoding::BASE64.decode(s.as_bytes()).ok()?;
+    if bytes.is_empty() || bytes.len() % 4 != 0 {
+        return None;
+    }
+    let v: Vec<f32> = bytes
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    v.iter().all(|x| x.is_finite()).then_some(v)
+}
 
 /// A model a node serves, with its load.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -112,7 +112,7 @@ impl Router {
         let model = spec
             .model
             .clone()
-            .or_else(|| self.default_model())
+            .or_else(|| self.default_model(spec.kind() == crate::job::Kind::Embed))
             .ok_or_else(|| {
                 Refusal::new(404, "No model is served by this node or its peers").param("model")
             })?;
@@ -350,14 +350,27 @@ impl Router {
 
     /// The model a request without `model` gets: this node's first, else the first a peer
     /// serves.
-    fn default_model(&self) -> Option<ModelRef> {
-        if let Some(e) = self.node.engines().first() {
+    /// The model a request that names none gets: this node's first (of the kind asked: an
+    /// embedding model for embeddings, else one that makes text), else a peer's.
+    fn default_model(&self, embed: bool) -> Option<ModelRef> {
+        if let Some(e) = self.node.engines().iter().find(|e| e.embeds() == embed) {
             return Some(ModelRef::parse(&e.info().name));
         }
+        let embeds = |m: &crate::net::wire::ModelAd| {
+            m.features
+                .iter()
+                .any(|f| f == crate::net::wire::FEATURE_EMBED)
+        };
         self.net.as_ref()?.with_table(|t| {
             t.peers()
                 .filter(|p| p.routable())
-                .find_map(|p| p.announcement.as_ref()?.models.first())
+                .find_map(|p| {
+                    p.announcement
+                        .as_ref()?
+                        .models
+                        .iter()
+                        .find(|m| embeds(m) == embed)
+                })
                 .map(|m| ModelRef::parse(&m.name))
         })
     }

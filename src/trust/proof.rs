@@ -48,6 +48,12 @@ pub fn prompt_hash(prompt: &Prompt, constraints: &Constraints, before: &[u32]) -
             field(b"text");
             field(t.as_bytes());
         }
+        Prompt::Embed(v) => {
+            field(b"embed");
+            for t in v {
+                field(t.as_bytes());
+            }
+        }
     }
     // serde_json writes a value's map keys in order: one constraint, one text.
     field(&serde_json::to_vec(constraints).unwrap_or_default());

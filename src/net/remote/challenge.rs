@@ -100,6 +100,7 @@ async fn challenge(net: &Net, peer: NodeId, known: Known) {
                 guard.push_output(&piece);
                 guard.progress(tokens);
             }
+            Event::Embeddings(_) => {}
             Event::Done(f) => {
                 guard.finish(&f);
                 break;

@@ -61,6 +61,10 @@ pub(super) async fn spot(
     claim: &Claim,
     forced: bool,
 ) -> bool {
+    if matches!(spec.prompt, crate::job::Prompt::Embed(_)) {
+        guard.set_check("not checked: embeddings are not spot-checked (yet)".into());
+        return false;
+    }
     // Only the very variant it ran: another quantization computes other logits.
     let variant = ModelRef::parse(&claim.variant);
     // An empty answer is checked too when it claims the model ended it at once: a worker

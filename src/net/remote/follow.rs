@@ -165,6 +165,13 @@ impl Follow {
         let mut last = Instant::now();
         let mut gaps = Duration::ZERO;
         let began = Instant::now();
+        // An embedding job's vectors, passed on only with its `Done` (a source that breaks
+        // before then has its job run again whole elsewhere).
+        let mut vectors: Vec<Vec<f32>> = Vec::new();
+        let inputs = match &self.spec.prompt {
+            crate::job::Prompt::Embed(v) => Some(v.len()),
+            _ => None,
+        };
         loop {
             let mean = (seg_tokens > 1).then(|| gaps / (seg_tokens - 1));
             let limit = self.stall_limit(mean, seg_tokens == 0);
@@ -199,7 +206,34 @@ impl Follow {
                         return self.abandon(source, seg_tokens).await;
                     }
                 }
+                Step::Event(Event::Embeddings(v)) => {
+                    vectors.extend(v);
+                    if inputs.is_none_or(|n| vectors.len() > n) {
+                        return Outcome::Broke {
+                            tokens: seg_tokens,
+                            why: "sent more vectors than the job has inputs".into(),
+                        };
+                    }
+                }
+                Step::Event(Event::Done(_)) if inputs.is_some_and(|n| vectors.len() != n) => {
+                    return Outcome::Broke {
+                        tokens: seg_tokens,
+                        why: format!(
+                            "ended an embedding job with {} vectors for {} inputs",
+                            vectors.len(),
+                            inputs.unwrap_or(0)
+                        ),
+                    };
+                }
                 Step::Event(Event::Done(f)) => {
+                    if !vectors.is_empty()
+                        && tx
+                            .send(Event::Embeddings(std::mem::take(&mut vectors)))
+                            .await
+                            .is_err()
+                    {
+                        return self.abandon(source, seg_tokens).await;
+                    }
                     // Its speed as measured here (the score's, never its own claim): tokens over
                     // the whole segment, first-token wait included, so an answer held back and
                     // sent in one burst counts as slow as it was.
@@ -708,6 +742,10 @@ async fn next_frame(s: &mut Segment, limit: Duration) -> Step {
             Step::Broken("sent logprobs the job did not ask for".into())
         }
         Reply::Token { id, piece, extra } => Step::Event(Event::Token { id, piece, extra }),
+        Reply::Embedding { vector } => match wire::decode_vector(&vector) {
+            Some(v) => Step::Event(Event::Embeddings(vec![v])),
+            None => Step::Broken("sent a vector that is not one".into()),
+        },
         Reply::Waiting => Step::Waiting,
         Reply::Committed { n, commitment } => Step::Committed(n, commitment),
         Reply::Done {

@@ -238,6 +238,17 @@ async fn stream(
                     guard.push_output(&piece);
                     Reply::Token { id, piece, extra }
                 }
+                Cheated::Send(Some(Event::Embeddings(vectors))) => {
+                    for v in vectors {
+                        let frame = Reply::Embedding {
+                            vector: wire::encode_vector(&v),
+                        };
+                        if wire::write(send, &frame).await.is_err() {
+                            return n;
+                        }
+                    }
+                    continue;
+                }
                 Cheated::Send(Some(Event::Done(f))) => done(net, running, &f),
                 Cheated::Send(Some(Event::Failed(message))) => {
                     guard.fail(&message);
