@@ -10,6 +10,10 @@
 //!   the job where it runs.
 //! - `node`: the node's own routes (status, contribution, invite, ledger, jobs, metrics,
 //!   models, tokenize).
+//! - `answer`: a job's events read into answers (text, tool calls, logprobs) and OpenAI's
+//!   chunk and message shapes.
+//! - `embed`: `/v1/embeddings`.
+//! - `ollama`: Ollama's API (`/api/chat`, `/api/generate`, `/api/embed`, `/api/tags`, ...).
 //! - `error`: errors in OpenAI's shape.
 
 mod answer;
@@ -17,6 +21,7 @@ mod embed;
 mod error;
 mod infer;
 mod node;
+mod ollama;
 mod openai;
 
 use axum::Json;
@@ -62,6 +67,18 @@ pub fn routes(router: Router) -> axum::Router {
         .route("/v1/chat/completions", post(infer::chat))
         .route("/v1/completions", post(infer::completions))
         .route("/v1/embeddings", post(embed::embeddings))
+        // Ollama's API (none of its names is one of llp's own /api routes).
+        .route("/api/version", get(ollama::version))
+        .route("/api/tags", get(ollama::tags))
+        .route("/api/show", post(ollama::show))
+        .route("/api/chat", post(ollama::chat))
+        .route("/api/generate", post(ollama::generate))
+        .route("/api/embed", post(ollama::embed))
+        .route("/api/pull", post(ollama::unsupported))
+        .route("/api/push", post(ollama::unsupported))
+        .route("/api/create", post(ollama::unsupported))
+        .route("/api/copy", post(ollama::unsupported))
+        .route("/api/delete", axum::routing::delete(ollama::unsupported))
         .route("/api/status", get(node::status))
         .route("/api/contribution", post(node::contribution))
         .route("/api/invite", get(node::invite))
