@@ -12,7 +12,7 @@ use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
 use serde_json::{Value, json};
 
-use super::chat::{Applied, Parsed, Parser, Templates};
+use super::chat::{Applied, Parsed, ParsedCall, Parser, Templates};
 use super::prompt::{PromptError, with_bos};
 use crate::job::{CallDelta, ChatMsg, Constraints, Format, MsgDelta, Prompt, ToolChoice};
 
@@ -82,6 +82,9 @@ pub struct Setup {
     sent: Parsed,
     /// The ids given to tool calls, by index.
     ids: Vec<String>,
+    /// The tools offered (when the model may call one): an answer that is nothing but a JSON
+    /// call of one of them, outside the template's syntax, is read as that call.
+    offered: Vec<String>,
 }
 
 impl std::fmt::Debug for Setup {
@@ -136,7 +139,7 @@ impl Setup {
 
     fn parse(&mut self, partial: bool) -> Option<MsgDelta> {
         let parser = self.parser.as_ref()?;
-        let now = match parser.parse(&self.text, partial) {
+        let mut now = match parser.parse(&self.text, partial) {
             Ok(p) => p,
             Err(e) => {
                 // A partial answer that reads as nothing yet is normal; a whole one that does
@@ -151,9 +154,43 @@ impl Setup {
                 }
             }
         };
+        if !self.offered.is_empty() && now.tool_calls.is_empty() && self.sent.content.is_empty() {
+            let t = now.content.trim_start();
+            if partial && (t.is_empty() || t.starts_with('{') || t.starts_with("```")) {
+                // It may be a bare call: held until the answer ends.
+                return None;
+            }
+            if !partial && let Some(call) = bare_call(&now.content, &self.offered) {
+                now = Parsed {
+                    tool_calls: vec![call],
+                    ..Parsed::default()
+                };
+            }
+        }
         let d = diff(&mut self.sent, &now, &mut self.ids);
         (!d.is_empty()).then_some(d)
     }
+}
+
+/// An answer that is only `{"name": TOOL, "arguments": {...}}` (perhaps in a ```json fence),
+/// naming one of `offered`: small models often call a tool so, outside their template's
+/// syntax, and nothing else could be meant by it.
+fn bare_call(content: &str, offered: &[String]) -> Option<ParsedCall> {
+    let t = content.trim();
+    let t = t
+        .strip_prefix("```json")
+        .or_else(|| t.strip_prefix("```"))
+        .and_then(|r| r.trim_end().strip_suffix("```"))
+        .unwrap_or(t)
+        .trim();
+    let v: Value = serde_json::from_str(t).ok()?;
+    let name = v.get("name")?.as_str()?;
+    let args = v.get("arguments").or_else(|| v.get("parameters"))?;
+    (offered.iter().any(|o| o == name) && args.is_object()).then(|| ParsedCall {
+        name: name.to_string(),
+        arguments: args.to_string(),
+        id: String::new(),
+    })
 }
 
 /// What `now` adds to what was `sent` (which it updates). A reading that takes back text
@@ -389,6 +426,11 @@ pub(super) fn render(
             &vocab.token_to_piece(t, special, None),
         ));
     }
+    let offered = if c.has_tools() {
+        c.tools.iter().map(|t| t.name.clone()).collect()
+    } else {
+        Vec::new()
+    };
     let mut setup = Setup {
         grammar,
         preserved,
@@ -396,6 +438,7 @@ pub(super) fn render(
         text,
         sent: Parsed::default(),
         ids: Vec::new(),
+        offered,
     };
     // What the continuation already said was sent by the node that produced it.
     if !continuation.is_empty()
@@ -477,6 +520,30 @@ mod tests {
             arguments: args.into(),
             id: String::new(),
         }
+    }
+
+    #[test]
+    fn a_bare_json_call_of_an_offered_tool_is_a_call() {
+        let offered = vec!["get_weather".to_string()];
+        let c = bare_call(
+            "{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}",
+            &offered,
+        )
+        .unwrap();
+        assert_eq!(c.name, "get_weather");
+        assert_eq!(c.arguments, "{\"city\":\"Paris\"}");
+        let fenced = "```json\n{\"name\": \"get_weather\", \"arguments\": {}}\n```";
+        assert!(bare_call(fenced, &offered).is_some());
+        // Not offered, not a call, or more than the call: text.
+        assert!(bare_call("{\"name\": \"rm\", \"arguments\": {}}", &offered).is_none());
+        assert!(bare_call("{\"name\": \"get_weather\"}", &offered).is_none());
+        assert!(
+            bare_call(
+                "Sure: {\"name\": \"get_weather\", \"arguments\": {}}",
+                &offered
+            )
+            .is_none()
+        );
     }
 
     #[test]
