@@ -246,7 +246,7 @@ impl Payer {
         let req = Request::Infer(wire::InferRequest {
             job: job.into(),
             model: model.into(),
-            prompt: wire::Prompt::Chat(vec![("user".into(), PROMPT.into())]),
+            prompt: wire::Prompt::Chat(vec![local_llm_proxy::job::ChatMsg::new("user", PROMPT)]),
             continuation: vec![],
             max_tokens: Some(max_tokens),
             sampling: wire::WireSampling {
@@ -259,6 +259,8 @@ impl Payer {
             head: Some(Box::new(self.head())),
             promise: Some(Box::new(self.promise(job, 0))),
             hold: self.hold_entry(job).map(hex::encode),
+            constraints: Default::default(),
+            logprobs: None,
         });
         let (mut tx, rx) = self.conn.open_bi().await.unwrap();
         wire::write(&mut tx, &req).await.unwrap();

@@ -12,6 +12,7 @@ mod common;
 mod api;
 mod bad_input;
 mod cli;
+mod clients;
 mod concurrency;
 mod double_spend;
 mod economy;

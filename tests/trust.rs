@@ -7,7 +7,7 @@ use iroh::endpoint::Connection;
 use local_llm_proxy::engine::score::Position;
 use local_llm_proxy::engine::{Engine, EngineConfig, Job, Message, Role};
 use local_llm_proxy::ids::NodeId;
-use local_llm_proxy::job::Prompt;
+use local_llm_proxy::job::{ChatMsg, Constraints, Prompt};
 use local_llm_proxy::job::{Event, FinishReason, Sampling};
 use local_llm_proxy::net::wire::{self, Reply, Request};
 use local_llm_proxy::trust::check::{Fault, Tolerance, judge};
@@ -27,6 +27,7 @@ fn engine(threads: u32, slots: u32) -> Engine {
         slots,
         ctx_per_slot: 1024,
         queue_limit: 64,
+        chat_template: None,
     })
     .unwrap()
 }
@@ -77,6 +78,8 @@ async fn generate(e: &Engine, s: impl Fn(usize) -> Sampling, ignore_eos: bool) -
             sampling: s(i),
             stop: vec![],
             ignore_eos,
+            constrained: None,
+            logprobs: None,
             priority: 0,
             events: tx,
         })
@@ -91,6 +94,7 @@ async fn generate(e: &Engine, s: impl Fn(usize) -> Sampling, ignore_eos: bool) -
                 Event::Token { id, .. } => tokens.push(id),
                 Event::Done(f) => break f.reason,
                 Event::Failed(m) => panic!("{m}"),
+                Event::Embeddings(_) => panic!("vectors from a chat model"),
             }
         };
         out.push(Answer {
@@ -106,7 +110,7 @@ async fn generate(e: &Engine, s: impl Fn(usize) -> Sampling, ignore_eos: bool) -
 /// The checker's scores of `tokens` as the answer to prompt `i`.
 async fn score(checker: &Engine, i: usize, tokens: &[u32], s: &Sampling) -> Vec<Position> {
     let (e, t, s) = (checker.clone(), tokens.to_vec(), s.clone());
-    tokio::task::spawn_blocking(move || e.score(&prompt_of(&e, PROMPTS[i]), &t, &s, None))
+    tokio::task::spawn_blocking(move || e.score(&prompt_of(&e, PROMPTS[i]), &t, &s, None, None))
         .await
         .unwrap()
         .unwrap()
@@ -207,6 +211,7 @@ fn model_ad() -> wire::ModelAd {
         queued: 0,
         ctx: 2048,
         tokens_per_s: 100.0,
+        features: Vec::new(),
     }
 }
 
@@ -267,7 +272,7 @@ async fn wrong_answers(at: &Attacker, conn: Connection, answer: Vec<u32>, then: 
                     requester: NodeId::from(conn.remote_id()),
                     worker: NodeId::from(at.ep.id()),
                     model: format!("{MODEL}:q4_1"),
-                    prompt: prompt_hash(&prompt, &job.continuation),
+                    prompt: prompt_hash(&prompt, &job.constraints, &job.continuation),
                     sampling: (&job.sampling).into(),
                     ignore_eos: job.ignore_eos,
                     stop: job.stop.clone(),
@@ -276,7 +281,12 @@ async fn wrong_answers(at: &Attacker, conn: Connection, answer: Vec<u32>, then: 
                 };
                 for (i, &id) in answer[..n].iter().enumerate() {
                     let piece = format!("w{id} ").into_bytes();
-                    let _ = wire::write(&mut tx, &Reply::Token { id, piece }).await;
+                    let frame = Reply::Token {
+                        id,
+                        piece,
+                        extra: None,
+                    };
+                    let _ = wire::write(&mut tx, &frame).await;
                     if (i + 1) % 8 == 0 {
                         let running = commitment.cut(i + 1).sign(at.ep.secret_key());
                         let frame = Reply::Committed {
@@ -305,6 +315,7 @@ async fn wrong_answers(at: &Attacker, conn: Connection, answer: Vec<u32>, then: 
                     prompt_ms: 1.0,
                     generation_ms: 5.0,
                     commitment: Some(commitment.sign(at.ep.secret_key())),
+                    delta: None,
                 };
                 let _ = wire::write(&mut tx, &done).await;
                 // Its promises and payment, read and dropped.
@@ -1172,13 +1183,13 @@ fn honest_claim(
     worker: &iroh::SecretKey,
     job: &str,
 ) -> FraudProof {
-    let prompt = Prompt::Chat(vec![("user".into(), PROMPTS[honest.prompt].into())]);
+    let prompt = Prompt::Chat(vec![ChatMsg::new("user", PROMPTS[honest.prompt])]);
     let commitment = Commitment {
         job: job.into(),
         requester,
         worker: NodeId::from(worker),
         model: format!("{MODEL}:q4_1"),
-        prompt: prompt_hash(&prompt, &[]),
+        prompt: prompt_hash(&prompt, &Constraints::default(), &[]),
         sampling: honest.sampling.clone(),
         ignore_eos: false,
         stop: vec![],
@@ -1189,6 +1200,7 @@ fn honest_claim(
         signature: commitment.sign(worker),
         commitment,
         prompt,
+        constraints: Constraints::default(),
         before: vec![],
         fault: "made up".into(),
     }

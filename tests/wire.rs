@@ -359,6 +359,7 @@ async fn lying_server(
         queued: 0,
         ctx: 2048,
         tokens_per_s: 1e9,
+        features: Vec::new(),
     };
     let sealed = |seq: u64| {
         let a = wire::Announcement::new(seq, &at.ticket.network, vec![model.clone()]);
@@ -415,6 +416,7 @@ async fn lying_server(
                         &Reply::Token {
                             id: 28,
                             piece: b"ab".to_vec(),
+                            extra: None,
                         },
                     )
                     .await

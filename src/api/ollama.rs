@@ -113,31 +113,51 @@ pub(super) async fn show(State(r): State<Router>, body: Result<Bytes, BytesRejec
             .or(req.name)
             .ok_or_else(|| ApiError::bad_request("model is missing").param("model"))?;
         let want = ModelRef::parse(&name);
-        let e = r.node().engine_for(Some(&want)).ok_or_else(|| {
+        let caps = |embeds: bool, tools: bool| {
+            if embeds {
+                vec!["embedding"]
+            } else if tools {
+                vec!["completion", "tools"]
+            } else {
+                vec!["completion"]
+            }
+        };
+        if let Some(e) = r.node().engine_for(Some(&want)) {
+            let i = e.info();
+            return Ok(Json(json!({
+                "modelfile": "", "parameters": "", "template": "",
+                "details": details(&i.quant, i.parameters, e.embeds()),
+                "model_info": {
+                    "general.parameter_count": i.parameters,
+                    "llp.context_length": i.ctx_per_slot,
+                    "llp.context_length_trained": i.context_train,
+                },
+                "capabilities": caps(e.embeds(), e.supports_tools()),
+                "modified_at": now(),
+            }))
+            .into_response());
+        }
+        // A peer's model: what its announcement says.
+        let ad = r.net().and_then(|net| {
+            net.with_table(|t| {
+                t.peers()
+                    .filter(|p| p.routable())
+                    .find_map(|p| p.serves(&want).cloned())
+            })
+        });
+        let ad = ad.ok_or_else(|| {
             ApiError::new(
                 StatusCode::NOT_FOUND,
-                format!("model `{name}` is not served by this node"),
+                format!("model `{name}` is not served by this node or its peers"),
             )
         })?;
-        let i = e.info();
-        let mut caps = vec![];
-        if e.embeds() {
-            caps.push("embedding");
-        } else {
-            caps.push("completion");
-            if e.supports_tools() {
-                caps.push("tools");
-            }
-        }
+        let has = |f: &str| ad.features.iter().any(|x| x == f);
+        let embeds = has(crate::net::wire::FEATURE_EMBED);
         Ok(Json(json!({
             "modelfile": "", "parameters": "", "template": "",
-            "details": details(&i.quant, i.parameters, e.embeds()),
-            "model_info": {
-                "general.parameter_count": i.parameters,
-                "llp.context_length": i.ctx_per_slot,
-                "llp.context_length_trained": i.context_train,
-            },
-            "capabilities": caps,
+            "details": details(&ad.quant, 0, embeds),
+            "model_info": {"llp.context_length": ad.ctx},
+            "capabilities": caps(embeds, has(crate::net::wire::FEATURE_TOOLS)),
             "modified_at": now(),
         }))
         .into_response())

@@ -526,17 +526,51 @@ mod tests {
     }
 
     #[test]
-    fn n_other_than_one_is_refused() {
-        let c = Common {
-            n: Some(2),
-            ..Default::default()
+    fn n_is_one_to_eight() {
+        for (n, ok) in [(0, false), (1, true), (8, true), (9, false)] {
+            let c = Common {
+                n: Some(n),
+                ..Default::default()
+            };
+            let v = c.validate(true);
+            assert_eq!(v.is_ok(), ok, "n={n}");
+            if !ok {
+                assert_eq!(v.unwrap_err().param.as_deref(), Some("n"));
+            }
+        }
+    }
+
+    #[test]
+    fn tools_formats_and_logprobs_are_checked() {
+        let parse = |body: &str| {
+            let (_, c): (ChatRequest, Common) = parse_request(body.as_bytes()).unwrap();
+            c.validate(true)
         };
-        assert_eq!(c.validate().unwrap_err().param.as_deref(), Some("n"));
-        let c = Common {
-            n: Some(1),
-            ..Default::default()
-        };
-        assert!(c.validate().is_ok());
+        let tool = r#"{"type":"function","function":{"name":"f","parameters":{"type":"object"}}}"#;
+        let v = parse(&format!(
+            r#"{{"messages":[],"tools":[{tool}],"tool_choice":{{"type":"function","function":{{"name":"f"}}}}}}"#
+        ))
+        .unwrap();
+        assert_eq!(v.constraints.tool_choice, ToolChoice::Function("f".into()));
+        let e = parse(&format!(
+            r#"{{"messages":[],"tools":[{tool}],"tool_choice":{{"type":"function","function":{{"name":"g"}}}}}}"#
+        ))
+        .unwrap_err();
+        assert_eq!(e.param.as_deref(), Some("tool_choice"));
+        let e = parse(r#"{"messages":[],"tools":[{"type":"retrieval"}]}"#).unwrap_err();
+        assert_eq!(e.param.as_deref(), Some("tools[0]"));
+        let e = parse(
+            r#"{"messages":[],"response_format":{"type":"json_schema","json_schema":{"schema":{"type":"object","patternProperties":{}}}}}"#,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("patternProperties"), "{}", e.message);
+        let v = parse(r#"{"messages":[],"logprobs":true,"top_logprobs":5}"#).unwrap();
+        assert_eq!(v.logprobs, Some(5));
+        assert!(parse(r#"{"messages":[],"logprobs":true,"top_logprobs":21}"#).is_err());
+        assert!(parse(r#"{"messages":[],"top_logprobs":2}"#).is_err());
+        let (_, c): (CompletionRequest, Common) =
+            parse_request(br#"{"prompt":"x","logprobs":3}"#).unwrap();
+        assert_eq!(c.validate(false).unwrap().logprobs, Some(3));
     }
 
     #[test]
@@ -546,10 +580,23 @@ mod tests {
         )
         .unwrap();
         let m = messages(&req.messages).unwrap();
-        assert_eq!(m[0].role, Role::System);
+        assert_eq!(m[0].role, "system");
         assert_eq!(m[1].content, "ab");
+        // A tool result names the call it answers.
         let (req, _): (ChatRequest, Common) =
             parse_request(br#"{"messages":[{"role":"tool","content":"x"}]}"#).unwrap();
+        assert!(messages(&req.messages).is_err());
+        let (req, _): (ChatRequest, Common) = parse_request(
+            br#"{"messages":[{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"{}"}}]},{"role":"tool","tool_call_id":"c1","content":"x"}]}"#,
+        )
+        .unwrap();
+        let m = messages(&req.messages).unwrap();
+        assert_eq!(m[0].tool_calls[0].name, "f");
+        assert_eq!(m[1].tool_call_id.as_deref(), Some("c1"));
+        let (req, _): (ChatRequest, Common) = parse_request(
+            br#"{"messages":[{"role":"assistant","tool_calls":[{"id":"c","function":{"name":"f","arguments":"not json"}}]}]}"#,
+        )
+        .unwrap();
         assert!(messages(&req.messages).is_err());
     }
 }

@@ -679,6 +679,7 @@ mod tests {
             queued: 0,
             ctx: 2048,
             tokens_per_s: 50.0,
+            features: vec![FEATURE_TOOLS.into()],
         };
         Announcement {
             addrs: vec!["127.0.0.1:5000".parse().unwrap()],
@@ -757,13 +758,22 @@ mod tests {
         fn frames_round_trip(nonce in any::<u64>(), id in any::<u32>(), piece in proptest::collection::vec(any::<u8>(), 0..32), text in ".{0,64}") {
             let req = Request::Infer(InferRequest {
                 promise: None, hold: None,
-                job: text.clone(), model: "m".into(), prompt: Prompt::Chat(vec![("user".into(), text.clone())]),
+                job: text.clone(), model: "m".into(), prompt: Prompt::Chat(vec![job::ChatMsg::new("user", text.clone())]),
                 continuation: vec![id], max_tokens: Some(id), sampling: WireSampling { seed: Some(nonce), ..Default::default() },
                 stop: vec![text], ignore_eos: false, budget: nonce, head: None,
+                constraints: job::Constraints {
+                    tools: vec![job::Tool { name: "f".into(), description: String::new(), parameters: serde_json::json!({"type": "object"}) }],
+                    ..Default::default()
+                },
+                logprobs: Some(3),
             });
             let f = encode(&req);
             prop_assert_eq!(decode::<Request>(&f[4..]).unwrap(), req);
-            let rep = Reply::Token { id, piece };
+            let extra = Some(Box::new(job::TokenExtra {
+                logprobs: Some(job::Logprobs { logprob: -0.5, top: vec![job::TopLogprob { id, piece: piece.clone(), logprob: -0.5 }] }),
+                delta: None,
+            }));
+            let rep = Reply::Token { id, piece, extra };
             let f = encode(&rep);
             prop_assert_eq!(decode::<Reply>(&f[4..]).unwrap(), rep);
         }

@@ -133,6 +133,24 @@ impl Router {
         if needs_tools && peers_capable && !local.as_ref().is_some_and(Engine::supports_tools) {
             local = None;
         }
+        let served_without_tools = needs_tools
+            && !peers_capable
+            && local.is_none()
+            && self.net.as_ref().is_some_and(|n| {
+                n.with_table(|t| t.peers().any(|p| p.routable() && fits(p, &model, false)))
+            });
+        if served_without_tools {
+            return Err(Refusal::new(
+                400,
+                format!(
+                    "the chat template of {} has no tool support on any node that serves it \
+                     (it does not render `tools`); send the request without `tools`, or to a \
+                     model whose template takes them",
+                    model.name
+                ),
+            )
+            .param("tools"));
+        }
         let first = View {
             first: true,
             local: local.is_some(),

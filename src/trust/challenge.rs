@@ -104,6 +104,8 @@ mod tests {
                 sampling: Sampling::default(),
                 stop: Vec::new(),
                 ignore_eos: false,
+                constraints: Default::default(),
+                logprobs: None,
             },
             variant: "m:q4_1".into(),
             tokens: vec![1, 2, 3],

@@ -414,6 +414,7 @@ mod tests {
             commitment: c.clone(),
             signature: sig,
             prompt: chat.clone(),
+            constraints: Constraints::default(),
             before: vec![1, 2],
             fault: String::new(),
         };

@@ -136,10 +136,13 @@ def schema_output(client):
         check(True, f"{model}: JSON schema output parses and validates: {value}")
     r = client.chat.completions.create(
         model=CHAT_MODEL,
-        messages=[{"role": "user", "content": "Give me any JSON object."}],
+        messages=[{"role": "user", "content": "Reply with a JSON object holding a name and an age."}],
         response_format={"type": "json_object"},
-        max_tokens=80,
+        temperature=0,
+        max_tokens=300,
     )
+    # (An answer cut at max_tokens is cut JSON, as OpenAI's is: this one must end by itself.)
+    check(r.choices[0].finish_reason == "stop", f"json_object output ends ({r.choices[0].finish_reason})")
     check(isinstance(json.loads(r.choices[0].message.content), dict), "json_object output is an object")
     try:
         client.chat.completions.create(

@@ -213,6 +213,8 @@ impl Node {
                     ("--api", "127.0.0.1:0"),
                     ("--relay", "disabled"),
                     ("--threads", "2"),
+                    // The default model only, whatever else the models dir holds.
+                    ("--model", "smollm2-135m-instruct"),
                 ]
                 .iter()
                 .filter(|(flag, _)| !extra.contains(flag))

@@ -146,7 +146,10 @@ pub(super) async fn payment(
         .price(facts.parameters, &quant, billed as u64);
     let hint = spec.prompt.token_hint() + continuation;
     let budget = ledger.available().min(bound);
-    if budget == 0 || budget < prompt_price.saturating_add(1) {
+    // A generation's budget pays for at least one answer token beyond its prompt; an embedding
+    // job's answer is its vectors, priced with its prompt.
+    let answer = u64::from(!matches!(spec.prompt, crate::job::Prompt::Embed(_)));
+    if budget == 0 || budget < prompt_price.saturating_add(answer) {
         if budget == 0 && ledger.policy().free_when_idle {
             return Ok(Offer::free(exact));
         }
@@ -157,7 +160,7 @@ pub(super) async fn payment(
         return Err(Refusal::busy(format!("peer {}: {e:#}", peer.short()), 1));
     }
     let (hold, budget, entry) = match hold_on_chain(ledger, budget, job, *peer).await {
-        Ok((hold, (held, e))) if held > prompt_price => (hold, held, e),
+        Ok((hold, (held, e))) if held >= prompt_price.saturating_add(answer) => (hold, held, e),
         Err(Some(e @ LedgerError::Stale(_))) => {
             return Err(Refusal::new(402, e.to_string()).code(ErrorCode::InsufficientCredits));
         }
@@ -449,6 +452,8 @@ mod tests {
             sampling: Sampling::default(),
             stop: Vec::new(),
             ignore_eos: false,
+            constraints: Default::default(),
+            logprobs: None,
         };
         let r = insufficient(&l, "smollm2-135m-instruct", "q4_1", &spec, 1, Some("no"));
         assert_eq!(r.status, 402);

@@ -458,6 +458,11 @@ impl Admitted {
             return Some(Reply::refused(RefuseCode::Credits, m));
         }
         let quant = &info.quant;
+        // An embedding job's vectors come with its prompt: the promise for the prompt pays.
+        if self.prepared.embed.is_some() {
+            self.priority = i64::try_from(standing).unwrap_or(i64::MAX - 1);
+            return None;
+        }
         let can = policy
             .affordable(self.parameters, quant, self.billed, budget)
             .min((self.context as u64).saturating_sub(self.billed));

@@ -11,6 +11,7 @@ fn ad(slots: u32, busy: u32, tps: f64) -> Announcement {
         queued: 0,
         ctx: 2048,
         tokens_per_s: tps,
+        features: Vec::new(),
     };
     Announcement::new(1, "public", vec![model])
 }
