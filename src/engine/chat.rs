@@ -4,8 +4,11 @@
 //! well-formed, the parser that reads the model's tool-call syntax back ([`Parser`]), and the
 //! GBNF grammar of a JSON schema ([`schema_grammar`]).
 //!
-//! Everything crosses the boundary as JSON text. Only this node's own template and its own
-//! apply results reach the C++ side: nothing a peer sends is parsed here.
+//! Everything crosses the boundary as JSON text. What a request carries (messages, tools,
+//! schemas, the text of an answer so far) reaches the C++ side, from clients and peers alike:
+//! it is bounded and checked first (`job::check_constraints`, `job::schema`, `job::local`),
+//! and every C++ exception comes back as an error. A parser's serialized form is only ever this
+//! node's own, made by its own apply (llama.cpp trusts it).
 
 #![allow(unsafe_code)] // The bindings of the C++ shim: each unsafe call says why it holds.
 

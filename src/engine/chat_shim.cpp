@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -80,9 +81,9 @@ llp_chat * llp_chat_init(const char * src, const char * bos, const char * eos, c
         if (!src || !*src) {
             throw std::invalid_argument("no chat template source");
         }
-        auto * c = new llp_chat();
+        auto c   = std::make_unique<llp_chat>();
         c->tmpls = common_chat_templates_init(nullptr, src, bos ? bos : "", eos ? eos : "");
-        return c;
+        return c.release();
     } catch (const std::exception & e) {
         *err = dup(e.what());
     } catch (...) {
@@ -180,7 +181,7 @@ llp_chat_parser * llp_chat_parser_new(const char * params, char ** err) {
     *err = nullptr;
     try {
         const json j         = json::parse(params);
-        auto *     p         = new llp_chat_parser();
+        auto       p         = std::make_unique<llp_chat_parser>();
         p->params.format     = static_cast<common_chat_format>(j.at("format").get<int>());
         p->params.generation_prompt = j.at("generation_prompt").get<std::string>();
         p->params.reasoning_format  = COMMON_REASONING_FORMAT_NONE;
@@ -189,7 +190,7 @@ llp_chat_parser * llp_chat_parser_new(const char * params, char ** err) {
         if (!src.empty()) {
             p->params.parser.load(src);
         }
-        return p;
+        return p.release();
     } catch (const std::exception & e) {
         *err = dup(e.what());
     } catch (...) {

@@ -139,7 +139,14 @@ impl Setup {
 
     fn parse(&mut self, partial: bool) -> Option<MsgDelta> {
         let parser = self.parser.as_ref()?;
-        let mut now = match parser.parse(&self.text, partial) {
+        // llama.cpp's parser reads JSON recursively: text nested deeper than any real call is
+        // content, and is not handed to it.
+        let parsed = if nesting(&self.text) > MAX_NESTING {
+            Err("nested too deep to read as calls".to_string())
+        } else {
+            parser.parse(&self.text, partial)
+        };
+        let mut now = match parsed {
             Ok(p) => p,
             Err(e) => {
                 // A partial answer that reads as nothing yet is normal; a whole one that does
@@ -170,6 +177,25 @@ impl Setup {
         let d = diff(&mut self.sent, &now, &mut self.ids);
         (!d.is_empty()).then_some(d)
     }
+}
+
+/// Deepest bracket nesting the parser is given (tool calls' JSON is far shallower).
+const MAX_NESTING: usize = 64;
+
+/// The deepest nesting of `[` and `{` in `text`.
+fn nesting(text: &str) -> usize {
+    let (mut depth, mut most) = (0usize, 0usize);
+    for b in text.bytes() {
+        match b {
+            b'[' | b'{' => {
+                depth += 1;
+                most = most.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    most
 }
 
 /// An answer that is only `{"name": TOOL, "arguments": {...}}` (perhaps in a ```json fence),

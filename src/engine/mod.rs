@@ -416,6 +416,10 @@ impl Engine {
 
     /// The bytes of `token`, as an answer carries them.
     pub fn piece(&self, token: u32) -> Vec<u8> {
+        // A peer's id outside the vocabulary: llama.cpp would throw through its C API (abort).
+        if token >= self.n_vocab() {
+            return Vec::new();
+        }
         self.inner
             .model
             .vocab()
@@ -424,10 +428,12 @@ impl Engine {
 
     /// Whether `token` ends generation (an end-of-generation token of the model).
     pub fn is_end(&self, token: u32) -> bool {
-        self.inner
-            .model
-            .vocab()
-            .is_eog(LlamaToken::new(token as i32))
+        token < self.n_vocab()
+            && self
+                .inner
+                .model
+                .vocab()
+                .is_eog(LlamaToken::new(token as i32))
     }
 
     /// Tokens of `text` as plain text, with BOS only if `add_special` and the model wants one.

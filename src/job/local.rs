@@ -60,6 +60,20 @@ pub fn prepare(
         )
         .param("model"));
     }
+    // Whoever sent them (a client, a peer, a fraud proof), the constraints and the tokens from
+    // elsewhere are within bounds before anything reads them.
+    super::check_constraints(constraints)?;
+    let vocab = engine.n_vocab();
+    if let Some(bad) = continuation.iter().find(|&&t| t >= vocab) {
+        return Err(Refusal::new(
+            400,
+            format!("continuation token {bad} is outside the {vocab}-token vocabulary"),
+        ));
+    }
+    let ctx = engine.info().ctx_per_slot;
+    if continuation.len() as u32 >= ctx {
+        return Err(context_exceeded(what, ctx, continuation.len() as u32));
+    }
     let (mut tokens, setup) = if needs_template(prompt, constraints) {
         check_roles(prompt)?;
         let (t, s) = engine
@@ -80,16 +94,8 @@ pub fn prepare(
         return Err(Refusal::new(400, format!("{what} is empty")).param(what));
     }
     let prompt_tokens = tokens.len() as u32;
-    let ctx = engine.info().ctx_per_slot;
     if prompt_tokens >= ctx {
         return Err(context_exceeded(what, ctx, prompt_tokens));
-    }
-    let vocab = engine.n_vocab();
-    if let Some(bad) = continuation.iter().find(|&&t| t >= vocab) {
-        return Err(Refusal::new(
-            400,
-            format!("continuation token {bad} is outside the {vocab}-token vocabulary"),
-        ));
     }
     tokens.extend(continuation.iter().map(|&t| LlamaToken(t as i32)));
     let used = tokens.len() as u32;
@@ -210,6 +216,18 @@ fn check_roles(prompt: &Prompt) -> Result<(), Refusal> {
                 return Err(Refusal::new(
                     400,
                     format!("messages[{i}].role `{}` is not supported", m.role),
+                )
+                .param("messages"));
+            }
+            // The template reads arguments as JSON (recursively): JSON within serde's depth.
+            if let Some(j) = m
+                .tool_calls
+                .iter()
+                .position(|c| serde_json::from_str::<serde_json::Value>(&c.arguments).is_err())
+            {
+                return Err(Refusal::new(
+                    400,
+                    format!("messages[{i}].tool_calls[{j}].function.arguments is not JSON"),
                 )
                 .param("messages"));
             }

@@ -160,12 +160,12 @@ impl Constraints {
         !self.tools.is_empty() && self.tool_choice != ToolChoice::None
     }
 
-    /// Its bytes, for bounds.
+    /// Its bytes, for bounds (all of it, whether or not it constrains).
     pub fn size(&self) -> usize {
-        if self.is_empty() {
+        if self.is_default() {
             return 0;
         }
-        serde_json::to_vec(self).map_or(0, |v| v.len())
+        serde_json::to_vec(self).map_or(usize::MAX, |v| v.len())
     }
 }
 

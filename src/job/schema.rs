@@ -55,6 +55,11 @@ const TYPES: &[&str] = &[
 ];
 /// Deepest nesting of schemas taken (the grammar's rules grow with it).
 const MAX_DEPTH: usize = 32;
+/// Largest repetition count (`minItems`, `maxLength`, a pattern's `{m,n}`): llama.cpp writes a
+/// rule per repetition.
+const MAX_REPEAT: u64 = 1000;
+/// Longest pattern.
+const MAX_PATTERN: usize = 512;
 
 /// Why a schema cannot be followed: the keyword or value, and where (a JSON pointer).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -129,8 +134,30 @@ fn walk(s: &Value, at: &str, depth: usize) -> Result<(), Unsupported> {
                     );
                 }
             }
+            "minItems" | "maxItems" | "minLength" | "maxLength" => {
+                if !v.as_u64().is_some_and(|n| n <= MAX_REPEAT) {
+                    return fail(
+                        format!("`{k}` = {v}"),
+                        &format!("it must be a whole number from 0 to {MAX_REPEAT}"),
+                    );
+                }
+            }
+            "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum" => {
+                if !v.is_number() {
+                    return fail(format!("`{k}` = {v}"), "it must be a number");
+                }
+            }
             "pattern" => {
                 let p = v.as_str().unwrap_or("");
+                if p.len() > MAX_PATTERN {
+                    return fail(
+                        "a pattern".into(),
+                        &format!("patterns are at most {MAX_PATTERN} bytes"),
+                    );
+                }
+                if let Err(why) = counts(p) {
+                    return fail(format!("the pattern {v}"), &why);
+                }
                 if !(p.starts_with('^') && p.ends_with('$')) {
                     return fail(
                         format!("the pattern {v}"),
@@ -173,6 +200,55 @@ fn walk(s: &Value, at: &str, depth: usize) -> Result<(), Unsupported> {
             _ => {}
         }
     }
+    for (lo, hi) in [("minItems", "maxItems"), ("minLength", "maxLength")] {
+        if let (Some(a), Some(b)) = (
+            obj.get(lo).and_then(Value::as_u64),
+            obj.get(hi).and_then(Value::as_u64),
+        ) && a > b
+        {
+            return fail(
+                format!("`{lo}` {a} above `{hi}` {b}"),
+                "no value could satisfy both",
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A pattern's repetition counts (`{m}`, `{m,}`, `{m,n}`): whole, at most [`MAX_REPEAT`], and
+/// `m` ≤ `n` (llama.cpp would wrap `n - m` around and grow its grammar without end).
+fn counts(p: &str) -> Result<(), String> {
+    let mut rest = p;
+    while let Some(open) = rest.find('{') {
+        let escaped = rest[..open].ends_with('\\');
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else {
+            break;
+        };
+        let inner = &after[..close];
+        rest = &after[close + 1..];
+        if escaped || !inner.chars().all(|c| c.is_ascii_digit() || c == ',') {
+            continue;
+        }
+        let mut parts = inner.splitn(2, ',');
+        let num = |s: Option<&str>| -> Result<Option<u64>, String> {
+            match s.map(str::trim) {
+                None | Some("") => Ok(None),
+                Some(n) => n
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| *n <= MAX_REPEAT)
+                    .map(Some)
+                    .ok_or_else(|| format!("repetition counts go up to {MAX_REPEAT}")),
+            }
+        };
+        let (m, n) = (num(parts.next())?, num(parts.next())?);
+        if let (Some(m), Some(n)) = (m, n)
+            && m > n
+        {
+            return Err(format!("the repetition {{{inner}}} counts down"));
+        }
+    }
     Ok(())
 }
 
@@ -204,7 +280,7 @@ mod tests {
         let e = check(&json!({"type": "object", "properties": {"a": {"not": {"type": "null"}}}}))
             .unwrap_err();
         assert_eq!(e.what, "the keyword `not`");
-        assert_eq!(e.at, "/properties/a/not");
+        assert_eq!(e.at, "/properties/a");
         let e = check(&json!({"type": "string", "format": "email"})).unwrap_err();
         assert!(e.to_string().contains("email"), "{e}");
         let e = check(&json!({"type": "string", "pattern": "[a-z]+"})).unwrap_err();
@@ -212,6 +288,17 @@ mod tests {
         assert!(check(&json!({"$ref": "https://example.com/s.json"})).is_err());
         assert!(check(&json!({"type": "thing"})).is_err());
         assert!(check(&json!({"uniqueItems": true})).is_err());
+        // Counts llama.cpp would wrap around (a grammar without end), or too large.
+        let e = check(&json!({"type": "string", "minLength": 5, "maxLength": 2})).unwrap_err();
+        assert!(e.to_string().contains("minLength"), "{e}");
+        assert!(check(&json!({"type": "array", "maxItems": 5000})).is_err());
+        assert!(check(&json!({"type": "array", "minItems": -1})).is_err());
+        assert!(check(&json!({"type": "string", "pattern": "^a{5,2}$"})).is_err());
+        assert!(check(&json!({"type": "string", "pattern": "^a{1,99999}$"})).is_err());
+        assert!(check(&json!({"type": "string", "pattern": "^a{2,5}b{3}$"})).is_ok());
+        assert!(
+            check(&json!({"type": "string", "pattern": format!("^{}$", "a".repeat(600))})).is_err()
+        );
         let mut deep = json!({"type": "string"});
         for _ in 0..40 {
             deep = json!({"type": "array", "items": deep});

@@ -169,6 +169,23 @@ impl Policy {
         n.min(context as u64) as u32
     }
 
+    /// [`Policy::billed_prompt`] of a job's prompt. An embedding job's inputs are billed each on
+    /// its own (each within the context, as each is read alone), their sum uncapped: a
+    /// thousand inputs are a thousand prompts' work.
+    pub fn billed(prompt: &crate::job::Prompt, continuation: usize, context: u32) -> u32 {
+        match prompt {
+            crate::job::Prompt::Embed(inputs) => inputs
+                .iter()
+                .map(|t| u64::from(Self::billed_prompt(t.len(), 1, 0, context)))
+                .sum::<u64>()
+                .min(u64::from(u32::MAX)) as u32,
+            p => {
+                let (bytes, messages) = p.size();
+                Self::billed_prompt(bytes, messages, continuation, context)
+            }
+        }
+    }
+
     /// A short fingerprint of the policy: nodes of one network must agree on it.
     pub fn id(&self) -> String {
         let json = serde_json::to_vec(self).expect("policy serializes");

@@ -55,9 +55,10 @@ def main():
                               options={"temperature": 0, "num_predict": 8}))
     check("".join(p.response for p in gs) == g.response, "streamed generate says the same")
 
-    j = client.chat(model=CHAT_MODEL, messages=[{"role": "user", "content": "A person as JSON."}],
-                    format={"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]},
-                    options={"num_predict": 60})
+    j = client.chat(model=CHAT_MODEL, messages=[{"role": "user", "content": "Reply with JSON holding a person's name."}],
+                    format={"type": "object", "properties": {"name": {"type": "string", "maxLength": 40}}, "required": ["name"]},
+                    options={"num_predict": 200, "temperature": 0})
+    check(j.done_reason == "stop", f"format schema output ends ({j.done_reason})")
     check(isinstance(json.loads(j.message.content).get("name"), str), f"format schema: {j.message.content}")
 
     t = client.chat(model=TOOLS_MODEL, messages=[{"role": "user", "content": "What is the weather in Paris? Use the tool."}],

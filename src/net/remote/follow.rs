@@ -172,6 +172,8 @@ impl Follow {
             crate::job::Prompt::Embed(v) => Some(v.len()),
             _ => None,
         };
+        // The parser's text is bounded by the tokens' own (a worker's word beside its tokens).
+        let mut said = Said::default();
         loop {
             let mean = (seg_tokens > 1).then(|| gaps / (seg_tokens - 1));
             let limit = self.stall_limit(mean, seg_tokens == 0);
@@ -194,6 +196,12 @@ impl Follow {
                     return self.abandon(source, seg_tokens).await;
                 }
                 Step::Event(Event::Token { id, piece, extra }) => {
+                    if let Err(why) = said.token(&self.spec, &piece, extra.as_deref()) {
+                        return Outcome::Broke {
+                            tokens: seg_tokens,
+                            why,
+                        };
+                    }
                     if seg_tokens > 0 {
                         gaps += last.elapsed();
                     }
@@ -208,10 +216,10 @@ impl Follow {
                 }
                 Step::Event(Event::Embeddings(v)) => {
                     vectors.extend(v);
-                    if inputs.is_none_or(|n| vectors.len() > n) {
+                    if let Err(why) = vectors_fit(&vectors, inputs) {
                         return Outcome::Broke {
                             tokens: seg_tokens,
-                            why: "sent more vectors than the job has inputs".into(),
+                            why,
                         };
                     }
                 }
@@ -223,6 +231,16 @@ impl Follow {
                             vectors.len(),
                             inputs.unwrap_or(0)
                         ),
+                    };
+                }
+                Step::Event(Event::Done(f))
+                    if f.delta
+                        .as_ref()
+                        .is_some_and(|d| said.delta(&self.spec, d).is_err()) =>
+                {
+                    return Outcome::Broke {
+                        tokens: seg_tokens,
+                        why: "ended with a reading its tokens do not hold".into(),
                     };
                 }
                 Step::Event(Event::Done(f)) => {
@@ -715,6 +733,72 @@ pub(super) fn read_frames(
 }
 
 /// Reads the next frame of a segment as an event, within the stall limit.
+/// What a worker's parser said of its answer so far, against the tokens' own bytes: a reading
+/// far longer than the text it reads, or a call of a tool the job did not offer, is a lie.
+#[derive(Default)]
+struct Said {
+    piece_bytes: usize,
+    delta_bytes: usize,
+}
+
+impl Said {
+    fn token(
+        &mut self,
+        spec: &crate::job::Spec,
+        piece: &[u8],
+        extra: Option<&crate::job::TokenExtra>,
+    ) -> Result<(), String> {
+        self.piece_bytes += piece.len();
+        match extra.and_then(|x| x.delta.as_ref()) {
+            Some(d) => self.delta(spec, d),
+            None => Ok(()),
+        }
+    }
+
+    fn delta(&mut self, spec: &crate::job::Spec, d: &crate::job::MsgDelta) -> Result<(), String> {
+        self.delta_bytes += d.content.len()
+            + d.tool_calls
+                .iter()
+                .map(|c| c.arguments.len() + c.name.as_ref().map_or(0, String::len))
+                .sum::<usize>();
+        // A call's JSON may read longer than its tokens by quotes and spacing, never by much.
+        if self.delta_bytes > 2 * self.piece_bytes + 1024 {
+            return Err("sent a parsed answer far longer than its tokens".into());
+        }
+        let offered = |n: &str| spec.constraints.tools.iter().any(|t| t.name == n);
+        if let Some(n) = d
+            .tool_calls
+            .iter()
+            .filter_map(|c| c.name.as_deref())
+            .find(|n| !spec.constraints.has_tools() || !offered(n))
+        {
+            return Err(format!(
+                "said the model called `{n}`, a tool the job did not offer"
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Whether an embedding job's vectors so far can be its answer: no more than its inputs, all of
+/// one length, each of length 1 (as the engine normalizes them).
+fn vectors_fit(v: &[Vec<f32>], inputs: Option<usize>) -> Result<(), String> {
+    let Some(n) = inputs else {
+        return Err("sent vectors for a job that asked for text".into());
+    };
+    if v.len() > n {
+        return Err("sent more vectors than the job has inputs".into());
+    }
+    let dim = v.first().map_or(0, Vec::len);
+    for x in v {
+        let norm = x.iter().map(|a| f64::from(*a).powi(2)).sum::<f64>().sqrt();
+        if x.len() != dim || (norm - 1.0).abs() > 1e-2 {
+            return Err("sent a vector of another size, or not normalized".into());
+        }
+    }
+    Ok(())
+}
+
 /// Whether a token's extras are what the job asked: logprobs only if asked, with at most the
 /// alternatives asked, each a token's bytes.
 fn extra_fits(x: &crate::job::TokenExtra, asked: Option<u8>) -> bool {

@@ -136,10 +136,14 @@ pub(super) async fn payment(
     }
     let name = model.name.clone();
     let facts = listed(ledger, peer, &name, &exact)?;
-    let (bytes, messages) = spec.prompt.size();
-    let billed = Policy::billed_prompt(bytes, messages, continuation, facts.context);
-    let most = (billed as u64 + max_tokens.map_or(facts.context as u64, u64::from))
-        .min(facts.context as u64);
+    let billed = Policy::billed(&spec.prompt, continuation, facts.context);
+    let embed = matches!(spec.prompt, crate::job::Prompt::Embed(_));
+    let most = if embed {
+        billed as u64
+    } else {
+        (billed as u64 + max_tokens.map_or(facts.context as u64, u64::from))
+            .min(facts.context as u64)
+    };
     let bound = ledger.policy().price(facts.parameters, &quant, most);
     let prompt_price = ledger
         .policy()
@@ -148,7 +152,7 @@ pub(super) async fn payment(
     let budget = ledger.available().min(bound);
     // A generation's budget pays for at least one answer token beyond its prompt; an embedding
     // job's answer is its vectors, priced with its prompt.
-    let answer = u64::from(!matches!(spec.prompt, crate::job::Prompt::Embed(_)));
+    let answer = u64::from(!embed);
     if budget == 0 || budget < prompt_price.saturating_add(answer) {
         if budget == 0 && ledger.policy().free_when_idle {
             return Ok(Offer::free(exact));

@@ -216,8 +216,7 @@ fn pay_for_check(net: &Net, v: NodeId, spec: &Spec, claim: &Claim, variant: &Mod
     let Some(facts) = ledger.facts(&variant.name) else {
         return 0;
     };
-    let (bytes, messages) = spec.prompt.size();
-    let billed = Policy::billed_prompt(bytes, messages, claim.before.len(), facts.context);
+    let billed = Policy::billed(&spec.prompt, claim.before.len(), facts.context);
     let tokens = (billed as u64 + claim.tokens.len() as u64).min(facts.context as u64);
     let credits = ledger.policy().price(facts.parameters, &quant, tokens);
     let Ok(hold) = ledger.hold(credits) else {

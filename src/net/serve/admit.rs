@@ -416,8 +416,7 @@ pub(super) async fn admit(net: &Net, peer: NodeId, job: &InferRequest) -> Result
     let facts = node.ledger().and_then(|l| l.facts(&info.name));
     let parameters = facts.map_or(info.parameters, |f| f.parameters);
     let context = facts.map_or(u32::MAX, |f| f.context);
-    let (bytes, messages) = spec.prompt.size();
-    let billed = Policy::billed_prompt(bytes, messages, job.continuation.len(), context);
+    let billed = Policy::billed(&spec.prompt, job.continuation.len(), context);
     let mut a = Admitted {
         claim,
         billed: billed as u64,
