@@ -256,11 +256,50 @@ async fn bad_requests_from_a_member_end_their_stream_only() {
             "prompt": {"kind": "text", "value": "hi"}, "continuation": [4000000000u32], "max_tokens": 4,
             "sampling": {"temperature": 0.0, "top_p": 1.0, "seed": null, "frequency_penalty": 0.0, "presence_penalty": 0.0}})),
         ),
+        (
+            // minLength above maxLength: llama.cpp would grow its grammar until memory ran out.
+            "a schema whose grammar has no end",
+            wire::encode(&json!({"type": "infer", "job": "x", "model": MODEL,
+            "prompt": {"kind": "chat", "value": [{"role": "user", "content": "hi"}]}, "max_tokens": 4,
+            "constraints": {"format": {"schema": {"type": "string", "minLength": 5, "maxLength": 2}}},
+            "sampling": {"temperature": 0.0, "top_p": 1.0, "seed": null, "frequency_penalty": 0.0, "presence_penalty": 0.0}})),
+        ),
+        (
+            "a constrained job's token outside the vocabulary",
+            wire::encode(&json!({"type": "infer", "job": "x", "model": MODEL,
+            "prompt": {"kind": "chat", "value": [{"role": "user", "content": "hi"}]}, "continuation": [4000000000u32],
+            "max_tokens": 4, "constraints": {"format": "json"},
+            "sampling": {"temperature": 0.0, "top_p": 1.0, "seed": null, "frequency_penalty": 0.0, "presence_penalty": 0.0}})),
+        ),
+        (
+            // Read recursively by the template engine: past serde's depth it is refused first.
+            "tool-call arguments nested 100,000 deep",
+            wire::encode(&json!({"type": "infer", "job": "x", "model": MODEL,
+            "prompt": {"kind": "chat", "value": [{"role": "user", "content": "hi"},
+                {"role": "assistant", "content": "", "tool_calls": [{"id": "c", "name": "f",
+                    "arguments": format!("{}{}", "[".repeat(100_000), "]".repeat(100_000))}]},
+                {"role": "tool", "content": "x", "tool_call_id": "c"}]},
+            "max_tokens": 4,
+            "sampling": {"temperature": 0.0, "top_p": 1.0, "seed": null, "frequency_penalty": 0.0, "presence_penalty": 0.0}})),
+        ),
+        (
+            "vectors asked of a chat model",
+            wire::encode(&json!({"type": "infer", "job": "x", "model": MODEL,
+            "prompt": {"kind": "embed", "value": ["a"]}, "max_tokens": 0,
+            "sampling": {"temperature": 0.0, "top_p": 1.0, "seed": null, "frequency_penalty": 0.0, "presence_penalty": 0.0}})),
+        ),
     ];
     for (what, bytes) in bad {
         let (code, msg) = refused(at.raw(&conn, &bytes).await);
         assert!(code == "invalid", "{what}: {code} {msg}");
     }
+    // Tools for a model whose template has none: not this node's to honour, and no fault.
+    let tools = wire::encode(&json!({"type": "infer", "job": "t", "model": MODEL,
+        "prompt": {"kind": "chat", "value": [{"role": "user", "content": "hi"}]}, "max_tokens": 4,
+        "constraints": {"tools": [{"name": "f", "parameters": {"type": "object"}}], "tool_choice": "required"},
+        "sampling": {"temperature": 0.0, "top_p": 1.0, "seed": null, "frequency_penalty": 0.0, "presence_penalty": 0.0}}));
+    let (code, msg) = refused(at.raw(&conn, &tools).await);
+    assert_eq!(code, "unsupported", "{msg}");
     // The connection still works for a valid request after all that.
     let ping = at
         .raw(&conn, &wire::encode(&Request::Ping { nonce: 7 }))

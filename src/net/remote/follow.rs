@@ -904,3 +904,94 @@ async fn check_then_pay(c: Settling, mut s: Box<Segment>, claim: check::Claim, p
     }
     pay::settle(&c.net, Some(&c.guard), &mut s, paid, false).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::job::{CallDelta, Constraints, MsgDelta, Prompt, Sampling, Spec, TokenExtra, Tool};
+
+    fn spec(tools: &[&str]) -> Spec {
+        Spec {
+            model: None,
+            prompt: Prompt::Text("x".into()),
+            max_tokens: None,
+            sampling: Sampling::default(),
+            stop: Vec::new(),
+            ignore_eos: false,
+            constraints: Constraints {
+                tools: tools
+                    .iter()
+                    .map(|n| Tool {
+                        name: (*n).into(),
+                        description: String::new(),
+                        parameters: serde_json::json!({"type": "object"}),
+                    })
+                    .collect(),
+                ..Constraints::default()
+            },
+            logprobs: None,
+        }
+    }
+
+    fn call(name: &str, args: &str) -> TokenExtra {
+        TokenExtra {
+            logprobs: None,
+            delta: Some(MsgDelta {
+                content: String::new(),
+                tool_calls: vec![CallDelta {
+                    index: 0,
+                    id: Some("c".into()),
+                    name: Some(name.into()),
+                    arguments: args.into(),
+                }],
+            }),
+        }
+    }
+
+    #[test]
+    fn a_reading_must_be_of_the_tokens_and_the_offered_tools() {
+        let s = spec(&["get_weather"]);
+        let mut said = Said::default();
+        assert!(
+            said.token(&s, b"<tool_call>", Some(&call("get_weather", "{")))
+                .is_ok()
+        );
+        // A tool the job did not offer.
+        let mut said = Said::default();
+        assert!(
+            said.token(&s, b"x", Some(&call("delete_repo", "{}")))
+                .is_err()
+        );
+        // A reading far longer than the tokens it reads.
+        let mut said = Said::default();
+        let long = "a".repeat(4096);
+        let lie = TokenExtra {
+            logprobs: None,
+            delta: Some(MsgDelta {
+                content: long,
+                tool_calls: Vec::new(),
+            }),
+        };
+        assert!(said.token(&s, b"hi", Some(&lie)).is_err());
+        // Calls in a job that offered no tools.
+        let mut said = Said::default();
+        assert!(
+            said.token(&spec(&[]), b"x", Some(&call("f", "{}")))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn vectors_must_be_one_normalized_size_and_no_more_than_the_inputs() {
+        let unit = |n: usize| {
+            let mut v = vec![0.0f32; n];
+            v[0] = 1.0;
+            v
+        };
+        assert!(vectors_fit(&[unit(4), unit(4)], Some(2)).is_ok());
+        assert!(vectors_fit(&[unit(4), unit(4)], Some(1)).is_err());
+        assert!(vectors_fit(&[unit(4), unit(5)], Some(2)).is_err());
+        assert!(vectors_fit(&[vec![3.0, 4.0]], Some(1)).is_err());
+        assert!(vectors_fit(&[unit(4)], None).is_err());
+    }
+}

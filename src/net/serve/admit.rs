@@ -314,6 +314,23 @@ fn check(job: &InferRequest) -> Result<(), String> {
         return Err("continuation too long".into());
     }
     job::check_constraints(&job.constraints).map_err(|e| e.message)?;
+    // A template reads tool calls' arguments as JSON, recursively: JSON within serde's depth.
+    if let wire::Prompt::Chat(m) = &job.prompt
+        && m.iter()
+            .flat_map(|m| &m.tool_calls)
+            .any(|c| serde_json::from_str::<serde_json::Value>(&c.arguments).is_err())
+    {
+        return Err("a tool call's arguments are not JSON (or nest too deep)".into());
+    }
+    if let wire::Prompt::Embed(v) = &job.prompt
+        && (v.is_empty() || v.len() > job::MAX_EMBED_INPUTS)
+    {
+        return Err(format!(
+            "an embedding job carries 1 to {} inputs, not {}",
+            job::MAX_EMBED_INPUTS,
+            v.len()
+        ));
+    }
     if job.logprobs.is_some_and(|n| n > job::MAX_TOP_LOGPROBS) {
         return Err(format!(
             "top_logprobs may be at most {}",
@@ -345,6 +362,20 @@ fn engine_for(net: &Net, job: &InferRequest) -> Result<(ModelRef, Engine), Reply
             engine.info().quant
         );
         return Err(Reply::refused(RefuseCode::Model, m));
+    }
+    // Vectors of a chat model, or text of an embedding model: a request no node of this
+    // model answers (not a fault: the requester's client named the model).
+    let embed = matches!(job.prompt, wire::Prompt::Embed(_));
+    if embed != engine.embeds() {
+        let m = if embed {
+            format!("{} makes text, not embeddings", engine.info().name)
+        } else {
+            format!(
+                "{} is an embedding model: it makes vectors, not text",
+                engine.info().name
+            )
+        };
+        return Err(Reply::refused(RefuseCode::Invalid, m));
     }
     if job.constraints.has_tools() && !engine.supports_tools() {
         let m = format!(
