@@ -41,15 +41,21 @@ enum Kv {
     I32s(Vec<i32>),
 }
 
+fn read(dir: &Path, f: &str) -> Result<Vec<u8>, ConvertError> {
+    let p = dir.join(f);
+    std::fs::read(&p).map_err(|e| err(&p, e.to_string()))
+}
+
 /// Converts the BERT model in `dir` to GGUF at `out`, named `name`.
 pub fn bert_to_gguf(dir: &Path, name: &str, out: &Path) -> Result<(), ConvertError> {
-    let read = |f: &str| {
-        let p = dir.join(f);
-        std::fs::read(&p).map_err(|e| err(&p, e.to_string()))
-    };
-    let json = |f: &str| -> Result<Value, ConvertError> {
-        serde_json::from_slice(&read(f)?).map_err(|e| err(&dir.join(f), e.to_string()))
-    };
+    let (kvs, layers) = metadata(dir, name)?;
+    let tensors = tensors(dir, layers)?;
+    write(out, &kvs, &tensors).map_err(|e| err(out, e.to_string()))
+}
+
+/// The GGUF metadata of the model in `dir`, and its layer count.
+fn metadata(dir: &Path, name: &str) -> Result<(Metadata, u32), ConvertError> {
+    let json = |f: &str| json(dir, f);
     let config = json("config.json")?;
     let cfg = |k: &str| {
         config[k]
@@ -58,54 +64,19 @@ pub fn bert_to_gguf(dir: &Path, name: &str, out: &Path) -> Result<(), ConvertErr
             .ok_or_else(|| err(&dir.join("config.json"), format!("no `{k}`")))
     };
     let layers = cfg("num_hidden_layers")?;
+    if layers == 0 || layers > 256 {
+        return Err(err(&dir.join("config.json"), format!("{layers} layers")));
+    }
     let pooling = match json("1_Pooling/config.json") {
         Ok(p) if p["pooling_mode_cls_token"] == Value::Bool(true) => 2,
         _ => 1, // mean, sentence-transformers' usual
     };
-    let vocab_text = String::from_utf8(read("vocab.txt")?)
-        .map_err(|e| err(&dir.join("vocab.txt"), e.to_string()))?;
-    let vocab: Vec<&str> = vocab_text.lines().collect();
-    let specials = json("special_tokens_map.json")?;
-    let id_of = |k: &str| -> Result<u32, ConvertError> {
-        let tok = specials[k]
-            .as_str()
-            .or_else(|| specials[k]["content"].as_str())
-            .ok_or_else(|| err(&dir.join("special_tokens_map.json"), format!("no `{k}`")))?;
-        vocab
-            .iter()
-            .position(|t| *t == tok)
-            .map(|i| i as u32)
-            .ok_or_else(|| {
-                err(
-                    &dir.join("vocab.txt"),
-                    format!("the {k} `{tok}` is not in the vocabulary"),
-                )
-            })
-    };
-    let (cls, sep, unk, pad, mask) = (
-        id_of("cls_token")?,
-        id_of("sep_token")?,
-        id_of("unk_token")?,
-        id_of("pad_token")?,
-        id_of("mask_token")?,
-    );
-    let special = [cls, sep, unk, pad, mask];
-    let tokens: Vec<String> = vocab
-        .iter()
-        .map(|t| {
-            if t.starts_with('[') && t.ends_with(']') {
-                t.to_string()
-            } else if let Some(rest) = t.strip_prefix("##") {
-                rest.to_string()
-            } else {
-                format!("\u{2581}{t}")
-            }
-        })
-        .collect();
-    let types: Vec<i32> = (0..tokens.len() as u32)
-        .map(|i| if special.contains(&i) { 3 } else { 1 })
-        .collect();
-    let kvs: Vec<(&str, Kv)> = vec![
+    let Vocab {
+        tokens,
+        types,
+        special: [cls, sep, unk, pad, mask],
+    } = vocab(dir)?;
+    let kvs: Metadata = vec![
         ("general.architecture", Kv::Str("bert".into())),
         ("general.name", Kv::Str(name.into())),
         (
@@ -147,8 +118,78 @@ pub fn bert_to_gguf(dir: &Path, name: &str, out: &Path) -> Result<(), ConvertErr
         ("tokenizer.ggml.add_eos_token", Kv::Bool(true)),
         ("tokenizer.ggml.add_sep_token", Kv::Bool(false)),
     ];
+    Ok((kvs, layers))
+}
+
+/// GGUF metadata, in the order written.
+type Metadata = Vec<(&'static str, Kv)>;
+
+fn json(dir: &Path, f: &str) -> Result<Value, ConvertError> {
+    serde_json::from_slice(&read(dir, f)?).map_err(|e| err(&dir.join(f), e.to_string()))
+}
+
+/// The WordPiece vocabulary as llama.cpp's BERT tokenizer reads it, the token types, and the
+/// special tokens' ids (CLS, SEP, UNK, PAD, MASK).
+struct Vocab {
+    tokens: Vec<String>,
+    types: Vec<i32>,
+    special: [u32; 5],
+}
+
+fn vocab(dir: &Path) -> Result<Vocab, ConvertError> {
+    let vocab_text = String::from_utf8(read(dir, "vocab.txt")?)
+        .map_err(|e| err(&dir.join("vocab.txt"), e.to_string()))?;
+    let vocab: Vec<&str> = vocab_text.lines().collect();
+    let specials = json(dir, "special_tokens_map.json")?;
+    let id_of = |k: &str| -> Result<u32, ConvertError> {
+        let tok = specials[k]
+            .as_str()
+            .or_else(|| specials[k]["content"].as_str())
+            .ok_or_else(|| err(&dir.join("special_tokens_map.json"), format!("no `{k}`")))?;
+        vocab
+            .iter()
+            .position(|t| *t == tok)
+            .map(|i| i as u32)
+            .ok_or_else(|| {
+                err(
+                    &dir.join("vocab.txt"),
+                    format!("the {k} `{tok}` is not in the vocabulary"),
+                )
+            })
+    };
+    let special = [
+        id_of("cls_token")?,
+        id_of("sep_token")?,
+        id_of("unk_token")?,
+        id_of("pad_token")?,
+        id_of("mask_token")?,
+    ];
+    let tokens: Vec<String> = vocab
+        .iter()
+        .map(|t| {
+            if t.starts_with('[') && t.ends_with(']') {
+                t.to_string()
+            } else if let Some(rest) = t.strip_prefix("##") {
+                rest.to_string()
+            } else {
+                format!("\u{2581}{t}")
+            }
+        })
+        .collect();
+    let types: Vec<i32> = (0..tokens.len() as u32)
+        .map(|i| if special.contains(&i) { 3 } else { 1 })
+        .collect();
+    Ok(Vocab {
+        tokens,
+        types,
+        special,
+    })
+}
+
+/// The model's tensors in llama.cpp's names and order.
+fn tensors(dir: &Path, layers: u32) -> Result<Vec<Tensor>, ConvertError> {
     let st_path = dir.join("model.safetensors");
-    let raw = read("model.safetensors")?;
+    let raw = read(dir, "model.safetensors")?;
     let st = SafeTensors::deserialize(&raw).map_err(|e| err(&st_path, e.to_string()))?;
     let prefix = if st.tensor("embeddings.word_embeddings.weight").is_ok() {
         ""
@@ -178,7 +219,7 @@ pub fn bert_to_gguf(dir: &Path, name: &str, out: &Path) -> Result<(), ConvertErr
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    write(out, &kvs, &tensors).map_err(|e| err(out, e.to_string()))
+    Ok(tensors)
 }
 
 /// (GGUF name, safetensors name, stored as f16) in llama.cpp's converter's order.

@@ -314,7 +314,7 @@ async fn wrong_answers(at: &Attacker, conn: Connection, answer: Vec<u32>, then: 
                     ttft_ms: 1.0,
                     prompt_ms: 1.0,
                     generation_ms: 5.0,
-                    commitment: Some(commitment.sign(at.ep.secret_key())),
+                    commitment: Some(Box::new(commitment.sign(at.ep.secret_key()))),
                     delta: None,
                 };
                 let _ = wire::write(&mut tx, &done).await;

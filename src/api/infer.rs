@@ -69,20 +69,14 @@ pub(super) async fn completions(
     })
 }
 
-/// Routes the request's jobs (one per choice; this node or peers) and answers in the requested
-/// form. Every choice is placed before the answer starts: a refusal refuses the request.
-async fn run(
+/// One job per choice, each routed (a refusal of any refuses the request).
+async fn route_choices(
     r: &Router,
     model: Option<String>,
-    prompt: Prompt,
-    v: Validated,
-) -> Result<Response, ApiError> {
-    let shape = Shape {
-        kind: prompt.kind(),
-        parsed: prompt.kind() == Kind::Chat && needs_template(&prompt, &v.constraints),
-        logprobs: v.logprobs.is_some(),
-    };
-    let log = prompt_log(&prompt);
+    prompt: &Prompt,
+    v: &Validated,
+) -> Result<Vec<Reader>, ApiError> {
+    let log = prompt_log(prompt);
     let mut jobs = Vec::with_capacity(v.n as usize);
     for i in 0..v.n {
         let mut sampling = v.sampling.clone();
@@ -103,6 +97,23 @@ async fn run(
         routed.guard.set_warning(routed.warning.as_deref());
         jobs.push(Reader::new(routed, v.stop.clone()));
     }
+    Ok(jobs)
+}
+
+/// Routes the request's jobs (one per choice; this node or peers) and answers in the requested
+/// form. Every choice is placed before the answer starts: a refusal refuses the request.
+async fn run(
+    r: &Router,
+    model: Option<String>,
+    prompt: Prompt,
+    v: Validated,
+) -> Result<Response, ApiError> {
+    let shape = Shape {
+        kind: prompt.kind(),
+        parsed: prompt.kind() == Kind::Chat && needs_template(&prompt, &v.constraints),
+        logprobs: v.logprobs.is_some(),
+    };
+    let jobs = route_choices(r, model, &prompt, &v).await?;
     let first = &jobs[0].routed;
     let kind = shape.kind;
     let meta = Meta {

@@ -460,59 +460,93 @@ async fn run(r: &Router, spec: Spec, stream: bool, chat: bool) -> Result<Respons
     let log = crate::node::jobs::prompt_log(&spec.prompt);
     let routed = r.route(spec).await?;
     routed.guard.set_prompt_text(log);
-    let model = routed.model.clone();
-    let started = std::time::Instant::now();
-    let mut reader = Reader::new(routed, stops);
-    let piece = move |content: &str, calls: Option<Value>| {
-        if chat {
+    let lines = Lines {
+        model: routed.model.clone(),
+        chat,
+        started: std::time::Instant::now(),
+    };
+    let reader = Reader::new(routed, stops);
+    if stream {
+        Ok((
+            [(header::CONTENT_TYPE, "application/x-ndjson")],
+            Body::from_stream(ndjson(reader, shape, lines)),
+        )
+            .into_response())
+    } else {
+        whole(reader, shape, &lines).await
+    }
+}
+
+/// The lines of an answer in Ollama's shape.
+struct Lines {
+    model: String,
+    chat: bool,
+    started: std::time::Instant,
+}
+
+impl Lines {
+    /// A piece of the answer (with tool calls, whole).
+    fn piece(&self, content: &str, calls: Option<Value>) -> Value {
+        if self.chat {
             let mut m = json!({"role": "assistant", "content": content});
             if let Some(c) = calls {
                 m["tool_calls"] = c;
             }
-            json!({"model": model, "created_at": now(), "message": m, "done": false})
+            json!({"model": self.model, "created_at": now(), "message": m, "done": false})
         } else {
-            json!({"model": model, "created_at": now(), "response": content, "done": false})
+            json!({"model": self.model, "created_at": now(), "response": content, "done": false})
         }
-    };
-    let last = move |mut v: Value, c: &Choice, f: &Finish| {
+    }
+
+    /// `v` as the last line: done, why, and the counts and durations.
+    fn last(&self, mut v: Value, f: &Finish) -> Value {
         v["done"] = json!(true);
         v["done_reason"] = json!(if f.reason == crate::job::FinishReason::Length {
             "length"
         } else {
             "stop"
         });
-        v["total_duration"] = json!(nanos(started.elapsed()));
+        v["total_duration"] = json!(nanos(self.started.elapsed()));
         v["load_duration"] = json!(0);
         v["prompt_eval_count"] = json!(f.prompt_tokens);
         v["prompt_eval_duration"] = json!(nanos(f.prompt_time));
         v["eval_count"] = json!(f.completion_tokens);
         v["eval_duration"] = json!(nanos(f.generation_time));
-        let _ = c;
         v
-    };
-    if !stream {
-        let mut c = Choice::default();
-        loop {
-            match reader.next().await {
-                Some(Step::Out(out)) => shape.add(&mut c, &out),
-                Some(Step::End(out, f)) => {
-                    shape.add(&mut c, &out);
-                    let v = piece(&c.content, calls(&c));
-                    return Ok(Json(last(v, &c, &f)).into_response());
-                }
-                Some(Step::Failed(m)) => {
-                    return Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, m));
-                }
-                None => {
-                    return Err(ApiError::new(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        "the job ended without an answer",
-                    ));
-                }
+    }
+}
+
+/// The whole answer as one object.
+async fn whole(mut reader: Reader, shape: Shape, lines: &Lines) -> Result<Response, ApiError> {
+    let mut c = Choice::default();
+    loop {
+        match reader.next().await {
+            Some(Step::Out(out)) => shape.add(&mut c, &out),
+            Some(Step::End(out, f)) => {
+                shape.add(&mut c, &out);
+                let v = lines.piece(&c.content, calls(&c));
+                return Ok(Json(lines.last(v, &f)).into_response());
+            }
+            Some(Step::Failed(m)) => {
+                return Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, m));
+            }
+            None => {
+                return Err(ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the job ended without an answer",
+                ));
             }
         }
     }
-    let lines = async_stream::stream! {
+}
+
+/// The answer as newline-delimited JSON, a line per piece.
+fn ndjson(
+    mut reader: Reader,
+    shape: Shape,
+    lines: Lines,
+) -> impl futures_util::Stream<Item = Result<String, std::convert::Infallible>> {
+    async_stream::stream! {
         let mut c = Choice::default();
         while let Some(step) = reader.next().await {
             match step {
@@ -520,8 +554,7 @@ async fn run(r: &Router, spec: Spec, stream: bool, chat: bool) -> Result<Respons
                     let before = c.content.len();
                     shape.add(&mut c, &out);
                     if c.content.len() > before {
-                        let v = piece(&c.content[before..], None);
-                        yield Ok::<_, std::convert::Infallible>(format!("{v}\n"));
+                        yield Ok(format!("{}\n", lines.piece(&c.content[before..], None)));
                     }
                 }
                 Step::End(out, f) => {
@@ -529,11 +562,9 @@ async fn run(r: &Router, spec: Spec, stream: bool, chat: bool) -> Result<Respons
                     shape.add(&mut c, &out);
                     // Ollama sends tool calls whole, in a message of their own.
                     if c.content.len() > before || !c.calls.is_empty() {
-                        let v = piece(&c.content[before..], calls(&c));
-                        yield Ok(format!("{v}\n"));
+                        yield Ok(format!("{}\n", lines.piece(&c.content[before..], calls(&c))));
                     }
-                    let v = last(piece("", None), &c, &f);
-                    yield Ok(format!("{v}\n"));
+                    yield Ok(format!("{}\n", lines.last(lines.piece("", None), &f)));
                     break;
                 }
                 Step::Failed(m) => {
@@ -542,12 +573,7 @@ async fn run(r: &Router, spec: Spec, stream: bool, chat: bool) -> Result<Respons
                 }
             }
         }
-    };
-    Ok((
-        [(header::CONTENT_TYPE, "application/x-ndjson")],
-        Body::from_stream(lines),
-    )
-        .into_response())
+    }
 }
 
 /// Ollama's tool calls: arguments as a JSON object.

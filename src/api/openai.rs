@@ -416,6 +416,33 @@ impl Common {
     }
 }
 
+/// Message `i`'s tool calls, checked: functions, with JSON arguments.
+fn tool_calls(i: usize, calls: &[CallSpec]) -> Result<Vec<ToolCall>, ApiError> {
+    calls
+        .iter()
+        .enumerate()
+        .map(|(j, c)| {
+            if c.kind.as_deref().is_some_and(|k| k != "function") {
+                return Err(ApiError::bad_request(format!(
+                    "messages[{i}].tool_calls[{j}].type must be `function`"
+                ))
+                .param(format!("messages[{i}].tool_calls[{j}].type")));
+            }
+            if serde_json::from_str::<Value>(&c.function.arguments).is_err() {
+                return Err(ApiError::bad_request(format!(
+                    "messages[{i}].tool_calls[{j}].function.arguments is not JSON"
+                ))
+                .param(format!("messages[{i}].tool_calls[{j}].function.arguments")));
+            }
+            Ok(ToolCall {
+                id: c.id.clone(),
+                name: c.function.name.clone(),
+                arguments: c.function.arguments.clone(),
+            })
+        })
+        .collect()
+}
+
 /// Validates chat messages into the job's terms.
 pub(super) fn messages(msgs: &[ChatMessage]) -> Result<Vec<ChatMsg>, ApiError> {
     if msgs.is_empty() {
@@ -476,26 +503,7 @@ pub(super) fn messages(msgs: &[ChatMessage]) -> Result<Vec<ChatMsg>, ApiError> {
                 (None, id) => id.clone(),
                 _ => None,
             };
-            let mut tool_calls = Vec::with_capacity(calls.len());
-            for (j, c) in calls.iter().enumerate() {
-                if c.kind.as_deref().is_some_and(|k| k != "function") {
-                    return Err(ApiError::bad_request(format!(
-                        "messages[{i}].tool_calls[{j}].type must be `function`"
-                    ))
-                    .param(format!("messages[{i}].tool_calls[{j}].type")));
-                }
-                if serde_json::from_str::<Value>(&c.function.arguments).is_err() {
-                    return Err(ApiError::bad_request(format!(
-                        "messages[{i}].tool_calls[{j}].function.arguments is not JSON"
-                    ))
-                    .param(format!("messages[{i}].tool_calls[{j}].function.arguments")));
-                }
-                tool_calls.push(ToolCall {
-                    id: c.id.clone(),
-                    name: c.function.name.clone(),
-                    arguments: c.function.arguments.clone(),
-                });
-            }
+            let tool_calls = tool_calls(i, calls)?;
             Ok(ChatMsg {
                 role: role.map_or("tool", Role::as_str).to_string(),
                 content,

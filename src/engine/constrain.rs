@@ -55,6 +55,20 @@ impl ModelTemplates {
         })
     }
 
+    /// [`ModelTemplates::load`], saying in the log when llama.cpp cannot read the template.
+    pub(super) fn load_or_say(
+        model: &LlamaModel,
+        config: &super::EngineConfig,
+    ) -> Result<Self, String> {
+        let t = Self::load(model, config.chat_template.as_deref());
+        if let Err(e) = &t {
+            tracing::warn!(model = %config.name, error = %e,
+                "llama.cpp cannot read this model's chat template: requests with tools or a \
+                 response format will be refused");
+        }
+        t
+    }
+
     fn for_tools(&self, tools: bool) -> &Templates {
         match (&self.tool_use, tools) {
             (Some(t), true) => t,
@@ -105,6 +119,32 @@ struct Grammar {
     /// Tokens the grammar reads before the answer: the generation prompt (for a grammar that
     /// starts there) and a continuation's tokens.
     prefill: Vec<LlamaToken>,
+}
+
+impl Grammar {
+    /// The grammar `text` of `applied` (none for a completion's format), having read `cont`.
+    fn new(
+        model: &LlamaModel,
+        text: String,
+        applied: Option<&Applied>,
+        cont: &[LlamaToken],
+    ) -> Self {
+        let lazy = applied.is_some_and(|a| a.grammar_lazy);
+        let mut prefill = match applied {
+            Some(a) if !lazy => generation_prompt_tokens(model, a),
+            _ => Vec::new(),
+        };
+        prefill.extend(cont);
+        Grammar {
+            text,
+            lazy,
+            patterns: applied.map_or_else(Vec::new, |a| a.trigger_patterns.clone()),
+            tokens: applied.map_or_else(Vec::new, |a| {
+                a.trigger_tokens.iter().map(|&t| LlamaToken(t)).collect()
+            }),
+            prefill,
+        }
+    }
 }
 
 impl Setup {
@@ -380,30 +420,7 @@ pub(super) fn render(
             (super::prompt::text_tokens(model, text), grammar, None)
         }
         Prompt::Chat(msgs) => {
-            refuse_special_text(model, msgs, c)?;
-            if c.has_tools() && !templates.supports_tools() {
-                return Err(PromptError::NoTools(name.to_string()));
-            }
-            let t = templates.for_tools(c.has_tools());
-            let applied = t
-                .apply(&template_request(msgs, c))
-                .map_err(PromptError::Template)?;
-            let tokens = with_bos(
-                model,
-                &applied.prompt,
-                vocab.tokenize(applied.prompt.as_bytes(), false, true),
-            );
-            let forced = matches!(
-                c.tool_choice,
-                ToolChoice::Required | ToolChoice::Function(_)
-            ) && c.has_tools();
-            let grammar = (!applied.grammar.is_empty()).then(|| {
-                if forced {
-                    call_first(&applied.grammar)
-                } else {
-                    applied.grammar.clone()
-                }
-            });
+            let (tokens, grammar, applied) = render_chat(model, name, templates, msgs, c)?;
             (tokens, grammar, Some(applied))
         }
     };
@@ -420,43 +437,25 @@ pub(super) fn render(
             })
             .collect()
     });
-    let grammar = grammar.map(|text| {
-        let lazy = applied.as_ref().is_some_and(|a| a.grammar_lazy);
-        let mut prefill = match &applied {
-            Some(a) if !lazy => generation_prompt_tokens(model, a),
-            _ => Vec::new(),
-        };
-        prefill.extend(&cont);
-        Grammar {
-            text,
-            lazy,
-            patterns: applied
-                .as_ref()
-                .map_or_else(Vec::new, |a| a.trigger_patterns.clone()),
-            tokens: applied.as_ref().map_or_else(Vec::new, |a| {
-                a.trigger_tokens.iter().map(|&t| LlamaToken(t)).collect()
-            }),
-            prefill,
-        }
-    });
+    let grammar = grammar.map(|text| Grammar::new(model, text, applied.as_ref(), &cont));
     let parser = match &applied {
         Some(a) => Some(std::sync::Arc::new(
             Parser::new(a).map_err(PromptError::Template)?,
         )),
         None => None,
     };
-    let mut text = String::new();
-    for &t in &cont {
-        let special = preserved.contains(&t);
-        text.push_str(&String::from_utf8_lossy(
-            &vocab.token_to_piece(t, special, None),
-        ));
-    }
-    let offered = if c.has_tools() {
-        c.tools.iter().map(|t| t.name.clone()).collect()
-    } else {
-        Vec::new()
-    };
+    let text = cont
+        .iter()
+        .map(|&t| {
+            String::from_utf8_lossy(&vocab.token_to_piece(t, preserved.contains(&t), None))
+                .into_owned()
+        })
+        .collect();
+    let offered = c
+        .tools
+        .iter()
+        .filter(|_| c.has_tools())
+        .map(|t| t.name.clone());
     let mut setup = Setup {
         grammar,
         preserved,
@@ -464,7 +463,7 @@ pub(super) fn render(
         text,
         sent: Parsed::default(),
         ids: Vec::new(),
-        offered,
+        offered: offered.collect(),
     };
     // What the continuation already said was sent by the node that produced it.
     if !continuation.is_empty()
@@ -474,6 +473,43 @@ pub(super) fn render(
         setup.sent = now;
     }
     Ok((tokens, setup))
+}
+
+/// A chat through the template: its tokens, its grammar (if any) and what the template made.
+fn render_chat(
+    model: &LlamaModel,
+    name: &str,
+    templates: &ModelTemplates,
+    msgs: &[ChatMsg],
+    c: &Constraints,
+) -> Result<(Vec<LlamaToken>, Option<String>, Applied), PromptError> {
+    refuse_special_text(model, msgs, c)?;
+    if c.has_tools() && !templates.supports_tools() {
+        return Err(PromptError::NoTools(name.to_string()));
+    }
+    let t = templates.for_tools(c.has_tools());
+    let applied = t
+        .apply(&template_request(msgs, c))
+        .map_err(PromptError::Template)?;
+    let tokens = with_bos(
+        model,
+        &applied.prompt,
+        model
+            .vocab()
+            .tokenize(applied.prompt.as_bytes(), false, true),
+    );
+    let forced = matches!(
+        c.tool_choice,
+        ToolChoice::Required | ToolChoice::Function(_)
+    ) && c.has_tools();
+    let grammar = (!applied.grammar.is_empty()).then(|| {
+        if forced {
+            call_first(&applied.grammar)
+        } else {
+            applied.grammar.clone()
+        }
+    });
+    Ok((tokens, grammar, applied))
 }
 
 /// The generation prompt's tokens, as llama.cpp's sampler prefills a grammar with them (a

@@ -214,12 +214,7 @@ impl Engine {
             threads: config.threads,
         };
         let template = prompt::chat_template(&model);
-        let templates = constrain::ModelTemplates::load(&model, config.chat_template.as_deref());
-        if let Err(e) = &templates {
-            tracing::warn!(model = %config.name, error = %e,
-                "llama.cpp cannot read this model's chat template: requests with tools or a \
-                 response format will be refused");
-        }
+        let templates = constrain::ModelTemplates::load_or_say(&model, &config);
         let stats = Arc::new(EngineStats::default());
         let embeds = embed::is_embedding_model(&model);
         let (tx, rx) = std_mpsc::channel();

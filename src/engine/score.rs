@@ -90,20 +90,7 @@ impl Engine {
             return Err(ScoreError::TooLong { len, ctx: ctx_max });
         }
         let model = &self.inner.model;
-        let params = llama_cpp_2::context::params::LlamaContextParams::default()
-            .with_n_ctx(std::num::NonZeroU32::new((len + 1) as u32))
-            .with_n_batch(CHUNK as u32)
-            .with_n_ubatch(CHUNK as u32)
-            .with_n_threads(threads.unwrap_or(self.inner.info.threads) as i32)
-            .with_n_threads_batch(threads.unwrap_or(self.inner.info.threads) as i32);
-        let backend = super::backend().map_err(|e| ScoreError::Llama(e.to_string()))?;
-        let mut ctx = {
-            let _guard = super::scheduler::NEW_CONTEXT
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            model.new_context(backend, params)
-        }
-        .map_err(|e| ScoreError::Llama(e.to_string()))?;
+        let mut ctx = self.check_context(len + 1, threads)?;
         let tokens: Vec<LlamaToken> = prompt
             .iter()
             .copied()
@@ -120,11 +107,11 @@ impl Engine {
             .collect();
         // A constrained answer was sampled under its grammar: judged under it too, the grammar
         // reading each claimed token after its position is judged.
-        let mut grammar = match constrained.map(|s| s.sampler(model)) {
-            Some(Err(e)) => return Err(ScoreError::Llama(e)),
-            Some(Ok(g)) => g,
-            None => None,
-        };
+        let mut grammar = constrained
+            .map(|s| s.sampler(model))
+            .transpose()
+            .map_err(ScoreError::Llama)?
+            .flatten();
         let mut out = Vec::with_capacity(claimed.len() + 1);
         let mut batch = LlamaBatch::new(CHUNK, 1);
         for (c, chunk) in tokens.chunks(CHUNK).enumerate() {
@@ -162,6 +149,31 @@ impl Engine {
             }
         }
         Ok(out)
+    }
+}
+
+impl Engine {
+    /// A context of its own for a check of `n` positions, on `threads` (else the engine's).
+    fn check_context(
+        &self,
+        n: usize,
+        threads: Option<u32>,
+    ) -> Result<llama_cpp_2::context::LlamaContext<'_>, ScoreError> {
+        let threads = threads.unwrap_or(self.inner.info.threads) as i32;
+        let params = llama_cpp_2::context::params::LlamaContextParams::default()
+            .with_n_ctx(std::num::NonZeroU32::new(n as u32))
+            .with_n_batch(CHUNK as u32)
+            .with_n_ubatch(CHUNK as u32)
+            .with_n_threads(threads)
+            .with_n_threads_batch(threads);
+        let backend = super::backend().map_err(|e| ScoreError::Llama(e.to_string()))?;
+        let _guard = super::scheduler::NEW_CONTEXT
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        self.inner
+            .model
+            .new_context(backend, params)
+            .map_err(|e| ScoreError::Llama(e.to_string()))
     }
 }
 

@@ -76,17 +76,17 @@ pub fn check(schema: &Value) -> Result<(), Unsupported> {
 }
 
 fn walk(s: &Value, at: &str, depth: usize) -> Result<(), Unsupported> {
-    let fail = |what: String, why: &str| {
+    let fail = |what: String, why: String| {
         Err(Unsupported {
             what,
             at: if at.is_empty() { "/".into() } else { at.into() },
-            why: why.into(),
+            why,
         })
     };
     if depth > MAX_DEPTH {
         return fail(
             "nesting".into(),
-            &format!("schemas nest at most {MAX_DEPTH} deep"),
+            format!("schemas nest at most {MAX_DEPTH} deep"),
         );
     }
     let obj = match s {
@@ -95,106 +95,28 @@ fn walk(s: &Value, at: &str, depth: usize) -> Result<(), Unsupported> {
         _ => {
             return fail(
                 "a schema that is not an object".into(),
-                "a schema is an object",
+                "a schema is an object".into(),
             );
         }
     };
     for (k, v) in obj {
-        let here = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
         if ANNOTATIONS.contains(&k.as_str()) || k.starts_with("x-") {
             continue;
         }
-        if !STRUCTURAL.contains(&k.as_str()) {
-            return fail(
-                format!("the keyword `{k}`"),
-                "structured output follows type, properties, required, additionalProperties, \
-                 items, prefixItems, minItems, maxItems, enum, const, anyOf, oneOf, allOf, $ref \
-                 ($defs), minimum, maximum, exclusiveMinimum, exclusiveMaximum, minLength, \
-                 maxLength, pattern and format (date, time, date-time, uuid)",
-            );
+        if let Some((what, why)) = problem(k, v) {
+            return fail(what, why);
         }
-        match k.as_str() {
-            "type" => {
-                let names: Vec<&Value> = match v {
-                    Value::Array(a) => a.iter().collect(),
-                    one => vec![one],
-                };
-                if let Some(bad) = names
-                    .iter()
-                    .find(|n| !n.as_str().is_some_and(|n| TYPES.contains(&n)))
-                {
-                    return fail(format!("the type {bad}"), "types are those of JSON");
-                }
-            }
-            "format" => {
-                if !v.as_str().is_some_and(|f| FORMATS.contains(&f)) {
-                    return fail(
-                        format!("the format {v}"),
-                        "the formats followed are date, time, date-time and uuid",
-                    );
-                }
-            }
-            "minItems" | "maxItems" | "minLength" | "maxLength" => {
-                if !v.as_u64().is_some_and(|n| n <= MAX_REPEAT) {
-                    return fail(
-                        format!("`{k}` = {v}"),
-                        &format!("it must be a whole number from 0 to {MAX_REPEAT}"),
-                    );
-                }
-            }
-            "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum" => {
-                if !v.is_number() {
-                    return fail(format!("`{k}` = {v}"), "it must be a number");
-                }
-            }
-            "pattern" => {
-                let p = v.as_str().unwrap_or("");
-                if p.len() > MAX_PATTERN {
-                    return fail(
-                        "a pattern".into(),
-                        &format!("patterns are at most {MAX_PATTERN} bytes"),
-                    );
-                }
-                if let Err(why) = counts(p) {
-                    return fail(format!("the pattern {v}"), &why);
-                }
-                if !(p.starts_with('^') && p.ends_with('$')) {
-                    return fail(
-                        format!("the pattern {v}"),
-                        "a pattern must be anchored with ^ and $ to be followed",
-                    );
-                }
-                if p.contains("(?") || p.contains("\\b") || p.contains("\\1") {
-                    return fail(
-                        format!("the pattern {v}"),
-                        "look-arounds, backreferences and word boundaries cannot be followed",
-                    );
-                }
-            }
-            "properties" | "$defs" | "definitions" => {
-                let Some(props) = v.as_object() else {
-                    return fail(format!("`{k}`"), "it must be an object of schemas");
-                };
+        let here = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
+        match (k.as_str(), v) {
+            ("properties" | "$defs" | "definitions", Value::Object(props)) => {
                 for (name, sub) in props {
                     walk(sub, &format!("{here}/{name}"), depth + 1)?;
                 }
             }
-            "items" | "additionalProperties" => walk(v, &here, depth + 1)?,
-            "prefixItems" | "anyOf" | "oneOf" | "allOf" => {
-                let Some(list) = v.as_array() else {
-                    return fail(format!("`{k}`"), "it must be an array of schemas");
-                };
+            ("items" | "additionalProperties", _) => walk(v, &here, depth + 1)?,
+            ("prefixItems" | "anyOf" | "oneOf" | "allOf", Value::Array(list)) => {
                 for (i, sub) in list.iter().enumerate() {
                     walk(sub, &format!("{here}/{i}"), depth + 1)?;
-                }
-            }
-            "$ref" => {
-                let r = v.as_str().unwrap_or("");
-                if !r.starts_with("#/") && r != "#" {
-                    return fail(
-                        format!("the reference {v}"),
-                        "only references inside the schema (#/...) are followed",
-                    );
                 }
             }
             _ => {}
@@ -208,11 +130,90 @@ fn walk(s: &Value, at: &str, depth: usize) -> Result<(), Unsupported> {
         {
             return fail(
                 format!("`{lo}` {a} above `{hi}` {b}"),
-                "no value could satisfy both",
+                "no value could satisfy both".into(),
             );
         }
     }
     Ok(())
+}
+
+/// What is wrong with keyword `k` of value `v` on its own, if anything: (what, why).
+fn problem(k: &str, v: &Value) -> Option<(String, String)> {
+    let says = |what: String, why: &str| Some((what, why.to_string()));
+    match k {
+        _ if !STRUCTURAL.contains(&k) => says(
+            format!("the keyword `{k}`"),
+            "structured output follows type, properties, required, additionalProperties, \
+             items, prefixItems, minItems, maxItems, enum, const, anyOf, oneOf, allOf, $ref \
+             ($defs), minimum, maximum, exclusiveMinimum, exclusiveMaximum, minLength, \
+             maxLength, pattern and format (date, time, date-time, uuid)",
+        ),
+        "type" => {
+            let names: Vec<&Value> = match v {
+                Value::Array(a) => a.iter().collect(),
+                one => vec![one],
+            };
+            let bad = names
+                .iter()
+                .find(|n| !n.as_str().is_some_and(|n| TYPES.contains(&n)))?;
+            says(format!("the type {bad}"), "types are those of JSON")
+        }
+        "format" if !v.as_str().is_some_and(|f| FORMATS.contains(&f)) => says(
+            format!("the format {v}"),
+            "the formats followed are date, time, date-time and uuid",
+        ),
+        "minItems" | "maxItems" | "minLength" | "maxLength"
+            if v.as_u64().is_none_or(|n| n > MAX_REPEAT) =>
+        {
+            Some((
+                format!("`{k}` = {v}"),
+                format!("it must be a whole number from 0 to {MAX_REPEAT}"),
+            ))
+        }
+        "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum" if !v.is_number() => {
+            says(format!("`{k}` = {v}"), "it must be a number")
+        }
+        "pattern" => pattern_problem(v),
+        "properties" | "$defs" | "definitions" if !v.is_object() => {
+            says(format!("`{k}`"), "it must be an object of schemas")
+        }
+        "prefixItems" | "anyOf" | "oneOf" | "allOf" if !v.is_array() => {
+            says(format!("`{k}`"), "it must be an array of schemas")
+        }
+        "$ref" if v.as_str().is_none_or(|r| !r.starts_with("#/") && r != "#") => says(
+            format!("the reference {v}"),
+            "only references inside the schema (#/...) are followed",
+        ),
+        _ => None,
+    }
+}
+
+/// What is wrong with a pattern, if anything.
+fn pattern_problem(v: &Value) -> Option<(String, String)> {
+    let p = v.as_str().unwrap_or("");
+    let what = || format!("the pattern {v}");
+    if p.len() > MAX_PATTERN {
+        return Some((
+            "a pattern".into(),
+            format!("patterns are at most {MAX_PATTERN} bytes"),
+        ));
+    }
+    if let Err(why) = counts(p) {
+        return Some((what(), why));
+    }
+    if !(p.starts_with('^') && p.ends_with('$')) {
+        return Some((
+            what(),
+            "a pattern must be anchored with ^ and $ to be followed".into(),
+        ));
+    }
+    if p.contains("(?") || p.contains("\\b") || p.contains("\\1") {
+        return Some((
+            what(),
+            "look-arounds, backreferences and word boundaries cannot be followed".into(),
+        ));
+    }
+    None
 }
 
 /// A pattern's repetition counts (`{m}`, `{m,}`, `{m,n}`): whole, at most [`MAX_REPEAT`], and

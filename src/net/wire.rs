@@ -158,11 +158,15 @@ pub struct InferRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hold: Option<String>,
     /// Tools and response format: a worker that cannot honour them refuses the job.
-    #[serde(default, skip_serializing_if = "job::Constraints::is_default")]
-    pub constraints: job::Constraints,
+    #[serde(default, skip_serializing_if = "unconstrained")]
+    pub constraints: Box<job::Constraints>,
     /// Log probabilities with each token, and this many alternatives.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logprobs: Option<u8>,
+}
+
+fn unconstrained(c: &job::Constraints) -> bool {
+    c.is_default()
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -369,10 +373,10 @@ pub enum Reply {
         generation_ms: f64,
         /// The worker's signature over its commitment to the answer (`trust::proof`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        commitment: Option<crate::trust::proof::Signature>,
+        commitment: Option<Box<crate::trust::proof::Signature>>,
         /// What the parser read anew at the end (constrained jobs).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        delta: Option<job::MsgDelta>,
+        delta: Option<Box<job::MsgDelta>>,
     },
     Failed {
         message: String,
@@ -761,10 +765,10 @@ mod tests {
                 job: text.clone(), model: "m".into(), prompt: Prompt::Chat(vec![job::ChatMsg::new("user", text.clone())]),
                 continuation: vec![id], max_tokens: Some(id), sampling: WireSampling { seed: Some(nonce), ..Default::default() },
                 stop: vec![text], ignore_eos: false, budget: nonce, head: None,
-                constraints: job::Constraints {
+                constraints: Box::new(job::Constraints {
                     tools: vec![job::Tool { name: "f".into(), description: String::new(), parameters: serde_json::json!({"type": "object"}) }],
                     ..Default::default()
-                },
+                }),
                 logprobs: Some(3),
             });
             let f = encode(&req);

@@ -94,6 +94,7 @@ impl Cheat {
                 Some(Event::Token {
                     id,
                     piece: engine.piece(id),
+                    extra: None,
                 })
             }
             (Cheat::Truncate, Event::Token { .. }) if n >= HONEST_TOKENS => {
@@ -154,7 +155,11 @@ fn canned() -> Option<mpsc::Receiver<Event>> {
     let n = answer.len() as u32;
     let (tx, rx) = mpsc::channel(answer.len() + 1);
     for (id, piece) in answer {
-        let _ = tx.try_send(Event::Token { id, piece });
+        let _ = tx.try_send(Event::Token {
+            id,
+            piece,
+            extra: None,
+        });
     }
     let _ = tx.try_send(Event::Done(finish(n, FinishReason::Stop)));
     Some(rx)
@@ -170,5 +175,6 @@ fn finish(n: u32, reason: FinishReason) -> Finish {
         prompt_time: Duration::ZERO,
         credits: 0,
         generation_time: Duration::ZERO,
+        delta: None,
     }
 }

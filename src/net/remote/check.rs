@@ -98,16 +98,7 @@ async fn here(
         return false;
     };
     let started = Instant::now();
-    let prepared = prepare_off_runtime(
-        net.tasks(),
-        &engine,
-        &spec.prompt,
-        &spec.constraints,
-        &claim.before,
-        Some(1),
-    )
-    .await;
-    let (prompt, setup) = match prepared {
+    let (prompt, setup) = match prompt_of(net, &engine, spec, claim).await {
         Ok(p) => (p.tokens, p.setup),
         Err(r) => return not_run(guard, &r.message),
     };
@@ -180,6 +171,17 @@ async fn here(
 }
 
 /// A check that could not run: the job's line says why; nobody is accused.
+/// The claim's prompt as the model reads it, with its grammar and parser (constrained jobs).
+async fn prompt_of(
+    net: &Net,
+    engine: &crate::engine::Engine,
+    spec: &Spec,
+    claim: &Claim,
+) -> Result<crate::job::local::Prepared, crate::job::Refusal> {
+    let (p, c) = (&spec.prompt, &spec.constraints);
+    prepare_off_runtime(net.tasks(), engine, p, c, &claim.before, Some(1)).await
+}
+
 fn not_run(guard: &JobGuard, why: &dyn std::fmt::Display) -> bool {
     guard.set_check(format!("spot check not run: {why}"));
     false

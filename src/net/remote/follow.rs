@@ -165,14 +165,6 @@ impl Follow {
         let mut last = Instant::now();
         let mut gaps = Duration::ZERO;
         let began = Instant::now();
-        // An embedding job's vectors, passed on only with its `Done` (a source that breaks
-        // before then has its job run again whole elsewhere).
-        let mut vectors: Vec<Vec<f32>> = Vec::new();
-        let inputs = match &self.spec.prompt {
-            crate::job::Prompt::Embed(v) => Some(v.len()),
-            _ => None,
-        };
-        // The parser's text is bounded by the tokens' own (a worker's word beside its tokens).
         let mut said = Said::default();
         loop {
             let mean = (seg_tokens > 1).then(|| gaps / (seg_tokens - 1));
@@ -183,25 +175,14 @@ impl Follow {
                 // was delivered.
                 _ = tx.closed() => return self.abandon(source, seg_tokens).await,
             };
+            let Some(step) = said.screen(&self.spec, step) else {
+                continue;
+            };
             match step {
                 Step::Event(Event::Token { .. }) if self.tokens.len() as u32 >= self.max_tokens => {
-                    if let Source::Peer(s) = source {
-                        self.net
-                            .strike(&s.peer, "sent more tokens than the job allows");
-                    }
-                    let _ = tx
-                        .send(Event::Done(self.own_finish(FinishReason::Length)))
-                        .await;
-                    // Stopped there, and paid what it promised: the tokens it used.
-                    return self.abandon(source, seg_tokens).await;
+                    return self.too_many(source, tx, seg_tokens).await;
                 }
                 Step::Event(Event::Token { id, piece, extra }) => {
-                    if let Err(why) = said.token(&self.spec, &piece, extra.as_deref()) {
-                        return Outcome::Broke {
-                            tokens: seg_tokens,
-                            why,
-                        };
-                    }
                     if seg_tokens > 0 {
                         gaps += last.elapsed();
                     }
@@ -214,41 +195,11 @@ impl Follow {
                         return self.abandon(source, seg_tokens).await;
                     }
                 }
-                Step::Event(Event::Embeddings(v)) => {
-                    vectors.extend(v);
-                    if let Err(why) = vectors_fit(&vectors, inputs) {
-                        return Outcome::Broke {
-                            tokens: seg_tokens,
-                            why,
-                        };
-                    }
-                }
-                Step::Event(Event::Done(_)) if inputs.is_some_and(|n| vectors.len() != n) => {
-                    return Outcome::Broke {
-                        tokens: seg_tokens,
-                        why: format!(
-                            "ended an embedding job with {} vectors for {} inputs",
-                            vectors.len(),
-                            inputs.unwrap_or(0)
-                        ),
-                    };
-                }
-                Step::Event(Event::Done(f))
-                    if f.delta
-                        .as_ref()
-                        .is_some_and(|d| said.delta(&self.spec, d).is_err()) =>
-                {
-                    return Outcome::Broke {
-                        tokens: seg_tokens,
-                        why: "ended with a reading its tokens do not hold".into(),
-                    };
-                }
+                // (Vectors are kept by `said` until the end.)
+                Step::Event(Event::Embeddings(_)) => {}
                 Step::Event(Event::Done(f)) => {
-                    if !vectors.is_empty()
-                        && tx
-                            .send(Event::Embeddings(std::mem::take(&mut vectors)))
-                            .await
-                            .is_err()
+                    if let Some(v) = said.ready.take()
+                        && tx.send(Event::Embeddings(v)).await.is_err()
                     {
                         return self.abandon(source, seg_tokens).await;
                     }
@@ -256,9 +207,7 @@ impl Follow {
                     // the whole segment, first-token wait included, so an answer held back and
                     // sent in one burst counts as slow as it was.
                     if let (Source::Peer(s), true) = (&*source, seg_tokens >= MIN_SPEED_TOKENS) {
-                        let tps = f64::from(seg_tokens) / began.elapsed().as_secs_f64();
-                        self.net.with_table(|t| t.observe_speed(&s.peer, tps));
-                        self.impossible_speed(s, tps);
+                        self.observed(s, seg_tokens, began);
                     }
                     let f = self.done(source, f, offset, seg_tokens).await;
                     let _ = tx.send(Event::Done(f)).await;
@@ -299,6 +248,31 @@ impl Follow {
                 }
             }
         }
+    }
+
+    /// A token past the job's bound: the job ends at its length, and the worker is paid what
+    /// it promised (the tokens it used) and struck.
+    async fn too_many(
+        &mut self,
+        source: &mut Source,
+        tx: &mpsc::Sender<Event>,
+        seg_tokens: u32,
+    ) -> Outcome {
+        if let Source::Peer(s) = source {
+            self.net
+                .strike(&s.peer, "sent more tokens than the job allows");
+        }
+        let _ = tx
+            .send(Event::Done(self.own_finish(FinishReason::Length)))
+            .await;
+        self.abandon(source, seg_tokens).await
+    }
+
+    /// A segment's speed, as this side saw it.
+    fn observed(&self, s: &Segment, tokens: u32, began: Instant) {
+        let tps = f64::from(tokens) / began.elapsed().as_secs_f64();
+        self.net.with_table(|t| t.observe_speed(&s.peer, tps));
+        self.impossible_speed(s, tps);
     }
 
     /// The job ended on `source`: the counts as this side saw them, and the segment settled.
@@ -733,15 +707,65 @@ pub(super) fn read_frames(
 }
 
 /// Reads the next frame of a segment as an event, within the stall limit.
-/// What a worker's parser said of its answer so far, against the tokens' own bytes: a reading
-/// far longer than the text it reads, or a call of a tool the job did not offer, is a lie.
+/// What a worker said beside its tokens, checked as it comes: its parser's reading against the
+/// tokens' own bytes (a reading far longer than the text it reads, or a call of a tool the job
+/// did not offer, is a lie), and an embedding job's vectors, passed on only with its `Done` (a
+/// source that breaks before then has its job run again whole elsewhere).
 #[derive(Default)]
 struct Said {
     piece_bytes: usize,
     delta_bytes: usize,
+    vectors: Vec<Vec<f32>>,
+    /// The vectors to pass on, once the job ended with all of them.
+    ready: Option<Vec<Vec<f32>>>,
 }
 
 impl Said {
+    /// `step` as the job goes on with it: a lie becomes a break, vectors are kept (None: nothing
+    /// to act on yet).
+    fn screen(&mut self, spec: &crate::job::Spec, step: Step) -> Option<Step> {
+        let checked = match &step {
+            Step::Event(Event::Token { piece, extra, .. }) => {
+                self.token(spec, piece, extra.as_deref())
+            }
+            Step::Event(Event::Done(f)) => self.end(spec, f).map(|v| self.ready = v),
+            _ => Ok(()),
+        };
+        match (step, checked) {
+            (_, Err(why)) => Some(Step::Broken(why)),
+            (Step::Event(Event::Embeddings(v)), Ok(())) => match self.vectors(spec, v) {
+                Ok(()) => None,
+                Err(why) => Some(Step::Broken(why)),
+            },
+            (step, Ok(())) => Some(step),
+        }
+    }
+
+    fn vectors(&mut self, spec: &crate::job::Spec, v: Vec<Vec<f32>>) -> Result<(), String> {
+        self.vectors.extend(v);
+        vectors_fit(&self.vectors, inputs(spec))
+    }
+
+    /// At the job's end: its last reading checked, and its vectors (all of them) if it embeds.
+    fn end(
+        &mut self,
+        spec: &crate::job::Spec,
+        f: &Finish,
+    ) -> Result<Option<Vec<Vec<f32>>>, String> {
+        if let Some(d) = &f.delta {
+            self.delta(spec, d)
+                .map_err(|_| "ended with a reading its tokens do not hold".to_string())?;
+        }
+        match inputs(spec) {
+            Some(n) if self.vectors.len() != n => Err(format!(
+                "ended an embedding job with {} vectors for {n} inputs",
+                self.vectors.len()
+            )),
+            Some(_) => Ok(Some(std::mem::take(&mut self.vectors))),
+            None => Ok(None),
+        }
+    }
+
     fn token(
         &mut self,
         spec: &crate::job::Spec,
@@ -777,6 +801,14 @@ impl Said {
             ));
         }
         Ok(())
+    }
+}
+
+/// An embedding job's count of inputs (None: a job for text).
+fn inputs(spec: &crate::job::Spec) -> Option<usize> {
+    match &spec.prompt {
+        crate::job::Prompt::Embed(v) => Some(v.len()),
+        _ => None,
     }
 }
 
@@ -842,7 +874,7 @@ async fn next_frame(s: &mut Segment, limit: Duration) -> Step {
             commitment,
             delta,
         } => {
-            s.signed.last = commitment;
+            s.signed.last = commitment.map(|c| *c);
             Step::Event(Event::Done(Finish {
                 reason: FinishReason::parse(&reason),
                 prompt_tokens: 0,
@@ -852,7 +884,7 @@ async fn next_frame(s: &mut Segment, limit: Duration) -> Step {
                 prompt_time: millis(prompt_ms),
                 generation_time: millis(generation_ms),
                 credits: 0,
-                delta,
+                delta: delta.map(|d| *d),
             }))
         }
         Reply::Failed { message } => Step::Event(Event::Failed(message)),

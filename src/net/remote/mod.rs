@@ -185,7 +185,7 @@ fn request(
         sampling: WireSampling::from(&spec.sampling),
         stop: spec.stop.clone(),
         ignore_eos: spec.ignore_eos,
-        constraints: spec.constraints.clone(),
+        constraints: Box::new(spec.constraints.clone()),
         logprobs: spec.logprobs,
     })
 }
@@ -255,10 +255,7 @@ async fn open(
                 tab,
                 job,
                 signed: Signed::default(),
-                logprobs: match req {
-                    Request::Infer(r) => r.logprobs,
-                    _ => None,
-                },
+                logprobs: logprobs_of(req),
             };
             if !same_variant(&seg.accepted.model, &asked) {
                 // Another model than the one asked (and priced, and checked): refused, and paid
@@ -300,6 +297,13 @@ async fn open(
 }
 
 /// The variant a job asks for and its wire id.
+fn logprobs_of(req: &Request) -> Option<u8> {
+    match req {
+        Request::Infer(r) => r.logprobs,
+        _ => None,
+    }
+}
+
 fn asked_of(req: &Request) -> (String, String) {
     match req {
         Request::Infer(r) => (r.model.clone(), r.job.clone()),

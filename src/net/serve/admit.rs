@@ -424,7 +424,7 @@ pub(super) async fn admit(net: &Net, peer: NodeId, job: &InferRequest) -> Result
         sampling: (&job.sampling).into(),
         stop: job.stop.clone(),
         ignore_eos: job.ignore_eos,
-        constraints: job.constraints.clone(),
+        constraints: (*job.constraints).clone(),
         logprobs: job.logprobs,
     };
     let prepared = {

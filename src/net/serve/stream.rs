@@ -145,15 +145,37 @@ fn done(net: &Net, running: &mut Running, f: &job::Finish) -> Reply {
         c.finished(e, &running.work.tokens);
     }
     Reply::Done {
-        commitment: Some(running.work.sign(&net.inner.key)),
+        commitment: Some(Box::new(running.work.sign(&net.inner.key))),
         reason: f.reason.as_str().into(),
         completion_tokens: f.completion_tokens,
         cached_tokens: f.cached_tokens,
         ttft_ms: f.time_to_first_token.as_secs_f64() * 1e3,
         prompt_ms: f.prompt_time.as_secs_f64() * 1e3,
         generation_ms: f.generation_time.as_secs_f64() * 1e3,
-        delta: f.delta.clone(),
+        delta: f.delta.clone().map(Box::new),
     }
+}
+
+/// The `n`-th token, `id`, as the job's record and log keep it.
+fn token(running: &mut Running, n: u32, id: u32, piece: &[u8]) {
+    running.work.tokens.push(id);
+    if n.is_multiple_of(16) {
+        running.guard.progress(n);
+    }
+    running.guard.push_output(piece);
+}
+
+/// An embedding job's vectors, a frame each; false if the requester went away.
+async fn send_vectors(send: &mut SendStream, vectors: &[Vec<f32>]) -> bool {
+    for v in vectors {
+        let frame = Reply::Embedding {
+            vector: wire::encode_vector(v),
+        };
+        if wire::write(send, &frame).await.is_err() {
+            return false;
+        }
+    }
+    true
 }
 
 /// An event from the engine as this node sends it on.
@@ -231,24 +253,13 @@ async fn stream(
                 Cheated::Skip => continue,
                 Cheated::Send(Some(Event::Token { id, piece, extra })) => {
                     n += 1;
-                    running.work.tokens.push(id);
-                    if n.is_multiple_of(16) {
-                        guard.progress(n);
-                    }
-                    guard.push_output(&piece);
+                    token(running, n, id, &piece);
                     Reply::Token { id, piece, extra }
                 }
-                Cheated::Send(Some(Event::Embeddings(vectors))) => {
-                    for v in vectors {
-                        let frame = Reply::Embedding {
-                            vector: wire::encode_vector(&v),
-                        };
-                        if wire::write(send, &frame).await.is_err() {
-                            return n;
-                        }
-                    }
+                Cheated::Send(Some(Event::Embeddings(v))) if send_vectors(send, &v).await => {
                     continue;
                 }
+                Cheated::Send(Some(Event::Embeddings(_))) => return n,
                 Cheated::Send(Some(Event::Done(f))) => done(net, running, &f),
                 Cheated::Send(Some(Event::Failed(message))) => {
                     guard.fail(&message);
