@@ -27,7 +27,6 @@ fn engine(threads: u32, slots: u32) -> Engine {
         slots,
         ctx_per_slot: 1024,
         queue_limit: 64,
-        chat_template: None,
     })
     .unwrap()
 }

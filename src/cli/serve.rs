@@ -223,7 +223,6 @@ async fn load_engines(catalog: &Catalog, settings: &Settings) -> anyhow::Result<
             slots: e.slots,
             ctx_per_slot: e.ctx_per_slot.min(choice.model.context_length.max(64)),
             queue_limit: e.queue_limit,
-            chat_template: None,
         };
         tracing::info!("loading {id_str} from {}", path.display());
         let engine = tokio::task::spawn_blocking(move || Engine::load(config))

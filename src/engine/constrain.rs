@@ -24,8 +24,8 @@ pub(super) struct ModelTemplates {
 }
 
 impl ModelTemplates {
-    /// The model's own templates (`override_src` replaces them), else ChatML.
-    pub(super) fn load(model: &LlamaModel, override_src: Option<&str>) -> Result<Self, String> {
+    /// The model's own templates, else ChatML.
+    pub(super) fn load(model: &LlamaModel) -> Result<Self, String> {
         let vocab = model.vocab();
         let text = |t: LlamaToken| {
             if t.0 < 0 {
@@ -41,13 +41,10 @@ impl ModelTemplates {
                 .ok()
                 .and_then(|t| t.to_string().ok())
         };
-        let default_src = match override_src {
-            Some(s) => s.to_string(),
-            None => own(None).unwrap_or_else(|| "chatml".into()),
-        };
-        let tool_use = match (override_src, own(Some("tool_use"))) {
-            (None, Some(src)) => Some(Templates::new(&src, &bos, &eos)?),
-            _ => None,
+        let default_src = own(None).unwrap_or_else(|| "chatml".into());
+        let tool_use = match own(Some("tool_use")) {
+            Some(src) => Some(Templates::new(&src, &bos, &eos)?),
+            None => None,
         };
         Ok(ModelTemplates {
             default: Templates::new(&default_src, &bos, &eos)?,
@@ -60,7 +57,7 @@ impl ModelTemplates {
         model: &LlamaModel,
         config: &super::EngineConfig,
     ) -> Result<Self, String> {
-        let t = Self::load(model, config.chat_template.as_deref());
+        let t = Self::load(model);
         if let Err(e) = &t {
             tracing::warn!(model = %config.name, error = %e,
                 "llama.cpp cannot read this model's chat template: requests with tools or a \

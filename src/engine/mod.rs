@@ -49,8 +49,6 @@ pub struct EngineConfig {
     pub ctx_per_slot: u32,
     /// Jobs waiting for a slot before new ones are refused.
     pub queue_limit: usize,
-    /// A Jinja chat template that replaces the model's own (for tools and formats).
-    pub chat_template: Option<String>,
 }
 
 /// What a loaded model is, for `/v1/models`, status and bench.
