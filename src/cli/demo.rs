@@ -212,6 +212,12 @@ pub(crate) async fn spawn(
     if let Some(t) = join {
         cmd.args(["--join", t]);
     }
+    // The default model only, unless told (the models dir may hold others, which `serve`
+    // would load too).
+    if !extra.iter().any(|a| a == "--model") {
+        let catalog = crate::catalog::Catalog::load(settings.catalog.as_deref())?;
+        cmd.args(["--model", &catalog.default]);
+    }
     let mut child = cmd.spawn()?;
     let started = Instant::now();
     loop {
