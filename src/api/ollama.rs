@@ -22,7 +22,7 @@ use super::{ApiError, embed, openai, read_body};
 use crate::engine::constrain::needs_template;
 use crate::ids::ModelRef;
 use crate::job::{
-    ChatMsg, Constraints, Finish, Format, Kind, Prompt, Sampling, Spec, Tool, ToolCall, ToolChoice,
+    ChatMsg, Constraints, Finish, Format, Kind, Prompt, Sampling, Spec, ToolCall, ToolChoice,
     check_constraints, check_stops,
 };
 use crate::route::Router;
@@ -321,26 +321,7 @@ pub(super) async fn chat(State(r): State<Router>, body: Result<Bytes, BytesRejec
                 tool_call_id: (m.role == "tool").then(|| m.tool_name.clone().unwrap_or_default()),
             });
         }
-        let mut tools = Vec::new();
-        for (i, t) in req.tools.iter().enumerate() {
-            let Some(f) = &t.function else {
-                return Err(ApiError::bad_request(format!("tools[{i}] has no function"))
-                    .param(format!("tools[{i}]")));
-            };
-            let parameters = f
-                .parameters
-                .clone()
-                .unwrap_or_else(|| json!({"type": "object", "properties": {}}));
-            crate::job::schema::check(&parameters).map_err(|e| {
-                ApiError::bad_request(format!("tools[{i}].function.parameters: {e}"))
-                    .param(format!("tools[{i}].function.parameters"))
-            })?;
-            tools.push(Tool {
-                name: f.name.clone(),
-                description: f.description.clone().unwrap_or_default(),
-                parameters,
-            });
-        }
+        let tools = openai::tools(&req.tools)?;
         let constraints = Constraints {
             tools,
             tool_choice: ToolChoice::Auto,

@@ -313,28 +313,7 @@ impl Common {
 
     /// Tools, the tool choice and the response format, checked.
     fn constraints(&self, chat: bool) -> Result<Constraints, ApiError> {
-        let mut tools = Vec::new();
-        for (i, t) in self.tools.iter().flatten().enumerate() {
-            let (Some(f), "function") = (&t.function, t.kind.as_str()) else {
-                return Err(ApiError::bad_request(format!(
-                    "tools[{i}] must be {{\"type\": \"function\", \"function\": {{...}}}}"
-                ))
-                .param(format!("tools[{i}]")));
-            };
-            let parameters = f
-                .parameters
-                .clone()
-                .unwrap_or_else(|| serde_json::json!({"type": "object", "properties": {}}));
-            crate::job::schema::check(&parameters).map_err(|e| {
-                ApiError::bad_request(format!("tools[{i}].function.parameters: {e}"))
-                    .param(format!("tools[{i}].function.parameters"))
-            })?;
-            tools.push(Tool {
-                name: f.name.clone(),
-                description: f.description.clone().unwrap_or_default(),
-                parameters,
-            });
-        }
+        let tools = tools(self.tools.as_deref().unwrap_or_default())?;
         if !chat && !tools.is_empty() {
             return Err(ApiError::bad_request(
                 "tools are for /v1/chat/completions; a completion has no chat template",
@@ -441,6 +420,33 @@ fn tool_calls(i: usize, calls: &[CallSpec]) -> Result<Vec<ToolCall>, ApiError> {
             })
         })
         .collect()
+}
+
+/// OpenAI's tools (Ollama sends the same shape) as the job's, their parameters checked.
+pub(super) fn tools(specs: &[ToolSpec]) -> Result<Vec<Tool>, ApiError> {
+    let mut tools = Vec::new();
+    for (i, t) in specs.iter().enumerate() {
+        let (Some(f), "function") = (&t.function, t.kind.as_str()) else {
+            return Err(ApiError::bad_request(format!(
+                "tools[{i}] must be {{\"type\": \"function\", \"function\": {{...}}}}"
+            ))
+            .param(format!("tools[{i}]")));
+        };
+        let parameters = f
+            .parameters
+            .clone()
+            .unwrap_or_else(|| serde_json::json!({"type": "object", "properties": {}}));
+        crate::job::schema::check(&parameters).map_err(|e| {
+            ApiError::bad_request(format!("tools[{i}].function.parameters: {e}"))
+                .param(format!("tools[{i}].function.parameters"))
+        })?;
+        tools.push(Tool {
+            name: f.name.clone(),
+            description: f.description.clone().unwrap_or_default(),
+            parameters,
+        });
+    }
+    Ok(tools)
 }
 
 /// Validates chat messages into the job's terms.

@@ -59,21 +59,9 @@ pub(super) fn run(
     stats: Arc<EngineStats>,
     ready: std_mpsc::Sender<Result<(), String>>,
 ) {
-    let ctx = {
-        let _guard = super::scheduler::NEW_CONTEXT
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        model.new_context(backend, ctx_params(config))
-    };
-    let mut ctx = match ctx {
-        Ok(ctx) => {
-            let _ = ready.send(Ok(()));
-            ctx
-        }
-        Err(e) => {
-            let _ = ready.send(Err(e.to_string()));
-            return;
-        }
+    let Some(mut ctx) = super::scheduler::started(model, backend, ctx_params(config), &ready)
+    else {
+        return;
     };
     let per_seq = config.ctx_per_slot as usize;
     let seqs = config.slots as usize;

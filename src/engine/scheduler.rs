@@ -32,6 +32,30 @@ pub(super) const STALL_LIMIT: Duration = Duration::from_secs(60);
 /// Creating contexts in parallel is unsound in llama-cpp-2 (see `LlamaModel::new_context`).
 pub(super) static NEW_CONTEXT: Mutex<()> = Mutex::new(());
 
+/// A new context (one at a time, under [`NEW_CONTEXT`]).
+pub(super) fn new_context<'m>(
+    model: &'m LlamaModel,
+    backend: &LlamaBackend,
+    params: llama_cpp_2::context::params::LlamaContextParams,
+) -> Result<LlamaContext<'m>, String> {
+    let _guard = NEW_CONTEXT.lock().unwrap_or_else(|e| e.into_inner());
+    model
+        .new_context(backend, params)
+        .map_err(|e| e.to_string())
+}
+
+/// An engine thread's context, its creation reported on `ready` (None: the thread ends).
+pub(super) fn started<'m>(
+    model: &'m LlamaModel,
+    backend: &LlamaBackend,
+    params: llama_cpp_2::context::params::LlamaContextParams,
+    ready: &std_mpsc::Sender<Result<(), String>>,
+) -> Option<LlamaContext<'m>> {
+    let ctx = new_context(model, backend, params);
+    let _ = ready.send(ctx.as_ref().map(|_| ()).map_err(Clone::clone));
+    ctx.ok()
+}
+
 struct Slot {
     job: Job,
     seq: i32,
@@ -73,19 +97,8 @@ pub(super) fn run(
     stats: Arc<EngineStats>,
     ready: std_mpsc::Sender<Result<(), String>>,
 ) {
-    let ctx = {
-        let _guard = NEW_CONTEXT.lock().unwrap_or_else(|e| e.into_inner());
-        model.new_context(backend, super::ctx_params(config))
-    };
-    let mut ctx = match ctx {
-        Ok(ctx) => {
-            let _ = ready.send(Ok(()));
-            ctx
-        }
-        Err(e) => {
-            let _ = ready.send(Err(e.to_string()));
-            return;
-        }
+    let Some(mut ctx) = started(model, backend, super::ctx_params(config), &ready) else {
+        return;
     };
     let mut sched = Scheduler {
         model,

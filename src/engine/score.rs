@@ -167,13 +167,7 @@ impl Engine {
             .with_n_threads(threads)
             .with_n_threads_batch(threads);
         let backend = super::backend().map_err(|e| ScoreError::Llama(e.to_string()))?;
-        let _guard = super::scheduler::NEW_CONTEXT
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        self.inner
-            .model
-            .new_context(backend, params)
-            .map_err(|e| ScoreError::Llama(e.to_string()))
+        super::scheduler::new_context(&self.inner.model, backend, params).map_err(ScoreError::Llama)
     }
 }
 
