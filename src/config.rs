@@ -117,6 +117,12 @@ pub struct Layer {
     /// The mean time between challenges this node sends to peers on probation, in ms; 0: none [default: 300000]
     #[arg(long, env = "LLP_CHALLENGE_INTERVAL_MS", global = true)]
     pub challenge_interval_ms: Option<u64>,
+    /// Engine that computes the models: llama (llama.cpp) or candle [default: llama]
+    #[arg(long, env = "LLP_ENGINE", global = true, value_enum)]
+    pub engine: Option<crate::engine::EngineKind>,
+    /// The engine of particular models, by `NAME` or `NAME:QUANT` (file only), over `engine`.
+    #[arg(skip)]
+    pub engines: Option<std::collections::BTreeMap<String, crate::engine::EngineKind>>,
     /// Failover: the shortest stall timeout, in ms (file only).
     #[arg(skip)]
     pub stall_min_ms: Option<u64>,
@@ -180,6 +186,23 @@ pub struct EngineSettings {
     pub ctx_per_slot: u32,
     /// Waiting requests before 503.
     pub queue_limit: usize,
+    /// The engine of every model but those named in `engines`.
+    pub engine: crate::engine::EngineKind,
+    /// Per model (`NAME` or `NAME:QUANT`), from the config file.
+    pub engines: std::collections::BTreeMap<String, crate::engine::EngineKind>,
+}
+
+impl EngineSettings {
+    /// The engine that computes `choice`: its `NAME:QUANT` entry, else its `NAME` entry, else
+    /// the node's engine. The flag sets the node's engine; a model's entry in the file is more
+    /// particular and wins.
+    pub fn engine_for(&self, choice: &crate::catalog::Choice<'_>) -> crate::engine::EngineKind {
+        self.engines
+            .get(&choice.id().to_string())
+            .or_else(|| self.engines.get(&choice.model.name))
+            .copied()
+            .unwrap_or(self.engine)
+    }
 }
 
 /// How the node reaches its peers.
@@ -382,6 +405,8 @@ impl EngineSettings {
             slots: positive("slots", o.slots, file.slots, 4)?,
             ctx_per_slot,
             queue_limit: o.queue_limit.or(file.queue_limit).unwrap_or(512),
+            engine: o.engine.or(file.engine).unwrap_or_default(),
+            engines: file.engines.clone().unwrap_or_default(),
         })
     }
 }

@@ -7,9 +7,8 @@ use serde_json::{Value, json};
 
 use crate::common::*;
 
-#[tokio::test]
-async fn concurrent_requests_all_complete_without_cross_talk() {
-    let node = Node::start(&["--slots", "4"]);
+async fn concurrent_requests_all_complete_without_cross_talk(engine: &[&str]) {
+    let node = Node::start(&engine_args(engine, &["--slots", "4"]));
     let url = node.url("/v1/chat/completions");
     // Prompts of different lengths, so that each answer's usage tells whose prompt it read.
     let prompts: Vec<String> = (0..12)
@@ -67,9 +66,13 @@ async fn concurrent_requests_all_complete_without_cross_talk() {
     .await;
 }
 
-#[tokio::test]
-async fn a_full_queue_answers_503_with_retry_after_and_loses_nothing() {
-    let node = Node::start(&["--slots", "1", "--queue-limit", "2"]);
+on_both_engines!(concurrent_requests_all_complete_without_cross_talk);
+
+async fn a_full_queue_answers_503_with_retry_after_and_loses_nothing(engine: &[&str]) {
+    let node = Node::start(&engine_args(
+        engine,
+        &["--slots", "1", "--queue-limit", "2"],
+    ));
     let url = node.url("/v1/chat/completions");
     // A long streaming request that this test never reads holds the only slot.
     let mut body = chat_body("Story", 1500);
@@ -124,9 +127,10 @@ async fn a_full_queue_answers_503_with_retry_after_and_loses_nothing() {
     );
 }
 
-#[tokio::test]
-async fn a_client_that_disconnects_frees_its_slot() {
-    let node = Node::start(&["--slots", "1"]);
+on_both_engines!(a_full_queue_answers_503_with_retry_after_and_loses_nothing);
+
+async fn a_client_that_disconnects_frees_its_slot(engine: &[&str]) {
+    let node = Node::start(&engine_args(engine, &["--slots", "1"]));
     let url = node.url("/v1/chat/completions");
     let mut body = chat_body("Tell me an endless story.", 1500);
     body["ignore_eos"] = json!(true);
@@ -187,3 +191,5 @@ async fn a_client_that_disconnects_frees_its_slot() {
     assert!(node.metric("llp_generated_tokens_total").await < after + 2040.0);
     assert_eq!(node.metric("llp_slots_busy{model").await, 0.0);
 }
+
+on_both_engines!(a_client_that_disconnects_frees_its_slot);

@@ -7,6 +7,7 @@
 // longer than a function of the program.
 #![allow(clippy::unwrap_used, unreachable_pub, clippy::too_many_lines)]
 
+#[macro_use]
 mod common;
 
 mod api;
@@ -16,6 +17,7 @@ mod clients;
 mod concurrency;
 mod double_spend;
 mod economy;
+mod engines;
 mod fetch;
 mod ledger;
 mod lifecycle;

@@ -20,6 +20,7 @@ use crate::wire::{Attacker, attacker, strikes_of};
 
 fn engine(threads: u32, slots: u32) -> Engine {
     Engine::load(EngineConfig {
+        engine: Default::default(),
         name: MODEL.into(),
         quant: "q4_1".into(),
         path: model_path(),
@@ -211,6 +212,7 @@ fn model_ad() -> wire::ModelAd {
         ctx: 2048,
         tokens_per_s: 100.0,
         features: Vec::new(),
+        engine: Default::default(),
     }
 }
 
@@ -252,6 +254,7 @@ async fn wrong_answers(at: &Attacker, conn: Connection, answer: Vec<u32>, then: 
                     prompt_tokens: 20,
                     max_tokens: max as u32,
                     warning: None,
+                    engine: Default::default(),
                 };
                 let _ = wire::write(&mut tx, &accepted).await;
                 let cut = match then {

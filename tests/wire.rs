@@ -399,6 +399,7 @@ async fn lying_server(
         ctx: 2048,
         tokens_per_s: 1e9,
         features: Vec::new(),
+        engine: Default::default(),
     };
     let sealed = |seq: u64| {
         let a = wire::Announcement::new(seq, &at.ticket.network, vec![model.clone()]);
@@ -431,6 +432,7 @@ async fn lying_server(
                     prompt_tokens: 12,
                     max_tokens: 4,
                     warning: None,
+                    engine: Default::default(),
                 };
                 let _ = wire::write(&mut tx, &accepted).await;
                 // What the requester sends back: its promise, a stop, its payment.
@@ -447,6 +449,7 @@ async fn lying_server(
                     prompt_tokens: u32::MAX,
                     max_tokens: u32::MAX,
                     warning: Some("evil\r\nx-injected: 1".into()),
+                    engine: Default::default(),
                 };
                 let _ = wire::write(&mut tx, &accepted).await;
                 for _ in 0..200 {

@@ -70,6 +70,7 @@ pub fn routing(n: usize) -> (f64, f64) {
             ctx: 2048,
             tokens_per_s: (next() % 200) as f64,
             features: Vec::new(),
+            engine: crate::engine::EngineKind::Llama,
         };
         let id = NodeId::from_bytes(id);
         t.announce(id, Announcement::new(1, "bench", vec![model]), now);

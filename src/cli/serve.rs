@@ -216,6 +216,7 @@ async fn load_engines(catalog: &Catalog, settings: &Settings) -> anyhow::Result<
         #[cfg(not(feature = "fault-injection"))]
         let name = choice.model.name.clone();
         let config = EngineConfig {
+            engine: e.engine_for(&choice),
             name,
             quant: choice.variant.quant.clone(),
             path: path.clone(),

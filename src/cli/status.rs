@@ -85,8 +85,9 @@ fn print(s: &Snapshot) {
         println!("contrib.  {}", if s.paused { "PAUSED" } else { "on" });
         for m in &s.models {
             println!(
-                "model     {}  slots {}/{} busy, {} queued, ctx {} per slot, {} threads",
+                "model     {}  on {}, slots {}/{} busy, {} queued, ctx {} per slot, {} threads",
                 m.info.id(),
+                m.info.engine,
                 m.busy_slots,
                 m.info.slots,
                 m.queued,
@@ -151,7 +152,16 @@ fn print_network(s: &Snapshot) {
         let models: Vec<String> = p
             .models
             .iter()
-            .map(|m| format!("{}:{} {}/{}", m.name, m.quant, m.busy + m.queued, m.slots))
+            .map(|m| {
+                format!(
+                    "{}:{} ({}) {}/{}",
+                    m.name,
+                    m.quant,
+                    m.engine,
+                    m.busy + m.queued,
+                    m.slots
+                )
+            })
             .collect();
         println!(
             "peer      {} {} rtt {} load {:.0}% score {} rel. {:.2}{}  [{}]  {}",

@@ -1,4 +1,5 @@
-//! The inference engine: llama.cpp (through llama-cpp-2) running one model on its own thread.
+//! The inference engine: llama.cpp (through llama-cpp-2), or candle (`--engine candle`, see
+//! [`candle`]), running one model on its own thread.
 //!
 //! Owns: the loaded model, its one llama.cpp context, the slots (parallel sequences) in that
 //! context and the fair FIFO queue in front of them. Several sequences decode together in one
@@ -10,6 +11,7 @@
 //! is freed before the next token is decoded. [`Engine::shutdown`] ends the jobs it holds and
 //! waits for the thread.
 
+pub mod candle;
 pub mod chat;
 pub mod constrain;
 pub mod embed;
@@ -34,9 +36,47 @@ use crate::job::{Event, Sampling};
 
 pub use prompt::{MAX_MESSAGES, Message, PromptError, Role};
 
+/// Which engine computes a model.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum EngineKind {
+    /// llama.cpp through llama-cpp-2.
+    #[default]
+    Llama,
+    /// candle's quantized llama and qwen2 models.
+    Candle,
+}
+
+impl EngineKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EngineKind::Llama => "llama",
+            EngineKind::Candle => "candle",
+        }
+    }
+
+    /// `llama` or `candle`, as the config and the wire name them.
+    pub fn parse(s: &str) -> Option<EngineKind> {
+        match s {
+            "llama" | "llama.cpp" => Some(EngineKind::Llama),
+            "candle" => Some(EngineKind::Candle),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for EngineKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Settings of one loaded model.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
+    pub engine: EngineKind,
     /// Name in the catalog and its quantization, e.g. `smollm2-135m-instruct` and `q4_1`.
     pub name: String,
     pub quant: String,
@@ -63,6 +103,8 @@ pub struct ModelInfo {
     pub ctx_per_slot: u32,
     pub slots: u32,
     pub threads: u32,
+    #[serde(default)]
+    pub engine: EngineKind,
 }
 
 /// One generation to run.
@@ -85,6 +127,25 @@ pub struct Job {
 }
 
 impl ModelInfo {
+    /// What `config` loaded: llama.cpp's `model`, or its vocabulary with candle's `weights`.
+    fn of(config: &EngineConfig, model: &LlamaModel, weights: Option<&candle::Model>) -> Self {
+        ModelInfo {
+            name: config.name.clone(),
+            quant: config.quant.clone(),
+            path: config.path.clone(),
+            parameters: weights.map_or(model.n_params(), |c| c.parameters),
+            size_bytes: match weights {
+                Some(_) => std::fs::metadata(&config.path).map_or(0, |m| m.len()),
+                None => model.size(),
+            },
+            context_train: weights.map_or(model.n_ctx_train(), |c| c.context_train),
+            ctx_per_slot: config.ctx_per_slot,
+            slots: config.slots,
+            threads: config.threads,
+            engine: config.engine,
+        }
+    }
+
     /// The variant it is: `name:quant`.
     pub fn id(&self) -> crate::ids::ModelId {
         crate::ids::ModelId::new(&self.name, &self.quant)
@@ -148,7 +209,10 @@ pub struct Engine {
 }
 
 struct Inner {
+    /// With candle, only the vocabulary (llama.cpp's vocab-only load): tokens and templates.
     model: Arc<LlamaModel>,
+    /// The weights, when candle computes this model.
+    candle: Option<Arc<candle::Model>>,
     template: LlamaChatTemplate,
     /// The Jinja templates for constrained chats (why not, if llama.cpp could not read them).
     templates: Result<constrain::ModelTemplates, String>,
@@ -189,62 +253,51 @@ pub fn backend() -> Result<&'static LlamaBackend, LoadError> {
 
 impl Engine {
     /// Loads the model and starts its scheduler thread. Blocking: call off the async runtime.
-    pub fn load(config: EngineConfig) -> Result<Engine, LoadError> {
+    pub fn load(mut config: EngineConfig) -> Result<Engine, LoadError> {
         let backend = backend()?;
         if !config.path.is_file() {
             return Err(LoadError::Missing(config.path.clone()));
         }
-        let model = LlamaModel::load_from_file(backend, &config.path, &LlamaModelParams::default())
-            .map_err(|e| LoadError::Model {
+        let on_candle = config.engine == EngineKind::Candle;
+        let params = LlamaModelParams::default().with_vocab_only(on_candle);
+        let model = LlamaModel::load_from_file(backend, &config.path, &params).map_err(|e| {
+            LoadError::Model {
                 path: config.path.clone(),
                 reason: e.to_string(),
-            })?;
+            }
+        })?;
         let model = Arc::new(model);
-        let info = ModelInfo {
-            name: config.name.clone(),
-            quant: config.quant.clone(),
-            path: config.path.clone(),
-            parameters: model.n_params(),
-            size_bytes: model.size(),
-            context_train: model.n_ctx_train(),
-            ctx_per_slot: config.ctx_per_slot,
-            slots: config.slots,
-            threads: config.threads,
+        let embeds = embed::is_embedding_model(&model);
+        let candle = match on_candle {
+            true => Some(Self::load_candle(&mut config, embeds)?),
+            false => None,
         };
+        let info = ModelInfo::of(&config, &model, candle.as_deref());
         let template = prompt::chat_template(&model);
         let templates = constrain::ModelTemplates::load_or_say(&model, &config);
         let stats = Arc::new(EngineStats::default());
-        let embeds = embed::is_embedding_model(&model);
         let (tx, rx) = std_mpsc::channel();
         let (embed_tx, embed_rx) = std_mpsc::channel();
         let (ready_tx, ready_rx) = std_mpsc::channel();
         let thread_model = model.clone();
         let thread_stats = stats.clone();
         let thread_config = config.clone();
+        let thread_candle = candle.clone();
         let thread = std::thread::Builder::new()
             .name(format!("engine-{}", config.name))
             .spawn(move || {
                 // Marks the engine dead when this thread ends, however it ends (panics included).
                 let _alive = AliveGuard(thread_stats.clone());
                 thread_stats.alive.store(true, Ordering::Relaxed);
-                if embeds {
-                    embed::run(
-                        backend,
-                        &thread_model,
-                        &thread_config,
-                        embed_rx,
-                        thread_stats,
-                        ready_tx,
-                    );
-                } else {
-                    scheduler::run(
-                        backend,
-                        &thread_model,
-                        &thread_config,
-                        rx,
-                        thread_stats,
-                        ready_tx,
-                    );
+                let (model, config) = (&thread_model, &thread_config);
+                match (thread_candle, embeds) {
+                    (Some(w), _) => candle::run(model, w, config, rx, thread_stats, ready_tx),
+                    (None, true) => {
+                        embed::run(backend, model, config, embed_rx, thread_stats, ready_tx);
+                    }
+                    (None, false) => {
+                        scheduler::run(backend, model, config, rx, thread_stats, ready_tx);
+                    }
                 }
             })
             .map_err(|e| LoadError::Backend(e.to_string()))?;
@@ -258,6 +311,7 @@ impl Engine {
         Ok(Engine {
             inner: Arc::new(Inner {
                 model,
+                candle,
                 template,
                 templates,
                 info,
@@ -270,6 +324,25 @@ impl Engine {
                 reserved: AtomicUsize::new(0),
             }),
         })
+    }
+
+    /// candle's weights of `config`'s file; a slot's context is cut to what candle's model holds.
+    fn load_candle(
+        config: &mut EngineConfig,
+        embeds: bool,
+    ) -> Result<Arc<candle::Model>, LoadError> {
+        let model_err = |reason: String| LoadError::Model {
+            path: config.path.clone(),
+            reason,
+        };
+        if embeds {
+            return Err(model_err(
+                "the candle engine does not make embeddings (serve it with --engine llama)".into(),
+            ));
+        }
+        let weights = candle::Model::load(&config.path, config.threads).map_err(model_err)?;
+        config.ctx_per_slot = config.ctx_per_slot.min(weights.max_positions());
+        Ok(weights)
     }
 
     pub fn info(&self) -> &ModelInfo {

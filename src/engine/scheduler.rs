@@ -4,6 +4,10 @@
 //! slots that are still reading their prompt, up to [`BATCH_TOKENS`]. After the decode each slot
 //! whose logits were computed samples its next token with its own sampler. Slots are sequences
 //! (seq_id = slot index) in one llama.cpp context, each with `ctx_per_slot` positions.
+//!
+//! The scheduling is the engine's; the arithmetic is a [`Decode`]'s: llama.cpp's context here,
+//! candle's models in `super::candle`. Both sample with the same llama.cpp sampler chain over
+//! their logits, so seeds, penalties and grammars mean the same on either.
 
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
@@ -16,6 +20,8 @@ use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
+use llama_cpp_2::token::data::LlamaTokenData;
+use llama_cpp_2::token::data_array::LlamaTokenDataArray;
 use tokio::sync::mpsc::error::TrySendError;
 
 use super::text::{Push, TextStream};
@@ -54,6 +60,73 @@ pub(super) fn started<'m>(
     let ctx = new_context(model, backend, params);
     let _ = ready.send(ctx.as_ref().map(|_| ()).map_err(Clone::clone));
     ctx.ok()
+}
+
+/// One token of a step's batch: which sequence, at which position, and whether its logits are
+/// wanted (the last prompt token and every generated one).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Entry {
+    pub token: LlamaToken,
+    pub pos: i32,
+    pub seq: i32,
+    pub logits: bool,
+}
+
+/// What runs the model for the scheduler.
+pub(super) trait Decode {
+    /// Runs one step's batch. Afterwards [`Decode::logits`] reads the rows of the entries that
+    /// asked for them, by batch index.
+    fn decode(&mut self, batch: &[Entry]) -> Result<(), String>;
+    /// The logits of batch entry `at` of the last decode.
+    fn logits(&self, at: i32) -> &[f32];
+    /// Keeps the first `keep` positions of sequence `seq` (`None`: forgets it all). False if the
+    /// decoder cannot cut there; the caller then forgets the whole sequence.
+    fn keep(&mut self, seq: u32, keep: Option<u32>) -> bool;
+    /// Draws the next token from entry `at`'s logits with `sampler`, which then accepts it.
+    fn sample(&mut self, sampler: &mut LlamaSampler, at: i32) -> LlamaToken {
+        let data = self
+            .logits(at)
+            .iter()
+            .enumerate()
+            .map(|(t, &l)| LlamaTokenData::new(LlamaToken::new(t as i32), l, 0.0))
+            .collect();
+        let mut array = LlamaTokenDataArray::new(data, false);
+        array.apply_sampler(sampler);
+        // Every chain ends in greedy or dist, which select; a chain that did not is a bug.
+        let token = array.selected_token().unwrap_or(LlamaToken::new(0));
+        sampler.accept(token);
+        token
+    }
+}
+
+/// llama.cpp's context as the scheduler's decoder.
+struct Llama<'m> {
+    ctx: LlamaContext<'m>,
+    batch: LlamaBatch<'static>,
+}
+
+impl Decode for Llama<'_> {
+    fn decode(&mut self, batch: &[Entry]) -> Result<(), String> {
+        self.batch.clear();
+        for e in batch {
+            self.batch
+                .add(e.token, e.pos, &[e.seq], e.logits)
+                .map_err(|e| e.to_string())?;
+        }
+        self.ctx.decode(&mut self.batch).map_err(|e| e.to_string())
+    }
+
+    fn logits(&self, at: i32) -> &[f32] {
+        self.ctx.get_logits_ith(at)
+    }
+
+    fn keep(&mut self, seq: u32, keep: Option<u32>) -> bool {
+        matches!(self.ctx.clear_kv_cache_seq(Some(seq), keep, None), Ok(true))
+    }
+
+    fn sample(&mut self, sampler: &mut LlamaSampler, at: i32) -> LlamaToken {
+        sampler.sample(&self.ctx, at)
+    }
 }
 
 struct Slot {
@@ -97,9 +170,24 @@ pub(super) fn run(
     stats: Arc<EngineStats>,
     ready: std_mpsc::Sender<Result<(), String>>,
 ) {
-    let Some(mut ctx) = started(model, backend, super::ctx_params(config), &ready) else {
+    let Some(ctx) = started(model, backend, super::ctx_params(config), &ready) else {
         return;
     };
+    let mut llama = Llama {
+        ctx,
+        batch: LlamaBatch::new(BATCH_TOKENS as usize, 1),
+    };
+    serve(model, config, jobs, stats, &mut llama);
+}
+
+/// Serves `jobs` with `dec` until the engine stops or every handle to it is gone.
+pub(super) fn serve(
+    model: &LlamaModel,
+    config: &EngineConfig,
+    jobs: std_mpsc::Receiver<Job>,
+    stats: Arc<EngineStats>,
+    dec: &mut dyn Decode,
+) {
     let mut sched = Scheduler {
         model,
         config,
@@ -107,11 +195,11 @@ pub(super) fn run(
         slots: (0..config.slots).map(|_| None).collect(),
         queue: VecDeque::new(),
         draining: Vec::new(),
-        batch: LlamaBatch::new(BATCH_TOKENS as usize, 1),
+        batch: Vec::with_capacity(BATCH_TOKENS as usize),
         next_prefill: 0,
         cached: (0..config.slots).map(|_| Vec::new()).collect(),
     };
-    sched.run(&mut ctx, jobs);
+    sched.run(dec, jobs);
 }
 
 struct Scheduler<'m> {
@@ -121,7 +209,7 @@ struct Scheduler<'m> {
     slots: Vec<Option<Slot>>,
     queue: VecDeque<(Job, Instant)>,
     draining: Vec<Draining>,
-    batch: LlamaBatch<'static>,
+    batch: Vec<Entry>,
     /// Round-robin start among slots reading their prompts, so long prompts share the batch.
     next_prefill: usize,
     /// For each free slot, the tokens whose KV entries its sequence still holds from its last
@@ -131,7 +219,7 @@ struct Scheduler<'m> {
 }
 
 impl Scheduler<'_> {
-    fn run(&mut self, ctx: &mut LlamaContext<'_>, jobs: std_mpsc::Receiver<Job>) {
+    fn run(&mut self, ctx: &mut dyn Decode, jobs: std_mpsc::Receiver<Job>) {
         loop {
             if self.stats.stopping.load(Ordering::Acquire) {
                 return self.stop_all();
@@ -216,7 +304,7 @@ impl Scheduler<'_> {
     }
 
     /// Frees the slots and queue entries of jobs whose receiver is gone (client disconnected).
-    fn drop_cancelled(&mut self, ctx: &mut LlamaContext<'_>) {
+    fn drop_cancelled(&mut self, ctx: &mut dyn Decode) {
         let before = self.queue.len();
         self.queue.retain(|(j, _)| !j.events.is_closed());
         let gone = before - self.queue.len();
@@ -256,7 +344,7 @@ impl Scheduler<'_> {
         }
     }
 
-    fn admit(&mut self, ctx: &mut LlamaContext<'_>) {
+    fn admit(&mut self, ctx: &mut dyn Decode) {
         while !self.queue.is_empty() {
             // The free slot whose cached tokens share the longest prefix with the next prompt.
             let tokens = &self.queue[0].0.tokens;
@@ -273,14 +361,9 @@ impl Scheduler<'_> {
             // Keep the shared prefix, but always decode the prompt's last token again: its
             // logits give the first answer token.
             let mut keep = shared.min(job.tokens.len() - 1);
-            let seq = Some(i as u32);
-            if keep == 0
-                || !matches!(
-                    ctx.clear_kv_cache_seq(seq, Some(keep as u32), None),
-                    Ok(true)
-                )
-            {
-                let _ = ctx.clear_kv_cache_seq(seq, None, None);
+            let seq = i as u32;
+            if keep == 0 || !ctx.keep(seq, Some(keep as u32)) {
+                ctx.keep(seq, None);
                 keep = 0;
             }
             self.cached[i].clear();
@@ -324,9 +407,9 @@ impl Scheduler<'_> {
     }
 
     /// Takes slot `i`'s job out and forgets its KV entries (it did not finish whole).
-    fn free(&mut self, ctx: &mut LlamaContext<'_>, i: usize) -> Option<Slot> {
+    fn free(&mut self, ctx: &mut dyn Decode, i: usize) -> Option<Slot> {
         let slot = self.slots[i].take()?;
-        let _ = ctx.clear_kv_cache_seq(Some(slot.seq as u32), None, None);
+        ctx.keep(slot.seq as u32, None);
         self.cached[i].clear();
         self.stats.busy_slots.fetch_sub(1, Ordering::Relaxed);
         self.stats.room.notify_waiters();
@@ -334,7 +417,7 @@ impl Scheduler<'_> {
     }
 
     /// Ends slot `i`'s job with an error that is delivered even if its channel is full now.
-    fn fail(&mut self, ctx: &mut LlamaContext<'_>, i: usize, reason: String) {
+    fn fail(&mut self, ctx: &mut dyn Decode, i: usize, reason: String) {
         if let Some(slot) = self.free(ctx, i) {
             self.draining.push(Draining {
                 events: slot.job.events,
@@ -344,24 +427,24 @@ impl Scheduler<'_> {
     }
 
     /// One decode of all active slots. Returns false if nothing could be decoded.
-    fn step(&mut self, ctx: &mut LlamaContext<'_>) -> bool {
+    fn step(&mut self, ctx: &mut dyn Decode) -> bool {
         self.batch.clear();
         let mut budget = BATCH_TOKENS as usize;
         self.batch_generating(&mut budget);
         let prefilling = self.batch_prompts(&mut budget);
-        if self.batch.n_tokens() == 0 {
+        if self.batch.is_empty() {
             return false;
         }
         let n = self.slots.len();
         let started = Instant::now();
-        if let Err(e) = ctx.decode(&mut self.batch) {
-            tracing::error!("llama.cpp decode failed: {e}");
+        if let Err(e) = ctx.decode(&self.batch) {
+            tracing::error!("decode failed: {e}");
             for i in 0..n {
                 let touched = self.slots[i]
                     .as_ref()
                     .is_some_and(|s| s.logits_at.is_some() || prefilling.contains(&i));
                 if touched {
-                    self.fail(ctx, i, format!("llama.cpp decode failed: {e}"));
+                    self.fail(ctx, i, format!("decode failed: {e}"));
                 }
             }
             return true;
@@ -408,13 +491,16 @@ impl Scheduler<'_> {
                 && slot.job.events.capacity() > 0
                 && *budget > 0
             {
-                if self.batch.add(tok, slot.pos, &[slot.seq], true).is_err() {
-                    break;
-                }
+                self.batch.push(Entry {
+                    token: tok,
+                    pos: slot.pos,
+                    seq: slot.seq,
+                    logits: true,
+                });
                 slot.kv.push(tok);
                 slot.pos += 1;
                 slot.pending = None;
-                slot.logits_at = Some(self.batch.n_tokens() - 1);
+                slot.logits_at = Some(self.batch.len() as i32 - 1);
                 *budget -= 1;
             }
         }
@@ -439,22 +525,20 @@ impl Scheduler<'_> {
                 // The final chunk yields a token; wait until the reader has room.
                 continue;
             }
-            // `budget` never exceeds the batch's free room, so `add` cannot fail here.
             for idx in slot.fed..end {
                 let logits = idx == last;
-                if self
-                    .batch
-                    .add(slot.job.tokens[idx], slot.pos, &[slot.seq], logits)
-                    .is_err()
-                {
-                    break;
-                }
+                self.batch.push(Entry {
+                    token: slot.job.tokens[idx],
+                    pos: slot.pos,
+                    seq: slot.seq,
+                    logits,
+                });
                 slot.kv.push(slot.job.tokens[idx]);
                 slot.fed += 1;
                 slot.pos += 1;
                 *budget -= 1;
                 if logits {
-                    slot.logits_at = Some(self.batch.n_tokens() - 1);
+                    slot.logits_at = Some(self.batch.len() as i32 - 1);
                 }
             }
             prefilling.push(i);
@@ -464,10 +548,10 @@ impl Scheduler<'_> {
     }
 
     /// Samples slot `i`'s next token and sends its text. Returns why the job ends, if it does.
-    fn sample(&mut self, ctx: &LlamaContext<'_>, i: usize, at: i32) -> Option<FinishReason> {
+    fn sample(&mut self, ctx: &mut dyn Decode, i: usize, at: i32) -> Option<FinishReason> {
         let vocab = self.model.vocab();
         let slot = self.slots[i].as_mut().expect("caller checked");
-        let token = slot.sampler.sample(ctx, at);
+        let token = ctx.sample(&mut slot.sampler, at);
         slot.generated += 1;
         self.stats.generated_tokens.fetch_add(1, Ordering::Relaxed);
         if slot.first_token.is_none() {
@@ -482,7 +566,7 @@ impl Scheduler<'_> {
         let logprobs = slot
             .job
             .logprobs
-            .map(|top| logprobs(self.model, ctx.get_logits_ith(at), token, top));
+            .map(|top| logprobs(self.model, ctx.logits(at), token, top));
         // A constrained answer keeps the text of the special tokens its parser reads.
         let special = slot
             .job

@@ -56,7 +56,7 @@ pub enum ScoreError {
     TooLong { len: usize, ctx: u32 },
     #[error("token {0} is outside the vocabulary")]
     Token(u32),
-    #[error("llama.cpp: {0}")]
+    #[error("the model could not score it: {0}")]
     Llama(String),
 }
 
@@ -90,7 +90,6 @@ impl Engine {
             return Err(ScoreError::TooLong { len, ctx: ctx_max });
         }
         let model = &self.inner.model;
-        let mut ctx = self.check_context(len + 1, threads)?;
         let tokens: Vec<LlamaToken> = prompt
             .iter()
             .copied()
@@ -113,6 +112,48 @@ impl Engine {
             .map_err(ScoreError::Llama)?
             .flatten();
         let mut out = Vec::with_capacity(claimed.len() + 1);
+        let on_row = |pos: usize, mut logits: Vec<f32>| -> Result<(), String> {
+            let k = pos - first;
+            if penalized {
+                let window = &claimed[k.saturating_sub(PENALTY_WINDOW)..k];
+                penalize(&mut logits, window, sampling);
+            }
+            if let Some(g) = &mut grammar {
+                mask(g, &mut logits);
+            }
+            out.push(position(&logits, claimed.get(k).copied(), &ends));
+            if let (Some(g), Some(&t)) = (&mut grammar, claimed.get(k))
+                && g.try_accept(LlamaToken::new(t as i32)).is_err()
+            {
+                // Not a token the grammar allows: this position's gap says so; the
+                // grammar cannot follow the answer past it.
+                grammar = None;
+            }
+            Ok(())
+        };
+        match &self.inner.candle {
+            Some(weights) => {
+                let ids: Vec<u32> = tokens.iter().map(|t| t.0 as u32).collect();
+                weights.logits_from(&ids, first, on_row)
+            }
+            None => self.llama_rows(&tokens, first, threads, on_row),
+        }
+        .map_err(ScoreError::Llama)?;
+        Ok(out)
+    }
+
+    /// Feeds `tokens` through a llama.cpp context of the check's own, handing `row` the logits
+    /// after each position from `first` on.
+    fn llama_rows(
+        &self,
+        tokens: &[LlamaToken],
+        first: usize,
+        threads: Option<u32>,
+        mut row: impl FnMut(usize, Vec<f32>) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let mut ctx = self
+            .check_context(tokens.len() + 1, threads)
+            .map_err(|e| e.to_string())?;
         let mut batch = LlamaBatch::new(CHUNK, 1);
         for (c, chunk) in tokens.chunks(CHUNK).enumerate() {
             batch.clear();
@@ -120,35 +161,17 @@ impl Engine {
                 let pos = c * CHUNK + j;
                 batch
                     .add(t, pos as i32, &[0], pos >= first)
-                    .map_err(|e| ScoreError::Llama(e.to_string()))?;
+                    .map_err(|e| e.to_string())?;
             }
-            ctx.decode(&mut batch)
-                .map_err(|e| ScoreError::Llama(e.to_string()))?;
-            for (j, _) in chunk.iter().enumerate() {
+            ctx.decode(&mut batch).map_err(|e| e.to_string())?;
+            for j in 0..chunk.len() {
                 let pos = c * CHUNK + j;
-                if pos < first {
-                    continue;
-                }
-                let k = pos - first;
-                let mut logits = ctx.get_logits_ith(j as i32).to_vec();
-                if penalized {
-                    let window = &claimed[k.saturating_sub(PENALTY_WINDOW)..k];
-                    penalize(&mut logits, window, sampling);
-                }
-                if let Some(g) = &mut grammar {
-                    mask(g, &mut logits);
-                }
-                out.push(position(&logits, claimed.get(k).copied(), &ends));
-                if let (Some(g), Some(&t)) = (&mut grammar, claimed.get(k))
-                    && g.try_accept(LlamaToken::new(t as i32)).is_err()
-                {
-                    // Not a token the grammar allows: this position's gap says so; the
-                    // grammar cannot follow the answer past it.
-                    grammar = None;
+                if pos >= first {
+                    row(pos, ctx.get_logits_ith(j as i32).to_vec())?;
                 }
             }
         }
-        Ok(out)
+        Ok(())
     }
 }
 

@@ -49,6 +49,7 @@ fn model_ads(node: &Node) -> Vec<ModelAd> {
                 } else {
                     Vec::new()
                 },
+                engine: i.engine,
             }
         })
         .collect()

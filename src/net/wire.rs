@@ -22,11 +22,12 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// The node-to-node protocol, versioned in its name: a node speaking another version is refused
 /// by the QUIC handshake itself.
-pub const ALPN: &[u8] = b"llp/6";
+pub const ALPN: &[u8] = b"llp/7";
 /// The protocol version carried in [`Request::Hello`] (3: admitted chains, backed earnings,
 /// payment by signed promises; 4: commitments, proofs, verifiers; 5: running commitments;
-/// 6: tools, response formats, logprobs, chat messages with tool calls).
-pub const VERSION: u32 = 6;
+/// 6: tools, response formats, logprobs, chat messages with tool calls; 7: engines and
+/// variants in announcements).
+pub const VERSION: u32 = 7;
 /// A worker signs a running commitment to the answer so far after every this many tokens
 /// ([`Reply::Committed`]), and its requester promises to pay for those tokens only then.
 pub const COMMIT_EVERY: u32 = 8;
@@ -336,6 +337,9 @@ pub enum Reply {
         prompt_tokens: u32,
         max_tokens: u32,
         warning: Option<String>,
+        /// The engine that runs it.
+        #[serde(default)]
+        engine: crate::engine::EngineKind,
     },
     /// Before the `Refused` of a paid job: the worker waives the requester's hold for it (see
     /// `ledger::chain::Waiver`), so the requester may release it at once.
@@ -530,6 +534,9 @@ pub struct ModelAd {
     /// template renders them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub features: Vec<String>,
+    /// The engine that computes it (`llama` or `candle`).
+    #[serde(default)]
+    pub engine: crate::engine::EngineKind,
 }
 
 impl ModelAd {
@@ -684,6 +691,7 @@ mod tests {
             ctx: 2048,
             tokens_per_s: 50.0,
             features: vec![FEATURE_TOOLS.into()],
+            engine: crate::engine::EngineKind::Llama,
         };
         Announcement {
             addrs: vec!["127.0.0.1:5000".parse().unwrap()],

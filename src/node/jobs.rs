@@ -141,6 +141,16 @@ pub struct Hop {
     /// Answer tokens already delivered when it took over.
     pub from_token: u32,
     pub why: HopReason,
+    /// The variant it served and the engine that computed it (where it said so).
+    #[serde(default, flatten, skip_serializing_if = "Option::is_none")]
+    pub served: Option<Served>,
+}
+
+/// What a node on a job's route ran.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Served {
+    pub variant: String,
+    pub engine: crate::engine::EngineKind,
 }
 
 /// A settled segment of a job: the receipt and this node's ledger entry for it.
@@ -509,13 +519,17 @@ impl JobGuard {
         });
     }
 
-    /// The job runs on this node's own engine.
-    pub fn run_locally(&self) {
+    /// The job runs on this node's own engine, serving `model`.
+    pub fn run_locally(&self, model: &crate::engine::ModelInfo) {
         let own = self.0.registry.own;
-        self.hop(own, HopReason::Local);
+        let served = Served {
+            variant: model.id().to_string(),
+            engine: model.engine,
+        };
+        self.hop(own, HopReason::Local, Some(served));
     }
 
-    fn hop(&self, node: NodeId, why: HopReason) {
+    fn hop(&self, node: NodeId, why: HopReason, served: Option<Served>) {
         let mut from_token = 0;
         self.with(|job, _| from_token = job.tokens);
         self.detail(|d| {
@@ -523,6 +537,7 @@ impl JobGuard {
                 node,
                 from_token,
                 why,
+                served,
             })
         });
     }
@@ -557,12 +572,16 @@ impl JobGuard {
     }
 
     /// A peer accepted the job and runs it.
-    pub fn routed_to(&self, node: NodeId) {
+    pub fn routed_to(&self, node: NodeId, variant: &str, engine: crate::engine::EngineKind) {
         self.with(|job, _| {
             job.served_by = node;
             job.state = State::Running;
         });
-        self.hop(node, HopReason::Routed);
+        let served = Served {
+            variant: variant.to_string(),
+            engine,
+        };
+        self.hop(node, HopReason::Routed, Some(served));
     }
 
     /// A job this node serves for a peer.
@@ -576,7 +595,7 @@ impl JobGuard {
             job.failovers += 1;
             job.served_by = node;
         });
-        self.hop(node, HopReason::Failover);
+        self.hop(node, HopReason::Failover, None);
     }
 }
 

@@ -353,7 +353,7 @@ impl Router {
             }
             None => self.node.start_job(ModelRef::from(&model), p.prompt_tokens),
         };
-        guard.run_locally();
+        guard.run_locally(info);
         let events =
             submit(&engine, &p, spec, OWN_PRIORITY).inspect_err(|r| guard.refuse(&r.message))?;
         Ok(Routed {

@@ -442,6 +442,28 @@ pub fn chat_body(content: &str, max_tokens: u32) -> Value {
     })
 }
 
+/// An engine's arguments (`&[]` for llama.cpp, `--engine candle`) then a test's.
+pub fn engine_args<'a>(engine: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
+    [engine, extra].concat()
+}
+
+/// A test run once per engine: `async fn NAME(engine: &[&str])` becomes the tests
+/// `NAME::llama` and `NAME::candle`, the same assertions against a node on each.
+macro_rules! on_both_engines {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test]
+            async fn llama() {
+                super::$name(&[]).await
+            }
+            #[tokio::test]
+            async fn candle() {
+                super::$name(&["--engine", "candle"]).await
+            }
+        }
+    };
+}
+
 /// Polls `check` until it returns Some, or panics after `secs`.
 pub async fn eventually<T>(secs: u64, what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + Duration::from_secs(secs);

@@ -148,6 +148,22 @@ struct Accepted {
     prompt_tokens: u32,
     max_tokens: u32,
     warning: Option<String>,
+    engine: crate::engine::EngineKind,
+}
+
+/// `seg` if its peer took the variant asked. Another model than the one asked (and priced, and
+/// checked) is refused, and paid only the prompt it was promised (a free job, nothing).
+async fn the_variant_asked(net: &Net, mut seg: Segment, asked: &str) -> Result<Segment, Refusal> {
+    if same_variant(&seg.accepted.model, asked) {
+        return Ok(seg);
+    }
+    let m = format!(
+        "answered with {} when {asked} was asked",
+        seg.accepted.model
+    );
+    net.strike(&seg.peer, &m);
+    pay::settle(net, None, &mut seg, 0, true).await;
+    Err(Refusal::busy(format!("peer {}: {m}", seg.peer.short()), 1))
 }
 
 /// The wire id of a job's segment `n` (each segment is paid on its own receipt).
@@ -239,8 +255,9 @@ async fn open(
             prompt_tokens,
             max_tokens,
             warning,
+            engine,
         }))) => {
-            let mut seg = Segment {
+            let seg = Segment {
                 peer,
                 conn,
                 send,
@@ -251,24 +268,14 @@ async fn open(
                     prompt_tokens,
                     max_tokens,
                     warning,
+                    engine,
                 },
                 tab,
                 job,
                 signed: Signed::default(),
                 logprobs: logprobs_of(req),
             };
-            if !same_variant(&seg.accepted.model, &asked) {
-                // Another model than the one asked (and priced, and checked): refused, and paid
-                // only the prompt it was promised (a free job, nothing).
-                let m = format!(
-                    "answered with {} when {asked} was asked",
-                    seg.accepted.model
-                );
-                net.strike(&peer, &m);
-                pay::settle(net, None, &mut seg, 0, true).await;
-                return Err(unreachable(m));
-            }
-            Ok(seg)
+            the_variant_asked(net, seg, &asked).await
         }
         Ok(Ok(Some(Reply::Refused { code, message }))) => {
             if let (Some(w), Some(_), Request::Infer(r)) = (waiver, &tab, req) {
@@ -396,7 +403,7 @@ async fn start_known(
         ModelRef::parse(&seg.accepted.model),
         seg.accepted.prompt_tokens,
     );
-    guard.routed_to(peer);
+    guard.routed_to(peer, &seg.accepted.model, seg.accepted.engine);
     let routed = Routed {
         events: rx,
         served_by: peer,

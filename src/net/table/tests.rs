@@ -12,6 +12,7 @@ fn ad(slots: u32, busy: u32, tps: f64) -> Announcement {
         ctx: 2048,
         tokens_per_s: tps,
         features: Vec::new(),
+        engine: crate::engine::EngineKind::Llama,
     };
     Announcement::new(1, "public", vec![model])
 }
