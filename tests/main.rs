@@ -1,5 +1,6 @@
 //! The integration tests: one binary, real parts. Nodes are real `llp serve` processes on
-//! 127.0.0.1 with their own temporary data dirs, serving the default model with llama.cpp.
+//! 127.0.0.1 with their own temporary data dirs, serving the default model with llama.cpp (the
+//! API's core tests run once more on candle: `on_both_engines!`).
 //! `scripts/test.sh` fetches that model first; set LLP_MODELS_DIR to use another models dir.
 
 // The harness and its helpers panic on anything unexpected (that is a failed test), and share

@@ -50,6 +50,10 @@ pub(super) async fn run(json: bool) -> anyhow::Result<ExitCode> {
             bytes(be.memory_total_bytes)
         );
     }
+    println!(
+        "candle    {}",
+        crate::engine::candle::compiled_devices().join(" ")
+    );
     println!("quants    {}", p.quantizations.join(" "));
     Ok(ExitCode::SUCCESS)
 }

@@ -148,6 +148,18 @@ impl Model {
     }
 }
 
+/// The devices this build's candle can run on, as `llp devices` lists them.
+pub fn compiled_devices() -> Vec<&'static str> {
+    let mut out = vec!["cpu"];
+    if candle_core::utils::cuda_is_available() {
+        out.push("cuda");
+    }
+    if candle_core::utils::metal_is_available() {
+        out.push("metal");
+    }
+    out
+}
+
 fn device() -> Result<Device, String> {
     #[cfg(feature = "candle-cuda")]
     if candle_core::utils::cuda_is_available() {
