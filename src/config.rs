@@ -120,6 +120,10 @@ pub struct Layer {
     /// Engine that computes the models: llama (llama.cpp) or candle [default: llama]
     #[arg(long, env = "LLP_ENGINE", global = true, value_enum)]
     pub engine: Option<crate::engine::EngineKind>,
+    /// Memory the models may use (e.g. `6GiB`; standing in for a GPU's memory): each `--model
+    /// NAME` serves the best variant on disk that fits what is left [default: the free RAM]
+    #[arg(long, env = "LLP_MEMORY_LIMIT", global = true)]
+    pub memory_limit: Option<String>,
     /// The engine of particular models, by `NAME` or `NAME:QUANT` (file only), over `engine`.
     #[arg(skip)]
     pub engines: Option<std::collections::BTreeMap<String, crate::engine::EngineKind>>,
@@ -190,6 +194,8 @@ pub struct EngineSettings {
     pub engine: crate::engine::EngineKind,
     /// Per model (`NAME` or `NAME:QUANT`), from the config file.
     pub engines: std::collections::BTreeMap<String, crate::engine::EngineKind>,
+    /// Bytes the models may use, if limited.
+    pub memory_limit: Option<u64>,
 }
 
 impl EngineSettings {
@@ -399,7 +405,22 @@ impl EngineSettings {
                 places.of("ctx_per_slot", o.ctx_per_slot.is_some())
             )));
         }
+        let memory_limit = match pick(o.memory_limit.clone(), file.memory_limit.clone()) {
+            (Some(text), given) => Some(
+                text.trim()
+                    .parse::<bytesize::ByteSize>()
+                    .map_err(|e| {
+                        UsageError(format!(
+                            "{}: `{text}` is not an amount of memory like 6GiB or 512MB: {e}",
+                            places.of("memory_limit", given)
+                        ))
+                    })?
+                    .as_u64(),
+            ),
+            (None, _) => None,
+        };
         Ok(EngineSettings {
+            memory_limit,
             models: o.models.clone().or(file.models.clone()).unwrap_or_default(),
             threads: positive("threads", o.threads, file.threads, default_threads())?,
             slots: positive("slots", o.slots, file.slots, 4)?,

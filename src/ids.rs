@@ -178,26 +178,32 @@ impl<'de> Deserialize<'de> for ModelId {
     }
 }
 
-/// A model as a request names it: `NAME` (any variant) or `NAME:QUANT`. Matching ignores case.
+/// A model as a request names it: `NAME` (any variant), `NAME:QUANT` (that one) or `NAME@QUANT`
+/// (a variant of at least that quality, e.g. `NAME@q8`). Matching ignores case.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ModelRef {
     pub name: String,
     pub quant: Option<String>,
+    /// The lowest quality accepted, as a quantization (`q8`, `q4_k_m`, `f16`).
+    pub min: Option<String>,
 }
 
 impl ModelRef {
-    /// Splits `NAME[:QUANT]`.
+    /// Splits `NAME[:QUANT]` or `NAME@MIN`.
     pub fn parse(spec: &str) -> ModelRef {
-        match spec.split_once(':') {
-            Some((n, q)) => ModelRef {
-                name: n.to_string(),
-                quant: Some(q.to_string()),
-            },
-            None => ModelRef {
-                name: spec.to_string(),
-                quant: None,
-            },
+        let mut r = ModelRef {
+            name: spec.to_string(),
+            quant: None,
+            min: None,
+        };
+        if let Some((n, q)) = spec.split_once(':') {
+            r.name = n.to_string();
+            r.quant = Some(q.to_string());
+        } else if let Some((n, m)) = spec.split_once('@') {
+            r.name = n.to_string();
+            r.min = Some(m.to_string());
         }
+        r
     }
 
     /// Whether a served variant `name`/`quant` is what this names.
@@ -207,6 +213,10 @@ impl ModelRef {
                 .quant
                 .as_deref()
                 .is_none_or(|q| q.eq_ignore_ascii_case(quant))
+            && self
+                .min
+                .as_deref()
+                .is_none_or(|m| quality(quant) >= quality(m))
     }
 
     /// Whether `id` is what this names.
@@ -217,9 +227,10 @@ impl ModelRef {
 
 impl fmt::Display for ModelRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.quant {
-            Some(q) => write!(f, "{}:{q}", self.name),
-            None => f.write_str(&self.name),
+        match (&self.quant, &self.min) {
+            (Some(q), _) => write!(f, "{}:{q}", self.name),
+            (None, Some(m)) => write!(f, "{}@{m}", self.name),
+            (None, None) => f.write_str(&self.name),
         }
     }
 }
@@ -241,8 +252,33 @@ impl From<&ModelId> for ModelRef {
         ModelRef {
             name: id.name.clone(),
             quant: Some(id.quant.clone()),
+            min: None,
         }
     }
+}
+
+/// How good a quantization is, for ordering variants and for `NAME@MIN`: its bits per weight,
+/// then its kind within those bits (`q4_k_m` > `q4_k_s` > `q4_1` > `q4_0`). `q8` alone is the
+/// least of its bits, so `@q8` accepts every 8-bit variant and better. Unknown names rank last.
+pub fn quality(quant: &str) -> (u32, u32) {
+    let q = quant.to_ascii_lowercase();
+    let rest = q.trim_start_matches("iq").trim_start_matches(['q', 'f']);
+    let rest = rest.strip_prefix("bf").unwrap_or(rest);
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    let Ok(bits) = digits.parse::<u32>() else {
+        return (0, 0);
+    };
+    let bits = if q.starts_with("bf") { 16 } else { bits };
+    let kind = match &rest[digits.len()..] {
+        "_k_l" => 6,
+        "_k_m" | "_k" => 5,
+        "_k_s" => 4,
+        "_xs" | "_nl" => 3,
+        "_1" => 2,
+        "_0" => 1,
+        _ => 0,
+    };
+    (bits, kind)
 }
 
 /// A job, from the node that took it from its client: `job-` and 16 hex digits. A peer's job
@@ -332,6 +368,30 @@ mod tests {
         assert!(matches!(NodeId::parse("zz"), Err(IdError::NotHex(_))));
         assert!(matches!(NodeId::parse("abab"), Err(IdError::Length(_))));
         assert!(serde_json::from_str::<NodeId>("\"abab\"").is_err());
+    }
+
+    #[test]
+    fn a_lowest_quality_accepts_that_variant_and_better_ones() {
+        let r = ModelRef::parse("m@q8");
+        assert_eq!(
+            (r.name.as_str(), r.quant.as_deref(), r.min.as_deref()),
+            ("m", None, Some("q8"))
+        );
+        assert_eq!(r.to_string(), "m@q8");
+        for ok in ["q8_0", "Q8_0", "f16", "bf16", "f32"] {
+            assert!(r.matches("M", ok), "{ok}");
+        }
+        for no in ["q6_k", "q5_k_m", "q4_1", "iq4_xs", "weird"] {
+            assert!(!r.matches("m", no), "{no}");
+        }
+        assert!(!r.matches("other", "q8_0"));
+        let k = ModelRef::parse("m@q4_k_m");
+        assert!(k.matches("m", "q4_k_m") && k.matches("m", "q5_0") && k.matches("m", "q6_k"));
+        assert!(!k.matches("m", "q4_k_s") && !k.matches("m", "q4_1") && !k.matches("m", "q3_k_l"));
+        // Within the same bits: k-quants' mixes above the legacy ones.
+        let mut qs = ["q4_0", "q4_k_m", "q4_1", "q4_k_s", "iq4_xs"];
+        qs.sort_by_key(|q| quality(q));
+        assert_eq!(qs, ["q4_0", "q4_1", "iq4_xs", "q4_k_s", "q4_k_m"]);
     }
 
     #[test]

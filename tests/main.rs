@@ -25,4 +25,5 @@ mod lifecycle;
 mod network;
 mod trust;
 mod tui;
+mod variants;
 mod wire;

@@ -21,6 +21,7 @@ use crate::wire::{Attacker, attacker, strikes_of};
 fn engine(threads: u32, slots: u32) -> Engine {
     Engine::load(EngineConfig {
         engine: Default::default(),
+        why: String::new(),
         name: MODEL.into(),
         quant: "q4_1".into(),
         path: model_path(),
@@ -255,6 +256,7 @@ async fn wrong_answers(at: &Attacker, conn: Connection, answer: Vec<u32>, then: 
                     max_tokens: max as u32,
                     warning: None,
                     engine: Default::default(),
+                    why: String::new(),
                 };
                 let _ = wire::write(&mut tx, &accepted).await;
                 let cut = match then {

@@ -433,6 +433,7 @@ async fn lying_server(
                     max_tokens: 4,
                     warning: None,
                     engine: Default::default(),
+                    why: String::new(),
                 };
                 let _ = wire::write(&mut tx, &accepted).await;
                 // What the requester sends back: its promise, a stop, its payment.
@@ -450,6 +451,7 @@ async fn lying_server(
                     max_tokens: u32::MAX,
                     warning: Some("evil\r\nx-injected: 1".into()),
                     engine: Default::default(),
+                    why: String::new(),
                 };
                 let _ = wire::write(&mut tx, &accepted).await;
                 for _ in 0..200 {

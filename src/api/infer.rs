@@ -129,6 +129,7 @@ async fn run(
         created: unix_now(),
         model: first.model.clone(),
         kind,
+        served_variant: json!({"variant": first.model, "why": first.why}),
     };
     let mut headers = HeaderMap::new();
     // A job this node serves itself is free. A peer's job is settled when it ends, after a
@@ -140,21 +141,19 @@ async fn run(
     if let Ok(v) = HeaderValue::from_str(&first.served_by.to_string()) {
         headers.insert("x-llp-node", v);
     }
+    // A peer's words: only printable ASCII goes into a header.
+    for (name, text) in [
+        ("x-llp-variant", &first.model),
+        ("x-llp-variant-why", &first.why),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&header_text(text)) {
+            headers.insert(name, v);
+        }
+    }
     let warning = first.warning.clone();
     if let Some(w) = &warning {
         tracing::info!("{w}");
-        // A peer wrote it: only printable ASCII goes into a header.
-        let clean: String = w
-            .chars()
-            .map(|c| {
-                if c.is_ascii_graphic() || c == ' ' {
-                    c
-                } else {
-                    '?'
-                }
-            })
-            .collect();
-        if let Ok(v) = HeaderValue::from_str(&clean) {
+        if let Ok(v) = HeaderValue::from_str(&header_text(w)) {
             headers.insert("x-llp-warning", v);
         }
     }
@@ -179,6 +178,8 @@ struct Meta {
     created: u64,
     model: String,
     kind: Kind,
+    /// The variant that served the first choice, and why (`llp_served_variant`).
+    served_variant: Value,
 }
 
 impl Meta {
@@ -218,6 +219,19 @@ fn timings(f: &Finish) -> Value {
         "generation_ms": gen_s * 1000.0,
         "generation_tokens_per_s": if gen_s > 0.0 { (f.completion_tokens.saturating_sub(1)) as f64 / gen_s } else { 0.0 },
     })
+}
+
+/// `text` as a header value: printable ASCII (a peer may have written it), anything else `?`.
+fn header_text(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect()
 }
 
 /// What one choice's stream yields: chunks, then how it ended.
@@ -370,6 +384,7 @@ async fn collect(
         "usage": usage(&f),
         "llp_timings": timings(&f),
         "llp_served_by": served_by,
+        "llp_served_variant": meta.served_variant,
     });
     if let Some(w) = warning {
         body["llp_warning"] = json!(w);

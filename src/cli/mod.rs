@@ -138,7 +138,11 @@ fn init_logging(
     use tracing_subscriber::{EnvFilter, Layer};
     // llama.cpp logs every model load in detail at info level; keep its warnings only.
     let filter = || {
-        EnvFilter::try_from_env("LLP_LOG").unwrap_or_else(|_| {
+        // An empty LLP_LOG (`LLP_LOG= llp ...`) means the default, not "log everything".
+        let given = std::env::var("LLP_LOG")
+            .ok()
+            .filter(|v| !v.trim().is_empty());
+        given.and_then(|v| EnvFilter::try_new(v).ok()).unwrap_or_else(|| {
             EnvFilter::new(
                 "info,llama-cpp-2=warn,llama_cpp_2=warn,iroh=warn,iroh::address_lookup::pkarr=error,iroh_gossip=warn,noq=warn,\
                  noq_proto=warn,iroh_relay=warn,swarm_discovery=warn,iroh_mdns_address_lookup=warn",

@@ -26,6 +26,16 @@ pub enum Action {
     Fetch { spec: String },
     /// Print the path of a model's file
     Path { spec: String },
+    /// Make a variant with llama.cpp's quantizer, from the variant the catalog names as its
+    /// source (fetched first if missing); the result is checked against the catalog's sha256,
+    /// or its hash recorded at first use where the catalog says "unknown"
+    Quantize {
+        /// The model, NAME
+        name: String,
+        /// The quantization to write (q8_0, q4_0, q4_k_m, ...)
+        #[arg(long)]
+        to: String,
+    },
 }
 
 pub(super) async fn run(g: &Global, a: ModelsArgs) -> anyhow::Result<ExitCode> {
@@ -75,7 +85,46 @@ pub(super) async fn run(g: &Global, a: ModelsArgs) -> anyhow::Result<ExitCode> {
             };
             fetch_one(dir, &choice).await
         }
+        Action::Quantize { name, to } => {
+            let choice = catalog
+                .resolve(&format!("{name}:{}", to.to_ascii_lowercase()))
+                .map_err(|e| UsageError(quantize_hint(&e, &name, &to)))?;
+            if choice
+                .variant
+                .source
+                .as_ref()
+                .and_then(|s| s.quantize.as_ref())
+                .is_none()
+            {
+                return Err(UsageError(format!(
+                    "{} is published, not made here: `llp models fetch {}` downloads it",
+                    choice.id(),
+                    choice.id()
+                ))
+                .into());
+            }
+            fetch_one(dir, &choice).await
+        }
     }
+}
+
+/// What to do when the catalog has no variant `to` of `name`.
+fn quantize_hint(e: &crate::catalog::CatalogError, name: &str, to: &str) -> String {
+    let to = to.to_ascii_lowercase();
+    if !crate::engine::quantize::supported().any(|q| q == to) {
+        return format!(
+            "llama.cpp's quantizer does not write `{to}` here; it writes: {}",
+            crate::engine::quantize::supported()
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    format!(
+        "{e}. To make it, list it in a catalog of your own (--catalog FILE, a copy of \
+         models.toml) under {name}: `[[model.variant]]` with quant = \"{to}\", a file name, \
+         sha256 = \"unknown\" (its hash is recorded when it is made) and \
+         source = {{ quantize = \"QUANT\" }} naming the variant to make it from"
+    )
 }
 
 /// `llp models list`: the catalog, and what is present in the models dir.

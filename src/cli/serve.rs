@@ -188,13 +188,20 @@ pub async fn start_node(
     })
 }
 
-/// Checks and loads the models to serve, each on its own engine thread.
+/// Checks and loads the models to serve, each on its own engine thread: each `NAME` the best
+/// variant on disk that fits the memory left (`--memory-limit`, else the free RAM).
 async fn load_engines(catalog: &Catalog, settings: &Settings) -> anyhow::Result<Vec<Engine>> {
     let mut engines = Vec::new();
+    let limit = settings.engine.memory_limit;
+    let mut budget = match limit {
+        Some(b) => b,
+        None => tokio::task::spawn_blocking(free_memory).await?,
+    };
     for spec in models_to_serve(catalog, settings)? {
-        let choice = catalog
-            .resolve_in(&spec, Some(&settings.models_dir))
+        let (choice, why) = catalog
+            .choose(&spec, &settings.models_dir, budget, limit.is_some())
             .map_err(|e| UsageError(e.to_string()))?;
+        budget = budget.saturating_sub(choice.variant.memory_needed());
         let id_str = choice.id();
         let verified = crate::fetch::verify_off_runtime(&settings.models_dir, &choice)
             .await
@@ -217,6 +224,7 @@ async fn load_engines(catalog: &Catalog, settings: &Settings) -> anyhow::Result<
         let name = choice.model.name.clone();
         let config = EngineConfig {
             engine: e.engine_for(&choice),
+            why,
             name,
             quant: choice.variant.quant.clone(),
             path: path.clone(),
@@ -237,6 +245,11 @@ async fn load_engines(catalog: &Catalog, settings: &Settings) -> anyhow::Result<
         engines.push(engine);
     }
     Ok(engines)
+}
+
+/// Memory a model may take now: the free RAM, as the capability profile reports it.
+fn free_memory() -> u64 {
+    crate::devices::detect().cpu.ram_free_bytes
 }
 
 /// Opens (or creates) the node's ledger, priced from the catalog.

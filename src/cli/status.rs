@@ -94,6 +94,9 @@ fn print(s: &Snapshot) {
                 m.info.ctx_per_slot,
                 m.info.threads
             );
+            if !m.info.why.is_empty() {
+                println!("          serves {}: {}", m.info.quant, m.info.why);
+            }
         }
         println!(
             "totals    {} requests ({} failed), {} prompt + {} generated tokens",

@@ -16,6 +16,7 @@ pub mod chat;
 pub mod constrain;
 pub mod embed;
 mod prompt;
+pub mod quantize;
 mod scheduler;
 pub mod score;
 pub mod text;
@@ -77,6 +78,8 @@ impl std::fmt::Display for EngineKind {
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
     pub engine: EngineKind,
+    /// Why this node serves this variant (the memory it fits, or named exactly).
+    pub why: String,
     /// Name in the catalog and its quantization, e.g. `smollm2-135m-instruct` and `q4_1`.
     pub name: String,
     pub quant: String,
@@ -105,6 +108,9 @@ pub struct ModelInfo {
     pub threads: u32,
     #[serde(default)]
     pub engine: EngineKind,
+    /// Why this node serves this variant of the model.
+    #[serde(default)]
+    pub why: String,
 }
 
 /// One generation to run.
@@ -143,6 +149,7 @@ impl ModelInfo {
             slots: config.slots,
             threads: config.threads,
             engine: config.engine,
+            why: config.why.clone(),
         }
     }
 

@@ -340,6 +340,9 @@ pub enum Reply {
         /// The engine that runs it.
         #[serde(default)]
         engine: crate::engine::EngineKind,
+        /// Why it runs this variant (the worker's memory, or named exactly).
+        #[serde(default)]
+        why: String,
     },
     /// Before the `Refused` of a paid job: the worker waives the requester's hold for it (see
     /// `ledger::chain::Waiver`), so the requester may release it at once.

@@ -151,6 +151,9 @@ pub struct Hop {
 pub struct Served {
     pub variant: String,
     pub engine: crate::engine::EngineKind,
+    /// What was asked, and why this node holds this variant.
+    #[serde(default, rename = "variant_why")]
+    pub why: String,
 }
 
 /// A settled segment of a job: the receipt and this node's ledger entry for it.
@@ -201,9 +204,29 @@ pub struct Routed {
     pub served_by: NodeId,
     /// The variant that serves it.
     pub model: String,
+    /// Why that variant: what was asked, and why the node that serves it has it.
+    pub why: String,
     pub prompt_tokens: u32,
     pub warning: Option<String>,
     pub guard: JobGuard,
+}
+
+/// Why a job runs on the variant it does: what the request asked (`asked`), then why the node
+/// serving it holds that variant (`node_why`, from its start).
+pub fn variant_why(asked: Option<&ModelRef>, node_why: &str) -> String {
+    let asked = match asked {
+        None => "no model named: the first one served".to_string(),
+        Some(r) if r.quant.is_some() => return format!("asked for exactly {r}"),
+        Some(r) => match &r.min {
+            Some(m) => format!("asked for {} at {m} or better", r.name),
+            None => format!("asked for {}, any variant", r.name),
+        },
+    };
+    if node_why.is_empty() {
+        asked
+    } else {
+        format!("{asked}; the node serves {node_why}")
+    }
 }
 
 /// A prompt as the job log keeps it: a chat as `role: content` blocks, at most 32 KiB.
@@ -520,11 +543,12 @@ impl JobGuard {
     }
 
     /// The job runs on this node's own engine, serving `model`.
-    pub fn run_locally(&self, model: &crate::engine::ModelInfo) {
+    pub fn run_locally(&self, model: &crate::engine::ModelInfo, why: &str) {
         let own = self.0.registry.own;
         let served = Served {
             variant: model.id().to_string(),
             engine: model.engine,
+            why: why.to_string(),
         };
         self.hop(own, HopReason::Local, Some(served));
     }
@@ -572,7 +596,13 @@ impl JobGuard {
     }
 
     /// A peer accepted the job and runs it.
-    pub fn routed_to(&self, node: NodeId, variant: &str, engine: crate::engine::EngineKind) {
+    pub fn routed_to(
+        &self,
+        node: NodeId,
+        variant: &str,
+        engine: crate::engine::EngineKind,
+        why: &str,
+    ) {
         self.with(|job, _| {
             job.served_by = node;
             job.state = State::Running;
@@ -580,6 +610,7 @@ impl JobGuard {
         let served = Served {
             variant: variant.to_string(),
             engine,
+            why: why.to_string(),
         };
         self.hop(node, HopReason::Routed, Some(served));
     }

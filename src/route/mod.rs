@@ -353,11 +353,13 @@ impl Router {
             }
             None => self.node.start_job(ModelRef::from(&model), p.prompt_tokens),
         };
-        guard.run_locally(info);
+        let why = crate::node::jobs::variant_why(spec.model.as_ref(), &info.why);
+        guard.run_locally(info, &why);
         let events =
             submit(&engine, &p, spec, OWN_PRIORITY).inspect_err(|r| guard.refuse(&r.message))?;
         Ok(Routed {
             events,
+            why,
             served_by: self.node.id(),
             model: model.to_string(),
             prompt_tokens: p.prompt_tokens,

@@ -149,6 +149,7 @@ struct Accepted {
     max_tokens: u32,
     warning: Option<String>,
     engine: crate::engine::EngineKind,
+    why: String,
 }
 
 /// `seg` if its peer took the variant asked. Another model than the one asked (and priced, and
@@ -256,6 +257,7 @@ async fn open(
             max_tokens,
             warning,
             engine,
+            why,
         }))) => {
             let seg = Segment {
                 peer,
@@ -269,6 +271,7 @@ async fn open(
                     max_tokens,
                     warning,
                     engine,
+                    why,
                 },
                 tab,
                 job,
@@ -403,10 +406,13 @@ async fn start_known(
         ModelRef::parse(&seg.accepted.model),
         seg.accepted.prompt_tokens,
     );
-    guard.routed_to(peer, &seg.accepted.model, seg.accepted.engine);
+    let a = &seg.accepted;
+    let why = crate::node::jobs::variant_why(spec.model.as_ref(), &a.why);
+    guard.routed_to(peer, &a.model, a.engine, &why);
     let routed = Routed {
         events: rx,
         served_by: peer,
+        why,
         model: seg.accepted.model.clone(),
         prompt_tokens: seg.accepted.prompt_tokens,
         warning: seg.accepted.warning.clone(),

@@ -54,7 +54,7 @@ impl Admitted {
         guard.set_requester(peer);
         guard.set_prompt_text(crate::node::jobs::prompt_log(&self.spec.prompt));
         guard.set_warning(p.warning.as_deref());
-        guard.run_locally(info);
+        guard.run_locally(info, &info.why);
         #[cfg(feature = "fault-injection")]
         let cheat = net.settings().cheat.map(|c| (c, self.engine.clone()));
         #[cfg(feature = "fault-injection")]
@@ -82,6 +82,7 @@ impl Admitted {
             max_tokens: p.max_tokens,
             warning: p.warning.clone(),
             engine: info.engine,
+            why: info.why.clone(),
         };
         if wire::write(send, &accepted).await.is_err() {
             tracing::debug!("job {}: the requester left before it started", job.job);
