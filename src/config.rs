@@ -612,6 +612,31 @@ mod tests {
     }
 
     #[test]
+    fn engines_per_model_win_over_the_nodes_and_memory_limits_read_as_sizes() {
+        use crate::engine::EngineKind::{Candle, Llama};
+        let catalog = crate::catalog::Catalog::builtin();
+        let small = catalog.resolve("smollm2-135m-instruct:q4_1").unwrap();
+        let coder = catalog.resolve("qwen2.5-coder-0.5b-instruct").unwrap();
+        let s = with_file(
+            "engine = \"llama\"\nmemory_limit = \"200MiB\"\n[engines]\n\
+             \"smollm2-135m-instruct:q4_1\" = \"candle\"\n",
+        )
+        .unwrap();
+        assert_eq!(s.engine.engine_for(&small), Candle);
+        assert_eq!(s.engine.engine_for(&coder), Llama);
+        assert_eq!(s.engine.memory_limit, Some(200 * 1024 * 1024));
+        let s =
+            with_file("engine = \"candle\"\n[engines]\n\"smollm2-135m-instruct\" = \"llama\"\n")
+                .unwrap();
+        assert_eq!(s.engine.engine_for(&small), Llama);
+        assert_eq!(s.engine.engine_for(&coder), Candle);
+        let e = with_file("engine = \"tensorrt\"\n").unwrap_err().0;
+        assert!(e.contains("line 1") && e.contains("engine"), "{e}");
+        let e = with_file("memory_limit = \"lots\"\n").unwrap_err().0;
+        assert!(e.contains("memory_limit") && e.contains("lots"), "{e}");
+    }
+
+    #[test]
     fn flags_win_over_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("c.toml");

@@ -91,10 +91,16 @@ pub struct BenchArgs {
     /// The embedding model of the --features runs (`none`: no embedding runs)
     #[arg(long, default_value = "all-minilm-l6-v2")]
     pub embed_model: String,
+    /// The engine and API runs once per engine, in this run, with each one's ratio to the first
+    /// (e.g. `--engines llama,candle`)
+    #[arg(long, value_delimiter = ',', value_enum)]
+    pub engines: Vec<crate::engine::EngineKind>,
 }
 
 #[derive(Debug, Serialize)]
 struct Report {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    engine_kind: Option<crate::engine::EngineKind>,
     model: String,
     threads: u32,
     slots: u32,
@@ -159,7 +165,85 @@ pub async fn run(g: &Global, a: BenchArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    engine_and_api(&settings, &a).await
+    if !a.engines.is_empty() && a.url.is_none() {
+        return compare_engines(&settings, &a).await;
+    }
+    let report = engine_and_api(&settings, &a).await?;
+    if a.json {
+        crate::cli::print_json(&report)?;
+    } else {
+        println!("{}", serde_json::to_string(&report)?);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--engines`: the same runs on each engine, one after the other, and the ratios to the first.
+async fn compare_engines(
+    settings: &crate::config::Settings,
+    a: &BenchArgs,
+) -> anyhow::Result<ExitCode> {
+    let mut reports = Vec::new();
+    for &kind in &a.engines {
+        let mut s = settings.clone();
+        s.engine.engine = kind;
+        s.engine.engines.clear();
+        if !a.json {
+            println!("== engine {kind}");
+        }
+        let mut r = engine_and_api(&s, a).await?;
+        r.engine_kind = Some(kind);
+        reports.push(r);
+    }
+    let base = &reports[0];
+    let ratio = |x: f64, y: f64| if y > 0.0 { x / y } else { 0.0 };
+    let ratios: Vec<Value> = reports
+        .iter()
+        .map(|r| {
+            let (e, b) = (r.engine.as_ref(), base.engine.as_ref());
+            let pp = e.zip(b).map(|(e, b)| ratio(e.prompt_tokens_per_s, b.prompt_tokens_per_s));
+            let tg = e
+                .zip(b)
+                .map(|(e, b)| ratio(e.generation_tokens_per_s, b.generation_tokens_per_s));
+            let api: Vec<Value> = r
+                .api
+                .iter()
+                .zip(&base.api)
+                .map(|(x, y)| {
+                    json!({"clients": x.clients,
+                           "generated_tokens_per_s": ratio(x.generated_tokens_per_s, y.generated_tokens_per_s)})
+                })
+                .collect();
+            json!({"engine": r.engine_kind, "pp": pp, "tg": tg, "api": api})
+        })
+        .collect();
+    if a.json {
+        crate::cli::print_json(&json!({"runs": reports, "ratios_to_first": ratios}))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("== against {}", a.engines[0]);
+    for r in &ratios {
+        let f = |v: &Value| v.as_f64().map_or("-".into(), |x| format!("{x:.2}x"));
+        let api: Vec<String> = r["api"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| {
+                format!(
+                    "{} clients {}",
+                    c["clients"],
+                    f(&c["generated_tokens_per_s"])
+                )
+            })
+            .collect();
+        println!(
+            "{:<7} pp {}  tg {}  {}",
+            r["engine"].as_str().unwrap_or("?"),
+            f(&r["pp"]),
+            f(&r["tg"]),
+            api.join("  ")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `--features`: on `--url`, or on a node of its own serving the chat and embedding models.
@@ -219,7 +303,7 @@ async fn trust(_: &crate::config::Settings, _: &BenchArgs) -> anyhow::Result<Exi
 async fn engine_and_api(
     settings: &crate::config::Settings,
     a: &BenchArgs,
-) -> anyhow::Result<ExitCode> {
+) -> anyhow::Result<Report> {
     // A node already running for the data dir holds its lock: measure that node through its
     // API (the engine runs need an embedded node).
     let url = a.url.clone().or_else(|| {
@@ -243,6 +327,7 @@ async fn engine_and_api(
         }
     };
     let mut report = Report {
+        engine_kind: None,
         model: model.clone().unwrap_or_else(|| "(server default)".into()),
         threads: settings.engine.threads,
         slots: settings.engine.slots,
@@ -279,15 +364,10 @@ async fn engine_and_api(
         let token = settings.api.token.as_deref();
         report.api = api_runs(&base, model.as_deref(), token, &report.target, a).await?;
     }
-    if a.json {
-        crate::cli::print_json(&report)?;
-    } else {
-        println!("{}", serde_json::to_string(&report)?);
-    }
     if let Some(r) = embedded {
         r.stop().await;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(report)
 }
 
 /// One API run per number of clients, printed as a table as they finish.

@@ -222,6 +222,8 @@ pub fn variant_why(asked: Option<&ModelRef>, node_why: &str) -> String {
             None => format!("asked for {}, any variant", r.name),
         },
     };
+    // A peer wrote `node_why`; it goes into headers and the job log, so it stays short.
+    let node_why: String = node_why.chars().take(200).collect();
     if node_why.is_empty() {
         asked
     } else {
