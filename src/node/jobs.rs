@@ -222,8 +222,13 @@ pub fn variant_why(asked: Option<&ModelRef>, node_why: &str) -> String {
             None => format!("asked for {}, any variant", r.name),
         },
     };
-    // A peer wrote `node_why`; it goes into headers and the job log, so it stays short.
-    let node_why: String = node_why.chars().take(200).collect();
+    // A peer wrote `node_why`; it goes into headers, the job log and the terminal UI, so it stays
+    // short and holds no control characters (no terminal escapes).
+    let node_why: String = node_why
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect();
     if node_why.is_empty() {
         asked
     } else {

@@ -369,7 +369,9 @@ fn record() -> JobRecord {
     v["detail"] = json!({
         "prompt": "system: You are brief.\n\nuser: Name a colour.",
         "output": "Teal.",
-        "route": [{"node": peer_id(1), "from_token": 0, "why": "routed"},
+        "route": [{"node": peer_id(1), "from_token": 0, "why": "routed",
+                   "variant": "smollm2-135m-instruct:q8_0", "engine": "candle",
+                   "variant_why": "asked for smollm2-135m-instruct at q8 or better"},
                   {"node": peer_id(2), "from_token": 3, "why": "failover"}],
         "finish_reason": "stop", "error": null, "warning": null,
         "completion_tokens": 4, "cached_tokens": 0,

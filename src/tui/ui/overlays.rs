@@ -298,13 +298,21 @@ impl Detail<'_> {
             lines.push(Line::styled("  (not started)", self.t.muted));
         }
         for (i, h) in rec.detail.route.iter().enumerate() {
+            let served = h
+                .served
+                .as_ref()
+                .map(|s| format!(", {} on {}", s.variant, s.engine))
+                .unwrap_or_default();
             lines.push(Line::raw(format!(
-                "  {}. {} — {} from answer token {}",
+                "  {}. {} — {} from answer token {}{served}",
                 i + 1,
                 self.who(&h.node),
                 h.why.as_str(),
                 h.from_token
             )));
+            if let Some(s) = h.served.as_ref().filter(|s| !s.why.is_empty()) {
+                lines.push(Line::styled(format!("     {}", s.why), self.t.muted));
+            }
         }
         lines
     }
