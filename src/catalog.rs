@@ -118,6 +118,42 @@ impl Source {
 }
 
 impl Model {
+    /// Two variants of one name or file, or a variant made from one that is itself made here
+    /// (a chain, or a loop, of quantizations).
+    fn variant_problem(&self) -> Option<String> {
+        for (i, v) in self.variants.iter().enumerate() {
+            for w in &self.variants[..i] {
+                if v.quant.eq_ignore_ascii_case(&w.quant) || v.file == w.file {
+                    return Some(format!(
+                        "variants `{}` and `{}` share a name or a file",
+                        w.quant, v.quant
+                    ));
+                }
+            }
+            let Some(from) = v.source.as_ref().and_then(|s| s.quantize.as_ref()) else {
+                continue;
+            };
+            let input = self
+                .variants
+                .iter()
+                .find(|o| o.quant.eq_ignore_ascii_case(from));
+            match input {
+                Some(o) if o.quant.eq_ignore_ascii_case(&v.quant) => {
+                    return Some(format!("{}: quantize = `{from}` names itself", v.quant));
+                }
+                Some(o) if o.source.as_ref().is_some_and(|s| s.quantize.is_some()) => {
+                    return Some(format!(
+                        "{}: quantize = `{from}` is made here too; name a downloaded variant",
+                        v.quant
+                    ));
+                }
+                Some(_) => {}
+                None => return Some(format!("{}: quantize = `{from}` is not a variant", v.quant)),
+            }
+        }
+        None
+    }
+
     /// The best quality variant that fits in `memory` bytes (the router's choice).
     pub fn fitting(&self, memory: u64) -> Option<&Variant> {
         self.variants
@@ -200,11 +236,20 @@ impl Catalog {
         })?;
         let mut seen = BTreeMap::new();
         for m in &catalog.models {
-            // `NAME:QUANT` names a variant: a name with a colon would read as one.
-            if m.name.is_empty() || m.name.contains(':') {
+            // `NAME:QUANT` and `NAME@MIN` name variants: a name with `:` or `@` would read as one.
+            if m.name.is_empty() || m.name.contains([':', '@']) {
                 return Err(CatalogError::Parse {
                     file: file.into(),
-                    message: format!("model name `{}` must be non-empty, without `:`", m.name),
+                    message: format!(
+                        "model name `{}` must be non-empty, without `:` or `@`",
+                        m.name
+                    ),
+                });
+            }
+            if let Some(p) = m.variant_problem() {
+                return Err(CatalogError::Parse {
+                    file: file.into(),
+                    message: format!("model `{}`: {p}", m.name),
                 });
             }
             if seen.insert(m.name.to_ascii_lowercase(), ()).is_some() {
@@ -219,20 +264,7 @@ impl Catalog {
                     message: format!("model `{}` has no variants", m.name),
                 });
             }
-            let unknown_input = m.variants.iter().find_map(|v| {
-                let from = v.source.as_ref()?.quantize.as_ref()?;
-                let known = m
-                    .variants
-                    .iter()
-                    .any(|o| o.quant.eq_ignore_ascii_case(from) && o.quant != v.quant);
-                (!known).then(|| format!("{}: quantize = `{from}` is not another variant", v.quant))
-            });
-            if let Some(p) = m
-                .variants
-                .iter()
-                .find_map(|v| v.source.as_ref()?.problem())
-                .or(unknown_input)
-            {
+            if let Some(p) = m.variants.iter().find_map(|v| v.source.as_ref()?.problem()) {
                 return Err(CatalogError::Parse {
                     file: file.into(),
                     message: format!("model `{}`: {p}", m.name),
@@ -490,6 +522,27 @@ sha256 = "unknown"
         );
         let e = Catalog::parse(&twice, "t").unwrap_err().to_string();
         assert!(e.contains("listed twice"), "{e}");
+        // Variants made here: from a downloaded variant, never from themselves or in a chain.
+        let made = |from: &str| {
+            text.replace(
+                "file = \"b.gguf\"",
+                &format!("file = \"b.gguf\"\nsource = {{ quantize = \"{from}\" }}"),
+            )
+        };
+        assert!(Catalog::parse(&made("a"), "t").is_ok());
+        for (from, says) in [("b", "names itself"), ("z", "not a variant")] {
+            let e = Catalog::parse(&made(from), "t").unwrap_err().to_string();
+            assert!(e.contains(says), "{e}");
+        }
+        let chain = made("a").replace(
+            "file = \"a.gguf\"",
+            "file = \"a.gguf\"\nsource = { quantize = \"b\" }",
+        );
+        let e = Catalog::parse(&chain, "t").unwrap_err().to_string();
+        assert!(e.contains("made here too"), "{e}");
+        let same_file = text.replace("b.gguf", "a.gguf");
+        let e = Catalog::parse(&same_file, "t").unwrap_err().to_string();
+        assert!(e.contains("share a name or a file"), "{e}");
     }
 
     #[test]

@@ -390,6 +390,13 @@ async fn made_by_quantizing(
     part: &Path,
     opts: &FetchOptions,
 ) -> Result<(), FetchError> {
+    let quant = &choice.variant.quant;
+    if !crate::engine::quantize::supported().any(|q| q.eq_ignore_ascii_case(quant)) {
+        return Err(FetchError::Quantize(format!(
+            "{}: llama.cpp's quantizer does not write `{quant}` here",
+            choice.id()
+        )));
+    }
     let from = src.quantize.as_deref().unwrap_or_default();
     let variant = choice
         .model

@@ -213,10 +213,11 @@ impl ModelRef {
                 .quant
                 .as_deref()
                 .is_none_or(|q| q.eq_ignore_ascii_case(quant))
-            && self
-                .min
-                .as_deref()
-                .is_none_or(|m| quality(quant) >= quality(m))
+            && self.min.as_deref().is_none_or(|m| {
+                // A lowest quality that names no known quantization accepts nothing.
+                let floor = quality(m);
+                floor != (0, 0) && quality(quant) >= floor
+            })
     }
 
     /// Whether `id` is what this names.
@@ -385,6 +386,9 @@ mod tests {
             assert!(!r.matches("m", no), "{no}");
         }
         assert!(!r.matches("other", "q8_0"));
+        // A floor that names no quantization accepts nothing (not everything).
+        assert!(!ModelRef::parse("m@int8").matches("m", "f32"));
+        assert!(!ModelRef::parse("m@").matches("m", "q8_0"));
         let k = ModelRef::parse("m@q4_k_m");
         assert!(k.matches("m", "q4_k_m") && k.matches("m", "q5_0") && k.matches("m", "q6_k"));
         assert!(!k.matches("m", "q4_k_s") && !k.matches("m", "q4_1") && !k.matches("m", "q3_k_l"));

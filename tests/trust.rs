@@ -282,6 +282,7 @@ async fn wrong_answers(at: &Attacker, conn: Connection, answer: Vec<u32>, then: 
                     stop: job.stop.clone(),
                     tokens: answer[..n].to_vec(),
                     finish,
+                    engine: Default::default(),
                 };
                 for (i, &id) in answer[..n].iter().enumerate() {
                     let piece = format!("w{id} ").into_bytes();
@@ -1199,6 +1200,7 @@ fn honest_claim(
         stop: vec![],
         tokens: honest.tokens.clone(),
         finish: honest.finish,
+        engine: Default::default(),
     };
     FraudProof {
         signature: commitment.sign(worker),

@@ -123,6 +123,10 @@ pub struct Commitment {
     pub stop: Vec<String>,
     pub tokens: Vec<u32>,
     pub finish: FinishReason,
+    /// The engine that computed it: a checker on the other engine judges it with
+    /// [`Tolerance::across_engines`] (their logits differ by more than one engine's do).
+    #[serde(default)]
+    pub engine: crate::engine::EngineKind,
 }
 
 impl Commitment {
@@ -157,6 +161,10 @@ impl Commitment {
             FinishReason::Stop => 0,
             FinishReason::Length => 1,
         });
+        // llama.cpp's commitments keep the bytes they had before there were two engines.
+        if self.engine != crate::engine::EngineKind::Llama {
+            put_str(&mut m, self.engine.as_str());
+        }
         m
     }
 
@@ -312,7 +320,8 @@ impl FraudProof {
             if upto < c.tokens.len() || !c.ended_by_model(engine) {
                 scored.pop();
             }
-            Ok::<_, ProofError>(judge(&scored, &c.sampling, &Tolerance::default()))
+            let tol = Tolerance::between(engine.info().engine, c.engine);
+            Ok::<_, ProofError>(judge(&scored, &c.sampling, &tol))
         };
         let all = c.tokens.len();
         if let Some(f) = past_stop(engine, &c.tokens, &c.stop) {
@@ -353,6 +362,7 @@ mod tests {
             stop: vec![],
             tokens: vec![5, 6, 7],
             finish: FinishReason::Stop,
+            engine: crate::engine::EngineKind::Llama,
         }
     }
 
@@ -387,6 +397,11 @@ mod tests {
             },
             Commitment {
                 stop: vec![".".into()],
+                ..c.clone()
+            },
+            // A worker cannot claim the other engine's wider tolerance after signing.
+            Commitment {
+                engine: crate::engine::EngineKind::Candle,
                 ..c.clone()
             },
             Commitment {

@@ -31,6 +31,8 @@ pub(super) struct Claim {
     pub before: Vec<u32>,
     pub tokens: Vec<u32>,
     pub reason: FinishReason,
+    /// The engine the worker said it ran (as accepted; signed into its commitment).
+    pub engine: crate::engine::EngineKind,
     /// The worker's commitment to it and its signature (a segment it ended with `Done`): a
     /// failed check then makes a fraud proof.
     pub signed: Option<(Commitment, Signature)>,
@@ -111,6 +113,7 @@ async fn here(
         &spec.stop,
         spec.ignore_eos,
     );
+    let worker = claim.engine;
     let look = |threads: Option<u32>| {
         let (e, p, t, s, g) = (
             engine.clone(),
@@ -128,7 +131,7 @@ async fn here(
             // came to the tolerance (the benchmark gathers these).
             let closest =
                 (s.temperature <= 0.0).then(|| scored.iter().map(|p| p.gap).fold(0.0f32, f32::max));
-            let verdict = judge(&scored, &s, &Tolerance::default());
+            let verdict = judge(&scored, &s, &Tolerance::between(e.info().engine, worker));
             Ok::<_, crate::engine::score::ScoreError>((verdict, closest))
         })
     };

@@ -440,6 +440,7 @@ impl Follow {
             stop: self.spec.stop.clone(),
             tokens: tokens.to_vec(),
             finish,
+            engine: s.accepted.engine,
         }
     }
 
@@ -454,6 +455,7 @@ impl Follow {
         let claim = |tokens: &[u32], reason, signed| check::Claim {
             peer: s.peer,
             variant: s.accepted.model.clone(),
+            engine: s.accepted.engine,
             before: before.to_vec(),
             tokens: tokens.to_vec(),
             reason,

@@ -109,6 +109,7 @@ impl Admitted {
             stop: job.stop.clone(),
             tokens: Vec::new(),
             finish: crate::job::FinishReason::Stop,
+            engine: info.engine,
         };
         Some(Running {
             guard,
