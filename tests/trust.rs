@@ -5,7 +5,7 @@
 
 use iroh::endpoint::Connection;
 use local_llm_proxy::engine::score::Position;
-use local_llm_proxy::engine::{Engine, EngineConfig, Job, Message, Role};
+use local_llm_proxy::engine::{Engine, EngineConfig, EngineKind, Job, Message, Role};
 use local_llm_proxy::ids::NodeId;
 use local_llm_proxy::job::{ChatMsg, Constraints, Prompt};
 use local_llm_proxy::job::{Event, FinishReason, Sampling};
@@ -19,8 +19,12 @@ use crate::network::{joiner, until_routable};
 use crate::wire::{Attacker, attacker, strikes_of};
 
 fn engine(threads: u32, slots: u32) -> Engine {
+    engine_on(EngineKind::Llama, threads, slots)
+}
+
+fn engine_on(kind: EngineKind, threads: u32, slots: u32) -> Engine {
     Engine::load(EngineConfig {
-        engine: Default::default(),
+        engine: kind,
         why: String::new(),
         name: MODEL.into(),
         quant: "q4_1".into(),
@@ -200,6 +204,41 @@ async fn honest_answers_pass_the_spot_check_and_altered_ones_fail_where_altered(
     }
     assert!(caught >= 4, "too few cheats tried: {caught}");
     eprintln!("{caught} altered answers caught");
+}
+
+/// A check across engines: each engine's honest answers pass the other's check under the
+/// tolerance for that pair, and a random cheat still fails it.
+#[tokio::test]
+async fn checks_across_engines_pass_honest_answers_and_catch_cheats() {
+    let llama = engine_on(EngineKind::Llama, 2, 2);
+    let candle = engine_on(EngineKind::Candle, 2, 2);
+    let g = sampling(0.0, 0);
+    for (worker, checker) in [(&llama, &candle), (&candle, &llama)] {
+        let tol = Tolerance::between(checker.info().engine, worker.info().engine);
+        assert_eq!(tol, Tolerance::across_engines());
+        let mut answers = generate(worker, |_| g.clone(), false).await;
+        answers.extend(generate(worker, |i| sampling(0.8, 7 + i as u64), false).await);
+        for a in &answers {
+            let p = score(checker, a.prompt, &a.tokens, &a.sampling).await;
+            assert_eq!(p.len(), a.tokens.len() + 1);
+            let judged = &p[..p.len() - usize::from(a.finish == FinishReason::Length)];
+            assert_eq!(
+                judge(judged, &a.sampling, &tol),
+                Ok(()),
+                "{} checking {}: {:?}",
+                checker.info().engine,
+                worker.info().engine,
+                a.tokens
+            );
+        }
+        let a = answers.iter().find(|a| a.tokens.len() > 8).unwrap();
+        let mut random = a.tokens.clone();
+        for (k, t) in random.iter_mut().enumerate().skip(4) {
+            *t = ((k as u32 * 7919) + 13) % checker.n_vocab();
+        }
+        let p = score(checker, a.prompt, &random, &g).await;
+        assert!(judge(&p, &g, &tol).is_err(), "a random answer passed");
+    }
 }
 
 /// The default model, as a hand-built member announces it.

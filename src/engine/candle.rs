@@ -29,6 +29,9 @@ use super::{EngineConfig, EngineStats, Job};
 /// The `general.architecture` values this engine runs.
 pub const ARCHITECTURES: &[&str] = &["llama", "qwen2"];
 
+/// Prompt tokens per forward pass when a check feeds a whole prompt.
+const PREFILL_CHUNK: usize = 512;
+
 /// candle-transformers' quantized llama precomputes RoPE for this many positions.
 pub const LLAMA_MAX_POSITIONS: u32 = quantized_llama::MAX_SEQ_LEN as u32;
 
@@ -69,6 +72,8 @@ pub struct Model {
     base: Mutex<Option<Weights>>,
     pub parameters: u64,
     pub context_train: u32,
+    /// Rows of its output layer: a token id at or past the vocabulary's size must not exist.
+    pub vocab: usize,
     /// Threads for candle's CPU kernels (`--threads`): its own pool, not candle's global one,
     /// whose size only an environment variable sets.
     pool: rayon::ThreadPool,
@@ -91,6 +96,7 @@ impl Model {
             base: Mutex::new(Some(weights)),
             parameters: facts.parameters,
             context_train: facts.context_train,
+            vocab: facts.vocab,
             pool,
         }))
     }
@@ -114,16 +120,33 @@ impl Model {
 
     /// A session with an empty KV cache.
     fn session(&self) -> Result<Weights, String> {
-        let mut base = self.base.lock().unwrap_or_else(|e| e.into_inner());
-        match base.as_ref() {
-            Some(Weights::Llama(m)) => {
-                let mut m = m.clone();
-                m.clear_kv_cache();
-                Ok(Weights::Llama(m))
+        {
+            let mut base = self.base.lock().unwrap_or_else(|e| e.into_inner());
+            match base.as_ref() {
+                Some(Weights::Llama(m)) => {
+                    let mut m = m.clone();
+                    m.clear_kv_cache();
+                    return Ok(Weights::Llama(m));
+                }
+                // A qwen2 session takes the spare copy while there is one ...
+                Some(Weights::Qwen2(_)) => return base.take().ok_or_else(String::new),
+                None => {}
             }
-            // The first qwen2 session takes the first load; later ones read the file again.
-            Some(Weights::Qwen2(_)) => base.take().ok_or_else(String::new),
-            None => read(&self.path, &self.device).map(|(w, _)| w),
+        }
+        // ... else reads the file again, without holding the lock (the engine thread may want
+        // it meanwhile).
+        read(&self.path, &self.device).map(|(w, _)| w)
+    }
+
+    /// Keeps a session that is done with as the spare copy (qwen2's, which cannot be cloned),
+    /// so the next check does not read the file again.
+    fn give_back(&self, mut w: Weights) {
+        if let Weights::Qwen2(_) = w {
+            w.clear();
+            let mut base = self.base.lock().unwrap_or_else(|e| e.into_inner());
+            if base.is_none() {
+                *base = Some(w);
+            }
         }
     }
 
@@ -136,10 +159,28 @@ impl Model {
         mut row: impl FnMut(usize, Vec<f32>) -> Result<(), String>,
     ) -> Result<(), String> {
         let mut session = self.session()?;
+        let result = self.rows_of(&mut session, tokens, from, &mut row);
+        self.give_back(session);
+        result
+    }
+
+    fn rows_of(
+        &self,
+        session: &mut Weights,
+        tokens: &[u32],
+        from: usize,
+        row: &mut impl FnMut(usize, Vec<f32>) -> Result<(), String>,
+    ) -> Result<(), String> {
         let end = (from + 1).min(tokens.len());
         let pool = &self.pool;
-        let first = pool.install(|| session.forward(&tokens[..end], 0, &self.device))?;
-        row(end - 1, first)?;
+        // The prompt in chunks (the attention of one pass grows with the square of its length);
+        // the last chunk's row is the first one judged.
+        let mut last = Vec::new();
+        for start in (0..end).step_by(PREFILL_CHUNK) {
+            let chunk = &tokens[start..(start + PREFILL_CHUNK).min(end)];
+            last = pool.install(|| session.forward(chunk, start, &self.device))?;
+        }
+        row(end - 1, last)?;
         for (i, &t) in tokens.iter().enumerate().skip(end) {
             let logits = pool.install(|| session.forward(&[t], i, &self.device))?;
             row(i, logits)?;
@@ -185,6 +226,7 @@ struct Facts {
     architecture: String,
     parameters: u64,
     context_train: u32,
+    vocab: usize,
 }
 
 /// Reads the weights of `path` onto `device`.
@@ -204,6 +246,12 @@ fn read(path: &Path, device: &Device) -> Result<(Weights, Facts), String> {
             .get(&format!("{architecture}.context_length"))
             .and_then(|v| v.to_u32().ok())
             .unwrap_or(LLAMA_MAX_POSITIONS),
+        // candle's shapes put the rows (one per token) first.
+        vocab: ["output.weight", "token_embd.weight"]
+            .iter()
+            .find_map(|n| ct.tensor_infos.get(*n))
+            .and_then(|t| t.shape.dims().first().copied())
+            .unwrap_or(0),
         architecture,
     };
     let weights = match facts.architecture.as_str() {

@@ -276,7 +276,7 @@ impl Engine {
         let model = Arc::new(model);
         let embeds = embed::is_embedding_model(&model);
         let candle = match on_candle {
-            true => Some(Self::load_candle(&mut config, embeds)?),
+            true => Some(Self::load_candle(&mut config, embeds, model.n_vocab())?),
             false => None,
         };
         let info = ModelInfo::of(&config, &model, candle.as_deref());
@@ -337,6 +337,7 @@ impl Engine {
     fn load_candle(
         config: &mut EngineConfig,
         embeds: bool,
+        vocab: i32,
     ) -> Result<Arc<candle::Model>, LoadError> {
         let model_err = |reason: String| LoadError::Model {
             path: config.path.clone(),
@@ -348,6 +349,14 @@ impl Engine {
             ));
         }
         let weights = candle::Model::load(&config.path, config.threads).map_err(model_err)?;
+        // The sampler draws ids below the logits' length, and the vocabulary turns them into
+        // text: the two must agree, or an id past the vocabulary would reach llama.cpp.
+        if weights.vocab != vocab.max(0) as usize {
+            return Err(model_err(format!(
+                "its output layer has {} rows but its vocabulary {vocab} tokens",
+                weights.vocab
+            )));
+        }
         config.ctx_per_slot = config.ctx_per_slot.min(weights.max_positions());
         Ok(weights)
     }

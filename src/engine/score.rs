@@ -81,11 +81,15 @@ impl Engine {
             return Err(ScoreError::Token(t));
         }
         let len = prompt.len() + claimed.len();
-        let ctx_max = self
-            .inner
-            .info
-            .context_train
-            .max(self.inner.info.ctx_per_slot);
+        let ctx_max = match &self.inner.candle {
+            // candle's model holds no more positions than it was built for.
+            Some(c) => c.max_positions(),
+            None => self
+                .inner
+                .info
+                .context_train
+                .max(self.inner.info.ctx_per_slot),
+        };
         if len + 1 > ctx_max as usize {
             return Err(ScoreError::TooLong { len, ctx: ctx_max });
         }

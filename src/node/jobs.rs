@@ -214,21 +214,29 @@ pub struct Routed {
 /// Why a job runs on the variant it does: what the request asked (`asked`), then why the node
 /// serving it holds that variant (`node_why`, from its start).
 pub fn variant_why(asked: Option<&ModelRef>, node_why: &str) -> String {
+    // The client's model string and a peer's words go into headers, the job log and the
+    // terminal UI: short, and without control or direction-changing characters.
+    let clean = |s: &str, most: usize| -> String {
+        s.chars()
+            .filter(|&c| !c.is_control() && !matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
+            .take(most)
+            .collect()
+    };
     let asked = match asked {
         None => "no model named: the first one served".to_string(),
-        Some(r) if r.quant.is_some() => return format!("asked for exactly {r}"),
+        Some(r) if r.quant.is_some() => {
+            return format!("asked for exactly {}", clean(&r.to_string(), 120));
+        }
         Some(r) => match &r.min {
-            Some(m) => format!("asked for {} at {m} or better", r.name),
-            None => format!("asked for {}, any variant", r.name),
+            Some(m) => format!(
+                "asked for {} at {} or better",
+                clean(&r.name, 120),
+                clean(m, 16)
+            ),
+            None => format!("asked for {}, any variant", clean(&r.name, 120)),
         },
     };
-    // A peer wrote `node_why`; it goes into headers, the job log and the terminal UI, so it stays
-    // short and holds no control characters (no terminal escapes).
-    let node_why: String = node_why
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(200)
-        .collect();
+    let node_why = clean(node_why, 200);
     if node_why.is_empty() {
         asked
     } else {
