@@ -118,6 +118,12 @@ impl Source {
 }
 
 impl Model {
+    /// Its variants' quantizations, for messages: `q4_1, q8_0`.
+    fn quants(&self) -> String {
+        let q: Vec<&str> = self.variants.iter().map(|v| v.quant.as_str()).collect();
+        q.join(", ")
+    }
+
     /// Two variants of one name or file, or a variant made from one that is itself made here
     /// (a chain, or a loop, of quantizations).
     fn variant_problem(&self) -> Option<String> {
@@ -318,12 +324,7 @@ impl Catalog {
                 .ok_or_else(|| CatalogError::UnknownQuant {
                     model: model.name.clone(),
                     quant: q.to_string(),
-                    available: model
-                        .variants
-                        .iter()
-                        .map(|v| v.quant.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                    available: model.quants(),
                 })?,
             None => {
                 let present = models_dir.and_then(|dir| {
@@ -407,12 +408,7 @@ impl Catalog {
                     .ok_or_else(|| CatalogError::UnknownQuant {
                         model: model.name.clone(),
                         quant: format!("@{}", r.min.as_deref().unwrap_or_default()),
-                        available: model
-                            .variants
-                            .iter()
-                            .map(|v| v.quant.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", "),
+                        available: model.quants(),
                     })?;
                 (v, "none is on disk".to_string())
             }

@@ -390,13 +390,9 @@ async fn made_by_quantizing(
     part: &Path,
     opts: &FetchOptions,
 ) -> Result<(), FetchError> {
-    let quant = &choice.variant.quant;
-    if !crate::engine::quantize::supported().any(|q| q.eq_ignore_ascii_case(quant)) {
-        return Err(FetchError::Quantize(format!(
-            "{}: llama.cpp's quantizer does not write `{quant}` here",
-            choice.id()
-        )));
-    }
+    // Before fetching its source: a variant the quantizer cannot write is refused at once.
+    crate::engine::quantize::file_type(&choice.variant.quant)
+        .map_err(|e| FetchError::Quantize(format!("{}: {e}", choice.id())))?;
     let from = src.quantize.as_deref().unwrap_or_default();
     let variant = choice
         .model

@@ -111,13 +111,8 @@ pub(super) async fn run(g: &Global, a: ModelsArgs) -> anyhow::Result<ExitCode> {
 /// What to do when the catalog has no variant `to` of `name`.
 fn quantize_hint(e: &crate::catalog::CatalogError, name: &str, to: &str) -> String {
     let to = to.to_ascii_lowercase();
-    if !crate::engine::quantize::supported().any(|q| q == to) {
-        return format!(
-            "llama.cpp's quantizer does not write `{to}` here; it writes: {}",
-            crate::engine::quantize::supported()
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+    if let Err(cannot) = crate::engine::quantize::file_type(&to) {
+        return cannot;
     }
     format!(
         "{e}. To make it, list it in a catalog of your own (--catalog FILE, a copy of \

@@ -139,8 +139,9 @@ pub async fn start_node(
     }
     let catalog =
         Catalog::load(settings.catalog.as_deref()).map_err(|e| UsageError(e.to_string()))?;
-    let engines = load_engines(&catalog, &settings).await?;
+    // Once, before the models: their budget is the free RAM it reports (the node refreshes it).
     let devices = tokio::task::spawn_blocking(crate::devices::detect).await?;
+    let engines = load_engines(&catalog, &settings, devices.cpu.ram_free_bytes).await?;
     let addr = api.unwrap_or(settings.api.addr);
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
         format!("cannot listen on {addr} (is another program using it? pick another with --api)")
@@ -190,13 +191,14 @@ pub async fn start_node(
 
 /// Checks and loads the models to serve, each on its own engine thread: each `NAME` the best
 /// variant on disk that fits the memory left (`--memory-limit`, else the free RAM).
-async fn load_engines(catalog: &Catalog, settings: &Settings) -> anyhow::Result<Vec<Engine>> {
+async fn load_engines(
+    catalog: &Catalog,
+    settings: &Settings,
+    free_ram: u64,
+) -> anyhow::Result<Vec<Engine>> {
     let mut engines = Vec::new();
     let limit = settings.engine.memory_limit;
-    let mut budget = match limit {
-        Some(b) => b,
-        None => tokio::task::spawn_blocking(free_memory).await?,
-    };
+    let mut budget = limit.unwrap_or(free_ram);
     for spec in models_to_serve(catalog, settings)? {
         let (choice, why) = catalog
             .choose(&spec, &settings.models_dir, budget, limit.is_some())
@@ -245,11 +247,6 @@ async fn load_engines(catalog: &Catalog, settings: &Settings) -> anyhow::Result<
         engines.push(engine);
     }
     Ok(engines)
-}
-
-/// Memory a model may take now: the free RAM, as the capability profile reports it.
-fn free_memory() -> u64 {
-    crate::devices::detect().cpu.ram_free_bytes
 }
 
 /// Opens (or creates) the node's ledger, priced from the catalog.

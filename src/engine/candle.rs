@@ -109,15 +109,6 @@ impl Model {
         }
     }
 
-    /// The device it runs on, as `llp status` names it.
-    pub fn device_name(&self) -> &'static str {
-        match self.device {
-            Device::Cpu => "cpu",
-            Device::Cuda(_) => "cuda",
-            Device::Metal(_) => "metal",
-        }
-    }
-
     /// A session with an empty KV cache.
     fn session(&self) -> Result<Weights, String> {
         {

@@ -57,15 +57,6 @@ impl EngineKind {
             EngineKind::Candle => "candle",
         }
     }
-
-    /// `llama` or `candle`, as the config and the wire name them.
-    pub fn parse(s: &str) -> Option<EngineKind> {
-        match s {
-            "llama" | "llama.cpp" => Some(EngineKind::Llama),
-            "candle" => Some(EngineKind::Candle),
-            _ => None,
-        }
-    }
 }
 
 impl std::fmt::Display for EngineKind {

@@ -31,9 +31,20 @@ const TYPES: &[(&str, sys::llama_ftype)] = &[
     ("q2_k", sys::LLAMA_FTYPE_MOSTLY_Q2_K),
 ];
 
-/// The quantizations `quantize` writes, by name.
-pub fn supported() -> impl Iterator<Item = &'static str> {
-    TYPES.iter().map(|(n, _)| *n)
+/// llama.cpp's file type for `quant` (case-insensitive), or why the quantizer cannot write it
+/// (naming what it can).
+pub fn file_type(quant: &str) -> Result<sys::llama_ftype, String> {
+    TYPES
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(quant))
+        .map(|(_, t)| *t)
+        .ok_or_else(|| {
+            let names: Vec<&str> = TYPES.iter().map(|(n, _)| *n).collect();
+            format!(
+                "llama.cpp's quantizer does not write `{quant}` here; it writes: {}",
+                names.join(", ")
+            )
+        })
 }
 
 /// llama.cpp's log callback while and after quantizing: warnings and errors, to tracing.
@@ -50,16 +61,7 @@ extern "C" fn warnings_only(level: sys::ggml_log_level, text: *const c_char, _: 
 /// Blocking and CPU-heavy: run it on a thread of its own. An already quantized input is
 /// dequantized first (llama.cpp's `--allow-requantize`): the result is no better than it.
 pub fn quantize(input: &Path, output: &Path, quant: &str, threads: u32) -> Result<(), String> {
-    let ftype = TYPES
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(quant))
-        .map(|(_, t)| *t)
-        .ok_or_else(|| {
-            format!(
-                "llama.cpp's quantizer does not write `{quant}` here; it writes: {}",
-                supported().collect::<Vec<_>>().join(", ")
-            )
-        })?;
+    let ftype = file_type(quant)?;
     super::backend().map_err(|e| e.to_string())?;
     let c = |p: &Path| {
         CString::new(p.as_os_str().as_encoded_bytes())

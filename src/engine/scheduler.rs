@@ -20,8 +20,6 @@ use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
-use llama_cpp_2::token::data::LlamaTokenData;
-use llama_cpp_2::token::data_array::LlamaTokenDataArray;
 use tokio::sync::mpsc::error::TrySendError;
 
 use super::text::{Push, TextStream};
@@ -84,13 +82,7 @@ pub(super) trait Decode {
     fn keep(&mut self, seq: u32, keep: Option<u32>) -> bool;
     /// Draws the next token from entry `at`'s logits with `sampler`, which then accepts it.
     fn sample(&mut self, sampler: &mut LlamaSampler, at: i32) -> LlamaToken {
-        let data = self
-            .logits(at)
-            .iter()
-            .enumerate()
-            .map(|(t, &l)| LlamaTokenData::new(LlamaToken::new(t as i32), l, 0.0))
-            .collect();
-        let mut array = LlamaTokenDataArray::new(data, false);
+        let mut array = super::score::token_data(self.logits(at));
         array.apply_sampler(sampler);
         // Every chain ends in greedy or dist, which select; a chain that did not is a bug.
         let token = array.selected_token().unwrap_or(LlamaToken::new(0));

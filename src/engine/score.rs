@@ -198,14 +198,19 @@ impl Engine {
     }
 }
 
-/// Sets the logits of the tokens `grammar` does not allow next to -∞.
-fn mask(grammar: &mut LlamaSampler, logits: &mut [f32]) {
+/// `logits` as llama.cpp's samplers take them: one entry per token id, unsorted.
+pub(super) fn token_data(logits: &[f32]) -> LlamaTokenDataArray {
     let data = logits
         .iter()
         .enumerate()
         .map(|(t, &l)| LlamaTokenData::new(LlamaToken::new(t as i32), l, 0.0))
         .collect();
-    let mut array = LlamaTokenDataArray::new(data, false);
+    LlamaTokenDataArray::new(data, false)
+}
+
+/// Sets the logits of the tokens `grammar` does not allow next to -∞.
+fn mask(grammar: &mut LlamaSampler, logits: &mut [f32]) {
+    let mut array = token_data(logits);
     array.apply_sampler(grammar);
     for d in &array.data {
         if let Some(l) = logits.get_mut(d.id().0 as usize) {
