@@ -657,3 +657,28 @@ impl Drop for WaitTicket {
         w.retain(|j| *j != self.job);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_variant_reason_from_a_peer_is_short_and_cannot_steer_a_terminal() {
+        let asked = ModelRef::parse("m@q8");
+        let evil = format!("q8_0\x1b[2J\u{202e}gnirts{}", "x".repeat(5000));
+        let why = variant_why(Some(&asked), &evil);
+        assert!(why.starts_with("asked for m at q8 or better; the node serves q8_0[2J"));
+        assert!(
+            !why.chars().any(|c| c.is_control() || c == '\u{202e}'),
+            "{why:?}"
+        );
+        assert!(why.chars().count() < 300, "{}", why.len());
+        // The client's own model string is bounded too.
+        let long = ModelRef::parse(&format!("{}:q4_1", "n".repeat(10_000)));
+        assert!(variant_why(Some(&long), "").len() < 200);
+        assert_eq!(
+            variant_why(None, ""),
+            "no model named: the first one served"
+        );
+    }
+}
