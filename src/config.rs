@@ -124,6 +124,19 @@ pub struct Layer {
     /// NAME` serves the best variant on disk that fits what is left [default: the free RAM]
     #[arg(long, env = "LLP_MEMORY_LIMIT", global = true)]
     pub memory_limit: Option<String>,
+    /// The most this node sends a second of the model files peers fetch from it (e.g. `20MB`)
+    /// [default: no limit]
+    #[arg(long, env = "LLP_SHARE_RATE", global = true)]
+    pub share_rate: Option<String>,
+    /// Load the models the network lacks: fetch (from peers first) and serve a model that
+    /// requests wait for and no node serves, within --memory-limit (else the free RAM) and
+    /// --auto-models-disk, unloading the least used such model when memory runs short
+    #[arg(long, env = "LLP_AUTO_MODELS", global = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub auto_models: Option<bool>,
+    /// The most the models dir may hold after --auto-models fetches a model (e.g. `50GiB`)
+    /// [default: 20GiB]
+    #[arg(long, env = "LLP_AUTO_MODELS_DISK", global = true)]
+    pub auto_models_disk: Option<String>,
     /// The engine of particular models, by `NAME` or `NAME:QUANT` (file only), over `engine`.
     #[arg(skip)]
     pub engines: Option<std::collections::BTreeMap<String, crate::engine::EngineKind>>,
@@ -196,6 +209,10 @@ pub struct EngineSettings {
     pub engines: std::collections::BTreeMap<String, crate::engine::EngineKind>,
     /// Bytes the models may use, if limited.
     pub memory_limit: Option<u64>,
+    /// Load the models the network lacks (`--auto-models`), within this many bytes of model
+    /// files in the models dir.
+    pub auto_models: bool,
+    pub auto_models_disk: u64,
 }
 
 impl EngineSettings {
@@ -241,6 +258,9 @@ pub struct NetSettings {
     pub stall_min: Duration,
     pub stall_factor: f64,
     pub score: Weights,
+    /// The most bytes a second this node sends of the model files peers fetch (`None`: no
+    /// limit).
+    pub share_rate: Option<u64>,
     /// How this node cheats its peers (tests of verified work only).
     #[cfg(feature = "fault-injection")]
     pub cheat: Option<crate::trust::cheat::Cheat>,
@@ -405,22 +425,23 @@ impl EngineSettings {
                 places.of("ctx_per_slot", o.ctx_per_slot.is_some())
             )));
         }
-        let memory_limit = match pick(o.memory_limit.clone(), file.memory_limit.clone()) {
-            (Some(text), given) => Some(
-                text.trim()
-                    .parse::<bytesize::ByteSize>()
-                    .map_err(|e| {
-                        UsageError(format!(
-                            "{}: `{text}` is not an amount of memory like 6GiB or 512MB: {e}",
-                            places.of("memory_limit", given)
-                        ))
-                    })?
-                    .as_u64(),
-            ),
-            (None, _) => None,
-        };
+        let memory_limit = size_setting(
+            "memory_limit",
+            "an amount of memory like 6GiB or 512MB",
+            pick(o.memory_limit.clone(), file.memory_limit.clone()),
+            places,
+        )?;
+        let auto_models_disk = size_setting(
+            "auto_models_disk",
+            "an amount of disk like 50GiB",
+            pick(o.auto_models_disk.clone(), file.auto_models_disk.clone()),
+            places,
+        )?
+        .unwrap_or(20 << 30);
         Ok(EngineSettings {
             memory_limit,
+            auto_models: o.auto_models.or(file.auto_models).unwrap_or(false),
+            auto_models_disk,
             models: o.models.clone().or(file.models.clone()).unwrap_or_default(),
             threads: positive("threads", o.threads, file.threads, default_threads())?,
             slots: positive("slots", o.slots, file.slots, 4)?,
@@ -506,10 +527,34 @@ impl NetSettings {
             stall_min: Duration::from_millis(file.stall_min_ms.unwrap_or(500)),
             stall_factor,
             score,
+            share_rate: size_setting(
+                "share_rate",
+                "a rate like 20MB (bytes a second)",
+                pick(o.share_rate.clone(), file.share_rate.clone()),
+                places,
+            )?
+            .filter(|r| *r > 0),
             #[cfg(feature = "fault-injection")]
             cheat: o.cheat,
         })
     }
+}
+
+/// A size setting (`6GiB`, `512MB`) as bytes.
+fn size_setting(
+    name: &str,
+    like: &str,
+    (text, given): (Option<String>, bool),
+    places: &Places,
+) -> Result<Option<u64>, UsageError> {
+    let Some(text) = text else { return Ok(None) };
+    let size = text.trim().parse::<bytesize::ByteSize>().map_err(|e| {
+        UsageError(format!(
+            "{}: `{text}` is not {like}: {e}",
+            places.of(name, given)
+        ))
+    })?;
+    Ok(Some(size.as_u64()))
 }
 
 /// The announce interval (at least 100 ms) and the peer expiry (longer than it).

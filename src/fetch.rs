@@ -369,7 +369,7 @@ pub async fn fetch(
             part.clone(),
             path.clone(),
         );
-        tokio::task::spawn_blocking(move || finish_download(&dir, &v, &part, &path))
+        tokio::task::spawn_blocking(move || finish_part(&dir, &v, &part, &path))
             .await
             .expect("finish task")?
     };
@@ -425,7 +425,9 @@ async fn made_by_quantizing(
 
 /// Checks the finished `.part`, moves it to its final name and records its hash (so the file is
 /// hashed once, not again by a later verify).
-fn finish_download(
+/// Checks a finished `FILE.part` (size, sha256: the catalog's or the one recorded at first use)
+/// and gives it its final name; a part that fails is deleted.
+pub fn finish_part(
     dir: &Path,
     v: &Variant,
     part: &Path,
@@ -551,7 +553,7 @@ async fn from_http(
     Ok(start)
 }
 
-fn progress_bar(show: bool, total: Option<u64>, name: &str) -> indicatif::ProgressBar {
+pub(crate) fn progress_bar(show: bool, total: Option<u64>, name: &str) -> indicatif::ProgressBar {
     if !show {
         return indicatif::ProgressBar::hidden();
     }

@@ -50,6 +50,12 @@ pub struct NetworkStatus {
     /// (`/api/proofs` has them whole).
     #[serde(default)]
     pub frauds: Vec<crate::trust::proof::Fraud>,
+    /// Model files being fetched from peers.
+    #[serde(default)]
+    pub transfers: Vec<crate::net::share::Transfer>,
+    /// Model files this node offers to its peers.
+    #[serde(default)]
+    pub offers: Vec<crate::net::wire::FileAd>,
 }
 
 /// The snapshot of a running node. Blocking (reads the ledger's newest entries).
@@ -72,6 +78,8 @@ pub fn snapshot(router: &Router) -> Snapshot {
                 .map(crate::trust::proof::Fraud::of)
                 .collect(),
             equivocators: node.ledger().map(|l| l.equivocators()).unwrap_or_default(),
+            transfers: n.transfers(),
+            offers: n.offers(),
         }
     });
     let ledger = node.ledger().map(|l| l.status());

@@ -23,6 +23,7 @@ mod fetch;
 mod ledger;
 mod lifecycle;
 mod network;
+mod share;
 mod trust;
 mod tui;
 mod variants;

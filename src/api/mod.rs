@@ -23,6 +23,7 @@ mod infer;
 mod node;
 mod ollama;
 mod openai;
+mod pull;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -74,7 +75,7 @@ pub fn routes(router: Router) -> axum::Router {
         .route("/api/chat", post(ollama::chat))
         .route("/api/generate", post(ollama::generate))
         .route("/api/embed", post(ollama::embed))
-        .route("/api/pull", post(ollama::unsupported))
+        .route("/api/pull", post(pull::pull))
         .route("/api/push", post(ollama::unsupported))
         .route("/api/create", post(ollama::unsupported))
         .route("/api/copy", post(ollama::unsupported))
@@ -230,7 +231,7 @@ fn read_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
 fn pick_engine(r: &Router, model: Option<&str>) -> Result<Engine, ApiError> {
     let node = r.node();
     let m = model.map(ModelRef::parse);
-    node.engine_for(m.as_ref()).cloned().ok_or_else(|| {
+    node.engine_for(m.as_ref()).ok_or_else(|| {
         let have: Vec<String> = node
             .engines()
             .iter()

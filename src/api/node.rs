@@ -33,7 +33,7 @@ pub(super) async fn models(State(r): State<Router>) -> Json<Value> {
             m.3.push(by);
         }
     };
-    for e in r.node().engines() {
+    for e in r.node().engines().iter() {
         let i = e.info();
         add(&i.name, &i.quant, i.ctx_per_slot, r.node().id().to_string());
     }

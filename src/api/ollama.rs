@@ -31,7 +31,7 @@ use crate::route::Router;
 const OLLAMA_VERSION: &str = "0.6.0";
 
 /// An error in Ollama's shape: `{"error": "..."}`.
-fn error(e: &ApiError) -> Response {
+pub(super) fn error(e: &ApiError) -> Response {
     let body = match &e.param {
         Some(p) => format!("{} (field `{p}`)", e.message),
         None => e.message.clone(),
@@ -55,7 +55,7 @@ pub(super) async fn version() -> Json<Value> {
 pub(super) async fn tags(State(r): State<Router>) -> Json<Value> {
     let mut models: Vec<Value> = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for e in r.node().engines() {
+    for e in r.node().engines().iter() {
         let i = e.info();
         let name = i.id().to_string();
         seen.insert(name.clone());
@@ -416,7 +416,7 @@ pub(super) async fn unsupported() -> Response {
     error(&ApiError::new(
         StatusCode::NOT_IMPLEMENTED,
         "llp manages models with `llp models fetch NAME` and its catalog (models.toml); \
-         Ollama's pull, push, create, copy and delete are not served",
+         Ollama's push, create, copy and delete are not served (pull is)",
     ))
 }
 

@@ -8,6 +8,7 @@ mod devices;
 mod invite;
 mod ledger;
 mod models;
+mod pull;
 mod serve;
 mod status;
 

@@ -22,8 +22,16 @@ pub struct ModelsArgs {
 pub enum Action {
     /// The catalog, with what is present in the models dir
     List,
-    /// Download a model (resumes, verifies the sha256); without :QUANT, the best one that fits in RAM
-    Fetch { spec: String },
+    /// Download a model (resumes, verifies the sha256); without :QUANT, the best one that fits in
+    /// RAM. When its hub cannot be reached, the peers that offer it are tried
+    Fetch {
+        spec: String,
+        /// Fetch from the network's peers that offer the file (BLAKE3-verified while streaming,
+        /// from several at once), through the running node or one started for the fetch (with
+        /// --join TICKET, or the peers it knew)
+        #[arg(long)]
+        from_peers: bool,
+    },
     /// Print the path of a model's file
     Path { spec: String },
     /// Make a variant with llama.cpp's quantizer, from the variant the catalog names as its
@@ -61,30 +69,7 @@ pub(super) async fn run(g: &Global, a: ModelsArgs) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::from(1))
             }
         }
-        Action::Fetch { spec } => {
-            let choice = if spec.contains(':') {
-                catalog
-                    .resolve(&spec)
-                    .map_err(|e| UsageError(e.to_string()))?
-            } else {
-                let model = catalog.model(&spec).ok_or_else(|| {
-                    UsageError(crate::catalog::CatalogError::UnknownModel(spec.clone()).to_string())
-                })?;
-                let ram = tokio::task::spawn_blocking(crate::devices::detect)
-                    .await?
-                    .cpu
-                    .ram_total_bytes;
-                let variant = model.fitting(ram).ok_or_else(|| {
-                    UsageError(format!(
-                        "no variant of {} fits in this machine's {} of RAM",
-                        model.name,
-                        bytes(ram)
-                    ))
-                })?;
-                Choice { model, variant }
-            };
-            fetch_one(dir, &choice).await
-        }
+        Action::Fetch { spec, from_peers } => fetch(&settings, &catalog, &spec, from_peers).await,
         Action::Quantize { name, to } => {
             let choice = catalog
                 .resolve(&format!("{name}:{}", to.to_ascii_lowercase()))
@@ -105,6 +90,57 @@ pub(super) async fn run(g: &Global, a: ModelsArgs) -> anyhow::Result<ExitCode> {
             }
             fetch_one(dir, &choice).await
         }
+    }
+}
+
+/// `llp models fetch SPEC [--from-peers]`: from its source, and from peers when that cannot be
+/// reached (or at once, with `--from-peers`).
+async fn fetch(
+    settings: &crate::config::Settings,
+    catalog: &Catalog,
+    spec: &str,
+    from_peers: bool,
+) -> anyhow::Result<ExitCode> {
+    let dir = &settings.models_dir;
+    let choice = if spec.contains(':') {
+        catalog
+            .resolve(spec)
+            .map_err(|e| UsageError(e.to_string()))?
+    } else {
+        let model = catalog.model(spec).ok_or_else(|| {
+            UsageError(crate::catalog::CatalogError::UnknownModel(spec.to_string()).to_string())
+        })?;
+        let ram = tokio::task::spawn_blocking(crate::devices::detect)
+            .await?
+            .cpu
+            .ram_total_bytes;
+        let variant = model.fitting(ram).ok_or_else(|| {
+            UsageError(format!(
+                "no variant of {} fits in this machine's {} of RAM",
+                model.name,
+                bytes(ram)
+            ))
+        })?;
+        Choice { model, variant }
+    };
+    if from_peers {
+        return super::pull::from_peers(settings, &choice.id().to_string()).await;
+    }
+    match fetch_one(dir, &choice).await {
+        // The hub (or pip's index) cannot be reached: the peers may have it.
+        Err(e)
+            if e.downcast_ref::<crate::fetch::FetchError>()
+                .is_some_and(|e| {
+                    matches!(
+                        e,
+                        crate::fetch::FetchError::Http { .. } | crate::fetch::FetchError::Pip(_)
+                    )
+                }) =>
+        {
+            eprintln!("llp: {e}\nllp: trying the network's peers");
+            super::pull::from_peers(settings, &choice.id().to_string()).await
+        }
+        other => other,
     }
 }
 

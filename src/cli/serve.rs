@@ -9,7 +9,7 @@ use anyhow::Context;
 use super::Global;
 use crate::catalog::Catalog;
 use crate::config::{Settings, UsageError};
-use crate::engine::{Engine, EngineConfig};
+use crate::engine::Engine;
 use crate::node::Node;
 use crate::node::datadir::{self, DataDirLock, NodeFile};
 use crate::route::Router;
@@ -204,19 +204,6 @@ async fn load_engines(
             .choose(&spec, &settings.models_dir, budget, limit.is_some())
             .map_err(|e| UsageError(e.to_string()))?;
         budget = budget.saturating_sub(choice.variant.memory_needed());
-        let id_str = choice.id();
-        let verified = crate::fetch::verify_off_runtime(&settings.models_dir, &choice)
-            .await
-            .map_err(|e| UsageError(e.to_string()))?;
-        if let crate::fetch::Verified::RecordedNow(sha) = verified {
-            eprintln!(
-                "llp: {id_str} has no published checksum; recorded sha256 {sha} (trust on first use)"
-            );
-        }
-        let path = settings.models_dir.join(&choice.variant.file);
-        crate::engine::check_gguf(&path)
-            .map_err(|e| UsageError(format!("model file {}: {e}", path.display())))?;
-        let e = &settings.engine;
         #[cfg(feature = "fault-injection")]
         let name = match settings.net.cheat {
             Some(c) => c.name_for(catalog, &choice).map_err(UsageError)?,
@@ -224,26 +211,7 @@ async fn load_engines(
         };
         #[cfg(not(feature = "fault-injection"))]
         let name = choice.model.name.clone();
-        let config = EngineConfig {
-            engine: e.engine_for(&choice),
-            why,
-            name,
-            quant: choice.variant.quant.clone(),
-            path: path.clone(),
-            threads: e.threads,
-            slots: e.slots,
-            ctx_per_slot: e.ctx_per_slot.min(choice.model.context_length.max(64)),
-            queue_limit: e.queue_limit,
-        };
-        tracing::info!("loading {id_str} from {}", path.display());
-        let engine = tokio::task::spawn_blocking(move || Engine::load(config))
-            .await?
-            .map_err(|e| match e {
-                crate::engine::LoadError::Model { .. } | crate::engine::LoadError::Missing(_) => {
-                    anyhow::Error::new(UsageError(e.to_string()))
-                }
-                other => anyhow::Error::new(other),
-            })?;
+        let engine = crate::engine::load_variant(settings, &choice, name, why).await?;
         engines.push(engine);
     }
     Ok(engines)

@@ -194,7 +194,7 @@ pub struct EngineStats {
     pub decode_us: AtomicU64,
     pub sample_us: AtomicU64,
     /// Woken when a slot frees or a queued job leaves: room may have appeared.
-    pub room: tokio::sync::Notify,
+    pub room: std::sync::Arc<tokio::sync::Notify>,
     /// Set by [`Engine::shutdown`]: the thread ends its jobs and returns.
     pub stopping: AtomicBool,
 }
@@ -602,4 +602,49 @@ pub(crate) fn ctx_params(
         .with_n_ubatch(512)
         .with_n_threads(config.threads as i32)
         .with_n_threads_batch(config.threads as i32)
+}
+
+/// Checks a variant's file (its checksum, recorded now if it has none; its GGUF header) and
+/// loads it on its own engine thread, with the node's engine settings. `name` is the name it
+/// is served under; `why` says why this variant.
+pub async fn load_variant(
+    settings: &crate::config::Settings,
+    choice: &crate::catalog::Choice<'_>,
+    name: String,
+    why: String,
+) -> anyhow::Result<Engine> {
+    use crate::config::UsageError;
+    let id_str = choice.id();
+    let verified = crate::fetch::verify_off_runtime(&settings.models_dir, choice)
+        .await
+        .map_err(|e| UsageError(e.to_string()))?;
+    if let crate::fetch::Verified::RecordedNow(sha) = verified {
+        eprintln!(
+            "llp: {id_str} has no published checksum; recorded sha256 {sha} (trust on first use)"
+        );
+    }
+    let path = settings.models_dir.join(&choice.variant.file);
+    check_gguf(&path).map_err(|e| UsageError(format!("model file {}: {e}", path.display())))?;
+    let e = &settings.engine;
+    let config = EngineConfig {
+        engine: e.engine_for(choice),
+        why,
+        name,
+        quant: choice.variant.quant.clone(),
+        path: path.clone(),
+        threads: e.threads,
+        slots: e.slots,
+        ctx_per_slot: e.ctx_per_slot.min(choice.model.context_length.max(64)),
+        queue_limit: e.queue_limit,
+    };
+    tracing::info!("loading {id_str} from {}", path.display());
+    let engine = tokio::task::spawn_blocking(move || Engine::load(config))
+        .await?
+        .map_err(|e| match e {
+            LoadError::Model { .. } | LoadError::Missing(_) => {
+                anyhow::Error::new(UsageError(e.to_string()))
+            }
+            other => anyhow::Error::new(other),
+        })?;
+    Ok(engine)
 }

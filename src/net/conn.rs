@@ -64,6 +64,18 @@ impl Conns {
         }
     }
 
+    /// Whether `peer` has an open verified connection with this node, either way.
+    pub(super) fn verified(&self, peer: &NodeId) -> bool {
+        if self.inbound(peer).is_some() {
+            return true;
+        }
+        let slot = self.outbound.lock().expect("conns lock").get(peer).cloned();
+        slot.is_some_and(|s| {
+            s.try_lock()
+                .is_ok_and(|c| c.as_ref().is_some_and(|c| c.close_reason().is_none()))
+        })
+    }
+
     /// Every open connection, both ways.
     pub(super) fn all(&self) -> Vec<Connection> {
         let mut v: Vec<Connection> = self

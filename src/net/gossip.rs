@@ -107,6 +107,9 @@ impl Net {
                 .unwrap_or_default(),
             paid_heads: ledger.map(|l| l.paid_heads()).unwrap_or_default(),
             frauds: self.fraud_ids(),
+            files: self.shares().offers(),
+            auto_models: node.settings().engine.auto_models,
+            wants: self.wants(),
             capability: capability(&node.devices()),
         }
     }
@@ -170,7 +173,7 @@ impl Net {
             };
             tokio::select! {
                 ev = node.recv() => match ev {
-                    Ok(NodeEvent::Contribution { .. }) => self.announce_soon(),
+                    Ok(NodeEvent::Contribution { .. } | NodeEvent::Models) => self.announce_soon(),
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => self.announce_soon(),
                     Err(_) => return,
                 },
@@ -186,7 +189,7 @@ impl Net {
     }
 
     /// Announces now (after a change such as pausing), besides the periodic announcements.
-    fn announce_soon(&self) {
+    pub(super) fn announce_soon(&self) {
         let net = self.clone();
         self.tasks()
             .spawn(async move { net.broadcast(false).await });
@@ -512,6 +515,25 @@ impl Net {
                 );
             }
         }
+        // Offers of files: well formed, of variants the catalog lists, a bounded number.
+        a.files.retain(|f| {
+            f.well_formed()
+                && self
+                    .node()
+                    .ledger()
+                    .is_none_or(|l| l.lists_variant(&f.model))
+        });
+        a.files.truncate(wire::MAX_FILE_ADS);
+        // Wants of models the catalog lists, a bounded number.
+        a.wants.retain(|w| {
+            w.len() <= 160
+                && self
+                    .inner
+                    .catalog
+                    .as_ref()
+                    .is_some_and(|c| c.model(&crate::ids::ModelRef::parse(w).name).is_some())
+        });
+        a.wants.truncate(super::auto::MAX_WANTS);
         let contact = Contact {
             id: author.to_string(),
             addrs: a.addrs.clone(),

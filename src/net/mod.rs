@@ -10,6 +10,8 @@
 //! - [`table`]: the routing table and the choice of peer (pure).
 //! - `maintain`: pings, Kademlia refresh, expiry, LAN discovery, peers remembered on disk.
 //! - [`serve`]: running peers' jobs here (admit, stream, settle).
+//! - [`share`]: model files offered to peers and fetched from them (iroh-blobs).
+//! - `auto`: wants (models jobs wait for that no node serves) and `--auto-models`.
 //! - [`remote`]: sending our jobs to peers, following them, failover, paying.
 //! - [`wire`]: the messages and their encoding.
 //! - [`status`]: peers as status shows them.
@@ -26,12 +28,14 @@
 //! over both (QUIC-authenticated) ids. A node that cannot is refused and logged, and no prompt is
 //! ever sent to it. Announcements are signed by their author over the network's topic.
 
+mod auto;
 mod conn;
 mod gossip;
 mod maintain;
 pub mod remote;
 mod reputation;
 pub mod serve;
+pub mod share;
 pub mod status;
 pub mod table;
 pub mod ticket;
@@ -53,6 +57,7 @@ use crate::config::{NetSettings, Relay, UsageError};
 use crate::ids::{NodeId, unix_now};
 use crate::node::Node;
 use crate::tasks::Tasks;
+pub use auto::Want;
 pub use reputation::Misbehaviour;
 pub use status::PeerStatus;
 use table::Table;
@@ -115,6 +120,12 @@ struct Inner {
     /// When the last announcement went out, and whether a change waits to be announced.
     last_broadcast: Mutex<Instant>,
     change_pending: AtomicBool,
+    /// The model files offered to peers and fetched from them.
+    shares: Arc<share::Shares>,
+    /// The catalog (what wants and offers may name, what `--auto-models` loads).
+    catalog: Option<crate::catalog::Catalog>,
+    /// Wants, and what `--auto-models` loaded.
+    auto: auto::Auto,
     node: Node,
     tasks: Tasks,
 }
@@ -138,8 +149,13 @@ impl Net {
                 );
                 Default::default()
             });
+        let (shares, blobs, share_events) =
+            share::Shares::open(&node.settings().data_dir, settings.share_rate).await?;
         let net = Net {
             inner: Arc::new(Inner {
+                shares: Arc::new(shares),
+                catalog: crate::catalog::Catalog::load(node.settings().catalog.as_deref()).ok(),
+                auto: auto::Auto::default(),
                 topic: wire::topic(&settings.network, &settings.secret),
                 table: Mutex::new(Table::new(id, settings.score)),
                 reputation: reputation::Reputation::new(settings.announce_interval),
@@ -175,19 +191,11 @@ impl Net {
         let router = iroh::protocol::Router::builder(endpoint)
             .accept(wire::ALPN, conn::Handler(net.clone()))
             .accept(iroh_gossip::ALPN, gossip)
+            .accept(iroh_blobs::ALPN, blobs)
             .spawn();
+        net.spawn_model_tasks(share_events);
         let _ = net.inner.router.set(router);
-        // A worker proven to cheat before the restart stays banned after it; one with verified
-        // work is off probation.
-        for (peer, r) in net.checks().all() {
-            net.with_table(|t| t.set_verified(&peer, r.failed == 0 && r.passed > 0));
-            if r.failed > 0 {
-                net.ban(
-                    &peer,
-                    "its answers failed a spot check (before this node restarted)",
-                );
-            }
-        }
+        net.restore_verdicts();
         let bootstrap = net.bootstrap()?;
         let ids: Vec<iroh::PublicKey> = bootstrap.iter().filter_map(NodeId::public_key).collect();
         let topic = net
@@ -200,6 +208,34 @@ impl Net {
         let _ = net.inner.sender.set(sender);
         net.spawn_tasks(receiver, bootstrap);
         Ok(net)
+    }
+
+    /// A worker proven to cheat before the restart stays banned after it; one with verified
+    /// work is off probation.
+    fn restore_verdicts(&self) {
+        for (peer, r) in self.checks().all() {
+            self.with_table(|t| t.set_verified(&peer, r.failed == 0 && r.passed > 0));
+            if r.failed > 0 {
+                self.ban(
+                    &peer,
+                    "its answers failed a spot check (before this node restarted)",
+                );
+            }
+        }
+    }
+
+    /// The tasks of model files and models: answering the blobs provider, offering the models
+    /// dir, and `--auto-models`.
+    fn spawn_model_tasks(
+        &self,
+        share_events: tokio::sync::mpsc::Receiver<iroh_blobs::provider::events::ProviderMessage>,
+    ) {
+        self.tasks()
+            .spawn(self.clone().serve_share_events(share_events));
+        self.tasks().spawn(self.clone().offer_models_dir());
+        if self.node().settings().engine.auto_models {
+            self.tasks().spawn(self.clone().auto_models());
+        }
     }
 
     /// The peers to join through: the tickets' (their addresses go into the lookup) and those
@@ -488,6 +524,7 @@ impl Net {
         if let Some(r) = self.inner.router.get() {
             let _ = tokio::time::timeout(Duration::from_secs(3), r.shutdown()).await;
         }
+        let _ = tokio::time::timeout(Duration::from_secs(3), self.inner.shares.shutdown()).await;
     }
 }
 

@@ -42,6 +42,9 @@ pub struct PeerStatus {
     pub ledger_seq: Option<u64>,
     pub balance: Option<u64>,
     pub last_heard_s: f64,
+    /// The model files it offers (`NAME:QUANT`).
+    #[serde(default)]
+    pub files: Vec<String>,
 }
 
 impl PeerStatus {
@@ -88,6 +91,9 @@ impl PeerStatus {
             ledger_seq: head.as_ref().map(|h| h.seq),
             balance: head.as_ref().map(|h| h.balance),
             last_heard_s: now.saturating_duration_since(p.heard).as_secs_f64(),
+            files: a
+                .map(|a| a.files.iter().map(|f| f.model.clone()).collect())
+                .unwrap_or_default(),
         }
     }
 }

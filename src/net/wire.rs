@@ -472,6 +472,43 @@ pub struct Announcement {
     /// that does not have one asks for it (`GetProof`) and re-runs it itself.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub frauds: Vec<String>,
+    /// The model files this node offers to peers (iroh-blobs on [`iroh_blobs::ALPN`]): a peer
+    /// that lacks one fetches it from every node that offers it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<FileAd>,
+    /// This node loads the models the network lacks (`--auto-models`).
+    #[serde(default)]
+    pub auto_models: bool,
+    /// Models (`NAME`, `NAME:QUANT`, `NAME@MIN`) that jobs at this node wait for and no node
+    /// serves: a node with `--auto-models` may load one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub wants: Vec<String>,
+}
+
+/// The most files an announcement offers (the rest are left out).
+pub const MAX_FILE_ADS: usize = 32;
+
+/// A model file a node offers: which variant, its BLAKE3 hash (what the transfer verifies
+/// while streaming) and its size. Only a claim: the file's sha256 is checked against the
+/// catalog (or the hash recorded at first use) before it gets its final name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileAd {
+    /// `NAME:QUANT`.
+    pub model: String,
+    /// 64 hex digits.
+    pub blake3: String,
+    pub size: u64,
+}
+
+impl FileAd {
+    /// Whether it is well formed: a variant's id and a BLAKE3 hash.
+    pub fn well_formed(&self) -> bool {
+        self.model.len() <= 128
+            && self.model.contains(':')
+            && self.blake3.len() == 64
+            && self.blake3.bytes().all(|b| b.is_ascii_hexdigit())
+    }
 }
 
 impl Announcement {
@@ -493,6 +530,9 @@ impl Announcement {
             debts: Vec::new(),
             paid_heads: Vec::new(),
             frauds: Vec::new(),
+            files: Vec::new(),
+            auto_models: false,
+            wants: Vec::new(),
         }
     }
 }

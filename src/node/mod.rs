@@ -44,6 +44,8 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub enum NodeEvent {
     /// Contribution was paused or resumed.
     Contribution { paused: bool },
+    /// A model was loaded or unloaded.
+    Models,
 }
 
 /// A model this node serves, with its load.
@@ -80,7 +82,11 @@ pub struct Node {
 struct Inner {
     id: NodeId,
     settings: Settings,
-    engines: Vec<Engine>,
+    /// The engines loaded now: replaced whole when one is added or removed (`--auto-models`),
+    /// so a reader holds a consistent list without holding the lock.
+    engines: std::sync::RwLock<Arc<Vec<Engine>>>,
+    /// When each model (`NAME:QUANT`) was last asked for: what unloading picks by.
+    used: Mutex<std::collections::HashMap<String, Instant>>,
     ledger: Option<Ledger>,
     paused: AtomicBool,
     jobs: Arc<Registry>,
@@ -115,7 +121,8 @@ impl Node {
                 paused: AtomicBool::new(settings.paused),
                 jobs: Registry::new(id, settings.engine.queue_limit, capacity.clone()),
                 settings,
-                engines,
+                engines: std::sync::RwLock::new(Arc::new(engines)),
+                used: Mutex::default(),
                 ledger,
                 devices: Mutex::new((devices, Instant::now())),
                 started: Instant::now(),
@@ -142,19 +149,66 @@ impl Node {
         self.inner.api
     }
 
-    pub fn engines(&self) -> &[Engine] {
-        &self.inner.engines
+    /// The engines loaded now.
+    pub fn engines(&self) -> Arc<Vec<Engine>> {
+        self.inner.engines.read().expect("engines").clone()
     }
 
     /// The engine serving `model`; `None` asks for the first model.
-    pub fn engine_for(&self, model: Option<&ModelRef>) -> Option<&Engine> {
-        let Some(model) = model else {
-            return self.inner.engines.first();
-        };
+    pub fn engine_for(&self, model: Option<&ModelRef>) -> Option<Engine> {
+        let engines = self.engines();
+        let e = match model {
+            None => engines.first(),
+            Some(m) => engines
+                .iter()
+                .find(|e| m.matches(&e.info().name, &e.info().quant)),
+        }?;
         self.inner
-            .engines
-            .iter()
-            .find(|e| model.matches(&e.info().name, &e.info().quant))
+            .used
+            .lock()
+            .expect("used")
+            .insert(e.info().id().to_string(), Instant::now());
+        Some(e.clone())
+    }
+
+    /// Serves one more model (loaded by `--auto-models`), and says so: peers hear of it in the
+    /// next announcement, waiting jobs look again.
+    pub fn add_engine(&self, engine: Engine) {
+        let id = engine.info().id().to_string();
+        {
+            let mut engines = self.inner.engines.write().expect("engines");
+            let mut list = engines.as_ref().clone();
+            list.push(engine);
+            *engines = Arc::new(list);
+        }
+        self.inner
+            .used
+            .lock()
+            .expect("used")
+            .insert(id, Instant::now());
+        let _ = self.inner.events.send(NodeEvent::Models);
+        self.room_changed();
+    }
+
+    /// Stops serving `id` (`NAME:QUANT`): no new job goes to it; the caller shuts the engine
+    /// down once its jobs ended.
+    pub fn remove_engine(&self, id: &str) -> Option<Engine> {
+        let removed = {
+            let mut engines = self.inner.engines.write().expect("engines");
+            let mut list = engines.as_ref().clone();
+            let i = list.iter().position(|e| e.info().id().to_string() == id)?;
+            let e = list.remove(i);
+            *engines = Arc::new(list);
+            e
+        };
+        let _ = self.inner.events.send(NodeEvent::Models);
+        self.room_changed();
+        Some(removed)
+    }
+
+    /// When `id` (`NAME:QUANT`) was last asked for.
+    pub fn last_used(&self, id: &str) -> Option<Instant> {
+        self.inner.used.lock().expect("used").get(id).copied()
     }
 
     /// The credit ledger (every node that holds its data dir has one).
@@ -180,11 +234,11 @@ impl Node {
     /// A wait for room, armed now: it resolves at the first change after this call (a job
     /// ended, a slot freed, a peer announced), so nothing between the call and the wait is
     /// missed.
-    pub fn room(&self) -> Room<'_> {
-        let mut waits: Vec<Pin<Box<tokio::sync::futures::Notified<'_>>>> =
-            vec![Box::pin(self.inner.capacity.notified())];
-        for e in &self.inner.engines {
-            waits.push(Box::pin(e.stats().room.notified()));
+    pub fn room(&self) -> Room {
+        let mut waits: Vec<Pin<Box<tokio::sync::futures::OwnedNotified>>> =
+            vec![Box::pin(self.inner.capacity.clone().notified_owned())];
+        for e in self.engines().iter() {
+            waits.push(Box::pin(e.stats().room.clone().notified_owned()));
         }
         for w in &mut waits {
             w.as_mut().enable();
@@ -280,8 +334,8 @@ impl Node {
             requests_failed: inner.requests_failed.load(Ordering::Relaxed),
             ..Totals::default()
         };
-        let models = inner
-            .engines
+        let models = self
+            .engines()
             .iter()
             .map(|e| {
                 let s = e.stats();
@@ -340,7 +394,7 @@ impl Node {
             );
         }
         let mut threads = Vec::new();
-        for e in &self.inner.engines {
+        for e in self.engines().iter() {
             let e = e.clone();
             threads.push(("engine", tokio::task::spawn_blocking(move || e.shutdown())));
         }
@@ -362,9 +416,9 @@ impl Node {
 }
 
 /// A wait for room, armed when made (see [`Node::room`]).
-pub struct Room<'a>(Vec<Pin<Box<tokio::sync::futures::Notified<'a>>>>);
+pub struct Room(Vec<Pin<Box<tokio::sync::futures::OwnedNotified>>>);
 
-impl Room<'_> {
+impl Room {
     /// Resolves at the first change since the wait was made.
     pub async fn changed(self) {
         futures_util::future::select_all(self.0).await;

@@ -1,7 +1,8 @@
 //! The decision, pure: where a job goes next, from a [`View`] of the node and its peers at one
 //! moment. The rules, in order (the router's module docs say them for users):
 //! 1. No peer can serve the model (at the first look): the local engine takes it, behind its own
-//!    bounded queue, or 404 if this node does not serve it either.
+//!    bounded queue, or 404 if this node does not serve it either, unless a node with
+//!    `--auto-models` could load it: then the job waits (rule 7) for one to.
 //! 2. The local engine serves the model, contribution is not paused and a slot is free: local.
 //! 3. Else a peer with room (the table picks it by weighted round-robin on scores).
 //! 4. Else, with no model here: every capable peer judged the request itself bad, or refused
@@ -39,6 +40,8 @@ pub struct View {
     pub queue_full: bool,
     /// How long the job has waited so far.
     pub waited: Duration,
+    /// No node serves the model, but one with `--auto-models` could load it.
+    pub loadable: bool,
 }
 
 /// Where the job goes next.
@@ -62,7 +65,7 @@ pub enum Decision {
 
 /// Applies the rules to `v` (see the module docs).
 pub fn decide(v: &View) -> Decision {
-    if v.first && !v.peers_capable {
+    if v.first && !v.peers_capable && !v.loadable {
         return if v.local {
             Decision::LocalQueue
         } else {
@@ -86,7 +89,7 @@ pub fn decide(v: &View) -> Decision {
     if v.local && v.paused {
         return Decision::LocalQueue;
     }
-    if !v.local && !v.peers_capable {
+    if !v.local && !v.peers_capable && !v.loadable {
         return Decision::Refuse(v.last_refusal.clone());
     }
     if v.queue_full {
@@ -134,6 +137,26 @@ mod tests {
 
     fn is(d: Decision, want: &str) -> bool {
         format!("{d:?}").starts_with(want)
+    }
+
+    #[test]
+    fn a_model_no_node_serves_waits_when_a_node_could_load_it() {
+        let v = View {
+            first: true,
+            loadable: true,
+            ..View::default()
+        };
+        assert!(is(decide(&v), "Wait"));
+        let later = View {
+            waited: MAX_WAIT + Duration::from_secs(1),
+            ..v.clone()
+        };
+        assert!(is(decide(&later), "TooLong"));
+        let nobody = View {
+            loadable: false,
+            ..v
+        };
+        assert!(is(decide(&nobody), "Refuse(None)"));
     }
 
     #[test]

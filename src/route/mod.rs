@@ -65,6 +65,8 @@ struct Attempt {
     refused_invalid: Vec<(NodeId, Refusal)>,
     started: Instant,
     ticket: Option<WaitTicket>,
+    /// The job waits for a model no node serves: announced, for `--auto-models` nodes.
+    want: Option<crate::net::Want>,
 }
 
 impl Attempt {
@@ -118,7 +120,7 @@ impl Router {
             })?;
         spec.model = Some(model.clone());
         let needs_tools = spec.constraints.has_tools();
-        let mut local = self.node.engine_for(Some(&model)).cloned();
+        let mut local = self.node.engine_for(Some(&model));
         let peers_capable = self.net.as_ref().is_some_and(|n| {
             n.with_table(|t| {
                 if needs_tools {
@@ -155,6 +157,7 @@ impl Router {
             first: true,
             local: local.is_some(),
             peers_capable,
+            loadable: self.loadable(local.is_some(), peers_capable, &model),
             ..View::default()
         };
         match decide::decide(&first) {
@@ -172,17 +175,31 @@ impl Router {
             refused_invalid: Vec::new(),
             started: Instant::now(),
             ticket: None,
+            want: None,
         };
         loop {
             // Armed before looking: room that appears while we look is not missed.
             let room = self.node.room();
-            let decision = decide::decide(&self.look(&a));
+            let decision = decide::decide(&self.look_again(&mut a));
             match self.act(decision, &spec, &mut a).await {
                 Next::Placed(result) => return result,
                 Next::LookAgain => {}
                 Next::Wait => self.wait(&mut a, room).await,
             }
         }
+    }
+
+    /// The view for this attempt, after taking in a model loaded here meanwhile
+    /// (`--auto-models`); a job that waits for a model no node serves says so (its want).
+    fn look_again(&self, a: &mut Attempt) -> View {
+        if a.local.is_none() {
+            a.local = self.node.engine_for(Some(&a.model));
+        }
+        let view = self.look(a);
+        if view.loadable && a.want.is_none() {
+            a.want = self.net.as_ref().map(|n| n.want(&a.model));
+        }
+        view
     }
 
     /// The view of the node and its peers for this attempt.
@@ -217,7 +234,13 @@ impl Router {
             last_refusal: a.last_refusal.clone(),
             queue_full: a.ticket.is_none() && self.node.waiting_full(),
             waited: a.started.elapsed(),
+            loadable: self.loadable(a.local.is_some(), peers_capable, &a.model),
         }
+    }
+
+    /// No node serves `model`, and one with `--auto-models` could load it.
+    fn loadable(&self, local: bool, peers_capable: bool, model: &ModelRef) -> bool {
+        !local && !peers_capable && self.net.as_ref().is_some_and(|n| n.may_load(model))
     }
 
     /// Carries out a decision.
@@ -270,7 +293,7 @@ impl Router {
 
     /// Waits for room (or the end of the longest wait). Peers that refused for lack of room
     /// may have it by the next look; those that judged the request bad stay out.
-    async fn wait(&self, a: &mut Attempt, room: crate::node::Room<'_>) {
+    async fn wait(&self, a: &mut Attempt, room: crate::node::Room) {
         a.excluded
             .retain(|p| a.refused_invalid.iter().any(|(id, _)| id == p));
         let deadline =

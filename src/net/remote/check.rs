@@ -80,7 +80,7 @@ pub(super) async fn spot(
         guard.set_check(format!("not drawn for a spot check (rate {rate:.2})"));
         return false;
     }
-    match net.node().engine_for(Some(&variant)).cloned() {
+    match net.node().engine_for(Some(&variant)) {
         Some(engine) => here(net, guard, spec, claim, engine).await,
         None => super::verify::by_peers(net, guard, spec, claim, &variant).await,
     }

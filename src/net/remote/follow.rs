@@ -562,7 +562,7 @@ impl Follow {
     /// The rest of the job on this node's engine, if it serves the model.
     async fn try_local(&self, remaining: u32) -> Option<Result<Source, String>> {
         let node = self.net.node();
-        let engine = node.engine_for(Some(&self.model))?.clone();
+        let engine = node.engine_for(Some(&self.model))?;
         let prepared = prepare_off_runtime(
             self.net.tasks(),
             &engine,

@@ -357,12 +357,23 @@ pub(super) fn draw_peers(f: &mut Frame, app: &mut App, r: Rect) {
         ("models", Constraint::Fill(1)),
     ];
     let empty = "No peers yet. `llp invite` prints a ticket; another machine joins with `llp serve --join TICKET`.";
+    // A fetch of model files from peers shows in the title: what, how far, how fast.
+    let mut title = format!("{count}");
+    for x in s.network.iter().flat_map(|n| &n.transfers) {
+        title.push_str(&format!(
+            " · fetching {} {}% {}/s from {}",
+            x.model,
+            x.done * 100 / x.total.max(1),
+            crate::cli::bytes(x.rate as u64),
+            x.peers
+        ));
+    }
     draw_table(
         f,
         app,
         Pane::Peers,
         r,
-        &format!("{count}"),
+        &title,
         empty,
         keep,
         &columns,

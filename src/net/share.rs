@@ -1,0 +1,749 @@
+//! Model files shared between peers, as content-addressed blobs over iroh-blobs
+//! ([`iroh_blobs::ALPN`]).
+//!
+//! Owns two blob stores in the data dir: `blobs/offered`, rebuilt at every start, which
+//! references (never copies) the model files this node holds, and `blobs/fetching`, where a
+//! file fetched from peers lands chunk by chunk, each verified against the file's BLAKE3 root
+//! as it streams. The fetching store survives a restart: a fetch that was killed resumes with
+//! the chunks it already has.
+//!
+//! Serving: only to peers that passed the handshake (they proved the network's secret) and
+//! are not banned, only the hashes this node offers, one whole blob per request (no hash
+//! sequences, no pushes, no observing), at most `share_rate` bytes a second in all.
+//!
+//! Fetching ([`Net::fetch_from_peers`]): the peers whose announcements offer the variant,
+//! grouped by the hash they claim, most peers first. The chunks still missing are split into
+//! one piece per peer (at most [`MAX_SOURCES`]) and fetched at once; a piece whose peer fails
+//! is fetched from the others in the next round. A peer whose data does not match the hash it
+//! offered is struck and dropped. The finished blob is copied to `FILE.part` in the models dir
+//! and gets its final name only after the catalog's sha256 check
+//! ([`crate::fetch::finish_part`]); the peers that offered a whole file that fails it are
+//! struck, and the next hash is tried.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use iroh_blobs::api::blobs::{AddPathOptions, ImportMode};
+use iroh_blobs::api::remote::GetProgressItem;
+use iroh_blobs::get::GetError;
+use iroh_blobs::get::fsm::DecodeError;
+use iroh_blobs::protocol::{ChunkRanges, ChunkRangesExt, GetRequest};
+use iroh_blobs::provider::events::{
+    AbortReason, ConnectMode, EventMask, EventSender, ObserveMode, ProviderMessage, RequestMode,
+    ThrottleMode,
+};
+use iroh_blobs::store::GcConfig;
+use iroh_blobs::store::fs::FsStore;
+use iroh_blobs::store::fs::options::Options;
+use iroh_blobs::{BlobFormat, BlobsProtocol, Hash, HashAndFormat};
+use serde::{Deserialize, Serialize};
+
+use super::Net;
+use super::wire::FileAd;
+use crate::catalog::{Catalog, Choice};
+use crate::ids::NodeId;
+
+/// The most peers one fetch reads from at once.
+pub const MAX_SOURCES: usize = 4;
+/// Rounds of a fetch (a round gives each missing piece to a peer); a peer that fails is not
+/// asked again, so this bounds only a run of peers that fail by turns.
+const ROUNDS: usize = 8;
+/// A peer that sends nothing for this long is dropped from the fetch.
+const STALL: Duration = Duration::from_secs(20);
+const CONNECT_WAIT: Duration = Duration::from_secs(10);
+/// How long a fetched blob, no longer needed, stays in the fetching store.
+const GC_INTERVAL: Duration = Duration::from_secs(60);
+
+/// A fetch from peers, as status and the UI show it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Transfer {
+    /// `NAME:QUANT`.
+    pub model: String,
+    /// Bytes held (verified) and the file's size.
+    pub done: u64,
+    pub total: u64,
+    /// Bytes this node already had when the fetch started (a resumed fetch).
+    pub resumed: u64,
+    /// Peers it reads from now.
+    pub peers: usize,
+    /// Bytes a second over the last moments.
+    pub rate: f64,
+}
+
+/// The node's shared files (see the module's doc). Held by [`Net`].
+pub(super) struct Shares {
+    dir: PathBuf,
+    offered: FsStore,
+    fetching: tokio::sync::OnceCell<FsStore>,
+    /// What this node announces, and the hashes it serves.
+    offers: Mutex<Vec<FileAd>>,
+    allowed: Mutex<HashSet<Hash>>,
+    /// Fetches in progress, by model.
+    transfers: Mutex<BTreeMap<String, Transfer>>,
+    pacer: Pacer,
+}
+
+impl Shares {
+    /// Opens the stores under `data_dir/blobs` (the offered one afresh) and the provider's
+    /// event channel (the caller answers its messages: [`Net::serve_share_events`]).
+    pub(super) async fn open(
+        data_dir: &Path,
+        rate: Option<u64>,
+    ) -> anyhow::Result<(
+        Shares,
+        BlobsProtocol,
+        tokio::sync::mpsc::Receiver<ProviderMessage>,
+    )> {
+        let dir = data_dir.join("blobs");
+        let offered_dir = dir.join("offered");
+        // References to files that may have changed since: rebuilt from the files themselves.
+        let _ = std::fs::remove_dir_all(&offered_dir);
+        std::fs::create_dir_all(&offered_dir)?;
+        let offered = FsStore::load(&offered_dir)
+            .await
+            .map_err(|e| anyhow::anyhow!("opening {}: {e}", offered_dir.display()))?;
+        let mask = EventMask {
+            connected: ConnectMode::Intercept,
+            get: RequestMode::Intercept,
+            get_many: RequestMode::Disabled,
+            push: RequestMode::Disabled,
+            observe: ObserveMode::Intercept,
+            throttle: ThrottleMode::Intercept,
+        };
+        let (events, rx) = EventSender::channel(64, mask);
+        let protocol = BlobsProtocol::new(&offered, Some(events));
+        let shares = Shares {
+            dir,
+            offered,
+            fetching: tokio::sync::OnceCell::new(),
+            offers: Mutex::default(),
+            allowed: Mutex::default(),
+            transfers: Mutex::default(),
+            pacer: Pacer::new(rate),
+        };
+        Ok((shares, protocol, rx))
+    }
+
+    /// The files this node offers, as announced.
+    pub(super) fn offers(&self) -> Vec<FileAd> {
+        self.offers.lock().expect("offers").clone()
+    }
+
+    fn serves(&self, hash: &Hash) -> bool {
+        self.allowed.lock().expect("allowed").contains(hash)
+    }
+
+    /// Fetches in progress.
+    pub(super) fn transfers(&self) -> Vec<Transfer> {
+        self.transfers
+            .lock()
+            .expect("transfers")
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    /// The store fetches land in, opened at the first fetch. Blobs no tag protects (fetches
+    /// that finished) are collected.
+    async fn fetching(&self) -> anyhow::Result<&FsStore> {
+        self.fetching
+            .get_or_try_init(|| async {
+                let root = self.dir.join("fetching");
+                std::fs::create_dir_all(&root)?;
+                let mut options = Options::new(&root);
+                options.gc = Some(GcConfig {
+                    interval: GC_INTERVAL,
+                    add_protected: None,
+                });
+                FsStore::load_with_opts(root.join("blobs.db"), options)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("opening {}: {e}", root.display()))
+            })
+            .await
+    }
+
+    /// Offers `path` as the file of `model` (`NAME:QUANT`): hashes it (by reference, no copy).
+    async fn offer(&self, model: &str, path: &Path) -> anyhow::Result<FileAd> {
+        let size = std::fs::metadata(path)?.len();
+        let tag = self
+            .offered
+            .add_path_with_opts(AddPathOptions {
+                path: std::path::absolute(path)?,
+                format: BlobFormat::Raw,
+                mode: ImportMode::TryReference,
+            })
+            .with_named_tag(format!("offer/{model}"))
+            .await
+            .map_err(|e| anyhow::anyhow!("hashing {}: {e}", path.display()))?;
+        let ad = FileAd {
+            model: model.to_string(),
+            blake3: tag.hash.to_hex(),
+            size,
+        };
+        self.allowed.lock().expect("allowed").insert(tag.hash);
+        let mut offers = self.offers.lock().expect("offers");
+        offers.retain(|o| o.model != ad.model);
+        if offers.len() < super::wire::MAX_FILE_ADS {
+            offers.push(ad.clone());
+        }
+        Ok(ad)
+    }
+
+    pub(super) async fn shutdown(&self) {
+        let _ = self.offered.shutdown().await;
+        if let Some(f) = self.fetching.get() {
+            let _ = f.shutdown().await;
+        }
+    }
+}
+
+/// Paces what the node sends to peers to a rate: each piece of data waits for its turn.
+struct Pacer {
+    rate: Option<u64>,
+    next: Mutex<Instant>,
+}
+
+impl Pacer {
+    fn new(rate: Option<u64>) -> Pacer {
+        Pacer {
+            rate,
+            next: Mutex::new(Instant::now()),
+        }
+    }
+
+    /// How long a piece of `bytes` waits before it goes out.
+    fn delay(&self, bytes: u64) -> Duration {
+        let Some(rate) = self.rate else {
+            return Duration::ZERO;
+        };
+        let now = Instant::now();
+        let mut next = self.next.lock().expect("pacer");
+        let start = (*next).max(now);
+        *next = start + Duration::from_secs_f64(bytes as f64 / rate as f64);
+        start - now
+    }
+}
+
+/// Why a peer's piece of a fetch failed.
+enum PieceError {
+    /// Its data does not match the hash it offered: it is struck.
+    BadData(String),
+    /// It could not be reached, stalled, or does not have the file: not asked again now.
+    Failed(String),
+}
+
+/// A fetch's outcome, for the caller.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Fetched {
+    pub path: PathBuf,
+    /// Bytes this node already had (a resumed fetch).
+    pub resumed: u64,
+    pub size: u64,
+    /// The peers that sent data.
+    pub peers: Vec<String>,
+    pub seconds: f64,
+}
+
+impl Net {
+    pub(super) fn shares(&self) -> &Shares {
+        &self.inner.shares
+    }
+
+    /// Fetches in progress from peers.
+    pub fn transfers(&self) -> Vec<Transfer> {
+        self.shares().transfers()
+    }
+
+    /// The model files this node offers to its peers.
+    pub fn offers(&self) -> Vec<FileAd> {
+        self.shares().offers()
+    }
+
+    /// Answers the provider's questions: who may connect (verified peers, not banned), what
+    /// they may get (the hashes offered, one blob at a time), and when the next piece may go
+    /// (the share rate).
+    pub(super) async fn serve_share_events(
+        self,
+        mut rx: tokio::sync::mpsc::Receiver<ProviderMessage>,
+    ) {
+        while let Some(msg) = rx.recv().await {
+            match msg {
+                ProviderMessage::ClientConnected(m) => {
+                    let ok = m
+                        .endpoint_id
+                        .map(|e| NodeId::from_bytes(*e.as_bytes()))
+                        .is_some_and(|id| self.inner.conns.verified(&id) && !self.banned(&id));
+                    let answer = if ok {
+                        Ok(())
+                    } else {
+                        Err(AbortReason::Permission)
+                    };
+                    m.tx.send(answer).await.ok();
+                }
+                ProviderMessage::GetRequestReceived(m) => {
+                    let ok = m.request.ranges.is_blob() && self.shares().serves(&m.request.hash);
+                    let answer = if ok {
+                        Ok(())
+                    } else {
+                        Err(AbortReason::Permission)
+                    };
+                    m.tx.send(answer).await.ok();
+                }
+                ProviderMessage::ObserveRequestReceived(m) => {
+                    m.tx.send(Err(AbortReason::Permission)).await.ok();
+                }
+                ProviderMessage::Throttle(m) => {
+                    let wait = self.shares().pacer.delay(m.size);
+                    if wait.is_zero() {
+                        m.tx.send(Ok(())).await.ok();
+                    } else {
+                        self.tasks().spawn(async move {
+                            tokio::time::sleep(wait).await;
+                            m.tx.send(Ok(())).await.ok();
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Offers every model file in the models dir whose checksum holds (hashed off the async
+    /// threads, in the background), then announces them.
+    pub(super) async fn offer_models_dir(self) {
+        let settings = self.node().settings().clone();
+        let found = self
+            .tasks()
+            .spawn_blocking(move || {
+                let catalog = Catalog::load(settings.catalog.as_deref()).ok()?;
+                let dir = &settings.models_dir;
+                let mut files = Vec::new();
+                for c in catalog.present(dir) {
+                    match crate::fetch::verify(dir, &c) {
+                        Ok(_) => files.push((c.id().to_string(), dir.join(&c.variant.file))),
+                        Err(e) => tracing::warn!("not offering {} to peers: {e}", c.id()),
+                    }
+                }
+                Some(files)
+            })
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        for (model, path) in found {
+            if let Err(e) = self.shares().offer(&model, &path).await {
+                tracing::warn!("not offering {model} to peers: {e}");
+            }
+        }
+        self.announce_soon();
+    }
+
+    /// Whether a peer offers the file of `model` (`NAME:QUANT`).
+    pub fn offered(&self, model: &str) -> bool {
+        !self.offers_of(model).is_empty()
+    }
+
+    /// The peers that offer `model` (`NAME:QUANT`), by the hash they offer it under, most
+    /// peers first.
+    fn offers_of(&self, model: &str) -> Vec<(Hash, u64, Vec<NodeId>)> {
+        let mut by_hash: BTreeMap<String, (u64, Vec<NodeId>)> = BTreeMap::new();
+        self.with_table(|t| {
+            for p in t.peers() {
+                let Some(a) = &p.announcement else { continue };
+                for f in a.files.iter().filter(|f| f.model == model) {
+                    let e = by_hash.entry(f.blake3.to_ascii_lowercase()).or_default();
+                    e.0 = e.0.max(f.size);
+                    e.1.push(p.id);
+                }
+            }
+        });
+        let mut groups: Vec<(Hash, u64, Vec<NodeId>)> = by_hash
+            .into_iter()
+            .filter_map(|(h, (size, mut peers))| {
+                peers.retain(|p| !self.banned(p));
+                Some((h.parse().ok()?, size, peers)).filter(|g| !g.2.is_empty())
+            })
+            .collect();
+        groups.sort_by_key(|g| std::cmp::Reverse(g.2.len()));
+        groups
+    }
+
+    /// Fetches the file of `choice` from the peers that offer it into the models dir, waiting
+    /// up to `wait` for a peer to announce it. `progress` hears how far it got.
+    pub async fn fetch_from_peers(
+        &self,
+        choice: &Choice<'_>,
+        wait: Duration,
+        progress: tokio::sync::watch::Sender<Transfer>,
+    ) -> anyhow::Result<Fetched> {
+        let settings = self.node().settings();
+        let dir = std::path::absolute(&settings.models_dir)?;
+        std::fs::create_dir_all(&dir)?;
+        let model = choice.id().to_string();
+        let started = Instant::now();
+        let mut groups = self.offers_of(&model);
+        while groups.is_empty() && started.elapsed() < wait {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            groups = self.offers_of(&model);
+        }
+        if groups.is_empty() {
+            let known = self.with_table(|t| t.len());
+            anyhow::bail!(
+                "no peer offers {model} (this node knows {known} peer{}; join a network whose \
+                 nodes hold it with --join TICKET)",
+                if known == 1 { "" } else { "s" }
+            );
+        }
+        let mut last = String::new();
+        for (hash, size, peers) in groups {
+            // A size the catalog publishes rules out offers of another one at once.
+            if choice.variant.size_exact && size != choice.variant.size {
+                last = format!(
+                    "{} peer(s) offer {model} with {size} bytes, the catalog says {}",
+                    peers.len(),
+                    choice.variant.size
+                );
+                continue;
+            }
+            let guard = TransferGuard::new(self, &model);
+            match self
+                .fetch_blob(&model, hash, size, peers.clone(), &progress, &guard)
+                .await
+            {
+                Ok((resumed, senders)) => {
+                    let path = dir.join(&choice.variant.file);
+                    match self.finish_fetch(hash, &dir, choice).await {
+                        Ok(()) => {
+                            if let Err(e) = self.shares().offer(&model, &path).await {
+                                tracing::warn!("not offering {model} to peers: {e}");
+                            }
+                            self.announce_soon();
+                            return Ok(Fetched {
+                                path,
+                                resumed,
+                                size,
+                                peers: senders.iter().map(|p| p.to_string()).collect(),
+                                seconds: started.elapsed().as_secs_f64(),
+                            });
+                        }
+                        Err(e) => {
+                            for p in &peers {
+                                self.strike(
+                                    p,
+                                    &format!("it offered a file for {model} that fails its check"),
+                                );
+                            }
+                            last = e.to_string();
+                        }
+                    }
+                }
+                Err(e) => last = e.to_string(),
+            }
+        }
+        anyhow::bail!("fetching {model} from peers failed: {last}")
+    }
+
+    /// Copies a fetched blob to `FILE.part` in the models dir, checks it, gives it its name,
+    /// and lets the fetching store forget it. A file that fails the check is deleted.
+    async fn finish_fetch(
+        &self,
+        hash: Hash,
+        dir: &Path,
+        choice: &Choice<'_>,
+    ) -> anyhow::Result<()> {
+        let store = self.shares().fetching().await?;
+        let part = dir.join(format!("{}.part", choice.variant.file));
+        let _ = std::fs::remove_file(&part);
+        store
+            .blobs()
+            .export(hash, &part)
+            .finish()
+            .await
+            .map_err(|e| anyhow::anyhow!("copying the fetched file to {}: {e}", part.display()))?;
+        let (d, v, p, path) = (
+            dir.to_path_buf(),
+            choice.variant.clone(),
+            part.clone(),
+            dir.join(&choice.variant.file),
+        );
+        let checked = self
+            .tasks()
+            .spawn_blocking(move || crate::fetch::finish_part(&d, &v, &p, &path))
+            .await
+            .map_err(|_| anyhow::anyhow!("stopping"))?;
+        let _ = store.tags().delete(fetch_tag(&hash)).await;
+        checked?;
+        Ok(())
+    }
+
+    /// Gets the blob `hash` into the fetching store from `peers`, in rounds (see the module's
+    /// doc); the bytes it had before, and the peers that sent data.
+    async fn fetch_blob(
+        &self,
+        model: &str,
+        hash: Hash,
+        size: u64,
+        mut peers: Vec<NodeId>,
+        progress: &tokio::sync::watch::Sender<Transfer>,
+        guard: &TransferGuard,
+    ) -> anyhow::Result<(u64, Vec<NodeId>)> {
+        let store = self.shares().fetching().await?;
+        // Protects the partial blob from the collector, across restarts too.
+        store
+            .tags()
+            .set(fetch_tag(&hash), HashAndFormat::raw(hash))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let local = |r: GetRequest| async move {
+            store
+                .remote()
+                .local_for_request(r)
+                .await
+                .map_err(|e| anyhow::anyhow!("reading the fetching store: {e}"))
+        };
+        let resumed = local(GetRequest::blob(hash)).await?.local_bytes();
+        let mut senders = Vec::new();
+        let mut why = String::from("no peer left to ask");
+        for _ in 0..ROUNDS {
+            let have = local(GetRequest::blob(hash)).await?;
+            if have.is_complete() {
+                return Ok((resumed, senders));
+            }
+            if peers.is_empty() {
+                break;
+            }
+            let base = have.local_bytes();
+            let k = peers.len().min(MAX_SOURCES);
+            let counters: Vec<AtomicU64> = (0..k).map(|_| AtomicU64::new(0)).collect();
+            let pieces = split(size, k)
+                .into_iter()
+                .enumerate()
+                .map(|(i, ranges)| self.fetch_piece(store, hash, peers[i], ranges, &counters[i]));
+            let all = futures_util::future::join_all(pieces);
+            tokio::pin!(all);
+            let mut tick = tokio::time::interval(Duration::from_millis(250));
+            let results = loop {
+                tokio::select! {
+                    r = &mut all => break r,
+                    _ = tick.tick() => {
+                        let got: u64 = counters.iter().map(|c| c.load(Ordering::Relaxed)).sum();
+                        guard.update(progress, model, base + got, size, resumed, k);
+                    }
+                }
+            };
+            let mut failed = Vec::new();
+            for (i, r) in results.into_iter().enumerate() {
+                let peer = peers[i];
+                if counters[i].load(Ordering::Relaxed) > 0 && !senders.contains(&peer) {
+                    senders.push(peer);
+                }
+                match r {
+                    Ok(()) => {}
+                    Err(PieceError::BadData(e)) => {
+                        self.strike(
+                            &peer,
+                            &format!("it sent data for {model} that does not match its hash ({e})"),
+                        );
+                        why = format!("peer {} sent bad data: {e}", peer.short());
+                        failed.push(peer);
+                    }
+                    Err(PieceError::Failed(e)) => {
+                        tracing::info!("fetching {model} from {}: {e}", peer.short());
+                        why = format!("peer {}: {e}", peer.short());
+                        failed.push(peer);
+                    }
+                }
+            }
+            peers.retain(|p| !failed.contains(p));
+            let now = local(GetRequest::blob(hash)).await?.local_bytes();
+            guard.update(progress, model, now, size, resumed, peers.len());
+        }
+        if local(GetRequest::blob(hash)).await?.is_complete() {
+            return Ok((resumed, senders));
+        }
+        anyhow::bail!("{why} (the chunks fetched so far are kept: the same command resumes)")
+    }
+
+    /// Fetches the chunks of `ranges` this node lacks from `peer`, verified as they stream.
+    async fn fetch_piece(
+        &self,
+        store: &FsStore,
+        hash: Hash,
+        peer: NodeId,
+        ranges: ChunkRanges,
+        counter: &AtomicU64,
+    ) -> Result<(), PieceError> {
+        let request = GetRequest::builder().root(ranges).build(hash);
+        let local = store
+            .remote()
+            .local_for_request(request)
+            .await
+            .map_err(|e| PieceError::Failed(e.to_string()))?;
+        if local.is_complete() {
+            return Ok(());
+        }
+        // Our own handshake first: the peer serves only peers that proved the network secret.
+        self.connect(&peer)
+            .await
+            .map_err(|e| PieceError::Failed(e.to_string()))?;
+        let pk = peer
+            .public_key()
+            .ok_or_else(|| PieceError::Failed("its id is not a key".into()))?;
+        let conn = tokio::time::timeout(
+            CONNECT_WAIT,
+            self.inner.endpoint.connect(pk, iroh_blobs::ALPN),
+        )
+        .await
+        .map_err(|_| PieceError::Failed("no answer on the blobs protocol".into()))?
+        .map_err(|e| PieceError::Failed(format!("cannot connect: {e}")))?;
+        let mut stream = std::pin::pin!(
+            store
+                .remote()
+                .execute_get(conn.clone(), local.missing())
+                .stream()
+        );
+        let result = loop {
+            match tokio::time::timeout(STALL, stream.next()).await {
+                Err(_) => {
+                    break Err(PieceError::Failed(format!(
+                        "sent nothing for {}s",
+                        STALL.as_secs()
+                    )));
+                }
+                Ok(None) => break Err(PieceError::Failed("the transfer ended early".into())),
+                Ok(Some(GetProgressItem::Progress(n))) => counter.store(n, Ordering::Relaxed),
+                Ok(Some(GetProgressItem::Done(_))) => break Ok(()),
+                Ok(Some(GetProgressItem::Error(e))) => break Err(classify(e)),
+            }
+        };
+        conn.close(0u32.into(), b"done");
+        result
+    }
+}
+
+/// The chunks of a file of `size` bytes in `k` runs, one a peer; the last is open-ended (the
+/// size is only a claim until the data proves it).
+fn split(size: u64, k: usize) -> Vec<ChunkRanges> {
+    let chunks = size.div_ceil(1024).max(1);
+    let k = k.max(1) as u64;
+    (0..k)
+        .map(|i| {
+            let from = chunks * i / k;
+            if i + 1 == k {
+                ChunkRanges::chunks(from..)
+            } else {
+                ChunkRanges::chunks(from..chunks * (i + 1) / k)
+            }
+        })
+        .collect()
+}
+
+/// Data that fails the hash is the peer's fault; anything else may be the network's.
+fn classify(e: GetError) -> PieceError {
+    let text = e.to_string();
+    match e {
+        GetError::Decode {
+            source: DecodeError::LeafHashMismatch { .. } | DecodeError::ParentHashMismatch { .. },
+            ..
+        } => PieceError::BadData(text),
+        _ => PieceError::Failed(text),
+    }
+}
+
+fn fetch_tag(hash: &Hash) -> String {
+    format!("fetch/{}", hash.to_hex())
+}
+
+/// A fetch's entry in the node's transfers, removed when the fetch ends.
+struct TransferGuard {
+    shares: Arc<Shares>,
+    model: String,
+    last: Mutex<(Instant, u64, f64)>,
+}
+
+impl TransferGuard {
+    fn new(net: &Net, model: &str) -> TransferGuard {
+        TransferGuard {
+            shares: net.inner.shares.clone(),
+            model: model.to_string(),
+            last: Mutex::new((Instant::now(), 0, 0.0)),
+        }
+    }
+
+    fn update(
+        &self,
+        progress: &tokio::sync::watch::Sender<Transfer>,
+        model: &str,
+        done: u64,
+        total: u64,
+        resumed: u64,
+        peers: usize,
+    ) {
+        let rate = {
+            let mut last = self.last.lock().expect("last");
+            let dt = last.0.elapsed().as_secs_f64();
+            if dt >= 0.5 {
+                let r = done.saturating_sub(last.1) as f64 / dt;
+                *last = (Instant::now(), done, r);
+            }
+            last.2
+        };
+        let t = Transfer {
+            model: model.to_string(),
+            done: done.min(total.max(done)),
+            total,
+            resumed,
+            peers,
+            rate,
+        };
+        self.shares
+            .transfers
+            .lock()
+            .expect("transfers")
+            .insert(self.model.clone(), t.clone());
+        progress.send_replace(t);
+    }
+}
+
+impl Drop for TransferGuard {
+    fn drop(&mut self) {
+        self.shares
+            .transfers
+            .lock()
+            .expect("transfers")
+            .remove(&self.model);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_splits_into_runs_that_cover_it_once() {
+        let runs = split(10 * 1024 + 1, 3);
+        assert_eq!(runs.len(), 3);
+        assert_eq!(runs[0], ChunkRanges::chunks(0..3));
+        assert_eq!(runs[1], ChunkRanges::chunks(3..7));
+        assert_eq!(runs[2], ChunkRanges::chunks(7..));
+        assert_eq!(split(0, 4).len(), 4);
+    }
+
+    #[test]
+    fn the_pacer_spaces_pieces_to_the_rate_and_no_limit_never_waits() {
+        let free = Pacer::new(None);
+        assert_eq!(free.delay(1 << 30), Duration::ZERO);
+        let p = Pacer::new(Some(1_000_000));
+        assert!(p.delay(500_000) < Duration::from_millis(50));
+        // The second half-megabyte waits for the first to have gone: about half a second.
+        let d = p.delay(500_000);
+        assert!(
+            d > Duration::from_millis(400) && d <= Duration::from_millis(500),
+            "{d:?}"
+        );
+    }
+}
