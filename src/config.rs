@@ -137,6 +137,10 @@ pub struct Layer {
     /// [default: 20GiB]
     #[arg(long, env = "LLP_AUTO_MODELS_DISK", global = true)]
     pub auto_models_disk: Option<String>,
+    /// The least time a model `--auto-models` loaded stays loaded, in seconds (file only)
+    /// [default: 300].
+    #[arg(skip)]
+    pub auto_models_keep_s: Option<u64>,
     /// The engine of particular models, by `NAME` or `NAME:QUANT` (file only), over `engine`.
     #[arg(skip)]
     pub engines: Option<std::collections::BTreeMap<String, crate::engine::EngineKind>>,
@@ -213,6 +217,8 @@ pub struct EngineSettings {
     /// files in the models dir.
     pub auto_models: bool,
     pub auto_models_disk: u64,
+    /// The least time a model it loaded stays loaded.
+    pub auto_models_keep: std::time::Duration,
 }
 
 impl EngineSettings {
@@ -442,6 +448,11 @@ impl EngineSettings {
             memory_limit,
             auto_models: o.auto_models.or(file.auto_models).unwrap_or(false),
             auto_models_disk,
+            auto_models_keep: std::time::Duration::from_secs(
+                o.auto_models_keep_s
+                    .or(file.auto_models_keep_s)
+                    .unwrap_or(300),
+            ),
             models: o.models.clone().or(file.models.clone()).unwrap_or_default(),
             threads: positive("threads", o.threads, file.threads, default_threads())?,
             slots: positive("slots", o.slots, file.slots, 4)?,

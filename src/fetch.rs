@@ -425,6 +425,12 @@ async fn made_by_quantizing(
 
 /// Checks the finished `.part`, moves it to its final name and records its hash (so the file is
 /// hashed once, not again by a later verify).
+/// The sha256 a variant's file must have: the catalog's, else the one recorded here at its
+/// first download; `None` for a variant never fetched here whose catalog says "unknown".
+pub fn expected_sha256(dir: &Path, v: &Variant) -> Result<Option<String>, FetchError> {
+    Ok(Checksums::load(dir)?.expected(v))
+}
+
 /// Checks a finished `FILE.part` (size, sha256: the catalog's or the one recorded at first use)
 /// and gives it its final name; a part that fails is deleted.
 pub fn finish_part(

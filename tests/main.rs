@@ -12,6 +12,7 @@
 mod common;
 
 mod api;
+mod auto;
 mod bad_input;
 mod cli;
 mod clients;

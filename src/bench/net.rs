@@ -10,6 +10,9 @@
 //!   its serving peer is killed with SIGKILL after 20 chunks. The gap is the longest silence the
 //!   client sees after the kill (the stall detection plus the new node reading prompt and
 //!   answer so far). The killed node is restarted between repetitions.
+//! - **Model files between peers:** a fresh node with an empty models dir pulls the default
+//!   model's file from the serving node (iroh-blobs on loopback, BLAKE3-verified as it streams,
+//!   then its sha256 checked), against a plain copy of the same file on this disk.
 
 use std::time::{Duration, Instant};
 
@@ -30,6 +33,20 @@ pub struct NetReport {
     pub routing_shortlist_rebuild_us: f64,
     pub remote_vs_local: Option<RemoteReport>,
     pub failover_gaps_ms: Vec<f64>,
+    pub share: Option<ShareReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ShareReport {
+    pub runs: usize,
+    pub bytes: u64,
+    /// The medians: a pull from a peer (transfer, verification, sha256, rename) and a copy.
+    pub pull_s: f64,
+    pub copy_s: f64,
+    pub pull_mb_per_s: f64,
+    pub copy_mb_per_s: f64,
+    /// The copy's time over the pull's: the pull's speed as a share of a plain copy's.
+    pub pull_vs_copy: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -163,8 +180,10 @@ pub async fn run(settings: &Settings, reps: usize, max_tokens: u32) -> anyhow::R
     };
     let result = async {
         let remote = b.remote_vs_local(reps, max_tokens).await?;
+        // Before the failovers, which kill the serving node.
+        let share = b.share(reps.clamp(1, 3)).await?;
         let gaps = b.failovers(reps.clamp(1, 5)).await?;
-        anyhow::Ok((remote, gaps))
+        anyhow::Ok((remote, gaps, share))
     }
     .await;
     for m in &mut b.members {
@@ -175,13 +194,14 @@ pub async fn run(settings: &Settings, reps: usize, max_tokens: u32) -> anyhow::R
         let kept = root.keep();
         eprintln!("llp bench: the nodes' logs are kept in {}", kept.display());
     }
-    let (remote, gaps) = result?;
+    let (remote, gaps, share) = result?;
     Ok(NetReport {
         routing_peers: 10_000,
         routing_decision_us: decision,
         routing_shortlist_rebuild_us: rebuild,
         remote_vs_local: Some(remote),
         failover_gaps_ms: gaps,
+        share: Some(share),
     })
 }
 
@@ -214,6 +234,83 @@ impl Nodes<'_> {
         crate::node::datadir::running_node(&self.members[i].dir)
             .and_then(|n| n.ticket)
             .unwrap_or_default()
+    }
+
+    /// A fresh node pulls the default model's file from the serving node, `reps` times (a new
+    /// node each time: a node that has the file fetches nothing); a plain copy as many times.
+    async fn share(&mut self, reps: usize) -> anyhow::Result<ShareReport> {
+        let catalog = crate::catalog::Catalog::load(self.settings.catalog.as_deref())?;
+        let choice = catalog.resolve(&catalog.default)?;
+        let id = choice.id().to_string();
+        let src = self.settings.models_dir.join(&choice.variant.file);
+        let bytes = std::fs::metadata(&src)?.len();
+        let ticket = self.ticket(0);
+        let (mut pulls, mut copies) = (Vec::new(), Vec::new());
+        for r in 0..reps {
+            let dir = self.root.join(format!("pulled-{r}"));
+            std::fs::create_dir_all(&dir)?;
+            let extra = ["--model", "none", "--models-dir"].map(String::from);
+            let extra = [&extra[..], &[dir.display().to_string()]].concat();
+            let mut m = self.spawn(20 + r, Some(&ticket), &extra).await?;
+            let client = &self.client;
+            // Timed from when the node has heard the offer.
+            let started = Instant::now();
+            loop {
+                let s: Value = client
+                    .get(format!("http://{}/api/status", m.api))
+                    .send()
+                    .await?
+                    .json()
+                    .await?;
+                let heard = s["peers"].as_array().is_some_and(|p| {
+                    p.iter().any(|p| {
+                        p["files"]
+                            .as_array()
+                            .is_some_and(|f| f.iter().any(|x| *x == id))
+                    })
+                });
+                if heard {
+                    break;
+                }
+                anyhow::ensure!(
+                    started.elapsed() < Duration::from_secs(60),
+                    "the new node heard no offer of {id} in 60 s"
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            let t = Instant::now();
+            let v: Value = client
+                .post(format!("http://{}/api/pull", m.api))
+                .json(&json!({"model": id, "from": "peers", "stream": false}))
+                .send()
+                .await?
+                .json()
+                .await?;
+            pulls.push(t.elapsed().as_secs_f64());
+            anyhow::ensure!(v["status"] == "success", "pull: {v}");
+            let _ = m.child.kill().await;
+            let t = Instant::now();
+            std::fs::copy(&src, dir.join("copy"))?;
+            copies.push(t.elapsed().as_secs_f64());
+        }
+        let (pull_s, copy_s) = (median(&mut pulls), median(&mut copies));
+        let mb = bytes as f64 / 1e6;
+        println!(
+            "model file from a peer ({}): pull {:.0} MB/s, plain copy {:.0} MB/s: {:.2}x a copy's speed",
+            bytesize::ByteSize(bytes).display().iec(),
+            mb / pull_s,
+            mb / copy_s,
+            copy_s / pull_s
+        );
+        Ok(ShareReport {
+            runs: reps,
+            bytes,
+            pull_s,
+            copy_s,
+            pull_mb_per_s: mb / pull_s,
+            copy_mb_per_s: mb / copy_s,
+            pull_vs_copy: copy_s / pull_s,
+        })
     }
 
     /// Serving node and gateway; then the same answer asked of each, `reps` times.

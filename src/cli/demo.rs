@@ -189,7 +189,6 @@ pub(crate) async fn spawn(
     cmd.arg("serve")
         .args(["--config".as_ref(), config.as_os_str()])
         .args(["--data-dir".as_ref(), dir.as_os_str()])
-        .args(["--models-dir".as_ref(), settings.models_dir.as_os_str()])
         .args([
             "--api",
             "127.0.0.1:0",
@@ -211,6 +210,9 @@ pub(crate) async fn spawn(
         .kill_on_drop(true);
     if let Some(t) = join {
         cmd.args(["--join", t]);
+    }
+    if !extra.iter().any(|a| a == "--models-dir") {
+        cmd.args(["--models-dir".as_ref(), settings.models_dir.as_os_str()]);
     }
     // The default model only, unless told (the models dir may hold others, which `serve`
     // would load too).

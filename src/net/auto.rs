@@ -7,7 +7,7 @@
 //! (else its hub), within the disk budget; fetches it (peers first), loads it and announces it.
 //! The models the operator named (`--model`) are never unloaded.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -22,13 +22,39 @@ const RETRY: Duration = Duration::from_secs(60);
 /// How long a fetch waits for a peer's offer.
 const OFFER_WAIT: Duration = Duration::from_secs(3);
 
+/// Wants as a peer announced them, made safe to count: only models the catalog lists, spelled
+/// as the catalog does (a want spelled three ways counts once), each once, at most
+/// [`MAX_WANTS`].
+pub(super) fn normalize_wants(catalog: Option<&Catalog>, wants: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for w in wants.iter().filter(|w| w.len() <= 160) {
+        let r = ModelRef::parse(w);
+        let Some(m) = catalog.and_then(|c| c.model(&r.name)) else {
+            continue;
+        };
+        let canonical = ModelRef {
+            name: m.name.clone(),
+            quant: r.quant.map(|q| q.to_ascii_lowercase()),
+            min: r.min.map(|q| q.to_ascii_lowercase()),
+        }
+        .to_string();
+        if !out.contains(&canonical) {
+            out.push(canonical);
+        }
+        if out.len() == MAX_WANTS {
+            break;
+        }
+    }
+    out
+}
+
 /// The wants and what the loop did.
 #[derive(Default)]
 pub(super) struct Auto {
     /// Models jobs here wait for, with how many jobs.
     wants: Mutex<HashMap<String, usize>>,
-    /// Models this node loaded itself (`NAME:QUANT`): the only ones it unloads.
-    loaded: Mutex<HashSet<String>>,
+    /// Models this node loaded itself (`NAME:QUANT`), and when: the only ones it unloads.
+    loaded: Mutex<HashMap<String, Instant>>,
     /// Wants it could not meet, and when.
     failed: Mutex<HashMap<String, Instant>>,
 }
@@ -104,6 +130,15 @@ impl Net {
             let Some(want) = self.next_want() else {
                 continue;
             };
+            // Every node with --auto-models hears the same want: a moment's random wait, and
+            // a second look, so that the first to load it is usually the only one.
+            let mut b = [0u8; 2];
+            let _ = getrandom::fill(&mut b);
+            let jitter = u64::from(u16::from_le_bytes(b)) % 2000;
+            tokio::time::sleep(Duration::from_millis(jitter)).await;
+            if self.with_table(|t| t.any_capable(&want)) {
+                continue;
+            }
             let started = Instant::now();
             match self.auto_load(&want).await {
                 Ok(id) => tracing::info!(
@@ -180,7 +215,7 @@ impl Net {
             .loaded
             .lock()
             .expect("loaded")
-            .insert(id.clone());
+            .insert(id.clone(), Instant::now());
         self.node().add_engine(engine);
         Ok(id)
     }
@@ -197,7 +232,7 @@ impl Net {
                 .resolve(&i.id().to_string())
                 .map_or(0, |c| c.variant.memory_needed());
             used += need;
-            if !loaded.contains(&i.id().to_string()) {
+            if !loaded.contains_key(&i.id().to_string()) {
                 fixed += need;
             }
         }
@@ -270,6 +305,9 @@ impl Net {
             .catalog
             .as_ref()
             .ok_or_else(|| anyhow::anyhow!("no catalog"))?;
+        // A model loaded here stays at least this long: wants that come and go (or a peer that
+        // announces wants to make nodes thrash) cannot make it load and unload without end.
+        let keep = self.node().settings().engine.auto_models_keep;
         loop {
             let (total, used, _) = self.memory(catalog);
             if used + need <= total {
@@ -282,7 +320,9 @@ impl Net {
                 .iter()
                 .filter(|e| {
                     let s = e.stats();
-                    loaded.contains(&e.info().id().to_string())
+                    loaded
+                        .get(&e.info().id().to_string())
+                        .is_some_and(|at| at.elapsed() >= keep)
                         && s.busy_slots.load(std::sync::atomic::Ordering::Relaxed) == 0
                         && s.queued.load(std::sync::atomic::Ordering::Relaxed) == 0
                 })
@@ -290,8 +330,10 @@ impl Net {
                 .map(|e| e.info().id().to_string());
             let Some(victim) = victim else {
                 anyhow::bail!(
-                    "{} more memory is needed and no model this node loaded is idle",
-                    bytesize::ByteSize(used + need - total).display().iec()
+                    "{} more memory is needed and no model this node loaded is idle and was \
+                     loaded at least {}s ago",
+                    bytesize::ByteSize(used + need - total).display().iec(),
+                    keep.as_secs()
                 );
             };
             tracing::info!("auto-models: unloading {victim} (the least used) to make room");
@@ -305,5 +347,39 @@ impl Net {
                 let _ = self.tasks().spawn_blocking(move || e.shutdown()).await;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wants_count_once_whatever_their_spelling_and_only_listed_models() {
+        let c = Catalog::load(None).unwrap();
+        let many: Vec<String> = (0..20)
+            .map(|i| format!("SmolLM2-135M-Instruct:Q4_{i}"))
+            .collect();
+        let w = |v: &[&str]| {
+            normalize_wants(
+                Some(&c),
+                &v.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+            )
+        };
+        assert_eq!(
+            w(&[
+                "SMOLLM2-135M-INSTRUCT",
+                "smollm2-135m-instruct",
+                "no-such-model",
+                &"x".repeat(200)
+            ]),
+            ["smollm2-135m-instruct"]
+        );
+        assert_eq!(
+            w(&["smollm2-135m-instruct@Q8"]),
+            ["smollm2-135m-instruct@q8"]
+        );
+        assert_eq!(normalize_wants(Some(&c), &many).len(), MAX_WANTS);
+        assert!(normalize_wants(None, &many).is_empty());
     }
 }

@@ -524,16 +524,11 @@ impl Net {
                     .is_none_or(|l| l.lists_variant(&f.model))
         });
         a.files.truncate(wire::MAX_FILE_ADS);
-        // Wants of models the catalog lists, a bounded number.
-        a.wants.retain(|w| {
-            w.len() <= 160
-                && self
-                    .inner
-                    .catalog
-                    .as_ref()
-                    .is_some_and(|c| c.model(&crate::ids::ModelRef::parse(w).name).is_some())
-        });
-        a.wants.truncate(super::auto::MAX_WANTS);
+        // Wants of models the catalog lists, spelled as it does, each once, a bounded number.
+        a.wants = super::auto::normalize_wants(self.inner.catalog.as_ref(), &a.wants);
+        // One offer of each variant.
+        let mut seen = std::collections::HashSet::new();
+        a.files.retain(|f| seen.insert(f.model.clone()));
         let contact = Contact {
             id: author.to_string(),
             addrs: a.addrs.clone(),

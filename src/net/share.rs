@@ -20,7 +20,7 @@
 //! ([`crate::fetch::finish_part`]); the peers that offered a whole file that fails it are
 //! struck, and the next hash is tried.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -54,6 +54,10 @@ pub const MAX_SOURCES: usize = 4;
 const ROUNDS: usize = 8;
 /// A peer that sends nothing for this long is dropped from the fetch.
 const STALL: Duration = Duration::from_secs(20);
+/// Past [`STALL`], a peer that sent less than this many bytes a second on average is dropped.
+const MIN_RATE: f64 = 256e3;
+/// The most blobs connections one peer holds to this node at once.
+const MAX_CONNS_PER_PEER: usize = 4;
 const CONNECT_WAIT: Duration = Duration::from_secs(10);
 /// How long a fetched blob, no longer needed, stays in the fetching store.
 const GC_INTERVAL: Duration = Duration::from_secs(60);
@@ -85,6 +89,8 @@ pub(super) struct Shares {
     /// Fetches in progress, by model.
     transfers: Mutex<BTreeMap<String, Transfer>>,
     pacer: Pacer,
+    /// Open blobs connections, by connection id, and their peer.
+    serving: Mutex<HashMap<u64, NodeId>>,
 }
 
 impl Shares {
@@ -124,6 +130,7 @@ impl Shares {
             allowed: Mutex::default(),
             transfers: Mutex::default(),
             pacer: Pacer::new(rate),
+            serving: Mutex::default(),
         };
         Ok((shares, protocol, rx))
     }
@@ -273,10 +280,19 @@ impl Net {
         while let Some(msg) = rx.recv().await {
             match msg {
                 ProviderMessage::ClientConnected(m) => {
-                    let ok = m
+                    let peer = m
                         .endpoint_id
                         .map(|e| NodeId::from_bytes(*e.as_bytes()))
-                        .is_some_and(|id| self.inner.conns.verified(&id) && !self.banned(&id));
+                        .filter(|id| self.inner.conns.verified(id) && !self.banned(id));
+                    let ok = peer.is_some_and(|peer| {
+                        let mut serving = self.shares().serving.lock().expect("serving");
+                        let open = serving.values().filter(|p| **p == peer).count();
+                        if open >= MAX_CONNS_PER_PEER {
+                            return false;
+                        }
+                        serving.insert(m.connection_id, peer);
+                        true
+                    });
                     let answer = if ok {
                         Ok(())
                     } else {
@@ -292,6 +308,10 @@ impl Net {
                         Err(AbortReason::Permission)
                     };
                     m.tx.send(answer).await.ok();
+                }
+                ProviderMessage::ConnectionClosed(m) => {
+                    let mut serving = self.shares().serving.lock().expect("serving");
+                    serving.remove(&m.connection_id);
                 }
                 ProviderMessage::ObserveRequestReceived(m) => {
                     m.tx.send(Err(AbortReason::Permission)).await.ok();
@@ -356,8 +376,11 @@ impl Net {
                 let Some(a) = &p.announcement else { continue };
                 for f in a.files.iter().filter(|f| f.model == model) {
                     let e = by_hash.entry(f.blake3.to_ascii_lowercase()).or_default();
-                    e.0 = e.0.max(f.size);
-                    e.1.push(p.id);
+                    // A peer counts once however often it lists the file.
+                    if !e.1.contains(&p.id) {
+                        e.0 = e.0.max(f.size);
+                        e.1.push(p.id);
+                    }
                 }
             }
         });
@@ -384,6 +407,7 @@ impl Net {
         let dir = std::path::absolute(&settings.models_dir)?;
         std::fs::create_dir_all(&dir)?;
         let model = choice.id().to_string();
+        self.hash_known(&dir, choice).await?;
         let started = Instant::now();
         let mut groups = self.offers_of(&model);
         while groups.is_empty() && started.elapsed() < wait {
@@ -398,53 +422,98 @@ impl Net {
                 if known == 1 { "" } else { "s" }
             );
         }
+        // One fetch of a model at a time: two would write the same file.
+        let guard = TransferGuard::new(self, &model)
+            .ok_or_else(|| anyhow::anyhow!("{model} is being fetched already"))?;
         let mut last = String::new();
-        for (hash, size, peers) in groups {
-            // A size the catalog publishes rules out offers of another one at once.
-            if choice.variant.size_exact && size != choice.variant.size {
+        for (hash, claimed, peers) in groups {
+            let Some(size) = bounded_size(choice, claimed) else {
                 last = format!(
-                    "{} peer(s) offer {model} with {size} bytes, the catalog says {}",
+                    "{} peer(s) offer {model} with {claimed} bytes, the catalog says {}",
                     peers.len(),
                     choice.variant.size
                 );
                 continue;
-            }
-            let guard = TransferGuard::new(self, &model);
-            match self
-                .fetch_blob(&model, hash, size, peers.clone(), &progress, &guard)
-                .await
-            {
-                Ok((resumed, senders)) => {
-                    let path = dir.join(&choice.variant.file);
-                    match self.finish_fetch(hash, &dir, choice).await {
-                        Ok(()) => {
-                            if let Err(e) = self.shares().offer(&model, &path).await {
-                                tracing::warn!("not offering {model} to peers: {e}");
-                            }
-                            self.announce_soon();
-                            return Ok(Fetched {
-                                path,
-                                resumed,
-                                size,
-                                peers: senders.iter().map(|p| p.to_string()).collect(),
-                                seconds: started.elapsed().as_secs_f64(),
-                            });
-                        }
-                        Err(e) => {
-                            for p in &peers {
-                                self.strike(
-                                    p,
-                                    &format!("it offered a file for {model} that fails its check"),
-                                );
-                            }
-                            last = e.to_string();
-                        }
-                    }
+            };
+            let got = self
+                .fetch_group(choice, &dir, (hash, size, peers), &progress, &guard)
+                .await;
+            match got {
+                Ok(mut f) => {
+                    f.seconds = started.elapsed().as_secs_f64();
+                    return Ok(f);
                 }
                 Err(e) => last = e.to_string(),
             }
         }
         anyhow::bail!("fetching {model} from peers failed: {last}")
+    }
+
+    /// A peer's file is checked against a hash this node already trusts: the catalog's, or the
+    /// one recorded at its first download here. With neither, the first copy would be whatever
+    /// a peer sends: refused.
+    async fn hash_known(&self, dir: &Path, choice: &Choice<'_>) -> anyhow::Result<()> {
+        let (d, v) = (dir.to_path_buf(), choice.variant.clone());
+        let known = self
+            .tasks()
+            .spawn_blocking(move || crate::fetch::expected_sha256(&d, &v))
+            .await
+            .map_err(|_| anyhow::anyhow!("stopping"))??;
+        if known.is_none() {
+            let model = choice.id();
+            anyhow::bail!(
+                "{model} has no published sha256 and none recorded here: its first copy comes \
+                 from its source (`llp models fetch {model}`), never from peers"
+            );
+        }
+        Ok(())
+    }
+
+    /// The file of one hash, from the peers that offer it: fetched, checked, named, offered.
+    async fn fetch_group(
+        &self,
+        choice: &Choice<'_>,
+        dir: &Path,
+        (hash, size, peers): (Hash, u64, Vec<NodeId>),
+        progress: &tokio::sync::watch::Sender<Transfer>,
+        guard: &TransferGuard,
+    ) -> anyhow::Result<Fetched> {
+        let model = choice.id().to_string();
+        let (resumed, senders) = self
+            .fetch_blob(&model, hash, size, peers.clone(), progress, guard)
+            .await?;
+        let path = dir.join(&choice.variant.file);
+        if let Err(e) = self.finish_fetch(hash, dir, choice).await {
+            // Only a file that is not the model is the peers' fault; a full disk or a damaged
+            // records file here is not.
+            let theirs = e
+                .downcast_ref::<crate::fetch::FetchError>()
+                .is_some_and(|e| {
+                    matches!(
+                        e,
+                        crate::fetch::FetchError::ChecksumMismatch { .. }
+                            | crate::fetch::FetchError::SizeMismatch { .. }
+                    )
+                });
+            if theirs {
+                let why = format!("it offered a file for {model} that fails its sha256");
+                for p in &peers {
+                    self.strike(p, &why);
+                }
+            }
+            return Err(e);
+        }
+        if let Err(e) = self.shares().offer(&model, &path).await {
+            tracing::warn!("not offering {model} to peers: {e}");
+        }
+        self.announce_soon();
+        Ok(Fetched {
+            path,
+            resumed,
+            size,
+            peers: senders.iter().map(|p| p.to_string()).collect(),
+            seconds: 0.0,
+        })
     }
 
     /// Copies a fetched blob to `FILE.part` in the models dir, checks it, gives it its name,
@@ -456,7 +525,8 @@ impl Net {
         choice: &Choice<'_>,
     ) -> anyhow::Result<()> {
         let store = self.shares().fetching().await?;
-        let part = dir.join(format!("{}.part", choice.variant.file));
+        // Its own part name: a download from the hub may be resuming `FILE.part` meanwhile.
+        let part = dir.join(format!("{}.peers.part", choice.variant.file));
         let _ = std::fs::remove_file(&part);
         store
             .blobs()
@@ -475,7 +545,10 @@ impl Net {
             .spawn_blocking(move || crate::fetch::finish_part(&d, &v, &p, &path))
             .await
             .map_err(|_| anyhow::anyhow!("stopping"))?;
-        let _ = store.tags().delete(fetch_tag(&hash)).await;
+        let _ = store
+            .tags()
+            .delete(fetch_tag(&choice.id().to_string(), &hash))
+            .await;
         checked?;
         Ok(())
     }
@@ -492,12 +565,7 @@ impl Net {
         guard: &TransferGuard,
     ) -> anyhow::Result<(u64, Vec<NodeId>)> {
         let store = self.shares().fetching().await?;
-        // Protects the partial blob from the collector, across restarts too.
-        store
-            .tags()
-            .set(fetch_tag(&hash), HashAndFormat::raw(hash))
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let tag = protect(store, model, &hash).await?;
         let local = |r: GetRequest| async move {
             store
                 .remote()
@@ -535,37 +603,68 @@ impl Net {
                     }
                 }
             };
-            let mut failed = Vec::new();
-            for (i, r) in results.into_iter().enumerate() {
-                let peer = peers[i];
-                if counters[i].load(Ordering::Relaxed) > 0 && !senders.contains(&peer) {
-                    senders.push(peer);
-                }
-                match r {
-                    Ok(()) => {}
-                    Err(PieceError::BadData(e)) => {
-                        self.strike(
-                            &peer,
-                            &format!("it sent data for {model} that does not match its hash ({e})"),
-                        );
-                        why = format!("peer {} sent bad data: {e}", peer.short());
-                        failed.push(peer);
-                    }
-                    Err(PieceError::Failed(e)) => {
-                        tracing::info!("fetching {model} from {}: {e}", peer.short());
-                        why = format!("peer {}: {e}", peer.short());
-                        failed.push(peer);
-                    }
+            for (i, c) in counters.iter().enumerate() {
+                if c.load(Ordering::Relaxed) > 0 && !senders.contains(&peers[i]) {
+                    senders.push(peers[i]);
                 }
             }
+            let failed = self.judge(model, &peers, results, &mut why);
+            let all_sent = failed.is_empty();
             peers.retain(|p| !failed.contains(p));
-            let now = local(GetRequest::blob(hash)).await?.local_bytes();
-            guard.update(progress, model, now, size, resumed, peers.len());
+            let now = local(GetRequest::blob(hash)).await?;
+            guard.update(
+                progress,
+                model,
+                now.local_bytes(),
+                size,
+                resumed,
+                peers.len(),
+            );
+            if all_sent && !now.is_complete() {
+                // Every chunk up to the size offered came, and the file goes on: they lied
+                // about its size.
+                for p in &peers {
+                    self.strike(p, &format!("it offered {model} as smaller than it is"));
+                }
+                let _ = store.tags().delete(&tag).await;
+                anyhow::bail!("{model} is larger than the {size} bytes its peers offered");
+            }
         }
         if local(GetRequest::blob(hash)).await?.is_complete() {
             return Ok((resumed, senders));
         }
         anyhow::bail!("{why} (the chunks fetched so far are kept: the same command resumes)")
+    }
+
+    /// The peers whose piece failed (struck where their data failed the hash), and why the
+    /// last failed.
+    fn judge(
+        &self,
+        model: &str,
+        peers: &[NodeId],
+        results: Vec<Result<(), PieceError>>,
+        why: &mut String,
+    ) -> Vec<NodeId> {
+        let mut failed = Vec::new();
+        for (peer, r) in peers.iter().zip(results) {
+            match r {
+                Ok(()) => {}
+                Err(PieceError::BadData(e)) => {
+                    self.strike(
+                        peer,
+                        &format!("it sent data for {model} that does not match its hash ({e})"),
+                    );
+                    *why = format!("peer {} sent bad data: {e}", peer.short());
+                    failed.push(*peer);
+                }
+                Err(PieceError::Failed(e)) => {
+                    tracing::info!("fetching {model} from {}: {e}", peer.short());
+                    *why = format!("peer {}: {e}", peer.short());
+                    failed.push(*peer);
+                }
+            }
+        }
+        failed
     }
 
     /// Fetches the chunks of `ranges` this node lacks from `peer`, verified as they stream.
@@ -606,7 +705,19 @@ impl Net {
                 .execute_get(conn.clone(), local.missing())
                 .stream()
         );
+        let started = Instant::now();
         let result = loop {
+            // A peer that trickles (a chunk now and then, under the stall limit) holds a round
+            // open no longer than one that stops.
+            let sent = counter.load(Ordering::Relaxed);
+            let elapsed = started.elapsed();
+            if elapsed > STALL && (sent as f64) < MIN_RATE * elapsed.as_secs_f64() {
+                break Err(PieceError::Failed(format!(
+                    "sent {sent} bytes in {}s, under {} KB/s",
+                    elapsed.as_secs(),
+                    MIN_RATE / 1e3
+                )));
+            }
             match tokio::time::timeout(STALL, stream.next()).await {
                 Err(_) => {
                     break Err(PieceError::Failed(format!(
@@ -625,20 +736,24 @@ impl Net {
     }
 }
 
-/// The chunks of a file of `size` bytes in `k` runs, one a peer; the last is open-ended (the
-/// size is only a claim until the data proves it).
+/// The size to fetch of a file offered with `claimed` bytes: the catalog's where it is exact
+/// (whatever a peer claims), else the claim, up to twice the catalog's estimate; `None` for an
+/// offer no honest peer makes. Nothing past it is fetched.
+fn bounded_size(choice: &Choice<'_>, claimed: u64) -> Option<u64> {
+    let v = choice.variant;
+    if v.size_exact {
+        return Some(v.size);
+    }
+    Some(claimed).filter(|c| *c <= v.size.saturating_mul(2).max(1 << 20))
+}
+
+/// The chunks of a file of `size` bytes in `k` runs, one a peer. Nothing past `size` is asked
+/// for: a file larger than its peers claimed stays incomplete, and is refused.
 fn split(size: u64, k: usize) -> Vec<ChunkRanges> {
     let chunks = size.div_ceil(1024).max(1);
     let k = k.max(1) as u64;
     (0..k)
-        .map(|i| {
-            let from = chunks * i / k;
-            if i + 1 == k {
-                ChunkRanges::chunks(from..)
-            } else {
-                ChunkRanges::chunks(from..chunks * (i + 1) / k)
-            }
-        })
+        .map(|i| ChunkRanges::chunks(chunks * i / k..chunks * (i + 1) / k))
         .collect()
 }
 
@@ -654,8 +769,28 @@ fn classify(e: GetError) -> PieceError {
     }
 }
 
-fn fetch_tag(hash: &Hash) -> String {
-    format!("fetch/{}", hash.to_hex())
+/// Protects the partial blob of `hash` from the collector, across restarts too; a partial
+/// blob of another hash for this model (offered by others before) is let go: one per model.
+async fn protect(store: &FsStore, model: &str, hash: &Hash) -> anyhow::Result<String> {
+    let tag = fetch_tag(model, hash);
+    if let Ok(old) = store.tags().list_prefix(format!("fetch/{model}/")).await {
+        let old: Vec<_> = old.collect().await;
+        for t in old.into_iter().flatten() {
+            if t.name.as_ref() != tag.as_bytes() {
+                let _ = store.tags().delete(t.name).await;
+            }
+        }
+    }
+    store
+        .tags()
+        .set(&tag, HashAndFormat::raw(*hash))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(tag)
+}
+
+fn fetch_tag(model: &str, hash: &Hash) -> String {
+    format!("fetch/{model}/{}", hash.to_hex())
 }
 
 /// A fetch's entry in the node's transfers, removed when the fetch ends.
@@ -666,12 +801,24 @@ struct TransferGuard {
 }
 
 impl TransferGuard {
-    fn new(net: &Net, model: &str) -> TransferGuard {
-        TransferGuard {
+    /// The fetch of `model`, registered; `None` while another fetch of it runs.
+    fn new(net: &Net, model: &str) -> Option<TransferGuard> {
+        let mut running = net.inner.shares.transfers.lock().expect("transfers");
+        if running.contains_key(model) {
+            return None;
+        }
+        running.insert(
+            model.to_string(),
+            Transfer {
+                model: model.to_string(),
+                ..Transfer::default()
+            },
+        );
+        Some(TransferGuard {
             shares: net.inner.shares.clone(),
             model: model.to_string(),
             last: Mutex::new((Instant::now(), 0, 0.0)),
-        }
+        })
     }
 
     fn update(
@@ -729,7 +876,7 @@ mod tests {
         assert_eq!(runs.len(), 3);
         assert_eq!(runs[0], ChunkRanges::chunks(0..3));
         assert_eq!(runs[1], ChunkRanges::chunks(3..7));
-        assert_eq!(runs[2], ChunkRanges::chunks(7..));
+        assert_eq!(runs[2], ChunkRanges::chunks(7..11));
         assert_eq!(split(0, 4).len(), 4);
     }
 

@@ -45,6 +45,9 @@ pub struct PeerStatus {
     /// The model files it offers (`NAME:QUANT`).
     #[serde(default)]
     pub files: Vec<String>,
+    /// It loads the models the network lacks (`--auto-models`).
+    #[serde(default)]
+    pub auto_models: bool,
 }
 
 impl PeerStatus {
@@ -94,6 +97,7 @@ impl PeerStatus {
             files: a
                 .map(|a| a.files.iter().map(|f| f.model.clone()).collect())
                 .unwrap_or_default(),
+            auto_models: a.is_some_and(|a| a.auto_models),
         }
     }
 }

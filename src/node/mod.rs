@@ -171,6 +171,13 @@ impl Node {
         Some(e.clone())
     }
 
+    /// Whether an engine here serves `model` (no side effect: not a use of it).
+    pub fn serves(&self, model: &ModelRef) -> bool {
+        self.engines()
+            .iter()
+            .any(|e| model.matches(&e.info().name, &e.info().quant))
+    }
+
     /// Serves one more model (loaded by `--auto-models`), and says so: peers hear of it in the
     /// next announcement, waiting jobs look again.
     pub fn add_engine(&self, engine: Engine) {

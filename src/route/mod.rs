@@ -192,6 +192,13 @@ impl Router {
     /// The view for this attempt, after taking in a model loaded here meanwhile
     /// (`--auto-models`); a job that waits for a model no node serves says so (its want).
     fn look_again(&self, a: &mut Attempt) -> View {
+        // Unloaded meanwhile (`--auto-models`): not this node's to run any more.
+        if a.local
+            .as_ref()
+            .is_some_and(|e| !self.node.serves(&ModelRef::from(&e.info().id())))
+        {
+            a.local = None;
+        }
         if a.local.is_none() {
             a.local = self.node.engine_for(Some(&a.model));
         }
