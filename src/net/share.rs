@@ -355,9 +355,11 @@ impl Net {
             .flatten()
             .unwrap_or_default();
         for (model, path) in found {
+            let t = Instant::now();
             if let Err(e) = self.shares().offer(&model, &path).await {
                 tracing::warn!("not offering {model} to peers: {e}");
             }
+            tracing::debug!("offered {model} in {:.2}s", t.elapsed().as_secs_f64());
         }
         self.announce_soon();
     }
