@@ -44,7 +44,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Net;
 use super::wire::FileAd;
-use crate::catalog::{Catalog, Choice};
+use crate::catalog::Choice;
 use crate::ids::NodeId;
 
 /// The most peers one fetch reads from at once.
@@ -293,21 +293,11 @@ impl Net {
                         serving.insert(m.connection_id, peer);
                         true
                     });
-                    let answer = if ok {
-                        Ok(())
-                    } else {
-                        Err(AbortReason::Permission)
-                    };
-                    m.tx.send(answer).await.ok();
+                    m.tx.send(allow(ok)).await.ok();
                 }
                 ProviderMessage::GetRequestReceived(m) => {
                     let ok = m.request.ranges.is_blob() && self.shares().serves(&m.request.hash);
-                    let answer = if ok {
-                        Ok(())
-                    } else {
-                        Err(AbortReason::Permission)
-                    };
-                    m.tx.send(answer).await.ok();
+                    m.tx.send(allow(ok)).await.ok();
                 }
                 ProviderMessage::ConnectionClosed(m) => {
                     let mut serving = self.shares().serving.lock().expect("serving");
@@ -335,12 +325,13 @@ impl Net {
     /// Offers every model file in the models dir whose checksum holds (hashed off the async
     /// threads, in the background), then announces them.
     pub(super) async fn offer_models_dir(self) {
-        let settings = self.node().settings().clone();
+        let dir = self.node().settings().models_dir.clone();
+        let net = self.clone();
         let found = self
             .tasks()
             .spawn_blocking(move || {
-                let catalog = Catalog::load(settings.catalog.as_deref()).ok()?;
-                let dir = &settings.models_dir;
+                let catalog = net.inner.catalog.as_ref()?;
+                let dir = &dir;
                 let mut files = Vec::new();
                 for c in catalog.present(dir) {
                     match crate::fetch::verify(dir, &c) {
@@ -601,7 +592,7 @@ impl Net {
                     r = &mut all => break r,
                     _ = tick.tick() => {
                         let got: u64 = counters.iter().map(|c| c.load(Ordering::Relaxed)).sum();
-                        guard.update(progress, model, base + got, size, resumed, k);
+                        guard.update(progress, base + got, size, resumed, k);
                     }
                 }
             };
@@ -614,14 +605,7 @@ impl Net {
             let all_sent = failed.is_empty();
             peers.retain(|p| !failed.contains(p));
             let now = local(GetRequest::blob(hash)).await?;
-            guard.update(
-                progress,
-                model,
-                now.local_bytes(),
-                size,
-                resumed,
-                peers.len(),
-            );
+            guard.update(progress, now.local_bytes(), size, resumed, peers.len());
             if all_sent && !now.is_complete() {
                 // Every chunk up to the size offered came, and the file goes on: they lied
                 // about its size.
@@ -759,6 +743,15 @@ fn split(size: u64, k: usize) -> Vec<ChunkRanges> {
         .collect()
 }
 
+/// The provider's answer to a question it asked: go on, or refuse.
+fn allow(ok: bool) -> Result<(), AbortReason> {
+    if ok {
+        Ok(())
+    } else {
+        Err(AbortReason::Permission)
+    }
+}
+
 /// Data that fails the hash is the peer's fault; anything else may be the network's.
 fn classify(e: GetError) -> PieceError {
     let text = e.to_string();
@@ -826,7 +819,6 @@ impl TransferGuard {
     fn update(
         &self,
         progress: &tokio::sync::watch::Sender<Transfer>,
-        model: &str,
         done: u64,
         total: u64,
         resumed: u64,
@@ -842,7 +834,7 @@ impl TransferGuard {
             last.2
         };
         let t = Transfer {
-            model: model.to_string(),
+            model: self.model.clone(),
             done: done.min(total.max(done)),
             total,
             resumed,
