@@ -621,14 +621,39 @@ fn read_file(path: &Path, explicit: bool) -> Result<(Layer, String), UsageError>
         }
         Err(e) => return Err(UsageError(format!("config file {}: {e}", path.display()))),
     };
-    let parsed = toml::from_str(&text).map_err(|e| {
+    let parsed: Layer = toml::from_str(&text).map_err(|e| {
         UsageError(format!(
             "config file {}: {}",
             path.display(),
             toml_error_message(&text, &e)
         ))
     })?;
+    if parsed.network_secret.is_some() || parsed.api_token.is_some() {
+        warn_if_others_read(path);
+    }
     Ok((parsed, text))
+}
+
+/// A config file that holds a secret should be its owner's alone, as ssh asks of its keys.
+/// Only a warning: refusing would stop a node over a mode its owner may have chosen.
+fn warn_if_others_read(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path)
+            && meta.permissions().mode() & 0o044 != 0
+        {
+            eprintln!(
+                "llp: warning: {} holds a secret (network_secret or api_token) and other users \
+                 of this machine can read it (mode {:o}); run: chmod 600 {}",
+                path.display(),
+                meta.permissions().mode() & 0o777,
+                path.display()
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }
 
 /// `line L, column C: message` for a TOML error (toml's own message repeats the source).

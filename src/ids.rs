@@ -3,12 +3,20 @@
 //!
 //! Each displays as users and scripts see it (full hex for a node, `name:quant` for a model) and
 //! serializes the same way, so typing them changed no JSON. Bare `[u8; 32]`, `format!("{}:{}")`
-//! and hand-cut hex prefixes do not appear outside this file.
+//! and hand-cut hex prefixes do not appear outside this file. Also [`secrets_match`], the one
+//! comparison of secrets (proofs, tokens) whose time must not depend on them.
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Whether two secrets (a membership proof, a bearer token) are equal, in a time that tells an
+/// attacker nothing: both are hashed first (so neither the length nor a common prefix shows),
+/// and BLAKE3's `Hash` compares in constant time.
+pub fn secrets_match(a: &str, b: &str) -> bool {
+    blake3::hash(a.as_bytes()) == blake3::hash(b.as_bytes())
+}
 
 /// A node: the public half of its ed25519 key, which is also its iroh endpoint id.
 ///

@@ -24,6 +24,7 @@ mod fetch;
 mod ledger;
 mod lifecycle;
 mod network;
+mod security;
 mod share;
 mod trust;
 mod tui;

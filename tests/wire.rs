@@ -58,10 +58,11 @@ pub(crate) async fn attacker_as(node: &Node, key: SecretKey) -> Attacker {
 impl Attacker {
     /// The gossip topic of the node's network (the ticket carries its secret).
     pub(crate) fn topic(&self) -> [u8; 32] {
-        wire::topic(
+        wire::Membership::derive(
             &self.ticket.network,
             self.ticket.secret.as_deref().unwrap_or(""),
         )
+        .topic()
     }
 
     pub(crate) fn id(&self) -> String {
@@ -97,12 +98,8 @@ impl Attacker {
         let hello = Request::Hello {
             version: wire::VERSION,
             network: t.network.clone(),
-            proof: wire::proof(
-                &t.network,
-                t.secret.as_deref().unwrap_or(""),
-                &NodeId::from(self.ep.id()),
-                &NodeId::from(self.target.id),
-            ),
+            proof: wire::Membership::derive(&t.network, t.secret.as_deref().unwrap_or(""))
+                .proof(&NodeId::from(self.ep.id()), &NodeId::from(self.target.id)),
             policy: test_pricing_id(),
         };
         match self.raw(&conn, &wire::encode(&hello)).await {
@@ -164,12 +161,8 @@ async fn bad_handshakes_are_refused_logged_and_struck() {
     let hello = Request::Hello {
         version: wire::VERSION,
         network: at.ticket.network.clone(),
-        proof: wire::proof(
-            &at.ticket.network,
-            "guess",
-            &NodeId::from(at.ep.id()),
-            &NodeId::from(at.target.id),
-        ),
+        proof: wire::Membership::derive(&at.ticket.network, "guess")
+            .proof(&NodeId::from(at.ep.id()), &NodeId::from(at.target.id)),
         policy: test_pricing_id(),
     };
     let (code, _) = refused(at.raw(&conn, &wire::encode(&hello)).await);
@@ -587,4 +580,130 @@ async fn a_worker_that_names_a_bigger_model_is_refused_and_paid_only_the_promise
         gw.log_text()
     );
     server.abort();
+}
+
+/// A member that opens streams and sends nothing, promises 4 MiB frames it never sends, opens
+/// more streams than a connection may hold, and more connections than a peer may have: each
+/// is held to its limit, and the node serves a legitimate job throughout.
+#[tokio::test]
+async fn a_peer_cannot_hold_streams_or_connections_past_the_limits() {
+    let network = format!("w{}", rand_hex());
+    let node = Node::start(&["--network", &network, "--network-secret", "s"]);
+    let job = legit_job(&node).await;
+    let at = attacker(&node).await;
+    let conn = at.member().await;
+    // The node pings its peers on their connections: answered, so it keeps this one.
+    let pings = tokio::spawn(answer_pings(conn.clone()));
+
+    // A stream that promises a 4 MiB frame and sends nothing more: refused at the deadline
+    // (10 s), with a reason, and not struck (a slow link looks the same).
+    let started = std::time::Instant::now();
+    let (mut tx, mut rx) = conn.open_bi().await.unwrap();
+    tx.write_all(&(4u32 << 20).to_be_bytes()).await.unwrap();
+    let reply = tokio::time::timeout(
+        Duration::from_secs(40),
+        wire::read::<Reply, _>(&mut rx, wire::MAX_SMALL_FRAME),
+    )
+    .await
+    .expect("the node answers a silent stream at its deadline")
+    .unwrap();
+    let (_, msg) = refused(reply);
+    assert!(msg.contains("no request within"), "{msg}");
+    let waited = started.elapsed();
+    eprintln!("a silent stream was refused after {waited:?}");
+    assert!(waited >= Duration::from_secs(9), "{waited:?}");
+    assert_eq!(strikes_of(&node, &at.id()).await, 0);
+    drop((tx, rx));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // Streams held open in silence: past 64 at once on one connection, the next waits until
+    // one of them ends (the first above may still count while its close is under way).
+    let mut held = Vec::new();
+    loop {
+        let open = tokio::time::timeout(Duration::from_secs(3), async {
+            let (mut tx, rx) = conn.open_bi().await.unwrap();
+            tx.write_all(&[0]).await.unwrap();
+            (tx, rx)
+        })
+        .await;
+        match open {
+            Ok(s) => held.push(s),
+            Err(_) => break,
+        }
+        assert!(held.len() <= 64, "more than 64 streams open at once");
+    }
+    eprintln!(
+        "{} silent streams open at once before the next had to wait",
+        held.len()
+    );
+    assert!(held.len() >= 60, "{}", held.len());
+    // Each is refused at its deadline: the node's side of it is over (its task ended), and
+    // what stays is the attacker's own half, which holds back only the attacker.
+    for (_, rx) in &mut held {
+        let r = tokio::time::timeout(
+            Duration::from_secs(30),
+            wire::read::<Reply, _>(rx, wire::MAX_SMALL_FRAME),
+        )
+        .await
+        .expect("each silent stream is answered")
+        .unwrap();
+        let (_, msg) = refused(r);
+        assert!(msg.contains("no request within"), "{msg}");
+    }
+    // Once the attacker lets them go, the connection takes new streams again.
+    drop(held);
+    let after = tokio::time::timeout(Duration::from_secs(30), async {
+        let (mut tx, mut rx) = conn.open_bi().await.unwrap();
+        let ping = wire::encode(&Request::Ping { nonce: 7 });
+        tx.write_all(&ping).await.unwrap();
+        let _ = tx.finish();
+        wire::read::<Reply, _>(&mut rx, wire::MAX_SMALL_FRAME).await
+    })
+    .await
+    .expect("a stream opens once the silent ones are gone");
+    assert!(
+        matches!(after, Ok(Some(Reply::Pong { nonce: 7 }))),
+        "{after:?}"
+    );
+
+    // Connections: the first (above) and three more are served; a fifth is closed at once.
+    let mut conns = Vec::new();
+    for _ in 0..3 {
+        let c = at.member().await;
+        tokio::spawn(answer_pings(c.clone()));
+        conns.push(c);
+    }
+    let fifth = at.connect().await;
+    let why = tokio::time::timeout(Duration::from_secs(10), fifth.closed())
+        .await
+        .expect("the fifth connection is closed");
+    assert!(
+        format!("{why:?}").contains("too many connections"),
+        "{why:?}"
+    );
+    // The connections in use still work.
+    let pong = at
+        .raw(&conns[0], &wire::encode(&Request::Ping { nonce: 8 }))
+        .await;
+    assert!(matches!(pong, Some(Reply::Pong { nonce: 8 })), "{pong:?}");
+
+    let (code, events) = job.await.unwrap();
+    assert_eq!(code, 200);
+    assert!(!streamed_text(&events).is_empty());
+    assert!(node.status().await["network"].is_object());
+    pings.abort();
+}
+
+/// Answers the pings a node sends on `conn` (and refuses anything else), as a live peer does.
+async fn answer_pings(conn: Connection) {
+    while let Ok((mut tx, mut rx)) = conn.accept_bi().await {
+        tokio::spawn(async move {
+            let reply = match wire::read::<Request, _>(&mut rx, wire::MAX_FRAME).await {
+                Ok(Some(Request::Ping { nonce })) => Reply::Pong { nonce },
+                _ => Reply::refused(wire::RefuseCode::Invalid, "an attacker"),
+            };
+            let _ = tx.write_all(&wire::encode(&reply)).await;
+            let _ = tx.finish();
+        });
+    }
 }

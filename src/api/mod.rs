@@ -15,6 +15,7 @@
 //! - `embed`: `/v1/embeddings`.
 //! - `ollama`: Ollama's API (`/api/chat`, `/api/generate`, `/api/embed`, `/api/tags`, ...).
 //! - `error`: errors in OpenAI's shape.
+//! - `server`: the HTTP server under the routes, with its deadlines and limits.
 
 mod answer;
 mod embed;
@@ -24,6 +25,7 @@ mod node;
 mod ollama;
 mod openai;
 mod pull;
+mod server;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -38,6 +40,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub use error::ApiError;
+pub use server::raise_open_files_limit;
 
 use crate::engine::Engine;
 use crate::ids::ModelRef;
@@ -50,9 +53,7 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    let result = axum::serve(listener, routes(router))
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await;
+    let result = server::serve(routes(router), listener, shutdown).await;
     if let Err(e) = &result {
         tracing::error!("the HTTP API stopped: {e}");
     }
@@ -93,6 +94,10 @@ pub fn routes(router: Router) -> axum::Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
+        .layer(tower_http::timeout::RequestBodyDeadlineLayer::new(
+            server::BODY_WAIT,
+        ))
+        .layer(middleware::from_fn(json_posts))
         .layer(middleware::from_fn_with_state(router.clone(), auth))
         .layer(middleware::from_fn_with_state(router.clone(), same_machine))
         .layer(middleware::from_fn_with_state(
@@ -142,6 +147,44 @@ async fn same_machine(State(r): State<Router>, req: Request, next: Next) -> Resp
     next.run(req).await
 }
 
+/// A POST must say its body is JSON. A web page's form, or a `fetch` that asks no permission,
+/// can only send `text/plain`, `application/x-www-form-urlencoded` or `multipart/form-data`
+/// to another origin; a JSON type takes a CORS preflight this API never grants. So even a
+/// browser that sent no `Origin` cannot post to the node (CSRF), token or not.
+async fn json_posts(req: Request, next: Next) -> Response {
+    if req.method() == axum::http::Method::POST {
+        let given = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap_or("?"));
+        if !given.is_some_and(is_json_type) {
+            return ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                format!(
+                    "POST {} takes a JSON body with `Content-Type: application/json` (this \
+                     request's is {}); with curl, add -H 'Content-Type: application/json'",
+                    req.uri().path(),
+                    given.map_or("missing".to_string(), |g| format!("`{g}`"))
+                ),
+            )
+            .code("unsupported_content_type")
+            .into_response();
+        }
+    }
+    next.run(req).await
+}
+
+/// `application/json` or a `+json` type, with any parameters (`; charset=utf-8`).
+fn is_json_type(value: &str) -> bool {
+    let essence = value.split(';').next().unwrap_or("").trim();
+    let Some((kind, sub)) = essence.split_once('/') else {
+        return false;
+    };
+    kind.eq_ignore_ascii_case("application")
+        && (sub.eq_ignore_ascii_case("json")
+            || sub.len() > 5 && sub[sub.len() - 5..].eq_ignore_ascii_case("+json"))
+}
+
 /// Whether an `Origin` (`scheme://host[:port]`) or `Host` (`host[:port]`) names this machine.
 fn loopback_authority(value: &str) -> bool {
     let rest = value.split_once("://").map_or(value, |(_, r)| r);
@@ -167,7 +210,7 @@ async fn auth(State(r): State<Router>, req: Request, next: Next) -> Response {
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "));
-        if given != Some(token.as_str()) {
+        if !token_matches(given, token) {
             return ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "Missing or wrong bearer token (Authorization: Bearer ...)",
@@ -177,6 +220,12 @@ async fn auth(State(r): State<Router>, req: Request, next: Next) -> Response {
         }
     }
     next.run(req).await
+}
+
+/// Whether a request's bearer token is the API's, in a time that tells an attacker nothing
+/// ([`crate::ids::secrets_match`]).
+fn token_matches(given: Option<&str>, token: &str) -> bool {
+    given.is_some_and(|g| crate::ids::secrets_match(g, token))
 }
 
 async fn not_found(req: Request) -> ApiError {
@@ -271,7 +320,7 @@ impl From<Refusal> for ApiError {
 
 #[cfg(test)]
 mod tests {
-    use super::loopback_authority;
+    use super::{is_json_type, loopback_authority, token_matches};
 
     #[test]
     fn only_this_machine_is_loopback() {
@@ -294,6 +343,43 @@ mod tests {
             "10.0.0.5:8686",
         ] {
             assert!(!loopback_authority(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn only_json_types_pass_for_posts() {
+        for ok in [
+            "application/json",
+            "Application/JSON; charset=utf-8",
+            "application/vnd.api+json",
+        ] {
+            assert!(is_json_type(ok), "{ok}");
+        }
+        // The three a page may send to another origin without a preflight, and near misses.
+        for bad in [
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=x",
+            "text/json",
+            "application/jsonx",
+            "application/+json",
+            "",
+        ] {
+            assert!(!is_json_type(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_token_matches_only_itself() {
+        assert!(token_matches(Some("s3cret"), "s3cret"));
+        for bad in [
+            None,
+            Some(""),
+            Some("s3cre"),
+            Some("s3cret "),
+            Some("S3CRET"),
+        ] {
+            assert!(!token_matches(bad, "s3cret"), "{bad:?}");
         }
     }
 }

@@ -71,7 +71,10 @@ pub(super) async fn status(State(r): State<Router>) -> Response {
     }
 }
 
-/// The invite ticket of this node's network (`llp invite`).
+/// The invite ticket of this node's network, without the network secret. Any local process
+/// can call this API (and, with a token, any holder of it), so the secret is never handed out
+/// here: `llp invite` reads the ticket that carries it from `node.json`, which only the node's
+/// owner can read.
 pub(super) async fn invite(
     State(r): State<Router>,
     axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
@@ -83,11 +86,22 @@ pub(super) async fn invite(
         )
         .into_response();
     };
-    let with_secret = q.get("secret").map(|s| s != "false").unwrap_or(true);
+    let private = !net.settings().secret.is_empty();
+    if private && q.get("secret").is_some_and(|s| s != "false") {
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            "The API never hands out the network secret: run `llp invite` on the node's machine, \
+             as the user who runs the node (it reads the ticket from node.json, which only that \
+             user can read), or ask without `secret` for a ticket the joiner completes with \
+             --network-secret",
+        )
+        .code("secret_not_served")
+        .into_response();
+    }
     Json(json!({
-        "ticket": net.ticket(with_secret),
+        "ticket": net.ticket(false),
         "network": net.settings().network,
-        "private": !net.settings().secret.is_empty(),
+        "private": private,
     }))
     .into_response()
 }

@@ -198,7 +198,10 @@ pub(crate) async fn spawn(
             "disabled",
             "--no-mdns",
         ])
-        .args(["--network", network, "--network-secret", secret])
+        .args(["--network", network])
+        // In the environment, which only this user can read (/proc/PID/environ), never in the
+        // arguments, which `ps` shows every user of the machine.
+        .env("LLP_NETWORK_SECRET", secret)
         .args(["--announce-interval-ms", "1000"])
         .args(extra)
         .env_remove("LLP_CONFIG")

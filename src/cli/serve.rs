@@ -100,7 +100,13 @@ pub(super) async fn run(g: &Global) -> anyhow::Result<ExitCode> {
                 .collect::<Vec<_>>()
                 .join(" ")
         );
-        println!("  invite:      llp serve --join {}", net.ticket(true));
+        // Never the secret on screen (a terminal is shared, recorded, screenshotted).
+        println!("  invite:      llp serve --join {}", net.ticket(false));
+        if !c.secret.is_empty() {
+            println!(
+                "               plus --network-secret; `llp invite` prints a ticket that carries it"
+            );
+        }
     }
     println!("Ctrl-C stops the node.");
     wait_for_signal().await;
@@ -134,6 +140,7 @@ pub async fn start_node(
 ) -> anyhow::Result<Running> {
     let lock = datadir::lock_data_dir(&settings.data_dir)?;
     let key = datadir::node_key(&settings.data_dir)?;
+    crate::api::raise_open_files_limit();
     if network {
         adopt_ticket_network(&mut settings)?;
     }

@@ -59,24 +59,62 @@ pub(super) struct Book {
     touched: u64,
 }
 
-/// Peers whose chains this node keeps track of at most (the least recently seen give way).
-const MAX_BOOKS: usize = 20_000;
+/// Peers whose chains this node keeps track of at most (see [`book_of`] for which give way).
+pub(super) const MAX_BOOKS: usize = 20_000;
+/// Books of heads only dropped at once when the books are full: one scan makes room for this
+/// many new keys, so a flood of them costs a scan per this many keys, not one per key.
+const EVICT_BATCH: usize = MAX_BOOKS / 64;
 
-/// The book of `peer`, made if new (then the least recently used one gives way when there are
-/// [`MAX_BOOKS`]): a crowd of new keys cannot grow this node's memory without bound.
+impl Book {
+    /// Whether an audit found something here (a verified position, earnings void or waiting
+    /// for their payers): worth more than heads seen in passing, which a crowd of made-up keys
+    /// announcing themselves costs nothing to make.
+    pub(super) fn matters(&self) -> bool {
+        self.audited.is_some() || self.void > 0 || !self.unbacked.is_empty()
+    }
+}
+
+/// The book of `peer`, made if new: when there are [`MAX_BOOKS`], room is made first (see
+/// [`make_room`]), so a crowd of new keys cannot grow this node's memory without bound, nor
+/// push out what audits found.
 pub(super) fn book_of<'a>(
     books: &'a mut std::collections::HashMap<NodeId, Book>,
     peer: &NodeId,
 ) -> &'a mut Book {
-    if !books.contains_key(peer)
-        && books.len() >= MAX_BOOKS
-        && let Some(old) = books.iter().min_by_key(|(_, b)| b.touched).map(|(k, _)| *k)
-    {
-        books.remove(&old);
+    if !books.contains_key(peer) && books.len() >= MAX_BOOKS {
+        make_room(books);
     }
     let book = books.entry(*peer).or_default();
     book.touched = crate::ids::unix_now();
     book
+}
+
+/// Drops the least recently used books that hold only heads (up to [`EVICT_BATCH`] of them).
+/// A book that [`Book::matters`] goes only when no such book is left, and then one at a time,
+/// those with void earnings last: a key that only announces itself never pushes out a peer's
+/// audited position, nor the record of its void earnings.
+fn make_room(books: &mut std::collections::HashMap<NodeId, Book>) {
+    let mut plain: Vec<(u64, NodeId)> = books
+        .iter()
+        .filter(|(_, b)| !b.matters())
+        .map(|(k, b)| (b.touched, *k))
+        .collect();
+    if plain.is_empty() {
+        let oldest = books
+            .iter()
+            .min_by_key(|(_, b)| (b.void > 0, b.touched))
+            .map(|(k, _)| *k);
+        if let Some(k) = oldest {
+            books.remove(&k);
+        }
+        return;
+    }
+    let n = EVICT_BATCH.min(plain.len());
+    // The `n` least recently used first, in one pass (no full sort).
+    plain.select_nth_unstable(n - 1);
+    for (_, k) in &plain[..n] {
+        books.remove(k);
+    }
 }
 
 /// Where an audit must reach: an entry of the peer's chain that the peer signed for (a signed

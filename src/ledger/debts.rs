@@ -5,6 +5,9 @@
 //! The worker then records its earning with that spend, so no credit is lost on the way.
 //!
 //! A node told of a debt of its own (its own signature: it owes it) pays it at once if it can.
+//!
+//! Other nodes' debts are bounded per worker that announced them, per debtor and in all (see
+//! `make_room`): a flood of debts among made-up keys pushes out only its own.
 
 use std::collections::HashMap;
 
@@ -13,7 +16,14 @@ use super::{Ledger, LedgerError};
 use crate::ids::{NodeId, unix_now};
 
 /// Debts of others kept at most (this node's own are always kept).
-const MAX_FOREIGN_DEBTS: usize = 4096;
+pub(super) const MAX_FOREIGN_DEBTS: usize = 4096;
+/// Debts of others kept per worker that announced them at most: past it, that worker's oldest
+/// goes, so one announcer's flood pushes out only its own.
+pub(super) const DEBTS_PER_WORKER: usize = 64;
+/// Debts of others kept per debtor at most: past it, a new one is not kept (one debt refuses
+/// the debtor already). Not its oldest pushed out: a debtor could then sign promises to keys of
+/// its own, push out a real worker's debt, and pay its own keys to be let in again.
+pub(super) const DEBTS_PER_DEBTOR: usize = 16;
 
 /// A promise not paid.
 #[derive(Debug, Clone)]
@@ -22,6 +32,68 @@ pub struct Debt {
     /// Owed to this node.
     pub own: bool,
     pub noted_unix: u64,
+    /// When it was noted, in order (see [`next_order`]).
+    pub(super) order: u64,
+}
+
+/// The order in which debts were noted (seconds are too coarse to tell a flood's from the
+/// debts held before it).
+static NOTED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// The next number in the order debts are noted.
+pub(super) fn next_order() -> u64 {
+    NOTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Makes room among other nodes' debts for one of `r`'s debtor announced by `r`'s worker:
+/// false if it is not to be kept. Debts too old to be paid go first (refusing their debtors
+/// for them would be for ever); then the per-worker and per-debtor caps apply; and when all
+/// [`MAX_FOREIGN_DEBTS`] places are taken, the newest debt whose debtor has another one goes
+/// (refusing nobody less), else the newest: a flood of debts among made-up keys pushes out
+/// its own, never the debts held before it.
+fn make_room(debts: &mut Debts, r: &super::Receipt, now_ms: u64) -> bool {
+    debts.retain(|_, d| {
+        d.own
+            || d.promise
+                .receipt
+                .time_ms
+                .saturating_add(super::RECORD_AGE_MS)
+                >= now_ms
+    });
+    let mut foreign = 0;
+    let mut per_debtor: HashMap<NodeId, usize> = HashMap::new();
+    let mut of_worker: Vec<(u64, [u8; 32])> = Vec::new();
+    for (k, d) in debts.iter().filter(|(_, d)| !d.own) {
+        foreign += 1;
+        *per_debtor.entry(d.promise.receipt.requester).or_default() += 1;
+        if d.promise.receipt.worker == r.worker {
+            of_worker.push((d.order, *k));
+        }
+    }
+    if per_debtor.get(&r.requester).copied().unwrap_or(0) >= DEBTS_PER_DEBTOR {
+        return false;
+    }
+    if of_worker.len() >= DEBTS_PER_WORKER {
+        if let Some((_, k)) = of_worker.iter().min() {
+            debts.remove(k);
+        }
+        return true;
+    }
+    if foreign < MAX_FOREIGN_DEBTS {
+        return true;
+    }
+    let victim = debts
+        .iter()
+        .filter(|(_, d)| !d.own)
+        .max_by_key(|(_, d)| {
+            let of_debtor = per_debtor.get(&d.promise.receipt.requester).copied();
+            (of_debtor.unwrap_or(0) > 1, d.order)
+        })
+        .map(|(k, _)| *k);
+    if let Some(k) = victim {
+        debts.remove(&k);
+    }
+    true
 }
 
 /// The debts this node knows, by the promise's replay key.
@@ -46,6 +118,7 @@ impl Ledger {
                 promise,
                 own: true,
                 noted_unix: unix_now(),
+                order: next_order(),
             },
         );
         if let Err(e) = self
@@ -74,22 +147,17 @@ impl Ledger {
         if debts.contains_key(&key) {
             return Ok(false);
         }
-        if debts.values().filter(|d| !d.own).count() >= MAX_FOREIGN_DEBTS
-            && let Some(oldest) = debts
-                .iter()
-                .filter(|(_, d)| !d.own)
-                .min_by_key(|(_, d)| d.noted_unix)
-                .map(|(k, _)| *k)
-        {
-            debts.remove(&oldest);
-        }
         let own = promise.receipt.worker == self.inner.id;
+        if !own && !make_room(&mut debts, &promise.receipt, crate::ids::now_ms()) {
+            return Ok(false);
+        }
         debts.insert(
             key,
             Debt {
                 promise: promise.clone(),
                 own,
                 noted_unix: unix_now(),
+                order: next_order(),
             },
         );
         Ok(true)

@@ -24,7 +24,7 @@ pub mod price;
 mod proofs;
 mod store;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -203,7 +203,8 @@ struct Inner {
     new_chains: Mutex<(std::time::Instant, u32)>,
     /// Spends seen in audited chains: the earnings they back count.
     backed: Mutex<backing::Backed>,
-    equivocators: Mutex<BTreeMap<NodeId, Equivocation>>,
+    /// Keys proven to have forked, and their proofs (bounded; proven keys never give way).
+    equivocators: Mutex<proofs::Equivocators>,
     debts: Mutex<debts::Debts>,
     /// The last full check of this node's own chain.
     checked: Mutex<Option<SelfCheck>>,
@@ -318,7 +319,7 @@ impl Ledger {
                 audit_slots: tokio::sync::Semaphore::new(audit::AUDITS_AT_ONCE),
                 new_chains: Mutex::new((std::time::Instant::now(), 0)),
                 backed: Mutex::new(backing::Backed::default()),
-                equivocators: Mutex::new(opened.equivocators.into_iter().collect()),
+                equivocators: Mutex::new(proofs::Equivocators::loaded(opened.equivocators)),
                 debts: Mutex::new(
                     opened
                         .debts
@@ -328,6 +329,7 @@ impl Ledger {
                                 promise,
                                 own: true,
                                 noted_unix: unix_now(),
+                                order: debts::next_order(),
                             };
                             (debt.promise.receipt.replay_key(), debt)
                         })

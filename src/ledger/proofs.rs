@@ -2,8 +2,9 @@
 //! (two heads of one key for one seq with different hashes).
 //!
 //! A proof of equivocation is self-contained: any node checks it with nothing else to trust.
-//! Adopted proofs are kept (in memory and in the ledger file), refused keys stay refused, and
-//! the network spreads them ([`super::LedgerEvent::Equivocation`]).
+//! Adopted proofs are kept (in memory, and those this node saw proven in the ledger file, both
+//! bounded: see [`Equivocators`]), refused keys stay refused, and the network spreads them
+//! ([`super::LedgerEvent::Equivocation`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -15,8 +16,13 @@ use crate::ids::{NodeId, unix_now};
 pub(super) const HEADS_PER_PEER: usize = 32;
 /// Requesters' heads of accepted payments announced at most.
 const PAID_HEADS: usize = 8;
-/// Proofs of equivocation kept at most (the oldest give way).
-const MAX_EQUIVOCATORS: usize = 4096;
+/// Keys refused as proven forked, at most (see [`Equivocators`] for which give way). Also the
+/// most rows the ledger file keeps of them.
+pub(super) const MAX_EQUIVOCATORS: usize = 65_536;
+/// Full proofs of equivocation kept in memory at most (to show and spread): a proof may carry
+/// a whole entry, so fewer are kept than keys refused (a key whose proof gave way stays
+/// refused). A hearsay proof gives way first, then the oldest.
+pub(super) const MAX_PROOFS: usize = 4096;
 
 /// Chains whose heads this node keeps as a witness only, at most.
 const WITNESSED_OWNERS: usize = 4096;
@@ -30,6 +36,137 @@ const WITNESSED_HEADS: usize = 16;
 pub(super) struct Witnessed {
     owners: std::collections::HashMap<NodeId, (u64, std::collections::BTreeMap<u64, Head>)>,
     clock: u64,
+}
+
+/// What refusing a forked key takes: small, so many are kept.
+#[derive(Debug, Clone, Copy)]
+struct Ban {
+    /// The seq at which it forked.
+    seq: u64,
+    /// See [`Equivocation::hearsay`].
+    hearsay: bool,
+}
+
+/// The keys proven to have forked their chains, and the proofs.
+///
+/// A proof costs its maker only signatures. One about a key this node never dealt with
+/// (hearsay) gives way, oldest first, when the list is full. A proven key (a fork seen here, or
+/// proven of a key this node dealt with) never gives way: refusing it is for good, and a flood
+/// of made-up keys must not lift a real ban. When every place holds a proven key, a new proof
+/// is not kept (and logged) instead.
+#[derive(Default)]
+pub(super) struct Equivocators {
+    banned: std::collections::HashMap<NodeId, Ban>,
+    /// The hearsay keys, oldest first (one proven since is skipped when met).
+    hearsay: std::collections::VecDeque<NodeId>,
+    /// The full proofs, of [`MAX_PROOFS`] keys at most.
+    proofs: std::collections::HashMap<NodeId, Equivocation>,
+    /// The proofs in the order they give way: by [`proof_rank`], the first goes first.
+    order: std::collections::BTreeSet<(bool, u64, NodeId)>,
+    /// Proofs not kept since the start because the list was full of proven keys.
+    refused: u64,
+}
+
+/// What [`Equivocators::add`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Added {
+    /// A key not refused before: refused now.
+    New,
+    /// A key refused on hearsay, now proven: it stays refused for good.
+    Proven,
+    /// Nothing new.
+    Known,
+    /// Every place holds a proven key: not kept.
+    Full,
+}
+
+/// Where a proof stands in the order proofs give way: hearsay first, then the oldest.
+fn proof_rank(e: &Equivocation) -> (bool, u64, NodeId) {
+    (!e.hearsay, e.detected_unix, e.peer)
+}
+
+impl Equivocators {
+    /// The proven equivocations read from the ledger file (the oldest first get a place).
+    pub(super) fn loaded(mut v: Vec<(NodeId, Equivocation)>) -> Equivocators {
+        v.sort_by_key(|(_, e)| e.detected_unix);
+        let mut all = Equivocators::default();
+        for (peer, mut e) in v {
+            // The key it is stored under is the one refused (and the proof checked it then).
+            e.peer = peer;
+            all.add(e);
+        }
+        all
+    }
+
+    pub(super) fn contains(&self, peer: &NodeId) -> bool {
+        self.banned.contains_key(peer)
+    }
+
+    /// How many keys are refused, and how many full proofs are kept.
+    #[cfg(test)]
+    pub(super) fn sizes(&self) -> (usize, usize) {
+        (self.banned.len(), self.proofs.len())
+    }
+
+    /// Refuses `eq`'s key (see the type's docs).
+    pub(super) fn add(&mut self, eq: Equivocation) -> Added {
+        let peer = eq.peer;
+        if let Some(b) = self.banned.get_mut(&peer) {
+            if !b.hearsay || eq.hearsay {
+                return Added::Known;
+            }
+            b.hearsay = false;
+            self.keep_proof(eq);
+            return Added::Proven;
+        }
+        if self.banned.len() >= MAX_EQUIVOCATORS && !self.drop_hearsay() {
+            self.refused += 1;
+            return Added::Full;
+        }
+        let ban = Ban {
+            seq: eq.seq,
+            hearsay: eq.hearsay,
+        };
+        self.banned.insert(peer, ban);
+        if eq.hearsay {
+            self.hearsay.push_back(peer);
+        }
+        self.keep_proof(eq);
+        Added::New
+    }
+
+    /// Lifts the oldest ban on hearsay; whether there was one.
+    fn drop_hearsay(&mut self) -> bool {
+        while let Some(k) = self.hearsay.pop_front() {
+            if self.banned.get(&k).is_some_and(|b| b.hearsay) {
+                self.banned.remove(&k);
+                if let Some(e) = self.proofs.remove(&k) {
+                    self.order.remove(&proof_rank(&e));
+                }
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Keeps `eq` in full. Past [`MAX_PROOFS`] the first by [`proof_rank`] gives way (its key
+    /// stays refused), but a hearsay proof never pushes out a proven one.
+    fn keep_proof(&mut self, eq: Equivocation) {
+        if let Some(old) = self.proofs.remove(&eq.peer) {
+            self.order.remove(&proof_rank(&old));
+        } else if self.proofs.len() >= MAX_PROOFS {
+            let Some(&first) = self.order.first() else {
+                return;
+            };
+            if eq.hearsay && first.0 {
+                return;
+            }
+            self.order.remove(&first);
+            self.proofs.remove(&first.2);
+        }
+        self.order.insert(proof_rank(&eq));
+        self.proofs.insert(eq.peer, eq);
+    }
 }
 
 /// A key caught signing two chains.
@@ -53,6 +190,7 @@ impl Ledger {
             .equivocators
             .lock()
             .expect("equivocators")
+            .proofs
             .values()
             .cloned()
             .collect();
@@ -66,8 +204,9 @@ impl Ledger {
             .equivocators
             .lock()
             .expect("equivocators")
+            .banned
             .get(peer)
-            .map(|e| e.seq)
+            .map(|b| b.seq)
     }
 
     /// Remembers a requester's head for a payment this node accepted: announced, so that every
@@ -89,12 +228,14 @@ impl Ledger {
             .collect()
     }
 
-    /// The proof that `peer` forked its chain, if this node holds one.
+    /// The proof that `peer` forked its chain, if this node holds one in full (a key refused
+    /// long ago may have had its proof give way to newer ones; it stays refused).
     pub fn equivocation_of(&self, peer: &NodeId) -> Option<Equivocation> {
         self.inner
             .equivocators
             .lock()
             .expect("equivocators")
+            .proofs
             .get(peer)
             .cloned()
     }
@@ -104,7 +245,7 @@ impl Ledger {
             .equivocators
             .lock()
             .expect("equivocators")
-            .contains_key(peer)
+            .contains(peer)
     }
 
     /// The latest head a peer signed that this node saw.
@@ -246,46 +387,72 @@ impl Ledger {
             );
             return Ok(None);
         }
-        let eq = {
+        let eq = Equivocation {
+            peer,
+            seq: proof.a.seq,
+            detected_unix: unix_now(),
+            proof: proof.clone(),
+            hearsay,
+        };
+        let (added, refused) = {
             let mut m = self.inner.equivocators.lock().expect("equivocators");
-            if m.contains_key(&peer) {
+            (m.add(eq.clone()), m.refused)
+        };
+        match added {
+            Added::Known => return Ok(None),
+            Added::Full => {
+                // Logged now and then: a flood of proofs would fill the log.
+                if refused.is_power_of_two() {
+                    tracing::warn!(
+                        "peer {} signed two different ledger heads for seq {}, but {} keys are \
+                         refused already as proven forked (the most kept): not refused here \
+                         ({refused} such proofs since the start)",
+                        peer.short(),
+                        eq.seq,
+                        MAX_EQUIVOCATORS
+                    );
+                }
                 return Ok(None);
             }
-            if m.len() >= MAX_EQUIVOCATORS
-                && let Some(oldest) = m
-                    .iter()
-                    .min_by_key(|(_, e)| (!e.hearsay, e.detected_unix))
-                    .map(|(k, _)| *k)
-            {
-                m.remove(&oldest);
+            Added::Proven => {
+                // Refused already (on hearsay): kept for good now, nothing new to tell.
+                self.persist_equivocation(&eq);
+                return Ok(None);
             }
-            let eq = Equivocation {
-                peer,
-                seq: proof.a.seq,
-                detected_unix: unix_now(),
-                proof: proof.clone(),
-                hearsay,
-            };
-            m.insert(peer, eq.clone());
-            eq
-        };
-        tracing::warn!(
-            "peer {} signed two different ledger heads for seq {}: refused from now on",
-            peer.short(),
-            eq.seq
-        );
-        // Kept for the next start by the writer thread (a write transaction waits for its
-        // group commit and fsyncs: not on the caller's thread).
-        let json = serde_json::to_string(&eq).expect("serializes");
-        if let Err(e) = self
-            .inner
-            .store
-            .send(super::store::Write::Equivocation(peer, json))
-        {
-            tracing::warn!("could not record the equivocation proof: {e}");
+            Added::New => {
+                tracing::warn!(
+                    "peer {} signed two different ledger heads for seq {}: refused from now on",
+                    peer.short(),
+                    eq.seq
+                );
+                // Hearsay stays in memory only: the file keeps what this node saw proven, so
+                // a flood of proofs about made-up keys never grows it.
+                if !hearsay {
+                    self.persist_equivocation(&eq);
+                }
+            }
         }
         let _ = self.inner.events.send(LedgerEvent::Equivocation { peer });
         Ok(Some(proof))
+    }
+
+    /// Keeps a proven equivocation for the next start, by the writer thread (a write
+    /// transaction waits for its group commit and fsyncs: not on the caller's thread).
+    fn persist_equivocation(&self, eq: &Equivocation) {
+        let json = match serde_json::to_string(eq) {
+            Ok(j) => j,
+            Err(e) => {
+                tracing::warn!("could not record the equivocation proof: {e}");
+                return;
+            }
+        };
+        if let Err(e) = self
+            .inner
+            .store
+            .send(super::store::Write::Equivocation(eq.peer, json))
+        {
+            tracing::warn!("could not record the equivocation proof: {e}");
+        }
     }
 
     /// Why this chain must not grow, if peers showed a later one of this identity.

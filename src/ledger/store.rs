@@ -113,6 +113,7 @@ impl Store {
             Some(raw) => check_last(&path, &raw, &NodeId::from(key))?,
             None => write_genesis(&db, &path, key, genesis)?,
         };
+        prune_equivocators(&db, super::proofs::MAX_EQUIVOCATORS).map_err(|e| open_err(&path, e))?;
         let equivocators = read_equivocators(&db).map_err(|e| open_err(&path, e))?;
         let debts = read_debts(&db).map_err(|e| open_err(&path, e))?;
         let (writer, writes) = std_mpsc::channel();
@@ -361,11 +362,76 @@ fn read_debts(db: &Database) -> Result<Vec<super::chain::Promise>, redb::Error> 
     Ok(out)
 }
 
+/// Keeps the equivocators table to what a node keeps now: proven keys only (older versions
+/// stored hearsay too), [`super::proofs::MAX_EQUIVOCATORS`] of them at most. Once per start;
+/// reads each row's time and kind only, so a large table left by an older version costs one
+/// pass and is not loaded whole.
+fn prune_equivocators(db: &Database, cap: usize) -> Result<(), redb::Error> {
+    /// What the choice needs of a row (the rest of the JSON is skipped).
+    #[derive(serde::Deserialize)]
+    struct Row {
+        detected_unix: u64,
+        #[serde(default)]
+        hearsay: bool,
+    }
+    let mut rows = Vec::new();
+    {
+        let r = db.begin_read()?;
+        let t = r.open_table(EQUIVOCATORS)?;
+        if t.len()? == 0 {
+            return Ok(());
+        }
+        for row in t.iter()? {
+            let (k, v) = row?;
+            // A row that does not parse is left as it is (and skipped when read).
+            if let (Ok(id), Ok(m)) = (
+                <[u8; 32]>::try_from(k.value()),
+                serde_json::from_str::<Row>(v.value()),
+            ) {
+                rows.push((id, m.detected_unix, m.hearsay));
+            }
+        }
+    }
+    let gone = equivocator_rows_to_drop(rows, cap);
+    if gone.is_empty() {
+        return Ok(());
+    }
+    tracing::info!(
+        "ledger: dropping {} stored equivocation proofs (hearsay, or past the {cap} kept)",
+        gone.len()
+    );
+    let w = db.begin_write()?;
+    {
+        let mut t = w.open_table(EQUIVOCATORS)?;
+        for id in &gone {
+            t.remove(id.as_slice())?;
+        }
+    }
+    w.commit()?;
+    Ok(())
+}
+
+/// Which stored equivocations go (key, detected, hearsay): every hearsay one, and past `cap`
+/// the newest proven ones (the older refused their keys first; a flood comes later).
+pub(super) fn equivocator_rows_to_drop(
+    mut rows: Vec<([u8; 32], u64, bool)>,
+    cap: usize,
+) -> Vec<[u8; 32]> {
+    let mut gone: Vec<[u8; 32]> = rows.iter().filter(|r| r.2).map(|r| r.0).collect();
+    rows.retain(|r| !r.2);
+    if rows.len() > cap {
+        rows.sort_by_key(|r| (r.1, r.0));
+        gone.extend(rows[cap..].iter().map(|r| r.0));
+    }
+    gone
+}
+
+/// The equivocations stored ([`prune_equivocators`] ran first: at most its cap).
 fn read_equivocators(db: &Database) -> Result<Vec<(NodeId, Equivocation)>, redb::Error> {
     let r = db.begin_read()?;
     let t = r.open_table(EQUIVOCATORS)?;
     let mut out = Vec::new();
-    for row in t.iter()? {
+    for row in t.iter()?.take(super::proofs::MAX_EQUIVOCATORS) {
         let (k, v) = row?;
         if let (Ok(id), Ok(eq)) = (
             <[u8; 32]>::try_from(k.value()),
@@ -552,6 +618,44 @@ fn append_rules(
     }
 }
 
+/// Writes what rides along with the appends (proofs, debts, confirmations); an append is
+/// handed back.
+fn write_aside(
+    w: Write,
+    equivocators: &mut redb::Table<'_, &'static [u8], &'static str>,
+    debts: &mut redb::Table<'_, &'static [u8], &'static str>,
+    unconfirmed: &mut redb::Table<'_, &'static [u8], u64>,
+) -> Result<Option<Append>, redb::Error> {
+    match w {
+        Write::Append(a) => return Ok(Some(a)),
+        Write::Equivocation(peer, json) => {
+            // The ledger sends at most its cap of proven keys; the table never holds more,
+            // whatever it is sent.
+            let cap = super::proofs::MAX_EQUIVOCATORS as u64;
+            let known = equivocators.get(peer.as_bytes().as_slice())?.is_some();
+            if known || equivocators.len()? < cap {
+                equivocators.insert(peer.as_bytes().as_slice(), json.as_str())?;
+            } else {
+                tracing::warn!(
+                    "the ledger file holds {cap} equivocation proofs already: the proof against \
+                     {} is kept in memory only",
+                    peer.short()
+                );
+            }
+        }
+        Write::Debt(key, Some(json)) => {
+            debts.insert(key.as_slice(), json.as_str())?;
+        }
+        Write::Debt(key, None) => {
+            debts.remove(key.as_slice())?;
+        }
+        Write::Confirmed(key) => {
+            unconfirmed.remove(key.as_slice())?;
+        }
+    }
+    Ok(None)
+}
+
 /// Writes one group in one transaction, refusing replays and overdrafts one by one.
 fn write_group(
     db: &Database,
@@ -570,24 +674,8 @@ fn write_group(
         let mut holds = w.open_table(HOLDS)?;
         let owner = NodeId::from(key);
         for a in writes {
-            let a = match a {
-                Write::Append(a) => a,
-                Write::Equivocation(peer, json) => {
-                    equivocators.insert(peer.as_bytes().as_slice(), json.as_str())?;
-                    continue;
-                }
-                Write::Debt(key, Some(json)) => {
-                    debts.insert(key.as_slice(), json.as_str())?;
-                    continue;
-                }
-                Write::Debt(key, None) => {
-                    debts.remove(key.as_slice())?;
-                    continue;
-                }
-                Write::Confirmed(key) => {
-                    unconfirmed.remove(key.as_slice())?;
-                    continue;
-                }
+            let Some(a) = write_aside(a, &mut equivocators, &mut debts, &mut unconfirmed)? else {
+                continue;
             };
             let job_key = match &a.payload {
                 Payload::Earn { receipt: r, .. } | Payload::Spend(r) => r.replay_key(),

@@ -302,3 +302,180 @@ async fn facts_are_found_by_name_and_variants_by_name_and_quant() {
     assert!(!l.lists_variant(&format!("{SAMPLE_MODEL}:f32")));
     assert!(!l.lists_variant(SAMPLE_MODEL));
 }
+
+/// A made-up node id, numbered.
+fn made_up(i: u32) -> NodeId {
+    let mut b = [0u8; 32];
+    b[..4].copy_from_slice(&i.to_be_bytes());
+    NodeId::from_bytes(b)
+}
+
+#[test]
+fn a_flood_of_new_keys_never_pushes_out_an_audited_book() {
+    let mut books = HashMap::new();
+    let audited = NodeId::from_bytes([0xff; 32]);
+    super::audit::book_of(&mut books, &audited).audited = Some(Position::START);
+    let voided = NodeId::from_bytes([0xfe; 32]);
+    super::audit::book_of(&mut books, &voided).void = 5;
+    // Twice as many keys as there are places, each seen once (a head announced, say).
+    let flood = 2 * super::audit::MAX_BOOKS as u32;
+    for i in 0..flood {
+        super::audit::book_of(&mut books, &made_up(i));
+        assert!(books.len() <= super::audit::MAX_BOOKS);
+    }
+    assert!(books.get(&audited).is_some_and(|b| b.audited.is_some()));
+    assert!(books.get(&voided).is_some_and(|b| b.void == 5));
+    assert!(books.contains_key(&made_up(flood - 1)));
+    assert!(!books.contains_key(&made_up(0)));
+}
+
+/// A proof of equivocation against `peer`, unsigned (the list itself checks nothing).
+fn unsigned_equivocation(peer: NodeId, hearsay: bool, detected_unix: u64) -> Equivocation {
+    let head = |hash| Head {
+        owner: peer,
+        seq: 1,
+        hash,
+        balance: 0,
+        sig: [0; 64],
+    };
+    Equivocation {
+        peer,
+        seq: 1,
+        detected_unix,
+        proof: Proof {
+            a: head([1; 32]),
+            b: chain::Statement::Head(head([2; 32])),
+        },
+        hearsay,
+    }
+}
+
+#[test]
+fn a_flood_of_equivocation_proofs_never_lifts_a_proven_ban() {
+    use super::proofs::{Added, Equivocators, MAX_EQUIVOCATORS, MAX_PROOFS};
+    let mut e = Equivocators::default();
+    let real = NodeId::from_bytes([0xff; 32]);
+    assert_eq!(e.add(unsigned_equivocation(real, false, 1)), Added::New);
+    // Hearsay about made-up keys, past the cap: the oldest hearsay goes, never the proven key.
+    let cap = MAX_EQUIVOCATORS as u32;
+    for i in 0..cap + 100 {
+        e.add(unsigned_equivocation(made_up(i), true, 2));
+    }
+    assert!(e.contains(&real));
+    assert!(!e.contains(&made_up(0)));
+    assert_eq!(e.sizes(), (MAX_EQUIVOCATORS, MAX_PROOFS));
+    // A key refused on hearsay and proven later is kept for good.
+    let later = made_up(cap + 99);
+    assert_eq!(e.add(unsigned_equivocation(later, false, 3)), Added::Proven);
+    // Proven made-up keys (forks of keys of its own) take every place left: then the next are
+    // refused, and no proven key is pushed out.
+    let mut full = 0;
+    for i in cap + 100..2 * cap + 200 {
+        if e.add(unsigned_equivocation(made_up(i), false, 4)) == Added::Full {
+            full += 1;
+        }
+    }
+    assert!(full > 0);
+    assert!(e.contains(&real) && e.contains(&later));
+    assert_eq!(e.sizes(), (MAX_EQUIVOCATORS, MAX_PROOFS));
+    let heard = unsigned_equivocation(NodeId::from_bytes([0xfe; 32]), true, 5);
+    assert_eq!(e.add(heard), Added::Full);
+}
+
+#[test]
+fn stored_equivocations_are_pruned_to_proven_ones_within_the_cap() {
+    let rows: Vec<([u8; 32], u64, bool)> = vec![
+        ([1; 32], 10, false),
+        ([2; 32], 5, true),
+        ([3; 32], 30, false),
+        ([4; 32], 20, false),
+    ];
+    // Hearsay goes, and past the cap the newest proven.
+    let mut gone = super::store::equivocator_rows_to_drop(rows.clone(), 2);
+    gone.sort();
+    assert_eq!(gone, vec![[2u8; 32], [3u8; 32]]);
+    assert_eq!(
+        super::store::equivocator_rows_to_drop(rows, 5),
+        vec![[2u8; 32]]
+    );
+}
+
+#[tokio::test]
+async fn only_proven_equivocations_are_kept_in_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = iroh::SecretKey::generate();
+    let l = open(dir.path(), &key).unwrap();
+    let fork = |k: &iroh::SecretKey| Proof {
+        a: Head::sign(k, 3, [1; 32], 5),
+        b: chain::Statement::Head(Head::sign(k, 3, [2; 32], 5)),
+    };
+    let proven = iroh::SecretKey::generate();
+    let heard = iroh::SecretKey::generate();
+    let old = iroh::SecretKey::generate();
+    assert!(l.adopt(fork(&proven)).unwrap().is_some());
+    assert!(l.adopt_hearsay(fork(&heard)).unwrap().is_some());
+    assert!(l.is_equivocator(&NodeId::from(&heard)));
+    // A hearsay row, as an older version stored them.
+    let eq = unsigned_equivocation(NodeId::from(&old), true, 1);
+    let json = serde_json::to_string(&eq).unwrap();
+    l.inner
+        .store
+        .send(super::store::Write::Equivocation(eq.peer, json))
+        .unwrap();
+    l.close();
+    drop(l);
+    let l = open(dir.path(), &key).unwrap();
+    assert!(l.is_equivocator(&NodeId::from(&proven)));
+    assert!(!l.is_equivocator(&NodeId::from(&heard)));
+    assert!(!l.is_equivocator(&NodeId::from(&old)));
+    // Heard of, then proven here: kept for good.
+    assert!(l.adopt_hearsay(fork(&heard)).unwrap().is_some());
+    assert!(l.adopt(fork(&heard)).unwrap().is_none());
+    l.close();
+    drop(l);
+    let l = open(dir.path(), &key).unwrap();
+    assert!(l.is_equivocator(&NodeId::from(&heard)));
+    assert_eq!(l.equivocators().len(), 2);
+}
+
+#[tokio::test]
+async fn a_flood_of_debts_among_made_up_keys_keeps_the_debts_held_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = open(dir.path(), &iroh::SecretKey::generate()).unwrap();
+    let promise = |debtor: &iroh::SecretKey, worker: NodeId, job: &str| {
+        Promise::new(receipt(debtor, worker, job, 20), debtor)
+    };
+    let debtor = iroh::SecretKey::generate();
+    let real = promise(&debtor, NodeId::from_bytes([0xff; 32]), "real");
+    assert!(l.adopt_debt(&real).unwrap());
+    let still_held = |l: &Ledger| {
+        l.owes(&real.receipt.replay_key()) && l.debt_of(&NodeId::from(&debtor)).is_some()
+    };
+    // One announcer's flood: it pushes out only its own.
+    let sybils: Vec<_> = (0..300).map(|_| iroh::SecretKey::generate()).collect();
+    let loud = NodeId::from_bytes([0xfe; 32]);
+    for (i, s) in sybils.iter().enumerate() {
+        l.adopt_debt(&promise(s, loud, &format!("loud{i}")))
+            .unwrap();
+    }
+    assert_eq!(l.debts_held(), 1 + super::debts::DEBTS_PER_WORKER);
+    assert!(still_held(&l));
+    // The debtor signing promises to keys of its own: past its cap none is kept, and the real
+    // one stays.
+    for i in 0..2 * super::debts::DEBTS_PER_DEBTOR as u32 {
+        l.adopt_debt(&promise(&debtor, made_up(i), &format!("own{i}")))
+            .unwrap();
+    }
+    assert!(still_held(&l));
+    // Made-up debtors owing made-up workers, past every place: the debts held before stay.
+    let mut worker = 1_000_000;
+    for s in &sybils {
+        for j in 0..super::debts::DEBTS_PER_DEBTOR {
+            worker += 1;
+            l.adopt_debt(&promise(s, made_up(worker), &format!("many{j}")))
+                .unwrap();
+        }
+    }
+    assert_eq!(l.debts_held(), super::debts::MAX_FOREIGN_DEBTS);
+    assert!(still_held(&l));
+}

@@ -148,6 +148,9 @@ impl Net {
                 Err(e) => {
                     tracing::warn!("auto-models: cannot serve {want}: {e}");
                     let mut failed = self.inner.auto.failed.lock().expect("failed");
+                    // Wants are peers' words: entries past their retry time are dropped, so
+                    // this holds only the last few minutes' failures.
+                    failed.retain(|_, at| at.elapsed() < RETRY);
                     failed.insert(want.to_string(), Instant::now());
                 }
             }

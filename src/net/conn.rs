@@ -40,9 +40,66 @@ pub(super) struct Conns {
     /// Those peers opened to us. Used first: they work even when dialing the peer does not (it
     /// is behind a NAT, or it restarted and iroh still tries its old path).
     inbound: Mutex<HashMap<NodeId, Connection>>,
+    /// Inbound connections being served, by peer (an entry lives while its count is not 0).
+    open: Arc<Mutex<HashMap<NodeId, usize>>>,
+}
+
+/// Connections one peer may have open to this node at once. Two sides that dial each other,
+/// a restart whose old connection has not timed out yet, and a spare: more is an attempt to
+/// multiply the streams (and memory) a connection is allowed.
+const MAX_CONNS_PER_PEER: usize = 4;
+/// Inbound connections served at once, handshakes included.
+const MAX_INBOUND: usize = 1024;
+
+/// One inbound connection counted against its peer's and the node's limits, until dropped.
+struct Admitted {
+    open: Arc<Mutex<HashMap<NodeId, usize>>>,
+    peer: NodeId,
+}
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        let mut open = self.open.lock().expect("open lock");
+        if let Some(n) = open.get_mut(&self.peer) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.peer);
+            }
+        }
+    }
 }
 
 impl Conns {
+    /// Counts an inbound connection from `peer`, or says which limit it is over.
+    fn admit(&self, peer: &NodeId) -> Result<Admitted, &'static str> {
+        let mut open = self.open.lock().expect("open lock");
+        let total: usize = open.values().sum();
+        let n = open.get(peer).copied().unwrap_or(0);
+        if n >= MAX_CONNS_PER_PEER {
+            return Err("too many connections from this peer");
+        }
+        if total >= MAX_INBOUND {
+            return Err("too many connections");
+        }
+        open.insert(*peer, n + 1);
+        Ok(Admitted {
+            open: self.open.clone(),
+            peer: *peer,
+        })
+    }
+
+    /// Drops `peer`'s slot if nothing is cached or waiting in it, so that the dials the
+    /// network asks for (a new peer announced, a contact to verify) leave no entry behind.
+    fn drop_empty_slot(&self, peer: &NodeId) {
+        let mut outbound = self.outbound.lock().expect("conns lock");
+        if let Some(s) = outbound.get(peer)
+            && Arc::strong_count(s) == 1
+            && s.try_lock().is_ok_and(|c| c.is_none())
+        {
+            outbound.remove(peer);
+        }
+    }
+
     fn slot(&self, peer: &NodeId) -> Slot {
         self.outbound
             .lock()
@@ -140,6 +197,14 @@ async fn serve_inbound(net: &Net, conn: &Connection) {
         conn.close(2u32.into(), b"banned");
         return;
     }
+    let _admitted = match net.inner.conns.admit(&peer) {
+        Ok(a) => a,
+        Err(why) => {
+            tracing::debug!("refused a connection from {}: {why}", peer.short());
+            conn.close(3u32.into(), why.as_bytes());
+            return;
+        }
+    };
     match tokio::time::timeout(HANDSHAKE_WAIT, handshake(net, conn, &peer)).await {
         Ok(Ok(())) => {}
         Ok(Err(send)) => {
@@ -231,9 +296,7 @@ fn check_hello(
             ),
         ));
     }
-    if network != s.network
-        || !wire::proofs_match(proof, &wire::proof(&s.network, &s.secret, peer, &own))
-    {
+    if network != s.network || !wire::proofs_match(proof, &net.inner.membership.proof(peer, &own)) {
         tracing::warn!(
             "peer {} tried to join without the network secret: refused",
             peer.short()
@@ -258,7 +321,7 @@ fn check_hello(
     }
     Ok(Reply::Welcome {
         version: wire::VERSION,
-        proof: wire::proof(&s.network, &s.secret, &own, peer),
+        proof: net.inner.membership.proof(&own, peer),
         policy: net.policy().to_string(),
     })
 }
@@ -303,7 +366,15 @@ impl Net {
                 p.health = health;
             }
         });
-        let conn = result?;
+        let conn = match result {
+            Ok(c) => c,
+            Err(e) => {
+                drop(cached);
+                drop(slot);
+                self.inner.conns.drop_empty_slot(peer);
+                return Err(e);
+            }
+        };
         self.observe_path(peer, &conn);
         *cached = Some(conn.clone());
         let (net, peer, c) = (self.clone(), *peer, conn.clone());
@@ -329,7 +400,7 @@ impl Net {
         let hello = Request::Hello {
             version: wire::VERSION,
             network: s.network.clone(),
-            proof: wire::proof(&s.network, &s.secret, &own, peer),
+            proof: self.inner.membership.proof(&own, peer),
             policy: self.policy().to_string(),
         };
         wire::write(&mut tx, &hello).await?;
@@ -351,7 +422,7 @@ impl Net {
                      need the same [credits] settings and model catalog",
                     self.policy()
                 );
-                if !wire::proofs_match(&proof, &wire::proof(&s.network, &s.secret, peer, &own)) {
+                if !wire::proofs_match(&proof, &self.inner.membership.proof(peer, &own)) {
                     // It claims membership without proving the secret: never send it a prompt.
                     conn.close(1u32.into(), b"network proof mismatch");
                     self.strike(
@@ -389,8 +460,15 @@ impl Net {
                 c.close(0u32.into(), b"forgotten");
             }
         }
-        let slot = conns.slot(peer);
-        if let Ok(mut cached) = slot.try_lock()
+        // `get`, not `slot`: forgetting a peer never dialed must not make it an entry.
+        let slot = conns
+            .outbound
+            .lock()
+            .expect("conns lock")
+            .get(peer)
+            .cloned();
+        if let Some(slot) = slot
+            && let Ok(mut cached) = slot.try_lock()
             && cached.as_ref().is_some_and(matches)
             && let Some(c) = cached.take()
         {
@@ -398,6 +476,8 @@ impl Net {
         }
         if which.is_none() {
             conns.outbound.lock().expect("conns lock").remove(peer);
+        } else {
+            conns.drop_empty_slot(peer);
         }
         if let Some(w) = which {
             w.close(0u32.into(), b"failed");

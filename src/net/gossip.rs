@@ -320,8 +320,10 @@ impl Net {
     /// Step 2: whether `author` announces faster than the flood limit (struck now and then).
     fn flooded(&self, author: &NodeId) -> bool {
         let rep = &self.inner.reputation;
-        let Some(n) = rep.flooding(author) else {
-            return false;
+        let n = match rep.flooding(author) {
+            super::reputation::Flood::Fine => return false,
+            super::reputation::Flood::Crowded => return true,
+            super::reputation::Flood::Over(n) => n,
         };
         if rep.strike_flood(n) {
             self.strike(
@@ -473,10 +475,16 @@ impl Net {
                 return;
             }
             // Its debtor is asked first for a proof that voids it (aside), once per debt.
-            if self.first_sight_of_debt(r.replay_key()) {
+            // A bounded queue: past it, the debt waits for a later announcement (not marked
+            // seen), and a flood of debts holds no more than that many tasks.
+            if let Ok(pending) = super::remote::DEBTS_PENDING.try_acquire()
+                && self.first_sight_of_debt(r.replay_key())
+            {
                 let (net, author, p) = (self.clone(), *author, p.clone());
-                self.tasks()
-                    .spawn(async move { super::remote::debt_heard(&net, author, p).await });
+                self.tasks().spawn(async move {
+                    let _pending = pending;
+                    super::remote::debt_heard(&net, author, p).await
+                });
             }
         }
     }
@@ -549,11 +557,13 @@ impl Net {
         self.node().room_changed();
         if verify {
             let net = self.clone();
+            // Verification dials are few at a time, and none queue: a flood of new ids costs
+            // little, and an id skipped now is dialed at its next announcement.
+            let Ok(permit) = self.inner.dials.clone().try_acquire_owned() else {
+                return;
+            };
             self.tasks().spawn(async move {
-                // Verification dials are few at a time: a flood of new ids costs little.
-                let Ok(_permit) = net.inner.dials.acquire().await else {
-                    return;
-                };
+                let _permit = permit;
                 if let Err(e) = net.connect(&author).await {
                     tracing::info!("peer {}: {e:#}", author.short());
                 }

@@ -123,6 +123,7 @@ impl Net {
     async fn expire(&self) {
         let expiry = self.settings().peer_expiry;
         let expired = self.with_table(|t| t.expire(Instant::now(), expiry));
+        self.forget_addresses();
         if !expired.is_empty() {
             self.node().room_changed();
         }

@@ -48,7 +48,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use iroh::address_lookup::memory::MemoryLookup;
-use iroh::endpoint::{QuicTransportConfig, presets};
+use iroh::endpoint::{QuicTransportConfig, VarInt, presets};
 use iroh::{Endpoint, EndpointAddr, RelayMode, SecretKey};
 use iroh_gossip::api::GossipSender;
 use iroh_gossip::net::Gossip;
@@ -87,17 +87,21 @@ struct Inner {
     id: NodeId,
     endpoint: Endpoint,
     memory: MemoryLookup,
+    /// The ids whose addresses are in `memory`, and when they were put there.
+    remembered: Mutex<std::collections::HashMap<NodeId, Instant>>,
     gossip: Gossip,
     router: OnceLock<iroh::protocol::Router>,
     sender: OnceLock<GossipSender>,
     topic: [u8; 32],
+    /// The key that proves membership of the network (its proofs and its topic).
+    membership: wire::Membership,
     table: Mutex<Table>,
     conns: conn::Conns,
     reputation: reputation::Reputation,
     /// The seq of this node's next announcement.
     seq: AtomicU64,
     /// Dials to verify newly announced peers, a few at a time.
-    dials: tokio::sync::Semaphore,
+    dials: Arc<tokio::sync::Semaphore>,
     /// Peers' prompts being tokenized, a few at a time.
     prepares: tokio::sync::Semaphore,
     /// The peers' jobs running here, and the holds this node ran a job on or waived.
@@ -108,12 +112,12 @@ struct Inner {
     known: crate::trust::challenge::Book,
     /// The fraud proofs whose ids announcements brought, fetched or being fetched (so each
     /// is fetched and re-run once).
-    proofs_seen: Mutex<std::collections::HashSet<[u8; 32]>>,
+    proofs_seen: Mutex<KeySet>,
     /// Jobs (their keys) whose work a well-formed fraud proof disputes that this node could
     /// not re-run (it lacks the variant): it holds no debt for them.
-    disputed: Mutex<std::collections::HashSet<[u8; 32]>>,
+    disputed: Mutex<KeySet>,
     /// Debts heard of whose debtor was asked for a proof against their job (once each).
-    debts_asked: Mutex<std::collections::HashSet<[u8; 32]>>,
+    debts_asked: Mutex<KeySet>,
     /// The last announcement sent, sealed: what `GetAnnouncement` answers (cheap to serve;
     /// empty until the first is sent).
     sealed: tokio::sync::watch::Sender<Vec<u8>>,
@@ -139,16 +143,7 @@ impl Net {
             .max_message_size(wire::MAX_ANNOUNCEMENT + 1024)
             .spawn(endpoint.clone());
         let id = NodeId::from_bytes(*endpoint.id().as_bytes());
-        let trust = node.settings().data_dir.join("trust.redb");
-        let checks = tokio::task::spawn_blocking(move || crate::trust::spot::Checks::open(&trust))
-            .await?
-            .unwrap_or_else(|e| {
-                // Not fatal, and nothing is overwritten: this run's checks stay in memory.
-                tracing::error!(
-                    "could not open the spot-check records ({e}); keeping them in memory"
-                );
-                Default::default()
-            });
+        let (checks, membership) = open_trust(node, &settings).await?;
         let (shares, blobs, share_events) =
             share::Shares::open(&node.settings().data_dir, settings.share_rate).await?;
         let net = Net {
@@ -156,7 +151,8 @@ impl Net {
                 shares: Arc::new(shares),
                 catalog: crate::catalog::Catalog::load(node.settings().catalog.as_deref()).ok(),
                 auto: auto::Auto::default(),
-                topic: wire::topic(&settings.network, &settings.secret),
+                topic: membership.topic(),
+                membership,
                 table: Mutex::new(Table::new(id, settings.score)),
                 reputation: reputation::Reputation::new(settings.announce_interval),
                 policy: node
@@ -168,18 +164,19 @@ impl Net {
                 id,
                 endpoint: endpoint.clone(),
                 memory,
+                remembered: Mutex::new(Default::default()),
                 gossip: gossip.clone(),
                 router: OnceLock::new(),
                 sender: OnceLock::new(),
                 conns: conn::Conns::default(),
                 seq: AtomicU64::new(unix_now() * 1000),
-                dials: tokio::sync::Semaphore::new(8),
+                dials: Arc::new(tokio::sync::Semaphore::new(8)),
                 prepares: tokio::sync::Semaphore::new(4),
                 claims: Mutex::new(Default::default()),
                 checks,
-                proofs_seen: Mutex::new(Default::default()),
-                disputed: Mutex::new(Default::default()),
-                debts_asked: Mutex::new(Default::default()),
+                proofs_seen: Mutex::new(KeySet::new(KEY_SET_CAP)),
+                disputed: Mutex::new(KeySet::new(KEY_SET_CAP)),
+                debts_asked: Mutex::new(KeySet::new(KEY_SET_CAP)),
                 known: Default::default(),
                 sealed: tokio::sync::watch::channel(Vec::new()).0,
                 last_broadcast: Mutex::new(Instant::now()),
@@ -378,11 +375,7 @@ impl Net {
     /// Forgets that a proof id was seen (it could not be fetched or re-run yet): its next
     /// announcement, by any node, brings it again.
     pub(crate) fn forget_proof_sight(&self, id: &[u8; 32]) {
-        self.inner
-            .proofs_seen
-            .lock()
-            .expect("proofs seen")
-            .remove(id);
+        self.inner.proofs_seen.lock().expect("proofs seen").pop(id);
     }
 
     /// A fraud proof this node cannot re-run (it lacks the variant), which two verifier peers
@@ -406,13 +399,14 @@ impl Net {
     }
 
     /// Marks a debt (its key) heard of as asked about; whether it was new. Bounded like the
-    /// proofs seen (past 4,096 it starts again: a debtor asked once more).
+    /// proofs seen (the least recently seen forgotten: a debtor asked once more).
     pub(crate) fn first_sight_of_debt(&self, key: [u8; 32]) -> bool {
         insert_bounded(&self.inner.debts_asked, key)
     }
 
     /// Marks a proof id an announcement brought as seen; whether it was new. The set is
-    /// bounded: past 4,096 ids it starts again (a proof fetched twice is re-run once more).
+    /// bounded: past [`KEY_SET_CAP`] ids the least recently seen is forgotten (a proof
+    /// fetched twice is re-run once more).
     pub(crate) fn first_sight_of_proof(&self, id: [u8; 32]) -> bool {
         insert_bounded(&self.inner.proofs_seen, id)
     }
@@ -502,6 +496,36 @@ impl Net {
         }
         // Replace, not merge: a restarted peer's old addresses are dead and would be dialed first.
         self.inner.memory.set_endpoint_info(addr);
+        if let Ok(id) = NodeId::parse(&c.id) {
+            self.inner
+                .remembered
+                .lock()
+                .expect("remembered")
+                .insert(id, Instant::now());
+        }
+    }
+
+    /// Drops from the endpoint's lookup the addresses of peers the table no longer holds (and
+    /// that were not just added): iroh's lookup never forgets on its own, and every id that
+    /// ever announced would stay in it.
+    fn forget_addresses(&self) {
+        let now = Instant::now();
+        let mut stale: Vec<NodeId> = {
+            let remembered = self.inner.remembered.lock().expect("remembered");
+            remembered
+                .iter()
+                .filter(|(_, at)| now.saturating_duration_since(**at) > Duration::from_secs(60))
+                .map(|(id, _)| *id)
+                .collect()
+        };
+        self.with_table(|t| stale.retain(|id| t.get(id).is_none()));
+        let mut remembered = self.inner.remembered.lock().expect("remembered");
+        for id in stale {
+            remembered.remove(&id);
+            if let Some(pk) = id.public_key() {
+                self.inner.memory.remove_endpoint_info(pk);
+            }
+        }
     }
 
     /// Announces that this node leaves, waits (at most [`LEAVE_WAIT`]) for the peers it is
@@ -526,6 +550,37 @@ impl Net {
         }
         let _ = tokio::time::timeout(Duration::from_secs(3), self.inner.shares.shutdown()).await;
     }
+}
+
+/// Streams a peer may hold open at once on one connection, for all protocols: each job,
+/// request, chain fetch and model-file request is one. Past it the peer waits for one to end
+/// (QUIC's own backpressure), so a peer cannot make us hold more than this many streams, each
+/// with at most its receive window buffered and, for `llp`, a first frame due within
+/// [`serve::FIRST_FRAME_WAIT`].
+const MAX_BIDI_STREAMS: u32 = 64;
+/// Gossip opens one unidirectional stream per topic; nothing else uses them.
+const MAX_UNI_STREAMS: u32 = 8;
+/// Bytes one connection may have in flight to us across all its streams (the default has no
+/// limit). Ample for a model file's transfer at full speed.
+const CONN_RECEIVE_WINDOW: u32 = 16 << 20;
+
+/// The spot-check records and the membership key, both slow to make (a file, Argon2id):
+/// off the async runtime, together.
+async fn open_trust(
+    node: &Node,
+    settings: &NetSettings,
+) -> anyhow::Result<(crate::trust::spot::Checks, wire::Membership)> {
+    let trust = node.settings().data_dir.join("trust.redb");
+    let (name, secret) = (settings.network.clone(), settings.secret.clone());
+    Ok(tokio::task::spawn_blocking(move || {
+        let checks = crate::trust::spot::Checks::open(&trust).unwrap_or_else(|e| {
+            // Not fatal, and nothing is overwritten: this run's checks stay in memory.
+            tracing::error!("could not open the spot-check records ({e}); keeping them in memory");
+            Default::default()
+        });
+        (checks, wire::Membership::derive(&name, &secret))
+    })
+    .await?)
 }
 
 /// Binds the endpoint: the relay mode, the listen address, the key, our own address lookup.
@@ -554,6 +609,9 @@ async fn bind(settings: &NetSettings, key: &SecretKey) -> anyhow::Result<(Endpoi
         .address_lookup(memory.clone())
         .transport_config(
             QuicTransportConfig::builder()
+                .max_concurrent_bidi_streams(VarInt::from_u32(MAX_BIDI_STREAMS))
+                .max_concurrent_uni_streams(VarInt::from_u32(MAX_UNI_STREAMS))
+                .receive_window(VarInt::from_u32(CONN_RECEIVE_WINDOW))
                 .max_idle_timeout(Some(Duration::from_secs(20).try_into()?))
                 .keep_alive_interval(Duration::from_secs(2))
                 .build(),
@@ -564,12 +622,14 @@ async fn bind(settings: &NetSettings, key: &SecretKey) -> anyhow::Result<(Endpoi
     Ok((endpoint, memory))
 }
 
-/// Inserts `key` in a set of keys kept at most 4,096 (past that it starts again); whether it
-/// was new.
-fn insert_bounded(set: &Mutex<std::collections::HashSet<[u8; 32]>>, key: [u8; 32]) -> bool {
-    let mut s = set.lock().expect("a set of keys");
-    if s.len() >= 4096 {
-        s.clear();
-    }
-    s.insert(key)
+/// A set of keys (proof ids, job keys) that forgets the least recently seen past its cap:
+/// a flood of new keys turns over the oldest, never the whole set at once.
+type KeySet = lru::LruCache<[u8; 32], ()>;
+
+/// Keys each [`KeySet`] holds at most.
+const KEY_SET_CAP: std::num::NonZeroUsize = std::num::NonZeroUsize::new(16_384).expect("not 0");
+
+/// Inserts `key` in a bounded set of keys; whether it was new.
+fn insert_bounded(set: &Mutex<KeySet>, key: [u8; 32]) -> bool {
+    set.lock().expect("a set of keys").put(key, ()).is_none()
 }

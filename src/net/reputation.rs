@@ -1,7 +1,9 @@
 //! Reputation: protocol violations (strikes) by peer, the flood limit on announcements, and
 //! bans. A strike is logged with its reason, scores the peer down in the table, and after
 //! [`BAN_STRIKES`] of them the peer is out of routing for [`BAN_TIME`] and refused at the
-//! handshake. A peer proven to have forked its ledger is refused for good.
+//! handshake. A peer proven to have forked its ledger is refused for good. Every record is
+//! bounded, and bans are kept apart from strikes so that a flood of new ids cannot push one
+//! out.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -16,9 +18,17 @@ use crate::ids::NodeId;
 /// Most announcements one author may send per window before the excess counts as flooding.
 const FLOOD_LIMIT: u32 = 20;
 pub(super) const FLOOD_WINDOW: Duration = Duration::from_secs(10);
+/// Authors counted per flood window at most: past it, announcements of authors not yet
+/// counted wait for the next window (dropped, not struck).
+const MAX_FLOOD_AUTHORS: usize = 8192;
 /// Peers whose protocol violations are remembered at most (the least-struck are forgotten).
 const MAX_STRIKE_RECORDS: usize = 4096;
-/// How long a banned peer stays out of routing (its strike record may be forgotten sooner).
+/// Bans remembered at most. A ban is never forgotten to make room for another: when the list
+/// is full of unexpired bans, a new offender keeps its strikes (and its low score) but is
+/// not banned until one expires. Filling it takes [`BAN_STRIKES`] violations for each of
+/// 65,536 ids.
+const MAX_BANS: usize = 65_536;
+/// How long a banned peer stays out of routing and refused.
 const BAN_TIME: Duration = Duration::from_secs(24 * 3600);
 /// Strikes after which a peer's connections are refused at the handshake.
 const BAN_STRIKES: u32 = 5;
@@ -31,14 +41,36 @@ pub struct Misbehaviour {
     pub last: String,
 }
 
-/// Strikes and announcement counts.
+/// A banned peer's record.
+struct Ban {
+    until: Instant,
+    strikes: u32,
+    last: String,
+}
+
+/// What counting an announcement found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Flood {
+    /// Within the author's limit.
+    Fine,
+    /// The author's `n`th of the window, over the limit.
+    Over(u32),
+    /// Too many authors this window to count one more: dropped, nobody struck.
+    Crowded,
+}
+
+/// Strikes, bans and announcement counts.
 pub(super) struct Reputation {
-    /// Strikes by peer, with the last reason; bounded.
+    /// Strikes of peers not banned, with the last reason; bounded, the least-struck forgotten.
     strikes: Mutex<HashMap<NodeId, (u32, String)>>,
+    /// Banned peers, apart from the strikes so that no flood of new ids pushes a ban out.
+    bans: Mutex<HashMap<NodeId, Ban>>,
     /// Announcements per author in the current flood window.
     flood: Mutex<(Instant, HashMap<NodeId, u32>)>,
     /// Most announcements per window before the excess is flooding.
     flood_limit: u32,
+    /// [`MAX_STRIKE_RECORDS`] and [`MAX_BANS`] (smaller in tests).
+    caps: (usize, usize),
 }
 
 impl Reputation {
@@ -51,21 +83,29 @@ impl Reputation {
         let own = (2 * FLOOD_WINDOW.as_millis() / announce_interval.as_millis().max(1)) as u32;
         Reputation {
             strikes: Mutex::new(HashMap::new()),
+            bans: Mutex::new(HashMap::new()),
             flood: Mutex::new((Instant::now(), HashMap::new())),
             flood_limit: FLOOD_LIMIT.max(own.min(200) + 1),
+            caps: (MAX_STRIKE_RECORDS, MAX_BANS),
         }
     }
 
-    /// Counts an announcement by `author`: `Some(n)` when it is the `n`th of the window and over
-    /// the limit, and the excess should be struck (once, then every 50th).
-    pub(super) fn flooding(&self, author: &NodeId) -> Option<u32> {
+    /// Counts an announcement by `author`.
+    pub(super) fn flooding(&self, author: &NodeId) -> Flood {
         let mut f = self.flood.lock().expect("flood");
         if f.0.elapsed() > FLOOD_WINDOW {
             *f = (Instant::now(), HashMap::new());
         }
+        if f.1.len() >= MAX_FLOOD_AUTHORS && !f.1.contains_key(author) {
+            return Flood::Crowded;
+        }
         let n = f.1.entry(*author).or_insert(0);
         *n += 1;
-        (*n > self.flood_limit).then_some(*n)
+        if *n > self.flood_limit {
+            Flood::Over(*n)
+        } else {
+            Flood::Fine
+        }
     }
 
     /// Whether the excess announcement `n` is one to strike.
@@ -73,27 +113,74 @@ impl Reputation {
         n == self.flood_limit + 1 || n.is_multiple_of(50)
     }
 
-    /// Records a strike; returns the peer's count.
+    /// Records a strike; returns the peer's count. At [`BAN_STRIKES`] the record moves to the
+    /// bans.
     fn record(&self, peer: &NodeId, reason: &str) -> u32 {
+        let reason: String = reason.chars().take(300).collect();
+        let now = Instant::now();
+        let mut bans = self.bans.lock().expect("bans");
+        if let Some(b) = bans.get_mut(peer).filter(|b| b.until > now) {
+            b.strikes = b.strikes.saturating_add(1);
+            b.last = reason;
+            return b.strikes;
+        }
         let mut s = self.strikes.lock().expect("strikes");
-        if s.len() >= MAX_STRIKE_RECORDS && !s.contains_key(peer) {
-            // Bounded: forget the least-struck record to make room.
+        if s.len() >= self.caps.0 && !s.contains_key(peer) {
+            // Bounded: forget the least-struck record to make room (never a ban: those are
+            // kept apart).
             if let Some(k) = s.iter().min_by_key(|(_, (n, _))| *n).map(|(k, _)| *k) {
                 s.remove(&k);
             }
         }
         let e = s.entry(*peer).or_insert((0, String::new()));
         e.0 = e.0.saturating_add(1);
-        e.1 = reason.chars().take(300).collect();
-        e.0
+        e.1 = reason;
+        let count = e.0;
+        if count >= BAN_STRIKES {
+            if bans.len() >= self.caps.1 {
+                bans.retain(|_, b| b.until > now);
+            }
+            if bans.len() < self.caps.1 || bans.contains_key(peer) {
+                let (strikes, last) = s.remove(peer).unwrap_or_default();
+                bans.insert(
+                    *peer,
+                    Ban {
+                        until: now + BAN_TIME,
+                        strikes,
+                        last,
+                    },
+                );
+            }
+        }
+        count
     }
 
     fn banned(&self, peer: &NodeId) -> bool {
-        self.strikes
+        self.bans
             .lock()
-            .expect("strikes")
+            .expect("bans")
             .get(peer)
-            .is_some_and(|(n, _)| *n >= BAN_STRIKES)
+            .is_some_and(|b| b.until > Instant::now())
+    }
+
+    /// Every record, banned or not, by peer.
+    fn records(&self) -> Vec<Misbehaviour> {
+        let now = Instant::now();
+        let bans = self.bans.lock().expect("bans");
+        let strikes = self.strikes.lock().expect("strikes");
+        let mut v: Vec<Misbehaviour> = bans
+            .iter()
+            .filter(|(_, b)| b.until > now)
+            .map(|(id, b)| (id, b.strikes, &b.last))
+            .chain(strikes.iter().map(|(id, (n, last))| (id, *n, last)))
+            .map(|(id, strikes, last)| Misbehaviour {
+                peer: *id,
+                strikes,
+                last: last.clone(),
+            })
+            .collect();
+        v.sort_by_key(|m| m.peer);
+        v
     }
 }
 
@@ -136,26 +223,78 @@ impl Net {
 
     /// The peers that broke the protocol, by id.
     pub fn misbehaving(&self) -> Vec<Misbehaviour> {
-        let mut v: Vec<Misbehaviour> = self
-            .inner
-            .reputation
-            .strikes
-            .lock()
-            .expect("strikes")
-            .iter()
-            .map(|(id, (n, last))| Misbehaviour {
-                peer: *id,
-                strikes: *n,
-                last: last.clone(),
-            })
-            .collect();
-        v.sort_by_key(|m| m.peer);
-        v
+        self.inner.reputation.records()
     }
 
     /// Whether `peer` has misbehaved so often that it is refused, or forked its ledger.
     pub fn banned(&self, peer: &NodeId) -> bool {
         self.node().ledger().is_some_and(|l| l.is_equivocator(peer))
             || self.inner.reputation.banned(peer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(i: u32) -> NodeId {
+        let mut b = [0u8; 32];
+        b[..4].copy_from_slice(&i.to_be_bytes());
+        NodeId::from_bytes(b)
+    }
+
+    #[test]
+    fn a_flood_of_new_ids_cannot_lift_a_ban() {
+        let mut r = Reputation::new(Duration::from_secs(1));
+        r.caps = (64, 16);
+        let villain = id(u32::MAX);
+        for _ in 0..BAN_STRIKES {
+            r.record(&villain, "lied");
+        }
+        assert!(r.banned(&villain));
+        // Thousands of fresh ids, each struck as often as a ban takes and once short of it:
+        // the strike records turn over, the bans fill, and the first ban holds throughout.
+        for i in 0..5000 {
+            let n = if i % 2 == 0 {
+                BAN_STRIKES
+            } else {
+                BAN_STRIKES - 1
+            };
+            for _ in 0..n {
+                r.record(&id(i), "sybil");
+            }
+            assert!(r.banned(&villain), "lifted after {i} new ids");
+        }
+        assert!(r.strikes.lock().unwrap().len() <= 64);
+        assert_eq!(r.bans.lock().unwrap().len(), 16);
+        // A full list bans no one new, but the offender keeps its strikes.
+        let late = id(999_999);
+        for _ in 0..BAN_STRIKES {
+            r.record(&late, "late");
+        }
+        assert!(!r.banned(&late));
+        assert!(
+            r.records()
+                .iter()
+                .any(|m| m.peer == late && m.strikes == BAN_STRIKES)
+        );
+        // Strikes on a banned peer count on, in its ban.
+        assert_eq!(r.record(&villain, "again"), BAN_STRIKES + 1);
+    }
+
+    #[test]
+    fn flood_counts_are_bounded() {
+        let r = Reputation::new(Duration::from_secs(1));
+        for i in 0..MAX_FLOOD_AUTHORS as u32 {
+            assert_eq!(r.flooding(&id(i)), Flood::Fine);
+        }
+        assert_eq!(r.flooding(&id(u32::MAX)), Flood::Crowded);
+        // Authors already counted are still counted, and still limited.
+        let mut last = Flood::Fine;
+        for _ in 0..r.flood_limit {
+            last = r.flooding(&id(0));
+        }
+        assert_eq!(last, Flood::Over(r.flood_limit + 1));
+        assert!(r.flood.lock().unwrap().1.len() <= MAX_FLOOD_AUTHORS);
     }
 }

@@ -22,12 +22,12 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// The node-to-node protocol, versioned in its name: a node speaking another version is refused
 /// by the QUIC handshake itself.
-pub const ALPN: &[u8] = b"llp/7";
+pub const ALPN: &[u8] = b"llp/8";
 /// The protocol version carried in [`Request::Hello`] (3: admitted chains, backed earnings,
 /// payment by signed promises; 4: commitments, proofs, verifiers; 5: running commitments;
 /// 6: tools, response formats, logprobs, chat messages with tool calls; 7: engines and
 /// variants in announcements).
-pub const VERSION: u32 = 7;
+pub const VERSION: u32 = 8;
 /// A worker signs a running commitment to the answer so far after every this many tokens
 /// ([`Reply::Committed`]), and its requester promises to pay for those tokens only then.
 pub const COMMIT_EVERY: u32 = 8;
@@ -49,6 +49,8 @@ pub enum WireError {
     Malformed(String),
     #[error("message of {0} bytes is too short to hold a signed envelope")]
     Truncated(usize),
+    #[error("the frame ended after {got} of its {want} bytes")]
+    Short { got: usize, want: usize },
     #[error("unknown envelope version {0}")]
     UnknownVersion(u8),
     #[error("bad signature (the message was altered or not signed by {0})")]
@@ -67,7 +69,7 @@ impl From<std::io::Error> for WireError {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Request {
-    /// Proves membership of the network: `proof` is [`proof`] of the secret over both ids.
+    /// Proves membership of the network: `proof` is [`Membership::proof`] over both ids.
     Hello {
         version: u32,
         network: String,
@@ -639,37 +641,87 @@ pub async fn read<T: for<'de> Deserialize<'de>, R: AsyncRead + Unpin>(
     if len > max {
         return Err(WireError::TooBig { len, max });
     }
-    let mut body = vec![0u8; len];
-    r.read_exact(&mut body).await?;
+    // Grown as the bytes arrive, never reserved from the length alone: a peer that promises
+    // 4 MiB on each of its streams and sends nothing more must not make us hold 4 MiB each.
+    let mut body = Vec::with_capacity(len.min(64 << 10));
+    r.take(len as u64).read_to_end(&mut body).await?;
+    if body.len() < len {
+        return Err(WireError::Short {
+            got: body.len(),
+            want: len,
+        });
+    }
     decode(&body).map(Some)
 }
 
-/// The membership proof of a network: a keyed hash of both node ids, keyed by the network's name
-/// and secret. Binding the ids (which the QUIC handshake authenticates) means a proof seen once
-/// cannot be replayed by another node or in the other direction.
-pub fn proof(network: &str, secret: &str, from: &NodeId, to: &NodeId) -> String {
-    let key = blake3::derive_key(
-        "llp network membership v1",
-        format!("{network}\0{secret}").as_bytes(),
-    );
-    let mut h = blake3::Hasher::new_keyed(&key);
-    h.update(from.as_bytes());
-    h.update(to.as_bytes());
-    h.finalize().to_hex().to_string()
+/// What proves membership of a network: a key derived from its name and secret, from which
+/// each connection's proof and the gossip topic are made.
+///
+/// A proof is sent to whoever answers a dial, and a dial may go to a LAN bystander that
+/// announced itself over mDNS; the gossip topic also travels to peers before they are
+/// verified. Either lets its holder test guesses of the secret offline. So the key of a
+/// private network comes from Argon2id with 64 MiB and 3 passes (about a quarter second, once
+/// per start): every guess costs the attacker as much, where a plain hash would let it try
+/// billions a second. A secret of `llp`'s own making (16 random bytes) is beyond guessing
+/// either way; this protects the passphrases people choose. A PAKE would also stop offline
+/// guessing but needs a round trip and a crate of its own; a responder-proves-first rule
+/// would leave the topic exposed.
+#[derive(Clone)]
+pub struct Membership {
+    key: [u8; 32],
 }
 
-/// Constant-time comparison of two proofs.
+impl std::fmt::Debug for Membership {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Membership(..)")
+    }
+}
+
+/// The Argon2id cost of a private network's key: memory in KiB, and passes.
+const MEMBERSHIP_KIB: u32 = 64 * 1024;
+const MEMBERSHIP_PASSES: u32 = 3;
+
+impl Membership {
+    /// The key of `network` with `secret` (empty: an open network, which has nothing to hide
+    /// and gets a plain hash). Blocking for a private network: run it off the async runtime.
+    pub fn derive(network: &str, secret: &str) -> Membership {
+        let name = blake3::derive_key("llp network name v2", network.as_bytes());
+        if secret.is_empty() {
+            return Membership { key: name };
+        }
+        let params = argon2::Params::new(MEMBERSHIP_KIB, MEMBERSHIP_PASSES, 1, Some(32))
+            .expect("valid Argon2 parameters");
+        let argon =
+            argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+        let mut key = [0u8; 32];
+        // The network's name salts the derivation, so one table of guesses serves one network.
+        argon
+            .hash_password_into(secret.as_bytes(), &name, &mut key)
+            .expect("Argon2 with fixed parameters and a 32-byte salt");
+        Membership { key }
+    }
+
+    /// The proof `from` sends `to`: a keyed hash of both node ids. Binding the ids (which the
+    /// QUIC handshake authenticates) means a proof seen once cannot be replayed by another node
+    /// or in the other direction.
+    pub fn proof(&self, from: &NodeId, to: &NodeId) -> String {
+        let mut h = blake3::Hasher::new_keyed(&self.key);
+        h.update(b"llp membership proof v2");
+        h.update(from.as_bytes());
+        h.update(to.as_bytes());
+        h.finalize().to_hex().to_string()
+    }
+
+    /// The gossip topic of the network. It comes from the key, so outsiders cannot even find
+    /// it.
+    pub fn topic(&self) -> [u8; 32] {
+        *blake3::keyed_hash(&self.key, b"llp/announce/2").as_bytes()
+    }
+}
+
+/// Compares two proofs in constant time ([`crate::ids::secrets_match`]).
 pub fn proofs_match(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
-/// The gossip topic of a network. The secret is part of it, so outsiders cannot even find it.
-pub fn topic(network: &str, secret: &str) -> [u8; 32] {
-    *blake3::hash(format!("llp/announce/1\0{network}\0{secret}").as_bytes()).as_bytes()
+    crate::ids::secrets_match(a, b)
 }
 
 fn signed_bytes(topic: &[u8; 32], body: &[u8]) -> Vec<u8> {
@@ -745,14 +797,14 @@ mod tests {
     #[test]
     fn sealed_announcements_open_only_unaltered_and_in_their_topic() {
         let key = SecretKey::generate();
-        let t = topic("public", "");
+        let t = Membership::derive("public", "").topic();
         let bytes = seal(&key, &t, &sample());
         let (author, a) = open(&t, &bytes).unwrap();
         assert_eq!(author, NodeId::from(key.public()));
         assert_eq!(a, sample());
         // Another network's topic: the signature does not cover it.
         assert!(matches!(
-            open(&topic("other", ""), &bytes),
+            open(&Membership::derive("other", "").topic(), &bytes),
             Err(WireError::BadSignature(_))
         ));
         // Every single-bit flip is refused.
@@ -773,11 +825,42 @@ mod tests {
             NodeId::from(SecretKey::generate().public()),
             NodeId::from(SecretKey::generate().public()),
         );
-        let p = proof("n", "s", &a, &b);
-        assert!(proofs_match(&p, &proof("n", "s", &a, &b)));
-        assert!(!proofs_match(&p, &proof("n", "t", &a, &b)));
-        assert!(!proofs_match(&p, &proof("n", "s", &b, &a)));
-        assert!(!proofs_match(&p, &proof("m", "s", &a, &b)));
+        let ns = Membership::derive("n", "s");
+        let p = ns.proof(&a, &b);
+        assert!(proofs_match(
+            &p,
+            &Membership::derive("n", "s").proof(&a, &b)
+        ));
+        assert!(!proofs_match(
+            &p,
+            &Membership::derive("n", "t").proof(&a, &b)
+        ));
+        assert!(!proofs_match(&p, &ns.proof(&b, &a)));
+        assert!(!proofs_match(
+            &p,
+            &Membership::derive("m", "s").proof(&a, &b)
+        ));
+        assert!(!proofs_match(
+            &p,
+            &Membership::derive("n", "").proof(&a, &b)
+        ));
+        // The topic hides the secret and the name alike.
+        assert_ne!(ns.topic(), Membership::derive("n", "t").topic());
+        assert_ne!(ns.topic(), Membership::derive("m", "s").topic());
+        assert_eq!(ns.topic(), Membership::derive("n", "s").topic());
+    }
+
+    /// A guess of the secret costs an Argon2id evaluation of 64 MiB: measured, not timed (the
+    /// machine is shared), as the memory the derivation asks for.
+    #[test]
+    fn a_private_networks_key_is_slow_to_guess() {
+        let params = argon2::Params::new(MEMBERSHIP_KIB, MEMBERSHIP_PASSES, 1, Some(32)).unwrap();
+        assert_eq!(params.m_cost(), 65536);
+        assert_eq!(params.t_cost(), 3);
+        // An open network's key is the plain name hash; a private one's is not.
+        let open = Membership::derive("n", "");
+        assert_eq!(open.key, blake3::derive_key("llp network name v2", b"n"));
+        assert_ne!(Membership::derive("n", "s").key, open.key);
     }
 
     #[tokio::test]
@@ -805,7 +888,7 @@ mod tests {
         fn decoders_never_panic_on_garbage(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
             let _ = decode::<Request>(&bytes);
             let _ = decode::<Reply>(&bytes);
-            let t = topic("public", "");
+            let t = Membership::derive("public", "").topic();
             prop_assert!(open(&t, &bytes).is_err());
         }
 

@@ -37,7 +37,14 @@ impl Drop for DataDirLock {
 
 /// Takes the data dir for this process; a second `llp serve` on it is refused with the holder's pid.
 pub fn lock_data_dir(dir: &Path) -> Result<DataDirLock, UsageError> {
-    std::fs::create_dir_all(dir)
+    // The dir holds the node key and the ticket with the network secret: a new one is the
+    // owner's alone (an existing one keeps the mode its owner gave it).
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
         .map_err(|e| UsageError(format!("data dir {}: {e}", dir.display())))?;
     let path = dir.join("node.lock");
     let mut file = std::fs::OpenOptions::new()
@@ -99,11 +106,7 @@ pub fn node_key(dir: &Path) -> Result<iroh::SecretKey, UsageError> {
             let mut b = [0u8; 32];
             getrandom::fill(&mut b)
                 .map_err(|e| UsageError(format!("no randomness for a node key: {e}")))?;
-            let mut opts = std::fs::OpenOptions::new();
-            opts.write(true).create_new(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-            opts.open(&path)
+            private_file(&path)
                 .and_then(|mut f| f.write_all(&b).and_then(|_| f.sync_all()))
                 .map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
             b
@@ -113,12 +116,64 @@ pub fn node_key(dir: &Path) -> Result<iroh::SecretKey, UsageError> {
     Ok(iroh::SecretKey::from_bytes(&bytes))
 }
 
-/// Writes `node.json` so other commands find this node's API.
+/// Writes `node.json` so other commands find this node's API. Its ticket carries the network
+/// secret, so the file is the owner's alone (mode 0600): `llp invite` reads it there, and no
+/// other user of the machine can.
 pub fn write_node_file(dir: &Path, nf: &NodeFile) -> std::io::Result<()> {
     let tmp = dir.join("node.json.tmp");
-    std::fs::write(
-        &tmp,
-        serde_json::to_vec_pretty(nf).expect("node file serializes"),
-    )?;
+    // A leftover from a crash may have another mode: `create_new` makes a fresh file with ours.
+    let _ = std::fs::remove_file(&tmp);
+    let mut file = private_file(&tmp)?;
+    file.write_all(&serde_json::to_vec_pretty(nf).expect("node file serializes"))?;
+    file.sync_all()?;
     std::fs::rename(tmp, dir.join("node.json"))
+}
+
+/// A new file only its owner can read or write (mode 0600 on Unix), created with that mode so
+/// that no other user can open it in between.
+pub fn private_file(path: &Path) -> std::io::Result<File> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    opts.open(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn the_files_holding_secrets_are_the_owners_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("a/new/data");
+        let _lock = lock_data_dir(&dir).unwrap();
+        assert_eq!(mode(&dir), 0o700);
+        node_key(&dir).unwrap();
+        assert_eq!(mode(&dir.join("node.key")), 0o600);
+        // A leftover temporary file of another mode is replaced, not reused.
+        std::fs::write(dir.join("node.json.tmp"), "old").unwrap();
+        std::fs::set_permissions(
+            dir.join("node.json.tmp"),
+            std::fs::Permissions::from_mode(0o644),
+        )
+        .unwrap();
+        let nf = NodeFile {
+            pid: 1,
+            api: "127.0.0.1:1".parse().unwrap(),
+            id: node_id(&dir).unwrap(),
+            version: "t".into(),
+            ticket: Some("llp1secret".into()),
+        };
+        write_node_file(&dir, &nf).unwrap();
+        assert_eq!(mode(&dir.join("node.json")), 0o600);
+        // An existing dir keeps the mode its owner gave it.
+        let shared = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(shared.path(), std::fs::Permissions::from_mode(0o750)).unwrap();
+        let _lock = lock_data_dir(shared.path()).unwrap();
+        assert_eq!(mode(shared.path()), 0o750);
+    }
 }

@@ -10,7 +10,7 @@ use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 
 use super::proof::FraudProof;
 use crate::ids::NodeId;
@@ -27,8 +27,38 @@ pub const MAX_PROOFS: usize = 64;
 pub const PROBATION: u32 = 10;
 /// The lowest rate: one job in twenty, however long the run.
 pub const FLOOR: f64 = 0.05;
-/// Workers remembered (the least checked are forgotten first past it).
+/// Workers remembered, in memory and in the file (the least checked are forgotten first past
+/// it, those that failed last: see [`keep_rank`]).
 const MAX_WORKERS: usize = 4096;
+
+/// How much a record is worth keeping: one with a failure over any without, then the most
+/// failures, then the most checks passed. The least goes first.
+fn keep_rank(r: &Record) -> (bool, u32, u32) {
+    (r.failed > 0, r.failed, r.passed)
+}
+
+/// Keeps at most `keep` rows of the records table, the most worth keeping (see
+/// [`keep_rank`]): a file written by an older version, or left past the cap by a write that
+/// failed, is brought back within it.
+fn prune_records(
+    t: &mut redb::Table<'_, &'static [u8; 32], [u8; 12]>,
+    keep: usize,
+) -> Result<(), redb::StorageError> {
+    if t.len()? <= keep as u64 {
+        return Ok(());
+    }
+    let mut all = Vec::new();
+    for row in t.iter()? {
+        let (k, v) = row?;
+        all.push((keep_rank(&Record::decode(v.value())), *k.value()));
+    }
+    // The most worth keeping first.
+    all.sort_unstable_by(|a, b| b.cmp(a));
+    for (_, k) in &all[keep.min(all.len())..] {
+        t.remove(k)?;
+    }
+    Ok(())
+}
 
 /// What this node found checking one worker's answers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -74,6 +104,9 @@ impl Record {
 #[derive(Debug, Default)]
 pub struct Checks {
     records: Mutex<HashMap<NodeId, Record>>,
+    /// Workers forgotten in memory to make room, to remove from the file at the next save (at
+    /// most [`MAX_WORKERS`]; past it, [`prune_records`] catches the rest).
+    forgotten: Mutex<Vec<NodeId>>,
     /// The fraud proofs this node made or re-ran itself, oldest first.
     proofs: Mutex<VecDeque<FraudProof>>,
     db: Option<(PathBuf, Database)>,
@@ -85,7 +118,10 @@ impl Checks {
         let err = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
         let db = Database::create(path).map_err(|e| err(&e))?;
         let w = db.begin_write().map_err(|e| err(&e))?;
-        w.open_table(RECORDS).map_err(|e| err(&e))?;
+        {
+            let mut t = w.open_table(RECORDS).map_err(|e| err(&e))?;
+            prune_records(&mut t, MAX_WORKERS).map_err(|e| err(&e))?;
+        }
         w.open_table(PROOFS).map_err(|e| err(&e))?;
         w.commit().map_err(|e| err(&e))?;
         let mut records = HashMap::new();
@@ -93,7 +129,8 @@ impl Checks {
         {
             let r = db.begin_read().map_err(|e| err(&e))?;
             let t = r.open_table(RECORDS).map_err(|e| err(&e))?;
-            for row in t.iter().map_err(|e| err(&e))? {
+            // Pruned to the cap above.
+            for row in t.iter().map_err(|e| err(&e))?.take(MAX_WORKERS) {
                 let (k, v) = row.map_err(|e| err(&e))?;
                 records.insert(NodeId::from_bytes(*k.value()), Record::decode(v.value()));
             }
@@ -118,6 +155,7 @@ impl Checks {
         proofs.sort_by_key(|(kept, _)| *kept);
         Ok(Checks {
             records: Mutex::new(records),
+            forgotten: Mutex::new(Vec::new()),
             proofs: Mutex::new(proofs.into_iter().map(|(_, p)| p).collect()),
             db: Some((path.to_path_buf(), db)),
         })
@@ -192,17 +230,29 @@ impl Checks {
         all.iter().find(|p| p.id() == *id).cloned()
     }
 
-    /// Writes `worker`'s record durably. Blocking: call off the async runtime.
+    /// Writes `worker`'s record durably, and removes those forgotten in memory since the last
+    /// save: the file stays within [`MAX_WORKERS`] records, as memory does. Blocking: call off
+    /// the async runtime.
     pub fn save(&self, worker: &NodeId, r: &Record) -> Result<(), String> {
         let Some((path, db)) = &self.db else {
             return Ok(());
         };
+        let mut forgotten = std::mem::take(&mut *self.forgotten.lock().expect("forgotten"));
+        {
+            // One recorded again since it was forgotten stays.
+            let records = self.records.lock().expect("checks");
+            forgotten.retain(|k| k != worker && !records.contains_key(k));
+        }
         let err = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
         let w = db.begin_write().map_err(|e| err(&e))?;
         {
             let mut t = w.open_table(RECORDS).map_err(|e| err(&e))?;
             t.insert(worker.as_bytes(), r.encode())
                 .map_err(|e| err(&e))?;
+            for k in &forgotten {
+                t.remove(k.as_bytes()).map_err(|e| err(&e))?;
+            }
+            prune_records(&mut t, MAX_WORKERS).map_err(|e| err(&e))?;
         }
         w.commit().map_err(|e| err(&e))
     }
@@ -227,6 +277,17 @@ impl Checks {
             .unwrap_or_default()
     }
 
+    /// Notes that `worker`'s record was forgotten, for the next save to remove from the file.
+    fn forget_on_disk(&self, worker: NodeId) {
+        if self.db.is_none() {
+            return;
+        }
+        let mut f = self.forgotten.lock().expect("forgotten");
+        if f.len() < MAX_WORKERS {
+            f.push(worker);
+        }
+    }
+
     /// Records a check's outcome; returns the worker's record after it.
     pub fn record(&self, worker: &NodeId, passed: bool) -> Record {
         let mut all = self.records.lock().expect("checks");
@@ -235,11 +296,10 @@ impl Checks {
             // node forget a cheater. When every record holds a failure (a flood of
             // self-incriminating throwaway keys), the one with the fewest goes, so memory stays
             // bounded and the workers that failed most are remembered.
-            let least = all
-                .iter()
-                .min_by_key(|(_, r)| (r.failed > 0, r.failed, r.passed));
+            let least = all.iter().min_by_key(|(_, r)| keep_rank(r));
             if let Some(k) = least.map(|(k, _)| *k) {
                 all.remove(&k);
+                self.forget_on_disk(k);
             }
         }
         let r = all.entry(*worker).or_default();
@@ -298,6 +358,63 @@ mod tests {
         c.record(&key(u32::MAX - 1), false);
         assert_eq!(c.get(&key(u32::MAX)).passed, 0);
         assert_eq!(c.get(&key(0)).failed, 2);
+    }
+
+    #[test]
+    fn the_file_stays_bounded_and_keeps_failures() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("trust.redb");
+        let key = |i: u32| {
+            let mut b = [0u8; 32];
+            b[..4].copy_from_slice(&i.to_be_bytes());
+            NodeId::from_bytes(b)
+        };
+        let rows = |c: &Checks| {
+            let (_, db) = c.db.as_ref().unwrap();
+            let r = db.begin_read().unwrap();
+            r.open_table(RECORDS).unwrap().len().unwrap()
+        };
+        // A file past the cap, as an older version left it: a cheater among clean records.
+        {
+            let c = Checks::open(&path).unwrap();
+            let (_, db) = c.db.as_ref().unwrap();
+            let w = db.begin_write().unwrap();
+            {
+                let mut t = w.open_table(RECORDS).unwrap();
+                let cheater = Record {
+                    run: 0,
+                    passed: 0,
+                    failed: 1,
+                };
+                t.insert(key(0).as_bytes(), cheater.encode()).unwrap();
+                let clean = Record {
+                    run: 1,
+                    passed: 1,
+                    failed: 0,
+                };
+                for i in 1..2 * MAX_WORKERS as u32 {
+                    t.insert(key(i).as_bytes(), clean.encode()).unwrap();
+                }
+            }
+            w.commit().unwrap();
+        }
+        // Opened: both the file and memory within the cap, the cheater kept.
+        let c = Checks::open(&path).unwrap();
+        assert_eq!(rows(&c), MAX_WORKERS as u64);
+        assert_eq!(c.all().len(), MAX_WORKERS);
+        assert_eq!(c.get(&key(0)).failed, 1);
+        // New workers: each save removes from the file the record memory forgot for it.
+        for i in 0..10 {
+            let w = key(u32::MAX - i);
+            let r = c.record(&w, true);
+            c.save(&w, &r).unwrap();
+        }
+        assert_eq!(rows(&c), MAX_WORKERS as u64);
+        assert_eq!(c.all().len(), MAX_WORKERS);
+        drop(c);
+        let c = Checks::open(&path).unwrap();
+        assert_eq!(c.get(&key(0)).failed, 1);
+        assert_eq!(c.get(&key(u32::MAX - 9)).passed, 1);
     }
 
     #[test]

@@ -26,7 +26,7 @@
 
 mod check;
 mod verify;
-pub(in crate::net) use verify::{debt_heard, take_proof, verify_for};
+pub(in crate::net) use verify::{DEBTS_PENDING, debt_heard, take_proof, verify_for};
 mod challenge;
 pub(super) use challenge::challenges;
 mod follow;

@@ -25,6 +25,10 @@ static ASKING: std::sync::Mutex<Vec<NodeId>> = std::sync::Mutex::new(Vec::new())
 /// Proofs being fetched from their announcers: a few at a time (the rest wait for the next
 /// announcement).
 static FETCHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+/// Debts heard and waiting for [`debt_heard`], at most (the gossip that brings them skips the
+/// rest until a later announcement).
+pub(in crate::net) static DEBTS_PENDING: tokio::sync::Semaphore =
+    tokio::sync::Semaphore::const_new(256);
 
 /// The candidates a node without the model draws its verifiers from: the best-reputed few.
 const CANDIDATES: usize = 8;

@@ -164,6 +164,10 @@ impl Claims {
             return true;
         }
         if full || mine.len() >= MAX_OPEN_HOLDS {
+            // No empty entry left behind: a flood of refused requesters would grow the map.
+            if mine.is_empty() {
+                self.waived.remove(&peer);
+            }
             return false;
         }
         mine.push((hold, until));

@@ -57,19 +57,53 @@ async fn answer(send: &mut SendStream, reply: &Reply) {
     let _ = send.finish();
 }
 
-/// One request stream from a verified peer.
-async fn one_stream(net: &Net, peer: NodeId, mut send: SendStream, mut recv: RecvStream) {
-    let req = match wire::read::<Request, _>(&mut recv, wire::MAX_FRAME).await {
-        Ok(Some(r)) => r,
-        Ok(None) => return,
+/// How long a peer has to send a stream's request once it opened the stream. A stream held
+/// open in silence would otherwise hold its task (and one of the connection's streams) for as
+/// long as the connection lives, which keep-alives make forever.
+pub(crate) const FIRST_FRAME_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The request a stream opens with, within [`FIRST_FRAME_WAIT`]; `None` when there is none
+/// (the stream ended, or it was answered with why not).
+async fn first_request(
+    net: &Net,
+    peer: NodeId,
+    send: &mut SendStream,
+    recv: &mut RecvStream,
+) -> Option<Request> {
+    let first = tokio::time::timeout(
+        FIRST_FRAME_WAIT,
+        wire::read::<Request, _>(recv, wire::MAX_FRAME),
+    );
+    let Ok(read) = first.await else {
+        // Not a strike: a lossy link can be this slow without any ill will.
+        tracing::debug!(
+            "peer {} opened a stream and sent no request within {}s",
+            peer.short(),
+            FIRST_FRAME_WAIT.as_secs()
+        );
+        let _ = recv.stop(0u32.into());
+        let m = format!(
+            "no request within {}s of opening the stream",
+            FIRST_FRAME_WAIT.as_secs()
+        );
+        answer(send, &Reply::refused(RefuseCode::Invalid, m)).await;
+        return None;
+    };
+    match read {
+        Ok(r) => r,
         Err(e) => {
             net.strike(&peer, &e.to_string());
-            return answer(
-                &mut send,
-                &Reply::refused(RefuseCode::Invalid, e.to_string()),
-            )
-            .await;
+            let reply = Reply::refused(RefuseCode::Invalid, e.to_string());
+            answer(send, &reply).await;
+            None
         }
+    }
+}
+
+/// One request stream from a verified peer.
+async fn one_stream(net: &Net, peer: NodeId, mut send: SendStream, mut recv: RecvStream) {
+    let Some(req) = first_request(net, peer, &mut send, &mut recv).await else {
+        return;
     };
     // Proven to have forked its ledger since the connection opened: no more work, ever.
     if net.node().ledger().is_some_and(|l| l.is_equivocator(&peer)) {
