@@ -17,8 +17,9 @@ as_root() {
 
 # 1. Debian packages: the C/C++ toolchain and cmake for llama.cpp, libclang for its bindings,
 #    mold as the linker (.cargo/config.toml), tmux for the UI tests, python3 + pip for the
-#    default model's wheel (and venv for the tests' Python clients), curl for rustup.
-packages=(cmake clang libclang-dev mold tmux python3 python3-pip python3-venv curl ca-certificates build-essential pkg-config)
+#    default model's wheel (and venv for the tests' Python clients), curl for rustup; iproute2
+#    and nftables for the network lab of the reliability tests (tests/netlab.rs).
+packages=(cmake clang libclang-dev mold tmux python3 python3-pip python3-venv curl ca-certificates build-essential pkg-config iproute2 nftables)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

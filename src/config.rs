@@ -54,7 +54,13 @@ pub struct Layer {
     #[arg(long, env = "LLP_LISTEN", global = true)]
     pub listen: Option<String>,
     /// Join the network of the node that printed this ticket (repeatable)
-    #[arg(long, env = "LLP_JOIN", global = true, value_delimiter = ',')]
+    #[arg(
+        long,
+        env = "LLP_JOIN",
+        global = true,
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
     pub join: Option<Vec<String>>,
     /// Model to serve, NAME or NAME:QUANT (repeatable), or `none` to serve no model and route every request to peers [default: the models present, else the default model]
     #[arg(
@@ -641,11 +647,11 @@ fn warn_if_others_read(path: &Path) {
     {
         use std::os::unix::fs::PermissionsExt;
         if let Ok(meta) = std::fs::metadata(path)
-            && meta.permissions().mode() & 0o044 != 0
+            && meta.permissions().mode() & 0o066 != 0
         {
             eprintln!(
                 "llp: warning: {} holds a secret (network_secret or api_token) and other users \
-                 of this machine can read it (mode {:o}); run: chmod 600 {}",
+                 of this machine can read or change it (mode {:o}); run: chmod 600 {}",
                 path.display(),
                 meta.permissions().mode() & 0o777,
                 path.display()

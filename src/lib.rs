@@ -36,6 +36,8 @@ pub mod convert;
 pub mod devices;
 pub mod engine;
 pub mod fetch;
+#[cfg(test)]
+mod fuzz;
 pub mod ids;
 pub mod job;
 pub mod ledger;

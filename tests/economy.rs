@@ -359,7 +359,7 @@ impl Payer {
     }
 }
 
-async fn ledger_of(node: &Node) -> (u64, u64) {
+pub(crate) async fn ledger_of(node: &Node) -> (u64, u64) {
     let s = node.status().await;
     (
         s["ledger"]["entries"].as_u64().unwrap(),

@@ -107,6 +107,20 @@ pub fn routes(router: Router) -> axum::Router {
         .with_state(router)
 }
 
+/// A refusal before any route ran ends its connection (`Connection: close`): a client that
+/// may not use the API must not keep one of its connections by asking again and again.
+trait Closing {
+    fn closing(self) -> Self;
+}
+
+impl Closing for Response {
+    fn closing(mut self) -> Response {
+        self.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        self
+    }
+}
+
 /// Every response, errors included, names the node that answered it.
 async fn name_the_node(State(r): State<Router>, req: Request, next: Next) -> Response {
     let mut resp = next.run(req).await;
@@ -140,7 +154,8 @@ async fn same_machine(State(r): State<Router>, req: Request, next: Next) -> Resp
                     ),
                 )
                 .code("forbidden_origin")
-                .into_response();
+                .into_response()
+                .closing();
             }
         }
     }
@@ -168,7 +183,8 @@ async fn json_posts(req: Request, next: Next) -> Response {
                 ),
             )
             .code("unsupported_content_type")
-            .into_response();
+            .into_response()
+            .closing();
         }
     }
     next.run(req).await
@@ -216,7 +232,8 @@ async fn auth(State(r): State<Router>, req: Request, next: Next) -> Response {
                 "Missing or wrong bearer token (Authorization: Bearer ...)",
             )
             .code("invalid_api_key")
-            .into_response();
+            .into_response()
+            .closing();
         }
     }
     next.run(req).await

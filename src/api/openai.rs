@@ -524,6 +524,30 @@ pub(super) fn messages(msgs: &[ChatMessage]) -> Result<Vec<ChatMsg>, ApiError> {
 mod tests {
     use super::*;
 
+    /// The request parser and its checks, fuzzed (`crate::fuzz`): any body gets an answer,
+    /// never a panic (nor an abort in llama.cpp's schema converter, which a schema reaches).
+    #[test]
+    fn fuzzed_requests_get_errors_not_panics() {
+        let seeds: Vec<Vec<u8>> = [
+            r#"{"model":"m","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":[{"type":"text","text":"Hi"}]}],"max_tokens":4,"stop":["x","\n"],"n":2,"temperature":0.5,"seed":3,"logprobs":true,"top_logprobs":2,"stream":true,"stream_options":{"include_usage":true}}"#,
+            r#"{"messages":[{"role":"user","content":"Weather?"},{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"get","arguments":"{\"city\":\"Oslo\"}"}}]},{"role":"tool","tool_call_id":"c1","content":"Sunny"}],"tools":[{"type":"function","function":{"name":"get","parameters":{"type":"object","properties":{"city":{"type":"string","maxLength":20}},"required":["city"]}}}],"tool_choice":"required"}"#,
+            r#"{"messages":[{"role":"user","content":"JSON"}],"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{"type":"object","properties":{"a":{"type":"array","items":{"type":"integer","minimum":0},"minItems":1,"maxItems":3},"b":{"enum":["x","y"]},"c":{"pattern":"^[a-z]{2,4}$"}},"required":["a"]}}}}"#,
+            r#"{"prompt":"Once","max_tokens":8,"echo":false,"best_of":1,"response_format":{"type":"json_object"}}"#,
+        ]
+        .iter()
+        .map(|s| s.as_bytes().to_vec())
+        .collect();
+        crate::fuzz::fuzz("openai-request", &seeds, |b| {
+            if let Ok((chat, common)) = parse_request::<ChatRequest>(b) {
+                let _ = common.validate(true);
+                let _ = messages(&chat.messages);
+            }
+            if let Ok((_, common)) = parse_request::<CompletionRequest>(b) {
+                let _ = common.validate(false);
+            }
+        });
+    }
+
     #[test]
     fn wrong_types_name_the_field() {
         let e = parse_request::<ChatRequest>(br#"{"messages":[{"role":3}]}"#).unwrap_err();

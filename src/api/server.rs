@@ -33,8 +33,11 @@ pub(crate) const BODY_WAIT: Duration = Duration::from_secs(30);
 const MAX_HEADERS: usize = 64;
 /// Bytes of a request's head, headers included (hyper's default is about 400 KiB).
 const MAX_HEAD_BYTES: usize = 64 << 10;
-/// Connections served at once (each costs a task and a few KiB while idle).
+/// Connections served at once (each costs a task and a few KiB while idle), where the open
+/// files limit allows ([`connection_cap`]).
 pub(crate) const MAX_CONNECTIONS: usize = 16_384;
+/// Open files kept for the rest of the node (model files, the ledger, peers' sockets).
+const FILES_FOR_THE_NODE: u64 = 1024;
 /// How long running requests have to finish once the node stops.
 const DRAIN_WAIT: Duration = Duration::from_secs(30);
 
@@ -44,7 +47,7 @@ pub(crate) async fn serve(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let slots = Arc::new(Semaphore::new(connection_cap()));
     let conns = TaskTracker::new();
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
@@ -102,6 +105,16 @@ pub(crate) async fn serve(
         tracing::warn!("HTTP requests still running after {DRAIN_WAIT:?}; stopping anyway");
     }
     Ok(())
+}
+
+/// [`MAX_CONNECTIONS`], or fewer where the open files limit would run out first: API clients
+/// must never take the descriptors the node needs for its files and its peers.
+fn connection_cap() -> usize {
+    let soft = rlimit::getrlimit(rlimit::Resource::NOFILE).map_or(u64::MAX, |(soft, _)| soft);
+    let cap = soft.saturating_sub(FILES_FOR_THE_NODE).max(64);
+    usize::try_from(cap)
+        .unwrap_or(MAX_CONNECTIONS)
+        .min(MAX_CONNECTIONS)
 }
 
 /// An accept error about one connection only (its client gave up), not the listener.

@@ -212,7 +212,16 @@ pub(crate) async fn spawn(
         .stderr(log)
         .kill_on_drop(true);
     if let Some(t) = join {
-        cmd.args(["--join", t]);
+        // The ticket without the secret (the node has it from its environment): arguments
+        // are for all to see in `ps`.
+        let t = match crate::net::Ticket::decode(t) {
+            Ok(mut ticket) => {
+                ticket.secret = None;
+                ticket.encode()
+            }
+            Err(_) => t.to_string(),
+        };
+        cmd.args(["--join", &t]);
     }
     if !extra.iter().any(|a| a == "--models-dir") {
         cmd.args(["--models-dir".as_ref(), settings.models_dir.as_os_str()]);

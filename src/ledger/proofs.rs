@@ -135,6 +135,22 @@ impl Equivocators {
         Added::New
     }
 
+    /// Lifts the proven ban of one key `dealt` says this node has no dealings with, to make
+    /// room for a key it has: a flood of throwaway keys that forked only their own chains
+    /// harms nobody here and must not keep a forking trading partner from being refused.
+    /// Returns the key lifted.
+    pub(super) fn lift_one_without_dealings(
+        &mut self,
+        dealt: impl Fn(&NodeId) -> bool,
+    ) -> Option<NodeId> {
+        let victim = self.banned.keys().find(|k| !dealt(k)).copied()?;
+        self.banned.remove(&victim);
+        if let Some(e) = self.proofs.remove(&victim) {
+            self.order.remove(&proof_rank(&e));
+        }
+        Some(victim)
+    }
+
     /// Lifts the oldest ban on hearsay; whether there was one.
     fn drop_hearsay(&mut self) -> bool {
         while let Some(k) = self.hearsay.pop_front() {
@@ -394,10 +410,36 @@ impl Ledger {
             proof: proof.clone(),
             hearsay,
         };
-        let (added, refused) = {
+        let (mut added, mut refused) = {
             let mut m = self.inner.equivocators.lock().expect("equivocators");
             (m.add(eq.clone()), m.refused)
         };
+        if added == Added::Full && self.deals_with(&peer) {
+            // The keys dealt with, read before the list is locked (one lock at a time).
+            let dealt: std::collections::HashSet<NodeId> = {
+                let books = self.inner.books.lock().expect("books");
+                books
+                    .iter()
+                    .filter(|(_, b)| b.matters())
+                    .map(|(k, _)| *k)
+                    .collect()
+            };
+            let mut m = self.inner.equivocators.lock().expect("equivocators");
+            if let Some(k) = m.lift_one_without_dealings(|k| dealt.contains(k)) {
+                tracing::info!(
+                    "lifted the ban of {} (a forked key this node never dealt with) to \
+                         refuse {}, which it deals with",
+                    k.short(),
+                    peer.short()
+                );
+                let _ = self
+                    .inner
+                    .store
+                    .send(super::store::Write::ForgetEquivocation(k));
+                added = m.add(eq.clone());
+                refused = m.refused;
+            }
+        }
         match added {
             Added::Known => return Ok(None),
             Added::Full => {
@@ -438,6 +480,17 @@ impl Ledger {
 
     /// Keeps a proven equivocation for the next start, by the writer thread (a write
     /// transaction waits for its group commit and fsyncs: not on the caller's thread).
+    /// Whether this node has dealings with `peer` that a fork of its chain could hurt: an
+    /// audit of it, earnings it voided or has not backed yet.
+    fn deals_with(&self, peer: &NodeId) -> bool {
+        self.inner
+            .books
+            .lock()
+            .expect("books")
+            .get(peer)
+            .is_some_and(super::audit::Book::matters)
+    }
+
     fn persist_equivocation(&self, eq: &Equivocation) {
         let json = match serde_json::to_string(eq) {
             Ok(j) => j,

@@ -49,6 +49,8 @@ pub(super) enum Write {
     Append(Append),
     /// A proof of equivocation, kept for the next start (the peer's key, the proof as JSON).
     Equivocation(NodeId, String),
+    /// A proof of equivocation given up to make room (see `Equivocators`).
+    ForgetEquivocation(NodeId),
     /// A debt owed to this node (the promise as JSON), or its removal once paid.
     Debt([u8; 32], Option<String>),
     /// The worker confirmed the payment with this replay key.
@@ -642,6 +644,9 @@ fn write_aside(
                     peer.short()
                 );
             }
+        }
+        Write::ForgetEquivocation(peer) => {
+            equivocators.remove(peer.as_bytes().as_slice())?;
         }
         Write::Debt(key, Some(json)) => {
             debts.insert(key.as_slice(), json.as_str())?;

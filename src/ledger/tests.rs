@@ -380,6 +380,15 @@ fn a_flood_of_equivocation_proofs_never_lifts_a_proven_ban() {
     assert_eq!(e.sizes(), (MAX_EQUIVOCATORS, MAX_PROOFS));
     let heard = unsigned_equivocation(NodeId::from_bytes([0xfe; 32]), true, 5);
     assert_eq!(e.add(heard), Added::Full);
+    // A key this node deals with that forks now takes the place of a throwaway key: the ban
+    // lifted is never one of a key dealt with.
+    let partner = NodeId::from_bytes([0xfd; 32]);
+    let dealt = |k: &NodeId| *k == real || *k == later || *k == partner;
+    let lifted = e.lift_one_without_dealings(dealt).unwrap();
+    assert!(!dealt(&lifted));
+    assert_eq!(e.add(unsigned_equivocation(partner, false, 6)), Added::New);
+    assert!(e.contains(&real) && e.contains(&later) && e.contains(&partner));
+    assert_eq!(e.sizes().0, MAX_EQUIVOCATORS);
 }
 
 #[test]

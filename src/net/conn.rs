@@ -217,7 +217,7 @@ async fn serve_inbound(net: &Net, conn: &Connection) {
             return;
         }
         Err(_) => {
-            net.strike(&peer, "no handshake within 10 s");
+            net.strike_outsider(&peer, "no handshake within 10 s");
             conn.close(1u32.into(), b"handshake timeout");
             return;
         }
@@ -231,7 +231,7 @@ async fn serve_inbound(net: &Net, conn: &Connection) {
 /// a peer that reads it and dials again meets its new standing) and comes back with the stream
 /// it was sent on, for the caller to let the peer read it before closing.
 async fn handshake(net: &Net, conn: &Connection, peer: &NodeId) -> Result<(), Option<SendStream>> {
-    let refused = |why: &str| net.strike(peer, &format!("handshake refused: {why}"));
+    let refused = |why: &str| net.strike_outsider(peer, &format!("handshake refused: {why}"));
     let (mut send, mut recv) = match conn.accept_bi().await {
         Ok(s) => s,
         Err(e) => {

@@ -272,7 +272,7 @@ impl Net {
         let Some((author, a)) = self.verify(from, content, direct) else {
             return;
         };
-        if self.flooded(&author) || self.banned(&author) {
+        if self.banned(&author) || self.flooded(&author) {
             return;
         }
         if !self.take_ledger_news(&author, &a) {
@@ -320,7 +320,8 @@ impl Net {
     /// Step 2: whether `author` announces faster than the flood limit (struck now and then).
     fn flooded(&self, author: &NodeId) -> bool {
         let rep = &self.inner.reputation;
-        let n = match rep.flooding(author) {
+        let known = self.with_table(|t| t.get(author).is_some());
+        let n = match rep.flooding(author, known) {
             super::reputation::Flood::Fine => return false,
             super::reputation::Flood::Crowded => return true,
             super::reputation::Flood::Over(n) => n,

@@ -557,7 +557,7 @@ impl Net {
 /// (QUIC's own backpressure), so a peer cannot make us hold more than this many streams, each
 /// with at most its receive window buffered and, for `llp`, a first frame due within
 /// [`serve::FIRST_FRAME_WAIT`].
-const MAX_BIDI_STREAMS: u32 = 64;
+const MAX_BIDI_STREAMS: u32 = 256;
 /// Gossip opens one unidirectional stream per topic; nothing else uses them.
 const MAX_UNI_STREAMS: u32 = 8;
 /// Bytes one connection may have in flight to us across all its streams (the default has no

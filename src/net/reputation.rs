@@ -28,6 +28,9 @@ const MAX_STRIKE_RECORDS: usize = 4096;
 /// not banned until one expires. Filling it takes [`BAN_STRIKES`] violations for each of
 /// 65,536 ids.
 const MAX_BANS: usize = 65_536;
+/// Ids that failed the handshake remembered at most (the least recently seen forgotten):
+/// they never proved membership, so forgetting one lets it try five more handshakes, no more.
+const MAX_OUTSIDERS: usize = 16_384;
 /// How long a banned peer stays out of routing and refused.
 const BAN_TIME: Duration = Duration::from_secs(24 * 3600);
 /// Strikes after which a peer's connections are refused at the handshake.
@@ -65,6 +68,9 @@ pub(super) struct Reputation {
     strikes: Mutex<HashMap<NodeId, (u32, String)>>,
     /// Banned peers, apart from the strikes so that no flood of new ids pushes a ban out.
     bans: Mutex<HashMap<NodeId, Ban>>,
+    /// Ids that failed the handshake: their strikes and the last reason, kept apart from
+    /// members' so that ids made by the thousand (they cost nothing) cannot fill the bans.
+    outsiders: Mutex<lru::LruCache<NodeId, (u32, String)>>,
     /// Announcements per author in the current flood window.
     flood: Mutex<(Instant, HashMap<NodeId, u32>)>,
     /// Most announcements per window before the excess is flooding.
@@ -84,19 +90,23 @@ impl Reputation {
         Reputation {
             strikes: Mutex::new(HashMap::new()),
             bans: Mutex::new(HashMap::new()),
+            outsiders: Mutex::new(lru::LruCache::new(
+                std::num::NonZeroUsize::new(MAX_OUTSIDERS).expect("not 0"),
+            )),
             flood: Mutex::new((Instant::now(), HashMap::new())),
             flood_limit: FLOOD_LIMIT.max(own.min(200) + 1),
             caps: (MAX_STRIKE_RECORDS, MAX_BANS),
         }
     }
 
-    /// Counts an announcement by `author`.
-    pub(super) fn flooding(&self, author: &NodeId) -> Flood {
+    /// Counts an announcement by `author`. Authors `known` (in the routing table) are always
+    /// counted: a crowd of new ids can make new authors wait, never the peers already known.
+    pub(super) fn flooding(&self, author: &NodeId, known: bool) -> Flood {
         let mut f = self.flood.lock().expect("flood");
         if f.0.elapsed() > FLOOD_WINDOW {
             *f = (Instant::now(), HashMap::new());
         }
-        if f.1.len() >= MAX_FLOOD_AUTHORS && !f.1.contains_key(author) {
+        if !known && f.1.len() >= MAX_FLOOD_AUTHORS && !f.1.contains_key(author) {
             return Flood::Crowded;
         }
         let n = f.1.entry(*author).or_insert(0);
@@ -155,7 +165,25 @@ impl Reputation {
         count
     }
 
+    /// Records a failed handshake by `peer`; returns its count.
+    fn record_outsider(&self, peer: &NodeId, reason: &str) -> u32 {
+        let mut o = self.outsiders.lock().expect("outsiders");
+        let e = o.get_or_insert_mut(*peer, || (0, String::new()));
+        e.0 = e.0.saturating_add(1);
+        e.1 = reason.chars().take(300).collect();
+        e.0
+    }
+
     fn banned(&self, peer: &NodeId) -> bool {
+        if self
+            .outsiders
+            .lock()
+            .expect("outsiders")
+            .peek(peer)
+            .is_some_and(|(n, _)| *n >= BAN_STRIKES)
+        {
+            return true;
+        }
         self.bans
             .lock()
             .expect("bans")
@@ -168,11 +196,13 @@ impl Reputation {
         let now = Instant::now();
         let bans = self.bans.lock().expect("bans");
         let strikes = self.strikes.lock().expect("strikes");
+        let outsiders = self.outsiders.lock().expect("outsiders");
         let mut v: Vec<Misbehaviour> = bans
             .iter()
             .filter(|(_, b)| b.until > now)
             .map(|(id, b)| (id, b.strikes, &b.last))
             .chain(strikes.iter().map(|(id, (n, last))| (id, *n, last)))
+            .chain(outsiders.iter().map(|(id, (n, last))| (id, *n, last)))
             .map(|(id, strikes, last)| Misbehaviour {
                 peer: *id,
                 strikes,
@@ -189,6 +219,13 @@ impl Net {
     pub fn strike(&self, peer: &NodeId, reason: &str) {
         tracing::warn!("peer {}: {reason}; its reputation drops", peer.short());
         self.strike_to(peer, reason, 0);
+    }
+
+    /// Records a failed handshake by `peer` (an id that has not proved membership): logged,
+    /// and after [`BAN_STRIKES`] of them its connections are refused before the handshake.
+    pub(super) fn strike_outsider(&self, peer: &NodeId, reason: &str) {
+        tracing::warn!("peer {}: {reason}", peer.short());
+        self.inner.reputation.record_outsider(peer, reason);
     }
 
     /// Bans `peer` at once: a violation it cannot have made by accident (its answer failed a
@@ -280,21 +317,34 @@ mod tests {
         );
         // Strikes on a banned peer count on, in its ban.
         assert_eq!(r.record(&villain, "again"), BAN_STRIKES + 1);
+        // Ids that fail the handshake are refused after as many, and touch no ban.
+        let bans = r.bans.lock().unwrap().len();
+        for i in 0..20_000 {
+            for _ in 0..BAN_STRIKES {
+                r.record_outsider(&id(2_000_000 + i), "no secret");
+            }
+        }
+        assert!(r.banned(&id(2_000_000 + 19_999)));
+        assert_eq!(r.bans.lock().unwrap().len(), bans);
+        assert!(r.outsiders.lock().unwrap().len() <= MAX_OUTSIDERS);
+        assert!(r.banned(&villain));
     }
 
     #[test]
     fn flood_counts_are_bounded() {
         let r = Reputation::new(Duration::from_secs(1));
         for i in 0..MAX_FLOOD_AUTHORS as u32 {
-            assert_eq!(r.flooding(&id(i)), Flood::Fine);
+            assert_eq!(r.flooding(&id(i), false), Flood::Fine);
         }
-        assert_eq!(r.flooding(&id(u32::MAX)), Flood::Crowded);
+        assert_eq!(r.flooding(&id(u32::MAX), false), Flood::Crowded);
+        // A peer already known is counted however crowded the window.
+        assert_eq!(r.flooding(&id(u32::MAX - 1), true), Flood::Fine);
         // Authors already counted are still counted, and still limited.
         let mut last = Flood::Fine;
         for _ in 0..r.flood_limit {
-            last = r.flooding(&id(0));
+            last = r.flooding(&id(0), false);
         }
         assert_eq!(last, Flood::Over(r.flood_limit + 1));
-        assert!(r.flood.lock().unwrap().1.len() <= MAX_FLOOD_AUTHORS);
+        assert!(r.flood.lock().unwrap().1.len() <= MAX_FLOOD_AUTHORS + 1);
     }
 }

@@ -43,7 +43,20 @@ pub fn reference_model() -> &'static llama_cpp_2::model::LlamaModel {
 
 /// `llp` with an environment that does not leak the user's settings into the test.
 pub fn llp() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_llp"));
+    llp_via(&[])
+}
+
+/// [`llp`] run through a wrapper command (e.g. `ip netns exec NS`), with the same environment.
+pub fn llp_via(wrapper: &[&str]) -> Command {
+    let bin = env!("CARGO_BIN_EXE_llp");
+    let mut c = match wrapper.split_first() {
+        Some((program, args)) => {
+            let mut c = Command::new(program);
+            c.args(args).arg(bin);
+            c
+        }
+        None => Command::new(bin),
+    };
     for (k, _) in std::env::vars() {
         if k.starts_with("LLP_") {
             c.env_remove(k);
@@ -52,7 +65,11 @@ pub fn llp() -> Command {
     // No user config file: the platform config dir points into a temporary place whose only
     // setting is the tests' light admission puzzle.
     c.env("XDG_CONFIG_HOME", test_config_home());
-    c.env("LLP_LOG", "warn");
+    // LLP_TEST_LOG (e.g. `info`) makes every node of a test log more, for a failure's story.
+    c.env(
+        "LLP_LOG",
+        std::env::var("LLP_TEST_LOG").unwrap_or_else(|_| "warn".into()),
+    );
     c.stdin(Stdio::null());
     c
 }
@@ -155,6 +172,8 @@ pub struct Node {
     pub base: String,
     pub id: String,
     pub log: PathBuf,
+    /// The API's bearer token, when the node was started with one.
+    pub token: Option<String>,
 }
 
 impl Node {
@@ -165,6 +184,11 @@ impl Node {
 
     pub fn start_with(extra: &[&str], tweak: impl FnOnce(&mut Command)) -> Node {
         Self::start_in(tempfile::tempdir().unwrap(), extra, tweak)
+    }
+
+    /// Starts a node through `wrapper` (a network namespace: `ip netns exec NS`).
+    pub fn start_via(wrapper: &[&str], data: tempfile::TempDir, extra: &[&str]) -> Node {
+        Self::start_cmd(llp_via(wrapper), data, extra, |_| {})
     }
 
     /// Stops the node with SIGTERM and starts it again on the same data dir.
@@ -191,8 +215,16 @@ impl Node {
     }
 
     fn start_in(data: tempfile::TempDir, extra: &[&str], tweak: impl FnOnce(&mut Command)) -> Node {
+        Self::start_cmd(llp(), data, extra, tweak)
+    }
+
+    fn start_cmd(
+        mut cmd: Command,
+        data: tempfile::TempDir,
+        extra: &[&str],
+        tweak: impl FnOnce(&mut Command),
+    ) -> Node {
         let log = data.path().join("serve.log");
-        let mut cmd = llp();
         cmd.arg("serve");
         // Each node alone in its own network unless the test joins them: tests run in parallel
         // and must not find each other (mDNS off, loopback only).
@@ -200,7 +232,9 @@ impl Node {
         if !networked {
             cmd.args(["--network", &format!("t{}", rand_hex())]);
         }
-        cmd.args(["--listen", "127.0.0.1:0"]);
+        if !extra.contains(&"--listen") {
+            cmd.args(["--listen", "127.0.0.1:0"]);
+        }
         if !extra.iter().any(|a| a.starts_with("--no-mdns")) {
             cmd.arg("--no-mdns");
         }
@@ -233,6 +267,11 @@ impl Node {
             base: String::new(),
             id: String::new(),
             log,
+            token: extra
+                .iter()
+                .position(|a| *a == "--api-token")
+                .and_then(|i| extra.get(i + 1))
+                .map(|t| t.to_string()),
         };
         node.wait_ready();
         node
@@ -303,7 +342,11 @@ impl Node {
 
     /// GET a JSON route.
     pub async fn get_json(&self, path: &str) -> Value {
-        let resp = client().get(self.url(path)).send().await.unwrap();
+        let mut req = client().get(self.url(path));
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.unwrap();
         resp.json().await.unwrap()
     }
 
@@ -324,14 +367,7 @@ impl Node {
     }
 
     pub async fn status(&self) -> Value {
-        client()
-            .get(self.url("/api/status"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        self.get_json("/api/status").await
     }
 }
 

@@ -603,6 +603,8 @@ impl Follow {
             {
                 Ok(p) => p,
                 Err(r) => {
+                    // A segment id the chain would not hold for is not tried again.
+                    self.segments += 1;
                     skip.push(peer);
                     *last = r.message;
                     continue;

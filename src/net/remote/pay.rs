@@ -165,9 +165,7 @@ pub(super) async fn payment(
     }
     let (hold, budget, entry) = match hold_on_chain(ledger, budget, job, *peer).await {
         Ok((hold, (held, e))) if held >= prompt_price.saturating_add(answer) => (hold, held, e),
-        Err(Some(e @ LedgerError::Stale(_))) => {
-            return Err(Refusal::new(402, e.to_string()).code(ErrorCode::InsufficientCredits));
-        }
+        Err(Some(e)) => return Err(not_held(job, peer, e)),
         _ => return Err(insufficient(ledger, &name, &quant, spec, hint, None)),
     };
     let base = Receipt {
@@ -200,6 +198,23 @@ pub(super) async fn payment(
 /// Holds `budget` credits for segment `job` on `peer`, on the chain before the job goes out:
 /// the worker sees them set aside for it. Returns the hold, and the credits the chain holds for
 /// the job with that hold's entry; `Err(None)` when they are not there.
+/// Why the chain would not take a job's hold: a stale chain (402), or a hold of this job's id
+/// open or paid already, which is no lack of credits (another segment id or node may do).
+fn not_held(job: &str, peer: &NodeId, e: LedgerError) -> Refusal {
+    match e {
+        LedgerError::Stale(_) => {
+            Refusal::new(402, e.to_string()).code(ErrorCode::InsufficientCredits)
+        }
+        e => Refusal::busy(
+            format!(
+                "job {job}: could not hold its credits for {}: {e}",
+                peer.short()
+            ),
+            1,
+        ),
+    }
+}
+
 async fn hold_on_chain(
     ledger: &Ledger,
     budget: u64,
@@ -210,6 +225,10 @@ async fn hold_on_chain(
     match ledger.reserve(&mut hold, job, peer).await {
         Ok(held) => Ok((hold, held)),
         Err(e @ LedgerError::Stale(_)) => Err(Some(e)),
+        Err(e @ LedgerError::Invalid(_)) => {
+            tracing::warn!("job {job}: could not hold its credits: {e}");
+            Err(Some(e))
+        }
         Err(e) => {
             tracing::warn!("job {job}: could not hold its credits: {e}");
             Err(None)
