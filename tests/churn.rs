@@ -105,14 +105,12 @@ async fn requests_survive_a_worker_killed_every_ten_seconds() {
             let mut i = c;
             while !stop.load(Ordering::Relaxed) {
                 match one(&client, &url, i).await {
-                    Ok(text) => {
-                        assert_eq!(
-                            text,
-                            reference[i % 5],
-                            "tokens lost or duplicated across a failover"
-                        );
-                        ok += 1;
-                    }
+                    Ok(text) if text == reference[i % 5] => ok += 1,
+                    // Not whole: counted as failed, and said what it lacked.
+                    Ok(text) => failed.push(format!(
+                        "tokens lost or repeated: {text:?} where a calm network gives {:?}",
+                        reference[i % 5]
+                    )),
                     Err(e) => failed.push(e),
                 }
                 i += 3;
