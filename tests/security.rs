@@ -77,23 +77,20 @@ async fn the_network_secret_stays_with_the_nodes_owner() {
     // A config file holding the secret that other users can read gets a warning naming the fix.
     let cfg_dir = tempfile::tempdir().unwrap();
     let cfg = config_file(cfg_dir.path(), &format!("network_secret = \"{SECRET}\""));
-    std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let out = run(llp()
-        .arg("invite")
-        .arg("--config")
-        .arg(&cfg)
-        .arg("--data-dir")
-        .arg(dir));
-    let err = stderr(&out);
+    let invite_with = |mode: u32| {
+        std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(mode)).unwrap();
+        let out = run(llp()
+            .arg("invite")
+            .arg("--config")
+            .arg(&cfg)
+            .arg("--data-dir")
+            .arg(dir));
+        stderr(&out)
+    };
+    let err = invite_with(0o644);
     assert!(err.contains("chmod 600") && !err.contains(SECRET), "{err}");
-    std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let out = run(llp()
-        .arg("invite")
-        .arg("--config")
-        .arg(&cfg)
-        .arg("--data-dir")
-        .arg(dir));
-    assert!(!stderr(&out).contains("chmod"), "{}", stderr(&out));
+    let err = invite_with(0o600);
+    assert!(!err.contains("chmod"), "{err}");
 }
 
 /// What a page may send to another origin without asking (a form, or `fetch` in `no-cors`
@@ -158,32 +155,7 @@ async fn a_post_that_does_not_say_json_is_refused() {
 /// Writes `head` slowly, a byte at a time, until the server closes the connection; returns
 /// how long that took (None: it never closed within `limit`).
 fn trickle(addr: &str, head: &[u8], every: Duration, limit: Duration) -> Option<Duration> {
-    let started = Instant::now();
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_millis(10))).unwrap();
-    let mut i = 0;
-    while started.elapsed() < limit {
-        if s.write_all(&head[i % head.len()..=i % head.len()]).is_err() {
-            return Some(started.elapsed());
-        }
-        i += 1;
-        let mut buf = [0u8; 512];
-        match s.read(&mut buf) {
-            Ok(0) => return Some(started.elapsed()),
-            Ok(_) => {
-                // An answer (408/400), then the close.
-                s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-                let _ = s.read(&mut buf);
-                return Some(started.elapsed());
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
-                return Some(started.elapsed());
-            }
-            Err(_) => {}
-        }
-        std::thread::sleep(every);
-    }
-    None
+    trickle_on(TcpStream::connect(addr).unwrap(), head, every, limit)
 }
 
 /// Sends a request head of `headers` header lines; returns the status line the server
@@ -230,7 +202,7 @@ async fn hostile_http_clients_cost_bounded_memory_and_others_are_served() {
             "POST /v1/chat/completions HTTP/1.1\r\nHost: {a}\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n"
         );
         s.write_all(head.as_bytes()).unwrap();
-        trickle_on(s, Duration::from_secs(1), Duration::from_secs(90))
+        trickle_on(s, b" ", Duration::from_secs(1), Duration::from_secs(90))
     });
 
     // Headers: a thousand get 431; a million (tens of MB) are cut off without an answer
@@ -357,12 +329,21 @@ async fn hostile_http_clients_cost_bounded_memory_and_others_are_served() {
     eprintln!("slow head cut after {head_cut:?}, slow body after {body_cut:?}");
 }
 
-/// Keeps sending a byte every `every` on `s` until the server closes it.
-fn trickle_on(mut s: TcpStream, every: Duration, limit: Duration) -> Option<Duration> {
+/// Keeps sending `bytes`, one every `every` (over again from the start), on `s` until the
+/// server answers or closes it; how long that took (None: not within `limit`).
+fn trickle_on(
+    mut s: TcpStream,
+    bytes: &[u8],
+    every: Duration,
+    limit: Duration,
+) -> Option<Duration> {
     let started = Instant::now();
     s.set_read_timeout(Some(Duration::from_millis(10))).unwrap();
-    while started.elapsed() < limit {
-        if s.write_all(b" ").is_err() {
+    for b in bytes.iter().cycle() {
+        if started.elapsed() >= limit {
+            break;
+        }
+        if s.write_all(std::slice::from_ref(b)).is_err() {
             return Some(started.elapsed());
         }
         let mut buf = [0u8; 512];
