@@ -14,6 +14,10 @@ use crate::common::*;
 use crate::economy::ledger_of;
 use crate::network::{first, until_routable, with};
 
+/// Each node's starter grant: the gateway pays for every answer (about 23 credits each, checks
+/// and failovers included), some 750 of them in the full 5 minutes.
+const GRANT: u64 = 40_000;
+
 fn body(i: usize) -> Value {
     json!({
         "model": MODEL,
@@ -22,11 +26,21 @@ fn body(i: usize) -> Value {
         "temperature": 0,
         "seed": 11,
         "stream": true,
+        "stream_options": {"include_usage": true},
     })
 }
 
-/// A streamed request's text, or why it failed (a clean error; a hang fails the test).
-async fn one(client: &reqwest::Client, url: &str, i: usize) -> Result<String, String> {
+/// A streamed request's answer, or why it failed (a clean error; a hang fails the test).
+struct Answer {
+    text: String,
+    /// The gateway's id of the job (`x-llp-job`), for its story when the answer is not whole.
+    job: String,
+    finish: String,
+    /// What the answer cost (`usage.llp_credits`).
+    credits: u64,
+}
+
+async fn one(client: &reqwest::Client, url: &str, i: usize) -> Result<Answer, String> {
     let resp = client
         .post(url)
         .json(&body(i))
@@ -34,6 +48,12 @@ async fn one(client: &reqwest::Client, url: &str, i: usize) -> Result<String, St
         .await
         .map_err(|e| format!("no answer: {e}"))?;
     let status = resp.status();
+    let job = resp
+        .headers()
+        .get("x-llp-job")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
     let text = resp
         .text()
         .await
@@ -41,10 +61,15 @@ async fn one(client: &reqwest::Client, url: &str, i: usize) -> Result<String, St
     if !status.is_success() {
         return Err(format!("{status}: {text}"));
     }
-    let mut out = String::new();
+    let (mut out, mut finish, mut credits) = (String::new(), String::new(), 0);
     for d in text.lines().filter_map(|l| l.strip_prefix("data: ")) {
         if d == "[DONE]" {
-            return Ok(out);
+            return Ok(Answer {
+                text: out,
+                job,
+                finish,
+                credits,
+            });
         }
         let v: Value = serde_json::from_str(d).unwrap();
         if v["error"].is_object() {
@@ -52,6 +77,12 @@ async fn one(client: &reqwest::Client, url: &str, i: usize) -> Result<String, St
         }
         if let Some(t) = v["choices"][0]["delta"]["content"].as_str() {
             out.push_str(t);
+        }
+        if let Some(f) = v["choices"][0]["finish_reason"].as_str() {
+            finish = f.to_string();
+        }
+        if let Some(c) = v["usage"]["llp_credits"].as_u64() {
+            credits = c;
         }
     }
     Err(format!("a stream without [DONE]: {text}"))
@@ -64,7 +95,7 @@ async fn requests_survive_a_worker_killed_every_ten_seconds() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(60);
     let tmp = tempfile::tempdir().unwrap();
-    let cfg = config_file(tmp.path(), "[credits]\nstarter_grant = 5000\n");
+    let cfg = config_file(tmp.path(), &format!("[credits]\nstarter_grant = {GRANT}\n"));
     let cfg = cfg.to_str().unwrap().to_string();
     // The gateway (no model) is the network's entry and never killed; four workers churn.
     let g = first(&["--config", &cfg, "--model", "none"]);
@@ -89,7 +120,8 @@ async fn requests_survive_a_worker_killed_every_ten_seconds() {
         reference.push(
             one(&client, &url, i)
                 .await
-                .expect("a calm network completes it"),
+                .expect("a calm network completes it")
+                .text,
         );
     }
     let reference = Arc::new(reference);
@@ -100,22 +132,41 @@ async fn requests_survive_a_worker_killed_every_ten_seconds() {
     for c in 0..3 {
         let (client, url, stop, reference) =
             (client.clone(), url.clone(), stop.clone(), reference.clone());
+        let gateway = g.url("/api/jobs/");
         clients.spawn(async move {
-            let (mut ok, mut failed) = (0usize, Vec::new());
+            let (mut ok, mut failed, mut paid) = (0usize, Vec::new(), 0u64);
             let mut i = c;
             while !stop.load(Ordering::Relaxed) {
                 match one(&client, &url, i).await {
-                    Ok(text) if text == reference[i % 5] => ok += 1,
-                    // Not whole: counted as failed, and said what it lacked.
-                    Ok(text) => failed.push(format!(
-                        "tokens lost or repeated: {text:?} where a calm network gives {:?}",
-                        reference[i % 5]
-                    )),
-                    Err(e) => failed.push(e),
+                    Ok(a) if a.text == reference[i % 5] => {
+                        ok += 1;
+                        paid += a.credits;
+                    }
+                    // Not whole: counted as failed, and said what it lacked, with the job's
+                    // story (its route and failovers) from the gateway.
+                    Ok(a) => {
+                        let story = match client.get(format!("{gateway}{}", a.job)).send().await {
+                            Ok(r) => r.text().await.unwrap_or_default(),
+                            Err(e) => format!("(no story: {e})"),
+                        };
+                        failed.push(format!(
+                            "tokens lost or repeated: {:?} (finish {}) where a calm network \
+                             gives {:?}; job {}: {story}",
+                            a.text,
+                            a.finish,
+                            reference[i % 5],
+                            a.job
+                        ));
+                    }
+                    Err(e) => {
+                        failed.push(e);
+                        // (An error that comes at once must not become a flood of them.)
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
                 }
                 i += 3;
             }
-            (ok, failed)
+            (ok, failed, paid)
         });
     }
     // Every 10 s, the next worker is killed and started again.
@@ -137,18 +188,20 @@ async fn requests_survive_a_worker_killed_every_ten_seconds() {
         kills += 1;
     }
     stop.store(true, Ordering::Relaxed);
-    let (mut ok, mut failed) = (0, Vec::new());
+    let (mut ok, mut failed, mut paid) = (0, Vec::new(), 0);
     while let Some(r) = clients.join_next().await {
-        let (o, f) = r.unwrap();
+        let (o, f, p) = r.unwrap();
         ok += o;
         failed.extend(f);
+        paid += p;
     }
     let total = ok + failed.len();
     let share = ok as f64 / total as f64;
     eprintln!(
         "churn: {kills} workers killed in {secs} s; {ok}/{total} requests completed whole \
-         ({:.2} %); failures: {failed:?}",
-        share * 100.0
+         ({:.2} %), {} credits an answer; failures: {failed:?}",
+        share * 100.0,
+        paid / ok.max(1) as u64
     );
     if share < 0.999 {
         let log = g.log_text();
@@ -177,7 +230,7 @@ async fn requests_survive_a_worker_killed_every_ten_seconds() {
         for n in &nodes {
             balances.push(ledger_of(n).await.1 + open_holds(n).await);
         }
-        if balances.iter().sum::<u64>() == 5 * 5000 {
+        if balances.iter().sum::<u64>() == 5 * GRANT {
             break;
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
@@ -189,7 +242,7 @@ async fn requests_survive_a_worker_killed_every_ten_seconds() {
         open_holds(&g).await,
         started.elapsed()
     );
-    if balances.iter().sum::<u64>() != 5 * 5000 {
+    if balances.iter().sum::<u64>() != 5 * GRANT {
         for (i, n) in nodes.iter().enumerate() {
             let log = n.log_text();
             let why: Vec<&str> = log
@@ -204,7 +257,7 @@ async fn requests_survive_a_worker_killed_every_ten_seconds() {
     }
     assert_eq!(
         balances.iter().sum::<u64>(),
-        25_000,
+        5 * GRANT,
         "credits not conserved"
     );
     for n in &nodes {

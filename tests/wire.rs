@@ -30,6 +30,12 @@ pub(crate) async fn attacker(node: &Node) -> Attacker {
 
 /// An attacker of `node` with the identity `key` (one identity may talk to several nodes).
 pub(crate) async fn attacker_as(node: &Node, key: SecretKey) -> Attacker {
+    attacker_at(node, key, "127.0.0.1:0").await
+}
+
+/// An attacker of `node` whose connections come from the address `bind` (all of 127.0.0.0/8
+/// is this host's, so several addresses can be played from one machine).
+async fn attacker_at(node: &Node, key: SecretKey, bind: &str) -> Attacker {
     let ticket = Ticket::decode(&node.ticket()).unwrap();
     let id = ticket.id().unwrap().public_key().unwrap();
     let mut target = EndpointAddr::new(id);
@@ -41,7 +47,7 @@ pub(crate) async fn attacker_as(node: &Node, key: SecretKey) -> Attacker {
     let ep = Endpoint::builder(presets::Minimal)
         .secret_key(key)
         .clear_ip_transports()
-        .bind_addr("127.0.0.1:0")
+        .bind_addr(bind)
         .unwrap()
         .address_lookup(memory.clone())
         .bind()
@@ -56,13 +62,26 @@ pub(crate) async fn attacker_as(node: &Node, key: SecretKey) -> Attacker {
 }
 
 impl Attacker {
-    /// The gossip topic of the node's network (the ticket carries its secret).
+    /// The membership key of the node's network (the ticket carries its secret), derived once
+    /// per network (it is an Argon2id evaluation).
+    fn membership(&self) -> wire::Membership {
+        static KEYS: std::sync::Mutex<Vec<(String, wire::Membership)>> =
+            std::sync::Mutex::new(Vec::new());
+        let t = &self.ticket;
+        let mut keys = KEYS.lock().unwrap();
+        let secret = t.secret.as_deref().unwrap_or("");
+        let key = format!("{}\n{secret}", t.network);
+        if let Some((_, m)) = keys.iter().find(|(k, _)| *k == key) {
+            return m.clone();
+        }
+        let m = wire::Membership::derive(&t.network, secret);
+        keys.push((key, m.clone()));
+        m
+    }
+
+    /// The gossip topic of the node's network.
     pub(crate) fn topic(&self) -> [u8; 32] {
-        wire::Membership::derive(
-            &self.ticket.network,
-            self.ticket.secret.as_deref().unwrap_or(""),
-        )
-        .topic()
+        self.membership().topic()
     }
 
     pub(crate) fn id(&self) -> String {
@@ -98,7 +117,8 @@ impl Attacker {
         let hello = Request::Hello {
             version: wire::VERSION,
             network: t.network.clone(),
-            proof: wire::Membership::derive(&t.network, t.secret.as_deref().unwrap_or(""))
+            proof: self
+                .membership()
                 .proof(&NodeId::from(self.ep.id()), &NodeId::from(self.target.id)),
             policy: test_pricing_id(),
         };
@@ -692,6 +712,126 @@ async fn a_peer_cannot_hold_streams_or_connections_past_the_limits() {
     assert!(!streamed_text(&events).is_empty());
     assert!(node.status().await["network"].is_object());
     pings.abort();
+}
+
+/// Keys minted on one address: past 16 handshakes in progress or 64 connections from it, the
+/// next is closed at once, while a peer from another address is served; the handshakes that
+/// never came are closed at their deadline, and the address may connect again.
+#[tokio::test]
+async fn keys_minted_on_one_address_cannot_take_the_nodes_connections() {
+    let network = format!("w{}", rand_hex());
+    let node = Node::start(&["--network", &network, "--network-secret", "s"]);
+    let job = legit_job(&node).await;
+    let at = |bind: &'static str| attacker_at(&node, SecretKey::generate(), bind);
+
+    // Silent handshakes from 127.0.0.2: four keys with five connections each (one over a key's
+    // own limit), and a fifth key with one. The node takes them in its own order: 16 are held,
+    // the other 5 refused at once, over the key's limit or the address's (at least one).
+    let mut keys = Vec::new();
+    let mut silent = Vec::new();
+    for n in [5, 5, 5, 5, 1] {
+        let a = at("127.0.0.2:0").await;
+        for _ in 0..n {
+            silent.push(a.connect().await);
+        }
+        // Kept: an endpoint dropped closes its connections.
+        keys.push(a);
+    }
+    let started = std::time::Instant::now();
+    while silent.iter().filter(|c| c.close_reason().is_some()).count() < 5 {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "over the limits, yet not closed at once"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let refused: Vec<String> = silent
+        .iter()
+        .filter_map(|c| c.close_reason().map(|r| format!("{r:?}")))
+        .collect();
+    assert_eq!(refused.len(), 5, "{refused:?}");
+    assert!(
+        refused
+            .iter()
+            .all(|r| r.contains("too many connections from this peer")
+                || r.contains("too many handshakes from this address")),
+        "{refused:?}"
+    );
+    assert!(
+        refused
+            .iter()
+            .any(|r| r.contains("too many handshakes from this address")),
+        "{refused:?}"
+    );
+    silent.retain(|c| c.close_reason().is_none());
+    // Another address is served meanwhile.
+    let honest = at("127.0.0.3:0").await;
+    let conn = honest.member().await;
+    let pong = honest
+        .raw(&conn, &wire::encode(&Request::Ping { nonce: 1 }))
+        .await;
+    assert!(matches!(pong, Some(Reply::Pong { nonce: 1 })), "{pong:?}");
+    // At their deadline the silent ones are closed, and the address may connect again.
+    for c in &silent {
+        let why = tokio::time::timeout(Duration::from_secs(20), c.closed())
+            .await
+            .expect("a handshake that never came is closed at its deadline");
+        assert!(format!("{why:?}").contains("handshake timeout"), "{why:?}");
+    }
+    let back = at("127.0.0.2:0").await;
+    back.member().await;
+
+    // Members on one address: 64 connections, then no more from it. (They answer nothing:
+    // the node gives up on a peer whose announcement it cannot fetch, but only after 10 s.)
+    let mut members = Vec::new();
+    for _ in 0..16 {
+        let a = at("127.0.0.4:0").await;
+        for _ in 0..4 {
+            members.push(a.member().await);
+        }
+        keys.push(a);
+    }
+    let over = at("127.0.0.4:0").await;
+    let why = tokio::time::timeout(Duration::from_secs(5), over.connect().await.closed())
+        .await
+        .expect("the 65th connection is closed at once");
+    assert!(
+        format!("{why:?}").contains("too many connections from this address"),
+        "{why:?}"
+    );
+    let pong = honest
+        .raw(&conn, &wire::encode(&Request::Ping { nonce: 2 }))
+        .await;
+    assert!(matches!(pong, Some(Reply::Pong { nonce: 2 })), "{pong:?}");
+    assert!(members.iter().all(|c| c.close_reason().is_none()));
+
+    // The other protocols on the endpoint are counted too: a key's fifth gossip connection
+    // is closed at once.
+    let g = at("127.0.0.5:0").await;
+    let mut gossip = Vec::new();
+    for _ in 0..5 {
+        gossip.push(
+            g.ep.connect(g.target.clone(), iroh_gossip::ALPN)
+                .await
+                .unwrap(),
+        );
+    }
+    let started = std::time::Instant::now();
+    let why = loop {
+        if let Some(r) = gossip.iter().find_map(Connection::close_reason) {
+            break format!("{r:?}");
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "no gossip connection closed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(why.contains("too many connections from this peer"), "{why}");
+
+    let (code, events) = job.await.unwrap();
+    assert_eq!(code, 200);
+    assert!(!streamed_text(&events).is_empty());
 }
 
 /// Answers the pings a node sends on `conn` (and refuses anything else), as a live peer does.

@@ -141,6 +141,10 @@ async fn run(
     if let Ok(v) = HeaderValue::from_str(&first.served_by.to_string()) {
         headers.insert("x-llp-node", v);
     }
+    // The job's id, for its story in `/api/jobs/{id}` (route, failovers, checks, payments).
+    if let Ok(v) = HeaderValue::from_str(&first.guard.id().to_string()) {
+        headers.insert("x-llp-job", v);
+    }
     // A peer's words: only printable ASCII goes into a header.
     for (name, text) in [
         ("x-llp-variant", &first.model),

@@ -40,54 +40,12 @@ pub(super) struct Conns {
     /// Those peers opened to us. Used first: they work even when dialing the peer does not (it
     /// is behind a NAT, or it restarted and iroh still tries its old path).
     inbound: Mutex<HashMap<NodeId, Connection>>,
-    /// Inbound connections being served, by peer (an entry lives while its count is not 0).
-    open: Arc<Mutex<HashMap<NodeId, usize>>>,
-}
-
-/// Connections one peer may have open to this node at once. Two sides that dial each other,
-/// a restart whose old connection has not timed out yet, and a spare: more is an attempt to
-/// multiply the streams (and memory) a connection is allowed.
-const MAX_CONNS_PER_PEER: usize = 4;
-/// Inbound connections served at once, handshakes included.
-const MAX_INBOUND: usize = 1024;
-
-/// One inbound connection counted against its peer's and the node's limits, until dropped.
-struct Admitted {
-    open: Arc<Mutex<HashMap<NodeId, usize>>>,
-    peer: NodeId,
-}
-
-impl Drop for Admitted {
-    fn drop(&mut self) {
-        let mut open = self.open.lock().expect("open lock");
-        if let Some(n) = open.get_mut(&self.peer) {
-            *n -= 1;
-            if *n == 0 {
-                open.remove(&self.peer);
-            }
-        }
-    }
+    /// Inbound connections being served, counted against the limits per peer, per address
+    /// and in all.
+    slots: super::inbound::Slots,
 }
 
 impl Conns {
-    /// Counts an inbound connection from `peer`, or says which limit it is over.
-    fn admit(&self, peer: &NodeId) -> Result<Admitted, &'static str> {
-        let mut open = self.open.lock().expect("open lock");
-        let total: usize = open.values().sum();
-        let n = open.get(peer).copied().unwrap_or(0);
-        if n >= MAX_CONNS_PER_PEER {
-            return Err("too many connections from this peer");
-        }
-        if total >= MAX_INBOUND {
-            return Err("too many connections");
-        }
-        open.insert(*peer, n + 1);
-        Ok(Admitted {
-            open: self.open.clone(),
-            peer: *peer,
-        })
-    }
-
     /// Drops `peer`'s slot if nothing is cached or waiting in it, so that the dials the
     /// network asks for (a new peer announced, a contact to verify) leave no entry behind.
     fn drop_empty_slot(&self, peer: &NodeId) {
@@ -186,6 +144,68 @@ impl ProtocolHandler for Handler {
     }
 }
 
+/// Another protocol's handler (gossip, model files) behind the same inbound limits: its
+/// connection is counted from the start (that protocol has its own handshake, or none) until it
+/// closes.
+#[derive(Clone)]
+pub(super) struct Counted<H> {
+    net: Net,
+    alpn: &'static [u8],
+    inner: H,
+}
+
+/// `inner`, the handler of `alpn`, behind the inbound limits.
+pub(super) fn counted<H>(net: &Net, alpn: &'static [u8], inner: H) -> Counted<H> {
+    Counted {
+        net: net.clone(),
+        alpn,
+        inner,
+    }
+}
+
+impl<H> std::fmt::Debug for Counted<H> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (counted)", String::from_utf8_lossy(self.alpn))
+    }
+}
+
+impl<H: ProtocolHandler> ProtocolHandler for Counted<H> {
+    async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
+        let peer = NodeId::from_bytes(*conn.remote_id().as_bytes());
+        if self.net.banned(&peer) {
+            conn.close(2u32.into(), b"banned");
+            return Ok(());
+        }
+        let source = super::inbound::source_of(&conn);
+        let counted = self
+            .net
+            .inner
+            .conns
+            .slots
+            .admit(&peer, self.alpn, source, Some(conn.clone()))
+            .and_then(|place| place.established().map(|()| place));
+        let place = match counted {
+            Ok(p) => p,
+            Err(why) => {
+                conn.close(3u32.into(), why.as_bytes());
+                return Ok(());
+            }
+        };
+        let served = self.inner.accept(conn.clone()).await;
+        // (A handler may hand the connection to a task of its own and return: the place is
+        // held until the connection closes all the same.)
+        if served.is_ok() {
+            conn.closed().await;
+        }
+        drop(place);
+        served
+    }
+
+    async fn shutdown(&self) {
+        self.inner.shutdown().await;
+    }
+}
+
 /// An inbound connection: the ban check, the handshake, then its streams until it closes.
 async fn serve_inbound(net: &Net, conn: &Connection) {
     let peer = NodeId::from_bytes(*conn.remote_id().as_bytes());
@@ -197,10 +217,20 @@ async fn serve_inbound(net: &Net, conn: &Connection) {
         conn.close(2u32.into(), b"banned");
         return;
     }
-    let _admitted = match net.inner.conns.admit(&peer) {
-        Ok(a) => a,
+    let source = super::inbound::source_of(conn);
+    let place = match net
+        .inner
+        .conns
+        .slots
+        .admit(&peer, wire::ALPN, source, Some(conn.clone()))
+    {
+        Ok(s) => s,
         Err(why) => {
-            tracing::debug!("refused a connection from {}: {why}", peer.short());
+            tracing::debug!(
+                "refused a connection from {} at {}: {why}",
+                peer.short(),
+                source.map_or("a relay".into(), |ip| ip.to_string())
+            );
             conn.close(3u32.into(), why.as_bytes());
             return;
         }
@@ -221,6 +251,11 @@ async fn serve_inbound(net: &Net, conn: &Connection) {
             conn.close(1u32.into(), b"handshake timeout");
             return;
         }
+    }
+    if let Err(why) = place.established() {
+        tracing::debug!("closed a connection from {}: {why}", peer.short());
+        conn.close(3u32.into(), why.as_bytes());
+        return;
     }
     net.introduced(&peer, conn);
     super::serve::serve_streams(net.clone(), peer, conn.clone()).await;

@@ -31,6 +31,7 @@
 mod auto;
 mod conn;
 mod gossip;
+mod inbound;
 mod maintain;
 pub mod remote;
 mod reputation;
@@ -187,8 +188,14 @@ impl Net {
         };
         let router = iroh::protocol::Router::builder(endpoint)
             .accept(wire::ALPN, conn::Handler(net.clone()))
-            .accept(iroh_gossip::ALPN, gossip)
-            .accept(iroh_blobs::ALPN, blobs)
+            .accept(
+                iroh_gossip::ALPN,
+                conn::counted(&net, iroh_gossip::ALPN, gossip),
+            )
+            .accept(
+                iroh_blobs::ALPN,
+                conn::counted(&net, iroh_blobs::ALPN, blobs),
+            )
             .spawn();
         net.spawn_model_tasks(share_events);
         let _ = net.inner.router.set(router);

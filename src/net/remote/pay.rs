@@ -138,20 +138,9 @@ pub(super) async fn payment(
     let facts = listed(ledger, peer, &name, &exact)?;
     let billed = Policy::billed(&spec.prompt, continuation, facts.context);
     let embed = matches!(spec.prompt, crate::job::Prompt::Embed(_));
-    let most = if embed {
-        billed as u64
-    } else {
-        (billed as u64 + max_tokens.map_or(facts.context as u64, u64::from))
-            .min(facts.context as u64)
-    };
-    let bound = ledger.policy().price(facts.parameters, &quant, most);
-    let prompt_price = ledger
-        .policy()
-        .price(facts.parameters, &quant, billed as u64);
+    let (prompt_price, bound) = bounds(ledger.policy(), &facts, &quant, billed, max_tokens, embed);
     let hint = spec.prompt.token_hint() + continuation;
     let budget = ledger.available().min(bound);
-    // A generation's budget pays for at least one answer token beyond its prompt; an embedding
-    // job's answer is its vectors, priced with its prompt.
     let answer = u64::from(!embed);
     if budget == 0 || budget < prompt_price.saturating_add(answer) {
         if budget == 0 && ledger.policy().free_when_idle {
@@ -193,6 +182,33 @@ pub(super) async fn payment(
         promise: Some(promise),
         hold: Some(hex::encode(entry.encode())),
     })
+}
+
+/// A segment's prompt price, and the most it may cost: the price of the most tokens it can use
+/// (its billed prompt and `max_tokens`, within the context), and never less than its prompt and
+/// one answer token. (Prices are whole credits rounded up: the last few tokens of a failed-over
+/// job can cost nothing beyond its prompt, and a bound that paid for no answer token would
+/// refuse the job as if the node had no credits.) An embedding job's answer is its vectors,
+/// priced with its prompt.
+fn bounds(
+    policy: &Policy,
+    facts: &crate::ledger::ModelFacts,
+    quant: &str,
+    billed: u32,
+    max_tokens: Option<u32>,
+    embed: bool,
+) -> (u64, u64) {
+    let context = u64::from(facts.context);
+    let most = if embed {
+        u64::from(billed)
+    } else {
+        (u64::from(billed) + max_tokens.map_or(context, u64::from)).min(context)
+    };
+    let prompt_price = policy.price(facts.parameters, quant, u64::from(billed));
+    let bound = policy
+        .price(facts.parameters, quant, most)
+        .max(prompt_price.saturating_add(u64::from(!embed)));
+    (prompt_price, bound)
 }
 
 /// Holds `budget` credits for segment `job` on `peer`, on the chain before the job goes out:
@@ -454,6 +470,29 @@ mod tests {
     use crate::ids::ModelRef;
     use crate::job::{Prompt, Sampling};
     use crate::ledger::ModelFacts;
+
+    #[test]
+    fn a_failed_over_jobs_last_tokens_are_paid_for_however_cheap() {
+        let facts = ModelFacts {
+            parameters: 134_515_008,
+            context: 8192,
+        };
+        let policy = Policy::default();
+        // A prompt and continuation whose price has room left in its last credit: the next
+        // three tokens cost nothing more.
+        let billed = (40..400)
+            .find(|&b| {
+                policy.price(facts.parameters, "q4_1", b + 3)
+                    == policy.price(facts.parameters, "q4_1", b)
+            })
+            .expect("rounding leaves room somewhere") as u32;
+        let (prompt, bound) = bounds(&policy, &facts, "q4_1", billed, Some(3), false);
+        assert!(bound > prompt, "{bound} pays for no answer token");
+        assert!(policy.affordable(facts.parameters, "q4_1", u64::from(billed), bound) >= 3);
+        // An embedding job's bound is its prompt's price.
+        let (prompt, bound) = bounds(&policy, &facts, "q4_1", billed, None, true);
+        assert_eq!(bound, prompt);
+    }
 
     #[test]
     fn the_402_message_reads_as_one_sentence_with_the_balance_and_the_estimate() {
