@@ -68,9 +68,14 @@ async fn three_nodes_stay_flat_for_an_hour() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(3600);
     let window = Duration::from_secs((secs / 6).clamp(30, 300));
-    let w1 = first(&["--slots", "2"]);
-    let w2 = joiner(&w1.ticket(), &["--slots", "2"]);
-    let g = joiner(&w1.ticket(), &["--model", "none"]);
+    // The gateway pays for every answer (about 13 credits, some 3 a second): a grant for the
+    // hour.
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = config_file(tmp.path(), "[credits]\nstarter_grant = 1000000\n");
+    let cfg = cfg.to_str().unwrap();
+    let w1 = first(&["--config", cfg, "--slots", "2"]);
+    let w2 = joiner(&w1.ticket(), &["--config", cfg, "--slots", "2"]);
+    let g = joiner(&w1.ticket(), &["--config", cfg, "--model", "none"]);
     until_routable(&g, &[&w1, &w2]).await;
     let nodes = [&g, &w1, &w2];
     let url = g.url("/v1/chat/completions");

@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use iroh::endpoint::{Connection, SendStream};
+use iroh::endpoint::{Connection, ConnectionError, SendStream};
 use iroh::protocol::{AcceptError, ProtocolHandler};
 
 use super::Net;
@@ -183,7 +183,12 @@ impl<H: ProtocolHandler> ProtocolHandler for Counted<H> {
             .conns
             .slots
             .admit(&peer, self.alpn, source, Some(conn.clone()))
-            .and_then(|place| place.established().map(|()| place));
+            // Only a member may take another's place: gossip asks for no proof, and the
+            // model files are refused to others only after the connection is taken.
+            .and_then(|place| {
+                let member = self.net.inner.conns.verified(&peer);
+                place.established(member).map(|()| place)
+            });
         let place = match counted {
             Ok(p) => p,
             Err(why) => {
@@ -252,7 +257,8 @@ async fn serve_inbound(net: &Net, conn: &Connection) {
             return;
         }
     }
-    if let Err(why) = place.established() {
+    net.welcomed(&peer);
+    if let Err(why) = place.established(true) {
         tracing::debug!("closed a connection from {}: {why}", peer.short());
         conn.close(3u32.into(), why.as_bytes());
         return;
@@ -266,7 +272,12 @@ async fn serve_inbound(net: &Net, conn: &Connection) {
 /// a peer that reads it and dials again meets its new standing) and comes back with the stream
 /// it was sent on, for the caller to let the peer read it before closing.
 async fn handshake(net: &Net, conn: &Connection, peer: &NodeId) -> Result<(), Option<SendStream>> {
-    let refused = |why: &str| net.strike_outsider(peer, &format!("handshake refused: {why}"));
+    let refused = |why: &str| {
+        // A handshake this node closed (to make room for another) is not the peer's fault.
+        if !matches!(conn.close_reason(), Some(ConnectionError::LocallyClosed)) {
+            net.strike_outsider(peer, &format!("handshake refused: {why}"));
+        }
+    };
     let (mut send, mut recv) = match conn.accept_bi().await {
         Ok(s) => s,
         Err(e) => {

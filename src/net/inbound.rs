@@ -4,14 +4,16 @@
 //!
 //! Anyone can open a QUIC connection under a fresh key and, on the public network, complete the
 //! handshake, so a limit per key alone limits nothing. Counting by source address (an IPv6
-//! address by its /64, what one host is usually given) bounds what one host can hold. Beyond
-//! that:
-//! - a full handshake pool makes room by closing its oldest handshake: an honest one ends within
-//!   a round trip, so only an attacker's silent ones grow old;
+//! address by its /64, the smallest block a host is given) bounds what one address can hold.
+//! Beyond that, room is made by network (an IPv4 /24, an IPv6 /48, or the relays, which hide
+//! their peers' addresses), so that an attacker needs many networks, not many keys:
+//! - a full handshake pool closes the oldest handshake of the network holding the most, if that
+//!   holds more than the newcomer's (an honest handshake ends within a round trip or two; a
+//!   flood's silent ones grow old, and its own newcomers are refused);
 //! - a connection counts against the 1,024 only once its handshake is done, and when those are
-//!   all taken it closes the newest connection of the network (an IPv4 /24, an IPv6 /48, or
-//!   the relays) that holds the most, if that holds more than its own: an attacker needs as
-//!   many networks as it wants connections to shut a newcomer out.
+//!   all taken a proven member's closes the newest connection of the network holding the most,
+//!   if that holds more than its own; a connection that proved nothing (gossip) takes no one's
+//!   place.
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
@@ -111,18 +113,47 @@ impl Table {
         if self.count(|e| e.source == source) >= PER_SOURCE * room {
             return Err("too many connections from this address");
         }
-        if self.count(|e| e.source == source && !e.established) >= HANDSHAKES_PER_SOURCE * room {
+        let shaking = |e: &Entry| !e.established;
+        if self.count(|e| e.source == source && shaking(e)) >= HANDSHAKES_PER_SOURCE * room {
+            // The relays hide their peers' addresses: rather than refusing every relayed peer,
+            // their oldest handshake gives way.
+            if source.is_none() {
+                return Ok(self.oldest(|e| shaking(e) && e.source.is_none()));
+            }
             return Err("too many handshakes from this address");
         }
-        if self.count(|e| !e.established) < HANDSHAKES {
+        if self.count(shaking) < HANDSHAKES {
             return Ok(None);
         }
-        Ok(self
-            .entries
+        // The pool is full: the oldest handshake of the network holding the most gives way, if
+        // that holds more than the newcomer's.
+        let busiest = self.busiest(shaking).ok_or("too many handshakes")?;
+        let ours = self.count(|e| shaking(e) && network(e.source) == network(source));
+        if busiest.1 <= ours {
+            return Err("too many handshakes");
+        }
+        Ok(self.oldest(|e| shaking(e) && network(e.source) == busiest.0))
+    }
+
+    /// The network holding the most of the connections `among` picks, and how many (ties
+    /// broken in a way an attacker cannot predict).
+    fn busiest(&self, among: impl Fn(&Entry) -> bool) -> Option<(Source, usize)> {
+        let mut by_network: HashMap<Source, usize> = HashMap::new();
+        for e in self.entries.values().filter(|e| among(e)) {
+            *by_network.entry(network(e.source)).or_default() += 1;
+        }
+        by_network
+            .into_iter()
+            .max_by_key(|&(net, n)| (n, self.ties.hash_one(net)))
+    }
+
+    /// The oldest of the connections `among` picks.
+    fn oldest(&self, among: impl Fn(&Entry) -> bool) -> Option<u64> {
+        self.entries
             .iter()
-            .filter(|(_, e)| !e.established)
-            .min_by_key(|&(k, _)| *k)
-            .map(|(k, _)| *k))
+            .filter(|(_, e)| among(e))
+            .map(|(k, _)| *k)
+            .min()
     }
 
     /// The established connection that makes room for `key`'s, once every place is taken: the
@@ -134,18 +165,9 @@ impl Table {
         if self.count(held) <= ESTABLISHED {
             return Ok(None);
         }
-        let mut by_network: HashMap<Source, usize> = HashMap::new();
-        for e in self.entries.values().filter(|e| held(e)) {
-            *by_network.entry(network(e.source)).or_default() += 1;
-        }
         let ours = self.entries.get(&key).map(|e| network(e.source));
-        let n_ours = ours.and_then(|n| by_network.get(&n)).copied().unwrap_or(0);
-        let (busiest, n) = by_network
-            .iter()
-            .max_by_key(|&(net, n)| (*n, self.ties.hash_one(net)))
-            .map(|(net, n)| (*net, *n))
-            .ok_or("too many connections")?;
-        // (Ours counts itself: after the eviction the busiest holds no fewer than ours.)
+        let n_ours = self.count(|e| held(e) && Some(network(e.source)) == ours);
+        let (busiest, n) = self.busiest(held).ok_or("too many connections")?;
         if n <= n_ours {
             return Err("too many connections");
         }
@@ -216,10 +238,10 @@ pub(super) struct Slot {
 }
 
 impl Slot {
-    /// The connection completed its handshake: it takes an established place, closing the
-    /// newest connection of the busiest network when they are all taken and that is fairer;
-    /// else it must close, for the reason returned.
-    pub(super) fn established(&self) -> Result<(), &'static str> {
+    /// The connection completed its handshake: it takes an established place. When they are
+    /// all taken, one that `may_evict` (a proven member's) closes the newest connection of the
+    /// busiest network if that is fairer; else it must close, for the reason returned.
+    pub(super) fn established(&self, may_evict: bool) -> Result<(), &'static str> {
         let mut t = self.slots.lock().expect("slots lock");
         let Some(e) = t.entries.get_mut(&self.key) else {
             return Err("made room for another connection");
@@ -227,9 +249,13 @@ impl Slot {
         e.established = true;
         match t.room(self.key) {
             Ok(None) => Ok(()),
-            Ok(Some(k)) => {
+            Ok(Some(k)) if may_evict => {
                 t.evict(k);
                 Ok(())
+            }
+            Ok(Some(_)) => {
+                t.entries.remove(&self.key);
+                Err("too many connections")
             }
             Err(why) => {
                 t.entries.remove(&self.key);
@@ -275,7 +301,7 @@ mod tests {
                     .admit(&peer(first_peer + (i / PER_PEER) as u32), LLP, from, None)
                     .unwrap();
                 if done {
-                    s.established().unwrap();
+                    s.established(true).unwrap();
                 }
                 s
             })
@@ -305,7 +331,7 @@ mod tests {
         // Another address, even next door, is not held back by it.
         assert!(slots.admit(&peer(999), LLP, ip(1, 2), None).is_ok());
         for s in &shaking {
-            s.established().unwrap();
+            s.established(true).unwrap();
         }
         let more = fill(
             &slots,
@@ -332,30 +358,51 @@ mod tests {
     }
 
     #[test]
-    fn a_full_handshake_pool_closes_its_oldest() {
+    fn a_full_handshake_pool_closes_the_oldest_of_the_busiest_network() {
         let slots = Slots::default();
-        let mut held = Vec::new();
-        for a in 0..HANDSHAKES / HANDSHAKES_PER_SOURCE {
-            let from = ip(a as u16 + 1, 1);
-            held.push(fill(
-                &slots,
-                from,
-                1000 * a as u32,
-                HANDSHAKES_PER_SOURCE,
-                false,
-            ));
+        // An honest handshake, the oldest of all, from a quiet network.
+        let honest = slots.admit(&peer(77_777), LLP, ip(700, 1), None).unwrap();
+        // Two addresses of one /24 hold 32; six more networks about 16 each; the pool is full.
+        let mut held = vec![
+            fill(&slots, ip(1, 1), 0, HANDSHAKES_PER_SOURCE, false),
+            fill(&slots, ip(1, 2), 100, HANDSHAKES_PER_SOURCE, false),
+        ];
+        for a in 2..8 {
+            // (The last one short by the honest handshake's place.)
+            let n = HANDSHAKES_PER_SOURCE - usize::from(a == 7);
+            held.push(fill(&slots, ip(a, 1), 1000 * u32::from(a), n, false));
         }
+        assert_eq!(count(&slots, |e| !e.established), HANDSHAKES);
+        // Another address of the busiest network is refused: it would be no fairer.
+        assert_eq!(
+            slots.admit(&peer(99_998), LLP, ip(1, 3), None).err(),
+            Some("too many handshakes")
+        );
+        // A newcomer from elsewhere closes the busiest network's oldest: not the honest one.
         let newcomer = slots.admit(&peer(99_999), LLP, ip(500, 1), None).unwrap();
         assert_eq!(count(&slots, |e| !e.established), HANDSHAKES);
-        // The first one admitted is gone; its slot, dropped later, removes nothing else.
         assert_eq!(count(&slots, |e| e.peer == peer(0)), PER_PEER - 1);
+        assert_eq!(count(&slots, |e| e.peer == peer(77_777)), 1);
+        // The slot of the one that went, dropped later, removes nothing else.
         drop(held.remove(0));
         assert_eq!(
             count(&slots, |e| !e.established),
             HANDSHAKES - (HANDSHAKES_PER_SOURCE - 1)
         );
-        // The one that went cannot take an established place.
-        drop(newcomer);
+        drop((honest, newcomer));
+    }
+
+    #[test]
+    fn the_relays_oldest_handshake_gives_way_to_a_relayed_newcomer() {
+        let slots = Slots::default();
+        let relayed = fill(&slots, None, 0, HANDSHAKES_PER_SOURCE * RELAY_ROOM, false);
+        let newcomer = slots.admit(&peer(99_999), LLP, None, None).unwrap();
+        assert_eq!(
+            count(&slots, |e| e.source.is_none()),
+            HANDSHAKES_PER_SOURCE * RELAY_ROOM
+        );
+        assert_eq!(count(&slots, |e| e.peer == peer(0)), PER_PEER - 1);
+        drop((relayed, newcomer));
     }
 
     #[test]
@@ -373,20 +420,30 @@ mod tests {
         // A handshake still gets in (handshakes have their own room)...
         let newcomer = slots.admit(&peer(99_999), LLP, ip(500, 1), None).unwrap();
         // ...and once done, the busiest network's newest connection gives way.
-        newcomer.established().unwrap();
+        newcomer.established(true).unwrap();
         assert_eq!(count(&slots, |e| e.established), ESTABLISHED);
         assert_eq!(count(&slots, |e| e.source == ip(1, 2)), PER_SOURCE - 1);
         assert_eq!(count(&slots, |e| e.peer == peer(115)), PER_PEER - 1);
         // Another address of the busiest network takes no place: that would be no fairer.
         let even = slots.admit(&peer(88_888), LLP, ip(1, 3), None).unwrap();
-        assert_eq!(even.established().err(), Some("too many connections"));
+        assert_eq!(even.established(true).err(), Some("too many connections"));
         assert_eq!(count(&slots, |e| e.peer == peer(88_888)), 0);
+        // A connection of no proven member (gossip asks for no proof) takes no one's place.
+        let stranger = slots
+            .admit(&peer(66_666), b"gossip", ip(800, 1), None)
+            .unwrap();
+        assert_eq!(
+            stranger.established(false).err(),
+            Some("too many connections")
+        );
+        assert_eq!(count(&slots, |e| e.established), ESTABLISHED);
+        assert_eq!(count(&slots, |e| e.source == ip(1, 1)), PER_SOURCE);
         // Relayed connections are one network: they give way too.
         drop(held.drain(..2));
         let relayed = fill(&slots, None, 50_000, PER_SOURCE * 2 - 1, true);
         let from_relays = |s: &Slots| count(s, |e| e.source.is_none());
         let late = slots.admit(&peer(77_777), LLP, ip(600, 1), None).unwrap();
-        late.established().unwrap();
+        late.established(true).unwrap();
         assert_eq!(from_relays(&slots), PER_SOURCE * 2 - 2);
         drop((newcomer, late, relayed));
     }

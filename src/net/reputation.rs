@@ -174,6 +174,12 @@ impl Reputation {
         e.0
     }
 
+    /// `peer` proved its membership: its failed handshakes (a lost packet, a connection this
+    /// node closed) are forgiven.
+    fn forgive_outsider(&self, peer: &NodeId) {
+        self.outsiders.lock().expect("outsiders").pop(peer);
+    }
+
     fn banned(&self, peer: &NodeId) -> bool {
         if self
             .outsiders
@@ -226,6 +232,11 @@ impl Net {
     pub(super) fn strike_outsider(&self, peer: &NodeId, reason: &str) {
         tracing::warn!("peer {}: {reason}", peer.short());
         self.inner.reputation.record_outsider(peer, reason);
+    }
+
+    /// `peer` completed the handshake: what it failed before is forgiven.
+    pub(super) fn welcomed(&self, peer: &NodeId) {
+        self.inner.reputation.forgive_outsider(peer);
     }
 
     /// Bans `peer` at once: a violation it cannot have made by accident (its answer failed a
