@@ -223,6 +223,9 @@ fn refusal(code: RefuseCode, message: String) -> Refusal {
     }
 }
 
+/// How long a job waits for a stream on a peer's connection.
+const STREAM_WAIT: Duration = Duration::from_secs(10);
+
 /// Opens a segment: sends the request and waits for the peer to accept it.
 async fn open(
     net: &Net,
@@ -238,9 +241,16 @@ async fn open(
         .connect(&peer)
         .await
         .map_err(|e| unreachable(format!("{e:#}")))?;
-    let (mut send, mut recv) = conn
-        .open_bi()
+    // A connection allows 256 streams at once: past them, opening one waits for another to
+    // end, and the job is better off on another peer.
+    let (mut send, mut recv) = tokio::time::timeout(STREAM_WAIT, conn.open_bi())
         .await
+        .map_err(|_| {
+            unreachable(format!(
+                "no stream within {} s: the connection has as many jobs as it allows",
+                STREAM_WAIT.as_secs()
+            ))
+        })?
         .map_err(|e| unreachable(e.to_string()))?;
     wire::write(&mut send, req)
         .await
