@@ -199,8 +199,8 @@ pub(super) struct Slots(Arc<Mutex<Table>>);
 
 impl Slots {
     /// Counts a new inbound connection of `alpn` from `peer` at `source` as a handshake in
-    /// progress (until [`Slot::established`]), closing the oldest handshake if the pool is
-    /// full; or says which limit it is over.
+    /// progress (until [`Slot::established`]), closing another handshake if the pool is full
+    /// and that is fair; or says which limit it is over.
     pub(super) fn admit(
         &self,
         peer: &NodeId,

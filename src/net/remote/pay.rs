@@ -139,14 +139,20 @@ pub(super) async fn payment(
     let billed = Policy::billed(&spec.prompt, continuation, facts.context);
     let embed = matches!(spec.prompt, crate::job::Prompt::Embed(_));
     let (prompt_price, bound) = bounds(ledger.policy(), &facts, &quant, billed, max_tokens, embed);
-    let hint = spec.prompt.token_hint() + continuation;
     let budget = ledger.available().min(bound);
     let answer = u64::from(!embed);
     if budget == 0 || budget < prompt_price.saturating_add(answer) {
         if budget == 0 && ledger.policy().free_when_idle {
             return Ok(Offer::free(exact));
         }
-        return Err(insufficient(ledger, &name, &quant, spec, hint, None));
+        return Err(insufficient(
+            ledger,
+            &name,
+            &quant,
+            spec,
+            continuation,
+            None,
+        ));
     }
     // Reachable first: a hold for a peer that cannot be reached would stay until its time.
     if let Err(e) = net.connect(peer).await {
@@ -155,7 +161,16 @@ pub(super) async fn payment(
     let (hold, budget, entry) = match hold_on_chain(ledger, budget, job, *peer).await {
         Ok((hold, (held, e))) if held >= prompt_price.saturating_add(answer) => (hold, held, e),
         Err(Some(e)) => return Err(not_held(job, peer, e)),
-        _ => return Err(insufficient(ledger, &name, &quant, spec, hint, None)),
+        _ => {
+            return Err(insufficient(
+                ledger,
+                &name,
+                &quant,
+                spec,
+                continuation,
+                None,
+            ));
+        }
     };
     let base = Receipt {
         job: job.to_string(),
@@ -365,26 +380,22 @@ pub(super) fn refused_for_credits(net: &Net, peer: &NodeId, spec: &Spec, r: Refu
         })
         .unwrap_or_default()
     });
-    insufficient(
-        l,
-        &model.name,
-        &quant,
-        spec,
-        spec.prompt.token_hint(),
-        Some(&r.message),
-    )
+    insufficient(l, &model.name, &quant, spec, 0, Some(&r.message))
 }
 
-/// 402, with the balance and the job's estimated cost.
+/// 402, with the balance and the job's estimated cost: its prompt as billed (with the
+/// `continuation` of a failed-over job) and its `max_tokens`.
 fn insufficient(
     ledger: &Ledger,
     name: &str,
     quant: &str,
     spec: &Spec,
-    prompt_hint: usize,
+    continuation: usize,
     peer_said: Option<&str>,
 ) -> Refusal {
-    let tokens = prompt_hint as u64 + spec.max_tokens.unwrap_or(256) as u64;
+    let context = ledger.facts(name).map_or(u32::MAX, |f| f.context);
+    let billed = Policy::billed(&spec.prompt, continuation, context);
+    let tokens = u64::from(billed) + u64::from(spec.max_tokens.unwrap_or(256));
     let estimate = ledger.price(name, quant, tokens).unwrap_or(0);
     let mut m = format!(
         "Not enough credits: this node's balance is {} credits ({} available beside running \
@@ -517,12 +528,16 @@ mod tests {
             constraints: Default::default(),
             logprobs: None,
         };
-        let r = insufficient(&l, "smollm2-135m-instruct", "q4_1", &spec, 1, Some("no"));
+        let r = insufficient(&l, "smollm2-135m-instruct", "q4_1", &spec, 0, Some("no"));
         assert_eq!(r.status, 402);
         assert!(!r.message.contains("  "), "a run of spaces: {}", r.message);
+        // The prompt as billed (what the hold pays for: "hello" is 2 tokens, and 8 for the
+        // message and 32 for the model's preamble) and the 100 answer tokens.
+        let estimate = l.price("smollm2-135m-instruct", "q4_1", 142).unwrap();
         assert!(
             r.message.contains("balance is 1000 credits")
-                && r.message.contains("estimated at 21 credits (101 tokens")
+                && r.message
+                    .contains(&format!("estimated at {estimate} credits (142 tokens"))
                 && r.message.ends_with(". The peer said: no"),
             "{}",
             r.message
