@@ -693,14 +693,8 @@ async fn a_peer_cannot_hold_streams_or_connections_past_the_limits() {
         tokio::spawn(answer_pings(c.clone()));
         conns.push(c);
     }
-    let fifth = at.connect().await;
-    let why = tokio::time::timeout(Duration::from_secs(10), fifth.closed())
-        .await
-        .expect("the fifth connection is closed");
-    assert!(
-        format!("{why:?}").contains("too many connections"),
-        "{why:?}"
-    );
+    let why = closed_within(at.connect().await, 10, "the fifth connection").await;
+    assert!(why.contains("too many connections"), "{why}");
     // The connections in use still work.
     let pong = at
         .raw(&conns[0], &wire::encode(&Request::Ping { nonce: 8 }))
@@ -772,11 +766,9 @@ async fn keys_minted_on_one_address_cannot_take_the_nodes_connections() {
         .await;
     assert!(matches!(pong, Some(Reply::Pong { nonce: 1 })), "{pong:?}");
     // At their deadline the silent ones are closed, and the address may connect again.
-    for c in &silent {
-        let why = tokio::time::timeout(Duration::from_secs(20), c.closed())
-            .await
-            .expect("a handshake that never came is closed at its deadline");
-        assert!(format!("{why:?}").contains("handshake timeout"), "{why:?}");
+    for c in silent {
+        let why = closed_within(c, 20, "a handshake that never came").await;
+        assert!(why.contains("handshake timeout"), "{why}");
     }
     let back = at("127.0.0.2:0").await;
     back.member().await;
@@ -792,12 +784,10 @@ async fn keys_minted_on_one_address_cannot_take_the_nodes_connections() {
         keys.push(a);
     }
     let over = at("127.0.0.4:0").await;
-    let why = tokio::time::timeout(Duration::from_secs(5), over.connect().await.closed())
-        .await
-        .expect("the 65th connection is closed at once");
+    let why = closed_within(over.connect().await, 5, "the 65th connection").await;
     assert!(
-        format!("{why:?}").contains("too many connections from this address"),
-        "{why:?}"
+        why.contains("too many connections from this address"),
+        "{why}"
     );
     let pong = honest
         .raw(&conn, &wire::encode(&Request::Ping { nonce: 2 }))
@@ -832,6 +822,14 @@ async fn keys_minted_on_one_address_cannot_take_the_nodes_connections() {
     let (code, events) = job.await.unwrap();
     assert_eq!(code, 200);
     assert!(!streamed_text(&events).is_empty());
+}
+
+/// Why the node closed `conn`, which it must within `secs`.
+async fn closed_within(conn: Connection, secs: u64, what: &str) -> String {
+    let why = tokio::time::timeout(Duration::from_secs(secs), conn.closed())
+        .await
+        .unwrap_or_else(|_| panic!("{what} is not closed within {secs} s"));
+    format!("{why:?}")
 }
 
 /// Answers the pings a node sends on `conn` (and refuses anything else), as a live peer does.

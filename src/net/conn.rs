@@ -171,31 +171,16 @@ impl<H> std::fmt::Debug for Counted<H> {
 
 impl<H: ProtocolHandler> ProtocolHandler for Counted<H> {
     async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
-        let peer = NodeId::from_bytes(*conn.remote_id().as_bytes());
-        if self.net.banned(&peer) {
-            conn.close(2u32.into(), b"banned");
+        let Some((peer, place)) = admit_inbound(&self.net, &conn, self.alpn) else {
+            return Ok(());
+        };
+        // Only a member may take another's place: gossip asks for no proof, and the model
+        // files are refused to others only after the connection is taken.
+        let member = self.net.inner.conns.verified(&peer);
+        if let Err(why) = place.established(member) {
+            conn.close(3u32.into(), why.as_bytes());
             return Ok(());
         }
-        let source = super::inbound::source_of(&conn);
-        let counted = self
-            .net
-            .inner
-            .conns
-            .slots
-            .admit(&peer, self.alpn, source, Some(conn.clone()))
-            // Only a member may take another's place: gossip asks for no proof, and the
-            // model files are refused to others only after the connection is taken.
-            .and_then(|place| {
-                let member = self.net.inner.conns.verified(&peer);
-                place.established(member).map(|()| place)
-            });
-        let place = match counted {
-            Ok(p) => p,
-            Err(why) => {
-                conn.close(3u32.into(), why.as_bytes());
-                return Ok(());
-            }
-        };
         let served = self.inner.accept(conn.clone()).await;
         // (A handler may hand the connection to a task of its own and return: the place is
         // held until the connection closes all the same.)
@@ -211,8 +196,13 @@ impl<H: ProtocolHandler> ProtocolHandler for Counted<H> {
     }
 }
 
-/// An inbound connection: the ban check, the handshake, then its streams until it closes.
-async fn serve_inbound(net: &Net, conn: &Connection) {
+/// An inbound connection of `alpn` past the ban check and counted against the limits: its peer
+/// and its place; `None` when it was closed instead, saying why.
+fn admit_inbound(
+    net: &Net,
+    conn: &Connection,
+    alpn: &'static [u8],
+) -> Option<(NodeId, super::inbound::Slot)> {
     let peer = NodeId::from_bytes(*conn.remote_id().as_bytes());
     if net.banned(&peer) {
         tracing::warn!(
@@ -220,16 +210,16 @@ async fn serve_inbound(net: &Net, conn: &Connection) {
             peer.short()
         );
         conn.close(2u32.into(), b"banned");
-        return;
+        return None;
     }
     let source = super::inbound::source_of(conn);
-    let place = match net
+    match net
         .inner
         .conns
         .slots
-        .admit(&peer, wire::ALPN, source, Some(conn.clone()))
+        .admit(&peer, alpn, source, Some(conn.clone()))
     {
-        Ok(s) => s,
+        Ok(place) => Some((peer, place)),
         Err(why) => {
             tracing::debug!(
                 "refused a connection from {} at {}: {why}",
@@ -237,8 +227,15 @@ async fn serve_inbound(net: &Net, conn: &Connection) {
                 source.map_or("a relay".into(), |ip| ip.to_string())
             );
             conn.close(3u32.into(), why.as_bytes());
-            return;
+            None
         }
+    }
+}
+
+/// An inbound connection: the ban check, the handshake, then its streams until it closes.
+async fn serve_inbound(net: &Net, conn: &Connection) {
+    let Some((peer, place)) = admit_inbound(net, conn, wire::ALPN) else {
+        return;
     };
     match tokio::time::timeout(HANDSHAKE_WAIT, handshake(net, conn, &peer)).await {
         Ok(Ok(())) => {}

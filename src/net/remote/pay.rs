@@ -141,18 +141,12 @@ pub(super) async fn payment(
     let (prompt_price, bound) = bounds(ledger.policy(), &facts, &quant, billed, max_tokens, embed);
     let budget = ledger.available().min(bound);
     let answer = u64::from(!embed);
+    let short = || insufficient(ledger, &name, &quant, spec, continuation, None);
     if budget == 0 || budget < prompt_price.saturating_add(answer) {
         if budget == 0 && ledger.policy().free_when_idle {
             return Ok(Offer::free(exact));
         }
-        return Err(insufficient(
-            ledger,
-            &name,
-            &quant,
-            spec,
-            continuation,
-            None,
-        ));
+        return Err(short());
     }
     // Reachable first: a hold for a peer that cannot be reached would stay until its time.
     if let Err(e) = net.connect(peer).await {
@@ -161,16 +155,7 @@ pub(super) async fn payment(
     let (hold, budget, entry) = match hold_on_chain(ledger, budget, job, *peer).await {
         Ok((hold, (held, e))) if held >= prompt_price.saturating_add(answer) => (hold, held, e),
         Err(Some(e)) => return Err(not_held(job, peer, e)),
-        _ => {
-            return Err(insufficient(
-                ledger,
-                &name,
-                &quant,
-                spec,
-                continuation,
-                None,
-            ));
-        }
+        _ => return Err(short()),
     };
     let base = Receipt {
         job: job.to_string(),
