@@ -163,6 +163,35 @@ pub struct Layer {
     /// the same.
     #[arg(skip)]
     pub credits: Option<Policy>,
+    /// The region this node announces (its operator's word: `eu-west`, `us`, ...), for peers
+    /// whose policy requires one [default: none]
+    #[arg(long, env = "LLP_REGION", global = true)]
+    pub region: Option<String>,
+    /// Where this node's own prompts may go: local (this machine), network (nodes that proved
+    /// this private network's secret) or any [default: any]
+    #[arg(long, env = "LLP_ROUTE", global = true, value_enum)]
+    #[serde(skip)]
+    pub route: Option<crate::route::policy::Route>,
+    /// Send this node's prompts only to nodes that announce one of these regions (repeatable)
+    /// [default: any region]
+    #[arg(long, env = "LLP_ROUTE_REGION", global = true, value_delimiter = ',')]
+    #[serde(skip)]
+    pub route_region: Option<Vec<String>>,
+    /// The most credits a job of this node's may cost on the network [default: no ceiling]
+    #[arg(long, env = "LLP_MAX_CREDITS", global = true)]
+    #[serde(skip)]
+    pub max_credits: Option<u64>,
+    /// The longest expected time to a job's first token on a peer, in ms [default: no ceiling]
+    #[arg(long, env = "LLP_MAX_TTFT_MS", global = true)]
+    #[serde(skip)]
+    pub max_ttft_ms: Option<u64>,
+    /// The routing policy (file only; the flags above win over its fields; see the README).
+    #[arg(skip)]
+    pub policy: Option<crate::route::policy::Rules>,
+    /// Keep the text of the prompts and answers this node serves for peers in its job log
+    /// (`--keep-peer-text=false` overrides the file) [default: false, sizes and timings only]
+    #[arg(long, env = "LLP_KEEP_PEER_TEXT", global = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub keep_peer_text: Option<bool>,
     /// Serve peers' jobs dishonestly, in this way (a build with `fault-injection` only: tests)
     #[cfg(feature = "fault-injection")]
     #[arg(long, global = true, value_enum)]
@@ -190,6 +219,10 @@ pub struct Settings {
     pub engine: EngineSettings,
     pub net: NetSettings,
     pub credits: Policy,
+    /// Where this node's own jobs may go (a request may narrow it).
+    pub policy: crate::route::policy::Policy,
+    /// Keep peers' prompts and answers in the job log (off: their sizes and timings only).
+    pub keep_peer_text: bool,
 }
 
 /// The local HTTP API.
@@ -273,6 +306,8 @@ pub struct NetSettings {
     /// The most bytes a second this node sends of the model files peers fetch (`None`: no
     /// limit).
     pub share_rate: Option<u64>,
+    /// The region this node announces (lower case), if its operator set one.
+    pub region: Option<String>,
     /// How this node cheats its peers (tests of verified work only).
     #[cfg(feature = "fault-injection")]
     pub cheat: Option<crate::trust::cheat::Cheat>,
@@ -369,6 +404,8 @@ impl Settings {
             .check()
             .map_err(|e| UsageError(format!("{}: {e}", places.of("credits", false))))?;
         Ok(Settings {
+            policy: policy(&o, &file, &places)?,
+            keep_peer_text: o.keep_peer_text.or(file.keep_peer_text).unwrap_or(false),
             api: ApiSettings::resolve(&o, &file, &places)?,
             engine: EngineSettings::resolve(&o, &file, &places)?,
             net: NetSettings::resolve(&o, &file, &places)?,
@@ -551,10 +588,47 @@ impl NetSettings {
                 places,
             )?
             .filter(|r| *r > 0),
+            region: match pick(o.region.clone(), file.region.clone()) {
+                (None, _) => None,
+                (Some(r), given) => {
+                    Some(crate::route::policy::region_name(&r).ok_or_else(|| {
+                        UsageError(format!(
+                            "{}: `{r}` is not a region name (1-32 letters, digits, - _)",
+                            places.of("region", given)
+                        ))
+                    })?)
+                }
+            },
             #[cfg(feature = "fault-injection")]
             cheat: o.cheat,
         })
     }
+}
+
+/// This node's routing policy: the file's `[policy]` table, each field under its flag.
+fn policy(
+    o: &Layer,
+    file: &Layer,
+    places: &Places,
+) -> Result<crate::route::policy::Policy, UsageError> {
+    let mut rules = file.policy.clone().unwrap_or_default();
+    let flags = o.route.is_some()
+        || o.route_region.is_some()
+        || o.max_credits.is_some()
+        || o.max_ttft_ms.is_some();
+    rules.route = o.route.or(rules.route);
+    rules.region = o.route_region.clone().or(rules.region);
+    rules.max_credits = o.max_credits.or(rules.max_credits);
+    rules.max_ttft_ms = o.max_ttft_ms.or(rules.max_ttft_ms);
+    let rules = rules.check("policy").map_err(|e| {
+        let place = if flags {
+            "--route / --route-region / --max-credits / --max-ttft-ms".to_string()
+        } else {
+            places.of("policy", false)
+        };
+        UsageError(format!("{place}: {e}"))
+    })?;
+    Ok(crate::route::policy::Policy::node(&rules))
 }
 
 /// A size setting (`6GiB`, `512MB`) as bytes.

@@ -27,6 +27,7 @@ mod ledger;
 mod lifecycle;
 mod netlab;
 mod network;
+mod policy;
 mod security;
 mod share;
 mod soak;

@@ -1248,6 +1248,7 @@ fn honest_claim(
         constraints: Constraints::default(),
         before: vec![],
         fault: "made up".into(),
+        regions: None,
     }
 }
 

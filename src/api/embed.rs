@@ -50,6 +50,7 @@ pub(super) async fn run_embed(
     r: &Router,
     model: Option<String>,
     texts: Vec<String>,
+    policy: crate::route::policy::Policy,
 ) -> Result<(Vec<Vec<f32>>, Finish, crate::node::Routed), ApiError> {
     let n = texts.len();
     let spec = Spec {
@@ -64,6 +65,7 @@ pub(super) async fn run_embed(
         ignore_eos: false,
         constraints: Constraints::default(),
         logprobs: None,
+        policy,
     };
     let log = crate::node::jobs::prompt_log(&spec.prompt);
     let mut routed = r.route(spec).await?;
@@ -109,10 +111,12 @@ pub(super) async fn run_embed(
 
 pub(super) async fn embeddings(
     State(r): State<Router>,
+    headers: axum::http::HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     r.node().count_request();
     let result = async {
+        let policy = super::request_policy(&r, &headers, &Default::default())?;
         let req: EmbedRequest = openai::parse(&read_body(body)?)?;
         let base64 = match req.encoding_format.as_deref() {
             None | Some("float") => false,
@@ -125,7 +129,7 @@ pub(super) async fn embeddings(
             }
         };
         let texts = inputs(&req.input, "input")?;
-        let (vectors, f, routed) = run_embed(&r, req.model, texts).await?;
+        let (vectors, f, routed) = run_embed(&r, req.model, texts, policy).await?;
         let dims = vectors.first().map_or(0, Vec::len);
         if let Some(d) = req.dimensions
             && d as usize != dims

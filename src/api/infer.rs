@@ -23,13 +23,18 @@ use crate::job::{Finish, Kind, Prompt, Spec};
 use crate::node::jobs::prompt_log;
 use crate::route::Router;
 
-pub(super) async fn chat(State(r): State<Router>, body: Result<Bytes, BytesRejection>) -> Response {
+pub(super) async fn chat(
+    State(r): State<Router>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     r.node().count_request();
     let result = async {
         let (req, common): (ChatRequest, _) = openai::parse_request(&read_body(body)?)?;
         let v = common.validate(true)?;
+        let policy = super::request_policy(&r, &headers, &v.rules)?;
         let prompt = Prompt::Chat(openai::messages(&req.messages)?);
-        run(&r, req.model, prompt, v).await
+        run(&r, req.model, prompt, v, policy).await
     }
     .await;
     result.unwrap_or_else(|e| {
@@ -40,12 +45,14 @@ pub(super) async fn chat(State(r): State<Router>, body: Result<Bytes, BytesRejec
 
 pub(super) async fn completions(
     State(r): State<Router>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     r.node().count_request();
     let result = async {
         let (req, common): (CompletionRequest, _) = openai::parse_request(&read_body(body)?)?;
         let v = common.validate(false)?;
+        let policy = super::request_policy(&r, &headers, &v.rules)?;
         let prompt = match req.prompt {
             PromptSpec::One(p) => p,
             PromptSpec::Many(mut v) if v.len() == 1 => v.remove(0),
@@ -60,7 +67,7 @@ pub(super) async fn completions(
         if prompt.is_empty() {
             return Err(ApiError::bad_request("prompt is empty").param("prompt"));
         }
-        run(&r, req.model, Prompt::Text(prompt), v).await
+        run(&r, req.model, Prompt::Text(prompt), v, policy).await
     }
     .await;
     result.unwrap_or_else(|e| {
@@ -75,6 +82,7 @@ async fn route_choices(
     model: Option<String>,
     prompt: &Prompt,
     v: &Validated,
+    policy: &crate::route::policy::Policy,
 ) -> Result<Vec<Reader>, ApiError> {
     let log = prompt_log(prompt);
     let mut jobs = Vec::with_capacity(v.n as usize);
@@ -91,6 +99,7 @@ async fn route_choices(
             ignore_eos: v.ignore_eos,
             constraints: v.constraints.clone(),
             logprobs: v.logprobs,
+            policy: policy.clone(),
         };
         let routed = r.route(spec).await?;
         routed.guard.set_prompt_text(log.clone());
@@ -107,13 +116,14 @@ async fn run(
     model: Option<String>,
     prompt: Prompt,
     v: Validated,
+    policy: crate::route::policy::Policy,
 ) -> Result<Response, ApiError> {
     let shape = Shape {
         kind: prompt.kind(),
         parsed: prompt.kind() == Kind::Chat && needs_template(&prompt, &v.constraints),
         logprobs: v.logprobs.is_some(),
     };
-    let jobs = route_choices(r, model, &prompt, &v).await?;
+    let jobs = route_choices(r, model, &prompt, &v, &policy).await?;
     let first = &jobs[0].routed;
     let kind = shape.kind;
     let meta = Meta {

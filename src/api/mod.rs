@@ -293,6 +293,26 @@ fn read_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     })
 }
 
+/// The policy a request's jobs run under: this node's, narrowed by the request's
+/// `x-llp-policy` header and then by its `llp_policy` field (`field`); the stricter rule wins.
+pub(super) fn request_policy(
+    r: &Router,
+    headers: &axum::http::HeaderMap,
+    field: &crate::route::policy::Rules,
+) -> Result<crate::route::policy::Policy, ApiError> {
+    use crate::route::policy::{Origin, Rules};
+    let mut policy = r.node().settings().policy.clone();
+    if let Some(h) = headers.get("x-llp-policy") {
+        let text = h.to_str().map_err(|_| {
+            ApiError::bad_request("x-llp-policy: not ASCII text").param("x-llp-policy")
+        })?;
+        let rules = Rules::parse_header(text)
+            .map_err(|m| ApiError::bad_request(m).param("x-llp-policy"))?;
+        policy = policy.narrowed(&rules, Origin::Request)?;
+    }
+    Ok(policy.narrowed(field, Origin::Request)?)
+}
+
 /// This node's engine for `model` (its first without one), or 404.
 fn pick_engine(r: &Router, model: Option<&str>) -> Result<Engine, ApiError> {
     let node = r.node();

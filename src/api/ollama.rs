@@ -252,6 +252,7 @@ fn spec(
     prompt: Prompt,
     o: Option<Options>,
     constraints: Constraints,
+    policy: crate::route::policy::Policy,
 ) -> Result<Spec, ApiError> {
     let o = o.unwrap_or_default();
     let sampling = Sampling {
@@ -282,12 +283,18 @@ fn spec(
         ignore_eos: false,
         constraints,
         logprobs: None,
+        policy,
     })
 }
 
-pub(super) async fn chat(State(r): State<Router>, body: Result<Bytes, BytesRejection>) -> Response {
+pub(super) async fn chat(
+    State(r): State<Router>,
+    headers: axum::http::HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     r.node().count_request();
     let result = async {
+        let policy = super::request_policy(&r, &headers, &Default::default())?;
         let req: ChatRequest = openai::parse(&read_body(body)?)?;
         if req.messages.is_empty() {
             return Err(ApiError::bad_request("messages is empty").param("messages"));
@@ -328,7 +335,13 @@ pub(super) async fn chat(State(r): State<Router>, body: Result<Bytes, BytesRejec
             parallel_tool_calls: true,
             format: format(req.format.as_ref())?,
         };
-        let spec = spec(req.model, Prompt::Chat(msgs), req.options, constraints)?;
+        let spec = spec(
+            req.model,
+            Prompt::Chat(msgs),
+            req.options,
+            constraints,
+            policy,
+        )?;
         run(&r, spec, req.stream.unwrap_or(true), true).await
     }
     .await;
@@ -340,10 +353,12 @@ pub(super) async fn chat(State(r): State<Router>, body: Result<Bytes, BytesRejec
 
 pub(super) async fn generate(
     State(r): State<Router>,
+    headers: axum::http::HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     r.node().count_request();
     let result = async {
+        let policy = super::request_policy(&r, &headers, &Default::default())?;
         let req: GenerateRequest = openai::parse(&read_body(body)?)?;
         let constraints = Constraints {
             format: format(req.format.as_ref())?,
@@ -369,7 +384,7 @@ pub(super) async fn generate(
             m.push(ChatMsg::new("user", req.prompt));
             Prompt::Chat(m)
         };
-        let spec = spec(req.model, prompt, req.options, constraints)?;
+        let spec = spec(req.model, prompt, req.options, constraints, policy)?;
         run(&r, spec, req.stream.unwrap_or(true), false).await
     }
     .await;
@@ -387,14 +402,16 @@ pub(super) struct EmbedRequest {
 
 pub(super) async fn embed(
     State(r): State<Router>,
+    headers: axum::http::HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     r.node().count_request();
     let result = async {
+        let policy = super::request_policy(&r, &headers, &Default::default())?;
         let req: EmbedRequest = openai::parse(&read_body(body)?)?;
         let texts = embed::inputs(&req.input, "input")?;
         let started = std::time::Instant::now();
-        let (vectors, f, routed) = embed::run_embed(&r, req.model, texts).await?;
+        let (vectors, f, routed) = embed::run_embed(&r, req.model, texts, policy).await?;
         Ok(Json(json!({
             "model": routed.model,
             "embeddings": vectors,

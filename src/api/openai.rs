@@ -52,6 +52,8 @@ pub(super) struct Common {
     // Fields we cannot honour, refused rather than silently ignored when they ask for something.
     pub echo: Option<bool>,
     pub best_of: Option<u32>,
+    /// This request's routing policy (`llp_policy`), narrowing the node's.
+    pub llp_policy: Option<Value>,
 }
 
 /// A tool as OpenAI describes it: `{"type": "function", "function": {...}}`.
@@ -207,6 +209,8 @@ pub(super) struct Validated {
     pub logprobs: Option<u8>,
     /// Choices to generate.
     pub n: u32,
+    /// The request's own routing rules (`llp_policy`).
+    pub rules: crate::route::policy::Rules,
 }
 
 /// Most choices one request may ask for.
@@ -269,6 +273,7 @@ impl Common {
             constraints,
             logprobs,
             n,
+            rules: policy_field(self.llp_policy.as_ref())?,
         })
     }
 
@@ -518,6 +523,26 @@ pub(super) fn messages(msgs: &[ChatMessage]) -> Result<Vec<ChatMsg>, ApiError> {
             })
         })
         .collect()
+}
+
+/// The request field `llp_policy` as rules (none: no rules), with an error that names the rule.
+pub(super) fn policy_field(v: Option<&Value>) -> Result<crate::route::policy::Rules, ApiError> {
+    let Some(v) = v else {
+        return Ok(Default::default());
+    };
+    let rules: crate::route::policy::Rules = serde_path_to_error::deserialize(v).map_err(|e| {
+        let path = e.path().to_string();
+        let at = if path == "." {
+            String::new()
+        } else {
+            format!(".{path}")
+        };
+        ApiError::bad_request(format!("llp_policy{at}: {}", e.inner()))
+            .param(format!("llp_policy{at}"))
+    })?;
+    rules
+        .check("llp_policy")
+        .map_err(|m| ApiError::bad_request(m).param("llp_policy"))
 }
 
 #[cfg(test)]

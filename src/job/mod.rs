@@ -449,6 +449,8 @@ pub struct Spec {
     pub constraints: Constraints,
     /// Log probabilities with each token and this many alternatives (None: none).
     pub logprobs: Option<u8>,
+    /// Where its prompt may go and what it may cost (never sent to a worker).
+    pub policy: crate::route::policy::Policy,
 }
 
 impl Spec {
@@ -538,6 +540,8 @@ pub enum ErrorCode {
     ContextLengthExceeded,
     ModelNotFound,
     InsufficientCredits,
+    /// The routing policy keeps the job from every node that could serve it.
+    RoutePolicy,
 }
 
 impl ErrorCode {
@@ -547,6 +551,7 @@ impl ErrorCode {
             ErrorCode::ContextLengthExceeded => "context_length_exceeded",
             ErrorCode::ModelNotFound => "model_not_found",
             ErrorCode::InsufficientCredits => "insufficient_credits",
+            ErrorCode::RoutePolicy => "route_policy",
         }
     }
 }

@@ -110,6 +110,7 @@ impl Net {
             files: self.shares().offers(),
             auto_models: node.settings().engine.auto_models,
             wants: self.wants(),
+            region: self.settings().region.clone(),
             capability: capability(&node.devices()),
         }
     }
@@ -535,6 +536,11 @@ impl Net {
         a.files.truncate(wire::MAX_FILE_ADS);
         // Wants of models the catalog lists, spelled as it does, each once, a bounded number.
         a.wants = super::auto::normalize_wants(self.inner.catalog.as_ref(), &a.wants);
+        // A region is a name, or none: a malformed one matches no policy's list.
+        a.region = a
+            .region
+            .as_deref()
+            .and_then(crate::route::policy::region_name);
         // One offer of each variant.
         let mut seen = std::collections::HashSet::new();
         a.files.retain(|f| seen.insert(f.model.clone()));

@@ -485,6 +485,10 @@ pub struct Announcement {
     /// serves: a node with `--auto-models` may load one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub wants: Vec<String>,
+    /// The region its operator set (`--region`), for requesters whose routing policy requires
+    /// one. The operator's word: no one can check it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
 }
 
 /// The most files an announcement offers (the rest are left out).
@@ -535,6 +539,7 @@ impl Announcement {
             files: Vec::new(),
             auto_models: false,
             wants: Vec::new(),
+            region: None,
         }
     }
 }

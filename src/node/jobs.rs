@@ -187,6 +187,12 @@ pub struct JobDetail {
     pub duration_ms: Option<f64>,
     /// Receipts signed by both sides and the ledger entries that recorded them.
     pub settlements: Vec<Settlement>,
+    /// Its prompt and answer were not kept (a peer's job, unless the operator keeps them).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub text_withheld: bool,
+    /// The routing policy it ran under (this node's jobs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<crate::route::policy::Policy>,
 }
 
 /// A job in the log: its status line and its detail.
@@ -254,6 +260,8 @@ struct JobCell {
     info: Mutex<JobInfo>,
     detail: Mutex<JobDetail>,
     output: Mutex<Vec<u8>>,
+    /// The prompt's and answer's text are not kept (a peer's job, by default).
+    withheld: std::sync::atomic::AtomicBool,
     started: Instant,
 }
 
@@ -325,6 +333,7 @@ impl Registry {
             info: Mutex::new(info),
             detail: Mutex::new(JobDetail::default()),
             output: Mutex::new(Vec::new()),
+            withheld: std::sync::atomic::AtomicBool::new(false),
             started: Instant::now(),
         });
         self.running
@@ -485,14 +494,43 @@ impl JobGuard {
 
     /// The prompt, for the job log (see [`prompt_log`]).
     pub fn set_prompt_text(&self, text: String) {
-        self.detail(|d| d.prompt = text);
+        if !self.withheld() {
+            self.detail(|d| d.prompt = text);
+        }
+    }
+
+    /// The job's log keeps no text of its prompt and answer from now on (and drops what it
+    /// had): its sizes, timings and receipts only.
+    pub fn withhold_text(&self) {
+        use std::sync::atomic::Ordering;
+        self.0.cell.withheld.store(true, Ordering::Relaxed);
+        self.detail(|d| {
+            d.prompt.clear();
+            d.text_withheld = true;
+        });
+        self.0.cell.output.lock().expect("job output").clear();
+    }
+
+    fn withheld(&self) -> bool {
+        self.0
+            .cell
+            .withheld
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// A piece of the answer, for the job log (the first 32 KiB are kept).
     pub fn push_output(&self, piece: &[u8]) {
+        if self.withheld() {
+            return;
+        }
         let mut out = self.0.cell.output.lock().expect("job output");
         let room = JOB_TEXT_MAX.saturating_sub(out.len());
         out.extend_from_slice(&piece[..piece.len().min(room)]);
+    }
+
+    /// The routing policy it runs under.
+    pub fn set_policy(&self, policy: &crate::route::policy::Policy) {
+        self.detail(|d| d.policy = Some(policy.clone()));
     }
 
     pub fn set_warning(&self, warning: Option<&str>) {
@@ -543,6 +581,11 @@ impl JobGuard {
     pub fn fail(&self, why: &str) {
         self.with(|job, _| job.state = State::Failed);
         self.detail(|d| d.error = Some(why.to_string()));
+    }
+
+    /// The credits its settled segments cost (or earned) so far.
+    pub fn credits(&self) -> u64 {
+        self.0.cell.info.lock().expect("job info").credits
     }
 
     /// A segment of the job was settled: the receipt and the entry this node recorded.

@@ -17,6 +17,7 @@
 //! back), never by polling.
 
 pub mod decide;
+pub mod policy;
 
 use std::time::{Duration, Instant};
 
@@ -67,12 +68,17 @@ struct Attempt {
     ticket: Option<WaitTicket>,
     /// The job waits for a model no node serves: announced, for `--auto-models` nodes.
     want: Option<crate::net::Want>,
+    /// Peers serving the model that the job's routing policy keeps out, with why.
+    barred: Vec<(NodeId, policy::Excluded)>,
+    /// The longest the job may wait for room (its policy's `max_ttft_ms`, else [`MAX_WAIT`]).
+    max_wait: Duration,
 }
 
 impl Attempt {
     /// The peers not to try: those excluded now, and those that cannot honour the job.
     fn excluded_in(&self, t: &crate::net::table::Table) -> Vec<NodeId> {
         let mut out = self.excluded.clone();
+        out.extend(self.barred.iter().map(|(id, _)| *id));
         if self.needs_tools {
             out.extend(
                 t.peers()
@@ -121,15 +127,14 @@ impl Router {
         spec.model = Some(model.clone());
         let needs_tools = spec.constraints.has_tools();
         let mut local = self.node.engine_for(Some(&model));
-        let peers_capable = self.net.as_ref().is_some_and(|n| {
-            n.with_table(|t| {
-                if needs_tools {
-                    t.peers().any(|p| p.routable() && fits(p, &model, true))
-                } else {
-                    t.any_capable(&model)
-                }
-            })
-        });
+        let barred = self.screen(&spec, &model);
+        let peers_capable = self.capable(&model, needs_tools, &barred);
+        if local.is_none() && !peers_capable && !barred.is_empty() {
+            return Err(policy::none_allowed(
+                &model.to_string(),
+                &barred.into_iter().map(|(_, e)| e).collect::<Vec<_>>(),
+            ));
+        }
         // A local model without tools still answers when no peer can: with the 400 that says
         // its template has none.
         if needs_tools && peers_capable && !local.as_ref().is_some_and(Engine::supports_tools) {
@@ -157,7 +162,7 @@ impl Router {
             first: true,
             local: local.is_some(),
             peers_capable,
-            loadable: self.loadable(local.is_some(), peers_capable, &model),
+            loadable: self.loadable(local.is_some(), peers_capable, &model, &spec),
             ..View::default()
         };
         match decide::decide(&first) {
@@ -176,11 +181,17 @@ impl Router {
             started: Instant::now(),
             ticket: None,
             want: None,
+            barred,
+            max_wait: spec
+                .policy
+                .max_ttft_ms
+                .map_or(MAX_WAIT, |ms| MAX_WAIT.min(Duration::from_millis(ms))),
         };
+        a.guard.set_policy(&spec.policy);
         loop {
             // Armed before looking: room that appears while we look is not missed.
             let room = self.node.room();
-            let decision = decide::decide(&self.look_again(&mut a));
+            let decision = decide::decide(&self.look_again(&mut a, &spec));
             match self.act(decision, &spec, &mut a).await {
                 Next::Placed(result) => return result,
                 Next::LookAgain => {}
@@ -191,7 +202,7 @@ impl Router {
 
     /// The view for this attempt, after taking in a model loaded here meanwhile
     /// (`--auto-models`); a job that waits for a model no node serves says so (its want).
-    fn look_again(&self, a: &mut Attempt) -> View {
+    fn look_again(&self, a: &mut Attempt, spec: &Spec) -> View {
         // Unloaded meanwhile (`--auto-models`): not this node's to run any more.
         if a.local
             .as_ref()
@@ -202,7 +213,9 @@ impl Router {
         if a.local.is_none() {
             a.local = self.node.engine_for(Some(&a.model));
         }
-        let view = self.look(a);
+        // Peers' measured times change: the ceilings are looked at again.
+        a.barred = self.screen(spec, &a.model);
+        let view = self.look(a, spec);
         if view.loadable && a.want.is_none() {
             a.want = self.net.as_ref().map(|n| n.want(&a.model));
         }
@@ -210,16 +223,12 @@ impl Router {
     }
 
     /// The view of the node and its peers for this attempt.
-    fn look(&self, a: &Attempt) -> View {
+    fn look(&self, a: &Attempt, spec: &Spec) -> View {
         let net = self.net.as_ref();
+        let capable = self.capable(&a.model, a.needs_tools, &a.barred);
         let (peers_capable, peer_room, all_refused) = net.map_or((false, false, false), |n| {
             n.with_table(|t| {
                 let excluded = a.excluded_in(t);
-                let capable = if a.needs_tools {
-                    t.peers().any(|p| p.routable() && fits(p, &a.model, true))
-                } else {
-                    t.any_capable(&a.model)
-                };
                 let room = t.has_room(&a.model, &excluded);
                 let all = !a.refused_invalid.is_empty()
                     && t.peers()
@@ -241,13 +250,58 @@ impl Router {
             last_refusal: a.last_refusal.clone(),
             queue_full: a.ticket.is_none() && self.node.waiting_full(),
             waited: a.started.elapsed(),
-            loadable: self.loadable(a.local.is_some(), peers_capable, &a.model),
+            loadable: self.loadable(a.local.is_some(), peers_capable, &a.model, spec),
         }
     }
 
-    /// No node serves `model`, and one with `--auto-models` could load it.
-    fn loadable(&self, local: bool, peers_capable: bool, model: &ModelRef) -> bool {
-        !local && !peers_capable && self.net.as_ref().is_some_and(|n| n.may_load(model))
+    /// No node serves `model`, and one with `--auto-models` could load it (and the job's
+    /// policy lets the prompt go to peers at all).
+    fn loadable(&self, local: bool, peers_capable: bool, model: &ModelRef, spec: &Spec) -> bool {
+        !local
+            && !peers_capable
+            && self.net.as_ref().is_some_and(|n| {
+                n.may_load(model)
+                    && spec
+                        .policy
+                        .allows_peers(remote::screen::open_network(n))
+                        .is_ok()
+            })
+    }
+
+    /// The peers serving `model` that `spec`'s policy keeps out.
+    fn screen(&self, spec: &Spec, model: &ModelRef) -> Vec<(NodeId, policy::Excluded)> {
+        self.net.as_ref().map_or_else(Vec::new, |n| {
+            remote::screen::excluded(
+                n,
+                spec,
+                model,
+                remote::screen::Purpose::Run,
+                0,
+                spec.max_tokens,
+            )
+        })
+    }
+
+    /// Whether a routable peer not `barred` serves `model` (with tools, if `tools`).
+    fn capable(
+        &self,
+        model: &ModelRef,
+        tools: bool,
+        barred: &[(NodeId, policy::Excluded)],
+    ) -> bool {
+        self.net.as_ref().is_some_and(|n| {
+            n.with_table(|t| {
+                if tools || !barred.is_empty() {
+                    t.peers().any(|p| {
+                        p.routable()
+                            && fits(p, model, tools)
+                            && !barred.iter().any(|(id, _)| *id == p.id)
+                    })
+                } else {
+                    t.any_capable(model)
+                }
+            })
+        })
     }
 
     /// Carries out a decision.
@@ -285,6 +339,13 @@ impl Router {
                 refuse(a, decide::queue_full(&model, n))
             }
             Decision::TooLong => refuse(a, decide::waited_too_long(&model)),
+            Decision::Wait if a.started.elapsed() >= a.max_wait => {
+                let ms = spec.policy.max_ttft_ms.unwrap_or_default();
+                let why = format!(
+                    "max_ttft_ms {ms}: no allowed node had room for {model} within {ms} ms"
+                );
+                refuse(a, policy::refusal("max_ttft_ms", why))
+            }
             Decision::Wait => {
                 if a.ticket.is_none() {
                     a.ticket = self.node.wait_ticket(a.guard.id());
@@ -304,7 +365,7 @@ impl Router {
         a.excluded
             .retain(|p| a.refused_invalid.iter().any(|(id, _)| id == p));
         let deadline =
-            tokio::time::Instant::from_std(a.started + MAX_WAIT + Duration::from_millis(1));
+            tokio::time::Instant::from_std(a.started + a.max_wait + Duration::from_millis(1));
         // The short poll is a backstop for room no notification reports (a peer's slots
         // freeing shows only in its next announcement).
         tokio::select! {
@@ -383,6 +444,7 @@ impl Router {
             }
             None => self.node.start_job(ModelRef::from(&model), p.prompt_tokens),
         };
+        guard.set_policy(&spec.policy);
         let why = crate::node::jobs::variant_why(spec.model.as_ref(), &info.why);
         guard.run_locally(info, &why);
         let events =

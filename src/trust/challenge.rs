@@ -59,12 +59,18 @@ impl Book {
         all.push_back(k);
     }
 
-    /// A known answer of `variant` that `worker` did not send, drawn at random.
-    pub fn draw(&self, variant: &str, worker: &NodeId) -> Option<Known> {
+    /// A known answer of `variant` that `worker` did not send and that `may` send it (its
+    /// job's routing policy lets `worker` see the prompt), drawn at random.
+    pub fn draw(
+        &self,
+        variant: &str,
+        worker: &NodeId,
+        may: impl Fn(&Known) -> bool,
+    ) -> Option<Known> {
         let all = self.known.lock().expect("known answers");
         let fit: Vec<&Known> = all
             .iter()
-            .filter(|k| k.variant.eq_ignore_ascii_case(variant) && k.by != *worker)
+            .filter(|k| k.variant.eq_ignore_ascii_case(variant) && k.by != *worker && may(k))
             .collect();
         if fit.is_empty() {
             return None;
@@ -106,6 +112,7 @@ mod tests {
                 ignore_eos: false,
                 constraints: Default::default(),
                 logprobs: None,
+                policy: Default::default(),
             },
             variant: "m:q4_1".into(),
             tokens: vec![1, 2, 3],
@@ -123,14 +130,14 @@ mod tests {
         let book = Book::default();
         book.learn(known("from a", a));
         for _ in 0..20 {
-            assert!(book.draw("m:q4_1", &a).is_none());
-            assert_eq!(book.draw("M:Q4_1", &b).unwrap().by, a);
-            assert!(book.draw("m:q8_0", &b).is_none());
+            assert!(book.draw("m:q4_1", &a, |_| true).is_none());
+            assert_eq!(book.draw("M:Q4_1", &b, |_| true).unwrap().by, a);
+            assert!(book.draw("m:q8_0", &b, |_| true).is_none());
         }
         // The same prompt again replaces its answer.
         book.learn(known("from a", b));
         assert_eq!(book.len(), 1);
-        assert_eq!(book.draw("m:q4_1", &a).unwrap().by, b);
+        assert_eq!(book.draw("m:q4_1", &a, |_| true).unwrap().by, b);
         for i in 0..2 * MAX_KNOWN {
             book.learn(known(&format!("p{i}"), a));
         }

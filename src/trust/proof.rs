@@ -217,6 +217,11 @@ pub struct FraudProof {
     pub before: Vec<u32>,
     /// What the checker found (for people; a verifier finds it again).
     pub fault: String,
+    /// The regions whose nodes may be shown it (its prompt), from the routing policy of the
+    /// job it proves; `None`: any node of the network. Every node that keeps it serves it
+    /// only to those.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regions: Option<Vec<String>>,
 }
 
 /// A fraud proof as status lists it.
@@ -432,6 +437,7 @@ mod tests {
             constraints: Constraints::default(),
             before: vec![1, 2],
             fault: String::new(),
+            regions: None,
         };
         assert!(proof.check().is_ok());
         let json = serde_json::to_string(&proof).unwrap();

@@ -61,7 +61,12 @@ fn pick(net: &Net) -> Option<(NodeId, Known)> {
         if r.passed + r.failed > 0 || net.banned(&id) {
             continue;
         }
-        if let Some(k) = serves.iter().find_map(|v| net.known_answers().draw(v, &id)) {
+        // Only a prompt whose job's routing policy lets this peer see it.
+        let may = |k: &Known| super::screen::may_see(net, &k.spec, &id);
+        if let Some(k) = serves
+            .iter()
+            .find_map(|v| net.known_answers().draw(v, &id, may))
+        {
             fit.push((id, k));
         }
     }

@@ -234,6 +234,7 @@ pub(super) async fn accuse(net: &Net, spec: &Spec, claim: &Claim, fault: &str) -
         constraints: spec.constraints.clone(),
         before: claim.before.clone(),
         fault: fault.to_string(),
+        regions: spec.policy.region.clone(),
     })
     .await;
     true

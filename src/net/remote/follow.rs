@@ -183,9 +183,7 @@ impl Follow {
                     return self.too_many(source, tx, seg_tokens).await;
                 }
                 Step::Event(Event::Token { id, piece, extra }) => {
-                    if seg_tokens > 0 {
-                        gaps += last.elapsed();
-                    }
+                    self.tick(source, began, seg_tokens, &mut gaps, last);
                     last = Instant::now();
                     seg_tokens += 1;
                     self.tokens.push(id);
@@ -266,6 +264,24 @@ impl Follow {
             .send(Event::Done(self.own_finish(FinishReason::Length)))
             .await;
         self.abandon(source, seg_tokens).await
+    }
+
+    /// A token of a segment that `began` with `seg_tokens` before it, the last at `last`: the
+    /// gap since that one, or for a peer's first, its time to it (for `max_ttft_ms`).
+    fn tick(
+        &self,
+        source: &Source,
+        began: Instant,
+        seg_tokens: u32,
+        gaps: &mut Duration,
+        last: Instant,
+    ) {
+        if seg_tokens > 0 {
+            *gaps += last.elapsed();
+        } else if let Source::Peer(s) = source {
+            let ttft = began.elapsed();
+            self.net.with_table(|t| t.observe_ttft(&s.peer, ttft));
+        }
     }
 
     /// A segment's speed, as this side saw it.
@@ -598,6 +614,7 @@ impl Follow {
                 &job,
                 self.tokens.len(),
                 Some(remaining),
+                self.guard.credits(),
             )
             .await
             {
@@ -644,8 +661,29 @@ impl Follow {
         let node = self.net.node().clone();
         let deadline = tokio::time::Instant::now() + FAILOVER_SEARCH;
         let mut last = String::from("no capable node");
-        // Peers that failed this job stay excluded; those that only had no room are retried.
-        let mut skip = self.failed.clone();
+        // Peers that failed this job stay excluded, as do those its routing policy keeps out;
+        // those that only had no room are retried.
+        let barred = |me: &Self, last: &mut String| {
+            let out = super::screen::excluded(
+                &me.net,
+                &me.spec,
+                &me.model,
+                super::screen::Purpose::Run,
+                me.tokens.len(),
+                Some(remaining),
+            );
+            if let Some((_, e)) = out.first() {
+                *last = format!(
+                    "the routing policy keeps out {} node(s): {}",
+                    out.len(),
+                    e.why
+                );
+            }
+            let mut skip = me.failed.clone();
+            skip.extend(out.into_iter().map(|(id, _)| id));
+            skip
+        };
+        let mut skip = barred(self, &mut last);
         loop {
             match self.try_local(remaining).await {
                 Some(Ok(source)) => return Ok((source, node.id())),
@@ -658,7 +696,7 @@ impl Follow {
             if tokio::time::Instant::now() >= deadline {
                 return Err(last);
             }
-            skip = self.failed.clone();
+            skip = barred(self, &mut last);
             // Armed only now: the claims just dropped announce room themselves, and a wait
             // armed before them would wake at once and spin. Room that appeared while we
             // looked is caught by the short poll.
@@ -966,6 +1004,7 @@ mod tests {
                 ..Constraints::default()
             },
             logprobs: None,
+            policy: Default::default(),
         }
     }
 

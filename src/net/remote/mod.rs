@@ -31,6 +31,7 @@ mod challenge;
 pub(super) use challenge::challenges;
 mod follow;
 mod pay;
+pub mod screen;
 
 pub(super) use pay::redeliver;
 
@@ -399,7 +400,7 @@ async fn start_known(
     let hint = spec.prompt.token_hint();
     let peer = claim.peer;
     let job = segment_id(guard.id(), 0);
-    let mut offer = match pay::payment(net, &peer, spec, &job, 0, spec.max_tokens).await {
+    let mut offer = match pay::payment(net, &peer, spec, &job, 0, spec.max_tokens, 0).await {
         Ok(p) => p,
         Err(r) => return Err((guard, r)),
     };

@@ -119,6 +119,7 @@ pub(super) async fn payment(
     job: &str,
     continuation: usize,
     max_tokens: Option<u32>,
+    spent: u64,
 ) -> Result<Offer, Refusal> {
     let model = spec.model.clone().expect("a routed job names its model");
     let ad = net.with_table(|t| t.get(peer).and_then(|p| p.serves(&model)).cloned());
@@ -139,6 +140,11 @@ pub(super) async fn payment(
     let billed = Policy::billed(&spec.prompt, continuation, facts.context);
     let embed = matches!(spec.prompt, crate::job::Prompt::Embed(_));
     let (prompt_price, bound) = bounds(ledger.policy(), &facts, &quant, billed, max_tokens, embed);
+    // The routing policy's ceiling, less what the job's earlier segments were paid: the last
+    // word before credits are held (the router screened peers by it already).
+    if let Err(e) = spec.policy.admits_credits(bound.saturating_add(spent)) {
+        return Err(crate::route::policy::refusal(e.rule, e.why));
+    }
     let budget = ledger.available().min(bound);
     let answer = u64::from(!embed);
     let short = || insufficient(ledger, &name, &quant, spec, continuation, None);
@@ -182,6 +188,24 @@ pub(super) async fn payment(
         promise: Some(promise),
         hold: Some(hex::encode(entry.encode())),
     })
+}
+
+/// The most a job (its rest after `continuation` tokens) could cost on a peer that serves
+/// `quant` of `name`; `None` when this node prices no such job (no ledger, or not in its
+/// catalog: the payment refuses it then).
+pub(super) fn worst_case(
+    net: &Net,
+    spec: &Spec,
+    name: &str,
+    quant: &str,
+    continuation: usize,
+    max_tokens: Option<u32>,
+) -> Option<u64> {
+    let ledger = net.node().ledger()?;
+    let facts = ledger.facts(name)?;
+    let billed = Policy::billed(&spec.prompt, continuation, facts.context);
+    let embed = matches!(spec.prompt, crate::job::Prompt::Embed(_));
+    Some(bounds(ledger.policy(), &facts, quant, billed, max_tokens, embed).1)
 }
 
 /// A segment's prompt price, and the most it may cost: the price of the most tokens it can use
@@ -512,6 +536,7 @@ mod tests {
             ignore_eos: false,
             constraints: Default::default(),
             logprobs: None,
+            policy: Default::default(),
         };
         let r = insufficient(&l, "smollm2-135m-instruct", "q4_1", &spec, 0, Some("no"));
         assert_eq!(r.status, 402);

@@ -64,6 +64,7 @@ pub(super) async fn by_peers(
             constraints: spec.constraints.clone(),
             before: claim.before.clone(),
             fault: String::new(),
+            regions: spec.policy.region.clone(),
         }),
     };
     by_two(net, guard, spec, claim, variant, &ask).await
@@ -81,8 +82,10 @@ async fn by_two(
     let started = Instant::now();
     let mut first: Option<(NodeId, String)> = None;
     let mut fees = 0;
+    // Only peers the job's policy lets see its prompt.
     for v in verifiers(net, variant, &claim.peer)
         .into_iter()
+        .filter(|v| super::screen::may_see(net, spec, v))
         .take(VERIFIERS)
     {
         let Some(fault) = verdict(net, &v, ask).await else {

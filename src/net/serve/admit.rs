@@ -430,6 +430,11 @@ pub(super) async fn admit(net: &Net, peer: NodeId, job: &InferRequest) -> Result
         ignore_eos: job.ignore_eos,
         constraints: (*job.constraints).clone(),
         logprobs: job.logprobs,
+        // A peer's job is never sent on from here.
+        policy: crate::route::policy::Policy {
+            route: crate::route::policy::Route::Local,
+            ..Default::default()
+        },
     };
     let prepared = {
         let Ok(_permit) = net.inner.prepares.acquire().await else {

@@ -52,7 +52,12 @@ impl Admitted {
             .node()
             .start_job(ModelRef::from(&model), p.prompt_tokens);
         guard.set_requester(peer);
-        guard.set_prompt_text(crate::node::jobs::prompt_log(&self.spec.prompt));
+        // A peer's prompt and answer are its own: kept here only if the operator says so.
+        if net.node().settings().keep_peer_text {
+            guard.set_prompt_text(crate::node::jobs::prompt_log(&self.spec.prompt));
+        } else {
+            guard.withhold_text();
+        }
         guard.set_warning(p.warning.as_deref());
         guard.run_locally(info, &info.why);
         #[cfg(feature = "fault-injection")]

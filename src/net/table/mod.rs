@@ -130,6 +130,9 @@ pub struct Peer {
     /// Its speed as this node measured it on the answers it streamed (tokens a second, a
     /// moving average): what the score uses, never the speed it announces.
     pub observed_tps: Option<f64>,
+    /// Its time to a first token as this node measured it (a moving average), for the
+    /// routing policy's `max_ttft_ms`.
+    pub observed_ttft: Option<Duration>,
     /// Smooth weighted round-robin state.
     current: f64,
 }
@@ -302,6 +305,7 @@ impl Table {
             strikes: 0,
             fresh_start: None,
             observed_tps: None,
+            observed_ttft: None,
             current: 0.0,
         }
     }
@@ -489,6 +493,21 @@ impl Table {
         if let Some(p) = self.peers.get_mut(id) {
             p.observed_tps = Some(p.observed_tps.map_or(tps, |old| 0.7 * old + 0.3 * tps));
         }
+    }
+
+    /// Records the time to the first token of an answer `id` streamed here.
+    pub fn observe_ttft(&mut self, id: &NodeId, ttft: Duration) {
+        if let Some(p) = self.peers.get_mut(id) {
+            p.observed_ttft = Some(
+                p.observed_ttft
+                    .map_or(ttft, |old| old.mul_f64(0.7) + ttft.mul_f64(0.3)),
+            );
+        }
+    }
+
+    /// Its expected time to a first token: as measured here, else its round trip.
+    pub fn expected_ttft(p: &Peer) -> Option<Duration> {
+        p.observed_ttft.or(p.rtt)
     }
 
     /// A job went well on `id`.
