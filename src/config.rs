@@ -185,6 +185,9 @@ pub struct Layer {
     #[arg(long, env = "LLP_MAX_TTFT_MS", global = true)]
     #[serde(skip)]
     pub max_ttft_ms: Option<u64>,
+    /// The paid fallback, an OpenAI-compatible upstream (file only; see the README).
+    #[arg(skip)]
+    pub fallback: Option<crate::fallback::Config>,
     /// The routing policy (file only; the flags above win over its fields; see the README).
     #[arg(skip)]
     pub policy: Option<crate::route::policy::Rules>,
@@ -223,6 +226,8 @@ pub struct Settings {
     pub policy: crate::route::policy::Policy,
     /// Keep peers' prompts and answers in the job log (off: their sizes and timings only).
     pub keep_peer_text: bool,
+    /// The paid fallback, if configured.
+    pub fallback: Option<crate::fallback::Config>,
 }
 
 /// The local HTTP API.
@@ -406,6 +411,15 @@ impl Settings {
         Ok(Settings {
             policy: policy(&o, &file, &places)?,
             keep_peer_text: o.keep_peer_text.or(file.keep_peer_text).unwrap_or(false),
+            fallback: match file.fallback.clone() {
+                None => None,
+                Some(mut f) => {
+                    f.check().map_err(|e| {
+                        UsageError(format!("{}: {e}", places.of("fallback", false)))
+                    })?;
+                    Some(f)
+                }
+            },
             api: ApiSettings::resolve(&o, &file, &places)?,
             engine: EngineSettings::resolve(&o, &file, &places)?,
             net: NetSettings::resolve(&o, &file, &places)?,

@@ -11,7 +11,8 @@
 //!   - [`tui`]: the terminal UI, a client of the node's API (attached or embedded).
 //!   - [`api`]: the local HTTP API (OpenAI routes, status, metrics); [`client`]: a client of it.
 //! - [`route`]: where a job runs (this node or a peer), decided by a pure function, with
-//!   backpressure and a bounded wait; [`status`]: the node snapshot.
+//!   backpressure and a bounded wait, under the job's routing policy; [`fallback`]: the paid
+//!   OpenAI-compatible upstream it may go to instead; [`status`]: the node snapshot.
 //! - [`net`]: the peer network over iroh (connections, gossip, the routing table, serving
 //!   peers' jobs and sending ours, failover).
 //! - [`node`]: the owner of the node's local state (engines, jobs, contribution, data dir),
@@ -35,6 +36,7 @@ pub mod config;
 pub mod convert;
 pub mod devices;
 pub mod engine;
+pub mod fallback;
 pub mod fetch;
 #[cfg(test)]
 mod fuzz;

@@ -31,6 +31,9 @@ pub struct Snapshot {
     pub ledger: Option<LedgerStatus>,
     pub totals: Totals,
     pub devices: Profile,
+    /// What the paid fallback served and cost, when one is configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<crate::fallback::Totals>,
 }
 
 /// The network this node is in, for status.
@@ -98,5 +101,6 @@ pub fn snapshot(router: &Router) -> Snapshot {
         ledger,
         totals,
         devices: node.devices(),
+        fallback: router.fallback().map(crate::fallback::Fallback::totals),
     }
 }

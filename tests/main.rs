@@ -22,6 +22,7 @@ mod degraded;
 mod double_spend;
 mod economy;
 mod engines;
+mod fallback;
 mod fetch;
 mod ledger;
 mod lifecycle;

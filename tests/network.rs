@@ -222,9 +222,14 @@ async fn a_private_network_refuses_an_outsider() {
         peer(&s, &outsider.id).is_none_or(|p| p["health"]["state"] != "ok"),
         "{s}"
     );
-    // The member still works.
+    // The member still works, also under `route=network`: its peers proved the secret.
     let (status, headers, _) = post(&member.url("/v1/chat/completions"), &chat_body("hi", 4)).await;
     assert_eq!(status, 200);
+    assert_eq!(served_by(&headers), a.id);
+    let mut body = chat_body("hi", 4);
+    body["llp_policy"] = serde_json::json!({"route": "network"});
+    let (status, headers, e) = post(&member.url("/v1/chat/completions"), &body).await;
+    assert_eq!(status, 200, "{e}");
     assert_eq!(served_by(&headers), a.id);
 }
 

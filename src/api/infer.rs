@@ -155,6 +155,11 @@ async fn run(
     if let Ok(v) = HeaderValue::from_str(&first.guard.id().to_string()) {
         headers.insert("x-llp-job", v);
     }
+    if let Some(u) = first.guard.fallback()
+        && let Ok(v) = HeaderValue::from_str(&header_text(&u.model))
+    {
+        headers.insert("x-llp-fallback", v);
+    }
     // A peer's words: only printable ASCII goes into a header.
     for (name, text) in [
         ("x-llp-variant", &first.model),
@@ -182,6 +187,11 @@ async fn run(
         let (status, body) = collect(meta, shape, jobs, warning).await;
         if let Some(c) = body.pointer("/usage/llp_credits").and_then(Value::as_u64) {
             headers.insert("x-llp-credits", HeaderValue::from(c));
+        }
+        if let Some(c) = body.pointer("/llp_fallback/cost").and_then(Value::as_f64)
+            && let Ok(v) = HeaderValue::from_str(&format!("{c:.6}"))
+        {
+            headers.insert("x-llp-fallback-cost", v);
         }
         Ok((status, headers, Json(body)).into_response())
     }
@@ -292,6 +302,9 @@ fn choice_stream(
                     last["llp_served_by"] = json!(reader.guard().served_by());
                     // The headers left before a peer's job was settled: its cost comes here.
                     last["llp_credits"] = json!(f.credits);
+                    if let Some(u) = reader.guard().fallback() {
+                        last["llp_fallback"] = json!(u);
+                    }
                     yield Item::Chunk(last);
                     yield Item::End { finish: Box::new(f) };
                     break;
@@ -373,12 +386,21 @@ async fn collect(
     let mut choices = Vec::new();
     let mut finishes = Vec::new();
     let mut served_by = None;
+    let mut fallback: Option<crate::fallback::Use> = None;
     for a in answers {
         match a {
-            Ok((choice, f, s)) => {
+            Ok((choice, f, s, used)) => {
                 choices.push(choice);
                 finishes.push(f);
                 served_by.get_or_insert(s);
+                // The choices' costs added up.
+                if let Some(u) = used {
+                    let sum = fallback.as_ref().map_or(0.0, |t| t.cost);
+                    fallback = Some(crate::fallback::Use {
+                        cost: sum + u.cost,
+                        ..u
+                    });
+                }
             }
             Err(msg) => {
                 return (
@@ -403,6 +425,9 @@ async fn collect(
     if let Some(w) = warning {
         body["llp_warning"] = json!(w);
     }
+    if let Some(u) = fallback {
+        body["llp_fallback"] = json!(u);
+    }
     (StatusCode::OK, body)
 }
 
@@ -411,7 +436,15 @@ async fn collect_one(
     shape: Shape,
     index: u32,
     mut reader: Reader,
-) -> Result<(Value, Finish, crate::ids::NodeId), String> {
+) -> Result<
+    (
+        Value,
+        Finish,
+        crate::ids::NodeId,
+        Option<crate::fallback::Use>,
+    ),
+    String,
+> {
     let mut choice = Choice::default();
     while let Some(step) = reader.next().await {
         match step {
@@ -423,6 +456,7 @@ async fn collect_one(
                     shape.choice(index, &choice, reason),
                     f,
                     reader.guard().served_by(),
+                    reader.guard().fallback(),
                 ));
             }
             Step::Failed(msg) => return Err(msg),

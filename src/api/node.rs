@@ -305,6 +305,30 @@ fn exposition(s: &crate::status::Snapshot) -> String {
     for (name, help, lines) in gauges {
         metric(name, "gauge", help, lines);
     }
+    if let Some(fb) = &s.fallback {
+        let cur = format!(
+            "{{currency=\"{}\"}}",
+            fb.currency.replace(['"', '\\', '\n'], "_")
+        );
+        metric(
+            "llp_fallback_jobs_total",
+            "counter",
+            "Jobs the paid fallback served (its failures included).",
+            vec![(String::new(), fb.jobs as f64)],
+        );
+        metric(
+            "llp_fallback_failed_total",
+            "counter",
+            "Jobs the paid fallback failed or broke off.",
+            vec![(String::new(), fb.failed as f64)],
+        );
+        metric(
+            "llp_fallback_cost_total",
+            "counter",
+            "What the paid fallback cost, at its configured prices.",
+            vec![(cur, fb.cost)],
+        );
+    }
     metric(
         "llp_contribution_paused",
         "gauge",

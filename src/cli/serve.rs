@@ -181,7 +181,11 @@ pub async fn start_node(
         },
     )
     .with_context(|| format!("writing node.json in {}", settings.data_dir.display()))?;
-    let router = Router::new(node, net);
+    let fallback = match settings.fallback.clone() {
+        Some(cfg) => Some(crate::fallback::Fallback::new(cfg).map_err(anyhow::Error::msg)?),
+        None => None,
+    };
+    let router = Router::new(node, net, fallback);
     let api = router.node().tasks().child();
     api.spawn_watching(crate::api::serve(
         router.clone(),

@@ -66,6 +66,7 @@ async fn offline(settings: &crate::config::Settings) -> anyhow::Result<Snapshot>
         ledger: None,
         totals: Default::default(),
         devices,
+        fallback: None,
     })
 }
 
@@ -119,6 +120,12 @@ fn print(s: &Snapshot) {
             if let Some(why) = &l.stale {
                 println!("LEDGER BEHIND  {why}");
             }
+        }
+        if let Some(f) = &s.fallback {
+            println!(
+                "fallback  {} jobs ({} failed) at {}, {:.6} {}",
+                f.jobs, f.failed, f.url, f.cost, f.currency
+            );
         }
         if let Some(n) = &s.network {
             println!(

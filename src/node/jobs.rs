@@ -190,6 +190,9 @@ pub struct JobDetail {
     /// Its prompt and answer were not kept (a peer's job, unless the operator keeps them).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub text_withheld: bool,
+    /// The paid fallback that served it, and its cost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<crate::fallback::Use>,
     /// The routing policy it ran under (this node's jobs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<crate::route::policy::Policy>,
@@ -526,6 +529,32 @@ impl JobGuard {
         let mut out = self.0.cell.output.lock().expect("job output");
         let room = JOB_TEXT_MAX.saturating_sub(out.len());
         out.extend_from_slice(&piece[..piece.len().min(room)]);
+    }
+
+    /// The paid fallback runs it.
+    pub fn on_fallback(&self, used: crate::fallback::Use) {
+        self.with(|job, _| job.state = State::Running);
+        self.detail(|d| d.fallback = Some(used));
+    }
+
+    /// What the paid fallback charged for it.
+    pub fn fallback_cost(&self, cost: f64) {
+        self.detail(|d| {
+            if let Some(f) = &mut d.fallback {
+                f.cost = cost;
+            }
+        });
+    }
+
+    /// Its run on the paid fallback, if it had one.
+    pub fn fallback(&self) -> Option<crate::fallback::Use> {
+        self.0
+            .cell
+            .detail
+            .lock()
+            .expect("job detail")
+            .fallback
+            .clone()
     }
 
     /// The routing policy it runs under.

@@ -40,6 +40,7 @@ pub const ROOM_POLL: Duration = Duration::from_millis(250);
 pub struct Router {
     node: Node,
     net: Option<Net>,
+    fallback: Option<crate::fallback::Fallback>,
 }
 
 /// What the loop does after acting on a decision.
@@ -72,6 +73,8 @@ struct Attempt {
     barred: Vec<(NodeId, policy::Excluded)>,
     /// The longest the job may wait for room (its policy's `max_ttft_ms`, else [`MAX_WAIT`]).
     max_wait: Duration,
+    /// The paid fallback's model for the job, when it may serve it.
+    fallback: Option<String>,
 }
 
 impl Attempt {
@@ -102,8 +105,21 @@ fn fits(p: &crate::net::table::Peer, model: &ModelRef, tools: bool) -> bool {
 }
 
 impl Router {
-    pub fn new(node: Node, net: Option<Net>) -> Router {
-        Router { node, net }
+    pub fn new(
+        node: Node,
+        net: Option<Net>,
+        fallback: Option<crate::fallback::Fallback>,
+    ) -> Router {
+        Router {
+            node,
+            net,
+            fallback,
+        }
+    }
+
+    /// The paid fallback, when configured.
+    pub fn fallback(&self) -> Option<&crate::fallback::Fallback> {
+        self.fallback.as_ref()
     }
 
     pub fn node(&self) -> &Node {
@@ -129,34 +145,23 @@ impl Router {
         let mut local = self.node.engine_for(Some(&model));
         let barred = self.screen(&spec, &model);
         let peers_capable = self.capable(&model, needs_tools, &barred);
-        if local.is_none() && !peers_capable && !barred.is_empty() {
-            return Err(policy::none_allowed(
-                &model.to_string(),
-                &barred.into_iter().map(|(_, e)| e).collect::<Vec<_>>(),
-            ));
+        let fallback = self
+            .fallback
+            .as_ref()
+            .and_then(|f| f.admits(&spec, &model).transpose());
+        if local.is_none()
+            && !peers_capable
+            && let Some(r) = self.no_node(&spec, &model, &barred, &fallback).await
+        {
+            return r;
         }
         // A local model without tools still answers when no peer can: with the 400 that says
         // its template has none.
         if needs_tools && peers_capable && !local.as_ref().is_some_and(Engine::supports_tools) {
             local = None;
         }
-        let served_without_tools = needs_tools
-            && !peers_capable
-            && local.is_none()
-            && self.net.as_ref().is_some_and(|n| {
-                n.with_table(|t| t.peers().any(|p| p.routable() && fits(p, &model, false)))
-            });
-        if served_without_tools {
-            return Err(Refusal::new(
-                400,
-                format!(
-                    "the chat template of {} has no tool support on any node that serves it \
-                     (it does not render `tools`); send the request without `tools`, or to a \
-                     model whose template takes them",
-                    model.name
-                ),
-            )
-            .param("tools"));
+        if needs_tools && !peers_capable && local.is_none() {
+            self.no_tools_anywhere(&model)?;
         }
         let first = View {
             first: true,
@@ -182,6 +187,7 @@ impl Router {
             ticket: None,
             want: None,
             barred,
+            fallback: fallback.and_then(Result::ok),
             max_wait: spec
                 .policy
                 .max_ttft_ms
@@ -304,8 +310,84 @@ impl Router {
         })
     }
 
+    /// A job with tools that no node can take: 400 if nodes serve its model without them.
+    fn no_tools_anywhere(&self, model: &ModelRef) -> Result<(), Refusal> {
+        let served = self.net.as_ref().is_some_and(|n| {
+            n.with_table(|t| t.peers().any(|p| p.routable() && fits(p, model, false)))
+        });
+        if !served {
+            return Ok(());
+        }
+        Err(Refusal::new(
+            400,
+            format!(
+                "the chat template of {} has no tool support on any node that serves it (it \
+                 does not render `tools`); send the request without `tools`, or to a model \
+                 whose template takes them",
+                model.name
+            ),
+        )
+        .param("tools"))
+    }
+
+    /// No node the job's policy allows serves its model: the paid fallback takes it when it
+    /// may; else a refusal that names the rule that kept out each candidate. `None` when no
+    /// rule is to blame (no node serves the model at all): the usual way, 404 or a wait.
+    async fn no_node(
+        &self,
+        spec: &Spec,
+        model: &ModelRef,
+        barred: &[(NodeId, policy::Excluded)],
+        fallback: &Option<Result<String, policy::Excluded>>,
+    ) -> Option<Result<Routed, Refusal>> {
+        if let Some(Ok(upstream)) = fallback {
+            let guard = self.node.start_job(model.clone(), 0);
+            guard.set_policy(&spec.policy);
+            return Some(self.on_fallback(spec, upstream, guard).await);
+        }
+        let mut why: Vec<policy::Excluded> = barred.iter().map(|(_, e)| e.clone()).collect();
+        if let Some(Err(e)) = fallback {
+            why.push(e.clone());
+        }
+        if why.is_empty() || (barred.is_empty() && self.loadable(false, false, model, spec)) {
+            return None;
+        }
+        Some(Err(policy::none_allowed(&model.to_string(), &why)))
+    }
+
+    /// Runs the job on the paid fallback, as `upstream`.
+    async fn on_fallback(
+        &self,
+        spec: &Spec,
+        upstream: &str,
+        guard: JobGuard,
+    ) -> Result<Routed, Refusal> {
+        let f = self.fallback.as_ref().expect("a fallback");
+        tracing::info!("job {}: to the paid fallback as {upstream}", guard.id());
+        f.start(spec, upstream, guard).await
+    }
+
+    /// Whether the job goes to the paid fallback rather than as `decision` says: it waited
+    /// past the fallback's `after_ms` (or its policy's `max_ttft_ms`), or no node could take it.
+    fn fallback_due(&self, decision: &Decision, a: &Attempt) -> bool {
+        let Some(f) = &self.fallback else {
+            return false;
+        };
+        match decision {
+            Decision::Wait => a.started.elapsed() >= f.after().min(a.max_wait),
+            Decision::QueueFull | Decision::TooLong | Decision::Refuse(None) => true,
+            Decision::Refuse(Some(r)) => r.is_busy() || r.status == 404,
+            _ => false,
+        }
+    }
+
     /// Carries out a decision.
     async fn act(&self, decision: Decision, spec: &Spec, a: &mut Attempt) -> Next {
+        if let Some(upstream) = a.fallback.clone()
+            && self.fallback_due(&decision, a)
+        {
+            return Next::Placed(self.on_fallback(spec, &upstream, a.guard.clone()).await);
+        }
         let model = a.model.to_string();
         let refuse = |a: &Attempt, r: Refusal| {
             a.guard.refuse(&r.message);

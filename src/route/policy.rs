@@ -291,7 +291,7 @@ impl Policy {
     }
 
     /// Who set `rule`, in words.
-    fn said_by(&self, rule: &str) -> &'static str {
+    pub fn said_by(&self, rule: &str) -> &'static str {
         self.set_by.get(rule).map_or("the default", |o| o.says())
     }
 
@@ -431,7 +431,7 @@ pub fn none_allowed(model: &str, excluded: &[Excluded]) -> Refusal {
     refusal(
         rule,
         format!(
-            "no allowed node serves {model}: {why} ({} of the {} nodes that serve it: {})",
+            "no allowed node serves {model}: {why} ({} of the {} that could: {})",
             counts[rule],
             excluded.len(),
             tally.join(", ")
@@ -563,6 +563,6 @@ mod tests {
             ],
         );
         assert_eq!(r.param.as_deref(), Some("llp_policy.region"));
-        assert!(r.message.contains("2 of the 3"), "{}", r.message);
+        assert!(r.message.contains("2 of the 3 that could"), "{}", r.message);
     }
 }

@@ -385,7 +385,13 @@ pub(super) fn draw_peers(f: &mut Frame, app: &mut App, r: Rect) {
 // ---- Credits ----
 
 /// The balance, whether this chain verified, and what is known of peers' chains.
-fn credits_head(l: &LedgerStatus, forks: usize, ascii: bool, t: &Theme) -> Vec<Line<'static>> {
+fn credits_head(
+    l: &LedgerStatus,
+    fallback: Option<&crate::fallback::Totals>,
+    forks: usize,
+    ascii: bool,
+    t: &Theme,
+) -> Vec<Line<'static>> {
     let mut head = vec![Line::from(vec![
         Span::styled("balance ", t.muted),
         Span::styled(thousands(l.balance), t.accent.add_modifier(Modifier::BOLD)),
@@ -399,6 +405,17 @@ fn credits_head(l: &LedgerStatus, forks: usize, ascii: bool, t: &Theme) -> Vec<L
             t.muted,
         ),
     ])];
+    // Beside the credits: what the paid fallback cost in money.
+    if let Some(f) = fallback {
+        head.push(Line::from(vec![
+            Span::styled("fallback ", t.muted),
+            Span::styled(format!("{:.4} {}", f.cost, f.currency), t.warn),
+            Span::styled(
+                format!("  {} jobs ({} failed)  {}", f.jobs, f.failed, f.url),
+                t.muted,
+            ),
+        ]));
+    }
     let (mark, style) = match &l.checked {
         Some(c) if c.ok => (
             format!(
@@ -478,7 +495,8 @@ pub(super) fn draw_credits(f: &mut Frame, app: &mut App, r: Rect) {
         .as_ref()
         .and_then(|s| s.network.as_ref())
         .map_or(0, |n| n.equivocators.len());
-    let head = credits_head(l, forks, app.ascii, &t);
+    let fallback = app.data.snapshot.as_ref().and_then(|s| s.fallback.as_ref());
+    let head = credits_head(l, fallback, forks, app.ascii, &t);
     let entries_h = (inner.height / 3).max(2);
     let [top, chart, list] = Layout::vertical([
         Constraint::Length(head.len() as u16),
