@@ -28,14 +28,21 @@ pub async fn read_sse(
 pub struct SseReader {
     body: std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
     buf: Vec<u8>,
+    /// Bytes of `buf` already searched for an event's end (less the 3 a split end may need).
+    scanned: usize,
     ready: std::collections::VecDeque<String>,
 }
+
+/// The longest event a reader takes: a server that sends more without ending one is refused
+/// (its bytes would otherwise grow without bound).
+pub const MAX_SSE_EVENT: usize = 1 << 20;
 
 impl SseReader {
     pub fn new(resp: reqwest::Response) -> SseReader {
         SseReader {
             body: Box::pin(resp.bytes_stream()),
             buf: Vec::new(),
+            scanned: 0,
             ready: Default::default(),
         }
     }
@@ -50,7 +57,19 @@ impl SseReader {
                 anyhow::bail!("the stream ended without [DONE]")
             };
             self.buf.extend_from_slice(&chunk?);
-            while let Some(end) = find_event_end(&self.buf) {
+            loop {
+                // Only the new bytes are searched (and the 3 before them, for a split end).
+                let from = self.scanned.saturating_sub(3);
+                let Some((at, len)) = find_event_end(&self.buf[from..]) else {
+                    self.scanned = self.buf.len();
+                    anyhow::ensure!(
+                        self.buf.len() <= MAX_SSE_EVENT,
+                        "an event longer than {MAX_SSE_EVENT} bytes"
+                    );
+                    break;
+                };
+                let end = (from + at, len);
+                self.scanned = 0;
                 let event: Vec<u8> = self.buf.drain(..end.0 + end.1).collect();
                 let text = String::from_utf8_lossy(&event[..end.0]);
                 for line in text.lines() {

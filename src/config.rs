@@ -625,24 +625,33 @@ fn policy(
     file: &Layer,
     places: &Places,
 ) -> Result<crate::route::policy::Policy, UsageError> {
-    let mut rules = file.policy.clone().unwrap_or_default();
-    let flags = o.route.is_some()
-        || o.route_region.is_some()
-        || o.max_credits.is_some()
-        || o.max_ttft_ms.is_some();
-    rules.route = o.route.or(rules.route);
-    rules.region = o.route_region.clone().or(rules.region);
-    rules.max_credits = o.max_credits.or(rules.max_credits);
-    rules.max_ttft_ms = o.max_ttft_ms.or(rules.max_ttft_ms);
-    let rules = rules.check("policy").map_err(|e| {
-        let place = if flags {
-            "--route / --route-region / --max-credits / --max-ttft-ms".to_string()
-        } else {
-            places.of("policy", false)
-        };
-        UsageError(format!("{place}: {e}"))
-    })?;
-    Ok(crate::route::policy::Policy::node(&rules))
+    use crate::route::policy::{Origin, Policy, Rules};
+    let file_rules = file
+        .policy
+        .clone()
+        .unwrap_or_default()
+        .check("policy")
+        .map_err(|e| UsageError(format!("{}: {e}", places.of("policy", false))))?;
+    let flags = Rules {
+        route: o.route,
+        region: o.route_region.clone(),
+        max_credits: o.max_credits,
+        max_ttft_ms: o.max_ttft_ms,
+        max_cost: None,
+    }
+    .check("policy")
+    .map_err(|e| UsageError(format!("--route-region / LLP_ROUTE_REGION: {e}")))?;
+    // Flags narrow the file's policy, never widen it: a stray `LLP_ROUTE=any` must not send
+    // prompts that the file keeps on this machine.
+    Policy::node(&file_rules)
+        .narrowed(&flags, Origin::Node)
+        .map_err(|r| {
+            UsageError(format!(
+                "--route-region and {}: {}",
+                places.of("policy", false),
+                r.message
+            ))
+        })
 }
 
 /// A size setting (`6GiB`, `512MB`) as bytes.

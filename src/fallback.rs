@@ -125,6 +125,13 @@ impl Config {
         if !url.username().is_empty() || url.password().is_some() {
             return Err("url: put no credentials in the URL; name them with key_env".into());
         }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(format!(
+                "url `{}`: a base URL has no query or fragment (a key in a query would show \
+                 in status)",
+                self.url
+            ));
+        }
         self.url = self.url.trim_end_matches('/').to_string();
         if self.models.is_empty() {
             return Err("models: map at least one model name to the upstream's".into());
@@ -156,7 +163,13 @@ impl Fallback {
                 format!("fallback.key_env: the environment variable {var} is not set")
             })?),
         };
-        let http = crate::fetch::http_client().map_err(|e| e.to_string())?;
+        // No redirects: one would carry the prompt to a host (or a plain-http URL) that the
+        // checks above never saw.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| e.to_string())?;
         let totals = Totals {
             url: cfg.url.clone(),
             currency: cfg.currency.clone(),
@@ -222,7 +235,9 @@ impl Fallback {
                 ),
             });
         }
-        let worst = self.cost(spec.prompt.token_hint() as u64, u64::from(max_tokens(spec)));
+        // A token is at least a byte: the prompt's bytes (and a few per message) bound its
+        // tokens whatever the upstream's tokenizer.
+        let worst = self.cost(prompt_bytes(&spec.prompt), u64::from(max_tokens(spec)));
         if let Some(most) = p.max_cost
             && worst > most
         {
@@ -265,7 +280,9 @@ impl Fallback {
         let refused = |m: String| {
             let m = format!("the paid fallback ({}) {m}", self.0.cfg.url);
             guard.refuse(&m);
-            self.0.totals.lock().expect("fallback totals").failed += 1;
+            let mut t = self.0.totals.lock().expect("fallback totals");
+            t.jobs += 1;
+            t.failed += 1;
             Refusal::new(502, m)
         };
         let resp = match tokio::time::timeout(CONNECT_WAIT, req.send()).await {
@@ -274,10 +291,23 @@ impl Fallback {
             Ok(Ok(r)) => r,
         };
         if !resp.status().is_success() {
-            let m = crate::client::error_message(resp).await;
-            return Err(refused(format!("refused the job: {m}")));
+            // Its words, bounded in size and time, and short: an upstream may echo what it
+            // was sent.
+            let status = resp.status();
+            let body = tokio::time::timeout(CONNECT_WAIT, first_bytes(resp, 4096))
+                .await
+                .unwrap_or_default();
+            let said = serde_json::from_slice::<Value>(&body)
+                .ok()
+                .and_then(|v| v["error"]["message"].as_str().map(str::to_string))
+                .unwrap_or_else(|| String::from_utf8_lossy(&body).into_owned());
+            return Err(refused(format!(
+                "refused the job: HTTP {status}: {}",
+                short(&said)
+            )));
         }
         let prompt_hint = spec.prompt.token_hint() as u32;
+        let most = max_tokens(spec);
         guard.on_fallback(Use {
             url: self.0.cfg.url.clone(),
             model: upstream.to_string(),
@@ -287,7 +317,7 @@ impl Fallback {
         let (tx, rx) = mpsc::channel(EVENT_CHANNEL);
         let me = self.clone();
         let g = guard.clone();
-        tokio::spawn(async move { me.read(resp, tx, g, prompt_hint).await });
+        tokio::spawn(async move { me.read(resp, tx, g, prompt_hint, most).await });
         Ok(Routed {
             events: rx,
             served_by: guard.served_by(),
@@ -306,6 +336,7 @@ impl Fallback {
         tx: mpsc::Sender<Event>,
         guard: JobGuard,
         prompt_hint: u32,
+        most: u32,
     ) {
         let mut a = Answer {
             started: Instant::now(),
@@ -317,7 +348,17 @@ impl Fallback {
         };
         let mut sse = crate::client::SseReader::new(resp);
         let broke = loop {
-            let data = match tokio::time::timeout(STALL, sse.next()).await {
+            // Every piece is a token or more: more pieces than max_tokens is an upstream that
+            // does not stop.
+            if a.pieces > most {
+                break Some(format!("sent more than the {most} tokens asked"));
+            }
+            let next = tokio::select! {
+                n = tokio::time::timeout(STALL, sse.next()) => n,
+                // The client went away: dropping the response stops the upstream.
+                () = tx.closed() => break Some("lost its client".into()),
+            };
+            let data = match next {
                 Err(_) => break Some(format!("was silent for {} s", STALL.as_secs())),
                 Ok(Err(e)) => break Some(format!("{e:#}")),
                 Ok(Ok(None)) if a.reason.is_some() => break None,
@@ -341,12 +382,14 @@ impl Fallback {
                 Ok(None) => {}
             }
         };
+        // A client that left cancelled the job: no failure of the upstream's.
+        let failed = broke.is_some() && !tx.is_closed();
         let (prompt, answer) = a.usage.unwrap_or((prompt_hint, a.pieces));
         let cost = self.cost(u64::from(prompt), u64::from(answer));
         {
             let mut t = self.0.totals.lock().expect("fallback totals");
             t.jobs += 1;
-            t.failed += u64::from(broke.is_some());
+            t.failed += u64::from(failed);
             t.prompt_tokens += u64::from(prompt);
             t.completion_tokens += u64::from(answer);
             t.cost += cost;
@@ -473,8 +516,28 @@ fn request_body(spec: &Spec, upstream: &str) -> (&'static str, Value) {
     }
 }
 
+fn prompt_bytes(p: &Prompt) -> u64 {
+    match p {
+        Prompt::Chat(m) => m.iter().map(|m| m.content.len() as u64 + 8).sum(),
+        Prompt::Text(t) => t.len() as u64,
+        Prompt::Embed(v) => v.iter().map(|t| t.len() as u64).sum(),
+    }
+}
+
 fn max_tokens(spec: &Spec) -> u32 {
     spec.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS)
+}
+
+/// The first `most` bytes of a response's body.
+async fn first_bytes(mut resp: reqwest::Response, most: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    while out.len() < most {
+        match resp.chunk().await {
+            Ok(Some(c)) => out.extend_from_slice(&c[..c.len().min(most - out.len())]),
+            _ => break,
+        }
+    }
+    out
 }
 
 /// A peer's words, short, for an error.

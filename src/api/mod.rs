@@ -302,7 +302,8 @@ pub(super) fn request_policy(
 ) -> Result<crate::route::policy::Policy, ApiError> {
     use crate::route::policy::{Origin, Rules};
     let mut policy = r.node().settings().policy.clone();
-    if let Some(h) = headers.get("x-llp-policy") {
+    // Every such header (a proxy may add its own): each narrows.
+    for h in headers.get_all("x-llp-policy") {
         let text = h.to_str().map_err(|_| {
             ApiError::bad_request("x-llp-policy: not ASCII text").param("x-llp-policy")
         })?;

@@ -609,7 +609,9 @@ impl Refusal {
     /// Whether it judges the request and not the node: another node judging alike is honest.
     /// (A context-length refusal is honest: contexts differ between nodes; so is 402.)
     pub fn honest_elsewhere(&self) -> bool {
-        self.code == Some(ErrorCode::ContextLengthExceeded) || self.status == 402
+        self.code == Some(ErrorCode::ContextLengthExceeded)
+            || self.code == Some(ErrorCode::RoutePolicy)
+            || self.status == 402
     }
 }
 

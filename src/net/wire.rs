@@ -22,12 +22,12 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// The node-to-node protocol, versioned in its name: a node speaking another version is refused
 /// by the QUIC handshake itself.
-pub const ALPN: &[u8] = b"llp/8";
+pub const ALPN: &[u8] = b"llp/9";
 /// The protocol version carried in [`Request::Hello`] (3: admitted chains, backed earnings,
 /// payment by signed promises; 4: commitments, proofs, verifiers; 5: running commitments;
 /// 6: tools, response formats, logprobs, chat messages with tool calls; 7: engines and
 /// variants in announcements).
-pub const VERSION: u32 = 8;
+pub const VERSION: u32 = 9;
 /// A worker signs a running commitment to the answer so far after every this many tokens
 /// ([`Reply::Committed`]), and its requester promises to pay for those tokens only then.
 pub const COMMIT_EVERY: u32 = 8;

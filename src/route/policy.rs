@@ -157,6 +157,17 @@ impl Rules {
                 .map(|(k, v)| (k.trim(), v.trim()))
                 .ok_or_else(|| format!("x-llp-policy: `{part}` is not KEY=VALUE"))?;
             let bad = |what: &str| format!("x-llp-policy: {key}=`{value}` is not {what}");
+            let twice = match key {
+                "route" => r.route.is_some(),
+                "region" => r.region.is_some(),
+                "max_credits" => r.max_credits.is_some(),
+                "max_ttft_ms" => r.max_ttft_ms.is_some(),
+                "max_cost" => r.max_cost.is_some(),
+                _ => false,
+            };
+            if twice {
+                return Err(format!("x-llp-policy: `{key}` is given twice"));
+            }
             match key {
                 "route" => {
                     r.route = Some(match value {
@@ -542,6 +553,7 @@ mod tests {
             ("speed=fast", "unknown rule `speed`"),
             ("max_cost=NaN", "max_cost"),
             ("route", "not KEY=VALUE"),
+            ("route=local; route=any", "given twice"),
         ] {
             let e = Rules::parse_header(text).unwrap_err();
             assert!(e.contains(want), "{text}: {e}");

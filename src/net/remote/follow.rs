@@ -53,6 +53,10 @@ pub(super) struct Follow {
     started: Instant,
     /// The answer this job's sender already knows: a challenge.
     known: Option<crate::trust::challenge::Known>,
+    /// What its ended segments are due (the price of their prompts and the tokens they
+    /// delivered), counted when each ends, before its payment: the routing policy's
+    /// `max_credits` bounds the whole job, failovers included.
+    committed: std::sync::atomic::AtomicU64,
 }
 
 /// Where (the rest of) a job runs.
@@ -109,6 +113,7 @@ impl Follow {
             retried: Vec::new(),
             started: Instant::now(),
             known,
+            committed: Default::default(),
         };
         net.tasks().spawn(job.run(seg, tx));
     }
@@ -349,6 +354,12 @@ impl Follow {
         wait: bool,
     ) -> u64 {
         let (claim, paid) = self.claim(&s, seg_tokens, reason);
+        if let (Some(tab), Some(ledger)) = (&s.tab, self.net.node().ledger()) {
+            self.committed.fetch_add(
+                tab.due(ledger, seg_tokens),
+                std::sync::atomic::Ordering::Relaxed,
+            );
+        }
         // Its job has ended there: the worker is stopped and its place freed now, whatever the
         // check and the payment take.
         let mut s = s;
@@ -614,7 +625,7 @@ impl Follow {
                 &job,
                 self.tokens.len(),
                 Some(remaining),
-                self.guard.credits(),
+                self.committed.load(std::sync::atomic::Ordering::Relaxed),
             )
             .await
             {

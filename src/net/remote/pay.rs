@@ -31,14 +31,19 @@ pub(super) struct Tab {
 }
 
 impl Tab {
+    /// What the segment is due for `completion` answer tokens.
+    pub(super) fn due(&self, ledger: &Ledger, completion: u32) -> u64 {
+        let tokens = self.base.prompt_tokens as u64 + completion as u64;
+        ledger
+            .policy()
+            .price(self.parameters, &self.base.quant, tokens)
+    }
+
     /// The promise for `completion` answer tokens, signed.
     fn promise(&self, ledger: &Ledger, completion: u32) -> Promise {
-        let tokens = self.base.prompt_tokens as u64 + completion as u64;
         let receipt = Receipt {
             completion_tokens: completion,
-            credits: ledger
-                .policy()
-                .price(self.parameters, &self.base.quant, tokens),
+            credits: self.due(ledger, completion),
             time_ms: now_ms(),
             ..self.base.clone()
         };
@@ -122,6 +127,16 @@ pub(super) async fn payment(
     spent: u64,
 ) -> Result<Offer, Refusal> {
     let model = spec.model.clone().expect("a routed job names its model");
+    // The last word on privacy, on the very peer picked: it may have joined, come back or
+    // changed its region since the router screened the table.
+    if !super::screen::may_see(net, spec, peer) {
+        let why = format!(
+            "peer {} is not one the job's policy ({}) allows",
+            peer.short(),
+            spec.policy.line()
+        );
+        return Err(crate::route::policy::refusal("route", why));
+    }
     let ad = net.with_table(|t| t.get(peer).and_then(|p| p.serves(&model)).cloned());
     let quant = model
         .quant

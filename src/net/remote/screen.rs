@@ -107,11 +107,7 @@ pub fn may_see(net: &Net, spec: &Spec, peer: &NodeId) -> bool {
     if trivial(policy, Purpose::Check) {
         return true;
     }
-    let region = net.with_table(|t| {
-        t.get(peer)
-            .and_then(|p| p.announcement.as_ref())
-            .and_then(|a| a.region.clone())
-    });
+    let region = region_of(net, peer);
     policy
         .admits_privacy(&Candidate {
             region: region.as_deref(),
@@ -119,4 +115,21 @@ pub fn may_see(net: &Net, spec: &Spec, peer: &NodeId) -> bool {
             ..Default::default()
         })
         .is_ok()
+}
+
+/// Whether `peer` announces a region the proof's job allows (any, when it names none).
+pub fn may_see_proof(net: &Net, peer: &NodeId, proof: &crate::trust::proof::FraudProof) -> bool {
+    let Some(list) = &proof.regions else {
+        return true;
+    };
+    region_of(net, peer).is_some_and(|r| list.contains(&r))
+}
+
+/// The region `peer` announces.
+fn region_of(net: &Net, peer: &NodeId) -> Option<String> {
+    net.with_table(|t| {
+        t.get(peer)
+            .and_then(|p| p.announcement.as_ref())
+            .and_then(|a| a.region.clone())
+    })
 }

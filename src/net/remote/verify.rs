@@ -186,9 +186,10 @@ async fn judged_by_verifiers(net: &Net, proof: &FraudProof) -> Option<bool> {
         claim: Box::new(proof.clone()),
     };
     let mut faults = 0;
+    // Only verifiers the proof's job lets see its prompt.
     for v in verifiers(net, &variant, &c.worker)
         .into_iter()
-        .filter(|v| *v != c.requester)
+        .filter(|v| *v != c.requester && super::screen::may_see_proof(net, v, proof))
         .take(VERIFIERS)
     {
         match verdict(net, &v, &ask).await? {

@@ -178,7 +178,7 @@ fn get_proof(net: &Net, peer: NodeId, id: &str) -> Reply {
     {
         // The job's policy said which regions may see its prompt: a node of another is told
         // there is none.
-        Some(proof) if !may_see_proof(net, &peer, &proof) => {
+        Some(proof) if !crate::net::remote::screen::may_see_proof(net, &peer, &proof) => {
             Reply::refused(RefuseCode::Invalid, "no such fraud proof here")
         }
         Some(proof) => Reply::Proof {
@@ -186,19 +186,6 @@ fn get_proof(net: &Net, peer: NodeId, id: &str) -> Reply {
         },
         None => Reply::refused(RefuseCode::Invalid, "no such fraud proof here"),
     }
-}
-
-/// Whether `peer` announces a region the proof's job allows (any, when it names none).
-fn may_see_proof(net: &Net, peer: &NodeId, proof: &crate::trust::proof::FraudProof) -> bool {
-    let Some(list) = &proof.regions else {
-        return true;
-    };
-    let region = net.with_table(|t| {
-        t.get(peer)
-            .and_then(|p| p.announcement.as_ref())
-            .and_then(|a| a.region.clone())
-    });
-    region.is_some_and(|r| list.contains(&r))
 }
 
 /// A refusal of this node's engine, as the peer protocol says it.

@@ -193,6 +193,24 @@ impl Detail<'_> {
         lines.push(Line::raw(""));
         lines.extend(self.settlements(rec));
         let t = self.t;
+        if rec.detail.text_withheld {
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(
+                "A peer's job: its prompt and answer are not kept (keep_peer_text is off)",
+                t.muted,
+            ));
+            return lines;
+        }
+        if let Some(p) = &rec.detail.policy {
+            lines.push(Line::raw(""));
+            lines.push(self.field("policy", p.line()));
+        }
+        if let Some(f) = &rec.detail.fallback {
+            lines.push(self.field(
+                "fallback",
+                format!("{} at {}: {:.6} {}", f.model, f.url, f.cost, f.currency),
+            ));
+        }
         for (title, text) in [
             ("Prompt", &rec.detail.prompt),
             ("Output", &rec.detail.output),
