@@ -185,6 +185,10 @@ pub struct Layer {
     #[arg(long, env = "LLP_MAX_TTFT_MS", global = true)]
     #[serde(skip)]
     pub max_ttft_ms: Option<u64>,
+    /// This node's certificate of membership of an account (`llpcert1…`, from `llp account
+    /// add-node`) [default: account.cert in the data dir, if there]
+    #[arg(long, env = "LLP_ACCOUNT_CERT", global = true, hide_env_values = true)]
+    pub account_cert: Option<String>,
     /// The paid fallback, an OpenAI-compatible upstream (file only; see the README).
     #[arg(skip)]
     pub fallback: Option<crate::fallback::Config>,
@@ -228,6 +232,8 @@ pub struct Settings {
     pub keep_peer_text: bool,
     /// The paid fallback, if configured.
     pub fallback: Option<crate::fallback::Config>,
+    /// This node's account certificate (its text), if any.
+    pub account_cert: Option<String>,
 }
 
 /// The local HTTP API.
@@ -408,7 +414,21 @@ impl Settings {
         credits
             .check()
             .map_err(|e| UsageError(format!("{}: {e}", places.of("credits", false))))?;
+        let data_dir = o
+            .data_dir
+            .clone()
+            .or(file.data_dir.clone())
+            .unwrap_or_else(default_data_dir);
+        // The flag, else the file's key, else `account.cert` in the data dir.
+        let account_cert = o
+            .account_cert
+            .clone()
+            .or(file.account_cert.clone())
+            .or_else(|| std::fs::read_to_string(data_dir.join("account.cert")).ok())
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty());
         Ok(Settings {
+            account_cert,
             policy: policy(&o, &file, &places)?,
             keep_peer_text: o.keep_peer_text.or(file.keep_peer_text).unwrap_or(false),
             fallback: match file.fallback.clone() {
@@ -425,10 +445,7 @@ impl Settings {
             net: NetSettings::resolve(&o, &file, &places)?,
             credits,
             paused: o.paused.or(file.paused).unwrap_or(false),
-            data_dir: o
-                .data_dir
-                .or(file.data_dir)
-                .unwrap_or_else(default_data_dir),
+            data_dir,
             models_dir: o
                 .models_dir
                 .or(file.models_dir)

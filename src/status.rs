@@ -31,6 +31,9 @@ pub struct Snapshot {
     pub ledger: Option<LedgerStatus>,
     pub totals: Totals,
     pub devices: Profile,
+    /// The account this node is a member of: its members and balance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<crate::net::account::AccountStatus>,
     /// What the paid fallback served and cost, when one is configured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fallback: Option<crate::fallback::Totals>,
@@ -102,5 +105,6 @@ pub fn snapshot(router: &Router) -> Snapshot {
         totals,
         devices: node.devices(),
         fallback: router.fallback().map(crate::fallback::Fallback::totals),
+        account: router.net().and_then(crate::net::Net::account_status),
     }
 }

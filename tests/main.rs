@@ -24,6 +24,7 @@ mod economy;
 mod engines;
 mod fallback;
 mod fetch;
+mod fleet;
 mod ledger;
 mod lifecycle;
 mod netlab;

@@ -202,6 +202,77 @@ pub(super) async fn contribution(
     Json(json!({"paused": r.node().paused()})).into_response()
 }
 
+/// This node's account: its members and balance (404 when it is in none).
+pub(super) async fn account(State(r): State<Router>) -> Response {
+    match r.net().and_then(crate::net::Net::account_status) {
+        Some(a) => Json(a).into_response(),
+        None => no_account(),
+    }
+}
+
+fn no_account() -> Response {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "this node is not a member of an account (see `llp account`)",
+    )
+    .into_response()
+}
+
+/// Moves credits from the account's other members to this node: `{"credits": N}`.
+pub(super) async fn account_pull(
+    State(r): State<Router>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Body {
+        credits: u64,
+    }
+    let body = match read_body(body).and_then(|b| openai::parse::<Body>(&b)) {
+        Ok(b) => b,
+        Err(e) => return e.into_response(),
+    };
+    let Some(net) = r.net().filter(|n| n.in_account()) else {
+        return no_account();
+    };
+    match net.pull(body.credits).await {
+        Ok(got) => Json(json!({
+            "pulled": got,
+            "balance": r.node().ledger().map(crate::ledger::Ledger::balance),
+        }))
+        .into_response(),
+        Err(e) => ApiError::new(StatusCode::CONFLICT, format!("no credits moved: {e}"))
+            .code("account_transfer_refused")
+            .into_response(),
+    }
+}
+
+/// Takes the owner's revocation of a member (`{"revocation": "llprevoke1…"}`), keeps it and
+/// announces it to the account's other members.
+pub(super) async fn account_revoke(
+    State(r): State<Router>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Body {
+        revocation: String,
+    }
+    let body = match read_body(body).and_then(|b| openai::parse::<Body>(&b)) {
+        Ok(b) => b,
+        Err(e) => return e.into_response(),
+    };
+    let Some(net) = r.net().filter(|n| n.in_account()) else {
+        return no_account();
+    };
+    let taken = crate::ledger::account::Revocation::parse(&body.revocation)
+        .and_then(|rev| net.take_revocation(rev).map(|new| (rev, new)));
+    match taken {
+        Ok((rev, new)) => Json(json!({"revoked": rev.node, "new": new})).into_response(),
+        Err(e) => ApiError::bad_request(e).param("revocation").into_response(),
+    }
+}
+
 pub(super) async fn metrics(State(r): State<Router>) -> Response {
     let s = match tokio::task::spawn_blocking(move || crate::status::snapshot(&r)).await {
         Ok(s) => s,

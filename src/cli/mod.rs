@@ -2,6 +2,7 @@
 //! Parses flags and environment variables (clap's `env`), merges them with the config file
 //! (`config`), and maps errors to exit codes: 2 for bad usage or config, 1 for runtime failures.
 
+mod account;
 mod chat;
 pub(crate) mod demo;
 mod devices;
@@ -60,6 +61,8 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// The credit ledger: show, verify or export the chain
     Ledger(ledger::LedgerArgs),
+    /// An owner's fleet of nodes with one balance: create, add-node, revoke, show
+    Account(account::AccountArgs),
 }
 
 #[derive(Debug, Args)]
@@ -125,6 +128,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Invite(a)) => invite::run(&g, a).await,
         Some(Command::Demo(a)) => demo::run(&g, a).await,
         Some(Command::Ledger(a)) => ledger::run(&g, a).await,
+        Some(Command::Account(a)) => account::run(&g, a).await,
     }
 }
 

@@ -67,7 +67,31 @@ async fn offline(settings: &crate::config::Settings) -> anyhow::Result<Snapshot>
         totals: Default::default(),
         devices,
         fallback: None,
+        account: None,
     })
+}
+
+/// The account's and the paid fallback's lines, when the node has them.
+fn print_account(s: &Snapshot) {
+    if let Some(a) = &s.account {
+        println!(
+            "account   {} : {} credits over {} members{}",
+            a.id,
+            a.balance,
+            a.members.len(),
+            if a.revoked {
+                " (THIS NODE IS REVOKED)"
+            } else {
+                ""
+            }
+        );
+    }
+    if let Some(f) = &s.fallback {
+        println!(
+            "fallback  {} jobs ({} failed) at {}, {:.6} {}",
+            f.jobs, f.failed, f.url, f.cost, f.currency
+        );
+    }
 }
 
 fn print(s: &Snapshot) {
@@ -121,12 +145,7 @@ fn print(s: &Snapshot) {
                 println!("LEDGER BEHIND  {why}");
             }
         }
-        if let Some(f) = &s.fallback {
-            println!(
-                "fallback  {} jobs ({} failed) at {}, {:.6} {}",
-                f.jobs, f.failed, f.url, f.cost, f.currency
-            );
-        }
+        print_account(s);
         if let Some(n) = &s.network {
             println!(
                 "network   {}{}  p2p {}  {} waiting for room",

@@ -525,6 +525,11 @@ impl Ledger {
     /// A receipt's price checked against this node's catalog: a model it does not know, tokens
     /// beyond the model's context, or credits other than the price of its tokens are refused.
     pub fn check_price(&self, r: &super::Receipt) -> Result<(), String> {
+        // A transfer between members of an account: no work, so no price; its credits are
+        // its own (see `ledger::account`).
+        if let Some(t) = super::account::transfer_check(r) {
+            return t;
+        }
         let Some(facts) = self.facts(&r.model) else {
             return Err(format!(
                 "its receipt is for `{}`, a model outside the network's catalog (no price applies)",

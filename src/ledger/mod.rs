@@ -16,6 +16,7 @@
 //! [`Ledger::open`] opens or creates the chain (with the starter grant) and starts the writer.
 //! [`Ledger::close`] ends the writer after the appends it holds and closes the file.
 
+pub mod account;
 mod audit;
 mod backing;
 pub mod chain;

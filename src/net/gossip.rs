@@ -111,6 +111,13 @@ impl Net {
             auto_models: node.settings().engine.auto_models,
             wants: self.wants(),
             region: self.settings().region.clone(),
+            account: self.inner.account.as_ref().map(|a| a.cert),
+            revocations: self
+                .inner
+                .account
+                .as_ref()
+                .map(super::account::Account::announced)
+                .unwrap_or_default(),
             capability: capability(&node.devices()),
         }
     }
@@ -541,6 +548,10 @@ impl Net {
             .region
             .as_deref()
             .and_then(crate::route::policy::region_name);
+        // A certificate counts for its own node only, signed by its owner; the owner's
+        // revocations are taken in (by members of that account) and not kept in the table.
+        a.account = a.account.filter(|c| c.node == author && c.valid());
+        self.revocations_heard(&std::mem::take(&mut a.revocations));
         // One offer of each variant.
         let mut seen = std::collections::HashSet::new();
         a.files.retain(|f| seen.insert(f.model.clone()));

@@ -28,6 +28,7 @@
 //! over both (QUIC-authenticated) ids. A node that cannot is refused and logged, and no prompt is
 //! ever sent to it. Announcements are signed by their author over the network's topic.
 
+pub mod account;
 mod auto;
 mod conn;
 mod gossip;
@@ -131,6 +132,8 @@ struct Inner {
     catalog: Option<crate::catalog::Catalog>,
     /// Wants, and what `--auto-models` loaded.
     auto: auto::Auto,
+    /// This node's account membership (`--account-cert`), if any.
+    account: Option<account::Account>,
     node: Node,
     tasks: Tasks,
 }
@@ -147,11 +150,13 @@ impl Net {
         let (checks, membership) = open_trust(node, &settings).await?;
         let (shares, blobs, share_events) =
             share::Shares::open(&node.settings().data_dir, settings.share_rate).await?;
+        let account = account::Account::of(node, &id)?;
         let net = Net {
             inner: Arc::new(Inner {
                 shares: Arc::new(shares),
                 catalog: crate::catalog::Catalog::load(node.settings().catalog.as_deref()).ok(),
                 auto: auto::Auto::default(),
+                account,
                 topic: membership.topic(),
                 membership,
                 table: Mutex::new(Table::new(id, settings.score)),

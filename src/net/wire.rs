@@ -128,6 +128,11 @@ pub enum Request {
         entry: String,
         head: Box<crate::ledger::Head>,
     },
+    /// A member of this node's account asks it for up to `credits` (`net::account`):
+    /// answered by `Given`.
+    Transfer {
+        credits: u64,
+    },
 }
 
 /// A generation a peer is asked to run. `continuation` holds tokens another node already produced
@@ -393,6 +398,12 @@ pub enum Reply {
     Nodes {
         nodes: Vec<Contact>,
     },
+    /// Credits given to a member of the account that asked (`Transfer`): the giver's spend
+    /// entry (hex) and its signed head for it, recorded as a payment delivered on its own.
+    Given {
+        entry: String,
+        head: Box<crate::ledger::Head>,
+    },
     Pong {
         nonce: u64,
     },
@@ -489,6 +500,12 @@ pub struct Announcement {
     /// one. The operator's word: no one can check it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    /// Its certificate of membership of an account (`ledger::account`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<crate::ledger::account::Cert>,
+    /// The newest revocations of its account's owner that it knows.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub revocations: Vec<crate::ledger::account::Revocation>,
 }
 
 /// The most files an announcement offers (the rest are left out).
@@ -540,6 +557,8 @@ impl Announcement {
             auto_models: false,
             wants: Vec::new(),
             region: None,
+            account: None,
+            revocations: Vec::new(),
         }
     }
 }

@@ -183,6 +183,11 @@ impl Receipt {
         if self.requester == self.worker {
             return Err("requester and worker are the same node".into());
         }
+        // A transfer between members of an account moves credits, no work (its form is
+        // checked there).
+        if let Some(t) = crate::ledger::account::transfer_check(self) {
+            return t;
+        }
         // Every job bills its prompt: a receipt of nothing is only padding (a chain of them
         // would cost its auditors memory for no credit).
         if self.credits == 0 || self.prompt_tokens == 0 {

@@ -11,7 +11,7 @@
 
 mod admit;
 pub(super) use admit::Claims;
-mod settle;
+pub(in crate::net) mod settle;
 mod stream;
 mod tab;
 mod witness;
@@ -47,6 +47,7 @@ pub(super) fn kind(r: &Request) -> &'static str {
         Request::GetProof { .. } => "get_proof",
         Request::Verify { .. } => "verify",
         Request::Paid { .. } => "a payment",
+        Request::Transfer { .. } => "a transfer",
         Request::Pay(_) | Request::Stop => "a job's follow-up outside a job",
     }
 }
@@ -156,6 +157,7 @@ async fn one_stream(net: &Net, peer: NodeId, mut send: SendStream, mut recv: Rec
         }
         // A payment whose job's settlement did not finish, delivered again.
         Request::Paid { entry, head } => settle::standalone(net, peer, &entry, &head).await,
+        Request::Transfer { credits } => super::account::give(net, peer, credits).await,
         other @ (Request::Pay(_) | Request::Stop) => {
             let m = format!("sent {} on a stream of its own", kind(&other));
             net.strike(&peer, &m);

@@ -115,7 +115,7 @@ impl From<&str> for Refused {
 /// A payment delivered on a stream of its own: a requester's spend for a job whose settlement
 /// did not finish (this node was gone, or the answer lost). Checked and recorded as at the end
 /// of a job, the receipt priced as the catalog says; one recorded before is confirmed again.
-pub(super) async fn standalone(net: &Net, peer: NodeId, entry: &str, head: &Head) -> Reply {
+pub(in crate::net) async fn standalone(net: &Net, peer: NodeId, entry: &str, head: &Head) -> Reply {
     let Some(ledger) = net.node().ledger().cloned() else {
         return Reply::refused(RefuseCode::Busy, "this node keeps no ledger");
     };
@@ -167,6 +167,10 @@ async fn record(
     match (&e.payload, expected) {
         (Payload::Spend(r), Some(x)) if r == x && e.owner == peer => {}
         (Payload::Spend(r), None) if e.owner == peer && r.worker == ledger.id() => {
+            // A transfer comes from a member of this node's account, or not at all.
+            if crate::ledger::account::transfer_check(r).is_some() && !net.is_member(&peer) {
+                return Err("a transfer from a node outside this node's account".into());
+            }
             ledger.check_price(r)?;
         }
         _ => return Err("its spend entry does not record its last promise".into()),

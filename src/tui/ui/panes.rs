@@ -387,6 +387,7 @@ pub(super) fn draw_peers(f: &mut Frame, app: &mut App, r: Rect) {
 /// The balance, whether this chain verified, and what is known of peers' chains.
 fn credits_head(
     l: &LedgerStatus,
+    account: Option<&crate::net::account::AccountStatus>,
     fallback: Option<&crate::fallback::Totals>,
     forks: usize,
     ascii: bool,
@@ -405,6 +406,26 @@ fn credits_head(
             t.muted,
         ),
     ])];
+    // The account's balance: every member's, this one's included.
+    if let Some(a) = account {
+        head.push(Line::from(vec![
+            Span::styled("account ", t.muted),
+            Span::styled(thousands(a.balance), t.accent),
+            Span::styled(
+                format!(
+                    "  {} members  owner {}{}",
+                    a.members.len(),
+                    short(&a.id),
+                    if a.revoked {
+                        "  THIS NODE IS REVOKED"
+                    } else {
+                        ""
+                    }
+                ),
+                if a.revoked { t.error } else { t.muted },
+            ),
+        ]));
+    }
     // Beside the credits: what the paid fallback cost in money.
     if let Some(f) = fallback {
         head.push(Line::from(vec![
@@ -496,7 +517,8 @@ pub(super) fn draw_credits(f: &mut Frame, app: &mut App, r: Rect) {
         .and_then(|s| s.network.as_ref())
         .map_or(0, |n| n.equivocators.len());
     let fallback = app.data.snapshot.as_ref().and_then(|s| s.fallback.as_ref());
-    let head = credits_head(l, fallback, forks, app.ascii, &t);
+    let account = app.data.snapshot.as_ref().and_then(|s| s.account.as_ref());
+    let head = credits_head(l, account, fallback, forks, app.ascii, &t);
     let entries_h = (inner.height / 3).max(2);
     let [top, chart, list] = Layout::vertical([
         Constraint::Length(head.len() as u16),
