@@ -7,6 +7,8 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
+use local_llm_proxy::net::wire;
+
 use crate::common::*;
 use crate::network::{QUICK, until_routable};
 
@@ -100,6 +102,25 @@ async fn a_fleet_earns_on_three_gateways_and_a_fourth_member_spends_it() {
     }
     let (s, _, _) = post(&requester.url("/api/account/pull"), &json!({"credits": 5})).await;
     assert_eq!(s, 404);
+    // A peer outside the account that asks a member for credits, or for the owner's
+    // revocations, is refused.
+    let at = crate::wire::attacker(&g1).await;
+    let policy = local_llm_proxy::ledger::Policy {
+        starter_grant: 100,
+        ..test_policy()
+    };
+    let catalog = local_llm_proxy::catalog::Catalog::builtin();
+    let conn = at
+        .member_of(policy.pricing_id(&local_llm_proxy::ledger::catalog_facts(&catalog)))
+        .await;
+    for ask in [
+        json!({"type": "transfer", "credits": 50}),
+        json!({"type": "get_revocations"}),
+    ] {
+        let (code, m) = crate::wire::refused(at.raw(&conn, &wire::encode(&ask)).await);
+        assert!(m.contains("not a member"), "{ask}: {code} {m}");
+    }
+    assert_eq!(balance(&g1).await, 100);
 
     // Overnight: a burst of the requester's jobs, which the gateways serve and earn from.
     let before: Vec<u64> = futures_util::future::join_all(gateways.map(balance)).await;

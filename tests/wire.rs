@@ -112,6 +112,11 @@ impl Attacker {
 
     /// A connection past the handshake (the attacker knows the secret from the ticket).
     pub(crate) async fn member(&self) -> Connection {
+        self.member_of(test_pricing_id()).await
+    }
+
+    /// [`Attacker::member`] of a network whose prices' fingerprint is `policy`.
+    pub(crate) async fn member_of(&self, policy: String) -> Connection {
         let conn = self.connect().await;
         let t = &self.ticket;
         let hello = Request::Hello {
@@ -120,7 +125,7 @@ impl Attacker {
             proof: self
                 .membership()
                 .proof(&NodeId::from(self.ep.id()), &NodeId::from(self.target.id)),
-            policy: test_pricing_id(),
+            policy,
         };
         match self.raw(&conn, &wire::encode(&hello)).await {
             Some(Reply::Welcome { .. }) => conn,

@@ -18,11 +18,19 @@ use crate::ids::{NodeId, now_ms, random_hex};
 use crate::ledger::account::{Cert, Revocation, TRANSFER_MODEL};
 use crate::ledger::{Payload, Receipt};
 
-/// Revocations an announcement carries (the newest) and a node keeps.
-pub const MAX_REVOCATIONS: usize = 256;
-const ANNOUNCED_REVOCATIONS: usize = 32;
+/// Revocations a node keeps (an owner revokes far fewer nodes than this).
+pub const MAX_REVOCATIONS: usize = 100_000;
+/// Revocations an announcement carries (the newest; the rest are fetched with
+/// `GetRevocations` by a member that knows fewer than the announced count).
+const ANNOUNCED_REVOCATIONS: usize = 8;
+/// Revocations one `Revocations` reply carries at most.
+pub const MAX_REVOCATIONS_REPLY: usize = 4096;
 /// The most credits one transfer moves.
 const MAX_TRANSFER: u64 = 1 << 40;
+/// Transfers one member may ask of this node a minute: each appends to this node's chain.
+const ASKS_PER_MINUTE: u32 = 30;
+/// The longest a pull may take, all members asked.
+const PULL_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// This node's membership.
 pub(super) struct Account {
@@ -31,6 +39,10 @@ pub(super) struct Account {
     revoked: Mutex<BTreeMap<NodeId, Revocation>>,
     /// Where they are kept across restarts (`account-revocations.json` in the data dir).
     file: PathBuf,
+    /// Members' asks this minute: when the minute began, and how many.
+    asks: Mutex<std::collections::HashMap<NodeId, (std::time::Instant, u32)>>,
+    /// One pull at a time: jobs short of credits at once wait for it, then look again.
+    pulling: tokio::sync::Mutex<()>,
 }
 
 /// An account as status shows it.
@@ -80,9 +92,15 @@ impl Account {
         let file = data_dir.join("account-revocations.json");
         let mut revoked = BTreeMap::new();
         if let Ok(text) = std::fs::read_to_string(&file) {
-            let texts: Vec<String> = serde_json::from_str(&text).map_err(|e| {
-                anyhow::anyhow!("{}: not a list of revocations: {e}", file.display())
-            })?;
+            // A damaged file does not keep the node from starting: its members announce the
+            // revocations again.
+            let texts: Vec<String> = serde_json::from_str(&text).unwrap_or_else(|e| {
+                tracing::warn!(
+                    "{}: not a list of revocations ({e}); ignored",
+                    file.display()
+                );
+                Vec::new()
+            });
             for t in texts {
                 match Revocation::parse(&t) {
                     Ok(r) if r.owner == cert.owner => {
@@ -97,11 +115,34 @@ impl Account {
             cert,
             revoked: Mutex::new(revoked),
             file,
+            asks: Mutex::new(Default::default()),
+            pulling: tokio::sync::Mutex::new(()),
         })
     }
 
-    pub(super) fn is_revoked(&self, node: &NodeId) -> bool {
-        self.revoked.lock().expect("revocations").contains_key(node)
+    /// Whether the owner revoked the certificate `c` (a revocation made after it was issued:
+    /// a node certified again later is a member again).
+    pub(super) fn is_revoked(&self, c: &Cert) -> bool {
+        self.revoked
+            .lock()
+            .expect("revocations")
+            .get(&c.node)
+            .is_some_and(|r| r.time_ms >= c.issued_ms)
+    }
+
+    /// How many revocations this node knows.
+    fn known(&self) -> usize {
+        self.revoked.lock().expect("revocations").len()
+    }
+
+    /// Whether `peer` may ask now (at most [`ASKS_PER_MINUTE`] a minute).
+    fn may_ask(&self, peer: &NodeId) -> bool {
+        let now = std::time::Instant::now();
+        let mut asks = self.asks.lock().expect("asks");
+        asks.retain(|_, (since, _)| now.duration_since(*since).as_secs() < 60);
+        let (_, n) = asks.entry(*peer).or_insert((now, 0));
+        *n += 1;
+        *n <= ASKS_PER_MINUTE
     }
 
     /// Keeps `r` if it is the owner's and new here (written to the data dir); whether it was
@@ -110,35 +151,37 @@ impl Account {
         if r.owner != self.cert.owner {
             return Err("a revocation of another account".into());
         }
-        let texts = {
-            let mut all = self.revoked.lock().expect("revocations");
-            if all.contains_key(&r.node) {
-                return Ok(false);
-            }
-            if !r.valid() {
-                return Err("a revocation its owner did not sign".into());
-            }
-            if all.len() >= MAX_REVOCATIONS {
-                return Err(format!("more than {MAX_REVOCATIONS} revocations"));
-            }
-            all.insert(r.node, r);
-            all.values().map(Revocation::text).collect::<Vec<_>>()
-        };
+        // The file is written under the lock: two revocations at once cannot interleave.
+        let mut all = self.revoked.lock().expect("revocations");
+        if all.get(&r.node).is_some_and(|old| old.time_ms >= r.time_ms) {
+            return Ok(false);
+        }
+        if !r.valid() {
+            return Err("a revocation its owner did not sign".into());
+        }
+        if all.len() >= MAX_REVOCATIONS && !all.contains_key(&r.node) {
+            // Kept in memory all the same: a revocation is never refused.
+            tracing::warn!("account: more than {MAX_REVOCATIONS} revocations");
+        }
+        all.insert(r.node, r);
+        let texts: Vec<String> = all.values().map(Revocation::text).collect();
         let json = serde_json::to_vec_pretty(&texts).expect("texts serialize");
         let tmp = self.file.with_extension("json.tmp");
-        std::fs::write(&tmp, json)
-            .and_then(|()| std::fs::rename(&tmp, &self.file))
-            .map_err(|e| format!("{}: {e}", self.file.display()))?;
+        let written = std::fs::write(&tmp, json)
+            .and_then(|()| std::fs::File::open(&tmp).and_then(|f| f.sync_all()))
+            .and_then(|()| std::fs::rename(&tmp, &self.file));
+        if let Err(e) = written {
+            // In memory it holds; members announce it again after a restart.
+            tracing::warn!("account: {}: {e}", self.file.display());
+        }
         Ok(true)
     }
 
-    /// The newest revocations, for an announcement.
-    pub(super) fn announced(&self) -> Vec<Revocation> {
+    /// Every revocation this node knows (at most [`MAX_REVOCATIONS_REPLY`]), for a member
+    /// that knows fewer.
+    pub(super) fn all(&self) -> Vec<Revocation> {
         let all = self.revoked.lock().expect("revocations");
-        let mut v: Vec<Revocation> = all.values().copied().collect();
-        v.sort_by_key(|r| std::cmp::Reverse(r.time_ms));
-        v.truncate(ANNOUNCED_REVOCATIONS);
-        v
+        all.values().take(MAX_REVOCATIONS_REPLY).copied().collect()
     }
 }
 
@@ -152,8 +195,18 @@ impl Net {
         self.inner.account.is_some()
     }
 
+    /// The owner of this node's account.
+    pub(super) fn account_owner(&self) -> Option<NodeId> {
+        self.account().map(|a| a.cert.owner)
+    }
+
+    /// Whether this node's own membership is revoked.
+    pub(super) fn account_revoked(&self) -> bool {
+        self.account().is_some_and(|a| a.is_revoked(&a.cert))
+    }
+
     /// Whether `peer` is a member of this node's account: it announces a certificate of the
-    /// owner for its own id, and the owner did not revoke it.
+    /// owner for its own id, and the owner did not revoke it since.
     pub(super) fn is_member(&self, peer: &NodeId) -> bool {
         let Some(a) = self.account() else {
             return false;
@@ -163,7 +216,7 @@ impl Net {
                 .and_then(|p| p.announcement.as_ref())
                 .and_then(|an| an.account)
         });
-        cert.is_some_and(|c| c.owner == a.cert.owner && c.node == *peer && !a.is_revoked(peer))
+        cert.is_some_and(|c| c.owner == a.cert.owner && c.node == *peer && !a.is_revoked(&c))
     }
 
     /// The other members and their balances (from their signed heads), the richest first.
@@ -176,12 +229,11 @@ impl Net {
                 .filter_map(|p| {
                     let an = p.announcement.as_ref()?;
                     let c = an.account?;
-                    (c.owner == a.cert.owner && c.node == p.id)
+                    (c.owner == a.cert.owner && c.node == p.id && !a.is_revoked(&c))
                         .then(|| (p.id, an.ledger.as_ref().map_or(0, |h| h.balance)))
                 })
                 .collect()
         });
-        out.retain(|(id, _)| !a.is_revoked(id));
         out.sort_by_key(|(id, b)| (std::cmp::Reverse(*b), *id));
         out
     }
@@ -193,7 +245,7 @@ impl Net {
             .node()
             .ledger()
             .map_or(0, crate::ledger::Ledger::balance);
-        let revoked = a.is_revoked(&self.id());
+        let revoked = a.is_revoked(&a.cert);
         let mut members = Vec::new();
         if !revoked {
             members.push(MemberStatus {
@@ -221,8 +273,8 @@ impl Net {
         })
     }
 
-    /// Keeps the owner's revocation `r` (from the API or a member's announcement) and
-    /// announces it; whether it was new.
+    /// Keeps the owner's revocation `r` (from the API or a member) and announces it; whether
+    /// it was new.
     pub fn take_revocation(&self, r: Revocation) -> Result<bool, String> {
         let a = self
             .account()
@@ -235,39 +287,77 @@ impl Net {
         Ok(new)
     }
 
-    /// Revocations a member announced: those of this node's owner are kept.
-    pub(super) fn revocations_heard(&self, rs: &[Revocation]) {
+    /// The revocations and the count of them an announcement carries.
+    pub(super) fn announced_revocations(&self) -> (Vec<Revocation>, u32) {
+        self.account().map_or((Vec::new(), 0), |a| {
+            let mut v = a.all();
+            v.sort_by_key(|r| std::cmp::Reverse(r.time_ms));
+            v.truncate(ANNOUNCED_REVOCATIONS);
+            (v, a.known() as u32)
+        })
+    }
+
+    /// Revocations `author` announced (and how many it knows): those of this node's owner are
+    /// kept; a forged one is struck; a member that knows more is asked for all of them.
+    pub(super) fn revocations_heard(&self, author: &NodeId, rs: &[Revocation], total: u32) {
         let Some(a) = self.account() else {
             return;
         };
         for r in rs.iter().take(ANNOUNCED_REVOCATIONS) {
-            if r.owner == a.cert.owner
-                && !a.is_revoked(&r.node)
-                && let Err(e) = self.take_revocation(*r)
-            {
-                tracing::debug!("account: a revocation not kept: {e}");
+            if r.owner != a.cert.owner {
+                continue;
             }
+            if let Err(e) = self.take_revocation(*r) {
+                self.strike(author, &format!("announced a bad revocation: {e}"));
+                return;
+            }
+        }
+        if total as usize > a.known() && self.is_member(author) {
+            let (net, author) = (self.clone(), *author);
+            self.tasks()
+                .spawn(async move { net.fetch_revocations(&author).await });
         }
     }
 
-    /// Asks the other members for `want` credits, the richest first, until they are here or
-    /// every member was asked. Returns the credits received (recorded on this chain).
+    /// Every revocation `member` knows, taken in.
+    async fn fetch_revocations(&self, member: &NodeId) {
+        match self.call(member, &Request::GetRevocations).await {
+            Ok(Reply::Revocations { revocations }) => {
+                for r in revocations.into_iter().take(MAX_REVOCATIONS_REPLY) {
+                    if let Err(e) = self.take_revocation(r) {
+                        self.strike(member, &format!("sent a bad revocation: {e}"));
+                        return;
+                    }
+                }
+            }
+            Ok(other) => tracing::debug!("account: revocations not sent: {other:?}"),
+            Err(e) => tracing::debug!("account: revocations not fetched: {e:#}"),
+        }
+    }
+
+    /// Asks the other members for `want` credits, the richest first, until they are here, every
+    /// member was asked, or [`PULL_WAIT`] is up. Returns the credits received (recorded here).
     pub async fn pull(&self, want: u64) -> Result<u64, String> {
         let a = self
             .account()
             .ok_or("this node is not a member of an account")?;
-        if a.is_revoked(&self.id()) {
+        if a.is_revoked(&a.cert) {
             return Err("the owner revoked this node's membership".into());
         }
-        let mut got = 0;
+        let deadline = tokio::time::Instant::now() + PULL_WAIT;
+        let mut got = 0u64;
         let mut last = String::from("no other member is reachable");
         for (member, _) in self.members() {
             if got >= want {
                 break;
             }
-            match self.ask(&member, want - got).await {
-                Ok(n) => got += n,
-                Err(e) => {
+            match tokio::time::timeout_at(deadline, self.ask(&member, want - got)).await {
+                Err(_) => {
+                    last = format!("{}: no answer in time", member.short());
+                    break;
+                }
+                Ok(Ok(n)) => got = got.saturating_add(n),
+                Ok(Err(e)) => {
                     tracing::info!("account: {} gave nothing: {e}", member.short());
                     last = format!("{}: {e}", member.short());
                 }
@@ -279,7 +369,25 @@ impl Net {
         Ok(got)
     }
 
-    /// Asks `member` for `credits`; records what it gives. The credits received.
+    /// Makes this node's available credits reach `need`, asking the other members for what is
+    /// missing; one pull at a time (a job that waited for another's looks again after it).
+    pub async fn top_up(&self, need: u64) {
+        let (Some(a), Some(ledger)) = (self.account(), self.node().ledger()) else {
+            return;
+        };
+        let _one = a.pulling.lock().await;
+        let short = need.saturating_sub(ledger.available());
+        if short == 0 {
+            return;
+        }
+        match self.pull(short).await {
+            Ok(got) => tracing::info!("account: {got} credits from the other members"),
+            Err(e) => tracing::info!("account: no credits from the other members: {e}"),
+        }
+    }
+
+    /// Asks `member` for `credits`; records what it gives, once checked to be a fresh transfer
+    /// from it to this node of at most that. The credits received.
     async fn ask(&self, member: &NodeId, credits: u64) -> Result<u64, String> {
         let reply = self
             .call(member, &Request::Transfer { credits })
@@ -290,6 +398,36 @@ impl Net {
             Reply::Refused { message, .. } => return Err(message),
             other => return Err(format!("answered {other:?}")),
         };
+        let e = hex::decode(&entry)
+            .ok()
+            .and_then(|raw| crate::ledger::Entry::decode(&raw).ok())
+            .ok_or("sent a transfer that is not an entry")?;
+        let fresh = match &e.payload {
+            Payload::Spend(r) => {
+                e.owner == *member
+                    && r.requester == *member
+                    && r.worker == self.id()
+                    && r.model == TRANSFER_MODEL
+                    && e.amount <= credits
+            }
+            _ => false,
+        };
+        let ledger = self.node().ledger().ok_or("this node keeps no ledger")?;
+        let r = e.receipt().cloned().filter(|_| fresh).ok_or_else(|| {
+            self.strike(member, "answered a transfer with another entry");
+            "answered with another entry than a transfer to this node".to_string()
+        })?;
+        let l = ledger.clone();
+        let known = self
+            .tasks()
+            .spawn_blocking(move || l.recorded_at(&r))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+        if known.is_some() {
+            self.strike(member, "answered a transfer with an old one");
+            return Err("answered with a transfer recorded before".into());
+        }
         // Recorded as any payment delivered on its own: the giver's chain audited up to the
         // head that holds the spend, then the earning appended.
         match super::serve::settle::standalone(self, *member, &entry, &head).await {
@@ -297,12 +435,8 @@ impl Net {
             Reply::Refused { message, .. } => return Err(message),
             other => return Err(format!("recording it: {other:?}")),
         }
-        let amount = hex::decode(&entry)
-            .ok()
-            .and_then(|raw| crate::ledger::Entry::decode(&raw).ok())
-            .map_or(0, |e| e.amount);
-        tracing::info!("account: {} gave {amount} credits", member.short());
-        Ok(amount)
+        tracing::info!("account: {} gave {} credits", member.short(), e.amount);
+        Ok(e.amount)
     }
 }
 
@@ -311,13 +445,19 @@ pub(super) async fn give(net: &Net, peer: NodeId, credits: u64) -> Reply {
     let Some(a) = net.account() else {
         return Reply::refused(RefuseCode::Unsupported, "this node is in no account");
     };
-    if a.is_revoked(&net.id()) {
+    if a.is_revoked(&a.cert) {
         return Reply::refused(RefuseCode::Unsupported, "this node's membership is revoked");
     }
     if !net.is_member(&peer) {
         return Reply::refused(
             RefuseCode::Unsupported,
             "not a member of this node's account (no certificate of its owner, or revoked)",
+        );
+    }
+    if !a.may_ask(&peer) {
+        return Reply::refused(
+            RefuseCode::Busy,
+            format!("more than {ASKS_PER_MINUTE} transfers asked this minute"),
         );
     }
     let Some(ledger) = net.node().ledger().cloned() else {
@@ -344,7 +484,6 @@ pub(super) async fn give(net: &Net, peer: NodeId, credits: u64) -> Reply {
     };
     match ledger.spend(hold, receipt).await {
         Ok(e) => {
-            debug_assert!(matches!(e.payload, Payload::Spend(_)));
             tracing::info!("account: gave {amount} credits to {}", peer.short());
             Reply::Given {
                 entry: hex::encode(e.encode()),
@@ -352,5 +491,18 @@ pub(super) async fn give(net: &Net, peer: NodeId, credits: u64) -> Reply {
             }
         }
         Err(e) => Reply::refused(RefuseCode::Ledger, e.to_string()),
+    }
+}
+
+/// A member asks for the revocations this node knows.
+pub(super) fn revocations(net: &Net, peer: &NodeId) -> Reply {
+    match net.account() {
+        Some(a) if net.is_member(peer) => Reply::Revocations {
+            revocations: a.all(),
+        },
+        _ => Reply::refused(
+            RefuseCode::Unsupported,
+            "not a member of this node's account",
+        ),
     }
 }

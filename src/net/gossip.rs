@@ -82,6 +82,7 @@ impl Net {
         let node = self.node();
         let contact = self.contact();
         let ledger = node.ledger();
+        let revocations = self.announced_revocations();
         Announcement {
             seq: self.inner.seq.fetch_add(1, Ordering::Relaxed),
             network: self.settings().network.clone(),
@@ -112,12 +113,8 @@ impl Net {
             wants: self.wants(),
             region: self.settings().region.clone(),
             account: self.inner.account.as_ref().map(|a| a.cert),
-            revocations: self
-                .inner
-                .account
-                .as_ref()
-                .map(super::account::Account::announced)
-                .unwrap_or_default(),
+            revocations: revocations.0,
+            revocations_known: revocations.1,
             capability: capability(&node.devices()),
         }
     }
@@ -548,10 +545,14 @@ impl Net {
             .region
             .as_deref()
             .and_then(crate::route::policy::region_name);
-        // A certificate counts for its own node only, signed by its owner; the owner's
-        // revocations are taken in (by members of that account) and not kept in the table.
-        a.account = a.account.filter(|c| c.node == author && c.valid());
-        self.revocations_heard(&std::mem::take(&mut a.revocations));
+        // A certificate counts for its own node only, signed by its owner, and only to a
+        // member of that owner's account (others need not check it); the owner's revocations
+        // are taken in by its members and not kept in the table.
+        a.account = a
+            .account
+            .filter(|c| c.node == author && self.account_owner() == Some(c.owner) && c.valid());
+        let total = a.revocations_known;
+        self.revocations_heard(&author, &std::mem::take(&mut a.revocations), total);
         // One offer of each variant.
         let mut seen = std::collections::HashSet::new();
         a.files.retain(|f| seen.insert(f.model.clone()));

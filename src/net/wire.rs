@@ -22,12 +22,12 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// The node-to-node protocol, versioned in its name: a node speaking another version is refused
 /// by the QUIC handshake itself.
-pub const ALPN: &[u8] = b"llp/9";
+pub const ALPN: &[u8] = b"llp/10";
 /// The protocol version carried in [`Request::Hello`] (3: admitted chains, backed earnings,
 /// payment by signed promises; 4: commitments, proofs, verifiers; 5: running commitments;
 /// 6: tools, response formats, logprobs, chat messages with tool calls; 7: engines and
 /// variants in announcements).
-pub const VERSION: u32 = 9;
+pub const VERSION: u32 = 10;
 /// A worker signs a running commitment to the answer so far after every this many tokens
 /// ([`Reply::Committed`]), and its requester promises to pay for those tokens only then.
 pub const COMMIT_EVERY: u32 = 8;
@@ -133,6 +133,9 @@ pub enum Request {
     Transfer {
         credits: u64,
     },
+    /// A member asks for every revocation of the account's owner this node knows: answered
+    /// by `Revocations`.
+    GetRevocations,
 }
 
 /// A generation a peer is asked to run. `continuation` holds tokens another node already produced
@@ -404,6 +407,9 @@ pub enum Reply {
         entry: String,
         head: Box<crate::ledger::Head>,
     },
+    Revocations {
+        revocations: Vec<crate::ledger::account::Revocation>,
+    },
     Pong {
         nonce: u64,
     },
@@ -506,6 +512,9 @@ pub struct Announcement {
     /// The newest revocations of its account's owner that it knows.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub revocations: Vec<crate::ledger::account::Revocation>,
+    /// How many it knows in all: a member that knows fewer asks for them (`GetRevocations`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub revocations_known: u32,
 }
 
 /// The most files an announcement offers (the rest are left out).
@@ -559,6 +568,7 @@ impl Announcement {
             region: None,
             account: None,
             revocations: Vec::new(),
+            revocations_known: 0,
         }
     }
 }
@@ -793,6 +803,10 @@ pub fn open(topic: &[u8; 32], bytes: &[u8]) -> Result<(NodeId, Announcement), Wi
         .map_err(|_| WireError::BadSignature(author.fmt_short().to_string()))?;
     let a = decode(body)?;
     Ok((NodeId::from(author), a))
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 #[cfg(test)]

@@ -614,3 +614,41 @@ fn log_lines_are_split_and_shortened() {
     assert_eq!(ui::split_log(""), ("", "", ""));
     assert_eq!(ui::spark([1, 5, 9].into_iter(), true), "_:#");
 }
+
+#[test]
+fn the_credits_pane_shows_the_account_and_the_fallback_beside_the_credits() {
+    let mut app = busy();
+    let mut s = app.data.snapshot.clone().unwrap();
+    s.account = Some(
+        serde_json::from_value(json!({
+            "id": peer_id(7), "revoked": false, "balance": 123_456,
+            "members": [{"node": OWN, "balance": 49_958}, {"node": peer_id(1), "balance": 73_498}],
+            "revocations": [],
+        }))
+        .unwrap(),
+    );
+    s.fallback = Some(
+        serde_json::from_value(json!({
+            "url": "https://api.example.com/v1", "currency": "EUR", "jobs": 3, "failed": 1,
+            "prompt_tokens": 300, "completion_tokens": 90, "cost": 0.0123,
+        }))
+        .unwrap(),
+    );
+    app.on_msg(Msg::Status(Box::new(s)));
+    app.on_event(ch('4'));
+    app.zoomed = true;
+    let screen = render(&mut app, 100, 30);
+    assert!(
+        screen.contains("account 123,456") && screen.contains("2 members"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("fallback 0.0123 EUR") && screen.contains("3 jobs (1 failed)"),
+        "{screen}"
+    );
+    // A revoked node says so.
+    let mut s = app.data.snapshot.clone().unwrap();
+    s.account.as_mut().unwrap().revoked = true;
+    app.on_msg(Msg::Status(Box::new(s)));
+    assert!(render(&mut app, 100, 30).contains("THIS NODE IS REVOKED"));
+}

@@ -161,11 +161,8 @@ pub(super) async fn payment(
         return Err(crate::route::policy::refusal(e.rule, e.why));
     }
     // A member of an account short of credits asks the other members for the rest first.
-    if ledger.available() < bound && net.in_account() {
-        match net.pull(bound - ledger.available()).await {
-            Ok(got) => tracing::info!("job {job}: {got} credits from the account's members"),
-            Err(e) => tracing::info!("job {job}: no credits from the account's members: {e}"),
-        }
+    if net.in_account() && ledger.available() < bound {
+        net.top_up(bound).await;
     }
     let budget = ledger.available().min(bound);
     let answer = u64::from(!embed);

@@ -48,6 +48,7 @@ pub(super) fn kind(r: &Request) -> &'static str {
         Request::Verify { .. } => "verify",
         Request::Paid { .. } => "a payment",
         Request::Transfer { .. } => "a transfer",
+        Request::GetRevocations => "get_revocations",
         Request::Pay(_) | Request::Stop => "a job's follow-up outside a job",
     }
 }
@@ -158,6 +159,7 @@ async fn one_stream(net: &Net, peer: NodeId, mut send: SendStream, mut recv: Rec
         // A payment whose job's settlement did not finish, delivered again.
         Request::Paid { entry, head } => settle::standalone(net, peer, &entry, &head).await,
         Request::Transfer { credits } => super::account::give(net, peer, credits).await,
+        Request::GetRevocations => super::account::revocations(net, &peer),
         other @ (Request::Pay(_) | Request::Stop) => {
             let m = format!("sent {} on a stream of its own", kind(&other));
             net.strike(&peer, &m);

@@ -167,9 +167,16 @@ async fn record(
     match (&e.payload, expected) {
         (Payload::Spend(r), Some(x)) if r == x && e.owner == peer => {}
         (Payload::Spend(r), None) if e.owner == peer && r.worker == ledger.id() => {
-            // A transfer comes from a member of this node's account, or not at all.
-            if crate::ledger::account::transfer_check(r).is_some() && !net.is_member(&peer) {
-                return Err("a transfer from a node outside this node's account".into());
+            // A transfer comes from a member of this node's account to a member, or not at
+            // all. Not the giver's fault when it is not (it may be one this node does not see
+            // yet): no strike, and it may come again.
+            if crate::ledger::account::transfer_check(r).is_some()
+                && (!net.is_member(&peer) || net.account_revoked())
+            {
+                return Err(Refused::Unchecked(
+                    "a transfer from a node this node does not see as a member of its account"
+                        .into(),
+                ));
             }
             ledger.check_price(r)?;
         }
