@@ -55,6 +55,13 @@ pub struct Config {
     /// Where the upstream runs, by its operator's word, for policies that require a region.
     #[serde(default)]
     pub region: Option<String>,
+    /// Jobs it runs at once at most: past them a job gets 503 (each costs money).
+    #[serde(default = "default_max_jobs")]
+    pub max_jobs: usize,
+}
+
+fn default_max_jobs() -> usize {
+    8
 }
 
 fn default_after_ms() -> u64 {
@@ -97,6 +104,8 @@ struct Inner {
     key: Option<String>,
     http: reqwest::Client,
     totals: Mutex<Totals>,
+    /// Its jobs running now, at most `max_jobs`.
+    slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl Config {
@@ -133,6 +142,9 @@ impl Config {
             ));
         }
         self.url = self.url.trim_end_matches('/').to_string();
+        if self.max_jobs == 0 {
+            return Err("max_jobs: at least 1".into());
+        }
         if self.models.is_empty() {
             return Err("models: map at least one model name to the upstream's".into());
         }
@@ -176,6 +188,7 @@ impl Fallback {
             ..Totals::default()
         };
         Ok(Fallback(Arc::new(Inner {
+            slots: Arc::new(tokio::sync::Semaphore::new(cfg.max_jobs)),
             cfg,
             key,
             http,
@@ -264,10 +277,19 @@ impl Fallback {
     /// job's channel, and a stream that breaks ends the job with a clean error.
     pub async fn start(
         &self,
+        tasks: &crate::tasks::Tasks,
         spec: &Spec,
         upstream: &str,
         guard: JobGuard,
     ) -> Result<Routed, Refusal> {
+        let Ok(slot) = self.0.slots.clone().try_acquire_owned() else {
+            let m = format!(
+                "the paid fallback runs its {} jobs already (max_jobs); try again shortly",
+                self.0.cfg.max_jobs
+            );
+            guard.refuse(&m);
+            return Err(Refusal::busy(m, 1));
+        };
         let (path, body) = request_body(spec, upstream);
         let mut req = self
             .0
@@ -317,7 +339,10 @@ impl Fallback {
         let (tx, rx) = mpsc::channel(EVENT_CHANNEL);
         let me = self.clone();
         let g = guard.clone();
-        tokio::spawn(async move { me.read(resp, tx, g, prompt_hint, most).await });
+        tasks.spawn(async move {
+            me.read(resp, tx, g, prompt_hint, most).await;
+            drop(slot);
+        });
         Ok(Routed {
             events: rx,
             served_by: guard.served_by(),

@@ -18,7 +18,7 @@ fn gateway(upstream: &Node, key: &str, extra: &[&str]) -> (Node, tempfile::TempD
         &format!(
             "[fallback]\nurl = \"{}/v1\"\nkey_env = \"LLP_TEST_UPSTREAM_KEY\"\n\
              models = {{ \"{MODEL}\" = \"{MODEL}\" }}\nafter_ms = 1500\n\
-             price_input = 100.0\nprice_output = 200.0\ncurrency = \"EUR\"\n",
+             price_input = 100.0\nprice_output = 200.0\ncurrency = \"EUR\"\nmax_jobs = 1\n",
             upstream.base
         ),
     );
@@ -165,6 +165,14 @@ async fn the_paid_fallback_serves_what_no_allowed_node_can_and_says_what_it_cost
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
+    // Its one job (max_jobs = 1) is this one: another, for which no node has room either, is
+    // refused.
+    let (s, _, e) = chat(&gw, &chat_body("Hi", 4), None).await;
+    assert_eq!(s, 503, "{e}");
+    assert!(
+        e["error"]["message"].as_str().unwrap().contains("max_jobs"),
+        "{e}"
+    );
     let mut chunks = 0;
     let mut events: Vec<Value> = Vec::new();
     let _ = local_llm_proxy::client::read_sse(resp, |d| {

@@ -364,7 +364,7 @@ impl Router {
     ) -> Result<Routed, Refusal> {
         let f = self.fallback.as_ref().expect("a fallback");
         tracing::info!("job {}: to the paid fallback as {upstream}", guard.id());
-        f.start(spec, upstream, guard).await
+        f.start(self.node.tasks(), spec, upstream, guard).await
     }
 
     /// Whether the job goes to the paid fallback rather than as `decision` says: it waited
