@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::common::*;
 use crate::network::{joiner, served_by, until_routable};
@@ -39,31 +39,13 @@ fn first_with_env(args: &[&str], key: &str) -> Node {
     })
 }
 
-async fn chat(
-    node: &Node,
-    body: &Value,
-    policy: Option<&str>,
-) -> (u16, reqwest::header::HeaderMap, Value) {
-    let mut req = client()
-        .post(node.url("/v1/chat/completions"))
-        .header("content-type", "application/json")
-        .body(serde_json::to_vec(body).unwrap());
-    if let Some(p) = policy {
-        req = req.header("x-llp-policy", p);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    (status, headers, resp.json().await.unwrap())
-}
-
 #[tokio::test]
 async fn the_paid_fallback_serves_what_no_allowed_node_can_and_says_what_it_cost() {
     let upstream = Node::start(&["--api-token", KEY]);
     let (gw, _dir) = gateway(&upstream, KEY, &[]);
 
     // No node serves the model: the fallback answers, with its cost at its prices.
-    let (s, h, v) = chat(&gw, &chat_body("Name a fruit.", 8), None).await;
+    let (s, h, v) = chat_with_policy(&gw, &chat_body("Name a fruit.", 8), None).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(h["x-llp-fallback"], MODEL);
     let fb = &v["llp_fallback"];
@@ -111,7 +93,7 @@ async fn the_paid_fallback_serves_what_no_allowed_node_can_and_says_what_it_cost
         ("region=eu", "region"),
         ("max_cost=0.0001", "max_cost"),
     ] {
-        let (s, _, e) = chat(&gw, &chat_body("Hi", 8), Some(policy)).await;
+        let (s, _, e) = chat_with_policy(&gw, &chat_body("Hi", 8), Some(policy)).await;
         assert_eq!(s, 403, "{policy}: {e}");
         assert_eq!(
             e["error"]["param"],
@@ -125,7 +107,7 @@ async fn the_paid_fallback_serves_what_no_allowed_node_can_and_says_what_it_cost
     // one slot held by a long answer, the next job waits `after_ms` and goes to the fallback.
     let w = joiner(&gw.ticket(), &["--slots", "1"]);
     until_routable(&gw, &[&w]).await;
-    let (s, h, v) = chat(&gw, &chat_body("Hi", 4), None).await;
+    let (s, h, v) = chat_with_policy(&gw, &chat_body("Hi", 4), None).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(served_by(&h), w.id);
     assert!(h.get("x-llp-fallback").is_none());
@@ -141,7 +123,7 @@ async fn the_paid_fallback_serves_what_no_allowed_node_can_and_says_what_it_cost
     })
     .await;
     let started = std::time::Instant::now();
-    let (s, h, v) = chat(&gw, &chat_body("Hi", 4), None).await;
+    let (s, h, v) = chat_with_policy(&gw, &chat_body("Hi", 4), None).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(h["x-llp-fallback"], MODEL, "{v}");
     assert!(
@@ -167,31 +149,13 @@ async fn the_paid_fallback_serves_what_no_allowed_node_can_and_says_what_it_cost
     assert_eq!(resp.status(), 200);
     // Its one job (max_jobs = 1) is this one: another, for which no node has room either, is
     // refused.
-    let (s, _, e) = chat(&gw, &chat_body("Hi", 4), None).await;
+    let (s, _, e) = chat_with_policy(&gw, &chat_body("Hi", 4), None).await;
     assert_eq!(s, 503, "{e}");
     assert!(
         e["error"]["message"].as_str().unwrap().contains("max_jobs"),
         "{e}"
     );
-    let mut chunks = 0;
-    let mut events: Vec<Value> = Vec::new();
-    let _ = local_llm_proxy::client::read_sse(resp, |d| {
-        if let Ok(e) = serde_json::from_str::<Value>(d) {
-            if local_llm_proxy::client::delta_text(&e).is_some_and(|t| !t.is_empty()) {
-                chunks += 1;
-                if chunks == 10 {
-                    upstream.signal("KILL");
-                }
-            }
-            events.push(e);
-        }
-    })
-    .await;
-    assert!(chunks >= 10, "{events:?}");
-    let error = events
-        .iter()
-        .find_map(|e| e["error"]["message"].as_str())
-        .unwrap_or_else(|| panic!("no error event: {events:?}"));
+    let error = error_after_killing(resp, &upstream, 10).await;
     assert!(
         error.contains("paid fallback") && error.contains("broke off"),
         "{error}"
@@ -199,7 +163,7 @@ async fn the_paid_fallback_serves_what_no_allowed_node_can_and_says_what_it_cost
     let st = gw.status().await;
     assert_eq!(st["fallback"]["failed"], 1, "{st}");
     // With the upstream gone, a job is refused with a clear error (502), not lost.
-    let (s, _, e) = chat(&gw, &chat_body("Hi", 4), None).await;
+    let (s, _, e) = chat_with_policy(&gw, &chat_body("Hi", 4), None).await;
     assert_eq!(s, 502, "{e}");
     assert!(
         e["error"]["message"]
@@ -214,7 +178,7 @@ async fn the_paid_fallback_serves_what_no_allowed_node_can_and_says_what_it_cost
 async fn a_wrong_key_or_a_bad_fallback_config_is_refused_clearly() {
     let upstream = Node::start(&["--api-token", KEY]);
     let (gw, _dir) = gateway(&upstream, "not-the-key", &[]);
-    let (s, _, e) = chat(&gw, &chat_body("Hi", 4), None).await;
+    let (s, _, e) = chat_with_policy(&gw, &chat_body("Hi", 4), None).await;
     assert_eq!(s, 502, "{e}");
     let m = e["error"]["message"].as_str().unwrap();
     assert!(m.contains("refused the job") && m.contains("401"), "{m}");

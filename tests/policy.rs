@@ -7,25 +7,6 @@ use serde_json::{Value, json};
 use crate::common::*;
 use crate::network::{first, joiner, served_by, until_routable};
 
-/// Posts `body` to `node`'s chat route with the `x-llp-policy` header `policy` (if any).
-async fn chat(
-    node: &Node,
-    body: &Value,
-    policy: Option<&str>,
-) -> (u16, reqwest::header::HeaderMap, Value) {
-    let mut req = client()
-        .post(node.url("/v1/chat/completions"))
-        .header("content-type", "application/json")
-        .body(serde_json::to_vec(body).unwrap());
-    if let Some(p) = policy {
-        req = req.header("x-llp-policy", p);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    (status, headers, resp.json().await.unwrap())
-}
-
 /// Asserts a 403 from the routing policy that names `rule`, and returns its message.
 fn refused_by(rule: &str, status: u16, e: &Value) -> String {
     assert_eq!(status, 403, "{e}");
@@ -56,32 +37,32 @@ async fn each_policy_level_refuses_what_it_must_and_names_the_rule() {
     let body = chat_body("Name a colour.", 6);
 
     // `local`: this machine only, and it serves no model.
-    let (s, _, e) = chat(&gw, &body, Some("route=local")).await;
+    let (s, _, e) = chat_with_policy(&gw, &body, Some("route=local")).await;
     let m = refused_by("route", s, &e);
     assert!(m.contains("route `local`") && m.contains("request"), "{m}");
     // `network`: an open network's peers proved no secret.
-    let (s, _, e) = chat(&gw, &body, Some("route=network")).await;
+    let (s, _, e) = chat_with_policy(&gw, &body, Some("route=network")).await;
     let m = refused_by("route", s, &e);
     assert!(m.contains("open network"), "{m}");
     // A region nobody announces.
     let mut asia = body.clone();
     asia["llp_policy"] = json!({"region": "asia"});
-    let (s, _, e) = chat(&gw, &asia, None).await;
+    let (s, _, e) = chat_with_policy(&gw, &asia, None).await;
     let m = refused_by("region", s, &e);
     assert!(m.contains("asia") && m.contains("announces"), "{m}");
     // A price ceiling below what the job could cost.
     let mut cheap = body.clone();
     cheap["llp_policy"] = json!({"max_credits": 1});
-    let (s, _, e) = chat(&gw, &cheap, None).await;
+    let (s, _, e) = chat_with_policy(&gw, &cheap, None).await;
     let m = refused_by("max_credits", s, &e);
     assert!(m.contains("could cost up to"), "{m}");
     // Malformed rules are 400s that name them.
-    let (s, _, e) = chat(&gw, &body, Some("route=moon")).await;
+    let (s, _, e) = chat_with_policy(&gw, &body, Some("route=moon")).await;
     assert_eq!(s, 400, "{e}");
     assert_eq!(e["error"]["param"], "x-llp-policy", "{e}");
     let mut bad = body.clone();
     bad["llp_policy"] = json!({"regoin": "eu"});
-    let (s, _, e) = chat(&gw, &bad, None).await;
+    let (s, _, e) = chat_with_policy(&gw, &bad, None).await;
     assert_eq!(s, 400, "{e}");
     assert!(
         e["error"]["message"].as_str().unwrap().contains("regoin"),
@@ -92,11 +73,11 @@ async fn each_policy_level_refuses_what_it_must_and_names_the_rule() {
     let mut in_eu = body.clone();
     in_eu["llp_policy"] = json!({"region": ["eu", "ch"], "max_credits": 1000});
     for _ in 0..4 {
-        let (s, h, e) = chat(&gw, &in_eu, Some("route=any; max_ttft_ms=60000")).await;
+        let (s, h, e) = chat_with_policy(&gw, &in_eu, Some("route=any; max_ttft_ms=60000")).await;
         assert_eq!(s, 200, "{e}");
         assert_eq!(served_by(&h), eu.id);
     }
-    let (_, h, _) = chat(&gw, &in_eu, None).await;
+    let (_, h, _) = chat_with_policy(&gw, &in_eu, None).await;
     let id = h["x-llp-job"].to_str().unwrap();
     let job = gw.get_json(&format!("/api/jobs/{id}")).await;
     let p = &job["detail"]["policy"];
@@ -107,7 +88,7 @@ async fn each_policy_level_refuses_what_it_must_and_names_the_rule() {
 
     // Without a region rule both workers serve; the us worker serves something.
     eventually(60, "the us worker serves a job", async || {
-        let (s, h, _) = chat(&gw, &chat_body("Say hi.", 4), None).await;
+        let (s, h, _) = chat_with_policy(&gw, &chat_body("Say hi.", 4), None).await;
         assert_eq!(s, 200);
         (served_by(&h) == us.id).then_some(())
     })
@@ -157,12 +138,12 @@ async fn a_nodes_policy_wins_over_a_wider_request_and_binds_failover() {
     let us = joiner(&gw.ticket(), &["--region", "us"]);
     until_routable(&gw, &[&eu, &us]).await;
     // A request cannot widen the node's policy, nor pick a region outside it.
-    let (s, h, e) = chat(&gw, &chat_body("Hi", 4), Some("route=any")).await;
+    let (s, h, e) = chat_with_policy(&gw, &chat_body("Hi", 4), Some("route=any")).await;
     assert_eq!(s, 200, "{e}");
     assert_eq!(served_by(&h), eu.id);
     let mut us_only = chat_body("Hi", 4);
     us_only["llp_policy"] = json!({"region": "us"});
-    let (s, _, e) = chat(&gw, &us_only, None).await;
+    let (s, _, e) = chat_with_policy(&gw, &us_only, None).await;
     let m = refused_by("region", s, &e);
     assert!(
         m.contains("no region is left") && m.contains("this node's policy"),
@@ -183,25 +164,7 @@ async fn a_nodes_policy_wins_over_a_wider_request_and_binds_failover() {
         .unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(served_by(resp.headers()), eu.id);
-    let mut chunks = 0;
-    let mut events: Vec<Value> = Vec::new();
-    let _ = local_llm_proxy::client::read_sse(resp, |d| {
-        if let Ok(e) = serde_json::from_str::<Value>(d) {
-            if local_llm_proxy::client::delta_text(&e).is_some_and(|t| !t.is_empty()) {
-                chunks += 1;
-                if chunks == 10 {
-                    eu.signal("KILL");
-                }
-            }
-            events.push(e);
-        }
-    })
-    .await;
-    assert!(chunks >= 10, "{events:?}");
-    let error = events
-        .iter()
-        .find_map(|e| e["error"]["message"].as_str())
-        .unwrap_or_else(|| panic!("no error event: {events:?}"));
+    let error = error_after_killing(resp, &eu, 10).await;
     assert!(
         error.contains("routing policy") && error.contains("region"),
         "{error}"

@@ -210,6 +210,11 @@ pub(super) async fn account(State(r): State<Router>) -> Response {
     }
 }
 
+/// The network, when this node is a member of an account.
+fn member(r: &Router) -> Option<&crate::net::Net> {
+    r.net().filter(|n| n.in_account())
+}
+
 fn no_account() -> Response {
     ApiError::new(
         StatusCode::NOT_FOUND,
@@ -232,7 +237,7 @@ pub(super) async fn account_pull(
         Ok(b) => b,
         Err(e) => return e.into_response(),
     };
-    let Some(net) = r.net().filter(|n| n.in_account()) else {
+    let Some(net) = member(&r) else {
         return no_account();
     };
     match net.pull(body.credits).await {
@@ -262,7 +267,7 @@ pub(super) async fn account_revoke(
         Ok(b) => b,
         Err(e) => return e.into_response(),
     };
-    let Some(net) = r.net().filter(|n| n.in_account()) else {
+    let Some(net) = member(&r) else {
         return no_account();
     };
     let taken = crate::ledger::account::Revocation::parse(&body.revocation)

@@ -515,3 +515,47 @@ pub async fn eventually<T>(secs: u64, what: &str, mut check: impl AsyncFnMut() -
 pub fn rand_hex() -> String {
     local_llm_proxy::ids::random_hex(6)
 }
+
+/// Posts `body` to `node`'s chat route with the `x-llp-policy` header `policy` (if any).
+pub async fn chat_with_policy(
+    node: &Node,
+    body: &Value,
+    policy: Option<&str>,
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    let mut req = client()
+        .post(node.url("/v1/chat/completions"))
+        .header("content-type", "application/json")
+        .body(serde_json::to_vec(body).unwrap());
+    if let Some(p) = policy {
+        req = req.header("x-llp-policy", p);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    (status, headers, resp.json().await.unwrap())
+}
+
+/// Reads a streamed answer, SIGKILLs `victim` after its `at`-th text chunk, and returns the
+/// error event the stream ended with (the stream must have reached `at` chunks).
+pub async fn error_after_killing(resp: reqwest::Response, victim: &Node, at: usize) -> String {
+    let mut chunks = 0;
+    let mut events: Vec<Value> = Vec::new();
+    let _ = local_llm_proxy::client::read_sse(resp, |d| {
+        if let Ok(e) = serde_json::from_str::<Value>(d) {
+            if local_llm_proxy::client::delta_text(&e).is_some_and(|t| !t.is_empty()) {
+                chunks += 1;
+                if chunks == at {
+                    victim.signal("KILL");
+                }
+            }
+            events.push(e);
+        }
+    })
+    .await;
+    assert!(chunks >= at, "{events:?}");
+    events
+        .iter()
+        .find_map(|e| e["error"]["message"].as_str())
+        .unwrap_or_else(|| panic!("no error event: {events:?}"))
+        .to_string()
+}
