@@ -822,10 +822,17 @@ async fn credits_are_conserved_through_random_jobs_failovers_and_disconnects() {
     // Every payment reaches its worker (late ones delivered again): the sum of balances is the
     // sum of the grants.
     let nodes = [&w1, &w2, &w3, &gws[0], &gws[1]];
+    // Each change of the (entries, balance) pairs is printed: a failure shows whose is short.
+    let mut seen = vec![];
     let total = eventually(120, "the balances add up to the grants", async || {
-        let mut sum = 0;
+        let mut each = vec![];
         for n in nodes {
-            sum += ledger_of(n).await.1;
+            each.push(ledger_of(n).await);
+        }
+        let sum = each.iter().map(|l| l.1).sum::<u64>();
+        if each != seen {
+            eprintln!("entries and balances: {each:?}, sum {sum}");
+            seen = each;
         }
         (sum == 5 * 5000).then_some(sum)
     })

@@ -259,10 +259,10 @@ impl Ledger {
             .send(super::store::Write::Confirmed(r.replay_key()));
     }
 
-    /// This node's payments not confirmed by their workers yet (spend entries), at most `limit`.
-    /// Blocking.
-    pub fn unconfirmed(&self, limit: usize) -> Result<Vec<Vec<u8>>, LedgerError> {
-        self.inner.store.unconfirmed(limit)
+    /// This node's payments not confirmed by their workers yet (spend entries), at most `limit`
+    /// from the `skip`-th on (wrapping). Blocking.
+    pub fn unconfirmed(&self, skip: usize, limit: usize) -> Result<Vec<Vec<u8>>, LedgerError> {
+        self.inner.store.unconfirmed(skip, limit)
     }
 
     /// The seq of this chain's entry recording `r`'s receipt, if any. Blocking.

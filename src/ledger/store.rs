@@ -190,13 +190,22 @@ impl Store {
     }
 
     /// This node's payments not confirmed by their workers: the spend entries, at most
-    /// `limit`.
-    pub(super) fn unconfirmed(&self, limit: usize) -> Result<Vec<Vec<u8>>, LedgerError> {
+    /// `limit`, from the `skip`-th on (wrapping), so that rounds of redelivery take turns
+    /// rather than retrying the same few (the table is in hash order) while others wait.
+    pub(super) fn unconfirmed(
+        &self,
+        skip: usize,
+        limit: usize,
+    ) -> Result<Vec<Vec<u8>>, LedgerError> {
         let r = self.db()?.begin_read().map_err(read_err)?;
         let t = r.open_table(UNCONFIRMED).map_err(read_err)?;
         let e = r.open_table(ENTRIES).map_err(read_err)?;
+        let len = t.len().map_err(read_err)? as usize;
+        let skip = if len == 0 { 0 } else { skip % len };
         let mut out = Vec::new();
-        for row in t.iter().map_err(read_err)?.take(limit) {
+        let rows = t.iter().map_err(read_err)?;
+        let wrapped = t.iter().map_err(read_err)?;
+        for row in rows.skip(skip).chain(wrapped.take(skip)).take(limit) {
             let (_, seq) = row.map_err(read_err)?;
             if let Some(v) = e.get(seq.value()).map_err(read_err)? {
                 out.push(v.value().to_vec());

@@ -80,9 +80,9 @@ impl Net {
             }
             // Payments their workers did not confirm: delivered again, aside.
             if rounds.is_multiple_of(6) {
-                let net = self.clone();
+                let (net, round) = (self.clone(), (rounds / 6) as usize);
                 self.tasks()
-                    .spawn(async move { super::remote::redeliver(&net).await });
+                    .spawn(async move { super::remote::redeliver(&net, round).await });
             }
             self.expire().await;
             let now = Instant::now();

@@ -255,7 +255,14 @@ impl Node {
                 .flat_map(|(flag, value)| [*flag, *value]),
             )
             .args(extra)
-            .stdout(Stdio::from(std::fs::File::create(&log).unwrap()))
+            // Appended to, so a restarted node's log keeps the story before its restart.
+            .stdout(Stdio::from(
+                std::fs::File::options()
+                    .create(true)
+                    .append(true)
+                    .open(&log)
+                    .unwrap(),
+            ))
             .stderr(Stdio::from(
                 std::fs::File::options().append(true).open(&log).unwrap(),
             ));

@@ -319,10 +319,10 @@ async fn confirmed(
 
 /// Delivers again the payments whose workers did not confirm them (a worker that was gone, a
 /// connection lost at the end of a job), so that every spend gets its earning: credits are
-/// conserved. Each round, a few of the oldest, once they are a minute old; a worker that
-/// answers `Settled` (now, or that it had recorded it) confirms it. One too old to record
-/// (past the receipt age) is given up, with a warning.
-pub(in crate::net) async fn redeliver(net: &Net) {
+/// conserved. Each round (the `round`-th), the next few in turn, once they are a minute old; a
+/// worker that answers `Settled` (now, or that it had recorded it) confirms it. One too old to
+/// record (past the receipt age) is given up, with a warning.
+pub(in crate::net) async fn redeliver(net: &Net, round: usize) {
     let Some(ledger) = net.node().ledger().cloned() else {
         return;
     };
@@ -334,7 +334,13 @@ pub(in crate::net) async fn redeliver(net: &Net) {
         Err(e) => tracing::warn!("could not release expired holds: {e}"),
     }
     let l = ledger.clone();
-    let Ok(Ok(raws)) = net.tasks().spawn_blocking(move || l.unconfirmed(16)).await else {
+    let each = 16;
+    let skip = round.wrapping_mul(each);
+    let Ok(Ok(raws)) = net
+        .tasks()
+        .spawn_blocking(move || l.unconfirmed(skip, each))
+        .await
+    else {
         return;
     };
     let now = now_ms();
@@ -371,7 +377,8 @@ pub(in crate::net) async fn redeliver(net: &Net) {
                 );
                 ledger.confirm(&r);
             }
-            Ok(other) => tracing::debug!("job {}: payment not confirmed: {other:?}", r.job),
+            // A worker that answers and still does not record it says why: worth the log.
+            Ok(other) => tracing::info!("job {}: payment not confirmed: {other:?}", r.job),
             Err(e) => tracing::debug!("job {}: payment not delivered: {e:#}", r.job),
         }
     }
