@@ -130,6 +130,11 @@ pub struct Layer {
     /// NAME` serves the best variant on disk that fits what is left [default: the free RAM]
     #[arg(long, env = "LLP_MEMORY_LIMIT", global = true)]
     pub memory_limit: Option<String>,
+    /// Serve a model that does not fit --memory-limit as a pipeline: this node holds its ends
+    /// (embedding and output head) and peers run its layers, in at least this many stages
+    /// (1: as few as fit; the candle engine computes it) [default: off]
+    #[arg(long, env = "LLP_PIPELINE_STAGES", global = true)]
+    pub pipeline_stages: Option<u32>,
     /// The most this node sends a second of the model files peers fetch from it (e.g. `20MB`)
     /// [default: no limit]
     #[arg(long, env = "LLP_SHARE_RATE", global = true)]
@@ -263,6 +268,9 @@ pub struct EngineSettings {
     pub engines: std::collections::BTreeMap<String, crate::engine::EngineKind>,
     /// Bytes the models may use, if limited.
     pub memory_limit: Option<u64>,
+    /// A model that does not fit is served as a pipeline over peers in at least this many
+    /// stages (0: it is not, and does not start).
+    pub pipeline_stages: u32,
     /// Load the models the network lacks (`--auto-models`), within this many bytes of model
     /// files in the models dir.
     pub auto_models: bool,
@@ -520,6 +528,7 @@ impl EngineSettings {
         .unwrap_or(20 << 30);
         Ok(EngineSettings {
             memory_limit,
+            pipeline_stages: o.pipeline_stages.or(file.pipeline_stages).unwrap_or(0),
             auto_models: o.auto_models.or(file.auto_models).unwrap_or(false),
             auto_models_disk,
             auto_models_keep: std::time::Duration::from_secs(

@@ -62,6 +62,15 @@ pub struct NetworkStatus {
     /// Model files this node offers to its peers.
     #[serde(default)]
     pub offers: Vec<crate::net::wire::FileAd>,
+    /// The pipelines this node coordinates: their stages and what each did.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pipelines: Vec<crate::net::pipeline::Pipeline>,
+    /// The pipeline stages this node runs for peers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stages: Vec<crate::net::pipeline::host::HostedStage>,
+    /// Bytes of memory it has free for peers' stages.
+    #[serde(default)]
+    pub stage_free: u64,
 }
 
 /// The snapshot of a running node. Blocking (reads the ledger's newest entries).
@@ -86,6 +95,9 @@ pub fn snapshot(router: &Router) -> Snapshot {
             equivocators: node.ledger().map(|l| l.equivocators()).unwrap_or_default(),
             transfers: n.transfers(),
             offers: n.offers(),
+            pipelines: n.pipelines(),
+            stages: n.stages().status(),
+            stage_free: crate::net::pipeline::host::budget(n).saturating_sub(n.stages().used()),
         }
     });
     let ledger = node.ledger().map(|l| l.status());

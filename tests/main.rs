@@ -29,6 +29,7 @@ mod ledger;
 mod lifecycle;
 mod netlab;
 mod network;
+mod pipeline;
 mod policy;
 mod security;
 mod share;

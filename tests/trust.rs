@@ -33,6 +33,7 @@ fn engine_on(kind: EngineKind, threads: u32, slots: u32) -> Engine {
         slots,
         ctx_per_slot: 1024,
         queue_limit: 64,
+        pipeline: None,
     })
     .unwrap()
 }

@@ -148,7 +148,7 @@ pub async fn start_node(
         Catalog::load(settings.catalog.as_deref()).map_err(|e| UsageError(e.to_string()))?;
     // Once, before the models: their budget is the free RAM it reports (the node refreshes it).
     let devices = tokio::task::spawn_blocking(crate::devices::detect).await?;
-    let engines = load_engines(&catalog, &settings, devices.cpu.ram_free_bytes).await?;
+    let (engines, links) = load_engines(&catalog, &settings, devices.cpu.ram_free_bytes).await?;
     let addr = api.unwrap_or(settings.api.addr);
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
         format!("cannot listen on {addr} (is another program using it? pick another with --api)")
@@ -168,8 +168,19 @@ pub async fn start_node(
     node.tasks().spawn_blocking(move || ledger.check_self());
     let net = match network {
         true => Some(crate::net::Net::start(&node, key).await?),
+        false if !links.is_empty() => {
+            return Err(UsageError(
+                "a pipeline runs its layers on peers: it needs the network".into(),
+            )
+            .into());
+        }
         false => None,
     };
+    for link in links {
+        if let Some(n) = &net {
+            n.attach_pipeline(link);
+        }
+    }
     datadir::write_node_file(
         &settings.data_dir,
         &NodeFile {
@@ -206,14 +217,28 @@ async fn load_engines(
     catalog: &Catalog,
     settings: &Settings,
     free_ram: u64,
-) -> anyhow::Result<Vec<Engine>> {
+) -> anyhow::Result<(Vec<Engine>, Vec<crate::net::pipeline::Link>)> {
     let mut engines = Vec::new();
+    let mut links = Vec::new();
     let limit = settings.engine.memory_limit;
+    let pipelines = settings.engine.pipeline_stages > 0;
     let mut budget = limit.unwrap_or(free_ram);
     for spec in models_to_serve(catalog, settings)? {
         let (choice, why) = catalog
-            .choose(&spec, &settings.models_dir, budget, limit.is_some())
+            .choose(
+                &spec,
+                &settings.models_dir,
+                budget,
+                limit.is_some() && !pipelines,
+            )
             .map_err(|e| UsageError(e.to_string()))?;
+        if pipelines && choice.variant.memory_needed() > budget {
+            let (engine, link) = load_pipeline(settings, &choice, budget).await?;
+            budget = budget.saturating_sub(engine.info().size_bytes);
+            engines.push(engine);
+            links.push(link);
+            continue;
+        }
         budget = budget.saturating_sub(choice.variant.memory_needed());
         #[cfg(feature = "fault-injection")]
         let name = match settings.net.cheat {
@@ -225,7 +250,49 @@ async fn load_engines(
         let engine = crate::engine::load_variant(settings, &choice, name, why).await?;
         engines.push(engine);
     }
-    Ok(engines)
+    Ok((engines, links))
+}
+
+/// A model too big for `budget` bytes here, served as a pipeline: this node loads its ends;
+/// the link runs its layers on peers once the network is up.
+async fn load_pipeline(
+    settings: &Settings,
+    choice: &crate::catalog::Choice<'_>,
+    budget: u64,
+) -> anyhow::Result<(Engine, crate::net::pipeline::Link)> {
+    let path = settings.models_dir.join(&choice.variant.file);
+    let p2 = path.clone();
+    let layout = tokio::task::spawn_blocking(move || crate::engine::stage::layout(&p2))
+        .await?
+        .map_err(UsageError)?;
+    let show = |b: u64| bytesize::ByteSize(b).display().iec().to_string();
+    if layout.ends_bytes > budget {
+        return Err(UsageError(format!(
+            "{}: even the ends a pipeline's coordinator holds (embedding and output head) need              {}; this node has {} (--memory-limit)",
+            choice.id(),
+            show(layout.ends_bytes),
+            show(budget)
+        ))
+        .into());
+    }
+    let why = format!(
+        "a pipeline over peers: it needs {}, this node has {}; here its ends ({}), its {}          layers in at least {} stage(s) on peers",
+        show(choice.variant.memory_needed()),
+        show(budget),
+        show(layout.ends_bytes),
+        layout.layers(),
+        settings.engine.pipeline_stages
+    );
+    let link = crate::net::pipeline::Link::new(
+        choice.id().to_string(),
+        layout,
+        settings.engine.pipeline_stages as usize,
+    );
+    let remote = crate::engine::Pipeline(std::sync::Arc::new(link.clone()));
+    let name = choice.model.name.clone();
+    let engine =
+        crate::engine::load_variant_with(settings, choice, name, why, Some(remote)).await?;
+    Ok((engine, link))
 }
 
 /// Opens (or creates) the node's ledger, priced from the catalog.

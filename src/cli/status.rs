@@ -166,6 +166,51 @@ fn print(s: &Snapshot) {
 }
 
 /// The peers, proven forks, strikes and the running jobs.
+/// The pipelines this node coordinates (a line per stage) and the stages it runs for peers.
+fn print_pipelines(s: &Snapshot) {
+    let Some(n) = &s.network else {
+        return;
+    };
+    for p in &n.pipelines {
+        println!(
+            "pipeline  {} ({} layers) in {} stages, {} steps, planned again {} times{}",
+            p.model,
+            p.layers,
+            p.stages.len(),
+            p.steps,
+            p.replans,
+            p.last_failure
+                .as_ref()
+                .map(|f| format!(" (last: {f})"))
+                .unwrap_or_default()
+        );
+        for st in &p.stages {
+            let per = |ms: f64| ms / st.steps.max(1) as f64;
+            println!(
+                "  stage   layers {}..{} on {}: {} steps, {:.1} ms compute and {:.1} ms round trip a step",
+                st.layers[0],
+                st.layers[1],
+                &st.node[..12.min(st.node.len())],
+                st.steps,
+                per(st.compute_ms),
+                per(st.round_trip_ms)
+            );
+        }
+    }
+    for st in &n.stages {
+        println!(
+            "stage     layers {}..{} of {} for {} ({} sessions, {} steps, {})",
+            st.layers[0],
+            st.layers[1],
+            st.model,
+            st.coordinators.join(", "),
+            st.sessions,
+            st.steps,
+            bytesize::ByteSize(st.bytes).display().iec()
+        );
+    }
+}
+
 fn print_network(s: &Snapshot) {
     for p in &s.peers {
         let health = match &p.health {
@@ -209,6 +254,7 @@ fn print_network(s: &Snapshot) {
             health
         );
     }
+    print_pipelines(s);
     for e in s.network.iter().flat_map(|n| n.equivocators.iter()) {
         println!(
             "FORKED    {} signed two ledger heads for seq {}: refused",

@@ -39,15 +39,35 @@ pub const LLAMA_MAX_POSITIONS: u32 = quantized_llama::MAX_SEQ_LEN as u32;
 enum Weights {
     Llama(quantized_llama::ModelWeights),
     Qwen2(quantized_qwen2::ModelWeights),
+    /// The ends here, the layers on other nodes (a pipeline's coordinator).
+    Pipeline(Box<PipelineSession>),
+}
+
+/// A sequence of a pipeline: the model's ends, and its layers' session elsewhere.
+struct PipelineSession {
+    ends: Arc<super::stage::Ends>,
+    layers: Box<dyn super::stage::RemoteSession>,
+}
+
+impl PipelineSession {
+    fn forward(&mut self, tokens: &[u32], pos: usize) -> Result<Vec<f32>, String> {
+        let x = self.ends.embed(tokens)?;
+        let y = self.layers.forward(x, tokens.len(), pos)?;
+        self.ends.logits(&y, tokens.len())
+    }
 }
 
 impl Weights {
     fn forward(&mut self, tokens: &[u32], pos: usize, device: &Device) -> Result<Vec<f32>, String> {
+        if let Weights::Pipeline(p) = self {
+            return p.forward(tokens, pos);
+        }
         let mut run = || -> candle_core::Result<Vec<f32>> {
             let x = Tensor::new(tokens, device)?.unsqueeze(0)?;
             let logits = match self {
                 Weights::Llama(m) => m.forward(&x, pos)?,
                 Weights::Qwen2(m) => m.forward(&x, pos)?,
+                Weights::Pipeline(_) => unreachable!("a pipeline runs no layers here"),
             };
             logits.squeeze(0)?.to_dtype(DType::F32)?.to_vec1::<f32>()
         };
@@ -58,6 +78,8 @@ impl Weights {
         match self {
             Weights::Llama(m) => m.clear_kv_cache(),
             Weights::Qwen2(m) => m.clear_kv_cache(),
+            // The next forward pass starts at position 0, which starts the stages over.
+            Weights::Pipeline(_) => {}
         }
     }
 }
@@ -77,6 +99,8 @@ pub struct Model {
     /// Threads for candle's CPU kernels (`--threads`): its own pool, not candle's global one,
     /// whose size only an environment variable sets.
     pool: rayon::ThreadPool,
+    /// A pipeline's coordinator: the model's ends, and where its layers run.
+    pipeline: Option<(Arc<super::stage::Ends>, Arc<dyn super::stage::Remote>)>,
 }
 
 impl Model {
@@ -84,11 +108,6 @@ impl Model {
     pub fn load(path: &Path, threads: u32) -> Result<Arc<Model>, String> {
         let device = device()?;
         let (weights, facts) = read(path, &device)?;
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads.max(1) as usize)
-            .thread_name(|i| format!("candle-{i}"))
-            .build()
-            .map_err(|e| e.to_string())?;
         Ok(Arc::new(Model {
             path: path.to_path_buf(),
             device,
@@ -97,8 +116,47 @@ impl Model {
             parameters: facts.parameters,
             context_train: facts.context_train,
             vocab: facts.vocab,
-            pool,
+            pool: pool(threads)?,
+            pipeline: None,
         }))
+    }
+
+    /// The coordinator of a pipeline for `path`: it reads the model's ends (embedding, final
+    /// norm, output head) and none of its layers, which `remote` runs. Blocking.
+    pub fn pipeline(
+        path: &Path,
+        threads: u32,
+        remote: Arc<dyn super::stage::Remote>,
+    ) -> Result<Arc<Model>, String> {
+        let mut f = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let ct = gguf_file::Content::read(&mut f)
+            .map_err(|e| format!("candle could not read {}: {e}", path.display()))?;
+        let facts = facts(&ct);
+        let ends = super::stage::Ends::load(path)?;
+        Ok(Arc::new(Model {
+            path: path.to_path_buf(),
+            device: Device::Cpu,
+            architecture: facts.architecture,
+            base: Mutex::new(None),
+            parameters: facts.parameters,
+            context_train: facts.context_train,
+            vocab: ends.vocab(),
+            pool: pool(threads)?,
+            pipeline: Some((Arc::new(ends), remote)),
+        }))
+    }
+
+    /// Whether its layers run on other nodes.
+    pub fn is_pipeline(&self) -> bool {
+        self.pipeline.is_some()
+    }
+
+    /// Bytes it holds: the ends of a pipeline, else the file's weights.
+    pub fn bytes_held(&self) -> u64 {
+        match &self.pipeline {
+            Some((ends, _)) => ends.layout.ends_bytes,
+            None => std::fs::metadata(&self.path).map_or(0, |m| m.len()),
+        }
     }
 
     /// The most positions a session holds.
@@ -111,6 +169,12 @@ impl Model {
 
     /// A session with an empty KV cache.
     fn session(&self) -> Result<Weights, String> {
+        if let Some((ends, remote)) = &self.pipeline {
+            return Ok(Weights::Pipeline(Box::new(PipelineSession {
+                ends: ends.clone(),
+                layers: remote.open(),
+            })));
+        }
         {
             let mut base = self.base.lock().unwrap_or_else(|e| e.into_inner());
             match base.as_ref() {
@@ -121,7 +185,8 @@ impl Model {
                 }
                 // A qwen2 session takes the spare copy while there is one ...
                 Some(Weights::Qwen2(_)) => return base.take().ok_or_else(String::new),
-                None => {}
+                // Never kept as the base: a pipeline's sessions are made above.
+                Some(Weights::Pipeline(_)) | None => {}
             }
         }
         // ... else reads the file again, without holding the lock (the engine thread may want
@@ -204,6 +269,14 @@ fn device() -> Result<Device, String> {
     Ok(Device::Cpu)
 }
 
+fn pool(threads: u32) -> Result<rayon::ThreadPool, String> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1) as usize)
+        .thread_name(|i| format!("candle-{i}"))
+        .build()
+        .map_err(|e| e.to_string())
+}
+
 fn arch(ct: &gguf_file::Content) -> String {
     ct.metadata
         .get("general.architecture")
@@ -220,13 +293,10 @@ struct Facts {
     vocab: usize,
 }
 
-/// Reads the weights of `path` onto `device`.
-fn read(path: &Path, device: &Device) -> Result<(Weights, Facts), String> {
-    let at = |e: candle_core::Error| format!("candle could not read {}: {e}", path.display());
-    let mut f = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let ct = gguf_file::Content::read(&mut f).map_err(at)?;
-    let architecture = arch(&ct);
-    let facts = Facts {
+/// What `ct`'s header says about its model.
+fn facts(ct: &gguf_file::Content) -> Facts {
+    let architecture = arch(ct);
+    Facts {
         parameters: ct
             .tensor_infos
             .values()
@@ -244,7 +314,15 @@ fn read(path: &Path, device: &Device) -> Result<(Weights, Facts), String> {
             .and_then(|t| t.shape.dims().first().copied())
             .unwrap_or(0),
         architecture,
-    };
+    }
+}
+
+/// Reads the weights of `path` onto `device`.
+fn read(path: &Path, device: &Device) -> Result<(Weights, Facts), String> {
+    let at = |e: candle_core::Error| format!("candle could not read {}: {e}", path.display());
+    let mut f = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let ct = gguf_file::Content::read(&mut f).map_err(at)?;
+    let facts = facts(&ct);
     let weights = match facts.architecture.as_str() {
         "llama" => Weights::Llama(
             quantized_llama::ModelWeights::from_gguf(ct, &mut f, device).map_err(at)?,

@@ -19,6 +19,7 @@ mod prompt;
 pub mod quantize;
 mod scheduler;
 pub mod score;
+pub mod stage;
 pub mod text;
 
 use std::num::NonZeroU32;
@@ -83,6 +84,18 @@ pub struct EngineConfig {
     pub ctx_per_slot: u32,
     /// Jobs waiting for a slot before new ones are refused.
     pub queue_limit: usize,
+    /// Where the model's layers run when this node coordinates a pipeline (candle only).
+    pub pipeline: Option<Pipeline>,
+}
+
+/// The layers of a pipeline, run elsewhere ([`stage::Remote`]).
+#[derive(Clone)]
+pub struct Pipeline(pub std::sync::Arc<dyn stage::Remote>);
+
+impl std::fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Pipeline")
+    }
 }
 
 /// What a loaded model is, for `/v1/models`, status and bench.
@@ -102,6 +115,9 @@ pub struct ModelInfo {
     /// Why this node serves this variant of the model.
     #[serde(default)]
     pub why: String,
+    /// Its layers run on other nodes: this node coordinates a pipeline (`net::pipeline`).
+    #[serde(default)]
+    pub pipeline: bool,
 }
 
 /// One generation to run.
@@ -132,7 +148,7 @@ impl ModelInfo {
             path: config.path.clone(),
             parameters: weights.map_or(model.n_params(), |c| c.parameters),
             size_bytes: match weights {
-                Some(_) => std::fs::metadata(&config.path).map_or(0, |m| m.len()),
+                Some(w) => w.bytes_held(),
                 None => model.size(),
             },
             context_train: weights.map_or(model.n_ctx_train(), |c| c.context_train),
@@ -141,6 +157,7 @@ impl ModelInfo {
             threads: config.threads,
             engine: config.engine,
             why: config.why.clone(),
+            pipeline: weights.is_some_and(candle::Model::is_pipeline),
         }
     }
 
@@ -339,7 +356,11 @@ impl Engine {
                 "the candle engine does not make embeddings (serve it with --engine llama)".into(),
             ));
         }
-        let weights = candle::Model::load(&config.path, config.threads).map_err(model_err)?;
+        let weights = match &config.pipeline {
+            Some(p) => candle::Model::pipeline(&config.path, config.threads, p.0.clone()),
+            None => candle::Model::load(&config.path, config.threads),
+        }
+        .map_err(model_err)?;
         // The sampler draws ids below the logits' length, and the vocabulary turns them into
         // text: the two must agree, or an id past the vocabulary would reach llama.cpp.
         if weights.vocab != vocab.max(0) as usize {
@@ -613,6 +634,18 @@ pub async fn load_variant(
     name: String,
     why: String,
 ) -> anyhow::Result<Engine> {
+    load_variant_with(settings, choice, name, why, None).await
+}
+
+/// [`load_variant`], as the coordinator of a pipeline when `pipeline` says where its layers
+/// run (on candle, whatever the node's engine).
+pub async fn load_variant_with(
+    settings: &crate::config::Settings,
+    choice: &crate::catalog::Choice<'_>,
+    name: String,
+    why: String,
+    pipeline: Option<Pipeline>,
+) -> anyhow::Result<Engine> {
     use crate::config::UsageError;
     let id_str = choice.id();
     let verified = crate::fetch::verify_off_runtime(&settings.models_dir, choice)
@@ -627,7 +660,10 @@ pub async fn load_variant(
     check_gguf(&path).map_err(|e| UsageError(format!("model file {}: {e}", path.display())))?;
     let e = &settings.engine;
     let config = EngineConfig {
-        engine: e.engine_for(choice),
+        engine: match pipeline {
+            Some(_) => EngineKind::Candle,
+            None => e.engine_for(choice),
+        },
         why,
         name,
         quant: choice.variant.quant.clone(),
@@ -636,6 +672,7 @@ pub async fn load_variant(
         slots: e.slots,
         ctx_per_slot: e.ctx_per_slot.min(choice.model.context_length.max(64)),
         queue_limit: e.queue_limit,
+        pipeline,
     };
     tracing::info!("loading {id_str} from {}", path.display());
     let engine = tokio::task::spawn_blocking(move || Engine::load(config))

@@ -115,6 +115,8 @@ impl Net {
             account: self.inner.account.as_ref().map(|a| a.cert),
             revocations: revocations.0,
             revocations_known: revocations.1,
+            stage_free: super::pipeline::host::budget(self)
+                .saturating_sub(self.inner.stages.used()),
             capability: capability(&node.devices()),
         }
     }

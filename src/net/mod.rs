@@ -13,6 +13,7 @@
 //! - [`share`]: model files offered to peers and fetched from them (iroh-blobs).
 //! - `auto`: wants (models jobs wait for that no node serves) and `--auto-models`.
 //! - [`remote`]: sending our jobs to peers, following them, failover, paying.
+//! - [`pipeline`]: one model across several nodes: coordinating its stages, hosting peers'.
 //! - [`wire`]: the messages and their encoding.
 //! - [`status`]: peers as status shows them.
 //!
@@ -34,6 +35,7 @@ mod conn;
 mod gossip;
 mod inbound;
 mod maintain;
+pub mod pipeline;
 pub mod remote;
 mod reputation;
 pub mod serve;
@@ -134,6 +136,10 @@ struct Inner {
     auto: auto::Auto,
     /// This node's account membership (`--account-cert`), if any.
     account: Option<account::Account>,
+    /// The pipeline stages this node runs for peers.
+    stages: Arc<pipeline::host::Hosts>,
+    /// The pipelines this node coordinates.
+    pipelines: Mutex<Vec<pipeline::Link>>,
     node: Node,
     tasks: Tasks,
 }
@@ -157,6 +163,8 @@ impl Net {
                 catalog: crate::catalog::Catalog::load(node.settings().catalog.as_deref()).ok(),
                 auto: auto::Auto::default(),
                 account,
+                stages: Default::default(),
+                pipelines: Default::default(),
                 topic: membership.topic(),
                 membership,
                 table: Mutex::new(Table::new(id, settings.score)),
@@ -426,6 +434,23 @@ impl Net {
     /// The credit policy's fingerprint, which peers must share.
     pub fn policy(&self) -> &str {
         &self.inner.policy
+    }
+
+    /// The pipeline stages this node runs for peers.
+    pub fn stages(&self) -> Arc<pipeline::host::Hosts> {
+        self.inner.stages.clone()
+    }
+
+    /// Gives a pipeline this node coordinates the network its layers run on.
+    pub fn attach_pipeline(&self, link: pipeline::Link) {
+        link.attach(self.clone());
+        self.inner.pipelines.lock().expect("pipelines").push(link);
+    }
+
+    /// The pipelines this node coordinates, as they run.
+    pub fn pipelines(&self) -> Vec<pipeline::Pipeline> {
+        let links = self.inner.pipelines.lock().expect("pipelines");
+        links.iter().map(pipeline::Link::view).collect()
     }
 
     pub fn node(&self) -> &Node {

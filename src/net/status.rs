@@ -48,6 +48,9 @@ pub struct PeerStatus {
     /// It loads the models the network lacks (`--auto-models`).
     #[serde(default)]
     pub auto_models: bool,
+    /// Bytes it has free for pipeline stages of the models in `files`, as it announced.
+    #[serde(default)]
+    pub stage_free: u64,
 }
 
 impl PeerStatus {
@@ -98,6 +101,7 @@ impl PeerStatus {
                 .map(|a| a.files.iter().map(|f| f.model.clone()).collect())
                 .unwrap_or_default(),
             auto_models: a.is_some_and(|a| a.auto_models),
+            stage_free: a.map_or(0, |a| a.stage_free),
         }
     }
 }

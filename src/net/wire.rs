@@ -22,12 +22,12 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// The node-to-node protocol, versioned in its name: a node speaking another version is refused
 /// by the QUIC handshake itself.
-pub const ALPN: &[u8] = b"llp/10";
+pub const ALPN: &[u8] = b"llp/11";
 /// The protocol version carried in [`Request::Hello`] (3: admitted chains, backed earnings,
 /// payment by signed promises; 4: commitments, proofs, verifiers; 5: running commitments;
 /// 6: tools, response formats, logprobs, chat messages with tool calls; 7: engines and
-/// variants in announcements).
-pub const VERSION: u32 = 10;
+/// variants in announcements; 10: regions, accounts, transfers; 11: pipeline stages).
+pub const VERSION: u32 = 11;
 /// A worker signs a running commitment to the answer so far after every this many tokens
 /// ([`Reply::Committed`]), and its requester promises to pay for those tokens only then.
 pub const COMMIT_EVERY: u32 = 8;
@@ -136,6 +136,24 @@ pub enum Request {
     /// A member asks for every revocation of the account's owner this node knows: answered
     /// by `Revocations`.
     GetRevocations,
+    /// A pipeline's coordinator asks the peer to run the layers `layers` of `model` for one
+    /// sequence (`net::pipeline`): answered by `StageReady` (or `Refused`, as when they do not
+    /// fit its memory), then `StageStep` frames on the same stream, each answered by a
+    /// `StageOut`, until the coordinator ends the stream.
+    Stage {
+        job: String,
+        /// `NAME:QUANT`.
+        model: String,
+        layers: [u32; 2],
+    },
+    /// On a stage's stream: `rows` hidden states (f32 little-endian, base64, row-major) at
+    /// positions `pos..pos + rows` to run through the stage's layers. `pos` 0 starts the
+    /// sequence over; any other is where the stage's cache ends.
+    StageStep {
+        pos: u32,
+        rows: u32,
+        hidden: String,
+    },
 }
 
 /// A generation a peer is asked to run. `continuation` holds tokens another node already produced
@@ -410,6 +428,18 @@ pub enum Reply {
     Revocations {
         revocations: Vec<crate::ledger::account::Revocation>,
     },
+    /// The stage's layers are loaded and its session is open: `hidden` is the width of the
+    /// rows its steps carry.
+    StageReady {
+        hidden: u32,
+    },
+    /// A stage's output for its step: `rows` hidden states as the step carries them, and the
+    /// stage's compute time for it.
+    StageOut {
+        rows: u32,
+        hidden: String,
+        ms: f64,
+    },
     Pong {
         nonce: u64,
     },
@@ -515,6 +545,14 @@ pub struct Announcement {
     /// How many it knows in all: a member that knows fewer asks for them (`GetRevocations`).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub revocations_known: u32,
+    /// Bytes of memory it has free for pipeline stages of the models in `files` (0: it hosts
+    /// none, as when paused).
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    pub stage_free: u64,
+}
+
+fn is_zero_u64(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The most files an announcement offers (the rest are left out).
@@ -569,6 +607,7 @@ impl Announcement {
             account: None,
             revocations: Vec::new(),
             revocations_known: 0,
+            stage_free: 0,
         }
     }
 }

@@ -143,6 +143,11 @@ impl Router {
         spec.model = Some(model.clone());
         let needs_tools = spec.constraints.has_tools();
         let mut local = self.node.engine_for(Some(&model));
+        if let Some(e) = &local
+            && e.info().pipeline
+        {
+            self.pipeline_allowed(&spec)?;
+        }
         let barred = self.screen(&spec, &model);
         let peers_capable = self.capable(&model, needs_tools, &barred);
         let fallback = self
@@ -262,6 +267,33 @@ impl Router {
 
     /// No node serves `model`, and one with `--auto-models` could load it (and the job's
     /// policy lets the prompt go to peers at all).
+    /// A model this node coordinates as a pipeline runs its layers on peers, which see the
+    /// prompt's hidden states: a policy that keeps the prompt here, or in regions (which the
+    /// stages are not chosen by), refuses it.
+    fn pipeline_allowed(&self, spec: &Spec) -> Result<(), Refusal> {
+        let open = self
+            .net
+            .as_ref()
+            .is_none_or(crate::net::remote::screen::open_network);
+        if let Err(e) = spec.policy.allows_peers(open) {
+            return Err(policy::refusal(
+                e.rule,
+                format!(
+                    "{} (this node serves the model as a pipeline over peers)",
+                    e.why
+                ),
+            ));
+        }
+        if spec.policy.region.is_some() {
+            return Err(policy::refusal(
+                "region",
+                "this node serves the model as a pipeline whose stages are not chosen by region"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
     fn loadable(&self, local: bool, peers_capable: bool, model: &ModelRef, spec: &Spec) -> bool {
         !local
             && !peers_capable

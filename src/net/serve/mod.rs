@@ -49,7 +49,9 @@ pub(super) fn kind(r: &Request) -> &'static str {
         Request::Paid { .. } => "a payment",
         Request::Transfer { .. } => "a transfer",
         Request::GetRevocations => "get_revocations",
+        Request::Stage { .. } => "a pipeline stage",
         Request::Pay(_) | Request::Stop => "a job's follow-up outside a job",
+        Request::StageStep { .. } => "a stage's step outside a stage",
     }
 }
 
@@ -151,6 +153,10 @@ async fn one_stream(net: &Net, peer: NodeId, mut send: SendStream, mut recv: Rec
             let _ = send.finish();
             return;
         }
+        Request::Stage { job, model, layers } => {
+            super::pipeline::host::serve(net, peer, (job, model, layers), &mut send, recv).await;
+            return;
+        }
         Request::GetChain { after } => {
             chain(net, after, &mut send).await;
             let _ = send.finish();
@@ -160,7 +166,7 @@ async fn one_stream(net: &Net, peer: NodeId, mut send: SendStream, mut recv: Rec
         Request::Paid { entry, head } => settle::standalone(net, peer, &entry, &head).await,
         Request::Transfer { credits } => super::account::give(net, peer, credits).await,
         Request::GetRevocations => super::account::revocations(net, &peer),
-        other @ (Request::Pay(_) | Request::Stop) => {
+        other @ (Request::Pay(_) | Request::Stop | Request::StageStep { .. }) => {
             let m = format!("sent {} on a stream of its own", kind(&other));
             net.strike(&peer, &m);
             Reply::refused(RefuseCode::Invalid, m)

@@ -230,7 +230,21 @@ pub(super) fn draw_jobs(f: &mut Frame, app: &mut App, r: Rect) {
         ("credits", Constraint::Length(7)),
         ("ago", Constraint::Length(4)),
     ];
-    let title = format!("{count} shown");
+    let mut title = format!("{count} shown");
+    // The pipelines this node coordinates: their stages, where they run.
+    if let Some(n) = app.data.snapshot.as_ref().and_then(|s| s.network.as_ref()) {
+        for p in &n.pipelines {
+            let stages: Vec<String> = p
+                .stages
+                .iter()
+                .map(|st| format!("{}..{} {}", st.layers[0], st.layers[1], short_hex(&st.node)))
+                .collect();
+            title.push_str(&format!(" · {} pipeline: {}", p.model, stages.join(", ")));
+            if p.replans > 0 {
+                title.push_str(&format!(" ({} replans)", p.replans));
+            }
+        }
+    }
     draw_table(
         f,
         app,
@@ -245,11 +259,49 @@ pub(super) fn draw_jobs(f: &mut Frame, app: &mut App, r: Rect) {
     );
 }
 
+/// The first 8 hex digits of a node id written in full.
+fn short_hex(id: &str) -> &str {
+    &id[..8.min(id.len())]
+}
+
 // ---- Peers ----
+
+/// The layers `peer` runs of the pipelines this node coordinates, by model.
+fn stages_on(s: &crate::status::Snapshot, peer: &NodeId) -> Vec<(String, [u32; 2])> {
+    let id = peer.to_string();
+    s.network
+        .iter()
+        .flat_map(|n| &n.pipelines)
+        .flat_map(|pl| {
+            pl.stages
+                .iter()
+                .filter(|st| st.node == id)
+                .map(|st| (pl.model.clone(), st.layers))
+        })
+        .collect()
+}
+
+/// The stages this node runs for peers' pipelines, for the Peers pane's title.
+fn hosted_stages(s: &crate::status::Snapshot) -> String {
+    s.network
+        .iter()
+        .flat_map(|n| &n.stages)
+        .map(|st| {
+            format!(
+                " · running layers {}..{} of {} for {}",
+                st.layers[0],
+                st.layers[1],
+                st.model,
+                st.coordinators.join(",")
+            )
+        })
+        .collect()
+}
 
 /// One peer's row: id, RTT and its history, load, score, reliability, state, models.
 fn peer_row(
     p: &PeerStatus,
+    stages: &[(String, [u32; 2])],
     spark_line: String,
     forked: bool,
     t: &Theme,
@@ -268,7 +320,13 @@ fn peer_row(
             Health::Evicted { .. } => ("evicted".to_string(), t.error),
         }
     };
-    let models: Vec<&str> = p.models.iter().map(|m| m.name.as_str()).collect();
+    let mut models: Vec<String> = p.models.iter().map(|m| m.name.clone()).collect();
+    // A stage of a pipeline this node coordinates: which layers it runs.
+    models.extend(
+        stages
+            .iter()
+            .map(|(m, l)| format!("layers {}..{} of {m}", l[0], l[1])),
+    );
     Row::new(pick(
         keep,
         vec![
@@ -340,7 +398,8 @@ pub(super) fn draw_peers(f: &mut Frame, app: &mut App, r: Rect) {
                     app.ascii,
                 )
             });
-            peer_row(p, spark_line, forked.contains(&p.id), &t, keep)
+            let stages = stages_on(s, &p.id);
+            peer_row(p, &stages, spark_line, forked.contains(&p.id), &t, keep)
         })
         .collect();
     app.peers_table.select(Some(sel));
@@ -359,6 +418,7 @@ pub(super) fn draw_peers(f: &mut Frame, app: &mut App, r: Rect) {
     let empty = "No peers yet. `llp invite` prints a ticket; another machine joins with `llp serve --join TICKET`.";
     // A fetch of model files from peers shows in the title: what, how far, how fast.
     let mut title = format!("{count}");
+    title.push_str(&hosted_stages(s));
     for x in s.network.iter().flat_map(|n| &n.transfers) {
         title.push_str(&format!(
             " · fetching {} {}% {}/s from {}",

@@ -1,0 +1,429 @@
+//! Pipelines: one model across several nodes. This node coordinates (it holds the model's
+//! ends, tokenizes, samples and streams the answer as for any local model); its peers each run
+//! a contiguous range of the model's layers ([`host`]), planned from their announced memory
+//! ([`plan`]).
+//!
+//! Per forward pass the coordinator sends the first stage the embedded rows, hands each
+//! stage's output to the next, and turns the last one's into logits: one round trip per stage,
+//! carrying `rows × hidden` f32s each way (2.3 KB a token for SmolLM2-135M). Each stage keeps
+//! the KV cache of its layers.
+//!
+//! The coordinator keeps every step it sent the first stage. When a stage fails (its stream
+//! breaks, it refuses, or it stalls past [`host::step_wait`]), the pipeline is planned again
+//! without that node and the steps are replayed through the new stages, in the same chunks
+//! (so each stage's cache is bit for bit what it was), before the step that failed runs
+//! again: the answer goes on from the tokens already streamed, none lost or repeated
+//! (Petals' client-side replay).
+
+pub mod host;
+pub mod plan;
+
+use std::collections::HashSet;
+use std::ops::Range;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
+
+use iroh::endpoint::{RecvStream, SendStream};
+use serde::{Deserialize, Serialize};
+
+use super::Net;
+use super::wire::{self, Reply, Request};
+use crate::engine::stage::{Layout, Remote, RemoteSession};
+use crate::ids::NodeId;
+
+/// How many times a step is planned again before its job fails.
+const MAX_REPLANS: usize = 4;
+/// How long a stage may take to load its layers and answer `StageReady`.
+const OPEN_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Where a coordinator's model runs: the network, once it is up. Cheap to clone.
+#[derive(Clone)]
+pub struct Link(Arc<LinkInner>);
+
+struct LinkInner {
+    /// `NAME:QUANT`.
+    model: String,
+    layout: Layout,
+    min_stages: usize,
+    handle: tokio::runtime::Handle,
+    net: OnceLock<Net>,
+    view: Mutex<Pipeline>,
+}
+
+/// A pipeline as status shows it: its last plan, with what each stage did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Pipeline {
+    pub model: String,
+    pub layers: u32,
+    pub stages: Vec<StageView>,
+    /// Times a pipeline of this model was planned again after a stage failed or refused.
+    pub replans: u64,
+    /// Sequences run, and forward passes.
+    pub sequences: u64,
+    pub steps: u64,
+    /// The last failure of a stage, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_failure: Option<String>,
+}
+
+/// One stage of a plan, with its work.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StageView {
+    pub node: String,
+    pub layers: [u32; 2],
+    pub steps: u64,
+    /// Its compute time in all, as it reported, and the round trips as measured here.
+    pub compute_ms: f64,
+    pub round_trip_ms: f64,
+}
+
+impl Link {
+    /// The link of a coordinator of `model` (`NAME:QUANT`) laid out as `layout`, planned in at
+    /// least `min_stages` stages. It works once [`Link::attach`] gave it the network.
+    pub fn new(model: String, layout: Layout, min_stages: usize) -> Link {
+        let view = Pipeline {
+            model: model.clone(),
+            layers: layout.layers(),
+            ..Default::default()
+        };
+        Link(Arc::new(LinkInner {
+            model,
+            layout,
+            min_stages: min_stages.max(1),
+            handle: tokio::runtime::Handle::current(),
+            net: OnceLock::new(),
+            view: Mutex::new(view),
+        }))
+    }
+
+    pub fn attach(&self, net: Net) {
+        let _ = self.0.net.set(net);
+    }
+
+    pub fn view(&self) -> Pipeline {
+        self.0.view.lock().expect("pipeline view").clone()
+    }
+
+    fn update(&self, f: impl FnOnce(&mut Pipeline)) {
+        f(&mut self.0.view.lock().expect("pipeline view"));
+    }
+}
+
+impl Remote for Link {
+    fn open(&self) -> Box<dyn RemoteSession> {
+        Box::new(Chain {
+            link: self.clone(),
+            id: format!("pipe-{}", crate::ids::random_hex(6)),
+            stages: Vec::new(),
+            history: Vec::new(),
+            avoid: HashSet::new(),
+        })
+    }
+}
+
+/// A step as the first stage got it.
+struct Step {
+    pos: u32,
+    rows: u32,
+    x: Vec<f32>,
+}
+
+/// An open stage: its node, its layers, its stream.
+struct Open {
+    node: NodeId,
+    layers: Range<u32>,
+    send: SendStream,
+    recv: RecvStream,
+}
+
+/// One sequence through the stages.
+struct Chain {
+    link: Link,
+    id: String,
+    stages: Vec<Open>,
+    history: Vec<Step>,
+    /// Nodes that failed or refused this sequence.
+    avoid: HashSet<NodeId>,
+}
+
+impl RemoteSession for Chain {
+    fn forward(&mut self, x: Vec<f32>, rows: usize, pos: usize) -> Result<Vec<f32>, String> {
+        let net = self
+            .link
+            .0
+            .net
+            .get()
+            .cloned()
+            .ok_or("the network is not up yet: a pipeline's layers run on peers")?;
+        let held: u32 = self.history.last().map_or(0, |s| s.pos + s.rows);
+        if pos == 0 {
+            self.history.clear();
+            self.link.update(|v| v.sequences += 1);
+        } else if pos as u32 != held {
+            return Err(format!(
+                "the pipeline holds {held} positions; the step starts at {pos}"
+            ));
+        }
+        self.history.push(Step {
+            pos: pos as u32,
+            rows: rows as u32,
+            x,
+        });
+        let handle = self.link.0.handle.clone();
+        handle.block_on(self.run(&net))
+    }
+}
+
+impl Chain {
+    /// Runs the last step, planning (again) and replaying as needed.
+    async fn run(&mut self, net: &Net) -> Result<Vec<f32>, String> {
+        let mut last = String::new();
+        for _ in 0..MAX_REPLANS {
+            if self.stages.is_empty() {
+                self.open(net).await?;
+                let before = self.history.len() - 1;
+                if before > 0 {
+                    tracing::info!(
+                        "{}: replaying {before} steps through the new stages",
+                        self.id
+                    );
+                    if let Err((node, e)) = self.through(0..before).await {
+                        last = self.failed(net, node, e);
+                        continue;
+                    }
+                }
+            }
+            let i = self.history.len() - 1;
+            match self.through(i..i + 1).await {
+                Ok(mut out) => {
+                    self.link.update(|v| v.steps += 1);
+                    return Ok(out.pop().unwrap_or_default());
+                }
+                Err((node, e)) => last = self.failed(net, node, e),
+            }
+        }
+        Err(format!(
+            "the pipeline of {} failed {MAX_REPLANS} times; last: {last}",
+            self.link.0.model
+        ))
+    }
+
+    /// A stage failed: its node is avoided from now on and the stages are planned again.
+    fn failed(&mut self, net: &Net, node: NodeId, e: String) -> String {
+        let m = format!("stage on {}: {e}", node.short());
+        tracing::warn!("{}: {m}; planning the pipeline again", self.id);
+        self.avoid.insert(node);
+        self.stages.clear();
+        net.with_table(|t| t.failure(&node, &m, Instant::now()));
+        self.link.update(|v| {
+            v.replans += 1;
+            v.last_failure = Some(m.clone());
+        });
+        m
+    }
+
+    /// Plans the stages and opens them; a node that refuses is avoided and the plan made again.
+    async fn open(&mut self, net: &Net) -> Result<(), String> {
+        let link = &self.link.0;
+        for _ in 0..MAX_REPLANS {
+            let candidates = candidates(net, &link.model, &self.avoid);
+            let need = |r: Range<u32>| link.layout.stage_bytes(r);
+            let planned = plan::plan(link.layout.layers(), need, &candidates, link.min_stages)
+                .map_err(|e| format!("no pipeline for {}: {e}", link.model))?;
+            let mut opened = Vec::new();
+            let mut refused = None;
+            for s in &planned {
+                match self.open_one(net, s).await {
+                    Ok(o) => opened.push(o),
+                    Err(e) => {
+                        refused = Some((s.node, e));
+                        break;
+                    }
+                }
+            }
+            match refused {
+                None => {
+                    tracing::info!(
+                        "{}: {} in {} stages: {}",
+                        self.id,
+                        link.model,
+                        opened.len(),
+                        opened
+                            .iter()
+                            .map(|o| format!(
+                                "{}..{} on {}",
+                                o.layers.start,
+                                o.layers.end,
+                                o.node.short()
+                            ))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
+                    self.link.update(|v| {
+                        v.stages = opened
+                            .iter()
+                            .map(|o| StageView {
+                                node: o.node.to_string(),
+                                layers: [o.layers.start, o.layers.end],
+                                ..Default::default()
+                            })
+                            .collect();
+                    });
+                    self.stages = opened;
+                    return Ok(());
+                }
+                Some((node, e)) => {
+                    tracing::info!(
+                        "{}: {} refused its stage ({e}); planning again",
+                        self.id,
+                        node.short()
+                    );
+                    self.avoid.insert(node);
+                    self.link.update(|v| {
+                        v.replans += 1;
+                        v.last_failure = Some(format!("{} refused: {e}", node.short()));
+                    });
+                }
+            }
+        }
+        Err(format!(
+            "no pipeline for {}: {MAX_REPLANS} plans in a row were refused",
+            link.model
+        ))
+    }
+
+    async fn open_one(&self, net: &Net, s: &plan::Stage) -> Result<Open, String> {
+        let conn = net.connect(&s.node).await.map_err(|e| format!("{e:#}"))?;
+        let (mut send, mut recv) = conn.open_bi().await.map_err(|e| e.to_string())?;
+        let req = Request::Stage {
+            job: self.id.clone(),
+            model: self.link.0.model.clone(),
+            layers: [s.layers.start, s.layers.end],
+        };
+        wire::write(&mut send, &req)
+            .await
+            .map_err(|e| e.to_string())?;
+        let reply = tokio::time::timeout(OPEN_WAIT, wire::read(&mut recv, wire::MAX_SMALL_FRAME))
+            .await
+            .map_err(|_| format!("no answer within {}s", OPEN_WAIT.as_secs()))?
+            .map_err(|e| e.to_string())?;
+        match reply {
+            Some(Reply::StageReady { hidden }) if hidden as usize == self.link.0.layout.hidden => {
+                Ok(Open {
+                    node: s.node,
+                    layers: s.layers.clone(),
+                    send,
+                    recv,
+                })
+            }
+            Some(Reply::StageReady { hidden }) => Err(format!(
+                "its rows are {hidden} wide; the model's are {}",
+                self.link.0.layout.hidden
+            )),
+            Some(Reply::Refused { message, .. }) => Err(message),
+            Some(other) => Err(format!("answered {other:?}")),
+            None => Err("closed the stream".into()),
+        }
+    }
+
+    /// Runs the steps `steps` of the history through every stage; returns the last stage's
+    /// output of each. Each stage gets all of them at once (a replay is one round trip per
+    /// stage), written while its answers are read.
+    async fn through(&mut self, steps: Range<usize>) -> Result<Vec<Vec<f32>>, (NodeId, String)> {
+        let mut xs: Vec<(u32, u32, Vec<f32>)> = self.history[steps]
+            .iter()
+            .map(|s| (s.pos, s.rows, s.x.clone()))
+            .collect();
+        let hidden = self.link.0.layout.hidden;
+        for (i, stage) in self.stages.iter_mut().enumerate() {
+            let started = Instant::now();
+            let (out, compute) = exchange(stage, &xs, hidden)
+                .await
+                .map_err(|e| (stage.node, e))?;
+            let trip = started.elapsed().as_secs_f64() * 1000.0;
+            self.link.update(|v| {
+                if let Some(s) = v.stages.get_mut(i) {
+                    s.steps += xs.len() as u64;
+                    s.compute_ms += compute;
+                    s.round_trip_ms += trip;
+                }
+            });
+            for (x, y) in xs.iter_mut().zip(out) {
+                x.2 = y;
+            }
+        }
+        Ok(xs.into_iter().map(|x| x.2).collect())
+    }
+}
+
+/// Sends `steps` to one stage and reads its outputs (and their compute time in all).
+async fn exchange(
+    stage: &mut Open,
+    steps: &[(u32, u32, Vec<f32>)],
+    hidden: usize,
+) -> Result<(Vec<Vec<f32>>, f64), String> {
+    let Open { send, recv, .. } = stage;
+    let write = async {
+        for (pos, rows, x) in steps {
+            let step = Request::StageStep {
+                pos: *pos,
+                rows: *rows,
+                hidden: wire::encode_vector(x),
+            };
+            wire::write(send, &step).await.map_err(|e| e.to_string())?;
+        }
+        Ok::<(), String>(())
+    };
+    let read = async {
+        let mut out = Vec::with_capacity(steps.len());
+        let mut compute = 0.0;
+        for (_, rows, _) in steps {
+            let wait = host::step_wait(*rows);
+            let frame = tokio::time::timeout(wait, wire::read(recv, wire::MAX_FRAME))
+                .await
+                .map_err(|_| format!("no answer to a step within {}s", wait.as_secs()))?
+                .map_err(|e| e.to_string())?;
+            match frame {
+                Some(Reply::StageOut {
+                    rows: r,
+                    hidden: h,
+                    ms,
+                }) if r == *rows => {
+                    let y = wire::decode_vector(&h)
+                        .filter(|y| y.len() == *rows as usize * hidden)
+                        .ok_or("its output is not the rows asked for, as finite f32s")?;
+                    compute += ms;
+                    out.push(y);
+                }
+                Some(Reply::Refused { message, .. }) => return Err(message),
+                Some(other) => return Err(format!("answered {other:?}")),
+                None => return Err("closed the stream".into()),
+            }
+        }
+        Ok::<_, String>((out, compute))
+    };
+    let (w, r) = tokio::join!(write, read);
+    // A read's error says more than the write's (a refusal, a stall).
+    let r = r?;
+    w?;
+    Ok(r)
+}
+
+/// Peers that may run a stage of `model`: routable, holding its file, with room for stages,
+/// and not avoided.
+fn candidates(net: &Net, model: &str, avoid: &HashSet<NodeId>) -> Vec<plan::Candidate> {
+    net.with_table(|t| {
+        t.peers()
+            .filter(|p| p.routable() && !avoid.contains(&p.id))
+            .filter_map(|p| {
+                let a = p.announcement.as_ref()?;
+                let has = a.files.iter().any(|f| f.model == model);
+                (has && a.stage_free > 0).then(|| plan::Candidate {
+                    id: p.id,
+                    free: a.stage_free,
+                    rtt_ms: p.rtt.map_or(f64::MAX / 4.0, |r| r.as_secs_f64() * 1000.0),
+                })
+            })
+            .collect()
+    })
+}

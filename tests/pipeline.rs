@@ -1,0 +1,370 @@
+//! Pipelines: a model that fits no single node (a memory limit per node stands in for a small
+//! GPU), served by a coordinator that holds its ends and peers that run its layers
+//! (`net::pipeline`). The answers are held to the whole model's on the same engine.
+
+use serde_json::{Value, json};
+
+use crate::common::*;
+use crate::network::{first, joiner, served_by};
+
+/// Ten prompts whose greedy answers the pipelines must give token for token.
+const PROMPTS: [&str; 10] = [
+    "Name three colors.",
+    "What is the capital of France?",
+    "Write a haiku about the sea.",
+    "Count from one to ten in words.",
+    "Explain in one sentence what a CPU does.",
+    "Give me a synonym for happy.",
+    "What do bees make?",
+    "Say hello in Spanish.",
+    "List two planets.",
+    "What is two plus two?",
+];
+
+/// A coordinator's memory: the whole model (174 MiB with its margins) does not fit, its ends
+/// (the embedding as f32 and the head, ~140 MB) do.
+const COORDINATOR_MEMORY: &str = "150MiB";
+
+/// The greedy answers of the whole model on one candle node.
+async fn whole_answers(max_tokens: u32) -> Vec<String> {
+    let whole = Node::start(&["--engine", "candle"]);
+    let mut out = Vec::new();
+    for p in PROMPTS {
+        let (code, _, v) = post(
+            &whole.url("/v1/chat/completions"),
+            &chat_body(p, max_tokens),
+        )
+        .await;
+        assert_eq!(code, 200, "{v}");
+        out.push(content(&v));
+    }
+    out
+}
+
+fn content(v: &Value) -> String {
+    v["choices"][0]["message"]["content"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// The first answer of `coordinator`'s pipeline: retried while its hosts' room and files are
+/// still being announced.
+async fn first_answer(coordinator: &Node, body: &Value) -> Value {
+    let url = coordinator.url("/v1/chat/completions");
+    eventually(90, "the pipeline answers", async || {
+        let (code, _, v) = post(&url, body).await;
+        (code == 200).then_some(v)
+    })
+    .await
+}
+
+/// The pipelines `node` coordinates, from its status.
+async fn pipelines(node: &Node) -> Vec<Value> {
+    node.status().await["network"]["pipelines"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Its stages' layer ranges, and that they cover the model's layers in order.
+fn ranges(p: &Value) -> Vec<[u64; 2]> {
+    let layers = p["layers"].as_u64().unwrap();
+    let r: Vec<[u64; 2]> = p["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let l = s["layers"].as_array().unwrap();
+            [l[0].as_u64().unwrap(), l[1].as_u64().unwrap()]
+        })
+        .collect();
+    let mut at = 0;
+    for [a, b] in &r {
+        assert_eq!(*a, at, "{p}");
+        assert!(b > a, "{p}");
+        at = *b;
+    }
+    assert_eq!(at, layers, "{p}");
+    r
+}
+
+/// In one process, no network: the ends and two or three ranges of layers, composed, give the
+/// whole candle model's logits bit for bit, for a prompt in one pass and then token by token.
+#[test]
+fn stages_composed_compute_the_whole_models_logits_exactly() {
+    use local_llm_proxy::engine::{candle, stage};
+    let path = model_path();
+    let layout = stage::layout(&path).unwrap();
+    eprintln!(
+        "{} layers of {:?} bytes, hidden {}, ends {} bytes; all layers as one stage need {}",
+        layout.layers(),
+        &layout.layer_bytes[..2],
+        layout.hidden,
+        layout.ends_bytes,
+        layout.stage_bytes(0..layout.layers())
+    );
+    let whole = candle::Model::load(&path, 2).unwrap();
+    let tokens: Vec<u32> = vec![
+        1, 9690, 198, 2683, 359, 253, 5356, 5646, 11173, 30, 2, 198, 1, 4093,
+    ];
+    let mut expected = Vec::new();
+    whole
+        .logits_from(&tokens, 9, |i, row| {
+            expected.push((i, row));
+            Ok(())
+        })
+        .unwrap();
+    let ends = stage::Ends::load(&path).unwrap();
+    let n = layout.layers();
+    for cuts in [vec![0, n / 2, n], vec![0, 7, 19, n]] {
+        let mut sessions: Vec<stage::Session> = cuts
+            .windows(2)
+            .map(|w| stage::Layers::load(&path, w[0]..w[1]).unwrap().session())
+            .collect();
+        let mut run = |toks: &[u32], pos: usize| {
+            let mut x = ends.embed(toks).unwrap();
+            for s in &mut sessions {
+                x = s.forward(&x, toks.len(), pos).unwrap();
+            }
+            ends.logits(&x, toks.len()).unwrap()
+        };
+        // As the whole model was run: the first ten tokens in one pass, then one at a time.
+        let mut got = vec![(9, run(&tokens[..10], 0))];
+        for i in 10..tokens.len() {
+            got.push((i, run(&tokens[i..=i], i)));
+        }
+        assert_eq!(got.len(), expected.len());
+        for ((i, a), (j, b)) in got.iter().zip(&expected) {
+            assert_eq!(i, j);
+            assert!(a == b, "cuts {cuts:?}: the logits after token {i} differ");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_model_split_in_two_and_in_three_stages_answers_as_the_whole_model_does() {
+    let expected = whole_answers(24).await;
+    let hosts = ["--model", "none", "--memory-limit", "200MiB"];
+    let h1 = first(&hosts);
+    let t = h1.ticket();
+    let h2 = joiner(&t, &hosts);
+    let h3 = joiner(&t, &hosts);
+    for stages in ["2", "3"] {
+        let c = joiner(
+            &t,
+            &[
+                "--memory-limit",
+                COORDINATOR_MEMORY,
+                "--pipeline-stages",
+                stages,
+            ],
+        );
+        first_answer(&c, &chat_body(PROMPTS[0], 24)).await;
+        for (p, want) in PROMPTS.iter().zip(&expected) {
+            let (code, headers, v) = post(&c.url("/v1/chat/completions"), &chat_body(p, 24)).await;
+            assert_eq!(code, 200, "{v}");
+            assert_eq!(served_by(&headers), c.id, "the coordinator serves it");
+            assert_eq!(&content(&v), want, "{stages} stages, prompt {p:?}");
+        }
+        let p = pipelines(&c).await;
+        assert_eq!(p.len(), 1, "{p:?}");
+        let r = ranges(&p[0]);
+        assert_eq!(r.len(), stages.parse::<usize>().unwrap(), "{p:?}");
+        for s in p[0]["stages"].as_array().unwrap() {
+            assert!(s["steps"].as_u64().unwrap() > 0, "{s}");
+            assert!([&h1.id, &h2.id, &h3.id].contains(&&s["node"].as_str().unwrap().to_string()));
+        }
+        let models = c.status().await["models"].clone();
+        assert_eq!(models[0]["pipeline"], true, "{models}");
+    }
+    // Each host says which layers it runs, and for whom.
+    let mut hosted = 0;
+    for h in [&h1, &h2, &h3] {
+        let s = h.status().await;
+        for st in s["network"]["stages"].as_array().unwrap() {
+            assert!(st["steps"].as_u64().unwrap() > 0, "{st}");
+            hosted += 1;
+        }
+    }
+    assert_eq!(hosted, 5, "two stages, then three");
+}
+
+#[tokio::test]
+async fn a_stage_killed_mid_answer_is_planned_again_and_the_answer_completes() {
+    let body = json!({
+        "model": MODEL, "temperature": 0, "max_tokens": 96, "ignore_eos": true,
+        "messages": [{"role": "user", "content": "Tell a long story about a lighthouse keeper."}],
+    });
+    let whole = Node::start(&["--engine", "candle"]);
+    let (code, _, v) = post(&whole.url("/v1/chat/completions"), &body).await;
+    assert_eq!(code, 200, "{v}");
+    let expected = content(&v);
+    drop(whole);
+    let hosts = ["--model", "none", "--memory-limit", "200MiB"];
+    let h1 = first(&hosts);
+    let t = h1.ticket();
+    let nodes = [h1, joiner(&t, &hosts), joiner(&t, &hosts)];
+    // One slot: one sequence, whose stages the status names.
+    let c = joiner(
+        &t,
+        &[
+            "--memory-limit",
+            COORDINATOR_MEMORY,
+            "--pipeline-stages",
+            "2",
+            "--slots",
+            "1",
+        ],
+    );
+    first_answer(&c, &chat_body("Hi.", 4)).await;
+    let victim = pipelines(&c).await[0]["stages"][1]["node"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let victim_node = nodes.iter().find(|n| n.id == victim).unwrap();
+    let mut streaming = body.clone();
+    streaming["stream"] = json!(true);
+    streaming["stream_options"] = json!({"include_usage": true});
+    let resp = client()
+        .post(c.url("/v1/chat/completions"))
+        .json(&streaming)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let mut chunks = 0;
+    let mut killed = false;
+    let mut events: Vec<Value> = Vec::new();
+    local_llm_proxy::client::read_sse(resp, |d| {
+        let e: Value = serde_json::from_str(d).unwrap();
+        if local_llm_proxy::client::delta_text(&e).is_some_and(|t| !t.is_empty()) {
+            chunks += 1;
+        }
+        if chunks == 20 && !killed {
+            victim_node.signal("KILL");
+            killed = true;
+        }
+        events.push(e);
+    })
+    .await
+    .expect("the stream ends with [DONE]");
+    assert!(killed, "the stream ended before 20 chunks");
+    // Every token once: the whole model's greedy answer.
+    assert_eq!(streamed_text(&events), expected);
+    let usage = events.iter().find(|e| e["usage"].is_object()).unwrap();
+    assert_eq!(usage["usage"]["completion_tokens"], 96, "{usage}");
+    let p = &pipelines(&c).await[0];
+    assert!(p["replans"].as_u64().unwrap() >= 1, "{p}");
+    assert_eq!(ranges(p).len(), 2, "{p}");
+    let now: Vec<&str> = p["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["node"].as_str().unwrap())
+        .collect();
+    assert!(!now.contains(&victim.as_str()), "{p}");
+}
+
+#[tokio::test]
+async fn a_host_asked_for_more_than_its_memory_refuses_and_the_plan_changes() {
+    use local_llm_proxy::net::wire::{self, FileAd, Reply, Request};
+    let expected = whole_answers(16).await;
+    // Hosts of 60 MiB: the 30 layers (~77 MB with margins) need two of them.
+    let hosts = ["--model", "none", "--memory-limit", "60MiB"];
+    let h1 = first(&hosts);
+    let t = h1.ticket();
+    let _h2 = joiner(&t, &hosts);
+    // A host asked for all the layers refuses, and says what they need and what it has.
+    let at = crate::wire::attacker(&h1).await;
+    let conn = at.member().await;
+    let (mut tx, mut rx) = conn.open_bi().await.unwrap();
+    let ask = Request::Stage {
+        job: "pipe-test".into(),
+        model: format!("{MODEL}:q4_1"),
+        layers: [0, 30],
+    };
+    wire::write(&mut tx, &ask).await.unwrap();
+    let (code, msg) =
+        crate::wire::refused(wire::read(&mut rx, wire::MAX_SMALL_FRAME).await.unwrap());
+    assert_eq!(code, "busy", "{msg}");
+    assert!(
+        msg.contains("need 79.3 MiB") && msg.contains("60.0 MiB"),
+        "{msg}"
+    );
+    drop(conn);
+    // A peer that claims room for everything and refuses: the coordinator plans it first (one
+    // stage), is refused, and plans again on the two hosts.
+    let c = joiner(
+        &t,
+        &[
+            "--memory-limit",
+            COORDINATOR_MEMORY,
+            "--pipeline-stages",
+            "1",
+        ],
+    );
+    let liar = crate::wire::attacker(&c).await;
+    let liar_id = liar.id();
+    let conn = liar.member().await;
+    let addr = liar.ep.bound_sockets()[0];
+    let network = liar.ticket.network.clone();
+    let (key, topic) = (liar.ep.secret_key().clone(), liar.topic());
+    tokio::spawn(async move {
+        let mut seq = 1;
+        while let Ok((mut tx, mut rx)) = conn.accept_bi().await {
+            let Ok(Some(req)) = wire::read::<Request, _>(&mut rx, wire::MAX_FRAME).await else {
+                continue;
+            };
+            let reply = match req {
+                Request::GetAnnouncement => {
+                    seq += 1;
+                    let mut a = wire::Announcement::new(seq, &network, vec![]);
+                    a.addrs = vec![addr];
+                    a.files = vec![FileAd {
+                        model: format!("{MODEL}:q4_1"),
+                        blake3: "ab".repeat(32),
+                        size: 98_362_432,
+                    }];
+                    a.stage_free = 100 << 30;
+                    Reply::Announcement {
+                        signed: wire::seal(&key, &topic, &a),
+                    }
+                }
+                Request::Ping { nonce } => Reply::Pong { nonce },
+                Request::Stage { .. } => Reply::refused(
+                    wire::RefuseCode::Busy,
+                    "layers 0..30 need 79.3 MiB; this node has 0 B free",
+                ),
+                _ => continue,
+            };
+            let _ = wire::write(&mut tx, &reply).await;
+            let _ = tx.finish();
+        }
+    });
+    // Until the coordinator knows the liar's claim, and both hosts' room.
+    eventually(60, "the coordinator sees the liar's room", async || {
+        let s = c.status().await;
+        let peers = s["peers"].as_array().unwrap();
+        let room = |p: &&Value| p["stage_free"].as_u64().unwrap_or(0) > 0;
+        (peers.iter().filter(room).count() == 3
+            && peers
+                .iter()
+                .any(|p| p["id"] == liar_id.as_str() && room(&p)))
+        .then_some(())
+    })
+    .await;
+    first_answer(&c, &chat_body(PROMPTS[0], 16)).await;
+    for (p, want) in PROMPTS.iter().zip(&expected).take(3) {
+        let (code, _, v) = post(&c.url("/v1/chat/completions"), &chat_body(p, 16)).await;
+        assert_eq!(code, 200, "{v}");
+        assert_eq!(&content(&v), want, "prompt {p:?}");
+    }
+    let p = &pipelines(&c).await[0];
+    assert_eq!(ranges(p).len(), 2, "two hosts of 60 MiB: {p}");
+    assert!(p["replans"].as_u64().unwrap() >= 1, "{p}");
+    assert!(
+        p["last_failure"].as_str().unwrap().contains("refused"),
+        "{p}"
+    );
+}
