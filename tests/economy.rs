@@ -19,7 +19,7 @@ use crate::common::*;
 use crate::network::{first, joiner, until_routable};
 use crate::wire::{Attacker, attacker, attacker_as, refused, strikes_of};
 
-const PARAMETERS: u64 = 134_515_008;
+pub(crate) const PARAMETERS: u64 = 134_515_008;
 const CONTEXT: u32 = 8192;
 const PROMPT: &str = "Say hi.";
 

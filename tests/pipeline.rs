@@ -150,6 +150,7 @@ async fn a_model_split_in_two_and_in_three_stages_answers_as_the_whole_model_doe
     let t = h1.ticket();
     let h2 = joiner(&t, &hosts);
     let h3 = joiner(&t, &hosts);
+    let mut coordinators = Vec::new();
     for stages in ["2", "3"] {
         let c = joiner(
             &t,
@@ -160,12 +161,20 @@ async fn a_model_split_in_two_and_in_three_stages_answers_as_the_whole_model_doe
                 stages,
             ],
         );
-        first_answer(&c, &chat_body(PROMPTS[0], 24)).await;
+        // What each job costs on one node: the stages' shares add up to it.
+        let price = |v: &Value| {
+            let u = &v["usage"];
+            let tokens =
+                u["prompt_tokens"].as_u64().unwrap() + u["completion_tokens"].as_u64().unwrap();
+            test_policy().price(crate::economy::PARAMETERS, "q4_1", tokens)
+        };
+        let mut owed = price(&first_answer(&c, &chat_body(PROMPTS[0], 24)).await);
         for (p, want) in PROMPTS.iter().zip(&expected) {
             let (code, headers, v) = post(&c.url("/v1/chat/completions"), &chat_body(p, 24)).await;
             assert_eq!(code, 200, "{v}");
             assert_eq!(served_by(&headers), c.id, "the coordinator serves it");
             assert_eq!(&content(&v), want, "{stages} stages, prompt {p:?}");
+            owed += price(&v);
         }
         let p = pipelines(&c).await;
         assert_eq!(p.len(), 1, "{p:?}");
@@ -177,17 +186,47 @@ async fn a_model_split_in_two_and_in_three_stages_answers_as_the_whole_model_doe
         }
         let models = c.status().await["models"].clone();
         assert_eq!(models[0]["pipeline"], true, "{models}");
+        // The coordinator paid its stages what the jobs cost on one node, no more, no less.
+        let grant = test_policy().starter_grant;
+        eventually(30, "the coordinator pays its stages", async || {
+            (crate::economy::ledger_of(&c).await.1 + owed == grant).then_some(())
+        })
+        .await;
+        coordinators.push((c, owed));
     }
-    // Each host says which layers it runs, and for whom.
-    let mut hosted = 0;
+    // Every credit spent was earned by a stage: the hosts' balances grew by what the
+    // coordinators paid, and every chain verifies.
+    let paid: u64 = coordinators.iter().map(|(_, o)| o).sum();
+    let grant = test_policy().starter_grant;
+    eventually(60, "the stages record their earnings", async || {
+        let mut sum = 0;
+        for h in [&h1, &h2, &h3] {
+            sum += crate::economy::ledger_of(h).await.1;
+        }
+        (sum == 3 * grant + paid).then_some(())
+    })
+    .await;
+    for n in [&h1, &h2, &h3]
+        .into_iter()
+        .chain(coordinators.iter().map(|(c, _)| c))
+    {
+        assert_chain_verifies(n.data_dir());
+    }
+    // Each host says which layers it runs, and for whom: between them, the two splits.
+    let mut hosted = std::collections::BTreeSet::new();
     for h in [&h1, &h2, &h3] {
         let s = h.status().await;
         for st in s["network"]["stages"].as_array().unwrap() {
             assert!(st["steps"].as_u64().unwrap() > 0, "{st}");
-            hosted += 1;
+            hosted.insert(st["layers"].to_string());
         }
     }
-    assert_eq!(hosted, 5, "two stages, then three");
+    let want = ["[0,15]", "[15,30]", "[0,10]", "[10,20]", "[20,30]"];
+    assert_eq!(
+        hosted,
+        want.iter().map(|s| s.to_string()).collect(),
+        "two stages, then three"
+    );
 }
 
 #[tokio::test]

@@ -432,10 +432,21 @@ impl Decode for Candle {
             .map_or(&[], |(_, l)| l.as_slice())
     }
 
+    fn ended(&mut self, seq: u32, prompt: u32, generated: u32) {
+        if let Some(Some(Weights::Pipeline(p))) = self.sessions.get_mut(seq as usize) {
+            p.layers.finish(prompt, generated);
+        }
+    }
+
     fn keep(&mut self, seq: u32, keep: Option<u32>) -> bool {
         let Some(s) = self.sessions.get_mut(seq as usize) else {
             return false;
         };
+        // A pipeline's job is one sequence from position 0 (its stages are paid for it when it
+        // ends): no prefix is kept for the next.
+        if keep.is_some() && matches!(s, Some(Weights::Pipeline(_))) {
+            return false;
+        }
         match keep {
             // candle's caches cannot be cut: only "keep everything" succeeds.
             Some(k) => k as usize == self.lens[seq as usize],

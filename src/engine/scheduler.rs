@@ -80,6 +80,9 @@ pub(super) trait Decode {
     /// Keeps the first `keep` positions of sequence `seq` (`None`: forgets it all). False if the
     /// decoder cannot cut there; the caller then forgets the whole sequence.
     fn keep(&mut self, seq: u32, keep: Option<u32>) -> bool;
+    /// Sequence `seq`'s job ended (whole or not) after `prompt` prompt tokens and `generated`
+    /// answer tokens: a pipeline pays its stages here.
+    fn ended(&mut self, _seq: u32, _prompt: u32, _generated: u32) {}
     /// Draws the next token from entry `at`'s logits with `sampler`, which then accepts it.
     fn sample(&mut self, sampler: &mut LlamaSampler, at: i32) -> LlamaToken {
         let mut array = super::score::token_data(self.logits(at));
@@ -401,6 +404,11 @@ impl Scheduler<'_> {
     /// Takes slot `i`'s job out and forgets its KV entries (it did not finish whole).
     fn free(&mut self, ctx: &mut dyn Decode, i: usize) -> Option<Slot> {
         let slot = self.slots[i].take()?;
+        ctx.ended(
+            slot.seq as u32,
+            slot.job.tokens.len() as u32,
+            slot.generated,
+        );
         ctx.keep(slot.seq as u32, None);
         self.cached[i].clear();
         self.stats.busy_slots.fetch_sub(1, Ordering::Relaxed);
@@ -456,6 +464,9 @@ impl Scheduler<'_> {
                 continue;
             };
             if let Some(reason) = self.sample(ctx, i, at) {
+                if let Some(s) = &self.slots[i] {
+                    ctx.ended(s.seq as u32, s.job.tokens.len() as u32, s.generated);
+                }
                 self.finish(i, reason);
             }
         }

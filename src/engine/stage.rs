@@ -420,6 +420,9 @@ pub trait RemoteSession: Send {
     /// Runs `rows` rows of the first layer's input at positions `pos..` through every layer,
     /// and returns the last layer's output rows. `pos` 0 starts the sequence over.
     fn forward(&mut self, x: Vec<f32>, rows: usize, pos: usize) -> Result<Vec<f32>, String>;
+    /// The sequence's job ended after `prompt` prompt and `generated` answer tokens: its stages
+    /// are paid and let go.
+    fn finish(&mut self, prompt: u32, generated: u32);
 }
 
 /// The ends of a model: what turns tokens into the first stage's input, and the last stage's

@@ -543,7 +543,19 @@ impl Ledger {
                 r.model, facts.context
             ));
         }
-        let price = self.inner.policy.price(facts.parameters, &r.quant, tokens);
+        // A pipeline stage's receipt: its share of the job's price, by its layers.
+        let price = match super::price::stage_slice(&r.quant) {
+            Some((quant, a, b, n)) => super::price::stage_share(
+                self.inner.policy.price(facts.parameters, quant, tokens),
+                a,
+                b,
+                n,
+            ),
+            None if r.quant.contains('@') => {
+                return Err(format!("its receipt's slice `{}` is malformed", r.quant));
+            }
+            None => self.inner.policy.price(facts.parameters, &r.quant, tokens),
+        };
         if r.credits != price {
             return Err(format!(
                 "its receipt asks {} credits for {tokens} tokens of {}:{}, whose price is {price}",

@@ -213,6 +213,33 @@ impl Policy {
     }
 }
 
+/// A pipeline stage's receipt names its slice in its quantization: `q4_1@0-15/30` is layers
+/// 0 to 15 of a model of 30, in `q4_1`. Returns the quantization and the slice, if it names
+/// one that is well formed.
+pub fn stage_slice(quant: &str) -> Option<(&str, u32, u32, u32)> {
+    let (q, slice) = quant.split_once('@')?;
+    let (range, n) = slice.split_once('/')?;
+    let (a, b) = range.split_once('-')?;
+    let (a, b, n): (u32, u32, u32) = (a.parse().ok()?, b.parse().ok()?, n.parse().ok()?);
+    (a < b && b <= n && n <= MAX_LAYERS).then_some((q, a, b, n))
+}
+
+/// The most layers a stage's slice may say its model has.
+pub const MAX_LAYERS: u32 = 4096;
+
+/// The quantization a stage's receipt carries ([`stage_slice`]).
+pub fn stage_quant(quant: &str, layers: std::ops::Range<u32>, of: u32) -> String {
+    format!("{quant}@{}-{}/{of}", layers.start, layers.end)
+}
+
+/// A stage's share of `price`: layers `a..b` of `n`. The shares of stages that cover the
+/// model's layers add up to `price` exactly (each is the difference of two rounded cuts), so a
+/// pipelined job costs what the same job costs on one node.
+pub fn stage_share(price: u64, a: u32, b: u32, n: u32) -> u64 {
+    let cut = |k: u32| (u128::from(price) * u128::from(k) / u128::from(n.max(1))) as u64;
+    cut(b).saturating_sub(cut(a))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,5 +267,38 @@ mod tests {
         };
         assert!(p.check().unwrap_err().contains("gflops_per_credit"));
         assert_ne!(Policy::default().id(), p.id());
+    }
+
+    #[test]
+    fn stage_shares_add_up_to_the_whole_price() {
+        for price in [0u64, 1, 7, 10, 1_000_003] {
+            for cuts in [
+                vec![0, 30],
+                vec![0, 15, 30],
+                vec![0, 7, 19, 30],
+                vec![0, 1, 2, 30],
+            ] {
+                let sum: u64 = cuts
+                    .windows(2)
+                    .map(|w| stage_share(price, w[0], w[1], 30))
+                    .sum();
+                assert_eq!(sum, price, "{price} over {cuts:?}");
+            }
+        }
+        assert_eq!(stage_slice("q4_1@0-15/30"), Some(("q4_1", 0, 15, 30)));
+        assert_eq!(
+            stage_slice(&stage_quant("q8_0", 3..9, 12)),
+            Some(("q8_0", 3, 9, 12))
+        );
+        for bad in [
+            "q4_1",
+            "q4_1@15-15/30",
+            "q4_1@0-31/30",
+            "q4_1@a-2/3",
+            "q4_1@0-2",
+            "q@1-2/9999",
+        ] {
+            assert_eq!(stage_slice(bad), None, "{bad}");
+        }
     }
 }

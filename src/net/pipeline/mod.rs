@@ -48,6 +48,9 @@ struct LinkInner {
     handle: tokio::runtime::Handle,
     net: OnceLock<Net>,
     view: Mutex<Pipeline>,
+    /// The last plan that opened: the next sequence tries it first, where its layers are
+    /// loaded already (a host's announced room lags, and does not count layers it holds).
+    last: Mutex<Vec<plan::Stage>>,
 }
 
 /// A pipeline as status shows it: its last plan, with what each stage did.
@@ -93,6 +96,7 @@ impl Link {
             handle: tokio::runtime::Handle::current(),
             net: OnceLock::new(),
             view: Mutex::new(view),
+            last: Mutex::new(Vec::new()),
         }))
     }
 
@@ -114,11 +118,23 @@ impl Remote for Link {
         Box::new(Chain {
             link: self.clone(),
             id: format!("pipe-{}", crate::ids::random_hex(6)),
+            seq: 0,
             stages: Vec::new(),
             history: Vec::new(),
             avoid: HashSet::new(),
+            left: Vec::new(),
         })
     }
+}
+
+/// What a stage ran of a sequence, for its pay: positions `0..upto` (one that joined by a
+/// replay ran them all), and whether it ran to the job's end.
+#[derive(Debug, Clone, PartialEq)]
+struct Served {
+    node: NodeId,
+    layers: Range<u32>,
+    upto: usize,
+    to_end: bool,
 }
 
 /// A step as the first stage got it.
@@ -140,10 +156,14 @@ struct Open {
 struct Chain {
     link: Link,
     id: String,
+    /// Sequences this chain ran before the current one (each a job: its receipts' job ids).
+    seq: u64,
     stages: Vec<Open>,
     history: Vec<Step>,
     /// Nodes that failed or refused this sequence.
     avoid: HashSet<NodeId>,
+    /// Stages of this sequence that failed, with what they ran.
+    left: Vec<Served>,
 }
 
 impl RemoteSession for Chain {
@@ -171,6 +191,39 @@ impl RemoteSession for Chain {
         });
         let handle = self.link.0.handle.clone();
         handle.block_on(self.run(&net))
+    }
+
+    fn finish(&mut self, prompt: u32, generated: u32) {
+        let upto: usize = self.history.last().map_or(0, |s| (s.pos + s.rows) as usize);
+        let mut served = std::mem::take(&mut self.left);
+        for mut o in self.stages.drain(..) {
+            // The session ends here: the stage lets its cache go.
+            let _ = o.send.finish();
+            served.push(Served {
+                node: o.node,
+                layers: o.layers,
+                upto,
+                to_end: true,
+            });
+        }
+        self.history.clear();
+        self.avoid.clear();
+        let job = format!("{}-{}", self.id, self.seq);
+        self.seq += 1;
+        let link = &self.link.0;
+        let Some(net) = link.net.get().cloned() else {
+            return;
+        };
+        let bill = Bill {
+            job,
+            model: link.model.clone(),
+            layers: link.layout.layers(),
+            prompt,
+            generated,
+        };
+        // Paid aside: the engine goes on with its next step.
+        link.handle
+            .spawn(async move { pay(&net, bill, served).await });
     }
 }
 
@@ -208,12 +261,28 @@ impl Chain {
         ))
     }
 
-    /// A stage failed: its node is avoided from now on and the stages are planned again.
+    /// A stage failed: its node is avoided from now on and the stages are planned again. The
+    /// stages are paid for what they ran when the job ends.
     fn failed(&mut self, net: &Net, node: NodeId, e: String) -> String {
         let m = format!("stage on {}: {e}", node.short());
         tracing::warn!("{}: {m}; planning the pipeline again", self.id);
         self.avoid.insert(node);
-        self.stages.clear();
+        // What each ran: the steps before the one that failed (the failed stage's answer to it
+        // never came; the others' answers to it are run again by their successors).
+        let upto = self
+            .history
+            .len()
+            .checked_sub(1)
+            .map_or(0, |i| self.history[i].pos as usize);
+        for mut o in self.stages.drain(..) {
+            let _ = o.send.finish();
+            self.left.push(Served {
+                node: o.node,
+                layers: o.layers,
+                upto,
+                to_end: false,
+            });
+        }
         net.with_table(|t| t.failure(&node, &m, Instant::now()));
         self.link.update(|v| {
             v.replans += 1;
@@ -226,10 +295,15 @@ impl Chain {
     async fn open(&mut self, net: &Net) -> Result<(), String> {
         let link = &self.link.0;
         for _ in 0..MAX_REPLANS {
-            let candidates = candidates(net, &link.model, &self.avoid);
-            let need = |r: Range<u32>| link.layout.stage_bytes(r);
-            let planned = plan::plan(link.layout.layers(), need, &candidates, link.min_stages)
-                .map_err(|e| format!("no pipeline for {}: {e}", link.model))?;
+            let planned = match self.last_plan(net) {
+                Some(p) => p,
+                None => {
+                    let candidates = candidates(net, &link.model, &self.avoid);
+                    let need = |r: Range<u32>| link.layout.stage_bytes(r);
+                    plan::plan(link.layout.layers(), need, &candidates, link.min_stages)
+                        .map_err(|e| format!("no pipeline for {}: {e}", link.model))?
+                }
+            };
             let mut opened = Vec::new();
             let mut refused = None;
             for s in &planned {
@@ -270,6 +344,7 @@ impl Chain {
                             .collect();
                     });
                     self.stages = opened;
+                    *link.last.lock().expect("last plan") = planned;
                     return Ok(());
                 }
                 Some((node, e)) => {
@@ -290,6 +365,17 @@ impl Chain {
             "no pipeline for {}: {MAX_REPLANS} plans in a row were refused",
             link.model
         ))
+    }
+
+    /// The last plan that opened, if none of its nodes is avoided and all are still routable.
+    fn last_plan(&self, net: &Net) -> Option<Vec<plan::Stage>> {
+        let last = self.link.0.last.lock().expect("last plan").clone();
+        let usable = !last.is_empty()
+            && last.iter().all(|s| {
+                !self.avoid.contains(&s.node)
+                    && net.with_table(|t| t.get(&s.node).is_some_and(|p| p.routable()))
+            });
+        usable.then_some(last)
     }
 
     async fn open_one(&self, net: &Net, s: &plan::Stage) -> Result<Open, String> {
@@ -426,4 +512,100 @@ fn candidates(net: &Net, model: &str, avoid: &HashSet<NodeId>) -> Vec<plan::Cand
             })
             .collect()
     })
+}
+
+/// What a finished job of a pipeline bills.
+struct Bill {
+    job: String,
+    /// `NAME:QUANT`.
+    model: String,
+    layers: u32,
+    prompt: u32,
+    generated: u32,
+}
+
+/// A stage's receipt for what it ran of `bill`'s job: its share, by its layers, of the price
+/// of the tokens it ran, as one node would have billed them (the prompt, then the answer; the
+/// last answer token, which no stage runs, is billed to the stages that ran to the end). The
+/// shares of stages that ran the whole job add up to that job's price on one node. `None`
+/// when the share rounds to nothing.
+fn receipt(
+    ledger: &crate::ledger::Ledger,
+    bill: &Bill,
+    s: &Served,
+) -> Option<crate::ledger::Receipt> {
+    let (name, quant) = bill.model.split_once(':')?;
+    let facts = ledger.facts(name)?;
+    let tokens = s.upto as u64 + u64::from(s.to_end);
+    let prompt_tokens = u64::from(bill.prompt).min(tokens);
+    let price = ledger.policy().price(facts.parameters, quant, tokens);
+    let credits =
+        crate::ledger::price::stage_share(price, s.layers.start, s.layers.end, bill.layers);
+    (credits > 0 && prompt_tokens > 0).then(|| crate::ledger::Receipt {
+        job: format!("{}-{}-{}", bill.job, s.layers.start, s.layers.end),
+        requester: ledger.id(),
+        worker: s.node,
+        model: name.to_string(),
+        quant: crate::ledger::price::stage_quant(quant, s.layers.clone(), bill.layers),
+        prompt_tokens: prompt_tokens as u32,
+        completion_tokens: (tokens - prompt_tokens) as u32,
+        credits,
+        time_ms: crate::ids::now_ms(),
+    })
+}
+
+/// Pays each stage that ran part of a job: a spend entry on this node's chain, delivered to
+/// the stage, which checks it as any payment (its price, this chain) and records its earning.
+/// A stage that does not confirm is paid again later (`remote::redeliver`).
+async fn pay(net: &Net, bill: Bill, served: Vec<Served>) {
+    let Some(ledger) = net.node().ledger().cloned() else {
+        return;
+    };
+    tracing::debug!(
+        "{}: {} prompt and {} answer tokens",
+        bill.job,
+        bill.prompt,
+        bill.generated
+    );
+    for s in &served {
+        let Some(r) = receipt(&ledger, &bill, s) else {
+            continue;
+        };
+        let hold = match ledger.hold(r.credits) {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::warn!(
+                    "{}: cannot pay {} credits to the stage on {}: {e}",
+                    r.job,
+                    r.credits,
+                    s.node.short()
+                );
+                continue;
+            }
+        };
+        let e = match ledger.spend(hold, r.clone()).await {
+            Ok(e) => e,
+            Err(e) => {
+                tracing::warn!("{}: paying the stage on {}: {e}", r.job, s.node.short());
+                continue;
+            }
+        };
+        tracing::info!(
+            "{}: paid {} credits to the stage on {} (layers {}..{})",
+            r.job,
+            e.amount,
+            s.node.short(),
+            s.layers.start,
+            s.layers.end
+        );
+        let paid = Request::Paid {
+            entry: hex::encode(e.encode()),
+            head: Box::new(ledger.head_of(&e)),
+        };
+        match net.call(&s.node, &paid).await {
+            Ok(Reply::Settled { .. }) => ledger.confirm(&r),
+            Ok(other) => tracing::info!("{}: the stage answered {other:?}", r.job),
+            Err(e) => tracing::debug!("{}: payment not delivered yet: {e:#}", r.job),
+        }
+    }
 }
