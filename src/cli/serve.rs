@@ -287,6 +287,7 @@ async fn load_pipeline(
         choice.id().to_string(),
         layout,
         settings.engine.pipeline_stages as usize,
+        settings.engine.ctx_per_slot,
     );
     let remote = crate::engine::Pipeline(std::sync::Arc::new(link.clone()));
     let name = choice.model.name.clone();

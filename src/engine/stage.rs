@@ -34,6 +34,8 @@ pub struct Layout {
     /// Bytes the ends take in memory: the embedding dequantized to f32 (as candle holds it),
     /// the final norm and the output head.
     pub ends_bytes: u64,
+    /// Bytes of KV cache one layer keeps per position (keys and values, f32).
+    pub kv_bytes: u64,
 }
 
 impl Layout {
@@ -41,8 +43,13 @@ impl Layout {
         self.layer_bytes.len() as u32
     }
 
-    /// Memory a stage of `range` needs: its weights, its KV caches (`positions` of `sessions`)
-    /// and a margin for candle's scratch tensors.
+    /// Memory the KV cache of one sequence of `positions` positions takes in `range`.
+    pub fn kv_for(&self, range: std::ops::Range<u32>, positions: u32) -> u64 {
+        self.kv_bytes * u64::from(range.end - range.start) * u64::from(positions)
+    }
+
+    /// Memory the weights of a stage of `range` need: its layers, and a margin for candle's
+    /// scratch tensors (its sequences' KV caches come on top: [`Layout::kv_for`]).
     pub fn stage_bytes(&self, range: std::ops::Range<u32>) -> u64 {
         let weights: u64 = self.layer_bytes[range.start as usize..range.end as usize]
             .iter()
@@ -97,11 +104,15 @@ fn layout_of(ct: &gguf_file::Content) -> Result<Layout, String> {
             None => ends_bytes += bytes_of(t),
         }
     }
+    let hidden = md_u32(ct, "llama.embedding_length")? as usize;
+    let heads = md_u32(ct, "llama.attention.head_count")?.max(1) as u64;
+    let kv_heads = md_u32(ct, "llama.attention.head_count_kv")? as u64;
     Ok(Layout {
         architecture,
-        hidden: md_u32(ct, "llama.embedding_length")? as usize,
+        hidden,
         layer_bytes,
         ends_bytes,
+        kv_bytes: 2 * kv_heads * (hidden as u64 / heads) * 4,
     })
 }
 
@@ -211,8 +222,13 @@ impl Layers {
         })
     }
 
-    /// A session with empty KV caches.
+    /// A session with empty KV caches, of at most [`MAX_POSITIONS`] positions.
     pub fn session(&self) -> Session {
+        self.session_of(MAX_POSITIONS)
+    }
+
+    /// A session of at most `positions` positions (what its KV cache was granted).
+    pub fn session_of(&self, positions: usize) -> Session {
         Session {
             layers: self.layers.clone(),
             shape: self.shape.clone(),
@@ -220,6 +236,7 @@ impl Layers {
             hidden: self.hidden,
             kv: vec![None; self.layers.len()],
             len: 0,
+            limit: positions.min(MAX_POSITIONS),
             masks: HashMap::new(),
         }
     }
@@ -274,6 +291,8 @@ pub struct Session {
     hidden: usize,
     kv: Vec<Option<(Tensor, Tensor)>>,
     len: usize,
+    /// The most positions it holds.
+    limit: usize,
     masks: HashMap<(usize, usize), Tensor>,
 }
 
@@ -304,11 +323,16 @@ impl Session {
                 self.hidden
             ));
         }
-        if pos + rows > MAX_POSITIONS {
+        if pos + rows > self.limit {
             return Err(format!(
-                "positions {pos}..{} are past the {MAX_POSITIONS} a stage holds",
-                pos + rows
+                "positions {pos}..{} are past the {} this stage's session holds",
+                pos + rows,
+                self.limit
             ));
+        }
+        // A new sequence's chunks have new shapes: the old masks go (they are few otherwise).
+        if pos == 0 || self.masks.len() > 8 {
+            self.masks.clear();
         }
         let x = Tensor::from_slice(x, (1, rows, self.hidden), &self.device).map_err(err)?;
         let out = self.run(x, pos).map_err(err)?;

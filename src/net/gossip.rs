@@ -29,6 +29,8 @@ const FIRST_ANNOUNCEMENT_WAIT: Duration = Duration::from_secs(2);
 fn model_ads(node: &Node) -> Vec<ModelAd> {
     node.engines()
         .iter()
+        // A pipeline serves this node's own users only (see `Node::engine_here`).
+        .filter(|e| !e.info().pipeline)
         .map(|e| {
             let s = e.stats();
             let i = e.info();

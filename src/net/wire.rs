@@ -145,6 +145,9 @@ pub enum Request {
         /// `NAME:QUANT`.
         model: String,
         layers: [u32; 2],
+        /// The most positions the sequence will hold (the stage reserves its KV cache for
+        /// them, and refuses steps past them).
+        positions: u32,
     },
     /// On a stage's stream: `rows` hidden states (f32 little-endian, base64, row-major) at
     /// positions `pos..pos + rows` to run through the stage's layers. `pos` 0 starts the
@@ -153,6 +156,10 @@ pub enum Request {
         pos: u32,
         rows: u32,
         hidden: String,
+        /// More rows of this step follow in the next frame (a step bigger than a frame is
+        /// split, and run as one forward pass once whole).
+        #[serde(default, skip_serializing_if = "is_false")]
+        more: bool,
     },
 }
 
@@ -439,6 +446,9 @@ pub enum Reply {
         rows: u32,
         hidden: String,
         ms: f64,
+        /// More rows of this output follow in the next frame.
+        #[serde(default, skip_serializing_if = "is_false")]
+        more: bool,
     },
     Pong {
         nonce: u64,
@@ -549,6 +559,10 @@ pub struct Announcement {
     /// none, as when paused).
     #[serde(default, skip_serializing_if = "is_zero_u64")]
     pub stage_free: u64,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 fn is_zero_u64(n: &u64) -> bool {

@@ -171,6 +171,14 @@ impl Node {
         Some(e.clone())
     }
 
+    /// [`Node::engine_for`], if its weights are on this machine: not a pipeline, whose layers
+    /// run on peers. Peers' jobs and checks of answers run only on such an engine (a peer's
+    /// job carries no routing policy to hold the stages to, and a check must not depend on
+    /// stages it cannot check).
+    pub fn engine_here(&self, model: Option<&ModelRef>) -> Option<Engine> {
+        self.engine_for(model).filter(|e| !e.info().pipeline)
+    }
+
     /// Whether an engine here serves `model` (no side effect: not a use of it).
     pub fn serves(&self, model: &ModelRef) -> bool {
         self.engines()

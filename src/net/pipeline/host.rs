@@ -2,10 +2,12 @@
 //! model's layers here (once, shared by every sequence that runs them) and opens a session on
 //! the stream; each `StageStep` runs its rows through those layers and answers a `StageOut`.
 //!
-//! Memory: a stage is taken only while the ranges held here, with it, stay within the stage
-//! budget (`--memory-limit` less the models this node serves; without a limit, half the free
-//! RAM). A range no session uses is unloaded after [`LINGER`], so that a coordinator's next
-//! job finds it loaded.
+//! Memory: a session is taken only while the ranges in use here, and every session's KV cache
+//! (reserved for the positions its coordinator declares), stay within the stage budget
+//! (`--memory-limit` less the models this node serves; without a limit, half the free RAM). A
+//! range no session uses gives way to one that needs its memory, and is unloaded after
+//! [`LINGER`]: a coordinator's next job finds it loaded. A peer holds at most
+//! [`SESSIONS_PER_PEER`] sessions, the node [`SESSIONS`]; steps run a few at a time.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -23,6 +25,14 @@ use crate::ids::NodeId;
 pub const LINGER: Duration = Duration::from_secs(30);
 /// How long a stage's session waits for its coordinator's next step.
 const IDLE: Duration = Duration::from_secs(120);
+/// Sessions one peer may hold here, and all peers together.
+pub const SESSIONS_PER_PEER: u32 = 8;
+pub const SESSIONS: u32 = 64;
+
+/// Rows of `hidden` f32s that fit one frame, base64 in JSON with room to spare.
+pub fn frame_rows(hidden: usize) -> usize {
+    ((wire::MAX_FRAME - 4096) * 3 / 4 / (4 * hidden.max(1))).max(1)
+}
 
 /// A range of a model's layers, as hosted.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -36,6 +46,8 @@ struct Held {
     layers: Option<Arc<Layers>>,
     bytes: u64,
     sessions: u32,
+    /// The KV caches its sessions reserved.
+    kv: u64,
     idle_since: Option<Instant>,
     /// Work done, for status.
     steps: u64,
@@ -45,11 +57,37 @@ struct Held {
 }
 
 /// The stages this node hosts. Owned by the [`Net`].
-#[derive(Default)]
 pub struct Hosts {
     held: Mutex<HashMap<Key, Held>>,
+    /// Sessions by peer.
+    peers: Mutex<HashMap<NodeId, u32>>,
     layouts: Mutex<HashMap<std::path::PathBuf, Layout>>,
     pool: std::sync::OnceLock<Arc<rayon::ThreadPool>>,
+    /// Steps running at once (each holds a blocking thread while it runs).
+    running: tokio::sync::Semaphore,
+}
+
+impl Default for Hosts {
+    fn default() -> Self {
+        Hosts {
+            held: Mutex::default(),
+            peers: Mutex::default(),
+            layouts: Mutex::default(),
+            pool: std::sync::OnceLock::new(),
+            running: tokio::sync::Semaphore::new(4),
+        }
+    }
+}
+
+/// Bytes in use in `held`: the ranges with sessions, and every session's KV cache. Ranges idle
+/// past [`LINGER`] are let go.
+fn in_use(held: &mut HashMap<Key, Held>) -> u64 {
+    let now = Instant::now();
+    held.retain(|_, h| h.sessions > 0 || h.idle_since.is_none_or(|t| now - t < LINGER));
+    held.values()
+        .filter(|h| h.sessions > 0)
+        .map(|h| h.bytes + h.kv)
+        .sum()
 }
 
 /// What [`Hosts::take`] found.
@@ -77,13 +115,7 @@ impl Hosts {
     /// Bytes held by ranges in use (or loading). Ranges no session uses do not count: they
     /// give way to a new range that needs their memory, and are let go past [`LINGER`].
     pub fn used(&self) -> u64 {
-        let mut held = self.held.lock().expect("stages");
-        let now = Instant::now();
-        held.retain(|_, h| h.sessions > 0 || h.idle_since.is_none_or(|t| now - t < LINGER));
-        held.values()
-            .filter(|h| h.sessions > 0)
-            .map(|h| h.bytes)
-            .sum()
+        in_use(&mut self.held.lock().expect("stages"))
     }
 
     pub fn status(&self) -> Vec<HostedStage> {
@@ -108,27 +140,44 @@ impl Hosts {
 
     /// Takes a session of `key`: its layers if loaded, `Load` to load them (their bytes now
     /// reserved), `Loading` while another session loads them; or why not.
-    fn take(&self, key: &Key, bytes: u64, budget: u64) -> Result<Take, String> {
-        let used = self.used();
+    fn take(&self, key: &Key, bytes: u64, kv: u64, budget: u64) -> Result<Take, String> {
         let mut held = self.held.lock().expect("stages");
+        let used = in_use(&mut held);
+        let free = budget.saturating_sub(used);
         if let Some(h) = held.get_mut(key) {
             let Some(l) = &h.layers else {
                 return Ok(Take::Loading);
             };
+            // Its layers are here; its KV cache is new memory.
+            let more = kv + if h.sessions == 0 { h.bytes } else { 0 };
+            if more > free {
+                return Err(format!(
+                    "a session of layers {}..{} of {} needs {}; this node has {} of its {} for \
+                     stages free",
+                    key.layers[0],
+                    key.layers[1],
+                    key.model,
+                    show(more),
+                    show(free),
+                    show(budget)
+                ));
+            }
             h.sessions += 1;
+            h.kv += kv;
             h.idle_since = None;
             return Ok(Take::Ready(l.clone()));
         }
-        if used + bytes <= budget {
+        let bytes_kv = bytes + kv;
+        if bytes_kv <= free {
             // Idle ranges give way, the longest idle first, until the new one fits.
             let mut idle: Vec<(Instant, Key, u64)> = held
                 .iter()
                 .filter_map(|(k, h)| Some((h.idle_since?, k.clone(), h.bytes)))
                 .collect();
             idle.sort();
-            let mut total: u64 = held.values().map(|h| h.bytes).sum();
+            let mut total: u64 = held.values().map(|h| h.bytes + h.kv).sum();
             for (_, k, b) in idle {
-                if total + bytes <= budget {
+                if total + bytes_kv <= budget {
                     break;
                 }
                 held.remove(&k);
@@ -140,8 +189,8 @@ impl Hosts {
                 key.layers[0],
                 key.layers[1],
                 key.model,
-                show(bytes),
-                show(budget.saturating_sub(used)),
+                show(bytes_kv),
+                show(free),
                 show(budget)
             ));
         }
@@ -151,6 +200,7 @@ impl Hosts {
                 layers: None,
                 bytes,
                 sessions: 1,
+                kv,
                 idle_since: None,
                 steps: 0,
                 rows: 0,
@@ -192,11 +242,37 @@ impl Hosts {
         }
     }
 
-    fn release(&self, key: &Key) {
+    fn release(&self, key: &Key, kv: u64) {
         if let Some(h) = self.held.lock().expect("stages").get_mut(key) {
             h.sessions = h.sessions.saturating_sub(1);
+            h.kv = h.kv.saturating_sub(kv);
             if h.sessions == 0 {
                 h.idle_since = Some(Instant::now());
+            }
+        }
+    }
+
+    /// Counts a session of `peer`, if it may open one more.
+    fn admit(&self, peer: NodeId) -> Result<(), String> {
+        let mut peers = self.peers.lock().expect("stage peers");
+        let total: u32 = peers.values().sum();
+        let mine = peers.entry(peer).or_default();
+        if *mine >= SESSIONS_PER_PEER || total >= SESSIONS {
+            return Err(format!(
+                "this node runs {total} stage sessions, {mine} of them yours (at most \
+                 {SESSIONS_PER_PEER} a peer, {SESSIONS} in all)"
+            ));
+        }
+        *mine += 1;
+        Ok(())
+    }
+
+    fn leave(&self, peer: &NodeId) {
+        let mut peers = self.peers.lock().expect("stage peers");
+        if let Some(n) = peers.get_mut(peer) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                peers.remove(peer);
             }
         }
     }
@@ -253,9 +329,9 @@ pub fn budget(net: &Net) -> u64 {
     }
 }
 
-/// The file of `model` (`NAME:QUANT`) in this node's models dir, if the catalog knows it and
-/// the file is there.
-fn file_of(net: &Net, model: &str) -> Result<std::path::PathBuf, String> {
+/// The variant `model` names (its `NAME:QUANT` as the catalog writes it) and its file in this
+/// node's models dir, if the catalog knows it and the file is there.
+fn file_of(net: &Net, model: &str) -> Result<(String, std::path::PathBuf), String> {
     let catalog = net
         .inner
         .catalog
@@ -264,16 +340,39 @@ fn file_of(net: &Net, model: &str) -> Result<std::path::PathBuf, String> {
     let choice = catalog.resolve(model).map_err(|e| e.to_string())?;
     let path = net.node().settings().models_dir.join(&choice.variant.file);
     if !path.is_file() {
-        return Err(format!("this node has no file of {model}"));
+        return Err(format!("this node has no file of {}", choice.id()));
     }
-    Ok(path)
+    Ok((choice.id().to_string(), path))
+}
+
+/// A `Stage` request.
+pub(in crate::net) struct Ask {
+    pub job: String,
+    pub model: String,
+    pub layers: [u32; 2],
+    pub positions: u32,
 }
 
 /// Serves one `Stage` request and its steps, until the coordinator ends the stream.
 pub(in crate::net) async fn serve(
     net: &Net,
     peer: NodeId,
-    (job, model, layers): (String, String, [u32; 2]),
+    ask: Ask,
+    send: &mut SendStream,
+    recv: RecvStream,
+) {
+    let hosts = net.stages();
+    if let Err(m) = hosts.admit(peer) {
+        return answer(send, &Reply::refused(RefuseCode::Busy, m)).await;
+    }
+    serve_admitted(net, peer, ask, send, recv).await;
+    hosts.leave(&peer);
+}
+
+async fn serve_admitted(
+    net: &Net,
+    peer: NodeId,
+    ask: Ask,
     send: &mut SendStream,
     mut recv: RecvStream,
 ) {
@@ -282,7 +381,16 @@ pub(in crate::net) async fn serve(
         let m = "this node is paused: it runs no work for peers".to_string();
         return answer(send, &refuse(RefuseCode::Paused, m)).await;
     }
-    let path = match file_of(net, &model) {
+    // A coordinator that owes a payment it promised runs nothing here until it pays.
+    if net
+        .node()
+        .ledger()
+        .is_some_and(|l| l.debt_of(&peer).is_some())
+    {
+        let m = "you owe this node a payment you promised: pay it first".to_string();
+        return answer(send, &refuse(RefuseCode::Debt, m)).await;
+    }
+    let (model, path) = match file_of(net, &ask.model) {
         Ok(p) => p,
         Err(m) => return answer(send, &refuse(RefuseCode::Model, m)).await,
     };
@@ -293,7 +401,12 @@ pub(in crate::net) async fn serve(
         Ok(Err(m)) => return answer(send, &refuse(RefuseCode::Model, m)).await,
         Err(_) => return,
     };
+    let layers = ask.layers;
     let range: Range<u32> = layers[0]..layers[1];
+    let positions = match ask.positions {
+        0 => stage::MAX_POSITIONS as u32,
+        p => p.min(stage::MAX_POSITIONS as u32),
+    };
     if range.is_empty() || range.end > layout.layers() {
         let m = format!(
             "layers {}..{} are not a range of {model}'s {} layers",
@@ -306,34 +419,13 @@ pub(in crate::net) async fn serve(
     }
     let key = Key { model, layers };
     let bytes = layout.stage_bytes(range.clone());
-    let mut taken = hosts.take(&key, bytes, budget(net));
-    // Another sequence loads these very layers: wait for it rather than load them twice.
-    let loading_since = Instant::now();
-    while matches!(taken, Ok(Take::Loading)) && loading_since.elapsed() < IDLE {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        taken = hosts.take(&key, bytes, budget(net));
-    }
-    let loaded = match taken {
-        Ok(Take::Ready(l)) => l,
-        Ok(Take::Loading) => {
-            let m = "those layers are still loading here".to_string();
-            return answer(send, &refuse(RefuseCode::Busy, m)).await;
-        }
-        Ok(Take::Load) => {
-            let p2 = path.clone();
-            let r = range.clone();
-            let l = net
-                .tasks()
-                .spawn_blocking(move || Layers::load(&p2, r).map(Arc::new))
-                .await
-                .unwrap_or_else(|e| Err(e.to_string()));
-            match hosts.loaded(&key, l) {
-                Ok(l) => l,
-                Err(m) => return answer(send, &refuse(RefuseCode::Model, m)).await,
-            }
-        }
-        Err(m) => return answer(send, &refuse(RefuseCode::Busy, m)).await,
+    let kv = layout.kv_for(range.clone(), positions);
+    let loaded = match take_loaded(net, &key, range.clone(), (bytes, kv), path).await {
+        Ok(l) => l,
+        Err(r) => return answer(send, &r).await,
     };
+    // The job id is the coordinator's word, for the log only: bounded like a receipt's.
+    let job: String = ask.job.chars().take(64).collect();
     tracing::info!(
         "job {job}: running layers {}..{} of {} for {}",
         layers[0],
@@ -345,46 +437,134 @@ pub(in crate::net) async fn serve(
         hidden: loaded.hidden as u32,
     };
     if wire::write(send, &ready).await.is_ok() {
-        steps(net, peer, &key, &loaded, send, &mut recv).await;
+        let session = loaded.session_of(positions as usize);
+        steps(net, peer, &key, session, loaded.hidden, send, &mut recv).await;
     }
-    hosts.release(&key);
+    hosts.release(&key, kv);
     let _ = send.finish();
 }
 
-/// The steps of one session, each run and answered in turn.
-async fn steps(
+/// A session's share of `key`'s layers: loaded here (by this session, or by another that
+/// loads them now), with `bytes` of weights and `kv` of KV cache reserved; or the refusal.
+async fn take_loaded(
+    net: &Net,
+    key: &Key,
+    range: Range<u32>,
+    (bytes, kv): (u64, u64),
+    path: std::path::PathBuf,
+) -> Result<Arc<Layers>, Reply> {
+    let refuse = |code, m: String| Reply::refused(code, m);
+    let hosts = net.stages();
+    let mut taken = hosts.take(key, bytes, kv, budget(net));
+    // Another sequence loads these very layers: wait for it rather than load them twice.
+    let loading_since = Instant::now();
+    while matches!(taken, Ok(Take::Loading)) && loading_since.elapsed() < IDLE {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        taken = hosts.take(key, bytes, kv, budget(net));
+    }
+    match taken {
+        Ok(Take::Ready(l)) => Ok(l),
+        Ok(Take::Loading) => Err(refuse(
+            RefuseCode::Busy,
+            "those layers are still loading here".into(),
+        )),
+        Ok(Take::Load) => {
+            let l = net
+                .tasks()
+                .spawn_blocking(move || Layers::load(&path, range).map(Arc::new))
+                .await
+                .unwrap_or_else(|e| Err(e.to_string()));
+            hosts
+                .loaded(key, l)
+                .map_err(|m| refuse(RefuseCode::Model, m))
+        }
+        Err(m) => Err(refuse(RefuseCode::Busy, m)),
+    }
+}
+
+/// The next step of a session, whole (its frames put together): `None` at the end of the
+/// stream or after a refusal that ends it.
+async fn next_step(
     net: &Net,
     peer: NodeId,
-    key: &Key,
-    layers: &Arc<Layers>,
+    hidden: usize,
     send: &mut SendStream,
     recv: &mut RecvStream,
-) {
-    let hosts = net.stages();
-    let pool = hosts.pool(net.node().settings().engine.threads);
-    let mut session = Some(layers.session());
+) -> Option<(u32, u32, Vec<f32>)> {
+    let mut x: Vec<f32> = Vec::new();
+    let (mut start, mut total) = (None, 0u32);
     loop {
         let next = tokio::time::timeout(IDLE, wire::read::<Request, _>(recv, wire::MAX_FRAME));
-        let (pos, rows, hidden) = match next.await {
-            Ok(Ok(Some(Request::StageStep { pos, rows, hidden }))) => (pos, rows, hidden),
-            Ok(Ok(None)) | Err(_) => return,
+        let why = match next.await {
+            Ok(Ok(Some(Request::StageStep {
+                pos,
+                rows,
+                hidden: h,
+                more,
+            }))) => {
+                let part = wire::decode_vector(&h).filter(|v| v.len() == rows as usize * hidden);
+                match (part, start) {
+                    (Some(_), Some(p)) if p != pos => "a step's frames name different positions",
+                    (Some(_), _) if total + rows > stage::MAX_POSITIONS as u32 => {
+                        "a step of more rows than a session holds"
+                    }
+                    (Some(part), _) => {
+                        start = Some(pos);
+                        total += rows;
+                        x.extend_from_slice(&part);
+                        if !more {
+                            return Some((pos, total, x));
+                        }
+                        continue;
+                    }
+                    (None, _) => "a step's rows are not that many rows of finite f32s in base64",
+                }
+            }
+            // The coordinator ended the session, or went quiet.
+            Ok(Ok(None)) | Err(_) => return None,
             Ok(Ok(Some(other))) => {
                 let m = format!(
                     "sent {} on a stage's stream",
                     super::super::serve::kind(&other)
                 );
                 net.strike(&peer, &m);
-                return answer(send, &Reply::refused(RefuseCode::Invalid, m)).await;
+                answer(send, &Reply::refused(RefuseCode::Invalid, m)).await;
+                return None;
+            }
+            // A broken stream is no proof of ill will: a frame too big or malformed is.
+            Ok(Err(e @ (wire::WireError::Io(_) | wire::WireError::Short { .. }))) => {
+                tracing::debug!("a stage's stream from {} broke: {e}", peer.short());
+                return None;
             }
             Ok(Err(e)) => {
                 net.strike(&peer, &format!("a stage's step: {e}"));
-                return answer(send, &Reply::refused(RefuseCode::Invalid, e.to_string())).await;
+                answer(send, &Reply::refused(RefuseCode::Invalid, e.to_string())).await;
+                return None;
             }
         };
-        let Some(x) = wire::decode_vector(&hidden) else {
-            let m = "a step's rows are not finite f32s in base64".to_string();
-            net.strike(&peer, &m);
-            return answer(send, &Reply::refused(RefuseCode::Invalid, m)).await;
+        net.strike(&peer, why);
+        answer(send, &Reply::refused(RefuseCode::Invalid, why.to_string())).await;
+        return None;
+    }
+}
+
+/// The steps of one session, each run and answered in turn (an answer bigger than a frame in
+/// several).
+async fn steps(
+    net: &Net,
+    peer: NodeId,
+    key: &Key,
+    session: stage::Session,
+    hidden: usize,
+    send: &mut SendStream,
+    recv: &mut RecvStream,
+) {
+    let hosts = net.stages();
+    let pool = hosts.pool(net.node().settings().engine.threads);
+    let mut session = Some(session);
+    while let Some((pos, rows, x)) = next_step(net, peer, hidden, send, recv).await {
+        let Ok(_turn) = hosts.running.acquire().await else {
+            return;
         };
         let mut s = session.take().expect("a session between steps");
         let pool = pool.clone();
@@ -401,24 +581,28 @@ async fn steps(
         };
         session = Some(s);
         let ms = started.elapsed().as_secs_f64() * 1000.0;
-        let reply = match out {
-            Ok(y) => {
-                hosts.count(key, peer, rows, ms);
-                Reply::StageOut {
-                    rows,
-                    hidden: wire::encode_vector(&y),
-                    ms,
-                }
-            }
-            // A step that does not follow the session (a position it does not hold, rows of
-            // the wrong width): the coordinator's bug or ill will; the stream ends.
+        let y = match out {
+            Ok(y) => y,
+            // A step that does not follow the session (a position it does not hold, past the
+            // positions it reserved): the coordinator's bug or ill will; the stream ends.
             Err(m) => {
                 net.strike(&peer, &format!("a stage's step: {m}"));
                 return answer(send, &Reply::refused(RefuseCode::Invalid, m)).await;
             }
         };
-        if wire::write(send, &reply).await.is_err() {
-            return;
+        hosts.count(key, peer, rows, ms);
+        let per = frame_rows(hidden);
+        let chunks: Vec<&[f32]> = y.chunks(per * hidden).collect();
+        for (i, part) in chunks.iter().enumerate() {
+            let out = Reply::StageOut {
+                rows: (part.len() / hidden) as u32,
+                hidden: wire::encode_vector(part),
+                ms,
+                more: i + 1 < chunks.len(),
+            };
+            if wire::write(send, &out).await.is_err() {
+                return;
+            }
         }
     }
 }

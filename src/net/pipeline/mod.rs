@@ -45,6 +45,8 @@ struct LinkInner {
     model: String,
     layout: Layout,
     min_stages: usize,
+    /// The most positions a sequence holds (the stages reserve their KV caches for them).
+    positions: u32,
     handle: tokio::runtime::Handle,
     net: OnceLock<Net>,
     view: Mutex<Pipeline>,
@@ -82,8 +84,9 @@ pub struct StageView {
 
 impl Link {
     /// The link of a coordinator of `model` (`NAME:QUANT`) laid out as `layout`, planned in at
-    /// least `min_stages` stages. It works once [`Link::attach`] gave it the network.
-    pub fn new(model: String, layout: Layout, min_stages: usize) -> Link {
+    /// least `min_stages` stages, for sequences of at most `positions` positions. It works once
+    /// [`Link::attach`] gave it the network.
+    pub fn new(model: String, layout: Layout, min_stages: usize, positions: u32) -> Link {
         let view = Pipeline {
             model: model.clone(),
             layers: layout.layers(),
@@ -93,6 +96,7 @@ impl Link {
             model,
             layout,
             min_stages: min_stages.max(1),
+            positions: positions.clamp(1, crate::engine::stage::MAX_POSITIONS as u32),
             handle: tokio::runtime::Handle::current(),
             net: OnceLock::new(),
             view: Mutex::new(view),
@@ -144,12 +148,14 @@ struct Step {
     x: Vec<f32>,
 }
 
-/// An open stage: its node, its layers, its stream.
+/// An open stage: its node, its layers, its stream, and the positions whose output came back
+/// from it (what it is paid for).
 struct Open {
     node: NodeId,
     layers: Range<u32>,
     send: SendStream,
     recv: RecvStream,
+    ran: usize,
 }
 
 /// One sequence through the stages.
@@ -194,7 +200,6 @@ impl RemoteSession for Chain {
     }
 
     fn finish(&mut self, prompt: u32, generated: u32) {
-        let upto: usize = self.history.last().map_or(0, |s| (s.pos + s.rows) as usize);
         let mut served = std::mem::take(&mut self.left);
         for mut o in self.stages.drain(..) {
             // The session ends here: the stage lets its cache go.
@@ -202,7 +207,7 @@ impl RemoteSession for Chain {
             served.push(Served {
                 node: o.node,
                 layers: o.layers,
-                upto,
+                upto: o.ran,
                 to_end: true,
             });
         }
@@ -264,22 +269,18 @@ impl Chain {
     /// A stage failed: its node is avoided from now on and the stages are planned again. The
     /// stages are paid for what they ran when the job ends.
     fn failed(&mut self, net: &Net, node: NodeId, e: String) -> String {
+        // A peer's words, bounded: they go to the log and to status.
+        let e: String = e.chars().take(200).collect();
         let m = format!("stage on {}: {e}", node.short());
         tracing::warn!("{}: {m}; planning the pipeline again", self.id);
         self.avoid.insert(node);
-        // What each ran: the steps before the one that failed (the failed stage's answer to it
-        // never came; the others' answers to it are run again by their successors).
-        let upto = self
-            .history
-            .len()
-            .checked_sub(1)
-            .map_or(0, |i| self.history[i].pos as usize);
+        // Each is paid for the positions whose output came back from it.
         for mut o in self.stages.drain(..) {
             let _ = o.send.finish();
             self.left.push(Served {
                 node: o.node,
                 layers: o.layers,
-                upto,
+                upto: o.ran,
                 to_end: false,
             });
         }
@@ -299,7 +300,9 @@ impl Chain {
                 Some(p) => p,
                 None => {
                     let candidates = candidates(net, &link.model, &self.avoid);
-                    let need = |r: Range<u32>| link.layout.stage_bytes(r);
+                    let need = |r: Range<u32>| {
+                        link.layout.stage_bytes(r.clone()) + link.layout.kv_for(r, link.positions)
+                    };
                     plan::plan(link.layout.layers(), need, &candidates, link.min_stages)
                         .map_err(|e| format!("no pipeline for {}: {e}", link.model))?
                 }
@@ -348,6 +351,7 @@ impl Chain {
                     return Ok(());
                 }
                 Some((node, e)) => {
+                    let e: String = e.chars().take(200).collect();
                     tracing::info!(
                         "{}: {} refused its stage ({e}); planning again",
                         self.id,
@@ -385,6 +389,7 @@ impl Chain {
             job: self.id.clone(),
             model: self.link.0.model.clone(),
             layers: [s.layers.start, s.layers.end],
+            positions: self.link.0.positions,
         };
         wire::write(&mut send, &req)
             .await
@@ -400,6 +405,7 @@ impl Chain {
                     layers: s.layers.clone(),
                     send,
                     recv,
+                    ran: 0,
                 })
             }
             Some(Reply::StageReady { hidden }) => Err(format!(
@@ -434,6 +440,9 @@ impl Chain {
                     s.round_trip_ms += trip;
                 }
             });
+            if let Some(last) = xs.last() {
+                stage.ran = stage.ran.max((last.0 + last.1) as usize);
+            }
             for (x, y) in xs.iter_mut().zip(out) {
                 x.2 = y;
             }
@@ -442,21 +451,27 @@ impl Chain {
     }
 }
 
-/// Sends `steps` to one stage and reads its outputs (and their compute time in all).
+/// Sends `steps` to one stage and reads its outputs (and their compute time in all). A step
+/// or an output bigger than a frame goes in several ([`host::frame_rows`]).
 async fn exchange(
     stage: &mut Open,
     steps: &[(u32, u32, Vec<f32>)],
     hidden: usize,
 ) -> Result<(Vec<Vec<f32>>, f64), String> {
     let Open { send, recv, .. } = stage;
+    let per = host::frame_rows(hidden);
     let write = async {
-        for (pos, rows, x) in steps {
-            let step = Request::StageStep {
-                pos: *pos,
-                rows: *rows,
-                hidden: wire::encode_vector(x),
-            };
-            wire::write(send, &step).await.map_err(|e| e.to_string())?;
+        for (pos, _, x) in steps {
+            let parts: Vec<&[f32]> = x.chunks(per * hidden).collect();
+            for (i, part) in parts.iter().enumerate() {
+                let step = Request::StageStep {
+                    pos: *pos,
+                    rows: (part.len() / hidden) as u32,
+                    hidden: wire::encode_vector(part),
+                    more: i + 1 < parts.len(),
+                };
+                wire::write(send, &step).await.map_err(|e| e.to_string())?;
+            }
         }
         Ok::<(), String>(())
     };
@@ -465,26 +480,16 @@ async fn exchange(
         let mut compute = 0.0;
         for (_, rows, _) in steps {
             let wait = host::step_wait(*rows);
-            let frame = tokio::time::timeout(wait, wire::read(recv, wire::MAX_FRAME))
+            let (y, ms) = tokio::time::timeout(wait, read_out(recv, *rows, hidden))
                 .await
-                .map_err(|_| format!("no answer to a step within {}s", wait.as_secs()))?
-                .map_err(|e| e.to_string())?;
-            match frame {
-                Some(Reply::StageOut {
-                    rows: r,
-                    hidden: h,
-                    ms,
-                }) if r == *rows => {
-                    let y = wire::decode_vector(&h)
-                        .filter(|y| y.len() == *rows as usize * hidden)
-                        .ok_or("its output is not the rows asked for, as finite f32s")?;
-                    compute += ms;
-                    out.push(y);
-                }
-                Some(Reply::Refused { message, .. }) => return Err(message),
-                Some(other) => return Err(format!("answered {other:?}")),
-                None => return Err("closed the stream".into()),
-            }
+                .map_err(|_| format!("no answer to a step within {}s", wait.as_secs()))??;
+            // The stage's own word for its time: shown, never trusted past the wait.
+            compute += if ms.is_finite() {
+                ms.clamp(0.0, wait.as_secs_f64() * 1e3)
+            } else {
+                0.0
+            };
+            out.push(y);
         }
         Ok::<_, String>((out, compute))
     };
@@ -493,6 +498,45 @@ async fn exchange(
     let r = r?;
     w?;
     Ok(r)
+}
+
+/// One step's output from a stage, `rows` rows in one or more frames, with its compute time.
+async fn read_out(
+    recv: &mut RecvStream,
+    rows: u32,
+    hidden: usize,
+) -> Result<(Vec<f32>, f64), String> {
+    let mut y: Vec<f32> = Vec::with_capacity(rows as usize * hidden);
+    loop {
+        match wire::read(recv, wire::MAX_FRAME)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            Some(Reply::StageOut {
+                rows: r,
+                hidden: h,
+                ms,
+                more,
+            }) => {
+                let part = wire::decode_vector(&h)
+                    .filter(|p| p.len() == r as usize * hidden)
+                    .ok_or("its output is not the rows it says, as finite f32s")?;
+                y.extend_from_slice(&part);
+                if y.len() > rows as usize * hidden {
+                    return Err("its output has more rows than the step".into());
+                }
+                if !more {
+                    if y.len() != rows as usize * hidden {
+                        return Err("its output has fewer rows than the step".into());
+                    }
+                    return Ok((y, ms));
+                }
+            }
+            Some(Reply::Refused { message, .. }) => return Err(message),
+            Some(_) => return Err("it answered something other than the step's output".into()),
+            None => return Err("closed the stream".into()),
+        }
+    }
 }
 
 /// Peers that may run a stage of `model`: routable, holding its file, with room for stages,
@@ -524,7 +568,7 @@ struct Bill {
     generated: u32,
 }
 
-/// A stage's receipt for what it ran of `bill`'s job: its share, by its layers, of the price
+/// The `i`-th stage session's receipt for what it ran of `bill`'s job: its share, by its layers, of the price
 /// of the tokens it ran, as one node would have billed them (the prompt, then the answer; the
 /// last answer token, which no stage runs, is billed to the stages that ran to the end). The
 /// shares of stages that ran the whole job add up to that job's price on one node. `None`
@@ -532,6 +576,7 @@ struct Bill {
 fn receipt(
     ledger: &crate::ledger::Ledger,
     bill: &Bill,
+    i: usize,
     s: &Served,
 ) -> Option<crate::ledger::Receipt> {
     let (name, quant) = bill.model.split_once(':')?;
@@ -542,7 +587,9 @@ fn receipt(
     let credits =
         crate::ledger::price::stage_share(price, s.layers.start, s.layers.end, bill.layers);
     (credits > 0 && prompt_tokens > 0).then(|| crate::ledger::Receipt {
-        job: format!("{}-{}-{}", bill.job, s.layers.start, s.layers.end),
+        // One receipt per stage session: a node that ran the same layers twice in a job (a
+        // plan made again) is paid for each, under its own replay key.
+        job: format!("{}-{i}-{}-{}", bill.job, s.layers.start, s.layers.end),
         requester: ledger.id(),
         worker: s.node,
         model: name.to_string(),
@@ -567,8 +614,8 @@ async fn pay(net: &Net, bill: Bill, served: Vec<Served>) {
         bill.prompt,
         bill.generated
     );
-    for s in &served {
-        let Some(r) = receipt(&ledger, &bill, s) else {
+    for (i, s) in served.iter().enumerate() {
+        let Some(r) = receipt(&ledger, &bill, i, s) else {
             continue;
         };
         let hold = match ledger.hold(r.credits) {

@@ -80,7 +80,7 @@ pub(super) async fn spot(
         guard.set_check(format!("not drawn for a spot check (rate {rate:.2})"));
         return false;
     }
-    match net.node().engine_for(Some(&variant)) {
+    match net.node().engine_here(Some(&variant)) {
         Some(engine) => here(net, guard, spec, claim, engine).await,
         None => super::verify::by_peers(net, guard, spec, claim, &variant).await,
     }
@@ -195,7 +195,7 @@ fn not_run(guard: &JobGuard, why: &dyn std::fmt::Display) -> bool {
 pub(super) fn learn(net: &Net, spec: &Spec, claim: &Claim) {
     let runs = net
         .node()
-        .engine_for(Some(&ModelRef::parse(&claim.variant)))
+        .engine_here(Some(&ModelRef::parse(&claim.variant)))
         .is_some();
     if runs && claim.before.is_empty() && !claim.tokens.is_empty() {
         net.known_answers().learn(crate::trust::challenge::Known {

@@ -389,7 +389,7 @@ pub(in crate::net) async fn verify_for(net: &Net, peer: NodeId, claim: FraudProo
 /// logits, so only it can re-run a claim.
 fn engine_of(net: &Net, variant: &ModelRef) -> Option<crate::engine::Engine> {
     variant.quant.as_ref()?;
-    net.node().engine_for(Some(variant))
+    net.node().engine_here(Some(variant))
 }
 
 /// Whether `worker` is a peer this node knows serving `variant`: claims and proofs about

@@ -355,7 +355,7 @@ fn engine_for(net: &Net, job: &InferRequest) -> Result<(ModelRef, Engine), Reply
         return Err(Reply::refused(RefuseCode::Paused, m));
     }
     let model = ModelRef::parse(&job.model);
-    let Some(engine) = node.engine_for(Some(&model)) else {
+    let Some(engine) = node.engine_here(Some(&model)) else {
         let m = format!("this node does not serve {}", job.model);
         return Err(Reply::refused(RefuseCode::Model, m));
     };

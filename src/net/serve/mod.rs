@@ -153,8 +153,19 @@ async fn one_stream(net: &Net, peer: NodeId, mut send: SendStream, mut recv: Rec
             let _ = send.finish();
             return;
         }
-        Request::Stage { job, model, layers } => {
-            super::pipeline::host::serve(net, peer, (job, model, layers), &mut send, recv).await;
+        Request::Stage {
+            job,
+            model,
+            layers,
+            positions,
+        } => {
+            let ask = super::pipeline::host::Ask {
+                job,
+                model,
+                layers,
+                positions,
+            };
+            super::pipeline::host::serve(net, peer, ask, &mut send, recv).await;
             return;
         }
         Request::GetChain { after } => {
