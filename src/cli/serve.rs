@@ -268,7 +268,8 @@ async fn load_pipeline(
     let show = |b: u64| bytesize::ByteSize(b).display().iec().to_string();
     if layout.ends_bytes > budget {
         return Err(UsageError(format!(
-            "{}: even the ends a pipeline's coordinator holds (embedding and output head) need              {}; this node has {} (--memory-limit)",
+            "{}: even the ends a pipeline's coordinator holds (embedding and output head) need \
+             {}; this node has {} (--memory-limit)",
             choice.id(),
             show(layout.ends_bytes),
             show(budget)
@@ -276,7 +277,8 @@ async fn load_pipeline(
         .into());
     }
     let why = format!(
-        "a pipeline over peers: it needs {}, this node has {}; here its ends ({}), its {}          layers in at least {} stage(s) on peers",
+        "a pipeline over peers: it needs {}, this node has {}; here its ends ({}), its {} \
+         layers in at least {} stage(s) on peers",
         show(choice.variant.memory_needed()),
         show(budget),
         show(layout.ends_bytes),

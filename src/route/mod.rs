@@ -265,8 +265,6 @@ impl Router {
         }
     }
 
-    /// No node serves `model`, and one with `--auto-models` could load it (and the job's
-    /// policy lets the prompt go to peers at all).
     /// A model this node coordinates as a pipeline runs its layers on peers, which see the
     /// prompt's hidden states: a policy that keeps the prompt here, or in regions (which the
     /// stages are not chosen by), refuses it.
@@ -291,9 +289,22 @@ impl Router {
                     .into(),
             ));
         }
+        // Its stages are paid when the job ends, a price not held to a ceiling before it runs.
+        if let Some(c) = spec.policy.max_credits {
+            return Err(policy::refusal(
+                "max_credits",
+                format!(
+                    "max_credits={c} ({}): this node serves the model as a pipeline, whose \
+                     price is not held to a ceiling before it runs",
+                    spec.policy.said_by("max_credits")
+                ),
+            ));
+        }
         Ok(())
     }
 
+    /// No node serves `model`, and one with `--auto-models` could load it (and the job's
+    /// policy lets the prompt go to peers at all).
     fn loadable(&self, local: bool, peers_capable: bool, model: &ModelRef, spec: &Spec) -> bool {
         !local
             && !peers_capable

@@ -613,7 +613,13 @@ async fn answer(send: &mut SendStream, reply: &Reply) {
 }
 
 /// How long a stage is given for a step of `rows` rows before its coordinator takes it for
-/// stalled: generous, since a loaded machine is slow without any ill will.
-pub fn step_wait(rows: u32) -> Duration {
-    Duration::from_secs(5) + Duration::from_millis(20 * u64::from(rows))
+/// stalled: 5 s until it has answered a few steps, then 20 times its mean round trip for one
+/// row (at least 1 s), plus 20 ms a row. Generous, since a loaded machine is slow without any
+/// ill will: a stage wrongly taken for stalled costs a replay, never a token.
+pub fn step_wait(rows: u32, mean_ms: Option<f64>) -> Duration {
+    let base = match mean_ms {
+        Some(m) if m.is_finite() => Duration::from_secs_f64((m * 20.0 / 1e3).clamp(1.0, 5.0)),
+        _ => Duration::from_secs(5),
+    };
+    base + Duration::from_millis(20 * u64::from(rows))
 }

@@ -9,7 +9,8 @@
 //! the KV cache of its layers.
 //!
 //! The coordinator keeps every step it sent the first stage. When a stage fails (its stream
-//! breaks, it refuses, or it stalls past [`host::step_wait`]), the pipeline is planned again
+//! breaks, it refuses, or it stalls past [`host::step_wait`]: 20 times its usual time for a
+//! token, at least 1 s), the pipeline is planned again
 //! without that node and the steps are replayed through the new stages, in the same chunks
 //! (so each stage's cache is bit for bit what it was), before the step that failed runs
 //! again: the answer goes on from the tokens already streamed, none lost or repeated
@@ -156,6 +157,8 @@ struct Open {
     send: SendStream,
     recv: RecvStream,
     ran: usize,
+    /// Its round trips for one-row steps: how many, and their mean (ms).
+    trips: (u32, f64),
 }
 
 /// One sequence through the stages.
@@ -406,6 +409,7 @@ impl Chain {
                     send,
                     recv,
                     ran: 0,
+                    trips: (0, 0.0),
                 })
             }
             Some(Reply::StageReady { hidden }) => Err(format!(
@@ -458,7 +462,11 @@ async fn exchange(
     steps: &[(u32, u32, Vec<f32>)],
     hidden: usize,
 ) -> Result<(Vec<Vec<f32>>, f64), String> {
-    let Open { send, recv, .. } = stage;
+    let Open {
+        send, recv, trips, ..
+    } = stage;
+    // Its usual time for a token, once it has answered a few.
+    let mean = (trips.0 >= 4).then_some(trips.1);
     let per = host::frame_rows(hidden);
     let write = async {
         for (pos, _, x) in steps {
@@ -479,10 +487,16 @@ async fn exchange(
         let mut out = Vec::with_capacity(steps.len());
         let mut compute = 0.0;
         for (_, rows, _) in steps {
-            let wait = host::step_wait(*rows);
+            let wait = host::step_wait(*rows, mean);
+            let started = std::time::Instant::now();
             let (y, ms) = tokio::time::timeout(wait, read_out(recv, *rows, hidden))
                 .await
-                .map_err(|_| format!("no answer to a step within {}s", wait.as_secs()))??;
+                .map_err(|_| format!("no answer to a step within {:.1}s", wait.as_secs_f64()))??;
+            if *rows == 1 && steps.len() == 1 {
+                let ms = started.elapsed().as_secs_f64() * 1e3;
+                trips.0 = trips.0.saturating_add(1);
+                trips.1 += (ms - trips.1) / f64::from(trips.0.min(32));
+            }
             // The stage's own word for its time: shown, never trusted past the wait.
             compute += if ms.is_finite() {
                 ms.clamp(0.0, wait.as_secs_f64() * 1e3)
