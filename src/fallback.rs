@@ -492,6 +492,7 @@ impl Answer {
             credits: 0,
             generation_time: first.elapsed(),
             delta: None,
+            stages: Vec::new(),
         }
     }
 }

@@ -320,6 +320,32 @@ async fn a_stage_killed_mid_answer_is_planned_again_and_the_answer_completes() {
         .map(|s| s["node"].as_str().unwrap())
         .collect();
     assert!(!now.contains(&victim.as_str()), "{p}");
+    // The job's detail lists its stages: the two it started on (replaced), then the two it
+    // ended on, which cover the layers, each with its work.
+    // The job log is oldest first: the streamed job is its last.
+    let jobs = c.get_json("/api/jobs").await;
+    let id = jobs["jobs"].as_array().unwrap().last().unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let job: Value = c.get_json(&format!("/api/jobs/{id}")).await;
+    let stages = job["detail"]["stages"].as_array().unwrap();
+    let replaced: Vec<&Value> = stages.iter().filter(|s| s["replaced"] == true).collect();
+    let last: Vec<&Value> = stages.iter().filter(|s| s["replaced"] != true).collect();
+    assert!(
+        replaced.iter().any(|s| s["node"] == victim.as_str()),
+        "{job}"
+    );
+    assert_eq!(last.len(), 2, "{job}");
+    assert_eq!(last[0]["layers"], json!([0, 15]), "{job}");
+    assert_eq!(last[1]["layers"], json!([15, 30]), "{job}");
+    for s in stages {
+        assert!(s["round_trip_ms"].as_f64().unwrap() > 0.0, "{job}");
+    }
+    assert!(
+        last.iter()
+            .all(|s| s["node"] != victim.as_str() && s["steps"].as_u64().unwrap() > 20)
+    );
 }
 
 #[tokio::test]

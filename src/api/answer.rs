@@ -158,6 +158,7 @@ impl Reader {
             generation_time: first.elapsed(),
             credits: 0,
             delta: None,
+            stages: Vec::new(),
         }
     }
 

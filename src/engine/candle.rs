@@ -432,9 +432,10 @@ impl Decode for Candle {
             .map_or(&[], |(_, l)| l.as_slice())
     }
 
-    fn ended(&mut self, seq: u32, prompt: u32, generated: u32) {
-        if let Some(Some(Weights::Pipeline(p))) = self.sessions.get_mut(seq as usize) {
-            p.layers.finish(prompt, generated);
+    fn ended(&mut self, seq: u32, prompt: u32, generated: u32) -> Vec<crate::job::StageRun> {
+        match self.sessions.get_mut(seq as usize) {
+            Some(Some(Weights::Pipeline(p))) => p.layers.finish(prompt, generated),
+            _ => Vec::new(),
         }
     }
 

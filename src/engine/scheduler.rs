@@ -81,8 +81,10 @@ pub(super) trait Decode {
     /// decoder cannot cut there; the caller then forgets the whole sequence.
     fn keep(&mut self, seq: u32, keep: Option<u32>) -> bool;
     /// Sequence `seq`'s job ended (whole or not) after `prompt` prompt tokens and `generated`
-    /// answer tokens: a pipeline pays its stages here.
-    fn ended(&mut self, _seq: u32, _prompt: u32, _generated: u32) {}
+    /// answer tokens: a pipeline pays its stages here, and says what each ran.
+    fn ended(&mut self, _seq: u32, _prompt: u32, _generated: u32) -> Vec<crate::job::StageRun> {
+        Vec::new()
+    }
     /// Draws the next token from entry `at`'s logits with `sampler`, which then accepts it.
     fn sample(&mut self, sampler: &mut LlamaSampler, at: i32) -> LlamaToken {
         let mut array = super::score::token_data(self.logits(at));
@@ -464,10 +466,11 @@ impl Scheduler<'_> {
                 continue;
             };
             if let Some(reason) = self.sample(ctx, i, at) {
-                if let Some(s) = &self.slots[i] {
-                    ctx.ended(s.seq as u32, s.job.tokens.len() as u32, s.generated);
-                }
-                self.finish(i, reason);
+                let stages = match &self.slots[i] {
+                    Some(s) => ctx.ended(s.seq as u32, s.job.tokens.len() as u32, s.generated),
+                    None => Vec::new(),
+                };
+                self.finish(i, reason, stages);
             }
         }
         self.stats.steps.fetch_add(1, Ordering::Relaxed);
@@ -606,7 +609,7 @@ impl Scheduler<'_> {
         None
     }
 
-    fn finish(&mut self, i: usize, reason: FinishReason) {
+    fn finish(&mut self, i: usize, reason: FinishReason, stages: Vec<crate::job::StageRun>) {
         let Some(mut slot) = self.slots[i].take() else {
             return;
         };
@@ -642,6 +645,7 @@ impl Scheduler<'_> {
             generation_time: first.elapsed(),
             credits: 0,
             delta,
+            stages,
         }));
         self.draining.push(Draining {
             events: slot.job.events,

@@ -445,8 +445,8 @@ pub trait RemoteSession: Send {
     /// and returns the last layer's output rows. `pos` 0 starts the sequence over.
     fn forward(&mut self, x: Vec<f32>, rows: usize, pos: usize) -> Result<Vec<f32>, String>;
     /// The sequence's job ended after `prompt` prompt and `generated` answer tokens: its stages
-    /// are paid and let go.
-    fn finish(&mut self, prompt: u32, generated: u32);
+    /// are paid and let go. Returns what each ran of it.
+    fn finish(&mut self, prompt: u32, generated: u32) -> Vec<crate::job::StageRun>;
 }
 
 /// The ends of a model: what turns tokens into the first stage's input, and the last stage's

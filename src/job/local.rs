@@ -295,6 +295,7 @@ pub fn submit(
                         generation_time: std::time::Duration::ZERO,
                         credits: 0,
                         delta: None,
+                        stages: Vec::new(),
                     })
                 }
                 Err(why) => Event::Failed(why),

@@ -531,6 +531,24 @@ pub struct Finish {
     /// What the parser read anew when the answer ended (constrained jobs: the final, complete
     /// reading may differ from the last partial one).
     pub delta: Option<MsgDelta>,
+    /// The pipeline stages that ran it, when this node coordinates its model as a pipeline.
+    pub stages: Vec<StageRun>,
+}
+
+/// One stage of a pipeline, as a job that ran through it saw it: its node, its layers and its
+/// work for the job (a stage replaced mid-answer is listed with what it ran).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StageRun {
+    pub node: String,
+    pub layers: [u32; 2],
+    /// Forward passes it ran for the job (a replay's count too).
+    pub steps: u64,
+    /// Its compute time, as it reported, and the round trips, as the coordinator measured.
+    pub compute_ms: f64,
+    pub round_trip_ms: f64,
+    /// It failed or refused, and the rest of the job ran elsewhere.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub replaced: bool,
 }
 
 /// The OpenAI error codes a refusal may carry.

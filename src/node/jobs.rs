@@ -196,6 +196,9 @@ pub struct JobDetail {
     /// The routing policy it ran under (this node's jobs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<crate::route::policy::Policy>,
+    /// The pipeline stages that ran it (a model this node coordinates as a pipeline).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stages: Vec<crate::job::StageRun>,
 }
 
 /// A job in the log: its status line and its detail.
@@ -592,6 +595,7 @@ impl JobGuard {
         self.detail(|d| {
             d.finish_reason = Some(f.reason);
             d.completion_tokens = f.completion_tokens;
+            d.stages = f.stages.clone();
             d.cached_tokens = f.cached_tokens;
             d.time_to_first_token_ms = Some(f.time_to_first_token.as_secs_f64() * 1e3);
             d.prompt_ms = Some(f.prompt_time.as_secs_f64() * 1e3);

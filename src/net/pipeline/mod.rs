@@ -133,13 +133,36 @@ impl Remote for Link {
 }
 
 /// What a stage ran of a sequence, for its pay: positions `0..upto` (one that joined by a
-/// replay ran them all), and whether it ran to the job's end.
+/// replay ran them all), and whether it ran to the job's end; and its work, for the job's
+/// detail.
 #[derive(Debug, Clone, PartialEq)]
 struct Served {
     node: NodeId,
     layers: Range<u32>,
     upto: usize,
     to_end: bool,
+    run: crate::job::StageRun,
+}
+
+impl Served {
+    /// What `o` ran, as it leaves the sequence (at its end, or replaced).
+    fn of(o: Open, to_end: bool) -> Served {
+        let mut send = o.send;
+        // The session ends here: the stage lets its cache go.
+        let _ = send.finish();
+        Served {
+            node: o.node,
+            run: crate::job::StageRun {
+                node: o.node.to_string(),
+                layers: [o.layers.start, o.layers.end],
+                replaced: !to_end,
+                ..o.run
+            },
+            layers: o.layers,
+            upto: o.ran,
+            to_end,
+        }
+    }
 }
 
 /// A step as the first stage got it.
@@ -159,6 +182,8 @@ struct Open {
     ran: usize,
     /// Its round trips for one-row steps: how many, and their mean (ms).
     trips: (u32, f64),
+    /// Its work for this sequence.
+    run: crate::job::StageRun,
 }
 
 /// One sequence through the stages.
@@ -202,25 +227,17 @@ impl RemoteSession for Chain {
         handle.block_on(self.run(&net))
     }
 
-    fn finish(&mut self, prompt: u32, generated: u32) {
+    fn finish(&mut self, prompt: u32, generated: u32) -> Vec<crate::job::StageRun> {
         let mut served = std::mem::take(&mut self.left);
-        for mut o in self.stages.drain(..) {
-            // The session ends here: the stage lets its cache go.
-            let _ = o.send.finish();
-            served.push(Served {
-                node: o.node,
-                layers: o.layers,
-                upto: o.ran,
-                to_end: true,
-            });
-        }
+        served.extend(self.stages.drain(..).map(|o| Served::of(o, true)));
+        let runs = served.iter().map(|s| s.run.clone()).collect();
         self.history.clear();
         self.avoid.clear();
         let job = format!("{}-{}", self.id, self.seq);
         self.seq += 1;
         let link = &self.link.0;
         let Some(net) = link.net.get().cloned() else {
-            return;
+            return runs;
         };
         let bill = Bill {
             job,
@@ -232,6 +249,7 @@ impl RemoteSession for Chain {
         // Paid aside: the engine goes on with its next step.
         link.handle
             .spawn(async move { pay(&net, bill, served).await });
+        runs
     }
 }
 
@@ -278,15 +296,12 @@ impl Chain {
         tracing::warn!("{}: {m}; planning the pipeline again", self.id);
         self.avoid.insert(node);
         // Each is paid for the positions whose output came back from it.
-        for mut o in self.stages.drain(..) {
-            let _ = o.send.finish();
-            self.left.push(Served {
-                node: o.node,
-                layers: o.layers,
-                upto: o.ran,
-                to_end: false,
-            });
-        }
+        let left: Vec<Served> = self
+            .stages
+            .drain(..)
+            .map(|o| Served::of(o, false))
+            .collect();
+        self.left.extend(left);
         net.with_table(|t| t.failure(&node, &m, Instant::now()));
         self.link.update(|v| {
             v.replans += 1;
@@ -410,6 +425,7 @@ impl Chain {
                     recv,
                     ran: 0,
                     trips: (0, 0.0),
+                    run: Default::default(),
                 })
             }
             Some(Reply::StageReady { hidden }) => Err(format!(
@@ -437,6 +453,9 @@ impl Chain {
                 .await
                 .map_err(|e| (stage.node, e))?;
             let trip = started.elapsed().as_secs_f64() * 1000.0;
+            stage.run.steps += xs.len() as u64;
+            stage.run.compute_ms += compute;
+            stage.run.round_trip_ms += trip;
             self.link.update(|v| {
                 if let Some(s) = v.stages.get_mut(i) {
                     s.steps += xs.len() as u64;

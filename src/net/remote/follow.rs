@@ -139,6 +139,7 @@ impl Follow {
             generation_time: self.started.elapsed(),
             credits: 0,
             delta: None,
+            stages: Vec::new(),
         }
     }
 
@@ -938,6 +939,7 @@ async fn next_frame(s: &mut Segment, limit: Duration) -> Step {
                 generation_time: millis(generation_ms),
                 credits: 0,
                 delta: delta.map(|d| *d),
+                stages: Vec::new(),
             }))
         }
         Reply::Failed { message } => Step::Event(Event::Failed(message)),

@@ -205,6 +205,22 @@ impl Detail<'_> {
             lines.push(Line::raw(""));
             lines.push(self.field("policy", p.line()));
         }
+        // A pipeline's stages: where each range of layers ran, and how long it took.
+        for st in &rec.detail.stages {
+            lines.push(self.field(
+                "stage",
+                format!(
+                    "layers {}..{} on {}: {} steps, {:.0} ms compute, {:.0} ms round trips{}",
+                    st.layers[0],
+                    st.layers[1],
+                    &st.node[..12.min(st.node.len())],
+                    st.steps,
+                    st.compute_ms,
+                    st.round_trip_ms,
+                    if st.replaced { " (replaced)" } else { "" }
+                ),
+            ));
+        }
         if let Some(f) = &rec.detail.fallback {
             lines.push(self.field(
                 "fallback",
