@@ -176,5 +176,6 @@ fn finish(n: u32, reason: FinishReason) -> Finish {
         credits: 0,
         generation_time: Duration::ZERO,
         delta: None,
+        stages: Vec::new(),
     }
 }
