@@ -116,6 +116,15 @@ fn layout_of(ct: &gguf_file::Content) -> Result<Layout, String> {
     })
 }
 
+/// The epsilon of the model's RMS norms.
+fn norm_eps(ct: &gguf_file::Content) -> Result<f64, String> {
+    ct.metadata
+        .get("llama.attention.layer_norm_rms_epsilon")
+        .and_then(|v| v.to_f32().ok())
+        .map(f64::from)
+        .ok_or_else(|| "its header has no llama.attention.layer_norm_rms_epsilon".into())
+}
+
 fn md_u32(ct: &gguf_file::Content, key: &str) -> Result<u32, String> {
     ct.metadata
         .get(key)
@@ -183,12 +192,7 @@ impl Layers {
             ));
         }
         let shape = Arc::new(shape_of(&ct, &device)?);
-        let eps = ct
-            .metadata
-            .get("llama.attention.layer_norm_rms_epsilon")
-            .and_then(|v| v.to_f32().ok())
-            .ok_or("its header has no llama.attention.layer_norm_rms_epsilon")?
-            as f64;
+        let eps = norm_eps(&ct)?;
         let mut layers = Vec::new();
         for i in range.clone() {
             let mut t = |name: &str| {
@@ -468,12 +472,7 @@ impl Ends {
         let ct = gguf_file::Content::read(&mut f)
             .map_err(|e| format!("candle could not read {}: {e}", path.display()))?;
         let layout = layout_of(&ct)?;
-        let eps = ct
-            .metadata
-            .get("llama.attention.layer_norm_rms_epsilon")
-            .and_then(|v| v.to_f32().ok())
-            .ok_or("its header has no llama.attention.layer_norm_rms_epsilon")?
-            as f64;
+        let eps = norm_eps(&ct)?;
         let mut t = |name: &str| ct.tensor(&mut f, name, &device).map_err(err);
         let embd = t("token_embd.weight")?;
         let embeddings = embd.dequantize(&device).map_err(err)?;
