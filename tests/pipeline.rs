@@ -467,6 +467,167 @@ async fn a_host_asked_for_more_than_its_memory_refuses_and_the_plan_changes() {
     );
 }
 
+/// Bytes a file or a tree of them takes on disk (a sparse file's holes take none).
+fn on_disk(path: &std::path::Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::symlink_metadata(path).unwrap();
+    if m.is_dir() {
+        std::fs::read_dir(path)
+            .unwrap()
+            .map(|e| on_disk(&e.unwrap().path()))
+            .sum()
+    } else {
+        m.blocks() * 512
+    }
+}
+
+/// A host without the model's file, fetching for the network (`--auto-models`), runs its
+/// stage from a slice of the file fetched from peers: the header and its layers' tensors,
+/// checked against the file's BLAKE3 root, not the file.
+#[tokio::test]
+async fn a_host_without_the_file_fetches_only_its_layers_from_peers() {
+    use local_llm_proxy::net::wire::{self, Request};
+    let expected = whole_answers(16).await;
+    // Hosts of 60 MiB: the 30 layers need two of them. One holds the file; the other has an
+    // empty models dir.
+    let h1 = first(&["--model", "none", "--memory-limit", "60MiB"]);
+    let t = h1.ticket();
+    let empty = tempfile::tempdir().unwrap();
+    let em = empty.path().to_str().unwrap();
+    let h2 = joiner(
+        &t,
+        &[
+            "--model",
+            "none",
+            "--memory-limit",
+            "60MiB",
+            "--models-dir",
+            em,
+            "--auto-models",
+        ],
+    );
+    // A node that offers no file of the model asks the host without it for a stage: refused,
+    // with why (there is no file here, and none offered to take a slice of).
+    let at = crate::wire::attacker(&h2).await;
+    let conn = at.member().await;
+    let (mut tx, mut rx) = conn.open_bi().await.unwrap();
+    let ask = Request::Stage {
+        job: "slice-test".into(),
+        model: format!("{MODEL}:q4_1"),
+        layers: [0, 15],
+        positions: 256,
+    };
+    wire::write(&mut tx, &ask).await.unwrap();
+    let (code, msg) =
+        crate::wire::refused(wire::read(&mut rx, wire::MAX_SMALL_FRAME).await.unwrap());
+    assert_eq!(code, "model", "{msg}");
+    assert!(msg.contains("you offer none"), "{msg}");
+    drop(conn);
+    let c = joiner(
+        &t,
+        &[
+            "--memory-limit",
+            COORDINATOR_MEMORY,
+            "--pipeline-stages",
+            "1",
+            "--ctx-size",
+            "256",
+        ],
+    );
+    first_answer(&c, &chat_body(PROMPTS[0], 16)).await;
+    for (p, want) in PROMPTS.iter().zip(&expected).take(3) {
+        let (code, _, v) = post(&c.url("/v1/chat/completions"), &chat_body(p, 16)).await;
+        assert_eq!(code, 200, "{v}");
+        assert_eq!(&content(&v), want, "prompt {p:?}");
+    }
+    let p = &pipelines(&c).await[0];
+    assert_eq!(ranges(p).len(), 2, "{p}");
+    let on_h2: Vec<&Value> = p["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["node"] == h2.id.as_str())
+        .collect();
+    assert_eq!(on_h2.len(), 1, "{p}");
+    let stages = h2.status().await["network"]["stages"].clone();
+    let hosted = &stages.as_array().unwrap()[0];
+    assert_eq!(hosted["slice"], true, "{stages}");
+    // No file of the model came: only the slice, whose bytes (and the fetching store's) are
+    // its layers' share of the file and the header.
+    let files: Vec<_> = std::fs::read_dir(empty.path()).unwrap().collect();
+    assert!(files.is_empty(), "{files:?}");
+    let size = std::fs::metadata(model_path()).unwrap().len();
+    let l = hosted["layers"].as_array().unwrap();
+    let share = (l[1].as_u64().unwrap() - l[0].as_u64().unwrap()) as f64 / 30.0;
+    let blobs = h2.data.path().join("blobs");
+    let slice = on_disk(&blobs.join("slices"));
+    let store = on_disk(&blobs.join("fetching"));
+    println!("slice of layers {l:?}: {slice} bytes on disk, store {store}, file {size}");
+    for bytes in [slice, store] {
+        let frac = bytes as f64 / size as f64;
+        assert!(
+            frac < share * 0.85 + 0.05,
+            "{bytes} of {size} bytes for {share:.2} of the layers"
+        );
+    }
+}
+
+/// The header of a file a stage does not hold comes from a stranger: its shape and every
+/// tensor's place are checked before anything is sized from it.
+#[test]
+fn a_strangers_header_is_checked_before_a_stage_is_sized_from_it() {
+    use local_llm_proxy::engine::stage::{HeaderError, read_header};
+    let file = std::fs::read(model_path()).unwrap();
+    let size = file.len() as u64;
+    // SmolLM2's header (its tokenizer's 49,152 tokens and merges) takes some 1.5 MB.
+    let prefix = &file[..4 << 20];
+    let h = read_header(prefix, size).unwrap();
+    assert_eq!(h.layout.layers(), 30);
+    let half: u64 = h.ranges(15..30).iter().map(|r| r.end - r.start).sum();
+    assert_eq!(h.ranges(15..30)[0].start, 0, "the header comes first");
+    assert!(half < size * 45 / 100, "{half} of {size}");
+    // Too few bytes to hold the header: more are needed.
+    assert_eq!(read_header(&file[..1000], size), Err(HeaderError::Short));
+    // A file said to be smaller than its tensors' places.
+    let e = read_header(prefix, h.data_offset + 1000).unwrap_err();
+    assert!(
+        matches!(&e, HeaderError::Bad(m) if m.contains("lies past")),
+        "{e:?}"
+    );
+    // A tensor placed past the end, and a shape that would size tensors without end.
+    let at = |needle: &[u8]| {
+        prefix
+            .windows(needle.len())
+            .position(|w| w == needle)
+            .unwrap()
+            + needle.len()
+    };
+    let name = b"blk.29.ffn_down.weight";
+    let mut keyed = (name.len() as u64).to_le_bytes().to_vec();
+    keyed.extend_from_slice(name);
+    let mut bad = prefix.to_vec();
+    let i = at(&keyed);
+    let dims = u32::from_le_bytes(bad[i..i + 4].try_into().unwrap()) as usize;
+    let offset = i + 4 + 8 * dims + 4;
+    bad[offset..offset + 8].copy_from_slice(&(u64::MAX - 7).to_le_bytes());
+    let e = read_header(&bad, size).unwrap_err();
+    assert!(
+        matches!(&e, HeaderError::Bad(m) if m.contains("blk.29.ffn_down.weight lies past")),
+        "{e:?}"
+    );
+    let key = b"llama.attention.head_count";
+    let mut keyed = (key.len() as u64).to_le_bytes().to_vec();
+    keyed.extend_from_slice(key);
+    let mut bad = prefix.to_vec();
+    let i = at(&keyed) + 4;
+    bad[i..i + 4].copy_from_slice(&(1u32 << 20).to_le_bytes());
+    let e = read_header(&bad, size).unwrap_err();
+    assert!(
+        matches!(&e, HeaderError::Bad(m) if m.contains("not a model's")),
+        "{e:?}"
+    );
+}
+
 // ---- The benchmark (not a test: `scripts/bench-pipeline.sh` runs it) ----
 
 /// One streamed answer's times: to its first token, and of each token.

@@ -128,9 +128,7 @@ impl Model {
         threads: u32,
         remote: Arc<dyn super::stage::Remote>,
     ) -> Result<Arc<Model>, String> {
-        let mut f = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let ct = gguf_file::Content::read(&mut f)
-            .map_err(|e| format!("candle could not read {}: {e}", path.display()))?;
+        let (_, ct) = super::stage::open(path)?;
         let facts = facts(&ct);
         let ends = super::stage::Ends::load(path)?;
         Ok(Arc::new(Model {

@@ -61,17 +61,123 @@ impl Layout {
 /// Fixed memory of a stage beyond its weights (candle's buffers, the session's state).
 pub const STAGE_OVERHEAD: u64 = 8 << 20;
 
-fn bytes_of(t: &gguf_file::TensorInfo) -> u64 {
+/// Bytes a tensor takes as stored; `None` where its shape overflows (a crafted header).
+fn bytes_of(t: &gguf_file::TensorInfo) -> Option<u64> {
     let d = t.ggml_dtype;
-    (t.shape.elem_count() / d.block_size() * d.type_size()) as u64
+    let elems = t
+        .shape
+        .dims()
+        .iter()
+        .try_fold(1u64, |n, &x| n.checked_mul(x as u64))?;
+    (elems / d.block_size() as u64).checked_mul(d.type_size() as u64)
+}
+
+/// Opens the GGUF file at `path` and reads its header. Blocking.
+pub fn open(path: &Path) -> Result<(File, gguf_file::Content), String> {
+    let mut f = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let ct = gguf_file::Content::read(&mut f)
+        .map_err(|e| format!("candle could not read {}: {e}", path.display()))?;
+    Ok((f, ct))
 }
 
 /// Reads the layout of the GGUF file at `path` (its header only).
 pub fn layout(path: &Path) -> Result<Layout, String> {
-    let mut f = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let ct = gguf_file::Content::read(&mut f)
-        .map_err(|e| format!("candle could not read {}: {e}", path.display()))?;
+    let (_, ct) = open(path)?;
     layout_of(&ct).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The bounds a model's header is held to before anything is sized from it: far above any
+/// open model's (Llama 3 405B: 16,384 wide, 128 heads, 126 layers), far below what would
+/// make a stage allocate without end.
+const MAX_HIDDEN: u32 = 1 << 16;
+const MAX_HEADS: u32 = 1 << 10;
+
+/// What a stage reads of a model's file it does not hold: the file's header, parsed from its
+/// first bytes, and where each layer's tensors lie in the file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Header {
+    pub layout: Layout,
+    /// Bytes of the file the header takes (the tensors' data starts there).
+    pub data_offset: u64,
+    /// Each layer's tensors, as byte ranges of the file, ascending and merged.
+    pub layers: Vec<Vec<std::ops::Range<u64>>>,
+}
+
+impl Header {
+    /// The byte ranges of the file a stage of `range` reads: the header and its layers'
+    /// tensors, ascending and merged.
+    pub fn ranges(&self, range: std::ops::Range<u32>) -> Vec<std::ops::Range<u64>> {
+        let parts = std::iter::once(0..self.data_offset).chain(
+            self.layers[range.start as usize..range.end as usize]
+                .iter()
+                .flatten()
+                .cloned(),
+        );
+        merge(parts.collect())
+    }
+}
+
+/// Why the first bytes of a file gave no [`Header`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum HeaderError {
+    /// The header goes on past the bytes given.
+    Short,
+    Bad(String),
+}
+
+/// Reads the header of a model's file of `size` bytes from its first bytes, `prefix`, and
+/// checks it as a header from a stranger: every tensor of a layer lies within the file, and
+/// the sizes a stage computes from it are bounded.
+pub fn read_header(prefix: &[u8], size: u64) -> Result<Header, HeaderError> {
+    let ct = match gguf_file::Content::read(&mut std::io::Cursor::new(prefix)) {
+        Ok(ct) => ct,
+        // Candle bounds every length by the bytes it was given: past them, more may help.
+        Err(_) if (prefix.len() as u64) < size => return Err(HeaderError::Short),
+        Err(e) => return Err(HeaderError::Bad(format!("candle could not read it: {e}"))),
+    };
+    let bad = HeaderError::Bad;
+    let layout = layout_of(&ct).map_err(bad)?;
+    let data_offset = ct.tensor_data_offset;
+    if data_offset > size {
+        return Err(bad(format!(
+            "its header ends at {data_offset}, past the file's {size} bytes"
+        )));
+    }
+    let mut layers = vec![Vec::new(); layout.layer_bytes.len()];
+    for (name, t) in &ct.tensor_infos {
+        let Some(i) = layer_of(name) else { continue };
+        let span = bytes_of(t).and_then(|n| {
+            let start = data_offset.checked_add(t.offset)?;
+            Some(start..start.checked_add(n)?)
+        });
+        match span {
+            Some(r) if r.end <= size => layers[i].push(r),
+            _ => {
+                return Err(bad(format!(
+                    "tensor {name} lies past the file's {size} bytes"
+                )));
+            }
+        }
+    }
+    let layers = layers.into_iter().map(merge).collect();
+    Ok(Header {
+        layout,
+        data_offset,
+        layers,
+    })
+}
+
+/// `ranges` sorted, with touching and overlapping ones made one.
+fn merge(mut ranges: Vec<std::ops::Range<u64>>) -> Vec<std::ops::Range<u64>> {
+    ranges.sort_by_key(|r| r.start);
+    let mut out: Vec<std::ops::Range<u64>> = Vec::new();
+    for r in ranges.into_iter().filter(|r| !r.is_empty()) {
+        match out.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => out.push(r),
+        }
+    }
+    out
 }
 
 fn layout_of(ct: &gguf_file::Content) -> Result<Layout, String> {
@@ -86,27 +192,46 @@ fn layout_of(ct: &gguf_file::Content) -> Result<Layout, String> {
             "pipelines run llama-architecture models; this one is `{architecture}`"
         ));
     }
-    let n = md_u32(ct, "llama.block_count")? as usize;
+    let n = md_u32(ct, "llama.block_count")?;
+    if n == 0 || n > crate::ledger::price::MAX_LAYERS {
+        return Err(format!("its header says {n} layers"));
+    }
+    let n = n as usize;
     let mut layer_bytes = vec![0u64; n];
-    let mut ends_bytes = 0;
+    let mut ends_bytes = 0u64;
     for (name, t) in &ct.tensor_infos {
+        let b = bytes_of(t).ok_or_else(|| format!("tensor {name}'s shape overflows"))?;
         match layer_of(name) {
-            Some(i) if i < n => layer_bytes[i] += bytes_of(t),
+            Some(i) if i < n => layer_bytes[i] = layer_bytes[i].saturating_add(b),
             Some(i) => return Err(format!("tensor {name} is of layer {i} of {n}")),
             None if name == "token_embd.weight" => {
                 // Dequantized to f32 for the lookup, and (when the head is tied to it) kept
                 // quantized as the output head too.
-                ends_bytes += t.shape.elem_count() as u64 * 4;
+                let f32s = (t.shape.elem_count() as u64).saturating_mul(4);
+                ends_bytes = ends_bytes.saturating_add(f32s);
                 if !ct.tensor_infos.contains_key("output.weight") {
-                    ends_bytes += bytes_of(t);
+                    ends_bytes = ends_bytes.saturating_add(b);
                 }
             }
-            None => ends_bytes += bytes_of(t),
+            None => ends_bytes = ends_bytes.saturating_add(b),
         }
     }
-    let hidden = md_u32(ct, "llama.embedding_length")? as usize;
-    let heads = md_u32(ct, "llama.attention.head_count")?.max(1) as u64;
-    let kv_heads = md_u32(ct, "llama.attention.head_count_kv")? as u64;
+    let hidden = md_u32(ct, "llama.embedding_length")?;
+    let heads = md_u32(ct, "llama.attention.head_count")?;
+    let kv_heads = md_u32(ct, "llama.attention.head_count_kv")?;
+    let rope = md_u32(ct, "llama.rope.dimension_count")?;
+    let sane = hidden <= MAX_HIDDEN
+        && (1..=MAX_HEADS).contains(&heads)
+        && (1..=heads).contains(&kv_heads)
+        && hidden.is_multiple_of(heads)
+        && rope <= hidden / heads;
+    if !sane {
+        return Err(format!(
+            "its header's shape is not a model's: {hidden} wide, {heads} heads, {kv_heads} KV \
+             heads, rotary dimension {rope}"
+        ));
+    }
+    let (hidden, heads, kv_heads) = (hidden as usize, u64::from(heads), u64::from(kv_heads));
     Ok(Layout {
         architecture,
         hidden,
@@ -179,9 +304,7 @@ impl Layers {
     /// Reads the layers `range` of the model at `path`, and nothing else of it. Blocking.
     pub fn load(path: &Path, range: std::ops::Range<u32>) -> Result<Layers, String> {
         let device = Device::Cpu;
-        let mut f = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let ct = gguf_file::Content::read(&mut f)
-            .map_err(|e| format!("candle could not read {}: {e}", path.display()))?;
+        let (mut f, ct) = open(path)?;
         let layout = layout_of(&ct)?;
         if range.is_empty() || range.end > layout.layers() {
             return Err(format!(
@@ -468,9 +591,7 @@ impl Ends {
     /// Reads the ends of the model at `path`, and none of its layers. Blocking.
     pub fn load(path: &Path) -> Result<Ends, String> {
         let device = Device::Cpu;
-        let mut f = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let ct = gguf_file::Content::read(&mut f)
-            .map_err(|e| format!("candle could not read {}: {e}", path.display()))?;
+        let (mut f, ct) = open(path)?;
         let layout = layout_of(&ct)?;
         let eps = norm_eps(&ct)?;
         let mut t = |name: &str| ct.tensor(&mut f, name, &device).map_err(err);

@@ -442,6 +442,72 @@ impl Net {
         anyhow::bail!("fetching {model} from peers failed: {last}")
     }
 
+    /// The hash and size under which `peer` offers the file of `model` (`NAME:QUANT`).
+    pub(super) fn offer_of(&self, peer: &NodeId, model: &str) -> Option<(Hash, u64)> {
+        self.with_table(|t| {
+            let a = t.get(peer)?.announcement.as_ref()?;
+            let f = a.files.iter().find(|f| f.model == model)?;
+            Some((f.blake3.to_ascii_lowercase().parse().ok()?, f.size))
+        })
+    }
+
+    /// Fetches the bytes `ranges` of the file of `model` offered as `hash` (`size` bytes) from
+    /// the peers that offer it under that hash, into the fetching store, each chunk checked
+    /// against the hash as it streams. `label` names the transfer in status. A slice already
+    /// held costs nothing. Boxed: a stage's request awaits it, and it connects to peers,
+    /// whose streams are served by the same code (a future cannot hold itself).
+    pub(super) fn fetch_ranges<'a>(
+        &'a self,
+        label: &'a str,
+        (model, hash, size): (&'a str, Hash, u64),
+        ranges: &'a [std::ops::Range<u64>],
+    ) -> futures_util::future::BoxFuture<'a, anyhow::Result<()>> {
+        Box::pin(self.fetch_ranges_unboxed(label, (model, hash, size), ranges))
+    }
+
+    async fn fetch_ranges_unboxed(
+        &self,
+        label: &str,
+        (model, hash, size): (&str, Hash, u64),
+        ranges: &[std::ops::Range<u64>],
+    ) -> anyhow::Result<()> {
+        let peers = self
+            .offers_of(model)
+            .into_iter()
+            .find(|g| g.0 == hash)
+            .map(|g| g.2)
+            .unwrap_or_default();
+        let wanted = ranges.iter().fold(ChunkRanges::empty(), |w, r| {
+            w | ChunkRanges::bytes(r.clone())
+        });
+        let guard = loop {
+            // One fetch of a label at a time: a second waits for the first's chunks.
+            match TransferGuard::new(self, label) {
+                Some(g) => break g,
+                None => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        };
+        let (progress, _) = tokio::sync::watch::channel(Transfer::default());
+        self.fetch_blob(model, (hash, &wanted), size, peers, &progress, &guard)
+            .await
+            .map(|_| ())
+    }
+
+    /// The bytes `range` of the fetched blob `hash`, which holds them.
+    pub(super) async fn fetched_bytes(
+        &self,
+        hash: Hash,
+        range: std::ops::Range<u64>,
+    ) -> anyhow::Result<Vec<u8>> {
+        let store = self.shares().fetching().await?;
+        store
+            .blobs()
+            .export_ranges(hash, range)
+            .concatenate()
+            .await
+            .map_err(|e| anyhow::anyhow!("reading the fetching store: {e}"))
+    }
+
     /// A peer's file is checked against a hash this node already trusts: the catalog's, or the
     /// one recorded at its first download here. With neither, the first copy would be whatever
     /// a peer sends: refused.
@@ -473,7 +539,14 @@ impl Net {
     ) -> anyhow::Result<Fetched> {
         let model = choice.id().to_string();
         let (resumed, senders) = self
-            .fetch_blob(&model, hash, size, peers.clone(), progress, guard)
+            .fetch_blob(
+                &model,
+                (hash, &ChunkRanges::all()),
+                size,
+                peers.clone(),
+                progress,
+                guard,
+            )
             .await?;
         let path = dir.join(&choice.variant.file);
         if let Err(e) = self.finish_fetch(hash, dir, choice).await {
@@ -546,12 +619,13 @@ impl Net {
         Ok(())
     }
 
-    /// Gets the blob `hash` into the fetching store from `peers`, in rounds (see the module's
-    /// doc); the bytes it had before, and the peers that sent data.
+    /// Gets the chunks `wanted` of the blob `hash` (all of them, or a slice) into the fetching
+    /// store from `peers`, in rounds (see the module's doc); the bytes it had before, and the
+    /// peers that sent data.
     async fn fetch_blob(
         &self,
         model: &str,
-        hash: Hash,
+        (hash, wanted): (Hash, &ChunkRanges),
         size: u64,
         mut peers: Vec<NodeId>,
         progress: &tokio::sync::watch::Sender<Transfer>,
@@ -566,11 +640,13 @@ impl Net {
                 .await
                 .map_err(|e| anyhow::anyhow!("reading the fetching store: {e}"))
         };
-        let resumed = local(GetRequest::blob(hash)).await?.local_bytes();
+        let resumed = local(GetRequest::builder().root(wanted.clone()).build(hash))
+            .await?
+            .local_bytes();
         let mut senders = Vec::new();
         let mut why = String::from("no peer left to ask");
         for _ in 0..ROUNDS {
-            let have = local(GetRequest::blob(hash)).await?;
+            let have = local(GetRequest::builder().root(wanted.clone()).build(hash)).await?;
             if have.is_complete() {
                 return Ok((resumed, senders));
             }
@@ -580,10 +656,9 @@ impl Net {
             let base = have.local_bytes();
             let k = peers.len().min(MAX_SOURCES);
             let counters: Vec<AtomicU64> = (0..k).map(|_| AtomicU64::new(0)).collect();
-            let pieces = split(size, k)
-                .into_iter()
-                .enumerate()
-                .map(|(i, ranges)| self.fetch_piece(store, hash, peers[i], ranges, &counters[i]));
+            let pieces = split(size, k).into_iter().enumerate().map(|(i, ranges)| {
+                self.fetch_piece(store, hash, peers[i], ranges & wanted, &counters[i])
+            });
             let all = futures_util::future::join_all(pieces);
             tokio::pin!(all);
             let mut tick = tokio::time::interval(Duration::from_millis(250));
@@ -604,9 +679,9 @@ impl Net {
             let failed = self.judge(model, &peers, results, &mut why);
             let all_sent = failed.is_empty();
             peers.retain(|p| !failed.contains(p));
-            let now = local(GetRequest::blob(hash)).await?;
+            let now = local(GetRequest::builder().root(wanted.clone()).build(hash)).await?;
             guard.update(progress, now.local_bytes(), size, resumed, peers.len());
-            if all_sent && !now.is_complete() {
+            if all_sent && !now.is_complete() && *wanted == ChunkRanges::all() {
                 // Every chunk up to the size offered came, and the file goes on: they lied
                 // about its size.
                 for p in &peers {
@@ -616,7 +691,10 @@ impl Net {
                 anyhow::bail!("{model} is larger than the {size} bytes its peers offered");
             }
         }
-        if local(GetRequest::blob(hash)).await?.is_complete() {
+        if local(GetRequest::builder().root(wanted.clone()).build(hash))
+            .await?
+            .is_complete()
+        {
             return Ok((resumed, senders));
         }
         anyhow::bail!("{why} (the chunks fetched so far are kept: the same command resumes)")
@@ -725,7 +803,7 @@ impl Net {
 /// The size to fetch of a file offered with `claimed` bytes: the catalog's where it is exact
 /// (whatever a peer claims), else the claim, up to twice the catalog's estimate; `None` for an
 /// offer no honest peer makes. Nothing past it is fetched.
-fn bounded_size(choice: &Choice<'_>, claimed: u64) -> Option<u64> {
+pub(super) fn bounded_size(choice: &Choice<'_>, claimed: u64) -> Option<u64> {
     let v = choice.variant;
     if v.size_exact {
         return Some(v.size);

@@ -39,6 +39,9 @@ pub fn frame_rows(hidden: usize) -> usize {
 struct Key {
     model: String,
     layers: [u32; 2],
+    /// The file they were read from: the models dir's, or a slice of one coordinator's
+    /// (layers read from one coordinator's file are never another's).
+    file: std::path::PathBuf,
 }
 
 struct Held {
@@ -65,6 +68,7 @@ pub struct Hosts {
     pool: std::sync::OnceLock<Arc<rayon::ThreadPool>>,
     /// Steps running at once (each holds a blocking thread while it runs).
     running: tokio::sync::Semaphore,
+    pub(super) slices: super::slice::Slices,
 }
 
 impl Default for Hosts {
@@ -75,6 +79,7 @@ impl Default for Hosts {
             layouts: Mutex::default(),
             pool: std::sync::OnceLock::new(),
             running: tokio::sync::Semaphore::new(4),
+            slices: Default::default(),
         }
     }
 }
@@ -109,6 +114,10 @@ pub struct HostedStage {
     pub ms: f64,
     /// The coordinators it ran steps for (short ids).
     pub coordinators: Vec<String>,
+    /// Whether its layers came from a slice fetched from peers (this node has no file of the
+    /// model).
+    #[serde(default)]
+    pub slice: bool,
 }
 
 impl Hosts {
@@ -132,6 +141,7 @@ impl Hosts {
                 rows: h.rows,
                 ms: h.ms,
                 coordinators: h.coordinators.iter().map(NodeId::short).collect(),
+                slice: k.file.parent().is_some_and(|d| d.ends_with("blobs/slices")),
             })
             .collect();
         out.sort_by(|a, b| (&a.model, a.layers).cmp(&(&b.model, b.layers)));
@@ -304,7 +314,7 @@ impl Hosts {
     }
 }
 
-fn show(bytes: u64) -> String {
+pub(super) fn show(bytes: u64) -> String {
     bytesize::ByteSize(bytes).display().iec().to_string()
 }
 
@@ -329,20 +339,44 @@ pub fn budget(net: &Net) -> u64 {
     }
 }
 
-/// The variant `model` names (its `NAME:QUANT` as the catalog writes it) and its file in this
-/// node's models dir, if the catalog knows it and the file is there.
-fn file_of(net: &Net, model: &str) -> Result<(String, std::path::PathBuf), String> {
+/// Where a stage's layers are read from.
+enum File {
+    /// The model's file in this node's models dir.
+    Here(std::path::PathBuf),
+    /// A slice of the coordinator's, fetched from peers ([`super::slice`]).
+    Slice(super::slice::Source),
+}
+
+/// The variant `model` names (its `NAME:QUANT` as the catalog writes it) and where this node
+/// reads it: its file in the models dir, else a slice of the file `coordinator` offers.
+fn file_of(net: &Net, coordinator: &NodeId, model: &str) -> Result<(String, File), String> {
     let catalog = net
         .inner
         .catalog
         .as_ref()
         .ok_or("this node has no model catalog")?;
     let choice = catalog.resolve(model).map_err(|e| e.to_string())?;
+    let id = choice.id().to_string();
     let path = net.node().settings().models_dir.join(&choice.variant.file);
-    if !path.is_file() {
-        return Err(format!("this node has no file of {}", choice.id()));
+    if path.is_file() {
+        return Ok((id, File::Here(path)));
     }
-    Ok((choice.id().to_string(), path))
+    let src = super::slice::source(net, coordinator, &id)?;
+    Ok((id, File::Slice(src)))
+}
+
+/// The layout of `file`'s model: read from its header (fetched first, for a slice).
+async fn layout_of(net: &Net, file: &File) -> Result<Layout, String> {
+    match file {
+        File::Here(path) => {
+            let (hosts, path) = (net.stages().clone(), path.clone());
+            net.tasks()
+                .spawn_blocking(move || hosts.layout(&path))
+                .await
+                .unwrap_or_else(|_| Err("stopping".into()))
+        }
+        File::Slice(src) => Ok(super::slice::header(net, src).await?.layout.clone()),
+    }
 }
 
 /// A `Stage` request.
@@ -390,16 +424,14 @@ async fn serve_admitted(
         let m = "you owe this node a payment you promised: pay it first".to_string();
         return answer(send, &refuse(RefuseCode::Debt, m)).await;
     }
-    let (model, path) = match file_of(net, &ask.model) {
+    let (model, file) = match file_of(net, &peer, &ask.model) {
         Ok(p) => p,
         Err(m) => return answer(send, &refuse(RefuseCode::Model, m)).await,
     };
     let hosts = net.stages();
-    let (h2, p2) = (hosts.clone(), path.clone());
-    let layout = match net.tasks().spawn_blocking(move || h2.layout(&p2)).await {
-        Ok(Ok(l)) => l,
-        Ok(Err(m)) => return answer(send, &refuse(RefuseCode::Model, m)).await,
-        Err(_) => return,
+    let layout = match layout_of(net, &file).await {
+        Ok(l) => l,
+        Err(m) => return answer(send, &refuse(RefuseCode::Model, m)).await,
     };
     let layers = ask.layers;
     let range: Range<u32> = layers[0]..layers[1];
@@ -417,7 +449,15 @@ async fn serve_admitted(
         net.strike(&peer, &m);
         return answer(send, &refuse(RefuseCode::Invalid, m)).await;
     }
-    let key = Key { model, layers };
+    let path = match path_of(net, &file, range.clone()).await {
+        Ok(p) => p,
+        Err(r) => return answer(send, &r).await,
+    };
+    let key = Key {
+        model,
+        layers,
+        file: path.clone(),
+    };
     let bytes = layout.stage_bytes(range.clone());
     let kv = layout.kv_for(range.clone(), positions);
     let loaded = match take_loaded(net, &key, range.clone(), (bytes, kv), path).await {
@@ -442,6 +482,23 @@ async fn serve_admitted(
     }
     hosts.release(&key, kv);
     let _ = send.finish();
+}
+
+/// The file to read `range` of `file`'s layers from: the models dir's, or the slice of them,
+/// fetched first.
+async fn path_of(net: &Net, file: &File, range: Range<u32>) -> Result<std::path::PathBuf, Reply> {
+    match file {
+        File::Here(path) => Ok(path.clone()),
+        File::Slice(src) => {
+            let header = super::slice::header(net, src)
+                .await
+                .map_err(|m| Reply::refused(RefuseCode::Model, m))?;
+            super::slice::ready(net, src, &header, range)
+                .await
+                .map_err(|m| Reply::refused(RefuseCode::Busy, m))?;
+            Ok(src.path.clone())
+        }
+    }
 }
 
 /// A session's share of `key`'s layers: loaded here (by this session, or by another that

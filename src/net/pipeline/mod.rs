@@ -18,6 +18,7 @@
 
 pub mod host;
 pub mod plan;
+mod slice;
 
 use std::collections::HashSet;
 use std::ops::Range;
@@ -316,14 +317,7 @@ impl Chain {
         for _ in 0..MAX_REPLANS {
             let planned = match self.last_plan(net) {
                 Some(p) => p,
-                None => {
-                    let candidates = candidates(net, &link.model, &self.avoid);
-                    let need = |r: Range<u32>| {
-                        link.layout.stage_bytes(r.clone()) + link.layout.kv_for(r, link.positions)
-                    };
-                    plan::plan(link.layout.layers(), need, &candidates, link.min_stages)
-                        .map_err(|e| format!("no pipeline for {}: {e}", link.model))?
-                }
+                None => self.plan(net)?,
             };
             let mut opened = Vec::new();
             let mut refused = None;
@@ -387,6 +381,21 @@ impl Chain {
             "no pipeline for {}: {MAX_REPLANS} plans in a row were refused",
             link.model
         ))
+    }
+
+    /// A new plan, on the nodes that hold the model's file if they can run it (one that
+    /// fetches its slice makes the first answer wait for it), else on those that fetch too.
+    fn plan(&self, net: &Net) -> Result<Vec<plan::Stage>, String> {
+        let link = &self.link.0;
+        let need = |r: Range<u32>| {
+            link.layout.stage_bytes(r.clone()) + link.layout.kv_for(r, link.positions)
+        };
+        let plan =
+            |c: &[plan::Candidate]| plan::plan(link.layout.layers(), need, c, link.min_stages);
+        let (holders, all) = candidates(net, &link.model, &self.avoid);
+        plan(&holders)
+            .or_else(|_| plan(&all))
+            .map_err(|e| format!("no pipeline for {}: {e}", link.model))
     }
 
     /// The last plan that opened, if none of its nodes is avoided and all are still routable.
@@ -572,23 +581,35 @@ async fn read_out(
     }
 }
 
-/// Peers that may run a stage of `model`: routable, holding its file, with room for stages,
-/// and not avoided.
-fn candidates(net: &Net, model: &str, avoid: &HashSet<NodeId>) -> Vec<plan::Candidate> {
-    net.with_table(|t| {
+/// Peers that may run a stage of `model`: routable, with room for stages, not avoided, and
+/// holding its file, or fetching slices of it from peers (`--auto-models`) where this node
+/// offers the file. The holders, then all of them.
+fn candidates(
+    net: &Net,
+    model: &str,
+    avoid: &HashSet<NodeId>,
+) -> (Vec<plan::Candidate>, Vec<plan::Candidate>) {
+    let offered = net.offers().iter().any(|f| f.model == model);
+    let all: Vec<(bool, plan::Candidate)> = net.with_table(|t| {
         t.peers()
             .filter(|p| p.routable() && !avoid.contains(&p.id))
             .filter_map(|p| {
                 let a = p.announcement.as_ref()?;
-                let has = a.files.iter().any(|f| f.model == model);
-                (has && a.stage_free > 0).then(|| plan::Candidate {
-                    id: p.id,
-                    free: a.stage_free,
-                    rtt_ms: p.rtt.map_or(f64::MAX / 4.0, |r| r.as_secs_f64() * 1000.0),
+                let holds = a.files.iter().any(|f| f.model == model);
+                let may = holds || (offered && a.auto_models);
+                (may && a.stage_free > 0).then(|| {
+                    let c = plan::Candidate {
+                        id: p.id,
+                        free: a.stage_free,
+                        rtt_ms: p.rtt.map_or(f64::MAX / 4.0, |r| r.as_secs_f64() * 1000.0),
+                    };
+                    (holds, c)
                 })
             })
             .collect()
-    })
+    });
+    let holders = all.iter().filter(|c| c.0).map(|c| c.1.clone()).collect();
+    (holders, all.into_iter().map(|c| c.1).collect())
 }
 
 /// What a finished job of a pipeline bills.
