@@ -615,6 +615,15 @@ fn a_strangers_header_is_checked_before_a_stage_is_sized_from_it() {
         matches!(&e, HeaderError::Bad(m) if m.contains("blk.29.ffn_down.weight lies past")),
         "{e:?}"
     );
+    // A tensor a stage would not read, in a layer: the pieces of a layer are bounded.
+    let mut bad = prefix.to_vec();
+    // blk.29.ffn_dowX.weight
+    bad[at(&keyed) - ".weight".len() - 1] = b'X';
+    let e = read_header(&bad, size).unwrap_err();
+    assert!(
+        matches!(&e, HeaderError::Bad(m) if m.contains("not one of a llama layer's")),
+        "{e:?}"
+    );
     let key = b"llama.attention.head_count";
     let mut keyed = (key.len() as u64).to_le_bytes().to_vec();
     keyed.extend_from_slice(key);

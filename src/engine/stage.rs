@@ -29,7 +29,8 @@ pub struct Layout {
     pub architecture: String,
     /// Width of the hidden state that crosses from stage to stage.
     pub hidden: usize,
-    /// Bytes of each layer's tensors, as stored (what a stage holding it keeps in memory).
+    /// Bytes of each layer's tensors as a stage holds them in memory (quantized weights as
+    /// stored; norms, and weights stored as floats, as f32).
     pub layer_bytes: Vec<u64>,
     /// Bytes the ends take in memory: the embedding dequantized to f32 (as candle holds it),
     /// the final norm and the output head.
@@ -64,13 +65,40 @@ pub const STAGE_OVERHEAD: u64 = 8 << 20;
 /// Bytes a tensor takes as stored; `None` where its shape overflows (a crafted header).
 fn bytes_of(t: &gguf_file::TensorInfo) -> Option<u64> {
     let d = t.ggml_dtype;
-    let elems = t
-        .shape
+    (elems_of(t)? / d.block_size() as u64).checked_mul(d.type_size() as u64)
+}
+
+fn elems_of(t: &gguf_file::TensorInfo) -> Option<u64> {
+    t.shape
         .dims()
         .iter()
-        .try_fold(1u64, |n, &x| n.checked_mul(x as u64))?;
-    (elems / d.block_size() as u64).checked_mul(d.type_size() as u64)
+        .try_fold(1u64, |n, &x| n.checked_mul(x as u64))
 }
+
+/// Bytes a layer's tensor takes in a stage's memory: candle turns the norms, and weights stored
+/// as f32, f16 or bf16, into f32 tensors; quantized weights stay as stored.
+fn held_of(name: &str, t: &gguf_file::TensorInfo) -> Option<u64> {
+    use candle_core::quantized::GgmlDType as G;
+    let widened =
+        name.ends_with("_norm.weight") || matches!(t.ggml_dtype, G::F32 | G::F16 | G::BF16);
+    match widened {
+        true => elems_of(t)?.checked_mul(4),
+        false => bytes_of(t),
+    }
+}
+
+/// The tensors of a layer, by the name after `blk.N.`: what a stage reads.
+const LAYER_TENSORS: [&str; 9] = [
+    "attn_q.weight",
+    "attn_k.weight",
+    "attn_v.weight",
+    "attn_output.weight",
+    "attn_norm.weight",
+    "ffn_gate.weight",
+    "ffn_down.weight",
+    "ffn_up.weight",
+    "ffn_norm.weight",
+];
 
 /// Opens the GGUF file at `path` and reads its header. Blocking.
 pub fn open(path: &Path) -> Result<(File, gguf_file::Content), String> {
@@ -146,6 +174,11 @@ pub fn read_header(prefix: &[u8], size: u64) -> Result<Header, HeaderError> {
     let mut layers = vec![Vec::new(); layout.layer_bytes.len()];
     for (name, t) in &ct.tensor_infos {
         let Some(i) = layer_of(name) else { continue };
+        // Only the tensors a stage reads: at most nine pieces of the file a layer.
+        let tail = name.splitn(3, '.').nth(2).unwrap_or_default();
+        if !LAYER_TENSORS.contains(&tail) {
+            return Err(bad(format!("tensor {name} is not one of a llama layer's")));
+        }
         let span = bytes_of(t).and_then(|n| {
             let start = data_offset.checked_add(t.offset)?;
             Some(start..start.checked_add(n)?)
@@ -202,7 +235,10 @@ fn layout_of(ct: &gguf_file::Content) -> Result<Layout, String> {
     for (name, t) in &ct.tensor_infos {
         let b = bytes_of(t).ok_or_else(|| format!("tensor {name}'s shape overflows"))?;
         match layer_of(name) {
-            Some(i) if i < n => layer_bytes[i] = layer_bytes[i].saturating_add(b),
+            Some(i) if i < n => {
+                let held = held_of(name, t).ok_or_else(|| format!("{name}'s shape overflows"))?;
+                layer_bytes[i] = layer_bytes[i].saturating_add(held);
+            }
             Some(i) => return Err(format!("tensor {name} is of layer {i} of {n}")),
             None if name == "token_embd.weight" => {
                 // Dequantized to f32 for the lookup, and (when the head is tied to it) kept
@@ -220,10 +256,13 @@ fn layout_of(ct: &gguf_file::Content) -> Result<Layout, String> {
     let heads = md_u32(ct, "llama.attention.head_count")?;
     let kv_heads = md_u32(ct, "llama.attention.head_count_kv")?;
     let rope = md_u32(ct, "llama.rope.dimension_count")?;
-    let sane = hidden <= MAX_HIDDEN
+    let sane = (1..=MAX_HIDDEN).contains(&hidden)
         && (1..=MAX_HEADS).contains(&heads)
         && (1..=heads).contains(&kv_heads)
         && hidden.is_multiple_of(heads)
+        && (hidden / heads).is_multiple_of(2)
+        && rope > 0
+        && rope.is_multiple_of(2)
         && rope <= hidden / heads;
     if !sane {
         return Err(format!(

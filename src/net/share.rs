@@ -452,9 +452,10 @@ impl Net {
     }
 
     /// Fetches the bytes `ranges` of the file of `model` offered as `hash` (`size` bytes) from
-    /// the peers that offer it under that hash, into the fetching store, each chunk checked
-    /// against the hash as it streams. `label` names the transfer in status. A slice already
-    /// held costs nothing. Boxed: a stage's request awaits it, and it connects to peers,
+    /// the peers that offer it under that hash, into the fetching store (kept there under the
+    /// tag `slice/LABEL`), each chunk checked against the hash as it streams. `label` names the
+    /// transfer in status too; a second fetch of one label waits for the first, up to a minute.
+    /// A slice already held costs nothing. Boxed: a stage's request awaits it, and it connects to peers,
     /// whose streams are served by the same code (a future cannot hold itself).
     pub(super) fn fetch_ranges<'a>(
         &'a self,
@@ -477,35 +478,54 @@ impl Net {
             .find(|g| g.0 == hash)
             .map(|g| g.2)
             .unwrap_or_default();
-        let wanted = ranges.iter().fold(ChunkRanges::empty(), |w, r| {
-            w | ChunkRanges::bytes(r.clone())
-        });
+        let wanted = union(ranges);
+        let since = Instant::now();
         let guard = loop {
             // One fetch of a label at a time: a second waits for the first's chunks.
             match TransferGuard::new(self, label) {
                 Some(g) => break g,
+                None if since.elapsed() > Duration::from_secs(60) => {
+                    anyhow::bail!("another fetch of {label} has run for over a minute")
+                }
                 None => tokio::time::sleep(Duration::from_millis(100)).await,
             }
         };
         let (progress, _) = tokio::sync::watch::channel(Transfer::default());
-        self.fetch_blob(model, (hash, &wanted), size, peers, &progress, &guard)
-            .await
-            .map(|_| ())
+        let tag = format!("slice/{label}");
+        self.fetch_blob(
+            (model, Some(&tag)),
+            (hash, &wanted),
+            size,
+            peers,
+            &progress,
+            &guard,
+        )
+        .await
+        .map(|_| ())
     }
 
-    /// The bytes `range` of the fetched blob `hash`, which holds them.
+    /// The bytes `range` of the fetched blob `hash`, which holds them: all of them, or an error.
     pub(super) async fn fetched_bytes(
         &self,
         hash: Hash,
         range: std::ops::Range<u64>,
     ) -> anyhow::Result<Vec<u8>> {
         let store = self.shares().fetching().await?;
-        store
+        let want = range.end - range.start;
+        let data = store
             .blobs()
-            .export_ranges(hash, range)
+            .export_ranges(hash, range.clone())
             .concatenate()
             .await
-            .map_err(|e| anyhow::anyhow!("reading the fetching store: {e}"))
+            .map_err(|e| anyhow::anyhow!("reading the fetching store: {e}"))?;
+        // The store clips a range to the blob's size as it knows it: short data is no slice.
+        anyhow::ensure!(
+            data.len() as u64 == want,
+            "the fetching store holds {} of the {want} bytes at {}",
+            data.len(),
+            range.start
+        );
+        Ok(data)
     }
 
     /// A peer's file is checked against a hash this node already trusts: the catalog's, or the
@@ -540,7 +560,7 @@ impl Net {
         let model = choice.id().to_string();
         let (resumed, senders) = self
             .fetch_blob(
-                &model,
+                (&model, None),
                 (hash, &ChunkRanges::all()),
                 size,
                 peers.clone(),
@@ -624,7 +644,7 @@ impl Net {
     /// peers that sent data.
     async fn fetch_blob(
         &self,
-        model: &str,
+        (model, tag): (&str, Option<&str>),
         (hash, wanted): (Hash, &ChunkRanges),
         size: u64,
         mut peers: Vec<NodeId>,
@@ -632,7 +652,17 @@ impl Net {
         guard: &TransferGuard,
     ) -> anyhow::Result<(u64, Vec<NodeId>)> {
         let store = self.shares().fetching().await?;
-        let tag = protect(store, model, &hash).await?;
+        let tag = match tag {
+            None => protect(store, model, &hash).await?,
+            Some(t) => {
+                store
+                    .tags()
+                    .set(t, HashAndFormat::raw(hash))
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                t.to_string()
+            }
+        };
         let local = |r: GetRequest| async move {
             store
                 .remote()
@@ -821,6 +851,19 @@ fn split(size: u64, k: usize) -> Vec<ChunkRanges> {
         .collect()
 }
 
+/// The chunks that hold the bytes `ranges`, put together pairwise (linear in the ranges at each
+/// of log n levels, where one by one would be quadratic).
+fn union(ranges: &[std::ops::Range<u64>]) -> ChunkRanges {
+    match ranges {
+        [] => ChunkRanges::empty(),
+        [r] => ChunkRanges::bytes(r.clone()),
+        _ => {
+            let (a, b) = ranges.split_at(ranges.len() / 2);
+            union(a) | union(b)
+        }
+    }
+}
+
 /// The provider's answer to a question it asked: go on, or refuse.
 fn allow(ok: bool) -> Result<(), AbortReason> {
     if ok {
@@ -941,6 +984,17 @@ impl Drop for TransferGuard {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn byte_ranges_become_the_chunks_that_hold_them() {
+        let r = union(&[0..10, 5000..6000, 2048..3072, 9000..9001]);
+        let want = ChunkRanges::chunks(0..1)
+            | ChunkRanges::chunks(2..3)
+            | ChunkRanges::chunks(4..6)
+            | ChunkRanges::chunks(8..9);
+        assert_eq!(r, want);
+        assert_eq!(union(&[]), ChunkRanges::empty());
+    }
 
     #[test]
     fn a_file_splits_into_runs_that_cover_it_once() {

@@ -449,7 +449,7 @@ async fn serve_admitted(
         net.strike(&peer, &m);
         return answer(send, &refuse(RefuseCode::Invalid, m)).await;
     }
-    let path = match path_of(net, &file, range.clone()).await {
+    let path = match path_of(net, peer, &file, range.clone()).await {
         Ok(p) => p,
         Err(r) => return answer(send, &r).await,
     };
@@ -486,14 +486,19 @@ async fn serve_admitted(
 
 /// The file to read `range` of `file`'s layers from: the models dir's, or the slice of them,
 /// fetched first.
-async fn path_of(net: &Net, file: &File, range: Range<u32>) -> Result<std::path::PathBuf, Reply> {
+async fn path_of(
+    net: &Net,
+    coordinator: NodeId,
+    file: &File,
+    range: Range<u32>,
+) -> Result<std::path::PathBuf, Reply> {
     match file {
         File::Here(path) => Ok(path.clone()),
         File::Slice(src) => {
             let header = super::slice::header(net, src)
                 .await
                 .map_err(|m| Reply::refused(RefuseCode::Model, m))?;
-            super::slice::ready(net, src, &header, range)
+            super::slice::ready(net, coordinator, (src, &header), range)
                 .await
                 .map_err(|m| Reply::refused(RefuseCode::Busy, m))?;
             Ok(src.path.clone())

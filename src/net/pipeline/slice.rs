@@ -6,6 +6,11 @@
 //! `blobs/slices/HASH.gguf` in the data dir, which [`Layers::load`](crate::engine::stage::Layers)
 //! reads as it reads a whole file: the holes are never read.
 //!
+//! Bounds: a slice counts twice (the store's copy and the sparse file's) against
+//! `--auto-models-disk`, with the models dir and every slice already here; at most
+//! [`FETCHES`] slices fetch at once, [`FETCHES_PER_PEER`] for one coordinator; a header is
+//! fetched within [`HEADER_WAIT`], and one that failed is not fetched again for a minute.
+//!
 //! Whose root: the coordinator's, as it offers the file. Only the whole file can be checked
 //! against the catalog's sha256, and the coordinator holds it whole (it loaded the model's
 //! ends from it, and offers it only once its sha256 held). A coordinator that offered another
@@ -17,7 +22,7 @@ use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use iroh_blobs::Hash;
 
@@ -31,6 +36,14 @@ const WAIT: Duration = Duration::from_secs(30);
 /// The first bytes fetched for the header, and the most it may take.
 const HEADER_FIRST: u64 = 1 << 20;
 const HEADER_MAX: u64 = 64 << 20;
+const HEADER_WAIT: Duration = Duration::from_secs(60);
+/// How long a file whose header failed is refused without a new try.
+const FAILED_FOR: Duration = Duration::from_secs(60);
+/// Slices fetching at once, in all and for one coordinator.
+const FETCHES: usize = 4;
+const FETCHES_PER_PEER: usize = 2;
+/// Headers kept in memory (a few files' worth; a header is small once parsed).
+const HEADERS: usize = 16;
 
 /// The file a slice comes from: the coordinator's offer.
 #[derive(Debug, Clone)]
@@ -39,19 +52,53 @@ pub(super) struct Source {
     pub model: String,
     pub hash: Hash,
     pub size: u64,
-    /// The sparse file its bytes land in.
+    /// The sparse file its bytes land in (named by root and size: two coordinators that offer
+    /// one root with two sizes never share a file).
     pub path: PathBuf,
 }
 
+impl Source {
+    fn file(&self) -> (Hash, u64) {
+        (self.hash, self.size)
+    }
+
+    /// A transfer's name in status: the model, what of it, and the root it comes under.
+    fn label(&self, what: &str) -> String {
+        format!("{} {what} ({})", self.model, &self.hash.to_hex()[..8])
+    }
+}
+
+/// A file, by root and size.
+type FileKey = (Hash, u64);
+/// A slice of a file: its layers.
+type SliceKey = (FileKey, [u32; 2]);
 /// A slice's fetch, as the requests that wait for it see it: `None` while it runs.
 type Outcome = tokio::sync::watch::Receiver<Option<Result<(), String>>>;
 
 /// The slices of this node: their headers, the fetches running, and what was written.
 #[derive(Default)]
 pub(super) struct Slices {
-    headers: Mutex<HashMap<Hash, Arc<Header>>>,
-    running: Mutex<HashMap<(Hash, [u32; 2]), Outcome>>,
-    written: Mutex<HashSet<(Hash, [u32; 2])>>,
+    headers: Mutex<HashMap<FileKey, Arc<Header>>>,
+    failed: Mutex<HashMap<FileKey, (Instant, String)>>,
+    running: Mutex<HashMap<SliceKey, (NodeId, Outcome)>>,
+    written: Mutex<HashSet<SliceKey>>,
+}
+
+/// Takes a fetch's entry out of the running ones however its task ends.
+struct Running {
+    net: Net,
+    key: SliceKey,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let slices = &self.net.stages().slices;
+        slices
+            .running
+            .lock()
+            .expect("slice fetches")
+            .remove(&self.key);
+    }
 }
 
 /// The file `coordinator` offers of `model` (`NAME:QUANT`), where this node fetches slices.
@@ -78,7 +125,7 @@ pub(super) fn source(net: &Net, coordinator: &NodeId, model: &str) -> Result<Sou
         .data_dir
         .join("blobs")
         .join("slices")
-        .join(format!("{}.gguf", hash.to_hex()));
+        .join(format!("{}-{size}.gguf", hash.to_hex()));
     Ok(Source {
         model: model.to_string(),
         hash,
@@ -88,15 +135,49 @@ pub(super) fn source(net: &Net, coordinator: &NodeId, model: &str) -> Result<Sou
 }
 
 /// The header of `src`'s file: fetched (its first MiB, then twice as much while the header
-/// goes on, up to [`HEADER_MAX`]) and checked, once.
+/// goes on, up to [`HEADER_MAX`], within [`HEADER_WAIT`]) and checked, once.
 pub(super) async fn header(net: &Net, src: &Source) -> Result<Arc<Header>, String> {
     let slices = &net.stages().slices;
-    if let Some(h) = slices.headers.lock().expect("headers").get(&src.hash) {
+    if let Some(h) = slices.headers.lock().expect("headers").get(&src.file()) {
         return Ok(h.clone());
     }
+    if let Some((at, why)) = slices.failed.lock().expect("failed").get(&src.file())
+        && at.elapsed() < FAILED_FOR
+    {
+        return Err(why.clone());
+    }
+    let read = tokio::time::timeout(HEADER_WAIT, fetch_header(net, src))
+        .await
+        .unwrap_or_else(|_| {
+            Err(format!(
+                "the header of {} did not come within {}s",
+                src.model,
+                HEADER_WAIT.as_secs()
+            ))
+        });
+    match read {
+        Ok(h) => {
+            let h = Arc::new(h);
+            let mut headers = slices.headers.lock().expect("headers");
+            if headers.len() >= HEADERS {
+                headers.clear();
+            }
+            headers.insert(src.file(), h.clone());
+            Ok(h)
+        }
+        Err(why) => {
+            let mut failed = slices.failed.lock().expect("failed");
+            failed.retain(|_, (at, _)| at.elapsed() < FAILED_FOR);
+            failed.insert(src.file(), (Instant::now(), why.clone()));
+            Err(why)
+        }
+    }
+}
+
+async fn fetch_header(net: &Net, src: &Source) -> Result<Header, String> {
     let mut want = HEADER_FIRST.min(src.size);
     loop {
-        let label = format!("{} header", src.model);
+        let label = src.label("header");
         net.fetch_ranges(
             &label,
             (&src.model, src.hash, src.size),
@@ -113,14 +194,9 @@ pub(super) async fn header(net: &Net, src: &Source) -> Result<Arc<Header>, Strin
             .tasks()
             .spawn_blocking(move || stage::read_header(&prefix, size))
             .await
-            .map_err(|_| "stopping".to_string())?;
+            .map_err(|_| format!("the header of the {} you offer broke its reader", src.model))?;
         match read {
-            Ok(h) => {
-                let h = Arc::new(h);
-                let mut headers = slices.headers.lock().expect("headers");
-                headers.insert(src.hash, h.clone());
-                return Ok(h);
-            }
+            Ok(h) => return Ok(h),
             Err(HeaderError::Short) if want < HEADER_MAX.min(src.size) => {
                 want = (want * 2).min(HEADER_MAX).min(src.size);
             }
@@ -141,48 +217,28 @@ pub(super) async fn header(net: &Net, src: &Source) -> Result<Arc<Header>, Strin
 /// running then goes on, and a later request finds it done.
 pub(super) async fn ready(
     net: &Net,
-    src: &Source,
-    header: &Header,
+    coordinator: NodeId,
+    (src, header): (&Source, &Header),
     range: Range<u32>,
 ) -> Result<(), String> {
-    let key = (src.hash, [range.start, range.end]);
+    let key = (src.file(), [range.start, range.end]);
     let slices = &net.stages().slices;
     if slices.written.lock().expect("written").contains(&key) {
         return Ok(());
     }
     let ranges = header.ranges(range.clone());
     let bytes: u64 = ranges.iter().map(|r| r.end - r.start).sum();
-    let disk = net.node().settings().engine.auto_models_disk;
-    if bytes > disk {
-        return Err(format!(
-            "layers {}..{} of {} read {} of its file; --auto-models-disk allows {}",
-            range.start,
-            range.end,
-            src.model,
-            super::host::show(bytes),
-            super::host::show(disk)
-        ));
-    }
-    let mut outcome = {
-        let mut running = slices.running.lock().expect("slice fetches");
-        match running.get(&key) {
-            Some(o) => o.clone(),
-            None => {
-                let (tx, rx) = tokio::sync::watch::channel(None);
-                running.insert(key, rx.clone());
-                let (net2, src2) = (net.clone(), src.clone());
-                net.tasks().spawn(async move {
-                    let r = fetch(&net2, &src2, key.1, &ranges).await;
-                    let slices = &net2.stages().slices;
-                    if r.is_ok() {
-                        slices.written.lock().expect("written").insert(key);
-                    }
-                    slices.running.lock().expect("slice fetches").remove(&key);
-                    tx.send_replace(Some(r));
-                });
-                rx
-            }
-        }
+    disk_left(net, bytes, &range, src).await?;
+    // The lock is let go before `start` takes it again.
+    let found = slices
+        .running
+        .lock()
+        .expect("slice fetches")
+        .get(&key)
+        .map(|(_, o)| o.clone());
+    let mut outcome = match found {
+        Some(o) => o,
+        None => start(net, coordinator, src, key, ranges)?,
     };
     match tokio::time::timeout(WAIT, outcome.wait_for(Option::is_some)).await {
         Ok(Ok(done)) => done.clone().unwrap_or(Err("stopping".into())),
@@ -197,6 +253,93 @@ pub(super) async fn ready(
     }
 }
 
+/// Starts the fetch of the slice `key` for `coordinator`, unless too many run.
+fn start(
+    net: &Net,
+    coordinator: NodeId,
+    src: &Source,
+    key: SliceKey,
+    ranges: Vec<Range<u64>>,
+) -> Result<Outcome, String> {
+    let hosts = net.stages();
+    let mut running = hosts.slices.running.lock().expect("slice fetches");
+    let theirs = running.values().filter(|(c, _)| *c == coordinator).count();
+    if running.len() >= FETCHES || theirs >= FETCHES_PER_PEER {
+        return Err(format!(
+            "this node fetches {} slices already ({theirs} of them yours): ask again soon",
+            running.len()
+        ));
+    }
+    let (tx, rx) = tokio::sync::watch::channel(None);
+    running.insert(key, (coordinator, rx.clone()));
+    let (net2, src2) = (net.clone(), src.clone());
+    net.tasks().spawn(async move {
+        let _running = Running {
+            net: net2.clone(),
+            key,
+        };
+        let r = fetch(&net2, &src2, key.1, &ranges).await;
+        if r.is_ok() {
+            let slices = &net2.stages().slices;
+            slices.written.lock().expect("written").insert(key);
+        }
+        tx.send_replace(Some(r));
+    });
+    Ok(rx)
+}
+
+/// Whether a slice of `bytes` fits `--auto-models-disk`, counted twice (the fetching store's
+/// copy and the sparse file's) with the models dir and the slices here.
+async fn disk_left(net: &Net, bytes: u64, range: &Range<u32>, src: &Source) -> Result<(), String> {
+    let settings = net.node().settings();
+    let disk = settings.engine.auto_models_disk;
+    let models: u64 = net.inner.catalog.as_ref().map_or(0, |c| {
+        c.present(&settings.models_dir)
+            .iter()
+            .map(|c| c.variant.size)
+            .sum()
+    });
+    let dir = src.path.parent().map(std::path::Path::to_path_buf);
+    let slices = net
+        .tasks()
+        .spawn_blocking(move || dir.map_or(0, |d| on_disk(&d)))
+        .await
+        .unwrap_or(0);
+    let used = models.saturating_add(slices.saturating_mul(2));
+    if used.saturating_add(bytes.saturating_mul(2)) > disk {
+        return Err(format!(
+            "layers {}..{} of {} read {} of its file (twice that on disk, as fetched and as \
+             read), and this node's models and slices take {} of the {} --auto-models-disk \
+             allows",
+            range.start,
+            range.end,
+            src.model,
+            super::host::show(bytes),
+            super::host::show(used),
+            super::host::show(disk)
+        ));
+    }
+    Ok(())
+}
+
+/// Bytes the files in `dir` take on disk (a sparse file's holes take none).
+fn on_disk(dir: &std::path::Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.metadata().ok())
+        .map(|m| {
+            #[cfg(unix)]
+            let bytes = std::os::unix::fs::MetadataExt::blocks(&m) * 512;
+            #[cfg(not(unix))]
+            let bytes = m.len();
+            bytes
+        })
+        .sum()
+}
+
 /// Fetches `ranges` of `src`'s file and writes them at their offsets in its sparse file.
 async fn fetch(
     net: &Net,
@@ -204,7 +347,7 @@ async fn fetch(
     layers: [u32; 2],
     ranges: &[Range<u64>],
 ) -> Result<(), String> {
-    let label = format!("{} layers {}..{}", src.model, layers[0], layers[1]);
+    let label = src.label(&format!("layers {}..{}", layers[0], layers[1]));
     let started = std::time::Instant::now();
     net.fetch_ranges(&label, (&src.model, src.hash, src.size), ranges)
         .await
@@ -238,19 +381,21 @@ async fn fetch(
     Ok(())
 }
 
-/// Writes `data` at `offset` of the sparse file `path` of `size` bytes (made if missing).
+/// Writes `data` at `offset` of the sparse file `path` of `size` bytes (made if missing; never
+/// cut short).
 fn write_at(path: &std::path::Path, size: u64, offset: u64, data: &[u8]) -> std::io::Result<()> {
-    use std::os::unix::fs::FileExt;
+    use std::io::{Seek, SeekFrom, Write};
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let f = std::fs::OpenOptions::new()
+    let mut f = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
         .open(path)?;
-    if f.metadata()?.len() != size {
+    if f.metadata()?.len() < size {
         f.set_len(size)?;
     }
-    f.write_all_at(data, offset)
+    f.seek(SeekFrom::Start(offset))?;
+    f.write_all(data)
 }
