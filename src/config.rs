@@ -135,6 +135,10 @@ pub struct Layer {
     /// (1: as few as fit; the candle engine computes it) [default: off]
     #[arg(long, env = "LLP_PIPELINE_STAGES", global = true)]
     pub pipeline_stages: Option<u32>,
+    /// The share of a pipeline's sequences whose stages another node checks, from 0 to 1
+    /// (a check costs one stage's share of the job more) [default: 0.1]
+    #[arg(long, env = "LLP_PIPELINE_CHECKS", global = true)]
+    pub pipeline_checks: Option<f64>,
     /// The most this node sends a second of the model files peers fetch from it (e.g. `20MB`)
     /// [default: no limit]
     #[arg(long, env = "LLP_SHARE_RATE", global = true)]
@@ -271,6 +275,8 @@ pub struct EngineSettings {
     /// A model that does not fit is served as a pipeline over peers in at least this many
     /// stages (0: it is not, and does not start).
     pub pipeline_stages: u32,
+    /// The share of a pipeline's sequences whose stages are checked.
+    pub pipeline_checks: f64,
     /// Load the models the network lacks (`--auto-models`), within this many bytes of model
     /// files in the models dir.
     pub auto_models: bool,
@@ -526,9 +532,17 @@ impl EngineSettings {
             places,
         )?
         .unwrap_or(20 << 30);
+        let pipeline_checks = o.pipeline_checks.or(file.pipeline_checks).unwrap_or(0.1);
+        if !(0.0..=1.0).contains(&pipeline_checks) {
+            return Err(UsageError(format!(
+                "{}: pipeline_checks must be a share from 0 to 1, not {pipeline_checks}",
+                places.of("pipeline_checks", o.pipeline_checks.is_some())
+            )));
+        }
         Ok(EngineSettings {
             memory_limit,
             pipeline_stages: o.pipeline_stages.or(file.pipeline_stages).unwrap_or(0),
+            pipeline_checks,
             auto_models: o.auto_models.or(file.auto_models).unwrap_or(false),
             auto_models_disk,
             auto_models_keep: std::time::Duration::from_secs(

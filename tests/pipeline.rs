@@ -2,6 +2,9 @@
 //! GPU), served by a coordinator that holds its ends and peers that run its layers
 //! (`net::pipeline`). The answers are held to the whole model's on the same engine.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
 use serde_json::{Value, json};
 
 use crate::common::*;
@@ -168,6 +171,9 @@ async fn a_model_split_in_two_and_in_three_stages_answers_as_the_whole_model_doe
                 COORDINATOR_MEMORY,
                 "--pipeline-stages",
                 stages,
+                // No checks: what the coordinator pays is the jobs' price, exactly.
+                "--pipeline-checks",
+                "0",
             ],
         );
         // What each job costs on one node: the stages' shares add up to it.
@@ -350,7 +356,7 @@ async fn a_stage_killed_mid_answer_is_planned_again_and_the_answer_completes() {
 
 #[tokio::test]
 async fn a_host_asked_for_more_than_its_memory_refuses_and_the_plan_changes() {
-    use local_llm_proxy::net::wire::{self, FileAd, Reply, Request};
+    use local_llm_proxy::net::wire::{self, Reply, Request};
     let expected = whole_answers(16).await;
     // Hosts of 60 MiB: the 30 layers (~77 MB with margins) need two of them.
     let hosts = ["--model", "none", "--memory-limit", "60MiB"];
@@ -391,44 +397,15 @@ async fn a_host_asked_for_more_than_its_memory_refuses_and_the_plan_changes() {
             "256",
         ],
     );
-    let liar = crate::wire::attacker(&c).await;
-    let liar_id = liar.id();
-    let conn = liar.member().await;
-    let addr = liar.ep.bound_sockets()[0];
-    let network = liar.ticket.network.clone();
-    let (key, topic) = (liar.ep.secret_key().clone(), liar.topic());
-    tokio::spawn(async move {
-        let mut seq = 1;
-        while let Ok((mut tx, mut rx)) = conn.accept_bi().await {
-            let Ok(Some(req)) = wire::read::<Request, _>(&mut rx, wire::MAX_FRAME).await else {
-                continue;
-            };
-            let reply = match req {
-                Request::GetAnnouncement => {
-                    seq += 1;
-                    let mut a = wire::Announcement::new(seq, &network, vec![]);
-                    a.addrs = vec![addr];
-                    a.files = vec![FileAd {
-                        model: format!("{MODEL}:q4_1"),
-                        blake3: "ab".repeat(32),
-                        size: 98_362_432,
-                    }];
-                    a.stage_free = 100 << 30;
-                    Reply::Announcement {
-                        signed: wire::seal(&key, &topic, &a),
-                    }
-                }
-                Request::Ping { nonce } => Reply::Pong { nonce },
-                Request::Stage { .. } => Reply::refused(
-                    wire::RefuseCode::Busy,
-                    "layers 0..30 need 79.3 MiB; this node has 0 B free",
-                ),
-                _ => continue,
-            };
-            let _ = wire::write(&mut tx, &reply).await;
-            let _ = tx.finish();
-        }
-    });
+    let (liar_id, _) = fake_host(&c, |_, mut tx, _| async move {
+        let no = Reply::refused(
+            wire::RefuseCode::Busy,
+            "layers 0..30 need 79.3 MiB; this node has 0 B free",
+        );
+        let _ = wire::write(&mut tx, &no).await;
+        let _ = tx.finish();
+    })
+    .await;
     // Until the coordinator knows the liar's claim, and both hosts' room.
     eventually(60, "the coordinator sees the liar's room", async || {
         let s = c.status().await;
@@ -465,6 +442,192 @@ async fn a_host_asked_for_more_than_its_memory_refuses_and_the_plan_changes() {
         p["last_failure"].as_str().unwrap().contains("refused"),
         "{p}"
     );
+}
+
+/// A hand-built peer in `node`'s network that announces the model's file and 100 GiB of room
+/// for stages (so a coordinator plans it first), answers pings, counts the payments it is sent,
+/// and hands each `Stage` request and its streams to `stage`. Its id, and the payments.
+async fn fake_host<F, Fut>(node: &Node, stage: F) -> (String, Arc<AtomicU32>)
+where
+    F: Fn(
+            local_llm_proxy::net::wire::Request,
+            iroh::endpoint::SendStream,
+            iroh::endpoint::RecvStream,
+        ) -> Fut
+        + Send
+        + Sync
+        + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    use local_llm_proxy::net::wire::{self, FileAd, Reply, Request};
+    let fake = crate::wire::attacker(node).await;
+    let id = fake.id();
+    let conn = fake.member().await;
+    let addr = fake.ep.bound_sockets()[0];
+    let network = fake.ticket.network.clone();
+    let (key, topic) = (fake.ep.secret_key().clone(), fake.topic());
+    let paid = Arc::new(AtomicU32::new(0));
+    let paid2 = paid.clone();
+    tokio::spawn(async move {
+        let _fake = fake;
+        let mut seq = 1;
+        while let Ok((mut tx, mut rx)) = conn.accept_bi().await {
+            let Ok(Some(req)) = wire::read::<Request, _>(&mut rx, wire::MAX_FRAME).await else {
+                continue;
+            };
+            let reply = match req {
+                Request::GetAnnouncement => {
+                    seq += 1;
+                    let mut a = wire::Announcement::new(seq, &network, vec![]);
+                    a.addrs = vec![addr];
+                    a.files = vec![FileAd {
+                        model: format!("{MODEL}:q4_1"),
+                        blake3: "ab".repeat(32),
+                        size: 98_362_432,
+                    }];
+                    a.stage_free = 100 << 30;
+                    Reply::Announcement {
+                        signed: wire::seal(&key, &topic, &a),
+                    }
+                }
+                Request::Ping { nonce } => Reply::Pong { nonce },
+                Request::Paid { .. } => {
+                    paid2.fetch_add(1, Ordering::SeqCst);
+                    continue;
+                }
+                req @ Request::Stage { .. } => {
+                    tokio::spawn(stage(req, tx, rx));
+                    continue;
+                }
+                _ => continue,
+            };
+            let _ = wire::write(&mut tx, &reply).await;
+            let _ = tx.finish();
+        }
+    });
+    (id, paid)
+}
+
+/// A stage that runs its layers and hands back made-up rows (each off by a quarter) is caught
+/// by the check of another node, settled by a third, banned and not paid; the verifiers are,
+/// and the next answers, on honest stages, are the whole model's. Honest stages pass.
+#[tokio::test]
+async fn a_stage_that_makes_up_its_rows_is_caught_by_a_check_and_not_paid() {
+    use local_llm_proxy::engine::stage::Layers;
+    use local_llm_proxy::net::wire::{self, Reply, Request};
+    let expected = whole_answers(16).await;
+    // Two honest hosts that each hold the whole model's layers.
+    let hosts = ["--model", "none", "--memory-limit", "200MiB"];
+    let h1 = first(&hosts);
+    let t = h1.ticket();
+    let h2 = joiner(&t, &hosts);
+    let c = joiner(
+        &t,
+        &[
+            "--memory-limit",
+            COORDINATOR_MEMORY,
+            "--pipeline-stages",
+            "1",
+            "--pipeline-checks",
+            "1",
+            "--ctx-size",
+            "256",
+        ],
+    );
+    let (cheater, paid) = fake_host(&c, |req, mut tx, mut rx| async move {
+        let Request::Stage { layers, .. } = req else {
+            return;
+        };
+        let path = model_path();
+        let l = tokio::task::spawn_blocking(move || Layers::load(&path, layers[0]..layers[1]))
+            .await
+            .unwrap()
+            .unwrap();
+        let mut session = l.session();
+        let ready = Reply::StageReady {
+            hidden: l.hidden as u32,
+        };
+        if wire::write(&mut tx, &ready).await.is_err() {
+            return;
+        }
+        while let Ok(Some(Request::StageStep {
+            pos, rows, hidden, ..
+        })) = wire::read::<Request, _>(&mut rx, wire::MAX_FRAME).await
+        {
+            let x = wire::decode_vector(&hidden).unwrap();
+            let mut y = session.forward(&x, rows as usize, pos as usize).unwrap();
+            for v in &mut y {
+                *v += 0.25 * v.abs().max(1.0);
+            }
+            let out = Reply::StageOut {
+                rows,
+                hidden: wire::encode_vector(&y),
+                ms: 1.0,
+                more: false,
+            };
+            if wire::write(&mut tx, &out).await.is_err() {
+                return;
+            }
+        }
+    })
+    .await;
+    eventually(60, "the coordinator sees the hosts' room", async || {
+        let s = c.status().await;
+        let peers = s["peers"].as_array().unwrap();
+        let room = |p: &&Value| p["stage_free"].as_u64().unwrap_or(0) > 0;
+        (peers.iter().filter(room).count() == 3).then_some(())
+    })
+    .await;
+    // The cheater, with the most room, runs all 30 layers of the first answer.
+    let (code, _, v) = post(&c.url("/v1/chat/completions"), &chat_body(PROMPTS[0], 16)).await;
+    assert_eq!(code, 200, "{v}");
+    let p = &pipelines(&c).await[0];
+    assert_eq!(p["stages"][0]["node"], cheater.as_str(), "{p}");
+    let p = eventually(60, "the check catches the cheater", async || {
+        let p = pipelines(&c).await.remove(0);
+        (p["checks"].as_u64() >= Some(1)).then_some(p)
+    })
+    .await;
+    assert_eq!(p["caught"], 1, "{p}");
+    let why = p["last_check"].as_str().unwrap();
+    assert!(
+        why.contains(&cheater[..10]) && why.contains("two verifiers agree"),
+        "{why}"
+    );
+    // The two verifiers are paid for what they ran; the cheater is not.
+    let grant = test_policy().starter_grant;
+    eventually(30, "the verifiers are paid", async || {
+        let (a, b) = (
+            crate::economy::ledger_of(&h1).await.1,
+            crate::economy::ledger_of(&h2).await.1,
+        );
+        (a > grant && b > grant).then_some(())
+    })
+    .await;
+    assert_eq!(paid.load(Ordering::SeqCst), 0, "the cheater was paid");
+    // Banned, it runs no more stages: the next answers, on the honest hosts, are the whole
+    // model's, and their checks pass.
+    for (p, want) in PROMPTS.iter().zip(&expected).take(3) {
+        let (code, _, v) = post(&c.url("/v1/chat/completions"), &chat_body(p, 16)).await;
+        assert_eq!(code, 200, "{v}");
+        assert_eq!(&content(&v), want, "prompt {p:?}");
+    }
+    let p = eventually(60, "the honest stages are checked", async || {
+        let p = pipelines(&c).await.remove(0);
+        (p["checks"].as_u64() >= Some(4)).then_some(p)
+    })
+    .await;
+    assert_eq!(p["caught"], 1, "honest stages pass: {p}");
+    for s in p["stages"].as_array().unwrap() {
+        assert_ne!(s["node"], cheater.as_str(), "{p}");
+    }
+    assert!(
+        p["last_check"].as_str().unwrap().contains("check out"),
+        "{p}"
+    );
+    for n in [&h1, &h2, &c] {
+        assert_chain_verifies(n.data_dir());
+    }
 }
 
 /// Bytes a file or a tree of them takes on disk (a sparse file's holes take none).
@@ -752,6 +915,8 @@ async fn coordinator(
             stages,
             "--slots",
             "1",
+            "--pipeline-checks",
+            "0",
         ],
     );
     let url = c.url("/v1/chat/completions");

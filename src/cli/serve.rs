@@ -288,8 +288,11 @@ async fn load_pipeline(
     let link = crate::net::pipeline::Link::new(
         choice.id().to_string(),
         layout,
-        settings.engine.pipeline_stages as usize,
-        settings.engine.ctx_per_slot,
+        (
+            settings.engine.pipeline_stages as usize,
+            settings.engine.ctx_per_slot,
+        ),
+        settings.engine.pipeline_checks,
     );
     let remote = crate::engine::Pipeline(std::sync::Arc::new(link.clone()));
     let name = choice.model.name.clone();

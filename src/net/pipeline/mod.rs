@@ -16,6 +16,7 @@
 //! again: the answer goes on from the tokens already streamed, none lost or repeated
 //! (Petals' client-side replay).
 
+mod check;
 pub mod host;
 pub mod plan;
 mod slice;
@@ -49,6 +50,8 @@ struct LinkInner {
     min_stages: usize,
     /// The most positions a sequence holds (the stages reserve their KV caches for them).
     positions: u32,
+    /// The share of sequences whose stages are checked (`--pipeline-checks`).
+    checks: f64,
     handle: tokio::runtime::Handle,
     net: OnceLock<Net>,
     view: Mutex<Pipeline>,
@@ -71,6 +74,14 @@ pub struct Pipeline {
     /// The last failure of a stage, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_failure: Option<String>,
+    /// Stages checked by another node ([`check`]), those caught making up rows, and what the
+    /// last check found.
+    #[serde(default)]
+    pub checks: u64,
+    #[serde(default)]
+    pub caught: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_check: Option<String>,
 }
 
 /// One stage of a plan, with its work.
@@ -86,9 +97,14 @@ pub struct StageView {
 
 impl Link {
     /// The link of a coordinator of `model` (`NAME:QUANT`) laid out as `layout`, planned in at
-    /// least `min_stages` stages, for sequences of at most `positions` positions. It works once
-    /// [`Link::attach`] gave it the network.
-    pub fn new(model: String, layout: Layout, min_stages: usize, positions: u32) -> Link {
+    /// least `min_stages` stages, for sequences of at most `positions` positions, a share
+    /// `checks` of them checked. It works once [`Link::attach`] gave it the network.
+    pub fn new(
+        model: String,
+        layout: Layout,
+        (min_stages, positions): (usize, u32),
+        checks: f64,
+    ) -> Link {
         let view = Pipeline {
             model: model.clone(),
             layers: layout.layers(),
@@ -99,6 +115,7 @@ impl Link {
             layout,
             min_stages: min_stages.max(1),
             positions: positions.clamp(1, crate::engine::stage::MAX_POSITIONS as u32),
+            checks: checks.clamp(0.0, 1.0),
             handle: tokio::runtime::Handle::current(),
             net: OnceLock::new(),
             view: Mutex::new(view),
@@ -129,6 +146,8 @@ impl Remote for Link {
             history: Vec::new(),
             avoid: HashSet::new(),
             left: Vec::new(),
+            check_next: false,
+            watch: None,
         })
     }
 }
@@ -199,6 +218,10 @@ struct Chain {
     avoid: HashSet<NodeId>,
     /// Stages of this sequence that failed, with what they ran.
     left: Vec<Served>,
+    /// Whether this sequence is checked, and the stage watched for it (dropped when a stage
+    /// fails: the check is of a stage that ran the whole sequence).
+    check_next: bool,
+    watch: Option<check::Watch>,
 }
 
 impl RemoteSession for Chain {
@@ -214,6 +237,8 @@ impl RemoteSession for Chain {
         if pos == 0 {
             self.history.clear();
             self.link.update(|v| v.sequences += 1);
+            self.check_next = check::draw(self.link.0.checks);
+            self.watch = None;
         } else if pos as u32 != held {
             return Err(format!(
                 "the pipeline holds {held} positions; the step starts at {pos}"
@@ -232,6 +257,11 @@ impl RemoteSession for Chain {
         let mut served = std::mem::take(&mut self.left);
         served.extend(self.stages.drain(..).map(|o| Served::of(o, true)));
         let runs = served.iter().map(|s| s.run.clone()).collect();
+        let watch = self.watch.take().filter(|w| {
+            served
+                .iter()
+                .any(|s| s.to_end && s.node == w.node && s.layers == w.layers)
+        });
         self.history.clear();
         self.avoid.clear();
         let job = format!("{}-{}", self.id, self.seq);
@@ -247,9 +277,17 @@ impl RemoteSession for Chain {
             prompt,
             generated,
         };
-        // Paid aside: the engine goes on with its next step.
-        link.handle
-            .spawn(async move { pay(&net, bill, served).await });
+        // Checked and paid aside: the engine goes on with its next step.
+        let link = self.link.clone();
+        link.0.handle.clone().spawn(async move {
+            let mut served = served;
+            if let Some(w) = watch {
+                let verdict = check::check(&net, &link, &bill.job, w).await;
+                served.retain(|s| Some(s.node) != verdict.liar);
+                served.extend(verdict.verifiers);
+            }
+            pay(&net, bill, served).await
+        });
         runs
     }
 }
@@ -262,6 +300,15 @@ impl Chain {
             if self.stages.is_empty() {
                 self.open(net).await?;
                 let before = self.history.len() - 1;
+                if std::mem::take(&mut self.check_next) && before == 0 {
+                    let s = &self.stages
+                        [(crate::ids::random_u64() % self.stages.len() as u64) as usize];
+                    self.watch = Some(check::Watch {
+                        node: s.node,
+                        layers: s.layers.clone(),
+                        steps: Vec::new(),
+                    });
+                }
                 if before > 0 {
                     tracing::info!(
                         "{}: replaying {before} steps through the new stages",
@@ -296,6 +343,7 @@ impl Chain {
         let m = format!("stage on {}: {e}", node.short());
         tracing::warn!("{}: {m}; planning the pipeline again", self.id);
         self.avoid.insert(node);
+        self.watch = None;
         // Each is paid for the positions whose output came back from it.
         let left: Vec<Served> = self
             .stages
@@ -410,41 +458,7 @@ impl Chain {
     }
 
     async fn open_one(&self, net: &Net, s: &plan::Stage) -> Result<Open, String> {
-        let conn = net.connect(&s.node).await.map_err(|e| format!("{e:#}"))?;
-        let (mut send, mut recv) = conn.open_bi().await.map_err(|e| e.to_string())?;
-        let req = Request::Stage {
-            job: self.id.clone(),
-            model: self.link.0.model.clone(),
-            layers: [s.layers.start, s.layers.end],
-            positions: self.link.0.positions,
-        };
-        wire::write(&mut send, &req)
-            .await
-            .map_err(|e| e.to_string())?;
-        let reply = tokio::time::timeout(OPEN_WAIT, wire::read(&mut recv, wire::MAX_SMALL_FRAME))
-            .await
-            .map_err(|_| format!("no answer within {}s", OPEN_WAIT.as_secs()))?
-            .map_err(|e| e.to_string())?;
-        match reply {
-            Some(Reply::StageReady { hidden }) if hidden as usize == self.link.0.layout.hidden => {
-                Ok(Open {
-                    node: s.node,
-                    layers: s.layers.clone(),
-                    send,
-                    recv,
-                    ran: 0,
-                    trips: (0, 0.0),
-                    run: Default::default(),
-                })
-            }
-            Some(Reply::StageReady { hidden }) => Err(format!(
-                "its rows are {hidden} wide; the model's are {}",
-                self.link.0.layout.hidden
-            )),
-            Some(Reply::Refused { message, .. }) => Err(message),
-            Some(other) => Err(format!("answered {other:?}")),
-            None => Err("closed the stream".into()),
-        }
+        open_stage(net, &self.link, &self.id, s).await
     }
 
     /// Runs the steps `steps` of the history through every stage; returns the last stage's
@@ -461,6 +475,15 @@ impl Chain {
             let (out, compute) = exchange(stage, &xs, hidden)
                 .await
                 .map_err(|e| (stage.node, e))?;
+            if let Some(w) = self
+                .watch
+                .as_mut()
+                .filter(|w| w.node == stage.node && w.layers == stage.layers)
+            {
+                let ran = xs.iter().zip(&out);
+                w.steps
+                    .extend(ran.map(|((pos, rows, x), y)| (*pos, *rows, x.clone(), y.clone())));
+            }
             let trip = started.elapsed().as_secs_f64() * 1000.0;
             stage.run.steps += xs.len() as u64;
             stage.run.compute_ms += compute;
@@ -480,6 +503,43 @@ impl Chain {
             }
         }
         Ok(xs.into_iter().map(|x| x.2).collect())
+    }
+}
+
+/// Asks `s.node` to run `s.layers` for job `job` of `link`'s model: the stage, open.
+async fn open_stage(net: &Net, link: &Link, job: &str, s: &plan::Stage) -> Result<Open, String> {
+    let conn = net.connect(&s.node).await.map_err(|e| format!("{e:#}"))?;
+    let (mut send, mut recv) = conn.open_bi().await.map_err(|e| e.to_string())?;
+    let req = Request::Stage {
+        job: job.to_string(),
+        model: link.0.model.clone(),
+        layers: [s.layers.start, s.layers.end],
+        positions: link.0.positions,
+    };
+    wire::write(&mut send, &req)
+        .await
+        .map_err(|e| e.to_string())?;
+    let reply = tokio::time::timeout(OPEN_WAIT, wire::read(&mut recv, wire::MAX_SMALL_FRAME))
+        .await
+        .map_err(|_| format!("no answer within {}s", OPEN_WAIT.as_secs()))?
+        .map_err(|e| e.to_string())?;
+    let hidden = link.0.layout.hidden;
+    match reply {
+        Some(Reply::StageReady { hidden: h }) if h as usize == hidden => Ok(Open {
+            node: s.node,
+            layers: s.layers.clone(),
+            send,
+            recv,
+            ran: 0,
+            trips: (0, 0.0),
+            run: Default::default(),
+        }),
+        Some(Reply::StageReady { hidden: h }) => {
+            Err(format!("its rows are {h} wide; the model's are {hidden}"))
+        }
+        Some(Reply::Refused { message, .. }) => Err(message),
+        Some(other) => Err(format!("answered {other:?}")),
+        None => Err("closed the stream".into()),
     }
 }
 
