@@ -591,7 +591,7 @@ async fn a_stage_that_makes_up_its_rows_is_caught_by_a_check_and_not_paid() {
     assert_eq!(p["caught"], 1, "{p}");
     let why = p["last_check"].as_str().unwrap();
     assert!(
-        why.contains(&cheater[..10]) && why.contains("two verifiers agree"),
+        why.contains(&cheater[..10]) && why.contains("as a stage were not its layers'"),
         "{why}"
     );
     // The two verifiers are paid for what they ran; the cheater is not.

@@ -258,9 +258,10 @@ impl RemoteSession for Chain {
         served.extend(self.stages.drain(..).map(|o| Served::of(o, true)));
         let runs = served.iter().map(|s| s.run.clone()).collect();
         let watch = self.watch.take().filter(|w| {
-            served
-                .iter()
-                .any(|s| s.to_end && s.node == w.node && s.layers == w.layers)
+            !w.inputs.is_empty()
+                && served
+                    .iter()
+                    .any(|s| s.node == w.node && s.layers == w.layers)
         });
         self.history.clear();
         self.avoid.clear();
@@ -277,16 +278,26 @@ impl RemoteSession for Chain {
             prompt,
             generated,
         };
-        // Checked and paid aside: the engine goes on with its next step.
+        // Checked and paid aside: the engine goes on with its next step. The watched stage's
+        // pay waits for its check; the others' does not.
         let link = self.link.clone();
+        let job_nodes: HashSet<NodeId> = served.iter().map(|s| s.node).collect();
+        let (held, now): (Vec<Served>, Vec<Served>) = match &watch {
+            Some(w) => served.into_iter().partition(|s| s.node == w.node),
+            None => (Vec::new(), served),
+        };
         link.0.handle.clone().spawn(async move {
-            let mut served = served;
+            let first = now.len();
+            pay(&net, &bill, now, 0).await;
             if let Some(w) = watch {
-                let verdict = check::check(&net, &link, &bill.job, w).await;
-                served.retain(|s| Some(s.node) != verdict.liar);
-                served.extend(verdict.verifiers);
+                let verdict = check::check(&net, &link, job_nodes, w).await;
+                let mut later: Vec<Served> = held
+                    .into_iter()
+                    .filter(|s| Some(s.node) != verdict.odd)
+                    .collect();
+                later.extend(verdict.verifiers);
+                pay(&net, &bill, later, first).await;
             }
-            pay(&net, bill, served).await
         });
         runs
     }
@@ -303,11 +314,7 @@ impl Chain {
                 if std::mem::take(&mut self.check_next) && before == 0 {
                     let s = &self.stages
                         [(crate::ids::random_u64() % self.stages.len() as u64) as usize];
-                    self.watch = Some(check::Watch {
-                        node: s.node,
-                        layers: s.layers.clone(),
-                        steps: Vec::new(),
-                    });
+                    self.watch = Some(check::Watch::new(s.node, s.layers.clone()));
                 }
                 if before > 0 {
                     tracing::info!(
@@ -343,7 +350,10 @@ impl Chain {
         let m = format!("stage on {}: {e}", node.short());
         tracing::warn!("{}: {m}; planning the pipeline again", self.id);
         self.avoid.insert(node);
-        self.watch = None;
+        // The watched stage is checked on what it ran: failing does not dodge a check.
+        if let Some(w) = &mut self.watch {
+            w.closed = true;
+        }
         // Each is paid for the positions whose output came back from it.
         let left: Vec<Served> = self
             .stages
@@ -478,11 +488,11 @@ impl Chain {
             if let Some(w) = self
                 .watch
                 .as_mut()
-                .filter(|w| w.node == stage.node && w.layers == stage.layers)
+                .filter(|w| !w.closed && w.node == stage.node && w.layers == stage.layers)
             {
-                let ran = xs.iter().zip(&out);
-                w.steps
-                    .extend(ran.map(|((pos, rows, x), y)| (*pos, *rows, x.clone(), y.clone())));
+                for ((pos, rows, x), y) in xs.iter().zip(&out) {
+                    w.keep((*pos, *rows, x.clone()), y.clone());
+                }
             }
             let trip = started.elapsed().as_secs_f64() * 1000.0;
             stage.run.steps += xs.len() as u64;
@@ -718,7 +728,7 @@ fn receipt(
 /// Pays each stage that ran part of a job: a spend entry on this node's chain, delivered to
 /// the stage, which checks it as any payment (its price, this chain) and records its earning.
 /// A stage that does not confirm is paid again later (`remote::redeliver`).
-async fn pay(net: &Net, bill: Bill, served: Vec<Served>) {
+async fn pay(net: &Net, bill: &Bill, served: Vec<Served>, from: usize) {
     let Some(ledger) = net.node().ledger().cloned() else {
         return;
     };
@@ -729,7 +739,7 @@ async fn pay(net: &Net, bill: Bill, served: Vec<Served>) {
         bill.generated
     );
     for (i, s) in served.iter().enumerate() {
-        let Some(r) = receipt(&ledger, &bill, i, s) else {
+        let Some(r) = receipt(&ledger, bill, from + i, s) else {
             continue;
         };
         let hold = match ledger.hold(r.credits) {
