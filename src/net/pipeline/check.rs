@@ -107,6 +107,7 @@ fn gap(a: &[Vec<f32>], b: &[Vec<f32>]) -> f64 {
 pub(super) async fn check(net: &Net, link: &Link, job_nodes: HashSet<NodeId>, w: Watch) -> Verdict {
     let Ok(_running) = RUNNING.try_acquire() else {
         tracing::info!("a check of a stage is skipped: {AT_ONCE} run already");
+        link.update(|p| p.skipped += 1);
         return Verdict::default();
     };
     let at = (w.node, w.layers.clone());

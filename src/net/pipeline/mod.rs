@@ -80,6 +80,9 @@ pub struct Pipeline {
     pub checks: u64,
     #[serde(default)]
     pub caught: u64,
+    /// Checks drawn but not run (too many ran at once).
+    #[serde(default)]
+    pub skipped: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_check: Option<String>,
 }
