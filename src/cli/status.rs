@@ -165,7 +165,6 @@ fn print(s: &Snapshot) {
     );
 }
 
-/// The peers, proven forks, strikes and the running jobs.
 /// The pipelines this node coordinates (a line per stage) and the stages it runs for peers.
 fn print_pipelines(s: &Snapshot) {
     let Some(n) = &s.network else {
@@ -196,17 +195,34 @@ fn print_pipelines(s: &Snapshot) {
                 per(st.round_trip_ms)
             );
         }
+        if p.checks + p.skipped > 0 {
+            println!(
+                "  checks  {} ({} caught, {} skipped){}",
+                p.checks,
+                p.caught,
+                p.skipped,
+                p.last_check
+                    .as_ref()
+                    .map(|c| format!("; last: {c}"))
+                    .unwrap_or_default()
+            );
+        }
     }
     for st in &n.stages {
         println!(
-            "stage     layers {}..{} of {} for {} ({} sessions, {} steps, {})",
+            "stage     layers {}..{} of {} for {} ({} sessions, {} steps, {}{})",
             st.layers[0],
             st.layers[1],
             st.model,
             st.coordinators.join(", "),
             st.sessions,
             st.steps,
-            bytesize::ByteSize(st.bytes).display().iec()
+            bytesize::ByteSize(st.bytes).display().iec(),
+            if st.slice {
+                "; a slice of the file, fetched from peers"
+            } else {
+                ""
+            }
         );
     }
 }
