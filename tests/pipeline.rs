@@ -356,7 +356,7 @@ async fn a_stage_killed_mid_answer_is_planned_again_and_the_answer_completes() {
 
 #[tokio::test]
 async fn a_host_asked_for_more_than_its_memory_refuses_and_the_plan_changes() {
-    use local_llm_proxy::net::wire::{self, Reply, Request};
+    use local_llm_proxy::net::wire::{self, Reply};
     let expected = whole_answers(16).await;
     // Hosts of 60 MiB: the 30 layers (~77 MB with margins) need two of them.
     let hosts = ["--model", "none", "--memory-limit", "60MiB"];
@@ -364,25 +364,13 @@ async fn a_host_asked_for_more_than_its_memory_refuses_and_the_plan_changes() {
     let t = h1.ticket();
     let _h2 = joiner(&t, &hosts);
     // A host asked for all the layers refuses, and says what they need and what it has.
-    let at = crate::wire::attacker(&h1).await;
-    let conn = at.member().await;
-    let (mut tx, mut rx) = conn.open_bi().await.unwrap();
-    let ask = Request::Stage {
-        job: "pipe-test".into(),
-        model: format!("{MODEL}:q4_1"),
-        layers: [0, 30],
-        positions: 256,
-    };
-    wire::write(&mut tx, &ask).await.unwrap();
-    let (code, msg) =
-        crate::wire::refused(wire::read(&mut rx, wire::MAX_SMALL_FRAME).await.unwrap());
+    let (code, msg) = ask_for_stage(&h1, [0, 30]).await;
     assert_eq!(code, "busy", "{msg}");
     // Their weights (79.3 MiB with margins) and a KV cache of 256 positions (11.2 MiB).
     assert!(
         msg.contains("need 90.6 MiB") && msg.contains("of its 60.0 MiB"),
         "{msg}"
     );
-    drop(conn);
     // A peer that claims room for everything and refuses: the coordinator plans it first (one
     // stage), is refused, and plans again on the two hosts.
     // Sequences of 256 positions: 15 layers and their KV caches fit a 60 MiB host.
@@ -442,6 +430,23 @@ async fn a_host_asked_for_more_than_its_memory_refuses_and_the_plan_changes() {
         p["last_failure"].as_str().unwrap().contains("refused"),
         "{p}"
     );
+}
+
+/// A hand-built member of `host`'s network, which offers no file, asks it to run `layers` of
+/// the default model for sequences of 256 positions: its refusal's code and message.
+async fn ask_for_stage(host: &Node, layers: [u32; 2]) -> (String, String) {
+    use local_llm_proxy::net::wire::{self, Request};
+    let at = crate::wire::attacker(host).await;
+    let conn = at.member().await;
+    let (mut tx, mut rx) = conn.open_bi().await.unwrap();
+    let ask = Request::Stage {
+        job: "pipe-test".into(),
+        model: format!("{MODEL}:q4_1"),
+        layers,
+        positions: 256,
+    };
+    wire::write(&mut tx, &ask).await.unwrap();
+    crate::wire::refused(wire::read(&mut rx, wire::MAX_SMALL_FRAME).await.unwrap())
 }
 
 /// A hand-built peer in `node`'s network that announces the model's file and 100 GiB of room
@@ -678,7 +683,6 @@ fn on_disk(path: &std::path::Path) -> u64 {
 /// checked against the file's BLAKE3 root, not the file.
 #[tokio::test]
 async fn a_host_without_the_file_fetches_only_its_layers_from_peers() {
-    use local_llm_proxy::net::wire::{self, Request};
     let expected = whole_answers(16).await;
     // Hosts of 60 MiB: the 30 layers need two of them. One holds the file; the other has an
     // empty models dir.
@@ -700,21 +704,9 @@ async fn a_host_without_the_file_fetches_only_its_layers_from_peers() {
     );
     // A node that offers no file of the model asks the host without it for a stage: refused,
     // with why (there is no file here, and none offered to take a slice of).
-    let at = crate::wire::attacker(&h2).await;
-    let conn = at.member().await;
-    let (mut tx, mut rx) = conn.open_bi().await.unwrap();
-    let ask = Request::Stage {
-        job: "slice-test".into(),
-        model: format!("{MODEL}:q4_1"),
-        layers: [0, 15],
-        positions: 256,
-    };
-    wire::write(&mut tx, &ask).await.unwrap();
-    let (code, msg) =
-        crate::wire::refused(wire::read(&mut rx, wire::MAX_SMALL_FRAME).await.unwrap());
+    let (code, msg) = ask_for_stage(&h2, [0, 15]).await;
     assert_eq!(code, "model", "{msg}");
     assert!(msg.contains("you offer none"), "{msg}");
-    drop(conn);
     let c = joiner(
         &t,
         &[

@@ -361,7 +361,7 @@ fn file_of(net: &Net, coordinator: &NodeId, model: &str) -> Result<(String, File
     if path.is_file() {
         return Ok((id, File::Here(path)));
     }
-    let src = super::slice::source(net, coordinator, &id)?;
+    let src = super::slice::source(net, coordinator, &choice)?;
     Ok((id, File::Slice(src)))
 }
 

@@ -101,8 +101,13 @@ impl Drop for Running {
     }
 }
 
-/// The file `coordinator` offers of `model` (`NAME:QUANT`), where this node fetches slices.
-pub(super) fn source(net: &Net, coordinator: &NodeId, model: &str) -> Result<Source, String> {
+/// The file `coordinator` offers of the variant `choice`, where this node fetches slices.
+pub(super) fn source(
+    net: &Net,
+    coordinator: &NodeId,
+    choice: &crate::catalog::Choice<'_>,
+) -> Result<Source, String> {
+    let model = &choice.id().to_string();
     let settings = net.node().settings();
     if !settings.engine.auto_models {
         return Err(format!(
@@ -113,13 +118,7 @@ pub(super) fn source(net: &Net, coordinator: &NodeId, model: &str) -> Result<Sou
         format!("this node has no file of {model}, and you offer none to take a slice of")
     })?;
     // The catalog's size where it is exact, else the offer's up to twice the catalog's.
-    let catalog = net
-        .inner
-        .catalog
-        .as_ref()
-        .ok_or("this node has no catalog")?;
-    let choice = catalog.resolve(model).map_err(|e| e.to_string())?;
-    let size = super::super::share::bounded_size(&choice, size)
+    let size = super::super::share::bounded_size(choice, size)
         .ok_or_else(|| format!("you offer {model} as {size} bytes; the catalog disagrees"))?;
     let path = settings
         .data_dir
@@ -127,7 +126,7 @@ pub(super) fn source(net: &Net, coordinator: &NodeId, model: &str) -> Result<Sou
         .join("slices")
         .join(format!("{}-{size}.gguf", hash.to_hex()));
     Ok(Source {
-        model: model.to_string(),
+        model: model.clone(),
         hash,
         size,
         path,
