@@ -208,6 +208,34 @@ pub struct Layer {
     /// (`--keep-peer-text=false` overrides the file) [default: false, sizes and timings only]
     #[arg(long, env = "LLP_KEEP_PEER_TEXT", global = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub keep_peer_text: Option<bool>,
+    /// Contribute to peers only within these windows of local time, e.g. `Mon-Fri
+    /// 00:00-07:00` or `Sat-Sun all` (repeatable; `;` between windows in LLP_CONTRIBUTE)
+    /// [default: at any time]
+    #[arg(long, env = "LLP_CONTRIBUTE", global = true, value_delimiter = ';')]
+    pub contribute: Option<Vec<String>>,
+    /// Pause for peers by itself while other programs use the CPU or GPU, on battery, or when
+    /// hot (each condition in the file's [idle] table; `--auto-pause=false` turns all off)
+    /// [default: on]
+    #[arg(long, env = "LLP_AUTO_PAUSE", global = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub auto_pause: Option<bool>,
+    /// How long a condition must stay clear before contributing resumes, e.g. `30s` (the
+    /// file's `idle.hold_off`) [default: 30s]
+    #[arg(long, env = "LLP_HOLD_OFF", global = true)]
+    #[serde(skip)]
+    pub hold_off: Option<String>,
+    /// The most jobs this node runs for peers at once [default: one per slot]
+    #[arg(long, env = "LLP_MAX_PEER_JOBS", global = true)]
+    pub max_peer_jobs: Option<usize>,
+    /// The CPU threads' worth of time peers' jobs may use, of --threads [default: all]
+    #[arg(long, env = "LLP_THREADS_FOR_PEERS", global = true)]
+    pub threads_for_peers: Option<u32>,
+    /// The share of the engine's time peers' jobs may use, in percent: a duty cycle ("half my
+    /// GPU") [default: 100]
+    #[arg(long, env = "LLP_PEER_DUTY", global = true)]
+    pub peer_duty: Option<u32>,
+    /// When the node pauses by itself, and how it watches (file only; see the README).
+    #[arg(skip)]
+    pub idle: Option<crate::idle::File>,
     /// Serve peers' jobs dishonestly, in this way (a build with `fault-injection` only: tests)
     #[cfg(feature = "fault-injection")]
     #[arg(long, global = true, value_enum)]
@@ -243,6 +271,8 @@ pub struct Settings {
     pub fallback: Option<crate::fallback::Config>,
     /// This node's account certificate (its text), if any.
     pub account_cert: Option<String>,
+    /// When it contributes: its windows and the conditions that pause it.
+    pub idle: crate::idle::Settings,
 }
 
 /// The local HTTP API.
@@ -283,6 +313,10 @@ pub struct EngineSettings {
     pub auto_models_disk: u64,
     /// The least time a model it loaded stays loaded.
     pub auto_models_keep: std::time::Duration,
+    /// The share of an engine's time peers' jobs may use, percent (from `--threads-for-peers`
+    /// and `--peer-duty`; the idle governor lowers it where a GPU's power limit is refused).
+    /// Shared by every clone: the engines read it at each step.
+    pub peer_share: std::sync::Arc<std::sync::atomic::AtomicU32>,
 }
 
 impl EngineSettings {
@@ -333,6 +367,8 @@ pub struct NetSettings {
     pub share_rate: Option<u64>,
     /// The region this node announces (lower case), if its operator set one.
     pub region: Option<String>,
+    /// The most jobs this node runs for peers at once (`None`: its slots bound them).
+    pub max_peer_jobs: Option<usize>,
     /// How this node cheats its peers (tests of verified work only).
     #[cfg(feature = "fault-injection")]
     pub cheat: Option<crate::trust::cheat::Cheat>,
@@ -454,6 +490,28 @@ impl Settings {
                     Some(f)
                 }
             },
+            idle: crate::idle::Settings::resolve(
+                &file.idle.clone().unwrap_or_default(),
+                &o.contribute
+                    .clone()
+                    .or(file.contribute.clone())
+                    .unwrap_or_default(),
+                o.auto_pause.or(file.auto_pause).unwrap_or(true),
+                o.hold_off.as_deref(),
+            )
+            .map_err(|e| {
+                let key = if e.starts_with("`contribute`") {
+                    "contribute"
+                } else {
+                    "idle"
+                };
+                let given = if key == "contribute" {
+                    o.contribute.is_some()
+                } else {
+                    o.hold_off.is_some() && e.starts_with("`hold_off`")
+                };
+                UsageError(format!("{}: {e}", places.of(key, given)))
+            })?,
             api: ApiSettings::resolve(&o, &file, &places)?,
             engine: EngineSettings::resolve(&o, &file, &places)?,
             net: NetSettings::resolve(&o, &file, &places)?,
@@ -539,7 +597,29 @@ impl EngineSettings {
                 places.of("pipeline_checks", o.pipeline_checks.is_some())
             )));
         }
+        let threads = positive("threads", o.threads, file.threads, default_threads())?;
+        let (for_peers, given) = pick(o.threads_for_peers, file.threads_for_peers);
+        if for_peers == Some(0) {
+            return Err(UsageError(format!(
+                "{}: at least 1 (pause contributing to give peers none)",
+                places.of("threads_for_peers", given)
+            )));
+        }
+        let (duty, given) = pick(o.peer_duty, file.peer_duty);
+        let duty = duty.unwrap_or(100);
+        if !(1..=100).contains(&duty) {
+            return Err(UsageError(format!(
+                "{}: a percentage from 1 to 100, not {duty}",
+                places.of("peer_duty", given)
+            )));
+        }
+        // Threads' worth of time is a share of the engine's time (llama.cpp fixes a context's
+        // threads when it is made).
+        let thread_share = for_peers.map_or(100, |n| (n.min(threads) * 100).div_ceil(threads));
         Ok(EngineSettings {
+            peer_share: std::sync::Arc::new(std::sync::atomic::AtomicU32::new(
+                duty.min(thread_share),
+            )),
             memory_limit,
             pipeline_stages: o.pipeline_stages.or(file.pipeline_stages).unwrap_or(0),
             pipeline_checks,
@@ -551,7 +631,7 @@ impl EngineSettings {
                     .unwrap_or(300),
             ),
             models: o.models.clone().or(file.models.clone()).unwrap_or_default(),
-            threads: positive("threads", o.threads, file.threads, default_threads())?,
+            threads,
             slots: positive("slots", o.slots, file.slots, 4)?,
             ctx_per_slot,
             queue_limit: o.queue_limit.or(file.queue_limit).unwrap_or(512),
@@ -653,9 +733,21 @@ impl NetSettings {
                     })?)
                 }
             },
+            max_peer_jobs: max_peer_jobs(o, file, places)?,
             #[cfg(feature = "fault-injection")]
             cheat: o.cheat,
         })
+    }
+}
+
+/// `--max-peer-jobs`: at least 1 when given.
+fn max_peer_jobs(o: &Layer, file: &Layer, places: &Places) -> Result<Option<usize>, UsageError> {
+    match pick(o.max_peer_jobs, file.max_peer_jobs) {
+        (Some(0), given) => Err(UsageError(format!(
+            "{}: at least 1 (pause contributing to run none)",
+            places.of("max_peer_jobs", given)
+        ))),
+        (n, _) => Ok(n),
     }
 }
 

@@ -15,6 +15,8 @@
 //!   OpenAI-compatible upstream it may go to instead; [`status`]: the node snapshot.
 //! - [`net`]: the peer network over iroh (connections, gossip, the routing table, serving
 //!   peers' jobs and sending ours, failover).
+//! - [`idle`]: contributing only what is idle: the schedule, the owner's use of the machine,
+//!   battery and heat pause the node for peers (and hand their running jobs back).
 //! - [`node`]: the owner of the node's local state (engines, jobs, contribution, data dir),
 //!   reached through handles.
 //! - [`job`]: what a job is (spec, prompt, sampling, refusal, events, state) and the local
@@ -40,6 +42,7 @@ pub mod fallback;
 pub mod fetch;
 #[cfg(test)]
 mod fuzz;
+pub mod idle;
 pub mod ids;
 pub mod job;
 pub mod ledger;

@@ -21,6 +21,10 @@ pub struct Snapshot {
     pub running: bool,
     pub api: Option<String>,
     pub paused: bool,
+    /// Why it is paused (or contributing by hand over a condition), and when it expects to
+    /// resume.
+    #[serde(default)]
+    pub contribution: crate::node::Contribution,
     pub uptime_s: u64,
     pub models: Vec<ModelStatus>,
     pub jobs: Vec<JobInfo>,
@@ -107,6 +111,7 @@ pub fn snapshot(router: &Router) -> Snapshot {
         running: true,
         api: Some(node.api().to_string()),
         paused: node.paused(),
+        contribution: node.contribution(),
         uptime_s: node.uptime().as_secs(),
         models,
         jobs,

@@ -25,6 +25,7 @@ mod engines;
 mod fallback;
 mod fetch;
 mod fleet;
+mod idle;
 mod ledger;
 mod lifecycle;
 mod netlab;

@@ -34,6 +34,7 @@ fn engine_on(kind: EngineKind, threads: u32, slots: u32) -> Engine {
         ctx_per_slot: 1024,
         queue_limit: 64,
         pipeline: None,
+        peer_share: std::sync::Arc::new(100.into()),
     })
     .unwrap()
 }

@@ -38,6 +38,7 @@ impl Tmux {
             "LANG=C.UTF-8".into(),
             format!("XDG_CONFIG_HOME={}", test_config_home().display()),
             "LLP_LOG=info,llama_cpp_2=warn,llama-cpp-2=warn".into(),
+            "LLP_AUTO_PAUSE=false".into(),
         ];
         cmd.extend(env.iter().map(|(k, v)| format!("{k}={v}")));
         cmd.push(env!("CARGO_BIN_EXE_llp").into());
@@ -369,8 +370,21 @@ fn a_panic_restores_the_terminal_before_it_is_printed() {
         &[("LLP_TUI_TEST_PANIC", "1")],
     );
     ui.until(30, "the UI to die", |_| ui.dead());
-    let s = ui.tmux(&["capture-pane", "-p", "-S", "-100", "-t", "llp"]);
-    assert!(s.contains("LLP_TUI_TEST_PANIC asked for a panic"), "{s}");
+    // The message reaches the pane through the wrapper's `tee` (which also keeps a copy), so
+    // tmux may show it a moment after it marks the pane dead.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let s = loop {
+        let s = ui.tmux(&["capture-pane", "-p", "-S", "-100", "-t", "llp"]);
+        if s.contains("LLP_TUI_TEST_PANIC asked for a panic") || Instant::now() > deadline {
+            break s;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(
+        s.contains("LLP_TUI_TEST_PANIC asked for a panic"),
+        "{s}\nthe UI's stderr:\n{}",
+        ui.stderr()
+    );
     // The message is on the normal screen, with the UI's screen gone.
     assert_eq!(
         ui.tmux(&["display-message", "-p", "-t", "llp", "#{alternate_on}"])

@@ -199,7 +199,8 @@ pub(super) async fn contribution(
         Err(e) => return e.into_response(),
     };
     r.node().set_paused(body.paused);
-    Json(json!({"paused": r.node().paused()})).into_response()
+    let c = r.node().contribution();
+    Json(json!({"paused": c.paused, "contribution": c})).into_response()
 }
 
 /// This node's account: its members and balance (404 when it is in none).
@@ -411,6 +412,34 @@ fn exposition(s: &crate::status::Snapshot) -> String {
         "1 while contributing to others is paused.",
         vec![(String::new(), if s.paused { 1.0 } else { 0.0 })],
     );
+    out.push_str(&contribution_metrics(&s.contribution));
+    out
+}
+
+/// Why contributing is paused, by condition, and when it is expected to resume.
+fn contribution_metrics(c: &crate::node::Contribution) -> String {
+    let mut out = String::from(
+        "# HELP llp_contribution_pause_reason 1 for each condition that pauses contributing now \
+         (by hand: reason=\"hand\").\n# TYPE llp_contribution_pause_reason gauge\n",
+    );
+    for k in ["hand", "schedule", "cpu", "gpu", "battery", "heat", "user"] {
+        let on = match k {
+            "hand" => c.by_hand == Some(true),
+            k => c.paused && c.by_hand.is_none() && c.reasons.iter().any(|r| r.kind == k),
+        };
+        out.push_str(&format!(
+            "llp_contribution_pause_reason{{reason=\"{k}\"}} {}\n",
+            u8::from(on)
+        ));
+    }
+    let left = c
+        .resume_at
+        .map_or(0, |t| t.saturating_sub(crate::ids::unix_now()));
+    out.push_str(&format!(
+        "# HELP llp_contribution_resume_seconds Seconds until contributing is expected to resume \
+         (0: not paused, or not known).\n# TYPE llp_contribution_resume_seconds gauge\n\
+         llp_contribution_resume_seconds {left}\n"
+    ));
     out
 }
 

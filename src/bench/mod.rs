@@ -11,6 +11,7 @@
 //!   embeddings' throughput.
 
 pub mod features;
+pub mod idle;
 pub mod ledger;
 pub mod net;
 #[cfg(feature = "fault-injection")]
@@ -73,6 +74,11 @@ pub struct BenchArgs {
     /// CPU an idle UI uses (runs a node and the UI in tmux for --duration seconds)
     #[arg(long)]
     pub tui: bool,
+    /// Contributing only what is idle, instead: what watching the conditions costs an idle node
+    /// (for --duration seconds, against one that does not watch) and the time from the owner's
+    /// load to a worker's last token for a peer (--reps hand-backs; starts its own nodes)
+    #[arg(long)]
+    pub idle: bool,
     /// Verified work's benchmark instead: a network with honest workers and a cheater of each
     /// kind in turn (a build with the `fault-injection` feature only)
     #[arg(long)]
@@ -149,6 +155,15 @@ pub async fn run(g: &Global, a: BenchArgs) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&r)?);
         } else {
             tui::print(&r);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if a.idle {
+        let r = idle::run(&settings, a.reps.max(1), a.duration).await?;
+        if a.json {
+            println!("{}", serde_json::to_string_pretty(&r)?);
+        } else {
+            idle::print(&r);
         }
         return Ok(ExitCode::SUCCESS);
     }

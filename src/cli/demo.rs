@@ -157,7 +157,10 @@ async fn stop(members: &mut [Member]) {
 const DEMO_ADMISSION_BITS: u8 = 4;
 
 /// The demo network's config: this user's credit policy, with a light admission.
-fn demo_config(root: &Path, settings: &crate::config::Settings) -> anyhow::Result<PathBuf> {
+pub(crate) fn demo_config(
+    root: &Path,
+    settings: &crate::config::Settings,
+) -> anyhow::Result<PathBuf> {
     let path = root.join("demo-config.toml");
     if !path.exists() {
         let credits = crate::ledger::Policy {

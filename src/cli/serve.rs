@@ -166,6 +166,8 @@ pub async fn start_node(
     );
     // A full check of the chain at start, in the background: status shows its result.
     node.tasks().spawn_blocking(move || ledger.check_self());
+    // Contributing only while the machine is idle: the windows and the owner's use of it.
+    crate::idle::start(&node, settings.idle.clone());
     let net = match network {
         true => Some(crate::net::Net::start(&node, key).await?),
         false if !links.is_empty() => {

@@ -57,6 +57,7 @@ async fn offline(settings: &crate::config::Settings) -> anyhow::Result<Snapshot>
         running: false,
         api: None,
         paused: settings.paused,
+        contribution: Default::default(),
         uptime_s: 0,
         models: Vec::new(),
         jobs: Vec::new(),
@@ -107,7 +108,15 @@ fn print(s: &Snapshot) {
         println!("node id   {}", s.id.unwrap_or_default());
         println!("api       http://{}", s.api.as_deref().unwrap_or("?"));
         println!("version   {}   uptime {} s", s.version, s.uptime_s);
-        println!("contrib.  {}", if s.paused { "PAUSED" } else { "on" });
+        println!(
+            "contrib.  {}",
+            match (s.paused, s.contribution.why.as_str()) {
+                (true, "") => "PAUSED".to_string(),
+                (true, why) => format!("PAUSED: {}", why.trim_start_matches("paused: ")),
+                (false, "") => "on".to_string(),
+                (false, why) => format!("on ({why})"),
+            }
+        );
         for m in &s.models {
             println!(
                 "model     {}  on {}, slots {}/{} busy, {} queued, ctx {} per slot, {} threads",

@@ -86,6 +86,9 @@ pub struct EngineConfig {
     pub queue_limit: usize,
     /// Where the model's layers run when this node coordinates a pipeline (candle only).
     pub pipeline: Option<Pipeline>,
+    /// The share of the engine's time, percent, that peers' jobs may use: after a step that
+    /// ran only peers' jobs the engine rests for the rest (read at every step).
+    pub peer_share: std::sync::Arc<std::sync::atomic::AtomicU32>,
 }
 
 /// The layers of a pipeline, run elsewhere ([`stage::Remote`]).
@@ -673,6 +676,7 @@ pub async fn load_variant_with(
         ctx_per_slot: e.ctx_per_slot.min(choice.model.context_length.max(64)),
         queue_limit: e.queue_limit,
         pipeline,
+        peer_share: e.peer_share.clone(),
     };
     tracing::info!("loading {id_str} from {}", path.display());
     let engine = tokio::task::spawn_blocking(move || Engine::load(config))

@@ -452,6 +452,7 @@ impl Scheduler<'_> {
             return true;
         }
         let took = started.elapsed();
+        self.rest_for_peers(took);
         for (i, slot) in self.slots.iter_mut().enumerate() {
             let Some(slot) = slot else { continue };
             if prefilling.contains(&i) {
@@ -481,6 +482,23 @@ impl Scheduler<'_> {
             .sample_us
             .fetch_add(sampling.elapsed().as_micros() as u64, Ordering::Relaxed);
         true
+    }
+
+    /// After a step that ran only peers' jobs, rests so that peers get at most their share
+    /// of the engine's time (`--peer-duty`, `--threads-for-peers`). A step with one of the
+    /// owner's jobs never rests, and a rest is short: a new job of the owner's waits at most
+    /// one.
+    fn rest_for_peers(&self, took: Duration) {
+        let share = self.config.peer_share.load(Ordering::Relaxed).clamp(1, 100);
+        let peers_only = self
+            .slots
+            .iter()
+            .flatten()
+            .all(|s| s.job.priority != crate::job::local::OWN_PRIORITY);
+        if share < 100 && peers_only {
+            let rest = took.mul_f64(100.0 / f64::from(share) - 1.0);
+            std::thread::sleep(rest.min(Duration::from_secs(1)));
+        }
     }
 
     /// Generating slots first: one token each keeps every stream moving. A slot whose reader

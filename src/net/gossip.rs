@@ -34,13 +34,23 @@ fn model_ads(node: &Node) -> Vec<ModelAd> {
         .map(|e| {
             let s = e.stats();
             let i = e.info();
+            // `--max-peer-jobs` bounds what peers may count on, and full is full.
+            let slots = node
+                .settings()
+                .net
+                .max_peer_jobs
+                .map_or(i.slots, |cap| i.slots.min(cap as u32));
+            let busy = match node.peer_slots_full() {
+                true => slots,
+                false => (s.busy_slots.load(Ordering::Relaxed) as u32).min(slots),
+            };
             let secs = s.decode_us.load(Ordering::Relaxed) as f64 / 1e6;
             let generated = s.generated_tokens.load(Ordering::Relaxed) as f64;
             ModelAd {
                 name: i.name.clone(),
                 quant: i.quant.clone(),
-                slots: i.slots,
-                busy: s.busy_slots.load(Ordering::Relaxed) as u32,
+                slots,
+                busy,
                 queued: s.queued.load(Ordering::Relaxed) as u32,
                 ctx: i.ctx_per_slot,
                 tokens_per_s: if secs > 0.0 { generated / secs } else { 0.0 },

@@ -357,6 +357,15 @@ impl Registry {
         self.running.lock().expect("jobs lock").len()
     }
 
+    /// The running jobs of peers.
+    pub(super) fn running_for_peers(&self) -> usize {
+        let running = self.running.lock().expect("jobs lock");
+        running
+            .values()
+            .filter(|c| c.info.lock().expect("job info").requester != Requester::Local)
+            .count()
+    }
+
     /// The running jobs, each waiting one with its place in the wait; and how many wait.
     pub(super) fn list(&self) -> (Vec<JobInfo>, usize) {
         let waiters: Vec<JobId> = self

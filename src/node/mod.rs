@@ -16,6 +16,7 @@
 //! task of the tree and waits for them, then stops each engine's thread and closes the ledger
 //! (its writer thread ends and the file is closed) before it returns.
 
+pub mod contribution;
 pub mod datadir;
 pub mod jobs;
 
@@ -34,6 +35,7 @@ use crate::engine::{Engine, ModelInfo};
 use crate::ids::{ModelRef, NodeId};
 use crate::ledger::Ledger;
 use crate::tasks::Tasks;
+pub use contribution::{Conditions, Contribution, Reason};
 use jobs::Registry;
 pub use jobs::{JOB_LOG_LEN, JobGuard, JobInfo, JobRecord, Routed, WaitTicket};
 
@@ -88,7 +90,14 @@ struct Inner {
     /// When each model (`NAME:QUANT`) was last asked for: what unloading picks by.
     used: Mutex<std::collections::HashMap<String, Instant>>,
     ledger: Option<Ledger>,
+    /// Mirrors `switch` for the many readers that only ask whether (admission, routing).
     paused: AtomicBool,
+    switch: Mutex<contribution::Switch>,
+    /// Bumped when peers' jobs must make room for the owner now: each running one is handed
+    /// back to its requester, who continues it elsewhere.
+    hand_back: tokio::sync::watch::Sender<u64>,
+    /// Peers' jobs streaming now ([`PeerSlot`]s taken).
+    peer_slots: std::sync::atomic::AtomicUsize,
     jobs: Arc<Registry>,
     devices: Mutex<(Profile, Instant)>,
     started: Instant,
@@ -100,6 +109,17 @@ struct Inner {
     capacity: Arc<Notify>,
     events: broadcast::Sender<NodeEvent>,
     tasks: Tasks,
+}
+
+/// A place among the jobs a node runs for peers at once ([`Node::take_peer_slot`]), given back
+/// when dropped.
+pub struct PeerSlot(Node);
+
+impl Drop for PeerSlot {
+    fn drop(&mut self) {
+        self.0.inner.peer_slots.fetch_sub(1, Ordering::AcqRel);
+        self.0.room_changed();
+    }
 }
 
 /// How long [`Node::stop`] waits for an engine's thread or the ledger's writer.
@@ -119,6 +139,9 @@ impl Node {
             inner: Arc::new(Inner {
                 id,
                 paused: AtomicBool::new(settings.paused),
+                switch: Mutex::new(contribution::Switch::new(settings.paused)),
+                hand_back: tokio::sync::watch::channel(0).0,
+                peer_slots: std::sync::atomic::AtomicUsize::new(0),
                 jobs: Registry::new(id, settings.engine.queue_limit, capacity.clone()),
                 settings,
                 engines: std::sync::RwLock::new(Arc::new(engines)),
@@ -265,16 +288,86 @@ impl Node {
         self.inner.paused.load(Ordering::Relaxed)
     }
 
-    /// Pauses or resumes serving others. Local requests are always served.
+    /// Pauses or resumes serving others by hand (the UI's `p`, the API): obeyed over the
+    /// conditions until they next change. Local requests are always served.
     pub fn set_paused(&self, paused: bool) {
+        let mut s = self.inner.switch.lock().unwrap_or_else(|e| e.into_inner());
+        let moved = s.by_hand(paused);
+        // A hand's word is news even when it moves nothing (it may end an override).
+        self.switched(moved, true, s.paused(), "by hand");
+    }
+
+    /// The conditions' verdict ([`crate::idle`] sends it on every change).
+    pub fn set_conditions(&self, c: Conditions) {
+        let mut s = self.inner.switch.lock().unwrap_or_else(|e| e.into_inner());
+        let why = c
+            .reasons
+            .iter()
+            .map(|r| r.text.clone())
+            .collect::<Vec<_>>()
+            .join("; ");
+        let moved = s.conditions(c);
+        self.switched(moved, moved, s.paused(), &why);
+    }
+
+    fn switched(&self, moved: bool, tell: bool, paused: bool, why: &str) {
         self.inner.paused.store(paused, Ordering::Relaxed);
-        let _ = self.inner.events.send(NodeEvent::Contribution { paused });
-        self.room_changed();
-        tracing::info!(
-            paused,
-            "contribution {}",
-            if paused { "paused" } else { "resumed" }
-        );
+        if tell {
+            let _ = self.inner.events.send(NodeEvent::Contribution { paused });
+        }
+        if moved {
+            self.room_changed();
+            tracing::info!(
+                paused,
+                "contribution {} ({why})",
+                if paused { "paused" } else { "resumed" }
+            );
+        }
+    }
+
+    /// The switch and why it is where it is.
+    pub fn contribution(&self) -> Contribution {
+        let mut c = self
+            .inner
+            .switch
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .view();
+        let mut limits = Vec::new();
+        if let Some(n) = self.inner.settings.net.max_peer_jobs {
+            limits.push(format!("at most {n} job(s) at once"));
+        }
+        let share = self
+            .inner
+            .settings
+            .engine
+            .peer_share
+            .load(Ordering::Relaxed);
+        if share < 100 {
+            limits.push(format!("{share} % of the engine's time"));
+        }
+        if !limits.is_empty() {
+            c.limits = format!("peers get {}", limits.join(", "));
+        }
+        c
+    }
+
+    /// Whether the conditions paused the node (and no hand overrides them).
+    pub fn paused_by_conditions(&self) -> bool {
+        let s = self.inner.switch.lock().unwrap_or_else(|e| e.into_inner());
+        s.paused_by_conditions()
+    }
+
+    /// Peers' running jobs are handed back to their requesters now (the owner needs the
+    /// machine): each stream that serves one ends it with a `Failed` its requester fails over
+    /// on, from the tokens already sent.
+    pub fn hand_back_peer_jobs(&self) {
+        self.inner.hand_back.send_modify(|n| *n += 1);
+    }
+
+    /// Changes when peers' jobs must be handed back ([`Node::hand_back_peer_jobs`]).
+    pub fn hand_backs(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.hand_back.subscribe()
     }
 
     pub fn count_request(&self) {
@@ -303,6 +396,33 @@ impl Node {
     /// Jobs running now (served here, sent to peers, or waiting).
     pub fn running_jobs(&self) -> usize {
         self.inner.jobs.running()
+    }
+
+    /// A place among the jobs this node runs for peers at once (`--max-peer-jobs`), or `None`
+    /// when all are taken.
+    pub fn take_peer_slot(&self) -> Option<PeerSlot> {
+        let cap = self.inner.settings.net.max_peer_jobs.unwrap_or(usize::MAX);
+        self.inner
+            .peer_slots
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < cap).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| PeerSlot(self.clone()))
+    }
+
+    /// Whether every place for peers' jobs is taken (`--max-peer-jobs`).
+    pub fn peer_slots_full(&self) -> bool {
+        self.inner
+            .settings
+            .net
+            .max_peer_jobs
+            .is_some_and(|cap| self.inner.peer_slots.load(Ordering::Acquire) >= cap)
+    }
+
+    /// The jobs running here for peers.
+    pub fn running_peer_jobs(&self) -> usize {
+        self.inner.jobs.running_for_peers()
     }
 
     /// Waits until no job runs, at most `limit`; returns how many still run.

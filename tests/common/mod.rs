@@ -62,6 +62,9 @@ pub fn llp_via(wrapper: &[&str]) -> Command {
             c.env_remove(k);
         }
     }
+    // The machine's own load (other tests' programs) must not pause the tests' nodes: the
+    // idle tests turn auto-pause on where they test it.
+    c.env("LLP_AUTO_PAUSE", "false");
     // No user config file: the platform config dir points into a temporary place whose only
     // setting is the tests' light admission puzzle.
     c.env("XDG_CONFIG_HOME", test_config_home());

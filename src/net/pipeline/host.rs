@@ -478,10 +478,27 @@ async fn serve_admitted(
     };
     if wire::write(send, &ready).await.is_ok() {
         let session = loaded.session_of(positions as usize);
-        steps(net, peer, &key, session, loaded.hidden, send, &mut recv).await;
+        let steps = steps(net, peer, &key, session, loaded.hidden, send, &mut recv);
+        if !until_handed_back(net, steps).await {
+            tracing::info!("job {job}: stage handed back: this node's owner needs the machine");
+            let m = "handed back: this node's owner needs the machine".to_string();
+            answer(send, &refuse(RefuseCode::Paused, m)).await;
+        }
     }
     hosts.release(&key, kv);
     let _ = send.finish();
+}
+
+/// Runs a session's steps, unless the owner needs the machine first: then the stage ends, and
+/// its coordinator plans again without it and replays the sequence on the new stages. True
+/// when the steps ended by themselves.
+async fn until_handed_back(net: &Net, steps: impl std::future::Future<Output = ()>) -> bool {
+    let mut hand_backs = net.node().hand_backs();
+    hand_backs.mark_unchanged();
+    tokio::select! {
+        () = steps => true,
+        Ok(()) = hand_backs.changed() => false,
+    }
 }
 
 /// The file to read `range` of `file`'s layers from: the models dir's, or the slice of them,

@@ -229,7 +229,18 @@ async fn infer(
     send: &mut SendStream,
     recv: RecvStream,
 ) {
-    let admitted = match admit::admit(net, peer, &job).await {
+    // A place among the jobs run for peers at once (`--max-peer-jobs`), held while it streams
+    // (its settling takes no engine time).
+    let slot = net.node().take_peer_slot();
+    let admitted = match &slot {
+        Some(_) => admit::admit(net, peer, &job).await,
+        None => {
+            let cap = net.settings().max_peer_jobs.unwrap_or_default();
+            let m = format!("this node runs at most {cap} job(s) for peers at once");
+            Err(Reply::refused(RefuseCode::Busy, m))
+        }
+    };
+    let admitted = match admitted {
         Ok(a) => a,
         // With the waiver of its hold, when this node may give one: the requester has its
         // credits back at once, not when the hold's time is up.
@@ -249,6 +260,7 @@ async fn infer(
     let (from_tx, mut from_requester) = tokio::sync::mpsc::channel::<Request>(4);
     net.tasks().spawn(read_requester(recv, from_tx));
     let sent = stream::run(net, peer, &mut running, send, &mut from_requester).await;
+    drop(slot);
     settle::settle(
         net,
         peer,

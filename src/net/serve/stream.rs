@@ -17,6 +17,9 @@ use crate::job::{self, Event};
 use crate::node::JobGuard;
 use crate::trust::proof::{Commitment, prompt_hash};
 
+/// The longest a job handed back streams on to reach its next running commitment.
+const HAND_BACK_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// How often a job that has not started yet tells its requester it is waiting.
 const QUEUE_BEAT: std::time::Duration = std::time::Duration::from_secs(4);
 
@@ -249,6 +252,7 @@ async fn stream(
     let guard = running.guard.clone();
     let mut n = 0u32;
     let mut rechecked = false;
+    let mut hand_back_due = HandBack::new(net);
     loop {
         if let Some(m) = stop_paid(net, peer, running.tab.as_ref(), n, &mut rechecked) {
             guard.fail(m);
@@ -277,23 +281,16 @@ async fn stream(
                 Cheated::Send(None) => return n,
             },
             r = from_requester.recv() => match r {
-                Some(Request::Pay(p)) => {
-                    let ledger = net.node().ledger().expect("a tab needs a ledger");
-                    let taken = match running.tab.as_mut() {
-                        Some(t) => t.update(*p, n, ledger),
-                        None => Err("a promise for a free job".into()),
-                    };
-                    if let Err(why) = taken {
-                        net.strike(&peer, &format!("a bad promise: {why}"));
-                        guard.fail(&format!("the requester's promise was bad: {why}"));
-                        return n;
-                    }
-                    continue;
-                }
+                Some(Request::Pay(p)) => match promised(net, peer, running, *p, n) {
+                    true => continue,
+                    false => return n,
+                },
                 Some(Request::Stop) => return n,
                 // The requester went away, or sent something else mid-job: the job ends here.
                 _ => return n,
             },
+            // The owner needs the machine: the job goes back to its requester.
+            () = hand_back_due.wait(n) => return hand_back(net, running, send, n).await,
             // Queued behind other jobs: the requester hears that the job is alive.
             _ = tokio::time::sleep(QUEUE_BEAT), if n == 0 && may_send => Reply::Waiting,
             _ = tokio::time::sleep(PAY_WAIT), if !may_send => {
@@ -325,5 +322,83 @@ async fn stream(
                 return n;
             }
         }
+        if hand_back_due.at_commitment(n) {
+            return hand_back(net, running, send, n).await;
+        }
     }
+}
+
+/// A requester's promise to pay, taken onto the job's tab; false (the requester struck and the
+/// job failed) when it is bad.
+fn promised(
+    net: &Net,
+    peer: NodeId,
+    running: &mut Running,
+    p: crate::ledger::Promise,
+    n: u32,
+) -> bool {
+    let ledger = net.node().ledger().expect("a tab needs a ledger");
+    let taken = match running.tab.as_mut() {
+        Some(t) => t.update(p, n, ledger),
+        None => Err("a promise for a free job".into()),
+    };
+    if let Err(why) = &taken {
+        net.strike(&peer, &format!("a bad promise: {why}"));
+        running
+            .guard
+            .fail(&format!("the requester's promise was bad: {why}"));
+    }
+    taken.is_ok()
+}
+
+/// When a peer's job is handed back ([`crate::node::Node::hand_back_peer_jobs`]): at its next
+/// running commitment, so that every token sent is paid for, or within `HAND_BACK_WAIT`
+/// whatever the count.
+struct HandBack {
+    news: tokio::sync::watch::Receiver<u64>,
+    by: Option<tokio::time::Instant>,
+}
+
+impl HandBack {
+    fn new(net: &Net) -> HandBack {
+        let mut news = net.node().hand_backs();
+        news.mark_unchanged();
+        HandBack { news, by: None }
+    }
+
+    /// Resolves when the job must go now (`n` tokens sent). Cancel-safe: once asked, the
+    /// deadline stays.
+    async fn wait(&mut self, n: u32) {
+        if self.by.is_none() {
+            if self.news.changed().await.is_err() {
+                return std::future::pending().await;
+            }
+            if n.is_multiple_of(wire::COMMIT_EVERY) {
+                return;
+            }
+            self.by = Some(tokio::time::Instant::now() + HAND_BACK_WAIT);
+        }
+        if let Some(by) = self.by {
+            tokio::time::sleep_until(by).await;
+        }
+    }
+
+    /// Asked to go, and at a running commitment now.
+    fn at_commitment(&self, n: u32) -> bool {
+        self.by.is_some() && n.is_multiple_of(wire::COMMIT_EVERY)
+    }
+}
+
+/// Ends a peer's job here because the owner needs the machine: `Failed`, on which the requester
+/// fails over and continues from the tokens sent on another node (it pays for those its last
+/// running commitment covers).
+async fn hand_back(net: &Net, running: &mut Running, send: &mut SendStream, n: u32) -> u32 {
+    let m = format!(
+        "handed back after {n} tokens: this node's owner needs the machine ({})",
+        net.node().contribution().why
+    );
+    running.guard.progress(n);
+    running.guard.fail(&m);
+    let _ = wire::write(send, &Reply::Failed { message: m }).await;
+    n
 }

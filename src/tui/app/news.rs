@@ -86,14 +86,36 @@ impl App {
                 }
             }
             Msg::Paused(Ok(p)) => {
+                // The conditions in force when the hand spoke: it overrides them until they
+                // change.
+                let over = self
+                    .data
+                    .snapshot
+                    .as_ref()
+                    .map(|s| {
+                        let r: Vec<&str> = s
+                            .contribution
+                            .reasons
+                            .iter()
+                            .map(|r| r.text.as_str())
+                            .collect();
+                        r.join("; ")
+                    })
+                    .unwrap_or_default();
                 if let Some(s) = &mut self.data.snapshot {
                     s.paused = p;
+                    s.contribution.paused = p;
+                    s.contribution.by_hand = Some(p);
                 }
-                self.note(if p {
-                    "Contribution paused: peers are told at once; running jobs finish"
-                } else {
-                    "Contribution resumed"
-                });
+                let note = match (p, over.is_empty()) {
+                    (true, _) => "Contribution paused: peers are told at once; running jobs finish"
+                        .to_string(),
+                    (false, true) => "Contribution resumed".to_string(),
+                    (false, false) => {
+                        format!("Contribution resumed by hand over: {over} (until that changes)")
+                    }
+                };
+                self.note(note);
             }
             Msg::Paused(Err(e)) => self.error(format!("pausing failed: {e}")),
             Msg::Notice(n) => self.note(n),

@@ -65,7 +65,20 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     .areas(area);
     draw_header(f, app, header);
     if paused {
-        let text = " ⏸ CONTRIBUTION PAUSED: this node serves no one else; its own requests still run. p resumes. ";
+        let text = match app.data.snapshot.as_ref().map(|s| &s.contribution) {
+            Some(c) if c.by_hand.is_none() && !c.reasons.is_empty() => {
+                let reasons: Vec<&str> = c.reasons.iter().map(|r| r.text.as_str()).collect();
+                let resume = c
+                    .resume_at
+                    .map(|t| format!(", resumes {}", crate::node::contribution::when(t)))
+                    .unwrap_or_default();
+                format!(
+                    " ⏸ CONTRIBUTION PAUSED: {}{resume}. Own requests still run; p overrides. ",
+                    reasons.join("; ")
+                )
+            }
+            _ => " ⏸ CONTRIBUTION PAUSED: this node serves no one else; its own requests still run. p resumes. ".to_string(),
+        };
         let text = if app.ascii {
             text.replace('⏸', "||")
         } else {
@@ -270,8 +283,37 @@ fn draw_header(f: &mut Frame, app: &App, r: Rect) {
                 ));
             }
             spans.push(sep());
+            // Why, in a word: the first condition in force, or the hand.
+            let why = match (&s.contribution.by_hand, s.contribution.reasons.first()) {
+                (Some(_), Some(_)) => " (by hand)",
+                (None, Some(r)) if s.paused => match r.kind.as_str() {
+                    "schedule" => " (schedule)",
+                    "cpu" => " (CPU busy)",
+                    "gpu" => " (GPU busy)",
+                    "battery" => " (battery)",
+                    "heat" => " (heat)",
+                    "user" => " (user active)",
+                    _ => "",
+                },
+                _ => "",
+            };
             spans.push(if s.paused {
-                Span::styled(if app.ascii { "|| paused" } else { "⏸ paused" }, t.warn)
+                Span::styled(
+                    format!("{}{why}", if app.ascii { "|| paused" } else { "⏸ paused" }),
+                    t.warn,
+                )
+            } else if !why.is_empty() {
+                Span::styled(
+                    format!(
+                        "{}{why}",
+                        if app.ascii {
+                            "* contributing"
+                        } else {
+                            "● contributing"
+                        }
+                    ),
+                    t.ok,
+                )
             } else {
                 Span::styled(
                     if app.ascii {

@@ -112,6 +112,26 @@ pub(super) fn draw_devices(f: &mut Frame, app: &mut App, r: Rect) {
     let d = &s.devices;
     let devs = Dev::all(d);
     let per = 3u16;
+    // First, whether the devices work for peers now, and why not.
+    let c = &s.contribution;
+    let (line, style) = match (s.paused, c.why.as_str()) {
+        (true, "") => ("Contributing: paused".to_string(), t.warn),
+        (true, why) => (
+            format!("Contributing: {}", why.trim_start_matches("paused: ")),
+            t.warn,
+        ),
+        (false, "" | "contributing") => ("Contributing: yes".to_string(), t.ok),
+        (false, why) => (format!("Contributing: {why}"), t.ok),
+    };
+    let mut inner = inner;
+    if inner.height > 0 {
+        f.render_widget(
+            Paragraph::new(line).style(style),
+            Rect::new(inner.x, inner.y, inner.width, 1),
+        );
+        inner.y += 1;
+        inner.height -= 1;
+    }
     // The reasons behind N/A: one line, from the probes that found nothing.
     let reasons: Vec<String> = d
         .probes
