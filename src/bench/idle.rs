@@ -66,14 +66,7 @@ pub async fn run(settings: &Settings, reps: usize, idle_s: u64) -> anyhow::Resul
         "reading every condition: {read_ms:.2} ms ({:.3} % of a core at 1 s)",
         read_ms / 10.0
     );
-    let root = tempfile::Builder::new()
-        .prefix("llp-bench-idle-")
-        .tempdir()?;
-    // The nodes' config: the demo's, with the conditions the benchmark makes.
-    let config = crate::cli::demo::demo_config(root.path(), settings)?;
-    let mut text = std::fs::read_to_string(&config)?;
-    text.push_str("\n[idle]\ncpu_percent = 25\nhold_off = \"3s\"\n");
-    std::fs::write(&config, text)?;
+    let root = nodes_root(settings)?;
     let network = format!("bench-{}", crate::ids::random_hex(4));
     let secret = crate::ids::random_hex(8);
     let mut members: Vec<Member> = Vec::new();
@@ -120,13 +113,7 @@ pub async fn run(settings: &Settings, reps: usize, idle_s: u64) -> anyhow::Resul
             .await?,
         );
         members.push(node(4, Some(ticket), &[&calm[..], &["--paused"]].concat()).await?);
-        let (mut times, mut handed) = (Vec::new(), Vec::new());
-        for _ in 0..reps {
-            let (t, k) = handoff(&members, TOKENS).await?;
-            println!("handed back after {k} tokens, {t:.2} s after the owner's load appeared");
-            times.push(t);
-            handed.push(k);
-        }
+        let (times, handed) = handoffs(&members, reps).await?;
         anyhow::Ok((watching, not, times, handed))
     }
     .await;
@@ -149,6 +136,31 @@ pub async fn run(settings: &Settings, reps: usize, idle_s: u64) -> anyhow::Resul
         handed_after_tokens: handed,
         tokens: TOKENS,
     })
+}
+
+/// The benchmark's nodes' dir, with their config: the demo's, with the conditions the
+/// benchmark makes.
+fn nodes_root(settings: &Settings) -> anyhow::Result<tempfile::TempDir> {
+    let root = tempfile::Builder::new()
+        .prefix("llp-bench-idle-")
+        .tempdir()?;
+    let config = crate::cli::demo::demo_config(root.path(), settings)?;
+    let mut text = std::fs::read_to_string(&config)?;
+    text.push_str("\n[idle]\ncpu_percent = 25\nhold_off = \"3s\"\n");
+    std::fs::write(&config, text)?;
+    Ok(root)
+}
+
+/// `reps` hand-backs: the seconds of each, and the tokens sent before it.
+async fn handoffs(members: &[Member], reps: usize) -> anyhow::Result<(Vec<f64>, Vec<u64>)> {
+    let (mut times, mut handed) = (Vec::new(), Vec::new());
+    for _ in 0..reps {
+        let (t, k) = handoff(members, TOKENS).await?;
+        println!("handed back after {k} tokens, {t:.2} s after the owner's load appeared");
+        times.push(t);
+        handed.push(k);
+    }
+    Ok((times, handed))
 }
 
 /// The answers' length in the hand-back runs.

@@ -244,6 +244,34 @@ fn draw_pane(f: &mut Frame, app: &mut App, pane: Pane, r: Rect) {
     }
 }
 
+/// The header's word on contributing, with why in a word: the first condition in force, or the
+/// hand over one.
+fn contribution_span(
+    s: &crate::status::Snapshot,
+    ascii: bool,
+    t: &crate::tui::Theme,
+) -> Span<'static> {
+    let why = match (&s.contribution.by_hand, s.contribution.reasons.first()) {
+        (Some(_), Some(_)) => " (by hand)",
+        (None, Some(r)) if s.paused => match r.kind.as_str() {
+            "schedule" => " (schedule)",
+            "cpu" => " (CPU busy)",
+            "gpu" => " (GPU busy)",
+            "battery" => " (battery)",
+            "heat" => " (heat)",
+            "user" => " (user active)",
+            _ => "",
+        },
+        _ => "",
+    };
+    match (s.paused, ascii) {
+        (true, true) => Span::styled(format!("|| paused{why}"), t.warn),
+        (true, false) => Span::styled(format!("⏸ paused{why}"), t.warn),
+        (false, true) => Span::styled(format!("* contributing{why}"), t.ok),
+        (false, false) => Span::styled(format!("● contributing{why}"), t.ok),
+    }
+}
+
 fn draw_header(f: &mut Frame, app: &App, r: Rect) {
     let t = &app.theme;
     let mut spans = vec![Span::styled(" llp ", t.title)];
@@ -283,47 +311,7 @@ fn draw_header(f: &mut Frame, app: &App, r: Rect) {
                 ));
             }
             spans.push(sep());
-            // Why, in a word: the first condition in force, or the hand.
-            let why = match (&s.contribution.by_hand, s.contribution.reasons.first()) {
-                (Some(_), Some(_)) => " (by hand)",
-                (None, Some(r)) if s.paused => match r.kind.as_str() {
-                    "schedule" => " (schedule)",
-                    "cpu" => " (CPU busy)",
-                    "gpu" => " (GPU busy)",
-                    "battery" => " (battery)",
-                    "heat" => " (heat)",
-                    "user" => " (user active)",
-                    _ => "",
-                },
-                _ => "",
-            };
-            spans.push(if s.paused {
-                Span::styled(
-                    format!("{}{why}", if app.ascii { "|| paused" } else { "⏸ paused" }),
-                    t.warn,
-                )
-            } else if !why.is_empty() {
-                Span::styled(
-                    format!(
-                        "{}{why}",
-                        if app.ascii {
-                            "* contributing"
-                        } else {
-                            "● contributing"
-                        }
-                    ),
-                    t.ok,
-                )
-            } else {
-                Span::styled(
-                    if app.ascii {
-                        "* contributing"
-                    } else {
-                        "● contributing"
-                    },
-                    t.ok,
-                )
-            });
+            spans.push(contribution_span(s, app.ascii, t));
         }
         None => spans.push(Span::styled("connecting to the node…", t.muted)),
     }
