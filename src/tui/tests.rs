@@ -258,6 +258,35 @@ fn snapshot_paused_at_80x24() {
 }
 
 #[test]
+fn snapshot_paused_by_a_condition_says_why_and_when() {
+    let mut app = busy();
+    if let Some(s) = &mut app.data.snapshot {
+        s.paused = true;
+        s.contribution = serde_json::from_value(json!({
+            "paused": true, "by_hand": null,
+            "reasons": [{"kind": "gpu", "text": "GPU 0 busy with game (pid 4242) (87 %)",
+                         "clearing": false}],
+            "since": NOW,
+            "why": "paused: GPU 0 busy with game (pid 4242) (87 %)",
+            "limits": "peers get at most 1 job(s) at once",
+        }))
+        .unwrap();
+    }
+    let screen = render(&mut app, 160, 30);
+    assert!(screen.contains("⏸ paused (GPU busy)"), "{screen}");
+    assert!(screen.contains("Contributing: GPU 0 busy with game (pid 4242)"), "{screen}");
+    assert!(screen.contains("CONTRIBUTION PAUSED: GPU 0 busy with game"), "{screen}");
+    // The owner resumes by hand: the header and the note say it overrides the condition.
+    app.on_msg(Msg::Paused(Ok(false)));
+    let screen = render(&mut app, 160, 30);
+    assert!(screen.contains("● contributing (by hand)"), "{screen}");
+    assert!(
+        screen.contains("Contribution resumed by hand over: GPU 0 busy with game"),
+        "{screen}"
+    );
+}
+
+#[test]
 fn snapshot_every_pane_zoomed() {
     for pane in Pane::ALL {
         let mut app = busy();

@@ -393,12 +393,12 @@ impl HandBack {
 /// fails over and continues from the tokens sent on another node (it pays for those its last
 /// running commitment covers).
 async fn hand_back(net: &Net, running: &mut Running, send: &mut SendStream, n: u32) -> u32 {
-    let m = format!(
-        "handed back after {n} tokens: this node's owner needs the machine ({})",
-        net.node().contribution().why
-    );
+    let m = format!("handed back after {n} tokens: this node's owner needs the machine");
     running.guard.progress(n);
-    running.guard.fail(&m);
+    // Why, in the local job log only: the owner's programs are not the peer's business.
+    running
+        .guard
+        .fail(&format!("{m} ({})", net.node().contribution().why));
     let _ = wire::write(send, &Reply::Failed { message: m }).await;
     n
 }

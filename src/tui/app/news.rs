@@ -106,6 +106,15 @@ impl App {
                     s.paused = p;
                     s.contribution.paused = p;
                     s.contribution.by_hand = Some(p);
+                    // (As the node words it; its next snapshot says the same.)
+                    s.contribution.why = match (p, over.is_empty()) {
+                        (true, true) => "paused by hand".into(),
+                        (true, false) => format!("paused by hand (and {over})"),
+                        (false, true) => "contributing".into(),
+                        (false, false) => {
+                            format!("contributing by hand over: {over} (until that changes)")
+                        }
+                    };
                 }
                 let note = match (p, over.is_empty()) {
                     (true, _) => "Contribution paused: peers are told at once; running jobs finish"

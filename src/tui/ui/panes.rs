@@ -112,19 +112,24 @@ pub(super) fn draw_devices(f: &mut Frame, app: &mut App, r: Rect) {
     let d = &s.devices;
     let devs = Dev::all(d);
     let per = 3u16;
-    // First, whether the devices work for peers now, and why not.
+    // First, when they do not work for peers now (or work by hand, or within limits): why.
     let c = &s.contribution;
+    let limits = match c.limits.as_str() {
+        "" => String::new(),
+        l => format!("; {l}"),
+    };
     let (line, style) = match (s.paused, c.why.as_str()) {
-        (true, "") => ("Contributing: paused".to_string(), t.warn),
+        (true, "") => (format!("Contributing: paused{limits}"), t.warn),
         (true, why) => (
             format!("Contributing: {}", why.trim_start_matches("paused: ")),
             t.warn,
         ),
-        (false, "" | "contributing") => ("Contributing: yes".to_string(), t.ok),
-        (false, why) => (format!("Contributing: {why}"), t.ok),
+        (false, "" | "contributing") => (format!("Contributing: yes{limits}"), t.ok),
+        (false, why) => (format!("Contributing: {why}{limits}"), t.ok),
     };
     let mut inner = inner;
-    if inner.height > 0 {
+    let worth_a_line = s.paused || c.by_hand.is_some() || !limits.is_empty();
+    if worth_a_line && inner.height > 0 {
         f.render_widget(
             Paragraph::new(line).style(style),
             Rect::new(inner.x, inner.y, inner.width, 1),
