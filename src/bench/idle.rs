@@ -283,7 +283,7 @@ async fn handoff(m: &[Member], tokens: u32) -> anyhow::Result<(f64, u64)> {
     }
     let (l, started) = load.ok_or_else(|| anyhow::anyhow!("the answer ended before the load"))?;
     drop(l);
-    let handed = handed_at(&http, gw).await?;
+    let handed = handed_at(&http, worker, gw).await?;
     let last = arrivals
         .get((handed as usize).saturating_sub(1))
         .ok_or_else(|| anyhow::anyhow!("fewer chunks than tokens handed"))?;
@@ -299,28 +299,22 @@ async fn handoff(m: &[Member], tokens: u32) -> anyhow::Result<(f64, u64)> {
     Ok((t, handed))
 }
 
-/// The tokens the first node of the gateway's last job sent before another took over.
-async fn handed_at(http: &reqwest::Client, gw: &Member) -> anyhow::Result<u64> {
+/// The tokens the worker sent for the gateway's last job before it handed it back (its own
+/// count: the gateway's route counts what its client had read when it switched).
+async fn handed_at(http: &reqwest::Client, worker: &Member, gw: &Member) -> anyhow::Result<u64> {
     let jobs: Value = http
-        .get(format!("http://{}/api/jobs", gw.api))
+        .get(format!("http://{}/api/jobs", worker.api))
         .send()
         .await?
         .json()
         .await?;
-    let id = jobs["jobs"]
+    let gw = gw.id.to_string();
+    jobs["jobs"]
         .as_array()
-        .and_then(|j| j.last())
-        .and_then(|j| j["id"].as_str())
-        .ok_or_else(|| anyhow::anyhow!("no job in the gateway's log"))?;
-    let record: Value = http
-        .get(format!("http://{}/api/jobs/{id}", gw.api))
-        .send()
-        .await?
-        .json()
-        .await?;
-    record["detail"]["route"][1]["from_token"]
-        .as_u64()
-        .ok_or_else(|| anyhow::anyhow!("the job was not handed back: {record}"))
+        .and_then(|j| j.iter().rev().find(|j| j["requester"] == gw.as_str()))
+        .filter(|j| j["state"] == "failed")
+        .and_then(|j| j["tokens"].as_u64())
+        .ok_or_else(|| anyhow::anyhow!("the worker did not hand the job back: {jobs}"))
 }
 
 /// Waits (at most 60 s) until the gateway's status satisfies `check`.

@@ -274,8 +274,14 @@ fn snapshot_paused_by_a_condition_says_why_and_when() {
     }
     let screen = render(&mut app, 160, 30);
     assert!(screen.contains("⏸ paused (GPU busy)"), "{screen}");
-    assert!(screen.contains("Contributing: GPU 0 busy with game (pid 4242)"), "{screen}");
-    assert!(screen.contains("CONTRIBUTION PAUSED: GPU 0 busy with game"), "{screen}");
+    assert!(
+        screen.contains("Contributing: GPU 0 busy with game (pid 4242)"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("CONTRIBUTION PAUSED: GPU 0 busy with game"),
+        "{screen}"
+    );
     // The owner resumes by hand: the header and the note say it overrides the condition.
     app.on_msg(Msg::Paused(Ok(false)));
     let screen = render(&mut app, 160, 30);
