@@ -46,6 +46,47 @@ impl App {
         }
     }
 
+    /// The hand moved the switch: the snapshot says so at once, and the note says whether it
+    /// overrides a condition (until that changes).
+    fn paused_by_hand(&mut self, p: bool) {
+        let over = self
+            .data
+            .snapshot
+            .as_ref()
+            .map(|s| {
+                let r: Vec<&str> = s
+                    .contribution
+                    .reasons
+                    .iter()
+                    .map(|r| r.text.as_str())
+                    .collect();
+                r.join("; ")
+            })
+            .unwrap_or_default();
+        if let Some(s) = &mut self.data.snapshot {
+            s.paused = p;
+            s.contribution.paused = p;
+            s.contribution.by_hand = Some(p);
+            // (As the node words it; its next snapshot says the same.)
+            s.contribution.why = match (p, over.is_empty()) {
+                (true, true) => "paused by hand".into(),
+                (true, false) => format!("paused by hand (and {over})"),
+                (false, true) => "contributing".into(),
+                (false, false) => format!("contributing by hand over: {over} (until that changes)"),
+            };
+        }
+        let note = match (p, over.is_empty()) {
+            (true, _) => {
+                "Contribution paused: peers are told at once; running jobs finish".to_string()
+            }
+            (false, true) => "Contribution resumed".to_string(),
+            (false, false) => {
+                format!("Contribution resumed by hand over: {over} (until that changes)")
+            }
+        };
+        self.note(note);
+    }
+
     pub fn on_msg(&mut self, msg: Msg) {
         match msg {
             Msg::Status(s) => self.status(*s),
@@ -85,47 +126,7 @@ impl App {
                     self.on_chat(ev);
                 }
             }
-            Msg::Paused(Ok(p)) => {
-                // The conditions in force when the hand spoke: it overrides them until they
-                // change.
-                let over = self
-                    .data
-                    .snapshot
-                    .as_ref()
-                    .map(|s| {
-                        let r: Vec<&str> = s
-                            .contribution
-                            .reasons
-                            .iter()
-                            .map(|r| r.text.as_str())
-                            .collect();
-                        r.join("; ")
-                    })
-                    .unwrap_or_default();
-                if let Some(s) = &mut self.data.snapshot {
-                    s.paused = p;
-                    s.contribution.paused = p;
-                    s.contribution.by_hand = Some(p);
-                    // (As the node words it; its next snapshot says the same.)
-                    s.contribution.why = match (p, over.is_empty()) {
-                        (true, true) => "paused by hand".into(),
-                        (true, false) => format!("paused by hand (and {over})"),
-                        (false, true) => "contributing".into(),
-                        (false, false) => {
-                            format!("contributing by hand over: {over} (until that changes)")
-                        }
-                    };
-                }
-                let note = match (p, over.is_empty()) {
-                    (true, _) => "Contribution paused: peers are told at once; running jobs finish"
-                        .to_string(),
-                    (false, true) => "Contribution resumed".to_string(),
-                    (false, false) => {
-                        format!("Contribution resumed by hand over: {over} (until that changes)")
-                    }
-                };
-                self.note(note);
-            }
+            Msg::Paused(Ok(p)) => self.paused_by_hand(p),
             Msg::Paused(Err(e)) => self.error(format!("pausing failed: {e}")),
             Msg::Notice(n) => self.note(n),
             Msg::Leave(why) => {
