@@ -43,11 +43,12 @@ impl Load {
                 .args(["-c", "while :; do :; done"])
                 .spawn()
         };
-        Ok(Load(
-            (0..cores.div_ceil(2))
-                .map(|_| burn())
-                .collect::<Result<_, _>>()?,
-        ))
+        // Pushed one by one: those started are stopped (on drop) if the next fails.
+        let mut load = Load(Vec::new());
+        for _ in 0..cores.div_ceil(2) {
+            load.0.push(burn()?);
+        }
+        Ok(load)
     }
 }
 

@@ -486,15 +486,13 @@ impl Scheduler<'_> {
 
     /// After a step that ran only peers' jobs, rests so that peers get at most their share
     /// of the engine's time (`--peer-duty`, `--threads-for-peers`). A step with one of the
-    /// owner's jobs never rests, and a rest is short: a new job of the owner's waits at most
-    /// one.
+    /// owner's jobs (running or waiting) never rests, and a rest is short (at most 1 s).
     fn rest_for_peers(&self, took: Duration) {
         let share = self.config.peer_share.load(Ordering::Relaxed).clamp(1, 100);
-        let peers_only = self
-            .slots
-            .iter()
-            .flatten()
-            .all(|s| s.job.priority != crate::job::local::OWN_PRIORITY);
+        // (An owner's job waiting for a slot: no rest either, so peers' slots free sooner.)
+        let own = crate::job::local::OWN_PRIORITY;
+        let peers_only = self.slots.iter().flatten().all(|s| s.job.priority != own)
+            && self.queue.iter().all(|(j, _)| j.priority != own);
         if share < 100 && peers_only {
             let rest = took.mul_f64(100.0 / f64::from(share) - 1.0);
             std::thread::sleep(rest.min(Duration::from_secs(1)));

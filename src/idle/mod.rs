@@ -57,6 +57,9 @@ pub struct File {
     pub power_limit_w: Option<u32>,
 }
 
+const HOUR: Duration = Duration::from_secs(3600);
+const DAY: Duration = Duration::from_secs(24 * 3600);
+
 /// The conditions and timings in force.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -104,11 +107,26 @@ impl Settings {
                 .map_err(|e| format!("`gpu_memory`: `{v}` is not a size ({e}; write e.g. 1GiB)"))?
                 .as_u64(),
         };
+        let within = |key: &str, d: Duration, least: Duration, most: Duration| {
+            if d < least || d > most {
+                return Err(format!(
+                    "`{key}`: from {} to {}, not {}",
+                    humantime::format_duration(least),
+                    humantime::format_duration(most),
+                    humantime::format_duration(d)
+                ));
+            }
+            Ok(d)
+        };
         let interval = duration("interval", f.interval.as_deref(), "1s")?;
-        if interval < Duration::from_millis(100) {
-            return Err("`interval`: at least 100ms".into());
-        }
+        let interval = within("interval", interval, Duration::from_millis(100), HOUR)?;
         let user_active = duration("user_active", f.user_active.as_deref(), "off")?;
+        let user_active = within("user_active", user_active, Duration::ZERO, DAY)?;
+        // A hold-off under a second would flap the node's announcements (its peers count them).
+        let hold_off = duration("hold_off", hold_off.or(f.hold_off.as_deref()), "30s")?;
+        let hold_off = within("hold_off", hold_off, Duration::from_secs(1), DAY)?;
+        let grace = duration("grace", f.grace.as_deref(), "500ms")?;
+        let grace = within("grace", grace, Duration::ZERO, Duration::from_secs(60))?;
         Ok(Settings {
             schedule: Schedule::parse(contribute).map_err(|e| format!("`contribute`: {e}"))?,
             auto,
@@ -118,8 +136,8 @@ impl Settings {
             on_battery: f.on_battery.unwrap_or(true),
             max_temp_c: f.max_temp_c.unwrap_or(90),
             user_active: (!user_active.is_zero()).then_some(user_active),
-            hold_off: duration("hold_off", hold_off.or(f.hold_off.as_deref()), "30s")?,
-            grace: duration("grace", f.grace.as_deref(), "500ms")?,
+            hold_off,
+            grace,
             interval,
             sysfs: f.sysfs.clone().unwrap_or_else(|| "/sys".into()),
             dev: f.dev.clone().unwrap_or_else(|| "/dev".into()),
@@ -335,6 +353,8 @@ pub fn start(node: &Node, s: Settings) {
             })
             .await
             else {
+                // (A reader panicked: the switch stays where it is, and the log says why.)
+                tracing::error!("the idle conditions are no longer read: a reader failed");
                 return;
             };
             (probes, power) = (p, pw);
@@ -358,7 +378,7 @@ fn hand_back_after(node: &Node, grace: Duration) {
     let n = node.clone();
     node.tasks().spawn(async move {
         tokio::time::sleep(grace).await;
-        if !n.paused_by_conditions() {
+        if !n.paused_by_conditions() || n.yielding() {
             return;
         }
         let jobs = n.running_peer_jobs();

@@ -85,6 +85,13 @@ impl Probes {
                 .is_some_and(|n| n == self.own_name.as_os_str())
     }
 
+    /// Whether `pid` is a process this node can see. In a container NVML gives the host's
+    /// pids, this node's own among them: one not in this `/proc` cannot be told from this
+    /// node, so it does not count (else a node would pause itself for good).
+    fn visible(&self, pid: Pid) -> bool {
+        self.sys.as_ref().is_some_and(|s| s.process(pid).is_some())
+    }
+
     fn name_of(&self, pid: Pid) -> String {
         let name = self
             .sys
@@ -99,6 +106,13 @@ impl Probes {
                     .into_owned()
             })
             .unwrap_or_else(|| "a program".into());
+        // A program names itself: no control characters (status prints it to a terminal),
+        // and not at length.
+        let name: String = name
+            .chars()
+            .map(|c| if c.is_control() { '?' } else { c })
+            .take(32)
+            .collect();
         format!("{name} (pid {pid})")
     }
 
@@ -201,7 +215,7 @@ impl Probes {
         let mut memory_top: Option<(Pid, u64)> = None;
         for p in &r.procs {
             let pid = Pid::from_u32(p.pid);
-            if self.ours(pid) {
+            if self.ours(pid) || !self.visible(pid) {
                 continue;
             }
             if let nvml_wrapper::enums::device::UsedGpuMemory::Used(b) = p.used_gpu_memory {
@@ -214,7 +228,11 @@ impl Probes {
         let busy = r.samples.map(|s| {
             // The newest sample of each program: its SM share, percent.
             let mut by_pid: std::collections::HashMap<u32, (u64, u32)> = Default::default();
-            for s in s.iter().filter(|s| !self.ours(Pid::from_u32(s.pid))) {
+            let others = s.iter().filter(|s| {
+                let pid = Pid::from_u32(s.pid);
+                !self.ours(pid) && self.visible(pid)
+            });
+            for s in others {
                 let e = by_pid.entry(s.pid).or_insert((0, 0));
                 if s.timestamp >= e.0 {
                     *e = (s.timestamp, s.sm_util);

@@ -35,11 +35,9 @@ fn model_ads(node: &Node) -> Vec<ModelAd> {
             let s = e.stats();
             let i = e.info();
             // `--max-peer-jobs` bounds what peers may count on, and full is full.
-            let slots = node
-                .settings()
-                .net
-                .max_peer_jobs
-                .map_or(i.slots, |cap| i.slots.min(cap as u32));
+            let slots = node.settings().net.max_peer_jobs.map_or(i.slots, |cap| {
+                i.slots.min(u32::try_from(cap).unwrap_or(u32::MAX))
+            });
             let busy = match node.peer_slots_full() {
                 true => slots,
                 false => (s.busy_slots.load(Ordering::Relaxed) as u32).min(slots),

@@ -76,10 +76,11 @@ impl Switch {
         self.settle()
     }
 
-    /// The conditions' news; a change of their verdict ends a hand's override. Returns whether
-    /// the switch moved.
+    /// The conditions' news; a change of their verdict ends a hand's resume over them (a
+    /// hand's pause lasts until a hand resumes: the owner asked for the machine). Returns
+    /// whether the switch moved.
     pub(super) fn conditions(&mut self, c: Conditions) -> bool {
-        if c.reasons.is_empty() != self.conditions.reasons.is_empty() {
+        if c.reasons.is_empty() != self.conditions.reasons.is_empty() && self.hand == Some(false) {
             self.hand = None;
         }
         self.conditions = c;
@@ -100,9 +101,10 @@ impl Switch {
         self.paused
     }
 
-    /// Paused by the conditions, not overridden by a hand: peers' jobs are handed back.
+    /// Paused while a condition holds (the owner needs the machine), whether or not a hand
+    /// paused it too: peers' jobs are handed back.
     pub(super) fn paused_by_conditions(&self) -> bool {
-        self.paused && self.hand.is_none()
+        self.paused && !self.conditions.reasons.is_empty()
     }
 
     pub(super) fn view(&self) -> Contribution {
@@ -183,14 +185,16 @@ mod tests {
     }
 
     #[test]
-    fn a_pause_by_hand_lasts_while_no_condition_is_configured() {
+    fn a_pause_by_hand_lasts_until_a_hand_resumes() {
         let mut s = Switch::new(true);
         assert!(s.paused() && !s.paused_by_conditions());
         assert!(!s.conditions(Conditions::default()));
         assert!(s.paused());
         assert_eq!(s.view().why, "paused by hand");
-        // A condition that starts ends the hand's word: the condition pauses it now.
+        // A condition comes and goes: the hand's pause stays (peers' jobs go back meanwhile).
         assert!(!s.conditions(gpu()) && s.paused_by_conditions());
-        assert!(s.conditions(Conditions::default()) && !s.paused());
+        assert!(!s.conditions(Conditions::default()) && s.paused());
+        assert!(!s.paused_by_conditions());
+        assert!(s.by_hand(false) && !s.paused());
     }
 }

@@ -96,6 +96,8 @@ struct Inner {
     /// Bumped when peers' jobs must make room for the owner now: each running one is handed
     /// back to its requester, who continues it elsewhere.
     hand_back: tokio::sync::watch::Sender<u64>,
+    /// Set while peers' jobs must go back ([`Node::yielding`]).
+    yielding: AtomicBool,
     /// Peers' jobs streaming now ([`PeerSlot`]s taken).
     peer_slots: std::sync::atomic::AtomicUsize,
     jobs: Arc<Registry>,
@@ -141,6 +143,7 @@ impl Node {
                 paused: AtomicBool::new(settings.paused),
                 switch: Mutex::new(contribution::Switch::new(settings.paused)),
                 hand_back: tokio::sync::watch::channel(0).0,
+                yielding: AtomicBool::new(false),
                 peer_slots: std::sync::atomic::AtomicUsize::new(0),
                 jobs: Registry::new(id, settings.engine.queue_limit, capacity.clone()),
                 settings,
@@ -293,8 +296,8 @@ impl Node {
     pub fn set_paused(&self, paused: bool) {
         let mut s = self.inner.switch.lock().unwrap_or_else(|e| e.into_inner());
         let moved = s.by_hand(paused);
-        // A hand's word is news even when it moves nothing (it may end an override).
-        self.switched(moved, true, s.paused(), "by hand");
+        self.switched(moved, moved, s.paused(), "by hand");
+        self.settle_yield(s.paused_by_conditions());
     }
 
     /// The conditions' verdict ([`crate::idle`] sends it on every change).
@@ -308,6 +311,7 @@ impl Node {
             .join("; ");
         let moved = s.conditions(c);
         self.switched(moved, moved, s.paused(), &why);
+        self.settle_yield(s.paused_by_conditions());
     }
 
     fn switched(&self, moved: bool, tell: bool, paused: bool, why: &str) {
@@ -360,9 +364,25 @@ impl Node {
 
     /// Peers' running jobs are handed back to their requesters now (the owner needs the
     /// machine): each stream that serves one ends it with a `Failed` its requester fails over
-    /// on, from the tokens already sent.
+    /// on, from the tokens already sent. A level, not an edge: a job that starts streaming
+    /// while it holds (its admission began before the pause) goes back at once.
     pub fn hand_back_peer_jobs(&self) {
-        self.inner.hand_back.send_modify(|n| *n += 1);
+        if self.paused_by_conditions() {
+            self.inner.yielding.store(true, Ordering::Release);
+            self.inner.hand_back.send_modify(|n| *n += 1);
+        }
+    }
+
+    /// Whether peers' jobs must go back now ([`Node::hand_back_peer_jobs`], until the node
+    /// resumes or a hand lets them run).
+    pub fn yielding(&self) -> bool {
+        self.inner.yielding.load(Ordering::Acquire)
+    }
+
+    fn settle_yield(&self, paused_by_conditions: bool) {
+        if !paused_by_conditions {
+            self.inner.yielding.store(false, Ordering::Release);
+        }
     }
 
     /// Changes when peers' jobs must be handed back ([`Node::hand_back_peer_jobs`]).

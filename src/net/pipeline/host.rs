@@ -478,27 +478,10 @@ async fn serve_admitted(
     };
     if wire::write(send, &ready).await.is_ok() {
         let session = loaded.session_of(positions as usize);
-        let steps = steps(net, peer, &key, session, loaded.hidden, send, &mut recv);
-        if !until_handed_back(net, steps).await {
-            tracing::info!("job {job}: stage handed back: this node's owner needs the machine");
-            let m = "handed back: this node's owner needs the machine".to_string();
-            answer(send, &refuse(RefuseCode::Paused, m)).await;
-        }
+        steps(net, peer, &key, session, loaded.hidden, send, &mut recv).await;
     }
     hosts.release(&key, kv);
     let _ = send.finish();
-}
-
-/// Runs a session's steps, unless the owner needs the machine first: then the stage ends, and
-/// its coordinator plans again without it and replays the sequence on the new stages. True
-/// when the steps ended by themselves.
-async fn until_handed_back(net: &Net, steps: impl std::future::Future<Output = ()>) -> bool {
-    let mut hand_backs = net.node().hand_backs();
-    hand_backs.mark_unchanged();
-    tokio::select! {
-        () = steps => true,
-        Ok(()) = hand_backs.changed() => false,
-    }
 }
 
 /// The file to read `range` of `file`'s layers from: the models dir's, or the slice of them,
@@ -641,7 +624,23 @@ async fn steps(
     let hosts = net.stages();
     let pool = hosts.pool(net.node().settings().engine.threads);
     let mut session = Some(session);
-    while let Some((pos, rows, x)) = next_step(net, peer, hidden, send, recv).await {
+    let mut hand_backs = net.node().hand_backs();
+    loop {
+        // The owner needs the machine: the stage ends between steps (never in the middle of
+        // one's frames), and its coordinator plans again without it and replays the sequence
+        // on the new stages.
+        let next = tokio::select! {
+            next = next_step(net, peer, hidden, send, recv), if !net.node().yielding() => next,
+            _ = hand_backs.changed(), if !net.node().yielding() => continue,
+            () = std::future::ready(()), if net.node().yielding() => {
+                tracing::info!("stage for {} handed back: this node's owner needs the machine", peer.short());
+                let m = "handed back: this node's owner needs the machine".to_string();
+                return answer(send, &Reply::refused(RefuseCode::Paused, m)).await;
+            }
+        };
+        let Some((pos, rows, x)) = next else {
+            return;
+        };
         let Ok(_turn) = hosts.running.acquire().await else {
             return;
         };
@@ -683,6 +682,23 @@ async fn steps(
                 return;
             }
         }
+        rest_for_peers(net, ms).await;
+    }
+}
+
+/// After a step, rests so that peers get at most their share of this node's time
+/// (`--peer-duty`, `--threads-for-peers`), as the engines do; at most 1 s.
+async fn rest_for_peers(net: &Net, step_ms: f64) {
+    let share = net
+        .node()
+        .settings()
+        .engine
+        .peer_share
+        .load(std::sync::atomic::Ordering::Relaxed)
+        .clamp(1, 100);
+    if share < 100 {
+        let rest = step_ms / 1e3 * (100.0 / f64::from(share) - 1.0);
+        tokio::time::sleep(Duration::from_secs_f64(rest.clamp(0.0, 1.0))).await;
     }
 }
 

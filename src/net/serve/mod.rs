@@ -231,14 +231,15 @@ async fn infer(
 ) {
     // A place among the jobs run for peers at once (`--max-peer-jobs`), held while it streams
     // (its settling takes no engine time).
-    let slot = net.node().take_peer_slot();
-    let admitted = match &slot {
-        Some(_) => admit::admit(net, peer, &job).await,
-        None => {
-            let cap = net.settings().max_peer_jobs.unwrap_or_default();
-            let m = format!("this node runs at most {cap} job(s) for peers at once");
-            Err(Reply::refused(RefuseCode::Busy, m))
-        }
+    let full = || {
+        let cap = net.settings().max_peer_jobs.unwrap_or_default();
+        let m = format!("this node runs at most {cap} job(s) for peers at once");
+        Reply::refused(RefuseCode::Busy, m)
+    };
+    // Full already: refused before any work (no audit, no tokenizing).
+    let admitted = match net.node().peer_slots_full() {
+        true => Err(full()),
+        false => admit::admit(net, peer, &job).await,
     };
     let admitted = match admitted {
         Ok(a) => a,
@@ -251,6 +252,15 @@ async fn infer(
             let _ = wire::write(send, &reply).await;
             return;
         }
+    };
+    // The place is taken once admitted, so a requester slow to answer the admission's audit
+    // holds none meanwhile.
+    let Some(slot) = net.node().take_peer_slot() else {
+        if let Some(waiver) = admit::unrun(net, peer, &job, admitted) {
+            let _ = wire::write(send, &Reply::Waived { waiver }).await;
+        }
+        let _ = wire::write(send, &full()).await;
+        return;
     };
     let Some(mut running) = admitted.start(net, peer, &job, send).await else {
         return;

@@ -17,6 +17,9 @@ use crate::job::{self, Event};
 use crate::node::JobGuard;
 use crate::trust::proof::{Commitment, prompt_hash};
 
+/// The longest one frame may take to reach the requester ([`put`]).
+const WRITE_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The longest a job handed back streams on to reach its next running commitment.
 const HAND_BACK_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
 
@@ -256,7 +259,7 @@ async fn stream(
     loop {
         if let Some(m) = stop_paid(net, peer, running.tab.as_ref(), n, &mut rechecked) {
             guard.fail(m);
-            let _ = wire::write(send, &Reply::Failed { message: m.into() }).await;
+            let _ = put(send, &Reply::Failed { message: m.into() }).await;
             return n;
         }
         let may_send = running.tab.as_ref().is_none_or(|t| t.may_send(n));
@@ -275,7 +278,7 @@ async fn stream(
                 Cheated::Send(Some(Event::Done(f))) => done(net, running, &f),
                 Cheated::Send(Some(Event::Failed(message))) => {
                     guard.fail(&message);
-                    let _ = wire::write(send, &Reply::Failed { message }).await;
+                    let _ = put(send, &Reply::Failed { message }).await;
                     return n;
                 }
                 Cheated::Send(None) => return n,
@@ -299,14 +302,14 @@ async fn stream(
                     PAY_WAIT.as_secs()
                 );
                 guard.fail(&m);
-                let _ = wire::write(send, &Reply::Failed { message: m }).await;
+                let _ = put(send, &Reply::Failed { message: m }).await;
                 return n;
             }
         };
         let done = matches!(frame, Reply::Done { .. });
         let token = matches!(frame, Reply::Token { .. });
-        // The requester went away (or failed over): the job ends here.
-        if wire::write(send, &frame).await.is_err() {
+        // The requester went away (or failed over, or stopped reading): the job ends here.
+        if !put(send, &frame).await {
             return n;
         }
         if done {
@@ -315,15 +318,25 @@ async fn stream(
         // The running commitment its requester pays by.
         if token && n.is_multiple_of(wire::COMMIT_EVERY) {
             let commitment = running.work.cut(n as usize).sign(&net.inner.key);
-            if wire::write(send, &Reply::Committed { n, commitment })
-                .await
-                .is_err()
-            {
+            if !put(send, &Reply::Committed { n, commitment }).await {
                 return n;
             }
         }
         if hand_back_due.at_commitment(n) {
             return hand_back(net, running, send, n).await;
+        }
+    }
+}
+
+/// One frame to the requester, within [`WRITE_WAIT`]. A requester that stops reading (its
+/// stream's flow control shut while its connection lives) loses the job: its stream is reset,
+/// so that it holds neither the engine's slot nor this node's place for peers' jobs.
+async fn put(send: &mut SendStream, frame: &Reply) -> bool {
+    match tokio::time::timeout(WRITE_WAIT, wire::write(send, frame)).await {
+        Ok(r) => r.is_ok(),
+        Err(_) => {
+            let _ = send.reset(iroh::endpoint::VarInt::from_u32(0));
+            false
         }
     }
 }
@@ -356,23 +369,30 @@ fn promised(
 /// whatever the count.
 struct HandBack {
     news: tokio::sync::watch::Receiver<u64>,
+    /// Asked before this job started streaming (its admission spanned the pause).
+    asked: bool,
     by: Option<tokio::time::Instant>,
 }
 
 impl HandBack {
     fn new(net: &Net) -> HandBack {
-        let mut news = net.node().hand_backs();
-        news.mark_unchanged();
-        HandBack { news, by: None }
+        let news = net.node().hand_backs();
+        let asked = net.node().yielding();
+        HandBack {
+            news,
+            asked,
+            by: None,
+        }
     }
 
     /// Resolves when the job must go now (`n` tokens sent). Cancel-safe: once asked, the
     /// deadline stays.
     async fn wait(&mut self, n: u32) {
         if self.by.is_none() {
-            if self.news.changed().await.is_err() {
+            if !self.asked && self.news.changed().await.is_err() {
                 return std::future::pending().await;
             }
+            self.asked = true;
             if n.is_multiple_of(wire::COMMIT_EVERY) {
                 return;
             }
@@ -399,6 +419,6 @@ async fn hand_back(net: &Net, running: &mut Running, send: &mut SendStream, n: u
     running
         .guard
         .fail(&format!("{m} ({})", net.node().contribution().why));
-    let _ = wire::write(send, &Reply::Failed { message: m }).await;
+    let _ = put(send, &Reply::Failed { message: m }).await;
     n
 }
