@@ -43,7 +43,7 @@ pub struct File {
     pub user_active: Option<String>,
     /// How long a condition must stay clear before the node resumes [30s].
     pub hold_off: Option<String>,
-    /// How long peers' running jobs may go on after a pause before they are handed back [500ms].
+    /// How long peers' running jobs may go on after a pause before they are handed back [250ms].
     pub grace: Option<String>,
     /// How often the conditions are read [1s].
     pub interval: Option<String>,
@@ -125,7 +125,7 @@ impl Settings {
         // A hold-off under a second would flap the node's announcements (its peers count them).
         let hold_off = duration("hold_off", hold_off.or(f.hold_off.as_deref()), "30s")?;
         let hold_off = within("hold_off", hold_off, Duration::from_secs(1), DAY)?;
-        let grace = duration("grace", f.grace.as_deref(), "500ms")?;
+        let grace = duration("grace", f.grace.as_deref(), "250ms")?;
         let grace = within("grace", grace, Duration::ZERO, Duration::from_secs(60))?;
         Ok(Settings {
             schedule: Schedule::parse(contribute).map_err(|e| format!("`contribute`: {e}"))?,

@@ -44,6 +44,9 @@ pub struct Probes {
     nvml: Option<Result<nvml_wrapper::Nvml, String>>,
     /// Per GPU, the newest utilisation sample seen (NVML's timestamps, µs).
     gpu_seen: Vec<u64>,
+    /// The processes of the last CPU reading, and when it was.
+    seen: std::collections::HashSet<Pid>,
+    last_cpu: Option<std::time::Instant>,
 }
 
 impl Default for Probes {
@@ -68,6 +71,8 @@ impl Probes {
                 .unwrap_or(1.0),
             nvml: None,
             gpu_seen: Vec::new(),
+            seen: Default::default(),
+            last_cpu: None,
         }
     }
 
@@ -135,8 +140,19 @@ impl Probes {
         let mut total = 0.0;
         let mut top: Option<(Pid, f64)> = None;
         let sys = self.sys.as_ref().expect("just refreshed");
+        let since = self.last_cpu.replace(std::time::Instant::now());
+        let mut seen = std::collections::HashSet::with_capacity(self.seen.len());
         for (pid, p) in sys.processes() {
-            let used = f64::from(p.cpu_usage());
+            seen.insert(*pid);
+            // A program started since the last reading has no use yet by the counters' diff:
+            // its CPU time so far over the time since that reading (the pause comes a reading
+            // sooner than it would).
+            let used = match since {
+                Some(at) if !self.seen.contains(pid) && p.run_time() <= 1 => {
+                    p.accumulated_cpu_time() as f64 / (at.elapsed().as_secs_f64() * 10.0)
+                }
+                _ => f64::from(p.cpu_usage()),
+            };
             if used <= 0.0 || self.ours(*pid) {
                 continue;
             }
@@ -145,6 +161,7 @@ impl Probes {
                 top = Some((*pid, used));
             }
         }
+        self.seen = seen;
         Busy {
             percent: total / self.cores,
             top: top.map(|(pid, used)| (self.name_of(pid), used / self.cores)),
