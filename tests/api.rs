@@ -29,7 +29,11 @@ async fn health_models_status_metrics_and_contribution() {
     assert!(s["devices"]["cpu"]["threads_logical"].as_u64().unwrap() >= 1);
 
     let (code, _, body) = post(&node.url("/api/contribution"), &json!({"paused": true})).await;
-    assert_eq!((code, body), (200, json!({"paused": true})));
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body["paused"], true, "{body}");
+    // With the switch as status shows it: paused by hand.
+    assert_eq!(body["contribution"]["by_hand"], true, "{body}");
+    assert_eq!(body["contribution"]["why"], "paused by hand", "{body}");
     assert_eq!(node.status().await["paused"], true);
     let (code, body) = post_raw(
         &node.url("/api/contribution"),
