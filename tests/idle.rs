@@ -140,14 +140,7 @@ async fn a_busy_program_pauses_the_node_until_it_has_been_gone_for_the_hold_off(
     let c = b.status().await["contribution"].clone();
     assert_eq!(c["paused"], false, "{c}");
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut burners: Vec<_> = (0..cores.div_ceil(2))
-        .map(|_| {
-            std::process::Command::new("sh")
-                .args(["-c", "while :; do :; done"])
-                .spawn()
-                .unwrap()
-        })
-        .collect();
+    let mut burners = busy_programs(cores);
     let c = until_switch(&b, 20, "the busy program pauses B", |c| {
         c["paused"] == true && kinds(c) == ["cpu"]
     })
@@ -175,14 +168,7 @@ async fn a_busy_program_pauses_the_node_until_it_has_been_gone_for_the_hold_off(
         c["by_hand"].is_null() && c["reasons"].as_array().unwrap().is_empty()
     })
     .await;
-    let mut burners: Vec<_> = (0..cores.div_ceil(2))
-        .map(|_| {
-            std::process::Command::new("sh")
-                .args(["-c", "while :; do :; done"])
-                .spawn()
-                .unwrap()
-        })
-        .collect();
+    let mut burners = busy_programs(cores);
     until_switch(&b, 20, "the busy program pauses B again", |c| {
         c["paused"] == true
     })
@@ -238,6 +224,18 @@ async fn battery_and_heat_read_from_the_sysfs_tree_pause_the_node() {
     );
     std::fs::write(&temp, "60000\n").unwrap();
     until_switch(&b, 10, "cooled", |c| c["paused"] == false).await;
+}
+
+/// Busy programs, a core's worth for every two of the machine's `cores`.
+fn busy_programs(cores: usize) -> Vec<std::process::Child> {
+    (0..cores.div_ceil(2))
+        .map(|_| {
+            std::process::Command::new("sh")
+                .args(["-c", "while :; do :; done"])
+                .spawn()
+                .unwrap()
+        })
+        .collect()
 }
 
 /// `llp status` (text) of a running node.
