@@ -50,7 +50,7 @@ async fn health_models_status_metrics_and_contribution() {
     assert!(text.contains("llp_requests_total 1"), "{text}");
     assert!(text.contains("llp_contribution_paused 1"), "{text}");
     assert!(
-        text.contains(&format!("llp_slots_total{{model=\"{MODEL}:q4_1\"}} 4")),
+        text.contains(&format!("llp_slots{{model=\"{MODEL}:q4_1\"}} 4")),
         "{text}"
     );
 

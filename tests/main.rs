@@ -26,6 +26,7 @@ mod fallback;
 mod fetch;
 mod fleet;
 mod idle;
+mod kit;
 mod ledger;
 mod lifecycle;
 mod netlab;

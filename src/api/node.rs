@@ -291,8 +291,13 @@ pub(super) async fn metrics(State(r): State<Router>) -> Response {
 }
 
 /// The counters of `/metrics`: name, help, value.
-fn counters(t: &crate::node::Totals) -> [(&'static str, &'static str, f64); 9] {
+fn counters(t: &crate::node::Totals) -> [(&'static str, &'static str, f64); 10] {
     [
+        (
+            "llp_failovers_total",
+            "Jobs of this node's moved to another node after theirs failed mid-job.",
+            t.failovers as f64,
+        ),
         (
             "llp_requests_total",
             "Inference requests received.",
@@ -373,11 +378,7 @@ fn exposition(s: &crate::status::Snapshot) -> String {
             "Slots generating.",
             per_model(&|m| m.busy_slots as f64),
         ),
-        (
-            "llp_slots_total",
-            "Slots.",
-            per_model(&|m| m.info.slots as f64),
-        ),
+        ("llp_slots", "Slots.", per_model(&|m| m.info.slots as f64)),
     ];
     for (name, help, lines) in gauges {
         metric(name, "gauge", help, lines);
@@ -406,6 +407,7 @@ fn exposition(s: &crate::status::Snapshot) -> String {
             vec![(cur, fb.cost)],
         );
     }
+    network_metrics(s, &mut metric);
     metric(
         "llp_contribution_paused",
         "gauge",
@@ -414,6 +416,99 @@ fn exposition(s: &crate::status::Snapshot) -> String {
     );
     out.push_str(&contribution_metrics(&s.contribution));
     out
+}
+
+/// The node's peers, credits and build: the dashboard's other half.
+fn network_metrics(
+    s: &crate::status::Snapshot,
+    metric: &mut impl FnMut(&str, &str, &str, Samples),
+) {
+    let one = |v: f64| vec![(String::new(), v)];
+    metric(
+        "llp_build_info",
+        "gauge",
+        "1, labelled with this build's version.",
+        vec![(format!("{{version=\"{}\"}}", s.version), 1.0)],
+    );
+    metric(
+        "llp_uptime_seconds",
+        "gauge",
+        "Seconds since the node started.",
+        one(s.uptime_s as f64),
+    );
+    metric(
+        "llp_peers",
+        "gauge",
+        "Peers known now, by health (ok, unverified, unreachable, evicted).",
+        ["ok", "unverified", "unreachable", "evicted"]
+            .into_iter()
+            .map(|h| {
+                let n = s
+                    .peers
+                    .iter()
+                    .filter(|p| health_word(&p.health) == h)
+                    .count();
+                (format!("{{health=\"{h}\"}}"), n as f64)
+            })
+            .collect(),
+    );
+    let rtts: Vec<f64> = s.peers.iter().filter_map(|p| p.rtt_ms).collect();
+    metric(
+        "llp_peer_rtt_seconds",
+        "gauge",
+        "Round-trip time to the peers (their mean; 0 with none measured).",
+        one(if rtts.is_empty() {
+            0.0
+        } else {
+            rtts.iter().sum::<f64>() / rtts.len() as f64 / 1000.0
+        }),
+    );
+    metric(
+        "llp_peer_jobs_running",
+        "gauge",
+        "Jobs this node runs for peers now.",
+        one(s
+            .jobs
+            .iter()
+            .filter(|j| matches!(j.requester, crate::node::jobs::Requester::Peer(_)))
+            .count() as f64),
+    );
+    if let Some(l) = &s.ledger {
+        metric(
+            "llp_credits_balance",
+            "gauge",
+            "Credits in this node's ledger (held ones included).",
+            one(l.balance as f64),
+        );
+        metric(
+            "llp_credits_held",
+            "gauge",
+            "Credits held for this node's running jobs on peers.",
+            one(l.held as f64),
+        );
+        metric(
+            "llp_credits_earned_total",
+            "counter",
+            "Credits earned for work done for peers since the node started.",
+            one(l.earned_total as f64),
+        );
+        metric(
+            "llp_credits_spent_total",
+            "counter",
+            "Credits paid to peers for this node's jobs since the node started.",
+            one(l.spent_total as f64),
+        );
+    }
+}
+
+fn health_word(h: &crate::net::table::Health) -> &'static str {
+    use crate::net::table::Health;
+    match h {
+        Health::Ok => "ok",
+        Health::Unverified => "unverified",
+        Health::Unreachable { .. } => "unreachable",
+        Health::Evicted { .. } => "evicted",
+    }
 }
 
 /// Why contributing is paused, by condition, and when it is expected to resume.

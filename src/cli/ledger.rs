@@ -45,7 +45,7 @@ pub enum LedgerCommand {
 }
 
 /// The chain as an export: from the running node, else from the file.
-async fn export_text(g: &Global) -> anyhow::Result<String> {
+pub(super) async fn export_text(g: &Global) -> anyhow::Result<String> {
     let settings = g.settings()?;
     if let Some(base) = crate::client::running_api(&settings.data_dir) {
         let mut req = crate::fetch::http_client()?.get(format!("{base}/api/ledger"));

@@ -6,16 +6,20 @@ mod account;
 mod chat;
 pub(crate) mod demo;
 mod devices;
+mod doctor;
+mod generated;
 mod invite;
 mod ledger;
 mod models;
 mod pull;
 mod serve;
+mod service;
+mod show_config;
 mod status;
 
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::config::UsageError;
 
@@ -63,6 +67,16 @@ pub enum Command {
     Ledger(ledger::LedgerArgs),
     /// An owner's fleet of nodes with one balance: create, add-node, revoke, show
     Account(account::AccountArgs),
+    /// The settings in force, each with where it came from: flag, environment, file:line, default
+    Config(show_config::ConfigArgs),
+    /// Check the node's setup and say how to fix what is wrong (exit 1 if anything is)
+    Doctor(doctor::DoctorArgs),
+    /// Run the node as a systemd service: install, uninstall, show the unit
+    Service(service::ServiceArgs),
+    /// Print the shell completion script for bash, zsh, fish or powershell
+    Completions(generated::CompletionsArgs),
+    /// Print the man page (or write every page into a dir with --dir)
+    Man(generated::ManArgs),
 }
 
 #[derive(Debug, Args)]
@@ -74,7 +88,11 @@ pub struct JsonFlag {
 
 /// Runs the command line and returns the process's exit code.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    // The matches are kept: `llp config` asks them where each value came from.
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m).map(|c| (c, m)));
+    let (cli, matches) = match parsed {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
@@ -98,7 +116,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let result = runtime.block_on(dispatch(cli));
+    let result = runtime.block_on(dispatch(cli, &matches));
     // Blocking tasks (a stalled stdin read, say) must not hold the exit.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     match result {
@@ -115,7 +133,7 @@ pub fn main() -> ExitCode {
     }
 }
 
-async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+async fn dispatch(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<ExitCode> {
     let g = cli.global;
     match cli.command {
         None => crate::tui::run(&g, cli.tui).await,
@@ -129,6 +147,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Demo(a)) => demo::run(&g, a).await,
         Some(Command::Ledger(a)) => ledger::run(&g, a).await,
         Some(Command::Account(a)) => account::run(&g, a).await,
+        Some(Command::Config(a)) => show_config::run(&g, matches, &a),
+        Some(Command::Doctor(a)) => doctor::run(&g, &a).await,
+        Some(Command::Service(a)) => service::run(&a),
+        Some(Command::Completions(a)) => generated::run_completions(&a),
+        Some(Command::Man(a)) => generated::run_man(&a),
     }
 }
 

@@ -132,6 +132,11 @@ pub struct LedgerStatus {
     /// Other nodes' debts held here (their debtors refused until they pay).
     #[serde(default)]
     pub debts_held: usize,
+    /// Credits earned and spent since the node started (`/metrics`' counters).
+    #[serde(default)]
+    pub earned_total: u64,
+    #[serde(default)]
+    pub spent_total: u64,
 }
 
 /// The result of verifying this node's own chain from the first entry.
@@ -216,6 +221,8 @@ struct Inner {
     /// Heads this node witnessed for workers, of chains it does not deal with itself.
     witnessed: Mutex<proofs::Witnessed>,
     events: broadcast::Sender<LedgerEvent>,
+    /// Credits earned ([0]) and spent ([1]) through this handle since it opened.
+    flows: [std::sync::atomic::AtomicU64; 2],
 }
 
 struct State {
@@ -341,6 +348,7 @@ impl Ledger {
                 paid_heads: Mutex::new(std::collections::VecDeque::new()),
                 witnessed: Mutex::new(proofs::Witnessed::default()),
                 events: broadcast::channel(64).0,
+                flows: Default::default(),
             }),
         };
         let weak = Arc::downgrade(&ledger.inner);
@@ -603,6 +611,9 @@ impl Ledger {
         let amount = receipt.credits;
         let r = self.append(amount, Payload::Spend(receipt)).await;
         drop(hold);
+        if r.is_ok() {
+            self.inner.flows[1].fetch_add(amount, std::sync::atomic::Ordering::Relaxed);
+        }
         r
     }
 
@@ -627,7 +638,11 @@ impl Ledger {
             return Err(invalid("the spend entry's signature is bad"));
         }
         let (amount, receipt) = (e.amount, receipt.clone());
-        self.append(amount, Payload::Earn { receipt, spend }).await
+        let r = self.append(amount, Payload::Earn { receipt, spend }).await;
+        if r.is_ok() {
+            self.inner.flows[0].fetch_add(amount, std::sync::atomic::Ordering::Relaxed);
+        }
+        r
     }
 
     fn check_receipt(&self, r: &Receipt, kind: Kind) -> Result<(), LedgerError> {
@@ -725,6 +740,8 @@ impl Ledger {
             stale: self.stale(),
             debts_owed: self.own_debts().len(),
             debts_held: self.debts_held(),
+            earned_total: self.inner.flows[0].load(std::sync::atomic::Ordering::Relaxed),
+            spent_total: self.inner.flows[1].load(std::sync::atomic::Ordering::Relaxed),
         }
     }
 

@@ -128,6 +128,7 @@ impl Net {
             stage_free: super::pipeline::host::budget(self)
                 .saturating_sub(self.inner.stages.used()),
             capability: capability(&node.devices()),
+            clock_ms: crate::ids::now_ms(),
         }
     }
 

@@ -42,6 +42,10 @@ pub struct PeerStatus {
     pub ledger_seq: Option<u64>,
     pub balance: Option<u64>,
     pub last_heard_s: f64,
+    /// How far its clock is ahead of this node's (ms; negative: behind), from its last
+    /// announcement.
+    #[serde(default)]
+    pub clock_skew_ms: Option<i64>,
     /// The model files it offers (`NAME:QUANT`).
     #[serde(default)]
     pub files: Vec<String>,
@@ -94,6 +98,7 @@ impl PeerStatus {
             checks: None,
             probation: false,
             observed_tps: p.observed_tps,
+            clock_skew_ms: p.clock_skew_ms,
             ledger_seq: head.as_ref().map(|h| h.seq),
             balance: head.as_ref().map(|h| h.balance),
             last_heard_s: now.saturating_duration_since(p.heard).as_secs_f64(),

@@ -22,7 +22,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// The node-to-node protocol, versioned in its name: a node speaking another version is refused
 /// by the QUIC handshake itself.
-pub const ALPN: &[u8] = b"llp/11";
+pub const ALPN: &[u8] = b"llp/12";
 /// The protocol version carried in [`Request::Hello`] (3: admitted chains, backed earnings,
 /// payment by signed promises; 4: commitments, proofs, verifiers; 5: running commitments;
 /// 6: tools, response formats, logprobs, chat messages with tool calls; 7: engines and
@@ -559,6 +559,11 @@ pub struct Announcement {
     /// none, as when paused).
     #[serde(default, skip_serializing_if = "is_zero_u64")]
     pub stage_free: u64,
+    /// The sender's clock when it made this announcement (ms since the Unix epoch; 0:
+    /// unknown): peers tell their operator of a clock far from theirs (`llp doctor`), which
+    /// would make their receipts look from the future or too old.
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    pub clock_ms: u64,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -622,6 +627,7 @@ impl Announcement {
             revocations: Vec::new(),
             revocations_known: 0,
             stage_free: 0,
+            clock_ms: crate::ids::now_ms(),
         }
     }
 }

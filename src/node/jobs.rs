@@ -303,6 +303,8 @@ pub(super) struct Registry {
     waiters: Mutex<VecDeque<JobId>>,
     /// The node's capacity signal: a job that ends may leave room.
     capacity: Arc<Notify>,
+    /// Jobs moved to another node after theirs failed, since start.
+    pub(super) failovers: std::sync::atomic::AtomicU64,
 }
 
 impl Registry {
@@ -314,6 +316,7 @@ impl Registry {
             history: Mutex::new(History::default()),
             waiters: Mutex::new(VecDeque::new()),
             capacity,
+            failovers: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -722,6 +725,10 @@ impl JobGuard {
 
     /// The job moved to `node` after its server failed.
     pub fn failover(&self, node: NodeId) {
+        self.0
+            .registry
+            .failovers
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.with(|job, _| {
             job.failovers += 1;
             job.served_by = node;

@@ -73,6 +73,8 @@ pub struct Totals {
     pub decode_steps: u64,
     pub decode_seconds: f64,
     pub sample_seconds: f64,
+    /// Jobs of this node's that moved to another node after theirs failed.
+    pub failovers: u64,
 }
 
 /// A handle to the node. Clone freely.
@@ -487,6 +489,7 @@ impl Node {
         let mut totals = Totals {
             requests: inner.requests.load(Ordering::Relaxed),
             requests_failed: inner.requests_failed.load(Ordering::Relaxed),
+            failovers: inner.jobs.failovers.load(Ordering::Relaxed),
             ..Totals::default()
         };
         let models = self

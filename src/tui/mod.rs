@@ -21,6 +21,8 @@ pub mod theme;
 pub mod ui;
 
 #[cfg(test)]
+mod screenshot;
+#[cfg(test)]
 mod tests;
 
 use std::io::IsTerminal;

@@ -250,6 +250,27 @@ fn snapshot_busy_network_wide() {
     insta::assert_snapshot!(render(&mut busy(), 200, 50));
 }
 
+/// The README's screenshot is the busy network as the UI draws it, at the narrowest size where
+/// every pane shows all its columns. `LLP_WRITE_ASSETS=1` writes it; otherwise the file must
+/// match, so a change to the UI shows up in the picture too.
+#[test]
+fn screenshot_in_assets_matches_the_ui() {
+    let mut t = Terminal::new(TestBackend::new(148, 40)).unwrap();
+    t.draw(|f| ui::draw(f, &mut busy())).unwrap();
+    let svg = super::screenshot::to_svg(t.backend().buffer());
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/screenshot.svg");
+    if std::env::var("LLP_WRITE_ASSETS").as_deref() == Ok("1") {
+        std::fs::write(&path, svg).unwrap();
+        return;
+    }
+    // Not assert_eq!: a diff of the whole document says less than the way to fix it.
+    let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        on_disk == svg,
+        "assets/screenshot.svg is out of date: run LLP_WRITE_ASSETS=1 cargo test --lib screenshot (or bash scripts/assets.sh)"
+    );
+}
+
 #[test]
 fn snapshot_paused_at_80x24() {
     let mut app = busy();

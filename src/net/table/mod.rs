@@ -133,6 +133,8 @@ pub struct Peer {
     /// Its time to a first token as this node measured it (a moving average), for the
     /// routing policy's `max_ttft_ms`.
     pub observed_ttft: Option<Duration>,
+    /// How far its clock is ahead of ours (ms), from its last announcement.
+    pub clock_skew_ms: Option<i64>,
     /// Smooth weighted round-robin state.
     current: f64,
 }
@@ -305,6 +307,7 @@ impl Table {
             strikes: 0,
             fresh_start: None,
             observed_tps: None,
+            clock_skew_ms: None,
             observed_ttft: None,
             current: 0.0,
         }
@@ -377,6 +380,10 @@ impl Table {
             p.contact = contact;
         }
         p.heard = now;
+        // Only a fresh announcement says where its sender's clock is: one fetched or relayed
+        // late reads a few seconds behind, far less than the skew that matters (minutes).
+        p.clock_skew_ms = (a.clock_ms > 0)
+            .then(|| i64::try_from(a.clock_ms).unwrap_or(i64::MAX) - crate::ids::now_ms() as i64);
         let changed = p
             .announcement
             .as_ref()
