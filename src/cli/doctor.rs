@@ -672,18 +672,28 @@ fn clock(running: bool, status: Option<&serde_json::Value>) -> Check {
                 .collect()
         })
         .unwrap_or_default();
-    let Some(worst) = skews.iter().copied().max_by_key(|s| s.unsigned_abs()) else {
+    if skews.is_empty() {
         return check("clock", Level::Skip, "no peer has announced its clock yet");
-    };
+    }
+    // The median, not the farthest: one peer with a wrong clock (or a lying one) must not
+    // make this machine's clock look wrong. Peers ahead mean this clock is behind.
+    let mut sorted = skews.clone();
+    sorted.sort_unstable();
+    let median = sorted[sorted.len() / 2];
+    let farthest = sorted[0]
+        .unsigned_abs()
+        .max(sorted[sorted.len() - 1].unsigned_abs());
+    let secs = |ms: u64| ms as f64 / 1000.0;
     let detail = format!(
-        "{} peer(s); the farthest clock is {:.1} s {} this one",
+        "this clock is {:.1} s {} the median of {} peer(s) (the farthest peer differs by {:.1} s)",
+        secs(median.unsigned_abs()),
+        if median > 0 { "behind" } else { "ahead of" },
         skews.len(),
-        worst.unsigned_abs() as f64 / 1000.0,
-        if worst > 0 { "ahead of" } else { "behind" }
+        secs(farthest)
     );
     let fix = "sync this machine's clock (`timedatectl set-ntp true`, or chrony)";
     let tolerance = crate::ledger::chain::FUTURE_TOLERANCE_MS;
-    match worst.unsigned_abs() {
+    match median.unsigned_abs() {
         d if d * 5 > tolerance * 4 => check(
             "clock",
             Level::Fail,
@@ -713,11 +723,24 @@ mod tests {
         assert_eq!(level(&[]), Level::Skip);
         assert_eq!(level(&[None]), Level::Skip);
         assert_eq!(level(&[Some(1_200), Some(-800)]), Level::Ok);
-        assert_eq!(level(&[Some(1_200), Some(-45_000)]), Level::Warn);
+        assert_eq!(
+            level(&[Some(-45_000), Some(-40_000), Some(1_000)]),
+            Level::Warn
+        );
         // Receipts allow five minutes: four are already a failure, either way.
         assert_eq!(level(&[Some(250_000)]), Level::Fail);
-        let c = clock(true, Some(&with_skews(&[Some(-250_000), Some(10)])));
-        assert!(c.detail.contains("250.0 s behind"), "{}", c.detail);
+        // One peer far off (wrong, or lying) among agreeing ones: this clock is fine.
+        assert_eq!(level(&[Some(10), Some(-20), Some(9_000_000)]), Level::Ok);
+        let c = clock(
+            true,
+            Some(&with_skews(&[Some(-250_000), Some(-260_000), Some(10)])),
+        );
+        assert_eq!(c.level, Level::Fail);
+        assert!(
+            c.detail.contains("250.0 s ahead of the median of 3"),
+            "{}",
+            c.detail
+        );
         assert!(c.fix.is_some());
         assert_eq!(clock(false, None).level, Level::Skip);
     }

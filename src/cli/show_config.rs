@@ -194,7 +194,16 @@ fn file_row(key: &str, v: &toml::Value, file: Option<&Path>, text: &str) -> Row 
         toml::Value::Table(t) => format!(
             "[{key}] {}",
             t.iter()
-                .map(|(k, v)| format!("{k} = {v}"))
+                .map(|(k, v)| {
+                    let secret = ["secret", "token", "password"]
+                        .iter()
+                        .any(|w| k.contains(w));
+                    if secret {
+                        format!("{k} = (hidden)")
+                    } else {
+                        format!("{k} = {v}")
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
