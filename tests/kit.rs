@@ -136,6 +136,16 @@ fn the_service_units_verify_and_install_idempotently() {
             }
         }
     }
+    // The system service will not run a program a user may change, or one under /home, /root
+    // or a tmp (where its hardening hides it): the test's build lives in such a place.
+    let out = run(llp().args(["service", "install", "--files-only"]));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("/usr/local/bin") || stderr(&out).contains("needs root"),
+        "{}",
+        stderr(&out)
+    );
+
     let said = service(&["uninstall", "--user", "--files-only"]);
     assert!(said.contains("removed") && !path.exists(), "{said}");
     assert!(service(&["uninstall", "--user", "--files-only"]).contains("not installed"));

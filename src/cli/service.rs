@@ -6,7 +6,7 @@
 //! running `llp` in `ExecStart`, then has systemctl enable and start it; uninstalling stops,
 //! disables and removes it. Both are idempotent; the node's data is never touched.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, anyhow};
@@ -19,6 +19,8 @@ const USER_UNIT: &str = include_str!("../../assets/systemd/llp-user.service");
 /// The program path in the units as shipped, replaced by the running one's.
 const SHIPPED_PATH: &str = "/usr/local/bin/llp";
 const UNIT_NAME: &str = "llp.service";
+/// The system service's config file, handed to the node as a credential when it exists.
+const SYSTEM_CONFIG: &str = "/etc/llp/config.toml";
 
 #[derive(Debug, Args)]
 pub struct ServiceArgs {
@@ -49,7 +51,7 @@ pub struct Which {
 pub(super) fn run(a: &ServiceArgs) -> anyhow::Result<ExitCode> {
     match &a.action {
         Action::Show(w) => {
-            print!("{}", unit(w.user)?);
+            print!("{}", unit(w.user, false)?);
             Ok(ExitCode::SUCCESS)
         }
         Action::Install(w) => install(w),
@@ -57,26 +59,73 @@ pub(super) fn run(a: &ServiceArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// The unit, with `ExecStart` naming the running program.
-fn unit(user: bool) -> anyhow::Result<String> {
+/// The unit, with `ExecStart` naming the running program (`checked`: one the system service
+/// can run safely, as installing requires).
+fn unit(user: bool, checked: bool) -> anyhow::Result<String> {
     let exe = std::env::current_exe()
         .and_then(std::fs::canonicalize)
         .context("cannot tell where this llp is")?;
     let exe = exe
         .to_str()
         .ok_or_else(|| anyhow!("the path of this llp is not UTF-8: {}", exe.display()))?;
-    if exe.contains(char::is_whitespace) || exe.contains(['"', '\'', '\\', '%']) {
+    // systemd expands `%` specifiers and `$VAR`s in ExecStart, and splits at spaces.
+    if exe.contains(char::is_whitespace) || exe.contains(['"', '\'', '\\', '%', '$']) {
         return Err(UsageError(format!(
             "the path of this llp ({exe}) has spaces or quotes; install it somewhere plain, \
              e.g. {SHIPPED_PATH}"
         ))
         .into());
     }
+    if !user && checked {
+        system_program(Path::new(exe))?;
+    }
     let text = if user { USER_UNIT } else { SYSTEM_UNIT };
-    Ok(text.replace(
+    let mut text = text.replace(
         &format!("ExecStart={SHIPPED_PATH} "),
         &format!("ExecStart={exe} "),
-    ))
+    );
+    if !user && Path::new(SYSTEM_CONFIG).is_file() {
+        text = text
+            .replace("#LoadCredential=", "LoadCredential=")
+            .replace("#Environment=LLP_CONFIG=", "Environment=LLP_CONFIG=");
+    }
+    Ok(text)
+}
+
+/// The system service runs its program as root starts it: it must be where the hardened
+/// service can run it (not under /home or a tmp), and only root may change it (whoever can
+/// write it owns the node's identity and credits).
+fn system_program(exe: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let hidden = ["/home/", "/root/", "/tmp/", "/var/tmp/", "/run/user/"];
+    if hidden.iter().any(|h| exe.starts_with(h)) {
+        return Err(UsageError(format!(
+            "{} is where the system service cannot run it (it hides /home, /root and tmp): \
+             install it first, e.g. `sudo install -m 755 {} /usr/local/bin/llp`, and run \
+             `sudo /usr/local/bin/llp service install`",
+            exe.display(),
+            exe.display()
+        ))
+        .into());
+    }
+    for p in exe.ancestors() {
+        let Ok(m) = std::fs::metadata(p) else {
+            continue;
+        };
+        if m.uid() != 0 || m.mode() & 0o022 != 0 {
+            return Err(UsageError(format!(
+                "{} can be changed by a user other than root ({} is owned by uid {}, mode \
+                 {:o}): whoever can change it would own the node; install it where only root \
+                 writes, e.g. /usr/local/bin",
+                exe.display(),
+                p.display(),
+                m.uid(),
+                m.mode() & 0o7777
+            ))
+            .into());
+        }
+    }
+    Ok(())
 }
 
 /// Where the unit goes: systemd's admin dir, or the user's config dir.
@@ -109,16 +158,23 @@ fn needs_root(w: &Which) -> anyhow::Result<()> {
 
 fn install(w: &Which) -> anyhow::Result<ExitCode> {
     needs_root(w)?;
-    let text = unit(w.user)?;
+    let text = unit(w.user, true)?;
     let path = unit_path(w.user)?;
     let dir = path.parent().expect("a unit path has a dir");
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let same = std::fs::read_to_string(&path).is_ok_and(|t| t == text);
     if !same {
-        // Written whole, then renamed: systemd never reads half a unit.
-        let tmp = dir.join(format!(".{UNIT_NAME}.tmp"));
-        std::fs::write(&tmp, &text).with_context(|| format!("cannot write {}", tmp.display()))?;
-        std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;
+        // Written whole to a new file of its own (never one planted there), then renamed:
+        // systemd never reads half a unit.
+        use std::io::Write;
+        use std::os::unix::fs::PermissionsExt;
+        let mut tmp = tempfile::NamedTempFile::new_in(dir)
+            .with_context(|| format!("cannot write in {}", dir.display()))?;
+        tmp.write_all(text.as_bytes())?;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+        tmp.persist(&path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
     }
     println!(
         "{} {}",
@@ -130,11 +186,9 @@ fn install(w: &Which) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     systemctl(w.user, &["daemon-reload"])?;
-    systemctl(w.user, &["enable", "--now", UNIT_NAME])?;
-    if !same {
-        // A unit that changed restarts on the new one; `enable --now` leaves a running one be.
-        systemctl(w.user, &["try-restart", UNIT_NAME])?;
-    }
+    systemctl(w.user, &["enable", UNIT_NAME])?;
+    // A unit that changed restarts on the new one (or starts); an unchanged one only starts.
+    systemctl(w.user, &[if same { "start" } else { "restart" }, UNIT_NAME])?;
     let u = if w.user { " --user" } else { "" };
     println!(
         "llp runs as a service, and starts at boot{}.",

@@ -145,7 +145,13 @@ fn flag_rows(
             continue;
         }
         let secret = SECRET.contains(&id);
-        let shown = |v: String| if secret { "(hidden)".to_string() } else { v };
+        let shown = |v: String| {
+            if secret {
+                "(hidden)".to_string()
+            } else {
+                without_credentials(&v)
+            }
+        };
         let raw = || {
             matches
                 .get_raw(id)
@@ -190,12 +196,12 @@ fn flag_rows(
 
 fn file_row(key: &str, v: &toml::Value, file: Option<&Path>, text: &str) -> Row {
     let value = match v {
-        toml::Value::String(s) => s.clone(),
+        toml::Value::String(s) => without_credentials(s),
         toml::Value::Table(t) => format!(
             "[{key}] {}",
             t.iter()
                 .map(|(k, v)| {
-                    let secret = ["secret", "token", "password"]
+                    let secret = ["secret", "token", "password", "key", "auth", "credential"]
                         .iter()
                         .any(|w| k.contains(w));
                     if secret {
@@ -269,4 +275,39 @@ fn default_of(id: &str, arg: &clap::Arg, s: &Settings) -> String {
         .and_then(|h| h.rsplit_once("[default: "))
         .and_then(|(_, d)| d.split_once(']'))
         .map_or("(none)".into(), |(d, _)| d.to_string())
+}
+
+/// A URL's user and password (`https://user:pass@host`) and query are credentials: left out.
+fn without_credentials(v: &str) -> String {
+    let Some((scheme, rest)) = v.split_once("://") else {
+        return v.to_string();
+    };
+    let kept = rest.split_once('?').map_or(rest, |(r, _)| r);
+    let (host, path) = kept
+        .split_once('/')
+        .map_or((kept, None), |(h, p)| (h, Some(p)));
+    let bare = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    let path = path.map_or(String::new(), |p| format!("/{p}"));
+    let cut = kept.len() != rest.len() || bare.len() != host.len();
+    format!(
+        "{scheme}://{bare}{path}{}",
+        if cut { " (credentials hidden)" } else { "" }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn urls_lose_their_credentials() {
+        use super::without_credentials as w;
+        assert_eq!(
+            w("https://relay.example:443/"),
+            "https://relay.example:443/"
+        );
+        assert_eq!(
+            w("https://u:p@relay.example/x?token=1"),
+            "https://relay.example/x (credentials hidden)"
+        );
+        assert_eq!(w("127.0.0.1:8686"), "127.0.0.1:8686");
+    }
 }

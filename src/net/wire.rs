@@ -26,8 +26,9 @@ pub const ALPN: &[u8] = b"llp/12";
 /// The protocol version carried in [`Request::Hello`] (3: admitted chains, backed earnings,
 /// payment by signed promises; 4: commitments, proofs, verifiers; 5: running commitments;
 /// 6: tools, response formats, logprobs, chat messages with tool calls; 7: engines and
-/// variants in announcements; 10: regions, accounts, transfers; 11: pipeline stages).
-pub const VERSION: u32 = 11;
+/// variants in announcements; 10: regions, accounts, transfers; 11: pipeline stages; 12: the
+/// sender's clock in announcements).
+pub const VERSION: u32 = 12;
 /// A worker signs a running commitment to the answer so far after every this many tokens
 /// ([`Reply::Committed`]), and its requester promises to pay for those tokens only then.
 pub const COMMIT_EVERY: u32 = 8;
@@ -808,7 +809,9 @@ impl Membership {
     /// The gossip topic of the network. It comes from the key, so outsiders cannot even find
     /// it.
     pub fn topic(&self) -> [u8; 32] {
-        *blake3::keyed_hash(&self.key, b"llp/announce/2").as_bytes()
+        // The version moves with the announcement's fields: nodes that would drop each other's
+        // announcements (unknown fields are refused) do not meet on one topic.
+        *blake3::keyed_hash(&self.key, b"llp/announce/3").as_bytes()
     }
 }
 

@@ -382,8 +382,10 @@ impl Table {
         p.heard = now;
         // Only a fresh announcement says where its sender's clock is: one fetched or relayed
         // late reads a few seconds behind, far less than the skew that matters (minutes).
+        // A clock more than a day off is not a clock (or is a lie): not recorded.
         p.clock_skew_ms = (a.clock_ms > 0)
-            .then(|| i64::try_from(a.clock_ms).unwrap_or(i64::MAX) - crate::ids::now_ms() as i64);
+            .then(|| i64::try_from(a.clock_ms).unwrap_or(i64::MAX) - crate::ids::now_ms() as i64)
+            .filter(|s| s.unsigned_abs() <= 86_400_000);
         let changed = p
             .announcement
             .as_ref()
