@@ -135,7 +135,7 @@ async fn all(g: &Global, s: Settings) -> Vec<Check> {
     .await
     .unwrap_or_default();
     checks.append(&mut blocking);
-    checks.extend(ports(&s, running.as_deref(), status.as_ref()));
+    checks.extend(ports(&s, running.as_deref(), status.as_ref()).await);
     checks.push(relays(&s).await);
     checks.push(ledger(g, &s, running.is_some()).await);
     checks.push(clock(running.is_some(), status.as_ref()));
@@ -261,6 +261,14 @@ fn models(s: &Settings) -> Vec<Check> {
                 m.name,
                 v.quant
             );
+            if v.size > 1 << 30 {
+                // Seconds a gigabyte: say why the doctor is quiet.
+                eprintln!(
+                    "llp doctor: hashing {} ({})",
+                    path.display(),
+                    super::bytes(v.size)
+                );
+            }
             let want = crate::fetch::expected_sha256(dir, v).ok().flatten();
             out.push(match (crate::fetch::sha256_file(&path), want) {
                 (Err(e), _) => {
@@ -448,8 +456,15 @@ fn gpu(p: &crate::devices::Profile) -> Check {
 }
 
 /// The API and P2P ports: answering, if a node runs; free to bind, if none does.
-fn ports(s: &Settings, running: Option<&str>, status: Option<&serde_json::Value>) -> Vec<Check> {
-    vec![api_port(s, running, status), p2p_port(s, running, status)]
+async fn ports(
+    s: &Settings,
+    running: Option<&str>,
+    status: Option<&serde_json::Value>,
+) -> Vec<Check> {
+    vec![
+        api_port(s, running, status),
+        p2p_port(s, running, status).await,
+    ]
 }
 
 fn api_port(s: &Settings, running: Option<&str>, status: Option<&serde_json::Value>) -> Check {
@@ -493,34 +508,15 @@ fn api_port(s: &Settings, running: Option<&str>, status: Option<&serde_json::Val
     }
 }
 
-fn p2p_port(s: &Settings, running: Option<&str>, status: Option<&serde_json::Value>) -> Check {
+async fn p2p_port(
+    s: &Settings,
+    running: Option<&str>,
+    status: Option<&serde_json::Value>,
+) -> Check {
     let fix_p2p = "stop the program that holds it, or choose another: --listen 0.0.0.0:PORT (or 0.0.0.0:0 for any)";
     let listen = s.net.listen;
     match status {
-        Some(st) => {
-            let addrs: Vec<String> = st["network"]["p2p_addrs"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|v| v.as_str().map(String::from))
-                        .collect()
-                })
-                .unwrap_or_default();
-            if addrs.is_empty() {
-                check(
-                    "P2P port",
-                    Level::Fail,
-                    "the node has no P2P address: peers cannot reach it",
-                )
-                .fix("see its log; check --listen")
-            } else {
-                check(
-                    "P2P port",
-                    Level::Ok,
-                    format!("bound at {}", addrs.join(", ")),
-                )
-            }
-        }
+        Some(st) => reach(st).await,
         None if running.is_some() => check("P2P port", Level::Skip, "the node did not answer"),
         None if listen.port() == 0 => check(
             "P2P port",
@@ -541,6 +537,86 @@ fn p2p_port(s: &Settings, running: Option<&str>, status: Option<&serde_json::Val
             .fix(fix_p2p),
         },
     }
+}
+
+/// A QUIC connection to the running node at its P2P addresses, and at their ports on loopback,
+/// from an endpoint of the doctor's own (no relay): proof that the port is bound and answers.
+async fn reach(st: &serde_json::Value) -> Check {
+    let addrs: Vec<std::net::SocketAddr> = st["network"]["p2p_addrs"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_str()?.parse().ok()).collect())
+        .unwrap_or_default();
+    let shown = addrs
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if addrs.is_empty() {
+        return check(
+            "P2P port",
+            Level::Fail,
+            "the node has no P2P address: peers cannot reach it",
+        )
+        .fix("see its log; check --listen");
+    }
+    let id = st["id"].as_str().unwrap_or_default();
+    match connect(id, &addrs).await {
+        Ok(took) => check(
+            "P2P port",
+            Level::Ok,
+            format!(
+                "bound at {shown}; a QUIC connection from loopback took {:.0} ms",
+                took.as_secs_f64() * 1000.0
+            ),
+        ),
+        Err(e) => check(
+            "P2P port",
+            Level::Fail,
+            format!("bound at {shown}, but a connection from this machine failed: {e}"),
+        )
+        .fix("check the firewall for UDP on that port (nftables, ufw); see the node's log"),
+    }
+}
+
+async fn connect(id: &str, addrs: &[std::net::SocketAddr]) -> Result<Duration, String> {
+    use iroh::endpoint::presets;
+    let key = crate::ids::NodeId::parse(id)
+        .ok()
+        .and_then(|n| n.public_key())
+        .ok_or("the node's status names no valid node id")?;
+    let mut target = iroh::EndpointAddr::new(key);
+    for a in addrs {
+        target = target
+            .with_ip_addr(*a)
+            .with_ip_addr(std::net::SocketAddr::from(([127, 0, 0, 1], a.port())));
+    }
+    let memory = iroh::address_lookup::memory::MemoryLookup::new();
+    memory.add_endpoint_info(target.clone());
+    let ep = iroh::Endpoint::builder(presets::Minimal)
+        .clear_ip_transports()
+        .bind_addr("0.0.0.0:0")
+        .map_err(|e| e.to_string())?
+        .address_lookup(memory)
+        .bind()
+        .await
+        .map_err(|e| format!("no endpoint to test with: {e}"))?;
+    let started = std::time::Instant::now();
+    let tried = tokio::time::timeout(
+        Duration::from_secs(5),
+        ep.connect(target, crate::net::wire::ALPN),
+    )
+    .await;
+    let result = match tried {
+        Err(_) => Err("no answer within 5 s".to_string()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Ok(Ok(conn)) => {
+            let took = started.elapsed();
+            conn.close(0u32.into(), b"llp doctor");
+            Ok(took)
+        }
+    };
+    ep.close().await;
+    result
 }
 
 /// Whether any relay answers on its port: without one, only peers reachable directly connect.

@@ -149,7 +149,7 @@ async fn dispatch(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<ExitCo
         Some(Command::Account(a)) => account::run(&g, a).await,
         Some(Command::Config(a)) => show_config::run(&g, matches, &a),
         Some(Command::Doctor(a)) => doctor::run(&g, &a).await,
-        Some(Command::Service(a)) => service::run(&a),
+        Some(Command::Service(a)) => service::run(&g, &a),
         Some(Command::Completions(a)) => generated::run_completions(&a),
         Some(Command::Man(a)) => generated::run_man(&a),
     }

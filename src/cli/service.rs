@@ -48,7 +48,16 @@ pub struct Which {
     pub files_only: bool,
 }
 
-pub(super) fn run(a: &ServiceArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn run(g: &super::Global, a: &ServiceArgs) -> anyhow::Result<ExitCode> {
+    if matches!(a.action, Action::Install(_))
+        && (g.data_dir.is_some() || g.config.is_some() || g.models_dir.is_some())
+    {
+        // The unit names its own dirs: a data dir given here would be a different node.
+        eprintln!(
+            "llp: the service uses its own data, models and config dirs (see `llp service show`); \
+             --data-dir, --models-dir and --config given here are not carried into it"
+        );
+    }
     match &a.action {
         Action::Show(w) => {
             print!("{}", unit(w.user, false)?);
