@@ -22,13 +22,17 @@ impl Tmux {
     fn start(args: &[&str], cwd: &Path, w: u16, h: u16, env: &[(&str, &str)]) -> Tmux {
         let dir = tempfile::tempdir().unwrap();
         let socket = dir.path().join("tmux.sock");
-        // stderr also goes to a file, so a UI that dies early still tells why.
+        // stderr also goes to a file, so a UI that dies early still tells why. A pipeline,
+        // not `2> >(tee ...)`: bash waits for a pipeline's tee, but not for a process
+        // substitution's, which the pane's hang-up then killed before it passed on the UI's
+        // last words (a panic's message, now and then).
         let err = dir.path().join("stderr");
         let mut cmd = vec![
             "bash".to_string(),
             "-c".into(),
             format!(
-                "\"$@\" 2> >(tee -a {e} >&2); s=$?; wait $!; echo \"exit $s\" >> {e}; exit $s",
+                "exec 3>&1; \"$@\" 2>&1 1>&3 3>&- | tee -a {e} >&2; s=${{PIPESTATUS[0]}}; \
+                 echo \"exit $s\" >> {e}; exit $s",
                 e = err.display()
             ),
             "bash".into(),
