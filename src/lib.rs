@@ -7,7 +7,8 @@
 //! - Commands and faces:
 //!   - [`cli`]: the command line; [`cli::start_node`] is the one place that wires the parts
 //!     together.
-//!   - [`bench`]: the benchmarks behind `llp bench`.
+//!   - [`bench`]: the benchmarks behind `llp bench`; [`sim`]: the network at internet scale,
+//!     simulated over the real routing cores (`llp bench --sim`).
 //!   - [`tui`]: the terminal UI, a client of the node's API (attached or embedded).
 //!   - [`api`]: the local HTTP API (OpenAI routes, status, metrics); [`client`]: a client of it.
 //! - [`route`]: where a job runs (this node or a peer), decided by a pure function, with
@@ -49,6 +50,7 @@ pub mod ledger;
 pub mod net;
 pub mod node;
 pub mod route;
+pub mod sim;
 pub mod status;
 pub mod tasks;
 pub mod trust;

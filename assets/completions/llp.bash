@@ -1469,7 +1469,7 @@ _llp() {
             return 0
             ;;
         llp__subcmd__bench)
-            opts="-h --clients --duration --max-tokens --pp --tg --reps --url --api-only --engine-only --json --p2p --ledger --tui --idle --trust --jobs --entries --features --embed-model --engines --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
+            opts="-h --clients --duration --max-tokens --pp --tg --reps --url --api-only --engine-only --json --p2p --sim --nodes --minutes --seed --rate --design --ledger --tui --idle --trust --jobs --entries --features --embed-model --engines --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1501,6 +1501,26 @@ _llp() {
                     ;;
                 --url)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nodes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --minutes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --seed)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --design)
+                    COMPREPLY=($(compgen -W "gossip used-pings providers" -- "${cur}"))
                     return 0
                     ;;
                 --jobs)

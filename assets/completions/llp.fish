@@ -582,6 +582,13 @@ complete -c llp -n "__fish_llp_using_subcommand bench" -l pp -d 'Prompt tokens f
 complete -c llp -n "__fish_llp_using_subcommand bench" -l tg -d 'Tokens for the engine\'s generation run' -r
 complete -c llp -n "__fish_llp_using_subcommand bench" -l reps -d 'Repetitions of each engine run (the median is reported)' -r
 complete -c llp -n "__fish_llp_using_subcommand bench" -l url -d 'Benchmark this OpenAI-compatible server instead of an embedded node (API runs only)' -r
+complete -c llp -n "__fish_llp_using_subcommand bench" -l nodes -d 'Nodes online on average in the --sim runs, one run per value' -r
+complete -c llp -n "__fish_llp_using_subcommand bench" -l minutes -d 'Simulated minutes of each --sim run' -r
+complete -c llp -n "__fish_llp_using_subcommand bench" -l seed -d 'The --sim runs\' seed (the same seed, the same run)' -r
+complete -c llp -n "__fish_llp_using_subcommand bench" -l rate -d 'Requests an online node\'s user sends an hour in the --sim runs (the daily mean)' -r
+complete -c llp -n "__fish_llp_using_subcommand bench" -l design -d 'The designs the --sim runs compare, each in turn' -r -f -a "gossip\t'Every node announces itself to every node over one gossip topic each interval, keeps every peer and pings them all (the node up to llp/12)'
+used-pings\t'Global gossip as before, but a node pings only the peers it uses and a rotating few (the node\'s `Table::due_for_ping`)'
+providers\t'Providers publish records under their model\'s keys in the Kademlia table; requesters look them up and ping only the peers they use'"
 complete -c llp -n "__fish_llp_using_subcommand bench" -l jobs -d 'Jobs the trust benchmark sends before the cheaters join' -r
 complete -c llp -n "__fish_llp_using_subcommand bench" -l entries -d 'Entries in the chain the ledger benchmark verifies' -r
 complete -c llp -n "__fish_llp_using_subcommand bench" -l embed-model -d 'The embedding model of the --features runs (`none`: no embedding runs)' -r
@@ -641,6 +648,7 @@ complete -c llp -n "__fish_llp_using_subcommand bench" -l api-only -d 'Skip the 
 complete -c llp -n "__fish_llp_using_subcommand bench" -l engine-only -d 'Skip the API runs'
 complete -c llp -n "__fish_llp_using_subcommand bench" -l json -d 'Print only JSON'
 complete -c llp -n "__fish_llp_using_subcommand bench" -l p2p -d 'The peer network\'s benchmarks instead: routing decisions with 10,000 peers, remote against local on loopback, and the failover gap (starts its own nodes on 127.0.0.1)'
+complete -c llp -n "__fish_llp_using_subcommand bench" -l sim -d 'The network at internet scale instead: a discrete-event simulation of --nodes nodes (each count in turn) running the node\'s routing code, over --minutes simulated minutes'
 complete -c llp -n "__fish_llp_using_subcommand bench" -l ledger -d 'The credit ledger\'s benchmarks instead: verification speed and durable appends'
 complete -c llp -n "__fish_llp_using_subcommand bench" -l tui -d 'The terminal UI\'s benchmarks instead: frame time with 100 peers and 1,000 jobs, and the CPU an idle UI uses (runs a node and the UI in tmux for --duration seconds)'
 complete -c llp -n "__fish_llp_using_subcommand bench" -l idle -d 'Contributing only what is idle, instead: what watching the conditions costs an idle node (for --duration seconds, against one that does not watch) and the time from the owner\'s load to a worker\'s last token for a peer (--reps hand-backs; starts its own nodes)'

@@ -67,6 +67,30 @@ pub struct BenchArgs {
     /// local on loopback, and the failover gap (starts its own nodes on 127.0.0.1)
     #[arg(long)]
     pub p2p: bool,
+    /// The network at internet scale instead: a discrete-event simulation of --nodes nodes
+    /// (each count in turn) running the node's routing code, over --minutes simulated minutes
+    #[arg(long)]
+    pub sim: bool,
+    /// Nodes online on average in the --sim runs, one run per value
+    #[arg(long, value_delimiter = ',', default_value = "1000,10000")]
+    pub nodes: Vec<usize>,
+    /// Simulated minutes of each --sim run
+    #[arg(long, default_value_t = 60.0)]
+    pub minutes: f64,
+    /// The --sim runs' seed (the same seed, the same run)
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Requests an online node's user sends an hour in the --sim runs (the daily mean)
+    #[arg(long, default_value_t = 30.0)]
+    pub rate: f64,
+    /// The designs the --sim runs compare, each in turn
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_enum,
+        default_value = "gossip,providers"
+    )]
+    pub design: Vec<crate::sim::Design>,
     /// The credit ledger's benchmarks instead: verification speed and durable appends
     #[arg(long)]
     pub ledger: bool,
@@ -138,8 +162,41 @@ struct ApiReport {
     ttft_p95_s: f64,
 }
 
+/// The --sim runs, one per node count, off the async runtime (each is seconds to minutes of
+/// CPU).
+async fn simulate(a: &BenchArgs) -> anyhow::Result<ExitCode> {
+    let mut reports = Vec::new();
+    for (&nodes, &design) in a
+        .nodes
+        .iter()
+        .flat_map(|n| a.design.iter().map(move |d| (n, d)))
+    {
+        let p = crate::sim::Params {
+            design,
+            nodes,
+            observers: crate::sim::Params::observers_for(design, nodes),
+            minutes: a.minutes,
+            seed: a.seed,
+            rate: a.rate,
+            ..Default::default()
+        };
+        let r = tokio::task::spawn_blocking(move || crate::sim::simulate(p)).await?;
+        if !a.json {
+            crate::sim::print(&r);
+        }
+        reports.push(r);
+    }
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&reports)?);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub async fn run(g: &Global, a: BenchArgs) -> anyhow::Result<ExitCode> {
     let settings = g.settings()?;
+    if a.sim {
+        return simulate(&a).await;
+    }
     if a.ledger {
         let r = ledger::run(a.entries).await?;
         if a.json {

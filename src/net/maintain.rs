@@ -1,5 +1,7 @@
 //! Periodic maintenance of the peer table: every announce interval, quiet peers expire, the
-//! others are pinged (RTT, and readmission of evicted peers whose back-off ended), now and then a
+//! peers this node uses are pinged (RTT, and readmission of evicted peers whose back-off ended;
+//! a small table whole, a large one's other peers a few a round: see
+//! [`table::Table::due_for_ping`]), now and then a
 //! random healthy peer is asked for the contacts nearest to us (Kademlia's bucket refresh), and
 //! the healthy peers are remembered in `peers.json` for the next start. LAN discovery by mDNS
 //! feeds the table too.
@@ -86,15 +88,7 @@ impl Net {
             }
             self.expire().await;
             let now = Instant::now();
-            let due: Vec<NodeId> = self.with_table(|t| {
-                t.peers()
-                    .filter(|p| match &p.health {
-                        Health::Evicted { .. } => p.retry_at.is_none_or(|r| now >= r),
-                        _ => true,
-                    })
-                    .map(|p| p.id)
-                    .collect()
-            });
+            let due: Vec<NodeId> = self.with_table(|t| t.due_for_ping(now, rounds));
             for id in due {
                 let net = self.clone();
                 self.tasks().spawn(async move { net.probe(&id).await });

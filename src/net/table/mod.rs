@@ -12,6 +12,8 @@
 //! - Failures score a peer down; [`EVICT_AFTER`] failures in a row evict it until a probe
 //!   succeeds again after a back-off.
 
+pub mod providers;
+
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -135,6 +137,8 @@ pub struct Peer {
     pub observed_ttft: Option<Duration>,
     /// How far its clock is ahead of ours (ms), from its last announcement.
     pub clock_skew_ms: Option<i64>,
+    /// When this node last sent it a job (it counts as used for [`IN_USE_FOR`]).
+    pub used_at: Option<Instant>,
     /// Smooth weighted round-robin state.
     current: f64,
 }
@@ -201,6 +205,13 @@ pub const MAX_PEERS: usize = 20_000;
 /// score, cannot take over the routing.
 pub const PROBATION_SHARE: f64 = 0.2;
 
+/// Tables up to this size are pinged whole each round (see [`Table::due_for_ping`]).
+pub const PING_ALL_UP_TO: usize = 64;
+/// Peers pinged each round beyond those a node uses, in a larger table.
+pub const PING_SAMPLE: usize = 16;
+/// How long a peer counts as used after this node last sent it a job.
+pub const IN_USE_FOR: Duration = Duration::from_secs(120);
+
 /// Candidates kept per model for routing decisions (the best by score).
 pub const SHORTLIST: usize = 32;
 /// How long a model's shortlist is reused before it is rebuilt from every peer's score.
@@ -224,6 +235,9 @@ pub struct Table {
     orphan_inflight: HashMap<NodeId, u32>,
     /// Peers whose work passed a check here (the rest are on probation).
     verified: std::collections::HashSet<NodeId>,
+    /// A seeded generator for [`Table::make_room`]'s draw (the simulator's, for runs that
+    /// repeat); the node draws from the system's.
+    seed: Option<u64>,
 }
 
 /// Leading bits two ids share (256 for the same id).
@@ -252,6 +266,28 @@ impl Table {
             shortlists: HashMap::new(),
             orphan_inflight: HashMap::new(),
             verified: Default::default(),
+            seed: None,
+        }
+    }
+
+    /// Draws [`Table::make_room`]'s victims from a generator seeded with `seed` (the simulator:
+    /// a run repeats exactly). A node keeps the system's generator: a flood must not predict
+    /// which record gives way.
+    pub fn seeded(mut self, seed: u64) -> Self {
+        self.seed = Some(seed | 1);
+        self
+    }
+
+    fn draw(&mut self) -> u64 {
+        match &mut self.seed {
+            // xorshift64*
+            Some(x) => {
+                *x ^= *x >> 12;
+                *x ^= *x << 25;
+                *x ^= *x >> 27;
+                x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+            }
+            None => crate::ids::random_u64(),
         }
     }
 
@@ -309,6 +345,7 @@ impl Table {
             observed_tps: None,
             clock_skew_ms: None,
             observed_ttft: None,
+            used_at: None,
             current: 0.0,
         }
     }
@@ -403,17 +440,20 @@ impl Table {
     /// way to newcomers there, and a flood cannot lock newcomers out of every bucket. Whether
     /// there was such a record.
     fn make_room(&mut self) -> bool {
-        let mut by_bucket: HashMap<usize, Vec<&Peer>> = HashMap::new();
+        let mut by_bucket: HashMap<usize, Vec<NodeId>> = HashMap::new();
         for p in self.peers.values() {
             if p.inflight == 0 && !self.verified.contains(&p.id) {
                 let b = shared_prefix(&self.own, &p.id);
-                by_bucket.entry(b).or_default().push(p);
+                by_bucket.entry(b).or_default().push(p.id);
             }
         }
-        let Some(crowd) = by_bucket.into_values().max_by_key(Vec::len) else {
+        // (Ties go to the longer prefix and a crowd is drawn from in id order: a seeded draw
+        // picks the same victim whatever the hash map's order.)
+        let Some((_, mut crowd)) = by_bucket.into_iter().max_by_key(|(b, v)| (v.len(), *b)) else {
             return false;
         };
-        let victim = crowd[(crate::ids::random_u64() % crowd.len() as u64) as usize].id;
+        crowd.sort_unstable();
+        let victim = crowd[(self.draw() % crowd.len() as u64) as usize];
         self.remove(&victim);
         true
     }
@@ -432,9 +472,62 @@ impl Table {
 
     /// Takes an in-flight place on `id` (the caller has just picked it).
     pub fn take_place(&mut self, id: &NodeId) {
+        self.take_place_at(id, Instant::now());
+    }
+
+    /// [`Table::take_place`] at `now` (the simulator's clock).
+    pub fn take_place_at(&mut self, id: &NodeId, now: Instant) {
         if let Some(p) = self.peers.get_mut(id) {
             p.inflight = p.inflight.saturating_add(1);
+            p.used_at = Some(now);
         }
+    }
+
+    /// The peers to ping this round (`round` counts the node's maintenance rounds): in a table
+    /// of up to [`PING_ALL_UP_TO`] peers, all of them; in a larger one, those this node uses
+    /// (jobs in flight, sent a job within [`IN_USE_FOR`], or on a model's shortlist), the
+    /// evicted whose back-off ended, the not yet verified, and a rotating [`PING_SAMPLE`] of
+    /// the rest, so every peer's health and RTT are measured now and then. A node's pings then
+    /// grow with what it uses, not with the network.
+    pub fn due_for_ping(&self, now: Instant, round: u64) -> Vec<NodeId> {
+        let small = self.peers.len() <= PING_ALL_UP_TO;
+        let listed: std::collections::HashSet<&NodeId> = self
+            .shortlists
+            .values()
+            .flat_map(|(l, _)| l.iter())
+            .collect();
+        let mut due = Vec::new();
+        let mut rest = Vec::new();
+        for p in self.peers.values() {
+            let now_due = match &p.health {
+                Health::Evicted { .. } => p.retry_at.is_none_or(|r| now >= r),
+                Health::Unverified | Health::Unreachable { .. } => true,
+                Health::Ok => {
+                    small
+                        || p.inflight > 0
+                        || p.used_at
+                            .is_some_and(|t| now.saturating_duration_since(t) < IN_USE_FOR)
+                        || listed.contains(&p.id)
+                }
+            };
+            if now_due {
+                due.push(p.id);
+            } else if p.health == Health::Ok {
+                rest.push(p.id);
+            }
+        }
+        if !rest.is_empty() {
+            // In id order, a window that moves on each round: all of them over the rounds.
+            rest.sort_unstable();
+            let start = (round as usize).wrapping_mul(PING_SAMPLE) % rest.len();
+            due.extend(
+                rest.iter()
+                    .cycle()
+                    .skip(start)
+                    .take(PING_SAMPLE.min(rest.len())),
+            );
+        }
+        due
     }
 
     /// Gives back an in-flight place on `id`, wherever its count lives now.
@@ -581,7 +674,17 @@ impl Table {
     /// peers that already failed this job. Candidates come from the model's shortlist; only if
     /// every one of those is full or excluded are all peers scanned.
     pub fn pick(&mut self, model: &ModelRef, exclude: &[NodeId]) -> Option<NodeId> {
-        self.refresh_shortlist(model);
+        self.pick_at(model, exclude, Instant::now())
+    }
+
+    /// [`Table::pick`] at `now` (the simulator's clock).
+    pub fn pick_at(
+        &mut self,
+        model: &ModelRef,
+        exclude: &[NodeId],
+        now: Instant,
+    ) -> Option<NodeId> {
+        self.refresh_shortlist(model, now);
         let list = std::mem::take(&mut self.shortlists.get_mut(model).expect("just built").0);
         let picked = self.round_robin(model, list.iter(), exclude);
         self.shortlists.get_mut(model).expect("still there").0 = list;
@@ -594,7 +697,7 @@ impl Table {
     /// Whether a [`Table::pick`] now would find a peer (without taking a turn of the
     /// round-robin): a routable peer not in `exclude` that serves `model` below its slots.
     pub fn has_room(&mut self, model: &ModelRef, exclude: &[NodeId]) -> bool {
-        self.refresh_shortlist(model);
+        self.refresh_shortlist(model, Instant::now());
         let free = |p: &Peer| {
             p.routable()
                 && !exclude.contains(&p.id)
@@ -608,8 +711,7 @@ impl Table {
     }
 
     /// Rebuilds `model`'s shortlist if it is older than [`SHORTLIST_TTL`] (or missing).
-    fn refresh_shortlist(&mut self, model: &ModelRef) {
-        let now = Instant::now();
+    fn refresh_shortlist(&mut self, model: &ModelRef, now: Instant) {
         let fresh = self
             .shortlists
             .get(model)
@@ -697,7 +799,12 @@ impl Table {
     /// request, so it answers from the shortlist; only an empty one (a peer may have become
     /// routable since it was built) costs a scan.
     pub fn any_capable(&mut self, model: &ModelRef) -> bool {
-        self.refresh_shortlist(model);
+        self.any_capable_at(model, Instant::now())
+    }
+
+    /// [`Table::any_capable`] at `now` (the simulator's clock).
+    pub fn any_capable_at(&mut self, model: &ModelRef, now: Instant) -> bool {
+        self.refresh_shortlist(model, now);
         let listed = self.shortlists.get(model).is_some_and(|(l, _)| {
             l.iter()
                 .any(|id| self.peers.get(id).is_some_and(|p| p.routable()))

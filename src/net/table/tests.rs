@@ -216,3 +216,43 @@ fn buckets_hold_k_and_closest_sorts_by_xor() {
     assert_eq!(near[0].id, id(0x80).to_string());
     assert_eq!(near[1].id, id(0x81).to_string());
 }
+
+#[test]
+fn a_large_table_pings_the_peers_in_use_and_a_rotating_few() {
+    // A small table is pinged whole.
+    let small = table_with(&[(1, 4, 0, 10.0), (2, 4, 0, 10.0)]);
+    assert_eq!(small.due_for_ping(Instant::now(), 0).len(), 2);
+    let now = Instant::now();
+    let mut t = Table::new(raw([0xff; 32]), Weights::default());
+    for n in 0..200u16 {
+        let mut b = [7u8; 32];
+        b[..2].copy_from_slice(&n.to_be_bytes());
+        assert!(t.announce(raw(b), ad(4, 0, 10.0), now));
+        t.readmit(&raw(b), now);
+    }
+    // Nothing used yet: the rotating sample only, and the rounds go round every peer.
+    assert_eq!(t.due_for_ping(now, 0).len(), PING_SAMPLE);
+    let mut seen = std::collections::HashSet::new();
+    for round in 0..(200 / PING_SAMPLE as u64 + 1) {
+        seen.extend(t.due_for_ping(now, round));
+    }
+    assert_eq!(seen.len(), 200);
+    // A job sent: its peer, and the model's shortlist, are pinged every round.
+    let picked = t.pick_at(&m("m"), &[], now).expect("a peer");
+    t.take_place_at(&picked, now);
+    let due = t.due_for_ping(now, 1);
+    assert!(due.contains(&picked));
+    assert_eq!(due.len(), SHORTLIST + PING_SAMPLE, "{}", due.len());
+    // Once the job is done and IN_USE_FOR has passed, it is one of the rest again.
+    t.release_place(&picked);
+    t.invalidate();
+    let later = now + IN_USE_FOR + Duration::from_secs(1);
+    assert_eq!(t.due_for_ping(later, 1).len(), PING_SAMPLE);
+    // An evicted peer is pinged once its back-off ends, not before.
+    for _ in 0..EVICT_AFTER {
+        t.failure(&picked, "gone", later);
+    }
+    assert!(!t.due_for_ping(later, 99).contains(&picked));
+    let retry = later + MAX_BACKOFF;
+    assert!(t.due_for_ping(retry, 1).contains(&picked));
+}

@@ -1,0 +1,182 @@
+//! Provider records: who serves a model, kept by the nodes whose ids are closest to the model's
+//! key (Kademlia's ADD_PROVIDER / GET_PROVIDERS), so that a requester finds capable nodes with a
+//! lookup of about log N hops instead of hearing every node's announcements.
+//!
+//! One key per model would make its K closest nodes a hot spot (every provider of a popular
+//! model stores there), so a model's providers are spread over [`SHARDS`] keys by their own id:
+//! a provider publishes under one shard's key, a requester looks up shards at random until it has
+//! enough candidates. Each key keeps at most [`MAX_RECORDS`] records, freshest first, for
+//! [`RECORD_TTL`]; providers publish again every [`REPUBLISH`].
+//!
+//! Pure logic with no I/O: the node stores its records here, and the simulator runs it for
+//! every holder.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use crate::ids::NodeId;
+
+/// Keys a model's providers are spread over: enough that a popular model's holders each take a
+/// few records a second at a million nodes, few enough that a rare model's handful of providers
+/// are found in a few lookups.
+pub const SHARDS: u32 = 16;
+/// Records kept under one key (the freshest).
+pub const MAX_RECORDS: usize = 256;
+/// Keys one node holds records for at most.
+pub const MAX_KEYS: usize = 4096;
+/// How often a provider publishes its record again.
+pub const REPUBLISH: Duration = Duration::from_secs(300);
+/// How long a record lives without being published again.
+pub const RECORD_TTL: Duration = Duration::from_secs(900);
+/// Records one answer carries at most.
+pub const PER_ANSWER: usize = 20;
+
+/// The key of shard `shard` of model `name`'s providers.
+pub fn key(name: &str, shard: u32) -> NodeId {
+    let mut h = blake3::Hasher::new();
+    h.update(b"llp/provide/1\0");
+    h.update(name.to_ascii_lowercase().as_bytes());
+    h.update(&shard.to_be_bytes());
+    NodeId::from_bytes(*h.finalize().as_bytes())
+}
+
+/// The shard `provider` publishes under (by its id, so a provider always lands on the same one).
+pub fn shard_of(provider: &NodeId) -> u32 {
+    let b = provider.as_bytes();
+    u32::from_be_bytes([b[28], b[29], b[30], b[31]]) % SHARDS
+}
+
+/// One provider's record under one key.
+#[derive(Debug, Clone)]
+struct Record<R> {
+    provider: NodeId,
+    at: Instant,
+    body: R,
+}
+
+/// The provider records this node holds, by key. `R` is what a record carries (the node: the
+/// provider's sealed announcement).
+#[derive(Debug)]
+pub struct Store<R> {
+    keys: HashMap<NodeId, Vec<Record<R>>>,
+}
+
+impl<R> Default for Store<R> {
+    fn default() -> Self {
+        Store {
+            keys: HashMap::new(),
+        }
+    }
+}
+
+impl<R: Clone> Store<R> {
+    /// Stores (or refreshes) `provider`'s record under `key`. A full key drops its oldest
+    /// record; a store full of keys takes no new key. Whether the record is kept.
+    pub fn put(&mut self, key: NodeId, provider: NodeId, body: R, now: Instant) -> bool {
+        if !self.keys.contains_key(&key) && self.keys.len() >= MAX_KEYS {
+            self.expire(now);
+            if self.keys.len() >= MAX_KEYS {
+                return false;
+            }
+        }
+        let records = self.keys.entry(key).or_default();
+        if let Some(r) = records.iter_mut().find(|r| r.provider == provider) {
+            r.at = now;
+            r.body = body;
+            return true;
+        }
+        if records.len() >= MAX_RECORDS {
+            let oldest = records
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, r)| r.at)
+                .map(|(i, _)| i)
+                .expect("full");
+            records.swap_remove(oldest);
+        }
+        records.push(Record {
+            provider,
+            at: now,
+            body,
+        });
+        true
+    }
+
+    /// Up to [`PER_ANSWER`] live records under `key`, starting at `from` (a requester's random
+    /// offset, so that repeated lookups spread over every provider).
+    pub fn get(&self, key: &NodeId, from: usize, now: Instant) -> Vec<(NodeId, R)> {
+        let Some(records) = self.keys.get(key) else {
+            return Vec::new();
+        };
+        let live: Vec<&Record<R>> = records
+            .iter()
+            .filter(|r| now.saturating_duration_since(r.at) <= RECORD_TTL)
+            .collect();
+        if live.is_empty() {
+            return Vec::new();
+        }
+        (0..live.len().min(PER_ANSWER))
+            .map(|i| live[(from + i) % live.len()])
+            .map(|r| (r.provider, r.body.clone()))
+            .collect()
+    }
+
+    /// Drops records older than [`RECORD_TTL`] and keys left empty.
+    pub fn expire(&mut self, now: Instant) {
+        self.keys.retain(|_, records| {
+            records.retain(|r| now.saturating_duration_since(r.at) <= RECORD_TTL);
+            !records.is_empty()
+        });
+    }
+
+    /// Records held, over every key.
+    pub fn len(&self) -> usize {
+        self.keys.values().map(Vec::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(n: u8) -> NodeId {
+        NodeId::from_bytes([n; 32])
+    }
+
+    #[test]
+    fn a_key_keeps_the_freshest_records_and_answers_from_an_offset() {
+        let t0 = Instant::now();
+        let mut s = Store::default();
+        let k = key("Llama", 3);
+        assert_eq!(k, key("llama", 3), "names are case-blind");
+        assert_ne!(k, key("llama", 4));
+        for i in 0..MAX_RECORDS + 10 {
+            let mut b = [1u8; 32];
+            b[..2].copy_from_slice(&(i as u16).to_be_bytes());
+            let p = NodeId::from_bytes(b);
+            assert!(s.put(k, p, i, t0 + Duration::from_secs(i as u64)));
+        }
+        assert_eq!(s.len(), MAX_RECORDS);
+        let now = t0 + Duration::from_secs(MAX_RECORDS as u64 + 10);
+        let all: Vec<usize> = (0..MAX_RECORDS)
+            .step_by(PER_ANSWER)
+            .flat_map(|from| s.get(&k, from, now).into_iter().map(|(_, b)| b))
+            .collect();
+        assert!(all.iter().all(|b| *b >= 10), "the 10 oldest gave way");
+        assert_eq!(s.get(&k, 7, now).len(), PER_ANSWER);
+        // Refreshing keeps one record per provider.
+        assert!(s.put(k, id(9), 1, now));
+        assert!(s.put(k, id(9), 2, now));
+        assert_eq!(s.len(), MAX_RECORDS);
+        // Past their lifetime, records are neither answered nor kept.
+        let late = now + RECORD_TTL + Duration::from_secs(1);
+        assert!(s.get(&k, 0, late).is_empty());
+        s.expire(late);
+        assert!(s.is_empty());
+        assert!(shard_of(&id(200)) < SHARDS);
+    }
+}
