@@ -33,6 +33,7 @@ mod netlab;
 mod network;
 mod pipeline;
 mod policy;
+mod scale;
 mod security;
 mod share;
 mod soak;

@@ -165,6 +165,24 @@ struct ApiReport {
 /// The --sim runs, one per node count, off the async runtime (each is seconds to minutes of
 /// CPU).
 async fn simulate(a: &BenchArgs) -> anyhow::Result<ExitCode> {
+    use crate::config::UsageError;
+    if let Some(n) = a.nodes.iter().find(|n| !(10..=1_000_000).contains(*n)) {
+        return Err(UsageError(format!("--nodes {n}: simulate 10 to 1,000,000 nodes")).into());
+    }
+    if !(a.minutes.is_finite() && a.minutes > 0.0 && a.minutes <= 7.0 * 24.0 * 60.0) {
+        return Err(UsageError(format!(
+            "--minutes {}: simulate more than 0 and at most a week (10080) of minutes",
+            a.minutes
+        ))
+        .into());
+    }
+    if !(a.rate.is_finite() && a.rate >= 0.0) {
+        return Err(UsageError(format!(
+            "--rate {}: requests an hour must be a number, 0 or more",
+            a.rate
+        ))
+        .into());
+    }
     let mut reports = Vec::new();
     for (&nodes, &design) in a
         .nodes

@@ -7,7 +7,7 @@
 //! - `conn`: dialing, accepting, the handshake, the verified connections.
 //! - `gossip`: announcements, sent and received (verify → rate-limit → ledger → apply).
 //! - `reputation`: strikes, flood limits, bans.
-//! - [`table`]: the routing table and the choice of peer (pure).
+//! - [`table`]: the routing table, the choice of peer and the provider records (pure).
 //! - `maintain`: pings, Kademlia refresh, expiry, LAN discovery, peers remembered on disk.
 //! - [`serve`]: running peers' jobs here (admit, stream, settle).
 //! - [`share`]: model files offered to peers and fetched from them (iroh-blobs).

@@ -736,18 +736,4 @@ impl Sim {
     pub(super) fn observers(&self) -> usize {
         self.views.len()
     }
-
-    /// The observers' tables: records and an estimate of their memory.
-    pub(super) fn table_bytes(&self) -> usize {
-        let per = std::mem::size_of::<crate::net::table::Peer>() + 96;
-        let sample = self.views.first().map_or(0, |v| {
-            v.table
-                .peers()
-                .next()
-                .and_then(|p| p.announcement.as_ref())
-                .map_or(0, |a| crate::net::wire::encode(a).len())
-        });
-        let max = self.views.iter().map(|v| v.table.len()).max().unwrap_or(0);
-        max * (per + sample)
-    }
 }

@@ -11,6 +11,13 @@
 //!   skipping any peer whose in-flight jobs from us reach the slots it announced (backpressure).
 //! - Failures score a peer down; [`EVICT_AFTER`] failures in a row evict it until a probe
 //!   succeeds again after a back-off.
+//! - [`Table::due_for_ping`]: the peers pinged each round, those this node uses (and a few
+//!   others), so a node's pings do not grow with the network.
+//! - [`providers`]: the provider records a node holds for others (who serves a model, under
+//!   the model's shard keys).
+//!
+//! The simulator (`crate::sim`) runs this code for thousands of simulated nodes, so nothing
+//! here reads the clock where a caller can pass `now` (the `*_at` methods).
 
 pub mod providers;
 
