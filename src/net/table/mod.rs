@@ -207,6 +207,10 @@ pub const MAX_TPS: f64 = 5_000.0;
 /// and no job in flight, drawn from the most crowded bucket (see [`Table::make_room`]).
 pub const MAX_PEERS: usize = 20_000;
 
+/// How long [`Table::make_room`]'s pool of evictable records is drawn from before it is
+/// gathered again.
+pub const ROOM_TTL: Duration = Duration::from_secs(1);
+
 /// The largest share of this node's jobs that goes to peers on probation (no verified work
 /// yet) while peers with verified work have room: a crowd of new identities, however well they
 /// score, cannot take over the routing.
@@ -245,6 +249,10 @@ pub struct Table {
     /// A seeded generator for [`Table::make_room`]'s draw (the simulator's, for runs that
     /// repeat); the node draws from the system's.
     seed: Option<u64>,
+    /// [`Table::make_room`]'s pool: the evictable records of the most crowded bucket as last
+    /// gathered, when, and how many there were. A flood of newcomers draws from it instead of
+    /// scanning the whole table for each one.
+    room: Option<(Vec<NodeId>, Instant, usize)>,
 }
 
 /// Leading bits two ids share (256 for the same id).
@@ -274,6 +282,7 @@ impl Table {
             orphan_inflight: HashMap::new(),
             verified: Default::default(),
             seed: None,
+            room: None,
         }
     }
 
@@ -408,7 +417,7 @@ impl Table {
             relay: a.relay.clone(),
         };
         if !self.peers.contains_key(&id) {
-            if self.peers.len() >= MAX_PEERS && !self.make_room() {
+            if self.peers.len() >= MAX_PEERS && !self.make_room(now) {
                 return false;
             }
             // Announcing peers always get a record; they also take a bucket place if free.
@@ -445,8 +454,43 @@ impl Table {
     /// flight, drawn at random from the bucket (shared-prefix length) with the most such
     /// records. Ids that flood the table are random, so they crowd the same buckets: they give
     /// way to newcomers there, and a flood cannot lock newcomers out of every bucket. Whether
-    /// there was such a record.
-    fn make_room(&mut self) -> bool {
+    /// there was such a record. The bucket's records are gathered once and drawn from until half
+    /// are gone or [`ROOM_TTL`] has passed, so a flood costs a scan of the table now and then,
+    /// not one per newcomer.
+    fn make_room(&mut self, now: Instant) -> bool {
+        for _ in 0..2 {
+            let stale = self.room.as_ref().is_none_or(|(pool, at, gathered)| {
+                pool.len() * 2 < *gathered || now.saturating_duration_since(*at) > ROOM_TTL
+            });
+            if stale {
+                self.room = Some((self.crowd(), now, 0));
+                if let Some(r) = &mut self.room {
+                    r.2 = r.0.len();
+                }
+            }
+            while let Some(n) = self.room.as_ref().map(|r| r.0.len()).filter(|n| *n > 0) {
+                let i = (self.draw() % n as u64) as usize;
+                let victim = self.room.as_mut().expect("a pool").0.swap_remove(i);
+                // It may have changed since it was gathered.
+                let evictable = self
+                    .peers
+                    .get(&victim)
+                    .is_some_and(|p| p.inflight == 0 && !self.verified.contains(&p.id));
+                if evictable {
+                    self.remove(&victim);
+                    return true;
+                }
+            }
+            // Drawn dry: gather afresh once.
+            self.room = None;
+        }
+        false
+    }
+
+    /// The records with no verified work and no job in flight in the bucket (shared-prefix
+    /// length) with the most of them, in id order. (Ties go to the longer prefix: a seeded draw
+    /// picks the same victims whatever the hash map's order.)
+    fn crowd(&self) -> Vec<NodeId> {
         let mut by_bucket: HashMap<usize, Vec<NodeId>> = HashMap::new();
         for p in self.peers.values() {
             if p.inflight == 0 && !self.verified.contains(&p.id) {
@@ -454,20 +498,20 @@ impl Table {
                 by_bucket.entry(b).or_default().push(p.id);
             }
         }
-        // (Ties go to the longer prefix and a crowd is drawn from in id order: a seeded draw
-        // picks the same victim whatever the hash map's order.)
-        let Some((_, mut crowd)) = by_bucket.into_iter().max_by_key(|(b, v)| (v.len(), *b)) else {
-            return false;
-        };
+        let mut crowd = by_bucket
+            .into_iter()
+            .max_by_key(|(b, v)| (v.len(), *b))
+            .map(|(_, v)| v)
+            .unwrap_or_default();
         crowd.sort_unstable();
-        let victim = crowd[(self.draw() % crowd.len() as u64) as usize];
-        self.remove(&victim);
-        true
+        crowd
     }
 
     /// Forgets a peer (it left, or its announcements expired).
     pub fn remove(&mut self, id: &NodeId) -> Option<Peer> {
-        self.shortlists.clear();
+        // Only the lists that hold it change (a flood's records come and go by the thousand,
+        // and rebuilding every list for each would cost a scan of the table per decision).
+        self.shortlists.retain(|_, (list, _)| !list.contains(id));
         let b = shared_prefix(&self.own, id).min(255);
         self.buckets[b].retain(|x| x != id);
         let p = self.peers.remove(id)?;

@@ -147,6 +147,25 @@ fn a_full_table_makes_room_for_newcomers_from_the_crowd() {
     for f in &far {
         assert!(t.get(f).is_some());
     }
+    // A wave of newcomers (drawn from one gathered pool, then another): each gets a record, a
+    // job in flight keeps its peer's, and the verified keep theirs.
+    let busy = t
+        .peers()
+        .find(|p| !far.contains(&p.id))
+        .map(|p| p.id)
+        .unwrap();
+    t.take_place(&busy);
+    for k in 0..15_000u32 {
+        let mut b = [0x3c; 32];
+        b[..4].copy_from_slice(&k.to_be_bytes());
+        assert!(t.announce(raw(b), ad(4, 0, 10.0), now), "newcomer {k}");
+        assert!(t.get(&raw(b)).is_some());
+    }
+    assert_eq!(t.len(), MAX_PEERS);
+    assert!(t.get(&busy).is_some());
+    for f in &far {
+        assert!(t.get(f).is_some());
+    }
 }
 
 #[test]
