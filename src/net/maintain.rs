@@ -88,7 +88,8 @@ impl Net {
             }
             self.expire().await;
             let now = Instant::now();
-            let due: Vec<NodeId> = self.with_table(|t| t.due_for_ping(now, rounds));
+            let quiet = self.settings().announce_interval * 2;
+            let due: Vec<NodeId> = self.with_table(|t| t.due_for_ping(now, quiet));
             for id in due {
                 let net = self.clone();
                 self.tasks().spawn(async move { net.probe(&id).await });

@@ -409,12 +409,12 @@ impl Sim {
             }
         }
         let expiry = Duration::from_secs_f64(self.p.expiry_s);
-        let round = self.c.rounds;
+        let quiet = Duration::from_secs_f64(self.p.interval_s * 2.0);
         for v in &mut self.views {
             v.table.expire(now, expiry);
             self.c.pings += match self.p.design {
                 Design::Gossip => v.table.len(),
-                _ => v.table.due_for_ping(now, round).len(),
+                _ => v.table.due_for_ping(now, quiet).len(),
             } as u64;
             self.c.table_sum += v.table.len() as u64;
             self.c.table_max = self.c.table_max.max(v.table.len());
@@ -570,6 +570,8 @@ impl Sim {
                 // Full with others' jobs: it refuses, and the next is asked.
                 delay += rtt as u64;
                 self.c.refusals += 1;
+                let model = self.refs[m].clone();
+                self.views[vi].table.refused_busy(&id, &model);
                 self.jobs[j as usize].exclude.push(id);
                 continue;
             }

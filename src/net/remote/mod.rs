@@ -295,7 +295,7 @@ async fn open(
             if let (Some(w), Some(_), Request::Infer(r)) = (waiver, &tab, req) {
                 release_waived(net, &r.job, peer, w).await;
             }
-            Err(refusal(code, message))
+            Err(refused(net, &peer, req, code, message))
         }
         Ok(Ok(Some(other))) => {
             net.strike(&peer, &format!("answered a job with {other:?}"));
@@ -315,6 +315,16 @@ async fn open(
             Err(unreachable("no answer in time".into()))
         }
     }
+}
+
+/// A peer refused the job: a busy one counts as full for the model until it announces again
+/// (so the next jobs try others first).
+fn refused(net: &Net, peer: &NodeId, req: &Request, code: RefuseCode, message: String) -> Refusal {
+    if let (RefuseCode::Busy, Request::Infer(r)) = (code, req) {
+        let model = ModelRef::parse(&r.model);
+        net.with_table(|t| t.refused_busy(peer, &model));
+    }
+    refusal(code, message)
 }
 
 /// The variant a job asks for and its wire id.

@@ -146,6 +146,8 @@ pub struct Peer {
     pub clock_skew_ms: Option<i64>,
     /// When this node last sent it a job (it counts as used for [`IN_USE_FOR`]).
     pub used_at: Option<Instant>,
+    /// When it was last put on a model's shortlist (used, too, for [`IN_USE_FOR`]).
+    pub listed_at: Option<Instant>,
     /// Smooth weighted round-robin state.
     current: f64,
 }
@@ -253,6 +255,8 @@ pub struct Table {
     /// gathered, when, and how many there were. A flood of newcomers draws from it instead of
     /// scanning the whole table for each one.
     room: Option<(Vec<NodeId>, Instant, usize)>,
+    /// The last peer of the rotating few [`Table::due_for_ping`] chose.
+    ping_cursor: Option<NodeId>,
 }
 
 /// Leading bits two ids share (256 for the same id).
@@ -283,6 +287,7 @@ impl Table {
             verified: Default::default(),
             seed: None,
             room: None,
+            ping_cursor: None,
         }
     }
 
@@ -362,6 +367,7 @@ impl Table {
             clock_skew_ms: None,
             observed_ttft: None,
             used_at: None,
+            listed_at: None,
             current: 0.0,
         }
     }
@@ -444,7 +450,9 @@ impl Table {
             .as_ref()
             .is_none_or(|old| old.models.len() != a.models.len() || old.paused != a.paused);
         p.announcement = Some(a);
-        if changed {
+        // A peer not through its handshake is on no list and cannot join one: a flood of new
+        // ids does not make every decision rebuild the lists (its readmission does).
+        if changed && p.health == Health::Ok {
             self.shortlists.clear();
         }
         true
@@ -534,19 +542,18 @@ impl Table {
         }
     }
 
-    /// The peers to ping this round (`round` counts the node's maintenance rounds): in a table
-    /// of up to [`PING_ALL_UP_TO`] peers, all of them; in a larger one, those this node uses
-    /// (jobs in flight, sent a job within [`IN_USE_FOR`], or on a model's shortlist), the
-    /// evicted whose back-off ended, the not yet verified, and a rotating [`PING_SAMPLE`] of
-    /// the rest, so every peer's health and RTT are measured now and then. A node's pings then
-    /// grow with what it uses, not with the network.
-    pub fn due_for_ping(&self, now: Instant, round: u64) -> Vec<NodeId> {
+    /// The peers to ping this round: in a table of up to [`PING_ALL_UP_TO`] peers, all of
+    /// them; in a larger one, those this node uses (jobs in flight, sent a job or on a model's
+    /// shortlist within [`IN_USE_FOR`]), those gossip has not heard from for `quiet` (the answer
+    /// to a ping pulls their announcement, so a peer gossip misses is not expired for it), the
+    /// evicted whose back-off ended, the not yet verified, and the next [`PING_SAMPLE`] of the
+    /// rest in id order after the last round's (so every peer's health and RTT are measured now
+    /// and then, however the table churns). A node's pings then grow with what it uses (and
+    /// with what gossip loses), not with the network.
+    pub fn due_for_ping(&mut self, now: Instant, quiet: Duration) -> Vec<NodeId> {
         let small = self.peers.len() <= PING_ALL_UP_TO;
-        let listed: std::collections::HashSet<&NodeId> = self
-            .shortlists
-            .values()
-            .flat_map(|(l, _)| l.iter())
-            .collect();
+        let recent =
+            |t: Option<Instant>| t.is_some_and(|t| now.saturating_duration_since(t) < IN_USE_FOR);
         let mut due = Vec::new();
         let mut rest = Vec::new();
         for p in self.peers.values() {
@@ -556,9 +563,9 @@ impl Table {
                 Health::Ok => {
                     small
                         || p.inflight > 0
-                        || p.used_at
-                            .is_some_and(|t| now.saturating_duration_since(t) < IN_USE_FOR)
-                        || listed.contains(&p.id)
+                        || recent(p.used_at)
+                        || recent(p.listed_at)
+                        || now.saturating_duration_since(p.heard) > quiet
                 }
             };
             if now_due {
@@ -568,15 +575,14 @@ impl Table {
             }
         }
         if !rest.is_empty() {
-            // In id order, a window that moves on each round: all of them over the rounds.
             rest.sort_unstable();
-            let start = (round as usize).wrapping_mul(PING_SAMPLE) % rest.len();
-            due.extend(
-                rest.iter()
-                    .cycle()
-                    .skip(start)
-                    .take(PING_SAMPLE.min(rest.len())),
-            );
+            let start = self
+                .ping_cursor
+                .map_or(0, |c| rest.partition_point(|id| *id <= c))
+                % rest.len();
+            let take = PING_SAMPLE.min(rest.len());
+            due.extend(rest.iter().cycle().skip(start).take(take));
+            self.ping_cursor = due.last().copied();
         }
         due
     }
@@ -645,6 +651,23 @@ impl Table {
         let tps = tps.min(MAX_TPS);
         if let Some(p) = self.peers.get_mut(id) {
             p.observed_tps = Some(p.observed_tps.map_or(tps, |old| 0.7 * old + 0.3 * tps));
+        }
+    }
+
+    /// `id` refused a job of `model` as busy: until its next announcement it counts as full
+    /// for the model (its score's load term at zero), so the next jobs go to others first
+    /// rather than each learning the same by a refusal. Its announcements lag its load; many
+    /// requesters ranking alike send it their jobs together.
+    pub fn refused_busy(&mut self, id: &NodeId, model: &ModelRef) {
+        let Some(a) = self.peers.get_mut(id).and_then(|p| p.announcement.as_mut()) else {
+            return;
+        };
+        for ad in a
+            .models
+            .iter_mut()
+            .filter(|m| model.matches(&m.name, &m.quant))
+        {
+            ad.busy = ad.busy.max(ad.slots);
         }
     }
 
@@ -769,6 +792,11 @@ impl Table {
             .is_some_and(|(_, built)| now.saturating_duration_since(*built) < SHORTLIST_TTL);
         if !fresh {
             let list = self.shortlist(model);
+            for id in &list {
+                if let Some(p) = self.peers.get_mut(id) {
+                    p.listed_at = Some(now);
+                }
+            }
             self.shortlists.insert(model.clone(), (list, now));
         }
     }

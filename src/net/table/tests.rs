@@ -238,40 +238,70 @@ fn buckets_hold_k_and_closest_sorts_by_xor() {
 
 #[test]
 fn a_large_table_pings_the_peers_in_use_and_a_rotating_few() {
+    let long = Duration::from_secs(1 << 20);
     // A small table is pinged whole.
-    let small = table_with(&[(1, 4, 0, 10.0), (2, 4, 0, 10.0)]);
-    assert_eq!(small.due_for_ping(Instant::now(), 0).len(), 2);
+    let mut small = table_with(&[(1, 4, 0, 10.0), (2, 4, 0, 10.0)]);
+    assert_eq!(small.due_for_ping(Instant::now(), long).len(), 2);
     let now = Instant::now();
     let mut t = Table::new(raw([0xff; 32]), Weights::default());
-    for n in 0..200u16 {
-        let mut b = [7u8; 32];
-        b[..2].copy_from_slice(&n.to_be_bytes());
-        assert!(t.announce(raw(b), ad(4, 0, 10.0), now));
+    let ids: Vec<NodeId> = (0..200u16)
+        .map(|n| {
+            let mut b = [7u8; 32];
+            b[..2].copy_from_slice(&n.to_be_bytes());
+            raw(b)
+        })
+        .collect();
+    for p in &ids {
+        assert!(t.announce(*p, ad(4, 0, 10.0), now));
+        t.readmit(p, now);
+    }
+    // Nothing used yet: the rotating few only, and the rounds go round every peer, even as
+    // peers come and go between rounds.
+    assert_eq!(t.due_for_ping(now, long).len(), PING_SAMPLE);
+    let mut seen = std::collections::HashSet::new();
+    for round in 0..(220 / PING_SAMPLE + 1) {
+        seen.extend(t.due_for_ping(now, long));
+        let mut b = [9u8; 32];
+        b[0] = round as u8;
+        t.announce(raw(b), ad(4, 0, 10.0), now);
         t.readmit(&raw(b), now);
     }
-    // Nothing used yet: the rotating sample only, and the rounds go round every peer.
-    assert_eq!(t.due_for_ping(now, 0).len(), PING_SAMPLE);
-    let mut seen = std::collections::HashSet::new();
-    for round in 0..(200 / PING_SAMPLE as u64 + 1) {
-        seen.extend(t.due_for_ping(now, round));
-    }
-    assert_eq!(seen.len(), 200);
+    assert!(ids.iter().all(|p| seen.contains(p)), "{} seen", seen.len());
     // A job sent: its peer, and the model's shortlist, are pinged every round.
     let picked = t.pick_at(&m("m"), &[], now).expect("a peer");
     t.take_place_at(&picked, now);
-    let due = t.due_for_ping(now, 1);
+    let due = t.due_for_ping(now, long);
     assert!(due.contains(&picked));
     assert_eq!(due.len(), SHORTLIST + PING_SAMPLE, "{}", due.len());
     // Once the job is done and IN_USE_FOR has passed, it is one of the rest again.
     t.release_place(&picked);
-    t.invalidate();
     let later = now + IN_USE_FOR + Duration::from_secs(1);
-    assert_eq!(t.due_for_ping(later, 1).len(), PING_SAMPLE);
+    assert_eq!(t.due_for_ping(later, long).len(), PING_SAMPLE);
+    // Peers gossip has not heard from lately are pinged (the answer pulls their news).
+    let quiet = Duration::from_secs(10);
+    assert_eq!(t.due_for_ping(later, quiet).len(), t.len());
     // An evicted peer is pinged once its back-off ends, not before.
     for _ in 0..EVICT_AFTER {
         t.failure(&picked, "gone", later);
     }
-    assert!(!t.due_for_ping(later, 99).contains(&picked));
-    let retry = later + MAX_BACKOFF;
-    assert!(t.due_for_ping(retry, 1).contains(&picked));
+    assert!(!t.due_for_ping(later, quiet).contains(&picked));
+    assert!(t.due_for_ping(later + MAX_BACKOFF, long).contains(&picked));
+}
+
+#[test]
+fn a_busy_refusal_counts_the_peer_full_until_it_announces_again() {
+    let mut t = table_with(&[(1, 4, 0, 10.0), (2, 4, 0, 10.0)]);
+    let w = t.weights;
+    let score = |t: &Table, n: u8| t.get(&id(n)).unwrap().score(&m("m"), &w).unwrap();
+    let before = score(&t, 1);
+    t.refused_busy(&id(1), &m("m"));
+    assert!(score(&t, 1) < before);
+    assert!(score(&t, 1) < score(&t, 2));
+    // Another model's refusal changes nothing; its next announcement says how busy it is.
+    t.refused_busy(&id(2), &m("other"));
+    assert_eq!(score(&t, 2), before);
+    let mut a = ad(4, 0, 10.0);
+    a.seq = 2;
+    assert!(t.announce(id(1), a, Instant::now()));
+    assert_eq!(score(&t, 1), before);
 }
