@@ -62,7 +62,7 @@ use crate::ids::{NodeId, unix_now};
 use crate::node::Node;
 use crate::tasks::Tasks;
 pub use auto::Want;
-pub use reputation::Misbehaviour;
+pub use reputation::{FLOOD_WINDOW, MAX_FLOOD_AUTHORS, Misbehaviour};
 pub use status::PeerStatus;
 use table::Table;
 pub use ticket::Ticket;

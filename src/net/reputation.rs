@@ -17,10 +17,10 @@ use crate::ids::NodeId;
 
 /// Most announcements one author may send per window before the excess counts as flooding.
 const FLOOD_LIMIT: u32 = 20;
-pub(super) const FLOOD_WINDOW: Duration = Duration::from_secs(10);
+pub const FLOOD_WINDOW: Duration = Duration::from_secs(10);
 /// Authors counted per flood window at most: past it, announcements of authors not yet
 /// counted wait for the next window (dropped, not struck).
-const MAX_FLOOD_AUTHORS: usize = 8192;
+pub const MAX_FLOOD_AUTHORS: usize = 8192;
 /// Peers whose protocol violations are remembered at most (the least-struck are forgotten).
 const MAX_STRIKE_RECORDS: usize = 4096;
 /// Bans remembered at most. A ban is never forgotten to make room for another: when the list

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 
 use super::run::Sim;
-use super::world::{MODELS, RTT_MS};
+use super::world::MODELS;
 use crate::ids::NodeId;
 use crate::net::table::providers::{self, PER_ANSWER};
 use crate::net::table::{K, shared_prefix};
@@ -100,11 +100,6 @@ impl Sim {
         out
     }
 
-    fn rtt_between(&self, region: usize, mile: f64, to: u32) -> f64 {
-        let n = &self.nodes[to as usize];
-        RTT_MS[region][n.region as usize] as f64 + mile + n.mile_ms
-    }
-
     /// An iterative lookup of `key` from `from` (in `region`): [`ALPHA`] queries a step to the
     /// closest contacts not yet asked, until the K closest known have all been asked.
     pub(super) fn lookup(
@@ -146,7 +141,7 @@ impl Sim {
                 }
                 known.insert(d, (c, true, false));
                 let i = self.index[&c];
-                step = step.max(self.rtt_between(region, mile, i));
+                step = step.max(super::run::rtt_between(&self.nodes, region, mile, i));
                 for n in self.bucket(&c, key) {
                     if n != from {
                         known.entry(n.xor(key)).or_insert((n, false, false));

@@ -84,7 +84,6 @@ impl Default for Params {
 #[derive(Debug, Default)]
 struct Counters {
     seconds: f64,
-    toggles: u64,
     rounds: u64,
     round_cpu: Duration,
     /// Announcements delivered to the observers (each observer is one node).

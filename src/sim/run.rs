@@ -30,9 +30,9 @@ const MAX_ATTEMPTS: u32 = 6;
 /// How long a request waits for room when every capable peer is full.
 const QUEUE_WAIT_MS: u64 = 30_000;
 /// Distinct unknown authors a node takes announcements from in a flood window (the node's
-/// `MAX_FLOOD_AUTHORS` over its 10 s window): past it, new authors are dropped.
-const MAX_FLOOD_AUTHORS: u32 = 8192;
-const FLOOD_WINDOW_MS: u64 = 10_000;
+/// own limit): past it, new authors are dropped.
+const MAX_FLOOD_AUTHORS: u32 = crate::net::MAX_FLOOD_AUTHORS as u32;
+const FLOOD_WINDOW_MS: u64 = crate::net::FLOOD_WINDOW.as_millis() as u64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Ev {
@@ -223,7 +223,6 @@ impl Sim {
             self.nodes[i].next_toggle = first;
             self.at(first, Ev::Toggle(i as u32));
         }
-        self.c.toggles = 0;
         self.at(0, Ev::Round);
         for r in 0..REGIONS.len() {
             self.at(1, Ev::Arrive(r as u8));
@@ -263,7 +262,6 @@ impl Sim {
         let t = self.t;
         let n = &mut self.nodes[i as usize];
         let r = n.region as usize;
-        self.c.toggles += 1;
         if n.online {
             n.online = false;
             n.online_ms += t - n.since;
@@ -443,8 +441,7 @@ impl Sim {
         let v = &mut self.views[vi];
         let known = v.table.get(&id).is_some();
         if v.table.announce(id, a, now) && !known {
-            let n = &self.nodes[i];
-            let rtt = RTT_MS[v.region][n.region as usize] as f64 + v.mile_ms + n.mile_ms;
+            let rtt = rtt_between(&self.nodes, v.region, v.mile_ms, i as u32);
             if let Some(p) = v.table.get_mut(&id) {
                 p.rtt = Some(Duration::from_secs_f64(rtt / 1e3));
             }
@@ -474,8 +471,8 @@ impl Sim {
     }
 
     fn rtt_ms(&self, vi: usize, w: usize) -> f64 {
-        let (v, n) = (&self.views[vi], &self.nodes[w]);
-        RTT_MS[v.region][n.region as usize] as f64 + v.mile_ms + n.mile_ms
+        let v = &self.views[vi];
+        rtt_between(&self.nodes, v.region, v.mile_ms, w as u32)
     }
 
     /// A request arrives in region `r` (a Poisson process whose rate follows the region's day
@@ -738,4 +735,10 @@ impl Sim {
     pub(super) fn observers(&self) -> usize {
         self.views.len()
     }
+}
+
+/// The round trip from a node in `region` with last mile `mile` (ms) to node `to`.
+pub(super) fn rtt_between(nodes: &[SimNode], region: usize, mile: f64, to: u32) -> f64 {
+    let n = &nodes[to as usize];
+    RTT_MS[region][n.region as usize] as f64 + mile + n.mile_ms
 }
