@@ -114,6 +114,14 @@ pub struct Layer {
     /// LAN discovery over mDNS (the file's form of `--no-mdns`).
     #[arg(skip)]
     pub mdns: Option<bool>,
+    /// Turn off announcements over the network-wide gossip topic: peers are found by provider
+    /// records and lookups only (what a network of thousands of nodes wants)
+    #[arg(long, env = "LLP_NO_GOSSIP", global = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    #[serde(skip)]
+    pub no_gossip: Option<bool>,
+    /// Announcements over gossip (the file's form of `--no-gossip`).
+    #[arg(skip)]
+    pub gossip: Option<bool>,
     /// How often the node announces itself to its peers, in ms [default: 5000]
     #[arg(long, env = "LLP_ANNOUNCE_INTERVAL_MS", global = true)]
     pub announce_interval_ms: Option<u64>,
@@ -350,6 +358,9 @@ pub struct NetSettings {
     /// Tickets from `llp invite`.
     pub join: Vec<String>,
     pub mdns: bool,
+    /// Announcements over the network-wide gossip topic (off: provider records and lookups
+    /// only).
+    pub gossip: bool,
     /// The network's name and secret (empty: an open network).
     pub network: String,
     pub secret: String,
@@ -700,6 +711,7 @@ impl NetSettings {
             relay,
             join: o.join.clone().or(file.join.clone()).unwrap_or_default(),
             mdns: o.no_mdns.map(|off| !off).or(file.mdns).unwrap_or(true),
+            gossip: o.no_gossip.map(|off| !off).or(file.gossip).unwrap_or(true),
             network,
             secret: o
                 .network_secret
@@ -999,7 +1011,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.net.relay, Relay::Disabled);
-        assert!(s.net.listen.ip().is_loopback() && !s.net.mdns);
+        assert!(s.net.listen.ip().is_loopback() && !s.net.mdns && s.net.gossip);
         assert_eq!(s.net.peer_expiry, Duration::from_millis(5000));
         let e = with_file("listen = \"nowhere\"\n").unwrap_err().0;
         assert!(e.contains("line 1, field `listen`"), "{e}");
@@ -1009,5 +1021,12 @@ mod tests {
         })
         .unwrap();
         assert!(!flag.net.mdns);
+        assert!(!with_file("gossip = false\n").unwrap().net.gossip);
+        let flag = Settings::resolve(Layer {
+            no_gossip: Some(true),
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(!flag.net.gossip);
     }
 }

@@ -168,6 +168,13 @@ mod targets {
                 policy: "p".into(),
             },
             Request::GetAnnouncement,
+            Request::GetProviders {
+                key: node().to_string(),
+                from: 3,
+            },
+            Request::Provide {
+                signed: "00".repeat(120),
+            },
             Request::HeadOf {
                 id: node().to_string(),
             },

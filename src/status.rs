@@ -75,6 +75,12 @@ pub struct NetworkStatus {
     /// Bytes of memory it has free for peers' stages.
     #[serde(default)]
     pub stage_free: u64,
+    /// Whether it announces itself over the network-wide gossip topic (`--no-gossip`: no).
+    #[serde(default)]
+    pub gossip: bool,
+    /// Provider records it holds (Kademlia ADD_PROVIDER), its own among them.
+    #[serde(default)]
+    pub provider_records: usize,
 }
 
 /// The snapshot of a running node. Blocking (reads the ledger's newest entries).
@@ -102,6 +108,8 @@ pub fn snapshot(router: &Router) -> Snapshot {
             pipelines: n.pipelines(),
             stages: n.stages().status(),
             stage_free: crate::net::pipeline::host::budget(n).saturating_sub(n.stages().used()),
+            gossip: n.settings().gossip,
+            provider_records: n.provider_records(),
         }
     });
     let ledger = node.ledger().map(|l| l.status());

@@ -590,3 +590,46 @@ async fn a_restarted_node_finds_its_peers_again_without_a_ticket() {
     let saved = std::fs::read_to_string(a.data_dir().join("peers.json")).unwrap_or_default();
     assert!(saved.contains(&b.id), "{saved}");
 }
+
+/// Without gossip, a node finds a worker it has not heard of by looking up the model's provider
+/// records: the worker published its record to the nodes closest to the model's key (here the
+/// one node both know), and a gateway that knows only that node asks it.
+#[tokio::test]
+async fn without_gossip_a_gateway_finds_a_worker_by_its_provider_record() {
+    let hub = first(&["--model", "none", "--no-gossip"]);
+    let worker = joiner(&hub.ticket(), &["--no-gossip"]);
+    eventually(
+        60,
+        "the hub holds the worker's provider record",
+        async || {
+            let s = hub.status().await;
+            (s["network"]["provider_records"].as_u64() >= Some(1)).then_some(())
+        },
+    )
+    .await;
+    let s = hub.status().await;
+    assert_eq!(s["network"]["gossip"], false, "{s}");
+    let gw = Node::start_with(
+        &with(
+            &["--join", &hub.ticket()],
+            &["--model", "none", "--no-gossip"],
+        ),
+        |c| {
+            c.env("LLP_LOG", "info");
+        },
+    );
+    // The gateway's request looks the model up, and goes to the worker.
+    let (status, headers, v) =
+        post(&gw.url("/v1/chat/completions"), &chat_body("Say hi.", 8)).await;
+    assert_eq!(status, 200, "{v}\n{}", gw.log_text());
+    assert_eq!(served_by(&headers), worker.id);
+    eventually(20, "the gateway logs its lookup", async || {
+        gw.log_text().contains("found by lookup").then_some(())
+    })
+    .await;
+    let log = gw.log_text();
+    assert!(
+        log.contains(&format!("providers of {MODEL}: 1 found by lookup")),
+        "{log}"
+    );
+}

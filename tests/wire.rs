@@ -850,3 +850,93 @@ async fn answer_pings(conn: Connection) {
         });
     }
 }
+
+/// Provider records (Kademlia ADD_PROVIDER / GET_PROVIDERS): a member may store only its own
+/// sealed announcement, and only under the keys of the catalog's models it announces, for its
+/// own shard; a relayed, altered or malformed record and a malformed key are refused and struck.
+/// What it stored comes back to a lookup of its key, and to no other.
+#[tokio::test]
+async fn provider_records_hold_only_the_senders_own_announcement_under_its_own_keys() {
+    use local_llm_proxy::net::table::providers;
+    let node = Node::start(&["--announce-interval-ms", "500"]);
+    let key = SecretKey::generate();
+    let at = attacker_as(&node, key.clone()).await;
+    let conn = at.member().await;
+    let (topic, net) = (at.topic(), at.ticket.network.clone());
+    let ad = |name: &str| wire::ModelAd {
+        name: name.into(),
+        quant: "Q4_1".into(),
+        slots: 1,
+        busy: 0,
+        queued: 0,
+        ctx: 512,
+        tokens_per_s: 0.0,
+        features: Vec::new(),
+        engine: Default::default(),
+    };
+    let sealed = |k: &SecretKey, seq: u64, model: &str| {
+        wire::seal(
+            k,
+            &topic,
+            &wire::Announcement::new(seq, &net, vec![ad(model)]),
+        )
+    };
+    let provide = |signed: &[u8]| {
+        wire::encode(&Request::Provide {
+            signed: hex::encode(signed),
+        })
+    };
+    let get = |k: String| wire::encode(&Request::GetProviders { key: k, from: 0 });
+
+    // Another node's announcement, relayed as if it were the sender's record.
+    let theirs = sealed(&SecretKey::generate(), 1, MODEL);
+    let (code, msg) = refused(at.raw(&conn, &provide(&theirs)).await);
+    assert_eq!(code, "invalid", "{msg}");
+    assert!(msg.contains("not the sender's"), "{msg}");
+    // Its own, altered after signing; and not hex at all.
+    let mut altered = sealed(&key, 2, MODEL);
+    let last = altered.len() - 2;
+    altered[last] ^= 1;
+    let (code, msg) = refused(at.raw(&conn, &provide(&altered)).await);
+    assert_eq!(code, "invalid", "{msg}");
+    let bad_hex = wire::encode(&Request::Provide {
+        signed: "not hex".into(),
+    });
+    let (code, msg) = refused(at.raw(&conn, &bad_hex).await);
+    assert!(code == "invalid" && msg.contains("hex"), "{msg}");
+
+    // Its own, of a model the catalog does not list: kept under no key.
+    let made_up = sealed(&key, 3, "no-such-model");
+    let r = at.raw(&conn, &provide(&made_up)).await;
+    assert_eq!(r, Some(Reply::Stored { keys: 0 }));
+    // Its own, of the default model: kept under that model's key for its shard.
+    let own = sealed(&key, 4, MODEL);
+    let r = at.raw(&conn, &provide(&own)).await;
+    assert_eq!(r, Some(Reply::Stored { keys: 1 }));
+    let me = NodeId::from(at.ep.id());
+    let shard = providers::shard_of(&me);
+    // The authors of the records under a key (the node's own record may share the shard).
+    let authors = async |k: NodeId| match at.raw(&conn, &get(k.to_string())).await {
+        Some(Reply::Providers { records, .. }) => records
+            .iter()
+            .map(|r| wire::open(&topic, &hex::decode(r).unwrap()).unwrap().0)
+            .collect::<Vec<NodeId>>(),
+        other => panic!("get_providers: {other:?}"),
+    };
+    assert!(authors(providers::key(MODEL, shard)).await.contains(&me));
+    // Under another shard's key, or a made-up model's, there is nothing of it.
+    for k in [
+        providers::key(MODEL, (shard + 1) % providers::SHARDS),
+        providers::key("no-such-model", shard),
+    ] {
+        assert!(!authors(k).await.contains(&me));
+    }
+    // A key that is not one.
+    let (code, msg) = refused(at.raw(&conn, &get("zz".into())).await);
+    assert!(code == "invalid" && msg.contains("not a key"), "{msg}");
+    assert!(
+        strikes_of(&node, &at.id()).await >= 4,
+        "each bad record and key is struck"
+    );
+    assert!(node.log_text().contains("not the sender's"));
+}

@@ -269,7 +269,7 @@ _llp() {
 
     case "${cmd}" in
         llp)
-            opts="-h -V --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --theme --interval --ascii --mouse --help --version serve chat status devices models bench invite demo ledger account config doctor service completions man help"
+            opts="-h -V --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --no-gossip --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --theme --interval --ascii --mouse --help --version serve chat status devices models bench invite demo ledger account config doctor service completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -348,6 +348,10 @@ _llp() {
                     return 0
                     ;;
                 --no-mdns)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --no-gossip)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
@@ -463,7 +467,7 @@ _llp() {
             return 0
             ;;
         llp__subcmd__account)
-            opts="-h --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help create add-node revoke show help"
+            opts="-h --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --no-gossip --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help create add-node revoke show help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -542,6 +546,10 @@ _llp() {
                     return 0
                     ;;
                 --no-mdns)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --no-gossip)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
@@ -645,7 +653,7 @@ _llp() {
             return 0
             ;;
         llp__subcmd__account__subcmd__add__subcmd__node)
-            opts="-h --key --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
+            opts="-h --key --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --no-gossip --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -728,6 +736,10 @@ _llp() {
                     return 0
                     ;;
                 --no-mdns)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --no-gossip)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
@@ -831,7 +843,7 @@ _llp() {
             return 0
             ;;
         llp__subcmd__account__subcmd__create)
-            opts="-h --key --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
+            opts="-h --key --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --no-gossip --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -914,6 +926,10 @@ _llp() {
                     return 0
                     ;;
                 --no-mdns)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --no-gossip)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
@@ -1101,7 +1117,7 @@ _llp() {
             return 0
             ;;
         llp__subcmd__account__subcmd__revoke)
-            opts="-h --key --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
+            opts="-h --key --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --no-gossip --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1184,6 +1200,10 @@ _llp() {
                     return 0
                     ;;
                 --no-mdns)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --no-gossip)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
@@ -1287,7 +1307,7 @@ _llp() {
             return 0
             ;;
         llp__subcmd__account__subcmd__show)
-            opts="-h --json --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
+            opts="-h --json --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --no-gossip --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1366,6 +1386,10 @@ _llp() {
                     return 0
                     ;;
                 --no-mdns)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --no-gossip)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
@@ -1469,7 +1493,7 @@ _llp() {
             return 0
             ;;
         llp__subcmd__bench)
-            opts="-h --clients --duration --max-tokens --pp --tg --reps --url --api-only --engine-only --json --p2p --sim --nodes --minutes --seed --rate --design --ledger --tui --idle --trust --jobs --entries --features --embed-model --engines --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
+            opts="-h --clients --duration --max-tokens --pp --tg --reps --url --api-only --engine-only --json --p2p --sim --nodes --minutes --seed --rate --design --ledger --tui --idle --trust --jobs --entries --features --embed-model --engines --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --no-gossip --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1615,6 +1639,10 @@ _llp() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --no-gossip)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
                 --announce-interval-ms)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1715,7 +1743,7 @@ _llp() {
             return 0
             ;;
         llp__subcmd__chat)
-            opts="-h --system --max-tokens --temperature --seed --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
+            opts="-h --system --max-tokens --temperature --seed --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --no-gossip --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1810,6 +1838,10 @@ _llp() {
                     return 0
                     ;;
                 --no-mdns)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --no-gossip)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
@@ -1913,7 +1945,7 @@ _llp() {
             return 0
             ;;
         llp__subcmd__completions)
-            opts="-h --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help bash elvish fish powershell zsh"
+            opts="-h --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --no-gossip --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1992,6 +2024,10 @@ _llp() {
                     return 0
                     ;;
                 --no-mdns)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --no-gossip)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
@@ -2095,7 +2131,7 @@ _llp() {
             return 0
             ;;
         llp__subcmd__config)
-            opts="-h --json --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
+            opts="-h --json --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --no-gossip --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2174,6 +2210,10 @@ _llp() {
                     return 0
                     ;;
                 --no-mdns)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --no-gossip)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
@@ -2277,7 +2317,7 @@ _llp() {
             return 0
             ;;
         llp__subcmd__demo)
-            opts="-h --nodes --requests --node-slots --once --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
+            opts="-h --nodes --requests --node-slots --once --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --no-gossip --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2368,6 +2408,10 @@ _llp() {
                     return 0
                     ;;
                 --no-mdns)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --no-gossip)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
@@ -2471,7 +2515,7 @@ _llp() {
             return 0
             ;;
         llp__subcmd__devices)
-            opts="-h --json --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
+            opts="-h --json --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --no-gossip --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2550,6 +2594,10 @@ _llp() {
                     return 0
                     ;;
                 --no-mdns)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --no-gossip)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
@@ -2653,7 +2701,7 @@ _llp() {
             return 0
             ;;
         llp__subcmd__doctor)
-            opts="-h --json --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
+            opts="-h --json --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --no-gossip --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2732,6 +2780,10 @@ _llp() {
                     return 0
                     ;;
                 --no-mdns)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --no-gossip)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
@@ -3269,7 +3321,7 @@ _llp() {
             return 0
             ;;
         llp__subcmd__invite)
-            opts="-h --no-secret --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
+            opts="-h --no-secret --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --no-gossip --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3348,6 +3400,10 @@ _llp() {
                     return 0
                     ;;
                 --no-mdns)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --no-gossip)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
@@ -3451,7 +3507,7 @@ _llp() {
             return 0
             ;;
         llp__subcmd__ledger)
-            opts="-h --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help show verify export help"
+            opts="-h --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --no-gossip --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help show verify export help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3530,6 +3586,10 @@ _llp() {
                     return 0
                     ;;
                 --no-mdns)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --no-gossip)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
@@ -3633,7 +3693,7 @@ _llp() {
             return 0
             ;;
         llp__subcmd__ledger__subcmd__export)
-            opts="-o -h --out --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
+            opts="-o -h --out --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --no-gossip --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3720,6 +3780,10 @@ _llp() {
                     return 0
                     ;;
                 --no-mdns)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --no-gossip)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
@@ -3893,7 +3957,7 @@ _llp() {
             return 0
             ;;
         llp__subcmd__ledger__subcmd__show)
-            opts="-h --json --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
+            opts="-h --json --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --no-gossip --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3972,6 +4036,10 @@ _llp() {
                     return 0
                     ;;
                 --no-mdns)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --no-gossip)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
@@ -4075,7 +4143,7 @@ _llp() {
             return 0
             ;;
         llp__subcmd__ledger__subcmd__verify)
-            opts="-h --file --owner --json --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
+            opts="-h --file --owner --json --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --no-gossip --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4162,6 +4230,10 @@ _llp() {
                     return 0
                     ;;
                 --no-mdns)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --no-gossip)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
@@ -4265,7 +4337,7 @@ _llp() {
             return 0
             ;;
         llp__subcmd__man)
-            opts="-h --dir --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
+            opts="-h --dir --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --no-gossip --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4348,6 +4420,10 @@ _llp() {
                     return 0
                     ;;
                 --no-mdns)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --no-gossip)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
@@ -4451,7 +4527,7 @@ _llp() {
             return 0
             ;;
         llp__subcmd__models)
-            opts="-h --json --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help list fetch path quantize help"
+            opts="-h --json --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --no-gossip --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help list fetch path quantize help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4530,6 +4606,10 @@ _llp() {
                     return 0
                     ;;
                 --no-mdns)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --no-gossip)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
@@ -4633,7 +4713,7 @@ _llp() {
             return 0
             ;;
         llp__subcmd__models__subcmd__fetch)
-            opts="-h --from-peers --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
+            opts="-h --from-peers --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --no-gossip --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4712,6 +4792,10 @@ _llp() {
                     return 0
                     ;;
                 --no-mdns)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --no-gossip)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
@@ -4899,7 +4983,7 @@ _llp() {
             return 0
             ;;
         llp__subcmd__models__subcmd__list)
-            opts="-h --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
+            opts="-h --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --no-gossip --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4978,6 +5062,10 @@ _llp() {
                     return 0
                     ;;
                 --no-mdns)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --no-gossip)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
@@ -5081,7 +5169,7 @@ _llp() {
             return 0
             ;;
         llp__subcmd__models__subcmd__path)
-            opts="-h --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
+            opts="-h --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --no-gossip --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5160,6 +5248,10 @@ _llp() {
                     return 0
                     ;;
                 --no-mdns)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --no-gossip)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
@@ -5263,7 +5355,7 @@ _llp() {
             return 0
             ;;
         llp__subcmd__models__subcmd__quantize)
-            opts="-h --to --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
+            opts="-h --to --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --no-gossip --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5346,6 +5438,10 @@ _llp() {
                     return 0
                     ;;
                 --no-mdns)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --no-gossip)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
@@ -5449,7 +5545,7 @@ _llp() {
             return 0
             ;;
         llp__subcmd__serve)
-            opts="-h --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
+            opts="-h --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --no-gossip --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5528,6 +5624,10 @@ _llp() {
                     return 0
                     ;;
                 --no-mdns)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --no-gossip)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
@@ -5631,7 +5731,7 @@ _llp() {
             return 0
             ;;
         llp__subcmd__service)
-            opts="-h --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help install uninstall show help"
+            opts="-h --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --no-gossip --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help install uninstall show help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5710,6 +5810,10 @@ _llp() {
                     return 0
                     ;;
                 --no-mdns)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --no-gossip)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
@@ -5883,7 +5987,7 @@ _llp() {
             return 0
             ;;
         llp__subcmd__service__subcmd__install)
-            opts="-h --user --files-only --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
+            opts="-h --user --files-only --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --no-gossip --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5962,6 +6066,10 @@ _llp() {
                     return 0
                     ;;
                 --no-mdns)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --no-gossip)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
@@ -6065,7 +6173,7 @@ _llp() {
             return 0
             ;;
         llp__subcmd__service__subcmd__show)
-            opts="-h --user --files-only --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
+            opts="-h --user --files-only --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --no-gossip --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6144,6 +6252,10 @@ _llp() {
                     return 0
                     ;;
                 --no-mdns)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --no-gossip)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
@@ -6247,7 +6359,7 @@ _llp() {
             return 0
             ;;
         llp__subcmd__service__subcmd__uninstall)
-            opts="-h --user --files-only --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
+            opts="-h --user --files-only --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --no-gossip --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6326,6 +6438,10 @@ _llp() {
                     return 0
                     ;;
                 --no-mdns)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --no-gossip)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
@@ -6429,7 +6545,7 @@ _llp() {
             return 0
             ;;
         llp__subcmd__status)
-            opts="-h --json --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
+            opts="-h --json --data-dir --config --models-dir --catalog --api --api-token --listen --join --model --paused --max-body-bytes --relay --threads --slots --ctx-size --queue-limit --network --network-secret --no-mdns --no-gossip --announce-interval-ms --peer-expiry-ms --challenge-interval-ms --engine --memory-limit --pipeline-stages --pipeline-checks --share-rate --auto-models --auto-models-disk --region --route --route-region --max-credits --max-ttft-ms --account-cert --keep-peer-text --contribute --auto-pause --hold-off --max-peer-jobs --threads-for-peers --peer-duty --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6508,6 +6624,10 @@ _llp() {
                     return 0
                     ;;
                 --no-mdns)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --no-gossip)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;

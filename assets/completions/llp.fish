@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_llp_global_optspecs
-    string join \n data-dir= config= models-dir= catalog= api= api-token= listen= join= model= paused= max-body-bytes= relay= threads= slots= ctx-size= queue-limit= network= network-secret= no-mdns= announce-interval-ms= peer-expiry-ms= challenge-interval-ms= engine= memory-limit= pipeline-stages= pipeline-checks= share-rate= auto-models= auto-models-disk= region= route= route-region= max-credits= max-ttft-ms= account-cert= keep-peer-text= contribute= auto-pause= hold-off= max-peer-jobs= threads-for-peers= peer-duty= theme= interval= ascii= mouse h/help V/version
+    string join \n data-dir= config= models-dir= catalog= api= api-token= listen= join= model= paused= max-body-bytes= relay= threads= slots= ctx-size= queue-limit= network= network-secret= no-mdns= no-gossip= announce-interval-ms= peer-expiry-ms= challenge-interval-ms= engine= memory-limit= pipeline-stages= pipeline-checks= share-rate= auto-models= auto-models-disk= region= route= route-region= max-credits= max-ttft-ms= account-cert= keep-peer-text= contribute= auto-pause= hold-off= max-peer-jobs= threads-for-peers= peer-duty= theme= interval= ascii= mouse h/help V/version
 end
 
 function __fish_llp_needs_command
@@ -44,6 +44,8 @@ complete -c llp -n "__fish_llp_needs_command" -l queue-limit -d 'Requests that m
 complete -c llp -n "__fish_llp_needs_command" -l network -d 'Name of the network to join or create [default: public]' -r
 complete -c llp -n "__fish_llp_needs_command" -l network-secret -d 'Secret of a private network: only nodes that know it can join [default: none, open]' -r
 complete -c llp -n "__fish_llp_needs_command" -l no-mdns -d 'Turn off LAN discovery over mDNS' -r -f -a "true\t''
+false\t''"
+complete -c llp -n "__fish_llp_needs_command" -l no-gossip -d 'Turn off announcements over the network-wide gossip topic: peers are found by provider records and lookups only (what a network of thousands of nodes wants)' -r -f -a "true\t''
 false\t''"
 complete -c llp -n "__fish_llp_needs_command" -l announce-interval-ms -d 'How often the node announces itself to its peers, in ms [default: 5000]' -r
 complete -c llp -n "__fish_llp_needs_command" -l peer-expiry-ms -d 'A peer not heard from for this long is dropped, in ms [default: 5 announce intervals, at least 5000]' -r
@@ -118,6 +120,8 @@ complete -c llp -n "__fish_llp_using_subcommand serve" -l network -d 'Name of th
 complete -c llp -n "__fish_llp_using_subcommand serve" -l network-secret -d 'Secret of a private network: only nodes that know it can join [default: none, open]' -r
 complete -c llp -n "__fish_llp_using_subcommand serve" -l no-mdns -d 'Turn off LAN discovery over mDNS' -r -f -a "true\t''
 false\t''"
+complete -c llp -n "__fish_llp_using_subcommand serve" -l no-gossip -d 'Turn off announcements over the network-wide gossip topic: peers are found by provider records and lookups only (what a network of thousands of nodes wants)' -r -f -a "true\t''
+false\t''"
 complete -c llp -n "__fish_llp_using_subcommand serve" -l announce-interval-ms -d 'How often the node announces itself to its peers, in ms [default: 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand serve" -l peer-expiry-ms -d 'A peer not heard from for this long is dropped, in ms [default: 5 announce intervals, at least 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand serve" -l challenge-interval-ms -d 'The mean time between challenges this node sends to peers on probation, in ms; 0: none [default: 300000]' -r
@@ -173,6 +177,8 @@ complete -c llp -n "__fish_llp_using_subcommand chat" -l network -d 'Name of the
 complete -c llp -n "__fish_llp_using_subcommand chat" -l network-secret -d 'Secret of a private network: only nodes that know it can join [default: none, open]' -r
 complete -c llp -n "__fish_llp_using_subcommand chat" -l no-mdns -d 'Turn off LAN discovery over mDNS' -r -f -a "true\t''
 false\t''"
+complete -c llp -n "__fish_llp_using_subcommand chat" -l no-gossip -d 'Turn off announcements over the network-wide gossip topic: peers are found by provider records and lookups only (what a network of thousands of nodes wants)' -r -f -a "true\t''
+false\t''"
 complete -c llp -n "__fish_llp_using_subcommand chat" -l announce-interval-ms -d 'How often the node announces itself to its peers, in ms [default: 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand chat" -l peer-expiry-ms -d 'A peer not heard from for this long is dropped, in ms [default: 5 announce intervals, at least 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand chat" -l challenge-interval-ms -d 'The mean time between challenges this node sends to peers on probation, in ms; 0: none [default: 300000]' -r
@@ -223,6 +229,8 @@ complete -c llp -n "__fish_llp_using_subcommand status" -l queue-limit -d 'Reque
 complete -c llp -n "__fish_llp_using_subcommand status" -l network -d 'Name of the network to join or create [default: public]' -r
 complete -c llp -n "__fish_llp_using_subcommand status" -l network-secret -d 'Secret of a private network: only nodes that know it can join [default: none, open]' -r
 complete -c llp -n "__fish_llp_using_subcommand status" -l no-mdns -d 'Turn off LAN discovery over mDNS' -r -f -a "true\t''
+false\t''"
+complete -c llp -n "__fish_llp_using_subcommand status" -l no-gossip -d 'Turn off announcements over the network-wide gossip topic: peers are found by provider records and lookups only (what a network of thousands of nodes wants)' -r -f -a "true\t''
 false\t''"
 complete -c llp -n "__fish_llp_using_subcommand status" -l announce-interval-ms -d 'How often the node announces itself to its peers, in ms [default: 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand status" -l peer-expiry-ms -d 'A peer not heard from for this long is dropped, in ms [default: 5 announce intervals, at least 5000]' -r
@@ -276,6 +284,8 @@ complete -c llp -n "__fish_llp_using_subcommand devices" -l network -d 'Name of 
 complete -c llp -n "__fish_llp_using_subcommand devices" -l network-secret -d 'Secret of a private network: only nodes that know it can join [default: none, open]' -r
 complete -c llp -n "__fish_llp_using_subcommand devices" -l no-mdns -d 'Turn off LAN discovery over mDNS' -r -f -a "true\t''
 false\t''"
+complete -c llp -n "__fish_llp_using_subcommand devices" -l no-gossip -d 'Turn off announcements over the network-wide gossip topic: peers are found by provider records and lookups only (what a network of thousands of nodes wants)' -r -f -a "true\t''
+false\t''"
 complete -c llp -n "__fish_llp_using_subcommand devices" -l announce-interval-ms -d 'How often the node announces itself to its peers, in ms [default: 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand devices" -l peer-expiry-ms -d 'A peer not heard from for this long is dropped, in ms [default: 5 announce intervals, at least 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand devices" -l challenge-interval-ms -d 'The mean time between challenges this node sends to peers on probation, in ms; 0: none [default: 300000]' -r
@@ -327,6 +337,8 @@ complete -c llp -n "__fish_llp_using_subcommand models; and not __fish_seen_subc
 complete -c llp -n "__fish_llp_using_subcommand models; and not __fish_seen_subcommand_from list fetch path quantize help" -l network -d 'Name of the network to join or create [default: public]' -r
 complete -c llp -n "__fish_llp_using_subcommand models; and not __fish_seen_subcommand_from list fetch path quantize help" -l network-secret -d 'Secret of a private network: only nodes that know it can join [default: none, open]' -r
 complete -c llp -n "__fish_llp_using_subcommand models; and not __fish_seen_subcommand_from list fetch path quantize help" -l no-mdns -d 'Turn off LAN discovery over mDNS' -r -f -a "true\t''
+false\t''"
+complete -c llp -n "__fish_llp_using_subcommand models; and not __fish_seen_subcommand_from list fetch path quantize help" -l no-gossip -d 'Turn off announcements over the network-wide gossip topic: peers are found by provider records and lookups only (what a network of thousands of nodes wants)' -r -f -a "true\t''
 false\t''"
 complete -c llp -n "__fish_llp_using_subcommand models; and not __fish_seen_subcommand_from list fetch path quantize help" -l announce-interval-ms -d 'How often the node announces itself to its peers, in ms [default: 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand models; and not __fish_seen_subcommand_from list fetch path quantize help" -l peer-expiry-ms -d 'A peer not heard from for this long is dropped, in ms [default: 5 announce intervals, at least 5000]' -r
@@ -385,6 +397,8 @@ complete -c llp -n "__fish_llp_using_subcommand models; and __fish_seen_subcomma
 complete -c llp -n "__fish_llp_using_subcommand models; and __fish_seen_subcommand_from list" -l network-secret -d 'Secret of a private network: only nodes that know it can join [default: none, open]' -r
 complete -c llp -n "__fish_llp_using_subcommand models; and __fish_seen_subcommand_from list" -l no-mdns -d 'Turn off LAN discovery over mDNS' -r -f -a "true\t''
 false\t''"
+complete -c llp -n "__fish_llp_using_subcommand models; and __fish_seen_subcommand_from list" -l no-gossip -d 'Turn off announcements over the network-wide gossip topic: peers are found by provider records and lookups only (what a network of thousands of nodes wants)' -r -f -a "true\t''
+false\t''"
 complete -c llp -n "__fish_llp_using_subcommand models; and __fish_seen_subcommand_from list" -l announce-interval-ms -d 'How often the node announces itself to its peers, in ms [default: 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand models; and __fish_seen_subcommand_from list" -l peer-expiry-ms -d 'A peer not heard from for this long is dropped, in ms [default: 5 announce intervals, at least 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand models; and __fish_seen_subcommand_from list" -l challenge-interval-ms -d 'The mean time between challenges this node sends to peers on probation, in ms; 0: none [default: 300000]' -r
@@ -435,6 +449,8 @@ complete -c llp -n "__fish_llp_using_subcommand models; and __fish_seen_subcomma
 complete -c llp -n "__fish_llp_using_subcommand models; and __fish_seen_subcommand_from fetch" -l network -d 'Name of the network to join or create [default: public]' -r
 complete -c llp -n "__fish_llp_using_subcommand models; and __fish_seen_subcommand_from fetch" -l network-secret -d 'Secret of a private network: only nodes that know it can join [default: none, open]' -r
 complete -c llp -n "__fish_llp_using_subcommand models; and __fish_seen_subcommand_from fetch" -l no-mdns -d 'Turn off LAN discovery over mDNS' -r -f -a "true\t''
+false\t''"
+complete -c llp -n "__fish_llp_using_subcommand models; and __fish_seen_subcommand_from fetch" -l no-gossip -d 'Turn off announcements over the network-wide gossip topic: peers are found by provider records and lookups only (what a network of thousands of nodes wants)' -r -f -a "true\t''
 false\t''"
 complete -c llp -n "__fish_llp_using_subcommand models; and __fish_seen_subcommand_from fetch" -l announce-interval-ms -d 'How often the node announces itself to its peers, in ms [default: 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand models; and __fish_seen_subcommand_from fetch" -l peer-expiry-ms -d 'A peer not heard from for this long is dropped, in ms [default: 5 announce intervals, at least 5000]' -r
@@ -488,6 +504,8 @@ complete -c llp -n "__fish_llp_using_subcommand models; and __fish_seen_subcomma
 complete -c llp -n "__fish_llp_using_subcommand models; and __fish_seen_subcommand_from path" -l network-secret -d 'Secret of a private network: only nodes that know it can join [default: none, open]' -r
 complete -c llp -n "__fish_llp_using_subcommand models; and __fish_seen_subcommand_from path" -l no-mdns -d 'Turn off LAN discovery over mDNS' -r -f -a "true\t''
 false\t''"
+complete -c llp -n "__fish_llp_using_subcommand models; and __fish_seen_subcommand_from path" -l no-gossip -d 'Turn off announcements over the network-wide gossip topic: peers are found by provider records and lookups only (what a network of thousands of nodes wants)' -r -f -a "true\t''
+false\t''"
 complete -c llp -n "__fish_llp_using_subcommand models; and __fish_seen_subcommand_from path" -l announce-interval-ms -d 'How often the node announces itself to its peers, in ms [default: 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand models; and __fish_seen_subcommand_from path" -l peer-expiry-ms -d 'A peer not heard from for this long is dropped, in ms [default: 5 announce intervals, at least 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand models; and __fish_seen_subcommand_from path" -l challenge-interval-ms -d 'The mean time between challenges this node sends to peers on probation, in ms; 0: none [default: 300000]' -r
@@ -539,6 +557,8 @@ complete -c llp -n "__fish_llp_using_subcommand models; and __fish_seen_subcomma
 complete -c llp -n "__fish_llp_using_subcommand models; and __fish_seen_subcommand_from quantize" -l network -d 'Name of the network to join or create [default: public]' -r
 complete -c llp -n "__fish_llp_using_subcommand models; and __fish_seen_subcommand_from quantize" -l network-secret -d 'Secret of a private network: only nodes that know it can join [default: none, open]' -r
 complete -c llp -n "__fish_llp_using_subcommand models; and __fish_seen_subcommand_from quantize" -l no-mdns -d 'Turn off LAN discovery over mDNS' -r -f -a "true\t''
+false\t''"
+complete -c llp -n "__fish_llp_using_subcommand models; and __fish_seen_subcommand_from quantize" -l no-gossip -d 'Turn off announcements over the network-wide gossip topic: peers are found by provider records and lookups only (what a network of thousands of nodes wants)' -r -f -a "true\t''
 false\t''"
 complete -c llp -n "__fish_llp_using_subcommand models; and __fish_seen_subcommand_from quantize" -l announce-interval-ms -d 'How often the node announces itself to its peers, in ms [default: 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand models; and __fish_seen_subcommand_from quantize" -l peer-expiry-ms -d 'A peer not heard from for this long is dropped, in ms [default: 5 announce intervals, at least 5000]' -r
@@ -615,6 +635,8 @@ complete -c llp -n "__fish_llp_using_subcommand bench" -l network -d 'Name of th
 complete -c llp -n "__fish_llp_using_subcommand bench" -l network-secret -d 'Secret of a private network: only nodes that know it can join [default: none, open]' -r
 complete -c llp -n "__fish_llp_using_subcommand bench" -l no-mdns -d 'Turn off LAN discovery over mDNS' -r -f -a "true\t''
 false\t''"
+complete -c llp -n "__fish_llp_using_subcommand bench" -l no-gossip -d 'Turn off announcements over the network-wide gossip topic: peers are found by provider records and lookups only (what a network of thousands of nodes wants)' -r -f -a "true\t''
+false\t''"
 complete -c llp -n "__fish_llp_using_subcommand bench" -l announce-interval-ms -d 'How often the node announces itself to its peers, in ms [default: 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand bench" -l peer-expiry-ms -d 'A peer not heard from for this long is dropped, in ms [default: 5 announce intervals, at least 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand bench" -l challenge-interval-ms -d 'The mean time between challenges this node sends to peers on probation, in ms; 0: none [default: 300000]' -r
@@ -676,6 +698,8 @@ complete -c llp -n "__fish_llp_using_subcommand invite" -l network -d 'Name of t
 complete -c llp -n "__fish_llp_using_subcommand invite" -l network-secret -d 'Secret of a private network: only nodes that know it can join [default: none, open]' -r
 complete -c llp -n "__fish_llp_using_subcommand invite" -l no-mdns -d 'Turn off LAN discovery over mDNS' -r -f -a "true\t''
 false\t''"
+complete -c llp -n "__fish_llp_using_subcommand invite" -l no-gossip -d 'Turn off announcements over the network-wide gossip topic: peers are found by provider records and lookups only (what a network of thousands of nodes wants)' -r -f -a "true\t''
+false\t''"
 complete -c llp -n "__fish_llp_using_subcommand invite" -l announce-interval-ms -d 'How often the node announces itself to its peers, in ms [default: 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand invite" -l peer-expiry-ms -d 'A peer not heard from for this long is dropped, in ms [default: 5 announce intervals, at least 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand invite" -l challenge-interval-ms -d 'The mean time between challenges this node sends to peers on probation, in ms; 0: none [default: 300000]' -r
@@ -731,6 +755,8 @@ complete -c llp -n "__fish_llp_using_subcommand demo" -l network -d 'Name of the
 complete -c llp -n "__fish_llp_using_subcommand demo" -l network-secret -d 'Secret of a private network: only nodes that know it can join [default: none, open]' -r
 complete -c llp -n "__fish_llp_using_subcommand demo" -l no-mdns -d 'Turn off LAN discovery over mDNS' -r -f -a "true\t''
 false\t''"
+complete -c llp -n "__fish_llp_using_subcommand demo" -l no-gossip -d 'Turn off announcements over the network-wide gossip topic: peers are found by provider records and lookups only (what a network of thousands of nodes wants)' -r -f -a "true\t''
+false\t''"
 complete -c llp -n "__fish_llp_using_subcommand demo" -l announce-interval-ms -d 'How often the node announces itself to its peers, in ms [default: 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand demo" -l peer-expiry-ms -d 'A peer not heard from for this long is dropped, in ms [default: 5 announce intervals, at least 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand demo" -l challenge-interval-ms -d 'The mean time between challenges this node sends to peers on probation, in ms; 0: none [default: 300000]' -r
@@ -782,6 +808,8 @@ complete -c llp -n "__fish_llp_using_subcommand ledger; and not __fish_seen_subc
 complete -c llp -n "__fish_llp_using_subcommand ledger; and not __fish_seen_subcommand_from show verify export help" -l network -d 'Name of the network to join or create [default: public]' -r
 complete -c llp -n "__fish_llp_using_subcommand ledger; and not __fish_seen_subcommand_from show verify export help" -l network-secret -d 'Secret of a private network: only nodes that know it can join [default: none, open]' -r
 complete -c llp -n "__fish_llp_using_subcommand ledger; and not __fish_seen_subcommand_from show verify export help" -l no-mdns -d 'Turn off LAN discovery over mDNS' -r -f -a "true\t''
+false\t''"
+complete -c llp -n "__fish_llp_using_subcommand ledger; and not __fish_seen_subcommand_from show verify export help" -l no-gossip -d 'Turn off announcements over the network-wide gossip topic: peers are found by provider records and lookups only (what a network of thousands of nodes wants)' -r -f -a "true\t''
 false\t''"
 complete -c llp -n "__fish_llp_using_subcommand ledger; and not __fish_seen_subcommand_from show verify export help" -l announce-interval-ms -d 'How often the node announces itself to its peers, in ms [default: 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand ledger; and not __fish_seen_subcommand_from show verify export help" -l peer-expiry-ms -d 'A peer not heard from for this long is dropped, in ms [default: 5 announce intervals, at least 5000]' -r
@@ -838,6 +866,8 @@ complete -c llp -n "__fish_llp_using_subcommand ledger; and __fish_seen_subcomma
 complete -c llp -n "__fish_llp_using_subcommand ledger; and __fish_seen_subcommand_from show" -l network-secret -d 'Secret of a private network: only nodes that know it can join [default: none, open]' -r
 complete -c llp -n "__fish_llp_using_subcommand ledger; and __fish_seen_subcommand_from show" -l no-mdns -d 'Turn off LAN discovery over mDNS' -r -f -a "true\t''
 false\t''"
+complete -c llp -n "__fish_llp_using_subcommand ledger; and __fish_seen_subcommand_from show" -l no-gossip -d 'Turn off announcements over the network-wide gossip topic: peers are found by provider records and lookups only (what a network of thousands of nodes wants)' -r -f -a "true\t''
+false\t''"
 complete -c llp -n "__fish_llp_using_subcommand ledger; and __fish_seen_subcommand_from show" -l announce-interval-ms -d 'How often the node announces itself to its peers, in ms [default: 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand ledger; and __fish_seen_subcommand_from show" -l peer-expiry-ms -d 'A peer not heard from for this long is dropped, in ms [default: 5 announce intervals, at least 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand ledger; and __fish_seen_subcommand_from show" -l challenge-interval-ms -d 'The mean time between challenges this node sends to peers on probation, in ms; 0: none [default: 300000]' -r
@@ -892,6 +922,8 @@ complete -c llp -n "__fish_llp_using_subcommand ledger; and __fish_seen_subcomma
 complete -c llp -n "__fish_llp_using_subcommand ledger; and __fish_seen_subcommand_from verify" -l network-secret -d 'Secret of a private network: only nodes that know it can join [default: none, open]' -r
 complete -c llp -n "__fish_llp_using_subcommand ledger; and __fish_seen_subcommand_from verify" -l no-mdns -d 'Turn off LAN discovery over mDNS' -r -f -a "true\t''
 false\t''"
+complete -c llp -n "__fish_llp_using_subcommand ledger; and __fish_seen_subcommand_from verify" -l no-gossip -d 'Turn off announcements over the network-wide gossip topic: peers are found by provider records and lookups only (what a network of thousands of nodes wants)' -r -f -a "true\t''
+false\t''"
 complete -c llp -n "__fish_llp_using_subcommand ledger; and __fish_seen_subcommand_from verify" -l announce-interval-ms -d 'How often the node announces itself to its peers, in ms [default: 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand ledger; and __fish_seen_subcommand_from verify" -l peer-expiry-ms -d 'A peer not heard from for this long is dropped, in ms [default: 5 announce intervals, at least 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand ledger; and __fish_seen_subcommand_from verify" -l challenge-interval-ms -d 'The mean time between challenges this node sends to peers on probation, in ms; 0: none [default: 300000]' -r
@@ -944,6 +976,8 @@ complete -c llp -n "__fish_llp_using_subcommand ledger; and __fish_seen_subcomma
 complete -c llp -n "__fish_llp_using_subcommand ledger; and __fish_seen_subcommand_from export" -l network -d 'Name of the network to join or create [default: public]' -r
 complete -c llp -n "__fish_llp_using_subcommand ledger; and __fish_seen_subcommand_from export" -l network-secret -d 'Secret of a private network: only nodes that know it can join [default: none, open]' -r
 complete -c llp -n "__fish_llp_using_subcommand ledger; and __fish_seen_subcommand_from export" -l no-mdns -d 'Turn off LAN discovery over mDNS' -r -f -a "true\t''
+false\t''"
+complete -c llp -n "__fish_llp_using_subcommand ledger; and __fish_seen_subcommand_from export" -l no-gossip -d 'Turn off announcements over the network-wide gossip topic: peers are found by provider records and lookups only (what a network of thousands of nodes wants)' -r -f -a "true\t''
 false\t''"
 complete -c llp -n "__fish_llp_using_subcommand ledger; and __fish_seen_subcommand_from export" -l announce-interval-ms -d 'How often the node announces itself to its peers, in ms [default: 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand ledger; and __fish_seen_subcommand_from export" -l peer-expiry-ms -d 'A peer not heard from for this long is dropped, in ms [default: 5 announce intervals, at least 5000]' -r
@@ -999,6 +1033,8 @@ complete -c llp -n "__fish_llp_using_subcommand account; and not __fish_seen_sub
 complete -c llp -n "__fish_llp_using_subcommand account; and not __fish_seen_subcommand_from create add-node revoke show help" -l network -d 'Name of the network to join or create [default: public]' -r
 complete -c llp -n "__fish_llp_using_subcommand account; and not __fish_seen_subcommand_from create add-node revoke show help" -l network-secret -d 'Secret of a private network: only nodes that know it can join [default: none, open]' -r
 complete -c llp -n "__fish_llp_using_subcommand account; and not __fish_seen_subcommand_from create add-node revoke show help" -l no-mdns -d 'Turn off LAN discovery over mDNS' -r -f -a "true\t''
+false\t''"
+complete -c llp -n "__fish_llp_using_subcommand account; and not __fish_seen_subcommand_from create add-node revoke show help" -l no-gossip -d 'Turn off announcements over the network-wide gossip topic: peers are found by provider records and lookups only (what a network of thousands of nodes wants)' -r -f -a "true\t''
 false\t''"
 complete -c llp -n "__fish_llp_using_subcommand account; and not __fish_seen_subcommand_from create add-node revoke show help" -l announce-interval-ms -d 'How often the node announces itself to its peers, in ms [default: 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand account; and not __fish_seen_subcommand_from create add-node revoke show help" -l peer-expiry-ms -d 'A peer not heard from for this long is dropped, in ms [default: 5 announce intervals, at least 5000]' -r
@@ -1057,6 +1093,8 @@ complete -c llp -n "__fish_llp_using_subcommand account; and __fish_seen_subcomm
 complete -c llp -n "__fish_llp_using_subcommand account; and __fish_seen_subcommand_from create" -l network-secret -d 'Secret of a private network: only nodes that know it can join [default: none, open]' -r
 complete -c llp -n "__fish_llp_using_subcommand account; and __fish_seen_subcommand_from create" -l no-mdns -d 'Turn off LAN discovery over mDNS' -r -f -a "true\t''
 false\t''"
+complete -c llp -n "__fish_llp_using_subcommand account; and __fish_seen_subcommand_from create" -l no-gossip -d 'Turn off announcements over the network-wide gossip topic: peers are found by provider records and lookups only (what a network of thousands of nodes wants)' -r -f -a "true\t''
+false\t''"
 complete -c llp -n "__fish_llp_using_subcommand account; and __fish_seen_subcommand_from create" -l announce-interval-ms -d 'How often the node announces itself to its peers, in ms [default: 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand account; and __fish_seen_subcommand_from create" -l peer-expiry-ms -d 'A peer not heard from for this long is dropped, in ms [default: 5 announce intervals, at least 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand account; and __fish_seen_subcommand_from create" -l challenge-interval-ms -d 'The mean time between challenges this node sends to peers on probation, in ms; 0: none [default: 300000]' -r
@@ -1108,6 +1146,8 @@ complete -c llp -n "__fish_llp_using_subcommand account; and __fish_seen_subcomm
 complete -c llp -n "__fish_llp_using_subcommand account; and __fish_seen_subcommand_from add-node" -l network -d 'Name of the network to join or create [default: public]' -r
 complete -c llp -n "__fish_llp_using_subcommand account; and __fish_seen_subcommand_from add-node" -l network-secret -d 'Secret of a private network: only nodes that know it can join [default: none, open]' -r
 complete -c llp -n "__fish_llp_using_subcommand account; and __fish_seen_subcommand_from add-node" -l no-mdns -d 'Turn off LAN discovery over mDNS' -r -f -a "true\t''
+false\t''"
+complete -c llp -n "__fish_llp_using_subcommand account; and __fish_seen_subcommand_from add-node" -l no-gossip -d 'Turn off announcements over the network-wide gossip topic: peers are found by provider records and lookups only (what a network of thousands of nodes wants)' -r -f -a "true\t''
 false\t''"
 complete -c llp -n "__fish_llp_using_subcommand account; and __fish_seen_subcommand_from add-node" -l announce-interval-ms -d 'How often the node announces itself to its peers, in ms [default: 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand account; and __fish_seen_subcommand_from add-node" -l peer-expiry-ms -d 'A peer not heard from for this long is dropped, in ms [default: 5 announce intervals, at least 5000]' -r
@@ -1161,6 +1201,8 @@ complete -c llp -n "__fish_llp_using_subcommand account; and __fish_seen_subcomm
 complete -c llp -n "__fish_llp_using_subcommand account; and __fish_seen_subcommand_from revoke" -l network-secret -d 'Secret of a private network: only nodes that know it can join [default: none, open]' -r
 complete -c llp -n "__fish_llp_using_subcommand account; and __fish_seen_subcommand_from revoke" -l no-mdns -d 'Turn off LAN discovery over mDNS' -r -f -a "true\t''
 false\t''"
+complete -c llp -n "__fish_llp_using_subcommand account; and __fish_seen_subcommand_from revoke" -l no-gossip -d 'Turn off announcements over the network-wide gossip topic: peers are found by provider records and lookups only (what a network of thousands of nodes wants)' -r -f -a "true\t''
+false\t''"
 complete -c llp -n "__fish_llp_using_subcommand account; and __fish_seen_subcommand_from revoke" -l announce-interval-ms -d 'How often the node announces itself to its peers, in ms [default: 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand account; and __fish_seen_subcommand_from revoke" -l peer-expiry-ms -d 'A peer not heard from for this long is dropped, in ms [default: 5 announce intervals, at least 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand account; and __fish_seen_subcommand_from revoke" -l challenge-interval-ms -d 'The mean time between challenges this node sends to peers on probation, in ms; 0: none [default: 300000]' -r
@@ -1211,6 +1253,8 @@ complete -c llp -n "__fish_llp_using_subcommand account; and __fish_seen_subcomm
 complete -c llp -n "__fish_llp_using_subcommand account; and __fish_seen_subcommand_from show" -l network -d 'Name of the network to join or create [default: public]' -r
 complete -c llp -n "__fish_llp_using_subcommand account; and __fish_seen_subcommand_from show" -l network-secret -d 'Secret of a private network: only nodes that know it can join [default: none, open]' -r
 complete -c llp -n "__fish_llp_using_subcommand account; and __fish_seen_subcommand_from show" -l no-mdns -d 'Turn off LAN discovery over mDNS' -r -f -a "true\t''
+false\t''"
+complete -c llp -n "__fish_llp_using_subcommand account; and __fish_seen_subcommand_from show" -l no-gossip -d 'Turn off announcements over the network-wide gossip topic: peers are found by provider records and lookups only (what a network of thousands of nodes wants)' -r -f -a "true\t''
 false\t''"
 complete -c llp -n "__fish_llp_using_subcommand account; and __fish_seen_subcommand_from show" -l announce-interval-ms -d 'How often the node announces itself to its peers, in ms [default: 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand account; and __fish_seen_subcommand_from show" -l peer-expiry-ms -d 'A peer not heard from for this long is dropped, in ms [default: 5 announce intervals, at least 5000]' -r
@@ -1269,6 +1313,8 @@ complete -c llp -n "__fish_llp_using_subcommand config" -l network -d 'Name of t
 complete -c llp -n "__fish_llp_using_subcommand config" -l network-secret -d 'Secret of a private network: only nodes that know it can join [default: none, open]' -r
 complete -c llp -n "__fish_llp_using_subcommand config" -l no-mdns -d 'Turn off LAN discovery over mDNS' -r -f -a "true\t''
 false\t''"
+complete -c llp -n "__fish_llp_using_subcommand config" -l no-gossip -d 'Turn off announcements over the network-wide gossip topic: peers are found by provider records and lookups only (what a network of thousands of nodes wants)' -r -f -a "true\t''
+false\t''"
 complete -c llp -n "__fish_llp_using_subcommand config" -l announce-interval-ms -d 'How often the node announces itself to its peers, in ms [default: 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand config" -l peer-expiry-ms -d 'A peer not heard from for this long is dropped, in ms [default: 5 announce intervals, at least 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand config" -l challenge-interval-ms -d 'The mean time between challenges this node sends to peers on probation, in ms; 0: none [default: 300000]' -r
@@ -1321,6 +1367,8 @@ complete -c llp -n "__fish_llp_using_subcommand doctor" -l network -d 'Name of t
 complete -c llp -n "__fish_llp_using_subcommand doctor" -l network-secret -d 'Secret of a private network: only nodes that know it can join [default: none, open]' -r
 complete -c llp -n "__fish_llp_using_subcommand doctor" -l no-mdns -d 'Turn off LAN discovery over mDNS' -r -f -a "true\t''
 false\t''"
+complete -c llp -n "__fish_llp_using_subcommand doctor" -l no-gossip -d 'Turn off announcements over the network-wide gossip topic: peers are found by provider records and lookups only (what a network of thousands of nodes wants)' -r -f -a "true\t''
+false\t''"
 complete -c llp -n "__fish_llp_using_subcommand doctor" -l announce-interval-ms -d 'How often the node announces itself to its peers, in ms [default: 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand doctor" -l peer-expiry-ms -d 'A peer not heard from for this long is dropped, in ms [default: 5 announce intervals, at least 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand doctor" -l challenge-interval-ms -d 'The mean time between challenges this node sends to peers on probation, in ms; 0: none [default: 300000]' -r
@@ -1372,6 +1420,8 @@ complete -c llp -n "__fish_llp_using_subcommand service; and not __fish_seen_sub
 complete -c llp -n "__fish_llp_using_subcommand service; and not __fish_seen_subcommand_from install uninstall show help" -l network -d 'Name of the network to join or create [default: public]' -r
 complete -c llp -n "__fish_llp_using_subcommand service; and not __fish_seen_subcommand_from install uninstall show help" -l network-secret -d 'Secret of a private network: only nodes that know it can join [default: none, open]' -r
 complete -c llp -n "__fish_llp_using_subcommand service; and not __fish_seen_subcommand_from install uninstall show help" -l no-mdns -d 'Turn off LAN discovery over mDNS' -r -f -a "true\t''
+false\t''"
+complete -c llp -n "__fish_llp_using_subcommand service; and not __fish_seen_subcommand_from install uninstall show help" -l no-gossip -d 'Turn off announcements over the network-wide gossip topic: peers are found by provider records and lookups only (what a network of thousands of nodes wants)' -r -f -a "true\t''
 false\t''"
 complete -c llp -n "__fish_llp_using_subcommand service; and not __fish_seen_subcommand_from install uninstall show help" -l announce-interval-ms -d 'How often the node announces itself to its peers, in ms [default: 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand service; and not __fish_seen_subcommand_from install uninstall show help" -l peer-expiry-ms -d 'A peer not heard from for this long is dropped, in ms [default: 5 announce intervals, at least 5000]' -r
@@ -1428,6 +1478,8 @@ complete -c llp -n "__fish_llp_using_subcommand service; and __fish_seen_subcomm
 complete -c llp -n "__fish_llp_using_subcommand service; and __fish_seen_subcommand_from install" -l network-secret -d 'Secret of a private network: only nodes that know it can join [default: none, open]' -r
 complete -c llp -n "__fish_llp_using_subcommand service; and __fish_seen_subcommand_from install" -l no-mdns -d 'Turn off LAN discovery over mDNS' -r -f -a "true\t''
 false\t''"
+complete -c llp -n "__fish_llp_using_subcommand service; and __fish_seen_subcommand_from install" -l no-gossip -d 'Turn off announcements over the network-wide gossip topic: peers are found by provider records and lookups only (what a network of thousands of nodes wants)' -r -f -a "true\t''
+false\t''"
 complete -c llp -n "__fish_llp_using_subcommand service; and __fish_seen_subcommand_from install" -l announce-interval-ms -d 'How often the node announces itself to its peers, in ms [default: 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand service; and __fish_seen_subcommand_from install" -l peer-expiry-ms -d 'A peer not heard from for this long is dropped, in ms [default: 5 announce intervals, at least 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand service; and __fish_seen_subcommand_from install" -l challenge-interval-ms -d 'The mean time between challenges this node sends to peers on probation, in ms; 0: none [default: 300000]' -r
@@ -1481,6 +1533,8 @@ complete -c llp -n "__fish_llp_using_subcommand service; and __fish_seen_subcomm
 complete -c llp -n "__fish_llp_using_subcommand service; and __fish_seen_subcommand_from uninstall" -l network-secret -d 'Secret of a private network: only nodes that know it can join [default: none, open]' -r
 complete -c llp -n "__fish_llp_using_subcommand service; and __fish_seen_subcommand_from uninstall" -l no-mdns -d 'Turn off LAN discovery over mDNS' -r -f -a "true\t''
 false\t''"
+complete -c llp -n "__fish_llp_using_subcommand service; and __fish_seen_subcommand_from uninstall" -l no-gossip -d 'Turn off announcements over the network-wide gossip topic: peers are found by provider records and lookups only (what a network of thousands of nodes wants)' -r -f -a "true\t''
+false\t''"
 complete -c llp -n "__fish_llp_using_subcommand service; and __fish_seen_subcommand_from uninstall" -l announce-interval-ms -d 'How often the node announces itself to its peers, in ms [default: 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand service; and __fish_seen_subcommand_from uninstall" -l peer-expiry-ms -d 'A peer not heard from for this long is dropped, in ms [default: 5 announce intervals, at least 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand service; and __fish_seen_subcommand_from uninstall" -l challenge-interval-ms -d 'The mean time between challenges this node sends to peers on probation, in ms; 0: none [default: 300000]' -r
@@ -1533,6 +1587,8 @@ complete -c llp -n "__fish_llp_using_subcommand service; and __fish_seen_subcomm
 complete -c llp -n "__fish_llp_using_subcommand service; and __fish_seen_subcommand_from show" -l network -d 'Name of the network to join or create [default: public]' -r
 complete -c llp -n "__fish_llp_using_subcommand service; and __fish_seen_subcommand_from show" -l network-secret -d 'Secret of a private network: only nodes that know it can join [default: none, open]' -r
 complete -c llp -n "__fish_llp_using_subcommand service; and __fish_seen_subcommand_from show" -l no-mdns -d 'Turn off LAN discovery over mDNS' -r -f -a "true\t''
+false\t''"
+complete -c llp -n "__fish_llp_using_subcommand service; and __fish_seen_subcommand_from show" -l no-gossip -d 'Turn off announcements over the network-wide gossip topic: peers are found by provider records and lookups only (what a network of thousands of nodes wants)' -r -f -a "true\t''
 false\t''"
 complete -c llp -n "__fish_llp_using_subcommand service; and __fish_seen_subcommand_from show" -l announce-interval-ms -d 'How often the node announces itself to its peers, in ms [default: 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand service; and __fish_seen_subcommand_from show" -l peer-expiry-ms -d 'A peer not heard from for this long is dropped, in ms [default: 5 announce intervals, at least 5000]' -r
@@ -1591,6 +1647,8 @@ complete -c llp -n "__fish_llp_using_subcommand completions" -l network -d 'Name
 complete -c llp -n "__fish_llp_using_subcommand completions" -l network-secret -d 'Secret of a private network: only nodes that know it can join [default: none, open]' -r
 complete -c llp -n "__fish_llp_using_subcommand completions" -l no-mdns -d 'Turn off LAN discovery over mDNS' -r -f -a "true\t''
 false\t''"
+complete -c llp -n "__fish_llp_using_subcommand completions" -l no-gossip -d 'Turn off announcements over the network-wide gossip topic: peers are found by provider records and lookups only (what a network of thousands of nodes wants)' -r -f -a "true\t''
+false\t''"
 complete -c llp -n "__fish_llp_using_subcommand completions" -l announce-interval-ms -d 'How often the node announces itself to its peers, in ms [default: 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand completions" -l peer-expiry-ms -d 'A peer not heard from for this long is dropped, in ms [default: 5 announce intervals, at least 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand completions" -l challenge-interval-ms -d 'The mean time between challenges this node sends to peers on probation, in ms; 0: none [default: 300000]' -r
@@ -1642,6 +1700,8 @@ complete -c llp -n "__fish_llp_using_subcommand man" -l queue-limit -d 'Requests
 complete -c llp -n "__fish_llp_using_subcommand man" -l network -d 'Name of the network to join or create [default: public]' -r
 complete -c llp -n "__fish_llp_using_subcommand man" -l network-secret -d 'Secret of a private network: only nodes that know it can join [default: none, open]' -r
 complete -c llp -n "__fish_llp_using_subcommand man" -l no-mdns -d 'Turn off LAN discovery over mDNS' -r -f -a "true\t''
+false\t''"
+complete -c llp -n "__fish_llp_using_subcommand man" -l no-gossip -d 'Turn off announcements over the network-wide gossip topic: peers are found by provider records and lookups only (what a network of thousands of nodes wants)' -r -f -a "true\t''
 false\t''"
 complete -c llp -n "__fish_llp_using_subcommand man" -l announce-interval-ms -d 'How often the node announces itself to its peers, in ms [default: 5000]' -r
 complete -c llp -n "__fish_llp_using_subcommand man" -l peer-expiry-ms -d 'A peer not heard from for this long is dropped, in ms [default: 5 announce intervals, at least 5000]' -r

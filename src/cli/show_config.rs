@@ -42,6 +42,7 @@ struct Row {
 const NOT_IN_FILE: &[&str] = &[
     "config",
     "no_mdns",
+    "no_gossip",
     "hold_off",
     "route",
     "route_region",
@@ -57,6 +58,7 @@ const NOT_IN_FILE: &[&str] = &[
 /// Keys of the file with no flag: tables and fine tuning.
 const FILE_ONLY: &[&str] = &[
     "mdns",
+    "gossip",
     "auto_models_keep_s",
     "engines",
     "stall_min_ms",
@@ -251,6 +253,7 @@ fn default_of(id: &str, arg: &clap::Arg, s: &Settings) -> String {
         "listen" => return s.net.listen.to_string(),
         "paused" => return s.paused.to_string(),
         "no_mdns" => return (!s.net.mdns).to_string(),
+        "no_gossip" => return (!s.net.gossip).to_string(),
         "auto_models" => return s.engine.auto_models.to_string(),
         "keep_peer_text" => return s.keep_peer_text.to_string(),
         "slots" => return s.engine.slots.to_string(),

@@ -626,9 +626,10 @@ pub(super) async fn call_on(conn: &Connection, req: &Request) -> anyhow::Result<
     let (mut tx, mut rx) = conn.open_bi().await?;
     wire::write(&mut tx, req).await?;
     tx.finish()?;
-    // A fraud proof carries its prompt: as large as a job's request may be.
+    // A fraud proof carries its prompt: as large as a job's request may be; provider records
+    // are whole announcements.
     let limit = match req {
-        Request::GetProof { .. } => wire::MAX_FRAME,
+        Request::GetProof { .. } | Request::GetProviders { .. } => wire::MAX_FRAME,
         _ => wire::MAX_SMALL_FRAME,
     };
     wire::read(&mut rx, limit)

@@ -279,7 +279,7 @@ impl Drop for Slot {
 mod tests {
     use super::*;
 
-    const LLP: &[u8] = b"llp/12";
+    const LLP: &[u8] = b"llp/13";
 
     fn peer(i: u32) -> NodeId {
         let mut b = [0u8; 32];

@@ -88,7 +88,11 @@ impl Net {
             }
             self.expire().await;
             let now = Instant::now();
-            let quiet = self.settings().announce_interval * 2;
+            // Without gossip, no peer is heard from unasked: only those in use are pinged.
+            let quiet = match self.settings().gossip {
+                true => self.settings().announce_interval * 2,
+                false => Duration::MAX,
+            };
             let due: Vec<NodeId> = self.with_table(|t| t.due_for_ping(now, quiet));
             for id in due {
                 let net = self.clone();

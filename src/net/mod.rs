@@ -36,6 +36,7 @@ mod gossip;
 mod inbound;
 mod maintain;
 pub mod pipeline;
+mod provide;
 pub mod remote;
 mod reputation;
 pub mod serve;
@@ -114,6 +115,8 @@ struct Inner {
     checks: crate::trust::spot::Checks,
     /// Answers this node checked, for challenges.
     known: crate::trust::challenge::Book,
+    /// Provider records held for others, and this node's searches (`provide`).
+    providers: provide::Providers,
     /// The fraud proofs whose ids announcements brought, fetched or being fetched (so each
     /// is fetched and re-run once).
     proofs_seen: Mutex<KeySet>,
@@ -192,6 +195,7 @@ impl Net {
                 disputed: Mutex::new(KeySet::new(KEY_SET_CAP)),
                 debts_asked: Mutex::new(KeySet::new(KEY_SET_CAP)),
                 known: Default::default(),
+                providers: Default::default(),
                 sealed: tokio::sync::watch::channel(Vec::new()).0,
                 last_broadcast: Mutex::new(Instant::now()),
                 change_pending: AtomicBool::new(false),
@@ -215,16 +219,30 @@ impl Net {
         net.restore_verdicts();
         let bootstrap = net.bootstrap()?;
         let ids: Vec<iroh::PublicKey> = bootstrap.iter().filter_map(NodeId::public_key).collect();
-        let topic = net
+        let receiver = net.subscribe(ids).await?;
+        net.spawn_tasks(receiver, bootstrap);
+        Ok(net)
+    }
+
+    /// Joins the network's gossip topic through `ids`, unless gossip is off: then
+    /// announcements travel only point to point (to provider records' holders, to the peers
+    /// that ask, with the answers to pings).
+    async fn subscribe(
+        &self,
+        ids: Vec<iroh::PublicKey>,
+    ) -> anyhow::Result<Option<iroh_gossip::api::GossipReceiver>> {
+        if !self.inner.settings.gossip {
+            return Ok(None);
+        }
+        let topic = self
             .inner
             .gossip
-            .subscribe(net.inner.topic.into(), ids)
+            .subscribe(self.inner.topic.into(), ids)
             .await
             .context("subscribing to the network's gossip topic")?;
         let (sender, receiver) = topic.split();
-        let _ = net.inner.sender.set(sender);
-        net.spawn_tasks(receiver, bootstrap);
-        Ok(net)
+        let _ = self.inner.sender.set(sender);
+        Ok(Some(receiver))
     }
 
     /// A worker proven to cheat before the restart stays banned after it; one with verified
@@ -291,9 +309,16 @@ impl Net {
         Ok(bootstrap)
     }
 
-    fn spawn_tasks(&self, receiver: iroh_gossip::api::GossipReceiver, bootstrap: Vec<NodeId>) {
+    fn spawn_tasks(
+        &self,
+        receiver: Option<iroh_gossip::api::GossipReceiver>,
+        bootstrap: Vec<NodeId>,
+    ) {
         let tasks = &self.inner.tasks;
-        tasks.spawn(self.clone().listen(receiver));
+        if let Some(receiver) = receiver {
+            tasks.spawn(self.clone().listen(receiver));
+        }
+        tasks.spawn(self.clone().provide_loop());
         tasks.spawn(self.clone().announce_loop());
         tasks.spawn(self.clone().announce_changes());
         tasks.spawn(self.clone().maintain());

@@ -22,13 +22,13 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// The node-to-node protocol, versioned in its name: a node speaking another version is refused
 /// by the QUIC handshake itself.
-pub const ALPN: &[u8] = b"llp/12";
+pub const ALPN: &[u8] = b"llp/13";
 /// The protocol version carried in [`Request::Hello`] (3: admitted chains, backed earnings,
 /// payment by signed promises; 4: commitments, proofs, verifiers; 5: running commitments;
 /// 6: tools, response formats, logprobs, chat messages with tool calls; 7: engines and
 /// variants in announcements; 10: regions, accounts, transfers; 11: pipeline stages; 12: the
-/// sender's clock in announcements).
-pub const VERSION: u32 = 12;
+/// sender's clock in announcements; 13: provider records).
+pub const VERSION: u32 = 13;
 /// A worker signs a running commitment to the answer so far after every this many tokens
 /// ([`Reply::Committed`]), and its requester promises to pay for those tokens only then.
 pub const COMMIT_EVERY: u32 = 8;
@@ -88,6 +88,20 @@ pub enum Request {
     },
     Ping {
         nonce: u64,
+    },
+    /// Kademlia ADD_PROVIDER: the sender's own sealed announcement (hex), which the peer keeps
+    /// as the sender's provider record under the key of each model it serves
+    /// (`net::table::providers`). Answered by `Stored`.
+    Provide {
+        signed: String,
+    },
+    /// Kademlia GET_PROVIDERS: the provider records the peer holds under `key` (hex), from the
+    /// `from`-th on, and the contacts it knows closest to the key. Answered by `Providers`
+    /// (read up to [`MAX_FRAME`]: it carries whole announcements).
+    GetProviders {
+        key: String,
+        #[serde(default)]
+        from: u32,
     },
     /// The peer's current signed announcement, asked directly when gossip has not brought one
     /// lately (a peer that restarted, or a gossip overlay still healing).
@@ -453,6 +467,15 @@ pub enum Reply {
     },
     Pong {
         nonce: u64,
+    },
+    /// A `Provide` was kept under this many keys.
+    Stored {
+        keys: u32,
+    },
+    /// The answer to `GetProviders`: sealed announcements (hex), and closer contacts.
+    Providers {
+        records: Vec<String>,
+        nodes: Vec<Contact>,
     },
     /// A sealed announcement (the same bytes gossip carries, checked the same way).
     Announcement {

@@ -148,6 +148,13 @@ impl Router {
         {
             self.pipeline_allowed(&spec)?;
         }
+        // Too few capable peers known (a large network, where nobody hears everybody): their
+        // provider records are looked up, and a job no node here can take waits for that.
+        if let Some(n) = &self.net
+            && spec.policy.allows_peers(true).is_ok()
+        {
+            n.find_providers(&model, local.is_none()).await;
+        }
         let barred = self.screen(&spec, &model);
         let peers_capable = self.capable(&model, needs_tools, &barred);
         let fallback = self

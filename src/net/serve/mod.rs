@@ -40,6 +40,8 @@ pub(super) fn kind(r: &Request) -> &'static str {
         Request::Infer(_) => "a job",
         Request::FindNode { .. } => "find_node",
         Request::Ping { .. } => "ping",
+        Request::Provide { .. } => "provide",
+        Request::GetProviders { .. } => "get_providers",
         Request::GetAnnouncement => "get_announcement",
         Request::GetChain { .. } => "get_chain",
         Request::HeadOf { .. } => "head_of",
@@ -116,19 +118,15 @@ async fn one_stream(net: &Net, peer: NodeId, mut send: SendStream, mut recv: Rec
     }
     let reply = match req {
         Request::Ping { nonce } => Reply::Pong { nonce },
+        Request::Provide { signed } => super::provide::serve_provide(net, peer, &signed),
+        Request::GetProviders { key, from } => {
+            super::provide::serve_get_providers(net, peer, &key, from)
+        }
         Request::GetAnnouncement => match net.sealed_announcement().await {
             Some(signed) => Reply::Announcement { signed },
             None => Reply::refused(RefuseCode::Busy, "starting; no announcement yet"),
         },
-        Request::FindNode { target } => match NodeId::parse(&target) {
-            Ok(t) => Reply::Nodes {
-                nodes: net.with_table(|tb| tb.closest(&t, super::table::K)),
-            },
-            Err(e) => {
-                net.strike(&peer, &format!("find_node: {e}"));
-                Reply::refused(RefuseCode::Invalid, e.to_string())
-            }
-        },
+        Request::FindNode { target } => find_node(net, peer, &target),
         Request::HeadOf { id } => match (NodeId::parse(&id), net.node().ledger()) {
             (Ok(id), Some(l)) => Reply::Head {
                 head: (if id == l.id() {
@@ -184,6 +182,19 @@ async fn one_stream(net: &Net, peer: NodeId, mut send: SendStream, mut recv: Rec
         }
     };
     answer(&mut send, &reply).await;
+}
+
+/// Kademlia FIND_NODE: the contacts closest to `target`.
+fn find_node(net: &Net, peer: NodeId, target: &str) -> Reply {
+    match NodeId::parse(target) {
+        Ok(t) => Reply::Nodes {
+            nodes: net.with_table(|tb| tb.closest(&t, super::table::K)),
+        },
+        Err(e) => {
+            net.strike(&peer, &format!("find_node: {e}"));
+            Reply::refused(RefuseCode::Invalid, e.to_string())
+        }
+    }
 }
 
 /// The fraud proof `id` (hex), if this node holds it.

@@ -28,6 +28,9 @@ pub const MAX_KEYS: usize = 4096;
 pub const REPUBLISH: Duration = Duration::from_secs(300);
 /// How long a record lives without being published again.
 pub const RECORD_TTL: Duration = Duration::from_secs(900);
+/// Records one node holds at most, over every key: with announcements of up to 16 KiB, a
+/// bound on the memory a crowd of made-up providers can take (typical records are ~1 KiB).
+pub const MAX_HELD: usize = 4096;
 /// Records one answer carries at most.
 pub const PER_ANSWER: usize = 20;
 
@@ -59,19 +62,23 @@ struct Record<R> {
 #[derive(Debug)]
 pub struct Store<R> {
     keys: HashMap<NodeId, Vec<Record<R>>>,
+    /// Records over every key.
+    held: usize,
 }
 
 impl<R> Default for Store<R> {
     fn default() -> Self {
         Store {
             keys: HashMap::new(),
+            held: 0,
         }
     }
 }
 
 impl<R: Clone> Store<R> {
     /// Stores (or refreshes) `provider`'s record under `key`. A full key drops its oldest
-    /// record; a store full of keys takes no new key. Whether the record is kept.
+    /// record; a store full of keys takes no new key, and one holding [`MAX_HELD`] records no
+    /// new record but in a full key. Whether the record is kept.
     pub fn put(&mut self, key: NodeId, provider: NodeId, body: R, now: Instant) -> bool {
         if !self.keys.contains_key(&key) && self.keys.len() >= MAX_KEYS {
             self.expire(now);
@@ -79,12 +86,26 @@ impl<R: Clone> Store<R> {
                 return false;
             }
         }
-        let records = self.keys.entry(key).or_default();
-        if let Some(r) = records.iter_mut().find(|r| r.provider == provider) {
+        if let Some(r) = self
+            .keys
+            .get_mut(&key)
+            .and_then(|rs| rs.iter_mut().find(|r| r.provider == provider))
+        {
             r.at = now;
             r.body = body;
             return true;
         }
+        let full_key = self
+            .keys
+            .get(&key)
+            .is_some_and(|rs| rs.len() >= MAX_RECORDS);
+        if !full_key && self.held >= MAX_HELD {
+            self.expire(now);
+            if self.held >= MAX_HELD {
+                return false;
+            }
+        }
+        let records = self.keys.entry(key).or_default();
         if records.len() >= MAX_RECORDS {
             let oldest = records
                 .iter()
@@ -93,6 +114,8 @@ impl<R: Clone> Store<R> {
                 .map(|(i, _)| i)
                 .expect("full");
             records.swap_remove(oldest);
+        } else {
+            self.held += 1;
         }
         records.push(Record {
             provider,
@@ -127,11 +150,12 @@ impl<R: Clone> Store<R> {
             records.retain(|r| now.saturating_duration_since(r.at) <= RECORD_TTL);
             !records.is_empty()
         });
+        self.held = self.keys.values().map(Vec::len).sum();
     }
 
     /// Records held, over every key.
     pub fn len(&self) -> usize {
-        self.keys.values().map(Vec::len).sum()
+        self.held
     }
 
     pub fn is_empty(&self) -> bool {
@@ -178,5 +202,27 @@ mod tests {
         s.expire(late);
         assert!(s.is_empty());
         assert!(shard_of(&id(200)) < SHARDS);
+    }
+
+    #[test]
+    fn a_crowd_of_providers_fills_the_store_only_to_its_bound() {
+        let t0 = Instant::now();
+        let mut s = Store::default();
+        // Made-up providers under many keys: the store stops at MAX_HELD records.
+        let mut kept = 0;
+        for i in 0..(MAX_HELD + 500) as u32 {
+            let mut b = [2u8; 32];
+            b[..4].copy_from_slice(&i.to_be_bytes());
+            kept += usize::from(s.put(key("m", i % 64), NodeId::from_bytes(b), (), t0));
+        }
+        assert_eq!((kept, s.len()), (MAX_HELD, MAX_HELD));
+        // A full store still refreshes a record it holds; once the crowd expires, it takes new.
+        let newcomer = NodeId::from_bytes([2u8; 32]);
+        let mut b = [2u8; 32];
+        b[..4].copy_from_slice(&0u32.to_be_bytes());
+        assert!(s.put(key("m", 0), NodeId::from_bytes(b), (), t0));
+        let late = t0 + RECORD_TTL + Duration::from_secs(1);
+        assert!(s.put(key("m", 0), newcomer, (), late));
+        assert_eq!(s.len(), 1);
     }
 }
