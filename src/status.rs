@@ -75,9 +75,13 @@ pub struct NetworkStatus {
     /// Bytes of memory it has free for peers' stages.
     #[serde(default)]
     pub stage_free: u64,
-    /// Whether it announces itself over the network-wide gossip topic (`--no-gossip`: no).
+    /// Whether it announces itself over the network-wide gossip topic now (not with
+    /// `--no-gossip`, nor in a network estimated past 1,000 nodes).
     #[serde(default)]
     pub gossip: bool,
+    /// The network's size, estimated from the distances of the nodes nearest this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_estimate: Option<u64>,
     /// Provider records it holds (Kademlia ADD_PROVIDER), its own among them.
     #[serde(default)]
     pub provider_records: usize,
@@ -108,7 +112,8 @@ pub fn snapshot(router: &Router) -> Snapshot {
             pipelines: n.pipelines(),
             stages: n.stages().status(),
             stage_free: crate::net::pipeline::host::budget(n).saturating_sub(n.stages().used()),
-            gossip: n.settings().gossip,
+            gossip: n.gossiping(),
+            size_estimate: n.size_estimate(),
             provider_records: n.provider_records(),
         }
     });

@@ -75,6 +75,8 @@ async fn a_node_without_the_model_joins_by_ticket_and_routes_to_its_peer() {
     assert_eq!(p["address"], "direct", "{p}");
     assert!(p["rtt_ms"].as_f64().unwrap() >= 0.0, "{p}");
     assert_eq!(s["network"]["name"], a.status().await["network"]["name"]);
+    // A small network announces over gossip.
+    assert_eq!(s["network"]["gossip"], true, "{s}");
 
     // /v1/models on the gateway lists the peer's model.
     let models = gw.get_json("/v1/models").await;
@@ -632,4 +634,10 @@ async fn without_gossip_a_gateway_finds_a_worker_by_its_provider_record() {
         log.contains(&format!("providers of {MODEL}: 1 found by lookup")),
         "{log}"
     );
+    // Its lookup of its own id told it the network's size, from the nodes that answered.
+    eventually(20, "the gateway estimates three nodes", async || {
+        let s = gw.status().await;
+        (s["network"]["size_estimate"] == 3 && s["network"]["gossip"] == false).then_some(())
+    })
+    .await;
 }

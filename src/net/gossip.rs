@@ -160,6 +160,12 @@ impl Net {
             self.inner.sealed.send_replace(bytes.clone());
         }
         *self.inner.last_broadcast.lock().expect("last broadcast") = Instant::now();
+        // In a large network, nobody hears everybody: the announcement goes only to the peers
+        // that ask for it and to provider records' holders. A leave still goes to whoever
+        // listens.
+        if !leaving && !self.gossiping() {
+            return;
+        }
         if let Some(s) = self.inner.sender.get()
             && let Err(e) = s.broadcast(Bytes::from(bytes)).await
         {

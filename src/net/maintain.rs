@@ -1,8 +1,8 @@
 //! Periodic maintenance of the peer table: every announce interval, quiet peers expire, the
 //! peers this node uses are pinged (RTT, and readmission of evicted peers whose back-off ended;
 //! a small table whole, a large one's other peers a few a round: see
-//! [`table::Table::due_for_ping`]), now and then a
-//! random healthy peer is asked for the contacts nearest to us (Kademlia's bucket refresh), and
+//! [`table::Table::due_for_ping`]), now and then a lookup of our own id refreshes the buckets
+//! and estimates the network's size (`provide`), and
 //! the healthy peers are remembered in `peers.json` for the next start. LAN discovery by mDNS
 //! feeds the table too.
 
@@ -89,7 +89,7 @@ impl Net {
             self.expire().await;
             let now = Instant::now();
             // Without gossip, no peer is heard from unasked: only those in use are pinged.
-            let quiet = match self.settings().gossip {
+            let quiet = match self.gossiping() {
                 true => self.settings().announce_interval * 2,
                 false => Duration::MAX,
             };
@@ -101,21 +101,10 @@ impl Net {
         }
     }
 
-    /// Kademlia's bucket refresh: asks a random healthy peer for the contacts nearest to us, so
-    /// the table learns of nodes gossip has not brought.
+    /// Kademlia's bucket refresh ([`Net::refresh`]), aside.
     fn refresh_buckets(&self) {
-        let healthy: Vec<NodeId> = self.with_table(|t| {
-            t.peers()
-                .filter(|p| p.health == Health::Ok)
-                .map(|p| p.id)
-                .collect()
-        });
-        if !healthy.is_empty() {
-            let pick = healthy[(random_u64() % healthy.len() as u64) as usize];
-            let net = self.clone();
-            self.tasks()
-                .spawn(async move { net.find_nodes(&pick).await });
-        }
+        let net = self.clone();
+        self.tasks().spawn(async move { net.refresh().await });
     }
 
     /// Drops the peers silent for longer than the expiry.

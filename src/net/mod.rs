@@ -336,6 +336,8 @@ impl Net {
                     tracing::warn!("joining through {}: {e}", id.short());
                 } else {
                     net.find_nodes(&id).await;
+                    // The network's size, soon: a node joining a large one stays off gossip.
+                    net.refresh().await;
                 }
             });
         }

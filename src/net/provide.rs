@@ -25,6 +25,11 @@ use super::wire::{self, Contact, Reply, Request};
 use crate::ids::{ModelRef, NodeId, random_u64};
 use crate::node::NodeEvent;
 
+/// The largest network, by this node's estimate, in which it announces itself over gossip
+/// (every node hears every node: at 1,000 nodes some 200 announcements a second each, by
+/// `llp bench --sim`). Past it, announcements travel only point to point, and provider records
+/// find workers.
+pub(super) const GOSSIP_UP_TO: u64 = 1_000;
 /// Queries in flight at once in a lookup (Kademlia's alpha).
 const ALPHA: usize = 3;
 /// Queries one lookup sends at most: a lookup led on by liars ends.
@@ -55,6 +60,8 @@ struct Found {
 pub(super) struct Providers {
     store: std::sync::Mutex<providers::Store<Arc<Vec<u8>>>>,
     searched: std::sync::Mutex<std::collections::HashMap<String, Instant>>,
+    /// The network's size as last estimated (0: not yet).
+    size: std::sync::atomic::AtomicU64,
 }
 
 impl Providers {
@@ -72,6 +79,49 @@ impl Net {
     /// Provider records this node holds for others.
     pub fn provider_records(&self) -> usize {
         self.providers().held()
+    }
+
+    /// The number of nodes in the network, as last estimated from a lookup of this node's own
+    /// id (`None` before the first).
+    pub fn size_estimate(&self) -> Option<u64> {
+        match self
+            .providers()
+            .size
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            0 => None,
+            n => Some(n),
+        }
+    }
+
+    /// Whether this node announces itself over gossip now: unless `--no-gossip`, while the
+    /// network is estimated at no more than [`GOSSIP_UP_TO`] nodes.
+    pub fn gossiping(&self) -> bool {
+        self.settings().gossip && self.size_estimate().is_none_or(|n| n <= GOSSIP_UP_TO)
+    }
+
+    /// Kademlia's bucket refresh: a lookup of this node's own id, which teaches the table the
+    /// nodes nearest to it and, by their distances, the network's size.
+    pub(super) async fn refresh(&self) {
+        let found = self.lookup(self.id(), false, 0).await;
+        if found.closest.is_empty() {
+            return;
+        }
+        let before = self.gossiping();
+        let n = providers::estimate_size(&self.id(), &found.closest, table::K);
+        self.providers()
+            .size
+            .store(n, std::sync::atomic::Ordering::Relaxed);
+        if self.settings().gossip && before != self.gossiping() {
+            tracing::info!(
+                "the network holds about {n} nodes: announcements over gossip {}",
+                if before {
+                    "off (provider records find workers)"
+                } else {
+                    "on"
+                }
+            );
+        }
     }
 
     fn providers(&self) -> &Providers {

@@ -49,6 +49,33 @@ pub fn shard_of(provider: &NodeId) -> u32 {
     u32::from_be_bytes([b[28], b[29], b[30], b[31]]) % SHARDS
 }
 
+/// The number of nodes in the network, estimated from the ids of the `closest` nodes a lookup of
+/// `own` found: ids are uniform, so the i-th closest lies at about i/N of the id space, and N is
+/// the least-squares slope of i over those distances. A lookup that found fewer than `k` found
+/// them all.
+pub fn estimate_size(own: &NodeId, closest: &[NodeId], k: usize) -> u64 {
+    if closest.len() < k {
+        return closest.len() as u64 + 1;
+    }
+    let mut d: Vec<f64> = closest
+        .iter()
+        .map(|id| {
+            let x = own.xor(id);
+            u64::from_be_bytes(x[..8].try_into().expect("8 bytes")) as f64 / 2f64.powi(64)
+        })
+        .collect();
+    d.sort_by(f64::total_cmp);
+    let (mut num, mut den) = (0.0, 0.0);
+    for (i, d) in d.iter().enumerate() {
+        num += (i + 1) as f64 * d;
+        den += d * d;
+    }
+    if den <= 0.0 {
+        return u64::MAX;
+    }
+    (num / den).round().clamp(1.0, u64::MAX as f64) as u64
+}
+
 /// One provider's record under one key.
 #[derive(Debug, Clone)]
 struct Record<R> {
@@ -202,6 +229,38 @@ mod tests {
         s.expire(late);
         assert!(s.is_empty());
         assert!(shard_of(&id(200)) < SHARDS);
+    }
+
+    #[test]
+    fn the_size_of_a_network_is_estimated_from_the_closest_ids() {
+        let ids = |n: u32, seed: u32| -> Vec<NodeId> {
+            (0..n)
+                .map(|i| {
+                    let h = blake3::hash(&[seed.to_be_bytes(), i.to_be_bytes()].concat());
+                    NodeId::from_bytes(*h.as_bytes())
+                })
+                .collect()
+        };
+        for n in [100u32, 1_000, 10_000, 100_000] {
+            let mut ratios = Vec::new();
+            for seed in 0..20 {
+                let all = ids(n, seed);
+                let own = all[0];
+                let mut rest: Vec<NodeId> = all[1..].to_vec();
+                rest.sort_by_key(|id| own.xor(id));
+                rest.truncate(20);
+                ratios.push(estimate_size(&own, &rest, 20) as f64 / f64::from(n));
+            }
+            ratios.sort_by(f64::total_cmp);
+            let median = ratios[ratios.len() / 2];
+            assert!((0.7..1.4).contains(&median), "{n}: {ratios:?}");
+            assert!(
+                ratios.iter().all(|r| (0.3..3.0).contains(r)),
+                "{n}: {ratios:?}"
+            );
+        }
+        // A lookup that found fewer than K found the whole network.
+        assert_eq!(estimate_size(&id(1), &[id(2), id(3)], 20), 3);
     }
 
     #[test]
