@@ -629,7 +629,8 @@ pub(super) async fn call_on(conn: &Connection, req: &Request) -> anyhow::Result<
     // A fraud proof carries its prompt: as large as a job's request may be; provider records
     // are whole announcements.
     let limit = match req {
-        Request::GetProof { .. } | Request::GetProviders { .. } => wire::MAX_FRAME,
+        Request::GetProof { .. } => wire::MAX_FRAME,
+        Request::GetProviders { .. } => wire::MAX_PROVIDERS_FRAME,
         _ => wire::MAX_SMALL_FRAME,
     };
     wire::read(&mut rx, limit)

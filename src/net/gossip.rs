@@ -296,7 +296,15 @@ impl Net {
         let Some((author, a)) = self.verify(from, content, direct) else {
             return;
         };
-        if self.banned(&author) || self.flooded(&author) {
+        // A replay (the table holds one as new) is noise: not counted as its author's flood
+        // (a relay or a provider-record holder could otherwise get an honest author struck),
+        // and its ledger news is not taken twice.
+        let replay = self.with_table(|t| {
+            t.get(&author)
+                .and_then(|p| p.announcement.as_ref())
+                .is_some_and(|old| old.seq >= a.seq)
+        });
+        if replay || self.banned(&author) || self.flooded(&author) {
             return;
         }
         if !self.take_ledger_news(&author, &a) {
@@ -525,6 +533,7 @@ impl Net {
         if newer {
             tracing::info!("peer {} left the network", author.short());
             self.with_table(|t| t.remove(author));
+            self.providers().forget(author);
             self.node().room_changed();
             let (net, author) = (self.clone(), *author);
             self.tasks()

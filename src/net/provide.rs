@@ -15,7 +15,7 @@
 //! Lookups are Kademlia's: the closest nodes known are asked, [`ALPHA`] at a time, for closer
 //! ones, until the K closest have answered or failed, within [`MAX_QUERIES`].
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -46,22 +46,52 @@ const SEARCH_GAP_NONE: Duration = Duration::from_secs(5);
 const MODELS_PER_RECORD: usize = 16;
 /// Providers found by a search that are dialed at once, to be routable when it returns.
 const DIAL_FOUND: usize = 8;
+/// How long one query of a lookup may take (the dial included), and the whole lookup: a peer
+/// that stalls costs a lookup this much, not its progress.
+const QUERY_WAIT: Duration = Duration::from_secs(3);
+const LOOKUP_WAIT: Duration = Duration::from_secs(20);
+/// Searches running at once, over every model.
+const SEARCHES: usize = 2;
+/// The oldest record a search takes (by its author's clock): one republish and some slack. An
+/// older one is a replay: its author has published since, or is gone.
+const RECORD_MAX_AGE: Duration = Duration::from_secs(providers::REPUBLISH.as_secs() + 120);
+/// How far ahead of ours an author's clock may read.
+const CLOCK_AHEAD: Duration = Duration::from_secs(120);
 
-/// What a lookup found: the closest nodes that answered, and the records they sent (with who
-/// sent each).
+/// A record as a lookup received it: who sent it, and its author and seq.
+struct Record {
+    holder: NodeId,
+    author: NodeId,
+    seq: u64,
+    bytes: Vec<u8>,
+}
+
+/// What a lookup found: the closest nodes that answered, and the records they sent.
 #[derive(Default)]
 struct Found {
     closest: Vec<NodeId>,
-    records: Vec<(NodeId, Vec<u8>)>,
+    records: Vec<Record>,
 }
 
-/// The provider records this node holds for others, and when it last searched each model.
-#[derive(Default)]
+/// The provider records this node holds for others, and its searches: when it last searched
+/// each model (or searches it now), and the permits of searches at once.
 pub(super) struct Providers {
     store: std::sync::Mutex<providers::Store<Arc<Vec<u8>>>>,
-    searched: std::sync::Mutex<std::collections::HashMap<String, Instant>>,
+    searched: std::sync::Mutex<std::collections::HashMap<String, Option<Instant>>>,
+    searches: Arc<tokio::sync::Semaphore>,
     /// The network's size as last estimated (0: not yet).
     size: std::sync::atomic::AtomicU64,
+}
+
+impl Default for Providers {
+    fn default() -> Self {
+        Providers {
+            store: Default::default(),
+            searched: Default::default(),
+            searches: Arc::new(tokio::sync::Semaphore::new(SEARCHES)),
+            size: Default::default(),
+        }
+    }
 }
 
 impl Providers {
@@ -72,6 +102,14 @@ impl Providers {
 
     pub(super) fn expire(&self) {
         self.store.lock().expect("providers").expire(Instant::now());
+    }
+
+    /// Drops `provider`'s records (it left, or paused).
+    pub(super) fn forget(&self, provider: &NodeId) {
+        self.store
+            .lock()
+            .expect("providers")
+            .remove_provider(provider);
     }
 }
 
@@ -124,7 +162,7 @@ impl Net {
         }
     }
 
-    fn providers(&self) -> &Providers {
+    pub(super) fn providers(&self) -> &Providers {
         &self.inner.providers
     }
 
@@ -136,10 +174,14 @@ impl Net {
             .is_none_or(|c| c.model(name).is_some())
     }
 
-    /// Kademlia's iterative lookup of `target`. `records`: asks GET_PROVIDERS instead of
-    /// FIND_NODE and collects the records, stopping once `enough` are in.
+    /// Kademlia's iterative lookup of `target`, within [`LOOKUP_WAIT`]. `records`: asks
+    /// GET_PROVIDERS instead of FIND_NODE and collects the records, stopping once `enough`
+    /// are in. Contacts it hears of are tried, not put in the table: only one that answers is
+    /// (a made-up contact is neither kept nor passed on).
     async fn lookup(&self, target: NodeId, records: bool, enough: usize) -> Found {
+        let deadline = tokio::time::Instant::now() + LOOKUP_WAIT;
         let mut near: BTreeMap<[u8; 32], NodeId> = BTreeMap::new();
+        let mut contacts: HashMap<NodeId, Contact> = HashMap::new();
         for c in self.with_table(|t| t.closest(&target, table::K)) {
             if let Ok(id) = NodeId::parse(&c.id) {
                 near.insert(id.xor(&target), id);
@@ -148,8 +190,7 @@ impl Net {
         let mut asked = HashSet::new();
         let mut answered = Vec::new();
         let mut found = Found::default();
-        let mut seen = HashSet::new();
-        while asked.len() < MAX_QUERIES {
+        while asked.len() < MAX_QUERIES && tokio::time::Instant::now() < deadline {
             let batch: Vec<NodeId> = near
                 .values()
                 .take(table::K)
@@ -161,30 +202,33 @@ impl Net {
                 break;
             }
             asked.extend(batch.iter().copied());
-            let replies = futures_util::future::join_all(
-                batch.iter().map(|id| self.query(id, target, records)),
-            )
-            .await;
+            let queries = batch.iter().map(|id| {
+                let q = self.query(id, target, records);
+                async move { tokio::time::timeout(QUERY_WAIT, q).await.ok().flatten() }
+            });
+            let replies = futures_util::future::join_all(queries).await;
             for (id, reply) in batch.into_iter().zip(replies) {
                 let Some((nodes, recs)) = reply else {
                     near.remove(&id.xor(&target));
                     continue;
                 };
                 answered.push(id);
-                for c in nodes.into_iter().take(table::K) {
-                    match self.learn(&id, c) {
-                        Ok(Some(n)) => {
-                            near.insert(n.xor(&target), n);
+                // It answered through a handshake: a real node, worth a place in the table.
+                if let Some(c) = contacts.remove(&id) {
+                    self.with_table(|t| {
+                        t.get(&id).is_none() && t.add_contact(c, id, Instant::now())
+                    });
+                }
+                for (n, c) in nodes {
+                    if !near.values().any(|x| *x == n) && !asked.contains(&n) {
+                        if self.with_table(|t| t.get(&n).is_none()) {
+                            self.remember(&c);
+                            contacts.insert(n, c);
                         }
-                        Ok(None) => {}
-                        Err(()) => break,
+                        near.insert(n.xor(&target), n);
                     }
                 }
-                for r in recs {
-                    if seen.insert(*blake3::hash(&r).as_bytes()) {
-                        found.records.push((id, r));
-                    }
-                }
+                found.records.extend(recs);
             }
             if records && found.records.len() >= enough {
                 break;
@@ -196,14 +240,15 @@ impl Net {
         found
     }
 
-    /// One query of a lookup: the contacts `peer` sends, and its records (GET_PROVIDERS).
-    /// `None` when it failed or refused (it is left out of the lookup).
+    /// One query of a lookup: the contacts `peer` sends, and its records (GET_PROVIDERS),
+    /// each checked: a sealed announcement, one per author, within the bounds of an answer.
+    /// `None` when it failed, refused, or broke a rule (struck once for the answer).
     async fn query(
         &self,
         peer: &NodeId,
         target: NodeId,
         records: bool,
-    ) -> Option<(Vec<Contact>, Vec<Vec<u8>>)> {
+    ) -> Option<(Vec<(NodeId, Contact)>, Vec<Record>)> {
         let req = if records {
             Request::GetProviders {
                 key: target.to_string(),
@@ -215,58 +260,93 @@ impl Net {
                 target: target.to_string(),
             }
         };
-        match self.call(peer, &req).await {
-            Ok(Reply::Nodes { nodes }) if !records => Some((nodes, Vec::new())),
-            Ok(Reply::Providers { records: rs, nodes }) if records => {
-                let mut out = Vec::new();
-                for r in rs.iter().take(providers::PER_ANSWER) {
-                    match hex::decode(r) {
-                        Ok(b) if b.len() <= wire::MAX_ANNOUNCEMENT => out.push(b),
-                        _ => {
-                            self.strike(
-                                peer,
-                                "sent a provider record that is not a sealed announcement in hex",
-                            );
-                            return None;
-                        }
-                    }
-                }
-                Some((nodes, out))
-            }
+        let (nodes, recs) = match self.call(peer, &req).await {
+            Ok(Reply::Nodes { nodes }) if !records => (nodes, Vec::new()),
+            Ok(Reply::Providers { records: rs, nodes }) if records => (nodes, rs),
             Ok(Reply::Refused { message, .. }) => {
                 tracing::debug!("lookup: {} refused: {message}", peer.short());
-                None
+                return None;
             }
             Ok(other) => {
-                let asked = super::serve::kind(&req);
-                self.strike(peer, &format!("answered {asked} with {other:?}"));
-                None
+                let (asked, got) = (super::serve::kind(&req), reply_kind(&other));
+                self.strike(peer, &format!("answered {asked} with {got}"));
+                return None;
             }
             Err(e) => {
                 tracing::debug!("lookup: {}: {e:#}", peer.short());
+                return None;
+            }
+        };
+        match self.checked(&nodes, &recs) {
+            Ok(r) => Some(r),
+            Err(why) => {
+                self.strike(peer, &format!("{}: {why}", super::serve::kind(&req)));
                 None
             }
         }
+        .map(|(nodes, rs)| {
+            let rs = rs
+                .into_iter()
+                .map(|(author, seq, bytes)| Record {
+                    holder: *peer,
+                    author,
+                    seq,
+                    bytes,
+                })
+                .collect();
+            (nodes, rs)
+        })
     }
 
-    /// A contact `from` sent in a lookup: its id, with its addresses remembered and the table
-    /// told of it if new (a reply cannot rewrite the addresses of peers we know). `Ok(None)`:
-    /// ourselves, or not a key; `Err`: a malformed id (`from` is struck, its other contacts
-    /// dropped).
-    fn learn(&self, from: &NodeId, c: Contact) -> Result<Option<NodeId>, ()> {
-        let Ok(id) = NodeId::parse(&c.id) else {
-            self.strike(from, "sent a contact with a malformed id");
-            return Err(());
-        };
-        if id == self.id() || id.public_key().is_none() || self.banned(&id) {
-            return Ok(None);
+    /// An answer's contacts and records, checked; what was wrong, if anything was.
+    #[allow(clippy::type_complexity)]
+    fn checked(
+        &self,
+        nodes: &[Contact],
+        recs: &[String],
+    ) -> Result<(Vec<(NodeId, Contact)>, Vec<(NodeId, u64, Vec<u8>)>), String> {
+        if nodes.len() > table::K || recs.len() > providers::PER_ANSWER {
+            return Err(format!(
+                "{} contacts and {} records, over the {} and {} an answer holds",
+                nodes.len(),
+                recs.len(),
+                table::K,
+                providers::PER_ANSWER
+            ));
         }
-        let added = self
-            .with_table(|t| t.get(&id).is_none() && t.add_contact(c.clone(), id, Instant::now()));
-        if added {
-            self.remember(&c);
+        let mut contacts = Vec::new();
+        for c in nodes {
+            let Ok(id) = NodeId::parse(&c.id) else {
+                return Err("a contact with a malformed id".into());
+            };
+            if c.addrs.len() > wire::MAX_CONTACT_ADDRS {
+                return Err(format!("a contact with {} addresses", c.addrs.len()));
+            }
+            if id == self.id() || id.public_key().is_none() || self.banned(&id) {
+                continue;
+            }
+            let mut c = c.clone();
+            c.addrs.retain(|a| {
+                let ip = a.ip();
+                !(ip.is_unspecified() || ip.is_multicast() || a.port() == 0)
+            });
+            contacts.push((id, c));
         }
-        Ok(Some(id))
+        let mut out: Vec<(NodeId, u64, Vec<u8>)> = Vec::new();
+        for r in recs {
+            let bytes = match hex::decode(r) {
+                Ok(b) if b.len() <= wire::MAX_ANNOUNCEMENT => b,
+                _ => return Err("a record that is not a sealed announcement in hex".into()),
+            };
+            let (author, a) = wire::open(&self.inner.topic, &bytes)
+                .map_err(|e| format!("a bad provider record: {e}"))?;
+            // A holder keeps one record per provider and key: two are a replay of old ones.
+            if out.iter().any(|(x, _, _)| *x == author) {
+                return Err(format!("two records of {}", author.short()));
+            }
+            out.push((author, a.seq, bytes));
+        }
+        Ok((contacts, out))
     }
 
     /// The names of the models this node serves to peers, each once, lowercased.
@@ -310,21 +390,30 @@ impl Net {
         }
     }
 
-    /// Sends this node's record to the K closest nodes to each of its keys, and keeps it here
-    /// too. How many took it (`None`: it serves nothing, or has no announcement yet).
+    /// Sends this node's record to the K closest nodes to each of its keys (the models at
+    /// once), and keeps it here too. How many holders kept it (`None`: it serves nothing, is
+    /// paused, or has no announcement fit to send).
     async fn publish(&self) -> Option<usize> {
         let names = self.served_names();
         if names.is_empty() || self.node().paused() {
             return None;
         }
         let signed = self.sealed_announcement().await?;
+        if signed.len() > wire::MAX_ANNOUNCEMENT {
+            tracing::warn!(
+                "this node's announcement is {} bytes, over the {}-byte limit: no provider \
+                 record sent",
+                signed.len(),
+                wire::MAX_ANNOUNCEMENT
+            );
+            return None;
+        }
         let shard = providers::shard_of(&self.id());
         let body = Arc::new(signed.clone());
         let req = Request::Provide {
             signed: hex::encode(&signed),
         };
-        let mut took = 0;
-        for name in &names {
+        let one = async |name: &String| {
             let key = providers::key(name, shard);
             self.providers().store.lock().expect("providers").put(
                 key,
@@ -333,20 +422,31 @@ impl Net {
                 Instant::now(),
             );
             let found = self.lookup(key, false, 0).await;
-            let replies =
-                futures_util::future::join_all(found.closest.iter().map(|id| self.call(id, &req)))
-                    .await;
+            let calls = found.closest.iter().map(|id| {
+                let call = self.call(id, &req);
+                async move { tokio::time::timeout(QUERY_WAIT, call).await }
+            });
+            let replies = futures_util::future::join_all(calls).await;
+            let mut took = 0;
             for (id, r) in found.closest.iter().zip(replies) {
                 match r {
-                    Ok(Reply::Stored { .. }) => took += 1,
-                    Ok(Reply::Refused { message, .. }) => {
+                    Ok(Ok(Reply::Stored { keys })) => took += usize::from(keys > 0),
+                    Ok(Ok(Reply::Refused { message, .. })) => {
                         tracing::debug!("provider record refused by {}: {message}", id.short())
                     }
-                    Ok(other) => self.strike(id, &format!("answered provide with {other:?}")),
-                    Err(e) => tracing::debug!("provider record to {}: {e:#}", id.short()),
+                    Ok(Ok(other)) => {
+                        self.strike(id, &format!("answered provide with {}", reply_kind(&other)))
+                    }
+                    Ok(Err(e)) => tracing::debug!("provider record to {}: {e:#}", id.short()),
+                    Err(_) => tracing::debug!("provider record to {}: no answer", id.short()),
                 }
             }
-        }
+            took
+        };
+        let took: usize = futures_util::future::join_all(names.iter().map(one))
+            .await
+            .into_iter()
+            .sum();
         tracing::debug!(
             "published provider records of {} to {took} holders",
             names.join(", ")
@@ -355,9 +455,10 @@ impl Net {
     }
 
     /// Looks up providers of `model` when this node knows fewer than [`table::SHORTLIST`]
-    /// routable ones, at most once per [`SEARCH_GAP`] ([`SEARCH_GAP_NONE`] when it knows
-    /// none): aside, or, when it knows none and `wait`, waiting up to [`SEARCH_WAIT`] for the
-    /// search and the handshakes with what it found, so that the request can go there.
+    /// routable ones, one search of a model at a time, at most [`SEARCHES`] at once, and at
+    /// most once per [`SEARCH_GAP`] after the last ([`SEARCH_GAP_NONE`] when it knows none):
+    /// aside, or, when it knows none and `wait`, waiting up to [`SEARCH_WAIT`] for the search
+    /// and the handshakes with what it found, so that the request can go there.
     pub async fn find_providers(&self, model: &ModelRef, wait: bool) {
         let known = self.with_table(|t| {
             t.peers()
@@ -374,18 +475,30 @@ impl Net {
             SEARCH_GAP
         };
         let name = model.name.to_ascii_lowercase();
+        let Ok(permit) = self.providers().searches.clone().try_acquire_owned() else {
+            return;
+        };
         {
             let mut searched = self.providers().searched.lock().expect("searched");
-            if searched.get(&name).is_some_and(|t| t.elapsed() < gap) {
-                return;
+            // `None`: a search of it runs now.
+            match searched.get(&name) {
+                Some(None) => return,
+                Some(Some(t)) if t.elapsed() < gap => return,
+                _ => {}
             }
-            searched.retain(|_, t| t.elapsed() < SEARCH_GAP);
-            searched.insert(name.clone(), Instant::now());
+            searched.retain(|_, t| t.is_none_or(|t| t.elapsed() < SEARCH_GAP));
+            searched.insert(name.clone(), None);
         }
         let (done, done_rx) = tokio::sync::oneshot::channel();
-        let net = self.clone();
+        let (net, model) = (self.clone(), model.clone());
         self.tasks().spawn(async move {
-            net.search(&name).await;
+            let _permit = permit;
+            net.search(&name, &model).await;
+            net.providers()
+                .searched
+                .lock()
+                .expect("searched")
+                .insert(name, Some(Instant::now()));
             let _ = done.send(());
         });
         if known == 0 && wait {
@@ -395,9 +508,9 @@ impl Net {
 
     /// Looks up the providers of model `name` under its shard keys, [`SEARCH_SHARDS`] at once
     /// from a random one, until a batch finds some (a popular model has providers under every
-    /// key; a rare one's few are found by going through them all), takes their records in, and
-    /// dials the new ones.
-    async fn search(&self, name: &str) {
+    /// key; a rare one's few are found by going through them all), takes the newest record of
+    /// each author in, and dials the new providers.
+    async fn search(&self, name: &str, model: &ModelRef) {
         let first = random_u64() as u32;
         let mut new = Vec::new();
         for batch in 0..providers::SHARDS.div_ceil(SEARCH_SHARDS) {
@@ -410,19 +523,28 @@ impl Net {
                 keys.iter().map(|k| self.lookup(*k, true, table::SHORTLIST)),
             )
             .await;
+            // The newest record of each author: older ones are replays.
+            let mut newest: HashMap<NodeId, (NodeId, Record)> = HashMap::new();
             for (key, found) in keys.iter().zip(found) {
-                for (holder, record) in &found.records {
-                    if let Some(author) = self.take_record(holder, key, name, record) {
-                        new.push(author);
+                for r in found.records {
+                    if newest.get(&r.author).is_none_or(|(_, n)| n.seq < r.seq) {
+                        newest.insert(r.author, (*key, r));
                     }
                 }
             }
+            for (key, r) in newest.into_values() {
+                if self.take_record(&key, name, &r) {
+                    new.push(r.author);
+                }
+            }
+            // Found: providers now in the table, serving the model.
+            new.retain(|id| {
+                self.with_table(|t| t.get(id).is_some_and(|p| p.serves(model).is_some()))
+            });
             if !new.is_empty() {
                 break;
             }
         }
-        new.sort();
-        new.dedup();
         let dial: Vec<NodeId> = self.with_table(|t| {
             new.iter()
                 .filter(|id| t.get(id).is_some_and(|p| p.health == Health::Unverified))
@@ -430,7 +552,11 @@ impl Net {
                 .copied()
                 .collect()
         });
-        futures_util::future::join_all(dial.iter().map(|id| self.connect(id))).await;
+        let dials = dial.iter().map(|id| {
+            let c = self.connect(id);
+            async move { tokio::time::timeout(QUERY_WAIT, c).await }
+        });
+        futures_util::future::join_all(dials).await;
         tracing::info!(
             "providers of {name}: {} found by lookup, {} of them new",
             new.len(),
@@ -438,62 +564,88 @@ impl Net {
         );
     }
 
-    /// A record `holder` sent under `key` for model `name`: taken in as an announcement if it
-    /// is its author's, names the model, belongs under the key (the author's shard) and is no
-    /// older than a record lives. Its author, if taken.
-    fn take_record(
-        &self,
-        holder: &NodeId,
-        key: &NodeId,
-        name: &str,
-        record: &[u8],
-    ) -> Option<NodeId> {
-        let (author, a) = match wire::open(&self.inner.topic, record) {
-            Ok(x) => x,
-            Err(e) => {
-                self.strike(holder, &format!("sent a bad provider record: {e}"));
-                return None;
-            }
+    /// A record a holder sent under `key` for model `name` (its signature checked): taken in
+    /// as an announcement if it names the model, belongs under the key (its author's shard),
+    /// is newer than what the table holds of its author, and is not older than
+    /// [`RECORD_MAX_AGE`] by its author's clock. Whether it was taken in.
+    fn take_record(&self, key: &NodeId, name: &str, r: &Record) -> bool {
+        let Ok((author, a)) = wire::open(&self.inner.topic, &r.bytes) else {
+            return false;
         };
+        if author == self.id() {
+            return false;
+        }
         let under = a.models.iter().any(|m| m.name.eq_ignore_ascii_case(name))
             && providers::key(name, providers::shard_of(&author)) == *key;
         if !under {
             self.strike(
-                holder,
+                &r.holder,
                 &format!(
                     "sent the record of {} under a key it does not belong to",
                     author.short()
                 ),
             );
-            return None;
+            return false;
         }
-        // A record older than records live (by its author's clock, with room for skew) is a
-        // replay: its author has announced since, or is gone.
-        let age = crate::ids::now_ms().saturating_sub(a.clock_ms);
-        if author == self.id() || age > 2 * providers::RECORD_TTL.as_millis() as u64 {
-            return None;
+        let now = crate::ids::now_ms();
+        let age_ok = a.clock_ms <= now + CLOCK_AHEAD.as_millis() as u64
+            && now.saturating_sub(a.clock_ms) <= RECORD_MAX_AGE.as_millis() as u64;
+        let known = self.with_table(|t| {
+            t.get(&author)
+                .and_then(|p| p.announcement.as_ref())
+                .is_some_and(|old| old.seq >= a.seq)
+        });
+        if !age_ok || known {
+            return false;
         }
-        self.on_announcement(holder, record, false);
-        Some(author)
+        self.on_announcement(&r.holder, &r.bytes, false);
+        true
     }
 }
 
+/// A reply's kind, for a log line (not its contents: an answer may be large).
+fn reply_kind(r: &Reply) -> String {
+    serde_json::to_value(r)
+        .ok()
+        .and_then(|v| v["type"].as_str().map(String::from))
+        .unwrap_or_else(|| "an unknown reply".into())
+}
+
+/// The names of the announced models the catalog lists, in the variants it lists, each once.
+fn listed_names(net: &Net, a: &wire::Announcement) -> Vec<String> {
+    let mut names: Vec<String> = a
+        .models
+        .iter()
+        .filter(|m| {
+            net.node().ledger().map_or_else(
+                || net.catalog_lists(&m.name),
+                |l| l.lists_variant(&format!("{}:{}", m.name, m.quant)),
+            )
+        })
+        .map(|m| m.name.to_ascii_lowercase())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
 /// `Provide` from `peer`: its own sealed announcement, kept under the keys of the catalog's
-/// models it serves.
+/// models it serves, by a node among the K closest it knows to them, once the announcement
+/// passed every check gossip's do (a flooding or banned author's is not kept).
 pub(super) fn serve_provide(net: &Net, peer: NodeId, signed: &str) -> Reply {
     let refuse = |why: String| {
         net.strike(&peer, &format!("provide: {why}"));
         Reply::refused(wire::RefuseCode::Invalid, why)
     };
+    if signed.len() > 2 * wire::MAX_ANNOUNCEMENT {
+        return refuse(format!(
+            "a record of {} bytes exceeds the {}-byte limit",
+            signed.len() / 2,
+            wire::MAX_ANNOUNCEMENT
+        ));
+    }
     let bytes = match hex::decode(signed) {
-        Ok(b) if b.len() <= wire::MAX_ANNOUNCEMENT => b,
-        Ok(b) => {
-            return refuse(format!(
-                "a record of {} bytes exceeds the {}-byte limit",
-                b.len(),
-                wire::MAX_ANNOUNCEMENT
-            ));
-        }
+        Ok(b) => b,
         Err(e) => return refuse(format!("the record is not hex: {e}")),
     };
     let (author, a) = match wire::open(&net.inner.topic, &bytes) {
@@ -506,53 +658,65 @@ pub(super) fn serve_provide(net: &Net, peer: NodeId, signed: &str) -> Reply {
             author.short()
         ));
     }
-    if a.network != net.settings().network || a.leaving || a.paused {
-        // Its announcement says it all (and strikes a wrong network).
-        net.on_announcement(&peer, &bytes, true);
+    net.on_announcement(&peer, &bytes, true);
+    if a.leaving || a.paused {
+        net.providers().forget(&author);
         return Reply::Stored { keys: 0 };
     }
-    let mut names: Vec<String> = a
-        .models
-        .iter()
-        .map(|m| m.name.to_ascii_lowercase())
-        .filter(|n| net.catalog_lists(n))
-        .collect();
-    names.sort();
-    names.dedup();
+    // Only as the announcement the table now holds of its author: one the checks dropped
+    // (another network, a flood, a ban, a replay) is not kept.
+    let current = net.with_table(|t| {
+        t.get(&author)
+            .and_then(|p| p.announcement.as_ref())
+            .is_some_and(|now| now.seq == a.seq)
+    });
+    if !current {
+        return Reply::Stored { keys: 0 };
+    }
     let shard = providers::shard_of(&author);
+    let keys: Vec<NodeId> = listed_names(net, &a)
+        .iter()
+        .take(MODELS_PER_RECORD)
+        .map(|n| providers::key(n, shard))
+        // A node that knows K nodes closer to a key is not its holder: a provider's lookup
+        // finds those; records sent here are an attempt to fill this store.
+        .filter(|k| net.with_table(|t| t.closer_than_own(k)) < table::K)
+        .collect();
     let body = Arc::new(bytes);
     let now = Instant::now();
-    let kept = {
-        let mut store = net.providers().store.lock().expect("providers");
-        names
-            .iter()
-            .take(MODELS_PER_RECORD)
-            .filter(|n| store.put(providers::key(n, shard), author, body.clone(), now))
-            .count()
-    };
-    // The holder learns of the provider as a peer that announced itself to it.
-    net.on_announcement(&peer, &body, true);
+    let mut store = net.providers().store.lock().expect("providers");
+    let kept = keys
+        .iter()
+        .filter(|k| store.put(**k, author, body.clone(), now))
+        .count();
     Reply::Stored { keys: kept as u32 }
 }
 
-/// `GetProviders`: the records held under the key, and the contacts closest to it.
+/// `GetProviders`: the records held under the key (up to [`wire::MAX_PROVIDER_RECORDS`]
+/// bytes of them), and the verified peers closest to it.
 pub(super) fn serve_get_providers(net: &Net, peer: NodeId, key: &str, from: u32) -> Reply {
     let Some(key) = crate::ids::hex32(key) else {
         net.strike(&peer, "get_providers: not a key");
         return Reply::refused(wire::RefuseCode::Invalid, "not a key (64 hex digits)");
     };
     let key = NodeId::from_bytes(key);
-    let records =
+    let held =
         net.providers()
             .store
             .lock()
             .expect("providers")
             .get(&key, from as usize, Instant::now());
+    let mut records = Vec::new();
+    let mut bytes = 0;
+    for (_, b) in held {
+        bytes += 2 * b.len();
+        if bytes > wire::MAX_PROVIDER_RECORDS {
+            break;
+        }
+        records.push(hex::encode(b.as_slice()));
+    }
     Reply::Providers {
-        records: records
-            .iter()
-            .map(|(_, b)| hex::encode(b.as_slice()))
-            .collect(),
-        nodes: net.with_table(|t| t.closest(&key, table::K)),
+        records,
+        nodes: net.with_table(|t| t.closest_verified(&key, table::K)),
     }
 }

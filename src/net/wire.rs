@@ -36,6 +36,13 @@ pub const COMMIT_EVERY: u32 = 8;
 pub const MAX_FRAME: usize = 4 << 20;
 /// Largest frame a server sends (a token, a status line, a list of contacts).
 pub const MAX_SMALL_FRAME: usize = 64 << 10;
+/// Largest answer to `GetProviders`: records up to [`MAX_PROVIDER_RECORDS`] bytes of hex, and
+/// K contacts.
+pub const MAX_PROVIDERS_FRAME: usize = 512 << 10;
+/// Bytes of hex records one `Providers` answer carries at most.
+pub const MAX_PROVIDER_RECORDS: usize = 256 << 10;
+/// Addresses one contact carries at most (a node has a few; more is a lie, or an attack).
+pub const MAX_CONTACT_ADDRS: usize = 8;
 /// Largest gossip announcement.
 pub const MAX_ANNOUNCEMENT: usize = 16 << 10;
 const ENVELOPE_VERSION: u8 = 1;

@@ -57,10 +57,21 @@ pub(super) fn kind(r: &Request) -> &'static str {
     }
 }
 
-/// Answers with one frame and ends the stream.
+/// How long a peer has to take an answer: one that opens streams and never reads would
+/// otherwise hold each answer's memory for as long as the connection lives.
+const ANSWER_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Answers with one frame and ends the stream (resets it, if the peer does not read it in
+/// [`ANSWER_WAIT`]).
 async fn answer(send: &mut SendStream, reply: &Reply) {
-    let _ = wire::write(send, reply).await;
-    let _ = send.finish();
+    match tokio::time::timeout(ANSWER_WAIT, wire::write(send, reply)).await {
+        Ok(_) => {
+            let _ = send.finish();
+        }
+        Err(_) => {
+            let _ = send.reset(0u32.into());
+        }
+    }
 }
 
 /// How long a peer has to send a stream's request once it opened the stream. A stream held
@@ -188,7 +199,7 @@ async fn one_stream(net: &Net, peer: NodeId, mut send: SendStream, mut recv: Rec
 fn find_node(net: &Net, peer: NodeId, target: &str) -> Reply {
     match NodeId::parse(target) {
         Ok(t) => Reply::Nodes {
-            nodes: net.with_table(|tb| tb.closest(&t, super::table::K)),
+            nodes: net.with_table(|tb| tb.closest_verified(&t, super::table::K)),
         },
         Err(e) => {
             net.strike(&peer, &format!("find_node: {e}"));

@@ -627,14 +627,45 @@ impl Table {
         old
     }
 
-    /// The `n` contacts closest to `target` by XOR distance (FIND_NODE's answer).
+    /// The `n` contacts closest to `target` by XOR distance, not known unreachable (where this
+    /// node's own lookups start).
     pub fn closest(&self, target: &NodeId, n: usize) -> Vec<Contact> {
+        self.closest_where(target, n, |p| {
+            !matches!(p.health, Health::Unreachable { .. })
+        })
+    }
+
+    /// The `n` verified peers closest to `target` (FIND_NODE's and GET_PROVIDERS' answer): a
+    /// contact someone told us of, and we never reached, is not passed on.
+    pub fn closest_verified(&self, target: &NodeId, n: usize) -> Vec<Contact> {
+        self.closest_where(target, n, |p| p.health == Health::Ok)
+    }
+
+    /// How many verified peers lie closer to `target` than this node does.
+    pub fn closer_than_own(&self, target: &NodeId) -> usize {
+        let own = self.own.xor(target);
+        self.peers
+            .values()
+            .filter(|p| p.health == Health::Ok && p.id.xor(target) < own)
+            .count()
+    }
+
+    fn closest_where(
+        &self,
+        target: &NodeId,
+        n: usize,
+        keep: impl Fn(&Peer) -> bool,
+    ) -> Vec<Contact> {
         let mut all: Vec<(&Peer, [u8; 32])> = self
             .peers
             .values()
-            .filter(|p| !matches!(p.health, Health::Unreachable { .. }))
+            .filter(|p| keep(p))
             .map(|p| (p, p.id.xor(target)))
             .collect();
+        if all.len() > n && n > 0 {
+            all.select_nth_unstable_by_key(n - 1, |a| a.1);
+            all.truncate(n);
+        }
         all.sort_by_key(|a| a.1);
         all.into_iter()
             .take(n)

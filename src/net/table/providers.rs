@@ -180,6 +180,15 @@ impl<R: Clone> Store<R> {
         self.held = self.keys.values().map(Vec::len).sum();
     }
 
+    /// Drops every record of `provider` (it left, or paused).
+    pub fn remove_provider(&mut self, provider: &NodeId) {
+        self.keys.retain(|_, records| {
+            records.retain(|r| r.provider != *provider);
+            !records.is_empty()
+        });
+        self.held = self.keys.values().map(Vec::len).sum();
+    }
+
     /// Records held, over every key.
     pub fn len(&self) -> usize {
         self.held
