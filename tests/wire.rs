@@ -940,3 +940,78 @@ async fn provider_records_hold_only_the_senders_own_announcement_under_its_own_k
     );
     assert!(node.log_text().contains("not the sender's"));
 }
+
+/// A holder of provider records that lies: asked for a model's providers, it answers with many
+/// old announcements of one victim, hoping the requester counts them against the victim's
+/// flood limit (a victim struck often enough is banned: its jobs and credits go elsewhere). The
+/// requester refuses the whole answer and strikes the holder; the victim is not struck.
+#[tokio::test]
+async fn a_holder_that_replays_a_providers_old_records_is_struck_and_its_victim_is_not() {
+    let gw = Node::start(&[
+        "--model",
+        "none",
+        "--no-gossip",
+        "--announce-interval-ms",
+        "500",
+    ]);
+    let at = attacker(&gw).await;
+    let conn = at.member().await;
+    let victim = SecretKey::generate();
+    let (topic, net) = (at.topic(), at.ticket.network.clone());
+    let ad = wire::ModelAd {
+        name: MODEL.into(),
+        quant: "q4_1".into(),
+        slots: 4,
+        busy: 0,
+        queued: 0,
+        ctx: 2048,
+        tokens_per_s: 50.0,
+        features: Vec::new(),
+        engine: Default::default(),
+    };
+    let old: Vec<String> = (1..=20)
+        .map(|seq| {
+            let a = wire::Announcement::new(seq, &net, vec![ad.clone()]);
+            hex::encode(wire::seal(&victim, &topic, &a))
+        })
+        .collect();
+    let own = wire::seal(
+        at.ep.secret_key(),
+        &topic,
+        &wire::Announcement::new(1, &net, Vec::new()),
+    );
+    let server = tokio::spawn(async move {
+        while let Ok((mut tx, mut rx)) = conn.accept_bi().await {
+            let Ok(Some(req)) = wire::read::<Request, _>(&mut rx, wire::MAX_FRAME).await else {
+                continue;
+            };
+            let reply = match req {
+                Request::GetAnnouncement => Reply::Announcement {
+                    signed: own.clone(),
+                },
+                Request::Ping { nonce } => Reply::Pong { nonce },
+                Request::GetProviders { .. } => Reply::Providers {
+                    records: old.clone(),
+                    nodes: Vec::new(),
+                },
+                _ => Reply::Nodes { nodes: Vec::new() },
+            };
+            let _ = wire::write(&mut tx, &reply).await;
+            let _ = tx.finish();
+        }
+    });
+    // The holder is the gateway's only peer: its request searches through it, finds no one.
+    let (status, _, v) = post(&gw.url("/v1/chat/completions"), &chat_body("hi", 4)).await;
+    assert_eq!(status, 404, "{v}");
+    eventually(20, "the holder is struck", async || {
+        gw.log_text().contains("two records of").then_some(())
+    })
+    .await;
+    assert!(strikes_of(&gw, &at.id()).await >= 1, "the holder is struck");
+    assert_eq!(
+        strikes_of(&gw, &hex::encode(victim.public().as_bytes())).await,
+        0,
+        "the victim is not"
+    );
+    server.abort();
+}
