@@ -139,14 +139,20 @@ impl Net {
     }
 
     /// Kademlia's bucket refresh: a lookup of this node's own id, which teaches the table the
-    /// nodes nearest to it and, by their distances, the network's size.
+    /// nodes nearest to it; then a lookup of a random id estimates the network's size by how
+    /// near to it the nodes that answer lie. (Not our own id: ids made near ours cost an
+    /// attacker nothing, and a few would make the network look huge; to crowd a random id,
+    /// it must run nodes all over.)
     pub(super) async fn refresh(&self) {
-        let found = self.lookup(self.id(), false, 0).await;
+        self.lookup(self.id(), false, 0).await;
+        let probe: [u8; 32] = std::array::from_fn(|_| random_u64() as u8);
+        let probe = NodeId::from_bytes(probe);
+        let found = self.lookup(probe, false, 0).await;
         if found.closest.is_empty() {
             return;
         }
         let before = self.gossiping();
-        let n = providers::estimate_size(&self.id(), &found.closest, table::K);
+        let n = providers::estimate_size(&probe, &found.closest, table::K);
         self.providers()
             .size
             .store(n, std::sync::atomic::Ordering::Relaxed);
