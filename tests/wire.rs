@@ -909,8 +909,12 @@ async fn provider_records_hold_only_the_senders_own_announcement_under_its_own_k
     let made_up = sealed(&key, 3, "no-such-model");
     let r = at.raw(&conn, &provide(&made_up)).await;
     assert_eq!(r, Some(Reply::Stored { keys: 0 }));
-    // Its own, of the default model: kept under that model's key for its shard.
+    // Its own, of the default model, at once: one record per peer per 5 s (not a strike).
     let own = sealed(&key, 4, MODEL);
+    let (code, msg) = refused(at.raw(&conn, &provide(&own)).await);
+    assert!(code == "busy" && msg.contains("one record per 5s"), "{msg}");
+    // Later: kept under that model's key for its shard.
+    tokio::time::sleep(Duration::from_millis(5_100)).await;
     let r = at.raw(&conn, &provide(&own)).await;
     assert_eq!(r, Some(Reply::Stored { keys: 1 }));
     let me = NodeId::from(at.ep.id());

@@ -304,7 +304,7 @@ impl Net {
                 .and_then(|p| p.announcement.as_ref())
                 .is_some_and(|old| old.seq >= a.seq)
         });
-        if replay || self.banned(&author) || self.flooded(&author) {
+        if replay || self.banned(&author) || self.flooded(&author, a.clock_ms) {
             return;
         }
         if !self.take_ledger_news(&author, &a) {
@@ -350,12 +350,12 @@ impl Net {
     }
 
     /// Step 2: whether `author` announces faster than the flood limit (struck now and then).
-    fn flooded(&self, author: &NodeId) -> bool {
+    fn flooded(&self, author: &NodeId, clock_ms: u64) -> bool {
         let rep = &self.inner.reputation;
         let known = self.with_table(|t| t.get(author).is_some());
-        let n = match rep.flooding(author, known) {
+        let n = match rep.flooding(author, known, clock_ms) {
             super::reputation::Flood::Fine => return false,
-            super::reputation::Flood::Crowded => return true,
+            super::reputation::Flood::Crowded | super::reputation::Flood::Replayed => return true,
             super::reputation::Flood::Over(n) => n,
         };
         if rep.strike_flood(n) {
@@ -545,6 +545,8 @@ impl Net {
     /// Variants the catalog does not list are left out: no job goes to them (nobody could
     /// check or price it), and a router that counted them would wait for them in vain.
     fn apply(&self, author: NodeId, mut a: Announcement) {
+        // A contact is passed on with this many addresses at most (see `Net::contact`).
+        a.addrs.truncate(wire::MAX_CONTACT_ADDRS);
         if let Some(ledger) = self.node().ledger() {
             let before = a.models.len();
             a.models

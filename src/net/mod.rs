@@ -528,6 +528,8 @@ impl Net {
                 addrs.push(a);
             }
         }
+        // Peers take this many at most (a host with many interfaces lists its first few).
+        addrs.truncate(wire::MAX_CONTACT_ADDRS);
         Contact {
             id: self.id().to_string(),
             addrs,

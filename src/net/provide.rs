@@ -57,6 +57,11 @@ const SEARCHES: usize = 2;
 const RECORD_MAX_AGE: Duration = Duration::from_secs(providers::REPUBLISH.as_secs() + 120);
 /// How far ahead of ours an author's clock may read.
 const CLOCK_AHEAD: Duration = Duration::from_secs(120);
+/// The least time between two records from one peer (an honest one sends one per holder
+/// every [`providers::REPUBLISH`], or on a change).
+const PROVIDE_GAP: Duration = Duration::from_secs(5);
+/// How long a search may take, all its lookups and dials together.
+const SEARCH_DEADLINE: Duration = Duration::from_secs(20);
 
 /// A record as a lookup received it: who sent it, and its author and seq.
 struct Record {
@@ -71,6 +76,8 @@ struct Record {
 struct Found {
     closest: Vec<NodeId>,
     records: Vec<Record>,
+    /// It ended because the closest had all answered or failed (not by a bound).
+    converged: bool,
 }
 
 /// The provider records this node holds for others, and its searches: when it last searched
@@ -79,6 +86,12 @@ pub(super) struct Providers {
     store: std::sync::Mutex<providers::Store<Arc<Vec<u8>>>>,
     searched: std::sync::Mutex<std::collections::HashMap<String, Option<Instant>>>,
     searches: Arc<tokio::sync::Semaphore>,
+    /// When each peer last sent a record (one every [`PROVIDE_GAP`]).
+    provided: std::sync::Mutex<HashMap<NodeId, Instant>>,
+    /// The estimate before the last, and whether the network counts as large (gossip off):
+    /// two estimates in a row past the bounds flip it, not one.
+    prev_size: std::sync::atomic::AtomicU64,
+    large: std::sync::atomic::AtomicBool,
     /// The network's size as last estimated (0: not yet).
     size: std::sync::atomic::AtomicU64,
 }
@@ -89,6 +102,9 @@ impl Default for Providers {
             store: Default::default(),
             searched: Default::default(),
             searches: Arc::new(tokio::sync::Semaphore::new(SEARCHES)),
+            provided: Default::default(),
+            prev_size: Default::default(),
+            large: Default::default(),
             size: Default::default(),
         }
     }
@@ -133,38 +149,53 @@ impl Net {
     }
 
     /// Whether this node announces itself over gossip now: unless `--no-gossip`, while the
-    /// network is estimated at no more than [`GOSSIP_UP_TO`] nodes.
+    /// network counts as small (see [`Net::refresh`]).
     pub fn gossiping(&self) -> bool {
-        self.settings().gossip && self.size_estimate().is_none_or(|n| n <= GOSSIP_UP_TO)
+        self.settings().gossip
+            && !self
+                .providers()
+                .large
+                .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Kademlia's bucket refresh: a lookup of this node's own id, which teaches the table the
     /// nodes nearest to it; then a lookup of a random id estimates the network's size by how
     /// near to it the nodes that answer lie. (Not our own id: ids made near ours cost an
     /// attacker nothing, and a few would make the network look huge; to crowd a random id,
-    /// it must run nodes all over.)
+    /// it must run nodes all over.) The network counts as large (no gossip) after two
+    /// estimates in a row past 1.5x [`GOSSIP_UP_TO`], and small again after two under half of
+    /// it: one estimate is noisy (0.3-3x), and a flapping node would do both badly.
     pub(super) async fn refresh(&self) {
         self.lookup(self.id(), false, 0).await;
         let probe: [u8; 32] = std::array::from_fn(|_| random_u64() as u8);
         let probe = NodeId::from_bytes(probe);
         let found = self.lookup(probe, false, 0).await;
-        if found.closest.is_empty() {
+        // A lookup cut short (by the deadline, or liars) says nothing of the size.
+        if found.closest.is_empty() || !found.converged {
             return;
         }
-        let before = self.gossiping();
         let n = providers::estimate_size(&probe, &found.closest, table::K);
-        self.providers()
-            .size
-            .store(n, std::sync::atomic::Ordering::Relaxed);
-        if self.settings().gossip && before != self.gossiping() {
-            tracing::info!(
-                "the network holds about {n} nodes: announcements over gossip {}",
-                if before {
-                    "off (provider records find workers)"
-                } else {
-                    "on"
-                }
-            );
+        let p = self.providers();
+        let prev = p.prev_size.swap(n, std::sync::atomic::Ordering::Relaxed);
+        p.size.store(n, std::sync::atomic::Ordering::Relaxed);
+        let large = p.large.load(std::sync::atomic::Ordering::Relaxed);
+        let flip = if large {
+            prev > 0 && n.max(prev) < GOSSIP_UP_TO / 2
+        } else {
+            prev > 0 && n.min(prev) > GOSSIP_UP_TO * 3 / 2
+        };
+        if flip {
+            p.large.store(!large, std::sync::atomic::Ordering::Relaxed);
+            if self.settings().gossip {
+                tracing::info!(
+                    "the network holds about {n} nodes: announcements over gossip {}",
+                    if large {
+                        "on"
+                    } else {
+                        "off (provider records find workers)"
+                    }
+                );
+            }
         }
     }
 
@@ -205,6 +236,7 @@ impl Net {
                 .copied()
                 .collect();
             if batch.is_empty() {
+                found.converged = true;
                 break;
             }
             asked.extend(batch.iter().copied());
@@ -222,7 +254,12 @@ impl Net {
                 // It answered through a handshake: a real node, worth a place in the table.
                 if let Some(c) = contacts.remove(&id) {
                     self.with_table(|t| {
-                        t.get(&id).is_none() && t.add_contact(c, id, Instant::now())
+                        if t.get(&id).is_none()
+                            && t.add_contact(c, id, Instant::now())
+                            && let Some(p) = t.get_mut(&id)
+                        {
+                            p.health = Health::Ok;
+                        }
                     });
                 }
                 for (n, c) in nodes {
@@ -236,7 +273,9 @@ impl Net {
                 }
                 found.records.extend(recs);
             }
-            if records && found.records.len() >= enough {
+            // Enough authors (an answer holds one record per author; others repeat them).
+            let authors: HashSet<NodeId> = found.records.iter().map(|r| r.author).collect();
+            if records && authors.len() >= enough {
                 break;
             }
         }
@@ -325,17 +364,17 @@ impl Net {
             let Ok(id) = NodeId::parse(&c.id) else {
                 return Err("a contact with a malformed id".into());
             };
-            if c.addrs.len() > wire::MAX_CONTACT_ADDRS {
-                return Err(format!("a contact with {} addresses", c.addrs.len()));
-            }
             if id == self.id() || id.public_key().is_none() || self.banned(&id) {
                 continue;
             }
+            // The first few usable addresses: a holder passes on what others announced, and
+            // is not to blame for how many they listed.
             let mut c = c.clone();
             c.addrs.retain(|a| {
                 let ip = a.ip();
                 !(ip.is_unspecified() || ip.is_multicast() || a.port() == 0)
             });
+            c.addrs.truncate(wire::MAX_CONTACT_ADDRS);
             contacts.push((id, c));
         }
         let mut out: Vec<(NodeId, u64, Vec<u8>)> = Vec::new();
@@ -369,8 +408,8 @@ impl Net {
         names
     }
 
-    /// Publishes this node's provider records: soon after start, when what it serves changes,
-    /// every [`providers::REPUBLISH`], and again soon while no holder took them (a node that
+    /// Publishes this node's provider records: soon after start, when what it serves changes
+    /// or it pauses or resumes, every [`providers::REPUBLISH`], and again soon while no holder took them (a node that
     /// just started may know no peer yet).
     pub(super) async fn provide_loop(self) {
         let mut events = self.node().events();
@@ -382,7 +421,7 @@ impl Net {
                 tokio::select! {
                     _ = tokio::time::sleep_until(until) => break,
                     ev = events.recv() => match ev {
-                        Ok(NodeEvent::Models) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => break,
+                        Ok(NodeEvent::Models | NodeEvent::Contribution { .. }) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => break,
                         Ok(_) => {}
                         Err(_) => return,
                     },
@@ -396,14 +435,24 @@ impl Net {
         }
     }
 
-    /// Sends this node's record to the K closest nodes to each of its keys (the models at
-    /// once), and keeps it here too. How many holders kept it (`None`: it serves nothing, is
-    /// paused, or has no announcement fit to send).
+    /// Sends this node's record to the K closest nodes to each of its keys (found by lookups
+    /// of the models at once; each holder once, with the announcement as it is then), and keeps
+    /// it here too. A paused node sends its paused announcement, so holders drop its records.
+    /// How many holders kept it (`None`: it serves nothing, or has no announcement fit to send).
     async fn publish(&self) -> Option<usize> {
         let names = self.served_names();
-        if names.is_empty() || self.node().paused() {
+        if names.is_empty() {
             return None;
         }
+        let shard = providers::shard_of(&self.id());
+        let keys: Vec<NodeId> = names.iter().map(|n| providers::key(n, shard)).collect();
+        let found =
+            futures_util::future::join_all(keys.iter().map(|k| self.lookup(*k, false, 0))).await;
+        let mut holders: Vec<NodeId> = found.into_iter().flat_map(|f| f.closest).collect();
+        holders.sort();
+        holders.dedup();
+        // Sealed after the lookups: a holder that heard a newer one by gossip meanwhile would
+        // take this one for stale.
         let signed = self.sealed_announcement().await?;
         if signed.len() > wire::MAX_ANNOUNCEMENT {
             tracing::warn!(
@@ -414,48 +463,43 @@ impl Net {
             );
             return None;
         }
-        let shard = providers::shard_of(&self.id());
-        let body = Arc::new(signed.clone());
+        {
+            let body = Arc::new(signed.clone());
+            let mut store = self.providers().store.lock().expect("providers");
+            if self.node().paused() {
+                store.remove_provider(&self.id());
+            } else {
+                for k in &keys {
+                    store.put(*k, self.id(), body.clone(), Instant::now());
+                }
+            }
+        }
         let req = Request::Provide {
             signed: hex::encode(&signed),
         };
-        let one = async |name: &String| {
-            let key = providers::key(name, shard);
-            self.providers().store.lock().expect("providers").put(
-                key,
-                self.id(),
-                body.clone(),
-                Instant::now(),
-            );
-            let found = self.lookup(key, false, 0).await;
-            let calls = found.closest.iter().map(|id| {
-                let call = self.call(id, &req);
-                async move { tokio::time::timeout(QUERY_WAIT, call).await }
-            });
-            let replies = futures_util::future::join_all(calls).await;
-            let mut took = 0;
-            for (id, r) in found.closest.iter().zip(replies) {
-                match r {
-                    Ok(Ok(Reply::Stored { keys })) => took += usize::from(keys > 0),
-                    Ok(Ok(Reply::Refused { message, .. })) => {
-                        tracing::debug!("provider record refused by {}: {message}", id.short())
-                    }
-                    Ok(Ok(other)) => {
-                        self.strike(id, &format!("answered provide with {}", reply_kind(&other)))
-                    }
-                    Ok(Err(e)) => tracing::debug!("provider record to {}: {e:#}", id.short()),
-                    Err(_) => tracing::debug!("provider record to {}: no answer", id.short()),
+        let calls = holders.iter().map(|id| {
+            let call = self.call(id, &req);
+            async move { tokio::time::timeout(QUERY_WAIT, call).await }
+        });
+        let replies = futures_util::future::join_all(calls).await;
+        let mut took = 0;
+        for (id, r) in holders.iter().zip(replies) {
+            match r {
+                Ok(Ok(Reply::Stored { keys })) => took += usize::from(keys > 0),
+                Ok(Ok(Reply::Refused { message, .. })) => {
+                    tracing::debug!("provider record refused by {}: {message}", id.short())
                 }
+                Ok(Ok(other)) => {
+                    self.strike(id, &format!("answered provide with {}", reply_kind(&other)))
+                }
+                Ok(Err(e)) => tracing::debug!("provider record to {}: {e:#}", id.short()),
+                Err(_) => tracing::debug!("provider record to {}: no answer", id.short()),
             }
-            took
-        };
-        let took: usize = futures_util::future::join_all(names.iter().map(one))
-            .await
-            .into_iter()
-            .sum();
+        }
         tracing::debug!(
-            "published provider records of {} to {took} holders",
-            names.join(", ")
+            "published provider records of {} to {took} of {} holders",
+            names.join(", "),
+            holders.len()
         );
         Some(took)
     }
@@ -464,7 +508,8 @@ impl Net {
     /// routable ones, one search of a model at a time, at most [`SEARCHES`] at once, and at
     /// most once per [`SEARCH_GAP`] after the last ([`SEARCH_GAP_NONE`] when it knows none):
     /// aside, or, when it knows none and `wait`, waiting up to [`SEARCH_WAIT`] for the search
-    /// and the handshakes with what it found, so that the request can go there.
+    /// (its own, or one already running) and the handshakes with what it found, so that the
+    /// request can go there.
     pub async fn find_providers(&self, model: &ModelRef, wait: bool) {
         let known = self.with_table(|t| {
             t.peers()
@@ -475,14 +520,42 @@ impl Net {
         if known >= table::SHORTLIST || !self.catalog_lists(&model.name) {
             return;
         }
+        let wait = wait && known == 0;
         let gap = if known == 0 {
             SEARCH_GAP_NONE
         } else {
             SEARCH_GAP
         };
         let name = model.name.to_ascii_lowercase();
-        let Ok(permit) = self.providers().searches.clone().try_acquire_owned() else {
+        let until = tokio::time::Instant::now() + SEARCH_WAIT;
+        let running = |net: &Net| {
+            matches!(
+                net.providers()
+                    .searched
+                    .lock()
+                    .expect("searched")
+                    .get(&name),
+                Some(None)
+            )
+        };
+        if running(self) {
+            // Another request's search of it: this one waits for it too.
+            while wait && running(self) && tokio::time::Instant::now() < until {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
             return;
+        }
+        let searches = self.providers().searches.clone();
+        let permit = if wait {
+            match tokio::time::timeout_at(until, searches.acquire_owned()).await {
+                Ok(Ok(p)) => p,
+                _ => return,
+            }
+        } else {
+            match searches.try_acquire_owned() {
+                Ok(p) => p,
+                Err(_) => return,
+            }
         };
         {
             let mut searched = self.providers().searched.lock().expect("searched");
@@ -499,26 +572,25 @@ impl Net {
         let (net, model) = (self.clone(), model.clone());
         self.tasks().spawn(async move {
             let _permit = permit;
-            net.search(&name, &model).await;
-            net.providers()
-                .searched
-                .lock()
-                .expect("searched")
-                .insert(name, Some(Instant::now()));
+            // However the search ends (a panic, the node stopping), the model is not left
+            // marked as searched now.
+            let _ended = Ended(net.clone(), name.clone());
+            let _ = tokio::time::timeout(SEARCH_DEADLINE, net.search(&name, &model)).await;
             let _ = done.send(());
         });
-        if known == 0 && wait {
-            let _ = tokio::time::timeout(SEARCH_WAIT, done_rx).await;
+        if wait {
+            let _ = tokio::time::timeout_at(until, done_rx).await;
         }
     }
 
     /// Looks up the providers of model `name` under its shard keys, [`SEARCH_SHARDS`] at once
-    /// from a random one, until a batch finds some (a popular model has providers under every
-    /// key; a rare one's few are found by going through them all), takes the newest record of
-    /// each author in, and dials the new providers.
+    /// from a random one, takes the newest record of each author in, and dials the new
+    /// providers; until a batch yields providers that answered and serve the model (a popular
+    /// model has providers under every key; a rare one's few are found by going through them
+    /// all, and records of made-up providers, which never answer, do not end the search).
     async fn search(&self, name: &str, model: &ModelRef) {
         let first = random_u64() as u32;
-        let mut new = Vec::new();
+        let (mut found_ok, mut dialed) = (Vec::new(), 0);
         for batch in 0..providers::SHARDS.div_ceil(SEARCH_SHARDS) {
             let keys: Vec<NodeId> = (0..SEARCH_SHARDS)
                 .map(|i| batch * SEARCH_SHARDS + i)
@@ -538,35 +610,42 @@ impl Net {
                     }
                 }
             }
+            let mut new = Vec::new();
             for (key, r) in newest.into_values() {
                 if self.take_record(&key, name, &r) {
                     new.push(r.author);
                 }
             }
-            // Found: providers now in the table, serving the model.
-            new.retain(|id| {
-                self.with_table(|t| t.get(id).is_some_and(|p| p.serves(model).is_some()))
+            let dial: Vec<NodeId> = self.with_table(|t| {
+                new.iter()
+                    .filter(|id| t.get(id).is_some_and(|p| p.health == Health::Unverified))
+                    .take(DIAL_FOUND)
+                    .copied()
+                    .collect()
             });
-            if !new.is_empty() {
+            dialed += dial.len();
+            let dials = dial.iter().map(|id| {
+                let c = self.connect(id);
+                async move { tokio::time::timeout(QUERY_WAIT, c).await }
+            });
+            futures_util::future::join_all(dials).await;
+            // Found: providers now in the table, verified, serving the model.
+            found_ok = self.with_table(|t| {
+                new.iter()
+                    .filter(|id| {
+                        t.get(id)
+                            .is_some_and(|p| p.health == Health::Ok && p.serves(model).is_some())
+                    })
+                    .copied()
+                    .collect::<Vec<NodeId>>()
+            });
+            if !found_ok.is_empty() {
                 break;
             }
         }
-        let dial: Vec<NodeId> = self.with_table(|t| {
-            new.iter()
-                .filter(|id| t.get(id).is_some_and(|p| p.health == Health::Unverified))
-                .take(DIAL_FOUND)
-                .copied()
-                .collect()
-        });
-        let dials = dial.iter().map(|id| {
-            let c = self.connect(id);
-            async move { tokio::time::timeout(QUERY_WAIT, c).await }
-        });
-        futures_util::future::join_all(dials).await;
         tracing::info!(
-            "providers of {name}: {} found by lookup, {} of them new",
-            new.len(),
-            dial.len()
+            "providers of {name}: {} found by lookup, {dialed} of them new",
+            found_ok.len()
         );
     }
 
@@ -606,6 +685,17 @@ impl Net {
         }
         self.on_announcement(&r.holder, &r.bytes, false);
         true
+    }
+}
+
+/// Marks a model's search ended (searched now) when dropped.
+struct Ended(Net, String);
+
+impl Drop for Ended {
+    fn drop(&mut self) {
+        if let Ok(mut s) = self.0.providers().searched.lock() {
+            s.insert(std::mem::take(&mut self.1), Some(Instant::now()));
+        }
     }
 }
 
@@ -664,17 +754,38 @@ pub(super) fn serve_provide(net: &Net, peer: NodeId, signed: &str) -> Reply {
             author.short()
         ));
     }
+    // One record per peer per PROVIDE_GAP: each costs signature checks and a pass over the
+    // table.
+    {
+        let mut provided = net.providers().provided.lock().expect("provided");
+        if provided
+            .get(&peer)
+            .is_some_and(|t| t.elapsed() < PROVIDE_GAP)
+        {
+            return Reply::refused(
+                wire::RefuseCode::Busy,
+                format!("one record per {}s", PROVIDE_GAP.as_secs()),
+            );
+        }
+        if provided.len() >= providers::MAX_HELD {
+            provided.retain(|_, t| t.elapsed() < PROVIDE_GAP);
+        }
+        if provided.len() < providers::MAX_HELD {
+            provided.insert(peer, Instant::now());
+        }
+    }
     net.on_announcement(&peer, &bytes, true);
     if a.leaving || a.paused {
         net.providers().forget(&author);
         return Reply::Stored { keys: 0 };
     }
-    // Only as the announcement the table now holds of its author: one the checks dropped
-    // (another network, a flood, a ban, a replay) is not kept.
+    // Only once the table holds this announcement of its author, or a newer one (gossip may
+    // have brought that first): one the checks dropped (another network, a flood, a ban) is
+    // not kept.
     let current = net.with_table(|t| {
         t.get(&author)
             .and_then(|p| p.announcement.as_ref())
-            .is_some_and(|now| now.seq == a.seq)
+            .is_some_and(|now| now.seq >= a.seq)
     });
     if !current {
         return Reply::Stored { keys: 0 };
@@ -684,10 +795,15 @@ pub(super) fn serve_provide(net: &Net, peer: NodeId, signed: &str) -> Reply {
         .iter()
         .take(MODELS_PER_RECORD)
         .map(|n| providers::key(n, shard))
-        // A node that knows K nodes closer to a key is not its holder: a provider's lookup
-        // finds those; records sent here are an attempt to fill this store.
-        .filter(|k| net.with_table(|t| t.closer_than_own(k)) < table::K)
         .collect();
+    // A node that knows 2K verified nodes closer to a key is not its holder: a provider's
+    // lookup finds those; records sent here are an attempt to fill this store. (2K, not K:
+    // some of those may be gone, or out of the provider's reach.)
+    let keys: Vec<NodeId> = net.with_table(|t| {
+        keys.into_iter()
+            .filter(|k| t.closer_than_own(k) < 2 * table::K)
+            .collect()
+    });
     let body = Arc::new(bytes);
     let now = Instant::now();
     let mut store = net.providers().store.lock().expect("providers");

@@ -56,11 +56,18 @@ struct Ban {
 pub(super) enum Flood {
     /// Within the author's limit.
     Fine,
-    /// The author's `n`th of the window, over the limit.
+    /// The author's `n`th of the window, over the limit, and made by it within a window (by
+    /// the clocks it signed): a flood of its own.
     Over(u32),
+    /// Over the limit, but made by its author over longer than a window: old announcements
+    /// replayed by someone else. Dropped; the author is not struck.
+    Replayed,
     /// Too many authors this window to count one more: dropped, nobody struck.
     Crowded,
 }
+
+/// An author's announcements this window: how many, and the first and last clocks they carry.
+type Counted = (u32, u64, u64);
 
 /// Strikes, bans and announcement counts.
 pub(super) struct Reputation {
@@ -72,7 +79,7 @@ pub(super) struct Reputation {
     /// members' so that ids made by the thousand (they cost nothing) cannot fill the bans.
     outsiders: Mutex<lru::LruCache<NodeId, (u32, String)>>,
     /// Announcements per author in the current flood window.
-    flood: Mutex<(Instant, HashMap<NodeId, u32>)>,
+    flood: Mutex<(Instant, HashMap<NodeId, Counted>)>,
     /// Most announcements per window before the excess is flooding.
     flood_limit: u32,
     /// [`MAX_STRIKE_RECORDS`] and [`MAX_BANS`] (smaller in tests).
@@ -101,7 +108,8 @@ impl Reputation {
 
     /// Counts an announcement by `author`. Authors `known` (in the routing table) are always
     /// counted: a crowd of new ids can make new authors wait, never the peers already known.
-    pub(super) fn flooding(&self, author: &NodeId, known: bool) -> Flood {
+    /// `clock_ms` is the clock the announcement carries (its author's, signed).
+    pub(super) fn flooding(&self, author: &NodeId, known: bool, clock_ms: u64) -> Flood {
         let mut f = self.flood.lock().expect("flood");
         if f.0.elapsed() > FLOOD_WINDOW {
             *f = (Instant::now(), HashMap::new());
@@ -109,12 +117,16 @@ impl Reputation {
         if !known && f.1.len() >= MAX_FLOOD_AUTHORS && !f.1.contains_key(author) {
             return Flood::Crowded;
         }
-        let n = f.1.entry(*author).or_insert(0);
+        let (n, first, last) = f.1.entry(*author).or_insert((0, clock_ms, clock_ms));
         *n += 1;
-        if *n > self.flood_limit {
+        *first = (*first).min(clock_ms);
+        *last = (*last).max(clock_ms);
+        if *n <= self.flood_limit {
+            Flood::Fine
+        } else if *last - *first <= FLOOD_WINDOW.as_millis() as u64 {
             Flood::Over(*n)
         } else {
-            Flood::Fine
+            Flood::Replayed
         }
     }
 
@@ -345,17 +357,23 @@ mod tests {
     fn flood_counts_are_bounded() {
         let r = Reputation::new(Duration::from_secs(1));
         for i in 0..MAX_FLOOD_AUTHORS as u32 {
-            assert_eq!(r.flooding(&id(i), false), Flood::Fine);
+            assert_eq!(r.flooding(&id(i), false, 0), Flood::Fine);
         }
-        assert_eq!(r.flooding(&id(u32::MAX), false), Flood::Crowded);
+        assert_eq!(r.flooding(&id(u32::MAX), false, 0), Flood::Crowded);
         // A peer already known is counted however crowded the window.
-        assert_eq!(r.flooding(&id(u32::MAX - 1), true), Flood::Fine);
+        assert_eq!(r.flooding(&id(u32::MAX - 1), true, 0), Flood::Fine);
         // Authors already counted are still counted, and still limited.
         let mut last = Flood::Fine;
         for _ in 0..r.flood_limit {
-            last = r.flooding(&id(0), false);
+            last = r.flooding(&id(0), false, 1_000);
         }
         assert_eq!(last, Flood::Over(r.flood_limit + 1));
+        // Announcements their author made over a minute, replayed at once: dropped, not a
+        // flood of the author's.
+        for i in 0..r.flood_limit + 5 {
+            last = r.flooding(&id(7), true, 1_000 + u64::from(i) * 3_000);
+        }
+        assert_eq!(last, Flood::Replayed);
         assert!(r.flood.lock().unwrap().1.len() <= MAX_FLOOD_AUTHORS + 1);
     }
 }
