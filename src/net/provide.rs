@@ -23,7 +23,6 @@ use super::Net;
 use super::table::{self, Health, providers};
 use super::wire::{self, Contact, Reply, Request};
 use crate::ids::{ModelRef, NodeId, random_u64};
-use crate::node::NodeEvent;
 
 /// The largest network, by this node's estimate, in which it announces itself over gossip
 /// (every node hears every node: at 1,000 nodes some 200 announcements a second each, by
@@ -416,16 +415,13 @@ impl Net {
         let soon = (self.settings().announce_interval * 4).max(Duration::from_secs(2));
         let mut wait = soon;
         loop {
-            let until = tokio::time::Instant::now() + wait;
-            loop {
-                tokio::select! {
-                    _ = tokio::time::sleep_until(until) => break,
-                    ev = events.recv() => match ev {
-                        Ok(NodeEvent::Models | NodeEvent::Contribution { .. }) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => break,
-                        Ok(_) => {}
-                        Err(_) => return,
-                    },
-                }
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                ev = events.recv() => match ev {
+                    // Every node event is a change of what it serves or of its pause.
+                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(_) => return,
+                },
             }
             self.providers().expire();
             wait = match self.publish().await {
