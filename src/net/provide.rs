@@ -178,12 +178,7 @@ impl Net {
         let prev = p.prev_size.swap(n, std::sync::atomic::Ordering::Relaxed);
         p.size.store(n, std::sync::atomic::Ordering::Relaxed);
         let large = p.large.load(std::sync::atomic::Ordering::Relaxed);
-        let flip = if large {
-            prev > 0 && n.max(prev) < GOSSIP_UP_TO / 2
-        } else {
-            prev > 0 && n.min(prev) > GOSSIP_UP_TO * 3 / 2
-        };
-        if flip {
+        if providers::flips(large, prev, n, GOSSIP_UP_TO) {
             p.large.store(!large, std::sync::atomic::Ordering::Relaxed);
             if self.settings().gossip {
                 tracing::info!(

@@ -76,6 +76,21 @@ pub fn estimate_size(own: &NodeId, closest: &[NodeId], k: usize) -> u64 {
     (num / den).round().clamp(1.0, u64::MAX as f64) as u64
 }
 
+/// Whether a network that counts as `large` (gossip off) or not flips, given the last two
+/// size estimates (`prev` 0: none before): to large after two past 1.5x `up_to`, to small
+/// after two under half of it. One estimate is noisy (0.3-3x the truth), and a node that
+/// flapped would do both badly.
+pub fn flips(large: bool, prev: u64, n: u64, up_to: u64) -> bool {
+    if prev == 0 {
+        return false;
+    }
+    if large {
+        n.max(prev) < up_to / 2
+    } else {
+        n.min(prev) > up_to * 3 / 2
+    }
+}
+
 /// One provider's record under one key.
 #[derive(Debug, Clone)]
 struct Record<R> {
@@ -270,6 +285,19 @@ mod tests {
         }
         // A lookup that found fewer than K found the whole network.
         assert_eq!(estimate_size(&id(1), &[id(2), id(3)], 20), 3);
+    }
+
+    #[test]
+    fn gossip_flips_only_after_two_estimates_past_a_bound() {
+        // Small: one estimate past 1,500 is not enough, nor two past 1,000 only.
+        assert!(!flips(false, 0, 50_000, 1_000));
+        assert!(!flips(false, 900, 50_000, 1_000));
+        assert!(!flips(false, 1_200, 1_400, 1_000));
+        assert!(flips(false, 1_600, 3_000, 1_000));
+        // Large: back to small only after two under 500.
+        assert!(!flips(true, 3_000, 400, 1_000));
+        assert!(!flips(true, 600, 400, 1_000));
+        assert!(flips(true, 450, 300, 1_000));
     }
 
     #[test]
