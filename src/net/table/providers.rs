@@ -181,7 +181,7 @@ impl<R: Clone> Store<R> {
             return Vec::new();
         }
         (0..live.len().min(PER_ANSWER))
-            .map(|i| live[(from + i) % live.len()])
+            .map(|i| live[(from % live.len() + i) % live.len()])
             .map(|r| (r.provider, r.body.clone()))
             .collect()
     }
