@@ -244,7 +244,7 @@ async fn checks_across_engines_pass_honest_answers_and_catch_cheats() {
 }
 
 /// The default model, as a hand-built member announces it.
-fn model_ad() -> wire::ModelAd {
+pub(crate) fn model_ad() -> wire::ModelAd {
     wire::ModelAd {
         name: MODEL.into(),
         quant: "q4_1".into(),

@@ -865,14 +865,7 @@ async fn provider_records_hold_only_the_senders_own_announcement_under_its_own_k
     let (topic, net) = (at.topic(), at.ticket.network.clone());
     let ad = |name: &str| wire::ModelAd {
         name: name.into(),
-        quant: "Q4_1".into(),
-        slots: 1,
-        busy: 0,
-        queued: 0,
-        ctx: 512,
-        tokens_per_s: 0.0,
-        features: Vec::new(),
-        engine: Default::default(),
+        ..crate::trust::model_ad()
     };
     let sealed = |k: &SecretKey, seq: u64, model: &str| {
         wire::seal(
@@ -962,17 +955,7 @@ async fn a_holder_that_replays_a_providers_old_records_is_struck_and_its_victim_
     let conn = at.member().await;
     let victim = SecretKey::generate();
     let (topic, net) = (at.topic(), at.ticket.network.clone());
-    let ad = wire::ModelAd {
-        name: MODEL.into(),
-        quant: "q4_1".into(),
-        slots: 4,
-        busy: 0,
-        queued: 0,
-        ctx: 2048,
-        tokens_per_s: 50.0,
-        features: Vec::new(),
-        engine: Default::default(),
-    };
+    let ad = crate::trust::model_ad();
     let old: Vec<String> = (1..=20)
         .map(|seq| {
             let a = wire::Announcement::new(seq, &net, vec![ad.clone()]);

@@ -12,7 +12,7 @@ use futures_util::StreamExt;
 
 use super::Net;
 use super::conn::call_on;
-use super::table::{self, Health};
+use super::table::Health;
 use super::wire::{Contact, Reply, Request};
 use crate::ids::{NodeId, random_u64};
 
@@ -191,38 +191,6 @@ impl Net {
         });
         if stale {
             self.pull_announcement(id).await;
-        }
-    }
-
-    /// Asks `peer` for the contacts closest to our id and adds them to the table and gossip.
-    pub(super) async fn find_nodes(&self, peer: &NodeId) {
-        let target = self.id().to_string();
-        let Ok(reply) = self.call(peer, &Request::FindNode { target }).await else {
-            return;
-        };
-        let Reply::Nodes { nodes } = reply else {
-            self.strike(peer, "answered FIND_NODE with something else");
-            return;
-        };
-        let mut new = Vec::new();
-        for c in nodes.into_iter().take(table::K) {
-            let Ok(id) = NodeId::parse(&c.id) else {
-                self.strike(peer, "sent a contact with a malformed id");
-                return;
-            };
-            // Only new contacts: a reply cannot rewrite the addresses of peers we know.
-            let added = self.with_table(|t| {
-                t.get(&id).is_none() && t.add_contact(c.clone(), id, Instant::now())
-            });
-            if added && let Some(pk) = id.public_key() {
-                self.remember(&c);
-                new.push(pk);
-            }
-        }
-        if !new.is_empty()
-            && let Some(s) = self.inner.sender.get()
-        {
-            let _ = s.join_peers(new).await;
         }
     }
 

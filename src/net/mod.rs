@@ -335,8 +335,8 @@ impl Net {
                 if let Err(e) = net.connect(&id).await {
                     tracing::warn!("joining through {}: {e}", id.short());
                 } else {
-                    net.find_nodes(&id).await;
-                    // The network's size, soon: a node joining a large one stays off gossip.
+                    // The nodes nearest us, and the network's size, soon: a node joining a
+                    // large one stays off gossip.
                     net.refresh().await;
                 }
             });

@@ -245,16 +245,19 @@ impl Net {
                     continue;
                 };
                 answered.push(id);
-                // It answered through a handshake: a real node, worth a place in the table.
+                // It answered through a handshake: a real node, worth a place in the table and
+                // among our gossip neighbours.
                 if let Some(c) = contacts.remove(&id) {
-                    self.with_table(|t| {
-                        if t.get(&id).is_none()
-                            && t.add_contact(c, id, Instant::now())
-                            && let Some(p) = t.get_mut(&id)
-                        {
+                    let added = self.with_table(|t| {
+                        let added = t.get(&id).is_none() && t.add_contact(c, id, Instant::now());
+                        if added && let Some(p) = t.get_mut(&id) {
                             p.health = Health::Ok;
                         }
+                        added
                     });
+                    if added {
+                        self.join_gossip(&id).await;
+                    }
                 }
                 for (n, c) in nodes {
                     if !near.values().any(|x| *x == n) && !asked.contains(&n) {
@@ -502,12 +505,8 @@ impl Net {
     /// (its own, or one already running) and the handshakes with what it found, so that the
     /// request can go there.
     pub async fn find_providers(&self, model: &ModelRef, wait: bool) {
-        let known = self.with_table(|t| {
-            t.peers()
-                .filter(|p| p.routable() && p.serves(model).is_some())
-                .take(table::SHORTLIST)
-                .count()
-        });
+        // The shortlist routing keeps anyway: no pass over the table on a request's path.
+        let known = self.with_table(|t| t.capable_count(model));
         if known >= table::SHORTLIST || !self.catalog_lists(&model.name) {
             return;
         }

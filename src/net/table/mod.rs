@@ -912,6 +912,16 @@ impl Table {
         self.any_capable_at(model, Instant::now())
     }
 
+    /// How many routable peers serve `model`, up to [`SHORTLIST`] (its shortlist's length).
+    pub fn capable_count(&mut self, model: &ModelRef) -> usize {
+        self.refresh_shortlist(model, Instant::now());
+        self.shortlists.get(model).map_or(0, |(l, _)| {
+            l.iter()
+                .filter(|id| self.peers.get(id).is_some_and(|p| p.routable()))
+                .count()
+        })
+    }
+
     /// [`Table::any_capable`] at `now` (the simulator's clock).
     pub fn any_capable_at(&mut self, model: &ModelRef, now: Instant) -> bool {
         self.refresh_shortlist(model, now);
