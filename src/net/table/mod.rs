@@ -914,7 +914,12 @@ impl Table {
 
     /// How many routable peers serve `model`, up to [`SHORTLIST`] (its shortlist's length).
     pub fn capable_count(&mut self, model: &ModelRef) -> usize {
-        self.refresh_shortlist(model, Instant::now());
+        self.capable_listed(model, Instant::now())
+    }
+
+    /// The routable peers on `model`'s shortlist (rebuilt first if old) at `now`.
+    fn capable_listed(&mut self, model: &ModelRef, now: Instant) -> usize {
+        self.refresh_shortlist(model, now);
         self.shortlists.get(model).map_or(0, |(l, _)| {
             l.iter()
                 .filter(|id| self.peers.get(id).is_some_and(|p| p.routable()))
@@ -924,12 +929,7 @@ impl Table {
 
     /// [`Table::any_capable`] at `now` (the simulator's clock).
     pub fn any_capable_at(&mut self, model: &ModelRef, now: Instant) -> bool {
-        self.refresh_shortlist(model, now);
-        let listed = self.shortlists.get(model).is_some_and(|(l, _)| {
-            l.iter()
-                .any(|id| self.peers.get(id).is_some_and(|p| p.routable()))
-        });
-        listed
+        self.capable_listed(model, now) > 0
             || self
                 .peers
                 .values()
