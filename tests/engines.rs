@@ -146,9 +146,13 @@ async fn the_engine_shows_in_status_announcements_and_job_routes() {
     let hop = &job["detail"]["route"][0];
     assert_eq!(hop["engine"], "candle", "{job}");
     assert_eq!(hop["variant"], format!("{MODEL}:q4_1"), "{job}");
-    // The worker's own log says the same.
-    let jobs = candle.get_json("/api/jobs").await;
-    let id = jobs["jobs"][0]["id"].as_str().unwrap().to_string();
+    // The worker's own log says the same. A worker logs a job once it is settled, which may
+    // come a moment after the gateway has the whole answer.
+    let id = eventually(20, "the worker's log to hold the job", async || {
+        let jobs = candle.get_json("/api/jobs").await;
+        Some(jobs["jobs"][0]["id"].as_str()?.to_string())
+    })
+    .await;
     let job: Value = candle.get_json(&format!("/api/jobs/{id}")).await;
     assert_eq!(job["detail"]["route"][0]["engine"], "candle", "{job}");
 

@@ -445,12 +445,22 @@ async fn caps_bound_the_jobs_a_node_runs_for_peers() {
     }
     assert!(most <= 1, "B ran {most} peers' jobs at once");
     assert!(by.contains(&c.id), "{by:?}");
-    let b_log = b.get_json("/api/jobs").await;
-    let served = b_log["jobs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|j| j["requester"] == gw.id.as_str())
-        .count();
+    // A worker logs a job once it is settled, a moment after its requester has the answer.
+    let served = async || {
+        let b_log = b.get_json("/api/jobs").await;
+        b_log["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|j| j["requester"] == gw.id.as_str())
+            .count()
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(20), async {
+        while served().await == 0 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    let served = served().await;
     assert!(served >= 1 && most == 1, "B served {served}; {by:?}");
 }

@@ -1002,3 +1002,101 @@ async fn a_holder_that_replays_a_providers_old_records_is_struck_and_its_victim_
     );
     server.abort();
 }
+
+/// A peer that lies in lookups: asked for the nodes near any key, it names 20 made-up nodes,
+/// fresh ones for each answer, hoping the asker spends its whole lookup waiting on them (each
+/// batch of three waits out its timeout, and the honest nodes are never asked). Each made-up
+/// node's address is a UDP socket of this test that never answers, so the test sees which ones
+/// the node dials: of each answer, no more than the first batch of three.
+#[tokio::test]
+async fn a_peer_that_names_made_up_nodes_in_lookups_costs_one_batch_of_each() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let gw = Node::start(&[
+        "--model",
+        "none",
+        "--no-gossip",
+        "--announce-interval-ms",
+        "500",
+    ]);
+    let at = attacker(&gw).await;
+    let conn = at.member().await;
+    let own = wire::seal(
+        at.ep.secret_key(),
+        &at.topic(),
+        &wire::Announcement::new(1, &at.ticket.network, Vec::new()),
+    );
+    // Each answer's made-up nodes, and whether each was dialed.
+    type Answer = Vec<Arc<AtomicBool>>;
+    let answers: Arc<std::sync::Mutex<Vec<Answer>>> = Default::default();
+    let made_up = {
+        let answers = answers.clone();
+        async move || {
+            let mut nodes = Vec::new();
+            let mut dialed = Vec::new();
+            for _ in 0..20 {
+                let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+                let addr = sock.local_addr().unwrap();
+                let hit = Arc::new(AtomicBool::new(false));
+                let h = hit.clone();
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 2048];
+                    if sock.recv_from(&mut buf).await.is_ok() {
+                        h.store(true, Ordering::SeqCst);
+                    }
+                });
+                dialed.push(hit);
+                nodes.push(wire::Contact {
+                    id: hex::encode(SecretKey::generate().public().as_bytes()),
+                    addrs: vec![addr],
+                    relay: None,
+                });
+            }
+            answers.lock().unwrap().push(dialed);
+            nodes
+        }
+    };
+    let server = tokio::spawn(async move {
+        while let Ok((mut tx, mut rx)) = conn.accept_bi().await {
+            let Ok(Some(req)) = wire::read::<Request, _>(&mut rx, wire::MAX_FRAME).await else {
+                continue;
+            };
+            let reply = match req {
+                Request::GetAnnouncement => Reply::Announcement {
+                    signed: own.clone(),
+                },
+                Request::Ping { nonce } => Reply::Pong { nonce },
+                Request::GetProviders { .. } => Reply::Providers {
+                    records: Vec::new(),
+                    nodes: made_up().await,
+                },
+                Request::FindNode { .. } => Reply::Nodes {
+                    nodes: made_up().await,
+                },
+                _ => Reply::refused(wire::RefuseCode::Invalid, "a liar"),
+            };
+            let _ = wire::write(&mut tx, &reply).await;
+            let _ = tx.finish();
+        }
+    });
+    // The liar is the gateway's only peer: its request searches for the model through it.
+    let (status, _, v) = post(&gw.url("/v1/chat/completions"), &chat_body("hi", 4)).await;
+    assert_eq!(status, 404, "{v}");
+    // Long enough for a lookup that took the liar at its word to ask 4 batches of each answer.
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let dialed: Vec<usize> = answers
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|a| a.iter().filter(|d| d.load(Ordering::SeqCst)).count())
+        .collect();
+    assert!(
+        dialed.iter().any(|n| *n > 0),
+        "the node asked none of the made-up nodes: {dialed:?}"
+    );
+    assert!(
+        dialed.iter().all(|n| *n <= 3),
+        "of each answer's 20, no more than one batch of 3 is dialed: {dialed:?}"
+    );
+    server.abort();
+}

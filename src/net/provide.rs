@@ -12,14 +12,17 @@
 //!   gossip had brought it: after checking that it belongs under the key asked and is not older
 //!   than a record lives. A request that knows none waits for the search.
 //!
-//! Lookups are Kademlia's: the closest nodes known are asked, [`ALPHA`] at a time, for closer
-//! ones, until the K closest have answered or failed, within [`MAX_QUERIES`].
+//! Lookups are Kademlia's ([`table::lookup`] keeps their books): the closest nodes known are
+//! asked, [`table::lookup::ALPHA`] at a time, for closer ones, until the K closest have answered
+//! or failed, within [`MAX_QUERIES`] and [`LOOKUP_WAIT`]. A peer whose named nodes do not answer
+//! loses its other candidates, so made-up ids cost a lookup one batch, not its deadline.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::Net;
+use super::table::lookup::{Lookup, Step};
 use super::table::{self, Health, providers};
 use super::wire::{self, Contact, Reply, Request};
 use crate::ids::{ModelRef, NodeId, random_u64};
@@ -29,8 +32,6 @@ use crate::ids::{ModelRef, NodeId, random_u64};
 /// `llp bench --sim`). Past it, announcements travel only point to point, and provider records
 /// find workers.
 pub(super) const GOSSIP_UP_TO: u64 = 1_000;
-/// Queries in flight at once in a lookup (Kademlia's alpha).
-const ALPHA: usize = 3;
 /// Queries one lookup sends at most: a lookup led on by liars ends.
 const MAX_QUERIES: usize = 30;
 /// Shard keys a search looks up at once.
@@ -211,29 +212,20 @@ impl Net {
     /// (a made-up contact is neither kept nor passed on).
     async fn lookup(&self, target: NodeId, records: bool, enough: usize) -> Found {
         let deadline = tokio::time::Instant::now() + LOOKUP_WAIT;
-        let mut near: BTreeMap<[u8; 32], NodeId> = BTreeMap::new();
+        let known = self.with_table(|t| t.closest(&target, table::K));
+        let known = known.iter().filter_map(|c| NodeId::parse(&c.id).ok());
+        let mut l = Lookup::new(target, known, table::K, MAX_QUERIES);
         let mut contacts: HashMap<NodeId, Contact> = HashMap::new();
-        for c in self.with_table(|t| t.closest(&target, table::K)) {
-            if let Ok(id) = NodeId::parse(&c.id) {
-                near.insert(id.xor(&target), id);
-            }
-        }
-        let mut asked = HashSet::new();
-        let mut answered = Vec::new();
         let mut found = Found::default();
-        while asked.len() < MAX_QUERIES && tokio::time::Instant::now() < deadline {
-            let batch: Vec<NodeId> = near
-                .values()
-                .take(table::K)
-                .filter(|id| !asked.contains(*id))
-                .take(ALPHA)
-                .copied()
-                .collect();
-            if batch.is_empty() {
-                found.converged = true;
-                break;
-            }
-            asked.extend(batch.iter().copied());
+        while tokio::time::Instant::now() < deadline {
+            let batch = match l.step() {
+                Step::Ask(batch) => batch,
+                Step::Converged => {
+                    found.converged = true;
+                    break;
+                }
+                Step::Bounded => break,
+            };
             let queries = batch.iter().map(|id| {
                 let q = self.query(id, target, records);
                 async move { tokio::time::timeout(QUERY_WAIT, q).await.ok().flatten() }
@@ -241,12 +233,11 @@ impl Net {
             let replies = futures_util::future::join_all(queries).await;
             for (id, reply) in batch.into_iter().zip(replies) {
                 let Some((nodes, recs)) = reply else {
-                    near.remove(&id.xor(&target));
+                    l.failed(id);
                     continue;
                 };
-                answered.push(id);
                 // It answered through a handshake: a real node, worth a place in the table and
-                // among our gossip neighbours.
+                // (while we gossip) among our gossip neighbours.
                 if let Some(c) = contacts.remove(&id) {
                     let added = self.with_table(|t| {
                         let added = t.get(&id).is_none() && t.add_contact(c, id, Instant::now());
@@ -255,17 +246,17 @@ impl Net {
                         }
                         added
                     });
-                    if added {
+                    if added && self.gossiping() {
                         self.join_gossip(&id).await;
                     }
                 }
-                for (n, c) in nodes {
-                    if !near.values().any(|x| *x == n) && !asked.contains(&n) {
-                        if self.with_table(|t| t.get(&n).is_none()) {
-                            self.remember(&c);
-                            contacts.insert(n, c);
-                        }
-                        near.insert(n.xor(&target), n);
+                let mut named: HashMap<NodeId, Contact> = nodes.into_iter().collect();
+                for n in l.answered(id, named.keys().copied().collect::<Vec<_>>()) {
+                    if let Some(c) = named.remove(&n)
+                        && self.with_table(|t| t.get(&n).is_none())
+                    {
+                        self.remember(&c);
+                        contacts.insert(n, c);
                     }
                 }
                 found.records.extend(recs);
@@ -276,9 +267,7 @@ impl Net {
                 break;
             }
         }
-        answered.sort_by_key(|id| id.xor(&target));
-        answered.truncate(table::K);
-        found.closest = answered;
+        found.closest = l.closest();
         found
     }
 

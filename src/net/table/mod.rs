@@ -19,6 +19,7 @@
 //! The simulator (`crate::sim`) runs this code for thousands of simulated nodes, so nothing
 //! here reads the clock where a caller can pass `now` (the `*_at` methods).
 
+pub mod lookup;
 pub mod providers;
 
 use std::collections::HashMap;
@@ -914,26 +915,32 @@ impl Table {
 
     /// How many routable peers serve `model`, up to [`SHORTLIST`] (its shortlist's length).
     pub fn capable_count(&mut self, model: &ModelRef) -> usize {
-        self.capable_listed(model, Instant::now())
+        self.capable_count_at(model, Instant::now())
     }
 
-    /// The routable peers on `model`'s shortlist (rebuilt first if old) at `now`.
-    fn capable_listed(&mut self, model: &ModelRef, now: Instant) -> usize {
+    /// [`Table::capable_count`] at `now`. With none on the shortlist, a pass over the table:
+    /// a peer that turned capable since the list was built must not send a request to wait
+    /// for a search.
+    fn capable_count_at(&mut self, model: &ModelRef, now: Instant) -> usize {
         self.refresh_shortlist(model, now);
-        self.shortlists.get(model).map_or(0, |(l, _)| {
+        let listed = self.shortlists.get(model).map_or(0, |(l, _)| {
             l.iter()
                 .filter(|id| self.peers.get(id).is_some_and(|p| p.routable()))
                 .count()
-        })
+        });
+        if listed > 0 {
+            return listed;
+        }
+        self.peers
+            .values()
+            .filter(|p| p.routable() && p.serves(model).is_some())
+            .take(SHORTLIST)
+            .count()
     }
 
     /// [`Table::any_capable`] at `now` (the simulator's clock).
     pub fn any_capable_at(&mut self, model: &ModelRef, now: Instant) -> bool {
-        self.capable_listed(model, now) > 0
-            || self
-                .peers
-                .values()
-                .any(|p| p.routable() && p.serves(model).is_some())
+        self.capable_count_at(model, now) > 0
     }
 }
 

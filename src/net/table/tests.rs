@@ -305,3 +305,16 @@ fn a_busy_refusal_counts_the_peer_full_until_it_announces_again() {
     assert!(t.announce(id(1), a, Instant::now()));
     assert_eq!(score(&t, 1), before);
 }
+
+#[test]
+fn a_peer_that_turns_capable_counts_before_the_shortlist_is_rebuilt() {
+    let mut t = table_with(&[(1, 4, 0, 10.0)]);
+    assert_eq!(t.capable_count(&m("x")), 0);
+    // It swaps its model for `x`: the same count of models, so the lists stay as built.
+    let mut a = ad(4, 0, 10.0);
+    a.models[0].name = "x".into();
+    a.seq = 2;
+    assert!(t.announce(id(1), a, Instant::now()));
+    assert_eq!(t.capable_count(&m("x")), 1);
+    assert!(t.any_capable(&m("x")));
+}
