@@ -15,14 +15,14 @@
 //! Lookups are Kademlia's ([`table::lookup`] keeps their books): the closest nodes known are
 //! asked, [`table::lookup::ALPHA`] at a time, for closer ones, until the K closest have answered
 //! or failed, within [`MAX_QUERIES`] and [`LOOKUP_WAIT`]. A peer whose named nodes do not answer
-//! loses its other candidates, so made-up ids cost a lookup one batch, not its deadline.
+//! loses its other candidates, so made-up ids cost a lookup about one batch, not its deadline.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::Net;
-use super::table::lookup::{Lookup, Step};
+use super::table::lookup::{Failure, Lookup, Step};
 use super::table::{self, Health, providers};
 use super::wire::{self, Contact, Reply, Request};
 use crate::ids::{ModelRef, NodeId, random_u64};
@@ -76,7 +76,8 @@ struct Record {
 struct Found {
     closest: Vec<NodeId>,
     records: Vec<Record>,
-    /// It ended because the closest had all answered or failed (not by a bound).
+    /// It ended because the closest had all answered or failed (not by a bound), and no
+    /// candidate was dropped for being named only by distrusted peers.
     converged: bool,
 }
 
@@ -211,56 +212,70 @@ impl Net {
     /// are in. Contacts it hears of are tried, not put in the table: only one that answers is
     /// (a made-up contact is neither kept nor passed on).
     async fn lookup(&self, target: NodeId, records: bool, enough: usize) -> Found {
+        use futures_util::StreamExt;
         let deadline = tokio::time::Instant::now() + LOOKUP_WAIT;
         let known = self.with_table(|t| t.closest(&target, table::K));
         let known = known.iter().filter_map(|c| NodeId::parse(&c.id).ok());
         let mut l = Lookup::new(target, known, table::K, MAX_QUERIES);
         let mut contacts: HashMap<NodeId, Contact> = HashMap::new();
         let mut found = Found::default();
-        while tokio::time::Instant::now() < deadline {
-            let batch = match l.step() {
-                Step::Ask(batch) => batch,
+        // Queries in flight: a new one goes out as soon as one ends, so a node that stalls
+        // holds one of the ALPHA places, not the whole lookup.
+        let mut queries = futures_util::stream::FuturesUnordered::new();
+        loop {
+            match l.step() {
+                Step::Ask(batch) => {
+                    for id in batch {
+                        queries.push(async move {
+                            let q = self.query(&id, target, records);
+                            let r = tokio::time::timeout(QUERY_WAIT, q).await;
+                            (id, r.unwrap_or(Err(Failure::Unreachable)))
+                        });
+                    }
+                    continue;
+                }
+                Step::Wait => {}
                 Step::Converged => {
-                    found.converged = true;
+                    found.converged = !l.trimmed();
                     break;
                 }
                 Step::Bounded => break,
-            };
-            let queries = batch.iter().map(|id| {
-                let q = self.query(id, target, records);
-                async move { tokio::time::timeout(QUERY_WAIT, q).await.ok().flatten() }
-            });
-            let replies = futures_util::future::join_all(queries).await;
-            for (id, reply) in batch.into_iter().zip(replies) {
-                let Some((nodes, recs)) = reply else {
-                    l.failed(id);
-                    continue;
-                };
-                // It answered through a handshake: a real node, worth a place in the table and
-                // (while we gossip) among our gossip neighbours.
-                if let Some(c) = contacts.remove(&id) {
-                    let added = self.with_table(|t| {
-                        let added = t.get(&id).is_none() && t.add_contact(c, id, Instant::now());
-                        if added && let Some(p) = t.get_mut(&id) {
-                            p.health = Health::Ok;
-                        }
-                        added
-                    });
-                    if added && self.gossiping() {
-                        self.join_gossip(&id).await;
-                    }
-                }
-                let mut named: HashMap<NodeId, Contact> = nodes.into_iter().collect();
-                for n in l.answered(id, named.keys().copied().collect::<Vec<_>>()) {
-                    if let Some(c) = named.remove(&n)
-                        && self.with_table(|t| t.get(&n).is_none())
-                    {
-                        self.remember(&c);
-                        contacts.insert(n, c);
-                    }
-                }
-                found.records.extend(recs);
             }
+            let Ok(Some((id, reply))) = tokio::time::timeout_at(deadline, queries.next()).await
+            else {
+                break;
+            };
+            let (nodes, recs) = match reply {
+                Ok(r) => r,
+                Err(how) => {
+                    l.failed(id, how);
+                    continue;
+                }
+            };
+            // It answered through a handshake: a real node, worth a place in the table and
+            // (while we gossip) among our gossip neighbours.
+            if let Some(c) = contacts.remove(&id) {
+                let added = self.with_table(|t| {
+                    let added = t.get(&id).is_none() && t.add_contact(c, id, Instant::now());
+                    if added && let Some(p) = t.get_mut(&id) {
+                        p.health = Health::Ok;
+                    }
+                    added
+                });
+                if added && self.gossiping() {
+                    self.join_gossip(&id).await;
+                }
+            }
+            let mut named: HashMap<NodeId, Contact> = nodes.into_iter().collect();
+            for n in l.answered(id, named.keys().copied().collect::<Vec<_>>()) {
+                if let Some(c) = named.remove(&n)
+                    && self.with_table(|t| t.get(&n).is_none())
+                {
+                    self.remember(&c);
+                    contacts.insert(n, c);
+                }
+            }
+            found.records.extend(recs);
             // Enough authors (an answer holds one record per author; others repeat them).
             let authors: HashSet<NodeId> = found.records.iter().map(|r| r.author).collect();
             if records && authors.len() >= enough {
@@ -279,7 +294,7 @@ impl Net {
         peer: &NodeId,
         target: NodeId,
         records: bool,
-    ) -> Option<(Vec<(NodeId, Contact)>, Vec<Record>)> {
+    ) -> Result<(Vec<(NodeId, Contact)>, Vec<Record>), Failure> {
         let req = if records {
             Request::GetProviders {
                 key: target.to_string(),
@@ -296,37 +311,33 @@ impl Net {
             Ok(Reply::Providers { records: rs, nodes }) if records => (nodes, rs),
             Ok(Reply::Refused { message, .. }) => {
                 tracing::debug!("lookup: {} refused: {message}", peer.short());
-                return None;
+                return Err(Failure::Refused);
             }
             Ok(other) => {
                 let (asked, got) = (super::serve::kind(&req), reply_kind(&other));
                 self.strike(peer, &format!("answered {asked} with {got}"));
-                return None;
+                return Err(Failure::Refused);
             }
+            // No connection, no handshake, or the stream broke.
             Err(e) => {
                 tracing::debug!("lookup: {}: {e:#}", peer.short());
-                return None;
+                return Err(Failure::Unreachable);
             }
         };
-        match self.checked(&nodes, &recs) {
-            Ok(r) => Some(r),
-            Err(why) => {
-                self.strike(peer, &format!("{}: {why}", super::serve::kind(&req)));
-                None
-            }
-        }
-        .map(|(nodes, rs)| {
-            let rs = rs
-                .into_iter()
-                .map(|(author, seq, bytes)| Record {
-                    holder: *peer,
-                    author,
-                    seq,
-                    bytes,
-                })
-                .collect();
-            (nodes, rs)
-        })
+        let (nodes, rs) = self.checked(&nodes, &recs).map_err(|why| {
+            self.strike(peer, &format!("{}: {why}", super::serve::kind(&req)));
+            Failure::Refused
+        })?;
+        let rs = rs
+            .into_iter()
+            .map(|(author, seq, bytes)| Record {
+                holder: *peer,
+                author,
+                seq,
+                bytes,
+            })
+            .collect();
+        Ok((nodes, rs))
     }
 
     /// An answer's contacts and records, checked; what was wrong, if anything was.

@@ -2,32 +2,50 @@
 //! and who named whom. Pure logic with no I/O: [`crate::net`] sends the queries and feeds the
 //! answers in.
 //!
-//! A lookup asks the closest nodes it knows, [`ALPHA`] at a time, and each answer names closer
-//! ones. A liar can answer with made-up ids closer than any real node: each batch of them then
-//! waits out its whole query timeout, and twenty of them would use up the lookup's deadline
-//! before an honest node is asked. So every candidate remembers who named it, and once
-//! [`ALPHA`] of the nodes one peer named have not answered, that peer's other candidates are
-//! dropped (unless another peer named them too). An honest peer names nodes it has verified,
-//! so it rarely loses its candidates, and when it does, the other answers near the target
-//! name the same nodes.
+//! A lookup keeps [`ALPHA`] queries in flight to the closest nodes it knows, and each answer
+//! names closer ones. A liar can answer with made-up ids closer than any real node, so that the
+//! lookup spends its deadline waiting on them and never asks an honest node. So every candidate
+//! remembers the peers that named it, and a candidate that does not answer (no connection, no
+//! handshake, or no answer in time) is charged to them, shared: one named by five peers costs
+//! each a fifth. A peer charged [`ALPHA`] whole failures is distrusted: the candidates only
+//! distrusted peers named are dropped, and it leaves the result. While its charges and the
+//! shares of its candidates in flight would pass that, its candidates wait. One liar (or a few
+//! naming the same made-up ids) thus costs a lookup about [`ALPHA`] unanswered queries, not its
+//! deadline; an honest peer whose contacts left the network shares their cost with the others
+//! that named them, and a refusal (a real node) costs no one.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::ids::NodeId;
 
-/// Queries in flight at once (Kademlia's alpha), and how many of the nodes one peer named may
-/// fail to answer before its other candidates are dropped.
+/// Queries in flight at once (Kademlia's alpha), and the unanswered candidates a peer may name
+/// before it is distrusted.
 pub const ALPHA: usize = 3;
+
+/// One whole failure, in the units charges are counted in (shares of it are whole numbers for
+/// up to 60 namers, and at least 1 beyond).
+const UNIT: u32 = 60;
 
 /// What to do next.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Step {
-    /// Ask these nodes (at most [`ALPHA`]).
+    /// Ask these nodes as well.
     Ask(Vec<NodeId>),
+    /// Nothing to ask until a query in flight ends.
+    Wait,
     /// The `k` closest candidates have all answered or failed.
     Converged,
     /// The lookup has sent its most queries.
     Bounded,
+}
+
+/// How a query ended without an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// No connection, no handshake, or no answer in time: charged to whoever named it.
+    Unreachable,
+    /// A real node that refused or broke a rule: its own doing, charged to no one.
+    Refused,
 }
 
 /// One lookup of `target`.
@@ -37,14 +55,17 @@ pub struct Lookup {
     max_queries: usize,
     /// Candidates not yet known to have failed, by distance to the target.
     near: BTreeMap<[u8; 32], NodeId>,
-    asked: HashSet<NodeId>,
-    answered: Vec<NodeId>,
-    /// The candidates our own table holds: never dropped for what others named.
+    /// The candidates our own table holds: never dropped or charged for what others named.
     known: HashSet<NodeId>,
+    asked: HashSet<NodeId>,
+    in_flight: HashSet<NodeId>,
+    answered: Vec<NodeId>,
     /// The peers that named each candidate.
     named_by: HashMap<NodeId, Vec<NodeId>>,
-    /// How many of the nodes each peer named failed to answer.
-    dead: HashMap<NodeId, usize>,
+    /// Each peer's charges, in [`UNIT`]s.
+    charged: HashMap<NodeId, u32>,
+    /// Candidates were dropped because only distrusted peers named them.
+    trimmed: bool,
 }
 
 impl Lookup {
@@ -65,36 +86,87 @@ impl Lookup {
             near,
             known,
             asked: HashSet::new(),
+            in_flight: HashSet::new(),
             answered: Vec::new(),
             named_by: HashMap::new(),
-            dead: HashMap::new(),
+            charged: HashMap::new(),
+            trimmed: false,
         }
     }
 
-    /// The next nodes to ask: the closest unasked among the `k` closest candidates.
-    pub fn step(&mut self) -> Step {
-        if self.asked.len() >= self.max_queries {
-            return Step::Bounded;
+    fn distrusted(&self, p: &NodeId) -> bool {
+        self.charged.get(p).copied().unwrap_or(0) >= ALPHA as u32 * UNIT
+    }
+
+    /// What a failure of `n` would charge each peer that named it.
+    fn share(&self, n: &NodeId) -> u32 {
+        let namers = self.named_by.get(n).map_or(1, Vec::len).max(1) as u32;
+        (UNIT / namers).max(1)
+    }
+
+    /// Whether `n` may be asked now: our table holds it, or one of the peers that named it
+    /// could bear its failure on top of its charges and its candidates in flight.
+    fn may_ask(&self, n: &NodeId) -> bool {
+        if self.known.contains(n) {
+            return true;
         }
-        let room = (self.max_queries - self.asked.len()).min(ALPHA);
-        let batch: Vec<NodeId> = self
+        let Some(by) = self.named_by.get(n) else {
+            return true;
+        };
+        let share = self.share(n);
+        by.iter().any(|p| {
+            let pending: u32 = self
+                .in_flight
+                .iter()
+                .filter(|f| !self.known.contains(*f))
+                .filter(|f| self.named_by.get(*f).is_some_and(|b| b.contains(p)))
+                .map(|f| self.share(f))
+                .sum();
+            let charged = self.charged.get(p).copied().unwrap_or(0);
+            // With none of its candidates in flight, a peer not yet distrusted may have one
+            // more asked: a lookup never stops short for charges that might still come.
+            !self.distrusted(p)
+                && (pending == 0 || charged + pending + share <= ALPHA as u32 * UNIT)
+        })
+    }
+
+    /// The next nodes to ask: the closest unasked among the `k` closest candidates, while
+    /// fewer than [`ALPHA`] are in flight.
+    pub fn step(&mut self) -> Step {
+        let room = ALPHA
+            .saturating_sub(self.in_flight.len())
+            .min(self.max_queries.saturating_sub(self.asked.len()));
+        let unasked: Vec<NodeId> = self
             .near
             .values()
             .take(self.k)
             .filter(|id| !self.asked.contains(*id))
+            .copied()
+            .collect();
+        let batch: Vec<NodeId> = unasked
+            .iter()
+            .filter(|id| self.may_ask(id))
             .take(room)
             .copied()
             .collect();
-        if batch.is_empty() {
-            return Step::Converged;
+        if !batch.is_empty() {
+            self.asked.extend(batch.iter().copied());
+            self.in_flight.extend(batch.iter().copied());
+            return Step::Ask(batch);
         }
-        self.asked.extend(batch.iter().copied());
-        Step::Ask(batch)
+        if !self.in_flight.is_empty() {
+            Step::Wait
+        } else if !unasked.is_empty() && self.asked.len() >= self.max_queries {
+            Step::Bounded
+        } else {
+            Step::Converged
+        }
     }
 
     /// `id` answered and named `nodes`. Returns the ones this lookup had not heard of (the
     /// caller tries their contacts).
     pub fn answered(&mut self, id: NodeId, nodes: impl IntoIterator<Item = NodeId>) -> Vec<NodeId> {
+        self.in_flight.remove(&id);
         self.answered.push(id);
         let mut new = Vec::new();
         for n in nodes {
@@ -112,42 +184,59 @@ impl Lookup {
         new
     }
 
-    /// `id` did not answer (or broke a rule): it leaves the candidates, and counts against the
-    /// peers that named it.
-    pub fn failed(&mut self, id: NodeId) {
+    /// `id` did not answer: it leaves the candidates, and an [`Failure::Unreachable`] one is
+    /// charged to the peers that named it.
+    pub fn failed(&mut self, id: NodeId, how: Failure) {
+        self.in_flight.remove(&id);
         self.near.remove(&id.xor(&self.target));
-        let by = self.named_by.get(&id).cloned().unwrap_or_default();
-        let mut distrusted = Vec::new();
-        for p in by {
-            let d = self.dead.entry(p).or_default();
-            *d += 1;
-            if *d == ALPHA {
-                distrusted.push(p);
-            }
+        if how == Failure::Refused || self.known.contains(&id) {
+            return;
         }
-        if distrusted.is_empty() {
+        let share = self.share(&id);
+        let by = self.named_by.get(&id).cloned().unwrap_or_default();
+        let mut newly = false;
+        for p in by {
+            let was = self.distrusted(&p);
+            *self.charged.entry(p).or_default() += share;
+            newly |= !was && self.distrusted(&p);
+        }
+        if !newly {
             return;
         }
         // Drop the unasked candidates that only distrusted peers named.
-        let Lookup {
-            near,
-            known,
-            asked,
-            named_by,
-            dead,
-            ..
-        } = self;
-        near.retain(|_, n| {
-            let trusted = |p: &NodeId| dead.get(p).copied().unwrap_or(0) < ALPHA;
-            known.contains(n)
-                || asked.contains(n)
-                || named_by.get(n).is_none_or(|by| by.iter().any(trusted))
-        });
+        let before = self.near.len();
+        let keep: Vec<([u8; 32], NodeId)> = self
+            .near
+            .iter()
+            .filter(|(_, n)| {
+                self.known.contains(*n)
+                    || self.asked.contains(*n)
+                    || self
+                        .named_by
+                        .get(*n)
+                        .is_none_or(|by| by.iter().any(|p| !self.distrusted(p)))
+            })
+            .map(|(d, n)| (*d, *n))
+            .collect();
+        self.near = keep.into_iter().collect();
+        self.trimmed |= self.near.len() < before;
     }
 
-    /// The `k` closest nodes that answered, closest first.
+    /// Whether candidates were dropped because only distrusted peers named them: the result
+    /// is the closest of the rest, fine for storing and searching, but not a sample to
+    /// measure the network's size by.
+    pub fn trimmed(&self) -> bool {
+        self.trimmed
+    }
+
+    /// The `k` closest nodes that answered and are not distrusted, closest first.
     pub fn closest(&self) -> Vec<NodeId> {
-        let mut a = self.answered.clone();
+        let mut a: Vec<NodeId> = self
+            .answered
+            .iter()
+            .filter(|id| !self.distrusted(id))
+            .copied()
+            .collect();
         a.sort_by_key(|id| id.xor(&self.target));
         a.truncate(self.k);
         a
@@ -177,14 +266,17 @@ mod tests {
         NodeId::from_bytes(b)
     }
 
-    /// A network of `n` honest nodes, each knowing every other: each answers with the `k`
-    /// closest it knows. `liar` answers with `fakes` instead. Runs a lookup from the first
-    /// `start` nodes and returns it with the number of queries that went unanswered.
+    /// A network of honest `nodes`, each knowing every other and the `departed` (which no
+    /// longer answer): each answers with the `k` closest it knows. The `liars` answer with
+    /// `fakes` instead. Runs a lookup from `start` and returns it with the number of queries
+    /// that went unanswered.
     fn run(
         nodes: &[NodeId],
+        departed: &[NodeId],
         target: NodeId,
         start: &[NodeId],
-        liar: Option<(NodeId, Vec<NodeId>)>,
+        liars: &[NodeId],
+        fakes: &[NodeId],
     ) -> (Lookup, usize) {
         let mut l = Lookup::new(target, start.iter().copied(), 20, 30);
         let mut dead = 0;
@@ -192,18 +284,21 @@ mod tests {
             for q in batch {
                 if !nodes.contains(&q) {
                     dead += 1;
-                    l.failed(q);
+                    l.failed(q, Failure::Unreachable);
                     continue;
                 }
-                let answer = match &liar {
-                    Some((who, fakes)) if *who == q => fakes.clone(),
-                    _ => {
-                        let mut all: Vec<NodeId> =
-                            nodes.iter().filter(|n| **n != q).copied().collect();
-                        all.sort_by_key(|n| n.xor(&target));
-                        all.truncate(20);
-                        all
-                    }
+                let answer = if liars.contains(&q) {
+                    fakes.to_vec()
+                } else {
+                    let mut all: Vec<NodeId> = nodes
+                        .iter()
+                        .chain(departed)
+                        .filter(|n| **n != q)
+                        .copied()
+                        .collect();
+                    all.sort_by_key(|n| n.xor(&target));
+                    all.truncate(20);
+                    all
                 };
                 l.answered(q, answer);
             }
@@ -222,10 +317,11 @@ mod tests {
     fn an_honest_network_converges_on_the_closest_nodes() {
         let nodes: Vec<NodeId> = (0..500).map(id).collect();
         let target = id(9_999);
-        let (mut l, dead) = run(&nodes, target, &nodes[..3], None);
+        let (mut l, dead) = run(&nodes, &[], target, &nodes[..3], &[], &[]);
         assert_eq!(dead, 0);
         assert_eq!(l.closest(), truly_closest(&nodes, &target, 20));
         assert_eq!(l.step(), Step::Converged);
+        assert!(!l.trimmed());
     }
 
     #[test]
@@ -237,19 +333,75 @@ mod tests {
         // before the honest nodes the others named.
         let liar = nodes[0];
         let fakes: Vec<NodeId> = (0..20).map(|s| near(&target, 40, 100_000 + s)).collect();
-        let (mut l, dead) = run(&nodes, target, &nodes[..3], Some((liar, fakes)));
+        let (mut l, dead) = run(&nodes, &[], target, &nodes[..3], &[liar], &fakes);
         assert_eq!(dead, ALPHA, "only one batch of the liar's ids is asked");
-        // The liar answered, so it counts among the answering nodes: the rest are the truly
-        // closest.
+        // The liar is left out of the result: the rest are the truly closest.
         let closest = l.closest();
-        let honest: Vec<NodeId> = closest.iter().filter(|n| **n != liar).copied().collect();
-        let want = truly_closest(&nodes, &target, 20);
-        assert!(
-            honest.iter().all(|n| want.contains(n)) && honest.len() >= 19,
-            "{} of the closest found",
-            honest.iter().filter(|n| want.contains(n)).count()
-        );
+        assert!(!closest.contains(&liar));
+        assert_eq!(closest, truly_closest(&nodes[1..], &target, 20));
         assert_eq!(l.step(), Step::Converged);
+        assert!(l.trimmed(), "not a sample of the network's size");
+    }
+
+    #[test]
+    fn liars_naming_the_same_made_up_ids_share_the_cost_and_are_all_distrusted() {
+        let nodes: Vec<NodeId> = (0..500).map(id).collect();
+        let target = id(9_999);
+        let liars = [nodes[0], nodes[1]];
+        let fakes: Vec<NodeId> = (0..20).map(|s| near(&target, 40, 100_000 + s)).collect();
+        let (l, dead) = run(&nodes, &[], target, &nodes[..3], &liars, &fakes);
+        assert!(dead <= 2 * ALPHA, "{dead} unanswered");
+        let closest = l.closest();
+        assert!(!closest.contains(&liars[0]) && !closest.contains(&liars[1]));
+        assert_eq!(closest, truly_closest(&nodes[2..], &target, 20));
+    }
+
+    #[test]
+    fn nodes_that_left_cost_the_peers_that_all_named_them_nothing() {
+        // Churn, no liar: the three nodes closest to the target left, and every honest peer
+        // still names them. Each failure is shared by all who named it, so no one is
+        // distrusted, and the lookup finds the closest nodes still there.
+        let nodes: Vec<NodeId> = (0..500).map(id).collect();
+        let target = id(9_999);
+        let departed: Vec<NodeId> = (0..3).map(|s| near(&target, 40, 500_000 + s)).collect();
+        let (mut l, dead) = run(&nodes, &departed, target, &nodes[..3], &[], &[]);
+        assert_eq!(dead, 3);
+        // Each answer of 20 holds the 3 that left, so the 17 closest still there are what
+        // the answers teach (as in any Kademlia lookup), and all of them are found.
+        let mut closest = l.closest();
+        closest.truncate(17);
+        assert_eq!(closest, truly_closest(&nodes, &target, 17));
+        assert!(!l.trimmed());
+        assert_eq!(l.step(), Step::Converged);
+    }
+
+    #[test]
+    fn a_refusal_costs_the_peer_that_named_it_nothing() {
+        let target = id(1);
+        let (honest, start) = (id(2), id(3));
+        let refusing: Vec<NodeId> = (0..5).map(|s| near(&target, 40, 600 + s)).collect();
+        let mut l = Lookup::new(target, [start], 20, 30);
+        assert_eq!(l.step(), Step::Ask(vec![start]));
+        let mut named = refusing.clone();
+        named.push(honest);
+        l.answered(start, named);
+        for _ in 0..2 {
+            let Step::Ask(batch) = l.step() else { panic!() };
+            for b in batch {
+                if refusing.contains(&b) {
+                    l.failed(b, Failure::Refused);
+                } else {
+                    l.answered(b, []);
+                }
+            }
+        }
+        assert_eq!(l.step(), Step::Converged);
+        assert_eq!(l.closest(), {
+            let mut c = vec![start, honest];
+            c.sort_by_key(|n| n.xor(&target));
+            c
+        });
+        assert!(!l.trimmed());
     }
 
     #[test]
@@ -268,19 +420,30 @@ mod tests {
         let Step::Ask(batch) = l.step() else { panic!() };
         assert!(batch.iter().all(|b| fakes.contains(b)));
         for b in batch {
-            l.failed(b);
+            l.failed(b, Failure::Unreachable);
         }
         // What is left: `real`, which the honest peer named too.
         assert_eq!(l.step(), Step::Ask(vec![real]));
+        assert_eq!(l.step(), Step::Wait);
+        l.answered(real, []);
         assert_eq!(l.step(), Step::Converged);
     }
 
     #[test]
-    fn a_lookup_stops_at_its_bound() {
+    fn a_lookup_keeps_alpha_in_flight_and_stops_at_its_bound() {
         let nodes: Vec<NodeId> = (0..100).map(id).collect();
         let mut l = Lookup::new(id(7), nodes.iter().copied(), 20, 4);
-        assert!(matches!(l.step(), Step::Ask(b) if b.len() == ALPHA));
+        let Step::Ask(first) = l.step() else { panic!() };
+        assert_eq!(first.len(), ALPHA);
+        assert_eq!(l.step(), Step::Wait);
+        // One ends: one more goes out, the last the bound allows.
+        l.answered(first[0], []);
         assert!(matches!(l.step(), Step::Ask(b) if b.len() == 1));
+        for f in &first[1..] {
+            l.failed(*f, Failure::Unreachable);
+        }
+        assert_eq!(l.step(), Step::Wait);
+        l.answered(l.in_flight.iter().copied().next().unwrap(), []);
         assert_eq!(l.step(), Step::Bounded);
     }
 }

@@ -446,10 +446,15 @@ impl Table {
         p.clock_skew_ms = (a.clock_ms > 0)
             .then(|| i64::try_from(a.clock_ms).unwrap_or(i64::MAX) - crate::ids::now_ms() as i64)
             .filter(|s| s.unsigned_abs() <= 86_400_000);
+        // What puts it on or off a model's list: the models it serves (a swap of one for
+        // another too), and whether it is paused.
+        fn serves(a: &Announcement) -> impl Iterator<Item = (&str, &str)> {
+            a.models.iter().map(|m| (m.name.as_str(), m.quant.as_str()))
+        }
         let changed = p
             .announcement
             .as_ref()
-            .is_none_or(|old| old.models.len() != a.models.len() || old.paused != a.paused);
+            .is_none_or(|old| old.paused != a.paused || !serves(old).eq(serves(&a)));
         p.announcement = Some(a);
         // A peer not through its handshake is on no list and cannot join one: a flood of new
         // ids does not make every decision rebuild the lists (its readmission does).
@@ -915,32 +920,26 @@ impl Table {
 
     /// How many routable peers serve `model`, up to [`SHORTLIST`] (its shortlist's length).
     pub fn capable_count(&mut self, model: &ModelRef) -> usize {
-        self.capable_count_at(model, Instant::now())
+        self.capable_listed(model, Instant::now())
     }
 
-    /// [`Table::capable_count`] at `now`. With none on the shortlist, a pass over the table:
-    /// a peer that turned capable since the list was built must not send a request to wait
-    /// for a search.
-    fn capable_count_at(&mut self, model: &ModelRef, now: Instant) -> usize {
+    /// The routable peers on `model`'s shortlist (rebuilt first if old) at `now`.
+    fn capable_listed(&mut self, model: &ModelRef, now: Instant) -> usize {
         self.refresh_shortlist(model, now);
-        let listed = self.shortlists.get(model).map_or(0, |(l, _)| {
+        self.shortlists.get(model).map_or(0, |(l, _)| {
             l.iter()
                 .filter(|id| self.peers.get(id).is_some_and(|p| p.routable()))
                 .count()
-        });
-        if listed > 0 {
-            return listed;
-        }
-        self.peers
-            .values()
-            .filter(|p| p.routable() && p.serves(model).is_some())
-            .take(SHORTLIST)
-            .count()
+        })
     }
 
     /// [`Table::any_capable`] at `now` (the simulator's clock).
     pub fn any_capable_at(&mut self, model: &ModelRef, now: Instant) -> bool {
-        self.capable_count_at(model, now) > 0
+        self.capable_listed(model, now) > 0
+            || self
+                .peers
+                .values()
+                .any(|p| p.routable() && p.serves(model).is_some())
     }
 }
 

@@ -307,14 +307,17 @@ fn a_busy_refusal_counts_the_peer_full_until_it_announces_again() {
 }
 
 #[test]
-fn a_peer_that_turns_capable_counts_before_the_shortlist_is_rebuilt() {
+fn a_peer_that_swaps_its_model_is_listed_for_the_new_one_at_once() {
     let mut t = table_with(&[(1, 4, 0, 10.0)]);
-    assert_eq!(t.capable_count(&m("x")), 0);
-    // It swaps its model for `x`: the same count of models, so the lists stay as built.
+    let now = Instant::now();
+    assert_eq!(t.capable_listed(&m("x"), now), 0);
+    assert_eq!(t.capable_listed(&m("m"), now), 1);
+    // It swaps its model for `x`: as many models as before, and the lists are rebuilt
+    // (the same instant: not because they aged).
     let mut a = ad(4, 0, 10.0);
     a.models[0].name = "x".into();
     a.seq = 2;
-    assert!(t.announce(id(1), a, Instant::now()));
-    assert_eq!(t.capable_count(&m("x")), 1);
-    assert!(t.any_capable(&m("x")));
+    assert!(t.announce(id(1), a, now));
+    assert_eq!(t.capable_listed(&m("x"), now), 1);
+    assert_eq!(t.capable_listed(&m("m"), now), 0);
 }
