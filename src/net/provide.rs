@@ -50,6 +50,8 @@ const DIAL_FOUND: usize = 8;
 /// that stalls costs a lookup this much, not its progress.
 const QUERY_WAIT: Duration = Duration::from_secs(3);
 const LOOKUP_WAIT: Duration = Duration::from_secs(20);
+/// The addresses a lookup dials a node at, from all that named it, at most.
+const MERGED_ADDRS: usize = 2 * wire::MAX_CONTACT_ADDRS;
 /// Searches running at once, over every model.
 const SEARCHES: usize = 2;
 /// The oldest record a search takes (by its author's clock): one republish and some slack. An
@@ -266,15 +268,11 @@ impl Net {
                     self.join_gossip(&id).await;
                 }
             }
-            let mut named: HashMap<NodeId, Contact> = nodes.into_iter().collect();
-            for n in l.answered(id, named.keys().copied().collect::<Vec<_>>()) {
-                if let Some(c) = named.remove(&n)
-                    && self.with_table(|t| t.get(&n).is_none())
-                {
-                    self.remember(&c);
-                    contacts.insert(n, c);
-                }
-            }
+            let named: Vec<(NodeId, bool)> = nodes
+                .into_iter()
+                .map(|(n, c)| (n, self.dial_at(&l, &mut contacts, n, c)))
+                .collect();
+            l.answered(id, named);
             found.records.extend(recs);
             // Enough authors (an answer holds one record per author; others repeat them).
             let authors: HashSet<NodeId> = found.records.iter().map(|r| r.author).collect();
@@ -284,6 +282,56 @@ impl Net {
         }
         found.closest = l.closest();
         found
+    }
+
+    /// Takes in the addresses an answer gave for `n`, and says whether they are among those
+    /// `n` is (or will be) dialed at: then a failure of `n` is charged to that answer's sender.
+    /// A node not yet asked is dialed at its namers' addresses together (up to
+    /// [`MERGED_ADDRS`]), so a liar that names a real node first, at addresses that go
+    /// nowhere, cannot make honest namers pay for it. A node our table holds is dialed where
+    /// the table says, and no one is charged for it.
+    fn dial_at(
+        &self,
+        l: &Lookup,
+        contacts: &mut HashMap<NodeId, Contact>,
+        n: NodeId,
+        c: Contact,
+    ) -> bool {
+        if l.was_asked(&n) {
+            // In flight: what it was dialed at is settled.
+            return contacts
+                .get(&n)
+                .is_some_and(|d| c.addrs.iter().all(|a| d.addrs.contains(a)));
+        }
+        if self.with_table(|t| t.get(&n).is_some()) {
+            return false;
+        }
+        let Some(d) = contacts.get_mut(&n) else {
+            self.remember(&c);
+            contacts.insert(n, c);
+            return true;
+        };
+        let mut all_in = true;
+        let mut grew = false;
+        for a in &c.addrs {
+            if d.addrs.contains(a) {
+                continue;
+            }
+            if d.addrs.len() < MERGED_ADDRS {
+                d.addrs.push(*a);
+                grew = true;
+            } else {
+                all_in = false;
+            }
+        }
+        if d.relay.is_none() && c.relay.is_some() {
+            d.relay = c.relay;
+            grew = true;
+        }
+        if grew {
+            self.remember(d);
+        }
+        all_in
     }
 
     /// One query of a lookup: the contacts `peer` sends, and its records (GET_PROVIDERS),

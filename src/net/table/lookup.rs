@@ -6,13 +6,17 @@
 //! names closer ones. A liar can answer with made-up ids closer than any real node, so that the
 //! lookup spends its deadline waiting on them and never asks an honest node. So every candidate
 //! remembers the peers that named it, and a candidate that does not answer (no connection, no
-//! handshake, or no answer in time) is charged to them, shared: one named by five peers costs
-//! each a fifth. A peer charged [`ALPHA`] whole failures is distrusted: the candidates only
-//! distrusted peers named are dropped, and it leaves the result. While its charges and the
-//! shares of its candidates in flight would pass that, its candidates wait. One liar (or a few
-//! naming the same made-up ids) thus costs a lookup about [`ALPHA`] unanswered queries, not its
-//! deadline; an honest peer whose contacts left the network shares their cost with the others
-//! that named them, and a refusal (a real node) costs no one.
+//! handshake, or no answer in time) is charged to the peers liable for it, shared: one named by
+//! five costs each a fifth. Liable are those whose addresses for it were dialed: the caller
+//! dials a node at the addresses of all that named it before it was asked, and a peer that
+//! names it while it is in flight is liable only if it gave the same addresses (a witness that
+//! it did exist). A refusal comes from a real node and costs no one.
+//!
+//! A peer charged [`ALPHA`] whole failures is distrusted: the candidates only distrusted peers
+//! named are dropped, and it leaves the result. While its charges and the shares of its
+//! candidates in flight would pass that, its candidates wait. One liar (or a few naming the
+//! same made-up ids) thus costs a lookup about [`ALPHA`] unanswered queries, not its deadline,
+//! while a node that left the network, named by many, costs each of them little.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -62,9 +66,11 @@ pub struct Lookup {
     answered: Vec<NodeId>,
     /// The peers that named each candidate.
     named_by: HashMap<NodeId, Vec<NodeId>>,
+    /// The peers charged if it does not answer: those whose addresses for it are dialed.
+    liable: HashMap<NodeId, Vec<NodeId>>,
     /// Each peer's charges, in [`UNIT`]s.
     charged: HashMap<NodeId, u32>,
-    /// Candidates were dropped because only distrusted peers named them.
+    /// A peer was distrusted: the result lacks it, and maybe what only it named.
     trimmed: bool,
 }
 
@@ -89,6 +95,7 @@ impl Lookup {
             in_flight: HashSet::new(),
             answered: Vec::new(),
             named_by: HashMap::new(),
+            liable: HashMap::new(),
             charged: HashMap::new(),
             trimmed: false,
         }
@@ -98,19 +105,16 @@ impl Lookup {
         self.charged.get(p).copied().unwrap_or(0) >= ALPHA as u32 * UNIT
     }
 
-    /// What a failure of `n` would charge each peer that named it.
+    /// What a failure of `n` would charge each peer liable for it.
     fn share(&self, n: &NodeId) -> u32 {
-        let namers = self.named_by.get(n).map_or(1, Vec::len).max(1) as u32;
-        (UNIT / namers).max(1)
+        let liable = self.liable.get(n).map_or(1, Vec::len).max(1) as u32;
+        (UNIT / liable).max(1)
     }
 
-    /// Whether `n` may be asked now: our table holds it, or one of the peers that named it
-    /// could bear its failure on top of its charges and its candidates in flight.
+    /// Whether `n` may be asked now: no peer is liable for it (our table holds it), or one of
+    /// those liable could bear its failure on top of its charges and its candidates in flight.
     fn may_ask(&self, n: &NodeId) -> bool {
-        if self.known.contains(n) {
-            return true;
-        }
-        let Some(by) = self.named_by.get(n) else {
+        let Some(by) = self.liable.get(n).filter(|b| !b.is_empty()) else {
             return true;
         };
         let share = self.share(n);
@@ -118,8 +122,7 @@ impl Lookup {
             let pending: u32 = self
                 .in_flight
                 .iter()
-                .filter(|f| !self.known.contains(*f))
-                .filter(|f| self.named_by.get(*f).is_some_and(|b| b.contains(p)))
+                .filter(|f| self.liable.get(*f).is_some_and(|b| b.contains(p)))
                 .map(|f| self.share(f))
                 .sum();
             let charged = self.charged.get(p).copied().unwrap_or(0);
@@ -143,15 +146,19 @@ impl Lookup {
             .filter(|id| !self.asked.contains(*id))
             .copied()
             .collect();
-        let batch: Vec<NodeId> = unasked
-            .iter()
-            .filter(|id| self.may_ask(id))
-            .take(room)
-            .copied()
-            .collect();
+        // One at a time: each one sent counts in flight before the next is weighed.
+        let mut batch = Vec::new();
+        for id in &unasked {
+            if batch.len() == room {
+                break;
+            }
+            if self.may_ask(id) {
+                self.asked.insert(*id);
+                self.in_flight.insert(*id);
+                batch.push(*id);
+            }
+        }
         if !batch.is_empty() {
-            self.asked.extend(batch.iter().copied());
-            self.in_flight.extend(batch.iter().copied());
             return Step::Ask(batch);
         }
         if !self.in_flight.is_empty() {
@@ -163,29 +170,45 @@ impl Lookup {
         }
     }
 
-    /// `id` answered and named `nodes`. Returns the ones this lookup had not heard of (the
-    /// caller tries their contacts).
-    pub fn answered(&mut self, id: NodeId, nodes: impl IntoIterator<Item = NodeId>) -> Vec<NodeId> {
+    /// Whether `n` was asked (it may still be in flight).
+    pub fn was_asked(&self, n: &NodeId) -> bool {
+        self.asked.contains(n)
+    }
+
+    /// `id` answered and named `nodes`, each with whether `id` is liable for it: whether the
+    /// addresses `id` gave for it are among those dialed (the caller merges the addresses of
+    /// a node's namers before it is asked; one a peer named with other addresses while it was
+    /// in flight, or one our table holds, is dialed at addresses that peer did not give).
+    pub fn answered(&mut self, id: NodeId, nodes: impl IntoIterator<Item = (NodeId, bool)>) {
         self.in_flight.remove(&id);
         self.answered.push(id);
-        let mut new = Vec::new();
-        for n in nodes {
-            if n == id || self.asked.contains(&n) {
+        for (n, liable) in nodes {
+            if n == id {
+                continue;
+            }
+            // Named while it was asked: a witness that shares the cost if it fails.
+            let asked = self.asked.contains(&n);
+            if asked && !self.in_flight.contains(&n) {
                 continue;
             }
             let by = self.named_by.entry(n).or_default();
             if !by.contains(&id) {
                 by.push(id);
             }
-            if self.near.insert(n.xor(&self.target), n).is_none() {
-                new.push(n);
+            if liable {
+                let l = self.liable.entry(n).or_default();
+                if !l.contains(&id) {
+                    l.push(id);
+                }
+            }
+            if !asked {
+                self.near.insert(n.xor(&self.target), n);
             }
         }
-        new
     }
 
     /// `id` did not answer: it leaves the candidates, and an [`Failure::Unreachable`] one is
-    /// charged to the peers that named it.
+    /// charged to the peers liable for it.
     pub fn failed(&mut self, id: NodeId, how: Failure) {
         self.in_flight.remove(&id);
         self.near.remove(&id.xor(&self.target));
@@ -193,7 +216,7 @@ impl Lookup {
             return;
         }
         let share = self.share(&id);
-        let by = self.named_by.get(&id).cloned().unwrap_or_default();
+        let by = self.liable.get(&id).cloned().unwrap_or_default();
         let mut newly = false;
         for p in by {
             let was = self.distrusted(&p);
@@ -203,8 +226,9 @@ impl Lookup {
         if !newly {
             return;
         }
+        // A distrusted peer leaves the result: the lookup is no sample of the network's size.
+        self.trimmed = true;
         // Drop the unasked candidates that only distrusted peers named.
-        let before = self.near.len();
         let keep: Vec<([u8; 32], NodeId)> = self
             .near
             .iter()
@@ -219,12 +243,10 @@ impl Lookup {
             .map(|(d, n)| (*d, *n))
             .collect();
         self.near = keep.into_iter().collect();
-        self.trimmed |= self.near.len() < before;
     }
 
-    /// Whether candidates were dropped because only distrusted peers named them: the result
-    /// is the closest of the rest, fine for storing and searching, but not a sample to
-    /// measure the network's size by.
+    /// Whether a peer was distrusted: the result is the closest of the rest, fine for storing
+    /// and searching, but not a sample to measure the network's size by.
     pub fn trimmed(&self) -> bool {
         self.trimmed
     }
@@ -268,8 +290,10 @@ mod tests {
 
     /// A network of honest `nodes`, each knowing every other and the `departed` (which no
     /// longer answer): each answers with the `k` closest it knows. The `liars` answer with
-    /// `fakes` instead. Runs a lookup from `start` and returns it with the number of queries
-    /// that went unanswered.
+    /// `fakes` instead. Runs a lookup from `start` as the node does: up to [`ALPHA`] queries
+    /// in flight, a live node answering in 1 tick and a dead one failing after 30 (the
+    /// query's timeout), each ending fed in as it comes. Returns the lookup and the number of
+    /// queries that went unanswered.
     fn run(
         nodes: &[NodeId],
         departed: &[NodeId],
@@ -279,31 +303,49 @@ mod tests {
         fakes: &[NodeId],
     ) -> (Lookup, usize) {
         let mut l = Lookup::new(target, start.iter().copied(), 20, 30);
-        let mut dead = 0;
-        while let Step::Ask(batch) = l.step() {
-            for q in batch {
-                if !nodes.contains(&q) {
-                    dead += 1;
-                    l.failed(q, Failure::Unreachable);
+        let (mut now, mut dead) = (0u32, 0);
+        let mut flying: Vec<(u32, NodeId)> = Vec::new();
+        loop {
+            match l.step() {
+                Step::Ask(batch) => {
+                    for q in batch {
+                        let live = nodes.contains(&q);
+                        flying.push((now + if live { 1 } else { 30 }, q));
+                    }
                     continue;
                 }
-                let answer = if liars.contains(&q) {
-                    fakes.to_vec()
-                } else {
-                    let mut all: Vec<NodeId> = nodes
-                        .iter()
-                        .chain(departed)
-                        .filter(|n| **n != q)
-                        .copied()
-                        .collect();
-                    all.sort_by_key(|n| n.xor(&target));
-                    all.truncate(20);
-                    all
-                };
-                l.answered(q, answer);
+                Step::Wait => {}
+                Step::Converged | Step::Bounded => break,
             }
+            flying.sort_by_key(|(t, _)| *t);
+            let (t, q) = flying.remove(0);
+            now = t;
+            if !nodes.contains(&q) {
+                dead += 1;
+                l.failed(q, Failure::Unreachable);
+                continue;
+            }
+            let answer = if liars.contains(&q) {
+                fakes.to_vec()
+            } else {
+                let mut all: Vec<NodeId> = nodes
+                    .iter()
+                    .chain(departed)
+                    .filter(|n| **n != q)
+                    .copied()
+                    .collect();
+                all.sort_by_key(|n| n.xor(&target));
+                all.truncate(20);
+                all
+            };
+            l.answered(q, liable(answer));
         }
         (l, dead)
+    }
+
+    /// Nodes named with the addresses that are dialed.
+    fn liable(nodes: impl IntoIterator<Item = NodeId>) -> Vec<(NodeId, bool)> {
+        nodes.into_iter().map(|n| (n, true)).collect()
     }
 
     fn truly_closest(nodes: &[NodeId], target: &NodeId, k: usize) -> Vec<NodeId> {
@@ -384,7 +426,7 @@ mod tests {
         assert_eq!(l.step(), Step::Ask(vec![start]));
         let mut named = refusing.clone();
         named.push(honest);
-        l.answered(start, named);
+        l.answered(start, liable(named));
         for _ in 0..2 {
             let Step::Ask(batch) = l.step() else { panic!() };
             for b in batch {
@@ -414,8 +456,8 @@ mod tests {
         assert!(matches!(l.step(), Step::Ask(b) if b.len() == 2));
         let mut from_liar = fakes.clone();
         from_liar.push(real);
-        l.answered(liar, from_liar);
-        l.answered(honest, [real]);
+        l.answered(liar, liable(from_liar));
+        l.answered(honest, liable([real]));
         // The three closest fakes fail: the liar is distrusted, its other fakes go.
         let Step::Ask(batch) = l.step() else { panic!() };
         assert!(batch.iter().all(|b| fakes.contains(b)));
@@ -427,6 +469,57 @@ mod tests {
         assert_eq!(l.step(), Step::Wait);
         l.answered(real, []);
         assert_eq!(l.step(), Step::Converged);
+    }
+
+    #[test]
+    fn a_node_named_at_other_addresses_while_in_flight_is_charged_to_who_gave_the_dialed_ones() {
+        // A liar names three real nodes first, at addresses that go nowhere. Two are dialed
+        // at once; an honest peer names all three at their real addresses. Those of the two in
+        // flight are not dialed (the caller says it is not liable for them); the third's are
+        // merged in before it is dialed, and it answers.
+        let target = id(1);
+        let (liar, honest) = (id(2), id(3));
+        let real: Vec<NodeId> = (0..3).map(|s| near(&target, 40, 700 + s)).collect();
+        let mut l = Lookup::new(target, [liar, honest], 20, 30);
+        assert!(matches!(l.step(), Step::Ask(b) if b.len() == 2));
+        l.answered(liar, liable(real.clone()));
+        let Step::Ask(first) = l.step() else { panic!() };
+        assert_eq!(first.len(), 2);
+        let third = *real.iter().find(|n| !first.contains(n)).unwrap();
+        l.answered(honest, real.iter().map(|n| (*n, *n == third)));
+        assert_eq!(l.step(), Step::Ask(vec![third]));
+        for n in &first {
+            l.failed(*n, Failure::Unreachable);
+        }
+        l.answered(third, []);
+        assert_eq!(
+            l.charged.get(&liar),
+            Some(&(2 * UNIT)),
+            "the two failures are the liar's"
+        );
+        assert_eq!(l.charged.get(&honest), None);
+        assert_eq!(l.step(), Step::Converged);
+    }
+
+    #[test]
+    fn a_peer_that_names_a_node_in_flight_shares_its_failure() {
+        // The first answer names a node that left; while it is dialed, two more peers name it.
+        // It fails: a third each, no one near distrust.
+        let target = id(1);
+        let peers = [id(2), id(3), id(4)];
+        let gone = near(&target, 40, 800);
+        let mut l = Lookup::new(target, peers, 20, 30);
+        assert!(matches!(l.step(), Step::Ask(b) if b.len() == 3));
+        l.answered(peers[0], liable([gone]));
+        assert_eq!(l.step(), Step::Ask(vec![gone]));
+        l.answered(peers[1], liable([gone]));
+        l.answered(peers[2], liable([gone]));
+        l.failed(gone, Failure::Unreachable);
+        assert_eq!(
+            l.charged.values().copied().collect::<Vec<_>>(),
+            vec![UNIT / 3; 3]
+        );
+        assert!(!l.trimmed());
     }
 
     #[test]
