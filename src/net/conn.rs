@@ -27,6 +27,19 @@ const REFUSAL_READ: Duration = Duration::from_secs(1);
 /// How long a request on its own stream (an announcement, nearby nodes) may take to answer.
 const CALL_WAIT: Duration = Duration::from_secs(10);
 
+/// A dial that reached its node (the QUIC handshake proved it holds its key) and then failed:
+/// our handshake was refused or broken off. A real node, not an unreachable one.
+#[derive(Debug)]
+pub(super) struct Reached(String);
+
+impl std::fmt::Display for Reached {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Reached {}
+
 /// The cached outgoing connection to one peer, locked while dialing.
 type Slot = Arc<tokio::sync::Mutex<Option<Connection>>>;
 
@@ -426,7 +439,8 @@ impl Net {
         Ok(conn)
     }
 
-    /// Dials `peer` and runs the handshake's client side.
+    /// Dials `peer` and runs the handshake's client side. A failure after the QUIC handshake
+    /// (which proves the peer holds its key) is a [`Reached`] one.
     async fn dial(&self, peer: &NodeId) -> anyhow::Result<Connection> {
         let pk = peer
             .public_key()
@@ -437,6 +451,13 @@ impl Net {
             .connect(pk, wire::ALPN)
             .await
             .map_err(|e| anyhow::anyhow!("cannot connect: {e}"))?;
+        self.handshake(peer, conn)
+            .await
+            .map_err(|e| anyhow::Error::new(Reached(format!("{e:#}"))))
+    }
+
+    /// Our side of the handshake on a fresh connection to `peer`.
+    async fn handshake(&self, peer: &NodeId, conn: Connection) -> anyhow::Result<Connection> {
         let (mut tx, mut rx) = conn.open_bi().await?;
         let s = self.settings();
         let own = self.id();
@@ -485,6 +506,17 @@ impl Net {
             Some(other) => anyhow::bail!("answered the handshake with {other:?}"),
             None => anyhow::bail!("closed the handshake stream"),
         }
+    }
+
+    /// The addresses `conn` reaches its peer at now (its direct paths).
+    pub(super) fn path_addrs(conn: &Connection) -> Vec<SocketAddr> {
+        conn.paths()
+            .iter()
+            .filter_map(|p| match p.remote_addr() {
+                iroh::TransportAddr::Ip(a) => Some(*a),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Drops the cached connection to `peer` (it failed, or the peer restarted elsewhere), so
@@ -560,14 +592,7 @@ impl Net {
     /// A peer completed the handshake with us: record it and fetch its announcement directly,
     /// so it can serve jobs without waiting for gossip to carry one.
     fn introduced(&self, peer: &NodeId, conn: &Connection) {
-        let addrs: Vec<SocketAddr> = conn
-            .paths()
-            .iter()
-            .filter_map(|p| match p.remote_addr() {
-                iroh::TransportAddr::Ip(a) => Some(*a),
-                _ => None,
-            })
-            .collect();
+        let addrs = Net::path_addrs(conn);
         let contact = Contact {
             id: peer.to_string(),
             addrs,

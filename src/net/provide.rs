@@ -228,11 +228,8 @@ impl Net {
             match l.step() {
                 Step::Ask(batch) => {
                     for id in batch {
-                        queries.push(async move {
-                            let q = self.query(&id, target, records);
-                            let r = tokio::time::timeout(QUERY_WAIT, q).await;
-                            (id, r.unwrap_or(Err(Failure::Unreachable)))
-                        });
+                        // The query keeps to QUERY_WAIT itself, and says how it failed.
+                        queries.push(async move { (id, self.query(&id, target, records).await) });
                     }
                     continue;
                 }
@@ -256,7 +253,16 @@ impl Net {
             };
             // It answered through a handshake: a real node, worth a place in the table and
             // (while we gossip) among our gossip neighbours.
-            if let Some(c) = contacts.remove(&id) {
+            if let Some(mut c) = contacts.remove(&id) {
+                // Where it answered from, not what its namers said (a liar's addresses may be
+                // among those it was dialed at).
+                if let Ok(conn) = self.connect(&id).await {
+                    let at = Net::path_addrs(&conn);
+                    if !at.is_empty() {
+                        c.addrs = at;
+                        c.addrs.truncate(wire::MAX_CONTACT_ADDRS);
+                    }
+                }
                 let added = self.with_table(|t| {
                     let added = t.get(&id).is_none() && t.add_contact(c, id, Instant::now());
                     if added && let Some(p) = t.get_mut(&id) {
@@ -297,21 +303,27 @@ impl Net {
         n: NodeId,
         c: Contact,
     ) -> bool {
+        let same_relay = |d: &Contact| c.relay.is_none() || c.relay == d.relay;
         if l.was_asked(&n) {
             // In flight: what it was dialed at is settled.
             return contacts
                 .get(&n)
-                .is_some_and(|d| c.addrs.iter().all(|a| d.addrs.contains(a)));
+                .is_some_and(|d| same_relay(d) && c.addrs.iter().all(|a| d.addrs.contains(a)));
         }
-        if self.with_table(|t| t.get(&n).is_some()) {
-            return false;
+        // One our table holds is dialed where the table says: the namer is liable only if it
+        // said the same of one the table does not count as up.
+        if let Some((up, d)) = self.with_table(|t| {
+            t.get(&n)
+                .map(|p| (p.health == Health::Ok, p.contact.clone()))
+        }) {
+            return !up && same_relay(&d) && c.addrs.iter().all(|a| d.addrs.contains(a));
         }
         let Some(d) = contacts.get_mut(&n) else {
             self.remember(&c);
             contacts.insert(n, c);
             return true;
         };
-        let mut all_in = true;
+        let mut all_in = same_relay(d) || d.relay.is_none();
         let mut grew = false;
         for a in &c.addrs {
             if d.addrs.contains(a) {
@@ -354,7 +366,27 @@ impl Net {
                 target: target.to_string(),
             }
         };
-        let (nodes, recs) = match self.call(peer, &req).await {
+        // Within QUERY_WAIT: reaching the node, then its answer. Not reached: unreachable
+        // (a made-up node is never reached); reached but silent: a real node that stalls.
+        let start = tokio::time::Instant::now();
+        let conn = match tokio::time::timeout(QUERY_WAIT, self.connect(peer)).await {
+            Ok(Ok(c)) => c,
+            Ok(Err(e)) if e.downcast_ref::<super::conn::Reached>().is_some() => {
+                tracing::debug!("lookup: {}: {e:#}", peer.short());
+                return Err(Failure::Refused);
+            }
+            Ok(Err(e)) => {
+                tracing::debug!("lookup: {}: {e:#}", peer.short());
+                return Err(Failure::Unreachable);
+            }
+            Err(_) => return Err(Failure::Unreachable),
+        };
+        let left = QUERY_WAIT.saturating_sub(start.elapsed());
+        let answer = match tokio::time::timeout(left, super::conn::call_on(&conn, &req)).await {
+            Ok(a) => a,
+            Err(_) => return Err(Failure::Silent),
+        };
+        let (nodes, recs) = match answer {
             Ok(Reply::Nodes { nodes }) if !records => (nodes, Vec::new()),
             Ok(Reply::Providers { records: rs, nodes }) if records => (nodes, rs),
             Ok(Reply::Refused { message, .. }) => {
@@ -366,10 +398,10 @@ impl Net {
                 self.strike(peer, &format!("answered {asked} with {got}"));
                 return Err(Failure::Refused);
             }
-            // No connection, no handshake, or the stream broke.
+            // It broke the stream off: a real node's doing.
             Err(e) => {
                 tracing::debug!("lookup: {}: {e:#}", peer.short());
-                return Err(Failure::Unreachable);
+                return Err(Failure::Refused);
             }
         };
         let (nodes, rs) = self.checked(&nodes, &recs).map_err(|why| {

@@ -5,16 +5,18 @@
 //! A lookup keeps [`ALPHA`] queries in flight to the closest nodes it knows, and each answer
 //! names closer ones. A liar can answer with made-up ids closer than any real node, so that the
 //! lookup spends its deadline waiting on them and never asks an honest node. So every candidate
-//! remembers the peers that named it, and a candidate that does not answer (no connection, no
-//! handshake, or no answer in time) is charged to the peers liable for it, shared: one named by
+//! remembers the peers that named it, and a candidate that does not answer in time is charged
+//! to the peers liable for it, shared: one named by
 //! five costs each a fifth. Liable are those whose addresses for it were dialed: the caller
 //! dials a node at the addresses of all that named it before it was asked, and a peer that
 //! names it while it is in flight is liable only if it gave the same addresses (a witness that
 //! it did exist). A refusal comes from a real node and costs no one.
 //!
-//! A peer charged [`ALPHA`] whole failures is distrusted: the candidates only distrusted peers
-//! named are dropped, and it leaves the result. While its charges and the shares of its
-//! candidates in flight would pass that, its candidates wait. One liar (or a few naming the
+//! A peer charged [`ALPHA`] whole failures of nodes never reached (what made-up ids do) is
+//! distrusted: the candidates only distrusted peers named are dropped, and it leaves the
+//! result. Real nodes that stall may be an honest peer's contacts, so they count only here:
+//! while a peer's charges and the shares of its candidates in flight would pass [`ALPHA`], its
+//! candidates wait (one at a time, with none of its own in flight). One liar (or a few naming the
 //! same made-up ids) thus costs a lookup about [`ALPHA`] unanswered queries, not its deadline,
 //! while a node that left the network, named by many, costs each of them little.
 
@@ -46,9 +48,15 @@ pub enum Step {
 /// How a query ended without an answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Failure {
-    /// No connection, no handshake, or no answer in time: charged to whoever named it.
+    /// Never reached (no QUIC connection in time): what a made-up node does. Charged to the
+    /// peers liable for it, toward their distrust.
     Unreachable,
-    /// A real node that refused or broke a rule: its own doing, charged to no one.
+    /// Reached (it holds its key) but no answer in time: a real node that stalls, perhaps one
+    /// a liar runs. Charged, so that the peers liable wait on it, but never toward distrust:
+    /// an honest peer may name a real node that stalls.
+    Silent,
+    /// A real node that refused, broke the stream off or broke a rule: its own doing, charged
+    /// to no one.
     Refused,
 }
 
@@ -68,8 +76,9 @@ pub struct Lookup {
     named_by: HashMap<NodeId, Vec<NodeId>>,
     /// The peers charged if it does not answer: those whose addresses for it are dialed.
     liable: HashMap<NodeId, Vec<NodeId>>,
-    /// Each peer's charges, in [`UNIT`]s.
+    /// Each peer's charges, in [`UNIT`]s: all of them, and those for nodes never reached.
     charged: HashMap<NodeId, u32>,
+    unreached: HashMap<NodeId, u32>,
     /// A peer was distrusted: the result lacks it, and maybe what only it named.
     trimmed: bool,
 }
@@ -97,12 +106,13 @@ impl Lookup {
             named_by: HashMap::new(),
             liable: HashMap::new(),
             charged: HashMap::new(),
+            unreached: HashMap::new(),
             trimmed: false,
         }
     }
 
     fn distrusted(&self, p: &NodeId) -> bool {
-        self.charged.get(p).copied().unwrap_or(0) >= ALPHA as u32 * UNIT
+        self.unreached.get(p).copied().unwrap_or(0) >= ALPHA as u32 * UNIT
     }
 
     /// What a failure of `n` would charge each peer liable for it.
@@ -207,8 +217,8 @@ impl Lookup {
         }
     }
 
-    /// `id` did not answer: it leaves the candidates, and an [`Failure::Unreachable`] one is
-    /// charged to the peers liable for it.
+    /// `id` did not answer: it leaves the candidates, and unless it refused, it is charged to
+    /// the peers liable for it.
     pub fn failed(&mut self, id: NodeId, how: Failure) {
         self.in_flight.remove(&id);
         self.near.remove(&id.xor(&self.target));
@@ -221,6 +231,9 @@ impl Lookup {
         for p in by {
             let was = self.distrusted(&p);
             *self.charged.entry(p).or_default() += share;
+            if how == Failure::Unreachable {
+                *self.unreached.entry(p).or_default() += share;
+            }
             newly |= !was && self.distrusted(&p);
         }
         if !newly {
@@ -520,6 +533,37 @@ mod tests {
             vec![UNIT / 3; 3]
         );
         assert!(!l.trimmed());
+    }
+
+    #[test]
+    fn real_nodes_that_stall_make_their_namers_wait_but_not_distrusted() {
+        // An honest peer names four real nodes that stall (a liar's, say) and one that answers.
+        let target = id(1);
+        let peer = id(2);
+        let stalling: Vec<NodeId> = (0..4).map(|s| near(&target, 40, 900 + s)).collect();
+        let fine = near(&target, 30, 950);
+        let mut l = Lookup::new(target, [peer], 20, 30);
+        assert_eq!(l.step(), Step::Ask(vec![peer]));
+        let mut named = stalling.clone();
+        named.push(fine);
+        l.answered(peer, liable(named));
+        // Three of its candidates at once, then no more while they are out.
+        let Step::Ask(first) = l.step() else { panic!() };
+        assert_eq!(first.len(), 3);
+        assert_eq!(l.step(), Step::Wait);
+        for n in first {
+            l.failed(n, Failure::Silent);
+        }
+        // Charged 3, not distrusted: one at a time, and the result keeps it.
+        let Step::Ask(next) = l.step() else { panic!() };
+        assert_eq!(next.len(), 1);
+        assert_eq!(l.step(), Step::Wait);
+        l.failed(next[0], Failure::Silent);
+        assert_eq!(l.step(), Step::Ask(vec![fine]));
+        l.answered(fine, []);
+        assert_eq!(l.step(), Step::Converged);
+        assert!(!l.trimmed());
+        assert!(l.closest().contains(&peer));
     }
 
     #[test]
