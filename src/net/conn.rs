@@ -386,6 +386,17 @@ impl Net {
     /// A verified connection to `peer`: reuses a live one, else dials and runs the handshake.
     /// Failures mark the peer unreachable, with the reason, for status.
     pub async fn connect(&self, peer: &NodeId) -> anyhow::Result<Connection> {
+        self.connect_noting(peer, None).await
+    }
+
+    /// [`Net::connect`], setting `reached` once a dial of ours has the QUIC connection (the
+    /// peer holds its key), so a caller that gives up waiting knows which kind of failure it
+    /// saw.
+    pub(super) async fn connect_noting(
+        &self,
+        peer: &NodeId,
+        reached: Option<&std::sync::atomic::AtomicBool>,
+    ) -> anyhow::Result<Connection> {
         anyhow::ensure!(
             !self.banned(peer),
             "banned after repeated protocol violations"
@@ -402,7 +413,7 @@ impl Net {
         }
         *cached = None;
         tracing::debug!("dialing {}", peer.short());
-        let result = match tokio::time::timeout(CONNECT_TIMEOUT, self.dial(peer)).await {
+        let result = match tokio::time::timeout(CONNECT_TIMEOUT, self.dial(peer, reached)).await {
             Ok(r) => r,
             Err(_) => Err(anyhow::anyhow!(
                 "no answer within {}s (is it running, and is its UDP port reachable?)",
@@ -441,7 +452,11 @@ impl Net {
 
     /// Dials `peer` and runs the handshake's client side. A failure after the QUIC handshake
     /// (which proves the peer holds its key) is a [`Reached`] one.
-    async fn dial(&self, peer: &NodeId) -> anyhow::Result<Connection> {
+    async fn dial(
+        &self,
+        peer: &NodeId,
+        reached: Option<&std::sync::atomic::AtomicBool>,
+    ) -> anyhow::Result<Connection> {
         let pk = peer
             .public_key()
             .ok_or_else(|| anyhow::anyhow!("its id is not a public key"))?;
@@ -451,6 +466,9 @@ impl Net {
             .connect(pk, wire::ALPN)
             .await
             .map_err(|e| anyhow::anyhow!("cannot connect: {e}"))?;
+        if let Some(r) = reached {
+            r.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         self.handshake(peer, conn)
             .await
             .map_err(|e| anyhow::Error::new(Reached(format!("{e:#}"))))

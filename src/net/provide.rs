@@ -73,6 +73,14 @@ struct Record {
     bytes: Vec<u8>,
 }
 
+/// One answer to a lookup's query: the contacts and records it carried (checked), and the
+/// addresses it came from.
+struct Answer {
+    nodes: Vec<(NodeId, Contact)>,
+    records: Vec<Record>,
+    at: Vec<std::net::SocketAddr>,
+}
+
 /// What a lookup found: the closest nodes that answered, and the records they sent.
 #[derive(Default)]
 struct Found {
@@ -244,7 +252,11 @@ impl Net {
             else {
                 break;
             };
-            let (nodes, recs) = match reply {
+            let Answer {
+                nodes,
+                records: recs,
+                at,
+            } = match reply {
                 Ok(r) => r,
                 Err(how) => {
                     l.failed(id, how);
@@ -256,12 +268,9 @@ impl Net {
             if let Some(mut c) = contacts.remove(&id) {
                 // Where it answered from, not what its namers said (a liar's addresses may be
                 // among those it was dialed at).
-                if let Ok(conn) = self.connect(&id).await {
-                    let at = Net::path_addrs(&conn);
-                    if !at.is_empty() {
-                        c.addrs = at;
-                        c.addrs.truncate(wire::MAX_CONTACT_ADDRS);
-                    }
+                if !at.is_empty() {
+                    c.addrs = at;
+                    c.addrs.truncate(wire::MAX_CONTACT_ADDRS);
                 }
                 let added = self.with_table(|t| {
                     let added = t.get(&id).is_none() && t.add_contact(c, id, Instant::now());
@@ -349,12 +358,7 @@ impl Net {
     /// One query of a lookup: the contacts `peer` sends, and its records (GET_PROVIDERS),
     /// each checked: a sealed announcement, one per author, within the bounds of an answer.
     /// `None` when it failed, refused, or broke a rule (struck once for the answer).
-    async fn query(
-        &self,
-        peer: &NodeId,
-        target: NodeId,
-        records: bool,
-    ) -> Result<(Vec<(NodeId, Contact)>, Vec<Record>), Failure> {
+    async fn query(&self, peer: &NodeId, target: NodeId, records: bool) -> Result<Answer, Failure> {
         let req = if records {
             Request::GetProviders {
                 key: target.to_string(),
@@ -366,18 +370,32 @@ impl Net {
                 target: target.to_string(),
             }
         };
-        // Within QUERY_WAIT: reaching the node, then its answer. Not reached: unreachable
-        // (a made-up node is never reached); reached but silent: a real node that stalls.
+        // A node we banned since it was named: our doing, not its namers'.
+        if self.banned(peer) {
+            return Err(Failure::Refused);
+        }
+        // Within QUERY_WAIT: reaching the node, then its answer. Never reached: unreachable
+        // (a made-up node never is). Reached (it holds its key) and then no answer, or a
+        // handshake that failed: a real node that stalls or is not one of us; honest peers
+        // name only nodes that passed their handshake, so it paces its namers, but does not
+        // count toward their distrust.
         let start = tokio::time::Instant::now();
-        let conn = match tokio::time::timeout(QUERY_WAIT, self.connect(peer)).await {
+        let reached = std::sync::atomic::AtomicBool::new(false);
+        let dial = self.connect_noting(peer, Some(&reached));
+        let conn = match tokio::time::timeout(QUERY_WAIT, dial).await {
             Ok(Ok(c)) => c,
-            Ok(Err(e)) if e.downcast_ref::<super::conn::Reached>().is_some() => {
-                tracing::debug!("lookup: {}: {e:#}", peer.short());
-                return Err(Failure::Refused);
-            }
             Ok(Err(e)) => {
                 tracing::debug!("lookup: {}: {e:#}", peer.short());
-                return Err(Failure::Unreachable);
+                let real = e.downcast_ref::<super::conn::Reached>().is_some()
+                    || reached.load(std::sync::atomic::Ordering::Relaxed);
+                return Err(if real {
+                    Failure::Silent
+                } else {
+                    Failure::Unreachable
+                });
+            }
+            Err(_) if reached.load(std::sync::atomic::Ordering::Relaxed) => {
+                return Err(Failure::Silent);
             }
             Err(_) => return Err(Failure::Unreachable),
         };
@@ -386,6 +404,7 @@ impl Net {
             Ok(a) => a,
             Err(_) => return Err(Failure::Silent),
         };
+        let at = Net::path_addrs(&conn);
         let (nodes, recs) = match answer {
             Ok(Reply::Nodes { nodes }) if !records => (nodes, Vec::new()),
             Ok(Reply::Providers { records: rs, nodes }) if records => (nodes, rs),
@@ -417,7 +436,11 @@ impl Net {
                 bytes,
             })
             .collect();
-        Ok((nodes, rs))
+        Ok(Answer {
+            nodes,
+            records: rs,
+            at,
+        })
     }
 
     /// An answer's contacts and records, checked; what was wrong, if anything was.

@@ -149,23 +149,30 @@ impl Lookup {
         let room = ALPHA
             .saturating_sub(self.in_flight.len())
             .min(self.max_queries.saturating_sub(self.asked.len()));
-        let unasked: Vec<NodeId> = self
-            .near
-            .values()
-            .take(self.k)
-            .filter(|id| !self.asked.contains(*id))
-            .copied()
-            .collect();
-        // One at a time: each one sent counts in flight before the next is weighed.
-        let mut batch = Vec::new();
-        for id in &unasked {
-            if batch.len() == room {
+        // The `k` closest that count: asked ones, and unasked ones that may be asked now. One
+        // that must wait its turn gives its place to the next, so a peer's stalling nodes do
+        // not keep honest ones further out from being asked. One at a time: each one sent
+        // counts in flight before the next is weighed.
+        let order: Vec<NodeId> = self.near.values().copied().collect();
+        let (mut batch, mut counted, mut left) = (Vec::new(), 0, false);
+        for id in order {
+            if counted == self.k {
                 break;
             }
-            if self.may_ask(id) {
-                self.asked.insert(*id);
-                self.in_flight.insert(*id);
-                batch.push(*id);
+            if self.asked.contains(&id) {
+                counted += 1;
+                continue;
+            }
+            if !self.may_ask(&id) {
+                continue;
+            }
+            counted += 1;
+            if batch.len() < room {
+                self.asked.insert(id);
+                self.in_flight.insert(id);
+                batch.push(id);
+            } else {
+                left = true;
             }
         }
         if !batch.is_empty() {
@@ -173,7 +180,7 @@ impl Lookup {
         }
         if !self.in_flight.is_empty() {
             Step::Wait
-        } else if !unasked.is_empty() && self.asked.len() >= self.max_queries {
+        } else if left {
             Step::Bounded
         } else {
             Step::Converged
@@ -564,6 +571,30 @@ mod tests {
         assert_eq!(l.step(), Step::Converged);
         assert!(!l.trimmed());
         assert!(l.closest().contains(&peer));
+    }
+
+    #[test]
+    fn nodes_waiting_their_turn_let_those_further_out_be_asked() {
+        // A liar names five real nodes nearest the target that stall; an honest peer names
+        // three further out. Once the first three have stalled, the liar's next waits its turn
+        // one at a time, and the honest peer's are asked beside it.
+        let target = id(1);
+        let (liar, honest) = (id(2), id(3));
+        let stalling: Vec<NodeId> = (0..5).map(|s| near(&target, 40, 1_000 + s)).collect();
+        let further: Vec<NodeId> = (0..3).map(|s| near(&target, 20, 1_100 + s)).collect();
+        let mut l = Lookup::new(target, [liar, honest], 20, 30);
+        assert!(matches!(l.step(), Step::Ask(b) if b.len() == 2));
+        l.answered(liar, liable(stalling.clone()));
+        l.answered(honest, liable(further.clone()));
+        let Step::Ask(first) = l.step() else { panic!() };
+        assert!(first.iter().all(|n| stalling.contains(n)));
+        for n in first {
+            l.failed(n, Failure::Silent);
+        }
+        let Step::Ask(next) = l.step() else { panic!() };
+        assert_eq!(next.len(), 3);
+        assert_eq!(next.iter().filter(|n| stalling.contains(n)).count(), 1);
+        assert_eq!(next.iter().filter(|n| further.contains(n)).count(), 2);
     }
 
     #[test]
