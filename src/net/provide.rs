@@ -304,7 +304,8 @@ impl Net {
     /// A node not yet asked is dialed at its namers' addresses together (up to
     /// [`MERGED_ADDRS`]), so a liar that names a real node first, at addresses that go
     /// nowhere, cannot make honest namers pay for it. A node our table holds is dialed where
-    /// the table says, and no one is charged for it.
+    /// the table says: a namer is liable for it only if it named those addresses and the
+    /// table does not count the node as up.
     fn dial_at(
         &self,
         l: &Lookup,
@@ -312,12 +313,13 @@ impl Net {
         n: NodeId,
         c: Contact,
     ) -> bool {
-        let same_relay = |d: &Contact| c.relay.is_none() || c.relay == d.relay;
+        // Whether dialing at `d` is dialing where `c` says.
+        let covers = |d: &Contact| {
+            (c.relay.is_none() || c.relay == d.relay) && c.addrs.iter().all(|a| d.addrs.contains(a))
+        };
         if l.was_asked(&n) {
             // In flight: what it was dialed at is settled.
-            return contacts
-                .get(&n)
-                .is_some_and(|d| same_relay(d) && c.addrs.iter().all(|a| d.addrs.contains(a)));
+            return contacts.get(&n).is_some_and(covers);
         }
         // One our table holds is dialed where the table says: the namer is liable only if it
         // said the same of one the table does not count as up.
@@ -325,14 +327,14 @@ impl Net {
             t.get(&n)
                 .map(|p| (p.health == Health::Ok, p.contact.clone()))
         }) {
-            return !up && same_relay(&d) && c.addrs.iter().all(|a| d.addrs.contains(a));
+            return !up && covers(&d);
         }
         let Some(d) = contacts.get_mut(&n) else {
             self.remember(&c);
             contacts.insert(n, c);
             return true;
         };
-        let mut all_in = same_relay(d) || d.relay.is_none();
+        let mut all_in = c.relay.is_none() || d.relay.is_none() || c.relay == d.relay;
         let mut grew = false;
         for a in &c.addrs {
             if d.addrs.contains(a) {
@@ -357,7 +359,7 @@ impl Net {
 
     /// One query of a lookup: the contacts `peer` sends, and its records (GET_PROVIDERS),
     /// each checked: a sealed announcement, one per author, within the bounds of an answer.
-    /// `None` when it failed, refused, or broke a rule (struck once for the answer).
+    /// When it gets none, how it failed (a rule broken is struck once for the answer).
     async fn query(&self, peer: &NodeId, target: NodeId, records: bool) -> Result<Answer, Failure> {
         let req = if records {
             Request::GetProviders {
